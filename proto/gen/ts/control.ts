@@ -1,0 +1,31 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ControlClient as _corral_plugin_v1_ControlClient, ControlDefinition as _corral_plugin_v1_ControlDefinition } from './corral/plugin/v1/Control.ts';
+import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from './corral/plugin/v1/DrainRequest.ts';
+import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from './corral/plugin/v1/DrainResponse.ts';
+import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from './corral/plugin/v1/HandshakeRequest.ts';
+import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from './corral/plugin/v1/HandshakeResponse.ts';
+import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from './corral/plugin/v1/RuntimeStats.ts';
+import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from './corral/plugin/v1/StatsRequest.ts';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  corral: {
+    plugin: {
+      v1: {
+        Control: SubtypeConstructor<typeof grpc.Client, _corral_plugin_v1_ControlClient> & { service: _corral_plugin_v1_ControlDefinition }
+        DrainRequest: MessageTypeDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainRequest__Output>
+        DrainResponse: MessageTypeDefinition<_corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainResponse__Output>
+        HandshakeRequest: MessageTypeDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeRequest__Output>
+        HandshakeResponse: MessageTypeDefinition<_corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeResponse__Output>
+        RuntimeStats: MessageTypeDefinition<_corral_plugin_v1_RuntimeStats, _corral_plugin_v1_RuntimeStats__Output>
+        StatsRequest: MessageTypeDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_StatsRequest__Output>
+      }
+    }
+  }
+}
+

@@ -1,0 +1,10 @@
+// Original file: proto/corral/admin/v1/admin.proto
+
+
+export interface StatusRequest {
+  'plugins'?: (string)[];
+}
+
+export interface StatusRequest__Output {
+  'plugins': (string)[];
+}

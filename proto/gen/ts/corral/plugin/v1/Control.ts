@@ -1,0 +1,51 @@
+// Original file: proto/corral/plugin/v1/control.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from '../../../corral/plugin/v1/DrainRequest.ts';
+import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from '../../../corral/plugin/v1/DrainResponse.ts';
+import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from '../../../corral/plugin/v1/HandshakeRequest.ts';
+import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from '../../../corral/plugin/v1/HandshakeResponse.ts';
+import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from '../../../corral/plugin/v1/RuntimeStats.ts';
+import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from '../../../corral/plugin/v1/StatsRequest.ts';
+
+export interface ControlClient extends grpc.Client {
+  Drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  Drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  Drain(argument: _corral_plugin_v1_DrainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  Drain(argument: _corral_plugin_v1_DrainRequest, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drain(argument: _corral_plugin_v1_DrainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  drain(argument: _corral_plugin_v1_DrainRequest, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  
+  Handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _corral_plugin_v1_HandshakeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  Handshake(argument: _corral_plugin_v1_HandshakeRequest, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _corral_plugin_v1_HandshakeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  handshake(argument: _corral_plugin_v1_HandshakeRequest, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
+  
+  Stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
+  Stats(argument: _corral_plugin_v1_StatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
+  stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
+  stats(argument: _corral_plugin_v1_StatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
+  
+}
+
+export interface ControlHandlers extends grpc.UntypedServiceImplementation {
+  Drain: grpc.handleUnaryCall<_corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse>;
+  
+  Handshake: grpc.handleUnaryCall<_corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse>;
+  
+  Stats: grpc.handleServerStreamingCall<_corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats>;
+  
+}
+
+export interface ControlDefinition extends grpc.ServiceDefinition {
+  Drain: MethodDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse__Output>
+  Handshake: MethodDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse__Output>
+  Stats: MethodDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_RuntimeStats, _corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats__Output>
+}

@@ -1,0 +1,12 @@
+// Original file: proto/corral/plugin/v1/control.proto
+
+
+export interface HandshakeRequest {
+  'protocolVersion'?: (number);
+  'supervisorVersion'?: (string);
+}
+
+export interface HandshakeRequest__Output {
+  'protocolVersion': (number);
+  'supervisorVersion': (string);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds every Go binary into build/: the sandbox launcher, the example
+# plugins and the test plugins. Plugins are static (CGO_ENABLED=0), as
+# DESIGN.md asks of plugin authors: the sandbox root holds nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CGO_ENABLED=0
+mkdir -p build/bin build/plugins build/test-plugins
+
+go vet ./...
+go build -trimpath -o build/bin/corral-sandbox ./sandbox/cmd/corral-sandbox
+
+for dir in examples/*/; do
+  [[ -f "$dir/main.go" ]] || continue
+  name=$(basename "$dir")
+  go build -trimpath -o "build/plugins/$name" "./$dir"
+done
+
+for dir in test/plugins/*/; do
+  [[ -f "$dir/main.go" ]] || continue
+  name=$(basename "$dir")
+  flags=()
+  # A plugin directory may ask for extra linker flags (e.g. to pose as a
+  # plugin built against another protocol version).
+  [[ -f "$dir/ldflags" ]] && flags=(-ldflags "$(cat "$dir/ldflags")")
+  go build -trimpath "${flags[@]}" -o "build/test-plugins/$name" "./$dir"
+done
+echo "built: $(ls build/bin build/plugins build/test-plugins | grep -v ':$' | grep -v '^$' | tr '\n' ' ')"
