@@ -1,0 +1,138 @@
+// Reads a config file and either returns a complete, validated Config or
+// every problem in it, each naming file, line, field and value. A config with
+// a problem is never half-applied: callers get all or nothing.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { configSchema, type Config } from "./schema.ts";
+
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path of the field, e.g. "plugins[0].limits.memory"; "" for the document. */
+  field: string;
+  /** The offending value as written, when there is one. */
+  value?: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.field ? `${p.field}: ` : "";
+  const value = p.value !== undefined && !p.message.includes(p.value) ? ` (value: ${p.value})` : "";
+  return `${p.file}:${p.line}:${p.column}: ${where}${p.message}${value}`;
+}
+
+/** Loads, validates and resolves a config file. Throws ConfigError listing every problem. */
+export async function loadConfig(file: string): Promise<Config> {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (err) {
+    throw new ConfigError([{ file: absolute, line: 0, column: 0, field: "", message: `cannot read config: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, absolute);
+}
+
+/** Validates config text as if it were read from `file` (used for relative paths and messages). */
+export function parseConfig(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file, ...at(e.pos[0]), field: "", message: `YAML: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const result = configSchema.safeParse(raw);
+  const problems = [
+    ...(result.success ? [] : result.error.issues.flatMap((issue) => problemsOf(issue, doc, file, at))),
+    ...duplicateNames(raw).flatMap((issue) => problemsOf(issue, doc, file, at)),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  return resolvePaths(result.data, path.dirname(file));
+}
+
+/**
+ * Plugin names must be unique. Checked on the raw document, beside the
+ * schema, so a duplicate is reported together with every other problem.
+ */
+function duplicateNames(raw: unknown): z.core.$ZodIssue[] {
+  const plugins = (raw as { plugins?: unknown }).plugins;
+  if (!Array.isArray(plugins)) return [];
+  const first = new Map<unknown, number>();
+  const issues: z.core.$ZodIssue[] = [];
+  plugins.forEach((plugin: unknown, index) => {
+    const name = (plugin as { name?: unknown } | null)?.name;
+    if (typeof name !== "string") return;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, index);
+    else {
+      issues.push({
+        code: "custom",
+        path: ["plugins", index, "name"],
+        message: `"${name}" is already the name of plugins[${earlier}]`,
+        input: name,
+      });
+    }
+  });
+  return issues;
+}
+
+type Position = (offset: number) => { line: number; column: number };
+
+function problemsOf(issue: z.core.$ZodIssue, doc: Document, file: string, at: Position): ConfigProblem[] {
+  const issuePath = issue.path.filter((k): k is string | number => typeof k !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    // Point at each unknown key itself, not at the object holding it.
+    const parent = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
+    return issue.keys.map((key) => {
+      const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
+      const range = isNode(pair?.key) ? pair.key.range : undefined;
+      return {
+        file,
+        ...at(range?.[0] ?? 0),
+        field: fieldName([...issuePath, key]),
+        value: key,
+        message: `unknown field "${key}"`,
+      };
+    });
+  }
+  const node = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
+  const range = isNode(node) ? node.range : undefined;
+  const value = isScalar(node) ? String(node.value) : undefined;
+  const message =
+    issue.code === "invalid_type" && node === undefined ? `is required (${issue.expected})` : issue.message;
+  return [{ file, ...at(range?.[0] ?? 0), field: fieldName(issuePath), ...(value !== undefined && { value }), message }];
+}
+
+function fieldName(parts: (string | number)[]): string {
+  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+function resolvePaths(config: Config, base: string): Config {
+  const resolve = (p: string) => path.resolve(base, p);
+  const runtimeDir = resolve(config.runtimeDir);
+  return {
+    ...config,
+    stateDir: resolve(config.stateDir),
+    runtimeDir,
+    admin: { ...config.admin, socket: config.admin.socket ? resolve(config.admin.socket) : path.join(runtimeDir, "admin.sock") },
+    plugins: config.plugins.map((plugin) => ({ ...plugin, binary: resolve(plugin.binary) })),
+  };
+}

@@ -1,0 +1,108 @@
+// The config file's shape, its defaults, and the rules for each value. The
+// schema is the one place that says what a valid config is; load.ts maps its
+// complaints back to file, line and field.
+import { z } from "zod";
+import { parseDuration, parseSize } from "./units.ts";
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms instanceof Error) {
+    ctx.addIssue({ code: "custom", message: ms.message });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const size = z.string().transform((text, ctx) => {
+  const bytes = parseSize(text);
+  if (bytes instanceof Error) {
+    ctx.addIssue({ code: "custom", message: bytes.message });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const atLeast = (min: number, what: string) => (value: number) => value >= min || `${what} must be at least ${min}`;
+
+/**
+ * A plugin's name becomes part of its SPIFFE identity, its cgroup name and
+ * its socket paths, so it is kept to a small, path-safe alphabet.
+ */
+export const pluginName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 characters of a-z, 0-9 and '-', starting with a letter");
+
+const limits = z.strictObject({
+  memory: size.prefault("128MiB").refine(atLeast(4 * 1024 ** 2, "memory"), "memory must be at least 4MiB"),
+  pids: z.number().int().min(8).max(65536).default(128),
+  /** CPU allowance in cores (0.5 = half a core); enforced as a CFS quota. */
+  cpu: z.number().positive().max(1024).default(1),
+  /** Size of the private tmpfs workspace at /tmp inside the sandbox. */
+  workspace: size.prefault("16MiB").refine(atLeast(1024 ** 2, "workspace"), "workspace must be at least 1MiB"),
+});
+
+const restart = z.strictObject({
+  initialBackoff: duration.prefault("500ms"),
+  maxBackoff: duration.prefault("30s"),
+  multiplier: z.number().min(1).max(10).default(2),
+  /** A plugin that crashes this many times within quarantineWindow is quarantined. */
+  quarantineAfter: z.number().int().min(1).default(5),
+  quarantineWindow: duration.prefault("60s"),
+  /** Time in ready after which the backoff starts again from initialBackoff. */
+  resetAfter: duration.prefault("60s"),
+});
+
+const apiVersion = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be "MAJOR" or "MAJOR.MINOR", e.g. "1" or "1.2"');
+
+export const pluginSchema = z.strictObject({
+  name: pluginName,
+  /** The plugin's binary; imported into the release store (content-addressed) at start. */
+  binary: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** The plugin's environment, besides the CORRAL_* variables. Nothing else is inherited. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a valid environment variable name"), z.string()).default({}),
+  /** The API version the hosts expect: same MAJOR, and at least MINOR. */
+  apiVersion,
+  limits: limits.prefault({}),
+  startTimeout: duration.prefault("10s"),
+  /** Upper bound for draining in-flight calls when the plugin stops. */
+  stopTimeout: duration.prefault("5s"),
+  restart: restart.prefault({}),
+  /** Lifetime of the instance's leaf certificate. */
+  certificateTtl: duration.prefault("24h"),
+});
+
+const sandbox = z.strictObject({
+  /** The cgroup Corral creates beneath its own cgroup to hold instance cgroups. */
+  cgroupParent: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a single cgroup name").default("corral"),
+  /** Host uids/gids for instances: root inside a sandbox maps to one of these. */
+  uidBase: z.number().int().min(1000).max(2 ** 31).default(200000),
+  uidCount: z.number().int().min(1).max(65536).default(1000),
+});
+
+export const configSchema = z
+  .strictObject({
+    /** CA, releases and diagnostics. Relative paths are relative to the config file. */
+    stateDir: z.string().min(1).default("/var/lib/corral"),
+    /** Sockets and instance directories. Keep it short: socket paths must stay under 108 bytes. */
+    runtimeDir: z.string().min(1).default("/run/corral"),
+    trustDomain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a DNS-like name, e.g. corral.local")
+      .default("corral.local"),
+    admin: z
+      .strictObject({
+        /** Default: <runtimeDir>/admin.sock */
+        socket: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    sandbox: sandbox.prefault({}),
+    plugins: z.array(pluginSchema).default([]),
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type PluginConfig = z.output<typeof pluginSchema>;
+export type Limits = PluginConfig["limits"];
+export type RestartPolicy = PluginConfig["restart"];

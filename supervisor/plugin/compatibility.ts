@@ -1,0 +1,52 @@
+// Whether a plugin may serve: it must speak our Control protocol, be the
+// plugin we launched, and implement the API version the hosts expect.
+
+/** The corral.plugin.v1.Control protocol version this supervisor speaks. */
+export const CONTROL_PROTOCOL_VERSION = 1;
+
+export interface HandshakeFacts {
+  protocolVersion: number;
+  pluginName: string;
+  apiVersion: string;
+}
+
+export class IncompatiblePlugin extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IncompatiblePlugin";
+  }
+}
+
+/**
+ * Checks a plugin's handshake against what was configured. Throws
+ * IncompatiblePlugin with a message naming both sides' values.
+ */
+export function checkHandshake(facts: HandshakeFacts, expected: { pluginName: string; apiVersion: string }): void {
+  if (facts.protocolVersion !== CONTROL_PROTOCOL_VERSION) {
+    throw new IncompatiblePlugin(
+      `incompatible Control protocol: plugin speaks version ${facts.protocolVersion}, supervisor speaks version ${CONTROL_PROTOCOL_VERSION}`,
+    );
+  }
+  if (facts.pluginName !== expected.pluginName) {
+    throw new IncompatiblePlugin(
+      `plugin identifies itself as "${facts.pluginName}" but was configured as "${expected.pluginName}"`,
+    );
+  }
+  if (!apiSatisfies(facts.apiVersion, expected.apiVersion)) {
+    throw new IncompatiblePlugin(
+      `incompatible API: plugin implements version ${facts.apiVersion || "(none)"}, config requires ${expected.apiVersion} (same major, at least that minor)`,
+    );
+  }
+}
+
+/** "1.3" satisfies "1" and "1.2", not "1.4" or "2". */
+export function apiSatisfies(offered: string, required: string): boolean {
+  const parse = (v: string) => {
+    const m = /^(\d+)(?:\.(\d+))?$/.exec(v);
+    return m ? { major: Number(m[1]), minor: Number(m[2] ?? 0) } : undefined;
+  };
+  const have = parse(offered);
+  const want = parse(required);
+  if (!have || !want) return false;
+  return have.major === want.major && have.minor >= want.minor;
+}

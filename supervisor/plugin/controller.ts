@@ -1,0 +1,240 @@
+// Drives one configured plugin through its lifecycle (lifecycle.ts): starts
+// instances, watches them, restarts them after crashes with the crash
+// policy's backoff, quarantines a crash loop, and stops them on request.
+// All state changes go through #dispatch, so the state machine is the single
+// source of truth about where a plugin is.
+import type { PluginConfig } from "../config/schema.ts";
+import { CrashPolicy } from "./crash-policy.ts";
+import { IncompatiblePlugin } from "./compatibility.ts";
+import { nextState, type LifecycleEvent, type PluginState } from "./lifecycle.ts";
+
+/** What the controller needs of an instance; plugin/instance.ts provides it. */
+export interface Instance {
+  readonly id: string;
+  readonly release: string;
+  /** Host pid of the plugin process, once it runs. */
+  readonly pid: number | undefined;
+  readonly pluginVersion: string | undefined;
+  readonly apiVersion: string | undefined;
+  /** Resolves when the instance has passed handshake and health; rejects with the reason it did not. */
+  ready(signal: AbortSignal): Promise<void>;
+  /** Resolves once the instance's processes are gone, with a description of how they ended. */
+  readonly exited: Promise<string>;
+  /** Drains (bounded by graceMs), then terminates, then cleans up. */
+  stop(graceMs: number): Promise<void>;
+  /** Kills at once and cleans up. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export type InstanceFactory = (plugin: PluginConfig) => Promise<Instance>;
+
+export interface Transition {
+  plugin: string;
+  from: PluginState;
+  to: PluginState;
+  event: LifecycleEvent;
+  instance?: string;
+}
+
+export interface ControllerOptions {
+  createInstance: InstanceFactory;
+  onTransition?: (t: Transition) => void;
+  now?: () => number;
+}
+
+export class PluginController {
+  readonly name: string;
+  #config: PluginConfig;
+  readonly #options: ControllerOptions;
+  readonly #policy: CrashPolicy;
+  readonly #now: () => number;
+  #state: PluginState = "stopped";
+  #since: number;
+  #reason = "";
+  #restarts = 0;
+  #instance: Instance | undefined;
+  #readySince = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #attempt: AbortController | undefined;
+  #running: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #settledWaiters: Array<() => void> = [];
+
+  constructor(config: PluginConfig, options: ControllerOptions) {
+    this.name = config.name;
+    this.#config = config;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#since = this.#now();
+    this.#policy = new CrashPolicy(config.restart);
+  }
+
+  get state(): PluginState {
+    return this.#state;
+  }
+  get reason(): string {
+    return this.#reason;
+  }
+  get restarts(): number {
+    return this.#restarts;
+  }
+  get instance(): Instance | undefined {
+    return this.#instance;
+  }
+  get stateAgeMs(): number {
+    return this.#now() - this.#since;
+  }
+
+  /** Starts the plugin (from stopped, or lifting a quarantine). Resolves when ready or after the first failure. */
+  async start(): Promise<void> {
+    if (this.#state !== "stopped" && this.#state !== "quarantined") return;
+    this.#policy.reset();
+    await this.#run();
+  }
+
+  /** Resolves the next time the plugin is ready, or rejects if it is quarantined/stopped first. */
+  whenSettled(): Promise<PluginState> {
+    if (this.#state === "ready" || this.#state === "quarantined" || this.#state === "stopped") {
+      return Promise.resolve(this.#state);
+    }
+    return new Promise((resolve) => this.#settledWaiters.push(() => resolve(this.#state)));
+  }
+
+  /** Stops the plugin: drains a ready instance, aborts a starting one, cancels a pending retry. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const instance = this.#instance;
+    switch (this.#state) {
+      case "stopped":
+        return;
+      case "crashed":
+      case "backoff":
+      case "quarantined":
+        this.#dispatch({ type: "stop" });
+        return;
+      case "starting":
+        this.#dispatch({ type: "stop" });
+        this.#attempt?.abort(new Error("stop requested"));
+        await this.#running; // the attempt destroys what it started
+        break;
+      case "ready":
+        this.#dispatch({ type: "stop" });
+        await instance?.stop(this.#config.stopTimeout);
+        break;
+      case "draining":
+        await instance?.exited;
+        return;
+    }
+    this.#instance = undefined;
+    if ((this.#state as PluginState) === "draining") this.#dispatch({ type: "stopped" });
+  }
+
+  #run(): Promise<void> {
+    const running = this.#startInstance().finally(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #startInstance(): Promise<void> {
+    this.#dispatch({ type: "start" });
+    const attempt = new AbortController();
+    this.#attempt = attempt;
+    let instance: Instance | undefined;
+    try {
+      instance = await this.#options.createInstance(this.#config);
+      this.#instance = instance;
+      await withTimeout(instance.ready(attempt.signal), this.#config.startTimeout, attempt, () => {
+        return `not ready within startTimeout (${this.#config.startTimeout} ms)`;
+      });
+    } catch (err) {
+      attempt.abort(err);
+      await instance?.destroy();
+      if (this.#instance === instance) this.#instance = undefined;
+      if (this.#state !== "starting") return; // stopped meanwhile: stop() completes the transition
+      const reason = (err as Error).message;
+      if (err instanceof IncompatiblePlugin) this.#dispatch({ type: "quarantine", reason });
+      else {
+        this.#dispatch({ type: "failed", reason });
+        this.#afterCrash();
+      }
+      return;
+    } finally {
+      if (this.#attempt === attempt) this.#attempt = undefined;
+    }
+    if (this.#state !== "starting") {
+      // Became ready just as a stop arrived.
+      await instance.destroy();
+      if (this.#instance === instance) this.#instance = undefined;
+      return;
+    }
+    this.#readySince = this.#now();
+    this.#dispatch({ type: "ready" });
+    void instance.exited.then((how) => this.#onExit(instance, how));
+  }
+
+  async #onExit(instance: Instance, how: string): Promise<void> {
+    if (this.#instance !== instance || this.#state !== "ready") return; // a stop or newer instance owns it
+    this.#policy.onStable(this.#now() - this.#readySince);
+    this.#dispatch({ type: "exited", reason: how });
+    await instance.destroy();
+    if (this.#instance === instance) this.#instance = undefined;
+    this.#afterCrash();
+  }
+
+  #afterCrash(): void {
+    if (this.#state !== "crashed") return;
+    const decision = this.#policy.onCrash(this.#now());
+    if (decision.action === "quarantine") {
+      this.#dispatch({ type: "quarantine", reason: `${decision.reason}; last: ${this.#reason}` });
+      return;
+    }
+    this.#dispatch({ type: "retry" });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#restarts += 1;
+      void this.#run();
+    }, decision.delayMs);
+  }
+
+  #dispatch(event: LifecycleEvent): void {
+    const from = this.#state;
+    const to = nextState(from, event);
+    this.#state = to;
+    this.#since = this.#now();
+    if ("reason" in event) this.#reason = event.reason;
+    else if (to === "ready" || to === "stopped") this.#reason = "";
+    this.#options.onTransition?.({ plugin: this.name, from, to, event, ...(this.#instance && { instance: this.#instance.id }) });
+    if (to === "ready" || to === "quarantined" || to === "stopped") {
+      const waiters = this.#settledWaiters;
+      this.#settledWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+}
+
+/** Races `promise` against a timer; on timeout aborts `attempt` with the message and rejects. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, attempt: AbortController, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(message());
+      attempt.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,60 @@
+// The lifecycle of one configured plugin as a state machine you can draw:
+//
+//   stopped ──start──▶ starting ──ready──▶ ready ──stop──▶ draining ──stopped──▶ stopped
+//      ▲                  │  ▲                │                  
+//      │              failed │              exited               
+//      │                  ▼  │                ▼                  
+//      └──stop── backoff ◀─retry── crashed ◀──┘
+//                                 │
+//                             quarantine ──▶ quarantined ──start──▶ starting
+//
+// `crashed` is where the crash policy decides: back off and retry, or
+// quarantine. Any state but stopped can be asked to stop. Transitions not in
+// the table are programming errors and throw, so a stray callback cannot move
+// a plugin into a state nobody planned for.
+
+export const pluginStates = ["stopped", "starting", "ready", "draining", "crashed", "backoff", "quarantined"] as const;
+export type PluginState = (typeof pluginStates)[number];
+
+export type LifecycleEvent =
+  | { type: "start" }
+  | { type: "ready" }
+  /** The instance failed to become ready (exit, timeout, refused handshake). */
+  | { type: "failed"; reason: string }
+  /** The ready instance went away without being asked to. */
+  | { type: "exited"; reason: string }
+  | { type: "retry" }
+  | { type: "quarantine"; reason: string }
+  | { type: "stop" }
+  /** The instance is gone after a stop. */
+  | { type: "stopped" };
+
+type Table = { [S in PluginState]: Partial<Record<LifecycleEvent["type"], PluginState>> };
+
+const transitions: Table = {
+  stopped: { start: "starting", stop: "stopped" },
+  starting: { ready: "ready", failed: "crashed", quarantine: "quarantined", stop: "draining" },
+  ready: { exited: "crashed", stop: "draining" },
+  draining: { stopped: "stopped", exited: "stopped", failed: "stopped" },
+  crashed: { retry: "backoff", quarantine: "quarantined", stop: "stopped" },
+  backoff: { start: "starting", stop: "stopped" },
+  quarantined: { start: "starting", stop: "stopped" },
+};
+
+export class InvalidTransition extends Error {
+  constructor(from: PluginState, event: LifecycleEvent["type"]) {
+    super(`no transition from ${from} on ${event}`);
+    this.name = "InvalidTransition";
+  }
+}
+
+/** The state after `event` in `state`; throws InvalidTransition when the table has none. */
+export function nextState(state: PluginState, event: LifecycleEvent): PluginState {
+  const next = transitions[state][event.type];
+  if (next === undefined) throw new InvalidTransition(state, event.type);
+  return next;
+}
+
+export function canTransition(state: PluginState, event: LifecycleEvent["type"]): boolean {
+  return transitions[state][event] !== undefined;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../supervisor/config/load.ts";
+import { parseDuration, parseSize } from "../../supervisor/config/units.ts";
+
+const file = "/etc/corral/corral.yaml";
+
+function problems(yaml: string) {
+  try {
+    parseConfig(yaml, file);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("config units", () => {
+  it("parses durations and sizes strictly", () => {
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("1.5s")).toBe(1500);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("24h")).toBe(86_400_000);
+    expect(parseDuration("10")).toBeInstanceOf(Error);
+    expect(parseDuration("5 sec")).toBeInstanceOf(Error);
+    expect(parseSize("128MiB")).toBe(128 * 1024 * 1024);
+    expect(parseSize("512KiB")).toBe(512 * 1024);
+    expect(parseSize("1GB")).toBe(1e9);
+    expect(parseSize("12XB")).toBeInstanceOf(Error);
+  });
+});
+
+describe("config validation", () => {
+  it("fills defaults and resolves paths relative to the file", () => {
+    const config = parseConfig(
+      "stateDir: ./state\nplugins:\n  - name: greeter\n    binary: ../bin/greeter\n    apiVersion: \"1.0\"\n",
+      file,
+    );
+    expect(config.stateDir).toBe("/etc/corral/state");
+    expect(config.runtimeDir).toBe("/run/corral");
+    expect(config.admin.socket).toBe("/run/corral/admin.sock");
+    const [plugin] = config.plugins;
+    expect(plugin?.binary).toBe("/etc/bin/greeter");
+    expect(plugin?.limits).toEqual({ memory: 128 * 1024 ** 2, pids: 128, cpu: 1, workspace: 16 * 1024 ** 2 });
+    expect(plugin?.stopTimeout).toBe(5000);
+    expect(plugin?.restart.initialBackoff).toBe(500);
+  });
+
+  it("names file, line, field and value of a bad value", () => {
+    const [p] = problems("plugins:\n  - name: greeter\n    binary: x\n    apiVersion: \"1\"\n    limits:\n      memory: 12XB\n");
+    expect(p).toMatchObject({ file, line: 6, field: "plugins[0].limits.memory", value: "12XB" });
+    expect(p?.message).toContain('"12XB" is not a size');
+  });
+
+  it("rejects unknown fields at the key's line", () => {
+    const list = problems("plugins:\n  - name: greeter\n    binary: x\n    apiVersion: \"1\"\n    colour: red\nlogLevel: 3\n");
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ line: 5, field: "plugins[0].colour", message: 'unknown field "colour"' }),
+        expect.objectContaining({ line: 6, field: "logLevel", message: 'unknown field "logLevel"' }),
+      ]),
+    );
+  });
+
+  it("rejects wrong types, missing fields, bad names and duplicates, all at once", () => {
+    const list = problems(
+      [
+        "plugins:",
+        "  - name: Greeter",
+        "    binary: x",
+        "    apiVersion: 1",
+        "  - name: kv",
+        "    apiVersion: \"1\"",
+        "  - name: dup",
+        "    binary: a",
+        "    apiVersion: \"1\"",
+        "  - name: dup",
+        "    binary: b",
+        "    apiVersion: \"1\"",
+        "    limits: { pids: 2 }",
+      ].join("\n"),
+    );
+    const byField = Object.fromEntries(list.map((p) => [p.field, p]));
+    expect(byField["plugins[0].name"]).toMatchObject({ line: 2, value: "Greeter" });
+    expect(byField["plugins[0].apiVersion"]?.message).toContain("expected string");
+    expect(byField["plugins[1].binary"]?.message).toContain("is required");
+    expect(byField["plugins[3].name"]?.message).toContain('"dup" is already the name of plugins[2]');
+    expect(byField["plugins[3].limits.pids"]).toMatchObject({ line: 13, value: "2" });
+  });
+
+  it("reports YAML syntax errors with their line", () => {
+    const [p] = problems("plugins:\n  - name: a\n   binary: [\n");
+    expect(p?.line).toBeGreaterThanOrEqual(2);
+    expect(p?.message).toMatch(/^YAML: /);
+  });
+
+  it("formats every problem as file:line:col: field: message", () => {
+    try {
+      parseConfig("trustDomain: NOT_DNS\n", file);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^\/etc\/corral\/corral\.yaml:1:14: trustDomain: must be a DNS-like name/);
+      expect((err as Error).message).toContain("NOT_DNS");
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { apiSatisfies, checkHandshake, IncompatiblePlugin } from "../../supervisor/plugin/compatibility.ts";
+import { CrashPolicy } from "../../supervisor/plugin/crash-policy.ts";
+import { InvalidTransition, nextState } from "../../supervisor/plugin/lifecycle.ts";
+
+const policy = {
+  initialBackoff: 100,
+  maxBackoff: 1000,
+  multiplier: 2,
+  quarantineAfter: 4,
+  quarantineWindow: 10_000,
+  resetAfter: 5000,
+};
+
+describe("plugin lifecycle", () => {
+  it("follows the happy path and the crash loop", () => {
+    expect(nextState("stopped", { type: "start" })).toBe("starting");
+    expect(nextState("starting", { type: "ready" })).toBe("ready");
+    expect(nextState("ready", { type: "stop" })).toBe("draining");
+    expect(nextState("draining", { type: "stopped" })).toBe("stopped");
+    expect(nextState("ready", { type: "exited", reason: "SIGKILL" })).toBe("crashed");
+    expect(nextState("crashed", { type: "retry" })).toBe("backoff");
+    expect(nextState("backoff", { type: "start" })).toBe("starting");
+    expect(nextState("starting", { type: "failed", reason: "x" })).toBe("crashed");
+    expect(nextState("crashed", { type: "quarantine", reason: "x" })).toBe("quarantined");
+    expect(nextState("quarantined", { type: "start" })).toBe("starting");
+  });
+
+  it("refuses transitions that are not in the table", () => {
+    expect(() => nextState("stopped", { type: "ready" })).toThrow(InvalidTransition);
+    expect(() => nextState("ready", { type: "start" })).toThrow("no transition from ready on start");
+    expect(() => nextState("backoff", { type: "ready" })).toThrow(InvalidTransition);
+  });
+});
+
+describe("crash policy", () => {
+  it("backs off exponentially within ±20 % and the cap", () => {
+    const low = new CrashPolicy(policy, () => 0);
+    const high = new CrashPolicy(policy, () => 1);
+    expect([0, 1, 2, 3, 4, 5].map((n) => low.backoff(n))).toEqual([100, 160, 320, 640, 800, 800]);
+    expect([0, 1, 2, 3, 4].map((n) => high.backoff(n))).toEqual([120, 240, 480, 960, 1000]);
+  });
+
+  it("quarantines after N crashes within the window, and forgets old ones", () => {
+    const p = new CrashPolicy(policy, () => 0.5);
+    expect(p.onCrash(0)).toEqual({ action: "retry", delayMs: 100 });
+    expect(p.onCrash(1000)).toEqual({ action: "retry", delayMs: 200 });
+    expect(p.onCrash(2000)).toEqual({ action: "retry", delayMs: 400 });
+    expect(p.onCrash(3000)).toMatchObject({ action: "quarantine" });
+
+    const spaced = new CrashPolicy(policy, () => 0.5);
+    for (const t of [0, 11_000, 22_000, 33_000, 44_000]) expect(spaced.onCrash(t).action).toBe("retry");
+  });
+
+  it("starts the backoff over after a stable run", () => {
+    const p = new CrashPolicy(policy, () => 0.5);
+    p.onCrash(0);
+    p.onCrash(100);
+    p.onStable(4999);
+    expect(p.onCrash(200)).toEqual({ action: "retry", delayMs: 400 });
+    p.onStable(5000);
+    expect(p.onCrash(20_000)).toEqual({ action: "retry", delayMs: 100 });
+  });
+});
+
+describe("handshake compatibility", () => {
+  const expected = { pluginName: "greeter", apiVersion: "1.2" };
+  it("accepts the same major and a newer minor", () => {
+    expect(apiSatisfies("1.2", "1.2")).toBe(true);
+    expect(apiSatisfies("1.5", "1")).toBe(true);
+    expect(apiSatisfies("1.1", "1.2")).toBe(false);
+    expect(apiSatisfies("2.0", "1")).toBe(false);
+    expect(apiSatisfies("", "1")).toBe(false);
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "1.3" }, expected)).not.toThrow();
+  });
+
+  it("names both versions when refusing", () => {
+    expect(() => checkHandshake({ protocolVersion: 2, pluginName: "greeter", apiVersion: "1.2" }, expected)).toThrow(
+      "incompatible Control protocol: plugin speaks version 2, supervisor speaks version 1",
+    );
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "2.0" }, expected)).toThrow(
+      "plugin implements version 2.0, config requires 1.2",
+    );
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "kv", apiVersion: "1.2" }, expected)).toThrow(
+      IncompatiblePlugin,
+    );
+  });
+});
