@@ -1,0 +1,114 @@
+package shim
+
+import (
+	"context"
+	"crypto/x509"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// A policy decides which peers may call which methods of one plugin
+// instance, by the rules of docs/internals.md.
+type policy struct {
+	trustDomain string          // from the plugin's own certificate
+	plugin      string          // the plugin's configured name, from its own certificate
+	services    map[string]bool // the author's services, by full name
+}
+
+// authorize reports whether peer may call fullMethod ("/pkg.Service/Method"),
+// as an error with code PermissionDenied naming the peer if not.
+//
+// The supervisor, spiffe://<td>/supervisor, and administrators,
+// spiffe://<td>/admin/<name>, may call any method. A client,
+// spiffe://<td>/client/<name>, may call the author's services only, and only
+// if its plugin scope names this plugin.
+func (p *policy) authorize(peer peerIdentity, fullMethod string) error {
+	if rest, ok := strings.CutPrefix(peer.id, "spiffe://"+p.trustDomain+"/"); ok {
+		kind, name, _ := strings.Cut(rest, "/")
+		switch {
+		case rest == "supervisor":
+			return nil
+		case kind == "admin" && validSegment(name):
+			return nil
+		case kind == "client" && validSegment(name) &&
+			p.isAuthors(fullMethod) && slices.Contains(peer.scope, p.plugin):
+			return nil
+		}
+	}
+	return status.Errorf(codes.PermissionDenied, "%s may not call %s on plugin %s", peer, fullMethod, p.plugin)
+}
+
+// isAuthors reports whether fullMethod belongs to one of the author's
+// services, rather than to Control or health.
+func (p *policy) isAuthors(fullMethod string) bool {
+	return p.services[serviceOf(fullMethod)]
+}
+
+// serviceOf returns the service of a full method name: "pkg.Service" of
+// "/pkg.Service/Method".
+func serviceOf(fullMethod string) string {
+	s := strings.TrimPrefix(fullMethod, "/")
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[:i]
+	}
+	return ""
+}
+
+// A guard authorizes every call and counts the author's calls in flight.
+type guard struct {
+	policy   *policy
+	inFlight *inFlight
+}
+
+// admit authorizes the call of fullMethod on ctx's peer.
+func (g *guard) admit(ctx context.Context, fullMethod string) error {
+	cert := peerCertificate(ctx)
+	if cert == nil {
+		return status.Errorf(codes.PermissionDenied, "no verified client certificate for %s", fullMethod)
+	}
+	id, err := identityOf(cert)
+	if err != nil {
+		return status.Errorf(codes.PermissionDenied, "refused: %v", err)
+	}
+	return g.policy.authorize(id, fullMethod)
+}
+
+func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := g.admit(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	if g.policy.isAuthors(info.FullMethod) {
+		defer g.inFlight.begin()()
+	}
+	return handler(ctx, req)
+}
+
+func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if err := g.admit(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	if g.policy.isAuthors(info.FullMethod) {
+		defer g.inFlight.begin()()
+	}
+	return handler(srv, ss)
+}
+
+// peerCertificate returns the verified leaf certificate of ctx's peer, or
+// nil if it has none.
+func peerCertificate(ctx context.Context) *x509.Certificate {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return info.State.VerifiedChains[0][0]
+}

@@ -1,0 +1,67 @@
+package shim
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// protocolVersion is the Control protocol version this build speaks. It is
+// a string so that a test build can pose as another protocol version:
+//
+//	go build -ldflags "-X github.com/corralhq/corral/go-shim.protocolVersion=2"
+var protocolVersion = "1"
+
+// parseProtocolVersion parses protocolVersion.
+func parseProtocolVersion() (uint32, error) {
+	v, err := strconv.ParseUint(protocolVersion, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("protocolVersion %q (set at link time) is not a version number", protocolVersion)
+	}
+	return uint32(v), nil
+}
+
+// control serves the corral.plugin.v1.Control service.
+type control struct {
+	pluginv1.UnimplementedControlServer
+
+	plugin   Plugin
+	version  uint32   // the Control protocol version spoken
+	methods  []string // the author's methods, sorted
+	inFlight *inFlight
+	drainer  *drainer
+}
+
+// Handshake answers the supervisor's first call with the plugin's identity
+// and contract, and refuses a supervisor that speaks another protocol
+// version.
+func (c *control) Handshake(_ context.Context, req *pluginv1.HandshakeRequest) (*pluginv1.HandshakeResponse, error) {
+	if v := req.GetProtocolVersion(); v != c.version {
+		logf("refusing supervisor %q: it speaks Control protocol version %d, this plugin version %d",
+			req.GetSupervisorVersion(), v, c.version)
+		return nil, status.Errorf(codes.FailedPrecondition,
+			"supervisor speaks Control protocol version %d, plugin %s (go-shim %s) speaks version %d",
+			v, c.plugin.Name, Version, c.version)
+	}
+	return &pluginv1.HandshakeResponse{
+		ProtocolVersion: c.version,
+		PluginName:      c.plugin.Name,
+		PluginVersion:   c.plugin.Version,
+		ApiVersion:      c.plugin.APIVersion,
+		Methods:         c.methods,
+		ShimVersion:     Version,
+	}, nil
+}
+
+// Drain answers at once with the number of the author's calls in flight,
+// and has Run drain the server.
+func (c *control) Drain(_ context.Context, req *pluginv1.DrainRequest) (*pluginv1.DrainResponse, error) {
+	n := c.inFlight.count()
+	c.drainer.request(time.Duration(req.GetDeadlineMs()) * time.Millisecond)
+	return &pluginv1.DrainResponse{InFlight: n}, nil
+}

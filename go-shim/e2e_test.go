@@ -1,0 +1,417 @@
+package shim
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+const sleepMethod = "/shimtest.Sleeper/Sleep"
+
+// registerSleeper registers shimtest.Sleeper, whose unary Sleep sleeps for
+// the requested duration or until cancelled.
+func registerSleeper(s *grpc.Server) {
+	s.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "shimtest.Sleeper",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{
+			MethodName: "Sleep",
+			Handler: func(_ any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
+				req := new(durationpb.Duration)
+				if err := dec(req); err != nil {
+					return nil, err
+				}
+				sleep := func(ctx context.Context, req any) (any, error) {
+					select {
+					case <-time.After(req.(*durationpb.Duration).AsDuration()):
+						return &emptypb.Empty{}, nil
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					}
+				}
+				return intercept(ctx, req, &grpc.UnaryServerInfo{FullMethod: sleepMethod}, sleep)
+			},
+		}},
+	}, nil)
+}
+
+// An instance is a plugin served by Run in the test, with a throwaway CA.
+type instance struct {
+	t      *testing.T
+	dir    string
+	ca     *testCA
+	pool   *x509.CertPool
+	cancel context.CancelFunc
+	done   chan error // Run's result
+}
+
+// startInstance runs the plugin "greeter" in trust domain corral.test, and
+// waits until it serves.
+func startInstance(t *testing.T) *instance {
+	in := newInstance(t)
+	in.start()
+	return in
+}
+
+// newInstance prepares the instance directory and environment of the
+// plugin "greeter" in trust domain corral.test.
+func newInstance(t *testing.T) *instance {
+	t.Helper()
+	useTestScopeOID(t)
+	// A short directory: a Unix socket's path is at most 107 bytes long.
+	dir, err := os.MkdirTemp("", "shim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ca := newTestCA(t, "corral test CA")
+	writeInstanceDir(t, dir, ca, ca.issue(t, leafSpec{
+		uris:     []string{"spiffe://corral.test/plugin/greeter"},
+		dnsNames: []string{"localhost"},
+		server:   true,
+	}))
+	t.Setenv("CORRAL_INSTANCE_DIR", dir)
+	t.Setenv("CORRAL_SOCKET", filepath.Join(dir, "plugin.sock"))
+	t.Setenv("CORRAL_MEMORY_LIMIT", "")
+
+	in := &instance{t: t, dir: dir, ca: ca, pool: x509.NewCertPool(), done: make(chan error, 1)}
+	in.pool.AddCert(ca.cert)
+	return in
+}
+
+// start runs the instance and waits until it serves.
+func (in *instance) start() {
+	t := in.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	go func() {
+		in.done <- Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, registerSleeper)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-in.done:
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after its context was cancelled")
+		}
+	})
+	in.waitServing()
+}
+
+// waitServing waits until the instance's socket is there and its health is
+// SERVING. (Dialing before the socket exists would make gRPC back off.)
+func (in *instance) waitServing() {
+	t := in.t
+	t.Helper()
+	socket := filepath.Join(in.dir, "plugin.sock")
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		if fi, err := os.Stat(socket); err == nil && fi.Mode().Type() == os.ModeSocket {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("no socket after 5 s")
+		}
+	}
+	sup := in.dial(in.supervisor())
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		resp, err := healthpb.NewHealthClient(sup).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+		select {
+		case err := <-in.done:
+			t.Fatalf("Run returned early: %v", err)
+		default:
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("instance not serving after 5 s: %v", err)
+		}
+	}
+}
+
+func (in *instance) supervisor() *tls.Certificate {
+	c := in.ca.issue(in.t, leafSpec{uris: []string{"spiffe://corral.test/supervisor"}}).tls()
+	return &c
+}
+
+func (in *instance) client(spec leafSpec) *tls.Certificate {
+	c := in.ca.issue(in.t, spec).tls()
+	return &c
+}
+
+// dial connects to the instance with cert (none if nil).
+func (in *instance) dial(cert *tls.Certificate) *grpc.ClientConn {
+	in.t.Helper()
+	config := &tls.Config{RootCAs: in.pool, ServerName: "localhost", MinVersion: tls.VersionTLS13}
+	if cert != nil {
+		config.Certificates = []tls.Certificate{*cert}
+	}
+	conn, err := grpc.NewClient("unix://"+filepath.Join(in.dir, "plugin.sock"),
+		grpc.WithTransportCredentials(credentials.NewTLS(config)))
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	in.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// wait waits for Run to return, and fails the test if it does not within
+// limit or returns an error.
+func (in *instance) wait(limit time.Duration) {
+	in.t.Helper()
+	select {
+	case err := <-in.done:
+		if err != nil {
+			in.t.Fatalf("Run = %v", err)
+		}
+		in.done <- nil // for the cleanup
+	case <-time.After(limit):
+		in.t.Fatalf("Run did not return within %v", limit)
+	}
+}
+
+func sleep(ctx context.Context, conn *grpc.ClientConn, d time.Duration) error {
+	return conn.Invoke(ctx, sleepMethod, durationpb.New(d), &emptypb.Empty{})
+}
+
+func TestSupervisor(t *testing.T) {
+	in := startInstance(t)
+	conn := in.dial(in.supervisor())
+	ctx := context.Background()
+
+	hs, err := pluginv1.NewControlClient(conn).Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 1})
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	if hs.GetProtocolVersion() != 1 || hs.GetPluginName() != "greeter" || hs.GetPluginVersion() != "1.2.3" ||
+		hs.GetApiVersion() != "1.0" || hs.GetShimVersion() != Version || !slices.Equal(hs.GetMethods(), []string{sleepMethod}) {
+		t.Errorf("Handshake = %v", hs)
+	}
+	if _, err := pluginv1.NewControlClient(conn).Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 2}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("Handshake(protocol 2) = %v, want FailedPrecondition", err)
+	}
+	if err := sleep(ctx, conn, 0); err != nil {
+		t.Errorf("Sleep: %v", err)
+	}
+	for _, service := range []string{"", "shimtest.Sleeper"} {
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health of %q = %v, %v", service, resp, err)
+		}
+	}
+
+	stats, err := pluginv1.NewControlClient(conn).Stats(ctx, &pluginv1.StatsRequest{IntervalMs: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s, err := stats.Recv()
+		if err != nil {
+			t.Fatalf("Stats: %v", err)
+		}
+		if s.GetGoroutines() == 0 || s.GetHeapSys() == 0 || s.GetHeapAlloc() == 0 || s.GetOpenFds() == 0 ||
+			time.Since(time.UnixMilli(s.GetUnixMs())) > time.Minute {
+			t.Errorf("Stats = %v", s)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(in.dir, "plugin.sock")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+}
+
+func TestNoClientCertificate(t *testing.T) {
+	in := startInstance(t)
+	err := sleep(context.Background(), in.dial(nil), 0)
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("Sleep without a client certificate = %v, want Unavailable (handshake refused)", err)
+	}
+}
+
+func TestOtherCA(t *testing.T) {
+	in := startInstance(t)
+	other := newTestCA(t, "another CA")
+	cert := other.issue(t, leafSpec{uris: []string{"spiffe://corral.test/supervisor"}}).tls()
+	err := sleep(context.Background(), in.dial(&cert), 0)
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("Sleep with a certificate of another CA = %v, want Unavailable (handshake refused)", err)
+	}
+}
+
+func TestClients(t *testing.T) {
+	in := startInstance(t)
+	ctx := context.Background()
+	handshake := func(conn *grpc.ClientConn) error {
+		_, err := pluginv1.NewControlClient(conn).Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 1})
+		return err
+	}
+	health := func(conn *grpc.ClientConn) error {
+		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
+	}
+	call := func(conn *grpc.ClientConn) error { return sleep(ctx, conn, 0) }
+
+	admin := in.dial(in.client(leafSpec{uris: []string{"spiffe://corral.test/admin/alice"}}))
+	scoped := in.dial(in.client(leafSpec{uris: []string{"spiffe://corral.test/client/ci"}, scope: []string{"kv", "greeter"}}))
+	tests := []struct {
+		name string
+		conn *grpc.ClientConn
+		call func(*grpc.ClientConn) error
+		id   string // empty if the call succeeds
+	}{
+		{"admin calls Handshake", admin, handshake, ""},
+		{"admin calls Sleep", admin, call, ""},
+		{"client calls Sleep", scoped, call, ""},
+		{"client calls Handshake", scoped, handshake, "spiffe://corral.test/client/ci"},
+		{"client calls health", scoped, health, "spiffe://corral.test/client/ci"},
+		{"client scoped to another plugin", in.dial(in.client(leafSpec{
+			uris: []string{"spiffe://corral.test/client/other"}, scope: []string{"kv"}})), call, "spiffe://corral.test/client/other"},
+		{"client without scope", in.dial(in.client(leafSpec{
+			uris: []string{"spiffe://corral.test/client/noscope"}})), call, "spiffe://corral.test/client/noscope"},
+		{"another plugin", in.dial(in.client(leafSpec{
+			uris: []string{"spiffe://corral.test/plugin/kv"}})), call, "spiffe://corral.test/plugin/kv"},
+		{"supervisor of another trust domain", in.dial(in.client(leafSpec{
+			uris: []string{"spiffe://other.test/supervisor"}})), handshake, "spiffe://other.test/supervisor"},
+		{"two identities", in.dial(in.client(leafSpec{
+			uris: []string{"spiffe://corral.test/supervisor", "spiffe://corral.test/admin/a"}})), handshake, "2 URI SANs"},
+		{"no identity", in.dial(in.client(leafSpec{dnsNames: []string{"x"}})), handshake, "0 URI SANs"},
+	}
+	for _, tt := range tests {
+		err := tt.call(tt.conn)
+		switch {
+		case tt.id == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.id != "" && (status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), tt.id)):
+			t.Errorf("%s: %v, want PermissionDenied naming %q", tt.name, err, tt.id)
+		}
+	}
+}
+
+func TestDrain(t *testing.T) {
+	in := startInstance(t)
+	conn := in.dial(in.supervisor())
+	ctx := context.Background()
+
+	watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := watch.Recv(); err != nil || s.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health watch: %v, %v", s, err)
+	}
+	stats, err := pluginv1.NewControlClient(conn).Stats(ctx, &pluginv1.StatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stats.Recv(); err != nil {
+		t.Fatal(err)
+	}
+
+	slept := make(chan error, 1)
+	go func() { slept <- sleep(ctx, conn, 300*time.Millisecond) }()
+	time.Sleep(50 * time.Millisecond) // let the call begin
+
+	start := time.Now()
+	resp, err := pluginv1.NewControlClient(conn).Drain(ctx, &pluginv1.DrainRequest{})
+	if err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if resp.GetInFlight() != 1 {
+		t.Errorf("Drain: %d calls in flight, want 1", resp.GetInFlight())
+	}
+	if err := <-slept; err != nil {
+		t.Errorf("call in flight during the drain: %v", err)
+	}
+	in.wait(2 * time.Second) // far less than the default deadline of 5 s: no stream holds the drain
+	t.Logf("drained in %v", time.Since(start))
+
+	if s, err := watch.Recv(); err != nil || s.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("health watch during the drain: %v, %v; want NOT_SERVING", s, err)
+	}
+	if _, err := watch.Recv(); err != io.EOF {
+		t.Errorf("health watch after the drain: %v, want its end", err)
+	}
+	for {
+		if _, err := stats.Recv(); err != nil {
+			if err != io.EOF {
+				t.Errorf("stats after the drain: %v, want its end", err)
+			}
+			break
+		}
+	}
+	if err := sleep(ctx, conn, 0); err == nil {
+		t.Error("a call after the drain succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(in.dir, "plugin.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket after the drain: %v, want it removed", err)
+	}
+}
+
+func TestDrainDeadline(t *testing.T) {
+	in := startInstance(t)
+	conn := in.dial(in.supervisor())
+	ctx := context.Background()
+
+	slept := make(chan error, 1)
+	go func() { slept <- sleep(ctx, conn, time.Minute) }()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := pluginv1.NewControlClient(conn).Drain(ctx, &pluginv1.DrainRequest{DeadlineMs: 200}); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	in.wait(2 * time.Second)
+	select {
+	case err := <-slept:
+		if err == nil {
+			t.Error("the call outliving the drain's deadline succeeded")
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the call outliving the drain's deadline did not end")
+	}
+}
+
+func TestCancelDrains(t *testing.T) {
+	in := startInstance(t)
+	in.cancel()
+	in.wait(2 * time.Second)
+}
+
+func TestStaleSocket(t *testing.T) {
+	in := newInstance(t)
+	// A socket left behind, as by an instance that was killed.
+	lis, err := net.Listen("unix", filepath.Join(in.dir, "plugin.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis.(*net.UnixListener).SetUnlinkOnClose(false)
+	lis.Close()
+	in.start()
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Setenv("CORRAL_INSTANCE_DIR", t.TempDir()) // no certificates
+	if err := Run(context.Background(), Plugin{Name: "greeter"}, registerSleeper); err == nil ||
+		!strings.Contains(err.Error(), "ca.pem") {
+		t.Errorf("Run without certificates = %v, want an error naming ca.pem", err)
+	}
+	if err := Run(context.Background(), Plugin{}, registerSleeper); err == nil {
+		t.Error("Run of a plugin without a name succeeded")
+	}
+}

@@ -1,0 +1,182 @@
+package shim
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testScopeOID stands in for the plugin-scope extension's OID in tests:
+// crypto/x509 cannot parse certificates carrying the OID of
+// docs/internals.md (see oidPluginScope). 1.3.6.1.4.1.32473 is the
+// enterprise number reserved for documentation (RFC 5612).
+var testScopeOID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 32473, 2}
+
+// useTestScopeOID makes go-shim recognize testScopeOID for the test's
+// duration.
+func useTestScopeOID(t *testing.T) {
+	old := oidPluginScope
+	oid, err := x509.OIDFromASN1OID(testScopeOID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidPluginScope = oid
+	t.Cleanup(func() { oidPluginScope = old })
+}
+
+// A testCA issues throwaway certificates.
+type testCA struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	pem  []byte
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key := ecKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(t),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Minute),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// A leafSpec describes a certificate to issue.
+type leafSpec struct {
+	uris       []string
+	dnsNames   []string
+	scope      []string // if not nil, a plugin-scope extension (testScopeOID)
+	extensions []pkix.Extension
+	server     bool // for a server (a plugin) rather than a client
+	rsa        bool // an RSA 2048 key rather than ECDSA P-256
+}
+
+// A leaf is an issued certificate and its key.
+type leaf struct {
+	der     []byte
+	key     crypto.Signer
+	certPEM []byte
+	keyPEM  []byte
+}
+
+func (l leaf) tls() tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{l.der}, PrivateKey: l.key}
+}
+
+func (ca *testCA) issue(t *testing.T, spec leafSpec) leaf {
+	t.Helper()
+	var key crypto.Signer = ecKey(t)
+	if spec.rsa {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = k
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:    serial(t),
+		Subject:         pkix.Name{CommonName: "test leaf"},
+		NotBefore:       time.Now().Add(-time.Minute),
+		NotAfter:        time.Now().Add(time.Hour),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		DNSNames:        spec.dnsNames,
+		ExtraExtensions: spec.extensions,
+	}
+	if spec.server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	for _, s := range spec.uris {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.URIs = append(tmpl.URIs, u)
+	}
+	if spec.scope != nil {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: testScopeOID, Value: scopeDER(t, spec.scope)})
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf{
+		der:     der,
+		key:     key,
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
+	}
+}
+
+// scopeDER encodes plugin names as the plugin-scope extension does: a DER
+// SEQUENCE OF UTF8String.
+func scopeDER(t *testing.T, names []string) []byte {
+	t.Helper()
+	elems := make([]asn1.RawValue, len(names))
+	for i, n := range names {
+		elems[i] = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagUTF8String, Bytes: []byte(n)}
+	}
+	der, err := asn1.Marshal(elems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// writeInstanceDir writes ca.pem, cert.pem and key.pem into dir.
+func writeInstanceDir(t *testing.T, dir string, ca *testCA, l leaf) {
+	t.Helper()
+	for name, data := range map[string][]byte{"ca.pem": ca.pem, "cert.pem": l.certPEM, "key.pem": l.keyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ecKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func serial(t *testing.T) *big.Int {
+	t.Helper()
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"slices"
+	"syscall"
+	"time"
+
+	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// Version is the go-shim release, reported to the supervisor in the
+// handshake.
+const Version = "0.1.0"
+
+// A Plugin describes a plugin to the supervisor.
+type Plugin struct {
+	// Name is the plugin's name; it must equal the name the plugin is
+	// configured under.
+	Name string
+	// Version is the plugin's own release, free-form (e.g. "1.4.2").
+	Version string
+	// APIVersion is the version of the plugin's gRPC API, "MAJOR.MINOR".
+	APIVersion string
+}
+
+// Serve serves plugin with the services register registers, until it is
+// drained by the supervisor or by SIGTERM or SIGINT; then it exits the
+// process with status 0. If it cannot serve, it prints why on stderr and
+// exits with status 1. It does not return.
+func Serve(plugin Plugin, register func(*grpc.Server)) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	err := Run(ctx, plugin, register)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: corral go-shim: %v\n", plugin.Name, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// Run is [Serve] for tests and programs that manage their own process: it
+// serves until the server is drained, by the supervisor or because ctx is
+// done, and returns nil then. It returns an error if it cannot serve. It
+// reads the environment and sets the Go runtime's memory limit, as Serve
+// does.
+func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error {
+	if plugin.Name == "" {
+		return errors.New("plugin has no name")
+	}
+	version, err := parseProtocolVersion()
+	if err != nil {
+		return err
+	}
+	env, err := readEnvironment(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if limit := softMemoryLimit(env.memoryLimit); limit > 0 && !env.goMemLimit {
+		debug.SetMemoryLimit(limit)
+	}
+
+	certs := newCertFiles(env.instanceDir)
+	_, leaf, err := certs.load()
+	if err != nil {
+		return fmt.Errorf("loading certificates: %w", err)
+	}
+	trustDomain, configured, err := pluginIdentity(leaf)
+	if err != nil {
+		return fmt.Errorf("%s: %w", certs.cert, err)
+	}
+
+	var (
+		flight  = &inFlight{}
+		drainer = newDrainer()
+		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
+		g       = &guard{policy: pol, inFlight: flight}
+	)
+	srv := grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(certs.serverConfig())),
+		grpc.ChainUnaryInterceptor(g.unary),
+		grpc.ChainStreamInterceptor(g.stream),
+	)
+	register(srv)
+	var methods []string
+	for name, info := range srv.GetServiceInfo() {
+		if name == pluginv1.Control_ServiceDesc.ServiceName || name == healthpb.Health_ServiceDesc.ServiceName {
+			return fmt.Errorf("the plugin registers %s, which go-shim serves itself", name)
+		}
+		pol.services[name] = true
+		for _, m := range info.Methods {
+			methods = append(methods, "/"+name+"/"+m.Name)
+		}
+	}
+	slices.Sort(methods)
+	pluginv1.RegisterControlServer(srv, &control{
+		plugin:   plugin,
+		version:  version,
+		methods:  methods,
+		inFlight: flight,
+		drainer:  drainer,
+	})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, &healthServer{Server: hs, drainer: drainer})
+
+	lis, err := listen(env.socket)
+	if err != nil {
+		return err
+	}
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for name := range pol.services {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+
+	var deadline time.Duration
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving %s: %w", env.socket, err)
+	case deadline = <-drainer.requested:
+	case <-ctx.Done():
+		deadline = defaultDrainDeadline
+	}
+	drain(srv, hs, drainer, flight, deadline)
+	<-served
+	return nil
+}
+
+// drain stops srv: it reports NOT_SERVING, ends the long streams go-shim
+// serves and lets the calls in flight finish within deadline, then stops
+// the server hard.
+func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, deadline time.Duration) {
+	d.begin()
+	hs.Shutdown()
+	stopped := make(chan struct{})
+	go func() {
+		srv.GracefulStop()
+		close(stopped)
+	}()
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+	case <-timer.C:
+		logf("drain deadline of %v passed with %d calls in flight; stopping them", deadline, flight.count())
+		srv.Stop()
+		<-stopped
+	}
+}
+
+// listen listens on the Unix socket at path, which only the owner may
+// use, replacing a stale socket left there.
+func listen(path string) (net.Listener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("removing stale socket: %w", err)
+	}
+	lis, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	return lis, nil
+}
+
+// logf reports an event of the shim on stderr, where the supervisor
+// collects the plugin's output.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "corral go-shim: "+format+"\n", args...)
+}
