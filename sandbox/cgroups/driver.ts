@@ -1,0 +1,73 @@
+// What the supervisor needs of cgroups, whichever version the host runs.
+// v1.ts implements it for cgroup v1 (and hybrid hosts); a v2 driver will
+// implement the same interface.
+
+/** Limits of one instance. Infinity means unlimited. */
+export interface CgroupLimits {
+  memoryBytes: number;
+  /** Swap on top of memoryBytes; 0 forbids swapping. */
+  swapBytes: number;
+  /** Tasks (threads count too). */
+  pids: number;
+  /** CPU cores, fractional: 0.5 is half of one core's time. */
+  cpu: number;
+}
+
+/** Limits as the kernel reports them back. */
+export interface AppliedLimits extends Omit<CgroupLimits, "swapBytes"> {
+  /** null when the host cannot limit swap (v1 without swap accounting). */
+  swapBytes: number | null;
+}
+
+export interface CgroupUsage {
+  memoryBytes: number;
+  /** CPU time used so far by all processes of the cgroup. */
+  cpuMicros: number;
+}
+
+/** One instance's cgroup (one directory per v1 hierarchy). */
+export interface InstanceCgroup {
+  readonly name: string;
+  /** The cgroup.procs files a process is written to to join: spec.cgroupProcs. */
+  readonly procsFiles: string[];
+  readLimits(): Promise<AppliedLimits>;
+  /** Host pids of the processes in the cgroup. */
+  pids(): Promise<number[]>;
+  usage(): Promise<CgroupUsage>;
+  /** SIGKILLs every process in the cgroup until it is empty. */
+  killAll(): Promise<void>;
+  /** Removes the cgroup; it must be empty (see killAll). Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupDriver {
+  readonly version: "v1" | "v2";
+  /** Creates the cgroup `name` beneath the parent, with limits. */
+  create(name: string, limits: CgroupLimits): Promise<InstanceCgroup>;
+  /** An existing instance cgroup, e.g. one left by a previous supervisor. */
+  open(name: string): InstanceCgroup;
+  /** Names of the instance cgroups beneath the parent. */
+  list(): Promise<string[]>;
+  /** Kills and removes every instance cgroup beneath the parent; returns their names. */
+  sweep(): Promise<string[]>;
+  /** Sweeps, then removes the parent itself. */
+  removeParent(): Promise<void>;
+}
+
+/** A cgroup or instance name: one path component, nothing that walks the tree. */
+export function checkCgroupName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) {
+    throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function checkLimits(limits: CgroupLimits): void {
+  const positive = (v: number) => v === Infinity || (Number.isSafeInteger(v) && v > 0);
+  if (!positive(limits.memoryBytes)) throw new Error(`invalid memory limit ${limits.memoryBytes}`);
+  if (!(limits.swapBytes === Infinity || (Number.isSafeInteger(limits.swapBytes) && limits.swapBytes >= 0))) {
+    throw new Error(`invalid swap limit ${limits.swapBytes}`);
+  }
+  if (!positive(limits.pids)) throw new Error(`invalid pids limit ${limits.pids}`);
+  if (!(limits.cpu > 0)) throw new Error(`invalid cpu limit ${limits.cpu}`);
+}

@@ -1,0 +1,270 @@
+// The cgroup driver for cgroup v1 (and hybrid hosts): one directory per
+// hierarchy for each instance, beneath <own cgroup>/<parent>/ in each.
+import { setTimeout as sleep } from "node:timers/promises";
+import path from "node:path";
+import type { V1Hierarchy } from "./detect.ts";
+import {
+  checkCgroupName,
+  checkLimits,
+  type AppliedLimits,
+  type CgroupDriver,
+  type CgroupLimits,
+  type CgroupUsage,
+  type InstanceCgroup,
+} from "./driver.ts";
+import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
+
+export interface V1DriverOptions {
+  /** The hierarchies by controller, as detectCgroups finds them. */
+  controllers: Partial<Record<string, V1Hierarchy>>;
+  /** The cgroup beneath the supervisor's own that holds the instances. */
+  parent: string;
+  fs?: CgroupFs;
+  /** How long killAll and destroy keep at it before giving up. */
+  timeoutMs?: number;
+}
+
+/** The controllers an instance needs; freezer is used when mounted. */
+const REQUIRED = ["memory", "cpu", "cpuacct", "pids"] as const;
+const OPTIONAL = ["freezer"] as const;
+
+const CFS_PERIOD_US = 100_000;
+/** The kernel refuses quotas below 1ms. */
+const CFS_MIN_QUOTA_US = 1_000;
+const POLL_MS = 10;
+
+export class V1CgroupDriver implements CgroupDriver {
+  readonly version = "v1";
+  readonly #controllers: Map<string, V1Hierarchy>;
+  readonly #parent: string;
+  readonly #fs: CgroupFs;
+  readonly #timeoutMs: number;
+
+  constructor(options: V1DriverOptions) {
+    this.#parent = checkCgroupName(options.parent);
+    this.#fs = options.fs ?? nodeCgroupFs;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#controllers = new Map();
+    for (const name of [...REQUIRED, ...OPTIONAL]) {
+      const hierarchy = options.controllers[name];
+      if (hierarchy) this.#controllers.set(name, hierarchy);
+    }
+    const missing = REQUIRED.filter((name) => !this.#controllers.has(name));
+    if (missing.length > 0) throw new Error(`cgroup v1 controllers not mounted: ${missing.join(", ")}`);
+  }
+
+  async create(name: string, limits: CgroupLimits): Promise<InstanceCgroup> {
+    checkLimits(limits);
+    const cgroup = this.open(name);
+    for (const dir of this.#parentDirs()) await this.#ensureDir(dir);
+    const created: string[] = [];
+    try {
+      for (const dir of cgroup.dirs) {
+        await this.#fs.mkdir(dir);
+        created.push(dir);
+      }
+      await cgroup.applyLimits(limits);
+    } catch (err) {
+      for (const dir of created.reverse()) await this.#fs.rmdir(dir).catch(() => {});
+      throw err;
+    }
+    return cgroup;
+  }
+
+  open(name: string): V1InstanceCgroup {
+    checkCgroupName(name);
+    const dirs = new Map<string, string>();
+    for (const [controller, hierarchy] of this.#controllers) {
+      dirs.set(controller, path.join(hierarchy.own, this.#parent, name));
+    }
+    return new V1InstanceCgroup(name, dirs, this.#fs, this.#timeoutMs);
+  }
+
+  async list(): Promise<string[]> {
+    const names = new Set<string>();
+    for (const dir of this.#parentDirs()) {
+      for (const name of await this.#fs.subdirs(dir).catch(ignoreMissing([]))) names.add(name);
+    }
+    return [...names].sort();
+  }
+
+  async sweep(): Promise<string[]> {
+    const names = await this.list();
+    for (const name of names) {
+      const cgroup = this.open(name);
+      await cgroup.killAll();
+      await cgroup.destroy();
+    }
+    return names;
+  }
+
+  async removeParent(): Promise<void> {
+    await this.sweep();
+    for (const dir of this.#parentDirs()) await this.#fs.rmdir(dir).catch(ignoreMissing(undefined));
+  }
+
+  /** cpu and cpuacct may share a hierarchy: each directory once. */
+  #parentDirs(): string[] {
+    return unique([...this.#controllers.values()].map((h) => path.join(h.own, this.#parent)));
+  }
+
+  async #ensureDir(dir: string): Promise<void> {
+    if (!(await this.#fs.exists(dir))) {
+      await this.#fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err; // another supervisor step made it meanwhile
+      });
+    }
+  }
+}
+
+export class V1InstanceCgroup implements InstanceCgroup {
+  readonly name: string;
+  readonly procsFiles: string[];
+  /** The instance's directory in each controller's hierarchy. */
+  readonly #dirs: Map<string, string>;
+  readonly #fs: CgroupFs;
+  readonly #timeoutMs: number;
+
+  constructor(name: string, dirs: Map<string, string>, fs: CgroupFs, timeoutMs: number) {
+    this.name = name;
+    this.#dirs = dirs;
+    this.#fs = fs;
+    this.#timeoutMs = timeoutMs;
+    this.procsFiles = this.dirs.map((dir) => path.join(dir, "cgroup.procs"));
+  }
+
+  /** Each directory once, memory's first. */
+  get dirs(): string[] {
+    return unique([...this.#dirs.values()]);
+  }
+
+  async applyLimits(limits: CgroupLimits): Promise<void> {
+    const memory = this.#file("memory", "memory.limit_in_bytes");
+    // memsw (memory + swap) must never be set below memory, and starts
+    // unlimited: memory first.
+    await this.#fs.writeFile(memory, bytesValue(limits.memoryBytes));
+    const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
+    if (await this.#fs.exists(memsw)) {
+      await this.#fs.writeFile(memsw, bytesValue(limits.memoryBytes + limits.swapBytes));
+    }
+    await this.#fs.writeFile(this.#file("pids", "pids.max"), limits.pids === Infinity ? "max" : String(limits.pids));
+    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+    const quota = limits.cpu === Infinity ? -1 : Math.max(CFS_MIN_QUOTA_US, Math.round(limits.cpu * CFS_PERIOD_US));
+    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_quota_us"), String(quota));
+  }
+
+  async readLimits(): Promise<AppliedLimits> {
+    const memoryBytes = await this.#readNumber("memory", "memory.limit_in_bytes");
+    const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
+    const swapBytes = (await this.#fs.exists(memsw)) ? (await this.#readNumber("memory", "memory.memsw.limit_in_bytes")) - memoryBytes : null;
+    const quota = await this.#readNumber("cpu", "cpu.cfs_quota_us");
+    const period = await this.#readNumber("cpu", "cpu.cfs_period_us");
+    return {
+      memoryBytes,
+      swapBytes: Number.isNaN(swapBytes) ? Infinity : swapBytes, // Infinity - Infinity
+      pids: await this.#readNumber("pids", "pids.max"),
+      cpu: quota < 0 ? Infinity : quota / period,
+    };
+  }
+
+  async pids(): Promise<number[]> {
+    const pids = new Set<number>();
+    for (const file of this.procsFiles) {
+      const text = await this.#fs.readFile(file).catch(ignoreMissing(""));
+      for (const line of text.split("\n")) if (line.trim()) pids.add(Number(line));
+    }
+    return [...pids].sort((a, b) => a - b);
+  }
+
+  async usage(): Promise<CgroupUsage> {
+    return {
+      memoryBytes: await this.#readNumber("memory", "memory.usage_in_bytes"),
+      cpuMicros: Math.floor((await this.#readNumber("cpuacct", "cpuacct.usage")) / 1000),
+    };
+  }
+
+  async killAll(): Promise<void> {
+    const deadline = Date.now() + this.#timeoutMs;
+    const freezer = this.#dirs.get("freezer");
+    for (;;) {
+      const pids = await this.pids();
+      if (pids.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`cgroup ${this.name} still has processes ${pids.join(" ")} after ${this.#timeoutMs}ms`);
+      }
+      // Frozen, no process can fork or exit between reading its pid and
+      // killing it, so the pid cannot have been reused by someone else.
+      const frozen = freezer !== undefined && (await this.#freeze(freezer, deadline));
+      try {
+        for (const pid of frozen ? await this.pids() : pids) this.#fs.kill(pid, "SIGKILL");
+      } finally {
+        if (frozen) await this.#fs.writeFile(path.join(freezer, "freezer.state"), "THAWED");
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const deadline = Date.now() + this.#timeoutMs;
+    for (const dir of this.dirs) {
+      for (;;) {
+        try {
+          await this.#fs.rmdir(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === "ENOENT") break;
+          // EBUSY while killed processes are still on their way out.
+          if (code !== "EBUSY" || Date.now() > deadline) throw err;
+          await sleep(POLL_MS);
+        }
+      }
+    }
+  }
+
+  /** Freezes the cgroup; false if it did not settle frozen in time. */
+  async #freeze(dir: string, deadline: number): Promise<boolean> {
+    const state = path.join(dir, "freezer.state");
+    await this.#fs.writeFile(state, "FROZEN");
+    while ((await this.#fs.readFile(state)).trim() !== "FROZEN") {
+      if (Date.now() > deadline) {
+        await this.#fs.writeFile(state, "THAWED");
+        return false;
+      }
+      await sleep(1);
+    }
+    return true;
+  }
+
+  #file(controller: string, file: string): string {
+    const dir = this.#dirs.get(controller);
+    if (dir === undefined) throw new Error(`cgroup v1 controller ${controller} is not mounted`);
+    return path.join(dir, file);
+  }
+
+  async #readNumber(controller: string, file: string): Promise<number> {
+    const text = (await this.#fs.readFile(this.#file(controller, file))).trim();
+    if (text === "max") return Infinity;
+    if (!/^-?\d+$/.test(text)) throw new Error(`unexpected value ${JSON.stringify(text)} in ${this.#file(controller, file)}`);
+    const value = BigInt(text);
+    // v1 reports "unlimited" memory as a huge page-aligned number.
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(value);
+  }
+}
+
+/** v1 takes -1 for "no memory limit". */
+function bytesValue(bytes: number): string {
+  return bytes === Infinity ? "-1" : String(bytes);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** A rejection handler that turns ENOENT into fallback and rethrows the rest. */
+function ignoreMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
+  return (err) => {
+    if (err.code === "ENOENT") return fallback;
+    throw err;
+  };
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// event is one launcher event (docs/internals.md, "Launcher events"). The
+// init reports to the launcher with the same shapes.
+type event struct {
+	Type    string `json:"type"`
+	Pid     int    `json:"pid,omitempty"`
+	Code    *int   `json:"code,omitempty"`
+	Signal  string `json:"signal,omitempty"`
+	Stage   string `json:"stage,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+const (
+	eventInit    = "init"
+	eventStarted = "started"
+	eventExited  = "exited"
+	eventError   = "error"
+)
+
+func errorEvent(stage string, err error) event {
+	return event{Type: eventError, Stage: stage, Message: err.Error()}
+}
+
+// exitedEvent describes how a process ended: its exit code, or the name of
+// the signal that killed it.
+func exitedEvent(ws syscall.WaitStatus) event {
+	if ws.Signaled() {
+		return event{Type: eventExited, Signal: unix.SignalName(ws.Signal())}
+	}
+	code := ws.ExitStatus()
+	return event{Type: eventExited, Code: &code}
+}
+
+// killedEvent reports the plugin as killed by sig when nothing better is known.
+func killedEvent(sig syscall.Signal) event {
+	return event{Type: eventExited, Signal: unix.SignalName(sig)}
+}
+
+// exitStatus folds a wait status into a shell-style exit status.
+func exitStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// eventWriter writes events as JSON lines. A supervisor that stopped
+// listening must not stop the sandbox, so write errors are dropped.
+type eventWriter struct {
+	w io.Writer
+}
+
+func (ew eventWriter) emit(e event) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	_, _ = ew.w.Write(append(b, '\n'))
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// stage is one named step of setting up the sandbox; its name is the stage
+// of the error event if it fails.
+type stage struct {
+	name string
+	run  func(*Spec) error
+}
+
+// setupStages run in order inside the new namespaces before the plugin is
+// started. Hardening (rlimits, no_new_privs, capabilities, seccomp) belongs
+// at the end of this list: the init's main thread runs these and then
+// forks the plugin, which inherits per-thread state such as a seccomp filter.
+var setupStages = []stage{
+	{"mounts", func(*Spec) error { return makeMountsPrivate() }},
+	{"rootfs", buildRoot},
+	{"hostname", func(s *Spec) error { return unix.Sethostname([]byte(s.Hostname)) }},
+	{"network", func(*Spec) error { return bringLoopbackUp() }},
+}
+
+// runInit is "corral-sandbox init": PID 1 of the sandbox. It returns the
+// plugin's exit status, or setupFailed.
+func runInit() int {
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "corral-sandbox: init is started by the launcher, not by hand")
+		return setupFailed
+	}
+	closeOnExecFrom(initChannelFd)
+	ch := channel{fd: initChannelFd}
+
+	// Registered before the plugin exists, so no child's exit and no
+	// forwarded signal is missed.
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
+
+	spec, err := receiveSpec(ch)
+	if err != nil {
+		if errors.Is(err, errLauncherGone) {
+			return setupFailed
+		}
+		_ = ch.send(errorEvent("spec", err))
+		return setupFailed
+	}
+	for _, st := range setupStages {
+		if err := st.run(spec); err != nil {
+			_ = ch.send(errorEvent(st.name, err))
+			return setupFailed
+		}
+	}
+	plugin, err := startPlugin(spec)
+	if err != nil {
+		_ = ch.send(errorEvent("exec", err))
+		return setupFailed
+	}
+	// Sent before anything is reaped, so the plugin's pid is still valid
+	// when the kernel translates it for the launcher.
+	if err := ch.sendWithPid(event{Type: eventStarted, Pid: plugin}, plugin); err != nil {
+		return setupFailed // the launcher is gone; the kernel ends us all
+	}
+	ws := supervise(plugin, signals)
+	killRemaining()
+	_ = ch.send(exitedEvent(ws))
+	return exitStatus(ws)
+}
+
+// closeOnExecFrom marks every fd from first on close-on-exec. Go opens its
+// own fds that way, but fds inherited from whoever started the supervisor
+// are not, and exec would otherwise hand them on into the sandbox.
+func closeOnExecFrom(first int) {
+	_ = unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+}
+
+var errLauncherGone = errors.New("the launcher closed the channel")
+
+// receiveSpec waits until the launcher has put the init into its cgroups
+// and sent the spec.
+func receiveSpec(ch channel) (*Spec, error) {
+	msg, _, err := ch.receive()
+	if err != nil {
+		return nil, errLauncherGone
+	}
+	var s Spec
+	if err := json.Unmarshal(msg, &s); err != nil {
+		return nil, fmt.Errorf("decode spec: %w", err)
+	}
+	return &s, nil
+}
+
+// pluginPath is where the plugin's binary is mounted inside the sandbox.
+const pluginPath = "/plugin"
+
+// startPlugin starts the plugin with exactly the spec's environment and
+// arguments, stdin on /dev/null, stdout and stderr those of the launcher,
+// in its own session and its own cgroup namespace rooted at the instance
+// cgroup. It returns the plugin's pid in the sandbox's namespace.
+func startPlugin(spec *Spec) (int, error) {
+	devNull, err := os.Open("/dev/null")
+	if err != nil {
+		return 0, err
+	}
+	defer devNull.Close()
+	argv := append([]string{pluginPath}, spec.Args...)
+	pid, err := syscall.ForkExec(pluginPath, argv, &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   spec.environ(),
+		Files: []uintptr{devNull.Fd(), 1, 2},
+		Sys: &syscall.SysProcAttr{
+			Setsid:       true,
+			Unshareflags: syscall.CLONE_NEWCGROUP,
+			Pdeathsig:    syscall.SIGKILL,
+		},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", pluginPath, err)
+	}
+	return pid, nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Spec is what the supervisor asks of one sandbox. Its fields are those of
+// the spec table in docs/internals.md; sandbox/spec.ts is its TypeScript twin.
+type Spec struct {
+	Binary         string            `json:"binary"`
+	Args           []string          `json:"args"`
+	Env            map[string]string `json:"env"`
+	InstanceDir    string            `json:"instanceDir"`
+	Hostname       string            `json:"hostname"`
+	UID            int               `json:"uid"`
+	GID            int               `json:"gid"`
+	WorkspaceBytes int64             `json:"workspaceBytes"`
+	CgroupProcs    []string          `json:"cgroupProcs"`
+}
+
+// maxSpecBytes bounds what the launcher reads from stdin and sends to the
+// init in one message.
+const maxSpecBytes = 64 << 10
+
+// decodeSpec parses and validates one JSON spec. Unknown fields are errors:
+// the spec is an internal contract, and a misspelt field must not be
+// silently ignored.
+func decodeSpec(data []byte) (*Spec, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode spec: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("decode spec: trailing data after the JSON object")
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("invalid spec: %w", err)
+	}
+	return &s, nil
+}
+
+func (s *Spec) validate() error {
+	const maxID = 1<<32 - 2
+	switch {
+	case !filepath.IsAbs(s.Binary):
+		return fmt.Errorf("binary %q is not an absolute path", s.Binary)
+	case !filepath.IsAbs(s.InstanceDir):
+		return fmt.Errorf("instanceDir %q is not an absolute path", s.InstanceDir)
+	case s.Hostname == "" || len(s.Hostname) > 64:
+		return fmt.Errorf("hostname %q must have 1 to 64 bytes", s.Hostname)
+	case s.UID <= 0 || s.UID > maxID:
+		return fmt.Errorf("uid %d is not an unprivileged host uid", s.UID)
+	case s.GID <= 0 || s.GID > maxID:
+		return fmt.Errorf("gid %d is not an unprivileged host gid", s.GID)
+	case s.WorkspaceBytes <= 0:
+		return fmt.Errorf("workspaceBytes %d must be positive", s.WorkspaceBytes)
+	}
+	for _, f := range s.CgroupProcs {
+		if !filepath.IsAbs(f) || filepath.Base(f) != "cgroup.procs" {
+			return fmt.Errorf("cgroupProcs entry %q is not an absolute path to a cgroup.procs file", f)
+		}
+	}
+	for k, v := range s.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("env entry %q is not a valid variable", k)
+		}
+	}
+	for _, a := range s.Args {
+		if strings.ContainsRune(a, 0) {
+			return fmt.Errorf("argument %q contains a NUL byte", a)
+		}
+	}
+	return nil
+}
+
+// environ returns the plugin's whole environment, sorted so that two
+// launches of one spec see the same order.
+func (s *Spec) environ() []string {
+	env := make([]string, 0, len(s.Env))
+	for k, v := range s.Env {
+		env = append(env, k+"="+v)
+	}
+	slices.Sort(env)
+	return env
+}

@@ -1,0 +1,232 @@
+// Starts the sandbox launcher (corral-sandbox run) for one spec and follows it
+// through its events (docs/internals.md) until it is gone.
+import { execa, type ResultPromise } from "execa";
+import type { Readable } from "node:stream";
+import { forEachLine } from "./lines.ts";
+import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
+
+export interface LaunchOptions {
+  /** Path of the corral-sandbox binary. */
+  launcherPath: string;
+}
+
+export type OutputStream = "stdout" | "stderr";
+export type OutputListener = (stream: OutputStream, line: string) => void;
+
+/** How a sandbox ended: the plugin's exit code or signal, or why setup failed. */
+export interface SandboxExit {
+  code?: number;
+  signal?: string;
+  /** Set when the sandbox could not be set up; code is then 125. */
+  error?: { stage: string; message: string };
+}
+
+/** The sandbox could not be set up; stage names the step that failed. */
+export class SandboxSetupError extends Error {
+  override name = "SandboxSetupError";
+  readonly stage: string;
+  constructor(stage: string, message: string) {
+    super(`sandbox setup failed at ${stage}: ${message}`);
+    this.stage = stage;
+  }
+}
+
+export interface SandboxProcess {
+  /** Host pid of the launcher; undefined if it could not be spawned. */
+  readonly pid: number | undefined;
+  /** The init is in its cgroups; pid is its host pid. */
+  readonly init: Promise<{ pid: number }>;
+  /** The plugin runs; pid is its host pid. Rejects with SandboxSetupError. */
+  readonly started: Promise<{ pid: number }>;
+  /** Resolves, never rejects, once the launcher and its output are gone. */
+  readonly exited: Promise<SandboxExit>;
+  /**
+   * Calls listener for each line the plugin writes. Lines written before a
+   * listener is added are dropped, so add it right after launching.
+   * Returns a function that removes the listener.
+   */
+  onOutput(listener: OutputListener): () => void;
+  /** Signals the launcher, which forwards SIGTERM and SIGINT to the plugin. False if it is gone. */
+  signal(signal: NodeJS.Signals): boolean;
+  /** SIGKILLs the launcher; the whole sandbox goes with it. False if it is gone. */
+  kill(): boolean;
+}
+
+/** Env var the launcher checks its parent pid against (launcher.go). */
+const PARENT_PID_ENV = "CORRAL_SANDBOX_PARENT_PID";
+
+const SPAWN_OPTIONS = {
+  // stdin takes the spec, stdout and stderr are the plugin's, fd 3 the events.
+  stdio: ["pipe", "pipe", "pipe", "pipe"],
+  extendEnv: false,
+  buffer: false, // the output is streamed to listeners, never collected
+  reject: false,
+  cleanup: true,
+  // signal() sends exactly the signal asked for; escalating is the caller's call.
+  forceKillAfterDelay: false,
+} as const;
+
+export function launchSandbox(spec: SandboxSpec, options: LaunchOptions): SandboxProcess {
+  return new Launcher(spec, options);
+}
+
+/**
+ * Where the launcher is, as told by its events. Each phase accepts only the
+ * next event of the contract; the promises settle on the transitions.
+ */
+type Phase =
+  | { name: "launching" }
+  | { name: "init" }
+  | { name: "running" }
+  | { name: "ended"; exit: SandboxExit } // the plugin exited or setup failed; the launcher is finishing
+  | { name: "gone"; exit: SandboxExit };
+
+class Launcher implements SandboxProcess {
+  readonly init: Promise<{ pid: number }>;
+  readonly started: Promise<{ pid: number }>;
+  readonly exited: Promise<SandboxExit>;
+  readonly #init = Promise.withResolvers<{ pid: number }>();
+  readonly #started = Promise.withResolvers<{ pid: number }>();
+  readonly #exited = Promise.withResolvers<SandboxExit>();
+  readonly #listeners = new Set<OutputListener>();
+  readonly #child: ResultPromise<typeof SPAWN_OPTIONS>;
+  #phase: Phase = { name: "launching" };
+
+  constructor(spec: SandboxSpec, options: LaunchOptions) {
+    this.init = this.#init.promise;
+    this.started = this.#started.promise;
+    this.exited = this.#exited.promise;
+    // Callers that only await exited must not get unhandled rejections.
+    this.init.catch(() => {});
+    this.started.catch(() => {});
+
+    this.#child = execa(options.launcherPath, ["run"], {
+      ...SPAWN_OPTIONS,
+      env: { [PARENT_PID_ENV]: String(process.pid) },
+    });
+    this.#child.stdin.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
+    this.#child.stdin.end(JSON.stringify(spec));
+
+    const events = this.#child.stdio[3] as Readable;
+    const done = Promise.all([
+      this.#child,
+      forEachLine(events, (line) => this.#onEventLine(line)),
+      forEachLine(this.#child.stdout, (line) => this.#emitOutput("stdout", line)),
+      forEachLine(this.#child.stderr, (line) => this.#emitOutput("stderr", line)),
+    ]);
+    void done.then(([result]) => {
+      this.#onGone(launcherExit(result));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  onOutput(listener: OutputListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  signal(signal: NodeJS.Signals): boolean {
+    return this.#child.kill(signal);
+  }
+
+  kill(): boolean {
+    return this.#child.kill("SIGKILL");
+  }
+
+  #emitOutput(stream: OutputStream, line: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(stream, line);
+      } catch (err) {
+        // A failing listener is a bug to surface, but must not stop the
+        // plugin's output from being drained.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  #onEventLine(line: string): void {
+    let event: SandboxEvent;
+    try {
+      event = parseEvent(line);
+    } catch (err) {
+      this.#protocolError((err as Error).message);
+      return;
+    }
+    this.#onEvent(event);
+  }
+
+  #onEvent(event: SandboxEvent): void {
+    const phase = this.#phase.name;
+    if (event.type === "init" && phase === "launching") {
+      this.#phase = { name: "init" };
+      this.#init.resolve({ pid: event.pid });
+    } else if (event.type === "started" && phase === "init") {
+      this.#phase = { name: "running" };
+      this.#started.resolve({ pid: event.pid });
+    } else if (event.type === "exited" && phase === "running") {
+      this.#end("code" in event ? { code: event.code } : { signal: event.signal });
+    } else if (event.type === "error" && phase !== "ended" && phase !== "gone") {
+      this.#end({ code: SETUP_FAILED, error: { stage: event.stage, message: event.message } });
+    } else {
+      this.#protocolError(`unexpected ${event.type} event while ${phase}`);
+    }
+  }
+
+  /** The launcher broke its contract: stop trusting it, and stop it. */
+  #protocolError(message: string): void {
+    if (this.#phase.name === "gone") return;
+    if (this.#phase.name !== "ended") this.#end({ code: SETUP_FAILED, error: { stage: "protocol", message } });
+    this.kill();
+  }
+
+  #end(exit: SandboxExit): void {
+    this.#phase = { name: "ended", exit };
+    const reason = exit.error
+      ? new SandboxSetupError(exit.error.stage, exit.error.message)
+      : new SandboxSetupError("started", "the plugin ended before it was reported started");
+    this.#init.reject(reason); // no-ops if already resolved
+    this.#started.reject(reason);
+  }
+
+  #onGone(launcher: SandboxExit): void {
+    const phase = this.#phase;
+    if (phase.name === "gone") return;
+    let exit: SandboxExit;
+    if (phase.name === "ended") {
+      exit = phase.exit;
+    } else if (phase.name === "running") {
+      exit = launcher; // e.g. the launcher was SIGKILLed: the plugin went with it
+    } else {
+      // The launcher vanished before the plugin started: a setup failure.
+      const message = launcher.error?.message ?? `launcher ended (${describe(launcher)}) before the plugin started`;
+      exit = { ...launcher, error: { stage: launcher.error?.stage ?? "launcher", message } };
+      this.#end(exit);
+    }
+    this.#phase = { name: "gone", exit };
+    this.#listeners.clear();
+    this.#exited.resolve(exit);
+  }
+}
+
+interface LauncherResult {
+  exitCode?: number;
+  signal?: string;
+  shortMessage?: string;
+}
+
+/** How the launcher process itself ended. */
+function launcherExit(result: LauncherResult): SandboxExit {
+  if (result.signal !== undefined) return { signal: result.signal };
+  if (result.exitCode !== undefined) return { code: result.exitCode };
+  return { code: SETUP_FAILED, error: { stage: "spawn", message: result.shortMessage ?? "the launcher could not be started" } };
+}
+
+function describe(exit: SandboxExit): string {
+  return exit.signal !== undefined ? `killed by ${exit.signal}` : `status ${exit.code}`;
+}
