@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
-import { configSchema, type Config } from "./schema.ts";
+import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
 export interface ConfigProblem {
   file: string;
@@ -125,7 +125,7 @@ function fieldName(parts: (string | number)[]): string {
   return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
 
-function resolvePaths(config: Config, base: string): Config {
+function resolvePaths(config: ParsedConfig, base: string): Config {
   const resolve = (p: string) => path.resolve(base, p);
   const runtimeDir = resolve(config.runtimeDir);
   return {

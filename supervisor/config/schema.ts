@@ -102,7 +102,10 @@ export const configSchema = z
     plugins: z.array(pluginSchema).default([]),
   });
 
-export type Config = z.output<typeof configSchema>;
+/** The config as validated, before paths are resolved. */
+export type ParsedConfig = z.output<typeof configSchema>;
+/** The config as the supervisor uses it: paths absolute, defaults derived. */
+export type Config = Omit<ParsedConfig, "admin"> & { admin: { socket: string } };
 export type PluginConfig = z.output<typeof pluginSchema>;
 export type Limits = PluginConfig["limits"];
 export type RestartPolicy = PluginConfig["restart"];

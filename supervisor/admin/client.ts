@@ -1,0 +1,77 @@
+// corralctl's connection to the supervisor: find the socket and the admin
+// credentials, connect with mTLS, and turn transport failures into messages a
+// person can act on.
+import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import { loadConfig } from "../config/load.ts";
+import { clientCredentials } from "../identity/index.ts";
+import { protos } from "../rpc/protos.ts";
+import { ExitCode } from "../cli/exit-codes.ts";
+import { credentialFiles } from "./credentials.ts";
+
+export const DEFAULT_SOCKET = "/run/corral/admin.sock";
+
+export interface Endpoint {
+  socket: string;
+  credentials: string;
+}
+
+/** Socket: --socket, else the one --config names, else $CORRAL_SOCKET, else the default. */
+export async function resolveEndpoint(options: { socket?: string; config?: string; credentials?: string }): Promise<Endpoint> {
+  const socket =
+    options.socket ?? (options.config ? (await loadConfig(options.config)).admin.socket : undefined) ?? process.env.CORRAL_SOCKET ?? DEFAULT_SOCKET;
+  const credentials = options.credentials ?? process.env.CORRAL_CREDENTIALS ?? path.join(path.dirname(socket), "admin-credentials");
+  return { socket: path.resolve(socket), credentials: path.resolve(credentials) };
+}
+
+/** A failure corralctl reports as one line and an exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export async function connectAdmin(endpoint: Endpoint): Promise<AdminClient> {
+  const files = credentialFiles(endpoint.credentials);
+  let pems: [string, string, string];
+  try {
+    pems = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key, "utf8")]);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === "EACCES" ? "permission denied (admin credentials are readable by root only)" : e.message;
+    throw new CliError(`cannot read admin credentials in ${endpoint.credentials}: ${why}`, e.code === "EACCES" ? ExitCode.denied : ExitCode.unreachable);
+  }
+  const [caPem, certPem, keyPem] = pems;
+  const creds = clientCredentials({ certPem: caPem }, { certPem, keyPem });
+  return new (protos().admin.corral.admin.v1.Admin)(`unix://${endpoint.socket}`, creds);
+}
+
+/** Maps a gRPC error from the admin socket to what corralctl prints and exits with. */
+export function explain(err: ServiceError, endpoint: Endpoint): CliError {
+  const details = err.details || err.message;
+  switch (err.code) {
+    case grpcStatus.UNAVAILABLE:
+    case grpcStatus.DEADLINE_EXCEEDED:
+      if (/ENOENT|No such file/i.test(details)) {
+        return new CliError(`the Corral daemon is not running: no socket at ${endpoint.socket}`, ExitCode.unreachable);
+      }
+      if (/ECONNREFUSED/i.test(details)) {
+        return new CliError(`the Corral daemon is not running: nothing listens on ${endpoint.socket}`, ExitCode.unreachable);
+      }
+      if (/EACCES/i.test(details)) {
+        return new CliError(`permission denied on ${endpoint.socket} (run as root or a member of the admin group)`, ExitCode.denied);
+      }
+      return new CliError(`cannot reach the Corral daemon at ${endpoint.socket}: ${details}`, ExitCode.unreachable);
+    case grpcStatus.NOT_FOUND:
+      return new CliError(details, ExitCode.notFound);
+    case grpcStatus.PERMISSION_DENIED:
+    case grpcStatus.UNAUTHENTICATED:
+      return new CliError(`permission denied: ${details}`, ExitCode.denied);
+    default:
+      return new CliError(details, ExitCode.failed);
+  }
+}

@@ -1,0 +1,54 @@
+// The local admin credential: a certificate with the admin role that the
+// supervisor issues for root on this host, so `corralctl` works out of the
+// box. It lives in <stateDir>/admin (0700, key 0600) and is linked beside the
+// admin socket as `admin-credentials`, where corralctl looks by default.
+import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority, type KeySource } from "../identity/index.ts";
+
+const TTL_MS = 90 * 24 * 3600 * 1000;
+/** Reissued at start when less than this is left, so a running supervisor never outlives it. */
+const RENEW_BEFORE_MS = 45 * 24 * 3600 * 1000;
+
+export interface CredentialFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function credentialFiles(dir: string): CredentialFiles {
+  return { ca: path.join(dir, "ca.pem"), cert: path.join(dir, "cert.pem"), key: path.join(dir, "key.pem") };
+}
+
+export async function ensureAdminCredentials(
+  ca: CertificateAuthority,
+  stateDir: string,
+  adminSocket: string,
+  keys: KeySource,
+): Promise<string> {
+  const dir = path.join(stateDir, "admin");
+  const files = credentialFiles(dir);
+  if (!(await stillGood(files, ca))) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, keys }, "local-root");
+    await writeFile(files.ca, ca.certPem, { mode: 0o644 });
+    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
+    await writeFile(files.cert, leaf.certPem, { mode: 0o644 });
+  }
+  const link = path.join(path.dirname(adminSocket), "admin-credentials");
+  const temp = `${link}.tmp`;
+  await rm(temp, { force: true });
+  await symlink(dir, temp);
+  await rename(temp, link);
+  return dir;
+}
+
+async function stillGood(files: CredentialFiles, ca: CertificateAuthority): Promise<boolean> {
+  try {
+    const [caPem, certPem] = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key)]);
+    const id = parsePeerIdentity(certPem);
+    return caPem === ca.certPem && id.kind === "admin" && id.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS;
+  } catch {
+    return false;
+  }
+}

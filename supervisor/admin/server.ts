@@ -1,0 +1,102 @@
+// The admin gRPC server corralctl talks to: a Unix socket, mTLS with a client
+// certificate from Corral's CA, and only the admin role admitted.
+import { Server, status as grpcStatus, type ServerCredentials, type ServiceError, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import { chmod, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import { protos } from "../rpc/protos.ts";
+
+/** An error with the gRPC status the caller should see. */
+export class AdminError extends Error {
+  readonly code: grpcStatus;
+  constructor(code: grpcStatus, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface AdminBackend {
+  status(plugins: string[]): PluginStatus[];
+  version(): { version: string; controlProtocolVersion: number };
+}
+
+export interface AdminServerOptions {
+  socket: string;
+  credentials: ServerCredentials;
+  /** Throws (with the reason) unless the peer certificate (DER) belongs to an admin. */
+  authorize: (peerCertificate: Buffer | undefined) => void;
+  backend: AdminBackend;
+}
+
+export class AdminServer {
+  readonly #server: Server;
+  readonly #socket: string;
+
+  private constructor(server: Server, socket: string) {
+    this.#server = server;
+    this.#socket = socket;
+  }
+
+  static async start(options: AdminServerOptions): Promise<AdminServer> {
+    await claimSocket(options.socket);
+    const server = new Server();
+    const guard = <Req, Res>(handler: (req: Req) => Res) => {
+      return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+        try {
+          options.authorize(call.getAuthContext().sslPeerCertificate?.raw);
+        } catch (err) {
+          callback(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
+          return;
+        }
+        try {
+          callback(null, handler(call.request));
+        } catch (err) {
+          const code = err instanceof AdminError ? err.code : grpcStatus.INTERNAL;
+          callback(serviceError(code, (err as Error).message));
+        }
+      };
+    };
+    const handlers: AdminHandlers = {
+      Status: guard((req) => {
+        const unknown = req.plugins.filter((name) => !options.backend.status([]).some((p) => p.name === name));
+        if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+        return { plugins: options.backend.status(req.plugins) };
+      }),
+      Version: guard(() => options.backend.version()),
+    };
+    server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${options.socket}`, options.credentials, (err) => (err ? reject(err) : resolve())),
+    );
+    // Only root (and, later, a configured group) may even connect.
+    await chmod(options.socket, 0o600);
+    return new AdminServer(server, options.socket);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    await rm(this.#socket, { force: true });
+  }
+}
+
+function serviceError(code: grpcStatus, details: string): Partial<ServiceError> {
+  return { code, details, message: details };
+}
+
+/**
+ * Removes a stale socket left by a supervisor that died, but refuses to
+ * steal one that a live supervisor still answers on.
+ */
+async function claimSocket(socket: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(socket);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (alive) throw new Error(`another Corral supervisor is serving on ${socket}`);
+  await rm(socket, { force: true });
+}

@@ -1,0 +1,127 @@
+import type { CertificateAuthority } from "./ca.ts";
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  encodeName,
+  extKeyUsage,
+  keyIdentifier,
+  keyUsage,
+  pluginIdExtension,
+  pluginScopeExtension,
+  signCertificate,
+  spkiDer,
+  subjectAltName,
+  subjectKeyIdentifier,
+  wholeSeconds,
+  type Extension,
+} from "./certificate.ts";
+import { freshKeys, type KeySource } from "./keys.ts";
+import { OID } from "./oids.ts";
+import { newSerial, type RandomSource } from "./serial.ts";
+import { assertName, formatSpiffeId, type SpiffeId } from "./spiffe.ts";
+
+export interface LeafOptions {
+  trustDomain: string;
+  ttlMs: number;
+  /** Where the leaf's fresh RSA 2048 key comes from: a KeyPool on hot paths (default: generated now). */
+  keys?: KeySource;
+  random?: RandomSource;
+  now?: () => number;
+}
+
+export interface PluginLeafOptions extends LeafOptions {
+  plugin: string;
+}
+
+export interface IssuedLeaf {
+  certPem: string;
+  /** PKCS#8 PEM, unencrypted. */
+  keyPem: string;
+  /** Uppercase hex, as `openssl x509 -serial` and Node's PeerCertificate.serialNumber print it. */
+  serialHex: string;
+  uri: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+const CLOCK_SKEW_MS = 60_000;
+
+export async function issuePluginLeaf(ca: CertificateAuthority, options: PluginLeafOptions): Promise<IssuedLeaf> {
+  return issue(ca, options, { trustDomain: options.trustDomain, kind: "plugin", name: options.plugin }, ["serverAuth", "clientAuth"], [
+    pluginIdExtension(options.plugin),
+  ], ["localhost"]);
+}
+
+export async function issueSupervisorLeaf(ca: CertificateAuthority, options: LeafOptions): Promise<IssuedLeaf> {
+  return issue(ca, options, { trustDomain: options.trustDomain, kind: "supervisor", name: "supervisor" }, ["serverAuth", "clientAuth"]);
+}
+
+export async function issueAdminLeaf(ca: CertificateAuthority, options: LeafOptions, name: string): Promise<IssuedLeaf> {
+  return issue(ca, options, { trustDomain: options.trustDomain, kind: "admin", name }, ["clientAuth"]);
+}
+
+/** A host application's leaf, allowed to call the services of `plugins` (the plugin-scope extension). */
+export async function issueClientLeaf(ca: CertificateAuthority, options: LeafOptions, name: string, plugins: readonly string[]): Promise<IssuedLeaf> {
+  for (const plugin of plugins) assertName(plugin, "plugin");
+  return issue(ca, options, { trustDomain: options.trustDomain, kind: "client", name }, ["clientAuth"], [
+    pluginScopeExtension([...new Set(plugins)]),
+  ]);
+}
+
+async function issue(
+  ca: CertificateAuthority,
+  options: LeafOptions,
+  id: SpiffeId,
+  purposes: Array<"serverAuth" | "clientAuth">,
+  extra: Extension[] = [],
+  dnsNames: string[] = [],
+): Promise<IssuedLeaf> {
+  const uri = formatSpiffeId(id); // validates trust domain and name
+  if (options.trustDomain !== ca.trustDomain) {
+    throw new Error(`cannot issue for trust domain ${options.trustDomain}: the CA is for ${ca.trustDomain}`);
+  }
+  if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new Error(`invalid leaf ttlMs ${options.ttlMs}`);
+  const now = options.now?.() ?? Date.now();
+  const notBefore = wholeSeconds(now - CLOCK_SKEW_MS);
+  const notAfter = wholeSeconds(now + options.ttlMs);
+  if (notAfter > ca.notAfter) {
+    throw new Error(`a leaf valid until ${notAfter.toISOString()} would outlive the CA (${ca.notAfter.toISOString()})`);
+  }
+  const serial = newSerial(options.random);
+
+  const key = await (options.keys ?? freshKeys).take();
+  const spki = spkiDer(key.publicKey);
+  const { pem } = signCertificate(
+    {
+      serial: serial.content,
+      issuer: ca.subject,
+      // Informational only: identity is the URI SAN, never the subject.
+      subject: encodeName([
+        [OID.organizationName, "Corral"],
+        [OID.organizationalUnitName, id.kind],
+        [OID.commonName, id.name],
+      ]),
+      notBefore,
+      notAfter,
+      spki,
+      extensions: [
+        basicConstraints(false),
+        keyUsage(["digitalSignature", "keyEncipherment"]),
+        extKeyUsage(purposes),
+        subjectAltName(uri, dnsNames),
+        subjectKeyIdentifier(keyIdentifier(spki)),
+        authorityKeyIdentifier(ca.keyId),
+        ...extra,
+      ],
+    },
+    ca.privateKey,
+  );
+  return {
+    certPem: pem,
+    keyPem: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    serialHex: serial.hex,
+    uri,
+    notBefore,
+    notAfter,
+  };
+}

@@ -1,0 +1,96 @@
+import { generateRsaKey, LEAF_KEY_BITS, type KeySource, type RsaKey } from "./keys.ts";
+
+export interface KeyPoolOptions {
+  /** Keys kept ready (default 4). */
+  size?: number;
+  /** Keys generated at once in the background (default 1: leave the thread pool to fs and TLS). */
+  concurrency?: number;
+  /** Key generator (default: RSA 2048). */
+  generate?: () => Promise<RsaKey>;
+}
+
+/**
+ * Pre-generated leaf keys, so issuing a certificate on an instance's start path
+ * is mostly signing. Refilling is driven by take() and by completions only:
+ * no timers, and once full nothing is pending, so an idle pool never keeps the
+ * process alive.
+ */
+export class KeyPool implements KeySource {
+  readonly #size: number;
+  readonly #concurrency: number;
+  readonly #generate: () => Promise<RsaKey>;
+  #ready: RsaKey[] = [];
+  #inFlight = 0;
+  #closed = false;
+  #lastError: unknown = undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(options: KeyPoolOptions = {}) {
+    this.#size = options.size ?? 4;
+    this.#concurrency = options.concurrency ?? 1;
+    this.#generate = options.generate ?? (() => generateRsaKey(LEAF_KEY_BITS));
+    if (!Number.isInteger(this.#size) || this.#size < 1) throw new Error(`KeyPool size must be a positive integer, got ${this.#size}`);
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
+      throw new Error(`KeyPool concurrency must be a positive integer, got ${this.#concurrency}`);
+    }
+    this.#fill();
+  }
+
+  /** Keys ready to hand out now. */
+  get ready(): number {
+    return this.#ready.length;
+  }
+
+  /** A ready key if there is one, else a freshly generated one (the pool keeps refilling either way). */
+  take(): Promise<RsaKey> {
+    const key = this.#ready.shift();
+    // A failed background generation is retried on demand, not in a hot loop.
+    this.#lastError = undefined;
+    this.#fill();
+    return key ? Promise.resolve(key) : this.#generate();
+  }
+
+  /** Stops refilling and drops ready keys; resolves once no generation is in flight. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#ready = [];
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#drained;
+      this.#drained = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  #fill(): void {
+    while (
+      !this.#closed &&
+      this.#lastError === undefined &&
+      this.#inFlight < this.#concurrency &&
+      this.#ready.length + this.#inFlight < this.#size
+    ) {
+      this.#inFlight++;
+      this.#generate().then(
+        (key) => this.#settled(key, undefined),
+        (error: unknown) => this.#settled(undefined, error),
+      );
+    }
+  }
+
+  #settled(key: RsaKey | undefined, error: unknown): void {
+    this.#inFlight--;
+    if (this.#closed) {
+      if (this.#inFlight === 0) {
+        const drained = this.#drained;
+        this.#drained = undefined;
+        drained?.();
+      }
+      return;
+    }
+    if (key) this.#ready.push(key);
+    else this.#lastError = error;
+    this.#fill();
+  }
+}

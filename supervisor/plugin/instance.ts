@@ -1,0 +1,276 @@
+// One instance: one sandboxed process tree running one release of a plugin.
+// It owns everything it creates (instance directory, certificate, cgroup,
+// uid, launcher process, Control channel) and gives all of it back exactly
+// once, whichever way it ends.
+import { Metadata, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { chown, mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
+import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
+import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
+import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
+import { launchSandbox, type SandboxProcess } from "../../sandbox/launcher.ts";
+import type { SandboxSpec } from "../../sandbox/spec.ts";
+import type { PluginConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { Release } from "../releases/store.ts";
+import { protos } from "../rpc/protos.ts";
+import { checkHandshake, CONTROL_PROTOCOL_VERSION } from "./compatibility.ts";
+import type { Instance } from "./controller.ts";
+import type { UidPool } from "./uid-pool.ts";
+import { waitForFile } from "./wait-for-file.ts";
+
+export const SUPERVISOR_VERSION = "0.1.0";
+
+/** What every instance of every plugin shares: handed in by the supervisor. */
+export interface InstanceEnvironment {
+  runtimeDir: string;
+  launcherPath: string;
+  cgroups: CgroupDriver;
+  uids: UidPool;
+  caPem: string;
+  issuePluginLeaf(plugin: string, ttlMs: number): Promise<{ certPem: string; keyPem: string }>;
+  /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
+  controlCredentials(plugin: string): ChannelCredentials;
+  currentRelease(plugin: string): Promise<Release>;
+  logger: Logger;
+}
+
+/** Paths inside the sandbox (docs/internals.md). */
+const INSIDE_DIR = "/corral";
+const SOCKET_NAME = "plugin.sock";
+const MAX_LINE = 16 * 1024;
+
+export class PluginInstance implements Instance {
+  readonly id: string;
+  readonly release: string;
+  readonly #plugin: PluginConfig;
+  readonly #env: InstanceEnvironment;
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #uid: number;
+  #cgroup: InstanceCgroup | undefined;
+  #sandbox: SandboxProcess | undefined;
+  #control: ControlClient | undefined;
+  #health: HealthClient | undefined;
+  #pid: number | undefined;
+  #handshake: HandshakeResponse__Output | undefined;
+  #cleanup: Promise<void> | undefined;
+  readonly exited: Promise<string>;
+  #resolveExited!: (how: string) => void;
+
+  private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, uid: number) {
+    this.id = `${plugin.name}-${randomBytes(3).toString("hex")}`;
+    this.release = release.sha256;
+    this.#plugin = plugin;
+    this.#env = env;
+    this.#uid = uid;
+    this.#dir = path.join(env.runtimeDir, "instances", this.id);
+    this.#log = env.logger.child({ plugin: plugin.name, instance: this.id });
+    this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
+  }
+
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+  get pluginVersion(): string | undefined {
+    return this.#handshake?.pluginVersion;
+  }
+  get apiVersion(): string | undefined {
+    return this.#handshake?.apiVersion;
+  }
+  get socketPath(): string {
+    return path.join(this.#dir, SOCKET_NAME);
+  }
+
+  /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
+  static async launch(plugin: PluginConfig, env: InstanceEnvironment): Promise<PluginInstance> {
+    const release = await env.currentRelease(plugin.name);
+    const uid = env.uids.allocate();
+    const instance = new PluginInstance(plugin, env, release, uid);
+    try {
+      await instance.#prepare(release);
+    } catch (err) {
+      await instance.destroy();
+      throw err;
+    }
+    return instance;
+  }
+
+  async #prepare(release: Release): Promise<void> {
+    const plugin = this.#plugin;
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await chown(this.#dir, this.#uid, this.#uid);
+    const leaf = await this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
+    await writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 });
+    await writeFile(path.join(this.#dir, "cert.pem"), leaf.certPem, { mode: 0o644 });
+    await writeFile(path.join(this.#dir, "key.pem"), leaf.keyPem, { mode: 0o600 });
+    await chown(path.join(this.#dir, "key.pem"), this.#uid, this.#uid);
+
+    this.#cgroup = await this.#env.cgroups.create(this.id, {
+      memoryBytes: plugin.limits.memory,
+      swapBytes: 0,
+      pids: plugin.limits.pids,
+      cpu: plugin.limits.cpu,
+    });
+
+    const spec: SandboxSpec = {
+      binary: release.binary,
+      args: plugin.args,
+      env: {
+        ...plugin.env,
+        CORRAL_INSTANCE_DIR: INSIDE_DIR,
+        CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
+        CORRAL_INSTANCE_ID: this.id,
+        CORRAL_PLUGIN: plugin.name,
+        CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
+        GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
+        HOME: "/tmp",
+        TMPDIR: "/tmp",
+        PATH: "/",
+      },
+      instanceDir: this.#dir,
+      hostname: plugin.name,
+      uid: this.#uid,
+      gid: this.#uid,
+      workspaceBytes: plugin.limits.workspace,
+      cgroupProcs: this.#cgroup.procsFiles,
+    };
+    const sandbox = launchSandbox(spec, { launcherPath: this.#env.launcherPath });
+    this.#sandbox = sandbox;
+    sandbox.onOutput((stream, line) => {
+      this.#log.info({ stream }, line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…[truncated]` : line);
+    });
+    sandbox.started.then(
+      ({ pid }) => {
+        this.#pid = pid;
+        this.#log.info({ pid, release: this.release }, "plugin process started");
+      },
+      () => {}, // reported through exited
+    );
+    void sandbox.exited.then((exit) => {
+      const how = exit.error
+        ? `sandbox setup failed at ${exit.error.stage}: ${exit.error.message}`
+        : exit.signal
+          ? `killed by ${exit.signal}`
+          : `exited with status ${exit.code}`;
+      this.#log.info({ code: exit.code, signal: exit.signal }, `plugin ${how}`);
+      this.#resolveExited(how);
+    });
+  }
+
+  /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */
+  async ready(signal: AbortSignal): Promise<void> {
+    const sandbox = this.#sandbox;
+    if (!sandbox) throw new Error("instance was not launched");
+    const gone = this.exited.then((how) => {
+      throw new Error(`${how} before it was ready`);
+    });
+    gone.catch(() => {});
+    const steps = (async () => {
+      await sandbox.started;
+      await waitForFile(this.socketPath, signal);
+      const { control, health } = this.#connect();
+      const handshake = await unary<HandshakeResponse__Output>(
+        (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
+        signal,
+      );
+      checkHandshake(handshake, { pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion });
+      this.#handshake = handshake;
+      const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
+      if (status !== "SERVING") throw new Error(`health check answered ${status}`);
+      this.#log.info(
+        { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
+        "handshake complete",
+      );
+    })();
+    await Promise.race([steps, gone]);
+  }
+
+  #connect(): { control: ControlClient; health: HealthClient } {
+    if (!this.#control || !this.#health) {
+      const target = `unix://${this.socketPath}`;
+      const creds = this.#env.controlCredentials(this.#plugin.name);
+      const options = { "grpc.initial_reconnect_backoff_ms": 50, "grpc.max_reconnect_backoff_ms": 500 };
+      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, options);
+      this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, options);
+    }
+    return { control: this.#control, health: this.#health };
+  }
+
+  /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
+  async stop(graceMs: number): Promise<void> {
+    const sandbox = this.#sandbox;
+    if (sandbox && this.#control) {
+      const control = this.#control;
+      const drained = unary(
+        (md, opts, cb) => control.Drain({ deadlineMs: graceMs }, md, opts, cb),
+        AbortSignal.timeout(1000),
+      ).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
+      await drained;
+      if (!(await settlesWithin(this.exited, graceMs + 500))) {
+        this.#log.warn({ graceMs }, "plugin did not exit after draining; sending SIGTERM");
+        sandbox.signal("SIGTERM");
+        if (!(await settlesWithin(this.exited, 2000))) {
+          this.#log.warn("plugin ignored SIGTERM; killing it");
+        }
+      }
+    }
+    await this.destroy();
+  }
+
+  /** Kills whatever still runs and gives everything back. Safe to call more than once. */
+  destroy(): Promise<void> {
+    this.#cleanup ??= this.#release();
+    return this.#cleanup;
+  }
+
+  async #release(): Promise<void> {
+    this.#control?.close();
+    this.#health?.close();
+    if (this.#sandbox) {
+      this.#sandbox.kill();
+      await this.#sandbox.exited;
+    } else {
+      this.#resolveExited("never launched");
+    }
+    if (this.#cgroup) {
+      await this.#cgroup.killAll();
+      await this.#cgroup.destroy();
+    }
+    await rm(this.#dir, { recursive: true, force: true });
+    this.#env.uids.release(this.#uid);
+  }
+}
+
+type UnaryStarter<T> = (
+  metadata: Metadata,
+  options: { deadline?: Date },
+  callback: (err: ServiceError | null, value?: T) => void,
+) => ClientUnaryCall;
+
+/** A unary call that the abort signal cancels. */
+function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const call = start(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, value) => {
+      signal.removeEventListener("abort", onAbort);
+      if (err) reject(new Error(`${err.details || err.message}`));
+      else resolve(value as T);
+    });
+    const onAbort = () => call.cancel();
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+

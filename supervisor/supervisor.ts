@@ -1,0 +1,218 @@
+// The supervisor: owns the config, the CA, the release store, every plugin
+// controller, the instance cgroups and the admin server, and stops all of it.
+import { ServerCredentials } from "@grpc/grpc-js";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
+import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import { ensureAdminCredentials } from "./admin/credentials.ts";
+import { AdminServer } from "./admin/server.ts";
+import type { Config } from "./config/schema.ts";
+import {
+  clientCredentials,
+  issuePluginLeaf,
+  issueSupervisorLeaf,
+  KeyPool,
+  loadOrCreateCA,
+  parsePeerIdentity,
+  type CertificateAuthority,
+  type IssuedLeaf,
+} from "./identity/index.ts";
+import type { Logger } from "./log.ts";
+import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
+import { PluginController } from "./plugin/controller.ts";
+import { PluginInstance, SUPERVISOR_VERSION, type InstanceEnvironment } from "./plugin/instance.ts";
+import { UidPool } from "./plugin/uid-pool.ts";
+import { ReleaseStore } from "./releases/store.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface SupervisorOptions {
+  logger: Logger;
+  /** The corral-sandbox binary; default build/bin/corral-sandbox in this checkout. */
+  launcherPath?: string;
+}
+
+/** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
+const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
+
+export class Supervisor {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #controllers: Map<string, PluginController>;
+  readonly #admin: AdminServer;
+  readonly #keys: KeyPool;
+  readonly #cgroups: CgroupDriver;
+
+  private constructor(parts: {
+    config: Config;
+    logger: Logger;
+    controllers: Map<string, PluginController>;
+    admin: AdminServer;
+    keys: KeyPool;
+    cgroups: CgroupDriver;
+  }) {
+    this.#config = parts.config;
+    this.#log = parts.logger;
+    this.#controllers = parts.controllers;
+    this.#admin = parts.admin;
+    this.#keys = parts.keys;
+    this.#cgroups = parts.cgroups;
+  }
+
+  static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
+    const log = options.logger;
+    // The sandbox's uid must traverse (not list) these to reach its binary and
+    // instance directory; the CA's own directory stays 0700.
+    await mkdir(config.stateDir, { recursive: true, mode: 0o711 });
+    await chmod(config.stateDir, 0o711);
+    const instancesDir = path.join(config.runtimeDir, "instances");
+    await mkdir(instancesDir, { recursive: true, mode: 0o711 });
+    await chmod(config.runtimeDir, 0o711);
+    await chmod(instancesDir, 0o711);
+    await mkdir(path.dirname(config.admin.socket), { recursive: true, mode: 0o711 });
+
+    const ca = await loadOrCreateCA(config.stateDir, { trustDomain: config.trustDomain });
+    log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
+    const keys = new KeyPool();
+    const closers: Array<() => Promise<void>> = [async () => keys.close()];
+    try {
+      const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS, keys });
+      const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket, keys);
+
+      const controllers = new Map<string, PluginController>();
+      const admin = await AdminServer.start({
+        socket: config.admin.socket,
+        credentials: ServerCredentials.createSsl(
+          Buffer.from(ca.certPem),
+          [{ cert_chain: Buffer.from(leaf.certPem), private_key: Buffer.from(leaf.keyPem) }],
+          true,
+        ),
+        authorize: (der) => authorizeAdmin(der, ca.trustDomain),
+        backend: {
+          status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
+          version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
+        },
+      });
+      closers.push(() => admin.close());
+
+      // Only now, holding the admin socket (no other live supervisor shares
+      // this runtime directory), is it safe to sweep what a dead one left.
+      const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
+      const swept = await cgroups.sweep();
+      const staleDirs = await readdir(instancesDir);
+      await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
+      if (swept.length > 0 || staleDirs.length > 0) {
+        log.warn({ cgroups: swept, instanceDirs: staleDirs }, "removed leftovers of a previous supervisor");
+      }
+      closers.push(() => cgroups.removeParent());
+
+      const env = instanceEnvironment(config, ca, leaf, keys, cgroups, log, options.launcherPath);
+      for (const plugin of config.plugins) {
+        const store = new ReleaseStore(config.stateDir, plugin.name);
+        const release = await store.seed(plugin.binary).catch((err: Error) => {
+          log.error({ plugin: plugin.name, binary: plugin.binary, err: err.message }, "cannot import the plugin's binary");
+          return undefined;
+        });
+        if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
+        const controller = new PluginController(plugin, {
+          createInstance: (p) => PluginInstance.launch(p, env),
+          onTransition: (t) =>
+            log.info(
+              { plugin: t.plugin, instance: t.instance, from: t.from, to: t.to, ...("reason" in t.event && { reason: t.event.reason }) },
+              `plugin ${t.to}`,
+            ),
+        });
+        controllers.set(plugin.name, controller);
+      }
+
+      const supervisor = new Supervisor({ config, logger: log, controllers, admin, keys, cgroups });
+      await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
+      log.info(
+        {
+          admin: config.admin.socket,
+          credentials: credentialsDir,
+          plugins: Object.fromEntries([...controllers].map(([name, c]) => [name, c.state])),
+        },
+        `supervisor ready; try: corralctl --socket ${config.admin.socket} status`,
+      );
+      return supervisor;
+    } catch (err) {
+      for (const close of closers.reverse()) await close().catch(() => {});
+      throw err;
+    }
+  }
+
+  status(names: string[] = []): PluginStatus[] {
+    return [...this.#controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf);
+  }
+
+  controller(name: string): PluginController | undefined {
+    return this.#controllers.get(name);
+  }
+
+  /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
+    await this.#admin.close();
+    this.#keys.close();
+    await this.#cgroups.removeParent();
+    this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
+  }
+}
+
+function instanceEnvironment(
+  config: Config,
+  ca: CertificateAuthority,
+  leaf: IssuedLeaf,
+  keys: KeyPool,
+  cgroups: CgroupDriver,
+  logger: Logger,
+  launcherPath = path.join(repoRoot, "build/bin/corral-sandbox"),
+): InstanceEnvironment {
+  return {
+    runtimeDir: config.runtimeDir,
+    launcherPath,
+    cgroups,
+    uids: new UidPool(config.sandbox.uidBase, config.sandbox.uidCount),
+    caPem: ca.certPem,
+    issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, keys }),
+    controlCredentials: (plugin) => clientCredentials(ca, leaf, plugin),
+    currentRelease: async (plugin) => {
+      const release = await new ReleaseStore(config.stateDir, plugin).current();
+      if (!release) throw new Error(`plugin ${plugin} has no current release`);
+      return release;
+    },
+    logger,
+  };
+}
+
+function statusOf(c: PluginController): PluginStatus {
+  const instance = c.instance;
+  return {
+    name: c.name,
+    state: c.state,
+    restarts: c.restarts,
+    reason: c.reason,
+    stateAgeMs: c.stateAgeMs,
+    ...(instance && {
+      instance: {
+        id: instance.id,
+        pid: instance.pid ?? 0,
+        release: instance.release,
+        pluginVersion: instance.pluginVersion ?? "",
+        apiVersion: instance.apiVersion ?? "",
+      },
+    }),
+  };
+}
+
+function authorizeAdmin(der: Buffer | undefined, trustDomain: string): void {
+  if (!der) throw new Error("no client certificate");
+  const id = parsePeerIdentity(der);
+  if (id.trustDomain !== trustDomain || id.kind !== "admin") {
+    throw new Error(`${id.uri} is not an admin of ${trustDomain}`);
+  }
+}
