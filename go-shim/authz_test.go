@@ -2,6 +2,7 @@ package shim
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"net/url"
 	"strings"
 	"testing"
@@ -92,8 +93,16 @@ func TestServiceOf(t *testing.T) {
 	}
 }
 
+func TestContractOIDs(t *testing.T) {
+	if got := oidPluginID.String(); got != contractPluginIDOID {
+		t.Errorf("plugin-ID extension OID = %s, want %s", got, contractPluginIDOID)
+	}
+	if got := oidPluginScope.String(); got != contractPluginScopeOID {
+		t.Errorf("plugin-scope extension OID = %s, want %s", got, contractPluginScopeOID)
+	}
+}
+
 func TestIdentityOf(t *testing.T) {
-	useTestScopeOID(t)
 	ca := newTestCA(t, "ca")
 	parse := func(spec leafSpec) *x509.Certificate {
 		cert, err := x509.ParseCertificate(ca.issue(t, spec).der)
@@ -139,8 +148,9 @@ func TestParsePluginScope(t *testing.T) {
 }
 
 func TestPluginIdentity(t *testing.T) {
-	cert := func(uris ...string) *x509.Certificate {
-		c := &x509.Certificate{}
+	idOID := contractOID(t, contractPluginIDOID)
+	cert := func(exts []pkix.Extension, uris ...string) *x509.Certificate {
+		c := &x509.Certificate{Extensions: exts}
 		for _, s := range uris {
 			u, err := url.Parse(s)
 			if err != nil {
@@ -150,7 +160,8 @@ func TestPluginIdentity(t *testing.T) {
 		}
 		return c
 	}
-	td, name, err := pluginIdentity(cert("spiffe://corral.test/plugin/greeter"))
+	greeter := []pkix.Extension{pluginIDExtension(t, "greeter")}
+	td, name, err := pluginIdentity(cert(greeter, "spiffe://corral.test/plugin/greeter"))
 	if err != nil || td != "corral.test" || name != "greeter" {
 		t.Errorf("pluginIdentity = %q, %q, %v", td, name, err)
 	}
@@ -164,8 +175,32 @@ func TestPluginIdentity(t *testing.T) {
 		{"https://corral.test/plugin/a"},
 		{"spiffe://corral.test:1/plugin/a"},
 	} {
-		if td, name, err := pluginIdentity(cert(uris...)); err == nil {
+		if td, name, err := pluginIdentity(cert(greeter, uris...)); err == nil {
 			t.Errorf("pluginIdentity(%q) = %q, %q, want an error", uris, td, name)
+		}
+	}
+
+	critical := pluginIDExtension(t, "greeter")
+	critical.Critical = true
+	for _, tt := range []struct {
+		name string
+		exts []pkix.Extension
+		want string // in the error
+	}{
+		{"no extension", nil, "no plugin-ID extension (1.3.6.1.4.1.61734.1.1)"},
+		{"only a plugin-scope extension", []pkix.Extension{{Id: contractOID(t, contractPluginScopeOID), Value: scopeDER(t, []string{"greeter"})}},
+			"no plugin-ID extension"},
+		{"another plugin", []pkix.Extension{pluginIDExtension(t, "kv")}, `names plugin "kv", but its URI SAN names "greeter"`},
+		{"empty name", []pkix.Extension{pluginIDExtension(t, "")}, `names plugin "", but`},
+		{"critical", []pkix.Extension{critical}, "is critical"},
+		{"PrintableString", []pkix.Extension{{Id: idOID, Value: []byte{0x13, 0x07, 'g', 'r', 'e', 'e', 't', 'e', 'r'}}}, "not a UTF8String"},
+		{"SEQUENCE OF UTF8String", []pkix.Extension{{Id: idOID, Value: scopeDER(t, []string{"greeter"})}}, "not a UTF8String"},
+		{"trailing data", []pkix.Extension{{Id: idOID, Value: append(pluginIDExtension(t, "greeter").Value, 0)}}, "trailing data"},
+		{"empty value", []pkix.Extension{{Id: idOID}}, "malformed"},
+	} {
+		_, _, err := pluginIdentity(cert(tt.exts, "spiffe://corral.test/plugin/greeter"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "spiffe://corral.test/plugin/greeter") {
+			t.Errorf("%s: pluginIdentity = %v, want an error naming the certificate and saying %q", tt.name, err, tt.want)
 		}
 	}
 }

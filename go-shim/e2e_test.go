@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"net"
@@ -75,7 +76,18 @@ func startInstance(t *testing.T) *instance {
 // plugin "greeter" in trust domain corral.test.
 func newInstance(t *testing.T) *instance {
 	t.Helper()
-	useTestScopeOID(t)
+	return newInstanceWith(t, leafSpec{
+		uris:     []string{"spiffe://corral.test/plugin/greeter"},
+		dnsNames: []string{"localhost"},
+		pluginID: "greeter",
+		server:   true,
+	})
+}
+
+// newInstanceWith is newInstance with the plugin's certificate issued as
+// spec says.
+func newInstanceWith(t *testing.T, spec leafSpec) *instance {
+	t.Helper()
 	// A short directory: a Unix socket's path is at most 107 bytes long.
 	dir, err := os.MkdirTemp("", "shim")
 	if err != nil {
@@ -83,11 +95,7 @@ func newInstance(t *testing.T) *instance {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	ca := newTestCA(t, "corral test CA")
-	writeInstanceDir(t, dir, ca, ca.issue(t, leafSpec{
-		uris:     []string{"spiffe://corral.test/plugin/greeter"},
-		dnsNames: []string{"localhost"},
-		server:   true,
-	}))
+	writeInstanceDir(t, dir, ca, ca.issue(t, spec))
 	t.Setenv("CORRAL_INSTANCE_DIR", dir)
 	t.Setenv("CORRAL_SOCKET", filepath.Join(dir, "plugin.sock"))
 	t.Setenv("CORRAL_MEMORY_LIMIT", "")
@@ -302,6 +310,79 @@ func TestClients(t *testing.T) {
 		case tt.id != "" && (status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), tt.id)):
 			t.Errorf("%s: %v, want PermissionDenied naming %q", tt.name, err, tt.id)
 		}
+	}
+}
+
+// TestScopedClients calls the plugin as host applications do, with client
+// certificates like the supervisor issues (RSA 2048, the contract's
+// plugin-scope extension), through the whole of TLS and go-shim.
+func TestScopedClients(t *testing.T) {
+	in := startInstance(t)
+	ctx := context.Background()
+	scopeOID := contractOID(t, contractPluginScopeOID)
+	client := func(name string, scope ...string) *tls.Certificate {
+		cert := in.client(leafSpec{uris: []string{"spiffe://corral.test/client/" + name}, scope: scope, rsa: true})
+		parsed, err := x509.ParseCertificate(cert.Certificate[0])
+		if err != nil {
+			t.Fatalf("x509.ParseCertificate: %v", err)
+		}
+		if !slices.ContainsFunc(parsed.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(scopeOID) && !e.Critical }) {
+			t.Fatalf("the certificate of client %s has no plugin-scope extension %s", name, scopeOID)
+		}
+		return cert
+	}
+
+	for _, scope := range [][]string{{"greeter"}, {"kv", "greeter", "cache"}} {
+		conn := in.dial(client("app", scope...))
+		if err := sleep(ctx, conn, 0); err != nil {
+			t.Errorf("client scoped to %q calls Sleep: %v", scope, err)
+		}
+		_, err := pluginv1.NewControlClient(conn).Drain(ctx, &pluginv1.DrainRequest{})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("client scoped to %q calls Drain: %v, want PermissionDenied", scope, err)
+		}
+	}
+	for _, scope := range [][]string{{"kv"}, {"greeter2", "Greeter"}, {}} {
+		err := sleep(ctx, in.dial(client("elsewhere", scope...)), 0)
+		if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "spiffe://corral.test/client/elsewhere") {
+			t.Errorf("client scoped to %q calls Sleep: %v, want PermissionDenied naming it", scope, err)
+		}
+	}
+	if err := sleep(ctx, in.dial(in.supervisor()), 0); err != nil {
+		t.Errorf("the supervisor calls Sleep after the refusals: %v", err)
+	}
+}
+
+// TestMisissuedCertificate checks that Run refuses to serve with a
+// certificate whose plugin-ID extension is missing or disagrees with its
+// URI SAN.
+func TestMisissuedCertificate(t *testing.T) {
+	uris := []string{"spiffe://corral.test/plugin/greeter"}
+	for _, tt := range []struct {
+		name string
+		spec leafSpec
+		want string
+	}{
+		{"no plugin-ID extension", leafSpec{uris: uris}, "has no plugin-ID extension (1.3.6.1.4.1.61734.1.1)"},
+		{"plugin-ID of another plugin", leafSpec{uris: uris, pluginID: "kv"}, `names plugin "kv", but its URI SAN names "greeter"`},
+		{"plugin-ID of another case", leafSpec{uris: uris, pluginID: "Greeter"}, `names plugin "Greeter"`},
+		{"malformed plugin-ID", leafSpec{uris: uris, extensions: []pkix.Extension{{
+			Id: contractOID(t, contractPluginIDOID), Value: []byte{0x13, 0x01, 'g'}}}}, "not a UTF8String"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.spec.dnsNames, tt.spec.server = []string{"localhost"}, true
+			in := newInstanceWith(t, tt.spec)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := Run(ctx, Plugin{Name: "greeter"}, registerSleeper)
+			if err == nil || !strings.Contains(err.Error(), tt.want) ||
+				!strings.Contains(err.Error(), filepath.Join(in.dir, "cert.pem")) {
+				t.Errorf("Run = %v, want an error naming cert.pem and saying %q", err, tt.want)
+			}
+			if _, err := os.Stat(filepath.Join(in.dir, "plugin.sock")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("socket: %v, want none", err)
+			}
+		})
 	}
 }
 

@@ -15,26 +15,42 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// testScopeOID stands in for the plugin-scope extension's OID in tests:
-// crypto/x509 cannot parse certificates carrying the OID of
-// docs/internals.md (see oidPluginScope). 1.3.6.1.4.1.32473 is the
-// enterprise number reserved for documentation (RFC 5612).
-var testScopeOID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 32473, 2}
+// The OIDs of the plugin-ID and plugin-scope extensions, as
+// docs/internals.md ("Identities") writes them.
+const (
+	contractPluginIDOID    = "1.3.6.1.4.1.61734.1.1"
+	contractPluginScopeOID = "1.3.6.1.4.1.61734.1.2"
+)
 
-// useTestScopeOID makes go-shim recognize testScopeOID for the test's
-// duration.
-func useTestScopeOID(t *testing.T) {
-	old := oidPluginScope
-	oid, err := x509.OIDFromASN1OID(testScopeOID)
+// contractOID parses one of the contract's dotted OIDs.
+func contractOID(t *testing.T, s string) asn1.ObjectIdentifier {
+	t.Helper()
+	var id asn1.ObjectIdentifier
+	for arc := range strings.SplitSeq(s, ".") {
+		n, err := strconv.Atoi(arc)
+		if err != nil {
+			t.Fatalf("OID %s: %v", s, err)
+		}
+		id = append(id, n)
+	}
+	return id
+}
+
+// pluginIDExtension is the plugin-ID extension naming plugin.
+func pluginIDExtension(t *testing.T, plugin string) pkix.Extension {
+	t.Helper()
+	value, err := asn1.MarshalWithParams(plugin, "utf8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	oidPluginScope = oid
-	t.Cleanup(func() { oidPluginScope = old })
+	return pkix.Extension{Id: contractOID(t, contractPluginIDOID), Value: value}
 }
 
 // A testCA issues throwaway certificates.
@@ -71,7 +87,8 @@ func newTestCA(t *testing.T, name string) *testCA {
 type leafSpec struct {
 	uris       []string
 	dnsNames   []string
-	scope      []string // if not nil, a plugin-scope extension (testScopeOID)
+	pluginID   string   // if not empty, a plugin-ID extension naming this plugin
+	scope      []string // if not nil, a plugin-scope extension naming these plugins
 	extensions []pkix.Extension
 	server     bool // for a server (a plugin) rather than a client
 	rsa        bool // an RSA 2048 key rather than ECDSA P-256
@@ -119,8 +136,12 @@ func (ca *testCA) issue(t *testing.T, spec leafSpec) leaf {
 		}
 		tmpl.URIs = append(tmpl.URIs, u)
 	}
+	if spec.pluginID != "" {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pluginIDExtension(t, spec.pluginID))
+	}
 	if spec.scope != nil {
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: testScopeOID, Value: scopeDER(t, spec.scope)})
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions,
+			pkix.Extension{Id: contractOID(t, contractPluginScopeOID), Value: scopeDER(t, spec.scope)})
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
@@ -153,11 +174,21 @@ func scopeDER(t *testing.T, names []string) []byte {
 	return der
 }
 
-// writeInstanceDir writes ca.pem, cert.pem and key.pem into dir.
+// writes counts the calls of writeInstanceDir.
+var writes atomic.Int64
+
+// writeInstanceDir writes ca.pem, cert.pem and key.pem into dir. Each write
+// gets its own modification time, so that a rewrite is seen as one even
+// within the file system's timestamp granularity.
 func writeInstanceDir(t *testing.T, dir string, ca *testCA, l leaf) {
 	t.Helper()
+	mtime := time.Now().Add(time.Duration(writes.Add(1)) * time.Second)
 	for name, data := range map[string][]byte{"ca.pem": ca.pem, "cert.pem": l.certPEM, "key.pem": l.keyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
 			t.Fatal(err)
 		}
 	}

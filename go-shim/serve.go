@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,9 +53,11 @@ func Serve(plugin Plugin, register func(*grpc.Server)) {
 
 // Run is [Serve] for tests and programs that manage their own process: it
 // serves until the server is drained, by the supervisor or because ctx is
-// done, and returns nil then. It returns an error if it cannot serve. It
-// reads the environment and sets the Go runtime's memory limit, as Serve
-// does.
+// done, and returns nil then. It returns an error if it cannot serve,
+// among others if the instance's certificate is not a plugin's: its URI SAN
+// spiffe://<trust-domain>/plugin/<name> and its plugin-ID extension must
+// name the same plugin. It reads the environment and sets the Go runtime's
+// memory limit, as Serve does.
 func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error {
 	if plugin.Name == "" {
 		return errors.New("plugin has no name")
@@ -80,6 +83,16 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", certs.cert, err)
 	}
+	// Rewritten certificates must be of the same plugin, in the same trust
+	// domain: the policy below is of this one.
+	certs.vetWith(func(cert *x509.Certificate) error {
+		td, name, err := pluginIdentity(cert)
+		if err == nil && (td != trustDomain || name != configured) {
+			err = fmt.Errorf("certificate is of spiffe://%s/plugin/%s, not of spiffe://%s/plugin/%s, as before",
+				td, name, trustDomain, configured)
+		}
+		return err
+	})
 
 	var (
 		flight  = &inFlight{}

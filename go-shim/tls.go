@@ -1,12 +1,8 @@
 package shim
 
 import (
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/asn1"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,8 +17,9 @@ type certFiles struct {
 	ca, cert, key string // paths
 
 	mu     sync.Mutex
-	stamp  string      // the files' sizes and modification times when config was loaded
-	config *tls.Config // for a new connection
+	check  func(*x509.Certificate) error // if not nil, vets the instance's certificate on reading it
+	stamp  string                        // the files' sizes and modification times when config was loaded
+	config *tls.Config                   // for a new connection
 	leaf   *x509.Certificate
 }
 
@@ -32,6 +29,14 @@ func newCertFiles(dir string) *certFiles {
 		cert: filepath.Join(dir, "cert.pem"),
 		key:  filepath.Join(dir, "key.pem"),
 	}
+}
+
+// vetWith makes the files' instance certificate, whenever they are read
+// again, pass check before it is used.
+func (f *certFiles) vetWith(check func(*x509.Certificate) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.check = check
 }
 
 // serverConfig returns the TLS configuration of the server: TLS 1.3, with
@@ -108,6 +113,11 @@ func (f *certFiles) read() (*tls.Config, *x509.Certificate, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s, %s: %w", f.cert, f.key, err)
 	}
+	if f.check != nil {
+		if err := f.check(cert.Leaf); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.cert, err)
+		}
+	}
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
@@ -117,152 +127,17 @@ func (f *certFiles) read() (*tls.Config, *x509.Certificate, error) {
 	}, cert.Leaf, nil
 }
 
-// keyPair is [tls.X509KeyPair], except that it parses the leaf with
-// [parseLeaf].
+// keyPair is [tls.X509KeyPair], with the parsed leaf certificate also when
+// the x509keypairleaf GODEBUG setting leaves it out.
 func keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
-	var cert tls.Certificate
-	for block, rest := pem.Decode(certPEM); block != nil; block, rest = pem.Decode(rest) {
-		if block.Type == "CERTIFICATE" {
-			cert.Certificate = append(cert.Certificate, block.Bytes)
-		}
-	}
-	if len(cert.Certificate) == 0 {
-		return cert, errors.New("no certificate")
-	}
-	leaf, err := parseLeaf(cert.Certificate[0])
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return cert, err
 	}
-	cert.Leaf = leaf
-	block, _ := pem.Decode(keyPEM)
-	if block == nil {
-		return cert, errors.New("no private key")
-	}
-	if cert.PrivateKey, err = parsePrivateKey(block.Bytes); err != nil {
-		return cert, err
-	}
-	pub, ok := cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return cert, errors.New("private key cannot sign")
-	}
-	if k, ok := pub.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(leaf.PublicKey) {
-		return cert, errors.New("private key does not match the certificate")
+	if cert.Leaf == nil {
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return cert, err
+		}
 	}
 	return cert, nil
-}
-
-// parsePrivateKey parses a PKCS #8, PKCS #1 or SEC 1 private key.
-func parsePrivateKey(der []byte) (crypto.PrivateKey, error) {
-	if key, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		return key, nil
-	}
-	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return key, nil
-	}
-	if key, err := x509.ParseECPrivateKey(der); err == nil {
-		return key, nil
-	}
-	return nil, errors.New("private key is neither PKCS #8, PKCS #1 nor SEC 1")
-}
-
-// parseLeaf parses the instance's own certificate. Go's crypto/x509 cannot
-// parse a certificate with an extension whose OID has an arc above 2^31-1,
-// such as the 2.25 (UUID) OID of the plugin-ID extension; parseLeaf then
-// parses the certificate without such extensions. The result serves to read
-// the certificate, not to verify it: the certificate sent to peers is the
-// original.
-func parseLeaf(der []byte) (*x509.Certificate, error) {
-	cert, err := x509.ParseCertificate(der)
-	if err == nil {
-		return cert, nil
-	}
-	stripped, serr := withoutUnparsableExtensions(der)
-	if serr != nil {
-		return nil, err
-	}
-	cert, serr = x509.ParseCertificate(stripped)
-	if serr != nil {
-		return nil, err
-	}
-	return cert, nil
-}
-
-// withoutUnparsableExtensions returns the certificate der without the
-// extensions whose OID encoding/asn1 (like crypto/x509) cannot parse.
-func withoutUnparsableExtensions(der []byte) ([]byte, error) {
-	cert, err := sequence(der)
-	if err != nil || len(cert) != 3 {
-		return nil, errors.New("not a certificate")
-	}
-	tbs, err := sequence(cert[0].FullBytes)
-	if err != nil {
-		return nil, err
-	}
-	fields := tbs[:0]
-	for _, field := range tbs {
-		if field.Class != asn1.ClassContextSpecific || field.Tag != 3 { // extensions [3] EXPLICIT
-			fields = append(fields, field)
-			continue
-		}
-		exts, err := sequence(field.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		kept := exts[:0]
-		for _, ext := range exts {
-			if fields, err := sequence(ext.FullBytes); err == nil && len(fields) > 0 {
-				var oid asn1.ObjectIdentifier
-				if _, err := asn1.Unmarshal(fields[0].FullBytes, &oid); err != nil {
-					continue
-				}
-			}
-			kept = append(kept, ext)
-		}
-		if len(kept) == 0 {
-			continue
-		}
-		inner, err := marshalSequence(kept)
-		if err != nil {
-			return nil, err
-		}
-		outer, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 3, IsCompound: true, Bytes: inner})
-		if err != nil {
-			return nil, err
-		}
-		fields = append(fields, asn1.RawValue{FullBytes: outer})
-	}
-	if cert[0].FullBytes, err = marshalSequence(fields); err != nil {
-		return nil, err
-	}
-	return marshalSequence(cert)
-}
-
-// sequence parses a DER SEQUENCE into its elements.
-func sequence(der []byte) ([]asn1.RawValue, error) {
-	var seq asn1.RawValue
-	rest, err := asn1.Unmarshal(der, &seq)
-	if err != nil {
-		return nil, err
-	}
-	if len(rest) > 0 || seq.Class != asn1.ClassUniversal || seq.Tag != asn1.TagSequence {
-		return nil, errors.New("not a DER SEQUENCE")
-	}
-	var elems []asn1.RawValue
-	for b := seq.Bytes; len(b) > 0; {
-		var e asn1.RawValue
-		if b, err = asn1.Unmarshal(b, &e); err != nil {
-			return nil, err
-		}
-		elems = append(elems, e)
-	}
-	return elems, nil
-}
-
-// marshalSequence encodes elems as a DER SEQUENCE.
-func marshalSequence(elems []asn1.RawValue) ([]byte, error) {
-	var body []byte
-	for _, e := range elems {
-		body = append(body, e.FullBytes...)
-	}
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
 }

@@ -2,84 +2,49 @@ package shim
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
-// The plugin-ID extension's OID of docs/internals.md.
-const pluginIDOID = "2.25.234667894160730662746807885550410240573.1"
-
-// withContractExtension issues a plugin certificate that carries the
-// plugin-ID extension with the OID of docs/internals.md. Go cannot create
-// such a certificate, so a stand-in OID of the same encoded length is
-// replaced in the DER afterwards; the signature is therefore wrong, which
-// does not matter to parsing.
-func withContractExtension(t *testing.T, ca *testCA) leaf {
-	t.Helper()
-	real, err := x509.ParseOID(pluginIDOID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	realDER, err := real.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	standIn := asn1.ObjectIdentifier{1, 3}
-	for len(standIn) <= len(realDER) { // 1.3 takes one byte, each further arc 1 one byte
-		standIn = append(standIn, 1)
-	}
-	standInDER, err := asn1.Marshal(standIn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	standInDER = standInDER[2:] // the content, without tag and length
-	if len(standInDER) != len(realDER) {
-		t.Fatalf("stand-in OID takes %d bytes, want %d", len(standInDER), len(realDER))
-	}
-	name, err := asn1.MarshalWithParams("greeter", "utf8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := ca.issue(t, leafSpec{
-		uris:       []string{"spiffe://corral.test/plugin/greeter"},
-		dnsNames:   []string{"localhost"},
-		extensions: []pkix.Extension{{Id: standIn, Value: name}},
-		server:     true,
-		rsa:        true,
-	})
-	if bytes.Count(l.der, standInDER) != 1 {
-		t.Fatal("stand-in OID not found once in the certificate")
-	}
-	l.der = bytes.Replace(l.der, standInDER, realDER, 1)
-	l.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.der})
-	return l
-}
-
+// TestKeyPairWithContractExtension checks that Go reads a plugin
+// certificate as the supervisor issues it, plugin-ID extension included,
+// with nothing but crypto/x509 and crypto/tls.
 func TestKeyPairWithContractExtension(t *testing.T) {
 	ca := newTestCA(t, "ca")
-	l := withContractExtension(t, ca)
-	if _, err := x509.ParseCertificate(l.der); err == nil {
-		t.Log("crypto/x509 now parses 2.25 OIDs: parseLeaf's workaround and the stand-in scope OID can go")
+	l := ca.issue(t, leafSpec{
+		uris:     []string{"spiffe://corral.test/plugin/greeter"},
+		dnsNames: []string{"localhost"},
+		pluginID: "greeter",
+		server:   true,
+		rsa:      true,
+	})
+	if _, err := x509.ParseCertificate(l.der); err != nil {
+		t.Fatalf("x509.ParseCertificate: %v", err)
 	}
-	cert, err := keyPair(l.certPEM, l.keyPEM)
-	if err != nil {
-		t.Fatalf("keyPair: %v", err)
+	if _, err := tls.X509KeyPair(l.certPEM, l.keyPEM); err != nil {
+		t.Fatalf("tls.X509KeyPair: %v", err)
 	}
-	if !bytes.Equal(cert.Certificate[0], l.der) {
-		t.Error("keyPair does not serve the original certificate")
-	}
-	td, name, err := pluginIdentity(cert.Leaf)
-	if err != nil || td != "corral.test" || name != "greeter" {
-		t.Errorf("pluginIdentity = %q, %q, %v", td, name, err)
-	}
-	if !slices.Equal(cert.Leaf.DNSNames, []string{"localhost"}) {
-		t.Errorf("DNS names = %q", cert.Leaf.DNSNames)
+	for _, godebug := range []string{"", "x509keypairleaf=0"} {
+		t.Setenv("GODEBUG", godebug)
+		cert, err := keyPair(l.certPEM, l.keyPEM)
+		if err != nil {
+			t.Fatalf("GODEBUG=%s: keyPair: %v", godebug, err)
+		}
+		if len(cert.Certificate) != 1 || !bytes.Equal(cert.Certificate[0], l.der) || cert.Leaf == nil {
+			t.Fatalf("GODEBUG=%s: keyPair does not serve the certificate, or has no leaf", godebug)
+		}
+		td, name, err := pluginIdentity(cert.Leaf)
+		if err != nil || td != "corral.test" || name != "greeter" {
+			t.Errorf("GODEBUG=%s: pluginIdentity = %q, %q, %v", godebug, td, name, err)
+		}
+		if !slices.Equal(cert.Leaf.DNSNames, []string{"localhost"}) {
+			t.Errorf("GODEBUG=%s: DNS names = %q", godebug, cert.Leaf.DNSNames)
+		}
 	}
 }
 
@@ -121,5 +86,41 @@ func TestCertFilesReload(t *testing.T) {
 	}
 	if _, leaf, err = f.load(); err != nil || !bytes.Equal(leaf.Raw, second.der) {
 		t.Fatalf("load after a broken rewrite: %v", err)
+	}
+}
+
+func TestCertFilesRewrittenForAnotherPlugin(t *testing.T) {
+	ca := newTestCA(t, "ca")
+	dir := t.TempDir()
+	spec := leafSpec{uris: []string{"spiffe://td/plugin/a"}, pluginID: "a"}
+	first := ca.issue(t, spec)
+	writeInstanceDir(t, dir, ca, first)
+	f := newCertFiles(dir)
+	if _, _, err := f.load(); err != nil {
+		t.Fatal(err)
+	}
+	f.vetWith(func(cert *x509.Certificate) error {
+		_, name, err := pluginIdentity(cert)
+		if err == nil && name != "a" {
+			err = errors.New("another plugin")
+		}
+		return err
+	})
+
+	for _, spec := range []leafSpec{
+		{uris: []string{"spiffe://td/plugin/b"}, pluginID: "b"}, // another plugin
+		{uris: []string{"spiffe://td/plugin/a"}},                // no plugin-ID extension
+		{uris: []string{"spiffe://td/plugin/a"}, pluginID: "b"}, // mis-issued
+	} {
+		writeInstanceDir(t, dir, ca, ca.issue(t, spec))
+		if _, leaf, err := f.load(); err != nil || !bytes.Equal(leaf.Raw, first.der) {
+			t.Errorf("load after a rewrite with %+v: %v; want the certificate loaded before", spec, err)
+		}
+	}
+
+	second := ca.issue(t, spec)
+	writeInstanceDir(t, dir, ca, second)
+	if _, leaf, err := f.load(); err != nil || !bytes.Equal(leaf.Raw, second.der) {
+		t.Errorf("load after a good rewrite: not the new certificate (%v)", err)
 	}
 }
