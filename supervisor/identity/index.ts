@@ -1,3 +1,7 @@
+// Corral's identities (docs/internals.md, "Identities"): the CA (ca.ts), leaf
+// issuance (issue.ts, with keys from key-pool.ts), reading and checking a
+// peer's identity (identity.ts) and gRPC client credentials (credentials.ts).
+
 export { loadOrCreateCA, type CAOptions, type CertificateAuthority } from "./ca.ts";
 export { clientCredentials, pluginServerIdentity, supervisorServerIdentity, type CheckServerIdentity } from "./credentials.ts";
 export { IdentityError, type IdentityRule } from "./errors.ts";

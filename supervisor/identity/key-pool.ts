@@ -22,7 +22,8 @@ export class KeyPool implements KeySource {
   #ready: RsaKey[] = [];
   #inFlight = 0;
   #closed = false;
-  #lastError: unknown = undefined;
+  /** The last background generation failed: refill again only when asked (take), never in a loop. */
+  #failing = false;
   #drained: (() => void) | undefined;
 
   constructor(options: KeyPoolOptions = {}) {
@@ -44,8 +45,7 @@ export class KeyPool implements KeySource {
   /** A ready key if there is one, else a freshly generated one (the pool keeps refilling either way). */
   take(): Promise<RsaKey> {
     const key = this.#ready.shift();
-    // A failed background generation is retried on demand, not in a hot loop.
-    this.#lastError = undefined;
+    this.#failing = false;
     this.#fill();
     return key ? Promise.resolve(key) : this.#generate();
   }
@@ -67,19 +67,19 @@ export class KeyPool implements KeySource {
   #fill(): void {
     while (
       !this.#closed &&
-      this.#lastError === undefined &&
+      !this.#failing &&
       this.#inFlight < this.#concurrency &&
       this.#ready.length + this.#inFlight < this.#size
     ) {
       this.#inFlight++;
       this.#generate().then(
-        (key) => this.#settled(key, undefined),
-        (error: unknown) => this.#settled(undefined, error),
+        (key) => this.#settled(key),
+        () => this.#settled(undefined),
       );
     }
   }
 
-  #settled(key: RsaKey | undefined, error: unknown): void {
+  #settled(key: RsaKey | undefined): void {
     this.#inFlight--;
     if (this.#closed) {
       if (this.#inFlight === 0) {
@@ -90,7 +90,7 @@ export class KeyPool implements KeySource {
       return;
     }
     if (key) this.#ready.push(key);
-    else this.#lastError = error;
+    else this.#failing = true; // the caller of take() sees the error from its own generation
     this.#fill();
   }
 }
