@@ -1,6 +1,6 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // controller, the instance cgroups and the admin server, and stops all of it.
-import { ServerCredentials } from "@grpc/grpc-js";
+import { credentials as grpcCredentials, ServerCredentials } from "@grpc/grpc-js";
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,12 +11,12 @@ import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { AdminServer } from "./admin/server.ts";
 import type { Config } from "./config/schema.ts";
 import {
-  clientCredentials,
   issuePluginLeaf,
   issueSupervisorLeaf,
   KeyPool,
   loadOrCreateCA,
   parsePeerIdentity,
+  pluginServerIdentity,
   type CertificateAuthority,
   type IssuedLeaf,
 } from "./identity/index.ts";
@@ -82,34 +82,11 @@ export class Supervisor {
       const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS, keys });
       const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket, keys);
 
-      const controllers = new Map<string, PluginController>();
-      const admin = await AdminServer.start({
-        socket: config.admin.socket,
-        credentials: ServerCredentials.createSsl(
-          Buffer.from(ca.certPem),
-          [{ cert_chain: Buffer.from(leaf.certPem), private_key: Buffer.from(leaf.keyPem) }],
-          true,
-        ),
-        authorize: (der) => authorizeAdmin(der, ca.trustDomain),
-        backend: {
-          status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
-          version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
-        },
-      });
-      closers.push(() => admin.close());
-
-      // Only now, holding the admin socket (no other live supervisor shares
-      // this runtime directory), is it safe to sweep what a dead one left.
+      // Controllers exist (stopped) before the admin socket answers, so
+      // status is complete from the first call.
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
-      const swept = await cgroups.sweep();
-      const staleDirs = await readdir(instancesDir);
-      await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
-      if (swept.length > 0 || staleDirs.length > 0) {
-        log.warn({ cgroups: swept, instanceDirs: staleDirs }, "removed leftovers of a previous supervisor");
-      }
-      closers.push(() => cgroups.removeParent());
-
       const env = instanceEnvironment(config, ca, leaf, keys, cgroups, log, options.launcherPath);
+      const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
         const release = await store.seed(plugin.binary).catch((err: Error) => {
@@ -127,6 +104,31 @@ export class Supervisor {
         });
         controllers.set(plugin.name, controller);
       }
+
+      const admin = await AdminServer.start({
+        socket: config.admin.socket,
+        credentials: ServerCredentials.createSsl(
+          Buffer.from(ca.certPem),
+          [{ cert_chain: Buffer.from(leaf.certPem), private_key: Buffer.from(leaf.keyPem) }],
+          true,
+        ),
+        authorize: (der) => authorizeAdmin(der, ca.trustDomain),
+        backend: {
+          status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
+          version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
+        },
+      });
+      closers.push(() => admin.close());
+
+      // Only now, holding the admin socket (no other live supervisor shares
+      // this runtime directory), is it safe to sweep what a dead one left.
+      const swept = await cgroups.sweep();
+      const staleDirs = await readdir(instancesDir);
+      await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
+      if (swept.length > 0 || staleDirs.length > 0) {
+        log.warn({ cgroups: swept, instanceDirs: staleDirs }, "removed leftovers of a previous supervisor");
+      }
+      closers.push(() => cgroups.removeParent());
 
       const supervisor = new Supervisor({ config, logger: log, controllers, admin, keys, cgroups });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
@@ -179,7 +181,18 @@ function instanceEnvironment(
     uids: new UidPool(config.sandbox.uidBase, config.sandbox.uidCount),
     caPem: ca.certPem,
     issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, keys }),
-    controlCredentials: (plugin) => clientCredentials(ca, leaf, plugin),
+    controlCredentials: (plugin) => {
+      let refusal: Error | undefined;
+      const check = pluginServerIdentity({ trustDomain: ca.trustDomain, plugin });
+      const credentials = grpcCredentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+        checkServerIdentity: (host, cert) => {
+          const error = check(host, cert);
+          if (error) refusal = error;
+          return error;
+        },
+      });
+      return { credentials, refusal: () => refusal };
+    },
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();
       if (!release) throw new Error(`plugin ${plugin} has no current release`);

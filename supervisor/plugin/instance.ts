@@ -2,7 +2,7 @@
 // It owns everything it creates (instance directory, certificate, cgroup,
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
-import { Metadata, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -16,10 +16,11 @@ import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Release } from "../releases/store.ts";
 import { protos } from "../rpc/protos.ts";
-import { checkHandshake, CONTROL_PROTOCOL_VERSION } from "./compatibility.ts";
+import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
 import { waitForFile } from "./wait-for-file.ts";
+import { waitForListener } from "./wait-for-listener.ts";
 
 export const SUPERVISOR_VERSION = "0.1.0";
 
@@ -32,9 +33,15 @@ export interface InstanceEnvironment {
   caPem: string;
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<{ certPem: string; keyPem: string }>;
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
-  controlCredentials(plugin: string): ChannelCredentials;
+  controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
   logger: Logger;
+}
+
+export interface ControlCredentials {
+  credentials: ChannelCredentials;
+  /** Why the last TLS handshake refused the plugin's certificate, if it did. */
+  refusal(): Error | undefined;
 }
 
 /** Paths inside the sandbox (docs/internals.md). */
@@ -54,6 +61,7 @@ export class PluginInstance implements Instance {
   #sandbox: SandboxProcess | undefined;
   #control: ControlClient | undefined;
   #health: HealthClient | undefined;
+  #credentials: ControlCredentials | undefined;
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
   #cleanup: Promise<void> | undefined;
@@ -171,11 +179,19 @@ export class PluginInstance implements Instance {
     const steps = (async () => {
       await sandbox.started;
       await waitForFile(this.socketPath, signal);
+      await waitForListener(this.socketPath, signal);
       const { control, health } = this.#connect();
       const handshake = await unary<HandshakeResponse__Output>(
         (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
         signal,
-      );
+      ).catch((err: RpcError) => {
+        // Neither a certificate that is not the plugin's own nor a protocol
+        // the plugin refuses gets better by retrying: both are refusals.
+        const refused = this.#credentials?.refusal();
+        if (refused) throw new IncompatiblePlugin(`plugin presented a certificate that is not its own: ${refused.message}`);
+        if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${err.message}`);
+        throw err;
+      });
       checkHandshake(handshake, { pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion });
       this.#handshake = handshake;
       const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
@@ -191,7 +207,8 @@ export class PluginInstance implements Instance {
   #connect(): { control: ControlClient; health: HealthClient } {
     if (!this.#control || !this.#health) {
       const target = `unix://${this.socketPath}`;
-      const creds = this.#env.controlCredentials(this.#plugin.name);
+      this.#credentials = this.#env.controlCredentials(this.#plugin.name);
+      const creds = this.#credentials.credentials;
       const options = { "grpc.initial_reconnect_backoff_ms": 50, "grpc.max_reconnect_backoff_ms": 500 };
       this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, options);
       this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, options);
@@ -250,13 +267,22 @@ type UnaryStarter<T> = (
   callback: (err: ServiceError | null, value?: T) => void,
 ) => ClientUnaryCall;
 
+/** A failed call: the gRPC status code and its details as the message. */
+class RpcError extends Error {
+  readonly code: grpcStatus;
+  constructor(err: ServiceError) {
+    super(err.details || err.message);
+    this.code = err.code;
+  }
+}
+
 /** A unary call that the abort signal cancels. */
 function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
     const call = start(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, value) => {
       signal.removeEventListener("abort", onAbort);
-      if (err) reject(new Error(`${err.details || err.message}`));
+      if (err) reject(new RpcError(err));
       else resolve(value as T);
     });
     const onAbort = () => call.cancel();

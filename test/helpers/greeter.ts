@@ -1,0 +1,41 @@
+// A typed client of the example greeter plugin's API for tests, with a client
+// certificate from the supervisor's CA scoped to the plugin.
+import { loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import path from "node:path";
+import { clientCredentials, issueClientLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
+import { repoRoot } from "./supervisor.ts";
+
+export interface HelloReply {
+  message: string;
+  instance: string;
+}
+
+interface GreeterClient extends Client {
+  SayHello(req: { name: string }, options: { deadline: Date }, cb: (err: ServiceError | null, reply?: HelloReply) => void): void;
+}
+
+type GreeterConstructor = new (target: string, creds: ChannelCredentials) => GreeterClient;
+
+const definition = loadSync(path.join(repoRoot, "examples/greeter/api/greeter.proto"), { longs: Number, defaults: true });
+const Greeter = (loadPackageDefinition(definition) as unknown as {
+  corral: { examples: { greeter: { v1: { Greeter: GreeterConstructor } } } };
+}).corral.examples.greeter.v1.Greeter;
+
+/** Credentials of a host application allowed to call `plugin`, expecting to reach `expectPlugin`. */
+export async function scopedCredentials(stateDir: string, trustDomain: string, plugin: string, expectPlugin = plugin) {
+  const ca = await loadOrCreateCA(stateDir, { trustDomain });
+  const leaf = await issueClientLeaf(ca, { trustDomain, ttlMs: 3600_000 }, "integration-test", [plugin]);
+  return clientCredentials(ca, leaf, expectPlugin);
+}
+
+export async function sayHello(socket: string, creds: ChannelCredentials, name: string): Promise<HelloReply> {
+  const client = new Greeter(`unix://${socket}`, creds);
+  try {
+    return await new Promise((resolve, reject) =>
+      client.SayHello({ name }, { deadline: new Date(Date.now() + 5000) }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+    );
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,171 @@
+// The supervisor end to end: real sandboxes, real Go plugins, real cgroups,
+// real mTLS. Each test runs its own `corral serve` and checks it left nothing.
+import { readFile, readlink } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { scopedCredentials, sayHello } from "./helpers/greeter.ts";
+import { corralctl, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+async function start(pluginConfigs: Array<Record<string, unknown>>) {
+  const supervisor = await TestSupervisor.create({ plugins: pluginConfigs });
+  running.push(supervisor);
+  await supervisor.start();
+  return supervisor;
+}
+
+const greeter = {
+  name: "greeter",
+  binary: plugins.greeter,
+  apiVersion: "1.0",
+  env: { GREETING: "Howdy" },
+  limits: { memory: "48MiB", pids: 40, cpu: 0.25, workspace: "4MiB" },
+  restart: { initialBackoff: "300ms", maxBackoff: "2s" },
+};
+
+describe("a sandboxed plugin under the supervisor", () => {
+  it("becomes ready and answers a call over mTLS, in its own namespaces, uid and cgroup", async () => {
+    const supervisor = await start([greeter]);
+    const status = await supervisor.plugin("greeter");
+    expect(status.state).toBe("ready");
+    const instance = status.instance!;
+    expect(instance.release).toMatch(/^[0-9a-f]{64}$/);
+
+    // A host application with a client certificate scoped to greeter gets an answer.
+    const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
+    const creds = await scopedCredentials(supervisor.stateDir, "test.corral.local", "greeter");
+    const reply = await sayHello(socket, creds, "Corral");
+    expect(reply).toEqual({ message: "Howdy, Corral!", instance: instance.id });
+
+    // The pid is the plugin process itself, not the sandbox's init.
+    const pid = instance.pid;
+    expect(await readFile(`/proc/${pid}/cmdline`, "utf8")).toBe("/plugin\0");
+    for (const ns of ["pid", "mnt", "net", "user", "ipc", "uts", "cgroup"]) {
+      expect(await readlink(`/proc/${pid}/ns/${ns}`), ns).not.toBe(await readlink(`/proc/self/ns/${ns}`));
+    }
+    const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))![1];
+    expect(Number(uid)).toBeGreaterThanOrEqual(400_000);
+
+    // Its cgroup is the instance's, beneath the supervisor's parent, with the configured limits.
+    const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8");
+    const memoryPath = /:memory:(.*)$/m.exec(cgroups)![1]!;
+    expect(memoryPath.endsWith(`/${supervisor.cgroupParent}/${instance.id}`)).toBe(true);
+    const read = (controller: string, cgroupPath: string, file: string) =>
+      readFile(path.join("/sys/fs/cgroup", controller, cgroupPath, file), "utf8").then((s) => s.trim());
+    expect(await read("memory", memoryPath, "memory.limit_in_bytes")).toBe(String(48 * 1024 * 1024));
+    const pidsPath = /:pids:(.*)$/m.exec(cgroups)![1]!;
+    expect(await read("pids", pidsPath, "pids.max")).toBe("40");
+    const cpuPath = /:cpu(?:,cpuacct)?:(.*)$/m.exec(cgroups)![1]!;
+    const quota = Number(await read("cpu", cpuPath, "cpu.cfs_quota_us"));
+    const period = Number(await read("cpu", cpuPath, "cpu.cfs_period_us"));
+    expect(quota / period).toBeCloseTo(0.25, 5);
+  });
+
+  it("corralctl status prints a table and the documented JSON", async () => {
+    const supervisor = await start([greeter]);
+    const json = await corralctl(["--config", supervisor.configFile, "status", "--json"]);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { plugins: Array<{ name: string; state: string; restarts: number; instance: { id: string; pid: number; release: string } }> };
+    expect(parsed.plugins).toHaveLength(1);
+    const [p] = parsed.plugins;
+    expect(p).toMatchObject({ name: "greeter", state: "ready", restarts: 0 });
+    expect(Object.keys(p!.instance).sort()).toEqual(["id", "pid", "release"]);
+    expect(processAlive(p!.instance.pid)).toBe(true);
+
+    const viaSocket = await corralctl(["--socket", supervisor.adminSocket, "status"]);
+    expect(viaSocket.code).toBe(0);
+    expect(viaSocket.stdout).toMatch(/^PLUGIN\s+STATE\s+RESTARTS\s+PID/);
+    expect(viaSocket.stdout).toContain(`greeter  ready  0         ${p!.instance.pid}`);
+
+    const viaEnv = await corralctl(["status", "--json"], { CORRAL_SOCKET: supervisor.adminSocket });
+    expect(JSON.parse(viaEnv.stdout)).toEqual(parsed);
+
+    const missing = await corralctl(["--config", supervisor.configFile, "status", "nosuch"]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toBe("corralctl: no such plugin: nosuch\n");
+  });
+
+  it("restarts a plugin killed with SIGKILL, after a backoff", async () => {
+    const supervisor = await start([greeter]);
+    const before = (await supervisor.plugin("greeter")).instance!;
+    const killedAt = Date.now();
+    process.kill(before.pid, "SIGKILL");
+    const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "ready" && p.instance?.id !== before.id);
+    expect(after.restarts).toBe(1);
+    expect(after.instance!.pid).not.toBe(before.pid);
+    expect(processAlive(before.pid)).toBe(false);
+    const states = supervisor.logs.filter((l) => l.plugin === "greeter" && typeof l.to === "string").map((l) => l.to);
+    expect(states).toEqual(["starting", "ready", "crashed", "backoff", "starting", "ready"]);
+    const crashed = supervisor.logs.find((l) => l.to === "crashed")!;
+    expect(crashed.reason).toBe("killed by SIGKILL");
+    // Backoff: at least initialBackoff minus jitter (300 ms × 0.8) between the crash and the new start.
+    const backoffAt = Date.parse(supervisor.logs.find((l) => l.to === "backoff")!.time);
+    const restartAt = Date.parse(supervisor.logs.filter((l) => l.to === "starting")[1]!.time);
+    expect(restartAt - backoffAt).toBeGreaterThanOrEqual(240);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(240);
+  });
+
+  it("quarantines a plugin that crashes in a loop, with the reason", async () => {
+    const supervisor = await start([
+      {
+        name: "crashy",
+        binary: plugins.crasher,
+        apiVersion: "1.0",
+        env: { CRASH_AFTER_MS: "100" },
+        restart: { initialBackoff: "50ms", maxBackoff: "100ms", quarantineAfter: 3, quarantineWindow: "30s" },
+      },
+    ]);
+    const p = await supervisor.waitForPlugin("crashy", (s) => s.state === "quarantined");
+    expect(p.reason).toMatch(/^crashed 3 times within 30000 ms \(quarantineAfter: 3\); last: exited with status 3/);
+    expect(p.restarts).toBe(2);
+    expect(p.instance).toBeNull();
+    // Its output reached the log, tagged with plugin and instance.
+    const line = supervisor.logs.find((l) => l.msg === "crasher: crashing after 100 ms");
+    expect(line).toMatchObject({ plugin: "crashy", stream: "stderr" });
+    expect(line?.instance).toMatch(/^crashy-[0-9a-f]{6}$/);
+  });
+
+  it("refuses a plugin built for another Control protocol version, naming both", async () => {
+    const supervisor = await start([{ name: "oldproto", binary: plugins.badproto, apiVersion: "1.0" }]);
+    const p = await supervisor.waitForPlugin("oldproto", (s) => s.state === "quarantined");
+    // Either side may refuse first; both name the two versions.
+    expect(p.reason).toMatch(/version 2.*version 1|version 1.*version 2/);
+    expect(p.reason).toMatch(/protocol/i);
+  });
+
+  it("refuses a plugin that claims another plugin's name or presents its certificate", async () => {
+    // A certificate validly issued by the same CA, but for greeter.
+    const supervisor = await TestSupervisor.create({ plugins: [] });
+    running.push(supervisor);
+    const { loadOrCreateCA, issuePluginLeaf } = await import("../supervisor/identity/index.ts");
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
+    const stolen = await issuePluginLeaf(ca, { trustDomain: "test.corral.local", plugin: "greeter", ttlMs: 3600_000 });
+    const { stringify, parse } = await import("yaml");
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
+    config.plugins = [
+      { name: "liar", binary: plugins.impostor, apiVersion: "1.0" },
+      {
+        name: "thief",
+        binary: plugins.impostor,
+        apiVersion: "1.0",
+        env: { IMPOSTOR_CERT_PEM: stolen.certPem, IMPOSTOR_KEY_PEM: stolen.keyPem },
+      },
+    ];
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(supervisor.configFile, stringify(config));
+    await supervisor.start();
+    const liar = await supervisor.waitForPlugin("liar", (s) => s.state === "quarantined");
+    expect(liar.reason).toBe('plugin identifies itself as "greeter" but was configured as "liar"');
+    const thief = await supervisor.waitForPlugin("thief", (s) => s.state === "quarantined");
+    expect(thief.reason).toBe(
+      'plugin presented a certificate that is not its own: identity rule plugin-id-mismatch: certificate names plugin "greeter", expected "thief"',
+    );
+    // Refusals are not retried: quarantined on the first attempt.
+    expect(liar.restarts).toBe(0);
+    expect(thief.restarts).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+// Nothing outlives the supervisor: a SIGTERM drains and removes everything;
+// a SIGKILL takes the plugins down with it, and the next start sweeps what
+// was left on disk and in cgroupfs.
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+const twoPlugins = [
+  { name: "greeter", binary: plugins.greeter, apiVersion: "1.0" },
+  { name: "other", binary: plugins.slowdrain, apiVersion: "1.0" },
+];
+
+/** Every pid of every sandbox: launcher, init and plugin, from the process table. */
+async function sandboxPids(supervisorPid: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = (await import("node:fs/promises")).readFile(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number((await stat).split(") ")[1]!.split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(supervisorPid);
+  return out;
+}
+
+describe("supervisor shutdown", () => {
+  it("SIGTERM drains every plugin and exits 0 leaving no process, cgroup, mount or socket", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: twoPlugins });
+    running.push(supervisor);
+    const pids = await sandboxPids(supervisor.pid!);
+    expect(pids.length).toBe(6); // launcher, init, plugin, twice
+    expect(await supervisor.leftovers()).toEqual(expect.arrayContaining([expect.stringMatching(/^cgroup /)]));
+
+    const exit = await supervisor.stop("SIGTERM");
+    expect(exit).toEqual({ code: 0, signal: undefined });
+    expect(pids.filter(processAlive)).toEqual([]);
+    expect(await supervisor.leftovers()).toEqual([]);
+    const drained = supervisor.logs.filter((l) => l.to === "stopped").map((l) => l.plugin).sort();
+    expect(drained).toEqual(["greeter", "other"]);
+    // Each plugin exited by itself after the drain request, not by a kill.
+    expect(supervisor.logs.filter((l) => l.msg === "plugin exited with status 0")).toHaveLength(2);
+  });
+
+  it("SIGKILL takes the plugins down with it, and the next start sweeps the leftovers", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: twoPlugins });
+    running.push(supervisor);
+    const pids = await sandboxPids(supervisor.pid!);
+    const before = await supervisor.status();
+    const instanceIds = before.plugins.map((p) => p.instance!.id);
+
+    const exit = await supervisor.stop("SIGKILL");
+    expect(exit.signal).toBe("SIGKILL");
+    // Parent-death signals end launcher, init and (with the pid namespace) the plugin.
+    const deadline = Date.now() + 5000;
+    while (pids.some(processAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(pids.filter(processAlive)).toEqual([]);
+    // What a killed supervisor cannot clean: cgroups, instance dirs, its socket.
+    const left = await supervisor.leftovers();
+    expect(left).toEqual(expect.arrayContaining([expect.stringMatching(/^cgroup /), `socket ${supervisor.adminSocket}`]));
+    for (const id of instanceIds) expect(existsSync(path.join(supervisor.runtimeDir, "instances", id))).toBe(true);
+
+    await supervisor.start();
+    const swept = await supervisor.waitForLog((l) => l.msg === "removed leftovers of a previous supervisor");
+    expect((swept.cgroups as string[]).sort()).toEqual([...instanceIds].sort());
+    for (const id of instanceIds) expect(existsSync(path.join(supervisor.runtimeDir, "instances", id))).toBe(false);
+    const after = await supervisor.status();
+    expect(after.plugins.map((p) => p.state)).toEqual(["ready", "ready"]);
+
+    expect((await supervisor.stop("SIGTERM")).code).toBe(0);
+    expect(await supervisor.leftovers()).toEqual([]);
+  });
+
+  it("a second supervisor on the same runtime directory refuses to start and leaves the first alone", async () => {
+    const first = await TestSupervisor.start({ plugins: twoPlugins.slice(0, 1) });
+    running.push(first);
+    const { execa } = await import("execa");
+    const { nodeBin, corralBin } = await import("./helpers/supervisor.ts");
+    const second = await execa(nodeBin, [corralBin, "serve", "--config", first.configFile], { reject: false, stdin: "ignore" });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(`another Corral supervisor is serving on ${first.adminSocket}`);
+    expect((await first.plugin("greeter")).state).toBe("ready");
+  });
+});
