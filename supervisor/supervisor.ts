@@ -1,6 +1,6 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // controller, the instance cgroups and the admin server, and stops all of it.
-import { credentials as grpcCredentials, ServerCredentials } from "@grpc/grpc-js";
+import { ServerCredentials } from "@grpc/grpc-js";
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,14 +16,14 @@ import {
   KeyPool,
   loadOrCreateCA,
   parsePeerIdentity,
-  pluginServerIdentity,
   type CertificateAuthority,
   type IssuedLeaf,
 } from "./identity/index.ts";
 import type { Logger } from "./log.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { PluginController } from "./plugin/controller.ts";
-import { PluginInstance, SUPERVISOR_VERSION, type InstanceEnvironment } from "./plugin/instance.ts";
+import { controlCredentials, SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
+import { PluginInstance, type InstanceEnvironment } from "./plugin/instance.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { ReleaseStore } from "./releases/store.ts";
 
@@ -181,18 +181,7 @@ function instanceEnvironment(
     uids: new UidPool(config.sandbox.uidBase, config.sandbox.uidCount),
     caPem: ca.certPem,
     issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, keys }),
-    controlCredentials: (plugin) => {
-      let refusal: Error | undefined;
-      const check = pluginServerIdentity({ trustDomain: ca.trustDomain, plugin });
-      const credentials = grpcCredentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
-        checkServerIdentity: (host, cert) => {
-          const error = check(host, cert);
-          if (error) refusal = error;
-          return error;
-        },
-      });
-      return { credentials, refusal: () => refusal };
-    },
+    controlCredentials: (plugin) => controlCredentials(ca, leaf, plugin),
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();
       if (!release) throw new Error(`plugin ${plugin} has no current release`);

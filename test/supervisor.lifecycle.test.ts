@@ -99,14 +99,22 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(after.instance!.pid).not.toBe(before.pid);
     expect(processAlive(before.pid)).toBe(false);
     const states = supervisor.logs.filter((l) => l.plugin === "greeter" && typeof l.to === "string").map((l) => l.to);
-    expect(states).toEqual(["starting", "ready", "crashed", "backoff", "starting", "ready"]);
+    expect(states, JSON.stringify(supervisor.logs.filter((l) => l.plugin === "greeter"))).toEqual([
+      "starting",
+      "ready",
+      "crashed",
+      "backoff",
+      "starting",
+      "ready",
+    ]);
     const crashed = supervisor.logs.find((l) => l.to === "crashed")!;
     expect(crashed.reason).toBe("killed by SIGKILL");
     // Backoff: at least initialBackoff minus jitter (300 ms × 0.8) between the crash and the new start.
     const backoffAt = Date.parse(supervisor.logs.find((l) => l.to === "backoff")!.time);
     const restartAt = Date.parse(supervisor.logs.filter((l) => l.to === "starting")[1]!.time);
-    expect(restartAt - backoffAt).toBeGreaterThanOrEqual(240);
-    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(240);
+    // (log times are whole milliseconds: allow for rounding)
+    expect(restartAt - backoffAt).toBeGreaterThanOrEqual(238);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(238);
   });
 
   it("quarantines a plugin that crashes in a loop, with the reason", async () => {

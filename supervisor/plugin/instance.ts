@@ -2,27 +2,19 @@
 // It owns everything it creates (instance directory, certificate, cgroup,
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
-import { Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
-import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { launchSandbox, type SandboxProcess } from "../../sandbox/launcher.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Release } from "../releases/store.ts";
-import { protos } from "../rpc/protos.ts";
-import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
+import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
-import { waitForFile } from "./wait-for-file.ts";
-import { waitForListener } from "./wait-for-listener.ts";
-
-export const SUPERVISOR_VERSION = "0.1.0";
 
 /** What every instance of every plugin shares: handed in by the supervisor. */
 export interface InstanceEnvironment {
@@ -36,12 +28,6 @@ export interface InstanceEnvironment {
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
   logger: Logger;
-}
-
-export interface ControlCredentials {
-  credentials: ChannelCredentials;
-  /** Why the last TLS handshake refused the plugin's certificate, if it did. */
-  refusal(): Error | undefined;
 }
 
 /** Paths inside the sandbox (docs/internals.md). */
@@ -59,9 +45,7 @@ export class PluginInstance implements Instance {
   readonly #uid: number;
   #cgroup: InstanceCgroup | undefined;
   #sandbox: SandboxProcess | undefined;
-  #control: ControlClient | undefined;
-  #health: HealthClient | undefined;
-  #credentials: ControlCredentials | undefined;
+  #channel: ControlChannel | undefined;
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
   #cleanup: Promise<void> | undefined;
@@ -178,24 +162,9 @@ export class PluginInstance implements Instance {
     gone.catch(() => {});
     const steps = (async () => {
       await sandbox.started;
-      await waitForFile(this.socketPath, signal);
-      await waitForListener(this.socketPath, signal);
-      const { control, health } = this.#connect();
-      const handshake = await unary<HandshakeResponse__Output>(
-        (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
-        signal,
-      ).catch((err: RpcError) => {
-        // Neither a certificate that is not the plugin's own nor a protocol
-        // the plugin refuses gets better by retrying: both are refusals.
-        const refused = this.#credentials?.refusal();
-        if (refused) throw new IncompatiblePlugin(`plugin presented a certificate that is not its own: ${refused.message}`);
-        if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${err.message}`);
-        throw err;
-      });
-      checkHandshake(handshake, { pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion });
+      this.#channel = new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
+      const handshake = await this.#channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
       this.#handshake = handshake;
-      const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
-      if (status !== "SERVING") throw new Error(`health check answered ${status}`);
       this.#log.info(
         { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
         "handshake complete",
@@ -204,28 +173,11 @@ export class PluginInstance implements Instance {
     await Promise.race([steps, gone]);
   }
 
-  #connect(): { control: ControlClient; health: HealthClient } {
-    if (!this.#control || !this.#health) {
-      const target = `unix://${this.socketPath}`;
-      this.#credentials = this.#env.controlCredentials(this.#plugin.name);
-      const creds = this.#credentials.credentials;
-      const options = { "grpc.initial_reconnect_backoff_ms": 50, "grpc.max_reconnect_backoff_ms": 500 };
-      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, options);
-      this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, options);
-    }
-    return { control: this.#control, health: this.#health };
-  }
-
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
   async stop(graceMs: number): Promise<void> {
     const sandbox = this.#sandbox;
-    if (sandbox && this.#control) {
-      const control = this.#control;
-      const drained = unary(
-        (md, opts, cb) => control.Drain({ deadlineMs: graceMs }, md, opts, cb),
-        AbortSignal.timeout(1000),
-      ).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
-      await drained;
+    if (sandbox && this.#channel) {
+      await this.#channel.drain(graceMs).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
       if (!(await settlesWithin(this.exited, graceMs + 500))) {
         this.#log.warn({ graceMs }, "plugin did not exit after draining; sending SIGTERM");
         sandbox.signal("SIGTERM");
@@ -244,8 +196,7 @@ export class PluginInstance implements Instance {
   }
 
   async #release(): Promise<void> {
-    this.#control?.close();
-    this.#health?.close();
+    this.#channel?.close();
     if (this.#sandbox) {
       this.#sandbox.kill();
       await this.#sandbox.exited;
@@ -259,35 +210,6 @@ export class PluginInstance implements Instance {
     await rm(this.#dir, { recursive: true, force: true });
     this.#env.uids.release(this.#uid);
   }
-}
-
-type UnaryStarter<T> = (
-  metadata: Metadata,
-  options: { deadline?: Date },
-  callback: (err: ServiceError | null, value?: T) => void,
-) => ClientUnaryCall;
-
-/** A failed call: the gRPC status code and its details as the message. */
-class RpcError extends Error {
-  readonly code: grpcStatus;
-  constructor(err: ServiceError) {
-    super(err.details || err.message);
-    this.code = err.code;
-  }
-}
-
-/** A unary call that the abort signal cancels. */
-function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const call = start(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, value) => {
-      signal.removeEventListener("abort", onAbort);
-      if (err) reject(new RpcError(err));
-      else resolve(value as T);
-    });
-    const onAbort = () => call.cancel();
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,0 +1,132 @@
+// The supervisor's side of one plugin socket: the Control and health clients,
+// and the readiness sequence every instance goes through before it may serve:
+// socket bound → listening → mTLS with the right identity → handshake
+// compatible → health SERVING.
+import { credentials as grpcCredentials, Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
+import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
+import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
+import { protos } from "../rpc/protos.ts";
+import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
+import { pluginServerIdentity } from "../identity/index.ts";
+import { waitForFile } from "./wait-for-file.ts";
+import { waitForListener } from "./wait-for-listener.ts";
+
+export const SUPERVISOR_VERSION = "0.1.0";
+
+export interface ControlCredentials {
+  credentials: ChannelCredentials;
+  /** Why the last TLS handshake refused the plugin's certificate, if it did. */
+  refusal(): Error | undefined;
+}
+
+/**
+ * mTLS credentials for talking to `plugin`: present the supervisor's leaf,
+ * trust only the CA, and accept only a certificate that names `plugin`. The
+ * refusal is kept so a wrong identity is reported as such rather than as a
+ * generic connection failure.
+ */
+export function controlCredentials(
+  ca: { certPem: string; trustDomain: string },
+  leaf: { certPem: string; keyPem: string },
+  plugin: string,
+): ControlCredentials {
+  let refusal: Error | undefined;
+  const check = pluginServerIdentity({ trustDomain: ca.trustDomain, plugin });
+  const credentials = grpcCredentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+    checkServerIdentity: (host, cert) => {
+      const error = check(host, cert);
+      if (error) refusal = error;
+      return error;
+    },
+  });
+  return { credentials, refusal: () => refusal };
+}
+
+export class ControlChannel {
+  readonly socket: string;
+  readonly #credentials: ControlCredentials;
+  #control: ControlClient | undefined;
+  #health: HealthClient | undefined;
+
+  constructor(socket: string, credentials: ControlCredentials) {
+    this.socket = socket;
+    this.#credentials = credentials;
+  }
+
+  /**
+   * Waits until the plugin at the socket is ready to serve and returns its
+   * handshake. Rejects with IncompatiblePlugin for refusals that retrying
+   * cannot fix, with another error otherwise.
+   */
+  async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
+    await waitForFile(this.socket, signal);
+    await waitForListener(this.socket, signal);
+    const { control, health } = this.#clients();
+    const handshake = await unary<HandshakeResponse__Output>(
+      (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
+      signal,
+    ).catch((err: RpcError) => {
+      // Neither a certificate that is not the plugin's own nor a protocol
+      // the plugin refuses gets better by retrying: both are refusals.
+      const refused = this.#credentials.refusal();
+      if (refused) throw new IncompatiblePlugin(`plugin presented a certificate that is not its own: ${refused.message}`);
+      if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${err.message}`);
+      throw err;
+    });
+    checkHandshake(handshake, expect);
+    const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
+    if (status !== "SERVING") throw new Error(`health check answered ${status}`);
+    return handshake;
+  }
+
+  /** Asks the plugin to drain within graceMs; resolves when it has accepted. */
+  async drain(graceMs: number): Promise<void> {
+    const { control } = this.#clients();
+    await unary((md, opts, cb) => control.Drain({ deadlineMs: graceMs }, md, opts, cb), AbortSignal.timeout(1000));
+  }
+
+  close(): void {
+    this.#control?.close();
+    this.#health?.close();
+  }
+
+  #clients(): { control: ControlClient; health: HealthClient } {
+    if (!this.#control || !this.#health) {
+      const target = `unix://${this.socket}`;
+      const creds = this.#credentials.credentials;
+      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds);
+      this.#health = new (protos().health.grpc.health.v1.Health)(target, creds);
+    }
+    return { control: this.#control, health: this.#health };
+  }
+}
+
+type UnaryStarter<T> = (
+  metadata: Metadata,
+  options: { deadline?: Date },
+  callback: (err: ServiceError | null, value?: T) => void,
+) => ClientUnaryCall;
+
+/** A failed call: the gRPC status code, with its details as the message. */
+export class RpcError extends Error {
+  readonly code: grpcStatus;
+  constructor(err: ServiceError) {
+    super(err.details || err.message);
+    this.code = err.code;
+  }
+}
+
+/** A unary call that the abort signal cancels. */
+function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const call = start(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, value) => {
+      signal.removeEventListener("abort", onAbort);
+      if (err) reject(new RpcError(err));
+      else resolve(value as T);
+    });
+    const onAbort = () => call.cancel();
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
