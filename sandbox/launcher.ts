@@ -187,11 +187,11 @@ class Launcher implements SandboxProcess {
 
   #end(exit: SandboxExit): void {
     this.#phase = { name: "ended", exit };
-    const reason = exit.error
-      ? new SandboxSetupError(exit.error.stage, exit.error.message)
-      : new SandboxSetupError("started", "the plugin ended before it was reported started");
-    this.#init.reject(reason); // no-ops if already resolved
-    this.#started.reject(reason);
+    if (exit.error) {
+      const reason = new SandboxSetupError(exit.error.stage, exit.error.message);
+      this.#init.reject(reason); // a no-op once resolved
+      this.#started.reject(reason);
+    }
   }
 
   #onGone(launcher: SandboxExit): void {

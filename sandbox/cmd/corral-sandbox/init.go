@@ -74,13 +74,6 @@ func runInit() int {
 	return exitStatus(ws)
 }
 
-// closeOnExecFrom marks every fd from first on close-on-exec. Go opens its
-// own fds that way, but fds inherited from whoever started the supervisor
-// are not, and exec would otherwise hand them on into the sandbox.
-func closeOnExecFrom(first int) {
-	_ = unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-}
-
 var errLauncherGone = errors.New("the launcher closed the channel")
 
 // receiveSpec waits until the launcher has put the init into its cgroups

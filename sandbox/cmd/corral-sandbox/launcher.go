@@ -26,10 +26,18 @@ const parentPidEnv = "CORRAL_SANDBOX_PARENT_PID"
 // or setupFailed.
 func runLauncher() int {
 	parentAtStart := os.Getppid()
+	parentErr := dieWithParent(parentAtStart)
+	// If fd 3 was closed, the number is reused by the first file opened
+	// (the Go runtime opens cgroup files read-only at start), and events
+	// would go astray.
+	if flags, err := unix.FcntlInt(eventsFd, unix.F_GETFL, 0); err != nil || flags&unix.O_ACCMODE == unix.O_RDONLY {
+		fmt.Fprintln(os.Stderr, "corral-sandbox run: fd 3 (events) is not open for writing")
+		return setupFailed
+	}
 	closeOnExecFrom(eventsFd)
 	events := eventWriter{os.NewFile(eventsFd, "events")}
-	if err := dieWithParent(parentAtStart); err != nil {
-		events.emit(errorEvent("launcher", err))
+	if parentErr != nil {
+		events.emit(errorEvent("launcher", parentErr))
 		return setupFailed
 	}
 	// Registered before anything else so that an early SIGTERM is not lost:

@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // setupFailed is the exit status of the launcher and the init when the
@@ -41,4 +44,23 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run   (spec on stdin, events on fd 3)")
 	os.Exit(2)
+}
+
+// closeOnExecFrom marks every fd from first on close-on-exec. Go opens its
+// own fds that way, but fds inherited from whoever started the supervisor
+// are not, and exec would otherwise hand them on into the sandbox.
+func closeOnExecFrom(first int) {
+	if unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	// Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC.
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
 }

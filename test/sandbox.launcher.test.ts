@@ -1,0 +1,306 @@
+// The real sandbox: corral-sandbox run, started through launchSandbox, with
+// real namespaces and real cgroups (v1) beneath this process's own. Needs
+// root. Every test removes its cgroups, processes and directories.
+import { execa } from "execa";
+import { randomBytes } from "node:crypto";
+import { chmod, chown, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
+import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import { launchSandbox, SandboxSetupError, type SandboxProcess } from "../sandbox/launcher.ts";
+import type { SandboxSpec } from "../sandbox/spec.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const LAUNCHER = path.join(REPO, "build/bin/corral-sandbox");
+const PROBE = path.join(REPO, "build/test-plugins/probe");
+const UID = 200_000 + (process.pid % 1000); // unprivileged, distinct per test process
+const LIMITS = { memoryBytes: 256 * 1024 * 1024, swapBytes: 0, pids: 128, cpu: 0.5 };
+
+beforeAll(async () => {
+  // Build what is tested, so a stale binary cannot pass for the current code.
+  const env = { CGO_ENABLED: "0" };
+  await execa("go", ["build", "-trimpath", "-o", LAUNCHER, "./sandbox/cmd/corral-sandbox"], { cwd: REPO, env });
+  await execa("go", ["build", "-trimpath", "-o", PROBE, "./test/plugins/probe"], { cwd: REPO, env });
+}, 120_000);
+
+let driver: CgroupDriver;
+let instanceDir: string;
+let launched: SandboxProcess[];
+
+beforeEach(async () => {
+  driver = await openCgroupDriver({ parent: `corral-test-${process.pid}-${randomBytes(3).toString("hex")}` });
+  instanceDir = await mkdtemp(path.join(tmpdir(), "corral-instance-"));
+  await chown(instanceDir, UID, UID);
+  await chmod(instanceDir, 0o700);
+  launched = [];
+});
+
+afterEach(async () => {
+  for (const sandbox of launched) {
+    sandbox.kill();
+    await sandbox.exited;
+  }
+  await driver.removeParent(); // kills anything left in the cgroups first
+  await rm(instanceDir, { recursive: true, force: true });
+});
+
+interface Running {
+  sandbox: SandboxProcess;
+  cgroup: InstanceCgroup;
+  spec: SandboxSpec;
+  lines: Lines;
+}
+
+type Overrides = Partial<SandboxSpec> | ((cgroup: InstanceCgroup) => Partial<SandboxSpec>);
+
+async function launch(args: string[], overrides: Overrides = {}): Promise<Running> {
+  const cgroup = await driver.create("instance", LIMITS);
+  const spec: SandboxSpec = {
+    binary: PROBE,
+    args,
+    env: { CORRAL_INSTANCE_DIR: "/corral", HOME: "/tmp", PATH: "/", GREETING: "hello there" },
+    instanceDir,
+    hostname: "probe-host",
+    uid: UID,
+    gid: UID,
+    workspaceBytes: 8 * 1024 * 1024,
+    cgroupProcs: cgroup.procsFiles,
+    ...(typeof overrides === "function" ? overrides(cgroup) : overrides),
+  };
+  const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER });
+  launched.push(sandbox);
+  const lines = new Lines();
+  sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
+  return { sandbox, cgroup, spec, lines };
+}
+
+/** Output lines, and a way to wait for one. */
+class Lines {
+  readonly all: string[] = [];
+  add(line: string) {
+    this.all.push(line);
+  }
+  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      for (const line of this.all) {
+        const match = pattern.exec(line);
+        if (match) return match;
+      }
+      if (Date.now() > until) throw new Error(`no line matched ${pattern}; got ${JSON.stringify(this.all)}`);
+      await sleep(10);
+    }
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+async function status(pid: number): Promise<Map<string, string> | undefined> {
+  const text = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  return new Map(text.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]));
+}
+
+/** Alive: it exists and is not a zombie waiting to be reaped. */
+async function alive(pid: number): Promise<boolean> {
+  const state = (await status(pid))?.get("State");
+  return state !== undefined && !state.startsWith("Z");
+}
+
+/**
+ * A process leaves cgroup.procs as it starts exiting, a moment before it is
+ * a zombie: so wait for that too.
+ */
+async function noneAlive(pids: number[]): Promise<boolean> {
+  for (const pid of pids) if (await alive(pid)) return false;
+  return true;
+}
+
+describe("sandbox launcher", () => {
+  it("runs the plugin as an unprivileged uid in new namespaces and in its cgroup, with the limits", async () => {
+    const { sandbox, cgroup, lines } = await launch(["sleep"]);
+    const init = await sandbox.init;
+    const { pid } = await sandbox.started;
+    await lines.waitFor(/^stdout: sleeping$/);
+
+    expect((await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0")).toEqual(["/plugin", "sleep", ""]);
+    for (const ns of ["pid", "mnt", "net", "user", "ipc", "uts", "cgroup"]) {
+      expect(await readlink(`/proc/${pid}/ns/${ns}`), ns).not.toBe(await readlink(`/proc/self/ns/${ns}`));
+    }
+    const st = (await status(pid))!;
+    expect(st.get("Uid")!.split(/\s+/)).toEqual([UID, UID, UID, UID].map(String));
+    expect(st.get("Gid")!.split(/\s+/)).toEqual([UID, UID, UID, UID].map(String));
+    expect(st.get("NSpid")!.split(/\s+/)).toHaveLength(2);
+    expect((await status(init.pid))!.get("NSpid")!.split(/\s+/)).toEqual([String(init.pid), "1"]);
+    expect((await readdir(`/proc/${pid}/fd`)).sort()).toEqual(["0", "1", "2"]);
+
+    // Its cgroup is the instance cgroup in every hierarchy, holding the init and the plugin.
+    const memberships = (await readFile(`/proc/${pid}/cgroup`, "utf8")).split("\n");
+    const dirs = cgroup.procsFiles.map((file) => path.dirname(file));
+    for (const controller of ["memory", "cpu", "pids"]) {
+      const line = memberships.find((l) => l.split(":")[1]!.split(",").includes(controller))!;
+      const dir = dirs.find((d) => d.startsWith(`/sys/fs/cgroup/${controller}/`))!;
+      expect(dir.endsWith(line.split(":")[2]!), `${controller}: ${line} in ${dir}`).toBe(true);
+    }
+    expect(await cgroup.pids()).toEqual([init.pid, pid].sort((a, b) => a - b));
+    const memoryDir = dirs.find((d) => d.includes("/memory/"))!;
+    const cpuDir = dirs.find((d) => d.includes("/cpu/"))!;
+    const pidsDir = dirs.find((d) => d.includes("/pids/"))!;
+    expect(Number(await readFile(`${memoryDir}/memory.limit_in_bytes`, "utf8"))).toBe(LIMITS.memoryBytes);
+    expect(Number(await readFile(`${memoryDir}/memory.memsw.limit_in_bytes`, "utf8"))).toBe(LIMITS.memoryBytes);
+    expect((await readFile(`${pidsDir}/pids.max`, "utf8")).trim()).toBe(String(LIMITS.pids));
+    expect(Number(await readFile(`${cpuDir}/cpu.cfs_quota_us`, "utf8"))).toBe(50_000);
+    expect(await cgroup.readLimits()).toEqual(LIMITS);
+    expect((await cgroup.usage()).memoryBytes).toBeGreaterThan(0);
+
+    // SIGTERM to the launcher reaches the plugin, which exits 7 on it.
+    expect(sandbox.signal("SIGTERM")).toBe(true);
+    await lines.waitFor(/^stdout: got SIGTERM$/);
+    expect(await sandbox.exited).toEqual({ code: 7 });
+    await waitUntil("the cgroup is empty", async () => (await cgroup.pids()).length === 0);
+  });
+
+  it("gives the plugin a root of its own with exactly its environment", async () => {
+    const { sandbox, spec, lines } = await launch(["print"]);
+    const [, json] = await lines.waitFor(/^stdout: (\{.*\})$/);
+    expect(await sandbox.exited).toEqual({ code: 0 });
+    const inside = JSON.parse(json!);
+
+    expect(inside.root.sort()).toEqual(["corral", "dev", "plugin", "proc", "tmp"]);
+    expect(inside.env.sort()).toEqual(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`).sort());
+    expect(inside.args).toEqual(["/plugin", "print"]);
+    expect(inside.hostname).toBe("probe-host");
+    expect([inside.uid, inside.gid]).toEqual([0, 0]); // root inside, UID outside
+    expect(inside.writeRoot).toMatch(/read-only file system/);
+    expect(inside.writeTmp).toBe("ok");
+    expect(inside.writeCorral).toBe("ok");
+    expect(inside.interfaces).toEqual(["lo"]);
+    expect(inside.loopbackUp).toBe(true);
+    expect(inside.devNullWorks).toBe(true);
+    // Its cgroup namespace is rooted at the instance cgroup.
+    expect(inside.cgroup).toMatch(/^\d+:memory:\/$/m);
+
+    const mounts = new Map<string, string>(
+      inside.mountinfo
+        .trim()
+        .split("\n")
+        .map((line: string) => {
+          const [pre, post] = line.split(" - ");
+          const fields = pre!.split(" ");
+          return [fields[4], `${fields[5]} ${post}`];
+        }),
+    );
+    expect([...mounts.keys()].sort()).toEqual(
+      ["/", "/corral", "/dev", "/dev/full", "/dev/null", "/dev/urandom", "/dev/zero", "/plugin", "/proc", "/tmp"],
+    );
+    expect(mounts.get("/")).toMatch(/^ro,nosuid,nodev.* tmpfs /);
+    expect(mounts.get("/plugin")).toMatch(/^ro,nosuid,nodev/);
+    expect(mounts.get("/corral")).toMatch(/^rw,nosuid,nodev,noexec/);
+    expect(mounts.get("/tmp")).toMatch(/^rw,nosuid,nodev.* tmpfs .*size=8192k/);
+    expect(mounts.get("/proc")).toMatch(/^rw,nosuid,nodev,noexec.* proc /);
+  });
+
+  it("passes the exit code through", async () => {
+    const { sandbox } = await launch(["exit", "3"]);
+    expect((await sandbox.started).pid).toBeGreaterThan(0);
+    expect(await sandbox.exited).toEqual({ code: 3 });
+  });
+
+  it("reports death by signal as the signal", async () => {
+    const { sandbox } = await launch(["crash-signal"]);
+    expect(await sandbox.exited).toEqual({ signal: "SIGSEGV" });
+  });
+
+  it("reaps orphaned grandchildren", async () => {
+    const { sandbox, cgroup, lines } = await launch(["orphan"]);
+    const init = await sandbox.init;
+    const { pid } = await sandbox.started;
+    await lines.waitFor(/^stdout: orphaned$/);
+
+    // The grandchild's parent (the middle process) is gone: the init adopted it.
+    const pids = await cgroup.pids();
+    const adopted: number[] = [];
+    for (const p of pids) if (p !== pid && (await status(p))?.get("PPid") === String(init.pid)) adopted.push(p);
+    expect(adopted).toHaveLength(1);
+    const orphan = adopted[0]!;
+
+    process.kill(orphan, "SIGKILL");
+    // A zombie keeps its /proc entry until its parent reaps it.
+    await waitUntil("the orphan is reaped", async () => (await status(orphan)) === undefined);
+    expect(await alive(pid)).toBe(true);
+  });
+
+  it("leaves nothing of the sandbox alive when the launcher is SIGKILLed", async () => {
+    const { sandbox, cgroup, lines } = await launch(["orphan"]);
+    await sandbox.started;
+    await lines.waitFor(/^stdout: orphaned$/);
+    const pids = await cgroup.pids();
+    expect(pids.length).toBeGreaterThanOrEqual(3); // init, plugin, orphan
+
+    expect(sandbox.kill()).toBe(true);
+    expect(await sandbox.exited).toEqual({ signal: "SIGKILL" });
+    await waitUntil("the cgroup is empty", async () => (await cgroup.pids()).length === 0);
+    await waitUntil("no process of the sandbox is alive", () => noneAlive(pids));
+  });
+
+  it("takes the whole sandbox down when the supervisor dies", async () => {
+    const cgroup = await driver.create("instance", LIMITS);
+    const spec: SandboxSpec = {
+      binary: PROBE,
+      args: ["sleep"],
+      env: {},
+      instanceDir,
+      hostname: "orphaned-supervisor",
+      uid: UID,
+      gid: UID,
+      workspaceBytes: 1024 * 1024,
+      cgroupProcs: cgroup.procsFiles,
+    };
+    const script = `
+      import { launchSandbox } from ${JSON.stringify(path.join(REPO, "sandbox/launcher.ts"))};
+      const sandbox = launchSandbox(JSON.parse(process.argv[1]), { launcherPath: ${JSON.stringify(LAUNCHER)} });
+      console.log((await sandbox.started).pid);
+      setInterval(() => {}, 60_000);
+    `;
+    const supervisor = execa(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(spec)], {
+      reject: false,
+      cleanup: true,
+    });
+    try {
+      await waitUntil("the plugin runs", async () => (await cgroup.pids()).length >= 2, 10_000);
+      const pids = await cgroup.pids();
+      supervisor.kill("SIGKILL");
+      await supervisor;
+      await waitUntil("the cgroup is empty", async () => (await cgroup.pids()).length === 0);
+      await waitUntil("no process of the sandbox is alive", () => noneAlive(pids));
+    } finally {
+      supervisor.kill("SIGKILL");
+    }
+  });
+
+  it("reports a setup failure with its stage and exits 125", async () => {
+    const { sandbox } = await launch(["sleep"], { binary: "/nonexistent/plugin" });
+    await sandbox.init;
+    const failure = await sandbox.started.catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SandboxSetupError);
+    expect((failure as SandboxSetupError).stage).toBe("rootfs");
+    expect(await sandbox.exited).toEqual({ code: 125, error: { stage: "rootfs", message: expect.stringMatching(/nonexistent/) } });
+  });
+
+  it("kills the init and reports when it cannot join a cgroup", async () => {
+    const missing = path.join(instanceDir, "missing/cgroup.procs");
+    const { sandbox, cgroup } = await launch(["sleep"], (cg) => ({ cgroupProcs: [...cg.procsFiles, missing] }));
+    await expect(sandbox.init).rejects.toThrow(/at cgroup: .*missing/);
+    expect(await sandbox.exited).toMatchObject({ code: 125, error: { stage: "cgroup" } });
+    expect(await cgroup.pids()).toEqual([]);
+  });
+});
