@@ -8,6 +8,12 @@ import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from ".
 export interface LaunchOptions {
   /** Path of the corral-sandbox binary. */
   launcherPath: string;
+  /**
+   * The spec's uid and gid, known before the rest of the spec. With them the
+   * launcher clones the sandbox's init at once and brings its namespaces up
+   * while the spec (a promise) is still being prepared.
+   */
+  ids?: { uid: number; gid: number };
 }
 
 export type OutputStream = "stdout" | "stderr";
@@ -66,7 +72,12 @@ const SPAWN_OPTIONS = {
   forceKillAfterDelay: false,
 } as const;
 
-export function launchSandbox(spec: SandboxSpec, options: LaunchOptions): SandboxProcess {
+/**
+ * Starts a sandbox. `spec` may still be in preparation (a promise): the
+ * launcher waits for it on stdin. If it rejects, the launcher is killed and
+ * `exited` reports the reason as a setup failure at stage "prepare".
+ */
+export function launchSandbox(spec: SandboxSpec | Promise<SandboxSpec>, options: LaunchOptions): SandboxProcess {
   return new Launcher(spec, options);
 }
 
@@ -92,7 +103,7 @@ class Launcher implements SandboxProcess {
   readonly #child: ResultPromise<typeof SPAWN_OPTIONS>;
   #phase: Phase = { name: "launching" };
 
-  constructor(spec: SandboxSpec, options: LaunchOptions) {
+  constructor(spec: SandboxSpec | Promise<SandboxSpec>, options: LaunchOptions) {
     this.init = this.#init.promise;
     this.started = this.#started.promise;
     this.exited = this.#exited.promise;
@@ -100,12 +111,19 @@ class Launcher implements SandboxProcess {
     this.init.catch(() => {});
     this.started.catch(() => {});
 
-    this.#child = execa(options.launcherPath, ["run"], {
+    const args = options.ids ? ["run", "--ids", `${options.ids.uid}:${options.ids.gid}`] : ["run"];
+    this.#child = execa(options.launcherPath, args, {
       ...SPAWN_OPTIONS,
       env: { [PARENT_PID_ENV]: String(process.pid) },
     });
     this.#child.stdin.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
-    this.#child.stdin.end(JSON.stringify(spec));
+    Promise.resolve(spec).then(
+      (ready) => this.#child.stdin.end(JSON.stringify(ready)),
+      (err: Error) => {
+        if (this.#phase.name === "launching") this.#end({ code: SETUP_FAILED, error: { stage: "prepare", message: err.message } });
+        this.kill();
+      },
+    );
 
     const events = this.#child.stdio[3] as Readable;
     const done = Promise.all([

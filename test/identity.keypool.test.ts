@@ -5,13 +5,13 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyPool } from "../supervisor/identity/key-pool.ts";
-import { generateRsaKey, type RsaKey } from "../supervisor/identity/keys.ts";
+import { generateLeafKey, type KeyPair } from "../supervisor/identity/keys.ts";
 
-let key: RsaKey;
+let key: KeyPair;
 let dir: string;
 
 beforeAll(async () => {
-  key = await generateRsaKey(2048);
+  key = await generateLeafKey();
   dir = await mkdtemp(join(tmpdir(), "corral-keypool-test-"));
 });
 
@@ -21,12 +21,12 @@ afterAll(async () => {
 
 /** A generator whose calls the test settles by hand. */
 function manualGenerator() {
-  const pending: Array<{ resolve: (k: RsaKey) => void; reject: (e: Error) => void }> = [];
+  const pending: Array<{ resolve: (k: KeyPair) => void; reject: (e: Error) => void }> = [];
   let calls = 0;
   return {
     generate: () => {
       calls++;
-      return new Promise<RsaKey>((resolve, reject) => pending.push({ resolve, reject }));
+      return new Promise<KeyPair>((resolve, reject) => pending.push({ resolve, reject }));
     },
     get calls() {
       return calls;

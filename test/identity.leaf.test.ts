@@ -93,12 +93,13 @@ describe("plugin leaves", () => {
   it("has the key usages, constraints and key identifiers of a leaf", () => {
     const txt = text(path);
     expect(extensionBlock(txt, "X509v3 Basic Constraints")).toMatch(/critical\s+CA:FALSE/);
-    expect(extensionBlock(txt, "X509v3 Key Usage")).toMatch(/critical\s+Digital Signature, Key Encipherment\n/);
+    expect(extensionBlock(txt, "X509v3 Key Usage")).toMatch(/critical\s+Digital Signature\n/);
     expect(extensionBlock(txt, "X509v3 Extended Key Usage")).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication\n/);
     const aki = extensionBlock(txt, "X509v3 Authority Key Identifier");
     expect(aki.replaceAll(":", "").toLowerCase()).toContain(ca.keyId.toString("hex"));
     expect(txt).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
-    expect(txt).toMatch(/Public-Key: \(2048 bit\)/);
+    expect(txt).toMatch(/Public-Key: \(256 bit\)/);
+    expect(txt).toMatch(/NIST CURVE: P-256/);
     expect(txt).toMatch(/Issuer: CN = Corral CA corral\.local/);
   });
 
@@ -113,10 +114,11 @@ describe("plugin leaves", () => {
     );
   });
 
-  it("comes with its own fresh RSA 2048 key in PKCS#8", async () => {
+  it("comes with its own fresh ECDSA P-256 key in PKCS#8", async () => {
     expect(leaf.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const key = createPrivateKey(leaf.keyPem);
-    expect(key.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(key.asymmetricKeyType).toBe("ec");
+    expect(key.asymmetricKeyDetails?.namedCurve).toBe("prime256v1");
     expect(new X509Certificate(leaf.certPem).checkPrivateKey(key)).toBe(true);
     const second = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR, keys: pool });
     expect(second.keyPem).not.toBe(leaf.keyPem);

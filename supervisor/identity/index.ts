@@ -16,7 +16,7 @@ export {
   type PluginLeafOptions,
 } from "./issue.ts";
 export { KeyPool, type KeyPoolOptions } from "./key-pool.ts";
-export { freshKeys, generateRsaKey, LEAF_KEY_BITS, type KeySource, type RsaKey } from "./keys.ts";
+export { freshKeys, generateLeafKey, generateRsaKey, LEAF_KEY_CURVE, type KeyPair, type KeySource } from "./keys.ts";
 export { PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "./oids.ts";
 export type { RandomSource } from "./serial.ts";
 export { formatSpiffeId, parseSpiffeId, type IdentityKind, type SpiffeId } from "./spiffe.ts";

@@ -23,7 +23,7 @@ import { assertName, formatSpiffeId, type SpiffeId } from "./spiffe.ts";
 export interface LeafOptions {
   trustDomain: string;
   ttlMs: number;
-  /** Where the leaf's fresh RSA 2048 key comes from: a KeyPool on hot paths (default: generated now). */
+  /** Where the leaf's fresh key (ECDSA P-256) comes from: a KeyPool on hot paths (default: generated now). */
   keys?: KeySource;
   random?: RandomSource;
   now?: () => number;
@@ -106,7 +106,7 @@ async function issue(
       spki,
       extensions: [
         basicConstraints(false),
-        keyUsage(["digitalSignature", "keyEncipherment"]),
+        keyUsage(["digitalSignature"]), // ECDSA keys sign; they never encipher
         extKeyUsage(purposes),
         subjectAltName(uri, dnsNames),
         subjectKeyIdentifier(keyIdentifier(spki)),

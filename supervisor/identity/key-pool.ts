@@ -1,12 +1,12 @@
-import { generateRsaKey, LEAF_KEY_BITS, type KeySource, type RsaKey } from "./keys.ts";
+import { generateLeafKey, type KeyPair, type KeySource } from "./keys.ts";
 
 export interface KeyPoolOptions {
   /** Keys kept ready (default 4). */
   size?: number;
   /** Keys generated at once in the background (default 1: leave the thread pool to fs and TLS). */
   concurrency?: number;
-  /** Key generator (default: RSA 2048). */
-  generate?: () => Promise<RsaKey>;
+  /** Key generator (default: a leaf key, ECDSA P-256). */
+  generate?: () => Promise<KeyPair>;
 }
 
 /**
@@ -18,8 +18,8 @@ export interface KeyPoolOptions {
 export class KeyPool implements KeySource {
   readonly #size: number;
   readonly #concurrency: number;
-  readonly #generate: () => Promise<RsaKey>;
-  #ready: RsaKey[] = [];
+  readonly #generate: () => Promise<KeyPair>;
+  #ready: KeyPair[] = [];
   #inFlight = 0;
   #closed = false;
   /** The last background generation failed: refill again only when asked (take), never in a loop. */
@@ -29,7 +29,7 @@ export class KeyPool implements KeySource {
   constructor(options: KeyPoolOptions = {}) {
     this.#size = options.size ?? 4;
     this.#concurrency = options.concurrency ?? 1;
-    this.#generate = options.generate ?? (() => generateRsaKey(LEAF_KEY_BITS));
+    this.#generate = options.generate ?? generateLeafKey;
     if (!Number.isInteger(this.#size) || this.#size < 1) throw new Error(`KeyPool size must be a positive integer, got ${this.#size}`);
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
       throw new Error(`KeyPool concurrency must be a positive integer, got ${this.#concurrency}`);
@@ -43,7 +43,7 @@ export class KeyPool implements KeySource {
   }
 
   /** A ready key if there is one, else a freshly generated one (the pool keeps refilling either way). */
-  take(): Promise<RsaKey> {
+  take(): Promise<KeyPair> {
     const key = this.#ready.shift();
     this.#failing = false;
     this.#fill();
@@ -79,7 +79,7 @@ export class KeyPool implements KeySource {
     }
   }
 
-  #settled(key: RsaKey | undefined): void {
+  #settled(key: KeyPair | undefined): void {
     this.#inFlight--;
     if (this.#closed) {
       if (this.#inFlight === 0) {

@@ -82,7 +82,7 @@ export class PluginInstance implements Instance {
     const uid = env.uids.allocate();
     const instance = new PluginInstance(plugin, env, release, uid);
     try {
-      await instance.#prepare(release);
+      await instance.#launch(release);
     } catch (err) {
       await instance.destroy();
       throw err;
@@ -90,46 +90,14 @@ export class PluginInstance implements Instance {
     return instance;
   }
 
-  async #prepare(release: Release): Promise<void> {
-    const plugin = this.#plugin;
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    await chown(this.#dir, this.#uid, this.#uid);
-    const leaf = await this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
-    await writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 });
-    await writeFile(path.join(this.#dir, "cert.pem"), leaf.certPem, { mode: 0o644 });
-    await writeFile(path.join(this.#dir, "key.pem"), leaf.keyPem, { mode: 0o600 });
-    await chown(path.join(this.#dir, "key.pem"), this.#uid, this.#uid);
-
-    this.#cgroup = await this.#env.cgroups.create(this.id, {
-      memoryBytes: plugin.limits.memory,
-      swapBytes: 0,
-      pids: plugin.limits.pids,
-      cpu: plugin.limits.cpu,
-    });
-
-    const spec: SandboxSpec = {
-      binary: release.binary,
-      args: plugin.args,
-      env: {
-        ...plugin.env,
-        CORRAL_INSTANCE_DIR: INSIDE_DIR,
-        CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
-        CORRAL_INSTANCE_ID: this.id,
-        CORRAL_PLUGIN: plugin.name,
-        CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
-        GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
-        HOME: "/tmp",
-        TMPDIR: "/tmp",
-        PATH: "/",
-      },
-      instanceDir: this.#dir,
-      hostname: plugin.name,
-      uid: this.#uid,
-      gid: this.#uid,
-      workspaceBytes: plugin.limits.workspace,
-      cgroupProcs: this.#cgroup.procsFiles,
-    };
-    const sandbox = launchSandbox(spec, { launcherPath: this.#env.launcherPath });
+  /**
+   * Starts the launcher first and prepares the spec meanwhile: the sandbox's
+   * namespaces come up while the certificate and cgroup are made, so the
+   * plugin starts sooner. The launcher runs nothing before it has the spec.
+   */
+  async #launch(release: Release): Promise<void> {
+    const spec = this.#prepare(release);
+    const sandbox = launchSandbox(spec, { launcherPath: this.#env.launcherPath, ids: { uid: this.#uid, gid: this.#uid } });
     this.#sandbox = sandbox;
     sandbox.onOutput((stream, line) => {
       this.#log.info({ stream }, line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…[truncated]` : line);
@@ -150,6 +118,59 @@ export class PluginInstance implements Instance {
       this.#log.info({ code: exit.code, signal: exit.signal }, `plugin ${how}`);
       this.#resolveExited(how);
     });
+    await spec;
+  }
+
+  /** Instance directory, certificate and cgroup, made concurrently; resolves with the sandbox spec. */
+  async #prepare(release: Release): Promise<SandboxSpec> {
+    const plugin = this.#plugin;
+    const dir = (async () => {
+      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      await chown(this.#dir, this.#uid, this.#uid);
+    })();
+    const files = (async () => {
+      const leaf = await this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
+      await dir;
+      const keyFile = path.join(this.#dir, "key.pem");
+      await Promise.all([
+        writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
+        writeFile(path.join(this.#dir, "cert.pem"), leaf.certPem, { mode: 0o644 }),
+        writeFile(keyFile, leaf.keyPem, { mode: 0o600 }).then(() => chown(keyFile, this.#uid, this.#uid)),
+      ]);
+    })();
+    const cgroup = this.#env.cgroups
+      .create(this.id, { memoryBytes: plugin.limits.memory, swapBytes: 0, pids: plugin.limits.pids, cpu: plugin.limits.cpu })
+      .then((created) => (this.#cgroup = created));
+    // Settle all three before failing, so nothing half-made escapes destroy().
+    const [, , created] = await Promise.all([dir, files, cgroup].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })))).then(
+      (results) => {
+        const failed = results.find((r): r is { e: unknown } => "e" in r);
+        if (failed) throw failed.e;
+        return results.map((r) => (r as { v: unknown }).v) as [void, void, InstanceCgroup];
+      },
+    );
+    return {
+      binary: release.binary,
+      args: plugin.args,
+      env: {
+        ...plugin.env,
+        CORRAL_INSTANCE_DIR: INSIDE_DIR,
+        CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
+        CORRAL_INSTANCE_ID: this.id,
+        CORRAL_PLUGIN: plugin.name,
+        CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
+        GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
+        HOME: "/tmp",
+        TMPDIR: "/tmp",
+        PATH: "/",
+      },
+      instanceDir: this.#dir,
+      hostname: plugin.name,
+      uid: this.#uid,
+      gid: this.#uid,
+      workspaceBytes: plugin.limits.workspace,
+      cgroupProcs: created.procsFiles,
+    };
   }
 
   /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */

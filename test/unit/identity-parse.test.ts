@@ -13,14 +13,14 @@ import {
 import { implicitPrimitive, octets, seq, toDer, utf8 } from "../../supervisor/identity/der.ts";
 import { IdentityError, type IdentityRule } from "../../supervisor/identity/errors.ts";
 import { parsePeerIdentity, verifyPluginIdentity } from "../../supervisor/identity/identity.ts";
-import { generateRsaKey, type RsaKey } from "../../supervisor/identity/keys.ts";
+import { generateLeafKey, type KeyPair } from "../../supervisor/identity/keys.ts";
 import { OID, PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "../../supervisor/identity/oids.ts";
 
 const TD = "corral.local";
-let key: RsaKey;
+let key: KeyPair;
 
 beforeAll(async () => {
-  key = await generateRsaKey(2048);
+  key = await generateLeafKey();
 });
 
 /** A certificate with exactly the given extensions (self-issued; parsing never checks the chain). */

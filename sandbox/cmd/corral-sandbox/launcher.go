@@ -22,9 +22,15 @@ const eventsFd = 3
 // parent is PID 1", which a supervisor in a container may well be.
 const parentPidEnv = "CORRAL_SANDBOX_PARENT_PID"
 
-// runLauncher is "corral-sandbox run". It returns the plugin's exit status,
-// or setupFailed.
-func runLauncher() int {
+// runLauncher is "corral-sandbox run [--ids UID:GID]". It returns the
+// plugin's exit status, or setupFailed.
+//
+// With --ids, the init is cloned at once, before the spec is read: its
+// namespaces and runtime come up while the supervisor is still preparing the
+// instance (certificates, cgroup), which takes the launcher's start-up off
+// the critical path. The init still runs nothing until it has been moved into
+// its cgroups and been sent the spec.
+func runLauncher(args []string) int {
 	parentAtStart := os.Getppid()
 	parentErr := dieWithParent(parentAtStart)
 	// If fd 3 was closed, the number is reused by the first file opened
@@ -45,13 +51,52 @@ func runLauncher() int {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, unix.SIGTERM, unix.SIGINT)
 
+	ids, err := parseIDs(args)
+	if err != nil {
+		events.emit(errorEvent("args", err))
+		return setupFailed
+	}
+	l := launch{events: events}
+	if ids != nil {
+		if err := l.startInit(*ids); err != nil {
+			events.emit(errorEvent("clone", err))
+			return setupFailed
+		}
+	}
 	spec, err := readSpec(os.Stdin)
 	if err != nil {
+		if l.init != nil {
+			return l.abort("spec", err)
+		}
 		events.emit(errorEvent("spec", err))
 		return setupFailed
 	}
-	l := launch{spec: spec, events: events}
+	if ids != nil && (ids.uid != spec.UID || ids.gid != spec.GID) {
+		return l.abort("spec", fmt.Errorf("spec ids %d:%d differ from --ids %d:%d", spec.UID, spec.GID, ids.uid, ids.gid))
+	}
+	l.spec = spec
 	return l.run(signals)
+}
+
+// ids are the host uid and gid that root inside the sandbox maps to.
+type ids struct{ uid, gid int }
+
+// parseIDs reads the optional "--ids UID:GID" arguments.
+func parseIDs(args []string) (*ids, error) {
+	switch {
+	case len(args) == 0:
+		return nil, nil
+	case len(args) != 2 || args[0] != "--ids":
+		return nil, fmt.Errorf("unexpected arguments %q", args)
+	}
+	var i ids
+	if _, err := fmt.Sscanf(args[1], "%d:%d", &i.uid, &i.gid); err != nil {
+		return nil, fmt.Errorf("--ids %q: want UID:GID", args[1])
+	}
+	if err := checkIDs(i.uid, i.gid); err != nil {
+		return nil, fmt.Errorf("--ids: %w", err)
+	}
+	return &i, nil
 }
 
 // dieWithParent asks for SIGKILL when the supervisor dies, then makes sure
@@ -94,9 +139,11 @@ type launch struct {
 }
 
 func (l *launch) run(signals <-chan os.Signal) int {
-	if err := l.startInit(); err != nil {
-		l.events.emit(errorEvent("clone", err))
-		return setupFailed
+	if l.init == nil {
+		if err := l.startInit(ids{l.spec.UID, l.spec.GID}); err != nil {
+			l.events.emit(errorEvent("clone", err))
+			return setupFailed
+		}
 	}
 	defer l.channel.close()
 	go forwardSignals(signals, l.init.Process)
@@ -113,7 +160,7 @@ func (l *launch) run(signals <-chan os.Signal) int {
 
 // startInit clones the init into its new namespaces. It stays blocked on the
 // channel until the launcher sends it the spec.
-func (l *launch) startInit() error {
+func (l *launch) startInit(ids ids) error {
 	ch, initEnd, err := newChannelPair()
 	if err != nil {
 		return err
@@ -129,8 +176,8 @@ func (l *launch) startInit() error {
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
-			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: l.spec.UID, Size: 1}},
-			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: l.spec.GID, Size: 1}},
+			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.uid, Size: 1}},
+			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.gid, Size: 1}},
 			GidMappingsEnableSetgroups: false,
 			// Without this the init would keep host root's ids, which the
 			// new namespace does not map, and have no capabilities in it.

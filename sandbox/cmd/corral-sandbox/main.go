@@ -28,12 +28,12 @@ func init() {
 }
 
 func main() {
-	if len(os.Args) != 2 {
+	if len(os.Args) < 2 {
 		usage()
 	}
 	switch os.Args[1] {
 	case "run":
-		os.Exit(runLauncher())
+		os.Exit(runLauncher(os.Args[2:]))
 	case "init":
 		os.Exit(runInit())
 	default:
@@ -42,7 +42,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run   (spec on stdin, events on fd 3)")
+	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids UID:GID]   (spec on stdin, events on fd 3)")
 	os.Exit(2)
 }
 

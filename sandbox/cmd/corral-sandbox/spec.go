@@ -48,8 +48,10 @@ func decodeSpec(data []byte) (*Spec, error) {
 	return &s, nil
 }
 
+// maxID is the largest valid id: (uid_t)-1 means "no id".
+const maxID = 1<<32 - 2
+
 func (s *Spec) validate() error {
-	const maxID = 1<<32 - 2
 	switch {
 	case !filepath.IsAbs(s.Binary):
 		return fmt.Errorf("binary %q is not an absolute path", s.Binary)
@@ -57,10 +59,8 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("instanceDir %q is not an absolute path", s.InstanceDir)
 	case s.Hostname == "" || len(s.Hostname) > 64:
 		return fmt.Errorf("hostname %q must have 1 to 64 bytes", s.Hostname)
-	case s.UID <= 0 || s.UID > maxID:
-		return fmt.Errorf("uid %d is not an unprivileged host uid", s.UID)
-	case s.GID <= 0 || s.GID > maxID:
-		return fmt.Errorf("gid %d is not an unprivileged host gid", s.GID)
+	case checkIDs(s.UID, s.GID) != nil:
+		return checkIDs(s.UID, s.GID)
 	case s.WorkspaceBytes <= 0:
 		return fmt.Errorf("workspaceBytes %d must be positive", s.WorkspaceBytes)
 	}
@@ -91,4 +91,16 @@ func (s *Spec) environ() []string {
 	}
 	slices.Sort(env)
 	return env
+}
+
+// checkIDs refuses host ids that are not unprivileged: root inside a sandbox
+// must never be root (or any id below 1) outside.
+func checkIDs(uid, gid int) error {
+	switch {
+	case uid <= 0 || uid > maxID:
+		return fmt.Errorf("uid %d is not an unprivileged host uid", uid)
+	case gid <= 0 || gid > maxID:
+		return fmt.Errorf("gid %d is not an unprivileged host gid", gid)
+	}
+	return nil
 }

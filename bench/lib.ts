@@ -1,0 +1,78 @@
+// Shared by every benchmark: statistics, a description of the machine, and
+// the results file convention (bench/results/<name>.json).
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface Metric {
+  median: number;
+  p95: number;
+  p99?: number;
+  min: number;
+  max: number;
+  n: number;
+  unit: string;
+}
+
+export interface BenchResult {
+  machine: Record<string, string | number>;
+  metrics: Record<string, Metric>;
+  ratios: Record<string, number>;
+}
+
+export function summarize(samples: number[], unit: string): Metric {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  const round = (v: number) => Math.round(v * 100) / 100;
+  return {
+    median: round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2),
+    p95: round(at(0.95)),
+    p99: round(at(0.99)),
+    min: round(sorted[0]!),
+    max: round(sorted[sorted.length - 1]!),
+    n: sorted.length,
+    unit,
+  };
+}
+
+export function machine(): Record<string, string | number> {
+  const version = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: "utf8" }).trim().split("\n")[0]!;
+    } catch {
+      return "unknown";
+    }
+  };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    kernel: os.release(),
+    node: process.version,
+    go: version("go", ["version"]),
+    date: new Date().toISOString(),
+  };
+}
+
+export async function writeResult(name: string, result: BenchResult): Promise<string> {
+  const dir = path.join(repoRoot, "bench/results");
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+export function printTable(title: string, result: BenchResult): void {
+  const rows = Object.entries(result.metrics).map(([name, m]) =>
+    [name, String(m.n), `${m.median} ${m.unit}`, `${m.p95} ${m.unit}`, `${m.min} ${m.unit}`, `${m.max} ${m.unit}`],
+  );
+  const header = ["metric", "n", "median", "p95", "min", "max"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log(`\n${title}\n${line(header)}\n${rows.map(line).join("\n")}`);
+  for (const [name, value] of Object.entries(result.ratios)) console.log(`ratio ${name}: ${value}`);
+}

@@ -1,0 +1,21 @@
+// `npm run bench [-- NAME...]`: runs the named benchmarks (all without names),
+// each printing a table and writing bench/results/NAME.json.
+import { printTable, writeResult, type BenchResult } from "./lib.ts";
+
+const benchmarks: Record<string, () => Promise<BenchResult>> = {
+  start: async () => (await import("./start.ts")).run(),
+  identity: async () => (await import("./identity.ts")).run(),
+};
+
+const names = process.argv.slice(2);
+for (const name of names) {
+  if (!(name in benchmarks)) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(", ")}`);
+    process.exit(2);
+  }
+}
+for (const name of names.length ? names : Object.keys(benchmarks)) {
+  const result = await benchmarks[name]!();
+  printTable(`benchmark ${name}`, result);
+  console.log(`wrote ${await writeResult(name, result)}`);
+}
