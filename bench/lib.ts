@@ -39,6 +39,11 @@ export function summarize(samples: number[], unit: string): Metric {
   };
 }
 
+/** subject / baseline, of medians, to two decimals. */
+export function ratio(subject: Metric, baseline: Metric): number {
+  return Math.round((subject.median / baseline.median) * 100) / 100;
+}
+
 export function machine(): Record<string, string | number> {
   const version = (cmd: string, args: string[]) => {
     try {

@@ -5,6 +5,7 @@ import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
@@ -45,6 +46,7 @@ export class Supervisor {
   readonly #admin: AdminServer;
   readonly #keys: KeyPool;
   readonly #cgroups: CgroupDriver;
+  readonly #launchers: LauncherPool;
 
   private constructor(parts: {
     config: Config;
@@ -53,6 +55,7 @@ export class Supervisor {
     admin: AdminServer;
     keys: KeyPool;
     cgroups: CgroupDriver;
+    launchers: LauncherPool;
   }) {
     this.#config = parts.config;
     this.#log = parts.logger;
@@ -60,6 +63,7 @@ export class Supervisor {
     this.#admin = parts.admin;
     this.#keys = parts.keys;
     this.#cgroups = parts.cgroups;
+    this.#launchers = parts.launchers;
   }
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
@@ -85,7 +89,17 @@ export class Supervisor {
       // Controllers exist (stopped) before the admin socket answers, so
       // status is complete from the first call.
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
-      const env = instanceEnvironment(config, ca, leaf, keys, cgroups, log, options.launcherPath);
+      const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
+      const launchers = new LauncherPool({
+        launcherPath: options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"),
+        allocateIds: () => {
+          const uid = uids.allocate();
+          return { uid, gid: uid };
+        },
+        releaseIds: (ids) => uids.release(ids.uid),
+      });
+      closers.push(() => launchers.close());
+      const env = instanceEnvironment(config, ca, leaf, keys, cgroups, uids, launchers, log);
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -130,7 +144,7 @@ export class Supervisor {
       }
       closers.push(() => cgroups.removeParent());
 
-      const supervisor = new Supervisor({ config, logger: log, controllers, admin, keys, cgroups });
+      const supervisor = new Supervisor({ config, logger: log, controllers, admin, keys, cgroups, launchers });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
       log.info(
         {
@@ -158,6 +172,7 @@ export class Supervisor {
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
   async stop(): Promise<void> {
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
+    await this.#launchers.close();
     await this.#admin.close();
     this.#keys.close();
     await this.#cgroups.removeParent();
@@ -171,14 +186,15 @@ function instanceEnvironment(
   leaf: IssuedLeaf,
   keys: KeyPool,
   cgroups: CgroupDriver,
+  uids: UidPool,
+  launchers: LauncherPool,
   logger: Logger,
-  launcherPath = path.join(repoRoot, "build/bin/corral-sandbox"),
 ): InstanceEnvironment {
   return {
     runtimeDir: config.runtimeDir,
-    launcherPath,
+    launchers,
     cgroups,
-    uids: new UidPool(config.sandbox.uidBase, config.sandbox.uidCount),
+    uids,
     caPem: ca.certPem,
     issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, keys }),
     controlCredentials: (plugin) => controlCredentials(ca, leaf, plugin),

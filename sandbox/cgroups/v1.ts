@@ -56,16 +56,20 @@ export class V1CgroupDriver implements CgroupDriver {
   async create(name: string, limits: CgroupLimits): Promise<InstanceCgroup> {
     checkLimits(limits);
     const cgroup = this.open(name);
-    for (const dir of this.#parentDirs()) await this.#ensureDir(dir);
+    // Instance cgroups are made on every plugin start: the hierarchies are
+    // independent, so their directories and limits are written concurrently.
+    await Promise.all(this.#parentDirs().map((dir) => this.#ensureDir(dir)));
     const created: string[] = [];
     try {
-      for (const dir of cgroup.dirs) {
-        await this.#fs.mkdir(dir);
-        created.push(dir);
-      }
+      await settleAll(
+        cgroup.dirs.map(async (dir) => {
+          await this.#fs.mkdir(dir);
+          created.push(dir);
+        }),
+      );
       await cgroup.applyLimits(limits);
     } catch (err) {
-      for (const dir of created.reverse()) await this.#fs.rmdir(dir).catch(() => {});
+      await Promise.all(created.map((dir) => this.#fs.rmdir(dir).catch(() => {})));
       throw err;
     }
     return cgroup;
@@ -138,19 +142,24 @@ export class V1InstanceCgroup implements InstanceCgroup {
     return unique([...this.#dirs.values()]);
   }
 
+  /** Writes the limits: each hierarchy's files in order, the hierarchies concurrently. */
   async applyLimits(limits: CgroupLimits): Promise<void> {
-    const memory = this.#file("memory", "memory.limit_in_bytes");
-    // memsw (memory + swap) must never be set below memory, and starts
-    // unlimited: memory first.
-    await this.#fs.writeFile(memory, bytesValue(limits.memoryBytes));
-    const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
-    if (await this.#fs.exists(memsw)) {
-      await this.#fs.writeFile(memsw, bytesValue(limits.memoryBytes + limits.swapBytes));
-    }
-    await this.#fs.writeFile(this.#file("pids", "pids.max"), limits.pids === Infinity ? "max" : String(limits.pids));
-    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
-    const quota = limits.cpu === Infinity ? -1 : Math.max(CFS_MIN_QUOTA_US, Math.round(limits.cpu * CFS_PERIOD_US));
-    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_quota_us"), String(quota));
+    const memory = async () => {
+      // memsw (memory + swap) must never be set below memory, and starts
+      // unlimited: memory first.
+      await this.#fs.writeFile(this.#file("memory", "memory.limit_in_bytes"), bytesValue(limits.memoryBytes));
+      const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
+      if (await this.#fs.exists(memsw)) {
+        await this.#fs.writeFile(memsw, bytesValue(limits.memoryBytes + limits.swapBytes));
+      }
+    };
+    const pids = () => this.#fs.writeFile(this.#file("pids", "pids.max"), limits.pids === Infinity ? "max" : String(limits.pids));
+    const cpu = async () => {
+      await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+      const quota = limits.cpu === Infinity ? -1 : Math.max(CFS_MIN_QUOTA_US, Math.round(limits.cpu * CFS_PERIOD_US));
+      await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_quota_us"), String(quota));
+    };
+    await settleAll([memory(), pids(), cpu()]);
   }
 
   async readLimits(): Promise<AppliedLimits> {
@@ -267,4 +276,11 @@ function ignoreMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
     if (err.code === "ENOENT") return fallback;
     throw err;
   };
+}
+
+/** Like Promise.all, but waits for every promise before rejecting with the first error. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

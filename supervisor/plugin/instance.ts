@@ -7,7 +7,8 @@ import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
-import { launchSandbox, type SandboxProcess } from "../../sandbox/launcher.ts";
+import type { SandboxProcess } from "../../sandbox/launcher.ts";
+import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
@@ -15,11 +16,12 @@ import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
+import type { LauncherPool } from "../../sandbox/launcher-pool.ts";
 
 /** What every instance of every plugin shares: handed in by the supervisor. */
 export interface InstanceEnvironment {
   runtimeDir: string;
-  launcherPath: string;
+  launchers: LauncherPool;
   cgroups: CgroupDriver;
   uids: UidPool;
   caPem: string;
@@ -43,6 +45,7 @@ export class PluginInstance implements Instance {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #uid: number;
+  readonly #gid: number;
   #cgroup: InstanceCgroup | undefined;
   #sandbox: SandboxProcess | undefined;
   #channel: ControlChannel | undefined;
@@ -52,12 +55,13 @@ export class PluginInstance implements Instance {
   readonly exited: Promise<string>;
   #resolveExited!: (how: string) => void;
 
-  private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, uid: number) {
+  private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, ids: SandboxIds) {
     this.id = `${plugin.name}-${randomBytes(3).toString("hex")}`;
     this.release = release.sha256;
     this.#plugin = plugin;
     this.#env = env;
-    this.#uid = uid;
+    this.#uid = ids.uid;
+    this.#gid = ids.gid;
     this.#dir = path.join(env.runtimeDir, "instances", this.id);
     this.#log = env.logger.child({ plugin: plugin.name, instance: this.id });
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
@@ -79,10 +83,10 @@ export class PluginInstance implements Instance {
   /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
   static async launch(plugin: PluginConfig, env: InstanceEnvironment): Promise<PluginInstance> {
     const release = await env.currentRelease(plugin.name);
-    const uid = env.uids.allocate();
-    const instance = new PluginInstance(plugin, env, release, uid);
+    const slot = env.launchers.acquire();
+    const instance = new PluginInstance(plugin, env, release, slot.ids);
     try {
-      await instance.#launch(release);
+      await instance.#launch(release, slot);
     } catch (err) {
       await instance.destroy();
       throw err;
@@ -95,9 +99,9 @@ export class PluginInstance implements Instance {
    * namespaces come up while the certificate and cgroup are made, so the
    * plugin starts sooner. The launcher runs nothing before it has the spec.
    */
-  async #launch(release: Release): Promise<void> {
+  async #launch(release: Release, slot: LaunchSlot): Promise<void> {
     const spec = this.#prepare(release);
-    const sandbox = launchSandbox(spec, { launcherPath: this.#env.launcherPath, ids: { uid: this.#uid, gid: this.#uid } });
+    const sandbox = slot.launch(spec);
     this.#sandbox = sandbox;
     sandbox.onOutput((stream, line) => {
       this.#log.info({ stream }, line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…[truncated]` : line);
@@ -126,7 +130,7 @@ export class PluginInstance implements Instance {
     const plugin = this.#plugin;
     const dir = (async () => {
       await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      await chown(this.#dir, this.#uid, this.#uid);
+      await chown(this.#dir, this.#uid, this.#gid);
     })();
     const files = (async () => {
       const leaf = await this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
@@ -135,7 +139,7 @@ export class PluginInstance implements Instance {
       await Promise.all([
         writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
         writeFile(path.join(this.#dir, "cert.pem"), leaf.certPem, { mode: 0o644 }),
-        writeFile(keyFile, leaf.keyPem, { mode: 0o600 }).then(() => chown(keyFile, this.#uid, this.#uid)),
+        writeFile(keyFile, leaf.keyPem, { mode: 0o600 }).then(() => chown(keyFile, this.#uid, this.#gid)),
       ]);
     })();
     const cgroup = this.#env.cgroups
@@ -167,7 +171,7 @@ export class PluginInstance implements Instance {
       instanceDir: this.#dir,
       hostname: plugin.name,
       uid: this.#uid,
-      gid: this.#uid,
+      gid: this.#gid,
       workspaceBytes: plugin.limits.workspace,
       cgroupProcs: created.procsFiles,
     };

@@ -133,13 +133,19 @@ describe("cgroup v1 driver", () => {
 
     const dir = (h: string) => `${h}/process_api/abc/corral/greeter-1a2b3c`;
     expect(cgroup.procsFiles).toEqual(["memory", "cpu", "cpuacct", "pids", "freezer"].map((h) => path.join(root, dir(h), "cgroup.procs")));
-    expect(fs.writes).toEqual([
+    // Hierarchies are written concurrently; within one, the order matters
+    // (memory before memsw, period before quota).
+    const inOrder = (h: string) => fs.writes.filter(([file]) => file.startsWith(`${dir(h)}/`));
+    expect(inOrder("memory")).toEqual([
       [`${dir("memory")}/memory.limit_in_bytes`, String(256 * 1024 * 1024)],
       [`${dir("memory")}/memory.memsw.limit_in_bytes`, String(256 * 1024 * 1024)],
-      [`${dir("pids")}/pids.max`, "64"],
+    ]);
+    expect(inOrder("pids")).toEqual([[`${dir("pids")}/pids.max`, "64"]]);
+    expect(inOrder("cpu")).toEqual([
       [`${dir("cpu")}/cpu.cfs_period_us`, "100000"],
       [`${dir("cpu")}/cpu.cfs_quota_us`, "150000"],
     ]);
+    expect(fs.writes).toHaveLength(5);
     expect(await cgroup.readLimits()).toEqual({ ...LIMITS, swapBytes: 0 });
     expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500 });
     expect(await driver.list()).toEqual(["greeter-1a2b3c"]);
@@ -164,11 +170,11 @@ describe("cgroup v1 driver", () => {
     fs.withoutSwapAccounting = true;
     const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
     const cgroup = await driver.create("free", { memoryBytes: Infinity, swapBytes: 0, pids: Infinity, cpu: Infinity });
-    expect(fs.writes.map(([file, value]) => [path.basename(file), value])).toEqual([
-      ["memory.limit_in_bytes", "-1"],
-      ["pids.max", "max"],
+    expect(fs.writes.map(([file, value]) => [path.basename(file), value]).sort()).toEqual([
       ["cpu.cfs_period_us", "100000"],
       ["cpu.cfs_quota_us", "-1"],
+      ["memory.limit_in_bytes", "-1"],
+      ["pids.max", "max"],
     ]);
     await writeFile(path.join(root, "memory/corral/free/memory.limit_in_bytes"), UNLIMITED);
     expect(await cgroup.readLimits()).toEqual({ memoryBytes: Infinity, swapBytes: null, pids: Infinity, cpu: Infinity });
