@@ -2,7 +2,7 @@
 // credentials, connect with mTLS, and turn transport failures into messages a
 // person can act on.
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
 import { loadConfig } from "../config/load.ts";
@@ -36,6 +36,15 @@ export class CliError extends Error {
 }
 
 export async function connectAdmin(endpoint: Endpoint): Promise<AdminClient> {
+  // The socket first: "not running" is the likeliest problem, and says more
+  // than a missing credentials link beside a missing socket.
+  try {
+    await access(endpoint.socket);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EACCES") throw new CliError(`permission denied on ${endpoint.socket} (run as root)`, ExitCode.denied);
+    throw new CliError(`the Corral daemon is not running: no socket at ${endpoint.socket}`, ExitCode.unreachable);
+  }
   const files = credentialFiles(endpoint.credentials);
   let pems: [string, string, string];
   try {

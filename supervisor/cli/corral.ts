@@ -2,7 +2,7 @@
 // config file describes until SIGTERM/SIGINT, then drains them and exits 0.
 import { Command } from "commander";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { createLogger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import { Supervisor } from "../supervisor.ts";
 
 const program = new Command("corral")
@@ -15,7 +15,24 @@ program
   .option("-c, --config <file>", "config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
   .action(async (options: { config: string }) => {
     const logger = createLogger();
-    let supervisor: Supervisor;
+    // Termination is handled from the first moment: a signal that arrives
+    // while plugins are still starting stops them once the start is done,
+    // rather than killing the supervisor with its plugins half started.
+    let requested: NodeJS.Signals | undefined;
+    let supervisor: Supervisor | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (requested) {
+        logger.warn({ signal }, "second signal: exiting without waiting for plugins to drain");
+        logger.flush();
+        process.exit(1);
+      }
+      requested = signal;
+      if (supervisor) void shutdown(supervisor, signal, logger);
+      else logger.info({ signal }, "stop requested while starting; stopping once started");
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+
     try {
       const config = await loadConfig(options.config);
       supervisor = await Supervisor.start(config, { logger });
@@ -29,28 +46,20 @@ program
       process.stderr.write(`corral: ${(err as Error).message}\n`);
       process.exit(1);
     }
-    let stopping = false;
-    const shutdown = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, "second signal: exiting without waiting for plugins to drain");
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, "stopping: draining all plugins");
-      supervisor.stop().then(
-        () => {
-          logger.flush();
-          process.exit(0);
-        },
-        (err: Error) => {
-          logger.error({ err: err.message }, "stop failed");
-          logger.flush();
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", shutdown);
-    process.on("SIGINT", shutdown);
+    if (requested) void shutdown(supervisor, requested, logger);
   });
+
+async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: Logger): Promise<never> {
+  logger.info({ signal }, "stopping: draining all plugins");
+  try {
+    await supervisor.stop();
+    logger.flush();
+    process.exit(0);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, "stop failed");
+    logger.flush();
+    process.exit(1);
+  }
+}
 
 await program.parseAsync(process.argv);
