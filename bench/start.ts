@@ -14,7 +14,7 @@ import { pino } from "pino";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { parseConfig } from "../supervisor/config/load.ts";
-import { issuePluginLeaf, issueSupervisorLeaf, KeyPool, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { issuePluginLeaf, issueSupervisorLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { ControlChannel, controlCredentials } from "../supervisor/plugin/control-channel.ts";
 import { PluginInstance, type InstanceEnvironment } from "../supervisor/plugin/instance.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
@@ -32,7 +32,6 @@ export async function run(): Promise<BenchResult> {
   await mkdir(path.join(runtimeDir, "instances"), { recursive: true, mode: 0o711 });
   await mkdir(stateDir, { recursive: true, mode: 0o711 });
   const cgroups = await openCgroupDriver({ parent: `corral-bench-${randomBytes(3).toString("hex")}` });
-  const keys = new KeyPool({ size: 8 });
   let launchers: LauncherPool | undefined;
   let coldLaunchers: LauncherPool | undefined;
   try {
@@ -41,7 +40,7 @@ export async function run(): Promise<BenchResult> {
       path.join(dir, "corral.yaml"),
     ).plugins[0]!;
     const ca = await loadOrCreateCA(stateDir, { trustDomain: "bench.corral.local" });
-    const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: 3600_000, keys });
+    const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: 3600_000 });
     const store = new ReleaseStore(stateDir, plugin.name);
     await store.activate(await store.import(plugin.binary));
     const uids = new UidPool(500_000, 100);
@@ -63,7 +62,7 @@ export async function run(): Promise<BenchResult> {
       cgroups,
       uids,
       caPem: ca.certPem,
-      issuePluginLeaf: (name, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin: name, ttlMs, keys }),
+      issuePluginLeaf: (name, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin: name, ttlMs }),
       controlCredentials: (name) => controlCredentials(ca, leaf, name),
       currentRelease: async () => (await store.current())!,
       logger: pino({ level: "silent" }),
@@ -139,7 +138,6 @@ export async function run(): Promise<BenchResult> {
   } finally {
     await launchers?.close();
     await coldLaunchers?.close();
-    await keys.close();
     await cgroups.removeParent();
     await rm(dir, { recursive: true, force: true });
   }

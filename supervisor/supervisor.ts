@@ -14,7 +14,6 @@ import type { Config } from "./config/schema.ts";
 import {
   issuePluginLeaf,
   issueSupervisorLeaf,
-  KeyPool,
   loadOrCreateCA,
   parsePeerIdentity,
   type CertificateAuthority,
@@ -44,7 +43,6 @@ export class Supervisor {
   readonly #log: Logger;
   readonly #controllers: Map<string, PluginController>;
   readonly #admin: AdminServer;
-  readonly #keys: KeyPool;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
 
@@ -53,7 +51,6 @@ export class Supervisor {
     logger: Logger;
     controllers: Map<string, PluginController>;
     admin: AdminServer;
-    keys: KeyPool;
     cgroups: CgroupDriver;
     launchers: LauncherPool;
   }) {
@@ -61,7 +58,6 @@ export class Supervisor {
     this.#log = parts.logger;
     this.#controllers = parts.controllers;
     this.#admin = parts.admin;
-    this.#keys = parts.keys;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
   }
@@ -80,11 +76,10 @@ export class Supervisor {
 
     const ca = await loadOrCreateCA(config.stateDir, { trustDomain: config.trustDomain });
     log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
-    const keys = new KeyPool();
-    const closers: Array<() => Promise<void>> = [async () => keys.close()];
+    const closers: Array<() => Promise<void>> = [];
     try {
-      const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS, keys });
-      const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket, keys);
+      const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS });
+      const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket);
 
       // Controllers exist (stopped) before the admin socket answers, so
       // status is complete from the first call.
@@ -99,7 +94,7 @@ export class Supervisor {
         releaseIds: (ids) => uids.release(ids.uid),
       });
       closers.push(() => launchers.close());
-      const env = instanceEnvironment(config, ca, leaf, keys, cgroups, uids, launchers, log);
+      const env = instanceEnvironment(config, ca, leaf, cgroups, uids, launchers, log);
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -144,7 +139,7 @@ export class Supervisor {
       }
       closers.push(() => cgroups.removeParent());
 
-      const supervisor = new Supervisor({ config, logger: log, controllers, admin, keys, cgroups, launchers });
+      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
       log.info(
         {
@@ -174,7 +169,6 @@ export class Supervisor {
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
     await this.#launchers.close();
     await this.#admin.close();
-    this.#keys.close();
     await this.#cgroups.removeParent();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
@@ -184,7 +178,6 @@ function instanceEnvironment(
   config: Config,
   ca: CertificateAuthority,
   leaf: IssuedLeaf,
-  keys: KeyPool,
   cgroups: CgroupDriver,
   uids: UidPool,
   launchers: LauncherPool,
@@ -196,7 +189,7 @@ function instanceEnvironment(
     cgroups,
     uids,
     caPem: ca.certPem,
-    issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, keys }),
+    issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs }),
     controlCredentials: (plugin) => controlCredentials(ca, leaf, plugin),
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateCA, type CertificateAuthority } from "../supervisor/identity/ca.ts";
 import { issueAdminLeaf, issueClientLeaf, issuePluginLeaf, issueSupervisorLeaf, type IssuedLeaf } from "../supervisor/identity/issue.ts";
-import { KeyPool } from "../supervisor/identity/key-pool.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
 import { PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "../supervisor/identity/oids.ts";
 
@@ -14,16 +13,13 @@ const TD = "corral.local";
 const HOUR = 3600_000;
 let dir: string;
 let ca: CertificateAuthority;
-let pool: KeyPool;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "corral-leaf-test-"));
   ca = await loadOrCreateCA(join(dir, "state"), { trustDomain: TD });
-  pool = new KeyPool({ size: 4 });
 });
 
 afterAll(async () => {
-  await pool.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -69,7 +65,7 @@ describe("plugin leaves", () => {
 
   beforeAll(async () => {
     issuedAt = Date.now();
-    leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR, keys: pool });
+    leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR });
     path = await save(leaf);
   });
 
@@ -120,7 +116,7 @@ describe("plugin leaves", () => {
     expect(key.asymmetricKeyType).toBe("ec");
     expect(key.asymmetricKeyDetails?.namedCurve).toBe("prime256v1");
     expect(new X509Certificate(leaf.certPem).checkPrivateKey(key)).toBe(true);
-    const second = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR, keys: pool });
+    const second = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR });
     expect(second.keyPem).not.toBe(leaf.keyPem);
     expect(second.serialHex).not.toBe(leaf.serialHex);
   });
@@ -149,7 +145,7 @@ describe("serial numbers", () => {
   ];
   for (const [what, head, hex] of cases) {
     it(`are positive, DER-minimal and match openssl with ${what}`, async () => {
-      const leaf = await issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR, keys: pool, random: forced(...head) });
+      const leaf = await issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR, random: forced(...head) });
       const path = await save(leaf);
       expect(leaf.serialHex).toBe(hex);
       expect(verifies(path)).toBe(true); // OpenSSL rejects non-minimal INTEGERs
@@ -160,7 +156,7 @@ describe("serial numbers", () => {
   }
 
   it("are random by default", async () => {
-    const serials = await Promise.all([1, 2, 3].map(() => issueAdminLeaf(ca, { trustDomain: TD, ttlMs: HOUR, keys: pool }, "a")));
+    const serials = await Promise.all([1, 2, 3].map(() => issueAdminLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "a")));
     expect(new Set(serials.map((s) => s.serialHex)).size).toBe(3);
     for (const s of serials) expect(s.serialHex).toMatch(/^[0-9A-F]{2,32}$/);
   });
@@ -168,7 +164,7 @@ describe("serial numbers", () => {
 
 describe("other leaves", () => {
   it("identifies the supervisor, for TLS server and client use", async () => {
-    const leaf = await issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR, keys: pool });
+    const leaf = await issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR });
     const path = await save(leaf);
     const txt = text(path);
     expect(extensionBlock(txt, "X509v3 Subject Alternative Name")).toMatch(/\n\s+URI:spiffe:\/\/corral\.local\/supervisor\n/);
@@ -178,7 +174,7 @@ describe("other leaves", () => {
   });
 
   it("identifies an admin, for TLS client use only", async () => {
-    const leaf = await issueAdminLeaf(ca, { trustDomain: TD, ttlMs: HOUR, keys: pool }, "alice");
+    const leaf = await issueAdminLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "alice");
     const path = await save(leaf);
     expect(extensionBlock(text(path), "X509v3 Subject Alternative Name")).toMatch(/\n\s+URI:spiffe:\/\/corral\.local\/admin\/alice\n/);
     expect(extensionBlock(text(path), "X509v3 Extended Key Usage")).toMatch(/\n\s+TLS Web Client Authentication\n/);
@@ -187,7 +183,7 @@ describe("other leaves", () => {
   });
 
   it("scopes a client to plugins with a non-critical plugin-scope extension", async () => {
-    const leaf = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR, keys: pool }, "web", ["echo", "kv", "echo"]);
+    const leaf = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "web", ["echo", "kv", "echo"]);
     const path = await save(leaf);
     const txt = text(path);
     expect(extensionBlock(txt, "X509v3 Subject Alternative Name")).toMatch(/\n\s+URI:spiffe:\/\/corral\.local\/client\/web\n/);

@@ -12,14 +12,12 @@ import { clientCredentials, pluginServerIdentity, type CheckServerIdentity } fro
 import { IdentityError } from "../supervisor/identity/errors.ts";
 import { parsePeerIdentity, type PeerIdentity } from "../supervisor/identity/identity.ts";
 import { issueAdminLeaf, issuePluginLeaf, issueSupervisorLeaf, type IssuedLeaf } from "../supervisor/identity/issue.ts";
-import { KeyPool } from "../supervisor/identity/key-pool.ts";
 
 const TD = "corral.local";
 const HOUR = 3600_000;
 let dir: string;
 let ca: CertificateAuthority;
 let otherCa: CertificateAuthority;
-let pool: KeyPool;
 const leaves: Record<string, IssuedLeaf> = {};
 
 beforeAll(async () => {
@@ -28,8 +26,7 @@ beforeAll(async () => {
     loadOrCreateCA(join(dir, "state"), { trustDomain: TD }),
     loadOrCreateCA(join(dir, "other-state"), { trustDomain: TD }),
   ]);
-  pool = new KeyPool({ size: 4 });
-  const opts = { trustDomain: TD, ttlMs: HOUR, keys: pool };
+  const opts = { trustDomain: TD, ttlMs: HOUR };
   leaves.echo = await issuePluginLeaf(ca, { ...opts, plugin: "echo" });
   leaves.kv = await issuePluginLeaf(ca, { ...opts, plugin: "kv" });
   leaves.supervisor = await issueSupervisorLeaf(ca, opts);
@@ -38,7 +35,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool.close();
   await rm(dir, { recursive: true, force: true });
 });
 

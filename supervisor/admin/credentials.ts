@@ -4,7 +4,7 @@
 // admin socket as `admin-credentials`, where corralctl looks by default.
 import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority, type KeySource } from "../identity/index.ts";
+import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority } from "../identity/index.ts";
 
 const TTL_MS = 90 * 24 * 3600 * 1000;
 /** Reissued at start when less than this is left, so a running supervisor never outlives it. */
@@ -24,13 +24,12 @@ export async function ensureAdminCredentials(
   ca: CertificateAuthority,
   stateDir: string,
   adminSocket: string,
-  keys: KeySource,
 ): Promise<string> {
   const dir = path.join(stateDir, "admin");
   const files = credentialFiles(dir);
   if (!(await stillGood(files, ca))) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, keys }, "local-root");
+    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS }, "local-root");
     await writeFile(files.ca, ca.certPem, { mode: 0o644 });
     await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
     await writeFile(files.cert, leaf.certPem, { mode: 0o644 });

@@ -1,5 +1,5 @@
 // Corral's identities (docs/internals.md, "Identities"): the CA (ca.ts), leaf
-// issuance (issue.ts, with keys from key-pool.ts), reading and checking a
+// issuance (issue.ts), reading and checking a
 // peer's identity (identity.ts) and gRPC client credentials (credentials.ts).
 
 export { loadOrCreateCA, type CAOptions, type CertificateAuthority } from "./ca.ts";
@@ -15,7 +15,6 @@ export {
   type LeafOptions,
   type PluginLeafOptions,
 } from "./issue.ts";
-export { KeyPool, type KeyPoolOptions } from "./key-pool.ts";
 export { freshKeys, generateLeafKey, generateRsaKey, LEAF_KEY_CURVE, type KeyPair, type KeySource } from "./keys.ts";
 export { PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "./oids.ts";
 export type { RandomSource } from "./serial.ts";

@@ -23,7 +23,7 @@ import { assertName, formatSpiffeId, type SpiffeId } from "./spiffe.ts";
 export interface LeafOptions {
   trustDomain: string;
   ttlMs: number;
-  /** Where the leaf's fresh key (ECDSA P-256) comes from: a KeyPool on hot paths (default: generated now). */
+  /** Where the leaf's fresh key (ECDSA P-256) comes from (default: generated now); tests inject their own. */
   keys?: KeySource;
   random?: RandomSource;
   now?: () => number;

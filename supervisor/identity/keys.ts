@@ -6,7 +6,7 @@ export interface KeyPair {
   publicKey: KeyObject;
 }
 
-/** Where issuance gets a leaf's key; a KeyPool, or freshKeys. */
+/** Where issuance gets a leaf's key: freshKeys, or a test's own. */
 export interface KeySource {
   take(): Promise<KeyPair>;
 }
