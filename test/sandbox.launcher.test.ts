@@ -3,7 +3,7 @@
 // root. Every test removes its cgroups, processes and directories.
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,8 +29,10 @@ beforeAll(async () => {
 let driver: CgroupDriver;
 let instanceDir: string;
 let launched: SandboxProcess[];
+let tempDirs: string[];
 
 beforeEach(async () => {
+  tempDirs = [];
   driver = await openCgroupDriver({ parent: `corral-test-${process.pid}-${randomBytes(3).toString("hex")}` });
   instanceDir = await mkdtemp(path.join(tmpdir(), "corral-instance-"));
   await chown(instanceDir, UID, UID);
@@ -44,8 +46,15 @@ afterEach(async () => {
     await sandbox.exited;
   }
   await driver.removeParent(); // kills anything left in the cgroups first
-  await rm(instanceDir, { recursive: true, force: true });
+  for (const dir of [instanceDir, ...tempDirs]) await rm(dir, { recursive: true, force: true });
 });
+
+/** A directory of its own for one test, removed after it. */
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 interface Running {
   sandbox: SandboxProcess;
@@ -57,7 +66,7 @@ interface Running {
 type Overrides = Partial<SandboxSpec> | ((cgroup: InstanceCgroup) => Partial<SandboxSpec>);
 
 async function launch(args: string[], overrides: Overrides = {}): Promise<Running> {
-  const cgroup = await driver.create("instance", LIMITS);
+  const cgroup = await driver.create(`instance-${launched.length}`, LIMITS);
   const spec: SandboxSpec = {
     binary: PROBE,
     args,
@@ -75,6 +84,26 @@ async function launch(args: string[], overrides: Overrides = {}): Promise<Runnin
   const lines = new Lines();
   sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
   return { sandbox, cgroup, spec, lines };
+}
+
+/** Each mount point of a mountinfo, with its mount options and what follows " - " (type, source, super options). */
+function mountsOf(mountinfo: string): Map<string, string> {
+  return new Map(
+    mountinfo
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [pre, post] = line.split(" - ");
+        const fields = pre!.split(" ");
+        return [fields[4]!, `${fields[5]} ${post}`];
+      }),
+  );
+}
+
+/** The root (the path within its filesystem) of the mount at mountPoint. */
+function mountRoot(mountinfo: string, mountPoint: string): string | undefined {
+  const fields = mountinfo.split("\n").map((line) => line.split(" "));
+  return fields.find((f) => f[4] === mountPoint)?.[3];
 }
 
 /** Output lines, and a way to wait for one. */
@@ -189,16 +218,7 @@ describe("sandbox launcher", () => {
     // Its cgroup namespace is rooted at the instance cgroup.
     expect(inside.cgroup).toMatch(/^\d+:memory:\/$/m);
 
-    const mounts = new Map<string, string>(
-      inside.mountinfo
-        .trim()
-        .split("\n")
-        .map((line: string) => {
-          const [pre, post] = line.split(" - ");
-          const fields = pre!.split(" ");
-          return [fields[4], `${fields[5]} ${post}`];
-        }),
-    );
+    const mounts = mountsOf(inside.mountinfo);
     expect([...mounts.keys()].sort()).toEqual(
       ["/", "/corral", "/dev", "/dev/full", "/dev/null", "/dev/urandom", "/dev/zero", "/plugin", "/proc", "/tmp"],
     );
@@ -207,6 +227,53 @@ describe("sandbox launcher", () => {
     expect(mounts.get("/corral")).toMatch(/^rw,nosuid,nodev,noexec/);
     expect(mounts.get("/tmp")).toMatch(/^rw,nosuid,nodev.* tmpfs .*size=8192k/);
     expect(mounts.get("/proc")).toMatch(/^rw,nosuid,nodev,noexec.* proc /);
+  });
+
+  it("starts when the binary and instance directory lie beneath a directory only root may enter", async () => {
+    // Like a checkout under /root or in a mktemp -d directory: the sandbox's
+    // uid may not even look inside, yet the sandbox must start.
+    const locked = await tempDir("corral-locked-");
+    await chmod(locked, 0o700);
+    expect((await stat(locked)).uid).toBe(0);
+    const binary = path.join(locked, "bin/probe");
+    await mkdir(path.dirname(binary));
+    await copyFile(PROBE, binary);
+    await chmod(binary, 0o755);
+    const dir = path.join(locked, "instance");
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, UID, UID);
+
+    const { sandbox, lines } = await launch(["print"], { binary, instanceDir: dir });
+    expect(await sandbox.exited).toEqual({ code: 0 }); // the output is all in by then
+    const [, json] = await lines.waitFor(/^stdout: (\{.*\})$/, 0);
+    const inside = JSON.parse(json!);
+
+    expect(inside.args).toEqual(["/plugin", "print"]);
+    // The plugin's own view: /plugin read-only, /corral writable but noexec.
+    const mounts = mountsOf(inside.mountinfo);
+    expect(mounts.get("/plugin")).toMatch(/^ro,nosuid,nodev/);
+    expect(mounts.get("/corral")).toMatch(/^rw,nosuid,nodev,noexec/);
+    expect(inside.writeCorral).toBe("ok");
+    // They are mounts of these very files (the root of a mount is its path within its filesystem).
+    expect(mountRoot(inside.mountinfo, "/plugin")).toMatch(new RegExp(`/${path.basename(locked)}/bin/probe$`));
+    expect(mountRoot(inside.mountinfo, "/corral")).toMatch(new RegExp(`/${path.basename(locked)}/instance$`));
+  });
+
+  it("refuses a binary that is not a regular file, or an instance directory that is not a directory", async () => {
+    const dir = await tempDir("corral-sources-");
+    const file = path.join(dir, "file");
+    await copyFile(PROBE, file);
+
+    const notFile = await launch(["exit", "0"], { binary: dir });
+    expect(await notFile.sandbox.exited).toEqual({
+      code: 125,
+      error: { stage: "mount-sources", message: `binary ${dir}: not a regular file` },
+    });
+    const notDir = await launch(["exit", "0"], { instanceDir: file });
+    expect(await notDir.sandbox.exited).toEqual({
+      code: 125,
+      error: { stage: "mount-sources", message: `instance directory ${file}: not a directory` },
+    });
   });
 
   it("passes the exit code through", async () => {
@@ -292,8 +359,11 @@ describe("sandbox launcher", () => {
     await sandbox.init;
     const failure = await sandbox.started.catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(SandboxSetupError);
-    expect((failure as SandboxSetupError).stage).toBe("rootfs");
-    expect(await sandbox.exited).toEqual({ code: 125, error: { stage: "rootfs", message: expect.stringMatching(/nonexistent/) } });
+    expect((failure as SandboxSetupError).stage).toBe("mount-sources");
+    expect(await sandbox.exited).toEqual({
+      code: 125,
+      error: { stage: "mount-sources", message: "binary: open_tree /nonexistent/plugin: no such file or directory" },
+    });
   });
 
   it("kills the init and reports when it cannot join a cgroup", async () => {

@@ -12,11 +12,12 @@ import (
 
 // channel is the launcher's private line to the init: a SOCK_SEQPACKET
 // socketpair, one JSON message per packet. The launcher sends the spec once
-// the init is in its cgroups, which also releases the init; the init sends
-// back what the launcher turns into events.
+// the init is in its cgroups, which also releases the init; with it go the
+// mount sources it opened for the init (sources.go), as SCM_RIGHTS. The init
+// sends back what the launcher turns into events.
 //
-// A unix socket rather than a pipe because of SCM_CREDENTIALS: the init
-// attaches the plugin's pid to its "started" report, and the kernel
+// A unix socket rather than a pipe because of SCM_RIGHTS and SCM_CREDENTIALS:
+// the init attaches the plugin's pid to its "started" report, and the kernel
 // translates that pid into the launcher's pid namespace. That needs no
 // /proc scan and works even if the plugin has already exited, since the
 // init has not reaped it yet.
@@ -46,9 +47,14 @@ func (c channel) close() error {
 	return unix.Close(c.fd)
 }
 
-// send sends v as one message.
-func (c channel) send(v any) error {
-	return c.sendAs(v, nil)
+// send sends v as one message, passing fds along with it. The receiver
+// gets its own copies: the caller still owns fds.
+func (c channel) send(v any, fds ...int) error {
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	return c.sendAs(v, oob)
 }
 
 // sendWithPid sends v with pid (a pid of the sender's namespace) as the
@@ -75,47 +81,97 @@ func (c channel) sendAs(v any, oob []byte) error {
 	return nil
 }
 
-// receive returns the next message and the pid from its credentials, 0 if
-// it carried none. It returns io.EOF once the other end is closed.
-func (c channel) receive() (msg []byte, pid int, err error) {
+// message is one message received on a channel.
+type message struct {
+	data []byte
+	pid  int   // from the message's credentials; 0 if it carried none
+	fds  []int // passed with it, close-on-exec; the receiver owns them
+}
+
+// errBadMessage marks a message that was received but is unusable; the
+// channel itself is still good.
+var errBadMessage = errors.New("bad message")
+
+// receive returns the next message, which must carry exactly wantFds fds.
+// It returns io.EOF once the other end is closed, and an error wrapping
+// errBadMessage for a message it drops.
+//
+// fds the caller does not expect are closed here, never left open: the
+// launcher is host root, and fds the init might pass up with a report must
+// neither leak into it nor pile up in it.
+func (c channel) receive(wantFds int) (message, error) {
 	buf := make([]byte, maxSpecBytes+1)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	// Room for credentials and the fds wanted. fds that do not fit the
+	// kernel discards, and says so with MSG_CTRUNC.
+	oobSize := unix.CmsgSpace(unix.SizeofUcred)
+	if wantFds > 0 {
+		oobSize += unix.CmsgSpace(4 * wantFds)
+	}
+	oob := make([]byte, oobSize)
 	var n, oobn, flags int
+	var err error
 	for {
 		n, oobn, flags, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
 			break
 		}
 	}
-	switch {
-	case err != nil:
-		return nil, 0, fmt.Errorf("receive message: %w", err)
-	case n == 0:
-		return nil, 0, io.EOF
-	case flags&unix.MSG_TRUNC != 0 || n > maxSpecBytes:
-		return nil, 0, errors.New("receive message: message too long")
+	if err != nil {
+		return message{}, fmt.Errorf("receive message: %w", err)
 	}
-	if oobn > 0 {
-		if pid, err = credentialsPid(oob[:oobn]); err != nil {
-			return nil, 0, err
+	if n == 0 && oobn == 0 {
+		return message{}, io.EOF
+	}
+	m, err := parseControl(oob[:oobn])
+	if err == nil {
+		switch {
+		case flags&unix.MSG_CTRUNC != 0:
+			err = fmt.Errorf("more than %d fds", len(m.fds))
+		case len(m.fds) != wantFds:
+			err = fmt.Errorf("%d fds, want %d", len(m.fds), wantFds)
+		case flags&unix.MSG_TRUNC != 0 || n > maxSpecBytes:
+			err = fmt.Errorf("longer than %d bytes", maxSpecBytes)
 		}
 	}
-	return buf[:n], pid, nil
+	if err != nil {
+		closeFds(m.fds)
+		return message{}, fmt.Errorf("receive message: %w: %w", errBadMessage, err)
+	}
+	m.data = buf[:n]
+	return m, nil
 }
 
-func credentialsPid(oob []byte) (int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, fmt.Errorf("parse control message: %w", err)
+// parseControl takes the fds and the credentials' pid from a message's
+// control data. It returns the fds it found even with an error, for the
+// caller to close.
+func parseControl(oob []byte) (message, error) {
+	var m message
+	if len(oob) == 0 {
+		return m, nil
 	}
-	for _, m := range msgs {
-		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_CREDENTIALS {
-			cred, err := unix.ParseUnixCredentials(&m)
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		// The kernel wrote it, so this does not happen; were it to, fds it
+		// carries could not even be found to be closed.
+		return m, fmt.Errorf("parse control data: %w", err)
+	}
+	for _, cm := range cmsgs {
+		if cm.Header.Level == unix.SOL_SOCKET && cm.Header.Type == unix.SCM_RIGHTS {
+			fds, err := unix.ParseUnixRights(&cm)
 			if err != nil {
-				return 0, fmt.Errorf("parse credentials: %w", err)
+				return m, fmt.Errorf("parse fds: %w", err)
 			}
-			return int(cred.Pid), nil
+			m.fds = append(m.fds, fds...)
 		}
 	}
-	return 0, nil
+	for _, cm := range cmsgs {
+		if cm.Header.Level == unix.SOL_SOCKET && cm.Header.Type == unix.SCM_CREDENTIALS {
+			cred, err := unix.ParseUnixCredentials(&cm)
+			if err != nil {
+				return m, fmt.Errorf("parse credentials: %w", err)
+			}
+			m.pid = int(cred.Pid)
+		}
+	}
+	return m, nil
 }

@@ -15,7 +15,14 @@ import (
 // of the error event if it fails.
 type stage struct {
 	name string
-	run  func(*Spec) error
+	run  func(*release) error
+}
+
+// release is what the launcher sends the init to release it: the spec, and
+// the mount sources it opened for it, in the order of mountSources.
+type release struct {
+	spec    *Spec
+	sources []int
 }
 
 // setupStages run in order inside the new namespaces before the plugin is
@@ -23,10 +30,10 @@ type stage struct {
 // at the end of this list: the init's main thread runs these and then
 // forks the plugin, which inherits per-thread state such as a seccomp filter.
 var setupStages = []stage{
-	{"mounts", func(*Spec) error { return makeMountsPrivate() }},
+	{"mounts", func(*release) error { return makeMountsPrivate() }},
 	{"rootfs", buildRoot},
-	{"hostname", func(s *Spec) error { return unix.Sethostname([]byte(s.Hostname)) }},
-	{"network", func(*Spec) error { return bringLoopbackUp() }},
+	{"hostname", func(r *release) error { return unix.Sethostname([]byte(r.spec.Hostname)) }},
+	{"network", func(*release) error { return bringLoopbackUp() }},
 }
 
 // runInit is "corral-sandbox init": PID 1 of the sandbox. It returns the
@@ -44,7 +51,7 @@ func runInit() int {
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
 
-	spec, err := receiveSpec(ch)
+	rel, err := receiveRelease(ch)
 	if err != nil {
 		if errors.Is(err, errLauncherGone) {
 			return setupFailed
@@ -53,12 +60,12 @@ func runInit() int {
 		return setupFailed
 	}
 	for _, st := range setupStages {
-		if err := st.run(spec); err != nil {
+		if err := st.run(rel); err != nil {
 			_ = ch.send(errorEvent(st.name, err))
 			return setupFailed
 		}
 	}
-	plugin, err := startPlugin(spec)
+	plugin, err := startPlugin(rel.spec)
 	if err != nil {
 		_ = ch.send(errorEvent("exec", err))
 		return setupFailed
@@ -76,18 +83,22 @@ func runInit() int {
 
 var errLauncherGone = errors.New("the launcher closed the channel")
 
-// receiveSpec waits until the launcher has put the init into its cgroups
-// and sent the spec.
-func receiveSpec(ch channel) (*Spec, error) {
-	msg, _, err := ch.receive()
-	if err != nil {
+// receiveRelease waits until the launcher has put the init into its
+// cgroups and sent the spec with the mount sources.
+func receiveRelease(ch channel) (*release, error) {
+	msg, err := ch.receive(len(mountSources))
+	switch {
+	case errors.Is(err, errBadMessage):
+		return nil, err
+	case err != nil:
 		return nil, errLauncherGone
 	}
 	var s Spec
-	if err := json.Unmarshal(msg, &s); err != nil {
+	if err := json.Unmarshal(msg.data, &s); err != nil {
+		closeFds(msg.fds)
 		return nil, fmt.Errorf("decode spec: %w", err)
 	}
-	return &s, nil
+	return &release{spec: &s, sources: msg.fds}, nil
 }
 
 // pluginPath is where the plugin's binary is mounted inside the sandbox.

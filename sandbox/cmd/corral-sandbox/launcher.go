@@ -152,7 +152,13 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		return l.abort("cgroup", err)
 	}
 	l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
-	if err := l.channel.send(l.spec); err != nil {
+	sources, err := openMountSources(l.spec)
+	if err != nil {
+		return l.abort("mount-sources", err)
+	}
+	err = l.channel.send(l.spec, sources...)
+	closeFds(sources) // the init has its own now, or never will
+	if err != nil {
 		return l.abort("release", err)
 	}
 	return l.relayReports()
@@ -234,17 +240,20 @@ func (l *launch) abort(stage string, err error) int {
 func (l *launch) relayReports() int {
 	var started, ended bool
 	for !ended {
-		msg, credPid, err := l.channel.receive()
+		msg, err := l.channel.receive(0)
+		if errors.Is(err, errBadMessage) {
+			continue // dropped, its fds closed
+		}
 		if err != nil {
 			break // EOF: the init is gone (or going)
 		}
 		var e event
-		if err := json.Unmarshal(msg, &e); err != nil {
+		if err := json.Unmarshal(msg.data, &e); err != nil {
 			continue
 		}
 		switch e.Type {
 		case eventStarted:
-			e.Pid = credPid // the kernel translated it to our namespace
+			e.Pid = msg.pid // the kernel translated it to our namespace
 			started = true
 		case eventExited, eventError:
 			ended = true

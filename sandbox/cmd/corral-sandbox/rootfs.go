@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -11,8 +10,10 @@ import (
 
 // The root is built the way bubblewrap builds one: a tmpfs over /tmp serves
 // as a scratch root, the host's root is kept at /oldroot while the new root
-// is assembled at /newroot from binds of /oldroot, then /newroot becomes
-// the root and everything else is detached.
+// is assembled at /newroot, then /newroot becomes the root and everything
+// else is detached. The binary and the instance directory are mounts the
+// launcher opened (sources.go); only the devices are bound from /oldroot,
+// whose /dev any uid may walk to.
 const (
 	scratchDir = "/tmp"
 	oldRoot    = "/oldroot"
@@ -32,18 +33,10 @@ func makeMountsPrivate() error {
 }
 
 // buildRoot assembles the sandbox's root (docs/internals.md, "The root
-// inside") and makes it the root of the mount namespace.
-func buildRoot(spec *Spec) error {
-	// Resolved against the host's root while it is still "/": absolute
-	// symlinks would point elsewhere once it is /oldroot.
-	binary, err := filepath.EvalSymlinks(spec.Binary)
-	if err != nil {
-		return fmt.Errorf("resolve binary: %w", err)
-	}
-	instanceDir, err := filepath.EvalSymlinks(spec.InstanceDir)
-	if err != nil {
-		return fmt.Errorf("resolve instance directory: %w", err)
-	}
+// inside") and makes it the root of the mount namespace. It consumes the
+// release's mount sources: attached or not, they are closed.
+func buildRoot(rel *release) error {
+	defer closeFds(rel.sources)
 	if err := enterScratchRoot(); err != nil {
 		return err
 	}
@@ -51,14 +44,9 @@ func buildRoot(spec *Spec) error {
 		return err
 	}
 	steps := []func() error{
+		func() error { return attachMountSources(rel.sources, newRoot) },
 		func() error {
-			return bindFile(oldRoot+binary, newRoot+pluginPath, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV)
-		},
-		func() error {
-			return bindDir(oldRoot+instanceDir, newRoot+"/corral", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
-		},
-		func() error {
-			opts := "mode=1777,size=" + strconv.FormatInt(spec.WorkspaceBytes, 10)
+			opts := "mode=1777,size=" + strconv.FormatInt(rel.spec.WorkspaceBytes, 10)
 			return mountTmpfs(newRoot+"/tmp", unix.MS_NOSUID|unix.MS_NODEV, opts)
 		},
 		buildDev,
@@ -157,14 +145,6 @@ func bindFile(src, dst string, flags uintptr) error {
 		return err
 	}
 	f.Close()
-	return bind(src, dst, flags)
-}
-
-// bindDir binds the directory src at dst, creating dst.
-func bindDir(src, dst string, flags uintptr) error {
-	if err := os.Mkdir(dst, 0o755); err != nil {
-		return err
-	}
 	return bind(src, dst, flags)
 }
 
