@@ -20,6 +20,14 @@ export interface SandboxSpec {
   workspaceBytes: number;
   /** cgroup.procs files the init's pid is written to before it runs anything. */
   cgroupProcs: string[];
+  /** "none": a new network namespace with only lo; "host": the host's network (explicit opt-in). */
+  network: "none" | "host";
+  /** Host paths granted read-only, at the same path inside (e.g. libraries of a dynamic binary). */
+  readOnlyPaths: string[];
+  /** "null" for plugins; "inherit" hands the launcher's stdin through (corral sandbox). */
+  stdin: "null" | "inherit";
+  /** Resource limits of the plugin (soft = hard); RLIMIT_CORE is always 0. */
+  rlimits: { nofile: number; nproc: number; fsizeBytes: number };
 }
 
 /** Exit status of the launcher when setting up the sandbox failed. */

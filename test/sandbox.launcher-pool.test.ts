@@ -61,6 +61,10 @@ async function spec(ids: SandboxIds, name: string, args: string[]): Promise<Sand
     gid: ids.gid,
     workspaceBytes: 1024 * 1024,
     cgroupProcs: cgroup.procsFiles,
+    network: "none",
+    readOnlyPaths: [],
+    stdin: "null",
+    rlimits: { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 },
   };
 }
 

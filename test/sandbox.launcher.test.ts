@@ -77,6 +77,10 @@ async function launch(args: string[], overrides: Overrides = {}): Promise<Runnin
     gid: UID,
     workspaceBytes: 8 * 1024 * 1024,
     cgroupProcs: cgroup.procsFiles,
+    network: "none",
+    readOnlyPaths: [],
+    stdin: "null",
+    rlimits: { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 },
     ...(typeof overrides === "function" ? overrides(cgroup) : overrides),
   };
   const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER });
@@ -331,6 +335,10 @@ describe("sandbox launcher", () => {
       gid: UID,
       workspaceBytes: 1024 * 1024,
       cgroupProcs: cgroup.procsFiles,
+      network: "none",
+      readOnlyPaths: [],
+      stdin: "null",
+      rlimits: { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 },
     };
     const script = `
       import { launchSandbox } from ${JSON.stringify(path.join(REPO, "sandbox/launcher.ts"))};

@@ -1,6 +1,7 @@
 // Reads a config file and either returns a complete, validated Config or
 // every problem in it, each naming file, line, field and value. A config with
 // a problem is never half-applied: callers get all or nothing.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
@@ -65,7 +66,21 @@ export function parseConfig(text: string, file: string): Config {
     ...duplicateNames(raw).flatMap((issue) => problemsOf(issue, doc, file, at)),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
-  return resolvePaths(result.data, path.dirname(file));
+  const config = resolvePaths(result.data, path.dirname(file));
+  const missing = missingGrants(config).flatMap((issue) => problemsOf(issue, doc, file, at));
+  if (missing.length > 0) throw new ConfigError(missing);
+  return config;
+}
+
+/** Read-only grants must name host paths that exist: a typo must not become an empty mount. */
+function missingGrants(config: Config): z.core.$ZodIssue[] {
+  return config.plugins.flatMap((plugin, index) =>
+    plugin.readOnlyPaths.flatMap((grant, i) =>
+      existsSync(grant)
+        ? []
+        : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: `${grant} does not exist on this host`, input: grant }],
+    ),
+  );
 }
 
 /**

@@ -39,6 +39,10 @@ const limits = z.strictObject({
   cpu: z.number().positive().max(1024).default(1),
   /** Size of the private tmpfs workspace at /tmp inside the sandbox. */
   workspace: size.prefault("16MiB").refine(atLeast(1024 ** 2, "workspace"), "workspace must be at least 1MiB"),
+  /** Open file descriptors (RLIMIT_NOFILE). */
+  openFiles: z.number().int().min(16).max(1 << 20).default(1024),
+  /** Largest file the plugin may write (RLIMIT_FSIZE). */
+  fileSize: size.prefault("64MiB").refine(atLeast(1024, "fileSize"), "fileSize must be at least 1KiB"),
 });
 
 const restart = z.strictObject({
@@ -66,6 +70,12 @@ export const pluginSchema = z.strictObject({
   /** The API version the hosts expect: same MAJOR, and at least MINOR. */
   apiVersion,
   limits: limits.prefault({}),
+  /** "none": loopback only (the default); "host": the host's network, an explicit opt-in. */
+  network: z.enum(["none", "host"]).default("none"),
+  /** Host paths granted read-only at the same path inside, e.g. for a dynamically linked binary. Must exist. */
+  readOnlyPaths: z
+    .array(z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$)).+$/, "must be an absolute path below / without . or .."))
+    .default([]),
   startTimeout: duration.prefault("10s"),
   /** Upper bound for draining in-flight calls when the plugin stops. */
   stopTimeout: duration.prefault("5s"),

@@ -174,6 +174,11 @@ export class PluginInstance implements Instance {
       gid: this.#gid,
       workspaceBytes: plugin.limits.workspace,
       cgroupProcs: created.procsFiles,
+      network: plugin.network,
+      readOnlyPaths: plugin.readOnlyPaths,
+      stdin: "null",
+      // One uid per instance, so the process count per uid is the instance's.
+      rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids, fsizeBytes: plugin.limits.fileSize },
     };
   }
 

@@ -40,7 +40,16 @@ describe("config validation", () => {
     expect(config.admin.socket).toBe("/run/corral/admin.sock");
     const [plugin] = config.plugins;
     expect(plugin?.binary).toBe("/etc/bin/greeter");
-    expect(plugin?.limits).toEqual({ memory: 128 * 1024 ** 2, pids: 128, cpu: 1, workspace: 16 * 1024 ** 2 });
+    expect(plugin?.limits).toEqual({
+      memory: 128 * 1024 ** 2,
+      pids: 128,
+      cpu: 1,
+      workspace: 16 * 1024 ** 2,
+      openFiles: 1024,
+      fileSize: 64 * 1024 ** 2,
+    });
+    expect(plugin?.network).toBe("none");
+    expect(plugin?.readOnlyPaths).toEqual([]);
     expect(plugin?.stopTimeout).toBe(5000);
     expect(plugin?.restart.initialBackoff).toBe(500);
   });
@@ -85,6 +94,36 @@ describe("config validation", () => {
     expect(byField["plugins[1].binary"]?.message).toContain("is required");
     expect(byField["plugins[3].name"]?.message).toContain('"dup" is already the name of plugins[2]');
     expect(byField["plugins[3].limits.pids"]).toMatchObject({ line: 13, value: "2" });
+  });
+
+  it("refuses a read-only grant of a path that does not exist, and a bad network", () => {
+    const list = problems(
+      [
+        "plugins:",
+        "  - name: greeter",
+        "    binary: x",
+        '    apiVersion: "1"',
+        "    network: internet",
+        "    readOnlyPaths: [/etc/hostname]",
+        "  - name: kv",
+        "    binary: x",
+        '    apiVersion: "1"',
+        "    readOnlyPaths:",
+        "      - /lib",
+        "      - /no/such/dir",
+      ].join("\n"),
+    );
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ line: 5, field: "plugins[0].network", value: "internet" });
+    const grants = problems(
+      ["plugins:", "  - name: kv", "    binary: x", '    apiVersion: "1"', "    readOnlyPaths:", "      - /lib", "      - /no/such/dir"].join("\n"),
+    );
+    expect(grants).toEqual([
+      expect.objectContaining({ line: 7, field: "plugins[0].readOnlyPaths[1]", value: "/no/such/dir", message: "/no/such/dir does not exist on this host" }),
+    ]);
+    expect(problems("plugins:\n  - name: kv\n    binary: x\n    apiVersion: \"1\"\n    readOnlyPaths: [lib/../x]\n")[0]?.message).toContain(
+      "must be an absolute path",
+    );
   });
 
   it("reports YAML syntax errors with their line", () => {

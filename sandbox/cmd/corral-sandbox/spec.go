@@ -23,6 +23,25 @@ type Spec struct {
 	GID            int               `json:"gid"`
 	WorkspaceBytes int64             `json:"workspaceBytes"`
 	CgroupProcs    []string          `json:"cgroupProcs"`
+	// Network is "none" (a new network namespace with only lo) or "host"
+	// (the host's network namespace, an explicit opt-in).
+	Network string `json:"network"`
+	// ReadOnlyPaths are host paths granted to the sandbox read-only, at the
+	// same path inside (e.g. the libraries of a dynamically linked binary).
+	ReadOnlyPaths []string `json:"readOnlyPaths"`
+	// Stdin is "null" (/dev/null, for plugins) or "inherit" (the
+	// launcher's stdin, for `corral sandbox`).
+	Stdin   string  `json:"stdin"`
+	Rlimits Rlimits `json:"rlimits"`
+}
+
+// Rlimits are the plugin's resource limits (soft = hard). RLIMIT_CORE is
+// always 0: a core dump would write the plugin's memory, keys included,
+// somewhere it does not control.
+type Rlimits struct {
+	NoFile     uint64 `json:"nofile"`
+	NProc      uint64 `json:"nproc"`
+	FSizeBytes uint64 `json:"fsizeBytes"`
 }
 
 // maxSpecBytes bounds what the launcher reads from stdin and sends to the
@@ -63,6 +82,17 @@ func (s *Spec) validate() error {
 		return checkIDs(s.UID, s.GID)
 	case s.WorkspaceBytes <= 0:
 		return fmt.Errorf("workspaceBytes %d must be positive", s.WorkspaceBytes)
+	case s.Network != "none" && s.Network != "host":
+		return fmt.Errorf("network %q must be \"none\" or \"host\"", s.Network)
+	case s.Stdin != "null" && s.Stdin != "inherit":
+		return fmt.Errorf("stdin %q must be \"null\" or \"inherit\"", s.Stdin)
+	case s.Rlimits.NoFile == 0 || s.Rlimits.NProc == 0 || s.Rlimits.FSizeBytes == 0:
+		return fmt.Errorf("rlimits %+v: nofile, nproc and fsizeBytes must be positive", s.Rlimits)
+	}
+	for _, p := range s.ReadOnlyPaths {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p || p == "/" {
+			return fmt.Errorf("readOnlyPaths entry %q is not a clean absolute path below /", p)
+		}
 	}
 	for _, f := range s.CgroupProcs {
 		if !filepath.IsAbs(f) || filepath.Base(f) != "cgroup.procs" {
