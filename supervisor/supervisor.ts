@@ -8,6 +8,7 @@ import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import { certificateAdmin } from "./admin/certificates.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { AdminServer } from "./admin/server.ts";
 import type { Config } from "./config/schema.ts";
@@ -125,6 +126,7 @@ export class Supervisor {
         backend: {
           status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
+          certificates: certificateAdmin({ ca, plugins: () => [...controllers.keys()] }),
         },
       });
       closers.push(() => admin.close());

@@ -4,7 +4,11 @@ import { Server, status as grpcStatus, type ServerCredentials, type ServiceError
 import { chmod, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate.ts";
+import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
+import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateRequest.ts";
 import { protos } from "../rpc/protos.ts";
 
 /** An error with the gRPC status the caller should see. */
@@ -19,6 +23,15 @@ export class AdminError extends Error {
 export interface AdminBackend {
   status(plugins: string[]): PluginStatus[];
   version(): { version: string; controlProtocolVersion: number };
+  certificates: CertificateAdmin;
+}
+
+/** The certificate operations of the admin API (supervisor/identity does the work). */
+export interface CertificateAdmin {
+  list(includeRevoked: boolean): Promise<Certificate[]>;
+  issue(request: IssueCertificateRequest__Output): Promise<IssueCertificateResponse>;
+  revoke(request: RevokeCertificateRequest__Output): Promise<{ revokedSerials: string[] }>;
+  rotate(plugins: string[]): Promise<{ instances: string[] }>;
 }
 
 export interface AdminServerOptions {
@@ -41,7 +54,7 @@ export class AdminServer {
   static async start(options: AdminServerOptions): Promise<AdminServer> {
     await claimSocket(options.socket);
     const server = new Server();
-    const guard = <Req, Res>(handler: (req: Req) => Res) => {
+    const guard = <Req, Res>(handler: (req: Req) => Res | Promise<Res>) => {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
         try {
           options.authorize(call.getAuthContext().sslPeerCertificate?.raw);
@@ -49,12 +62,12 @@ export class AdminServer {
           callback(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
           return;
         }
-        try {
-          callback(null, handler(call.request));
-        } catch (err) {
-          const code = err instanceof AdminError ? err.code : grpcStatus.INTERNAL;
-          callback(serviceError(code, (err as Error).message));
-        }
+        Promise.resolve()
+          .then(() => handler(call.request))
+          .then(
+            (response) => callback(null, response),
+            (err: Error) => callback(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
+          );
       };
     };
     const handlers: AdminHandlers = {
@@ -64,6 +77,10 @@ export class AdminServer {
         return { plugins: options.backend.status(req.plugins) };
       }),
       Version: guard(() => options.backend.version()),
+      ListCertificates: guard(async (req) => ({ certificates: await options.backend.certificates.list(req.includeRevoked) })),
+      IssueCertificate: guard((req) => options.backend.certificates.issue(req)),
+      RevokeCertificate: guard((req) => options.backend.certificates.revoke(req)),
+      RotateCertificates: guard((req) => options.backend.certificates.rotate(req.plugins)),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>

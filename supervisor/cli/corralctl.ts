@@ -2,7 +2,13 @@
 import { Command, CommanderError, Option } from "commander";
 import type { ServiceError } from "@grpc/grpc-js";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import type { IssueCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
+import type { ListCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListCertificatesResponse.ts";
+import type { RevokeCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateResponse.ts";
+import type { RotateCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RotateCertificatesResponse.ts";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { formatAge, table } from "./table.ts";
@@ -81,6 +87,90 @@ program
     if (options.json) process.stdout.write(`${JSON.stringify(v)}\n`);
     else process.stdout.write(`corral ${v.version} (Control protocol v${v.controlProtocolVersion})\n`);
   });
+
+const certs = program.command("certs").description("certificates from Corral's CA: list, issue, revoke, rotate");
+
+certs
+  .command("issue")
+  .description("issue a certificate for an admin (corralctl) or a host application scoped to plugins")
+  .requiredOption("--role <role>", "admin or client")
+  .requiredOption("--name <name>", "the name in its identity (spiffe://<trust-domain>/<role>/<name>)")
+  .option("--plugin <name...>", "for --role client: the plugins it may call")
+  .option("--ttl <duration>", "validity, e.g. 720h or 30d", "30d")
+  .requiredOption("--out <dir>", "write ca.pem, cert.pem and key.pem (0600) here")
+  .option("--json", "print the certificate's details as JSON")
+  .action(async (options: { role: string; name: string; plugin?: string[]; ttl: string; out: string; json?: boolean }) => {
+    const ttlMs = parseTtl(options.ttl);
+    const response = await call<IssueCertificateResponse__Output>((client, deadline, done) =>
+      client.IssueCertificate({ role: options.role, name: options.name, plugins: options.plugin ?? [], ttlMs }, { deadline }, done),
+    );
+    await mkdir(options.out, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(options.out, "ca.pem"), response.caPem, { mode: 0o644 });
+    await writeFile(path.join(options.out, "cert.pem"), response.certPem, { mode: 0o644 });
+    await writeFile(path.join(options.out, "key.pem"), response.keyPem, { mode: 0o600 });
+    const cert = response.certificate!;
+    if (options.json) process.stdout.write(`${JSON.stringify(cert)}\n`);
+    else process.stdout.write(`issued ${cert.identity} serial ${cert.serial}, valid until ${new Date(Number(cert.notAfterUnixMs)).toISOString()}, in ${options.out}\n`);
+  });
+
+certs
+  .command("list")
+  .description("list the certificates the CA has issued that have not expired")
+  .option("--all", "include revoked certificates")
+  .option("--json", "print JSON")
+  .action(async (options: { all?: boolean; json?: boolean }) => {
+    const response = await call<ListCertificatesResponse__Output>((client, deadline, done) =>
+      client.ListCertificates({ includeRevoked: options.all ?? false }, { deadline }, done),
+    );
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ certificates: response.certificates }, null, 2)}\n`);
+      return;
+    }
+    const rows = response.certificates.map((c) => [
+      c.serial,
+      c.kind,
+      c.name,
+      c.plugins.join(",") || "-",
+      new Date(Number(c.notAfterUnixMs)).toISOString(),
+      c.revoked ? "revoked" : "",
+    ]);
+    process.stdout.write(`${table(["SERIAL", "KIND", "NAME", "PLUGINS", "NOT AFTER", "STATUS"], rows)}\n`);
+  });
+
+certs
+  .command("revoke")
+  .description("revoke a certificate by serial, or every certificate of a plugin or identity (takes effect within a second)")
+  .option("--serial <hex>", "one certificate")
+  .option("--plugin <name>", "every certificate of this plugin's instances")
+  .option("--identity <uri>", "every certificate of this identity (spiffe://...)")
+  .option("--reason <text>", "why, for the record")
+  .action(async (options: { serial?: string; plugin?: string; identity?: string; reason?: string }) => {
+    const targets = [options.serial, options.plugin, options.identity].filter((t) => t !== undefined);
+    if (targets.length !== 1) throw new CliError("name exactly one of --serial, --plugin, --identity", ExitCode.usage);
+    const target = options.serial ? { serial: options.serial } : options.plugin ? { plugin: options.plugin } : { identity: options.identity! };
+    const response = await call<RevokeCertificateResponse__Output>((client, deadline, done) =>
+      client.RevokeCertificate({ ...target, reason: options.reason ?? "" }, { deadline }, done),
+    );
+    process.stdout.write(`revoked ${response.revokedSerials.length} certificate(s)${response.revokedSerials.length ? `: ${response.revokedSerials.join(" ")}` : ""}\n`);
+  });
+
+certs
+  .command("rotate")
+  .description("renew the leaf certificates of running instances now")
+  .argument("[plugins...]", "only these plugins")
+  .action(async (plugins: string[]) => {
+    const response = await call<RotateCertificatesResponse__Output>((client, deadline, done) =>
+      client.RotateCertificates({ plugins }, { deadline }, done),
+    );
+    process.stdout.write(`rotated ${response.instances.length} instance(s)${response.instances.length ? `: ${response.instances.join(" ")}` : ""}\n`);
+  });
+
+/** "30d", "720h", "90m" into milliseconds. */
+function parseTtl(text: string): number {
+  const match = /^(\d+)(d|h|m)$/.exec(text);
+  if (!match) throw new CliError(`--ttl ${text}: use e.g. 30d, 720h or 90m`, ExitCode.usage);
+  return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as "d" | "h" | "m"];
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -2,8 +2,17 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _corral_admin_v1_AdminClient, AdminDefinition as _corral_admin_v1_AdminDefinition } from './corral/admin/v1/Admin.ts';
+import type { Certificate as _corral_admin_v1_Certificate, Certificate__Output as _corral_admin_v1_Certificate__Output } from './corral/admin/v1/Certificate.ts';
 import type { InstanceStatus as _corral_admin_v1_InstanceStatus, InstanceStatus__Output as _corral_admin_v1_InstanceStatus__Output } from './corral/admin/v1/InstanceStatus.ts';
+import type { IssueCertificateRequest as _corral_admin_v1_IssueCertificateRequest, IssueCertificateRequest__Output as _corral_admin_v1_IssueCertificateRequest__Output } from './corral/admin/v1/IssueCertificateRequest.ts';
+import type { IssueCertificateResponse as _corral_admin_v1_IssueCertificateResponse, IssueCertificateResponse__Output as _corral_admin_v1_IssueCertificateResponse__Output } from './corral/admin/v1/IssueCertificateResponse.ts';
+import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _corral_admin_v1_ListCertificatesRequest__Output } from './corral/admin/v1/ListCertificatesRequest.ts';
+import type { ListCertificatesResponse as _corral_admin_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _corral_admin_v1_ListCertificatesResponse__Output } from './corral/admin/v1/ListCertificatesResponse.ts';
 import type { PluginStatus as _corral_admin_v1_PluginStatus, PluginStatus__Output as _corral_admin_v1_PluginStatus__Output } from './corral/admin/v1/PluginStatus.ts';
+import type { RevokeCertificateRequest as _corral_admin_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _corral_admin_v1_RevokeCertificateRequest__Output } from './corral/admin/v1/RevokeCertificateRequest.ts';
+import type { RevokeCertificateResponse as _corral_admin_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _corral_admin_v1_RevokeCertificateResponse__Output } from './corral/admin/v1/RevokeCertificateResponse.ts';
+import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRequest, RotateCertificatesRequest__Output as _corral_admin_v1_RotateCertificatesRequest__Output } from './corral/admin/v1/RotateCertificatesRequest.ts';
+import type { RotateCertificatesResponse as _corral_admin_v1_RotateCertificatesResponse, RotateCertificatesResponse__Output as _corral_admin_v1_RotateCertificatesResponse__Output } from './corral/admin/v1/RotateCertificatesResponse.ts';
 import type { StatusRequest as _corral_admin_v1_StatusRequest, StatusRequest__Output as _corral_admin_v1_StatusRequest__Output } from './corral/admin/v1/StatusRequest.ts';
 import type { StatusResponse as _corral_admin_v1_StatusResponse, StatusResponse__Output as _corral_admin_v1_StatusResponse__Output } from './corral/admin/v1/StatusResponse.ts';
 import type { VersionRequest as _corral_admin_v1_VersionRequest, VersionRequest__Output as _corral_admin_v1_VersionRequest__Output } from './corral/admin/v1/VersionRequest.ts';
@@ -18,8 +27,17 @@ export interface ProtoGrpcType {
     admin: {
       v1: {
         Admin: SubtypeConstructor<typeof grpc.Client, _corral_admin_v1_AdminClient> & { service: _corral_admin_v1_AdminDefinition }
+        Certificate: MessageTypeDefinition<_corral_admin_v1_Certificate, _corral_admin_v1_Certificate__Output>
         InstanceStatus: MessageTypeDefinition<_corral_admin_v1_InstanceStatus, _corral_admin_v1_InstanceStatus__Output>
+        IssueCertificateRequest: MessageTypeDefinition<_corral_admin_v1_IssueCertificateRequest, _corral_admin_v1_IssueCertificateRequest__Output>
+        IssueCertificateResponse: MessageTypeDefinition<_corral_admin_v1_IssueCertificateResponse, _corral_admin_v1_IssueCertificateResponse__Output>
+        ListCertificatesRequest: MessageTypeDefinition<_corral_admin_v1_ListCertificatesRequest, _corral_admin_v1_ListCertificatesRequest__Output>
+        ListCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_ListCertificatesResponse, _corral_admin_v1_ListCertificatesResponse__Output>
         PluginStatus: MessageTypeDefinition<_corral_admin_v1_PluginStatus, _corral_admin_v1_PluginStatus__Output>
+        RevokeCertificateRequest: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateRequest, _corral_admin_v1_RevokeCertificateRequest__Output>
+        RevokeCertificateResponse: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateResponse, _corral_admin_v1_RevokeCertificateResponse__Output>
+        RotateCertificatesRequest: MessageTypeDefinition<_corral_admin_v1_RotateCertificatesRequest, _corral_admin_v1_RotateCertificatesRequest__Output>
+        RotateCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_RotateCertificatesResponse, _corral_admin_v1_RotateCertificatesResponse__Output>
         StatusRequest: MessageTypeDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusRequest__Output>
         StatusResponse: MessageTypeDefinition<_corral_admin_v1_StatusResponse, _corral_admin_v1_StatusResponse__Output>
         VersionRequest: MessageTypeDefinition<_corral_admin_v1_VersionRequest, _corral_admin_v1_VersionRequest__Output>

@@ -24,6 +24,581 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Certificate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Upper-case hex, as `openssl x509 -serial` prints it.
+	Serial string `protobuf:"bytes,1,opt,name=serial,proto3" json:"serial,omitempty"`
+	// The certificate's identity: spiffe://<trust-domain>/<kind>/<name>.
+	Identity string `protobuf:"bytes,2,opt,name=identity,proto3" json:"identity,omitempty"`
+	// plugin, supervisor, admin or client.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// Plugins a client certificate may call.
+	Plugins         []string `protobuf:"bytes,5,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	NotBeforeUnixMs int64    `protobuf:"varint,6,opt,name=not_before_unix_ms,json=notBeforeUnixMs,proto3" json:"not_before_unix_ms,omitempty"`
+	NotAfterUnixMs  int64    `protobuf:"varint,7,opt,name=not_after_unix_ms,json=notAfterUnixMs,proto3" json:"not_after_unix_ms,omitempty"`
+	Revoked         bool     `protobuf:"varint,8,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Certificate) Reset() {
+	*x = Certificate{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Certificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Certificate) ProtoMessage() {}
+
+func (x *Certificate) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
+func (*Certificate) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Certificate) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *Certificate) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *Certificate) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Certificate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Certificate) GetPlugins() []string {
+	if x != nil {
+		return x.Plugins
+	}
+	return nil
+}
+
+func (x *Certificate) GetNotBeforeUnixMs() int64 {
+	if x != nil {
+		return x.NotBeforeUnixMs
+	}
+	return 0
+}
+
+func (x *Certificate) GetNotAfterUnixMs() int64 {
+	if x != nil {
+		return x.NotAfterUnixMs
+	}
+	return 0
+}
+
+func (x *Certificate) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type ListCertificatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also list revoked certificates.
+	IncludeRevoked bool `protobuf:"varint,1,opt,name=include_revoked,json=includeRevoked,proto3" json:"include_revoked,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListCertificatesRequest) Reset() {
+	*x = ListCertificatesRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCertificatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCertificatesRequest) ProtoMessage() {}
+
+func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
+func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListCertificatesRequest) GetIncludeRevoked() bool {
+	if x != nil {
+		return x.IncludeRevoked
+	}
+	return false
+}
+
+type ListCertificatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Certificates  []*Certificate         `protobuf:"bytes,1,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCertificatesResponse) Reset() {
+	*x = ListCertificatesResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCertificatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCertificatesResponse) ProtoMessage() {}
+
+func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
+func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
+	if x != nil {
+		return x.Certificates
+	}
+	return nil
+}
+
+type IssueCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "admin" or "client".
+	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	// The name in the identity (spiffe://<td>/<role>/<name>).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// For role "client": the plugins it may call (at least one).
+	Plugins []string `protobuf:"bytes,3,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	// Validity; 0 means the default (30 days).
+	TtlMs         uint64 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueCertificateRequest) Reset() {
+	*x = IssueCertificateRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueCertificateRequest) ProtoMessage() {}
+
+func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueCertificateRequest.ProtoReflect.Descriptor instead.
+func (*IssueCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *IssueCertificateRequest) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *IssueCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IssueCertificateRequest) GetPlugins() []string {
+	if x != nil {
+		return x.Plugins
+	}
+	return nil
+}
+
+func (x *IssueCertificateRequest) GetTtlMs() uint64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+type IssueCertificateResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Certificate *Certificate           `protobuf:"bytes,1,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	CertPem     string                 `protobuf:"bytes,2,opt,name=cert_pem,json=certPem,proto3" json:"cert_pem,omitempty"`
+	// PKCS#8 PEM. Sent once over the admin channel; the supervisor keeps no copy.
+	KeyPem        string `protobuf:"bytes,3,opt,name=key_pem,json=keyPem,proto3" json:"key_pem,omitempty"`
+	CaPem         string `protobuf:"bytes,4,opt,name=ca_pem,json=caPem,proto3" json:"ca_pem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueCertificateResponse) Reset() {
+	*x = IssueCertificateResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueCertificateResponse) ProtoMessage() {}
+
+func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueCertificateResponse.ProtoReflect.Descriptor instead.
+func (*IssueCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *IssueCertificateResponse) GetCertificate() *Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+func (x *IssueCertificateResponse) GetCertPem() string {
+	if x != nil {
+		return x.CertPem
+	}
+	return ""
+}
+
+func (x *IssueCertificateResponse) GetKeyPem() string {
+	if x != nil {
+		return x.KeyPem
+	}
+	return ""
+}
+
+func (x *IssueCertificateResponse) GetCaPem() string {
+	if x != nil {
+		return x.CaPem
+	}
+	return ""
+}
+
+type RevokeCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Target:
+	//
+	//	*RevokeCertificateRequest_Serial
+	//	*RevokeCertificateRequest_Identity
+	//	*RevokeCertificateRequest_Plugin
+	Target        isRevokeCertificateRequest_Target `protobuf_oneof:"target"`
+	Reason        string                            `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCertificateRequest) Reset() {
+	*x = RevokeCertificateRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCertificateRequest) ProtoMessage() {}
+
+func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCertificateRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeCertificateRequest) GetTarget() isRevokeCertificateRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *RevokeCertificateRequest) GetSerial() string {
+	if x != nil {
+		if x, ok := x.Target.(*RevokeCertificateRequest_Serial); ok {
+			return x.Serial
+		}
+	}
+	return ""
+}
+
+func (x *RevokeCertificateRequest) GetIdentity() string {
+	if x != nil {
+		if x, ok := x.Target.(*RevokeCertificateRequest_Identity); ok {
+			return x.Identity
+		}
+	}
+	return ""
+}
+
+func (x *RevokeCertificateRequest) GetPlugin() string {
+	if x != nil {
+		if x, ok := x.Target.(*RevokeCertificateRequest_Plugin); ok {
+			return x.Plugin
+		}
+	}
+	return ""
+}
+
+func (x *RevokeCertificateRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type isRevokeCertificateRequest_Target interface {
+	isRevokeCertificateRequest_Target()
+}
+
+type RevokeCertificateRequest_Serial struct {
+	Serial string `protobuf:"bytes,1,opt,name=serial,proto3,oneof"`
+}
+
+type RevokeCertificateRequest_Identity struct {
+	// Every unexpired certificate of this identity URI.
+	Identity string `protobuf:"bytes,2,opt,name=identity,proto3,oneof"`
+}
+
+type RevokeCertificateRequest_Plugin struct {
+	// Every unexpired certificate of this plugin's instances.
+	Plugin string `protobuf:"bytes,3,opt,name=plugin,proto3,oneof"`
+}
+
+func (*RevokeCertificateRequest_Serial) isRevokeCertificateRequest_Target() {}
+
+func (*RevokeCertificateRequest_Identity) isRevokeCertificateRequest_Target() {}
+
+func (*RevokeCertificateRequest_Plugin) isRevokeCertificateRequest_Target() {}
+
+type RevokeCertificateResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	RevokedSerials []string               `protobuf:"bytes,1,rep,name=revoked_serials,json=revokedSerials,proto3" json:"revoked_serials,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RevokeCertificateResponse) Reset() {
+	*x = RevokeCertificateResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCertificateResponse) ProtoMessage() {}
+
+func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCertificateResponse.ProtoReflect.Descriptor instead.
+func (*RevokeCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevokeCertificateResponse) GetRevokedSerials() []string {
+	if x != nil {
+		return x.RevokedSerials
+	}
+	return nil
+}
+
+type RotateCertificatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plugins       []string               `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesRequest) Reset() {
+	*x = RotateCertificatesRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesRequest) ProtoMessage() {}
+
+func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RotateCertificatesRequest) GetPlugins() []string {
+	if x != nil {
+		return x.Plugins
+	}
+	return nil
+}
+
+type RotateCertificatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Instances that got a new leaf.
+	Instances     []string `protobuf:"bytes,1,rep,name=instances,proto3" json:"instances,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesResponse) Reset() {
+	*x = RotateCertificatesResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesResponse) ProtoMessage() {}
+
+func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesResponse.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RotateCertificatesResponse) GetInstances() []string {
+	if x != nil {
+		return x.Instances
+	}
+	return nil
+}
+
 type StatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only these plugins; empty means all.
@@ -34,7 +609,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +621,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +634,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StatusRequest) GetPlugins() []string {
@@ -78,7 +653,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -90,7 +665,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -103,7 +678,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusResponse) GetPlugins() []*PluginStatus {
@@ -132,7 +707,7 @@ type PluginStatus struct {
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -144,7 +719,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -157,7 +732,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -217,7 +792,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +804,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +817,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *InstanceStatus) GetId() string {
@@ -288,7 +863,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +875,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +888,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 type VersionResponse struct {
@@ -326,7 +901,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +913,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +926,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -372,7 +947,42 @@ var File_corral_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\")\n" +
+	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"\xf5\x01\n" +
+	"\vCertificate\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\tR\x06serial\x12\x1a\n" +
+	"\bidentity\x18\x02 \x01(\tR\bidentity\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x18\n" +
+	"\aplugins\x18\x05 \x03(\tR\aplugins\x12+\n" +
+	"\x12not_before_unix_ms\x18\x06 \x01(\x03R\x0fnotBeforeUnixMs\x12)\n" +
+	"\x11not_after_unix_ms\x18\a \x01(\x03R\x0enotAfterUnixMs\x12\x18\n" +
+	"\arevoked\x18\b \x01(\bR\arevoked\"B\n" +
+	"\x17ListCertificatesRequest\x12'\n" +
+	"\x0finclude_revoked\x18\x01 \x01(\bR\x0eincludeRevoked\"\\\n" +
+	"\x18ListCertificatesResponse\x12@\n" +
+	"\fcertificates\x18\x01 \x03(\v2\x1c.corral.admin.v1.CertificateR\fcertificates\"r\n" +
+	"\x17IssueCertificateRequest\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\aplugins\x18\x03 \x03(\tR\aplugins\x12\x15\n" +
+	"\x06ttl_ms\x18\x04 \x01(\x04R\x05ttlMs\"\xa5\x01\n" +
+	"\x18IssueCertificateResponse\x12>\n" +
+	"\vcertificate\x18\x01 \x01(\v2\x1c.corral.admin.v1.CertificateR\vcertificate\x12\x19\n" +
+	"\bcert_pem\x18\x02 \x01(\tR\acertPem\x12\x17\n" +
+	"\akey_pem\x18\x03 \x01(\tR\x06keyPem\x12\x15\n" +
+	"\x06ca_pem\x18\x04 \x01(\tR\x05caPem\"\x8e\x01\n" +
+	"\x18RevokeCertificateRequest\x12\x18\n" +
+	"\x06serial\x18\x01 \x01(\tH\x00R\x06serial\x12\x1c\n" +
+	"\bidentity\x18\x02 \x01(\tH\x00R\bidentity\x12\x18\n" +
+	"\x06plugin\x18\x03 \x01(\tH\x00R\x06plugin\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reasonB\b\n" +
+	"\x06target\"D\n" +
+	"\x19RevokeCertificateResponse\x12'\n" +
+	"\x0frevoked_serials\x18\x01 \x03(\tR\x0erevokedSerials\"5\n" +
+	"\x19RotateCertificatesRequest\x12\x18\n" +
+	"\aplugins\x18\x01 \x03(\tR\aplugins\":\n" +
+	"\x1aRotateCertificatesResponse\x12\x1c\n" +
+	"\tinstances\x18\x01 \x03(\tR\tinstances\")\n" +
 	"\rStatusRequest\x12\x18\n" +
 	"\aplugins\x18\x01 \x03(\tR\aplugins\"I\n" +
 	"\x0eStatusResponse\x127\n" +
@@ -395,10 +1005,14 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
-	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xa0\x01\n" +
+	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xcd\x04\n" +
 	"\x05Admin\x12I\n" +
 	"\x06Status\x12\x1e.corral.admin.v1.StatusRequest\x1a\x1f.corral.admin.v1.StatusResponse\x12L\n" +
-	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
+	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponse\x12g\n" +
+	"\x10ListCertificates\x12(.corral.admin.v1.ListCertificatesRequest\x1a).corral.admin.v1.ListCertificatesResponse\x12g\n" +
+	"\x10IssueCertificate\x12(.corral.admin.v1.IssueCertificateRequest\x1a).corral.admin.v1.IssueCertificateResponse\x12j\n" +
+	"\x11RevokeCertificate\x12).corral.admin.v1.RevokeCertificateRequest\x1a*.corral.admin.v1.RevokeCertificateResponse\x12m\n" +
+	"\x12RotateCertificates\x12*.corral.admin.v1.RotateCertificatesRequest\x1a+.corral.admin.v1.RotateCertificatesResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_corral_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -412,27 +1026,46 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
-	(*StatusRequest)(nil),   // 0: corral.admin.v1.StatusRequest
-	(*StatusResponse)(nil),  // 1: corral.admin.v1.StatusResponse
-	(*PluginStatus)(nil),    // 2: corral.admin.v1.PluginStatus
-	(*InstanceStatus)(nil),  // 3: corral.admin.v1.InstanceStatus
-	(*VersionRequest)(nil),  // 4: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil), // 5: corral.admin.v1.VersionResponse
+	(*Certificate)(nil),                // 0: corral.admin.v1.Certificate
+	(*ListCertificatesRequest)(nil),    // 1: corral.admin.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),   // 2: corral.admin.v1.ListCertificatesResponse
+	(*IssueCertificateRequest)(nil),    // 3: corral.admin.v1.IssueCertificateRequest
+	(*IssueCertificateResponse)(nil),   // 4: corral.admin.v1.IssueCertificateResponse
+	(*RevokeCertificateRequest)(nil),   // 5: corral.admin.v1.RevokeCertificateRequest
+	(*RevokeCertificateResponse)(nil),  // 6: corral.admin.v1.RevokeCertificateResponse
+	(*RotateCertificatesRequest)(nil),  // 7: corral.admin.v1.RotateCertificatesRequest
+	(*RotateCertificatesResponse)(nil), // 8: corral.admin.v1.RotateCertificatesResponse
+	(*StatusRequest)(nil),              // 9: corral.admin.v1.StatusRequest
+	(*StatusResponse)(nil),             // 10: corral.admin.v1.StatusResponse
+	(*PluginStatus)(nil),               // 11: corral.admin.v1.PluginStatus
+	(*InstanceStatus)(nil),             // 12: corral.admin.v1.InstanceStatus
+	(*VersionRequest)(nil),             // 13: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 14: corral.admin.v1.VersionResponse
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
-	2, // 0: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
-	3, // 1: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	0, // 2: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	4, // 3: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
-	1, // 4: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	5, // 5: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
+	0,  // 1: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
+	11, // 2: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
+	12, // 3: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
+	9,  // 4: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	13, // 5: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	1,  // 6: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
+	3,  // 7: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
+	5,  // 8: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
+	7,  // 9: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	10, // 10: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	14, // 11: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	2,  // 12: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	4,  // 13: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	6,  // 14: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	8,  // 15: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_corral_admin_v1_admin_proto_init() }
@@ -440,13 +1073,18 @@ func file_corral_admin_v1_admin_proto_init() {
 	if File_corral_admin_v1_admin_proto != nil {
 		return
 	}
+	file_corral_admin_v1_admin_proto_msgTypes[5].OneofWrappers = []any{
+		(*RevokeCertificateRequest_Serial)(nil),
+		(*RevokeCertificateRequest_Identity)(nil),
+		(*RevokeCertificateRequest_Plugin)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

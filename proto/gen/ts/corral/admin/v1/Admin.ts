@@ -2,12 +2,56 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { IssueCertificateRequest as _corral_admin_v1_IssueCertificateRequest, IssueCertificateRequest__Output as _corral_admin_v1_IssueCertificateRequest__Output } from '../../../corral/admin/v1/IssueCertificateRequest.ts';
+import type { IssueCertificateResponse as _corral_admin_v1_IssueCertificateResponse, IssueCertificateResponse__Output as _corral_admin_v1_IssueCertificateResponse__Output } from '../../../corral/admin/v1/IssueCertificateResponse.ts';
+import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _corral_admin_v1_ListCertificatesRequest__Output } from '../../../corral/admin/v1/ListCertificatesRequest.ts';
+import type { ListCertificatesResponse as _corral_admin_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _corral_admin_v1_ListCertificatesResponse__Output } from '../../../corral/admin/v1/ListCertificatesResponse.ts';
+import type { RevokeCertificateRequest as _corral_admin_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _corral_admin_v1_RevokeCertificateRequest__Output } from '../../../corral/admin/v1/RevokeCertificateRequest.ts';
+import type { RevokeCertificateResponse as _corral_admin_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _corral_admin_v1_RevokeCertificateResponse__Output } from '../../../corral/admin/v1/RevokeCertificateResponse.ts';
+import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRequest, RotateCertificatesRequest__Output as _corral_admin_v1_RotateCertificatesRequest__Output } from '../../../corral/admin/v1/RotateCertificatesRequest.ts';
+import type { RotateCertificatesResponse as _corral_admin_v1_RotateCertificatesResponse, RotateCertificatesResponse__Output as _corral_admin_v1_RotateCertificatesResponse__Output } from '../../../corral/admin/v1/RotateCertificatesResponse.ts';
 import type { StatusRequest as _corral_admin_v1_StatusRequest, StatusRequest__Output as _corral_admin_v1_StatusRequest__Output } from '../../../corral/admin/v1/StatusRequest.ts';
 import type { StatusResponse as _corral_admin_v1_StatusResponse, StatusResponse__Output as _corral_admin_v1_StatusResponse__Output } from '../../../corral/admin/v1/StatusResponse.ts';
 import type { VersionRequest as _corral_admin_v1_VersionRequest, VersionRequest__Output as _corral_admin_v1_VersionRequest__Output } from '../../../corral/admin/v1/VersionRequest.ts';
 import type { VersionResponse as _corral_admin_v1_VersionResponse, VersionResponse__Output as _corral_admin_v1_VersionResponse__Output } from '../../../corral/admin/v1/VersionResponse.ts';
 
 export interface AdminClient extends grpc.Client {
+  IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  
+  RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  
+  RotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  RotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  RotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  RotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  rotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  rotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  rotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  rotateCertificates(argument: _corral_admin_v1_RotateCertificatesRequest, callback: grpc.requestCallback<_corral_admin_v1_RotateCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  
   Status(argument: _corral_admin_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _corral_admin_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _corral_admin_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -29,6 +73,14 @@ export interface AdminClient extends grpc.Client {
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  IssueCertificate: grpc.handleUnaryCall<_corral_admin_v1_IssueCertificateRequest__Output, _corral_admin_v1_IssueCertificateResponse>;
+  
+  ListCertificates: grpc.handleUnaryCall<_corral_admin_v1_ListCertificatesRequest__Output, _corral_admin_v1_ListCertificatesResponse>;
+  
+  RevokeCertificate: grpc.handleUnaryCall<_corral_admin_v1_RevokeCertificateRequest__Output, _corral_admin_v1_RevokeCertificateResponse>;
+  
+  RotateCertificates: grpc.handleUnaryCall<_corral_admin_v1_RotateCertificatesRequest__Output, _corral_admin_v1_RotateCertificatesResponse>;
+  
   Status: grpc.handleUnaryCall<_corral_admin_v1_StatusRequest__Output, _corral_admin_v1_StatusResponse>;
   
   Version: grpc.handleUnaryCall<_corral_admin_v1_VersionRequest__Output, _corral_admin_v1_VersionResponse>;
@@ -36,6 +88,10 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  IssueCertificate: MethodDefinition<_corral_admin_v1_IssueCertificateRequest, _corral_admin_v1_IssueCertificateResponse, _corral_admin_v1_IssueCertificateRequest__Output, _corral_admin_v1_IssueCertificateResponse__Output>
+  ListCertificates: MethodDefinition<_corral_admin_v1_ListCertificatesRequest, _corral_admin_v1_ListCertificatesResponse, _corral_admin_v1_ListCertificatesRequest__Output, _corral_admin_v1_ListCertificatesResponse__Output>
+  RevokeCertificate: MethodDefinition<_corral_admin_v1_RevokeCertificateRequest, _corral_admin_v1_RevokeCertificateResponse, _corral_admin_v1_RevokeCertificateRequest__Output, _corral_admin_v1_RevokeCertificateResponse__Output>
+  RotateCertificates: MethodDefinition<_corral_admin_v1_RotateCertificatesRequest, _corral_admin_v1_RotateCertificatesResponse, _corral_admin_v1_RotateCertificatesRequest__Output, _corral_admin_v1_RotateCertificatesResponse__Output>
   Status: MethodDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusResponse, _corral_admin_v1_StatusRequest__Output, _corral_admin_v1_StatusResponse__Output>
   Version: MethodDefinition<_corral_admin_v1_VersionRequest, _corral_admin_v1_VersionResponse, _corral_admin_v1_VersionRequest__Output, _corral_admin_v1_VersionResponse__Output>
 }
