@@ -1,6 +1,7 @@
-// Finds out which cgroup version the host runs and where this process sits
-// in it, from /proc/self/mountinfo and /proc/self/cgroup.
-import { readFile } from "node:fs/promises";
+// Finds out which cgroup version the host runs, from the filesystem type at
+// the cgroup mount point (statfs), and where this process sits in it, from
+// /proc/self/mountinfo and /proc/self/cgroup.
+import { readFile, statfs } from "node:fs/promises";
 import path from "node:path";
 
 /** A v1 hierarchy holding one controller, and this process's cgroup in it. */
@@ -26,7 +27,14 @@ export interface DetectOptions {
   mountinfo?: string;
   /** Contents of /proc/self/cgroup (tests pass their own). */
   selfCgroup?: string;
+  /** statfs f_type of root (tests pass their own). */
+  fsType?: number;
 }
+
+/** statfs f_type values (linux/magic.h). */
+export const TMPFS_MAGIC = 0x01021994;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const CGROUP_SUPER_MAGIC = 0x27e0eb;
 
 const V1_CONTROLLERS = new Set([
   "blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory",
@@ -46,37 +54,45 @@ export async function detectCgroups(options: DetectOptions = {}): Promise<Cgroup
   const mounts = parseMountinfo(options.mountinfo ?? (await readFile("/proc/self/mountinfo", "utf8")));
   const membership = parseSelfCgroup(options.selfCgroup ?? (await readFile("/proc/self/cgroup", "utf8")));
 
-  const atRoot = mounts.filter((m) => m.mountPoint === root).at(-1); // the last mount hides the others
-  const below = mounts.filter((m) => m.mountPoint.startsWith(`${root}/`));
-  if (atRoot?.fsType === "cgroup2") {
+  // The type of what is mounted at root decides, as systemd and runc do it:
+  // cgroup2 is a pure v2 host; tmpfs holds v1 hierarchies (and, on a hybrid
+  // host, an empty v2 tree that limits nothing).
+  const fsType = options.fsType ?? (await statfs(root).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`no cgroup filesystem at ${root} (${err.code ?? err.message})`);
+  })).type;
+  if (fsType === CGROUP2_SUPER_MAGIC) {
     const own = membership.get("");
     if (own === undefined) throw new Error("no cgroup v2 entry in /proc/self/cgroup");
-    return { mode: "v2", mount: root, own: ownDirectory(atRoot, own) };
+    // A container may see a subtree mounted at root; the last mount hides the others.
+    const mountRoot = mounts.filter((m) => m.mountPoint === root && m.fsType === "cgroup2").at(-1)?.root ?? "/";
+    return { mode: "v2", mount: root, own: ownDirectory(mountRoot, root, own) };
   }
-  if (atRoot?.fsType !== "tmpfs") {
-    throw new Error(`no cgroup filesystem at ${root} (found ${atRoot?.fsType ?? "nothing"})`);
+  if (fsType !== TMPFS_MAGIC) {
+    const name = fsType === CGROUP_SUPER_MAGIC ? "a single cgroup v1 hierarchy" : `filesystem type 0x${fsType.toString(16)}`;
+    throw new Error(`no cgroup filesystem at ${root} (found ${name})`);
   }
+  const below = mounts.filter((m) => m.mountPoint.startsWith(`${root}/`));
   const controllers: Partial<Record<string, V1Hierarchy>> = {};
   for (const m of below) {
     if (m.fsType !== "cgroup") continue;
     for (const controller of m.superOptions.filter((o) => V1_CONTROLLERS.has(o))) {
       const own = membership.get(controller);
       if (own === undefined || controllers[controller]) continue;
-      controllers[controller] = { mount: m.mountPoint, own: ownDirectory(m, own) };
+      controllers[controller] = { mount: m.mountPoint, own: ownDirectory(m.root, m.mountPoint, own) };
     }
   }
   return { mode: below.some((m) => m.fsType === "cgroup2") ? "hybrid" : "v1", controllers };
 }
 
 /** Where cgroupPath (as /proc/self/cgroup names it) lies beneath mount. */
-function ownDirectory(mount: Mount, cgroupPath: string): string {
+function ownDirectory(mountRoot: string, mountPoint: string, cgroupPath: string): string {
   // A mount of a subtree (root other than "/") shows that subtree at the
   // mount point; /proc/self/cgroup names paths from the hierarchy's root.
   let rel = cgroupPath;
-  if (mount.root !== "/" && (rel === mount.root || rel.startsWith(`${mount.root}/`))) {
-    rel = rel.slice(mount.root.length) || "/";
+  if (mountRoot !== "/" && (rel === mountRoot || rel.startsWith(`${mountRoot}/`))) {
+    rel = rel.slice(mountRoot.length) || "/";
   }
-  return path.resolve(mount.mountPoint, `.${rel}`);
+  return path.resolve(mountPoint, `.${rel}`);
 }
 
 export function parseMountinfo(text: string): Mount[] {

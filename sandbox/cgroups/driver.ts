@@ -1,6 +1,5 @@
 // What the supervisor needs of cgroups, whichever version the host runs.
-// v1.ts implements it for cgroup v1 (and hybrid hosts); a v2 driver will
-// implement the same interface.
+// v1.ts implements it for cgroup v1 (and hybrid hosts), v2.ts for cgroup v2.
 
 /** Limits of one instance. Infinity means unlimited. */
 export interface CgroupLimits {
@@ -25,15 +24,39 @@ export interface CgroupUsage {
   cpuMicros: number;
 }
 
-/** One instance's cgroup (one directory per v1 hierarchy). */
+/**
+ * What the kernel did to an instance, counted since its cgroup was created.
+ * Read when an instance exits, so that "killed by the OOM killer" comes from
+ * the cgroup rather than being guessed from a SIGKILL.
+ */
+export interface CgroupEvents {
+  /** Processes of the cgroup killed by the kernel's OOM killer. */
+  oomKills: number;
+  /** Forks refused because the cgroup was at its pids limit. */
+  pidsLimitHits: number;
+  /**
+   * Times memory use ran into the limit (v1 memory.failcnt, v2 memory.events
+   * "max"). Usually reclaim then made room: a hint of memory pressure, not a kill.
+   */
+  memoryLimitHits: number;
+}
+
+/** One instance's cgroup (one directory per v1 hierarchy, one v2 directory). */
 export interface InstanceCgroup {
   readonly name: string;
   /** The cgroup.procs files a process is written to to join: spec.cgroupProcs. */
   readonly procsFiles: string[];
+  /**
+   * The v2 cgroup directory, which a process can be cloned straight into
+   * (clone3 CLONE_INTO_CGROUP); null on v1, where a process joins one
+   * directory per hierarchy and so must be moved after it exists.
+   */
+  readonly cloneIntoDir: string | null;
   readLimits(): Promise<AppliedLimits>;
   /** Host pids of the processes in the cgroup. */
   pids(): Promise<number[]>;
   usage(): Promise<CgroupUsage>;
+  events(): Promise<CgroupEvents>;
   /** SIGKILLs every process in the cgroup until it is empty. */
   killAll(): Promise<void>;
   /** Removes the cgroup; it must be empty (see killAll). Idempotent. */

@@ -8,11 +8,13 @@ import {
   checkLimits,
   type AppliedLimits,
   type CgroupDriver,
+  type CgroupEvents,
   type CgroupLimits,
   type CgroupUsage,
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
+import { ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, POLL_MS, rmdirWhileBusy, settleAll, unique } from "./util.ts";
 
 export interface V1DriverOptions {
   /** The hierarchies by controller, as detectCgroups finds them. */
@@ -31,7 +33,6 @@ const OPTIONAL = ["freezer"] as const;
 const CFS_PERIOD_US = 100_000;
 /** The kernel refuses quotas below 1ms. */
 const CFS_MIN_QUOTA_US = 1_000;
-const POLL_MS = 10;
 
 export class V1CgroupDriver implements CgroupDriver {
   readonly version = "v1";
@@ -53,7 +54,7 @@ export class V1CgroupDriver implements CgroupDriver {
     if (missing.length > 0) throw new Error(`cgroup v1 controllers not mounted: ${missing.join(", ")}`);
   }
 
-  async create(name: string, limits: CgroupLimits): Promise<InstanceCgroup> {
+  async create(name: string, limits: CgroupLimits): Promise<V1InstanceCgroup> {
     checkLimits(limits);
     const cgroup = this.open(name);
     // Instance cgroups are made on every plugin start: the hierarchies are
@@ -124,6 +125,7 @@ export class V1CgroupDriver implements CgroupDriver {
 export class V1InstanceCgroup implements InstanceCgroup {
   readonly name: string;
   readonly procsFiles: string[];
+  readonly cloneIntoDir = null;
   /** The instance's directory in each controller's hierarchy. */
   readonly #dirs: Map<string, string>;
   readonly #fs: CgroupFs;
@@ -180,7 +182,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
     const pids = new Set<number>();
     for (const file of this.procsFiles) {
       const text = await this.#fs.readFile(file).catch(ignoreMissing(""));
-      for (const line of text.split("\n")) if (line.trim()) pids.add(Number(line));
+      for (const pid of parseProcs(text)) pids.add(pid);
     }
     return [...pids].sort((a, b) => a - b);
   }
@@ -189,6 +191,21 @@ export class V1InstanceCgroup implements InstanceCgroup {
     return {
       memoryBytes: await this.#readNumber("memory", "memory.usage_in_bytes"),
       cpuMicros: Math.floor((await this.#readNumber("cpuacct", "cpuacct.usage")) / 1000),
+    };
+  }
+
+  async events(): Promise<CgroupEvents> {
+    const [oomControl, failcnt, pidsEvents] = await Promise.all([
+      this.#fs.readFile(this.#file("memory", "memory.oom_control")),
+      this.#fs.readFile(this.#file("memory", "memory.failcnt")),
+      // pids.events exists from Linux 4.4 on.
+      this.#fs.readFile(this.#file("pids", "pids.events")).catch(ignoreMissing("")),
+    ]);
+    return {
+      // "oom_kill N" exists from Linux 4.13 on; before, kills were not counted.
+      oomKills: parseFlatKeyed(oomControl).get("oom_kill") ?? 0,
+      pidsLimitHits: parseFlatKeyed(pidsEvents).get("max") ?? 0,
+      memoryLimitHits: parseCgroupNumber(failcnt, this.#file("memory", "memory.failcnt")),
     };
   }
 
@@ -215,20 +232,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
 
   async destroy(): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
-    for (const dir of this.dirs) {
-      for (;;) {
-        try {
-          await this.#fs.rmdir(dir);
-          break;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") break;
-          // EBUSY while killed processes are still on their way out.
-          if (code !== "EBUSY" || Date.now() > deadline) throw err;
-          await sleep(POLL_MS);
-        }
-      }
-    }
+    for (const dir of this.dirs) await rmdirWhileBusy((d) => this.#fs.rmdir(d), dir, deadline);
   }
 
   /** Freezes the cgroup; false if it did not settle frozen in time. */
@@ -252,12 +256,8 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   async #readNumber(controller: string, file: string): Promise<number> {
-    const text = (await this.#fs.readFile(this.#file(controller, file))).trim();
-    if (text === "max") return Infinity;
-    if (!/^-?\d+$/.test(text)) throw new Error(`unexpected value ${JSON.stringify(text)} in ${this.#file(controller, file)}`);
-    const value = BigInt(text);
-    // v1 reports "unlimited" memory as a huge page-aligned number.
-    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(value);
+    const name = this.#file(controller, file);
+    return parseCgroupNumber(await this.#fs.readFile(name), name);
   }
 }
 
@@ -266,21 +266,3 @@ function bytesValue(bytes: number): string {
   return bytes === Infinity ? "-1" : String(bytes);
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
-
-/** A rejection handler that turns ENOENT into fallback and rethrows the rest. */
-function ignoreMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
-  return (err) => {
-    if (err.code === "ENOENT") return fallback;
-    throw err;
-  };
-}
-
-/** Like Promise.all, but waits for every promise before rejecting with the first error. */
-async function settleAll(promises: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-}

@@ -1,13 +1,14 @@
 // The cgroup v1 driver against a temporary directory that behaves like
 // cgroupfs v1: mkdir makes control files, rmdir refuses a cgroup with
 // processes, and "processes" are pids listed in cgroup.procs that die when
-// killed. Real cgroups are covered by test/sandbox.launcher.test.ts.
+// killed. Real cgroups are covered by test/sandbox.launcher.test.ts and
+// test/sandbox.cgroups-v1.test.ts.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, statfs, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { detectCgroups, type V1Hierarchy } from "../../sandbox/cgroups/detect.ts";
+import { CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, detectCgroups, TMPFS_MAGIC, type V1Hierarchy } from "../../sandbox/cgroups/detect.ts";
 import type { CgroupFs } from "../../sandbox/cgroups/fs.ts";
 import { V1CgroupDriver } from "../../sandbox/cgroups/v1.ts";
 
@@ -19,10 +20,12 @@ const CONTROL_FILES: Record<string, Record<string, string>> = {
     "memory.limit_in_bytes": UNLIMITED,
     "memory.memsw.limit_in_bytes": UNLIMITED,
     "memory.usage_in_bytes": "1048576",
+    "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+    "memory.failcnt": "0",
   },
   cpu: { "cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "-1" },
   cpuacct: { "cpuacct.usage": "2500000" },
-  pids: { "pids.max": "max" },
+  pids: { "pids.max": "max", "pids.events": "max 0\n" },
   freezer: { "freezer.state": "THAWED" },
 };
 
@@ -255,6 +258,37 @@ describe("cgroup v1 driver", () => {
   });
 });
 
+describe("cgroup v1 events", () => {
+  it("reports OOM kills from memory.oom_control, pids-limit hits from pids.events, limit hits from memory.failcnt", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("hog", LIMITS);
+    expect(await cgroup.events()).toEqual({ oomKills: 0, pidsLimitHits: 0, memoryLimitHits: 0 });
+    await writeFile(path.join(root, "memory/corral/hog/memory.oom_control"), "oom_kill_disable 0\nunder_oom 1\noom_kill 3\n");
+    await writeFile(path.join(root, "memory/corral/hog/memory.failcnt"), "1234\n");
+    await writeFile(path.join(root, "pids/corral/hog/pids.events"), "max 7\n");
+    expect(await cgroup.events()).toEqual({ oomKills: 3, pidsLimitHits: 7, memoryLimitHits: 1234 });
+    expect(cgroup.cloneIntoDir).toBeNull();
+  });
+
+  it("counts nothing the kernel does not report (no oom_kill line before 4.13, no pids.events before 4.4)", async () => {
+    const { fs, controllers } = await layout({ memory: "memory", "cpu,cpuacct": "cpu,cpuacct", pids: "pids" });
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("old", LIMITS);
+    await writeFile(path.join(root, "memory/corral/old/memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\n");
+    await rm(path.join(root, "pids/corral/old/pids.events"));
+    expect(await cgroup.events()).toEqual({ oomKills: 0, pidsLimitHits: 0, memoryLimitHits: 0 });
+  });
+
+  it("fails once the cgroup is gone: events are read before destroy", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("gone", LIMITS);
+    await cgroup.destroy();
+    await expect(cgroup.events()).rejects.toThrow(/ENOENT/);
+  });
+});
+
 describe("cgroup detection", () => {
   const V1_MOUNTINFO = [
     "25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
@@ -268,7 +302,7 @@ describe("cgroup detection", () => {
   const V1_SELF = "12:pids:/user.slice\n11:memory:/docker/abc/inner\n4:cpu,cpuacct:/\n3:freezer:/f\n1:name=systemd:/init.scope\n";
 
   it("finds v1 hierarchies and the process's own cgroup in each", async () => {
-    expect(await detectCgroups({ mountinfo: V1_MOUNTINFO, selfCgroup: V1_SELF })).toEqual({
+    expect(await detectCgroups({ mountinfo: V1_MOUNTINFO, selfCgroup: V1_SELF, fsType: TMPFS_MAGIC })).toEqual({
       mode: "v1",
       controllers: {
         cpu: { mount: "/sys/fs/cgroup/cpu,cpuacct", own: "/sys/fs/cgroup/cpu,cpuacct" },
@@ -280,20 +314,23 @@ describe("cgroup detection", () => {
     });
   });
 
-  it("tells hybrid from v1 and v2, and honours another root", async () => {
+  it("tells hybrid from v1 and v2 by statfs, and honours another root", async () => {
     const hybrid = `${V1_MOUNTINFO}\n42 31 0:39 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`;
-    expect((await detectCgroups({ mountinfo: hybrid, selfCgroup: V1_SELF })).mode).toBe("hybrid");
-    const v2 = "31 25 0:28 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n";
-    expect(await detectCgroups({ mountinfo: v2, selfCgroup: "0::/system.slice/corral.service\n" })).toEqual({
-      mode: "v2",
-      mount: "/sys/fs/cgroup",
-      own: "/sys/fs/cgroup/system.slice/corral.service",
-    });
+    expect((await detectCgroups({ mountinfo: hybrid, selfCgroup: V1_SELF, fsType: TMPFS_MAGIC })).mode).toBe("hybrid");
     const other = "50 1 0:40 / /tmp/cg rw - tmpfs tmpfs rw\n51 50 0:41 / /tmp/cg/memory rw - cgroup cgroup rw,memory\n";
-    expect(await detectCgroups({ root: "/tmp/cg", mountinfo: other, selfCgroup: "2:memory:/x\n" })).toEqual({
+    expect(await detectCgroups({ root: "/tmp/cg", mountinfo: other, selfCgroup: "2:memory:/x\n", fsType: TMPFS_MAGIC })).toEqual({
       mode: "v1",
       controllers: { memory: { mount: "/tmp/cg/memory", own: "/tmp/cg/memory/x" } },
     });
-    await expect(detectCgroups({ root: "/nowhere", mountinfo: other, selfCgroup: "" })).rejects.toThrow(/no cgroup filesystem/);
+    await expect(detectCgroups({ root: "/nowhere", mountinfo: other, selfCgroup: "" })).rejects.toThrow(/no cgroup filesystem at \/nowhere \(ENOENT\)/);
+    await expect(detectCgroups({ mountinfo: other, selfCgroup: "", fsType: 0xef53 })).rejects.toThrow(/no cgroup filesystem .*type 0xef53/);
+    await expect(detectCgroups({ mountinfo: other, selfCgroup: "", fsType: CGROUP_SUPER_MAGIC })).rejects.toThrow(/single cgroup v1 hierarchy/);
+  });
+
+  it("detects this host as it is (statfs and /proc/self)", async () => {
+    const layout = await detectCgroups();
+    const type = (await statfs("/sys/fs/cgroup")).type;
+    expect(layout.mode === "v2").toBe(type === CGROUP2_SUPER_MAGIC);
+    if (layout.mode !== "v2") expect(layout.controllers.memory?.own).toMatch(/^\/sys\/fs\/cgroup\/memory/);
   });
 });

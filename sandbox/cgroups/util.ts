@@ -1,0 +1,71 @@
+// Small helpers shared by the v1 and v2 drivers.
+import { setTimeout as sleep } from "node:timers/promises";
+
+export const POLL_MS = 10;
+
+export function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** A rejection handler that turns ENOENT into fallback and rethrows the rest. */
+export function ignoreMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
+  return (err) => {
+    if (err.code === "ENOENT") return fallback;
+    throw err;
+  };
+}
+
+/** Like Promise.all, but waits for every promise before rejecting with the first error. */
+export async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * A number as cgroupfs writes it: "max" is Infinity, and so is anything
+ * beyond 2^53 (v1 reports "unlimited" memory as a huge page-aligned number).
+ */
+export function parseCgroupNumber(text: string, file: string): number {
+  const value = text.trim();
+  if (value === "max") return Infinity;
+  if (!/^-?\d+$/.test(value)) throw new Error(`unexpected value ${JSON.stringify(value)} in ${file}`);
+  const big = BigInt(value);
+  return big > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(big);
+}
+
+/**
+ * A flat-keyed file ("key value" per line: memory.events, pids.events,
+ * cpu.stat, memory.oom_control). Lines that are not "word integer" are skipped.
+ */
+export function parseFlatKeyed(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = /^(\S+)\s+(\d+)$/.exec(line.trim());
+    if (match) values.set(match[1]!, Number(match[2]));
+  }
+  return values;
+}
+
+/** The pids listed in a cgroup.procs text. */
+export function parseProcs(text: string): number[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map(Number);
+}
+
+/** Retries rmdir while the kernel says EBUSY (killed processes still on their way out); ENOENT is done. */
+export async function rmdirWhileBusy(rmdir: (dir: string) => Promise<void>, dir: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY" || Date.now() > deadline) throw err;
+      await sleep(POLL_MS);
+    }
+  }
+}
