@@ -64,13 +64,21 @@ func serviceOf(fullMethod string) string {
 type guard struct {
 	policy   *policy
 	inFlight *inFlight
+	revoked  func(*x509.Certificate) error // if not nil, refuses a revoked certificate
 }
 
-// admit authorizes the call of fullMethod on ctx's peer.
+// admit authorizes the call of fullMethod on ctx's peer. A certificate
+// revoked since its connection was accepted is refused with Unauthenticated
+// (its connection is being closed, or will be).
 func (g *guard) admit(ctx context.Context, fullMethod string) error {
 	cert := peerCertificate(ctx)
 	if cert == nil {
 		return status.Errorf(codes.PermissionDenied, "no verified client certificate for %s", fullMethod)
+	}
+	if g.revoked != nil {
+		if err := g.revoked(cert); err != nil {
+			return status.Errorf(codes.Unauthenticated, "%v (%s)", err, describeCert(cert))
+		}
 	}
 	id, err := identityOf(cert)
 	if err != nil {

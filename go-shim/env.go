@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // An environment is what the supervisor tells an instance through its
@@ -14,7 +15,21 @@ type environment struct {
 	socket      string // CORRAL_SOCKET; default <instanceDir>/plugin.sock
 	memoryLimit int64  // CORRAL_MEMORY_LIMIT in bytes; 0 if unlimited
 	goMemLimit  bool   // GOMEMLIMIT is set and takes precedence
+
+	// A connection older than maxConnectionAge (±10 %) is asked to go away,
+	// so that its client reconnects with the certificates and revocations
+	// of now; after another maxConnectionAgeGrace it is closed, with what
+	// calls remain on it.
+	maxConnectionAge      time.Duration // CORRAL_MAX_CONNECTION_AGE
+	maxConnectionAgeGrace time.Duration // CORRAL_MAX_CONNECTION_AGE_GRACE
 }
+
+// The defaults of CORRAL_MAX_CONNECTION_AGE and
+// CORRAL_MAX_CONNECTION_AGE_GRACE.
+const (
+	defaultMaxConnectionAge      = 10 * time.Minute
+	defaultMaxConnectionAgeGrace = 30 * time.Second
+)
 
 // readEnvironment reads the instance's environment through getenv.
 func readEnvironment(getenv func(string) string) (environment, error) {
@@ -36,7 +51,28 @@ func readEnvironment(getenv func(string) string) (environment, error) {
 		}
 		env.memoryLimit = n
 	}
+	var err error
+	if env.maxConnectionAge, err = positiveDuration(getenv, "CORRAL_MAX_CONNECTION_AGE", defaultMaxConnectionAge); err != nil {
+		return env, err
+	}
+	if env.maxConnectionAgeGrace, err = positiveDuration(getenv, "CORRAL_MAX_CONNECTION_AGE_GRACE", defaultMaxConnectionAgeGrace); err != nil {
+		return env, err
+	}
 	return env, nil
+}
+
+// positiveDuration reads the environment variable name, a Go duration
+// ("90s", "10m"), which must be positive; def if it is not set.
+func positiveDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: not a positive duration (e.g. 90s, 10m)", name, s)
+	}
+	return d, nil
 }
 
 // softMemoryLimit is the Go runtime's soft memory limit for a hard limit of

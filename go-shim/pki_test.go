@@ -70,7 +70,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 		NotAfter:              time.Now().Add(time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -96,6 +96,7 @@ type leafSpec struct {
 
 // A leaf is an issued certificate and its key.
 type leaf struct {
+	cert    *x509.Certificate
 	der     []byte
 	key     crypto.Signer
 	certPEM []byte
@@ -151,11 +152,51 @@ func (ca *testCA) issue(t *testing.T, spec leafSpec) leaf {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return leaf{
+		cert:    cert,
 		der:     der,
 		key:     key,
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
+	}
+}
+
+// crlNumbers numbers the CRLs of all test CAs.
+var crlNumbers atomic.Int64
+
+// crl returns a CRL of ca, PEM, revoking the certificates with serials.
+func (ca *testCA) crl(t *testing.T, serials ...*big.Int) []byte {
+	t.Helper()
+	tmpl := &x509.RevocationList{
+		Number:     big.NewInt(crlNumbers.Add(1)),
+		ThisUpdate: time.Now().Add(-time.Minute),
+		NextUpdate: time.Now().Add(time.Hour),
+	}
+	for _, s := range serials {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now()})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// replaceFile replaces the file at path with one holding data as the
+// supervisor does, atomically: written aside, then renamed over it.
+func replaceFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 )
 
 // Version is the go-shim release, reported to the supervisor in the
@@ -94,14 +95,34 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		return err
 	})
 
+	// Revocation: refused in the handshake and in every call, and the
+	// connections of a newly revoked certificate closed.
+	revoked := newRevoker(env.instanceDir, certs.current)
+	revoked.refresh()
+	certs.checkPeersWith(revoked.checkHandshake)
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		revoked.watch(watchCtx, crlPollInterval)
+	}()
+	defer func() {
+		stopWatching()
+		<-watching
+	}()
+
 	var (
 		flight  = &inFlight{}
 		drainer = newDrainer()
 		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
-		g       = &guard{policy: pol, inFlight: flight}
+		g       = &guard{policy: pol, inFlight: flight, revoked: revoked.check}
 	)
 	srv := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(certs.serverConfig())),
+		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()))),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge:      env.maxConnectionAge,
+			MaxConnectionAgeGrace: env.maxConnectionAgeGrace,
+		}),
 		grpc.ChainUnaryInterceptor(g.unary),
 		grpc.ChainStreamInterceptor(g.stream),
 	)
@@ -188,10 +209,4 @@ func listen(path string) (net.Listener, error) {
 		return nil, err
 	}
 	return lis, nil
-}
-
-// logf reports an event of the shim on stderr, where the supervisor
-// collects the plugin's output.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "corral go-shim: "+format+"\n", args...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -18,7 +19,8 @@ type certFiles struct {
 
 	mu     sync.Mutex
 	check  func(*x509.Certificate) error // if not nil, vets the instance's certificate on reading it
-	stamp  string                        // the files' sizes and modification times when config was loaded
+	peer   func(*x509.Certificate) error // if not nil, vets a client's verified certificate in the handshake
+	stamp  []os.FileInfo                 // the files as they were when config was loaded
 	config *tls.Config                   // for a new connection
 	leaf   *x509.Certificate
 }
@@ -37,6 +39,35 @@ func (f *certFiles) vetWith(check func(*x509.Certificate) error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.check = check
+}
+
+// checkPeersWith makes every handshake, besides verifying the client's
+// certificate chain, pass the client's certificate to check; an error fails
+// the handshake.
+func (f *certFiles) checkPeersWith(check func(*x509.Certificate) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.peer = check
+}
+
+// verifyConnection is the VerifyConnection of the server's configuration:
+// it runs the check of checkPeersWith on the client's verified certificate.
+func (f *certFiles) verifyConnection(cs tls.ConnectionState) error {
+	f.mu.Lock()
+	check := f.peer
+	f.mu.Unlock()
+	if check == nil || len(cs.PeerCertificates) == 0 {
+		return nil // a missing certificate is refused by ClientAuth
+	}
+	return check(cs.PeerCertificates[0])
+}
+
+// current returns the instance's certificate as last loaded, without
+// looking at the files; nil before the first load.
+func (f *certFiles) current() *x509.Certificate {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.leaf
 }
 
 // serverConfig returns the TLS configuration of the server: TLS 1.3, with
@@ -60,7 +91,7 @@ func (f *certFiles) load() (*tls.Config, *x509.Certificate, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	stamp, err := f.stat()
-	if err == nil && stamp == f.stamp {
+	if err == nil && slices.EqualFunc(stamp, f.stamp, sameFile) {
 		return f.config, f.leaf, nil
 	}
 	if err == nil {
@@ -78,15 +109,15 @@ func (f *certFiles) load() (*tls.Config, *x509.Certificate, error) {
 	return f.config, f.leaf, nil
 }
 
-// stat summarizes the files' sizes and modification times.
-func (f *certFiles) stat() (string, error) {
-	var stamp string
+// stat looks at the files, to tell with [sameFile] whether they changed.
+func (f *certFiles) stat() ([]os.FileInfo, error) {
+	stamp := make([]os.FileInfo, 0, 3)
 	for _, name := range []string{f.ca, f.cert, f.key} {
 		fi, err := os.Stat(name)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		stamp += fmt.Sprintf("%d.%d;", fi.Size(), fi.ModTime().UnixNano())
+		stamp = append(stamp, fi)
 	}
 	return stamp, nil
 }
@@ -124,6 +155,8 @@ func (f *certFiles) read() (*tls.Config, *x509.Certificate, error) {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pool,
 		NextProtos:   []string{"h2"},
+		// After the chain is verified: revocation.
+		VerifyConnection: f.verifyConnection,
 	}, cert.Leaf, nil
 }
 

@@ -1,0 +1,376 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc/credentials"
+)
+
+// crlPollInterval is how often a revoker looks at crl.pem (and ca.pem) for a
+// change. A change takes effect within this interval: new connections of a
+// revoked certificate are refused, its connections closed.
+//
+// Polling, rather than inotify: one stat of two files ten times a second is
+// nothing to pay, and it sees every change on every file system and through
+// every mount (the instance directory is a bind mount of a host directory
+// into the sandbox), without an inotify instance per plugin, without
+// overflowed or missed events to recover from, without a watch to set up
+// again when the directory is replaced, and on every operating system a
+// plugin author builds on.
+const crlPollInterval = 100 * time.Millisecond
+
+// A revoker enforces the revocation list that the supervisor publishes at
+// <instance dir>/crl.pem: a standard X.509 CRL, PEM, signed by the CA of
+// ca.pem, replaced atomically (written aside, then renamed). It refuses
+// handshakes and calls of revoked client certificates, and closes the
+// connections of certificates that a new list revokes.
+//
+// A list that cannot be read, parsed or verified against ca.pem is refused,
+// and the one loaded before stays in force. Until a list has been loaded,
+// nothing is revoked; a list removed after it was loaded stays in force
+// (revocations are lifted by publishing a list without them).
+type revoker struct {
+	crl, ca string                   // paths
+	self    func() *x509.Certificate // the instance's own certificate, as it serves now
+
+	list atomic.Pointer[revocationList] // in force; nil while none is loaded
+
+	mu         sync.Mutex
+	crlStamp   os.FileInfo // crl.pem when last looked at; nil if it was not there
+	caStamp    os.FileInfo
+	stampErr   string                    // why looking failed, if it did
+	conns      map[*trackedConn]struct{} // the open connections
+	selfLogged string                    // the own serial last reported revoked
+}
+
+// A revocationList is a verified CRL, reduced to what go-shim enforces.
+type revocationList struct {
+	serials    map[string]bool // revoked, by serialHex
+	number     *big.Int        // the CRL number, if it has one
+	thisUpdate time.Time
+}
+
+func (l *revocationList) revokes(serial string) bool {
+	return l != nil && l.serials[serial]
+}
+
+func (l *revocationList) String() string {
+	number := "without a number"
+	if l.number != nil {
+		number = "number " + l.number.String()
+	}
+	return fmt.Sprintf("CRL %s of %s, %d serials revoked", number, l.thisUpdate.UTC().Format(time.RFC3339), len(l.serials))
+}
+
+// newRevoker returns the revoker of the instance directory dir, whose own
+// certificate self reports. It has loaded nothing yet.
+func newRevoker(dir string, self func() *x509.Certificate) *revoker {
+	return &revoker{
+		crl:   filepath.Join(dir, "crl.pem"),
+		ca:    filepath.Join(dir, "ca.pem"),
+		self:  self,
+		conns: map[*trackedConn]struct{}{},
+	}
+}
+
+// serialHex writes a certificate serial as the supervisor and corralctl
+// do, and as `openssl x509 -serial` prints it: the magnitude's bytes in
+// uppercase hex, without leading zero bytes ("0A", "80", "0100").
+func serialHex(n *big.Int) string {
+	if n == nil {
+		return ""
+	}
+	b := n.Bytes()
+	if len(b) == 0 {
+		b = []byte{0}
+	}
+	s := strings.ToUpper(hex.EncodeToString(b))
+	if n.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// check refuses a client certificate whose serial the list in force revokes.
+func (r *revoker) check(cert *x509.Certificate) error {
+	if s := serialHex(cert.SerialNumber); r.list.Load().revokes(s) {
+		return fmt.Errorf("certificate serial %s is revoked", s)
+	}
+	return nil
+}
+
+// checkHandshake is check for a handshake, which it logs when it refuses.
+func (r *revoker) checkHandshake(cert *x509.Certificate) error {
+	err := r.check(cert)
+	if err != nil {
+		logf("refused a connection of %s: %v", describeCert(cert), err)
+	}
+	return err
+}
+
+// describeCert names a certificate's holder in logs: its URI SANs, or its
+// subject if it has none.
+func describeCert(cert *x509.Certificate) string {
+	if len(cert.URIs) == 0 {
+		return fmt.Sprintf("%q", cert.Subject.String())
+	}
+	uris := make([]string, len(cert.URIs))
+	for i, u := range cert.URIs {
+		uris[i] = u.String()
+	}
+	return strings.Join(uris, ",")
+}
+
+// watch looks at the files every interval until ctx is done, and reloads
+// the list when they have changed.
+func (r *revoker) watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.refresh()
+		}
+	}
+}
+
+// refresh reloads the list if crl.pem or ca.pem has changed since it last
+// looked (a new CA is a reason to verify the list again), and reports the
+// instance's own certificate if the list in force revokes it.
+func (r *revoker) refresh() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	crl, crlErr := os.Stat(r.crl)
+	ca, caErr := os.Stat(r.ca)
+	if errors.Is(crlErr, fs.ErrNotExist) {
+		crl, crlErr = nil, nil
+	}
+	stampErr := fmt.Sprint(errors.Join(crlErr, caErr))
+	if !sameFile(crl, r.crlStamp) || !sameFile(ca, r.caStamp) || stampErr != r.stampErr {
+		r.crlStamp, r.caStamp, r.stampErr = crl, ca, stampErr
+		r.reload()
+	}
+	r.checkSelf()
+}
+
+// reload reads, verifies and puts in force the list in crl.pem, or keeps
+// the one in force if it cannot.
+func (r *revoker) reload() {
+	list, err := r.read()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if old := r.list.Load(); old != nil {
+			logf("%s is gone; keeping the revocations of the list loaded before (%v)", r.crl, old)
+		}
+		return
+	case err != nil:
+		if old := r.list.Load(); old != nil {
+			logf("refusing the revocation list: %v; keeping the list loaded before (%v)", err, old)
+		} else {
+			logf("refusing the revocation list: %v; nothing is revoked until a valid list is published", err)
+		}
+		return
+	}
+	if list.thisUpdate.After(time.Now().Add(time.Minute)) {
+		logf("note: the revocation list's thisUpdate (%v) is in the future; the clocks disagree", list.thisUpdate)
+	}
+	r.list.Store(list)
+	logf("revocation list loaded: %v", list)
+	for c := range r.conns {
+		if list.revokes(c.serial) {
+			delete(r.conns, c)
+			c.kill()
+			logf("closed a connection of %s: certificate serial %s is revoked", c.holder, c.serial)
+		}
+	}
+}
+
+// read reads crl.pem and verifies it against ca.pem.
+func (r *revoker) read() (*revocationList, error) {
+	data, err := os.ReadFile(r.crl)
+	if err != nil {
+		return nil, err
+	}
+	block, rest := pem.Decode(data)
+	if block == nil || block.Type != "X509 CRL" {
+		return nil, fmt.Errorf("%s: no PEM block of type X509 CRL", r.crl)
+	}
+	if next, _ := pem.Decode(rest); next != nil || len(bytes.TrimSpace(rest)) > 0 {
+		return nil, fmt.Errorf("%s: more than one PEM block", r.crl)
+	}
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.crl, err)
+	}
+	cas, err := readCertificates(r.ca)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: %w", r.crl, err)
+	}
+	var verr error
+	for _, ca := range cas {
+		if verr = crl.CheckSignatureFrom(ca); verr == nil {
+			break
+		}
+	}
+	if verr != nil {
+		return nil, fmt.Errorf("%s is not signed by the CA of %s: %w", r.crl, r.ca, verr)
+	}
+	list := &revocationList{serials: map[string]bool{}, number: crl.Number, thisUpdate: crl.ThisUpdate}
+	for _, e := range crl.RevokedCertificateEntries {
+		list.serials[serialHex(e.SerialNumber)] = true
+	}
+	return list, nil
+}
+
+// readCertificates reads the certificates of a PEM file.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s: no certificate", path)
+	}
+	return certs, nil
+}
+
+// checkSelf reports, once per certificate, that the list in force revokes
+// the instance's own certificate. It does nothing else: the supervisor
+// replaces the certificate or stops the instance.
+func (r *revoker) checkSelf() {
+	cert := r.self()
+	if cert == nil {
+		return
+	}
+	s := serialHex(cert.SerialNumber)
+	if r.list.Load().revokes(s) && r.selfLogged != s {
+		r.selfLogged = s
+		logf("this instance's own certificate (%s, serial %s) is revoked; serving on with it until the supervisor replaces it or stops the instance",
+			describeCert(cert), s)
+	}
+}
+
+// track registers an accepted connection of the client certificate cert,
+// unless the list in force already revokes it.
+func (r *revoker) track(c *trackedConn) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Under mu, which reload holds while it puts a list in force and closes
+	// connections: a list that the handshake missed is seen here.
+	if r.list.Load().revokes(c.serial) {
+		return fmt.Errorf("certificate serial %s is revoked", c.serial)
+	}
+	r.conns[c] = struct{}{}
+	return nil
+}
+
+func (r *revoker) forget(c *trackedConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.conns, c)
+}
+
+// open returns the number of connections tracked.
+func (r *revoker) open() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}
+
+// credentials wraps the server's transport credentials so that r tracks
+// every connection they accept, with its client's certificate.
+func (r *revoker) credentials(creds credentials.TransportCredentials) credentials.TransportCredentials {
+	return &trackingCreds{TransportCredentials: creds, r: r}
+}
+
+// trackingCreds are TLS server credentials whose connections a revoker
+// tracks.
+type trackingCreds struct {
+	credentials.TransportCredentials
+	r *revoker
+}
+
+func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ServerHandshake(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	tlsInfo, ok := info.(credentials.TLSInfo)
+	if !ok || len(tlsInfo.State.PeerCertificates) == 0 {
+		conn.Close()
+		return nil, nil, errors.New("no client certificate")
+	}
+	cert := tlsInfo.State.PeerCertificates[0]
+	tc := &trackedConn{Conn: conn, raw: raw, r: c.r, serial: serialHex(cert.SerialNumber), holder: describeCert(cert)}
+	if err := c.r.track(tc); err != nil {
+		raw.Close()
+		logf("refused a connection of %s: %v", tc.holder, err)
+		return nil, nil, err
+	}
+	return tc, info, nil
+}
+
+func (c *trackingCreds) Clone() credentials.TransportCredentials {
+	return &trackingCreds{TransportCredentials: c.TransportCredentials.Clone(), r: c.r}
+}
+
+// A trackedConn is a server connection after its TLS handshake, which its
+// revoker forgets when gRPC closes it.
+type trackedConn struct {
+	net.Conn          // the TLS connection
+	raw      net.Conn // the socket under it
+	r        *revoker
+	serial   string // of the client's certificate
+	holder   string // the client, for logs
+}
+
+func (c *trackedConn) Close() error {
+	c.r.forget(c)
+	return c.Conn.Close()
+}
+
+// kill closes the connection at once: the socket, not the TLS connection,
+// whose close_notify alert may wait for a peer that does not read. gRPC
+// then sees the connection fail, ends its calls and closes it.
+func (c *trackedConn) kill() { c.raw.Close() }
+
+// SyscallConn is the socket's, as gRPC's own TLS connections have it.
+func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.raw.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("not a socket")
+}

@@ -1,0 +1,303 @@
+package shim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+func TestSerialHex(t *testing.T) {
+	big := func(s string) *big.Int {
+		n, ok := new(big.Int).SetString(s, 16)
+		if !ok {
+			t.Fatal(s)
+		}
+		return n
+	}
+	for in, want := range map[string]string{
+		"a":                                "0A",
+		"7f":                               "7F",
+		"80":                               "80", // DER adds a zero byte; the hex does not show it
+		"100":                              "0100",
+		"0":                                "00",
+		"7fffffffffffffffffffffffffffffff": "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+		"00ffee":                           "FFEE",
+	} {
+		if got := serialHex(big(in)); got != want {
+			t.Errorf("serialHex(0x%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestSerialHexAsOpenSSL checks serialHex against `openssl x509 -serial`,
+// which the supervisor's serials follow, for serials of every shape.
+func TestSerialHexAsOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	ca := newTestCA(t, "ca")
+	for _, s := range []int64{1, 0x0a, 0x7f, 0x80, 0xff, 0x100, 0x8000, 0x7fffffffffffffff} {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(s), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		key := ecKey(t)
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("openssl", "x509", "-noout", "-serial")
+		cmd.Stdin = strings.NewReader(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("openssl: %v", err)
+		}
+		want := strings.TrimPrefix(strings.TrimSpace(string(out)), "serial=")
+		if got := serialHex(big.NewInt(s)); got != want {
+			t.Errorf("serialHex(%#x) = %s, openssl says %s", s, got, want)
+		}
+	}
+}
+
+// revokerFixture is a revoker of a directory holding a CA, with two client
+// certificates a and b.
+type revokerFixture struct {
+	dir  string
+	ca   *testCA
+	a, b leaf
+	r    *revoker
+	log  *logCapture
+}
+
+func newRevokerFixture(t *testing.T, self func() *x509.Certificate) *revokerFixture {
+	t.Helper()
+	f := &revokerFixture{dir: t.TempDir(), ca: newTestCA(t, "ca"), log: captureLog(t)}
+	f.a = f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/client/a"}})
+	f.b = f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/client/b"}})
+	replaceFile(t, filepath.Join(f.dir, "ca.pem"), f.ca.pem)
+	if self == nil {
+		self = func() *x509.Certificate { return nil }
+	}
+	f.r = newRevoker(f.dir, self)
+	return f
+}
+
+// revoked reports which of a and b the revoker refuses.
+func (f *revokerFixture) revoked() (a, b bool) {
+	return f.r.check(f.a.cert) != nil, f.r.check(f.b.cert) != nil
+}
+
+func (f *revokerFixture) want(t *testing.T, step string, a, b bool) {
+	t.Helper()
+	if ga, gb := f.revoked(); ga != a || gb != b {
+		t.Errorf("%s: a revoked %v, b revoked %v; want %v, %v", step, ga, gb, a, b)
+	}
+}
+
+func (f *revokerFixture) writeCRL(t *testing.T, data []byte) {
+	t.Helper()
+	replaceFile(t, filepath.Join(f.dir, "crl.pem"), data)
+}
+
+func TestRevokerLoads(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	f.r.refresh()
+	f.want(t, "no crl.pem", false, false)
+
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "a revoked", true, false)
+	if err := f.r.check(f.a.cert); err == nil || err.Error() != "certificate serial "+serialHex(f.a.cert.SerialNumber)+" is revoked" {
+		t.Errorf("check(a) = %v", err)
+	}
+
+	f.writeCRL(t, f.ca.crl(t, f.b.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "a list revoking only b", false, true)
+
+	f.writeCRL(t, f.ca.crl(t))
+	f.r.refresh()
+	f.want(t, "an empty list", false, false)
+
+	// In place, as a supervisor should not, but may, write it.
+	crl := f.ca.crl(t, f.a.cert.SerialNumber, f.b.cert.SerialNumber)
+	if err := os.WriteFile(filepath.Join(f.dir, "crl.pem"), crl, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.r.refresh()
+	f.want(t, "a list written in place", true, true)
+}
+
+// TestRevokerRefusesBadLists checks that a list that cannot be parsed or
+// verified is refused, once, with the list loaded before kept in force.
+func TestRevokerRefusesBadLists(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "a revoked", true, false)
+
+	other := newTestCA(t, "another CA")
+	// The CA's key, in a certificate that may not sign CRLs.
+	noCRLSign := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "ca"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, noCRLSign, noCRLSign, f.ca.key.Public(), f.ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCRLSignPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	good := f.ca.crl(t, f.b.cert.SerialNumber)
+	derBlock, _ := pem.Decode(good)
+
+	for _, tt := range []struct {
+		name  string
+		crl   []byte
+		caPEM []byte // if not nil, ca.pem is replaced with it
+		want  string
+	}{
+		{"garbage", []byte("not a CRL\n"), nil, "no PEM block of type X509 CRL"},
+		{"empty", nil, nil, "no PEM block of type X509 CRL"},
+		{"DER, not PEM", derBlock.Bytes, nil, "no PEM block of type X509 CRL"},
+		{"a certificate", f.ca.pem, nil, "no PEM block of type X509 CRL"},
+		{"a corrupt CRL", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: derBlock.Bytes[:len(derBlock.Bytes)-10]}), nil, "crl.pem: x509:"},
+		{"two CRLs", append(append([]byte{}, good...), good...), nil, "more than one PEM block"},
+		{"a CRL of another CA", other.crl(t, f.b.cert.SerialNumber), nil, "is not signed by the CA of"},
+		{"a CRL signed with a flipped bit", flipLastSignatureBit(t, good), nil, "is not signed by the CA of"},
+		{"a CA that may not sign CRLs", good, noCRLSignPEM, "cannot sign"},
+		{"a broken ca.pem", good, []byte("broken"), "ca.pem: no certificate"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.caPEM != nil {
+				replaceFile(t, filepath.Join(f.dir, "ca.pem"), tt.caPEM)
+				defer replaceFile(t, filepath.Join(f.dir, "ca.pem"), f.ca.pem)
+			}
+			f.writeCRL(t, tt.crl)
+			since := len(f.log.String())
+			before := f.log.count("refusing the revocation list")
+			for range 3 {
+				f.r.refresh()
+			}
+			f.want(t, "after the refused list", true, false)
+			if got := f.log.count("refusing the revocation list"); got != before+1 {
+				t.Errorf("logged the refusal %d times, want once", got-before)
+			}
+			if logged := f.log.String()[since:]; !strings.Contains(logged, tt.want) {
+				t.Errorf("log does not say %q:\n%s", tt.want, logged)
+			}
+		})
+	}
+
+	// A new ca.pem verifies the list again: the list of the old CA no
+	// longer verifies, and is kept nonetheless.
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	replaceFile(t, filepath.Join(f.dir, "ca.pem"), other.pem)
+	f.r.refresh()
+	f.want(t, "after a new CA", true, false)
+	// ... and a list of the new CA is taken.
+	f.writeCRL(t, other.crl(t, f.b.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "after a list of the new CA", false, true)
+}
+
+// flipLastSignatureBit corrupts the signature of a PEM CRL, which still
+// parses.
+func flipLastSignatureBit(t *testing.T, crlPEM []byte) []byte {
+	t.Helper()
+	block, _ := pem.Decode(crlPEM)
+	der := append([]byte{}, block.Bytes...)
+	der[len(der)-1] ^= 1
+	if _, err := x509.ParseRevocationList(der); err != nil {
+		t.Fatalf("the corrupted CRL does not parse: %v", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// TestRevokerKeepsListWhenRemoved checks that removing crl.pem lifts no
+// revocation.
+func TestRevokerKeepsListWhenRemoved(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	if err := os.Remove(filepath.Join(f.dir, "crl.pem")); err != nil {
+		t.Fatal(err)
+	}
+	f.r.refresh()
+	f.want(t, "crl.pem removed", true, false)
+	if !strings.Contains(f.log.String(), "crl.pem is gone; keeping the revocations") {
+		t.Errorf("log:\n%s", f.log)
+	}
+}
+
+// TestRevokerOwnCertificate checks that a list revoking the instance's own
+// certificate is reported once, and that nothing else happens.
+func TestRevokerOwnCertificate(t *testing.T) {
+	var self leaf
+	f := newRevokerFixture(t, func() *x509.Certificate { return self.cert })
+	self = f.a
+	f.writeCRL(t, f.ca.crl(t, f.b.cert.SerialNumber))
+	f.r.refresh()
+	if strings.Contains(f.log.String(), "own certificate") {
+		t.Errorf("reported the own certificate revoked when it is not:\n%s", f.log)
+	}
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber, f.b.cert.SerialNumber))
+	for range 3 {
+		f.r.refresh()
+	}
+	want := "this instance's own certificate (spiffe://corral.test/client/a, serial " + serialHex(f.a.cert.SerialNumber) + ") is revoked"
+	if got := f.log.count(want); got != 1 {
+		t.Errorf("logged %q %d times, want once:\n%s", want, got, f.log)
+	}
+	// A new own certificate, revoked too, is reported too.
+	self = f.b
+	f.r.refresh()
+	if got := f.log.count("serial " + serialHex(f.b.cert.SerialNumber) + ") is revoked"); got != 1 {
+		t.Errorf("the second own certificate reported %d times, want once:\n%s", got, f.log)
+	}
+}
+
+// TestGuardRefusesRevoked checks the per-call check, which refuses a
+// revoked certificate on a connection that was accepted before.
+func TestGuardRefusesRevoked(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	g := &guard{
+		policy:   &policy{trustDomain: "corral.test", plugin: "greeter", services: map[string]bool{"shimtest.Sleeper": true}},
+		inFlight: &inFlight{},
+		revoked:  f.r.check,
+	}
+	withPeer := func(l leaf) context.Context {
+		return peer.NewContext(context.Background(), &peer.Peer{AuthInfo: credentials.TLSInfo{
+			State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{l.cert}, VerifiedChains: [][]*x509.Certificate{{l.cert, f.ca.cert}}},
+		}})
+	}
+	called := false
+	handler := func(context.Context, any) (any, error) { called = true; return nil, nil }
+	info := &grpc.UnaryServerInfo{FullMethod: sleepMethod}
+
+	_, err := g.unary(withPeer(f.a), nil, info, handler)
+	want := "certificate serial " + serialHex(f.a.cert.SerialNumber) + " is revoked (spiffe://corral.test/client/a)"
+	if status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != want || called {
+		t.Errorf("call of a revoked certificate = %v (handler called: %v), want Unauthenticated %q", err, called, want)
+	}
+	// b is not revoked; it is refused by the policy, as a client without scope.
+	if _, err := g.unary(withPeer(f.b), nil, info, handler); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("call of b = %v, want PermissionDenied", err)
+	}
+}
