@@ -34,11 +34,6 @@ export interface CgroupEvents {
   oomKills: number;
   /** Forks refused because the cgroup was at its pids limit. */
   pidsLimitHits: number;
-  /**
-   * Times memory use ran into the limit (v1 memory.failcnt, v2 memory.events
-   * "max"). Usually reclaim then made room: a hint of memory pressure, not a kill.
-   */
-  memoryLimitHits: number;
 }
 
 /** One instance's cgroup (one directory per v1 hierarchy, one v2 directory). */

@@ -195,9 +195,11 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   async events(): Promise<CgroupEvents> {
-    const [oomControl, failcnt, pidsEvents] = await Promise.all([
+    // memory.failcnt is no stand-in for the kill count: it counts failed
+    // charges (against memsw first when swap is accounted), which reclaim
+    // usually survives; on the 6.18 test host it stayed 0 through an OOM kill.
+    const [oomControl, pidsEvents] = await Promise.all([
       this.#fs.readFile(this.#file("memory", "memory.oom_control")),
-      this.#fs.readFile(this.#file("memory", "memory.failcnt")),
       // pids.events exists from Linux 4.4 on.
       this.#fs.readFile(this.#file("pids", "pids.events")).catch(ignoreMissing("")),
     ]);
@@ -205,7 +207,6 @@ export class V1InstanceCgroup implements InstanceCgroup {
       // "oom_kill N" exists from Linux 4.13 on; before, kills were not counted.
       oomKills: parseFlatKeyed(oomControl).get("oom_kill") ?? 0,
       pidsLimitHits: parseFlatKeyed(pidsEvents).get("max") ?? 0,
-      memoryLimitHits: parseCgroupNumber(failcnt, this.#file("memory", "memory.failcnt")),
     };
   }
 

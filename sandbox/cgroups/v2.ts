@@ -204,11 +204,9 @@ export class V2InstanceCgroup implements InstanceCgroup {
 
   async events(): Promise<CgroupEvents> {
     const [memory, pids] = await Promise.all([this.#read("memory.events"), this.#read("pids.events")]);
-    const memoryEvents = parseFlatKeyed(memory);
     return {
-      oomKills: memoryEvents.get("oom_kill") ?? 0,
+      oomKills: parseFlatKeyed(memory).get("oom_kill") ?? 0,
       pidsLimitHits: parseFlatKeyed(pids).get("max") ?? 0,
-      memoryLimitHits: memoryEvents.get("max") ?? 0,
     };
   }
 
