@@ -15,6 +15,7 @@ import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { parseConfig } from "../supervisor/config/load.ts";
 import { issuePluginLeaf, issueSupervisorLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { RotatingLeaf } from "../supervisor/identity/rotating-leaf.ts";
 import { ControlChannel, controlCredentials } from "../supervisor/plugin/control-channel.ts";
 import { PluginInstance, type InstanceEnvironment } from "../supervisor/plugin/instance.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
@@ -33,6 +34,7 @@ export async function run(): Promise<BenchResult> {
   await mkdir(stateDir, { recursive: true, mode: 0o711 });
   const cgroups = await openCgroupDriver({ parent: `corral-bench-${randomBytes(3).toString("hex")}` });
   let launchers: LauncherPool | undefined;
+  let leaf: RotatingLeaf | undefined;
   let coldLaunchers: LauncherPool | undefined;
   try {
     const plugin = parseConfig(
@@ -40,7 +42,8 @@ export async function run(): Promise<BenchResult> {
       path.join(dir, "corral.yaml"),
     ).plugins[0]!;
     const ca = await loadOrCreateCA(stateDir, { trustDomain: "bench.corral.local" });
-    const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: 3600_000 });
+    leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: 3600_000 }), caPem: ca.certPem });
+    const supervisorLeaf = leaf;
     const store = new ReleaseStore(stateDir, plugin.name);
     await store.activate(await store.import(plugin.binary));
     const uids = new UidPool(500_000, 100);
@@ -63,7 +66,7 @@ export async function run(): Promise<BenchResult> {
       uids,
       caPem: ca.certPem,
       issuePluginLeaf: (name, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin: name, ttlMs }),
-      controlCredentials: (name) => controlCredentials(ca, leaf, name),
+      controlCredentials: (name) => controlCredentials(ca.trustDomain, supervisorLeaf, name),
       currentRelease: async () => (await store.current())!,
       logger: pino({ level: "silent" }),
     };
@@ -136,6 +139,7 @@ export async function run(): Promise<BenchResult> {
       },
     };
   } finally {
+    leaf?.close();
     await launchers?.close();
     await coldLaunchers?.close();
     await cgroups.removeParent();

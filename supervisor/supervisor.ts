@@ -1,6 +1,6 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // controller, the instance cgroups and the admin server, and stops all of it.
-import { ServerCredentials } from "@grpc/grpc-js";
+import { experimental } from "@grpc/grpc-js";
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,8 +18,8 @@ import {
   loadOrCreateCA,
   parsePeerIdentity,
   type CertificateAuthority,
-  type IssuedLeaf,
 } from "./identity/index.ts";
+import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { PluginController } from "./plugin/controller.ts";
@@ -46,6 +46,7 @@ export class Supervisor {
   readonly #admin: AdminServer;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
+  readonly #leaf: RotatingLeaf;
 
   private constructor(parts: {
     config: Config;
@@ -54,6 +55,7 @@ export class Supervisor {
     admin: AdminServer;
     cgroups: CgroupDriver;
     launchers: LauncherPool;
+    leaf: RotatingLeaf;
   }) {
     this.#config = parts.config;
     this.#log = parts.logger;
@@ -61,6 +63,7 @@ export class Supervisor {
     this.#admin = parts.admin;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
+    this.#leaf = parts.leaf;
   }
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
@@ -79,7 +82,15 @@ export class Supervisor {
     log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
     const closers: Array<() => Promise<void>> = [];
     try {
-      const leaf = await issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS });
+      const leaf = await RotatingLeaf.start({
+        issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS }),
+        caPem: ca.certPem,
+        onRotate: (result) =>
+          result instanceof Error
+            ? log.error({ err: result.message }, "renewing the supervisor's certificate failed; keeping the current one")
+            : log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the supervisor's certificate"),
+      });
+      closers.push(async () => leaf.close());
       const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket);
 
       // Controllers exist (stopped) before the admin socket answers, so
@@ -117,16 +128,19 @@ export class Supervisor {
 
       const admin = await AdminServer.start({
         socket: config.admin.socket,
-        credentials: ServerCredentials.createSsl(
-          Buffer.from(ca.certPem),
-          [{ cert_chain: Buffer.from(leaf.certPem), private_key: Buffer.from(leaf.keyPem) }],
-          true,
-        ),
+        credentials: experimental.createCertificateProviderServerCredentials(leaf, leaf, true),
         authorize: (der) => authorizeAdmin(der, ca.trustDomain),
         backend: {
           status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
-          certificates: certificateAdmin({ ca, plugins: () => [...controllers.keys()] }),
+          certificates: certificateAdmin({
+            ca,
+            plugins: () => [...controllers.keys()],
+            instances: (names) =>
+              [...controllers.values()]
+                .filter((c) => names.length === 0 || names.includes(c.name))
+                .flatMap((c) => (c.instance ? [c.instance] : [])),
+          }),
         },
       });
       closers.push(() => admin.close());
@@ -141,7 +155,7 @@ export class Supervisor {
       }
       closers.push(() => cgroups.removeParent());
 
-      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers });
+      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers, leaf });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
       log.info(
         {
@@ -171,6 +185,7 @@ export class Supervisor {
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
     await this.#launchers.close();
     await this.#admin.close();
+    this.#leaf.close();
     await this.#cgroups.removeParent();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
@@ -179,7 +194,7 @@ export class Supervisor {
 function instanceEnvironment(
   config: Config,
   ca: CertificateAuthority,
-  leaf: IssuedLeaf,
+  leaf: RotatingLeaf,
   cgroups: CgroupDriver,
   uids: UidPool,
   launchers: LauncherPool,
@@ -192,7 +207,7 @@ function instanceEnvironment(
     uids,
     caPem: ca.certPem,
     issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs }),
-    controlCredentials: (plugin) => controlCredentials(ca, leaf, plugin),
+    controlCredentials: (plugin) => controlCredentials(ca.trustDomain, leaf, plugin),
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();
       if (!release) throw new Error(`plugin ${plugin} has no current release`);

@@ -4,6 +4,7 @@ import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import { issueAdminLeaf, issueClientLeaf, parsePeerIdentity, type CertificateAuthority, type IssuedLeaf } from "../identity/index.ts";
+import type { Instance } from "../plugin/controller.ts";
 import { AdminError, type CertificateAdmin } from "./server.ts";
 
 const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -12,6 +13,8 @@ export interface CertificateAdminDeps {
   ca: CertificateAuthority;
   /** Configured plugin names: a client certificate may only be scoped to these. */
   plugins: () => string[];
+  /** The running instances of the named plugins (all when empty). */
+  instances: (plugins: string[]) => Instance[];
 }
 
 export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
@@ -40,8 +43,12 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
     async revoke() {
       throw new AdminError(grpcStatus.UNIMPLEMENTED, "revocation is not available yet");
     },
-    async rotate() {
-      throw new AdminError(grpcStatus.UNIMPLEMENTED, "rotation is not available yet");
+    async rotate(plugins: string[]) {
+      const unknown = plugins.filter((p) => !deps.plugins().includes(p));
+      if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+      const instances = deps.instances(plugins);
+      await Promise.all(instances.map((i) => i.rotateCertificate()));
+      return { instances: instances.map((i) => i.id) };
     },
   };
 }

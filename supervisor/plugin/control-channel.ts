@@ -2,7 +2,7 @@
 // and the readiness sequence every instance goes through before it may serve:
 // socket bound → listening → mTLS with the right identity → handshake
 // compatible → health SERVING.
-import { credentials as grpcCredentials, Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { experimental, Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
@@ -26,14 +26,12 @@ export interface ControlCredentials {
  * refusal is kept so a wrong identity is reported as such rather than as a
  * generic connection failure.
  */
-export function controlCredentials(
-  ca: { certPem: string; trustDomain: string },
-  leaf: { certPem: string; keyPem: string },
-  plugin: string,
-): ControlCredentials {
+export function controlCredentials(trustDomain: string, leaf: experimental.CertificateProvider, plugin: string): ControlCredentials {
   let refusal: Error | undefined;
-  const check = pluginServerIdentity({ trustDomain: ca.trustDomain, plugin });
-  const credentials = grpcCredentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+  const check = pluginServerIdentity({ trustDomain, plugin });
+  // A certificate provider rather than fixed PEMs: when the supervisor's leaf
+  // is renewed, new connections present the new one; nothing is rebuilt.
+  const credentials = experimental.createCertificateProviderChannelCredentials(leaf, leaf, {
     checkServerIdentity: (host, cert) => {
       const error = check(host, cert);
       if (error) refusal = error;

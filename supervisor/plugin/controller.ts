@@ -24,6 +24,8 @@ export interface Instance {
   stop(graceMs: number): Promise<void>;
   /** Kills at once and cleans up. Idempotent. */
   destroy(): Promise<void>;
+  /** Renews the instance's certificate now. */
+  rotateCertificate(): Promise<void>;
 }
 
 export type InstanceFactory = (plugin: PluginConfig) => Promise<Instance>;

@@ -3,7 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { randomBytes } from "node:crypto";
-import { chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
@@ -12,6 +12,8 @@ import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
+import type { IssuedLeaf } from "../identity/index.ts";
+import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import type { Instance } from "./controller.ts";
@@ -25,7 +27,7 @@ export interface InstanceEnvironment {
   cgroups: CgroupDriver;
   uids: UidPool;
   caPem: string;
-  issuePluginLeaf(plugin: string, ttlMs: number): Promise<{ certPem: string; keyPem: string }>;
+  issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
@@ -49,6 +51,7 @@ export class PluginInstance implements Instance {
   #cgroup: InstanceCgroup | undefined;
   #sandbox: SandboxProcess | undefined;
   #channel: ControlChannel | undefined;
+  #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
   #cleanup: Promise<void> | undefined;
@@ -133,13 +136,15 @@ export class PluginInstance implements Instance {
       await chown(this.#dir, this.#uid, this.#gid);
     })();
     const files = (async () => {
-      const leaf = await this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
+      this.#leaf = await RotatingLeaf.start({
+        issue: () => this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl),
+        caPem: this.#env.caPem,
+        onRotate: (result) => void this.#onLeafRenewed(result),
+      });
       await dir;
-      const keyFile = path.join(this.#dir, "key.pem");
       await Promise.all([
         writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
-        writeFile(path.join(this.#dir, "cert.pem"), leaf.certPem, { mode: 0o644 }),
-        writeFile(keyFile, leaf.keyPem, { mode: 0o600 }).then(() => chown(keyFile, this.#uid, this.#gid)),
+        this.#writeLeaf(this.#leaf.current),
       ]);
     })();
     const cgroup = this.#env.cgroups
@@ -180,6 +185,42 @@ export class PluginInstance implements Instance {
       // One uid per instance, so the process count per uid is the instance's.
       rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids, fsizeBytes: plugin.limits.fileSize },
     };
+  }
+
+  /**
+   * Writes a leaf into the instance directory, each file replaced whole
+   * (temporary file + rename), the key first. go-shim picks the new pair up
+   * for new connections and keeps serving with the old one until both match.
+   */
+  async #writeLeaf(leaf: IssuedLeaf): Promise<void> {
+    const replace = async (name: string, content: string, mode: number) => {
+      const file = path.join(this.#dir, name);
+      const temp = `${file}.tmp`;
+      await writeFile(temp, content, { mode });
+      await chown(temp, this.#uid, this.#gid);
+      await rename(temp, file);
+    };
+    await replace("key.pem", leaf.keyPem, 0o600);
+    await replace("cert.pem", leaf.certPem, 0o644);
+  }
+
+  async #onLeafRenewed(result: IssuedLeaf | Error): Promise<void> {
+    if (result instanceof Error) {
+      this.#log.error({ err: result.message }, "renewing the instance's certificate failed; it keeps the current one");
+      return;
+    }
+    try {
+      await this.#writeLeaf(result);
+      this.#log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the instance's certificate");
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, "writing the renewed certificate failed");
+    }
+  }
+
+  /** Renews the instance's certificate now (corralctl certs rotate). */
+  async rotateCertificate(): Promise<void> {
+    if (!this.#leaf) throw new Error(`instance ${this.id} has no certificate yet`);
+    await this.#onLeafRenewed(await this.#leaf.rotate());
   }
 
   /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */
@@ -227,6 +268,7 @@ export class PluginInstance implements Instance {
 
   async #release(): Promise<void> {
     this.#channel?.close();
+    this.#leaf?.close();
     if (this.#sandbox) {
       this.#sandbox.kill();
       await this.#sandbox.exited;

@@ -49,6 +49,7 @@ class FakeInstance implements Instance {
     this.destroyed = true;
     this.#exit("killed");
   }
+  async rotateCertificate() {}
 }
 
 function harness(behaviours: FakeInstance["behaviour"][]) {

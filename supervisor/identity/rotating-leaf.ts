@@ -1,0 +1,123 @@
+// A leaf certificate that renews itself at about half its life (with jitter,
+// so leaves issued together do not renew together) and tells its users. It is
+// also a grpc-js CertificateProvider, so channels and servers built on it
+// switch to the new leaf without being rebuilt and without dropping calls.
+import type { experimental } from "@grpc/grpc-js";
+import { parsePeerIdentity } from "./identity.ts";
+import type { IssuedLeaf } from "./issue.ts";
+
+type CertificateProvider = experimental.CertificateProvider;
+type CaListener = experimental.CaCertificateUpdateListener;
+type IdentityListener = experimental.IdentityCertificateUpdateListener;
+
+export interface RotatingLeafOptions {
+  /** Issues a fresh leaf of the same identity. */
+  issue: () => Promise<IssuedLeaf>;
+  caPem: string;
+  /** Called after each renewal, or with the error when one failed (the old leaf stays). */
+  onRotate?: (leaf: IssuedLeaf | Error) => void;
+  random?: () => number;
+  now?: () => number;
+}
+
+export class RotatingLeaf implements CertificateProvider {
+  readonly #options: RotatingLeafOptions;
+  #leaf!: IssuedLeaf; // set by #adopt, from the constructor
+  /** When the current leaf is due for renewal. */
+  #renewAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #caListeners = new Set<CaListener>();
+  readonly #identityListeners = new Set<IdentityListener>();
+
+  private constructor(leaf: IssuedLeaf, options: RotatingLeafOptions) {
+    this.#options = options;
+    this.#adopt(leaf);
+  }
+
+  static async start(options: RotatingLeafOptions): Promise<RotatingLeaf> {
+    return new RotatingLeaf(await options.issue(), options);
+  }
+
+  get current(): IssuedLeaf {
+    return this.#leaf;
+  }
+
+  /** Renews now. A new leaf that does not carry the same identity is refused and the old one kept. */
+  async rotate(): Promise<IssuedLeaf> {
+    const next = await this.#options.issue();
+    const before = parsePeerIdentity(this.#leaf.certPem).uri;
+    const after = parsePeerIdentity(next.certPem).uri;
+    if (after !== before) throw new Error(`renewed leaf is for ${after}, not ${before}; keeping the current one`);
+    this.#adopt(next);
+    for (const listener of this.#identityListeners) listener(this.#identityUpdate());
+    return next;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** When the current leaf should be renewed: half its life, ±10 %. */
+  renewalDelayMs(): number {
+    return Math.max(0, this.#renewAt - this.#now());
+  }
+
+  /**
+   * Makes `leaf` current and schedules its renewal. Its life counts from now,
+   * not from notBefore, which is set back to allow for clock skew.
+   */
+  #adopt(leaf: IssuedLeaf): void {
+    this.#leaf = leaf;
+    const now = this.#now();
+    const life = leaf.notAfter.getTime() - now;
+    this.#renewAt = now + life * (0.45 + 0.1 * (this.#options.random ?? Math.random)());
+    this.#schedule();
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    if (this.#closed) return;
+    // setTimeout cannot wait longer than 2^31-1 ms; a long wait is taken in steps.
+    const delay = Math.min(this.renewalDelayMs(), 2 ** 31 - 1);
+    this.#timer = setTimeout(() => {
+      if (this.renewalDelayMs() > 0) return this.#schedule();
+      this.rotate().then(
+        (leaf) => this.#options.onRotate?.(leaf),
+        (err: Error) => {
+          this.#options.onRotate?.(err);
+          // Try again soon, but not in a loop.
+          this.#timer = setTimeout(() => this.#schedule(), 60_000).unref();
+        },
+      );
+    }, delay);
+    this.#timer.unref();
+  }
+
+  #identityUpdate() {
+    return { certificate: Buffer.from(this.#leaf.certPem), privateKey: Buffer.from(this.#leaf.keyPem) };
+  }
+
+  // grpc-js registers its listeners first and its own watchers after them,
+  // expecting the first update later (its file-watching provider reads files
+  // first): a synchronous first update would reach nobody. So it is deferred.
+  addCaCertificateListener(listener: CaListener): void {
+    this.#caListeners.add(listener);
+    process.nextTick(() => this.#caListeners.has(listener) && listener({ caCertificate: Buffer.from(this.#options.caPem) }));
+  }
+  removeCaCertificateListener(listener: CaListener): void {
+    this.#caListeners.delete(listener);
+  }
+  addIdentityCertificateListener(listener: IdentityListener): void {
+    this.#identityListeners.add(listener);
+    process.nextTick(() => this.#identityListeners.has(listener) && listener(this.#identityUpdate()));
+  }
+  removeIdentityCertificateListener(listener: IdentityListener): void {
+    this.#identityListeners.delete(listener);
+  }
+}
