@@ -177,3 +177,27 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(thief.restarts).toBe(0);
   });
 });
+
+describe("a plugin killed by the kernel", () => {
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.cleanup()));
+  });
+
+  it("is reported as an OOM kill from its cgroup's counters, and restarted", async () => {
+    const supervisor = await start([
+      {
+        name: "hog",
+        binary: plugins.crasher,
+        apiVersion: "1.0",
+        env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom" },
+        limits: { memory: "32MiB" },
+        restart: { initialBackoff: "100ms", quarantineAfter: 10 },
+      },
+    ]);
+    const crashed = await supervisor.waitForLog((l) => l.plugin === "hog" && l.to === "crashed");
+    expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
+    const exited = supervisor.logs.find((l) => l.msg === "plugin killed by the kernel's OOM killer (memory limit 32MiB)");
+    expect(exited).toMatchObject({ signal: "SIGKILL", oomKills: 1 });
+    await supervisor.waitForPlugin("hog", (p) => p.restarts >= 1);
+  });
+});

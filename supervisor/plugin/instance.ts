@@ -16,6 +16,7 @@ import type { IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
+import { describeExit } from "./exit-reason.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
 import type { LauncherPool } from "../../sandbox/launcher-pool.ts";
@@ -116,13 +117,14 @@ export class PluginInstance implements Instance {
       },
       () => {}, // reported through exited
     );
-    void sandbox.exited.then((exit) => {
-      const how = exit.error
-        ? `sandbox setup failed at ${exit.error.stage}: ${exit.error.message}`
-        : exit.signal
-          ? `killed by ${exit.signal}`
-          : `exited with status ${exit.code}`;
-      this.#log.info({ code: exit.code, signal: exit.signal }, `plugin ${how}`);
+    void sandbox.exited.then(async (exit) => {
+      // Read before the cgroup is removed: #release waits for this.exited.
+      const events = await this.#cgroup?.events().catch(() => undefined);
+      const how = describeExit(exit, events, this.#plugin.limits.memory);
+      this.#log.info({ code: exit.code, signal: exit.signal, ...events }, `plugin ${how}`);
+      if (events && events.pidsLimitHits > 0) {
+        this.#log.warn({ pidsLimitHits: events.pidsLimitHits, pids: this.#plugin.limits.pids }, "the plugin hit its pids limit");
+      }
       this.#resolveExited(how);
     });
     await spec;
@@ -271,7 +273,7 @@ export class PluginInstance implements Instance {
     this.#leaf?.close();
     if (this.#sandbox) {
       this.#sandbox.kill();
-      await this.#sandbox.exited;
+      await this.exited;
     } else {
       this.#resolveExited("never launched");
     }

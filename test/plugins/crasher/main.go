@@ -1,11 +1,14 @@
 // Command crasher is a test plugin that serves, then exits with status 3
-// after CRASH_AFTER_MS milliseconds (default 0: right after starting).
+// after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
+// CRASH_MODE=oom it instead allocates memory until the kernel kills it.
 package main
 
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -21,8 +24,25 @@ func main() {
 		os.Exit(1)
 	}
 	time.AfterFunc(time.Duration(after)*time.Millisecond, func() {
+		if os.Getenv("CRASH_MODE") == "oom" {
+			fmt.Fprintf(os.Stderr, "crasher: allocating until killed after %d ms\n", after)
+			debug.SetMemoryLimit(math.MaxInt64) // go past go-shim's soft limit: this plugin wants the hard one
+			hog()
+		}
 		fmt.Fprintf(os.Stderr, "crasher: crashing after %d ms\n", after)
 		os.Exit(3)
 	})
 	shim.Serve(shim.Plugin{Name: name, Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
+}
+
+// hog allocates and touches memory, 1 MiB at a time, and keeps it.
+func hog() {
+	var kept [][]byte
+	for {
+		b := make([]byte, 1<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		kept = append(kept, b)
+	}
 }
