@@ -179,10 +179,6 @@ describe("a sandboxed plugin under the supervisor", () => {
 });
 
 describe("a plugin killed by the kernel", () => {
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => s.cleanup()));
-  });
-
   it("is reported as an OOM kill from its cgroup's counters, and restarted", async () => {
     const supervisor = await start([
       {
