@@ -8,6 +8,7 @@ import {
   wholeSeconds,
 } from "./certificate.ts";
 import { bytes, fromDer, readUtf8 } from "./der.ts";
+import { syncDir, writeDurably } from "./files.ts";
 import { generateRsaKey } from "./keys.ts";
 import { OID } from "./oids.ts";
 import { newSerial, type RandomSource } from "./serial.ts";
@@ -172,26 +173,6 @@ async function readPrivateFile(path: string): Promise<string> {
       throw new Error(`CA key ${path} has mode 0${mode.toString(8)}, wider than 0600; run chmod 600 ${path}`);
     }
     return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeDurably(path: string, data: string, mode: number): Promise<void> {
-  const handle = await open(path, "wx", mode);
-  try {
-    await handle.chmod(mode); // the umask must not decide
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
   } finally {
     await handle.close();
   }

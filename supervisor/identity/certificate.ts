@@ -53,8 +53,6 @@ export interface SignedCertificate {
   pem: string;
 }
 
-const sha256WithRsa = (): Asn1 => seq([oid(OID.sha256WithRSAEncryption), nul()]);
-
 export function signCertificate(spec: CertificateSpec, issuerKey: KeyObject): SignedCertificate {
   const tbs = seq([
     explicit(0, smallInteger(2)), // v3
@@ -64,15 +62,27 @@ export function signCertificate(spec: CertificateSpec, issuerKey: KeyObject): Si
     seq([time(spec.notBefore), time(spec.notAfter)]),
     fromDer(spec.subject),
     fromDer(spec.spki),
-    explicit(
-      3,
-      seq(spec.extensions.map((e) => seq([oid(e.oid), ...(e.critical ? [boolean(true)] : []), octets(e.value)]))),
-    ),
+    explicit(3, encodeExtensions(spec.extensions)),
   ]);
-  const tbsDer = toDer(tbs);
-  const signature = sign("sha256", tbsDer, issuerKey);
-  const der = toDer(seq([tbs, sha256WithRsa(), bitString(signature)]));
+  const der = signTbs(tbs, issuerKey);
   return { der, pem: toPem(der) };
+}
+
+/** Extensions ::= SEQUENCE OF Extension; critical DEFAULT FALSE is omitted when false (DER). */
+export function encodeExtensions(extensions: readonly Extension[]): Asn1 {
+  return seq(extensions.map((e) => seq([oid(e.oid), ...(e.critical ? [boolean(true)] : []), octets(e.value)])));
+}
+
+/** The signature algorithm a TBS structure must name for signTbs. */
+export const sha256WithRsa = (): Asn1 => seq([oid(OID.sha256WithRSAEncryption), nul()]);
+
+/**
+ * SEQUENCE { tbs, sha256WithRSAEncryption, signature }: the shape of both a
+ * Certificate and a CertificateList (CRL), signed natively with the CA's key.
+ */
+export function signTbs(tbs: Asn1, issuerKey: KeyObject): Buffer {
+  const signature = sign("sha256", toDer(tbs), issuerKey);
+  return toDer(seq([tbs, sha256WithRsa(), bitString(signature)]));
 }
 
 /** Certificate times have whole seconds; round here so callers report what the certificate says. */
@@ -80,9 +90,9 @@ export function wholeSeconds(ms: number): Date {
   return new Date(Math.floor(ms / 1000) * 1000);
 }
 
-export function toPem(der: Buffer): string {
+export function toPem(der: Buffer, label: "CERTIFICATE" | "X509 CRL" = "CERTIFICATE"): string {
   const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 
 export function spkiDer(publicKey: KeyObject): Buffer {

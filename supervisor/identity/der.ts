@@ -23,10 +23,22 @@ export const nul = (): Asn1 => asn1.create(UNIVERSAL, T.NULL, false, "");
 /** `content` must already be a minimal two's-complement encoding. */
 export const integer = (content: Buffer): Asn1 => asn1.create(UNIVERSAL, T.INTEGER, false, bin(content));
 export const smallInteger = (n: number): Asn1 => asn1.create(UNIVERSAL, T.INTEGER, false, asn1.integerToDer(n).getBytes());
+/** A non-negative INTEGER of any size (e.g. a cRLNumber), minimal two's complement. */
+export const unsignedInteger = (n: bigint): Asn1 => integer(unsignedIntegerContent(n));
+export const enumerated = (n: number): Asn1 => asn1.create(UNIVERSAL, T.ENUMERATED, false, asn1.integerToDer(n).getBytes());
 export const bitString = (bytes: Buffer, unusedBits = 0): Asn1 =>
   asn1.create(UNIVERSAL, T.BITSTRING, false, String.fromCharCode(unusedBits) + bin(bytes));
 export const explicit = (tag: number, inner: Asn1): Asn1 => asn1.create(CONTEXT, tag, true, [inner]);
 export const implicitPrimitive = (tag: number, bytes: Buffer): Asn1 => asn1.create(CONTEXT, tag, false, bin(bytes));
+
+export function unsignedIntegerContent(n: bigint): Buffer {
+  if (n < 0n) throw new Error(`expected a non-negative integer, got ${n}`);
+  let hex = n.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  // A set high bit would read as negative: pad with a zero byte.
+  if (parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
+  return Buffer.from(hex, "hex");
+}
 
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds. */
 export function time(date: Date): Asn1 {

@@ -19,6 +19,8 @@ export const OID = {
   keyUsage: "2.5.29.15",
   subjectAltName: "2.5.29.17",
   basicConstraints: "2.5.29.19",
+  cRLNumber: "2.5.29.20",
+  cRLReason: "2.5.29.21",
   authorityKeyIdentifier: "2.5.29.35",
   extKeyUsage: "2.5.29.37",
   serverAuth: "1.3.6.1.5.5.7.3.1",

@@ -43,3 +43,22 @@ export function serialHex(content: Buffer): string {
   while (i < content.length - 1 && content[i] === 0) i++;
   return content.subarray(i).toString("hex").toUpperCase();
 }
+
+/**
+ * The serialHex form (uppercase, no sign padding) of a serial written by hand
+ * or by another tool: "0a:0b", "00A0B1" and "a0b1" all name the same serial.
+ * Undefined when it is not a positive hex number of at most 20 octets (RFC 5280 4.1.2.2).
+ */
+export function normalizeSerialHex(text: string): string | undefined {
+  const digits = text.trim().replaceAll(":", "").toUpperCase().replace(/^0+/, "");
+  if (!/^[0-9A-F]{1,40}$/.test(digits)) return undefined;
+  return digits.length % 2 === 1 ? `0${digits}` : digits;
+}
+
+/** DER INTEGER content of a serial in serialHex form (inverse of serialHex). */
+export function serialContent(hex: string): Buffer {
+  const normalized = normalizeSerialHex(hex);
+  if (normalized === undefined) throw new Error(`invalid serial ${JSON.stringify(hex)}: expected a positive hex number of at most 20 octets`);
+  const magnitude = Buffer.from(normalized, "hex");
+  return magnitude[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), magnitude]) : magnitude;
+}

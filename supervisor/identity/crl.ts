@@ -1,0 +1,122 @@
+// X.509 v2 CRLs (RFC 5280 section 5), built with the same DER helpers and
+// native signing as certificates. node-forge cannot produce CRLs; the npm
+// libraries that can (@peculiar/x509, pkijs) would bring a second ASN.1 stack
+// and WebCrypto signing for one structure of a dozen fields, and could not
+// share what certificate.ts pins: the CA's subject bytes as the issuer and
+// DER-minimal serials.
+
+import type { KeyObject } from "node:crypto";
+import { authorityKeyIdentifier, encodeExtensions, sha256WithRsa, signTbs, toPem, wholeSeconds, type Extension } from "./certificate.ts";
+import { enumerated, explicit, fromDer, integer, seq, smallInteger, time, toDer, unsignedInteger, unsignedIntegerContent, type Asn1 } from "./der.ts";
+import { OID } from "./oids.ts";
+import { normalizeSerialHex, serialContent } from "./serial.ts";
+
+/**
+ * CRLReason codes (RFC 5280 5.3.1) Corral uses. Left out: certificateHold and
+ * removeFromCRL (a revoked serial is never reinstated; no delta CRLs) and
+ * aACompromise (attribute certificates).
+ */
+export const REVOCATION_REASONS = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  privilegeWithdrawn: 9,
+} as const;
+export type RevocationReason = keyof typeof REVOCATION_REASONS;
+
+/** The reason named by `text` ("keyCompromise", "key-compromise", "KEY_COMPROMISE"...), or undefined. */
+export function parseRevocationReason(text: string): RevocationReason | undefined {
+  const key = text.replace(/[-_\s]/g, "").toLowerCase();
+  return (Object.keys(REVOCATION_REASONS) as RevocationReason[]).find((r) => r.toLowerCase() === key);
+}
+
+export interface CrlEntry {
+  /** serialHex form (serial.ts); other spellings are normalized. */
+  serialHex: string;
+  revocationDate: Date;
+  reason?: RevocationReason;
+}
+
+export interface CrlSpec {
+  /** cRLNumber: must grow with every CRL the CA publishes (RFC 5280 5.2.3). */
+  number: bigint;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  entries: readonly CrlEntry[];
+}
+
+/** What signing a CRL needs of the CA (a CertificateAuthority is one). */
+export interface CrlIssuer {
+  /** DER Name of the CA, copied verbatim as the CRL's issuer. */
+  readonly subject: Buffer;
+  readonly keyId: Buffer;
+  readonly privateKey: KeyObject;
+}
+
+export interface SignedCrl {
+  der: Buffer;
+  /** PEM "X509 CRL", as `openssl crl` reads it. */
+  pem: string;
+}
+
+export function signCrl(issuer: CrlIssuer, spec: CrlSpec): SignedCrl {
+  const thisUpdate = wholeSeconds(spec.thisUpdate.getTime());
+  const nextUpdate = wholeSeconds(spec.nextUpdate.getTime());
+  if (!(nextUpdate > thisUpdate)) {
+    throw new Error(`CRL nextUpdate ${nextUpdate.toISOString()} is not after thisUpdate ${thisUpdate.toISOString()}`);
+  }
+  // RFC 5280 5.2.3: a conforming cRLNumber fits 20 octets.
+  if (spec.number < 0n || unsignedIntegerContent(spec.number).length > 20) throw new Error(`invalid cRLNumber ${spec.number}`);
+
+  const entries = normalizedEntries(spec.entries);
+  const tbs = seq([
+    smallInteger(1), // v2: required once there are extensions
+    sha256WithRsa(),
+    fromDer(issuer.subject),
+    time(thisUpdate),
+    time(nextUpdate),
+    // RFC 5280 5.1.2.6: absent, not empty, when nothing is revoked.
+    ...(entries.length > 0 ? [seq(entries.map(encodeEntry))] : []),
+    explicit(0, encodeExtensions([authorityKeyIdentifier(issuer.keyId), crlNumber(spec.number)])),
+  ]);
+  const der = signTbs(tbs, issuer.privateKey);
+  return { der, pem: toPem(der, "X509 CRL") };
+}
+
+function normalizedEntries(entries: readonly CrlEntry[]): CrlEntry[] {
+  const seen = new Set<string>();
+  const out: CrlEntry[] = [];
+  for (const entry of entries) {
+    const serialHex = normalizeSerialHex(entry.serialHex);
+    if (serialHex === undefined) throw new Error(`invalid serial ${JSON.stringify(entry.serialHex)} in CRL entries`);
+    if (seen.has(serialHex)) throw new Error(`serial ${serialHex} appears twice in CRL entries`);
+    seen.add(serialHex);
+    if (entry.reason !== undefined && !(entry.reason in REVOCATION_REASONS)) {
+      throw new Error(`invalid revocation reason ${JSON.stringify(entry.reason)} for serial ${serialHex}`);
+    }
+    out.push({ ...entry, serialHex });
+  }
+  // Sorted so that the same state always yields the same CRL body.
+  return out.sort((a, b) => (a.serialHex.length - b.serialHex.length) || (a.serialHex < b.serialHex ? -1 : a.serialHex > b.serialHex ? 1 : 0));
+}
+
+function encodeEntry(entry: CrlEntry): Asn1 {
+  // RFC 5280 5.3.1: reasonCode unspecified SHOULD be absent.
+  const extensions = entry.reason && entry.reason !== "unspecified" ? [reasonCode(entry.reason)] : [];
+  return seq([
+    integer(serialContent(entry.serialHex)),
+    time(wholeSeconds(entry.revocationDate.getTime())),
+    ...(extensions.length > 0 ? [encodeExtensions(extensions)] : []),
+  ]);
+}
+
+function crlNumber(n: bigint): Extension {
+  return { oid: OID.cRLNumber, critical: false, value: toDer(unsignedInteger(n)) };
+}
+
+function reasonCode(reason: RevocationReason): Extension {
+  return { oid: OID.cRLReason, critical: false, value: toDer(enumerated(REVOCATION_REASONS[reason])) };
+}
