@@ -17,6 +17,7 @@ import {
 } from "./certificate.ts";
 import { freshKeys, type KeySource } from "./keys.ts";
 import { OID } from "./oids.ts";
+import type { IssuanceRecorder } from "./registry.ts";
 import { newSerial, type RandomSource } from "./serial.ts";
 import { assertName, formatSpiffeId, type SpiffeId } from "./spiffe.ts";
 
@@ -27,6 +28,11 @@ export interface LeafOptions {
   keys?: KeySource;
   random?: RandomSource;
   now?: () => number;
+  /**
+   * Records the leaf (openRegistry) before it is returned, and refuses an
+   * identity that was revoked; without it nothing is recorded.
+   */
+  registry?: IssuanceRecorder;
 }
 
 export interface PluginLeafOptions extends LeafOptions {
@@ -63,9 +69,8 @@ export async function issueAdminLeaf(ca: CertificateAuthority, options: LeafOpti
 /** A host application's leaf, allowed to call the services of `plugins` (the plugin-scope extension). */
 export async function issueClientLeaf(ca: CertificateAuthority, options: LeafOptions, name: string, plugins: readonly string[]): Promise<IssuedLeaf> {
   for (const plugin of plugins) assertName(plugin, "plugin");
-  return issue(ca, options, { trustDomain: options.trustDomain, kind: "client", name }, ["clientAuth"], [
-    pluginScopeExtension([...new Set(plugins)]),
-  ]);
+  const scope = [...new Set(plugins)];
+  return issue(ca, options, { trustDomain: options.trustDomain, kind: "client", name }, ["clientAuth"], [pluginScopeExtension(scope)], [], scope);
 }
 
 async function issue(
@@ -75,6 +80,8 @@ async function issue(
   purposes: Array<"serverAuth" | "clientAuth">,
   extra: Extension[] = [],
   dnsNames: string[] = [],
+  /** A client's plugin scope, for the registry's record. */
+  scope?: string[],
 ): Promise<IssuedLeaf> {
   const uri = formatSpiffeId(id); // validates trust domain and name
   if (options.trustDomain !== ca.trustDomain) {
@@ -87,6 +94,7 @@ async function issue(
   if (notAfter > ca.notAfter) {
     throw new Error(`a leaf valid until ${notAfter.toISOString()} would outlive the CA (${ca.notAfter.toISOString()})`);
   }
+  options.registry?.assertMayIssue(uri); // before spending a key and a signature
   const serial = newSerial(options.random);
 
   const key = await (options.keys ?? freshKeys).take();
@@ -116,6 +124,16 @@ async function issue(
     },
     ca.privateKey,
   );
+  await options.registry?.recordIssued({
+    serialHex: serial.hex,
+    uri,
+    kind: id.kind,
+    name: id.name,
+    ...(scope ? { plugins: scope } : {}),
+    notBefore,
+    notAfter,
+    issuedAt: new Date(now),
+  });
   return {
     certPem: pem,
     keyPem: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),

@@ -1,0 +1,569 @@
+// What the CA has issued and revoked, and the CRL that publishes the latter.
+//
+//   <stateDir>/ca/issued.jsonl   one JSON line per leaf issued; append-only, 0600
+//   <stateDir>/ca/revoked.json   revoked serials and identities, the last cRLNumber;
+//                                replaced atomically, 0600
+//   <stateDir>/ca/crl.pem        the CRL, replaced atomically, 0644
+//
+// One writer: the process that opened the registry (the supervisor; corralctl
+// goes through its admin API). Every change is on disk before the call that
+// made it resolves, and takes effect in memory only then, so what isRevoked
+// answers is what a restart will answer.
+
+import { X509Certificate } from "node:crypto";
+import { chmod, open, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CertificateAuthority } from "./ca.ts";
+import { signCrl, REVOCATION_REASONS, type RevocationReason } from "./crl.ts";
+import { IdentityError } from "./errors.ts";
+import { appendLineDurably, replaceAtomically } from "./files.ts";
+import { parsePeerIdentity } from "./identity.ts";
+import { normalizeSerialHex } from "./serial.ts";
+import { parseSpiffeId, type IdentityKind } from "./spiffe.ts";
+
+export interface IssuedCertificate {
+  serialHex: string;
+  uri: string;
+  kind: IdentityKind;
+  name: string;
+  /** A client certificate's plugin scope. */
+  plugins?: string[];
+  notBefore: Date;
+  notAfter: Date;
+  issuedAt: Date;
+}
+
+export interface RevokedSerial {
+  serialHex: string;
+  revokedAt: Date;
+  /** The CRL reasonCode; absent means unspecified. */
+  reason?: RevocationReason;
+  /** Free text for the record (corralctl's --reason); not in the CRL. */
+  note?: string;
+  /** When the entry leaves the CRL: the certificate's notAfter, or the CA's for a serial of unknown expiry. */
+  notAfter: Date;
+  /** The identity, when known. */
+  uri?: string;
+}
+
+export interface RevokedIdentity {
+  uri: string;
+  revokedAt: Date;
+  reason?: RevocationReason;
+  note?: string;
+}
+
+export interface RevokeOptions {
+  reason?: RevocationReason;
+  note?: string;
+}
+
+export interface CertificateListing {
+  /** Leaves issued through this registry, newest first, with their revocation if revoked. */
+  issued: Array<IssuedCertificate & { revocation?: RevokedSerial }>;
+  /** Every revoked serial still in the CRL, including serials this registry did not issue. */
+  revoked: RevokedSerial[];
+  /** Identities for which issuance is refused until unrevokeIdentity. */
+  revokedIdentities: RevokedIdentity[];
+}
+
+export interface PublishedCrl {
+  pem: string;
+  path: string;
+  number: bigint;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** Serials listed. */
+  serials: string[];
+}
+
+export interface RegistryOptions {
+  /** How long a published CRL is valid (its nextUpdate), default 7 days. Publish again well before. */
+  crlValidityMs?: number;
+  now?: () => number;
+}
+
+/** What issuance needs of a registry (issue.ts); a CertificateRegistry is one, a test may pass its own. */
+export interface IssuanceRecorder {
+  /** Throws IdentityError "identity-revoked" if `uri` may not be issued a certificate. */
+  assertMayIssue(uri: string): void;
+  /** Records a leaf before it is handed out; refuses (throws) if its identity was revoked meanwhile. */
+  recordIssued(certificate: IssuedCertificate): Promise<void>;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+export const DEFAULT_CRL_VALIDITY_MS = 7 * DAY_MS;
+
+interface RevocationState {
+  /** The cRLNumber of the last CRL published (0n: none yet). */
+  crlNumber: bigint;
+  serials: Map<string, RevokedSerial>;
+  identities: Map<string, RevokedIdentity>;
+}
+
+export async function openRegistry(stateDir: string, ca: CertificateAuthority, options: RegistryOptions = {}): Promise<CertificateRegistry> {
+  const dir = join(stateDir, "ca");
+  const paths = { issued: join(dir, "issued.jsonl"), revoked: join(dir, "revoked.json"), crl: join(dir, "crl.pem") };
+  const crlValidityMs = options.crlValidityMs ?? DEFAULT_CRL_VALIDITY_MS;
+  if (!Number.isFinite(crlValidityMs) || crlValidityMs < 1000) throw new Error(`invalid crlValidityMs ${crlValidityMs}: at least one second`);
+  const issued = await loadIssued(paths.issued);
+  const state = await loadRevoked(paths.revoked);
+  return new CertificateRegistry(ca, paths, issued, state, crlValidityMs, options.now ?? Date.now);
+}
+
+export class CertificateRegistry implements IssuanceRecorder {
+  readonly paths: { readonly issued: string; readonly revoked: string; readonly crl: string };
+  private readonly ca: CertificateAuthority;
+  private readonly caCert: X509Certificate;
+  private readonly issued: Map<string, IssuedCertificate>;
+  private readonly byUri = new Map<string, Set<string>>();
+  private state: RevocationState;
+  private readonly crlValidityMs: number;
+  private readonly now: () => number;
+  /** Changes run one at a time, so each sees the last one's state on disk. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    ca: CertificateAuthority,
+    paths: { issued: string; revoked: string; crl: string },
+    issued: Map<string, IssuedCertificate>,
+    state: RevocationState,
+    crlValidityMs: number,
+    now: () => number,
+  ) {
+    this.ca = ca;
+    this.caCert = new X509Certificate(ca.certPem);
+    this.paths = paths;
+    this.issued = issued;
+    for (const cert of issued.values()) this.index(cert);
+    this.state = state;
+    this.crlValidityMs = crlValidityMs;
+    this.now = now;
+  }
+
+  // --- queries (synchronous: they sit on the TLS handshake path) -----------
+
+  /** Whether the serial (any hex spelling) is revoked. */
+  isRevoked(serialHex: string): boolean {
+    const serial = normalizeSerialHex(serialHex);
+    return serial !== undefined && this.state.serials.has(serial);
+  }
+
+  /** Whether issuance for this identity URI is refused. */
+  isIdentityRevoked(uri: string): boolean {
+    return this.state.identities.has(uri);
+  }
+
+  /** Throws IdentityError "revoked" or "identity-revoked" for a peer that must be refused. */
+  checkNotRevoked(peer: { readonly serialHex: string; readonly uri: string }): void {
+    const serial = normalizeSerialHex(peer.serialHex);
+    const revoked = serial === undefined ? undefined : this.state.serials.get(serial);
+    if (revoked) {
+      throw new IdentityError("revoked", `certificate ${revoked.serialHex} of ${peer.uri} was revoked at ${revoked.revokedAt.toISOString()}${describeWhy(revoked)}`);
+    }
+    const identity = this.state.identities.get(peer.uri);
+    if (identity) {
+      throw new IdentityError("identity-revoked", `identity ${peer.uri} was revoked at ${identity.revokedAt.toISOString()}${describeWhy(identity)}`);
+    }
+  }
+
+  assertMayIssue(uri: string): void {
+    const identity = this.state.identities.get(uri);
+    if (identity) {
+      throw new IdentityError(
+        "identity-revoked",
+        `identity ${uri} was revoked at ${identity.revokedAt.toISOString()}${describeWhy(identity)}; no certificate is issued for it until it is unrevoked`,
+      );
+    }
+  }
+
+  list(options: { includeExpired?: boolean; includeRevoked?: boolean } = {}): CertificateListing {
+    const now = this.now();
+    const issued: CertificateListing["issued"] = [];
+    for (const cert of this.issued.values()) {
+      if (!options.includeExpired && cert.notAfter.getTime() <= now) continue;
+      const revocation = this.state.serials.get(cert.serialHex);
+      if (revocation && !options.includeRevoked) continue;
+      issued.push(revocation ? { ...cert, revocation } : { ...cert });
+    }
+    issued.sort((a, b) => b.issuedAt.getTime() - a.issuedAt.getTime());
+    return {
+      issued,
+      revoked: [...this.state.serials.values()].filter((r) => r.notAfter.getTime() > now),
+      revokedIdentities: [...this.state.identities.values()],
+    };
+  }
+
+  // --- changes ---------------------------------------------------------------
+
+  async recordIssued(certificate: IssuedCertificate): Promise<void> {
+    const serialHex = normalizeSerialHex(certificate.serialHex);
+    if (serialHex === undefined) throw new Error(`invalid serial ${JSON.stringify(certificate.serialHex)}`);
+    const record = { ...certificate, serialHex };
+    await this.exclusive(async () => {
+      // Checked again here, in turn with revokeIdentity: a leaf signed while
+      // its identity was being revoked is refused, not handed out unrevoked.
+      this.assertMayIssue(record.uri);
+      if (this.issued.has(serialHex)) throw new Error(`serial ${serialHex} was already issued`);
+      await appendLineDurably(this.paths.issued, JSON.stringify(issuedToJson(record)), 0o600);
+      this.issued.set(serialHex, record);
+      this.index(record);
+    });
+  }
+
+  /**
+   * Revokes one serial. A serial this registry did not issue is accepted (an
+   * operator-provided certificate, say) and stays in the CRL until the CA
+   * expires; revokeCertificate knows the certificate's own expiry. Revoking a
+   * revoked serial changes nothing and returns the first revocation.
+   */
+  async revokeSerial(serialHex: string, options: RevokeOptions = {}): Promise<RevokedSerial> {
+    const serial = normalizeSerialHex(serialHex);
+    if (serial === undefined) throw new Error(`invalid serial ${JSON.stringify(serialHex)}: expected a positive hex number`);
+    assertReason(options.reason);
+    return this.exclusive(async () => {
+      const cert = this.issued.get(serial);
+      const [entry] = await this.revokeSerials([{ serialHex: serial, notAfter: cert?.notAfter ?? this.ca.notAfter, uri: cert?.uri }], options);
+      return entry!;
+    });
+  }
+
+  /** Revokes a certificate of this CA, issued through this registry or not (PEM or DER). */
+  async revokeCertificate(cert: string | Buffer, options: RevokeOptions = {}): Promise<RevokedSerial> {
+    assertReason(options.reason);
+    let x509: X509Certificate;
+    try {
+      x509 = new X509Certificate(cert);
+    } catch (error) {
+      throw new IdentityError("malformed-certificate", `cannot read the certificate to revoke: ${(error as Error).message}`, { cause: error });
+    }
+    if (!x509.checkIssued(this.caCert) || !x509.verify(this.caCert.publicKey)) {
+      throw new IdentityError("chain", `certificate ${x509.serialNumber} (${x509.subject.replaceAll("\n", ", ")}) was not issued by this CA`);
+    }
+    let uri: string | undefined;
+    try {
+      uri = parsePeerIdentity(x509.raw).uri;
+    } catch {
+      uri = undefined; // revocable all the same
+    }
+    const serial = normalizeSerialHex(x509.serialNumber)!;
+    return this.exclusive(async () => {
+      const [entry] = await this.revokeSerials([{ serialHex: serial, notAfter: x509.validToDate, uri }], options);
+      return entry!;
+    });
+  }
+
+  /**
+   * Revokes every unexpired serial issued to `uri`, and refuses issuance for
+   * it from now on (assertMayIssue, recordIssued) until unrevokeIdentity:
+   * otherwise the next rotation or restart would issue a fresh leaf and undo
+   * the revocation. Returns the identity's revoked serials still valid.
+   */
+  async revokeIdentity(uri: string, options: RevokeOptions = {}): Promise<{ identity: RevokedIdentity; serials: string[] }> {
+    const id = parseSpiffeId(uri);
+    if (!id) throw new Error(`${JSON.stringify(uri)} is not a Corral identity (spiffe://<trust-domain>/<kind>/<name>)`);
+    if (id.trustDomain !== this.ca.trustDomain) throw new Error(`identity ${uri} is not of this CA's trust domain ${this.ca.trustDomain}`);
+    if (id.kind === "supervisor") {
+      throw new Error(`the supervisor's identity cannot be revoked as a whole (it could not start again); revoke the serial of a compromised certificate instead`);
+    }
+    assertReason(options.reason);
+    return this.exclusive(async () => {
+      const now = this.now();
+      const identity = this.state.identities.get(uri) ?? { uri, revokedAt: new Date(now), ...reasonFields(options) };
+      const targets = [...(this.byUri.get(uri) ?? [])]
+        .map((serial) => this.issued.get(serial)!)
+        .filter((cert) => cert.notAfter.getTime() > now)
+        .map((cert) => ({ serialHex: cert.serialHex, notAfter: cert.notAfter, uri }));
+      const identities = new Map(this.state.identities).set(uri, identity);
+      const entries = await this.revokeSerials(targets, options, identities);
+      return { identity, serials: entries.map((e) => e.serialHex) };
+    });
+  }
+
+  /** Allows issuance for `uri` again; its revoked serials stay revoked. False if it was not revoked. */
+  async unrevokeIdentity(uri: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!this.state.identities.has(uri)) return false;
+      const identities = new Map(this.state.identities);
+      identities.delete(uri);
+      await this.commit({ ...this.pruned(this.now()), identities });
+      return true;
+    });
+  }
+
+  /**
+   * Signs a CRL of the revoked serials not yet expired, with the next
+   * cRLNumber, and replaces `<stateDir>/ca/crl.pem` with it. The number is
+   * persisted before the CRL is written, so no number is ever used twice.
+   */
+  async publishCrl(): Promise<PublishedCrl> {
+    return this.exclusive(async () => {
+      const now = this.now();
+      const state = this.pruned(now);
+      const number = state.crlNumber + 1n;
+      const thisUpdate = new Date(now);
+      const nextUpdate = new Date(Math.min(now + this.crlValidityMs, this.ca.notAfter.getTime()));
+      const entries = [...state.serials.values()].map((r) => ({ serialHex: r.serialHex, revocationDate: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}) }));
+      const crl = signCrl(this.ca, { number, thisUpdate, nextUpdate, entries });
+      await this.commit({ ...state, crlNumber: number });
+      await replaceAtomically(this.paths.crl, crl.pem, 0o644);
+      return {
+        pem: crl.pem,
+        path: this.paths.crl,
+        number,
+        // As written in the CRL: whole seconds.
+        thisUpdate: new Date(Math.floor(now / 1000) * 1000),
+        nextUpdate: new Date(Math.floor(nextUpdate.getTime() / 1000) * 1000),
+        serials: entries.map((e) => e.serialHex),
+      };
+    });
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  private index(cert: IssuedCertificate): void {
+    let serials = this.byUri.get(cert.uri);
+    if (!serials) this.byUri.set(cert.uri, (serials = new Set()));
+    serials.add(cert.serialHex);
+  }
+
+  /** Adds revocations (keeping earlier ones of the same serial), persists, and returns the entries. */
+  private async revokeSerials(
+    targets: Array<{ serialHex: string; notAfter: Date; uri: string | undefined }>,
+    options: RevokeOptions,
+    identities?: Map<string, RevokedIdentity>,
+  ): Promise<RevokedSerial[]> {
+    const now = this.now();
+    const state = this.pruned(now);
+    const serials = new Map(state.serials);
+    const entries = targets.map((t) => {
+      const existing = serials.get(t.serialHex);
+      if (existing) return existing;
+      const entry: RevokedSerial = {
+        serialHex: t.serialHex,
+        revokedAt: new Date(now),
+        ...reasonFields(options),
+        notAfter: t.notAfter,
+        ...(t.uri !== undefined ? { uri: t.uri } : {}),
+      };
+      serials.set(t.serialHex, entry);
+      return entry;
+    });
+    await this.commit({ ...state, serials, identities: identities ?? state.identities });
+    return entries;
+  }
+
+  /** The state without serials whose certificates have expired: they leave the CRL. */
+  private pruned(now: number): RevocationState {
+    const serials = new Map([...this.state.serials].filter(([, r]) => r.notAfter.getTime() > now));
+    return { ...this.state, serials };
+  }
+
+  private async commit(next: RevocationState): Promise<void> {
+    await replaceAtomically(this.paths.revoked, `${JSON.stringify(revokedToJson(next), null, 2)}\n`, 0o600);
+    this.state = next;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function describeWhy(r: { reason?: RevocationReason; note?: string }): string {
+  const parts = [r.reason, r.note].filter((p) => p !== undefined && p !== "");
+  return parts.length > 0 ? ` (${parts.join(": ")})` : "";
+}
+
+function reasonFields(options: RevokeOptions): { reason?: RevocationReason; note?: string } {
+  return {
+    ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    ...(options.note ? { note: options.note } : {}),
+  };
+}
+
+function assertReason(reason: string | undefined): void {
+  if (reason !== undefined && !(reason in REVOCATION_REASONS)) {
+    throw new Error(`invalid revocation reason ${JSON.stringify(reason)}: one of ${Object.keys(REVOCATION_REASONS).join(", ")}`);
+  }
+}
+
+// --- files -------------------------------------------------------------------
+
+async function loadIssued(path: string): Promise<Map<string, IssuedCertificate>> {
+  const issued = new Map<string, IssuedCertificate>();
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return issued;
+    throw error;
+  }
+  await chmod(path, 0o600);
+  const end = text.lastIndexOf("\n") + 1;
+  if (end < text.length) {
+    // A crash in the middle of an append left a partial last line: the leaf
+    // it recorded was never handed out (recordIssued had not resolved). Cut
+    // it, so the next line appended starts a line of its own.
+    const handle = await open(path, "r+");
+    try {
+      await handle.truncate(Buffer.byteLength(text.slice(0, end)));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  text.slice(0, end).split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const cert = issuedFromJson(parseJson(line, `${path}:${i + 1}`), `${path}:${i + 1}`);
+    issued.set(cert.serialHex, cert);
+  });
+  return issued;
+}
+
+async function loadRevoked(path: string): Promise<RevocationState> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { crlNumber: 0n, serials: new Map(), identities: new Map() };
+    throw error;
+  }
+  return revokedFromJson(parseJson(text, path), path);
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${where}: not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+interface IssuedJson {
+  serialHex: string;
+  uri: string;
+  kind: IdentityKind;
+  name: string;
+  plugins?: string[];
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+}
+
+function issuedToJson(c: IssuedCertificate): IssuedJson {
+  return {
+    serialHex: c.serialHex,
+    uri: c.uri,
+    kind: c.kind,
+    name: c.name,
+    ...(c.plugins ? { plugins: c.plugins } : {}),
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    issuedAt: c.issuedAt.toISOString(),
+  };
+}
+
+/** Field readers for the JSON files: each names the file (and line) and the field that is wrong. */
+function fields(value: unknown, where: string) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`);
+  const record = value as Record<string, unknown>;
+  const fail = (key: string, what: string): never => {
+    throw new Error(`${where}: field ${key} must be ${what}`);
+  };
+  const optionalString = (key: string): string | undefined => {
+    const v = record[key];
+    return v === undefined ? undefined : typeof v === "string" ? v : fail(key, "a string");
+  };
+  const string = (key: string): string => optionalString(key) ?? fail(key, "a string");
+  const date = (key: string): Date => {
+    const d = new Date(string(key));
+    return Number.isNaN(d.getTime()) ? fail(key, "an ISO date") : d;
+  };
+  const serial = (key: string): string => normalizeSerialHex(string(key)) ?? fail(key, "a hex serial");
+  const reason = (key: string): RevocationReason | undefined => {
+    const r = optionalString(key);
+    if (r === undefined) return undefined;
+    return r in REVOCATION_REASONS ? (r as RevocationReason) : fail(key, `one of ${Object.keys(REVOCATION_REASONS).join(", ")}`);
+  };
+  const array = (key: string): unknown[] => {
+    const v = record[key];
+    return Array.isArray(v) ? (v as unknown[]) : fail(key, "an array");
+  };
+  return { record, optionalString, string, date, serial, reason, array, fail };
+}
+
+function issuedFromJson(value: unknown, where: string): IssuedCertificate {
+  const f = fields(value, where);
+  const uri = f.string("uri");
+  const id = parseSpiffeId(uri) ?? f.fail("uri", "a Corral SPIFFE ID");
+  const plugins = f.record.plugins === undefined ? undefined : f.array("plugins");
+  if (plugins && !plugins.every((p) => typeof p === "string")) f.fail("plugins", "an array of strings");
+  return {
+    serialHex: f.serial("serialHex"),
+    uri,
+    kind: id.kind,
+    name: id.name,
+    ...(plugins ? { plugins: plugins as string[] } : {}),
+    notBefore: f.date("notBefore"),
+    notAfter: f.date("notAfter"),
+    issuedAt: f.date("issuedAt"),
+  };
+}
+
+function revokedToJson(state: RevocationState) {
+  const why = (r: { reason?: RevocationReason; note?: string }) => ({
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.note !== undefined ? { note: r.note } : {}),
+  });
+  return {
+    version: 1,
+    crlNumber: state.crlNumber.toString(),
+    serials: [...state.serials.values()].map((r) => ({
+      serialHex: r.serialHex,
+      revokedAt: r.revokedAt.toISOString(),
+      ...why(r),
+      notAfter: r.notAfter.toISOString(),
+      ...(r.uri !== undefined ? { uri: r.uri } : {}),
+    })),
+    identities: [...state.identities.values()].map((r) => ({ uri: r.uri, revokedAt: r.revokedAt.toISOString(), ...why(r) })),
+  };
+}
+
+function revokedFromJson(value: unknown, path: string): RevocationState {
+  const f = fields(value, path);
+  if (f.record.version !== 1) f.fail("version", "1");
+  const crlNumber = f.string("crlNumber");
+  if (!/^(0|[1-9][0-9]*)$/.test(crlNumber)) f.fail("crlNumber", "a decimal number");
+  const serials = new Map<string, RevokedSerial>();
+  f.array("serials").forEach((item, i) => {
+    const s = fields(item, `${path}: serials[${i}]`);
+    const uri = s.optionalString("uri");
+    const reason = s.reason("reason");
+    const note = s.optionalString("note");
+    const entry: RevokedSerial = {
+      serialHex: s.serial("serialHex"),
+      revokedAt: s.date("revokedAt"),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(note !== undefined ? { note } : {}),
+      notAfter: s.date("notAfter"),
+      ...(uri !== undefined ? { uri } : {}),
+    };
+    serials.set(entry.serialHex, entry);
+  });
+  const identities = new Map<string, RevokedIdentity>();
+  f.array("identities").forEach((item, i) => {
+    const s = fields(item, `${path}: identities[${i}]`);
+    const reason = s.reason("reason");
+    const note = s.optionalString("note");
+    const entry: RevokedIdentity = {
+      uri: s.string("uri"),
+      revokedAt: s.date("revokedAt"),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(note !== undefined ? { note } : {}),
+    };
+    identities.set(entry.uri, entry);
+  });
+  return { crlNumber: BigInt(crlNumber), serials, identities };
+}
