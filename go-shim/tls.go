@@ -21,6 +21,7 @@ type certFiles struct {
 	check  func(*x509.Certificate) error // if not nil, vets the instance's certificate on reading it
 	peer   func(*x509.Certificate) error // if not nil, vets a client's verified certificate in the handshake
 	stamp  []os.FileInfo                 // the files as they were when config was loaded
+	failed []os.FileInfo                 // the files as they were when reading them last failed
 	config *tls.Config                   // for a new connection
 	leaf   *x509.Certificate
 }
@@ -94,13 +95,17 @@ func (f *certFiles) load() (*tls.Config, *x509.Certificate, error) {
 	if err == nil && slices.EqualFunc(stamp, f.stamp, sameFile) {
 		return f.config, f.leaf, nil
 	}
+	if err == nil && f.config != nil && slices.EqualFunc(stamp, f.failed, sameFile) {
+		return f.config, f.leaf, nil // refused already, and logged
+	}
 	if err == nil {
 		var config *tls.Config
 		var leaf *x509.Certificate
 		if config, leaf, err = f.read(); err == nil {
-			f.stamp, f.config, f.leaf = stamp, config, leaf
+			f.stamp, f.failed, f.config, f.leaf = stamp, nil, config, leaf
 			return config, leaf, nil
 		}
+		f.failed = stamp
 	}
 	if f.config == nil {
 		return nil, nil, err

@@ -1,13 +1,22 @@
 // `corral`: the daemon. `corral serve --config FILE` supervises the plugins a
 // config file describes until SIGTERM/SIGINT, then drains them and exits 0.
-import { Command } from "commander";
+// `corral sandbox [options] -- CMD [ARGS...]` runs one command in the sandbox
+// a plugin gets, stdio attached, and exits with the command's status.
+import { Command, CommanderError } from "commander";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type SandboxFlags } from "../sandbox-command.ts";
 import { Supervisor } from "../supervisor.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const program = new Command("corral")
   .description("Corral: run Go plugins in sandboxed processes, supervised, over mTLS gRPC.")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // `corral sandbox [options] -- CMD ARGS`: options after CMD belong to CMD.
+  .enablePositionalOptions();
 
 program
   .command("serve")
@@ -49,6 +58,55 @@ program
     if (requested) void shutdown(supervisor, requested, logger);
   });
 
+/** Exit status of `corral sandbox` when Corral itself fails (usage, config, setup). */
+const SANDBOX_FAILED = 125;
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+program
+  .command("sandbox")
+  .description(
+    "run CMD in exactly the sandbox a plugin gets (limits, rlimits, environment, grants, network), " +
+      "stdio attached; exits with CMD's status (128+n if killed by signal n, 125 if the sandbox could not be set up)",
+  )
+  .usage("[options] -- CMD [ARGS...]")
+  .argument("<cmd...>", "the command, looked up on the host PATH; it runs as /plugin (its argv[0] is /plugin)")
+  .option("-c, --config <file>", `config for the sandbox uid range, cgroup parent and --plugin (default: $CORRAL_CONFIG, else ${DEFAULT_CONFIG} if it exists)`)
+  .option("-p, --plugin <name>", "confine CMD as this plugin of the config is confined; the options below override its entry")
+  .option("--memory <size>", "memory limit, e.g. 64MiB (default 128MiB)")
+  .option("--pids <n>", "tasks limit, threads included; also RLIMIT_NPROC (default 128)")
+  .option("--cpu <cores>", "CPU quota in cores, e.g. 0.5 (default 1)")
+  .option("--workspace <size>", "size of the tmpfs at /tmp (default 16MiB)")
+  .option("--ro <path>", "grant a host path read-only at the same path inside (repeatable; must exist)", collect, [])
+  .option("--network <mode>", 'none (loopback only, the default) or host')
+  .option("--env <name=value>", "add to CMD's environment (repeatable); the CORRAL_* variables, HOME, TMPDIR, PATH and GOMAXPROCS are the sandbox's", collect, [])
+  .passThroughOptions()
+  .exitOverride()
+  .action(async (cmd: string[], options: SandboxFlags) => {
+    const fail = (stage: string, message: string): never => {
+      process.stderr.write(`corral sandbox: setup failed at ${stage}: ${message}\n`);
+      process.exit(SANDBOX_FAILED);
+    };
+    try {
+      const flags = { ...options, ...(options.config === undefined && process.env.CORRAL_CONFIG && { config: process.env.CORRAL_CONFIG }) };
+      const plan = await planSandbox(flags, cmd);
+      const outcome = await runSandbox(plan, {
+        launcherPath: process.env.CORRAL_SANDBOX_LAUNCHER ?? path.join(repoRoot, "build/bin/corral-sandbox"),
+        forwardSignals: ["SIGINT", "SIGTERM", "SIGHUP"],
+      });
+      if (outcome.cleanupError) {
+        process.stderr.write(`corral sandbox: warning: cleanup incomplete (the next run removes the rest): ${outcome.cleanupError.message}\n`);
+      }
+      if (outcome.exit.error) {
+        const hint = outcome.hint ? `\ncorral sandbox: hint: ${outcome.hint}` : "";
+        fail(outcome.exit.error.stage, `${outcome.exit.error.message}${hint}`);
+      }
+      process.exit(outcome.status);
+    } catch (err) {
+      if (err instanceof SandboxCommandError) fail(err.stage, err.message);
+      fail("setup", (err as Error).message);
+    }
+  });
+
 async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: Logger): Promise<never> {
   logger.info({ signal }, "stopping: draining all plugins");
   try {
@@ -62,4 +120,11 @@ async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: 
   }
 }
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Only `corral sandbox` overrides exiting: its own failures are 125, so
+  // that they cannot be taken for the command's status.
+  if (!(err instanceof CommanderError)) throw err;
+  process.exit(err.exitCode === 0 ? 0 : SANDBOX_FAILED);
+}

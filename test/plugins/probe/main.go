@@ -6,11 +6,13 @@
 //	probe crash-signal  die by SIGSEGV
 //	probe orphan        leave a sleeping grandchild orphaned, print "orphaned", sleep
 //	probe print         print what the sandbox looks like from inside, as JSON
+//	probe cat           copy stdin to stdout until EOF (corral sandbox attaches stdin)
 package main
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -44,6 +46,10 @@ func main() {
 		sleepForever()
 	case "print":
 		printInside()
+	case "cat":
+		if _, err := io.Copy(os.Stdout, os.Stdin); err != nil {
+			fail("cat: " + err.Error())
+		}
 	default:
 		fail("unknown subcommand " + os.Args[1])
 	}

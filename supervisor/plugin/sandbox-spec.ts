@@ -1,0 +1,61 @@
+// The sandbox spec of a plugin instance: what a plugin's config entry
+// becomes once the instance's directory, ids and cgroup exist. `corral
+// sandbox` builds its spec here so that it runs a command in exactly the
+// sandbox a plugin gets; PluginInstance (#prepare) builds the same shape.
+import type { CgroupLimits } from "../../sandbox/cgroups/driver.ts";
+import type { SandboxSpec } from "../../sandbox/spec.ts";
+import type { PluginConfig } from "../config/schema.ts";
+
+/** Paths inside the sandbox (docs/internals.md). */
+export const INSIDE_DIR = "/corral";
+export const SOCKET_NAME = "plugin.sock";
+
+/** What an instance has made for its sandbox. */
+export interface InstanceParts {
+  instanceId: string;
+  /** Host path of the instance directory, mounted at /corral. */
+  instanceDir: string;
+  /** The executable to run at /plugin (the plugin's release, or a command). */
+  binary: string;
+  args: string[];
+  uid: number;
+  gid: number;
+  cgroupProcs: string[];
+  stdin: SandboxSpec["stdin"];
+}
+
+/** The spec of a sandbox confined as `plugin`'s config asks. */
+export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): SandboxSpec {
+  return {
+    binary: parts.binary,
+    args: parts.args,
+    env: {
+      ...plugin.env,
+      CORRAL_INSTANCE_DIR: INSIDE_DIR,
+      CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
+      CORRAL_INSTANCE_ID: parts.instanceId,
+      CORRAL_PLUGIN: plugin.name,
+      CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
+      GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
+      HOME: "/tmp",
+      TMPDIR: "/tmp",
+      PATH: "/",
+    },
+    instanceDir: parts.instanceDir,
+    hostname: plugin.name,
+    uid: parts.uid,
+    gid: parts.gid,
+    workspaceBytes: plugin.limits.workspace,
+    cgroupProcs: parts.cgroupProcs,
+    network: plugin.network,
+    readOnlyPaths: plugin.readOnlyPaths,
+    stdin: parts.stdin,
+    // One uid per instance, so the process count per uid is the instance's.
+    rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids, fsizeBytes: plugin.limits.fileSize },
+  };
+}
+
+/** The cgroup limits of an instance of `plugin`: no swap on top of its memory. */
+export function pluginCgroupLimits(plugin: PluginConfig): CgroupLimits {
+  return { memoryBytes: plugin.limits.memory, swapBytes: 0, pids: plugin.limits.pids, cpu: plugin.limits.cpu };
+}

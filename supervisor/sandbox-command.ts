@@ -1,0 +1,609 @@
+// `corral sandbox`: runs any command in exactly the sandbox a plugin gets
+// (same spec, cgroup limits, rlimits, environment, grants and network), with
+// stdio attached and the command's exit status passed through. For operators
+// debugging a plugin, and for tests.
+//
+// A run is planned (config, plugin entry, flags, the command resolved on the
+// host PATH), then run: a uid claimed from the config's sandbox range, a
+// launcher started at once (its namespaces come up meanwhile), the instance
+// directory and cgroup made concurrently, the spec handed over; and
+// afterwards everything given back, whichever way the run ended.
+import { constants as fsConstants, readdirSync, readFileSync, statSync } from "node:fs";
+import { access, chown, mkdir, open, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
+import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import type { LaunchSlot } from "../sandbox/launcher-pool.ts";
+import { launchSandbox, type LaunchOptions, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
+import { SETUP_FAILED, type SandboxSpec } from "../sandbox/spec.ts";
+import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
+import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts";
+import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts";
+
+export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
+
+/** Something Corral itself failed at, before or around the command: exit 125. */
+export class SandboxCommandError extends Error {
+  override name = "SandboxCommandError";
+  readonly stage: string;
+  constructor(stage: string, message: string) {
+    super(message);
+    this.stage = stage;
+  }
+}
+
+/** The command line's options, as written. */
+export interface SandboxFlags {
+  /** A config file named explicitly (--config or $CORRAL_CONFIG). */
+  config?: string;
+  plugin?: string;
+  memory?: string;
+  pids?: string;
+  cpu?: string;
+  workspace?: string;
+  ro?: string[];
+  network?: string;
+  env?: string[];
+}
+
+/** What one run will do, everything checked. */
+export interface SandboxPlan {
+  /** The plugin entry the sandbox is confined as, flags applied. */
+  plugin: PluginConfig;
+  /** Absolute host path of the command, mounted at /plugin. */
+  binary: string;
+  args: string[];
+  cgroupParent: string;
+  uidBase: number;
+  uidCount: number;
+  runtimeDir: string;
+}
+
+export interface PlanOptions {
+  /** Where a config is looked for when none is named; default /etc/corral/corral.yaml. */
+  defaultConfig?: string;
+  /** Relative command and --ro paths are resolved against it; default process.cwd(). */
+  cwd?: string;
+  /** The PATH the command is looked up on; default $PATH. */
+  searchPath?: string;
+}
+
+/** The name of the plugin-less sandbox: its hostname and CORRAL_PLUGIN. */
+const NO_PLUGIN = "sandbox";
+
+/**
+ * Reads the config, picks the plugin entry, applies the flags and resolves
+ * the command. Throws SandboxCommandError naming the stage: "config",
+ * "usage" (a flag's value) or "command".
+ */
+export async function planSandbox(flags: SandboxFlags, command: string[], options: PlanOptions = {}): Promise<SandboxPlan> {
+  const cwd = options.cwd ?? process.cwd();
+  const config = await readConfig(flags, options.defaultConfig ?? DEFAULT_CONFIG);
+  let plugin: PluginConfig;
+  if (flags.plugin !== undefined) {
+    const found = config.config.plugins.find((p) => p.name === flags.plugin);
+    if (!found) {
+      const names = config.config.plugins.map((p) => p.name);
+      throw new SandboxCommandError(
+        "config",
+        `no plugin named "${flags.plugin}" in ${config.file} (${names.length ? `plugins: ${names.join(", ")}` : "it has no plugins"})`,
+      );
+    }
+    plugin = found;
+  } else {
+    plugin = pluginSchema.parse({ name: NO_PLUGIN, binary: "/plugin", apiVersion: "1" });
+  }
+  plugin = applyFlags(plugin, flags, cwd);
+  await checkGrants(plugin);
+  if (command.length === 0) throw new SandboxCommandError("usage", "no command given: corral sandbox [options] -- CMD [ARGS...]");
+  const binary = await resolveCommand(command[0]!, cwd, options.searchPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin");
+  const { cgroupParent, uidBase, uidCount } = config.config.sandbox;
+  return {
+    plugin: { ...plugin, binary, args: command.slice(1) },
+    binary,
+    args: command.slice(1),
+    cgroupParent,
+    uidBase,
+    uidCount,
+    runtimeDir: config.config.runtimeDir,
+  };
+}
+
+/**
+ * The config named, else the default one if it exists (its uid range and
+ * cgroup parent are the running supervisor's), else the built-in defaults.
+ * --plugin needs a config file.
+ */
+async function readConfig(flags: SandboxFlags, defaultConfig: string): Promise<{ config: Config; file: string }> {
+  let file = flags.config;
+  if (file === undefined) {
+    const exists = await access(defaultConfig).then(() => true, () => false);
+    if (exists || flags.plugin !== undefined) file = defaultConfig;
+  }
+  if (file === undefined) return { config: parseConfig("{}", defaultConfig), file: "(built-in defaults)" };
+  try {
+    return { config: await loadConfig(file), file: path.resolve(file) };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new SandboxCommandError("config", `invalid config\n${err.message}`);
+    throw err;
+  }
+}
+
+const limitsShape = pluginSchema.shape.limits.unwrap().shape;
+
+/** The flags on top of the plugin's entry, each checked by the config's own rule for that field. */
+function applyFlags(plugin: PluginConfig, flags: SandboxFlags, cwd: string): PluginConfig {
+  const check = <T>(flag: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }, value: unknown): T => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    throw new SandboxCommandError("usage", `--${flag} ${String(value)}: ${result.error.issues.map((i) => i.message).join("; ")}`);
+  };
+  const number = (flag: string, text: string) => {
+    const value = text.trim() === "" ? NaN : Number(text);
+    if (!Number.isFinite(value)) throw new SandboxCommandError("usage", `--${flag} ${text}: not a number`);
+    return value;
+  };
+  const limits = { ...plugin.limits };
+  if (flags.memory !== undefined) limits.memory = check("memory", limitsShape.memory, flags.memory);
+  if (flags.workspace !== undefined) limits.workspace = check("workspace", limitsShape.workspace, flags.workspace);
+  if (flags.pids !== undefined) limits.pids = check("pids", limitsShape.pids, number("pids", flags.pids));
+  if (flags.cpu !== undefined) limits.cpu = check("cpu", limitsShape.cpu, number("cpu", flags.cpu));
+  const network = flags.network === undefined ? plugin.network : check("network", pluginSchema.shape.network, flags.network);
+
+  const env = { ...plugin.env };
+  for (const entry of flags.env ?? []) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) throw new SandboxCommandError("usage", `--env ${entry}: want NAME=VALUE`);
+    const name = entry.slice(0, eq);
+    check("env", pluginSchema.shape.env, { [name]: "" });
+    env[name] = entry.slice(eq + 1);
+  }
+
+  const readOnlyPaths = [...plugin.readOnlyPaths];
+  for (const given of flags.ro ?? []) {
+    const grant = path.resolve(cwd, given);
+    check("ro", pluginSchema.shape.readOnlyPaths, [grant]);
+    if (!readOnlyPaths.includes(grant)) readOnlyPaths.push(grant);
+  }
+  return { ...plugin, limits, network, env, readOnlyPaths };
+}
+
+/** Checks the grants exist (a config's were checked at load; the flags' were not). */
+async function checkGrants(plugin: PluginConfig): Promise<void> {
+  for (const grant of plugin.readOnlyPaths) {
+    try {
+      await stat(grant);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SandboxCommandError(
+        "grants",
+        code === "ENOENT" ? `read-only grant ${grant} does not exist on this host` : `read-only grant ${grant}: ${(err as Error).message}`,
+      );
+    }
+  }
+}
+
+/** CMD as an absolute host path: as given if it has a slash, else the first executable file on PATH. */
+export async function resolveCommand(cmd: string, cwd: string, searchPath: string): Promise<string> {
+  const candidates = cmd.includes("/") ? [path.resolve(cwd, cmd)] : searchPath.split(":").map((dir) => path.resolve(cwd, dir || ".", cmd));
+  let problem: string | undefined;
+  for (const candidate of candidates) {
+    const info = await stat(candidate).catch(() => undefined);
+    if (!info) continue;
+    if (!info.isFile()) {
+      problem ??= `${candidate} is not a regular file`;
+      continue;
+    }
+    if ((info.mode & 0o111) === 0 || !(await access(candidate, fsConstants.X_OK).then(() => true, () => false))) {
+      problem ??= `${candidate} is not executable`;
+      continue;
+    }
+    return candidate;
+  }
+  throw new SandboxCommandError("command", problem ?? (cmd.includes("/") ? `${candidates[0]} does not exist` : `${cmd}: not found on PATH`));
+}
+
+export interface RunOptions {
+  /** The corral-sandbox binary. */
+  launcherPath: string;
+  /**
+   * A launcher taken from a LauncherPool (its ids; its stdio are pipes and
+   * stdin is /dev/null), as the supervisor starts plugins. Without it a
+   * launcher is started for this run with this process's stdio attached.
+   */
+  slot?: LaunchSlot;
+  /** Signals to forward to the sandbox while it runs (corral sandbox: SIGINT, SIGTERM, SIGHUP). */
+  forwardSignals?: NodeJS.Signals[];
+  /** Called as the run passes each phase (the benchmark times them). */
+  onPhase?: (phase: RunPhase) => void;
+}
+
+/**
+ * "launched": the launcher is spawned (or a warm one taken); "prepared":
+ * instance directory and cgroup made; "init": the init is in its cgroup;
+ * "started": the command runs; "exited": the sandbox is gone; "cleaned":
+ * everything is given back.
+ */
+export type RunPhase = "launched" | "prepared" | "init" | "started" | "exited" | "cleaned";
+
+/** How a run ended: the exit status to pass on, and how the sandbox ended. */
+export interface SandboxOutcome {
+  /** The command's code, 128+n for death by signal n, 125 when setup failed. */
+  status: number;
+  exit: SandboxExit;
+  /** Host pid of the command once it ran. */
+  pid?: number;
+  /** Something could not be given back (it is swept by the next run). */
+  cleanupError?: Error;
+  /** When setup failed at exec: why the command may not run in the sandbox (a missing interpreter). */
+  hint?: string;
+}
+
+/** Instance names in use by this process: cli-<pid>, then cli-<pid>-<n> for concurrent runs. */
+const active = new Set<string>();
+const INSTANCE_NAME = /^cli-(\d+)(?:-\d+)?$/;
+const UID_LOCK = /^uid-(\d+)$/;
+
+/** Runs a plan to the end; never throws for a sandbox failure (see outcome.exit.error). */
+export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promise<SandboxOutcome> {
+  const name = instanceName();
+  const cliDir = path.join(plan.runtimeDir, "cli");
+  const instanceDir = path.join(cliDir, name);
+  let failure: SandboxCommandError | undefined;
+  let sandbox: SandboxProcess | undefined;
+  let cgroup: InstanceCgroup | undefined;
+  let cgroupParentDirs: string[] = [];
+  let emptyDirs: string[] = [];
+  let lock: string | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const phase = options.onPhase ?? (() => {});
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!sandbox) pending ??= signal;
+    else if (!(signal === "SIGINT" && terminalSignalledBoth(sandbox.pid))) sandbox.signal(signal);
+  };
+  for (const signal of options.forwardSignals ?? []) process.on(signal, onSignal);
+
+  let exit: SandboxExit;
+  let pid: number | undefined;
+  try {
+    const driver = await stage("cgroup", () => openCgroupDriver({ parent: `${plan.cgroupParent}-cli` }));
+    // Kept only while runs use it: the last run out removes it, and the
+    // runtime directory too if this run had to make it.
+    const made = await stage("instance-dir", () => mkdir(cliDir, { recursive: true, mode: 0o700 }));
+    emptyDirs = [cliDir];
+    if (made !== undefined) for (let d = cliDir; d !== made && d !== path.dirname(d); ) emptyDirs.push((d = path.dirname(d)));
+    await sweepDeadRuns(cliDir, driver).catch(() => {}); // best effort: the next run tries again
+    let ids: { uid: number; gid: number };
+    if (options.slot) {
+      ids = options.slot.ids;
+    } else {
+      const claimed = await stage("uid", () => claimUid(cliDir, plan.uidBase, plan.uidCount));
+      lock = claimed.lock;
+      ids = { uid: claimed.uid, gid: claimed.uid };
+    }
+    const prepared = (async (): Promise<SandboxSpec> => {
+      const dir = stage("instance-dir", async () => {
+        // A concurrent run may have removed cliDir, finding it empty, meanwhile.
+      await mkdir(instanceDir, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+        await mkdir(cliDir, { recursive: true, mode: 0o700 });
+        await mkdir(instanceDir, { mode: 0o700 });
+      });
+        await chown(instanceDir, ids.uid, ids.gid);
+      });
+      const group = stage("cgroup", async () => {
+        const limits = pluginCgroupLimits(plan.plugin);
+        // A concurrent run may remove the parent between its creation and
+        // ours (it removes it when it finds it empty): once more then.
+        cgroup = await driver.create(name, limits).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+          return driver.create(name, limits);
+        });
+        cgroupParentDirs = [...new Set(cgroup.procsFiles.map((f) => path.dirname(path.dirname(f))))];
+        return cgroup;
+      });
+      const [dirResult, groupResult] = await Promise.allSettled([dir, group]);
+      if (dirResult.status === "rejected") throw dirResult.reason;
+      if (groupResult.status === "rejected") throw groupResult.reason;
+      phase("prepared");
+      return pluginSandboxSpec(plan.plugin, {
+        instanceId: name,
+        instanceDir,
+        binary: plan.binary,
+        args: plan.args,
+        uid: ids.uid,
+        gid: ids.gid,
+        cgroupProcs: groupResult.value.procsFiles,
+        stdin: options.slot ? "null" : "inherit",
+      });
+    })();
+    prepared.catch((err: unknown) => {
+      failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("prepare", (err as Error).message);
+    });
+    // (Cast until LaunchOptions.stdio is committed; a no-op once it is.)
+    const attached = { launcherPath: options.launcherPath, ids, stdio: "inherit" } as LaunchOptions;
+    sandbox = options.slot ? options.slot.launch(prepared) : launchSandbox(prepared, attached);
+    phase("launched");
+    // A pooled launcher's output comes through pipes, line by line: relay it.
+    // (With stdio attached there is none: the command writes to ours.)
+    if (options.slot) sandbox.onOutput((stream, line) => process[stream].write(`${line}\n`));
+    if (pending) sandbox.signal(pending);
+    sandbox.init.then(() => phase("init"), () => {});
+    sandbox.started.then(
+      ({ pid: started }) => {
+        pid = started;
+        phase("started");
+      },
+      () => {},
+    );
+    exit = await sandbox.exited;
+    phase("exited");
+    await prepared.catch(() => {});
+  } catch (err) {
+    failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("setup", (err as Error).message);
+    exit = { code: SETUP_FAILED, error: { stage: failure.stage, message: failure.message } };
+  } finally {
+    for (const signal of options.forwardSignals ?? []) process.off(signal, onSignal);
+  }
+  // A failure of ours explains a launcher killed during preparation better than "prepare" does.
+  if (failure && exit.error) exit = { code: SETUP_FAILED, error: { stage: failure.stage, message: failure.message } };
+
+  let cleanupError: Error | undefined;
+  try {
+    await giveBack({ sandbox, cgroup, instanceDir, lock, cgroupParentDirs, emptyDirs });
+  } catch (err) {
+    cleanupError = err as Error;
+  } finally {
+    active.delete(name);
+  }
+  phase("cleaned");
+  const hint = exit.error?.stage === "exec" ? await interpreterHint(plan.binary, plan.plugin.readOnlyPaths) : undefined;
+  return {
+    status: exitStatus(exit),
+    exit,
+    ...(pid !== undefined && { pid }),
+    ...(cleanupError && { cleanupError }),
+    ...(hint && { hint }),
+  };
+}
+
+/**
+ * Whether a SIGINT to this process came from its terminal (Ctrl-C) and so
+ * reached the launcher too: both in the terminal's foreground process group.
+ * Forwarding it as well would interrupt the command twice, and a command
+ * that handles SIGINT may take a second one as "quit now". (A kill -INT from
+ * elsewhere looks the same while we are in the foreground: then the command
+ * is not interrupted, and Ctrl-C does it.)
+ */
+function terminalSignalledBoth(launcherPid: number | undefined): boolean {
+  if (launcherPid === undefined) return false;
+  const self = procStat("self");
+  const launcher = procStat(String(launcherPid));
+  if (!self || !launcher) return false;
+  return self.tpgid > 0 && self.tpgid === self.pgrp && launcher.pgrp === self.pgrp;
+}
+
+/** Process group and the terminal's foreground process group, from /proc/PID/stat. */
+function procStat(pid: string): { pgrp: number; tpgid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold anything.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { pgrp: Number(fields[2]), tpgid: Number(fields[5]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs one setup step; its failure becomes a SandboxCommandError of that stage. */
+async function stage<T>(name: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof SandboxCommandError) throw err;
+    throw new SandboxCommandError(name, (err as Error).message);
+  }
+}
+
+function instanceName(): string {
+  let name = `cli-${process.pid}`;
+  for (let n = 1; active.has(name); n++) name = `cli-${process.pid}-${n}`;
+  active.add(name);
+  return name;
+}
+
+/** The exit status `corral sandbox` passes on. */
+export function exitStatus(exit: SandboxExit): number {
+  if (exit.error) return SETUP_FAILED;
+  if (exit.signal !== undefined) return 128 + (os.constants.signals[exit.signal as NodeJS.Signals] ?? 0);
+  return exit.code ?? SETUP_FAILED;
+}
+
+/** Kills what still runs and removes what was made; every step is tried, the first error thrown. */
+async function giveBack(parts: {
+  sandbox: SandboxProcess | undefined;
+  cgroup: InstanceCgroup | undefined;
+  instanceDir: string;
+  lock: string | undefined;
+  cgroupParentDirs: string[];
+  /** Removed if empty, in order: other runs may still be using them. */
+  emptyDirs: string[];
+}): Promise<void> {
+  const errors: Error[] = [];
+  const attempt = async (step: () => Promise<unknown>) => {
+    try {
+      await step();
+    } catch (err) {
+      errors.push(err as Error);
+    }
+  };
+  if (parts.sandbox) {
+    const sandbox = parts.sandbox;
+    sandbox.kill();
+    await sandbox.exited;
+  }
+  const cgroup = parts.cgroup;
+  // The cgroup (then its parent) and the directory go concurrently: removing
+  // cgroups is the slow part.
+  await Promise.all([
+    attempt(async () => {
+      if (cgroup) {
+        await cgroup.killAll();
+        await cgroup.destroy();
+      }
+      // The parent goes only if no other run is in it: rmdir refuses a
+      // cgroup that has children, so this cannot take another run's with it.
+      await Promise.all(
+        parts.cgroupParentDirs.map((dir) =>
+          rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== "ENOENT" && err.code !== "EBUSY" && err.code !== "ENOTEMPTY") throw err;
+          }),
+        ),
+      );
+    }),
+    attempt(() => rm(parts.instanceDir, { recursive: true, force: true })),
+  ]);
+  // The uid is free again once nothing runs as it; if the cgroup could not
+  // be emptied, the lock stays (and goes with the next run's sweep, which
+  // also skips uids that processes still run as).
+  if (parts.lock && errors.length === 0) await attempt(() => unlink(parts.lock!).catch(ignoreMissing));
+  for (const dir of parts.emptyDirs) {
+    const removed = await rmdir(dir).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY" && err.code !== "EEXIST") errors.push(err);
+        return false;
+      },
+    );
+    if (!removed) break;
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== "ENOENT") throw err;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes what runs whose process is gone left behind (a `corral sandbox`
+ * killed with SIGKILL): their cgroups, instance directories and uid locks.
+ * A run's sandbox dies with it (parent-death signals), so only empty
+ * cgroups and files remain; the cgroups are still killed first.
+ */
+async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof openCgroupDriver>>): Promise<void> {
+  for (const name of await driver.list()) {
+    const match = INSTANCE_NAME.exec(name);
+    if (!match || alive(Number(match[1])) || active.has(name)) continue;
+    const cgroup = driver.open(name);
+    await cgroup.killAll();
+    await cgroup.destroy();
+  }
+  for (const entry of await readdir(cliDir)) {
+    const file = path.join(cliDir, entry);
+    const instance = INSTANCE_NAME.exec(entry);
+    if (instance && !alive(Number(instance[1])) && !active.has(entry)) {
+      await rm(file, { recursive: true, force: true });
+    } else if (UID_LOCK.test(entry)) {
+      const owner = Number((await readFile(file, "utf8").catch(() => "")).trim());
+      if (Number.isSafeInteger(owner) && owner > 0 && !alive(owner)) await unlink(file).catch(() => {});
+    }
+  }
+}
+
+/**
+ * A uid of the sandbox range that nothing uses: no process on the host runs
+ * as it (a supervisor's instances and its warm launcher's init do), and no
+ * other `corral sandbox` holds its lock file (which covers the moment
+ * before a run's processes exist). Taken from the top of the range down,
+ * where a supervisor, which hands out uids from the bottom up and round
+ * robin, comes last.
+ */
+async function claimUid(cliDir: string, base: number, count: number): Promise<{ uid: number; lock: string }> {
+  const used = processUids(base, base + count);
+  for (let uid = base + count - 1; uid >= base; uid--) {
+    if (used.has(uid)) continue;
+    const lock = path.join(cliDir, `uid-${uid}`);
+    const take = () => writeFile(lock, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+    try {
+      await take().catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+        // A concurrent run removed cliDir, finding it empty, meanwhile.
+        await mkdir(cliDir, { recursive: true, mode: 0o700 });
+        await take();
+      });
+      return { uid, lock };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
+  throw new SandboxCommandError("uid", `every uid of the sandbox range ${base}-${base + count - 1} is in use (sandbox.uidBase, sandbox.uidCount)`);
+}
+
+/**
+ * Uids in [from, to) that host processes run as. The owner of /proc/PID is
+ * the process's effective uid (for a process that is not dumpable, the host
+ * uid of its user namespace's root, which for a sandbox is the same uid).
+ * Stat is used, not /proc/PID/status, and synchronously: a few microseconds
+ * a process, where reading status costs ten times that.
+ */
+function processUids(from: number, to: number): Set<number> {
+  const used = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    const first = entry.charCodeAt(0);
+    if (first < 0x30 || first > 0x39) continue; // not a pid
+    const uid = statSync(`/proc/${entry}`, { throwIfNoEntry: false })?.uid; // gone meanwhile
+    if (uid !== undefined && uid >= from && uid < to) used.add(uid);
+  }
+  return used;
+}
+
+/**
+ * Why a command may fail to exec in the sandbox: a script's interpreter or a
+ * dynamically linked binary's loader that no grant brings in.
+ */
+export async function interpreterHint(binary: string, grants: string[]): Promise<string | undefined> {
+  const interpreter = await interpreterOf(binary).catch(() => undefined);
+  if (!interpreter) return undefined;
+  const granted = grants.some((g) => interpreter === g || interpreter.startsWith(`${g}/`));
+  if (granted) return undefined;
+  const what = interpreter.includes("ld-") ? "is dynamically linked; its loader" : "is a script; its interpreter";
+  return `${binary} ${what} ${interpreter} is not in the sandbox: grant it and its libraries read-only (e.g. --ro /lib --ro /lib64 --ro /usr/lib), or run a static binary`;
+}
+
+/** "#!" line's interpreter, or the ELF program interpreter (PT_INTERP) of a 64-bit little-endian binary. */
+async function interpreterOf(file: string): Promise<string | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const data = head.subarray(0, bytesRead);
+    if (data.subarray(0, 2).toString() === "#!") return data.subarray(2).toString().split("\n")[0]!.trim().split(/\s+/)[0];
+    if (bytesRead < 64 || data.readUInt32BE(0) !== 0x7f454c46 || data[4] !== 2 || data[5] !== 1) return undefined;
+    const phoff = Number(data.readBigUInt64LE(32));
+    const phentsize = data.readUInt16LE(54);
+    const phnum = data.readUInt16LE(56);
+    for (let i = 0; i < phnum; i++) {
+      const at = phoff + i * phentsize;
+      if (at + 56 > bytesRead) break;
+      if (data.readUInt32LE(at) !== 3) continue; // PT_INTERP
+      const offset = Number(data.readBigUInt64LE(at + 8));
+      const size = Number(data.readBigUInt64LE(at + 32));
+      const buf = Buffer.alloc(size);
+      await handle.read(buf, 0, size, offset);
+      return buf.toString().replace(/\0+$/, "");
+    }
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
