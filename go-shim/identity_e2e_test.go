@@ -58,6 +58,14 @@ func (in *instance) revoke(serials ...*big.Int) time.Time {
 	return time.Now()
 }
 
+// hookRevoker returns where the revoker of the next Run will be.
+func hookRevoker(t *testing.T) **revoker {
+	var r *revoker
+	testHookRevoker = func(rv *revoker) { r = rv }
+	t.Cleanup(func() { testHookRevoker = nil })
+	return &r
+}
+
 // An event is something a test waits for: when it happened, and how.
 type event struct {
 	at  time.Time
@@ -72,6 +80,7 @@ type event struct {
 // not revoked is served throughout.
 func TestRevocation(t *testing.T) {
 	log := captureLog(t)
+	revoker := hookRevoker(t)
 	in := startInstance(t)
 	ctx := context.Background()
 	bystander := in.dial(in.client(leafSpec{uris: []string{"spiffe://corral.test/admin/bystander"}}))
@@ -186,6 +195,14 @@ func TestRevocation(t *testing.T) {
 	}
 	if bystander.GetState() != connectivity.Ready {
 		t.Errorf("the bystander's connection is %v", bystander.GetState())
+	}
+	// All connections closed are forgotten: the bystander's and the one of
+	// startInstance remain.
+	for start := time.Now(); (*revoker).open() != 2; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 2*time.Second {
+			t.Errorf("%d connections tracked, want 2", (*revoker).open())
+			break
+		}
 	}
 	for i, name := range names {
 		slices.Sort(latencies[i])

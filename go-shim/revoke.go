@@ -169,6 +169,18 @@ func (r *revoker) refresh() {
 		r.reload()
 	}
 	r.checkSelf()
+	r.prune()
+}
+
+// prune forgets the connections whose socket is closed. gRPC closes a
+// connection it accepted through the TLS connection, which forgets it,
+// except when it fails to set up HTTP/2 on it: then it closes the socket.
+func (r *revoker) prune() {
+	for c := range r.conns {
+		if c.closed() {
+			delete(r.conns, c)
+		}
+	}
 }
 
 // reload reads, verifies and puts in force the list in crl.pem, or keeps
@@ -366,6 +378,19 @@ func (c *trackedConn) Close() error {
 // whose close_notify alert may wait for a peer that does not read. gRPC
 // then sees the connection fail, ends its calls and closes it.
 func (c *trackedConn) kill() { c.raw.Close() }
+
+// closed reports whether the socket is known to be closed.
+func (c *trackedConn) closed() bool {
+	sc, ok := c.raw.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	return rc.Control(func(uintptr) {}) != nil
+}
 
 // SyscallConn is the socket's, as gRPC's own TLS connections have it.
 func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -299,5 +300,42 @@ func TestGuardRefusesRevoked(t *testing.T) {
 	// b is not revoked; it is refused by the policy, as a client without scope.
 	if _, err := g.unary(withPeer(f.b), nil, info, handler); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("call of b = %v, want PermissionDenied", err)
+	}
+}
+
+// TestRevokerPrunes checks that a connection whose socket gRPC closed
+// without closing the TLS connection above it is forgotten.
+func TestRevokerPrunes(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	lis, err := net.Listen("unix", filepath.Join(f.dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	var accepted []net.Conn
+	for range 2 {
+		c, err := net.Dial("unix", filepath.Join(f.dir, "s"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, err := lis.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		accepted = append(accepted, a)
+		if err := f.r.track(&trackedConn{Conn: a, raw: a, r: f.r, serial: "01"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.r.refresh()
+	if n := f.r.open(); n != 2 {
+		t.Fatalf("%d connections tracked, want 2", n)
+	}
+	accepted[0].Close()
+	f.r.refresh()
+	if n := f.r.open(); n != 1 {
+		t.Errorf("%d connections tracked after one socket closed, want 1", n)
 	}
 }

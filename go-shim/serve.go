@@ -99,6 +99,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	// connections of a newly revoked certificate closed.
 	revoked := newRevoker(env.instanceDir, certs.current)
 	revoked.refresh()
+	if testHookRevoker != nil {
+		testHookRevoker(revoked)
+	}
 	certs.checkPeersWith(revoked.checkHandshake)
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	watching := make(chan struct{})
@@ -171,6 +174,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	<-served
 	return nil
 }
+
+// testHookRevoker, if not nil, is given the revoker of Run.
+var testHookRevoker func(*revoker)
 
 // drain stops srv: it reports NOT_SERVING, ends the long streams go-shim
 // serves and lets the calls in flight finish within deadline, then stops
