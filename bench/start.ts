@@ -14,9 +14,8 @@ import { pino } from "pino";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { parseConfig } from "../supervisor/config/load.ts";
-import { issuePluginLeaf, issueSupervisorLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
-import { RotatingLeaf } from "../supervisor/identity/rotating-leaf.ts";
-import { ControlChannel, controlCredentials } from "../supervisor/plugin/control-channel.ts";
+import { ControlChannel } from "../supervisor/plugin/control-channel.ts";
+import { Trust } from "../supervisor/trust.ts";
 import { PluginInstance, type InstanceEnvironment } from "../supervisor/plugin/instance.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
@@ -34,16 +33,17 @@ export async function run(): Promise<BenchResult> {
   await mkdir(stateDir, { recursive: true, mode: 0o711 });
   const cgroups = await openCgroupDriver({ parent: `corral-bench-${randomBytes(3).toString("hex")}` });
   let launchers: LauncherPool | undefined;
-  let leaf: RotatingLeaf | undefined;
+  let trust: Trust | undefined;
   let coldLaunchers: LauncherPool | undefined;
   try {
     const plugin = parseConfig(
       `plugins:\n  - name: greeter\n    binary: ${path.join(repoRoot, "build/plugins/greeter")}\n    apiVersion: "1.0"\n`,
       path.join(dir, "corral.yaml"),
     ).plugins[0]!;
-    const ca = await loadOrCreateCA(stateDir, { trustDomain: "bench.corral.local" });
-    leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: 3600_000 }), caPem: ca.certPem });
-    const supervisorLeaf = leaf;
+    const silent = pino({ level: "silent" });
+    trust = await Trust.open(stateDir, "bench.corral.local", silent);
+    const { ca } = trust;
+    const supervisorTrust = trust;
     const store = new ReleaseStore(stateDir, plugin.name);
     await store.activate(await store.import(plugin.binary));
     const uids = new UidPool(500_000, 100);
@@ -65,10 +65,11 @@ export async function run(): Promise<BenchResult> {
       cgroups,
       uids,
       caPem: ca.certPem,
-      issuePluginLeaf: (name, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin: name, ttlMs }),
-      controlCredentials: (name) => controlCredentials(ca.trustDomain, supervisorLeaf, name),
+      crlPem: () => supervisorTrust.crlPem,
+      issuePluginLeaf: (name, ttlMs) => supervisorTrust.issuePluginLeaf(name, ttlMs),
+      controlCredentials: (name) => supervisorTrust.controlCredentials(name),
       currentRelease: async () => (await store.current())!,
-      logger: pino({ level: "silent" }),
+      logger: silent,
     };
 
     const sandboxed = async (launcherPool: LauncherPool) => {
@@ -139,7 +140,7 @@ export async function run(): Promise<BenchResult> {
       },
     };
   } finally {
-    leaf?.close();
+    trust?.close();
     await launchers?.close();
     await coldLaunchers?.close();
     await cgroups.removeParent();

@@ -1,6 +1,5 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // controller, the instance cgroups and the admin server, and stops all of it.
-import { experimental } from "@grpc/grpc-js";
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,21 +11,41 @@ import { certificateAdmin } from "./admin/certificates.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { AdminServer } from "./admin/server.ts";
 import type { Config } from "./config/schema.ts";
-import {
-  issuePluginLeaf,
-  issueSupervisorLeaf,
-  loadOrCreateCA,
-  parsePeerIdentity,
-  type CertificateAuthority,
-} from "./identity/index.ts";
-import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { PluginController } from "./plugin/controller.ts";
-import { controlCredentials, SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
+import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
 import { PluginInstance, type InstanceEnvironment } from "./plugin/instance.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { ReleaseStore } from "./releases/store.ts";
+import { Trust } from "./trust.ts";
+
+/** Running instances of the named plugins (all when empty). */
+function liveInstances(controllers: Map<string, PluginController>, names: string[]): PluginInstance[] {
+  return [...controllers.values()]
+    .filter((c) => names.length === 0 || names.includes(c.name))
+    .flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
+}
+
+/**
+ * Puts a revocation in force within a second: the CRL reaches every instance
+ * (go-shim polls it and closes revoked peers' connections), and instances
+ * whose own certificate was revoked get a new one and a fresh Control channel.
+ * A revoked plugin identity is not re-issued: its instances are stopped and
+ * quarantined by the refusal when they restart.
+ */
+async function enforceRevocation(trust: Trust, instances: PluginInstance[], serials: string[]): Promise<void> {
+  await trust.publishCrl(instances.map((i) => i.directory));
+  const revoked = new Set(serials);
+  await Promise.all(
+    instances.map(async (instance) => {
+      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
+      if (trust.registry.isIdentityRevoked(instance.identity)) await instance.destroy();
+      else await instance.rotateCertificate();
+    }),
+  );
+  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
+}
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -36,8 +55,6 @@ export interface SupervisorOptions {
   launcherPath?: string;
 }
 
-/** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
-const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
 
 export class Supervisor {
   readonly #config: Config;
@@ -46,7 +63,7 @@ export class Supervisor {
   readonly #admin: AdminServer;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
-  readonly #leaf: RotatingLeaf;
+  readonly #trust: Trust;
 
   private constructor(parts: {
     config: Config;
@@ -55,7 +72,7 @@ export class Supervisor {
     admin: AdminServer;
     cgroups: CgroupDriver;
     launchers: LauncherPool;
-    leaf: RotatingLeaf;
+    trust: Trust;
   }) {
     this.#config = parts.config;
     this.#log = parts.logger;
@@ -63,7 +80,7 @@ export class Supervisor {
     this.#admin = parts.admin;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
-    this.#leaf = parts.leaf;
+    this.#trust = parts.trust;
   }
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
@@ -78,20 +95,10 @@ export class Supervisor {
     await chmod(instancesDir, 0o711);
     await mkdir(path.dirname(config.admin.socket), { recursive: true, mode: 0o711 });
 
-    const ca = await loadOrCreateCA(config.stateDir, { trustDomain: config.trustDomain });
-    log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
-    const closers: Array<() => Promise<void>> = [];
+    const trust = await Trust.open(config.stateDir, config.trustDomain, log);
+    const closers: Array<() => Promise<void>> = [async () => trust.close()];
     try {
-      const leaf = await RotatingLeaf.start({
-        issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS }),
-        caPem: ca.certPem,
-        onRotate: (result) =>
-          result instanceof Error
-            ? log.error({ err: result.message }, "renewing the supervisor's certificate failed; keeping the current one")
-            : log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the supervisor's certificate"),
-      });
-      closers.push(async () => leaf.close());
-      const credentialsDir = await ensureAdminCredentials(ca, config.stateDir, config.admin.socket);
+      const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 
       // Controllers exist (stopped) before the admin socket answers, so
       // status is complete from the first call.
@@ -106,7 +113,7 @@ export class Supervisor {
         releaseIds: (ids) => uids.release(ids.uid),
       });
       closers.push(() => launchers.close());
-      const env = instanceEnvironment(config, ca, leaf, cgroups, uids, launchers, log);
+      const env = instanceEnvironment(config, trust, cgroups, uids, launchers, log);
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -128,18 +135,17 @@ export class Supervisor {
 
       const admin = await AdminServer.start({
         socket: config.admin.socket,
-        credentials: experimental.createCertificateProviderServerCredentials(leaf, leaf, true),
-        authorize: (der) => authorizeAdmin(der, ca.trustDomain),
+        credentials: trust.adminServerCredentials(),
+        authorize: (der) => trust.authorizeAdmin(der),
         backend: {
           status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
           certificates: certificateAdmin({
-            ca,
+            ca: trust.ca,
+            registry: trust.registry,
             plugins: () => [...controllers.keys()],
-            instances: (names) =>
-              [...controllers.values()]
-                .filter((c) => names.length === 0 || names.includes(c.name))
-                .flatMap((c) => (c.instance ? [c.instance] : [])),
+            instances: (names) => liveInstances(controllers, names),
+            afterRevocation: (serials) => enforceRevocation(trust, liveInstances(controllers, []), serials),
           }),
         },
       });
@@ -155,7 +161,7 @@ export class Supervisor {
       }
       closers.push(() => cgroups.removeParent());
 
-      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers, leaf });
+      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers, trust });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
       log.info(
         {
@@ -185,7 +191,7 @@ export class Supervisor {
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
     await this.#launchers.close();
     await this.#admin.close();
-    this.#leaf.close();
+    this.#trust.close();
     await this.#cgroups.removeParent();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
@@ -193,8 +199,7 @@ export class Supervisor {
 
 function instanceEnvironment(
   config: Config,
-  ca: CertificateAuthority,
-  leaf: RotatingLeaf,
+  trust: Trust,
   cgroups: CgroupDriver,
   uids: UidPool,
   launchers: LauncherPool,
@@ -205,9 +210,10 @@ function instanceEnvironment(
     launchers,
     cgroups,
     uids,
-    caPem: ca.certPem,
-    issuePluginLeaf: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs }),
-    controlCredentials: (plugin) => controlCredentials(ca.trustDomain, leaf, plugin),
+    caPem: trust.ca.certPem,
+    crlPem: () => trust.crlPem,
+    issuePluginLeaf: (plugin, ttlMs) => trust.issuePluginLeaf(plugin, ttlMs),
+    controlCredentials: (plugin) => trust.controlCredentials(plugin),
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();
       if (!release) throw new Error(`plugin ${plugin} has no current release`);
@@ -237,10 +243,3 @@ function statusOf(c: PluginController): PluginStatus {
   };
 }
 
-function authorizeAdmin(der: Buffer | undefined, trustDomain: string): void {
-  if (!der) throw new Error("no client certificate");
-  const id = parsePeerIdentity(der);
-  if (id.trustDomain !== trustDomain || id.kind !== "admin") {
-    throw new Error(`${id.uri} is not an admin of ${trustDomain}`);
-  }
-}

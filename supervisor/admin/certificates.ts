@@ -1,9 +1,23 @@
-// The admin API's certificate operations, on top of the identity module.
+// The admin API's certificate operations, on top of the identity module:
+// issuing role certificates, listing, revoking (published as a CRL within a
+// second everywhere) and rotating instance leaves on demand.
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate.ts";
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
-import { issueAdminLeaf, issueClientLeaf, parsePeerIdentity, type CertificateAuthority, type IssuedLeaf } from "../identity/index.ts";
+import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateRequest.ts";
+import {
+  formatSpiffeId,
+  IdentityError,
+  issueAdminLeaf,
+  issueClientLeaf,
+  parseRevocationReason,
+  type CertificateAuthority,
+  type CertificateRegistry,
+  type IssuedCertificate,
+  type IssuedLeaf,
+  type RevokeOptions,
+} from "../identity/index.ts";
 import type { Instance } from "../plugin/controller.ts";
 import { AdminError, type CertificateAdmin } from "./server.ts";
 
@@ -11,41 +25,73 @@ const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
 
 export interface CertificateAdminDeps {
   ca: CertificateAuthority;
+  registry: CertificateRegistry;
   /** Configured plugin names: a client certificate may only be scoped to these. */
   plugins: () => string[];
   /** The running instances of the named plugins (all when empty). */
   instances: (plugins: string[]) => Instance[];
+  /** Publishes the CRL everywhere and acts on what was revoked; resolves when in force. */
+  afterRevocation: (serials: string[], identity?: string) => Promise<void>;
 }
 
 export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
-  const { ca } = deps;
+  const { ca, registry } = deps;
+  const options = { trustDomain: ca.trustDomain, registry };
+  const checkPlugins = (names: string[]) => {
+    const unknown = names.filter((p) => !deps.plugins().includes(p));
+    if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+  };
   return {
     async issue(req: IssueCertificateRequest__Output): Promise<IssueCertificateResponse> {
       const ttlMs = req.ttlMs || DEFAULT_TTL_MS;
       let leaf: IssuedLeaf;
-      if (req.role === "admin") {
-        if (req.plugins.length > 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "an admin certificate is not scoped to plugins");
-        leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs }, req.name);
-      } else if (req.role === "client") {
-        if (req.plugins.length === 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "a client certificate needs at least one --plugin");
-        const known = deps.plugins();
-        const unknown = req.plugins.filter((p) => !known.includes(p));
-        if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
-        leaf = await issueClientLeaf(ca, { trustDomain: ca.trustDomain, ttlMs }, req.name, req.plugins);
-      } else {
-        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `role "${req.role}" is not admin or client`);
+      try {
+        if (req.role === "admin") {
+          if (req.plugins.length > 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "an admin certificate is not scoped to plugins");
+          leaf = await issueAdminLeaf(ca, { ...options, ttlMs }, req.name);
+        } else if (req.role === "client") {
+          if (req.plugins.length === 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "a client certificate needs at least one --plugin");
+          checkPlugins(req.plugins);
+          leaf = await issueClientLeaf(ca, { ...options, ttlMs }, req.name, req.plugins);
+        } else {
+          throw new AdminError(grpcStatus.INVALID_ARGUMENT, `role "${req.role}" is not admin or client`);
+        }
+      } catch (err) {
+        throw err instanceof IdentityError ? new AdminError(grpcStatus.FAILED_PRECONDITION, err.detail) : err;
       }
-      return { certificate: describe(leaf.certPem, false), certPem: leaf.certPem, keyPem: leaf.keyPem, caPem: ca.certPem };
+      const [certificate] = registry.list({ includeRevoked: true }).issued.filter((c) => c.serialHex === leaf.serialHex);
+      return { certificate: describe(certificate!, false), certPem: leaf.certPem, keyPem: leaf.keyPem, caPem: ca.certPem };
     },
-    async list(): Promise<Certificate[]> {
-      throw new AdminError(grpcStatus.UNIMPLEMENTED, "listing certificates is not available yet");
+
+    async list(includeRevoked: boolean): Promise<Certificate[]> {
+      return registry.list({ includeRevoked }).issued.map((c) => describe(c, c.revocation !== undefined));
     },
-    async revoke() {
-      throw new AdminError(grpcStatus.UNIMPLEMENTED, "revocation is not available yet");
+
+    async revoke(req: RevokeCertificateRequest__Output) {
+      const opts: RevokeOptions = {};
+      const reason = req.reason ? parseRevocationReason(req.reason) : undefined;
+      if (reason) opts.reason = reason;
+      else if (req.reason) opts.note = req.reason;
+      try {
+        if (req.target === "serial") {
+          const revoked = await registry.revokeSerial(req.serial!, opts);
+          await deps.afterRevocation([revoked.serialHex]);
+          return { revokedSerials: [revoked.serialHex] };
+        }
+        if (req.target === "plugin") checkPlugins([req.plugin!]);
+        const uri =
+          req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity!;
+        if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a serial, a plugin or an identity to revoke");
+        const { serials } = await registry.revokeIdentity(uri, opts);
+        await deps.afterRevocation(serials, uri);
+        return { revokedSerials: serials };
+      } catch (err) {
+        throw err instanceof IdentityError ? new AdminError(grpcStatus.INVALID_ARGUMENT, err.detail) : err;
+      }
     },
+
     async rotate(plugins: string[]) {
-      const unknown = plugins.filter((p) => !deps.plugins().includes(p));
-      if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+      checkPlugins(plugins);
       const instances = deps.instances(plugins);
       await Promise.all(instances.map((i) => i.rotateCertificate()));
       return { instances: instances.map((i) => i.id) };
@@ -53,16 +99,15 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
   };
 }
 
-function describe(certPem: string, revoked: boolean): Certificate {
-  const id = parsePeerIdentity(certPem);
+function describe(c: IssuedCertificate, revoked: boolean): Certificate {
   return {
-    serial: id.serialHex,
-    identity: id.uri,
-    kind: id.kind,
-    name: id.name,
-    plugins: id.scope ?? [],
-    notBeforeUnixMs: id.notBefore.getTime(),
-    notAfterUnixMs: id.notAfter.getTime(),
+    serial: c.serialHex,
+    identity: c.uri,
+    kind: c.kind,
+    name: c.name,
+    plugins: c.plugins ?? [],
+    notBeforeUnixMs: c.notBefore.getTime(),
+    notAfterUnixMs: c.notAfter.getTime(),
     revoked,
   };
 }

@@ -4,7 +4,7 @@
 // admin socket as `admin-credentials`, where corralctl looks by default.
 import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority } from "../identity/index.ts";
+import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority, type CertificateRegistry } from "../identity/index.ts";
 
 const TTL_MS = 90 * 24 * 3600 * 1000;
 /** Reissued at start when less than this is left, so a running supervisor never outlives it. */
@@ -21,15 +21,16 @@ export function credentialFiles(dir: string): CredentialFiles {
 }
 
 export async function ensureAdminCredentials(
-  ca: CertificateAuthority,
+  trust: { ca: CertificateAuthority; registry: CertificateRegistry },
   stateDir: string,
   adminSocket: string,
 ): Promise<string> {
+  const { ca, registry } = trust;
   const dir = path.join(stateDir, "admin");
   const files = credentialFiles(dir);
-  if (!(await stillGood(files, ca))) {
+  if (!(await stillGood(files, ca, registry))) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS }, "local-root");
+    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, registry }, "local-root");
     await writeFile(files.ca, ca.certPem, { mode: 0o644 });
     await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
     await writeFile(files.cert, leaf.certPem, { mode: 0o644 });
@@ -42,11 +43,13 @@ export async function ensureAdminCredentials(
   return dir;
 }
 
-async function stillGood(files: CredentialFiles, ca: CertificateAuthority): Promise<boolean> {
+async function stillGood(files: CredentialFiles, ca: CertificateAuthority, registry: CertificateRegistry): Promise<boolean> {
   try {
     const [caPem, certPem] = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key)]);
     const id = parsePeerIdentity(certPem);
-    return caPem === ca.certPem && id.kind === "admin" && id.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS;
+    return (
+      caPem === ca.certPem && id.kind === "admin" && !registry.isRevoked(id.serialHex) && id.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS
+    );
   } catch {
     return false;
   }

@@ -8,6 +8,7 @@ import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
+import type { PeerCertificate } from "node:tls";
 import { pluginServerIdentity } from "../identity/index.ts";
 import { waitForFile } from "./wait-for-file.ts";
 import { waitForListener } from "./wait-for-listener.ts";
@@ -26,9 +27,24 @@ export interface ControlCredentials {
  * refusal is kept so a wrong identity is reported as such rather than as a
  * generic connection failure.
  */
-export function controlCredentials(trustDomain: string, leaf: experimental.CertificateProvider, plugin: string): ControlCredentials {
+export function controlCredentials(
+  trustDomain: string,
+  leaf: experimental.CertificateProvider,
+  plugin: string,
+  checkNotRevoked: (peerDer: Buffer) => void = () => {},
+): ControlCredentials {
   let refusal: Error | undefined;
-  const check = pluginServerIdentity({ trustDomain, plugin });
+  const checkIdentity = pluginServerIdentity({ trustDomain, plugin });
+  const check = (host: string, cert: PeerCertificate): Error | undefined => {
+    const error = checkIdentity(host, cert);
+    if (error) return error;
+    try {
+      checkNotRevoked(cert.raw);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  };
   // A certificate provider rather than fixed PEMs: when the supervisor's leaf
   // is renewed, new connections present the new one; nothing is rebuilt.
   const credentials = experimental.createCertificateProviderChannelCredentials(leaf, leaf, {

@@ -12,11 +12,13 @@ import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
-import type { IssuedLeaf } from "../identity/index.ts";
+import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
+import { IncompatiblePlugin } from "./compatibility.ts";
+import { writeCrl } from "../trust.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
 import type { LauncherPool } from "../../sandbox/launcher-pool.ts";
@@ -28,6 +30,8 @@ export interface InstanceEnvironment {
   cgroups: CgroupDriver;
   uids: UidPool;
   caPem: string;
+  /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
+  crlPem(): string;
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
@@ -80,6 +84,18 @@ export class PluginInstance implements Instance {
   get apiVersion(): string | undefined {
     return this.#handshake?.apiVersion;
   }
+  /** The instance directory on the host. */
+  get directory(): string {
+    return this.#dir;
+  }
+  /** Serial of the instance's current certificate. */
+  get certificateSerial(): string | undefined {
+    return this.#leaf?.current.serialHex;
+  }
+  /** The identity the instance's certificates carry. */
+  get identity(): string {
+    return this.#leaf ? parsePeerIdentity(this.#leaf.current.certPem).uri : "";
+  }
   get socketPath(): string {
     return path.join(this.#dir, SOCKET_NAME);
   }
@@ -93,6 +109,8 @@ export class PluginInstance implements Instance {
       await instance.#launch(release, slot);
     } catch (err) {
       await instance.destroy();
+      // A revoked identity is not issued a certificate again: retrying cannot help.
+      if (err instanceof IdentityError && err.rule === "identity-revoked") throw new IncompatiblePlugin(err.detail);
       throw err;
     }
     return instance;
@@ -146,6 +164,7 @@ export class PluginInstance implements Instance {
       await dir;
       await Promise.all([
         writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
+        writeCrl(this.#dir, this.#env.crlPem()),
         this.#writeLeaf(this.#leaf.current),
       ]);
     })();
@@ -219,10 +238,18 @@ export class PluginInstance implements Instance {
     }
   }
 
-  /** Renews the instance's certificate now (corralctl certs rotate). */
+  /**
+   * Renews the instance's certificate now (corralctl certs rotate, or its
+   * current one was revoked), and reconnects the Control channel so no
+   * connection of the supervisor's rests on the old certificate.
+   */
   async rotateCertificate(): Promise<void> {
     if (!this.#leaf) throw new Error(`instance ${this.id} has no certificate yet`);
     await this.#onLeafRenewed(await this.#leaf.rotate());
+    if (this.#channel) {
+      this.#channel.close();
+      this.#channel = new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
+    }
   }
 
   /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */

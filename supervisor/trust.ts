@@ -1,0 +1,117 @@
+// Everything the supervisor trusts and proves, in one owner: the CA, the
+// record of issued and revoked certificates, the supervisor's own renewing
+// leaf and the CRL. Revocation is published as a CRL to every instance
+// directory (go-shim polls it) and enforced on the supervisor's side at once.
+import { experimental } from "@grpc/grpc-js";
+import { rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  IdentityError,
+  issuePluginLeaf,
+  issueSupervisorLeaf,
+  loadOrCreateCA,
+  openRegistry,
+  parsePeerIdentity,
+  type CertificateAuthority,
+  type CertificateRegistry,
+  type IssuedLeaf,
+} from "./identity/index.ts";
+import { RotatingLeaf } from "./identity/rotating-leaf.ts";
+import type { Logger } from "./log.ts";
+import { controlCredentials, type ControlCredentials } from "./plugin/control-channel.ts";
+
+/** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
+const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
+/** The CRL is republished well before its nextUpdate (7 days). */
+const CRL_REPUBLISH_MS = 24 * 3600 * 1000;
+
+export class Trust {
+  readonly ca: CertificateAuthority;
+  readonly registry: CertificateRegistry;
+  readonly leaf: RotatingLeaf;
+  readonly #log: Logger;
+  #crlPem: string;
+  readonly #republish: NodeJS.Timeout;
+
+  private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger) {
+    this.ca = ca;
+    this.registry = registry;
+    this.leaf = leaf;
+    this.#crlPem = crlPem;
+    this.#log = log;
+    this.#republish = setInterval(() => void this.publishCrl().catch((err: Error) => log.error({ err: err.message }, "republishing the CRL failed")), CRL_REPUBLISH_MS);
+    this.#republish.unref();
+  }
+
+  static async open(stateDir: string, trustDomain: string, log: Logger): Promise<Trust> {
+    const ca = await loadOrCreateCA(stateDir, { trustDomain });
+    log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
+    const registry = await openRegistry(stateDir, ca);
+    const leaf = await RotatingLeaf.start({
+      issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS, registry }),
+      caPem: ca.certPem,
+      onRotate: (result) =>
+        result instanceof Error
+          ? log.error({ err: result.message }, "renewing the supervisor's certificate failed; keeping the current one")
+          : log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the supervisor's certificate"),
+    });
+    const { pem } = await registry.publishCrl();
+    return new Trust(ca, registry, leaf, pem, log);
+  }
+
+  get trustDomain(): string {
+    return this.ca.trustDomain;
+  }
+
+  /** The CRL as last published, for a new instance's directory. */
+  get crlPem(): string {
+    return this.#crlPem;
+  }
+
+  issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf> {
+    return issuePluginLeaf(this.ca, { trustDomain: this.trustDomain, plugin, ttlMs, registry: this.registry });
+  }
+
+  /** Credentials for talking to `plugin`: its identity checked, and not revoked. */
+  controlCredentials(plugin: string): ControlCredentials {
+    return controlCredentials(this.trustDomain, this.leaf, plugin, (peer) => this.registry.checkNotRevoked(parsePeerIdentity(peer)));
+  }
+
+  /** The admin server's credentials, renewed with the supervisor's leaf. */
+  adminServerCredentials() {
+    return experimental.createCertificateProviderServerCredentials(this.leaf, this.leaf, true);
+  }
+
+  /** Throws unless the peer certificate (DER) is an admin of this trust domain and not revoked. */
+  authorizeAdmin(der: Buffer | undefined): void {
+    if (!der) throw new Error("no client certificate");
+    const id = parsePeerIdentity(der);
+    if (id.trustDomain !== this.trustDomain || id.kind !== "admin") {
+      throw new Error(`${id.uri} is not an admin of ${this.trustDomain}`);
+    }
+    try {
+      this.registry.checkNotRevoked(id);
+    } catch (err) {
+      throw new Error(err instanceof IdentityError ? err.detail : (err as Error).message);
+    }
+  }
+
+  /** Publishes the CRL and writes it into each of `instanceDirs`, each file replaced whole. */
+  async publishCrl(instanceDirs: string[] = []): Promise<void> {
+    const { pem, serials } = await this.registry.publishCrl();
+    this.#crlPem = pem;
+    await Promise.all(instanceDirs.map((dir) => writeCrl(dir, pem)));
+    this.#log.info({ revoked: serials.length, instances: instanceDirs.length }, "published the CRL");
+  }
+
+  close(): void {
+    clearInterval(this.#republish);
+    this.leaf.close();
+  }
+}
+
+export async function writeCrl(instanceDir: string, pem: string): Promise<void> {
+  const file = path.join(instanceDir, "crl.pem");
+  await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+}

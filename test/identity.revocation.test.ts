@@ -1,0 +1,97 @@
+// Revocation bites within a second on both ends: a revoked client is cut off
+// by the plugin (go-shim, from the CRL), a revoked admin by the supervisor, a
+// revoked plugin identity is stopped and not issued a certificate again.
+import { credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { execa } from "execa";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity } from "../supervisor/identity/index.ts";
+import { sayHello } from "./helpers/greeter.ts";
+import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+const TD = "test.corral.local";
+
+describe("revocation", () => {
+  it("cuts a revoked client off within a second: its open connection and new ones", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const instance = (await supervisor.plugin("greeter")).instance!;
+    const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "to-revoke", ["greeter"]);
+    const other = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "bystander", ["greeter"]);
+    const creds = (leaf: typeof client) =>
+      credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+        checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
+      });
+    const open = creds(client);
+    expect((await sayHello(socket, open, "before")).message).toBe("Hello, before!");
+
+    const revoke = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex, "--reason", "keyCompromise"]);
+    const revokedAt = Date.now();
+    expect(revoke).toMatchObject({ code: 0, stdout: `revoked 1 certificate(s): ${client.serialHex}\n` });
+
+    // Both the open channel and a fresh one fail, within a second.
+    let cutOff: number | undefined;
+    while (Date.now() - revokedAt < 3000) {
+      const results = await Promise.all([sayHello(socket, open, "x").then(() => "ok", (e: ServiceError) => e), sayHello(socket, creds(client), "y").then(() => "ok", (e: ServiceError) => e)]);
+      if (results.every((r) => r !== "ok")) {
+        cutOff = Date.now() - revokedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(cutOff, "the revoked client was still served after 3 s").toBeDefined();
+    expect(cutOff!).toBeLessThan(1000);
+    // Others are unaffected.
+    expect((await sayHello(socket, creds(other), "still")).message).toBe("Hello, still!");
+
+    // The CRL is standard: openssl verifies it and lists the serial.
+    const crl = path.join(supervisor.stateDir, "ca", "crl.pem");
+    const verified = await execa("openssl", ["crl", "-in", crl, "-CAfile", path.join(supervisor.stateDir, "ca", "ca.pem"), "-noout", "-verify"], { all: true });
+    expect(verified.all).toContain("verify OK");
+    const text = await execa("openssl", ["crl", "-in", crl, "-noout", "-text"]);
+    expect(text.stdout.replaceAll(":", "").toUpperCase()).toContain(client.serialHex.replace(/^0+/, ""));
+    console.log(`revoked client cut off ${cutOff} ms after the revocation returned`);
+  });
+
+  it("refuses a revoked admin at once on the supervisor's side", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [] });
+    running.push(supervisor);
+    const out = path.join(supervisor.dir, "bob");
+    const issued = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "admin", "--name", "bob", "--out", out, "--json"]);
+    const serial = (JSON.parse(issued.stdout) as { serial: string }).serial;
+    expect((await corralctl(["--socket", supervisor.adminSocket, "--credentials", out, "version"])).code).toBe(0);
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", serial])).code).toBe(0);
+    const refused = await corralctl(["--socket", supervisor.adminSocket, "--credentials", out, "version"]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain(`certificate ${serial} of spiffe://${TD}/admin/bob was revoked`);
+    const listed = JSON.parse((await corralctl(["--config", supervisor.configFile, "certs", "list", "--all", "--json"])).stdout) as {
+      certificates: Array<{ serial: string; name: string; revoked: boolean }>;
+    };
+    expect(listed.certificates.find((c) => c.serial === serial)).toMatchObject({ name: "bob", revoked: true });
+    const current = JSON.parse((await corralctl(["--config", supervisor.configFile, "certs", "list", "--json"])).stdout) as {
+      certificates: Array<{ serial: string }>;
+    };
+    expect(current.certificates.map((c) => c.serial)).not.toContain(serial);
+  });
+
+  it("stops a revoked plugin identity and does not issue it a certificate again", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const before = (await supervisor.plugin("greeter")).instance!;
+    const r = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--plugin", "greeter"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^revoked 1 certificate\(s\): [0-9A-F]+\n$/);
+    const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined");
+    expect(after.reason).toContain(`spiffe://${TD}/plugin/greeter`);
+    expect(after.reason).toContain("revoked");
+    expect(after.instance).toBeNull();
+    expect(before.id).toBeTruthy();
+  });
+});
