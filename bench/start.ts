@@ -67,6 +67,7 @@ export async function run(): Promise<BenchResult> {
       caPem: ca.certPem,
       crlPem: () => supervisorTrust.crlPem,
       issuePluginLeaf: (name, ttlMs) => supervisorTrust.issuePluginLeaf(name, ttlMs),
+      operatorLeaf: (name, files) => supervisorTrust.operatorLeaf(name, files),
       controlCredentials: (name) => supervisorTrust.controlCredentials(name),
       currentRelease: async () => (await store.current())!,
       logger: silent,

@@ -213,6 +213,7 @@ function instanceEnvironment(
     caPem: trust.ca.certPem,
     crlPem: () => trust.crlPem,
     issuePluginLeaf: (plugin, ttlMs) => trust.issuePluginLeaf(plugin, ttlMs),
+    operatorLeaf: (plugin, files) => trust.operatorLeaf(plugin, files),
     controlCredentials: (plugin) => trust.controlCredentials(plugin),
     currentRelease: async (plugin) => {
       const release = await new ReleaseStore(config.stateDir, plugin).current();

@@ -3,9 +3,10 @@
 // leaf and the CRL. Revocation is published as a CRL to every instance
 // directory (go-shim polls it) and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
-import { rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
+  checkOperatorCertificate,
   IdentityError,
   issuePluginLeaf,
   issueSupervisorLeaf,
@@ -70,6 +71,20 @@ export class Trust {
 
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf> {
     return issuePluginLeaf(this.ca, { trustDomain: this.trustDomain, plugin, ttlMs, registry: this.registry });
+  }
+
+  /**
+   * Reads and checks an operator-provided certificate for `plugin` (chain to
+   * our CA, plugin ID, key, validity left, not revoked). Throws IdentityError
+   * naming the rule that failed.
+   */
+  async operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf> {
+    const [certPem, keyPem] = await Promise.all([readFile(files.cert, "utf8"), readFile(files.key, "utf8")]);
+    const id = checkOperatorCertificate(
+      { certPem, keyPem, certPath: files.cert, keyPath: files.key },
+      { ca: this.ca, trustDomain: this.trustDomain, plugin, minValidityMs: files.minValidity, revocations: this.registry },
+    );
+    return { certPem, keyPem, serialHex: id.serialHex, uri: id.uri, notBefore: id.notBefore, notAfter: id.notAfter };
   }
 
   /** Credentials for talking to `plugin`: its identity checked, and not revoked. */

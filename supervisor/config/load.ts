@@ -148,6 +148,12 @@ function resolvePaths(config: ParsedConfig, base: string): Config {
     stateDir: resolve(config.stateDir),
     runtimeDir,
     admin: { ...config.admin, socket: config.admin.socket ? resolve(config.admin.socket) : path.join(runtimeDir, "admin.sock") },
-    plugins: config.plugins.map((plugin) => ({ ...plugin, binary: resolve(plugin.binary) })),
+    plugins: config.plugins.map((plugin) => ({
+      ...plugin,
+      binary: resolve(plugin.binary),
+      ...(plugin.certificate && {
+        certificate: { ...plugin.certificate, cert: resolve(plugin.certificate.cert), key: resolve(plugin.certificate.key) },
+      }),
+    })),
   };
 }

@@ -82,6 +82,18 @@ export const pluginSchema = z.strictObject({
   restart: restart.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
   certificateTtl: duration.prefault("24h"),
+  /**
+   * An operator-provided certificate for the plugin, from Corral's CA, instead
+   * of one Corral issues per instance: checked at every start (chain, plugin
+   * ID, key, at least minValidity left) and never rotated by Corral.
+   */
+  certificate: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      minValidity: duration.prefault("7d"),
+    })
+    .optional(),
 });
 
 const sandbox = z.strictObject({

@@ -1,7 +1,7 @@
 // Durations and sizes as operators write them in YAML ("500ms", "30s",
 // "128MiB"). Strict on purpose: a typo must be an error, not a default.
 
-const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const sizeUnits: Record<string, number> = {
   B: 1,
   KiB: 1024,
@@ -12,13 +12,13 @@ const sizeUnits: Record<string, number> = {
   GB: 1000 ** 3,
 };
 
-const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const sizePattern = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)$/;
 
-/** Parses "250ms", "1.5s", "2m", "24h" into milliseconds, or returns an error message. */
+/** Parses "250ms", "1.5s", "2m", "24h", "7d" into milliseconds, or returns an error message. */
 export function parseDuration(text: string): number | Error {
   const match = durationPattern.exec(text.trim());
-  if (!match) return new Error(`"${text}" is not a duration (use e.g. 500ms, 30s, 2m, 24h)`);
+  if (!match) return new Error(`"${text}" is not a duration (use e.g. 500ms, 30s, 2m, 24h, 7d)`);
   return Math.round(Number(match[1]) * durationUnits[match[2]!]!);
 }
 

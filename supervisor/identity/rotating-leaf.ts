@@ -18,6 +18,8 @@ export interface RotatingLeafOptions {
   onRotate?: (leaf: IssuedLeaf | Error) => void;
   random?: () => number;
   now?: () => number;
+  /** Renew at half life (default true). Off for certificates Corral does not issue, which rotate() re-reads. */
+  renew?: boolean;
 }
 
 export class RotatingLeaf implements CertificateProvider {
@@ -82,7 +84,7 @@ export class RotatingLeaf implements CertificateProvider {
 
   #schedule(): void {
     clearTimeout(this.#timer);
-    if (this.#closed) return;
+    if (this.#closed || this.#options.renew === false) return;
     // setTimeout cannot wait longer than 2^31-1 ms; a long wait is taken in steps.
     const delay = Math.min(this.renewalDelayMs(), 2 ** 31 - 1);
     this.#timer = setTimeout(() => {

@@ -33,6 +33,8 @@ export interface InstanceEnvironment {
   /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
   crlPem(): string;
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
+  /** An operator-provided certificate, read and checked (throws IdentityError naming the rule). */
+  operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
@@ -109,8 +111,9 @@ export class PluginInstance implements Instance {
       await instance.#launch(release, slot);
     } catch (err) {
       await instance.destroy();
-      // A revoked identity is not issued a certificate again: retrying cannot help.
-      if (err instanceof IdentityError && err.rule === "identity-revoked") throw new IncompatiblePlugin(err.detail);
+      // A certificate refused (a revoked identity, an operator's certificate
+      // that fails a rule) stays refused: retrying cannot help.
+      if (err instanceof IdentityError) throw new IncompatiblePlugin(`certificate refused: ${err.message}`);
       throw err;
     }
     return instance;
@@ -156,8 +159,13 @@ export class PluginInstance implements Instance {
       await chown(this.#dir, this.#uid, this.#gid);
     })();
     const files = (async () => {
+      const operator = plugin.certificate;
       this.#leaf = await RotatingLeaf.start({
-        issue: () => this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl),
+        // Corral's own leaf renews itself; an operator's is re-read and re-checked on rotate.
+        issue: operator
+          ? () => this.#env.operatorLeaf(plugin.name, operator)
+          : () => this.#env.issuePluginLeaf(plugin.name, plugin.certificateTtl),
+        renew: !operator,
         caPem: this.#env.caPem,
         onRotate: (result) => void this.#onLeafRenewed(result),
       });

@@ -1,0 +1,55 @@
+// Operator-provided certificates (the original design's model): configured per
+// plugin, checked at every start, refused with the rule that failed.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { afterEach, describe, expect, it } from "vitest";
+import { issuePluginLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+const TD = "test.corral.local";
+const DAY = 24 * 3600 * 1000;
+
+describe("operator-provided certificates", () => {
+  it("serves with a valid one and refuses one with too little validity or another plugin's identity", async () => {
+    const supervisor = await TestSupervisor.create({ plugins: [] });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const write = async (name: string, plugin: string, ttlMs: number) => {
+      const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin, ttlMs });
+      const cert = path.join(supervisor.dir, `${name}.crt`);
+      const key = path.join(supervisor.dir, `${name}.key`);
+      await writeFile(cert, leaf.certPem);
+      await writeFile(key, leaf.keyPem, { mode: 0o600 });
+      return { leaf, files: { cert, key } };
+    };
+    const good = await write("good", "greeter", 30 * DAY);
+    const short = await write("short", "short", 3 * DAY);
+    const wrong = await write("wrong", "greeter", 30 * DAY);
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
+    config.plugins = [
+      { name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: good.files },
+      { name: "short", binary: plugins.slowdrain, apiVersion: "1.0", certificate: short.files },
+      { name: "misfiled", binary: plugins.slowdrain, apiVersion: "1.0", certificate: wrong.files },
+    ];
+    await writeFile(supervisor.configFile, stringify(config));
+    await supervisor.start();
+
+    const greeter = await supervisor.plugin("greeter");
+    expect(greeter.state).toBe("ready");
+    const served = await readFile(path.join(supervisor.runtimeDir, "instances", greeter.instance!.id, "cert.pem"), "utf8");
+    expect(served).toBe(good.leaf.certPem);
+
+    const shortStatus = await supervisor.waitForPlugin("short", (p) => p.state === "quarantined");
+    expect(shortStatus.reason).toMatch(/^certificate refused: identity rule min-validity: .*short\.crt/);
+    expect(shortStatus.restarts).toBe(0);
+    const misfiled = await supervisor.waitForPlugin("misfiled", (p) => p.state === "quarantined");
+    expect(misfiled.reason).toMatch(/^certificate refused: identity rule (plugin-id-mismatch|plugin-name|uri-san-form)/);
+    expect(misfiled.reason).toContain("greeter");
+  });
+});
