@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issuePluginLeaf, loadOrCreateCA, type CertificateAuthority, type IssuedLeaf } from "../../supervisor/identity/index.ts";
+import { RotatingLeaf } from "../../supervisor/identity/rotating-leaf.ts";
+
+const TD = "corral.local";
+let dir: string;
+let ca: CertificateAuthority;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-rotating-"));
+  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: TD });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const HOUR = 3600_000;
+
+describe("rotating leaf", () => {
+  it("renews at 45-55 % of the life left when it was obtained, not of notBefore's skewed span", async () => {
+    const now = Date.now();
+    for (const random of [0, 0.5, 1]) {
+      const leaf = await RotatingLeaf.start({
+        issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR }),
+        caPem: ca.certPem,
+        random: () => random,
+        now: () => now,
+      });
+      try {
+        expect(leaf.renewalDelayMs()).toBeCloseTo(HOUR * (0.45 + 0.1 * random), -3);
+      } finally {
+        leaf.close();
+      }
+    }
+  });
+
+  it("tells grpc-js listeners the current leaf after they are added, and the new one on rotation", async () => {
+    const leaf = await RotatingLeaf.start({ issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR }), caPem: ca.certPem });
+    try {
+      const seen: string[] = [];
+      leaf.addIdentityCertificateListener((update) => seen.push(update!.certificate.toString()));
+      expect(seen).toEqual([]); // deferred: grpc-js adds its own watchers after its listeners
+      await new Promise((r) => process.nextTick(r));
+      expect(seen).toEqual([leaf.current.certPem]);
+      const before = leaf.current.serialHex;
+      const next = await leaf.rotate();
+      expect(next.serialHex).not.toBe(before);
+      expect(seen).toEqual([expect.any(String), next.certPem]);
+    } finally {
+      leaf.close();
+    }
+  });
+
+  it("refuses a renewed leaf of another identity and keeps serving the current one", async () => {
+    let plugin = "echo";
+    const leaf = await RotatingLeaf.start({ issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin, ttlMs: HOUR }), caPem: ca.certPem });
+    try {
+      const current: IssuedLeaf = leaf.current;
+      plugin = "kv";
+      await expect(leaf.rotate()).rejects.toThrow(`renewed leaf is for spiffe://${TD}/plugin/kv, not spiffe://${TD}/plugin/echo; keeping the current one`);
+      expect(leaf.current).toBe(current);
+    } finally {
+      leaf.close();
+    }
+  });
+
+  it("renews by itself when due, and not once closed", async () => {
+    const renewed: IssuedLeaf[] = [];
+    const leaf = await RotatingLeaf.start({
+      issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: 400 }),
+      caPem: ca.certPem,
+      onRotate: (r) => {
+        if (!(r instanceof Error)) renewed.push(r);
+      },
+    });
+    await new Promise((r) => setTimeout(r, 450));
+    expect(renewed.length).toBeGreaterThanOrEqual(1);
+    leaf.close();
+    const count = renewed.length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(renewed.length).toBe(count);
+  });
+});
