@@ -339,3 +339,61 @@ func TestRevokerPrunes(t *testing.T) {
 		t.Errorf("%d connections tracked after one socket closed, want 1", n)
 	}
 }
+
+// TestRevokerReadsOpenSSLCRL checks that a CRL of another implementation,
+// OpenSSL's, with an RSA CA as Corral's, is read and verified, serials with
+// the high bit set and small ones included.
+func TestRevokerReadsOpenSSLCRL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("openssl", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for name, data := range map[string]string{
+		"index.txt": "",
+		"crlnumber": "1000\n",
+		"ca.cnf": `[ ca ]
+default_ca = CA_default
+[ CA_default ]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 1
+[ v3_ca ]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+		"-subj", "/CN=openssl CA", "-days", "1", "-config", "ca.cnf", "-extensions", "v3_ca")
+	run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=leaf")
+	for _, serial := range []string{"0x80AB", "0x0A"} {
+		run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", serial, "-out", "leaf.pem", "-days", "1")
+		run("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-revoke", "leaf.pem")
+	}
+	run("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-out", "crl.pem")
+
+	r := newRevoker(dir, func() *x509.Certificate { return nil })
+	log := captureLog(t)
+	r.refresh()
+	for serial, want := range map[int64]bool{0x80ab: true, 0x0a: true, 0x0b: false, 0xab: false} {
+		if got := r.check(&x509.Certificate{SerialNumber: big.NewInt(serial)}) != nil; got != want {
+			t.Errorf("serial %#x revoked: %v, want %v", serial, got, want)
+		}
+	}
+	if !strings.Contains(log.String(), "revocation list loaded: CRL number 4096") {
+		t.Errorf("log:\n%s", log)
+	}
+}
