@@ -29,12 +29,23 @@ export async function scopedCredentials(stateDir: string, trustDomain: string, p
   return clientCredentials(ca, leaf, expectPlugin);
 }
 
-export async function sayHello(socket: string, creds: ChannelCredentials, name: string): Promise<HelloReply> {
+/** A greeter client on one channel, for callers that keep their connection open. */
+export function greeterClient(socket: string, creds: ChannelCredentials) {
   const client = new Greeter(`unix://${socket}`, creds);
+  return {
+    sayHello: (name: string) =>
+      new Promise<HelloReply>((resolve, reject) =>
+        client.SayHello({ name }, { deadline: new Date(Date.now() + 5000) }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+      ),
+    close: () => client.close(),
+  };
+}
+
+/** One call on a channel of its own. */
+export async function sayHello(socket: string, creds: ChannelCredentials, name: string): Promise<HelloReply> {
+  const client = greeterClient(socket, creds);
   try {
-    return await new Promise((resolve, reject) =>
-      client.SayHello({ name }, { deadline: new Date(Date.now() + 5000) }, (err, reply) => (err ? reject(err) : resolve(reply!))),
-    );
+    return await client.sayHello(name);
   } finally {
     client.close();
   }
