@@ -212,7 +212,10 @@ export class PluginInstance implements Instance {
       readOnlyPaths: plugin.readOnlyPaths,
       stdin: "null",
       // One uid per instance, so the process count per uid is the instance's.
-      rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids, fsizeBytes: plugin.limits.fileSize },
+      // RLIMIT_NPROC is a second line behind pids.max, set above it: the
+      // kernel checks it first, and at the same count the cgroup's pids
+      // limit (and its event) would never be reached.
+      rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids * 2, fsizeBytes: plugin.limits.fileSize },
     };
   }
 
