@@ -9,9 +9,13 @@
 //   warm      the same with a warm launcher from a LauncherPool, as the
 //             supervisor starts plugins (namespaces and both Go runtimes up
 //             before the run starts)
+//   warm bwrap  bubblewrap started before the run and held, its sandbox set
+//             up, with --block-fd; the run releases it: the like-for-like
+//             baseline of "warm" (a warm launcher has also done its set-up
+//             work before the clock starts)
 // Corral's runs also record when each phase was reached, to show where the
 // time goes. bwrap is installed from apt if missing.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -46,14 +50,36 @@ export async function run(): Promise<BenchResult> {
     },
     releaseIds: (ids) => uids.release(ids.uid),
   });
+  const heldChildren = new Set<ChildProcess>();
   try {
     const exec = () => spawnToExit(PROBE, ["exit", "0"]);
-    const bubblewrap = () =>
-      spawnToExit(bwrap, [
-        "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
-        "--die-with-parent", "--ro-bind", PROBE, "/plugin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-        "/plugin", "exit", "0",
-      ]);
+    const bwrapArgs = (extra: string[] = []) => [
+      "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
+      "--die-with-parent", "--ro-bind", PROBE, "/plugin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+      ...extra, "/plugin", "exit", "0",
+    ];
+    const bubblewrap = () => spawnToExit(bwrap, bwrapArgs());
+    // Set up now, run (until exit) when released.
+    const heldBwrap = () => {
+      const child = spawn(bwrap, bwrapArgs(["--block-fd", "3"]), { stdio: ["inherit", "inherit", "inherit", "pipe"] });
+      heldChildren.add(child);
+      child.stdio[3]!.on("error", () => {}); // reset when bwrap closes it after reading
+      const exited = new Promise<number | null>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("exit", (code) => {
+          heldChildren.delete(child);
+          resolve(code);
+        });
+      });
+      return async () => {
+        const t0 = performance.now();
+        (child.stdio[3] as NodeJS.WritableStream).end("go");
+        const code = await exited;
+        if (code !== 0) throw new Error(`held bwrap: status ${code}`);
+        return performance.now() - t0;
+      };
+    };
+    let held = heldBwrap();
     const corral = async (warm: boolean) => {
       const phases: Partial<Record<RunPhase, number>> = {};
       const t0 = performance.now();
@@ -75,6 +101,7 @@ export async function run(): Promise<BenchResult> {
     };
     const runs: Array<[string, () => Promise<void>]> = [
       ["exec", async () => add("exec", await exec())],
+      ["warm_bwrap", async () => add("warm_bwrap", await held())],
       ["bwrap", async () => add("bwrap", await bubblewrap())],
       [
         "sandbox",
@@ -95,6 +122,7 @@ export async function run(): Promise<BenchResult> {
     ];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       if (i === WARMUP) for (const key of Object.keys(samples)) delete samples[key];
+      if (i > 0) held = heldBwrap();
       await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       // The order rotates, so that whichever comes first after the pause is not always the same.
       for (let k = 0; k < runs.length; k++) await runs[(i + k) % runs.length]![1]();
@@ -106,6 +134,7 @@ export async function run(): Promise<BenchResult> {
       bwrap_start: metric("bwrap"),
       sandbox_start: metric("sandbox"),
       sandbox_start_warm_launcher: metric("warm"),
+      bwrap_start_held: metric("warm_bwrap"),
     };
     // Where the time goes: when each phase was reached, from the start of the run.
     for (const kind of ["sandbox", "warm"]) {
@@ -120,9 +149,11 @@ export async function run(): Promise<BenchResult> {
         sandbox_vs_bwrap_start: ratio(metrics.sandbox_start!, metrics.bwrap_start!),
         sandbox_vs_exec_start: ratio(metrics.sandbox_start!, metrics.exec_start!),
         warm_launcher_vs_bwrap_start: ratio(metrics.sandbox_start_warm_launcher!, metrics.bwrap_start!),
+        warm_launcher_vs_held_bwrap_start: ratio(metrics.sandbox_start_warm_launcher!, metrics.bwrap_start_held!),
       },
     };
   } finally {
+    for (const child of heldChildren) child.kill("SIGKILL");
     await pool.close();
     // Runs remove their cgroup parent when they leave it empty; a failed one may not have.
     await (await openCgroupDriver({ parent: `${cgroupParent}-cli` })).removeParent();
