@@ -325,9 +325,9 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
     const attached = { launcherPath: options.launcherPath, ids, stdio: "inherit" } as LaunchOptions;
     sandbox = options.slot ? options.slot.launch(prepared) : launchSandbox(prepared, attached);
     phase("launched");
-    // A pooled launcher's output comes through pipes, line by line: relay it.
-    // (With stdio attached there is none: the command writes to ours.)
-    if (options.slot) sandbox.onOutput((stream, line) => process[stream].write(`${line}\n`));
+    // Output that comes through pipes (a pooled launcher's), line by line:
+    // relay it. With stdio attached there is none: the command writes to ours.
+    sandbox.onOutput((stream, line) => process[stream].write(`${line}\n`));
     if (pending) sandbox.signal(pending);
     sandbox.init.then(() => phase("init"), () => {});
     sandbox.started.then(
