@@ -3,14 +3,15 @@
 // root. Every test removes its cgroups, processes and directories.
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import { launchSandbox, SandboxSetupError, type SandboxProcess } from "../sandbox/launcher.ts";
+import { launchSandbox, SandboxSetupError, type LaunchOptions, type SandboxProcess } from "../sandbox/launcher.ts";
 import type { SandboxSpec } from "../sandbox/spec.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -18,6 +19,9 @@ const LAUNCHER = path.join(REPO, "build/bin/corral-sandbox");
 const PROBE = path.join(REPO, "build/test-plugins/probe");
 const UID = 200_000 + (process.pid % 1000); // unprivileged, distinct per test process
 const LIMITS = { memoryBytes: 256 * 1024 * 1024, swapBytes: 0, pids: 128, cpu: 0.5 };
+const RLIMITS = { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 };
+/** The parts of /proc the sandbox makes read-only, those this kernel has. */
+const READ_ONLY_PROC = ["sys", "sysrq-trigger", "irq", "bus", "fs"].filter((name) => existsSync(`/proc/${name}`));
 
 beforeAll(async () => {
   // Build what is tested, so a stale binary cannot pass for the current code.
@@ -30,9 +34,12 @@ let driver: CgroupDriver;
 let instanceDir: string;
 let launched: SandboxProcess[];
 let tempDirs: string[];
+let hostMounts: string[];
+let instances = 0;
 
 beforeEach(async () => {
   tempDirs = [];
+  hostMounts = [];
   driver = await openCgroupDriver({ parent: `corral-test-${process.pid}-${randomBytes(3).toString("hex")}` });
   instanceDir = await mkdtemp(path.join(tmpdir(), "corral-instance-"));
   await chown(instanceDir, UID, UID);
@@ -46,12 +53,13 @@ afterEach(async () => {
     await sandbox.exited;
   }
   await driver.removeParent(); // kills anything left in the cgroups first
+  for (const mount of hostMounts.reverse()) await execa("umount", ["--lazy", mount], { reject: false });
   for (const dir of [instanceDir, ...tempDirs]) await rm(dir, { recursive: true, force: true });
 });
 
-/** A directory of its own for one test, removed after it. */
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+/** A directory of its own for one test, removed after it; beneath /tmp unless parent says otherwise. */
+async function tempDir(prefix: string, parent = tmpdir()): Promise<string> {
+  const dir = await mkdtemp(path.join(parent, prefix));
   tempDirs.push(dir);
   return dir;
 }
@@ -65,9 +73,18 @@ interface Running {
 
 type Overrides = Partial<SandboxSpec> | ((cgroup: InstanceCgroup) => Partial<SandboxSpec>);
 
-async function launch(args: string[], overrides: Overrides = {}): Promise<Running> {
-  const cgroup = await driver.create(`instance-${launched.length}`, LIMITS);
-  const spec: SandboxSpec = {
+async function launch(args: string[], overrides: Overrides = {}, options: Partial<LaunchOptions> = {}): Promise<Running> {
+  const cgroup = await driver.create(`instance-${instances++}`, LIMITS); // counted before the await: launches may run side by side
+  const spec = probeSpec(args, cgroup, typeof overrides === "function" ? overrides(cgroup) : overrides);
+  const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER, ...options });
+  launched.push(sandbox);
+  const lines = new Lines();
+  sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
+  return { sandbox, cgroup, spec, lines };
+}
+
+function probeSpec(args: string[], cgroup: InstanceCgroup, overrides: Partial<SandboxSpec> = {}): SandboxSpec {
+  return {
     binary: PROBE,
     args,
     env: { CORRAL_INSTANCE_DIR: "/corral", HOME: "/tmp", PATH: "/", GREETING: "hello there" },
@@ -80,14 +97,9 @@ async function launch(args: string[], overrides: Overrides = {}): Promise<Runnin
     network: "none",
     readOnlyPaths: [],
     stdin: "null",
-    rlimits: { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 },
-    ...(typeof overrides === "function" ? overrides(cgroup) : overrides),
+    rlimits: RLIMITS,
+    ...overrides,
   };
-  const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER });
-  launched.push(sandbox);
-  const lines = new Lines();
-  sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
-  return { sandbox, cgroup, spec, lines };
 }
 
 /** Each mount point of a mountinfo, with its mount options and what follows " - " (type, source, super options). */
@@ -224,7 +236,10 @@ describe("sandbox launcher", () => {
 
     const mounts = mountsOf(inside.mountinfo);
     expect([...mounts.keys()].sort()).toEqual(
-      ["/", "/corral", "/dev", "/dev/full", "/dev/null", "/dev/urandom", "/dev/zero", "/plugin", "/proc", "/tmp"],
+      [
+        ...["/", "/corral", "/dev", "/dev/full", "/dev/null", "/dev/urandom", "/dev/zero", "/plugin", "/proc", "/tmp"],
+        ...READ_ONLY_PROC.map((name) => `/proc/${name}`),
+      ].sort(),
     );
     expect(mounts.get("/")).toMatch(/^ro,nosuid,nodev.* tmpfs /);
     expect(mounts.get("/plugin")).toMatch(/^ro,nosuid,nodev/);
@@ -338,7 +353,7 @@ describe("sandbox launcher", () => {
       network: "none",
       readOnlyPaths: [],
       stdin: "null",
-      rlimits: { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 },
+      rlimits: RLIMITS,
     };
     const script = `
       import { launchSandbox } from ${JSON.stringify(path.join(REPO, "sandbox/launcher.ts"))};
@@ -381,4 +396,88 @@ describe("sandbox launcher", () => {
     expect(await sandbox.exited).toMatchObject({ code: 125, error: { stage: "cgroup" } });
     expect(await cgroup.pids()).toEqual([]);
   });
+});
+
+/** Runs the probe with args to its end; returns its exit and its output lines. */
+async function probe(args: string[], overrides: Partial<SandboxSpec> = {}, options: Partial<LaunchOptions> = {}) {
+  const { sandbox, lines } = await launch(args, overrides, options);
+  const exit = await sandbox.exited; // the output is all in by then
+  return { exit, out: lines.all.filter((l) => !l.startsWith("stdout: calling ")) };
+}
+
+describe("sandbox hardening", () => {
+  it("makes /proc/sys and the other kernel settings of /proc read-only", async () => {
+    const { exit, out } = await probe(["print"]);
+    expect(exit).toEqual({ code: 0 });
+    const mounts = mountsOf(JSON.parse(out[0]!.replace(/^stdout: /, "")).mountinfo);
+    expect(READ_ONLY_PROC).toContain("sys");
+    for (const name of READ_ONLY_PROC) expect(mounts.get(`/proc/${name}`), name).toMatch(/^ro,nosuid,nodev,noexec.* proc /);
+
+    // The network namespace is the sandbox's own, so its root could write
+    // here but for the read-only mount.
+    const write = await probe(["write", "/proc/sys/net/ipv4/ip_forward"]);
+    expect(write.out).toEqual(["stdout: write /proc/sys/net/ipv4/ip_forward: EROFS"]);
+  });
+
+  it("mounts read-only grants at their host paths, with the mounts beneath a granted directory", async () => {
+    // Outside /tmp, which the sandbox has of its own.
+    const dir = await tempDir("corral-grant-", "/var/tmp");
+    await chmod(dir, 0o755);
+    await writeFile(path.join(dir, "hello.txt"), "hello from the host\n");
+    const sub = path.join(dir, "sub");
+    await mkdir(sub);
+    await execa("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0755", "corral-test", sub]);
+    hostMounts.push(sub);
+    await writeFile(path.join(sub, "inner.txt"), "beneath\n");
+    const fileDir = await tempDir("corral-grant-file-", "/var/tmp");
+    const file = path.join(fileDir, "single.txt");
+    await writeFile(file, "just this file\n");
+    const grants = { readOnlyPaths: [dir, file] };
+
+    const { exit, out } = await probe(["print"], grants);
+    expect(exit).toEqual({ code: 0 });
+    const inside = JSON.parse(out[0]!.replace(/^stdout: /, ""));
+    const mounts = mountsOf(inside.mountinfo);
+    for (const target of [dir, sub, file]) expect(mounts.get(target), target).toMatch(/^ro,nosuid,nodev[, ]/);
+    expect(inside.root).toContain("var");
+
+    const runs = await Promise.all([
+      probe(["read", path.join(dir, "hello.txt")], grants),
+      probe(["read", path.join(sub, "inner.txt")], grants),
+      probe(["read", file], grants),
+      probe(["write", path.join(dir, "new.txt")], grants),
+      probe(["write", path.join(sub, "new.txt")], grants),
+      probe(["write", file], grants),
+      // Only the file is granted, not its directory's other entries.
+      probe(["read", path.join(fileDir, "other.txt")], grants),
+    ]);
+    expect(runs.map((r) => r.out)).toEqual([
+      [`stdout: read ${dir}/hello.txt: hello from the host`],
+      [`stdout: read ${sub}/inner.txt: beneath`],
+      [`stdout: read ${file}: just this file`],
+      [`stdout: write ${dir}/new.txt: EROFS`],
+      [`stdout: write ${sub}/new.txt: EROFS`],
+      [`stdout: write ${file}: EROFS`],
+      [`stdout: read ${fileDir}/other.txt: ENOENT`],
+    ]);
+  });
+
+  it("refuses a grant that does not exist, that overlaps the sandbox's own mounts or another grant", async () => {
+    const missing = await probe(["exit", "0"], { readOnlyPaths: ["/nonexistent/grant"] });
+    expect(missing.exit).toEqual({
+      code: 125,
+      error: { stage: "mount-sources", message: "read-only path: open_tree /nonexistent/grant: no such file or directory" },
+    });
+    const overlapping = await Promise.all([
+      probe(["exit", "0"], { readOnlyPaths: ["/tmp/x"] }),
+      probe(["exit", "0"], { readOnlyPaths: ["/dev"] }),
+      probe(["exit", "0"], { readOnlyPaths: ["/usr", "/usr/lib"] }),
+    ]);
+    expect(overlapping.map((r) => r.exit)).toEqual([
+      { code: 125, error: { stage: "spec", message: `invalid spec: readOnlyPaths entry "/tmp/x" overlaps the sandbox's /tmp` } },
+      { code: 125, error: { stage: "spec", message: `invalid spec: readOnlyPaths entry "/dev" overlaps the sandbox's /dev` } },
+      { code: 125, error: { stage: "spec", message: `invalid spec: readOnlyPaths entries "/usr" and "/usr/lib" overlap` } },
+    ]);
+  });
+
 });

@@ -92,20 +92,20 @@ type message struct {
 // channel itself is still good.
 var errBadMessage = errors.New("bad message")
 
-// receive returns the next message, which must carry exactly wantFds fds.
+// receive returns the next message, which may carry at most maxFds fds.
 // It returns io.EOF once the other end is closed, and an error wrapping
 // errBadMessage for a message it drops.
 //
 // fds the caller does not expect are closed here, never left open: the
 // launcher is host root, and fds the init might pass up with a report must
 // neither leak into it nor pile up in it.
-func (c channel) receive(wantFds int) (message, error) {
+func (c channel) receive(maxFds int) (message, error) {
 	buf := make([]byte, maxSpecBytes+1)
 	// Room for credentials and the fds wanted. fds that do not fit the
 	// kernel discards, and says so with MSG_CTRUNC.
 	oobSize := unix.CmsgSpace(unix.SizeofUcred)
-	if wantFds > 0 {
-		oobSize += unix.CmsgSpace(4 * wantFds)
+	if maxFds > 0 {
+		oobSize += unix.CmsgSpace(4 * maxFds)
 	}
 	oob := make([]byte, oobSize)
 	var n, oobn, flags int
@@ -127,8 +127,8 @@ func (c channel) receive(wantFds int) (message, error) {
 		switch {
 		case flags&unix.MSG_CTRUNC != 0:
 			err = fmt.Errorf("more than %d fds", len(m.fds))
-		case len(m.fds) != wantFds:
-			err = fmt.Errorf("%d fds, want %d", len(m.fds), wantFds)
+		case len(m.fds) > maxFds:
+			err = fmt.Errorf("%d fds, want at most %d", len(m.fds), maxFds)
 		case flags&unix.MSG_TRUNC != 0 || n > maxSpecBytes:
 			err = fmt.Errorf("longer than %d bytes", maxSpecBytes)
 		}

@@ -86,7 +86,7 @@ var errLauncherGone = errors.New("the launcher closed the channel")
 // receiveRelease waits until the launcher has put the init into its
 // cgroups and sent the spec with the mount sources.
 func receiveRelease(ch channel) (*release, error) {
-	msg, err := ch.receive(len(mountSources))
+	msg, err := ch.receive(fixedSources + maxGrants)
 	switch {
 	case errors.Is(err, errBadMessage):
 		return nil, err
@@ -97,6 +97,10 @@ func receiveRelease(ch channel) (*release, error) {
 	if err := json.Unmarshal(msg.data, &s); err != nil {
 		closeFds(msg.fds)
 		return nil, fmt.Errorf("decode spec: %w", err)
+	}
+	if want := len(mountSources(&s)); len(msg.fds) != want {
+		closeFds(msg.fds)
+		return nil, fmt.Errorf("%d mount sources came with the spec, want %d", len(msg.fds), want)
 	}
 	return &release{spec: &s, sources: msg.fds}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -44,7 +45,7 @@ func buildRoot(rel *release) error {
 		return err
 	}
 	steps := []func() error{
-		func() error { return attachMountSources(rel.sources, newRoot) },
+		func() error { return attachMountSources(rel.spec, rel.sources, newRoot) },
 		func() error {
 			opts := "mode=1777,size=" + strconv.FormatInt(rel.spec.WorkspaceBytes, 10)
 			return mountTmpfs(newRoot+"/tmp", unix.MS_NOSUID|unix.MS_NODEV, opts)
@@ -53,6 +54,7 @@ func buildRoot(rel *release) error {
 		func() error {
 			return mountFresh("proc", newRoot+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		},
+		protectProc,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -93,6 +95,27 @@ func buildDev() error {
 	}
 	for _, name := range devices {
 		if err := bindFile(oldRoot+"/dev/"+name, dev+"/"+name, unix.MS_NOSUID|unix.MS_NOEXEC); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readOnlyProc are the parts of /proc that configure the kernel rather than
+// describe processes; bubblewrap and runc make the same ones read-only.
+// Most are host-wide and need host privileges to change anyway, but
+// /proc/sys/net belongs to the sandbox's network namespace, which its root
+// owns.
+var readOnlyProc = []string{"sys", "sysrq-trigger", "irq", "bus", "fs"}
+
+// protectProc binds each of readOnlyProc that exists over itself, read-only.
+func protectProc() error {
+	for _, name := range readOnlyProc {
+		path := newRoot + "/proc/" + name
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			continue // /proc/bus, say, only exists with a bus to show
+		}
+		if err := bind(path, path, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC); err != nil {
 			return err
 		}
 	}

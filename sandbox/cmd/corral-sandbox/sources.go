@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,37 +20,60 @@ import (
 // mountSource is one host path mounted into the sandbox's root.
 type mountSource struct {
 	name   string // for errors
-	path   func(*Spec) string
+	path   string // on the host
 	target string // inside the sandbox
-	mode   uint32 // file type the source must have (S_IFREG or S_IFDIR)
-	attr   uint64 // MOUNT_ATTR_* set on the mount
+	// mode is the file type the source must have (S_IFREG or S_IFDIR), or 0
+	// for either; the mountpoint made for it is of the same type.
+	mode uint32
+	attr uint64 // MOUNT_ATTR_* set on the mount
+	// recursive takes the mounts beneath path along (AT_RECURSIVE), with
+	// attr set on each of them.
+	recursive bool
 }
 
-// mountSources are the sources, in the order their fds travel with the
-// spec (docs/internals.md, "The root inside").
-var mountSources = []mountSource{
-	{
-		name:   "binary",
-		path:   func(s *Spec) string { return s.Binary },
-		target: pluginPath,
-		mode:   unix.S_IFREG,
-		attr:   unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV,
-	},
-	{
-		name:   "instance directory",
-		path:   func(s *Spec) string { return s.InstanceDir },
-		target: "/corral",
-		mode:   unix.S_IFDIR,
-		attr:   unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC,
-	},
+// grantAttr are the flags of a read-only grant. Not noexec: the usual grant
+// is the libraries a dynamically linked binary maps executable.
+const grantAttr = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+
+// mountSources are the sources of spec, in the order their fds travel with
+// it (docs/internals.md, "The root inside"): the binary, the instance
+// directory, then each read-only grant.
+func mountSources(spec *Spec) []mountSource {
+	srcs := []mountSource{
+		{
+			name:   "binary",
+			path:   spec.Binary,
+			target: pluginPath,
+			mode:   unix.S_IFREG,
+			attr:   unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV,
+		},
+		{
+			name:   "instance directory",
+			path:   spec.InstanceDir,
+			target: "/corral",
+			mode:   unix.S_IFDIR,
+			attr:   unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC,
+		},
+	}
+	for _, p := range spec.ReadOnlyPaths {
+		// Recursive, unlike the two above: a grant of /usr means what the
+		// host sees at /usr, mounts beneath it included.
+		srcs = append(srcs, mountSource{name: "read-only path", path: p, target: p, attr: grantAttr, recursive: true})
+	}
+	return srcs
 }
+
+// fixedSources is how many of mountSources every spec has; the init takes
+// at most that many more fds than there can be grants.
+const fixedSources = 2
 
 // openMountSources opens a detached mount of each source of spec, in the
 // order of mountSources. On error it closes what it opened.
 func openMountSources(spec *Spec) ([]int, error) {
-	fds := make([]int, 0, len(mountSources))
-	for _, src := range mountSources {
-		fd, err := src.open(src.path(spec))
+	srcs := mountSources(spec)
+	fds := make([]int, 0, len(srcs))
+	for _, src := range srcs {
+		fd, err := src.open()
 		if err != nil {
 			closeFds(fds)
 			return nil, err
@@ -59,64 +83,98 @@ func openMountSources(spec *Spec) ([]int, error) {
 	return fds, nil
 }
 
-// open clones the mount at path, symlinks followed, into a detached mount
-// of path alone and sets the source's flags on it.
+// open clones the mount at the source's path, symlinks followed, into a
+// detached mount and sets the source's flags on it.
 //
-// Not recursive (no AT_RECURSIVE): the sandbox gets the one filesystem at
-// path, never mounts that happen to lie beneath it on the host.
-func (src mountSource) open(path string) (int, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err != nil {
-		return -1, fmt.Errorf("%s: open_tree %s: %w", src.name, path, err)
+// Without recursive (no AT_RECURSIVE) the sandbox gets the one filesystem
+// at path, never mounts that happen to lie beneath it on the host.
+func (src mountSource) open() (int, error) {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if src.recursive {
+		flags |= unix.AT_RECURSIVE
 	}
-	if err := src.prepare(fd, path); err != nil {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src.path, uint(flags))
+	if err != nil {
+		return -1, fmt.Errorf("%s: open_tree %s: %w", src.name, src.path, err)
+	}
+	if err := src.prepare(fd); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
 	return fd, nil
 }
 
-func (src mountSource) prepare(fd int, path string) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("%s: stat %s: %w", src.name, path, err)
-	}
-	if st.Mode&unix.S_IFMT != src.mode {
-		what := "a regular file"
-		if src.mode == unix.S_IFDIR {
-			what = "a directory"
+func (src mountSource) prepare(fd int) error {
+	if src.mode != 0 {
+		mode, err := fileType(fd)
+		if err != nil {
+			return fmt.Errorf("%s: stat %s: %w", src.name, src.path, err)
 		}
-		return fmt.Errorf("%s %s: not %s", src.name, path, what)
+		if mode != src.mode {
+			what := "a regular file"
+			if src.mode == unix.S_IFDIR {
+				what = "a directory"
+			}
+			return fmt.Errorf("%s %s: not %s", src.name, src.path, what)
+		}
 	}
 	// A clone of a shared mount joins its peer group: mounts made beneath it
 	// in the sandbox would then propagate to the host. As a slave it still
 	// sees the host's unmounts, like every other mount of the sandbox
 	// (makeMountsPrivate).
 	attr := unix.MountAttr{Attr_set: src.attr, Propagation: unix.MS_SLAVE}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
-		return fmt.Errorf("%s: set mount attributes of %s: %w", src.name, path, err)
+	flags := unix.AT_EMPTY_PATH
+	if src.recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	if err := unix.MountSetattr(fd, "", uint(flags), &attr); err != nil {
+		return fmt.Errorf("%s: set mount attributes of %s: %w", src.name, src.path, err)
 	}
 	return nil
+}
+
+// fileType is the S_IFMT part of the mode of the file open at fd.
+func fileType(fd int) (uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, err
+	}
+	return st.Mode & unix.S_IFMT, nil
 }
 
 // attachMountSources attaches the detached mounts the launcher sent, in the
 // order of mountSources, at their targets beneath root.
-func attachMountSources(fds []int, root string) error {
-	for i, src := range mountSources {
+func attachMountSources(spec *Spec, fds []int, root string) error {
+	srcs := mountSources(spec)
+	if len(fds) != len(srcs) {
+		return fmt.Errorf("%d mount sources for %d mounts", len(fds), len(srcs))
+	}
+	for i, src := range srcs {
 		target := root + src.target
-		if err := src.makeTarget(target); err != nil {
-			return err
+		if err := src.makeTarget(fds[i], target); err != nil {
+			return fmt.Errorf("make the mountpoint of the %s at %s: %w", src.name, src.target, err)
 		}
 		if err := unix.MoveMount(fds[i], "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return fmt.Errorf("attach the %s at %s: %w", src.name, target, err)
+			return fmt.Errorf("attach the %s at %s: %w", src.name, src.target, err)
 		}
 	}
 	return nil
 }
 
-// makeTarget creates the empty file or directory the source is mounted on.
-func (src mountSource) makeTarget(target string) error {
-	if src.mode == unix.S_IFDIR {
+// makeTarget creates the empty directory or file the mount at fd is
+// attached to, and the directories above it.
+func (src mountSource) makeTarget(fd int, target string) error {
+	mode := src.mode
+	if mode == 0 {
+		var err error
+		if mode, err = fileType(fd); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	if mode == unix.S_IFDIR {
 		return os.Mkdir(target, 0o755)
 	}
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o444)

@@ -89,10 +89,8 @@ func (s *Spec) validate() error {
 	case s.Rlimits.NoFile == 0 || s.Rlimits.NProc == 0 || s.Rlimits.FSizeBytes == 0:
 		return fmt.Errorf("rlimits %+v: nofile, nproc and fsizeBytes must be positive", s.Rlimits)
 	}
-	for _, p := range s.ReadOnlyPaths {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p || p == "/" {
-			return fmt.Errorf("readOnlyPaths entry %q is not a clean absolute path below /", p)
-		}
+	if err := checkGrants(s.ReadOnlyPaths); err != nil {
+		return err
 	}
 	for _, f := range s.CgroupProcs {
 		if !filepath.IsAbs(f) || filepath.Base(f) != "cgroup.procs" {
@@ -110,6 +108,46 @@ func (s *Spec) validate() error {
 		}
 	}
 	return nil
+}
+
+// maxGrants bounds readOnlyPaths: each is one fd passed to the init with
+// the spec, and SCM_RIGHTS carries at most 253 in one message.
+const maxGrants = 64
+
+// reservedPaths are the sandbox's own mounts: a grant at, above or below one
+// would hide it or be hidden by it.
+var reservedPaths = []string{pluginPath, "/corral", "/tmp", "/proc", "/dev"}
+
+// checkGrants refuses read-only grants that are not clean absolute paths,
+// that overlap the sandbox's own mounts, or that overlap each other: a grant
+// is a recursive mount already, and one nested in another would need its
+// mountpoint made inside a mount that is read-only by then.
+func checkGrants(grants []string) error {
+	if len(grants) > maxGrants {
+		return fmt.Errorf("readOnlyPaths: %d entries, at most %d", len(grants), maxGrants)
+	}
+	for i, p := range grants {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p || p == "/" {
+			return fmt.Errorf("readOnlyPaths entry %q is not a clean absolute path below /", p)
+		}
+		for _, r := range reservedPaths {
+			if overlaps(p, r) {
+				return fmt.Errorf("readOnlyPaths entry %q overlaps the sandbox's %s", p, r)
+			}
+		}
+		for _, q := range grants[:i] {
+			if overlaps(p, q) {
+				return fmt.Errorf("readOnlyPaths entries %q and %q overlap", q, p)
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps tells whether one of two clean absolute paths is the other or
+// lies beneath it.
+func overlaps(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
 // environ returns the plugin's whole environment, sorted so that two

@@ -7,6 +7,8 @@
 //	probe orphan        leave a sleeping grandchild orphaned, print "orphaned", sleep
 //	probe print         print what the sandbox looks like from inside, as JSON
 //	probe cat           copy stdin to stdout until EOF (corral sandbox attaches stdin)
+//
+// and those in hardening.go.
 package main
 
 import (
@@ -51,7 +53,9 @@ func main() {
 			fail("cat: " + err.Error())
 		}
 	default:
-		fail("unknown subcommand " + os.Args[1])
+		if !hardeningSubcommand(os.Args[1:]) {
+			fail("unknown subcommand " + os.Args[1])
+		}
 	}
 }
 
