@@ -22,7 +22,9 @@ const size = z.string().transform((text, ctx) => {
   return bytes;
 });
 
-const atLeast = (min: number, what: string) => (value: number) => value >= min || `${what} must be at least ${min}`;
+/** A size of at least `min` bytes; the message names the minimum as written. */
+const sizeAtLeast = (min: number, written: string) =>
+  size.refine((bytes) => bytes >= min, `must be at least ${written}`);
 
 /**
  * A plugin's name becomes part of its SPIFFE identity, its cgroup name and
@@ -33,16 +35,16 @@ export const pluginName = z
   .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 characters of a-z, 0-9 and '-', starting with a letter");
 
 const limits = z.strictObject({
-  memory: size.prefault("128MiB").refine(atLeast(4 * 1024 ** 2, "memory"), "memory must be at least 4MiB"),
+  memory: sizeAtLeast(4 * 1024 ** 2, "4MiB").prefault("128MiB"),
   pids: z.number().int().min(8).max(65536).default(128),
   /** CPU allowance in cores (0.5 = half a core); enforced as a CFS quota. */
   cpu: z.number().positive().max(1024).default(1),
   /** Size of the private tmpfs workspace at /tmp inside the sandbox. */
-  workspace: size.prefault("16MiB").refine(atLeast(1024 ** 2, "workspace"), "workspace must be at least 1MiB"),
+  workspace: sizeAtLeast(1024 ** 2, "1MiB").prefault("16MiB"),
   /** Open file descriptors (RLIMIT_NOFILE). */
   openFiles: z.number().int().min(16).max(1 << 20).default(1024),
   /** Largest file the plugin may write (RLIMIT_FSIZE). */
-  fileSize: size.prefault("64MiB").refine(atLeast(1024, "fileSize"), "fileSize must be at least 1KiB"),
+  fileSize: sizeAtLeast(1024, "1KiB").prefault("64MiB"),
 });
 
 const restart = z.strictObject({

@@ -96,6 +96,12 @@ describe("config validation", () => {
     expect(byField["plugins[3].limits.pids"]).toMatchObject({ line: 13, value: "2" });
   });
 
+  it("enforces the minimum sizes", () => {
+    const [p] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { memory: 1KiB }\n');
+    expect(p).toMatchObject({ line: 5, field: "plugins[0].limits.memory", value: "1KiB", message: "must be at least 4MiB" });
+    expect(problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { workspace: 64KiB, fileSize: 1B }\n')).toHaveLength(2);
+  });
+
   it("refuses a read-only grant of a path that does not exist, and a bad network", () => {
     const list = problems(
       [
