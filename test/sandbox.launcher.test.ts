@@ -398,6 +398,16 @@ describe("sandbox launcher", () => {
   });
 });
 
+/** /proc/<pid>/limits as soft and hard value per limit name. */
+function limitsOf(text: string): Map<string, [string, string]> {
+  const limits = new Map<string, [string, string]>();
+  for (const line of text.split("\n").slice(1)) {
+    const [name, soft, hard] = line.trim().split(/\s{2,}/);
+    if (name && soft && hard) limits.set(name, [soft, hard]);
+  }
+  return limits;
+}
+
 /** Runs the probe with args to its end; returns its exit and its output lines. */
 async function probe(args: string[], overrides: Partial<SandboxSpec> = {}, options: Partial<LaunchOptions> = {}) {
   const { sandbox, lines } = await launch(args, overrides, options);
@@ -406,6 +416,70 @@ async function probe(args: string[], overrides: Partial<SandboxSpec> = {}, optio
 }
 
 describe("sandbox hardening", () => {
+  it("leaves the plugin no capability in any set, no_new_privs, a seccomp filter and the spec's rlimits", async () => {
+    const { sandbox, lines } = await launch(["sleep"]);
+    const init = await sandbox.init;
+    const { pid } = await sandbox.started;
+    await lines.waitFor(/^stdout: sleeping$/);
+
+    const st = (await status(pid))!;
+    for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) expect(st.get(set), set).toBe("0000000000000000");
+    expect(st.get("NoNewPrivs")).toBe("1");
+    expect(st.get("Seccomp")).toBe("2");
+    expect(st.get("Seccomp_filters")).toBe("1");
+    const limits = limitsOf(await readFile(`/proc/${pid}/limits`, "utf8"));
+    expect(limits.get("Max open files")).toEqual(["256", "256"]);
+    expect(limits.get("Max processes")).toEqual(["64", "64"]);
+    expect(limits.get("Max file size")).toEqual([String(16 * 1024 * 1024), String(16 * 1024 * 1024)]);
+    expect(limits.get("Max core file size")).toEqual(["0", "0"]);
+
+    // The init is under the same filter, and gives up its own capabilities
+    // once it has reported the plugin's pid.
+    await waitUntil("the init has dropped its capabilities", async () => (await status(init.pid))?.get("CapPrm") === "0000000000000000");
+    const initSt = (await status(init.pid))!;
+    for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) expect(initSt.get(set), `init ${set}`).toBe("0000000000000000");
+    expect([initSt.get("NoNewPrivs"), initSt.get("Seccomp")]).toEqual(["1", "2"]);
+
+    expect(sandbox.signal("SIGTERM")).toBe(true);
+    expect(await sandbox.exited).toEqual({ code: 7 });
+  });
+
+  it("kills the plugin with SIGSYS for a syscall off the allow-list", async () => {
+    expect((await probe(["syscall", "mount"])).exit).toEqual({ signal: "SIGSYS" });
+  });
+
+  it("kills for TIOCSTI (high bits or not), namespace flags to clone, unshare and personality changes", async () => {
+    const cases = [
+      ["syscall", "ioctl", "0", "0x5412"], // TIOCSTI
+      ["syscall", "ioctl", "0", "0x100005412"], // the kernel sees TIOCSTI
+      ["syscall", "ioctl", "0", "0x541c"], // TIOCLINUX
+      ["syscall", "clone", "0x10000011"], // CLONE_NEWUSER|SIGCHLD
+      ["syscall", "unshare", "0x20000"],
+      ["syscall", "personality", "0x0040000"], // ADDR_NO_RANDOMIZE
+    ];
+    const exits = await Promise.all(cases.map(async (args) => (await launch(args)).sandbox.exited));
+    exits.forEach((exit, i) => expect(exit, cases[i]!.join(" ")).toEqual({ signal: "SIGSYS" }));
+  });
+
+  it("fails other socket families and protocols, clone3 and harmless ioctls without killing", async () => {
+    const cases: Array<[string[], string]> = [
+      [["socket", "17", "3", "0"], "EAFNOSUPPORT"], // AF_PACKET
+      [["socket", "2", "1", "132"], "EPROTONOSUPPORT"], // SCTP
+      [["socket", "16", "3", "9"], "EPROTONOSUPPORT"], // netlink audit
+      [["socket", "2", "3", "1"], "EPERM"], // raw ICMP: allowed by the filter, refused by the kernel
+      [["socketpair", "2", "1", "0"], "EAFNOSUPPORT"],
+      [["clone3"], "ENOSYS"],
+      [["personality", "0xffffffff"], "OK"],
+      [["ioctl", "0", "0x5401"], "ENOTTY"], // TCGETS on /dev/null
+      [["setrlimit", "7", "0"], "EFAULT"], // reaches the kernel
+    ];
+    const runs = await Promise.all(cases.map(([args]) => probe(["syscall", ...args])));
+    runs.forEach(({ exit, out }, i) => {
+      const [args, errno] = cases[i]!;
+      expect({ exit, out }, args.join(" ")).toEqual({ exit: { code: 0 }, out: [`stdout: syscall ${args[0]}: ${errno}`] });
+    });
+  });
+
   it("makes /proc/sys and the other kernel settings of /proc read-only", async () => {
     const { exit, out } = await probe(["print"]);
     expect(exit).toEqual({ code: 0 });

@@ -26,14 +26,19 @@ type release struct {
 }
 
 // setupStages run in order inside the new namespaces before the plugin is
-// started. Hardening (rlimits, no_new_privs, capabilities, seccomp) belongs
-// at the end of this list: the init's main thread runs these and then
-// forks the plugin, which inherits per-thread state such as a seccomp filter.
+// started. The init's main thread runs them and then forks the plugin,
+// which inherits its state: its cgroup namespace (per thread), and what
+// harden sets (rlimits, no_new_privs, capabilities, securebits, seccomp),
+// which the init applies to all its threads so that it holds whichever
+// thread the fork happens on. harden comes last: nothing after it may need
+// a syscall the seccomp filter refuses.
 var setupStages = []stage{
 	{"mounts", func(*release) error { return makeMountsPrivate() }},
 	{"rootfs", buildRoot},
 	{"hostname", func(r *release) error { return unix.Sethostname([]byte(r.spec.Hostname)) }},
 	{"network", func(*release) error { return bringLoopbackUp() }},
+	{"cgroupns", func(*release) error { return enterCgroupNamespace() }},
+	{"harden", func(r *release) error { return harden(r.spec) }},
 }
 
 // runInit is "corral-sandbox init": PID 1 of the sandbox. It returns the
@@ -75,6 +80,16 @@ func runInit() int {
 	if err := ch.sendWithPid(event{Type: eventStarted, Pid: plugin}, plugin); err != nil {
 		return setupFailed // the launcher is gone; the kernel ends us all
 	}
+	// Passing another process's pid was the last thing that needed a
+	// capability; from here on, signalling and reaping processes of its own
+	// uid is all the init does.
+	if err := dropCapabilities(); err != nil {
+		_ = unix.Kill(plugin, unix.SIGKILL)
+		supervise(plugin, signals)
+		killRemaining()
+		_ = ch.send(errorEvent("harden", err))
+		return setupFailed
+	}
 	ws := supervise(plugin, signals)
 	killRemaining()
 	_ = ch.send(exitedEvent(ws))
@@ -110,8 +125,13 @@ const pluginPath = "/plugin"
 
 // startPlugin starts the plugin with exactly the spec's environment and
 // arguments, stdin on /dev/null, stdout and stderr those of the launcher,
-// in its own session and its own cgroup namespace rooted at the instance
-// cgroup. It returns the plugin's pid in the sandbox's namespace.
+// in its own session. It returns the plugin's pid in the sandbox's
+// namespace.
+//
+// It must be called on the init's main thread, the one whose cgroup
+// namespace enterCgroupNamespace replaced. The fork inherits the harden
+// stage's state, so it and the child's steps up to exec get only what the
+// seccomp filter allows: no unsharing here.
 func startPlugin(spec *Spec) (int, error) {
 	devNull, err := os.Open("/dev/null")
 	if err != nil {
@@ -124,13 +144,23 @@ func startPlugin(spec *Spec) (int, error) {
 		Env:   spec.environ(),
 		Files: []uintptr{devNull.Fd(), 1, 2},
 		Sys: &syscall.SysProcAttr{
-			Setsid:       true,
-			Unshareflags: syscall.CLONE_NEWCGROUP,
-			Pdeathsig:    syscall.SIGKILL,
+			Setsid:    true,
+			Pdeathsig: syscall.SIGKILL,
 		},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", pluginPath, err)
 	}
 	return pid, nil
+}
+
+// enterCgroupNamespace gives the calling thread, and so the plugin forked
+// from it, a cgroup namespace rooted at the instance cgroup, which the init
+// is in by now. It is done here rather than at the fork because the
+// seccomp filter the fork inherits refuses unshare.
+func enterCgroupNamespace() error {
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("unshare the cgroup namespace: %w", err)
+	}
+	return nil
 }
