@@ -17,6 +17,7 @@ import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
+import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
 import type { Instance } from "./controller.ts";
@@ -41,9 +42,6 @@ export interface InstanceEnvironment {
   logger: Logger;
 }
 
-/** Paths inside the sandbox (docs/internals.md). */
-const INSIDE_DIR = "/corral";
-const SOCKET_NAME = "plugin.sock";
 const MAX_LINE = 16 * 1024;
 
 export class PluginInstance implements Instance {
@@ -177,7 +175,7 @@ export class PluginInstance implements Instance {
       ]);
     })();
     const cgroup = this.#env.cgroups
-      .create(this.id, { memoryBytes: plugin.limits.memory, swapBytes: 0, pids: plugin.limits.pids, cpu: plugin.limits.cpu })
+      .create(this.id, pluginCgroupLimits(plugin))
       .then((created) => (this.#cgroup = created));
     // Settle all three before failing, so nothing half-made escapes destroy().
     const [, , created] = await Promise.all([dir, files, cgroup].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })))).then(
@@ -187,36 +185,16 @@ export class PluginInstance implements Instance {
         return results.map((r) => (r as { v: unknown }).v) as [void, void, InstanceCgroup];
       },
     );
-    return {
+    return pluginSandboxSpec(plugin, {
+      instanceId: this.id,
+      instanceDir: this.#dir,
       binary: release.binary,
       args: plugin.args,
-      env: {
-        ...plugin.env,
-        CORRAL_INSTANCE_DIR: INSIDE_DIR,
-        CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
-        CORRAL_INSTANCE_ID: this.id,
-        CORRAL_PLUGIN: plugin.name,
-        CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
-        GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
-        HOME: "/tmp",
-        TMPDIR: "/tmp",
-        PATH: "/",
-      },
-      instanceDir: this.#dir,
-      hostname: plugin.name,
       uid: this.#uid,
       gid: this.#gid,
-      workspaceBytes: plugin.limits.workspace,
       cgroupProcs: created.procsFiles,
-      network: plugin.network,
-      readOnlyPaths: plugin.readOnlyPaths,
       stdin: "null",
-      // One uid per instance, so the process count per uid is the instance's.
-      // RLIMIT_NPROC is a second line behind pids.max, set above it: the
-      // kernel checks it first, and at the same count the cgroup's pids
-      // limit (and its event) would never be reached.
-      rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids * 2, fsizeBytes: plugin.limits.fileSize },
-    };
+    });
   }
 
   /**
