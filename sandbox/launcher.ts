@@ -23,6 +23,8 @@ export type OutputListener = (stream: OutputStream, line: string) => void;
 export interface SandboxExit {
   code?: number;
   signal?: string;
+  /** With signal SIGSYS: the syscall the seccomp filter killed the plugin for, when the kernel's log told. */
+  syscall?: string;
   /** Set when the sandbox could not be set up; code is then 125. */
   error?: { stage: string; message: string };
 }
@@ -188,7 +190,8 @@ class Launcher implements SandboxProcess {
       this.#phase = { name: "running" };
       this.#started.resolve({ pid: event.pid });
     } else if (event.type === "exited" && phase === "running") {
-      this.#end("code" in event ? { code: event.code } : { signal: event.signal });
+      if ("code" in event) this.#end({ code: event.code });
+      else this.#end(event.syscall === undefined ? { signal: event.signal } : { signal: event.signal, syscall: event.syscall });
     } else if (event.type === "error" && phase !== "ended" && phase !== "gone") {
       this.#end({ code: SETUP_FAILED, error: { stage: event.stage, message: event.message } });
     } else {

@@ -1,5 +1,5 @@
-// The launcher's contract (docs/internals.md): the spec it reads on stdin and
-// the events it writes on fd 3. sandbox/cmd/corral-sandbox/spec.go and
+// The launcher's contract (docs/internals.md): the spec it reads (on stdin,
+// or the fd given with --spec-fd) and the events it writes on fd 3. sandbox/cmd/corral-sandbox/spec.go and
 // events.go are the Go side.
 
 /** What one sandbox runs and how it is confined. */
@@ -37,7 +37,8 @@ export type SandboxEvent =
   | { type: "init"; pid: number }
   | { type: "started"; pid: number }
   | { type: "exited"; code: number }
-  | { type: "exited"; signal: string }
+  /** syscall: what the seccomp filter killed the plugin for (signal is then SIGSYS), when the kernel's log told. */
+  | { type: "exited"; signal: string; syscall?: string }
   | { type: "error"; stage: string; message: string };
 
 export class EventParseError extends Error {
@@ -63,9 +64,13 @@ export function parseEvent(line: string): SandboxEvent {
       if (!isPid(e.pid)) throw fail("pid");
       return { type: e.type, pid: e.pid };
     case "exited":
-      if (isExitCode(e.code) && e.signal === undefined) return { type: "exited", code: e.code };
+      if (isExitCode(e.code) && e.signal === undefined && e.syscall === undefined) return { type: "exited", code: e.code };
       if (typeof e.signal === "string" && /^SIG[A-Z0-9+-]+$/.test(e.signal) && e.code === undefined) {
-        return { type: "exited", signal: e.signal };
+        if (e.syscall === undefined) return { type: "exited", signal: e.signal };
+        if (e.signal !== "SIGSYS" || typeof e.syscall !== "string" || !/^[a-z_][a-z0-9_]{0,63}$/.test(e.syscall)) {
+          throw fail("syscall goes only with SIGSYS and is a syscall's name");
+        }
+        return { type: "exited", signal: e.signal, syscall: e.syscall };
       }
       throw fail("needs exactly one of code and signal");
     case "error":

@@ -11,10 +11,13 @@ import (
 // event is one launcher event (docs/internals.md, "Launcher events"). The
 // init reports to the launcher with the same shapes.
 type event struct {
-	Type    string `json:"type"`
-	Pid     int    `json:"pid,omitempty"`
-	Code    *int   `json:"code,omitempty"`
-	Signal  string `json:"signal,omitempty"`
+	Type   string `json:"type"`
+	Pid    int    `json:"pid,omitempty"`
+	Code   *int   `json:"code,omitempty"`
+	Signal string `json:"signal,omitempty"`
+	// Syscall names the syscall for which the seccomp filter killed the
+	// plugin (Signal is then SIGSYS), when the kernel's log tells (audit.go).
+	Syscall string `json:"syscall,omitempty"`
 	Stage   string `json:"stage,omitempty"`
 	Message string `json:"message,omitempty"`
 }

@@ -56,7 +56,12 @@ func runLauncher(args []string) int {
 		events.emit(errorEvent("args", err))
 		return setupFailed
 	}
-	l := launch{events: events}
+	// Opened before the plugin exists, so that every record of its end is
+	// after the read position.
+	klog := openKernelLog()
+	defer klog.close()
+
+	l := launch{events: events, kernelLog: klog}
 	if ids != nil {
 		if err := l.startInit(*ids); err != nil {
 			events.emit(errorEvent("clone", err))
@@ -132,10 +137,11 @@ func readSpec(r io.Reader) (*Spec, error) {
 
 // launch is one run of the launcher, from starting the init to its exit.
 type launch struct {
-	spec    *Spec
-	events  eventWriter
-	init    *exec.Cmd
-	channel channel
+	spec      *Spec
+	events    eventWriter
+	kernelLog kernelLog
+	init      *exec.Cmd
+	channel   channel
 }
 
 func (l *launch) run(signals <-chan os.Signal) int {
@@ -239,6 +245,7 @@ func (l *launch) abort(stage string, err error) int {
 // gone, then returns the launcher's exit status.
 func (l *launch) relayReports() int {
 	var started, ended bool
+	var plugin int // its host pid
 	for !ended {
 		msg, err := l.channel.receive(0)
 		if errors.Is(err, errBadMessage) {
@@ -254,8 +261,15 @@ func (l *launch) relayReports() int {
 		switch e.Type {
 		case eventStarted:
 			e.Pid = msg.pid // the kernel translated it to our namespace
+			plugin = e.Pid
 			started = true
-		case eventExited, eventError:
+		case eventExited:
+			ended = true
+			e.Syscall = ""
+			if e.Signal == unix.SignalName(unix.SIGSYS) && plugin > 0 {
+				e.Syscall, _ = l.kernelLog.seccompKill(plugin, auditWait)
+			}
+		case eventError:
 			ended = true
 		default:
 			continue

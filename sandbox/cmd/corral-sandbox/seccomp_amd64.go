@@ -1,5 +1,7 @@
 package main
 
+//go:generate go run mksyscalls.go
+
 import (
 	"golang.org/x/sys/unix"
 )
@@ -175,4 +177,10 @@ func seccompPolicy() ([]unix.SockFilter, error) {
 	}
 	rules = append(rules, argumentRules...)
 	return assemble(nativeAuditArch, x32SyscallBit, rules)
+}
+
+// syscallName names an x86_64 syscall number, for reports.
+func syscallName(nr uint32) (string, bool) {
+	name, ok := syscallNames[nr]
+	return name, ok
 }
