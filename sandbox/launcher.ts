@@ -1,7 +1,7 @@
 // Starts the sandbox launcher (corral-sandbox run) for one spec and follows it
 // through its events (docs/internals.md) until it is gone.
 import { execa, type ResultPromise } from "execa";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { forEachLine } from "./lines.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
 
@@ -14,6 +14,15 @@ export interface LaunchOptions {
    * while the spec (a promise) is still being prepared.
    */
   ids?: { uid: number; gid: number };
+  /**
+   * "pipe" (default): the plugin's stdout and stderr come to onOutput
+   * listeners, the spec goes on the launcher's stdin. "inherit": the
+   * launcher, and so the plugin, gets this process's stdin, stdout and
+   * stderr (for `corral sandbox`; a spec with stdin "inherit" passes stdin
+   * on to the plugin); the spec goes on fd 4 (--spec-fd 4) and onOutput sees
+   * nothing. Events are on fd 3 either way.
+   */
+  stdio?: "pipe" | "inherit";
 }
 
 export type OutputStream = "stdout" | "stderr";
@@ -50,8 +59,9 @@ export interface SandboxProcess {
   readonly exited: Promise<SandboxExit>;
   /**
    * Calls listener for each line the plugin writes. Lines written before a
-   * listener is added are dropped, so add it right after launching.
-   * Returns a function that removes the listener.
+   * listener is added are dropped, so add it right after launching. With
+   * stdio "inherit" the output goes straight to this process's and no
+   * listener is called. Returns a function that removes the listener.
    */
   onOutput(listener: OutputListener): () => void;
   /** Signals the launcher, which forwards SIGTERM and SIGINT to the plugin. False if it is gone. */
@@ -63,9 +73,7 @@ export interface SandboxProcess {
 /** Env var the launcher checks its parent pid against (launcher.go). */
 const PARENT_PID_ENV = "CORRAL_SANDBOX_PARENT_PID";
 
-const SPAWN_OPTIONS = {
-  // stdin takes the spec, stdout and stderr are the plugin's, fd 3 the events.
-  stdio: ["pipe", "pipe", "pipe", "pipe"],
+const COMMON_OPTIONS = {
   extendEnv: false,
   buffer: false, // the output is streamed to listeners, never collected
   reject: false,
@@ -73,6 +81,15 @@ const SPAWN_OPTIONS = {
   // signal() sends exactly the signal asked for; escalating is the caller's call.
   forceKillAfterDelay: false,
 } as const;
+
+// stdin takes the spec, stdout and stderr are the plugin's, fd 3 the events.
+const PIPED_OPTIONS = { ...COMMON_OPTIONS, stdio: ["pipe", "pipe", "pipe", "pipe"] } as const;
+
+// stdin, stdout and stderr are this process's, fd 3 the events, fd 4 the spec.
+const INHERITED_OPTIONS = { ...COMMON_OPTIONS, stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"] } as const;
+const INHERITED_SPEC_FD = 4;
+
+type Child = ResultPromise<typeof PIPED_OPTIONS> | ResultPromise<typeof INHERITED_OPTIONS>;
 
 /**
  * Starts a sandbox. `spec` may still be in preparation (a promise): the
@@ -102,7 +119,7 @@ class Launcher implements SandboxProcess {
   readonly #started = Promise.withResolvers<{ pid: number }>();
   readonly #exited = Promise.withResolvers<SandboxExit>();
   readonly #listeners = new Set<OutputListener>();
-  readonly #child: ResultPromise<typeof SPAWN_OPTIONS>;
+  readonly #child: Child;
   #phase: Phase = { name: "launching" };
 
   constructor(spec: SandboxSpec | Promise<SandboxSpec>, options: LaunchOptions) {
@@ -113,14 +130,30 @@ class Launcher implements SandboxProcess {
     this.init.catch(() => {});
     this.started.catch(() => {});
 
-    const args = options.ids ? ["run", "--ids", `${options.ids.uid}:${options.ids.gid}`] : ["run"];
-    this.#child = execa(options.launcherPath, args, {
-      ...SPAWN_OPTIONS,
-      env: { [PARENT_PID_ENV]: String(process.pid) },
-    });
-    this.#child.stdin.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
+    const args = ["run"];
+    if (options.ids) args.push("--ids", `${options.ids.uid}:${options.ids.gid}`);
+    const env = { [PARENT_PID_ENV]: String(process.pid) };
+    let specSink: Writable;
+    const streams: Promise<void>[] = [];
+    if (options.stdio === "inherit") {
+      args.push("--spec-fd", String(INHERITED_SPEC_FD));
+      const child = execa(options.launcherPath, args, { ...INHERITED_OPTIONS, env });
+      this.#child = child;
+      // execa types an extra fd as the child's output, but Node makes it a
+      // socket, which this side can write as well.
+      specSink = child.stdio[INHERITED_SPEC_FD] as unknown as Writable;
+    } else {
+      const child = execa(options.launcherPath, args, { ...PIPED_OPTIONS, env });
+      this.#child = child;
+      specSink = child.stdin;
+      streams.push(
+        forEachLine(child.stdout, (line) => this.#emitOutput("stdout", line)),
+        forEachLine(child.stderr, (line) => this.#emitOutput("stderr", line)),
+      );
+    }
+    specSink.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
     Promise.resolve(spec).then(
-      (ready) => this.#child.stdin.end(JSON.stringify(ready)),
+      (ready) => specSink.end(JSON.stringify(ready)),
       (err: Error) => {
         if (this.#phase.name === "launching") this.#end({ code: SETUP_FAILED, error: { stage: "prepare", message: err.message } });
         this.kill();
@@ -128,12 +161,7 @@ class Launcher implements SandboxProcess {
     );
 
     const events = this.#child.stdio[3] as Readable;
-    const done = Promise.all([
-      this.#child,
-      forEachLine(events, (line) => this.#onEventLine(line)),
-      forEachLine(this.#child.stdout, (line) => this.#emitOutput("stdout", line)),
-      forEachLine(this.#child.stderr, (line) => this.#emitOutput("stderr", line)),
-    ]);
+    const done = Promise.all([this.#child, forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
     void done.then(([result]) => {
       this.#onGone(launcherExit(result));
     });

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -575,6 +576,70 @@ describe("sandbox hardening", () => {
     ]);
   });
 
+  it("keeps the host's loopback out of reach with network none, and shares the host's network with host", async () => {
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const [none, host, hostWarm] = await Promise.all([
+        probe(["connect", target]),
+        probe(["connect", target], { network: "host" }),
+        // A launcher started with --ids clones its init ahead, into a network
+        // namespace of its own; for network host it must start again.
+        probe(["connect", target], { network: "host" }, { ids: { uid: UID, gid: UID } }),
+      ]);
+      expect(none).toEqual({ exit: { code: 0 }, out: [`stdout: connect: dial tcp ${target}: connect: connection refused`] });
+      expect(host).toEqual({ exit: { code: 0 }, out: ["stdout: connect: ok"] });
+      expect(hostWarm).toEqual({ exit: { code: 0 }, out: ["stdout: connect: ok"] });
+    } finally {
+      server.close();
+    }
+
+    // With host, the plugin is in the host's network namespace, and still
+    // under the filter; the other namespaces are its own.
+    const { sandbox, lines } = await launch(["sleep"], { network: "host" });
+    const { pid } = await sandbox.started;
+    await lines.waitFor(/^stdout: sleeping$/);
+    expect(await readlink(`/proc/${pid}/ns/net`)).toBe(await readlink("/proc/self/ns/net"));
+    expect(await readlink(`/proc/${pid}/ns/user`)).not.toBe(await readlink("/proc/self/ns/user"));
+    expect((await status(pid))!.get("Seccomp")).toBe("2");
+  });
+
+  it("hands the launcher's stdin to the plugin with stdio inherit and stdin inherit", async () => {
+    // A process of its own, whose stdin and stdout the launcher inherits.
+    const script = `
+      import { launchSandbox } from ${JSON.stringify(path.join(REPO, "sandbox/launcher.ts"))};
+      const [spec, ids] = process.argv.slice(1).map((a) => JSON.parse(a));
+      const sandbox = launchSandbox(spec, { launcherPath: ${JSON.stringify(LAUNCHER)}, stdio: "inherit", ...ids });
+      console.log("exit " + JSON.stringify(await sandbox.exited));
+    `;
+    const run = async (name: string, stdin: SandboxSpec["stdin"], ids: object) => {
+      const cgroup = await driver.create(name, LIMITS);
+      const spec = probeSpec(["stdin"], cgroup, { stdin });
+      const result = await execa(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(spec), JSON.stringify(ids)], {
+        input: "fed through\n",
+        reject: false,
+        cleanup: true,
+        timeout: 20_000,
+      });
+      return result.stdout.split("\n");
+    };
+    const [inherit, inheritWarm, nullStdin] = await Promise.all([
+      run("stdin-inherit", "inherit", {}),
+      run("stdin-inherit-ids", "inherit", { ids: { uid: UID, gid: UID } }),
+      run("stdin-null", "null", {}),
+    ]);
+    expect(inherit).toEqual(["stdin: fed through", "", 'exit {"code":0}']);
+    expect(inheritWarm).toEqual(["stdin: fed through", "", 'exit {"code":0}']);
+    expect(nullStdin).toEqual(["stdin: ", 'exit {"code":0}']);
+
+    // With the spec on stdin, there is no stdin to hand on.
+    const refused = await probe(["stdin"], { stdin: "inherit" });
+    expect(refused.exit).toEqual({
+      code: 125,
+      error: { stage: "spec", message: 'stdin "inherit" needs the spec on another fd than stdin (--spec-fd)' },
+    });
+  });
 });
 
 describe("launcher events", () => {

@@ -43,7 +43,11 @@ func newChannelPair() (channel, *os.File, error) {
 	return channel{fd: fds[0]}, os.NewFile(uintptr(fds[1]), "init-channel"), nil
 }
 
+// close closes the launcher's end; a channel with fd -1 is closed already.
 func (c channel) close() error {
+	if c.fd < 0 {
+		return nil
+	}
 	return unix.Close(c.fd)
 }
 

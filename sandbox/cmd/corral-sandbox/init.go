@@ -36,7 +36,7 @@ var setupStages = []stage{
 	{"mounts", func(*release) error { return makeMountsPrivate() }},
 	{"rootfs", buildRoot},
 	{"hostname", func(r *release) error { return unix.Sethostname([]byte(r.spec.Hostname)) }},
-	{"network", func(*release) error { return bringLoopbackUp() }},
+	{"network", setUpNetwork},
 	{"cgroupns", func(*release) error { return enterCgroupNamespace() }},
 	{"harden", func(r *release) error { return harden(r.spec) }},
 }
@@ -124,25 +124,29 @@ func receiveRelease(ch channel) (*release, error) {
 const pluginPath = "/plugin"
 
 // startPlugin starts the plugin with exactly the spec's environment and
-// arguments, stdin on /dev/null, stdout and stderr those of the launcher,
-// in its own session. It returns the plugin's pid in the sandbox's
-// namespace.
+// arguments; stdin /dev/null, or the launcher's stdin (the init's) if the
+// spec says "inherit"; stdout and stderr those of the launcher; in its own
+// session. It returns the plugin's pid in the sandbox's namespace.
 //
 // It must be called on the init's main thread, the one whose cgroup
 // namespace enterCgroupNamespace replaced. The fork inherits the harden
 // stage's state, so it and the child's steps up to exec get only what the
 // seccomp filter allows: no unsharing here.
 func startPlugin(spec *Spec) (int, error) {
-	devNull, err := os.Open("/dev/null")
-	if err != nil {
-		return 0, err
+	var stdin uintptr // 0: the init's stdin, the launcher's
+	if spec.Stdin != "inherit" {
+		devNull, err := os.Open("/dev/null")
+		if err != nil {
+			return 0, err
+		}
+		defer devNull.Close()
+		stdin = devNull.Fd()
 	}
-	defer devNull.Close()
 	argv := append([]string{pluginPath}, spec.Args...)
 	pid, err := syscall.ForkExec(pluginPath, argv, &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   spec.environ(),
-		Files: []uintptr{devNull.Fd(), 1, 2},
+		Files: []uintptr{stdin, 1, 2},
 		Sys: &syscall.SysProcAttr{
 			Setsid:    true,
 			Pdeathsig: syscall.SIGKILL,

@@ -22,14 +22,18 @@ const eventsFd = 3
 // parent is PID 1", which a supervisor in a container may well be.
 const parentPidEnv = "CORRAL_SANDBOX_PARENT_PID"
 
-// runLauncher is "corral-sandbox run [--ids UID:GID]". It returns the
-// plugin's exit status, or setupFailed.
+// runLauncher is "corral-sandbox run [--ids UID:GID] [--spec-fd N]". It
+// returns the plugin's exit status, or setupFailed.
 //
 // With --ids, the init is cloned at once, before the spec is read: its
 // namespaces and runtime come up while the supervisor is still preparing the
 // instance (certificates, cgroup), which takes the launcher's start-up off
 // the critical path. The init still runs nothing until it has been moved into
 // its cgroups and been sent the spec.
+//
+// The spec is read from fd N (default 0, stdin). With another fd, the
+// launcher's stdin is free to be the plugin's (spec "stdin": "inherit"), and
+// the init gets it from the start.
 func runLauncher(args []string) int {
 	parentAtStart := os.Getppid()
 	parentErr := dieWithParent(parentAtStart)
@@ -51,7 +55,9 @@ func runLauncher(args []string) int {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, unix.SIGTERM, unix.SIGINT)
 
-	ids, err := parseIDs(args)
+	// Checked before the launcher opens any file of its own, which would
+	// otherwise take a closed spec fd's number.
+	opts, err := parseArgs(args)
 	if err != nil {
 		events.emit(errorEvent("args", err))
 		return setupFailed
@@ -61,23 +67,26 @@ func runLauncher(args []string) int {
 	klog := openKernelLog()
 	defer klog.close()
 
-	l := launch{events: events, kernelLog: klog}
-	if ids != nil {
-		if err := l.startInit(*ids); err != nil {
+	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
+	if opts.ids != nil {
+		if err := l.startInit(*opts.ids, "none"); err != nil {
 			events.emit(errorEvent("clone", err))
 			return setupFailed
 		}
 	}
-	spec, err := readSpec(os.Stdin)
+	spec, err := readSpec(os.NewFile(uintptr(opts.specFd), "spec"))
+	if err == nil && spec.Stdin == "inherit" && !l.stdinToInit {
+		err = errors.New(`stdin "inherit" needs the spec on another fd than stdin (--spec-fd)`)
+	}
+	if err == nil && opts.ids != nil && (opts.ids.uid != spec.UID || opts.ids.gid != spec.GID) {
+		err = fmt.Errorf("spec ids %d:%d differ from --ids %d:%d", spec.UID, spec.GID, opts.ids.uid, opts.ids.gid)
+	}
 	if err != nil {
 		if l.init != nil {
 			return l.abort("spec", err)
 		}
 		events.emit(errorEvent("spec", err))
 		return setupFailed
-	}
-	if ids != nil && (ids.uid != spec.UID || ids.gid != spec.GID) {
-		return l.abort("spec", fmt.Errorf("spec ids %d:%d differ from --ids %d:%d", spec.UID, spec.GID, ids.uid, ids.gid))
 	}
 	l.spec = spec
 	return l.run(signals)
@@ -86,22 +95,60 @@ func runLauncher(args []string) int {
 // ids are the host uid and gid that root inside the sandbox maps to.
 type ids struct{ uid, gid int }
 
-// parseIDs reads the optional "--ids UID:GID" arguments.
-func parseIDs(args []string) (*ids, error) {
-	switch {
-	case len(args) == 0:
-		return nil, nil
-	case len(args) != 2 || args[0] != "--ids":
-		return nil, fmt.Errorf("unexpected arguments %q", args)
+// launcherArgs are the options of "corral-sandbox run".
+type launcherArgs struct {
+	ids    *ids
+	specFd int
+}
+
+// parseArgs reads the optional "--ids UID:GID" and "--spec-fd N" arguments.
+func parseArgs(args []string) (launcherArgs, error) {
+	var opts launcherArgs
+	seen := map[string]bool{}
+	for len(args) > 0 {
+		name := args[0]
+		if (name != "--ids" && name != "--spec-fd") || len(args) < 2 || seen[name] {
+			return opts, fmt.Errorf("unexpected arguments %q", args)
+		}
+		seen[name] = true
+		var err error
+		switch name {
+		case "--ids":
+			opts.ids, err = parseIDs(args[1])
+		case "--spec-fd":
+			opts.specFd, err = parseSpecFd(args[1])
+		}
+		if err != nil {
+			return opts, err
+		}
+		args = args[2:]
 	}
+	return opts, nil
+}
+
+func parseIDs(arg string) (*ids, error) {
 	var i ids
-	if _, err := fmt.Sscanf(args[1], "%d:%d", &i.uid, &i.gid); err != nil {
-		return nil, fmt.Errorf("--ids %q: want UID:GID", args[1])
+	if _, err := fmt.Sscanf(arg, "%d:%d", &i.uid, &i.gid); err != nil {
+		return nil, fmt.Errorf("--ids %q: want UID:GID", arg)
 	}
 	if err := checkIDs(i.uid, i.gid); err != nil {
 		return nil, fmt.Errorf("--ids: %w", err)
 	}
 	return &i, nil
+}
+
+// parseSpecFd reads "--spec-fd N": stdin, or an fd above the events' that
+// is open for reading.
+func parseSpecFd(arg string) (int, error) {
+	fd, err := strconv.Atoi(arg)
+	if err != nil || (fd != 0 && fd <= eventsFd) {
+		return 0, fmt.Errorf("--spec-fd %q: want 0 or a number above %d", arg, eventsFd)
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil || flags&unix.O_ACCMODE == unix.O_WRONLY {
+		return 0, fmt.Errorf("--spec-fd %d: not open for reading", fd)
+	}
+	return fd, nil
 }
 
 // dieWithParent asks for SIGKILL when the supervisor dies, then makes sure
@@ -124,8 +171,10 @@ func dieWithParent(parentAtStart int) error {
 	return nil
 }
 
-func readSpec(r io.Reader) (*Spec, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxSpecBytes+1))
+// readSpec reads the spec from f to its end, then closes f.
+func readSpec(f *os.File) (*Spec, error) {
+	data, err := io.ReadAll(io.LimitReader(f, maxSpecBytes+1))
+	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
@@ -140,18 +189,27 @@ type launch struct {
 	spec      *Spec
 	events    eventWriter
 	kernelLog kernelLog
-	init      *exec.Cmd
-	channel   channel
+	// stdinToInit: the launcher's stdin is not the spec's, and the init
+	// gets it, for the plugin if the spec says so.
+	stdinToInit bool
+	init        *exec.Cmd
+	channel     channel
 }
 
 func (l *launch) run(signals <-chan os.Signal) int {
+	if l.init != nil && l.spec.Network == "host" {
+		// The init cloned ahead (--ids) has a network namespace of its own,
+		// which it cannot leave for the host's: that needs privilege over
+		// the host's. A plugin on the host network starts from a new clone.
+		l.discardInit()
+	}
 	if l.init == nil {
-		if err := l.startInit(ids{l.spec.UID, l.spec.GID}); err != nil {
+		if err := l.startInit(ids{l.spec.UID, l.spec.GID}, l.spec.Network); err != nil {
 			l.events.emit(errorEvent("clone", err))
 			return setupFailed
 		}
 	}
-	defer l.channel.close()
+	defer func() { l.channel.close() }() // the channel of the init in the end
 	go forwardSignals(signals, l.init.Process)
 
 	if err := joinCgroups(l.init.Process.Pid, l.spec.CgroupProcs); err != nil {
@@ -170,24 +228,33 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	return l.relayReports()
 }
 
-// startInit clones the init into its new namespaces. It stays blocked on the
-// channel until the launcher sends it the spec.
-func (l *launch) startInit(ids ids) error {
+// startInit clones the init into its new namespaces: all of them, but with
+// network "host" not a network namespace. It stays blocked on the channel
+// until the launcher sends it the spec.
+func (l *launch) startInit(ids ids, network string) error {
 	ch, initEnd, err := newChannelPair()
 	if err != nil {
 		return err
 	}
 	defer initEnd.Close()
+	flags := syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+	if network != "host" {
+		flags |= syscall.CLONE_NEWNET
+	}
+	var stdin *os.File // nil: /dev/null
+	if l.stdinToInit {
+		stdin = os.Stdin
+	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"corral-sandbox", "init"},
 		Env:        []string{"GOMAXPROCS=1"}, // the init mostly waits; fewer threads count less against pids.max
+		Stdin:      stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		ExtraFiles: []*os.File{initEnd}, // becomes initChannelFd
 		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
-				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
+			Cloneflags:                 uintptr(flags),
 			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.uid, Size: 1}},
 			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.gid, Size: 1}},
 			GidMappingsEnableSetgroups: false,
@@ -235,10 +302,17 @@ func writeExisting(path, data string) error {
 
 // abort kills the init before it ran anything and reports why.
 func (l *launch) abort(stage string, err error) int {
-	_ = l.init.Process.Kill()
-	_ = l.init.Wait()
+	l.discardInit()
 	l.events.emit(errorEvent(stage, err))
 	return setupFailed
+}
+
+// discardInit kills the init before it ran anything.
+func (l *launch) discardInit() {
+	_ = l.init.Process.Kill()
+	_ = l.init.Wait()
+	l.channel.close()
+	l.init, l.channel = nil, channel{fd: -1}
 }
 
 // relayReports turns the init's reports into events until the init is

@@ -42,7 +42,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids UID:GID]   (spec on stdin, events on fd 3)")
+	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids UID:GID] [--spec-fd N]   (spec on fd N, default stdin; events on fd 3)")
 	os.Exit(2)
 }
 

@@ -6,6 +6,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// setUpNetwork brings up lo in the sandbox's own network namespace. With
+// network "host" the init was cloned into the host's, where there is
+// nothing to set up (and nothing it could change).
+func setUpNetwork(rel *release) error {
+	if rel.spec.Network == "host" {
+		return nil
+	}
+	return bringLoopbackUp()
+}
+
 // bringLoopbackUp brings up lo, the only interface of the sandbox's new
 // network namespace.
 func bringLoopbackUp() error {
