@@ -87,16 +87,23 @@ func enterScratchRoot() error {
 	return nil
 }
 
-// buildDev mounts a tmpfs at /dev holding only the harmless devices.
+// buildDev mounts a tmpfs at /dev holding only the harmless devices, then
+// makes it read-only: writable, it would be room for files beside the
+// workspace, bounded by the memory limit alone. The devices, mounts of
+// their own, stay writable.
 func buildDev() error {
 	dev := newRoot + "/dev"
-	if err := mountTmpfs(dev, unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755"); err != nil {
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NOEXEC)
+	if err := mountTmpfs(dev, flags, "mode=0755"); err != nil {
 		return err
 	}
 	for _, name := range devices {
-		if err := bindFile(oldRoot+"/dev/"+name, dev+"/"+name, unix.MS_NOSUID|unix.MS_NOEXEC); err != nil {
+		if err := bindFile(oldRoot+"/dev/"+name, dev+"/"+name, flags); err != nil {
 			return err
 		}
+	}
+	if err := unix.Mount("", dev, "", unix.MS_REMOUNT|unix.MS_RDONLY|flags, ""); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", dev, err)
 	}
 	return nil
 }
