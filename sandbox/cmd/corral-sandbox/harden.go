@@ -26,26 +26,25 @@ const (
 		secbitKeepCapsLocked | secbitNoCapAmbientRaise | secbitNoCapAmbientRaiseLock
 )
 
-// harden is the last setup stage. What it sets the plugin inherits through
-// fork and keeps through exec:
+// dropPrivileges takes from the init, on all its threads, every privilege
+// the plugin must not inherit and that setting up the sandbox does not
+// need: the mounts, hostname, network and cgroup namespace need only
+// effective capabilities, which it keeps for now. What it sets the plugin
+// inherits through fork and keeps through exec:
 //
-//   - rlimits from the spec, soft = hard, and no core dumps;
 //   - no_new_privs, so exec can never raise privileges (setuid bits, file
 //     capabilities);
 //   - an empty capability bounding set, no inheritable or ambient
 //     capabilities and locked securebits, so the exec'd plugin, uid 0 in its
-//     user namespace, starts with no capability in any set;
-//   - the seccomp filter (seccomp_amd64.go).
+//     user namespace, starts with no capability in any set.
 //
-// The init itself keeps its permitted and effective capabilities for now:
-// reporting the plugin's pid (SCM_CREDENTIALS with a pid not its own)
-// needs CAP_SYS_ADMIN; dropCapabilities ends that once it is done. Per
-// thread state is set on all threads (AllThreadsSyscall): the Go runtime
-// clones new threads from whichever thread, and they must all carry it.
-func harden(spec *Spec) error {
-	if err := setRlimits(spec.Rlimits); err != nil {
-		return err
-	}
+// It needs nothing from the spec, so the init does it first, while the
+// launcher (or the supervisor, for a launcher started ahead with --ids)
+// still prepares: it takes some 40 rounds of AllThreadsSyscall, a few
+// milliseconds. Per-thread state is set on all threads because the Go
+// runtime clones new threads from whichever thread, and they must all carry
+// it.
+func dropPrivileges() error {
 	// A dumpable init could be read and written through /proc/1/mem by the
 	// plugin, which has its uid, once the init's capabilities are gone.
 	// (The dumpable flag is per process, and exec resets it for the plugin.)
@@ -68,6 +67,20 @@ func harden(spec *Spec) error {
 	}
 	if err := allThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL); err != nil {
 		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	return nil
+}
+
+// harden is the last setup stage: the spec's rlimits (soft = hard, and no
+// core dumps), then the seccomp filter (seccomp_amd64.go), which from here
+// on holds for the init and everything it starts.
+//
+// The init keeps its permitted and effective capabilities until the plugin
+// runs: reporting the plugin's pid (SCM_CREDENTIALS with a pid not its own)
+// needs CAP_SYS_ADMIN; dropCapabilities ends that once it is done.
+func harden(spec *Spec) error {
+	if err := setRlimits(spec.Rlimits); err != nil {
+		return err
 	}
 	prog, err := seccompPolicy()
 	if err != nil {

@@ -26,12 +26,13 @@ type release struct {
 }
 
 // setupStages run in order inside the new namespaces before the plugin is
-// started. The init's main thread runs them and then forks the plugin,
-// which inherits its state: its cgroup namespace (per thread), and what
-// harden sets (rlimits, no_new_privs, capabilities, securebits, seccomp),
-// which the init applies to all its threads so that it holds whichever
-// thread the fork happens on. harden comes last: nothing after it may need
-// a syscall the seccomp filter refuses.
+// started, after dropPrivileges. The init's main thread runs them and then
+// forks the plugin, which inherits its state: its cgroup namespace (per
+// thread), and what dropPrivileges and harden set (no_new_privs,
+// capabilities, securebits, rlimits, seccomp), which the init applies to
+// all its threads so that it holds whichever thread the fork happens on.
+// harden comes last: nothing after it may need a syscall the seccomp filter
+// refuses.
 var setupStages = []stage{
 	{"mounts", func(*release) error { return makeMountsPrivate() }},
 	{"rootfs", buildRoot},
@@ -56,12 +57,20 @@ func runInit() int {
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
 
+	// Before the spec: a failure is reported once it has come, when the
+	// launcher listens.
+	dropErr := dropPrivileges()
 	rel, err := receiveRelease(ch)
 	if err != nil {
 		if errors.Is(err, errLauncherGone) {
 			return setupFailed
 		}
 		_ = ch.send(errorEvent("spec", err))
+		return setupFailed
+	}
+	if dropErr != nil {
+		closeFds(rel.sources)
+		_ = ch.send(errorEvent("privileges", dropErr))
 		return setupFailed
 	}
 	for _, st := range setupStages {
