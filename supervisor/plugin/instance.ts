@@ -259,7 +259,15 @@ export class PluginInstance implements Instance {
         "handshake complete",
       );
     })();
-    await Promise.race([steps, gone]);
+    try {
+      await Promise.race([steps, gone]);
+    } catch (err) {
+      // A plugin that dies mid-handshake shows first as a reset connection;
+      // its exit says more, and usually follows within moments.
+      if (err instanceof IncompatiblePlugin || signal.aborted) throw err;
+      if (await settlesWithin(this.exited, 250)) await gone;
+      throw err;
+    }
   }
 
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
