@@ -8,9 +8,10 @@ import path from "node:path";
 import { pino } from "pino";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import { LauncherPool } from "../sandbox/launcher-pool.ts";
+import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { parseConfig } from "../supervisor/config/load.ts";
 import type { PluginConfig } from "../supervisor/config/schema.ts";
+import { instanceEnvironment, launcherPool } from "../supervisor/plugin/environment.ts";
 import type { InstanceEnvironment } from "../supervisor/plugin/instance.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
@@ -54,32 +55,11 @@ export async function openHarness(pluginYaml = ""): Promise<Harness> {
     const store = new ReleaseStore(stateDir, plugin.name);
     await store.activate(await store.import(plugin.binary));
     const uids = new UidPool(500_000, 100);
-    const pool = (warm: boolean) =>
-      new LauncherPool({
-        launcherPath: path.join(repoRoot, "build/bin/corral-sandbox"),
-        allocateIds: () => {
-          const uid = uids.allocate();
-          return { uid, gid: uid };
-        },
-        releaseIds: (ids) => uids.release(ids.uid),
-        warm,
-      });
-    const launchers = pool(true);
-    const coldLaunchers = pool(false);
+    const launcherPath = path.join(repoRoot, "build/bin/corral-sandbox");
+    const launchers = launcherPool(launcherPath, uids);
+    const coldLaunchers = launcherPool(launcherPath, uids, false);
     closers.push(() => launchers.close(), () => coldLaunchers.close());
-    const env: InstanceEnvironment = {
-      runtimeDir,
-      launchers,
-      cgroups,
-      uids,
-      caPem: trust.ca.certPem,
-      crlPem: () => trust.crlPem,
-      issuePluginLeaf: (name, ttlMs) => trust.issuePluginLeaf(name, ttlMs),
-      operatorLeaf: (name, files) => trust.operatorLeaf(name, files),
-      controlCredentials: (name) => trust.controlCredentials(name),
-      currentRelease: async () => (await store.current())!,
-      logger: silent,
-    };
+    const env = instanceEnvironment({ stateDir, runtimeDir, trust, cgroups, uids, launchers, logger: silent });
     return { dir, runtimeDir, plugin, trust, store, env, coldLaunchers, close };
   } catch (err) {
     await close();

@@ -4,7 +4,7 @@ import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import { LauncherPool } from "../sandbox/launcher-pool.ts";
+import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { certificateAdmin } from "./admin/certificates.ts";
@@ -15,7 +15,8 @@ import type { Logger } from "./log.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { PluginController } from "./plugin/controller.ts";
 import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
-import { PluginInstance, type InstanceEnvironment } from "./plugin/instance.ts";
+import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
+import { PluginInstance } from "./plugin/instance.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { ReleaseStore } from "./releases/store.ts";
 import { Trust } from "./trust.ts";
@@ -104,16 +105,9 @@ export class Supervisor {
       // status is complete from the first call.
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
-      const launchers = new LauncherPool({
-        launcherPath: options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"),
-        allocateIds: () => {
-          const uid = uids.allocate();
-          return { uid, gid: uid };
-        },
-        releaseIds: (ids) => uids.release(ids.uid),
-      });
+      const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids);
       closers.push(() => launchers.close());
-      const env = instanceEnvironment(config, trust, cgroups, uids, launchers, log);
+      const env = instanceEnvironment({ ...config, trust, cgroups, uids, launchers, logger: log });
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -197,32 +191,6 @@ export class Supervisor {
   }
 }
 
-function instanceEnvironment(
-  config: Config,
-  trust: Trust,
-  cgroups: CgroupDriver,
-  uids: UidPool,
-  launchers: LauncherPool,
-  logger: Logger,
-): InstanceEnvironment {
-  return {
-    runtimeDir: config.runtimeDir,
-    launchers,
-    cgroups,
-    uids,
-    caPem: trust.ca.certPem,
-    crlPem: () => trust.crlPem,
-    issuePluginLeaf: (plugin, ttlMs) => trust.issuePluginLeaf(plugin, ttlMs),
-    operatorLeaf: (plugin, files) => trust.operatorLeaf(plugin, files),
-    controlCredentials: (plugin) => trust.controlCredentials(plugin),
-    currentRelease: async (plugin) => {
-      const release = await new ReleaseStore(config.stateDir, plugin).current();
-      if (!release) throw new Error(`plugin ${plugin} has no current release`);
-      return release;
-    },
-    logger,
-  };
-}
 
 function statusOf(c: PluginController): PluginStatus {
   const instance = c.instance;

@@ -1,7 +1,7 @@
 // Revocation bites within a second on both ends: a revoked client is cut off
 // by the plugin (go-shim, from the CRL), a revoked admin by the supervisor, a
 // revoked plugin identity is stopped and not issued a certificate again.
-import { credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,0 +1,52 @@
+// The InstanceEnvironment every instance of every plugin shares, built from
+// the parts the supervisor owns. The benchmarks build theirs here too, so
+// they start instances exactly as the supervisor does.
+import type { CgroupDriver } from "../../sandbox/cgroups/driver.ts";
+import { LauncherPool } from "../../sandbox/launcher-pool.ts";
+import type { Logger } from "../log.ts";
+import { ReleaseStore } from "../releases/store.ts";
+import type { Trust } from "../trust.ts";
+import type { InstanceEnvironment } from "./instance.ts";
+import type { UidPool } from "./uid-pool.ts";
+
+/** A launcher pool handing out uids from `uids` (gid = uid). */
+export function launcherPool(launcherPath: string, uids: UidPool, warm = true): LauncherPool {
+  return new LauncherPool({
+    launcherPath,
+    allocateIds: () => {
+      const uid = uids.allocate();
+      return { uid, gid: uid };
+    },
+    releaseIds: (ids) => uids.release(ids.uid),
+    warm,
+  });
+}
+
+export function instanceEnvironment(parts: {
+  stateDir: string;
+  runtimeDir: string;
+  trust: Trust;
+  cgroups: CgroupDriver;
+  uids: UidPool;
+  launchers: LauncherPool;
+  logger: Logger;
+}): InstanceEnvironment {
+  const { trust } = parts;
+  return {
+    runtimeDir: parts.runtimeDir,
+    launchers: parts.launchers,
+    cgroups: parts.cgroups,
+    uids: parts.uids,
+    caPem: trust.ca.certPem,
+    crlPem: () => trust.crlPem,
+    issuePluginLeaf: (plugin, ttlMs) => trust.issuePluginLeaf(plugin, ttlMs),
+    operatorLeaf: (plugin, files) => trust.operatorLeaf(plugin, files),
+    controlCredentials: (plugin) => trust.controlCredentials(plugin),
+    currentRelease: async (plugin) => {
+      const release = await new ReleaseStore(parts.stateDir, plugin).current();
+      if (!release) throw new Error(`plugin ${plugin} has no current release`);
+      return release;
+    },
+    logger: parts.logger,
+  };
+}
