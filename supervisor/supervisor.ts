@@ -21,33 +21,6 @@ import { UidPool } from "./plugin/uid-pool.ts";
 import { ReleaseStore } from "./releases/store.ts";
 import { Trust } from "./trust.ts";
 
-/** Running instances of the named plugins (all when empty). */
-function liveInstances(controllers: Map<string, PluginController>, names: string[]): PluginInstance[] {
-  return [...controllers.values()]
-    .filter((c) => names.length === 0 || names.includes(c.name))
-    .flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
-}
-
-/**
- * Puts a revocation in force within a second: the CRL reaches every instance
- * (go-shim polls it and closes revoked peers' connections), and instances
- * whose own certificate was revoked get a new one and a fresh Control channel.
- * A revoked plugin identity is not re-issued: its instances are stopped and
- * quarantined by the refusal when they restart.
- */
-async function enforceRevocation(trust: Trust, instances: PluginInstance[], serials: string[]): Promise<void> {
-  await trust.publishCrl(instances.map((i) => i.directory));
-  const revoked = new Set(serials);
-  await Promise.all(
-    instances.map(async (instance) => {
-      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
-      if (trust.registry.isIdentityRevoked(instance.identity)) await instance.destroy();
-      else await instance.rotateCertificate();
-    }),
-  );
-  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
-}
-
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface SupervisorOptions {
@@ -55,7 +28,6 @@ export interface SupervisorOptions {
   /** The corral-sandbox binary; default build/bin/corral-sandbox in this checkout. */
   launcherPath?: string;
 }
-
 
 export class Supervisor {
   readonly #config: Config;
@@ -212,3 +184,29 @@ function statusOf(c: PluginController): PluginStatus {
   };
 }
 
+/** Running instances of the named plugins (all when empty). */
+function liveInstances(controllers: Map<string, PluginController>, names: string[]): PluginInstance[] {
+  return [...controllers.values()]
+    .filter((c) => names.length === 0 || names.includes(c.name))
+    .flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
+}
+
+/**
+ * Puts a revocation in force within a second: the CRL reaches every instance
+ * (go-shim polls it and closes revoked peers' connections), and instances
+ * whose own certificate was revoked get a new one and a fresh Control channel.
+ * A revoked plugin identity is not re-issued: its instances are stopped and
+ * quarantined by the refusal when they restart.
+ */
+async function enforceRevocation(trust: Trust, instances: PluginInstance[], serials: string[]): Promise<void> {
+  await trust.publishCrl(instances.map((i) => i.directory));
+  const revoked = new Set(serials);
+  await Promise.all(
+    instances.map(async (instance) => {
+      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
+      if (trust.registry.isIdentityRevoked(instance.identity)) await instance.destroy();
+      else await instance.rotateCertificate();
+    }),
+  );
+  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
+}
