@@ -392,6 +392,38 @@ describe("sandbox launcher", () => {
     });
   });
 
+  it("clones the init into the instance cgroups from a thread that then moves back into the launcher's own", async () => {
+    // Without --ids the launcher's main thread moves itself into the instance
+    // cgroups, clones the init there and moves back (cgroupmove.go).
+    const { sandbox, cgroup, lines } = await launch(["sleep"]);
+    const init = await sandbox.init;
+    await sandbox.started;
+    await lines.waitFor(/^stdout: sleeping$/);
+
+    const byHierarchy = (text: string) =>
+      new Map(text.trim().split("\n").map((line) => line.split(":")).map(([, controllers, p]) => [controllers!, p!]));
+    const dirs = cgroup.procsFiles.map((file) => path.dirname(file));
+    const initCgroups = byHierarchy(await readFile(`/proc/${init.pid}/cgroup`, "utf8"));
+    for (const controller of ["memory", "cpu", "cpuacct", "pids", "freezer"]) {
+      const dir = dirs.find((d) => d.startsWith(`/sys/fs/cgroup/${controller}/`));
+      if (dir === undefined) continue; // a hierarchy this driver does not use
+      const [, p] = [...initCgroups].find(([controllers]) => controllers.split(",").includes(controller))!;
+      expect(dir.endsWith(p), `init ${controller}: ${p} in ${dir}`).toBe(true);
+    }
+    // Every thread of the launcher is back in this process's cgroups, and no
+    // task of the instance is the launcher's.
+    const own = byHierarchy(await readFile("/proc/self/cgroup", "utf8"));
+    const threads = await readdir(`/proc/${sandbox.pid}/task`);
+    for (const tid of threads) {
+      expect(byHierarchy(await readFile(`/proc/${sandbox.pid}/task/${tid}/cgroup`, "utf8")), `launcher thread ${tid}`).toEqual(own);
+    }
+    for (const dir of dirs) {
+      const tasks = (await readFile(`${dir}/tasks`, "utf8")).trim().split("\n").filter(Boolean);
+      for (const tid of threads) expect(tasks, `${dir}/tasks`).not.toContain(tid);
+    }
+    expect(await cgroup.pids()).not.toContain(sandbox.pid);
+  });
+
   it("kills the init and reports when it cannot join a cgroup", async () => {
     const missing = path.join(instanceDir, "missing/cgroup.procs");
     const { sandbox, cgroup } = await launch(["sleep"], (cg) => ({ cgroupProcs: [...cg.procsFiles, missing] }));

@@ -203,16 +203,25 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		// the host's. A plugin on the host network starts from a new clone.
 		l.discardInit()
 	}
+	join := l.spec.CgroupProcs // the cgroup.procs files the init is still to be written into
 	if l.init == nil {
-		if err := l.startInit(ids{l.spec.UID, l.spec.GID}, l.spec.Network); err != nil {
-			l.events.emit(errorEvent("clone", err))
+		var cloneErr, cgroupErr error
+		join, cloneErr, cgroupErr = l.startInitInCgroups(ids{l.spec.UID, l.spec.GID}, l.spec.Network, l.spec.CgroupProcs)
+		switch {
+		case cgroupErr != nil && l.init != nil:
+			return l.abort("cgroup", cgroupErr)
+		case cgroupErr != nil:
+			l.events.emit(errorEvent("cgroup", cgroupErr))
+			return setupFailed
+		case cloneErr != nil:
+			l.events.emit(errorEvent("clone", cloneErr))
 			return setupFailed
 		}
 	}
 	defer func() { l.channel.close() }() // the channel of the init in the end
 	go forwardSignals(signals, l.init.Process)
 
-	if err := joinCgroups(l.init.Process.Pid, l.spec.CgroupProcs); err != nil {
+	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
 		return l.abort("cgroup", err)
 	}
 	l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
@@ -271,6 +280,34 @@ func (l *launch) startInit(ids ids, network string) error {
 	l.init = cmd
 	l.channel = ch
 	return nil
+}
+
+// startInitInCgroups clones the init (startInit) into the instance cgroups
+// of the v1 hierarchies: the calling thread, the launcher's locked main
+// thread, moves itself into them, clones the init, and moves back into its
+// own before the launcher does anything more (threadMove). rest are the
+// cgroup.procs files the init must still be written into: the v2 ones, or
+// all of them if the thread could not move (then it moved back before the
+// clone). cgroupErr: the thread could not move back, so the launcher, which
+// would be charged to the instance, must not go on.
+func (l *launch) startInitInCgroups(ids ids, network string, procsFiles []string) (rest []string, cloneErr, cgroupErr error) {
+	move, rest := planThreadMove(procsFiles)
+	if move == nil {
+		return procsFiles, l.startInit(ids, network), nil
+	}
+	if err := move.enter(); err != nil {
+		if err := move.leave(); err != nil {
+			return nil, nil, err
+		}
+		return procsFiles, l.startInit(ids, network), nil
+	}
+	defer func() {
+		// Deferred, so that the thread moves back even if the clone panics.
+		if err := move.leave(); err != nil {
+			cgroupErr = err
+		}
+	}()
+	return rest, l.startInit(ids, network), nil
 }
 
 // joinCgroups moves pid (and so everything it will start) into each cgroup.
