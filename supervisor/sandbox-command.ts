@@ -321,8 +321,11 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
     prepared.catch((err: unknown) => {
       failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("prepare", (err as Error).message);
     });
-    // (Cast until LaunchOptions.stdio is committed; a no-op once it is.)
-    const attached = { launcherPath: options.launcherPath, ids, stdio: "inherit" } as LaunchOptions;
+    // No --ids: a one-shot launcher that clones its init only once it has the
+    // spec can place it in its cgroups by moving its own thread there first
+    // (cheap), where an init cloned early must be migrated whole (a kernel
+    // RCU grace period, 8-33 ms under load).
+    const attached: LaunchOptions = { launcherPath: options.launcherPath, stdio: "inherit" };
     sandbox = options.slot ? options.slot.launch(prepared) : launchSandbox(prepared, attached);
     phase("launched");
     // Output that comes through pipes (a pooled launcher's), line by line:
