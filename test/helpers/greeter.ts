@@ -30,20 +30,20 @@ export async function scopedCredentials(stateDir: string, trustDomain: string, p
 }
 
 /** A greeter client on one channel, for callers that keep their connection open. */
-export function greeterClient(socket: string, creds: ChannelCredentials) {
+export function greeterClient(socket: string, creds: ChannelCredentials, deadlineMs = 5000) {
   const client = new Greeter(`unix://${socket}`, creds);
   return {
     sayHello: (name: string) =>
       new Promise<HelloReply>((resolve, reject) =>
-        client.SayHello({ name }, { deadline: new Date(Date.now() + 5000) }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+        client.SayHello({ name }, { deadline: new Date(Date.now() + deadlineMs) }, (err, reply) => (err ? reject(err) : resolve(reply!))),
       ),
     close: () => client.close(),
   };
 }
 
 /** One call on a channel of its own. */
-export async function sayHello(socket: string, creds: ChannelCredentials, name: string): Promise<HelloReply> {
-  const client = greeterClient(socket, creds);
+export async function sayHello(socket: string, creds: ChannelCredentials, name: string, deadlineMs = 5000): Promise<HelloReply> {
+  const client = greeterClient(socket, creds, deadlineMs);
   try {
     return await client.sayHello(name);
   } finally {
