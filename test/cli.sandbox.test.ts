@@ -190,16 +190,21 @@ describe("corral sandbox", () => {
   });
 
   it("grants --ro paths read-only, at the same path inside", async () => {
-    // Not below /tmp: the sandbox's own /tmp is there (the launcher refuses such a grant).
-    const granted = path.join(repoRoot, "test/plugins/probe");
-    const r = await run(["--ro", granted, "--", PROBE, "print"]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const mountinfo = (JSON.parse(r.stdout) as { mountinfo: string }).mountinfo;
-    const line = mountinfo.split("\n").find((l) => l.split(" ")[4] === granted);
-    expect(line, mountinfo).toBeDefined();
-    expect(line!.split(" ")[5]).toMatch(/^ro,/);
-    expect(await leftovers()).toEqual([]);
+    // Not below /tmp, where the sandbox's own /tmp is (the launcher refuses
+    // such a grant), nor in the checkout, which may itself be below /tmp.
+    const granted = await mkdtemp("/var/tmp/corral-grant-");
+    try {
+      const r = await run(["--ro", granted, "--", PROBE, "print"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const mountinfo = (JSON.parse(r.stdout) as { mountinfo: string }).mountinfo;
+      const line = mountinfo.split("\n").find((l) => l.split(" ")[4] === granted);
+      expect(line, mountinfo).toBeDefined();
+      expect(line!.split(" ")[5]).toMatch(/^ro,/);
+      expect(await leftovers()).toEqual([]);
+    } finally {
+      await rm(granted, { recursive: true, force: true });
+    }
   });
 
   it("refuses a --ro path that does not exist, before making anything", async () => {
