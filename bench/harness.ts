@@ -56,8 +56,9 @@ export async function openHarness(pluginYaml = ""): Promise<Harness> {
     await store.activate(await store.import(plugin.binary));
     const uids = new UidPool(500_000, 100);
     const launcherPath = path.join(repoRoot, "build/bin/corral-sandbox");
-    const launchers = launcherPool(launcherPath, uids);
-    const coldLaunchers = launcherPool(launcherPath, uids, false);
+    const launchers = launcherPool(launcherPath, uids, cgroups);
+    const coldLaunchers = launcherPool(launcherPath, uids);
+    launchers.warm();
     closers.push(() => launchers.close(), () => coldLaunchers.close());
     const env = instanceEnvironment({ stateDir, runtimeDir, trust, cgroups, uids, launchers, logger: silent });
     return { dir, runtimeDir, plugin, trust, store, env, coldLaunchers, close };

@@ -50,6 +50,7 @@ export async function run(): Promise<BenchResult> {
     },
     releaseIds: (ids) => uids.release(ids.uid),
   });
+  pool.warm();
   const heldChildren = new Set<ChildProcess>();
   try {
     const exec = () => spawnToExit(PROBE, ["exit", "0"]);

@@ -3,6 +3,8 @@
 // the launcher's own start-up (a fork of the large supervisor process and two
 // runtime starts) off an instance's start path. A spare runs nothing: until
 // it gets a spec its init is blocked, owns no cgroup and has no root.
+import { randomBytes } from "node:crypto";
+import type { CgroupDriver, CgroupLimits, InstanceCgroup } from "./cgroups/driver.ts";
 import { launchSandbox, type SandboxProcess } from "./launcher.ts";
 import type { SandboxSpec } from "./spec.ts";
 
@@ -14,6 +16,11 @@ export interface SandboxIds {
 /** A launcher for one instance, with the ids its sandbox maps root to. */
 export interface LaunchSlot {
   readonly ids: SandboxIds;
+  /**
+   * A warm launcher's cgroup, its init already in it: the taker sets its
+   * limits, names its procsFiles in the spec, and owns it from now on.
+   */
+  readonly cgroup?: InstanceCgroup;
   /** Starts the sandbox; the spec must carry this slot's ids. */
   launch(spec: Promise<SandboxSpec>): SandboxProcess;
 }
@@ -27,12 +34,22 @@ export interface LauncherPoolOptions {
   refillDelayMs?: number;
   /** Keep a spare (default true); without, every launch starts its launcher cold. */
   warm?: boolean;
+  /**
+   * Make each spare a cgroup and put its init there at once, off any start's
+   * path: placing a cloned init later is a whole-process migration, which
+   * waits for a kernel RCU grace period (8-33 ms measured under load).
+   */
+  cgroups?: CgroupDriver;
 }
+
+/** A spare's cgroup holds only its blocked init until a plugin's limits replace these. */
+const SPARE_LIMITS: CgroupLimits = { memoryBytes: 64 * 1024 * 1024, swapBytes: 0, pids: 32, cpu: 0.5 };
 
 interface Spare {
   ids: SandboxIds;
   process: SandboxProcess;
   provide: (spec: Promise<SandboxSpec>) => void;
+  cgroup?: InstanceCgroup;
 }
 
 export class LauncherPool {
@@ -40,9 +57,18 @@ export class LauncherPool {
   #spare: Spare | undefined;
   #refill: NodeJS.Timeout | undefined;
   #closed = false;
+  /** A spare being made (its cgroup is created first). */
+  #making: Promise<void> | undefined;
 
   constructor(options: LauncherPoolOptions) {
     this.#options = options;
+  }
+
+  /**
+   * Starts keeping a spare. Separate from construction so that a supervisor
+   * sweeps what a previous one left beneath its cgroup parent first.
+   */
+  warm(): void {
     this.#scheduleRefill(0);
   }
 
@@ -60,6 +86,7 @@ export class LauncherPool {
     if (spare) {
       return {
         ids: spare.ids,
+        ...(spare.cgroup && { cgroup: spare.cgroup }),
         launch: (spec) => {
           spare.provide(spec);
           return spare.process;
@@ -67,7 +94,10 @@ export class LauncherPool {
       };
     }
     const ids = this.#options.allocateIds();
-    return { ids, launch: (spec) => launchSandbox(spec, { launcherPath: this.#options.launcherPath, ids }) };
+    // Cold: no --ids, so the launcher clones its init once it has the spec
+    // and places it by moving its own thread (cheap) rather than migrating
+    // an early init (a kernel RCU grace period).
+    return { ids, launch: (spec) => launchSandbox(spec, { launcherPath: this.#options.launcherPath }) };
   }
 
   /** Kills the spare and stops refilling. */
@@ -76,18 +106,17 @@ export class LauncherPool {
     clearTimeout(this.#refill);
     const spare = this.#spare;
     this.#spare = undefined;
-    if (spare) {
-      spare.process.kill();
-      await spare.process.exited;
-      this.#options.releaseIds(spare.ids);
-    }
+    await this.#making;
+    const made = this.#spare;
+    this.#spare = undefined;
+    for (const s of [spare, made]) if (s) await this.#discard(s);
   }
 
   #scheduleRefill(delayMs: number): void {
     if (this.#closed || this.#refill || this.#options.warm === false) return;
     this.#refill = setTimeout(() => {
       this.#refill = undefined;
-      if (!this.#closed && !this.#spare) this.#makeSpare();
+      if (!this.#closed && !this.#spare && !this.#making) this.#makeSpare();
     }, delayMs);
     this.#refill.unref();
   }
@@ -99,17 +128,45 @@ export class LauncherPool {
     } catch {
       return; // every uid is in use: instances go cold until one is freed
     }
-    const { promise, resolve } = Promise.withResolvers<SandboxSpec>();
-    const process = launchSandbox(promise, { launcherPath: this.#options.launcherPath, ids });
-    const spare: Spare = { ids, process, provide: (spec) => resolve(spec) };
-    this.#spare = spare;
-    // A spare that dies unused (killed from outside, broken launcher) is
-    // replaced, but not in a tight loop.
-    void process.exited.then(() => {
-      if (this.#spare !== spare) return;
-      this.#spare = undefined;
-      this.#options.releaseIds(ids);
-      this.#scheduleRefill(1000);
+    const making = (async () => {
+      let cgroup: InstanceCgroup | undefined;
+      try {
+        cgroup = await this.#options.cgroups?.create(`spare-${randomBytes(4).toString("hex")}`, SPARE_LIMITS);
+      } catch {
+        // No cgroup ready: a spare all the same, placed when its spec comes.
+      }
+      const { promise, resolve } = Promise.withResolvers<SandboxSpec>();
+      const process = launchSandbox(promise, {
+        launcherPath: this.#options.launcherPath,
+        ids,
+        ...(cgroup && { cgroupProcs: cgroup.procsFiles }),
+      });
+      const spare: Spare = { ids, process, provide: (spec) => resolve(spec), ...(cgroup && { cgroup }) };
+      if (this.#closed) return this.#discard(spare);
+      this.#spare = spare;
+      // A spare that dies unused (killed from outside, broken launcher) is
+      // replaced, but not in a tight loop.
+      void process.exited.then(async () => {
+        if (this.#spare !== spare) return;
+        this.#spare = undefined;
+        await this.#discard(spare);
+        this.#scheduleRefill(1000);
+      });
+    })();
+    this.#making = making;
+    void making.finally(() => {
+      if (this.#making === making) this.#making = undefined;
     });
+  }
+
+  /** Ends an unused spare and gives back what it held. */
+  async #discard(spare: Spare): Promise<void> {
+    spare.process.kill();
+    await spare.process.exited;
+    if (spare.cgroup) {
+      await spare.cgroup.killAll().catch(() => {});
+      await spare.cgroup.destroy().catch(() => {});
+    }
+    this.#options.releaseIds(spare.ids);
   }
 }

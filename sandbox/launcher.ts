@@ -15,6 +15,12 @@ export interface LaunchOptions {
    */
   ids?: { uid: number; gid: number };
   /**
+   * With ids: cgroup.procs files to put the early init in at once (a warm
+   * launcher's cgroup), so no placement is left for when the spec comes.
+   * The spec must then name the same files.
+   */
+  cgroupProcs?: string[];
+  /**
    * "pipe" (default): the plugin's stdout and stderr come to onOutput
    * listeners, the spec goes on the launcher's stdin. "inherit": the
    * launcher, and so the plugin, gets this process's stdin, stdout and
@@ -132,6 +138,7 @@ class Launcher implements SandboxProcess {
 
     const args = ["run"];
     if (options.ids) args.push("--ids", `${options.ids.uid}:${options.ids.gid}`);
+    if (options.ids && options.cgroupProcs?.length) args.push("--cgroups", options.cgroupProcs.join(","));
     const env = { [PARENT_PID_ENV]: String(process.pid) };
     let specSink: Writable;
     const streams: Promise<void>[] = [];

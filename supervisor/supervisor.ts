@@ -77,7 +77,7 @@ export class Supervisor {
       // status is complete from the first call.
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
-      const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids);
+      const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
       closers.push(() => launchers.close());
       const env = instanceEnvironment({ ...config, trust, cgroups, uids, launchers, logger: log });
       const controllers = new Map<string, PluginController>();
@@ -126,6 +126,7 @@ export class Supervisor {
         log.warn({ cgroups: swept, instanceDirs: staleDirs }, "removed leftovers of a previous supervisor");
       }
       closers.push(() => cgroups.removeParent());
+      launchers.warm();
 
       const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers, trust });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));

@@ -34,14 +34,16 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function pool(warm = true): LauncherPool {
+function pool(warm = true, withCgroups = false): LauncherPool {
   let next = BASE_UID;
   const p = new LauncherPool({
     launcherPath: LAUNCHER,
     allocateIds: () => ({ uid: next, gid: next++ }),
     releaseIds: (ids) => released.push(ids),
     warm,
+    ...(withCgroups && { cgroups: driver }),
   });
+  p.warm();
   pools.push(p);
   return p;
 }
@@ -97,6 +99,35 @@ describe("launcher pool", () => {
     expect(await sandbox.exited).toEqual({ code: 3 });
     // A new spare follows, with new ids.
     await until(() => launchers.sparePid !== undefined && launchers.sparePid !== spare);
+  });
+
+  it("places a spare's init in a cgroup of its own before any spec, which the taker adopts", async () => {
+    const launchers = pool(true, true);
+    await until(() => launchers.sparePid !== undefined);
+    const spareNames = await driver.list();
+    expect(spareNames).toHaveLength(1);
+    expect(spareNames[0]).toMatch(/^spare-[0-9a-f]{8}$/);
+    const placed = driver.open(spareNames[0]!);
+    // The launcher is not in it; its init is (alone), before any spec exists.
+    const pids = await placed.pids();
+    expect(pids).toHaveLength(1);
+    expect(pids).not.toContain(launchers.sparePid);
+
+    const slot = launchers.acquire();
+    expect(slot.cgroup?.name).toBe(spareNames[0]);
+    await slot.cgroup!.setLimits({ memoryBytes: 48 * 1024 * 1024, swapBytes: 0, pids: 20, cpu: 0.5 });
+    const base = await spec(slot.ids, "adopted", ["exit", "4"]);
+    const sandbox = slot.launch(Promise.resolve({ ...base, cgroupProcs: slot.cgroup!.procsFiles }));
+    expect(await sandbox.exited).toEqual({ code: 4 });
+    expect((await slot.cgroup!.readLimits()).pids).toBe(20);
+  });
+
+  it("a spare's cgroup goes when the pool closes", async () => {
+    const launchers = pool(true, true);
+    await until(() => launchers.sparePid !== undefined);
+    expect(await driver.list()).toHaveLength(1);
+    await launchers.close();
+    expect(await driver.list()).toEqual([]);
   });
 
   it("starts cold when no spare is ready, or when told not to keep one", async () => {

@@ -53,7 +53,9 @@ describe("a sandboxed plugin under the supervisor", () => {
     // Its cgroup is the instance's, beneath the supervisor's parent, with the configured limits.
     const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8");
     const memoryPath = /:memory:(.*)$/m.exec(cgroups)![1]!;
-    expect(memoryPath.endsWith(`/${supervisor.cgroupParent}/${instance.id}`)).toBe(true);
+    // Its own cgroup beneath the supervisor's parent (a warm launcher's, adopted, or one made for it).
+    const started = supervisor.logs.find((l) => l.msg === "plugin process started" && l.instance === instance.id)!;
+    expect(memoryPath.endsWith(`/${supervisor.cgroupParent}/${started.cgroup as string}`)).toBe(true);
     const read = (controller: string, cgroupPath: string, file: string) =>
       readFile(path.join("/sys/fs/cgroup", controller, cgroupPath, file), "utf8").then((s) => s.trim());
     expect(await read("memory", memoryPath, "memory.limit_in_bytes")).toBe(String(48 * 1024 * 1024));

@@ -47,6 +47,8 @@ export interface InstanceCgroup {
    * directory per hierarchy and so must be moved after it exists.
    */
   readonly cloneIntoDir: string | null;
+  /** Sets the limits (of a cgroup made for a warm launcher, once its plugin is known). */
+  setLimits(limits: CgroupLimits): Promise<void>;
   readLimits(): Promise<AppliedLimits>;
   /** Host pids of the processes in the cgroup. */
   pids(): Promise<number[]>;

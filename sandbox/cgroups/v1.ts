@@ -68,7 +68,7 @@ export class V1CgroupDriver implements CgroupDriver {
           created.push(dir);
         }),
       );
-      await cgroup.applyLimits(limits);
+      await cgroup.setLimits(limits);
     } catch (err) {
       await Promise.all(created.map((dir) => this.#fs.rmdir(dir).catch(() => {})));
       throw err;
@@ -145,14 +145,24 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   /** Writes the limits: each hierarchy's files in order, the hierarchies concurrently. */
-  async applyLimits(limits: CgroupLimits): Promise<void> {
+  async setLimits(limits: CgroupLimits): Promise<void> {
+    checkLimits(limits);
     const memory = async () => {
-      // memsw (memory + swap) must never be set below memory, and starts
-      // unlimited: memory first.
-      await this.#fs.writeFile(this.#file("memory", "memory.limit_in_bytes"), bytesValue(limits.memoryBytes));
+      const memoryFile = this.#file("memory", "memory.limit_in_bytes");
       const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
-      if (await this.#fs.exists(memsw)) {
-        await this.#fs.writeFile(memsw, bytesValue(limits.memoryBytes + limits.swapBytes));
+      const writeMemory = () => this.#fs.writeFile(memoryFile, bytesValue(limits.memoryBytes));
+      if (!(await this.#fs.exists(memsw))) return writeMemory();
+      const writeMemsw = () => this.#fs.writeFile(memsw, bytesValue(limits.memoryBytes + limits.swapBytes));
+      // The kernel refuses memsw (memory + swap) below memory at every
+      // step: raise memsw first, lower memory first. A new cgroup starts
+      // unlimited, so there memory comes first.
+      const current = await this.#readNumber("memory", "memory.limit_in_bytes");
+      if (limits.memoryBytes > current) {
+        await writeMemsw();
+        await writeMemory();
+      } else {
+        await writeMemory();
+        await writeMemsw();
       }
     };
     const pids = () => this.#fs.writeFile(this.#file("pids", "pids.max"), limits.pids === Infinity ? "max" : String(limits.pids));

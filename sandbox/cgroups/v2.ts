@@ -58,7 +58,7 @@ export class V2CgroupDriver implements CgroupDriver {
     await this.#ensureParent();
     await this.#fs.mkdir(cgroup.dir);
     try {
-      await cgroup.applyLimits(limits);
+      await cgroup.setLimits(limits);
     } catch (err) {
       await this.#fs.rmdir(cgroup.dir).catch(() => {});
       throw err;
@@ -163,7 +163,8 @@ export class V2InstanceCgroup implements InstanceCgroup {
     return this.dir;
   }
 
-  async applyLimits(limits: CgroupLimits): Promise<void> {
+  async setLimits(limits: CgroupLimits): Promise<void> {
+    checkLimits(limits);
     const swap = async () => {
       // Absent when the kernel does no swap accounting: nothing to limit then.
       const file = this.#file("memory.swap.max");

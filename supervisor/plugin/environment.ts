@@ -9,8 +9,12 @@ import type { Trust } from "../trust.ts";
 import type { InstanceEnvironment } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
 
-/** A launcher pool handing out uids from `uids` (gid = uid). */
-export function launcherPool(launcherPath: string, uids: UidPool, warm = true): LauncherPool {
+/**
+ * A launcher pool handing out uids from `uids` (gid = uid). With `cgroups`
+ * it keeps a spare warm, placed in a cgroup of its own (call warm() once
+ * the cgroup parent has been swept); without, every launch is cold.
+ */
+export function launcherPool(launcherPath: string, uids: UidPool, cgroups?: CgroupDriver): LauncherPool {
   return new LauncherPool({
     launcherPath,
     allocateIds: () => {
@@ -18,7 +22,8 @@ export function launcherPool(launcherPath: string, uids: UidPool, warm = true): 
       return { uid, gid: uid };
     },
     releaseIds: (ids) => uids.release(ids.uid),
-    warm,
+    warm: cgroups !== undefined,
+    ...(cgroups && { cgroups }),
   });
 }
 

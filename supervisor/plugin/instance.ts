@@ -123,7 +123,7 @@ export class PluginInstance implements Instance {
    * plugin starts sooner. The launcher runs nothing before it has the spec.
    */
   async #launch(release: Release, slot: LaunchSlot): Promise<void> {
-    const spec = this.#prepare(release);
+    const spec = this.#prepare(release, slot);
     const sandbox = slot.launch(spec);
     this.#sandbox = sandbox;
     sandbox.onOutput((stream, line) => {
@@ -132,7 +132,7 @@ export class PluginInstance implements Instance {
     sandbox.started.then(
       ({ pid }) => {
         this.#pid = pid;
-        this.#log.info({ pid, release: this.release }, "plugin process started");
+        this.#log.info({ pid, release: this.release, cgroup: this.#cgroup?.name }, "plugin process started");
       },
       () => {}, // reported through exited
     );
@@ -150,7 +150,7 @@ export class PluginInstance implements Instance {
   }
 
   /** Instance directory, certificate and cgroup, made concurrently; resolves with the sandbox spec. */
-  async #prepare(release: Release): Promise<SandboxSpec> {
+  async #prepare(release: Release, slot: LaunchSlot): Promise<SandboxSpec> {
     const plugin = this.#plugin;
     const dir = (async () => {
       await mkdir(this.#dir, { recursive: true, mode: 0o700 });
@@ -174,9 +174,11 @@ export class PluginInstance implements Instance {
         this.#writeLeaf(this.#leaf.current),
       ]);
     })();
-    const cgroup = this.#env.cgroups
-      .create(this.id, pluginCgroupLimits(plugin))
-      .then((created) => (this.#cgroup = created));
+    // A warm launcher comes with its cgroup, the init already in it: only
+    // the plugin's limits are left to set.
+    const cgroup = slot.cgroup
+      ? ((this.#cgroup = slot.cgroup), slot.cgroup.setLimits(pluginCgroupLimits(plugin)).then(() => slot.cgroup!))
+      : this.#env.cgroups.create(this.id, pluginCgroupLimits(plugin)).then((created) => (this.#cgroup = created));
     // Settle all three before failing, so nothing half-made escapes destroy().
     const [, , created] = await Promise.all([dir, files, cgroup].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })))).then(
       (results) => {

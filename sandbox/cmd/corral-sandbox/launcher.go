@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -69,9 +71,8 @@ func runLauncher(args []string) int {
 
 	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
 	if opts.ids != nil {
-		if err := l.startInit(*opts.ids, "none"); err != nil {
-			events.emit(errorEvent("clone", err))
-			return setupFailed
+		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
+			return code
 		}
 	}
 	spec, err := readSpec(os.NewFile(uintptr(opts.specFd), "spec"))
@@ -80,6 +81,9 @@ func runLauncher(args []string) int {
 	}
 	if err == nil && opts.ids != nil && (opts.ids.uid != spec.UID || opts.ids.gid != spec.GID) {
 		err = fmt.Errorf("spec ids %d:%d differ from --ids %d:%d", spec.UID, spec.GID, opts.ids.uid, opts.ids.gid)
+	}
+	if err == nil && len(opts.cgroups) > 0 && !slices.Equal(opts.cgroups, spec.CgroupProcs) {
+		err = fmt.Errorf("spec cgroupProcs %q differ from --cgroups %q", spec.CgroupProcs, opts.cgroups)
 	}
 	if err != nil {
 		if l.init != nil {
@@ -99,6 +103,9 @@ type ids struct{ uid, gid int }
 type launcherArgs struct {
 	ids    *ids
 	specFd int
+	// cgroups (with ids) are the cgroup.procs files the early init is
+	// placed in at once, before the spec: a warm launcher's cgroup.
+	cgroups []string
 }
 
 // parseArgs reads the optional "--ids UID:GID" and "--spec-fd N" arguments.
@@ -107,7 +114,7 @@ func parseArgs(args []string) (launcherArgs, error) {
 	seen := map[string]bool{}
 	for len(args) > 0 {
 		name := args[0]
-		if (name != "--ids" && name != "--spec-fd") || len(args) < 2 || seen[name] {
+		if (name != "--ids" && name != "--spec-fd" && name != "--cgroups") || len(args) < 2 || seen[name] {
 			return opts, fmt.Errorf("unexpected arguments %q", args)
 		}
 		seen[name] = true
@@ -117,13 +124,42 @@ func parseArgs(args []string) (launcherArgs, error) {
 			opts.ids, err = parseIDs(args[1])
 		case "--spec-fd":
 			opts.specFd, err = parseSpecFd(args[1])
+		case "--cgroups":
+			opts.cgroups = strings.Split(args[1], ",")
+			err = checkProcsFiles(opts.cgroups)
 		}
 		if err != nil {
 			return opts, err
 		}
 		args = args[2:]
 	}
+	if len(opts.cgroups) > 0 && opts.ids == nil {
+		return opts, errors.New("--cgroups needs --ids")
+	}
 	return opts, nil
+}
+
+// startEarly clones the init before the spec (--ids), and with --cgroups
+// places it in its cgroups right away, while nothing waits for it: the
+// whole-process migration a later placement may need costs a kernel RCU
+// grace period. It reports the exit status when it failed.
+func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
+	join, cloneErr, cgroupErr := l.startInitInCgroups(ids, "none", cgroups)
+	switch {
+	case cgroupErr != nil && l.init != nil:
+		return l.abort("cgroup", cgroupErr), false
+	case cgroupErr != nil:
+		l.events.emit(errorEvent("cgroup", cgroupErr))
+		return setupFailed, false
+	case cloneErr != nil:
+		l.events.emit(errorEvent("clone", cloneErr))
+		return setupFailed, false
+	}
+	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
+		return l.abort("cgroup", err), false
+	}
+	l.placed = len(cgroups) > 0
+	return 0, true
 }
 
 func parseIDs(arg string) (*ids, error) {
@@ -194,6 +230,8 @@ type launch struct {
 	stdinToInit bool
 	init        *exec.Cmd
 	channel     channel
+	// placed: the init was put in the spec's cgroups when it was cloned.
+	placed bool
 }
 
 func (l *launch) run(signals <-chan os.Signal) int {
@@ -204,6 +242,9 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		l.discardInit()
 	}
 	join := l.spec.CgroupProcs // the cgroup.procs files the init is still to be written into
+	if l.init != nil && l.placed {
+		join = nil
+	}
 	if l.init == nil {
 		var cloneErr, cgroupErr error
 		join, cloneErr, cgroupErr = l.startInitInCgroups(ids{l.spec.UID, l.spec.GID}, l.spec.Network, l.spec.CgroupProcs)
@@ -350,6 +391,7 @@ func (l *launch) discardInit() {
 	_ = l.init.Wait()
 	l.channel.close()
 	l.init, l.channel = nil, channel{fd: -1}
+	l.placed = false
 }
 
 // relayReports turns the init's reports into events until the init is

@@ -92,10 +92,8 @@ func (s *Spec) validate() error {
 	if err := checkGrants(s.ReadOnlyPaths); err != nil {
 		return err
 	}
-	for _, f := range s.CgroupProcs {
-		if !filepath.IsAbs(f) || filepath.Base(f) != "cgroup.procs" {
-			return fmt.Errorf("cgroupProcs entry %q is not an absolute path to a cgroup.procs file", f)
-		}
+	if err := checkProcsFiles(s.CgroupProcs); err != nil {
+		return err
 	}
 	for k, v := range s.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
@@ -169,6 +167,16 @@ func checkIDs(uid, gid int) error {
 		return fmt.Errorf("uid %d is not an unprivileged host uid", uid)
 	case gid <= 0 || gid > maxID:
 		return fmt.Errorf("gid %d is not an unprivileged host gid", gid)
+	}
+	return nil
+}
+
+// checkProcsFiles refuses anything but absolute paths of cgroup.procs files.
+func checkProcsFiles(files []string) error {
+	for _, f := range files {
+		if !filepath.IsAbs(f) || filepath.Base(f) != "cgroup.procs" || strings.Contains(f, ",") {
+			return fmt.Errorf("cgroupProcs entry %q is not an absolute path to a cgroup.procs file", f)
+		}
 	}
 	return nil
 }
