@@ -83,7 +83,12 @@ export class TestSupervisor {
 
   static async start(options: TestSupervisorOptions): Promise<TestSupervisor> {
     const supervisor = await TestSupervisor.create(options);
-    await supervisor.start();
+    try {
+      await supervisor.start();
+    } catch (err) {
+      await supervisor.cleanup(); // the caller never gets it to clean up
+      throw err;
+    }
     return supervisor;
   }
 
