@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
+import type { InstanceUsage } from "../proto/gen/ts/corral/admin/v1/InstanceUsage.ts";
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { certificateAdmin } from "./admin/certificates.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
@@ -17,6 +18,7 @@ import { PluginController } from "./plugin/controller.ts";
 import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
 import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
+import type { Sample } from "./plugin/sampler.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { ReleaseStore } from "./releases/store.ts";
 import { Trust } from "./trust.ts";
@@ -180,6 +182,7 @@ function statusOf(c: PluginController): PluginStatus {
         release: instance.release,
         pluginVersion: instance.pluginVersion ?? "",
         apiVersion: instance.apiVersion ?? "",
+        ...(instance.usage && { usage: usageOf(instance.usage) }),
       },
     }),
   };
@@ -210,4 +213,19 @@ async function enforceRevocation(trust: Trust, instances: PluginInstance[], seri
     }),
   );
   if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
+}
+
+function usageOf(sample: Sample): InstanceUsage {
+  const rt = sample.runtime;
+  return {
+    atUnixMs: sample.at,
+    cpuPercent: sample.cpuPercent,
+    memoryBytes: sample.memoryBytes,
+    openFds: sample.openFds,
+    goroutines: rt?.goroutines ?? 0,
+    heapSys: rt?.heapSys ?? 0,
+    heapInuse: rt?.heapInuse ?? 0,
+    heapAlloc: rt?.heapAlloc ?? 0,
+    numGc: rt?.numGc ?? 0,
+  };
 }

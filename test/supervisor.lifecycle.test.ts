@@ -80,11 +80,13 @@ describe("a sandboxed plugin under the supervisor", () => {
 
     const viaSocket = await corralctl(["--socket", supervisor.adminSocket, "status"]);
     expect(viaSocket.code).toBe(0);
-    expect(viaSocket.stdout).toMatch(/^PLUGIN\s+STATE\s+RESTARTS\s+PID/);
+    expect(viaSocket.stdout).toMatch(/^PLUGIN\s+STATE\s+RESTARTS\s+PID\s+INSTANCE\s+RELEASE\s+CPU\s+MEM\s+GOROUTINES/);
     expect(viaSocket.stdout).toContain(`greeter  ready  0         ${p!.instance.pid}`);
 
     const viaEnv = await corralctl(["status", "--json"], { CORRAL_SOCKET: supervisor.adminSocket });
-    expect(JSON.parse(viaEnv.stdout)).toEqual(parsed);
+    // Usage is sampled between the two calls; the rest is the same.
+    const withoutUsage = (status: { plugins: Array<Record<string, unknown>> }) => status.plugins.map(({ usage: _, ...rest }) => rest);
+    expect(withoutUsage(JSON.parse(viaEnv.stdout))).toEqual(withoutUsage(parsed));
 
     const missing = await corralctl(["--config", supervisor.configFile, "status", "nosuch"]);
     expect(missing.code).toBe(4);
@@ -197,5 +199,25 @@ describe("a plugin killed by the kernel", () => {
     const exited = supervisor.logs.find((l) => l.msg === "plugin killed by the kernel's OOM killer (memory limit 32MiB)");
     expect(exited).toMatchObject({ signal: "SIGKILL", oomKills: 1 });
     await supervisor.waitForPlugin("hog", (p) => p.restarts >= 1);
+  });
+});
+
+describe("sampling", () => {
+  it("samples CPU, memory and fds from the host and goroutines and heap from go-shim, shown by status", async () => {
+    const supervisor = await start([{ ...greeter, sampleInterval: "200ms" }]);
+    const p = await supervisor.waitForPlugin("greeter", (s) => (s.instance?.usage?.goroutines ?? 0) > 0, 5000);
+    const usage = p.instance!.usage!;
+    expect(usage.memoryBytes).toBeGreaterThan(1024 * 1024); // a Go program's RSS, charged to its cgroup
+    expect(usage.memoryBytes).toBeLessThan(48 * 1024 * 1024);
+    expect(usage.openFds).toBeGreaterThanOrEqual(4); // 0-2, the listening socket, the supervisor's connection
+    expect(usage.goroutines).toBeGreaterThan(1);
+    expect(usage.heapInuse).toBeGreaterThan(0);
+    expect(usage.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(Date.now() - Number(usage.atUnixMs)).toBeLessThan(2000);
+
+    const json = JSON.parse((await corralctl(["--config", supervisor.configFile, "status", "--json"])).stdout) as {
+      plugins: Array<{ usage?: { goroutines: number; memoryBytes: number } }>;
+    };
+    expect(json.plugins[0]?.usage?.goroutines).toBeGreaterThan(1);
   });
 });

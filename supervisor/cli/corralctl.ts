@@ -11,7 +11,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { ExitCode } from "./exit-codes.ts";
-import { formatAge, table } from "./table.ts";
+import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
   socket?: string;
@@ -60,22 +60,39 @@ program
         state: p.state,
         restarts: p.restarts,
         instance: p.instance ? { id: p.instance.id, pid: p.instance.pid, release: p.instance.release } : null,
+        ...(p.instance?.usage && {
+          usage: {
+            cpuPercent: p.instance.usage.cpuPercent,
+            memoryBytes: p.instance.usage.memoryBytes,
+            openFds: p.instance.usage.openFds,
+            goroutines: p.instance.usage.goroutines,
+            heapInuse: p.instance.usage.heapInuse,
+          },
+        }),
         ...(p.reason && { reason: p.reason }),
       }));
       process.stdout.write(`${JSON.stringify({ plugins }, null, 2)}\n`);
       return;
     }
-    const rows = response.plugins.map((p) => [
-      p.name,
-      p.state,
-      String(p.restarts),
-      p.instance?.pid ? String(p.instance.pid) : "-",
-      p.instance?.id ?? "-",
-      p.instance?.release ? p.instance.release.slice(0, 12) : "-",
-      formatAge(p.stateAgeMs),
-      p.reason,
-    ]);
-    process.stdout.write(`${table(["PLUGIN", "STATE", "RESTARTS", "PID", "INSTANCE", "RELEASE", "AGE", "REASON"], rows)}\n`);
+    const rows = response.plugins.map((p) => {
+      const usage = p.instance?.usage;
+      return [
+        p.name,
+        p.state,
+        String(p.restarts),
+        p.instance?.pid ? String(p.instance.pid) : "-",
+        p.instance?.id ?? "-",
+        p.instance?.release ? p.instance.release.slice(0, 12) : "-",
+        usage ? `${usage.cpuPercent.toFixed(1)}%` : "-",
+        usage ? formatBytes(Number(usage.memoryBytes)) : "-",
+        usage?.goroutines ? String(usage.goroutines) : "-",
+        formatAge(p.stateAgeMs),
+        p.reason,
+      ];
+    });
+    process.stdout.write(
+      `${table(["PLUGIN", "STATE", "RESTARTS", "PID", "INSTANCE", "RELEASE", "CPU", "MEM", "GOROUTINES", "AGE", "REASON"], rows)}\n`,
+    );
   });
 
 program

@@ -10,6 +10,18 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** 1536 → "1.5KiB", 50331648 → "48.0MiB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value}B` : `${value.toFixed(1)}${units[unit]}`;
+}
+
 export function formatAge(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;

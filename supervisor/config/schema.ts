@@ -82,6 +82,8 @@ export const pluginSchema = z.strictObject({
   /** Upper bound for draining in-flight calls when the plugin stops. */
   stopTimeout: duration.prefault("5s"),
   restart: restart.prefault({}),
+  /** How often the instance's CPU, memory, fds and Go runtime are sampled. */
+  sampleInterval: duration.prefault("1s"),
   /** Lifetime of the instance's leaf certificate. */
   certificateTtl: duration.prefault("24h"),
   /**

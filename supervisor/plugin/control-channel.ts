@@ -2,9 +2,10 @@
 // and the readiness sequence every instance goes through before it may serve:
 // socket bound → listening → mTLS with the right identity → handshake
 // compatible → health SERVING.
-import { experimental, Metadata, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { experimental, Metadata, type ClientReadableStream, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
+import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
@@ -92,6 +93,11 @@ export class ControlChannel {
     const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
     if (status !== "SERVING") throw new Error(`health check answered ${status}`);
     return handshake;
+  }
+
+  /** go-shim's runtime statistics, one message per interval, until cancelled. */
+  stats(intervalMs: number): ClientReadableStream<RuntimeStats__Output> {
+    return this.#clients().control.Stats({ intervalMs });
   }
 
   /** Asks the plugin to drain within graceMs; resolves when it has accepted. */

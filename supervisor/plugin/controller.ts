@@ -7,6 +7,7 @@ import type { PluginConfig } from "../config/schema.ts";
 import { CrashPolicy } from "./crash-policy.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { nextState, type LifecycleEvent, type PluginState } from "./lifecycle.ts";
+import type { Sample } from "./sampler.ts";
 
 /** What the controller needs of an instance; plugin/instance.ts provides it. */
 export interface Instance {
@@ -16,6 +17,8 @@ export interface Instance {
   readonly pid: number | undefined;
   readonly pluginVersion: string | undefined;
   readonly apiVersion: string | undefined;
+  /** The latest sample, once sampling has begun. */
+  readonly usage?: Sample | undefined;
   /** Resolves when the instance has passed handshake and health; rejects with the reason it did not. */
   ready(signal: AbortSignal): Promise<void>;
   /** Resolves once the instance's processes are gone, with a description of how they ended. */

@@ -17,6 +17,7 @@ import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
+import { InstanceSampler, type Sample } from "./sampler.ts";
 import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
@@ -56,6 +57,7 @@ export class PluginInstance implements Instance {
   #cgroup: InstanceCgroup | undefined;
   #sandbox: SandboxProcess | undefined;
   #channel: ControlChannel | undefined;
+  #sampler: InstanceSampler | undefined;
   #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
@@ -260,6 +262,7 @@ export class PluginInstance implements Instance {
         { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
         "handshake complete",
       );
+      this.#startSampling();
     })();
     try {
       await Promise.race([steps, gone]);
@@ -270,6 +273,24 @@ export class PluginInstance implements Instance {
       if (await settlesWithin(this.exited, 250)) await gone;
       throw err;
     }
+  }
+
+  /** The latest sample of the instance's CPU, memory, fds and Go runtime. */
+  get usage(): Sample | undefined {
+    return this.#sampler?.latest;
+  }
+
+  #startSampling(): void {
+    const cgroup = this.#cgroup;
+    if (!cgroup || this.#cleanup) return;
+    this.#sampler = new InstanceSampler({
+      usage: () => cgroup.usage(),
+      pid: () => this.#pid,
+      stats: (intervalMs) => this.#channel!.stats(intervalMs),
+      cpuCores: this.#plugin.limits.cpu,
+      intervalMs: this.#plugin.sampleInterval,
+    });
+    this.#sampler.start();
   }
 
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
@@ -295,6 +316,7 @@ export class PluginInstance implements Instance {
   }
 
   async #release(): Promise<void> {
+    this.#sampler?.stop();
     this.#channel?.close();
     this.#leaf?.close();
     if (this.#sandbox) {

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AdminClient as _corral_admin_v1_AdminClient, AdminDefinition as _corral_admin_v1_AdminDefinition } from './corral/admin/v1/Admin.ts';
 import type { Certificate as _corral_admin_v1_Certificate, Certificate__Output as _corral_admin_v1_Certificate__Output } from './corral/admin/v1/Certificate.ts';
 import type { InstanceStatus as _corral_admin_v1_InstanceStatus, InstanceStatus__Output as _corral_admin_v1_InstanceStatus__Output } from './corral/admin/v1/InstanceStatus.ts';
+import type { InstanceUsage as _corral_admin_v1_InstanceUsage, InstanceUsage__Output as _corral_admin_v1_InstanceUsage__Output } from './corral/admin/v1/InstanceUsage.ts';
 import type { IssueCertificateRequest as _corral_admin_v1_IssueCertificateRequest, IssueCertificateRequest__Output as _corral_admin_v1_IssueCertificateRequest__Output } from './corral/admin/v1/IssueCertificateRequest.ts';
 import type { IssueCertificateResponse as _corral_admin_v1_IssueCertificateResponse, IssueCertificateResponse__Output as _corral_admin_v1_IssueCertificateResponse__Output } from './corral/admin/v1/IssueCertificateResponse.ts';
 import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _corral_admin_v1_ListCertificatesRequest__Output } from './corral/admin/v1/ListCertificatesRequest.ts';
@@ -29,6 +30,7 @@ export interface ProtoGrpcType {
         Admin: SubtypeConstructor<typeof grpc.Client, _corral_admin_v1_AdminClient> & { service: _corral_admin_v1_AdminDefinition }
         Certificate: MessageTypeDefinition<_corral_admin_v1_Certificate, _corral_admin_v1_Certificate__Output>
         InstanceStatus: MessageTypeDefinition<_corral_admin_v1_InstanceStatus, _corral_admin_v1_InstanceStatus__Output>
+        InstanceUsage: MessageTypeDefinition<_corral_admin_v1_InstanceUsage, _corral_admin_v1_InstanceUsage__Output>
         IssueCertificateRequest: MessageTypeDefinition<_corral_admin_v1_IssueCertificateRequest, _corral_admin_v1_IssueCertificateRequest__Output>
         IssueCertificateResponse: MessageTypeDefinition<_corral_admin_v1_IssueCertificateResponse, _corral_admin_v1_IssueCertificateResponse__Output>
         ListCertificatesRequest: MessageTypeDefinition<_corral_admin_v1_ListCertificatesRequest, _corral_admin_v1_ListCertificatesRequest__Output>

@@ -1,11 +1,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { CollectGarbageRequest as _corral_plugin_v1_CollectGarbageRequest, CollectGarbageRequest__Output as _corral_plugin_v1_CollectGarbageRequest__Output } from './corral/plugin/v1/CollectGarbageRequest.ts';
+import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse, CollectGarbageResponse__Output as _corral_plugin_v1_CollectGarbageResponse__Output } from './corral/plugin/v1/CollectGarbageResponse.ts';
 import type { ControlClient as _corral_plugin_v1_ControlClient, ControlDefinition as _corral_plugin_v1_ControlDefinition } from './corral/plugin/v1/Control.ts';
 import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from './corral/plugin/v1/DrainRequest.ts';
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from './corral/plugin/v1/DrainResponse.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from './corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from './corral/plugin/v1/HandshakeResponse.ts';
+import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from './corral/plugin/v1/ProfileChunk.ts';
+import type { ProfileRequest as _corral_plugin_v1_ProfileRequest, ProfileRequest__Output as _corral_plugin_v1_ProfileRequest__Output } from './corral/plugin/v1/ProfileRequest.ts';
 import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from './corral/plugin/v1/RuntimeStats.ts';
 import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from './corral/plugin/v1/StatsRequest.ts';
 
@@ -17,11 +21,15 @@ export interface ProtoGrpcType {
   corral: {
     plugin: {
       v1: {
+        CollectGarbageRequest: MessageTypeDefinition<_corral_plugin_v1_CollectGarbageRequest, _corral_plugin_v1_CollectGarbageRequest__Output>
+        CollectGarbageResponse: MessageTypeDefinition<_corral_plugin_v1_CollectGarbageResponse, _corral_plugin_v1_CollectGarbageResponse__Output>
         Control: SubtypeConstructor<typeof grpc.Client, _corral_plugin_v1_ControlClient> & { service: _corral_plugin_v1_ControlDefinition }
         DrainRequest: MessageTypeDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainRequest__Output>
         DrainResponse: MessageTypeDefinition<_corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainResponse__Output>
         HandshakeRequest: MessageTypeDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeRequest__Output>
         HandshakeResponse: MessageTypeDefinition<_corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeResponse__Output>
+        ProfileChunk: MessageTypeDefinition<_corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileChunk__Output>
+        ProfileRequest: MessageTypeDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileRequest__Output>
         RuntimeStats: MessageTypeDefinition<_corral_plugin_v1_RuntimeStats, _corral_plugin_v1_RuntimeStats__Output>
         StatsRequest: MessageTypeDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_StatsRequest__Output>
       }

@@ -786,6 +786,8 @@ type InstanceStatus struct {
 	Release       string `protobuf:"bytes,3,opt,name=release,proto3" json:"release,omitempty"`
 	PluginVersion string `protobuf:"bytes,4,opt,name=plugin_version,json=pluginVersion,proto3" json:"plugin_version,omitempty"`
 	ApiVersion    string `protobuf:"bytes,5,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	// The latest sample, when one was taken (sampleInterval).
+	Usage         *InstanceUsage `protobuf:"bytes,6,opt,name=usage,proto3" json:"usage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -855,6 +857,124 @@ func (x *InstanceStatus) GetApiVersion() string {
 	return ""
 }
 
+func (x *InstanceStatus) GetUsage() *InstanceUsage {
+	if x != nil {
+		return x.Usage
+	}
+	return nil
+}
+
+type InstanceUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unix ms of the sample.
+	AtUnixMs int64 `protobuf:"varint,1,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	// CPU used since the previous sample, as a percentage of the instance's allowance.
+	CpuPercent  float64 `protobuf:"fixed64,2,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	MemoryBytes uint64  `protobuf:"varint,3,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	OpenFds     uint64  `protobuf:"varint,4,opt,name=open_fds,json=openFds,proto3" json:"open_fds,omitempty"`
+	// From the plugin's Go runtime (go-shim's stats); 0 before the first report.
+	Goroutines    uint64 `protobuf:"varint,5,opt,name=goroutines,proto3" json:"goroutines,omitempty"`
+	HeapSys       uint64 `protobuf:"varint,6,opt,name=heap_sys,json=heapSys,proto3" json:"heap_sys,omitempty"`
+	HeapInuse     uint64 `protobuf:"varint,7,opt,name=heap_inuse,json=heapInuse,proto3" json:"heap_inuse,omitempty"`
+	HeapAlloc     uint64 `protobuf:"varint,8,opt,name=heap_alloc,json=heapAlloc,proto3" json:"heap_alloc,omitempty"`
+	NumGc         uint32 `protobuf:"varint,9,opt,name=num_gc,json=numGc,proto3" json:"num_gc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceUsage) Reset() {
+	*x = InstanceUsage{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceUsage) ProtoMessage() {}
+
+func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceUsage.ProtoReflect.Descriptor instead.
+func (*InstanceUsage) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *InstanceUsage) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetCpuPercent() float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetMemoryBytes() uint64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetOpenFds() uint64 {
+	if x != nil {
+		return x.OpenFds
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetGoroutines() uint64 {
+	if x != nil {
+		return x.Goroutines
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetHeapSys() uint64 {
+	if x != nil {
+		return x.HeapSys
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetHeapInuse() uint64 {
+	if x != nil {
+		return x.HeapInuse
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetHeapAlloc() uint64 {
+	if x != nil {
+		return x.HeapAlloc
+	}
+	return 0
+}
+
+func (x *InstanceUsage) GetNumGc() uint32 {
+	if x != nil {
+		return x.NumGc
+	}
+	return 0
+}
+
 type VersionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -863,7 +983,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +995,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1008,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 type VersionResponse struct {
@@ -901,7 +1021,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1033,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1046,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -994,14 +1114,31 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\binstance\x18\x04 \x01(\v2\x1f.corral.admin.v1.InstanceStatusR\binstance\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12 \n" +
 	"\fstate_age_ms\x18\x06 \x01(\x04R\n" +
-	"stateAgeMs\"\x94\x01\n" +
+	"stateAgeMs\"\xca\x01\n" +
 	"\x0eInstanceStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\rR\x03pid\x12\x18\n" +
 	"\arelease\x18\x03 \x01(\tR\arelease\x12%\n" +
 	"\x0eplugin_version\x18\x04 \x01(\tR\rpluginVersion\x12\x1f\n" +
 	"\vapi_version\x18\x05 \x01(\tR\n" +
-	"apiVersion\"\x10\n" +
+	"apiVersion\x124\n" +
+	"\x05usage\x18\x06 \x01(\v2\x1e.corral.admin.v1.InstanceUsageR\x05usage\"\x9c\x02\n" +
+	"\rInstanceUsage\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x01 \x01(\x03R\batUnixMs\x12\x1f\n" +
+	"\vcpu_percent\x18\x02 \x01(\x01R\n" +
+	"cpuPercent\x12!\n" +
+	"\fmemory_bytes\x18\x03 \x01(\x04R\vmemoryBytes\x12\x19\n" +
+	"\bopen_fds\x18\x04 \x01(\x04R\aopenFds\x12\x1e\n" +
+	"\n" +
+	"goroutines\x18\x05 \x01(\x04R\n" +
+	"goroutines\x12\x19\n" +
+	"\bheap_sys\x18\x06 \x01(\x04R\aheapSys\x12\x1d\n" +
+	"\n" +
+	"heap_inuse\x18\a \x01(\x04R\theapInuse\x12\x1d\n" +
+	"\n" +
+	"heap_alloc\x18\b \x01(\x04R\theapAlloc\x12\x15\n" +
+	"\x06num_gc\x18\t \x01(\rR\x05numGc\"\x10\n" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
@@ -1026,7 +1163,7 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
 	(*Certificate)(nil),                // 0: corral.admin.v1.Certificate
 	(*ListCertificatesRequest)(nil),    // 1: corral.admin.v1.ListCertificatesRequest
@@ -1041,31 +1178,33 @@ var file_corral_admin_v1_admin_proto_goTypes = []any{
 	(*StatusResponse)(nil),             // 10: corral.admin.v1.StatusResponse
 	(*PluginStatus)(nil),               // 11: corral.admin.v1.PluginStatus
 	(*InstanceStatus)(nil),             // 12: corral.admin.v1.InstanceStatus
-	(*VersionRequest)(nil),             // 13: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil),            // 14: corral.admin.v1.VersionResponse
+	(*InstanceUsage)(nil),              // 13: corral.admin.v1.InstanceUsage
+	(*VersionRequest)(nil),             // 14: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 15: corral.admin.v1.VersionResponse
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
 	0,  // 1: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
 	11, // 2: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
 	12, // 3: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	9,  // 4: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	13, // 5: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
-	1,  // 6: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
-	3,  // 7: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
-	5,  // 8: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
-	7,  // 9: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
-	10, // 10: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	14, // 11: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	2,  // 12: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
-	4,  // 13: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
-	6,  // 14: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
-	8,  // 15: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	13, // 4: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
+	9,  // 5: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	14, // 6: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	1,  // 7: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
+	3,  // 8: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
+	5,  // 9: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
+	7,  // 10: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	10, // 11: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	15, // 12: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	2,  // 13: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	4,  // 14: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	6,  // 15: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	8,  // 16: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	11, // [11:17] is the sub-list for method output_type
+	5,  // [5:11] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_corral_admin_v1_admin_proto_init() }
@@ -1084,7 +1223,7 @@ func file_corral_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ProfileRequest_Kind int32
+
+const (
+	ProfileRequest_KIND_UNSPECIFIED ProfileRequest_Kind = 0
+	// The stacks of all goroutines as text, as
+	// pprof.Lookup("goroutine").WriteTo(w, 2) writes them (the format of an
+	// unrecovered panic). Content type "text/plain; charset=utf-8".
+	ProfileRequest_GOROUTINE ProfileRequest_Kind = 1
+	// The heap profile (allocations sampled since the process started, and
+	// those in use as of the last garbage collection) in the pprof format,
+	// a gzipped profile.proto that `go tool pprof` reads. Content type
+	// "application/vnd.google.protobuf+gzip".
+	ProfileRequest_HEAP ProfileRequest_Kind = 2
+	// A CPU profile over duration_ms, in the pprof format. Content type
+	// "application/vnd.google.protobuf+gzip".
+	ProfileRequest_CPU ProfileRequest_Kind = 3
+)
+
+// Enum value maps for ProfileRequest_Kind.
+var (
+	ProfileRequest_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "GOROUTINE",
+		2: "HEAP",
+		3: "CPU",
+	}
+	ProfileRequest_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"GOROUTINE":        1,
+		"HEAP":             2,
+		"CPU":              3,
+	}
+)
+
+func (x ProfileRequest_Kind) Enum() *ProfileRequest_Kind {
+	p := new(ProfileRequest_Kind)
+	*p = x
+	return p
+}
+
+func (x ProfileRequest_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProfileRequest_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_corral_plugin_v1_control_proto_enumTypes[0].Descriptor()
+}
+
+func (ProfileRequest_Kind) Type() protoreflect.EnumType {
+	return &file_corral_plugin_v1_control_proto_enumTypes[0]
+}
+
+func (x ProfileRequest_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProfileRequest_Kind.Descriptor instead.
+func (ProfileRequest_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{8, 0}
+}
+
 type HandshakeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The Control protocol version the supervisor speaks (this file: 1).
@@ -400,6 +461,251 @@ func (x *DrainResponse) GetInFlight() uint64 {
 	return 0
 }
 
+type CollectGarbageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectGarbageRequest) Reset() {
+	*x = CollectGarbageRequest{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectGarbageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectGarbageRequest) ProtoMessage() {}
+
+func (x *CollectGarbageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectGarbageRequest.ProtoReflect.Descriptor instead.
+func (*CollectGarbageRequest) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{6}
+}
+
+type CollectGarbageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Runtime statistics sampled just before runtime.GC.
+	Before *RuntimeStats `protobuf:"bytes,1,opt,name=before,proto3" json:"before,omitempty"`
+	// Runtime statistics sampled just after debug.FreeOSMemory.
+	After *RuntimeStats `protobuf:"bytes,2,opt,name=after,proto3" json:"after,omitempty"`
+	// Time taken by runtime.GC and debug.FreeOSMemory, in microseconds.
+	DurationUs    uint64 `protobuf:"varint,3,opt,name=duration_us,json=durationUs,proto3" json:"duration_us,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectGarbageResponse) Reset() {
+	*x = CollectGarbageResponse{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectGarbageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectGarbageResponse) ProtoMessage() {}
+
+func (x *CollectGarbageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectGarbageResponse.ProtoReflect.Descriptor instead.
+func (*CollectGarbageResponse) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CollectGarbageResponse) GetBefore() *RuntimeStats {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *CollectGarbageResponse) GetAfter() *RuntimeStats {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *CollectGarbageResponse) GetDurationUs() uint64 {
+	if x != nil {
+		return x.DurationUs
+	}
+	return 0
+}
+
+type ProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ProfileRequest_Kind    `protobuf:"varint,1,opt,name=kind,proto3,enum=corral.plugin.v1.ProfileRequest_Kind" json:"kind,omitempty"`
+	// HEAP: run a garbage collection first, so the profile's in-use figures
+	// are current rather than those of the last collection.
+	GcFirst bool `protobuf:"varint,2,opt,name=gc_first,json=gcFirst,proto3" json:"gc_first,omitempty"`
+	// CPU: how long to profile; 0 means the default (1 s). At most 30000
+	// (30 s); more is refused with INVALID_ARGUMENT.
+	DurationMs uint32 `protobuf:"varint,3,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// Upper bound of the profile's size in bytes; 0 means the default
+	// (16 MiB).
+	MaxBytes      uint64 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfileRequest) Reset() {
+	*x = ProfileRequest{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfileRequest) ProtoMessage() {}
+
+func (x *ProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfileRequest.ProtoReflect.Descriptor instead.
+func (*ProfileRequest) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ProfileRequest) GetKind() ProfileRequest_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return ProfileRequest_KIND_UNSPECIFIED
+}
+
+func (x *ProfileRequest) GetGcFirst() bool {
+	if x != nil {
+		return x.GcFirst
+	}
+	return false
+}
+
+func (x *ProfileRequest) GetDurationMs() uint32 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *ProfileRequest) GetMaxBytes() uint64 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+type ProfileChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of the profile, at most 64 KiB.
+	Data []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// The profile's content type, the same on every chunk.
+	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Bytes of the profile sent so far, this chunk's included.
+	TotalBytes uint64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	// Set on the last chunk only: the profile is complete.
+	Done          bool `protobuf:"varint,4,opt,name=done,proto3" json:"done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfileChunk) Reset() {
+	*x = ProfileChunk{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfileChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfileChunk) ProtoMessage() {}
+
+func (x *ProfileChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfileChunk.ProtoReflect.Descriptor instead.
+func (*ProfileChunk) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ProfileChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *ProfileChunk) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *ProfileChunk) GetTotalBytes() uint64 {
+	if x != nil {
+		return x.TotalBytes
+	}
+	return 0
+}
+
+func (x *ProfileChunk) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
 var File_corral_plugin_v1_control_proto protoreflect.FileDescriptor
 
 const file_corral_plugin_v1_control_proto_rawDesc = "" +
@@ -436,11 +742,36 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\vdeadline_ms\x18\x01 \x01(\rR\n" +
 	"deadlineMs\",\n" +
 	"\rDrainResponse\x12\x1b\n" +
-	"\tin_flight\x18\x01 \x01(\x04R\binFlight2\xf4\x01\n" +
+	"\tin_flight\x18\x01 \x01(\x04R\binFlight\"\x17\n" +
+	"\x15CollectGarbageRequest\"\xa7\x01\n" +
+	"\x16CollectGarbageResponse\x126\n" +
+	"\x06before\x18\x01 \x01(\v2\x1e.corral.plugin.v1.RuntimeStatsR\x06before\x124\n" +
+	"\x05after\x18\x02 \x01(\v2\x1e.corral.plugin.v1.RuntimeStatsR\x05after\x12\x1f\n" +
+	"\vduration_us\x18\x03 \x01(\x04R\n" +
+	"durationUs\"\xe4\x01\n" +
+	"\x0eProfileRequest\x129\n" +
+	"\x04kind\x18\x01 \x01(\x0e2%.corral.plugin.v1.ProfileRequest.KindR\x04kind\x12\x19\n" +
+	"\bgc_first\x18\x02 \x01(\bR\agcFirst\x12\x1f\n" +
+	"\vduration_ms\x18\x03 \x01(\rR\n" +
+	"durationMs\x12\x1b\n" +
+	"\tmax_bytes\x18\x04 \x01(\x04R\bmaxBytes\">\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tGOROUTINE\x10\x01\x12\b\n" +
+	"\x04HEAP\x10\x02\x12\a\n" +
+	"\x03CPU\x10\x03\"z\n" +
+	"\fProfileChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x1f\n" +
+	"\vtotal_bytes\x18\x03 \x01(\x04R\n" +
+	"totalBytes\x12\x12\n" +
+	"\x04done\x18\x04 \x01(\bR\x04done2\xa8\x03\n" +
 	"\aControl\x12T\n" +
 	"\tHandshake\x12\".corral.plugin.v1.HandshakeRequest\x1a#.corral.plugin.v1.HandshakeResponse\x12I\n" +
 	"\x05Stats\x12\x1e.corral.plugin.v1.StatsRequest\x1a\x1e.corral.plugin.v1.RuntimeStats0\x01\x12H\n" +
-	"\x05Drain\x12\x1e.corral.plugin.v1.DrainRequest\x1a\x1f.corral.plugin.v1.DrainResponseBCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
+	"\x05Drain\x12\x1e.corral.plugin.v1.DrainRequest\x1a\x1f.corral.plugin.v1.DrainResponse\x12c\n" +
+	"\x0eCollectGarbage\x12'.corral.plugin.v1.CollectGarbageRequest\x1a(.corral.plugin.v1.CollectGarbageResponse\x12M\n" +
+	"\aProfile\x12 .corral.plugin.v1.ProfileRequest\x1a\x1e.corral.plugin.v1.ProfileChunk0\x01BCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_corral_plugin_v1_control_proto_rawDescOnce sync.Once
@@ -454,27 +785,40 @@ func file_corral_plugin_v1_control_proto_rawDescGZIP() []byte {
 	return file_corral_plugin_v1_control_proto_rawDescData
 }
 
-var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_corral_plugin_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_corral_plugin_v1_control_proto_goTypes = []any{
-	(*HandshakeRequest)(nil),  // 0: corral.plugin.v1.HandshakeRequest
-	(*HandshakeResponse)(nil), // 1: corral.plugin.v1.HandshakeResponse
-	(*StatsRequest)(nil),      // 2: corral.plugin.v1.StatsRequest
-	(*RuntimeStats)(nil),      // 3: corral.plugin.v1.RuntimeStats
-	(*DrainRequest)(nil),      // 4: corral.plugin.v1.DrainRequest
-	(*DrainResponse)(nil),     // 5: corral.plugin.v1.DrainResponse
+	(ProfileRequest_Kind)(0),       // 0: corral.plugin.v1.ProfileRequest.Kind
+	(*HandshakeRequest)(nil),       // 1: corral.plugin.v1.HandshakeRequest
+	(*HandshakeResponse)(nil),      // 2: corral.plugin.v1.HandshakeResponse
+	(*StatsRequest)(nil),           // 3: corral.plugin.v1.StatsRequest
+	(*RuntimeStats)(nil),           // 4: corral.plugin.v1.RuntimeStats
+	(*DrainRequest)(nil),           // 5: corral.plugin.v1.DrainRequest
+	(*DrainResponse)(nil),          // 6: corral.plugin.v1.DrainResponse
+	(*CollectGarbageRequest)(nil),  // 7: corral.plugin.v1.CollectGarbageRequest
+	(*CollectGarbageResponse)(nil), // 8: corral.plugin.v1.CollectGarbageResponse
+	(*ProfileRequest)(nil),         // 9: corral.plugin.v1.ProfileRequest
+	(*ProfileChunk)(nil),           // 10: corral.plugin.v1.ProfileChunk
 }
 var file_corral_plugin_v1_control_proto_depIdxs = []int32{
-	0, // 0: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
-	2, // 1: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
-	4, // 2: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
-	1, // 3: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
-	3, // 4: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
-	5, // 5: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	4,  // 0: corral.plugin.v1.CollectGarbageResponse.before:type_name -> corral.plugin.v1.RuntimeStats
+	4,  // 1: corral.plugin.v1.CollectGarbageResponse.after:type_name -> corral.plugin.v1.RuntimeStats
+	0,  // 2: corral.plugin.v1.ProfileRequest.kind:type_name -> corral.plugin.v1.ProfileRequest.Kind
+	1,  // 3: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
+	3,  // 4: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
+	5,  // 5: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
+	7,  // 6: corral.plugin.v1.Control.CollectGarbage:input_type -> corral.plugin.v1.CollectGarbageRequest
+	9,  // 7: corral.plugin.v1.Control.Profile:input_type -> corral.plugin.v1.ProfileRequest
+	2,  // 8: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
+	4,  // 9: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
+	6,  // 10: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
+	8,  // 11: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
+	10, // 12: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
+	8,  // [8:13] is the sub-list for method output_type
+	3,  // [3:8] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_corral_plugin_v1_control_proto_init() }
@@ -487,13 +831,14 @@ func file_corral_plugin_v1_control_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_plugin_v1_control_proto_rawDesc), len(file_corral_plugin_v1_control_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   6,
+			NumEnums:      1,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_corral_plugin_v1_control_proto_goTypes,
 		DependencyIndexes: file_corral_plugin_v1_control_proto_depIdxs,
+		EnumInfos:         file_corral_plugin_v1_control_proto_enumTypes,
 		MessageInfos:      file_corral_plugin_v1_control_proto_msgTypes,
 	}.Build()
 	File_corral_plugin_v1_control_proto = out.File

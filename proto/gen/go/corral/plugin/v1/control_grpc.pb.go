@@ -23,9 +23,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Control_Handshake_FullMethodName = "/corral.plugin.v1.Control/Handshake"
-	Control_Stats_FullMethodName     = "/corral.plugin.v1.Control/Stats"
-	Control_Drain_FullMethodName     = "/corral.plugin.v1.Control/Drain"
+	Control_Handshake_FullMethodName      = "/corral.plugin.v1.Control/Handshake"
+	Control_Stats_FullMethodName          = "/corral.plugin.v1.Control/Stats"
+	Control_Drain_FullMethodName          = "/corral.plugin.v1.Control/Drain"
+	Control_CollectGarbage_FullMethodName = "/corral.plugin.v1.Control/CollectGarbage"
+	Control_Profile_FullMethodName        = "/corral.plugin.v1.Control/Profile"
 )
 
 // ControlClient is the client API for Control service.
@@ -43,6 +45,21 @@ type ControlClient interface {
 	// deadline, then exits the plugin process. It answers at once; the plugin
 	// exits when draining is done.
 	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
+	// CollectGarbage runs a full garbage collection (runtime.GC), then returns
+	// as much memory to the operating system as it can (debug.FreeOSMemory),
+	// and reports the runtime's statistics before and after. The supervisor
+	// calls it when the plugin's goroutines or heap pass a threshold.
+	CollectGarbage(ctx context.Context, in *CollectGarbageRequest, opts ...grpc.CallOption) (*CollectGarbageResponse, error)
+	// Profile captures a diagnostic profile of the plugin process and streams
+	// it in chunks of at most 64 KiB; the last chunk has done set. A profile
+	// larger than the request's max_bytes ends the stream with
+	// RESOURCE_EXHAUSTED after max_bytes have been sent (the chunks sent are
+	// then a truncated profile, to be discarded). A CPU profile while another
+	// one runs in the process is refused with FAILED_PRECONDITION (the Go
+	// runtime allows only one); the call's deadline or cancellation stops a
+	// CPU profile early, and so does a drain, which ends it with the samples
+	// taken so far.
+	Profile(ctx context.Context, in *ProfileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ProfileChunk], error)
 }
 
 type controlClient struct {
@@ -92,6 +109,35 @@ func (c *controlClient) Drain(ctx context.Context, in *DrainRequest, opts ...grp
 	return out, nil
 }
 
+func (c *controlClient) CollectGarbage(ctx context.Context, in *CollectGarbageRequest, opts ...grpc.CallOption) (*CollectGarbageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CollectGarbageResponse)
+	err := c.cc.Invoke(ctx, Control_CollectGarbage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controlClient) Profile(ctx context.Context, in *ProfileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ProfileChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[1], Control_Profile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ProfileRequest, ProfileChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_ProfileClient = grpc.ServerStreamingClient[ProfileChunk]
+
 // ControlServer is the server API for Control service.
 // All implementations must embed UnimplementedControlServer
 // for forward compatibility.
@@ -107,6 +153,21 @@ type ControlServer interface {
 	// deadline, then exits the plugin process. It answers at once; the plugin
 	// exits when draining is done.
 	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
+	// CollectGarbage runs a full garbage collection (runtime.GC), then returns
+	// as much memory to the operating system as it can (debug.FreeOSMemory),
+	// and reports the runtime's statistics before and after. The supervisor
+	// calls it when the plugin's goroutines or heap pass a threshold.
+	CollectGarbage(context.Context, *CollectGarbageRequest) (*CollectGarbageResponse, error)
+	// Profile captures a diagnostic profile of the plugin process and streams
+	// it in chunks of at most 64 KiB; the last chunk has done set. A profile
+	// larger than the request's max_bytes ends the stream with
+	// RESOURCE_EXHAUSTED after max_bytes have been sent (the chunks sent are
+	// then a truncated profile, to be discarded). A CPU profile while another
+	// one runs in the process is refused with FAILED_PRECONDITION (the Go
+	// runtime allows only one); the call's deadline or cancellation stops a
+	// CPU profile early, and so does a drain, which ends it with the samples
+	// taken so far.
+	Profile(*ProfileRequest, grpc.ServerStreamingServer[ProfileChunk]) error
 	mustEmbedUnimplementedControlServer()
 }
 
@@ -125,6 +186,12 @@ func (UnimplementedControlServer) Stats(*StatsRequest, grpc.ServerStreamingServe
 }
 func (UnimplementedControlServer) Drain(context.Context, *DrainRequest) (*DrainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Drain not implemented")
+}
+func (UnimplementedControlServer) CollectGarbage(context.Context, *CollectGarbageRequest) (*CollectGarbageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CollectGarbage not implemented")
+}
+func (UnimplementedControlServer) Profile(*ProfileRequest, grpc.ServerStreamingServer[ProfileChunk]) error {
+	return status.Error(codes.Unimplemented, "method Profile not implemented")
 }
 func (UnimplementedControlServer) mustEmbedUnimplementedControlServer() {}
 func (UnimplementedControlServer) testEmbeddedByValue()                 {}
@@ -194,6 +261,35 @@ func _Control_Drain_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_CollectGarbage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CollectGarbageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).CollectGarbage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_CollectGarbage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).CollectGarbage(ctx, req.(*CollectGarbageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Control_Profile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ProfileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControlServer).Profile(m, &grpc.GenericServerStream[ProfileRequest, ProfileChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_ProfileServer = grpc.ServerStreamingServer[ProfileChunk]
+
 // Control_ServiceDesc is the grpc.ServiceDesc for Control service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -209,11 +305,20 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Drain",
 			Handler:    _Control_Drain_Handler,
 		},
+		{
+			MethodName: "CollectGarbage",
+			Handler:    _Control_CollectGarbage_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Stats",
 			Handler:       _Control_Stats_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Profile",
+			Handler:       _Control_Profile_Handler,
 			ServerStreams: true,
 		},
 	},

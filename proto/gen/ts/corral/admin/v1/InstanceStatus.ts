@@ -1,5 +1,6 @@
 // Original file: proto/corral/admin/v1/admin.proto
 
+import type { InstanceUsage as _corral_admin_v1_InstanceUsage, InstanceUsage__Output as _corral_admin_v1_InstanceUsage__Output } from '../../../corral/admin/v1/InstanceUsage.ts';
 
 export interface InstanceStatus {
   'id'?: (string);
@@ -7,6 +8,7 @@ export interface InstanceStatus {
   'release'?: (string);
   'pluginVersion'?: (string);
   'apiVersion'?: (string);
+  'usage'?: (_corral_admin_v1_InstanceUsage | null);
 }
 
 export interface InstanceStatus__Output {
@@ -15,4 +17,5 @@ export interface InstanceStatus__Output {
   'release': (string);
   'pluginVersion': (string);
   'apiVersion': (string);
+  'usage': (_corral_admin_v1_InstanceUsage__Output | null);
 }

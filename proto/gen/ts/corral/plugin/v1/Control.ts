@@ -2,14 +2,27 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CollectGarbageRequest as _corral_plugin_v1_CollectGarbageRequest, CollectGarbageRequest__Output as _corral_plugin_v1_CollectGarbageRequest__Output } from '../../../corral/plugin/v1/CollectGarbageRequest.ts';
+import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse, CollectGarbageResponse__Output as _corral_plugin_v1_CollectGarbageResponse__Output } from '../../../corral/plugin/v1/CollectGarbageResponse.ts';
 import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from '../../../corral/plugin/v1/DrainRequest.ts';
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from '../../../corral/plugin/v1/DrainResponse.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from '../../../corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from '../../../corral/plugin/v1/HandshakeResponse.ts';
+import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from '../../../corral/plugin/v1/ProfileChunk.ts';
+import type { ProfileRequest as _corral_plugin_v1_ProfileRequest, ProfileRequest__Output as _corral_plugin_v1_ProfileRequest__Output } from '../../../corral/plugin/v1/ProfileRequest.ts';
 import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from '../../../corral/plugin/v1/RuntimeStats.ts';
 import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from '../../../corral/plugin/v1/StatsRequest.ts';
 
 export interface ControlClient extends grpc.Client {
+  CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  collectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  collectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  collectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  collectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
+  
   Drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   Drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   Drain(argument: _corral_plugin_v1_DrainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
@@ -28,6 +41,11 @@ export interface ControlClient extends grpc.Client {
   handshake(argument: _corral_plugin_v1_HandshakeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
   handshake(argument: _corral_plugin_v1_HandshakeRequest, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
   
+  Profile(argument: _corral_plugin_v1_ProfileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
+  Profile(argument: _corral_plugin_v1_ProfileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
+  profile(argument: _corral_plugin_v1_ProfileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
+  profile(argument: _corral_plugin_v1_ProfileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
+  
   Stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
   Stats(argument: _corral_plugin_v1_StatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
   stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
@@ -36,16 +54,22 @@ export interface ControlClient extends grpc.Client {
 }
 
 export interface ControlHandlers extends grpc.UntypedServiceImplementation {
+  CollectGarbage: grpc.handleUnaryCall<_corral_plugin_v1_CollectGarbageRequest__Output, _corral_plugin_v1_CollectGarbageResponse>;
+  
   Drain: grpc.handleUnaryCall<_corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse>;
   
   Handshake: grpc.handleUnaryCall<_corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse>;
+  
+  Profile: grpc.handleServerStreamingCall<_corral_plugin_v1_ProfileRequest__Output, _corral_plugin_v1_ProfileChunk>;
   
   Stats: grpc.handleServerStreamingCall<_corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats>;
   
 }
 
 export interface ControlDefinition extends grpc.ServiceDefinition {
+  CollectGarbage: MethodDefinition<_corral_plugin_v1_CollectGarbageRequest, _corral_plugin_v1_CollectGarbageResponse, _corral_plugin_v1_CollectGarbageRequest__Output, _corral_plugin_v1_CollectGarbageResponse__Output>
   Drain: MethodDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse__Output>
   Handshake: MethodDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse__Output>
+  Profile: MethodDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileRequest__Output, _corral_plugin_v1_ProfileChunk__Output>
   Stats: MethodDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_RuntimeStats, _corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats__Output>
 }

@@ -1,0 +1,115 @@
+// Samples one instance at an interval: CPU (from its cgroup, as a percentage
+// of its allowance), memory (its cgroup), open fds (/proc) and the Go
+// runtime's own numbers (go-shim's Stats stream). The breakers read these;
+// so do status and metrics. One timer and one stream per instance, both
+// ended by stop().
+import type { ClientReadableStream } from "@grpc/grpc-js";
+import { readdir } from "node:fs/promises";
+import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
+import type { CgroupUsage } from "../../sandbox/cgroups/driver.ts";
+
+export interface Sample {
+  /** Unix ms. */
+  at: number;
+  /** CPU time used since the last sample, as a percentage of the instance's allowance. */
+  cpuPercent: number;
+  memoryBytes: number;
+  /** Open fds of the plugin process, from /proc (0 when it cannot be read). */
+  openFds: number;
+  /** The latest numbers from the plugin's Go runtime, when it has sent any. */
+  runtime?: RuntimeStats__Output;
+}
+
+export interface SamplerSources {
+  usage(): Promise<CgroupUsage>;
+  pid(): number | undefined;
+  /** Opens go-shim's Stats stream at the interval. */
+  stats(intervalMs: number): ClientReadableStream<RuntimeStats__Output>;
+  /** CPU allowance in cores. */
+  cpuCores: number;
+  intervalMs: number;
+  onSample?: (sample: Sample) => void;
+  now?: () => number;
+}
+
+export class InstanceSampler {
+  readonly #sources: SamplerSources;
+  #timer: NodeJS.Timeout | undefined;
+  #stream: ClientReadableStream<RuntimeStats__Output> | undefined;
+  #previous: { at: number; cpuMicros: number } | undefined;
+  #runtime: RuntimeStats__Output | undefined;
+  #latest: Sample | undefined;
+  #busy = false;
+
+  constructor(sources: SamplerSources) {
+    this.#sources = sources;
+  }
+
+  get latest(): Sample | undefined {
+    return this.#latest;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#openStream();
+    void this.sample();
+    this.#timer = setInterval(() => void this.sample(), this.#sources.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stream?.cancel();
+    this.#stream = undefined;
+  }
+
+  /** Takes one sample now (also what the timer does); overlapping calls are skipped. */
+  async sample(): Promise<Sample | undefined> {
+    if (this.#busy) return undefined;
+    this.#busy = true;
+    try {
+      const now = (this.#sources.now ?? Date.now)();
+      const [usage, openFds] = await Promise.all([this.#sources.usage(), countFds(this.#sources.pid())]);
+      const previous = this.#previous;
+      this.#previous = { at: now, cpuMicros: usage.cpuMicros };
+      const elapsedMicros = previous ? (now - previous.at) * 1000 : 0;
+      const cpuPercent =
+        previous && elapsedMicros > 0 ? ((usage.cpuMicros - previous.cpuMicros) / (elapsedMicros * this.#sources.cpuCores)) * 100 : 0;
+      const sample: Sample = {
+        at: now,
+        cpuPercent: Math.max(0, Math.round(cpuPercent * 10) / 10),
+        memoryBytes: usage.memoryBytes,
+        openFds,
+        ...(this.#runtime && { runtime: this.#runtime }),
+      };
+      this.#latest = sample;
+      this.#sources.onSample?.(sample);
+      return sample;
+    } catch {
+      return undefined; // the instance is going away; its exit is reported elsewhere
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #openStream(): void {
+    const stream = this.#sources.stats(this.#sources.intervalMs);
+    this.#stream = stream;
+    stream.on("data", (stats: RuntimeStats__Output) => (this.#runtime = stats));
+    // The stream ends when the plugin drains or recycles the connection
+    // (max connection age): reopen it while sampling goes on.
+    const reopen = () => {
+      if (this.#stream !== stream || !this.#timer) return;
+      setTimeout(() => {
+        if (this.#stream === stream && this.#timer) this.#openStream();
+      }, this.#sources.intervalMs).unref();
+    };
+    stream.on("error", reopen);
+    stream.on("end", reopen);
+  }
+}
+
+async function countFds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  return (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
+}

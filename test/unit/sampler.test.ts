@@ -1,0 +1,41 @@
+import { EventEmitter } from "node:events";
+import type { ClientReadableStream } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
+import { InstanceSampler } from "../../supervisor/plugin/sampler.ts";
+
+function fakeStream() {
+  const stream = Object.assign(new EventEmitter(), { cancelled: false, cancel() { this.cancelled = true; } });
+  return stream as typeof stream & ClientReadableStream<RuntimeStats__Output>;
+}
+
+describe("instance sampler", () => {
+  it("reports CPU as a share of the instance's allowance between samples, and the runtime's latest numbers", async () => {
+    let now = 1_000;
+    let cpuMicros = 0;
+    const stream = fakeStream();
+    const sampler = new InstanceSampler({
+      usage: async () => ({ memoryBytes: 5_000_000, cpuMicros }),
+      pid: () => undefined,
+      stats: () => stream,
+      cpuCores: 0.5,
+      intervalMs: 60_000,
+      now: () => now,
+    });
+    sampler.start();
+    try {
+      await new Promise((r) => setImmediate(r));
+      expect(sampler.latest).toMatchObject({ cpuPercent: 0, memoryBytes: 5_000_000, openFds: 0 });
+      stream.emit("data", { unixMs: 1, goroutines: 12, heapSys: 9, heapInuse: 7, heapAlloc: 6, numGc: 2, openFds: 5 });
+      now += 100;
+      cpuMicros += 25_000; // 25 ms of CPU in 100 ms, with half a core allowed: half the allowance
+      expect(await sampler.sample()).toMatchObject({ at: 1_100, cpuPercent: 50, runtime: { goroutines: 12 } });
+      now += 100;
+      cpuMicros += 50_000;
+      expect((await sampler.sample())?.cpuPercent).toBe(100);
+    } finally {
+      sampler.stop();
+    }
+    expect(stream.cancelled).toBe(true);
+  });
+});
