@@ -12,8 +12,10 @@
 // CORRAL_MEMORY_LIMIT, CORRAL_MAX_CONNECTION_AGE[_GRACE]), loads the
 // instance's certificates from its directory and serves gRPC over TLS 1.3
 // with client certificates required on the instance's Unix socket. Beside the author's services it serves the
-// corral.plugin.v1.Control service (handshake, runtime statistics, drain) and
-// the standard grpc.health.v1 health service.
+// corral.plugin.v1.Control service (handshake, runtime statistics, drain,
+// garbage collection on demand, and goroutine dumps, heap and CPU profiles
+// streamed in the pprof format) and the standard grpc.health.v1 health
+// service.
 //
 // Every call is authorized by the caller's certificate, as docs/internals.md
 // describes: the supervisor and administrators may call anything; clients

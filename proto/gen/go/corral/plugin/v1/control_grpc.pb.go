@@ -51,10 +51,11 @@ type ControlClient interface {
 	// calls it when the plugin's goroutines or heap pass a threshold.
 	CollectGarbage(ctx context.Context, in *CollectGarbageRequest, opts ...grpc.CallOption) (*CollectGarbageResponse, error)
 	// Profile captures a diagnostic profile of the plugin process and streams
-	// it in chunks of at most 64 KiB; the last chunk has done set. A profile
-	// larger than the request's max_bytes ends the stream with
-	// RESOURCE_EXHAUSTED after max_bytes have been sent (the chunks sent are
-	// then a truncated profile, to be discarded). A CPU profile while another
+	// it in chunks of at most 64 KiB; the last chunk has done set. Of a
+	// profile larger than the request's max_bytes, the stream carries the
+	// first max_bytes bytes, none marked done, then ends with
+	// RESOURCE_EXHAUSTED naming the bound (a truncated goroutine dump is still
+	// worth reading; a truncated pprof profile is not). A CPU profile while another
 	// one runs in the process is refused with FAILED_PRECONDITION (the Go
 	// runtime allows only one); the call's deadline or cancellation stops a
 	// CPU profile early, and so does a drain, which ends it with the samples
@@ -159,10 +160,11 @@ type ControlServer interface {
 	// calls it when the plugin's goroutines or heap pass a threshold.
 	CollectGarbage(context.Context, *CollectGarbageRequest) (*CollectGarbageResponse, error)
 	// Profile captures a diagnostic profile of the plugin process and streams
-	// it in chunks of at most 64 KiB; the last chunk has done set. A profile
-	// larger than the request's max_bytes ends the stream with
-	// RESOURCE_EXHAUSTED after max_bytes have been sent (the chunks sent are
-	// then a truncated profile, to be discarded). A CPU profile while another
+	// it in chunks of at most 64 KiB; the last chunk has done set. Of a
+	// profile larger than the request's max_bytes, the stream carries the
+	// first max_bytes bytes, none marked done, then ends with
+	// RESOURCE_EXHAUSTED naming the bound (a truncated goroutine dump is still
+	// worth reading; a truncated pprof profile is not). A CPU profile while another
 	// one runs in the process is refused with FAILED_PRECONDITION (the Go
 	// runtime allows only one); the call's deadline or cancellation stops a
 	// CPU profile early, and so does a drain, which ends it with the samples
