@@ -1,0 +1,84 @@
+// Alerts raised by the warning signs and the goroutine breaker, and the book
+// that keeps them until an operator acknowledges them (`corralctl ack`). An
+// alert is a fact with its evidence; the book decides what is still open.
+// Pure: no clock, the alert carries its own `at`.
+
+export const alertKinds = ["fd-growth", "goroutine-rise", "heap-growth", "goroutines", "restart-loop"] as const;
+export type AlertKind = (typeof alertKinds)[number];
+
+export type Alert = {
+  readonly kind: AlertKind;
+  readonly plugin?: string;
+  readonly message: string;
+  /** The numbers the detector decided on, so an operator can judge the alert without the samples. */
+  readonly evidence: Readonly<Record<string, number>>;
+  readonly at: number;
+  readonly acknowledged: boolean;
+};
+
+/** Where an alert comes from; `plugin` is left out for a supervisor-wide detector. */
+export type AlertSource = { plugin?: string };
+
+/** An unacknowledged alert from `source`. */
+export function newAlert(source: AlertSource, fields: Omit<Alert, "acknowledged" | "plugin">): Alert {
+  const alert = { ...fields, acknowledged: false };
+  return source.plugin === undefined ? alert : { ...alert, plugin: source.plugin };
+}
+
+export type AlertBookOptions = {
+  /** Acknowledged alerts kept for `corralctl` to show; the oldest are dropped beyond this. */
+  history: number;
+};
+
+export class AlertBook {
+  readonly #history: number;
+  #open: Alert[] = [];
+  #acknowledged: Alert[] = [];
+
+  constructor(options: AlertBookOptions = { history: 100 }) {
+    this.#history = options.history;
+  }
+
+  /**
+   * Keeps the alert unless one of the same kind for the same plugin is still
+   * open: a leak that goes on is one alert, not one per sample. Returns
+   * whether it was kept.
+   */
+  raise(alert: Alert): boolean {
+    if (this.isOpen(alert.kind, alert.plugin)) return false;
+    this.#open.push({ ...alert, acknowledged: false });
+    return true;
+  }
+
+  isOpen(kind: AlertKind, plugin?: string): boolean {
+    return this.#open.some((a) => a.kind === kind && a.plugin === plugin);
+  }
+
+  /** Acknowledges the open alerts of `kind`, for `plugin` or, without one, for every plugin. Returns how many. */
+  ack(kind: AlertKind, plugin?: string): number {
+    return this.#acknowledge((a) => a.kind === kind && (plugin === undefined || a.plugin === plugin));
+  }
+
+  /** Acknowledges every open alert of `plugin` or, without one, every open alert. Returns how many. */
+  ackAll(plugin?: string): number {
+    return this.#acknowledge((a) => plugin === undefined || a.plugin === plugin);
+  }
+
+  /** Open alerts, oldest first; of `plugin` only when given. */
+  open(plugin?: string): readonly Alert[] {
+    return this.#open.filter((a) => plugin === undefined || a.plugin === plugin);
+  }
+
+  /** Open alerts, then the acknowledged ones still in the history, each oldest first. */
+  list(): readonly Alert[] {
+    return [...this.#open, ...this.#acknowledged];
+  }
+
+  #acknowledge(matches: (alert: Alert) => boolean): number {
+    const done = this.#open.filter(matches);
+    this.#open = this.#open.filter((a) => !matches(a));
+    this.#acknowledged.push(...done.map((a) => ({ ...a, acknowledged: true })));
+    this.#acknowledged = this.#acknowledged.slice(Math.max(0, this.#acknowledged.length - this.#history));
+    return done.length;
+  }
+}
