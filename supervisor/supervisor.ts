@@ -183,6 +183,7 @@ function statusOf(c: PluginController): PluginStatus {
         pluginVersion: instance.pluginVersion ?? "",
         apiVersion: instance.apiVersion ?? "",
         ...(instance.usage && { usage: usageOf(instance.usage) }),
+        ...(instance.cpuBreaker && { cpuBreaker: instance.cpuBreaker.state, cpuBreakerReason: instance.cpuBreaker.reason ?? "" }),
       },
     }),
   };

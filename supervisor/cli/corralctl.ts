@@ -69,6 +69,7 @@ program
             heapInuse: p.instance.usage.heapInuse,
           },
         }),
+        ...(p.instance?.cpuBreaker && { cpuBreaker: { state: p.instance.cpuBreaker, reason: p.instance.cpuBreakerReason || undefined } }),
         ...(p.reason && { reason: p.reason }),
       }));
       process.stdout.write(`${JSON.stringify({ plugins }, null, 2)}\n`);
@@ -87,7 +88,7 @@ program
         usage ? formatBytes(Number(usage.memoryBytes)) : "-",
         usage?.goroutines ? String(usage.goroutines) : "-",
         formatAge(p.stateAgeMs),
-        p.reason,
+        p.instance?.cpuBreakerReason ? `cpu breaker ${p.instance.cpuBreaker}: ${p.instance.cpuBreakerReason}` : p.reason,
       ];
     });
     process.stdout.write(

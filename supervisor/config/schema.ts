@@ -58,6 +58,25 @@ const restart = z.strictObject({
   resetAfter: duration.prefault("60s"),
 });
 
+/** The CPU breaker (DESIGN.md §6): defaults as there, escalation as supervisor/breakers/config.ts has it. */
+const cpuBreaker = z.strictObject({
+  /** Trips above this share of the plugin's CPU allowance... */
+  threshold: z.number().min(1).max(100).default(85),
+  /** ...held for this long. */
+  window: duration.prefault("30s"),
+  /** Stopped (SIGSTOP) this long, then resumed on probation. */
+  coolDown: duration.prefault("60s"),
+  /** Closes after this long below the threshold on probation. */
+  probation: duration.prefault("60s"),
+  /** Each trip within `period` multiplies the cool-down; at `restartAfter` trips the instance is restarted, at `quarantineAfter` quarantined. */
+  coolDownMultiplier: z.number().min(1).max(10).default(2),
+  restartAfter: z.number().int().min(1).default(3),
+  quarantineAfter: z.number().int().min(1).default(5),
+  period: duration.prefault("10m"),
+});
+
+const breakers = z.strictObject({ cpu: cpuBreaker.prefault({}) });
+
 const apiVersion = z
   .string()
   .regex(/^\d+(\.\d+)?$/, 'must be "MAJOR" or "MAJOR.MINOR", e.g. "1" or "1.2"');
@@ -84,6 +103,7 @@ export const pluginSchema = z.strictObject({
   restart: restart.prefault({}),
   /** How often the instance's CPU, memory, fds and Go runtime are sampled. */
   sampleInterval: duration.prefault("1s"),
+  breakers: breakers.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
   certificateTtl: duration.prefault("24h"),
   /**

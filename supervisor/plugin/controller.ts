@@ -19,6 +19,10 @@ export interface Instance {
   readonly apiVersion: string | undefined;
   /** The latest sample, once sampling has begun. */
   readonly usage?: Sample | undefined;
+  /** The CPU breaker's state, once sampling has begun. */
+  readonly cpuBreaker?: { state: string; reason: string | undefined } | undefined;
+  /** Set when a breaker ended the instance and said what should follow. */
+  readonly verdict?: { action: "restart" | "quarantine"; reason: string } | undefined;
   /** Resolves when the instance has passed handshake and health; rejects with the reason it did not. */
   ready(signal: AbortSignal): Promise<void>;
   /** Resolves once the instance's processes are gone, with a description of how they ended. */
@@ -193,7 +197,8 @@ export class PluginController {
     this.#dispatch({ type: "exited", reason: how });
     await instance.destroy();
     if (this.#instance === instance) this.#instance = undefined;
-    this.#afterCrash();
+    if (instance.verdict?.action === "quarantine") this.#dispatch({ type: "quarantine", reason: instance.verdict.reason });
+    else this.#afterCrash();
   }
 
   #afterCrash(): void {

@@ -6,6 +6,8 @@ import { LauncherPool } from "../../sandbox/launcher-pool.ts";
 import type { Logger } from "../log.ts";
 import { ReleaseStore } from "../releases/store.ts";
 import type { Trust } from "../trust.ts";
+import { CpuBreaker } from "../breakers/cpu-breaker.ts";
+import { cpuBreakerConfig } from "./cpu-guard.ts";
 import type { InstanceEnvironment } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
 
@@ -37,7 +39,13 @@ export function instanceEnvironment(parts: {
   logger: Logger;
 }): InstanceEnvironment {
   const { trust } = parts;
+  const breakers = new Map<string, CpuBreaker>();
   return {
+    cpuBreaker: (plugin) => {
+      let breaker = breakers.get(plugin.name);
+      if (!breaker) breakers.set(plugin.name, (breaker = new CpuBreaker(cpuBreakerConfig(plugin))));
+      return breaker;
+    },
     runtimeDir: parts.runtimeDir,
     launchers: parts.launchers,
     cgroups: parts.cgroups,

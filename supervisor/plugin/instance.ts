@@ -18,6 +18,8 @@ import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
 import { InstanceSampler, type Sample } from "./sampler.ts";
+import { CpuGuard, type Verdict } from "./cpu-guard.ts";
+import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
@@ -34,6 +36,8 @@ export interface InstanceEnvironment {
   caPem: string;
   /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
   crlPem(): string;
+  /** The plugin's CPU breaker: one per plugin, so escalation spans its instances. */
+  cpuBreaker(plugin: PluginConfig): CpuBreaker;
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
   /** An operator-provided certificate, read and checked (throws IdentityError naming the rule). */
   operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
@@ -58,6 +62,8 @@ export class PluginInstance implements Instance {
   #sandbox: SandboxProcess | undefined;
   #channel: ControlChannel | undefined;
   #sampler: InstanceSampler | undefined;
+  #cpuGuard: CpuGuard | undefined;
+  #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
@@ -141,7 +147,7 @@ export class PluginInstance implements Instance {
     void sandbox.exited.then(async (exit) => {
       // Read before the cgroup is removed: #release waits for this.exited.
       const events = await this.#cgroup?.events().catch(() => undefined);
-      const how = describeExit(exit, events, this.#plugin.limits.memory);
+      const how = this.#verdict?.reason ?? describeExit(exit, events, this.#plugin.limits.memory);
       this.#log.info({ code: exit.code, signal: exit.signal, ...events }, `plugin ${how}`);
       if (events && events.pidsLimitHits > 0) {
         this.#log.warn({ pidsLimitHits: events.pidsLimitHits, pids: this.#plugin.limits.pids }, "the plugin hit its pids limit");
@@ -279,16 +285,37 @@ export class PluginInstance implements Instance {
   get usage(): Sample | undefined {
     return this.#sampler?.latest;
   }
+  /** The CPU breaker's state, and why it is open when it is. */
+  get cpuBreaker(): { state: string; reason: string | undefined } | undefined {
+    return this.#cpuGuard && { state: this.#cpuGuard.state, reason: this.#cpuGuard.reason };
+  }
+  /** A breaker's restart or quarantine verdict, when one ended the instance. */
+  get verdict(): Verdict | undefined {
+    return this.#verdict;
+  }
 
   #startSampling(): void {
     const cgroup = this.#cgroup;
     if (!cgroup || this.#cleanup) return;
+    const breaker = this.#env.cpuBreaker(this.#plugin);
+    breaker.newInstance();
+    this.#cpuGuard = new CpuGuard({
+      breaker,
+      cgroup,
+      log: this.#log,
+      onVerdict: (verdict) => {
+        this.#verdict ??= verdict;
+        void this.destroy();
+      },
+    });
+    const guard = this.#cpuGuard;
     this.#sampler = new InstanceSampler({
       usage: () => cgroup.usage(),
       pid: () => this.#pid,
       stats: (intervalMs) => this.#channel!.stats(intervalMs),
       cpuCores: this.#plugin.limits.cpu,
       intervalMs: this.#plugin.sampleInterval,
+      onSample: (sample) => void guard.onSample(sample.at, sample.cpuPercent),
     });
     this.#sampler.start();
   }
@@ -296,6 +323,7 @@ export class PluginInstance implements Instance {
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
   async stop(graceMs: number): Promise<void> {
     const sandbox = this.#sandbox;
+    await this.#cpuGuard?.close(); // a stopped instance must run to drain
     if (sandbox && this.#channel) {
       await this.#channel.drain(graceMs).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
       if (!(await settlesWithin(this.exited, graceMs + 500))) {
@@ -317,6 +345,7 @@ export class PluginInstance implements Instance {
 
   async #release(): Promise<void> {
     this.#sampler?.stop();
+    await this.#cpuGuard?.close();
     this.#channel?.close();
     this.#leaf?.close();
     if (this.#sandbox) {

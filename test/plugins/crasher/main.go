@@ -1,6 +1,7 @@
 // Command crasher is a test plugin that serves, then exits with status 3
 // after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
-// CRASH_MODE=oom it instead allocates memory until the kernel kills it.
+// CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
+// CRASH_MODE=spin it keeps serving and burns CPU in a busy loop.
 package main
 
 import (
@@ -24,6 +25,11 @@ func main() {
 		os.Exit(1)
 	}
 	time.AfterFunc(time.Duration(after)*time.Millisecond, func() {
+		if os.Getenv("CRASH_MODE") == "spin" {
+			fmt.Fprintf(os.Stderr, "crasher: spinning after %d ms\n", after)
+			go spin()
+			return
+		}
 		if os.Getenv("CRASH_MODE") == "oom" {
 			fmt.Fprintf(os.Stderr, "crasher: allocating until killed after %d ms\n", after)
 			debug.SetMemoryLimit(math.MaxInt64) // go past go-shim's soft limit: this plugin wants the hard one
@@ -44,5 +50,12 @@ func hog() {
 			b[i] = 1
 		}
 		kept = append(kept, b)
+	}
+}
+
+// spin burns CPU until the process ends.
+func spin() {
+	for n := 0; ; n++ {
+		_ = n * n
 	}
 }

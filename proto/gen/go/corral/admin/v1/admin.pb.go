@@ -787,9 +787,13 @@ type InstanceStatus struct {
 	PluginVersion string `protobuf:"bytes,4,opt,name=plugin_version,json=pluginVersion,proto3" json:"plugin_version,omitempty"`
 	ApiVersion    string `protobuf:"bytes,5,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
 	// The latest sample, when one was taken (sampleInterval).
-	Usage         *InstanceUsage `protobuf:"bytes,6,opt,name=usage,proto3" json:"usage,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Usage *InstanceUsage `protobuf:"bytes,6,opt,name=usage,proto3" json:"usage,omitempty"`
+	// The CPU breaker: closed, open (the instance is stopped), half-open (on probation).
+	CpuBreaker string `protobuf:"bytes,7,opt,name=cpu_breaker,json=cpuBreaker,proto3" json:"cpu_breaker,omitempty"`
+	// Why the CPU breaker is open, when it is.
+	CpuBreakerReason string `protobuf:"bytes,8,opt,name=cpu_breaker_reason,json=cpuBreakerReason,proto3" json:"cpu_breaker_reason,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *InstanceStatus) Reset() {
@@ -862,6 +866,20 @@ func (x *InstanceStatus) GetUsage() *InstanceUsage {
 		return x.Usage
 	}
 	return nil
+}
+
+func (x *InstanceStatus) GetCpuBreaker() string {
+	if x != nil {
+		return x.CpuBreaker
+	}
+	return ""
+}
+
+func (x *InstanceStatus) GetCpuBreakerReason() string {
+	if x != nil {
+		return x.CpuBreakerReason
+	}
+	return ""
 }
 
 type InstanceUsage struct {
@@ -1114,7 +1132,7 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\binstance\x18\x04 \x01(\v2\x1f.corral.admin.v1.InstanceStatusR\binstance\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12 \n" +
 	"\fstate_age_ms\x18\x06 \x01(\x04R\n" +
-	"stateAgeMs\"\xca\x01\n" +
+	"stateAgeMs\"\x99\x02\n" +
 	"\x0eInstanceStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\rR\x03pid\x12\x18\n" +
@@ -1122,7 +1140,10 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eplugin_version\x18\x04 \x01(\tR\rpluginVersion\x12\x1f\n" +
 	"\vapi_version\x18\x05 \x01(\tR\n" +
 	"apiVersion\x124\n" +
-	"\x05usage\x18\x06 \x01(\v2\x1e.corral.admin.v1.InstanceUsageR\x05usage\"\x9c\x02\n" +
+	"\x05usage\x18\x06 \x01(\v2\x1e.corral.admin.v1.InstanceUsageR\x05usage\x12\x1f\n" +
+	"\vcpu_breaker\x18\a \x01(\tR\n" +
+	"cpuBreaker\x12,\n" +
+	"\x12cpu_breaker_reason\x18\b \x01(\tR\x10cpuBreakerReason\"\x9c\x02\n" +
 	"\rInstanceUsage\x12\x1c\n" +
 	"\n" +
 	"at_unix_ms\x18\x01 \x01(\x03R\batUnixMs\x12\x1f\n" +

@@ -9,6 +9,8 @@ export interface InstanceStatus {
   'pluginVersion'?: (string);
   'apiVersion'?: (string);
   'usage'?: (_corral_admin_v1_InstanceUsage | null);
+  'cpuBreaker'?: (string);
+  'cpuBreakerReason'?: (string);
 }
 
 export interface InstanceStatus__Output {
@@ -18,4 +20,6 @@ export interface InstanceStatus__Output {
   'pluginVersion': (string);
   'apiVersion': (string);
   'usage': (_corral_admin_v1_InstanceUsage__Output | null);
+  'cpuBreaker': (string);
+  'cpuBreakerReason': (string);
 }

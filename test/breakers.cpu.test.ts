@@ -1,0 +1,77 @@
+// The CPU breaker on a real plugin that spins: stopped with SIGSTOP (seen in
+// /proc), resumed on probation, restarted, then quarantined as it escalates.
+import { readFile } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+async function processState(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+}
+
+describe("cpu breaker", () => {
+  it("stops a spinning plugin, resumes it on probation, restarts it, then quarantines it", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        {
+          name: "spinner",
+          binary: plugins.crasher,
+          apiVersion: "1.0",
+          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
+          limits: { cpu: 0.5 },
+          sampleInterval: "200ms",
+          breakers: { cpu: { window: "1s", coolDown: "1s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
+          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
+        },
+      ],
+    });
+    running.push(supervisor);
+    const first = (await supervisor.plugin("spinner")).instance!;
+
+    // Trip 1: every process of the instance stopped, and status says why.
+    const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
+    expect(open).toMatchObject({ plugin: "spinner", instance: first.id, trip: 1, verified: true });
+    expect(open.msg).toMatch(/cpu above 85 % of its allowance for 1 s/);
+    expect(await processState(first.pid)).toBe("T");
+    const status = await supervisor.plugin("spinner");
+    expect(status.instance?.cpuBreaker).toBe("open");
+    expect(status.instance?.cpuBreakerReason).toContain("cpu above 85 %");
+
+    // Cool-down over: continued on probation; still spinning: trip 2 is a restart.
+    await supervisor.waitForLog((l) => l.msg === "cpu breaker half-open: resumed on probation");
+    const restarted = await supervisor.waitForLog((l) => l.plugin === "spinner" && l.to === "crashed");
+    expect(restarted.reason).toMatch(/^cpu breaker: /);
+    // Trip 3, on the next instance: quarantine.
+    const quarantined = await supervisor.waitForPlugin("spinner", (p) => p.state === "quarantined", 20_000);
+    expect(quarantined.reason).toMatch(/^cpu breaker: /);
+    expect(quarantined.restarts).toBe(1);
+  });
+
+  it("continues a stopped instance before stopping it, so a supervisor stop still drains and cleans up", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        {
+          name: "spinner",
+          binary: plugins.crasher,
+          apiVersion: "1.0",
+          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
+          limits: { cpu: 0.5 },
+          sampleInterval: "200ms",
+          breakers: { cpu: { window: "1s", coolDown: "60s" } },
+        },
+      ],
+    });
+    running.push(supervisor);
+    const instance = (await supervisor.plugin("spinner")).instance!;
+    await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
+    expect(await processState(instance.pid)).toBe("T");
+    expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
+    expect(supervisor.logs.some((l) => l.msg === "plugin exited with status 0")).toBe(true);
+    expect(await supervisor.leftovers()).toEqual([]);
+  });
+});
