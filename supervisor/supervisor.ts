@@ -9,6 +9,11 @@ import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import type { InstanceUsage } from "../proto/gen/ts/corral/admin/v1/InstanceUsage.ts";
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { certificateAdmin } from "./admin/certificates.ts";
+import { healthAdmin } from "./admin/health.ts";
+import { AlertBook } from "./breakers/alerts.ts";
+import { breakerDefaults } from "./breakers/config.ts";
+import { RestartLoopDetector } from "./breakers/warning-signs.ts";
+import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { AdminServer } from "./admin/server.ts";
 import type { Config } from "./config/schema.ts";
@@ -81,7 +86,9 @@ export class Supervisor {
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
       const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
       closers.push(() => launchers.close());
-      const env = instanceEnvironment({ ...config, trust, cgroups, uids, launchers, logger: log });
+      const alerts = new AlertBook();
+      const diagnostics = new DiagnosticsStore(config.stateDir);
+      const env = instanceEnvironment({ ...config, trust, cgroups, uids, launchers, logger: log, alerts, diagnostics });
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -90,13 +97,19 @@ export class Supervisor {
           return undefined;
         });
         if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
+        const restartLoop = new RestartLoopDetector(breakerDefaults.warningSigns.restartLoop, { plugin: plugin.name });
         const controller = new PluginController(plugin, {
           createInstance: (p) => PluginInstance.launch(p, env),
-          onTransition: (t) =>
+          onTransition: (t) => {
             log.info(
               { plugin: t.plugin, instance: t.instance, from: t.from, to: t.to, ...("reason" in t.event && { reason: t.event.reason }) },
               `plugin ${t.to}`,
-            ),
+            );
+            if (t.from === "backoff" && t.to === "starting") {
+              const alert = restartLoop.onRestart(Date.now());
+              if (alert && alerts.raise(alert)) log.warn({ plugin: t.plugin, alert: alert.kind, evidence: alert.evidence }, `alert: ${alert.message}`);
+            }
+          },
         });
         controllers.set(plugin.name, controller);
       }
@@ -108,6 +121,12 @@ export class Supervisor {
         backend: {
           status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
+          health: healthAdmin({
+            alerts,
+            diagnostics,
+            plugins: () => [...controllers.keys()],
+            instance: (name) => liveInstances(controllers, [name])[0],
+          }),
           certificates: certificateAdmin({
             ca: trust.ca,
             registry: trust.registry,

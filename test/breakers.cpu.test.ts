@@ -25,7 +25,7 @@ describe("cpu breaker", () => {
           env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
           limits: { cpu: 0.5 },
           sampleInterval: "200ms",
-          breakers: { cpu: { window: "1s", coolDown: "1s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
+          breakers: { cpu: { window: "1s", coolDown: "2s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
           restart: { initialBackoff: "100ms", quarantineAfter: 10 },
         },
       ],
@@ -37,10 +37,14 @@ describe("cpu breaker", () => {
     const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ plugin: "spinner", instance: first.id, trip: 1, verified: true });
     expect(open.msg).toMatch(/cpu above 85 % of its allowance for 1 s/);
-    expect(await processState(first.pid)).toBe("T");
     const status = await supervisor.plugin("spinner");
     expect(status.instance?.cpuBreaker).toBe("open");
     expect(status.instance?.cpuBreakerReason).toContain("cpu above 85 %");
+    expect(await processState(first.pid)).toBe("T");
+    // Evidence taken while it still ran: a CPU profile, a goroutine dump, a heap profile.
+    const evidence = supervisor.logs.find((l) => l.msg === "captured diagnostics" && l.why === "cpu breaker");
+    expect((evidence?.files as string[]).map((f) => f.replace(/^.*-/, ""))).toEqual(["cpu.pprof", "goroutines.txt", "heap.pprof"]);
+    expect(supervisor.logs.indexOf(evidence!)).toBeLessThan(supervisor.logs.indexOf(open));
 
     // Cool-down over: continued on probation; still spinning: trip 2 is a restart.
     await supervisor.waitForLog((l) => l.msg === "cpu breaker half-open: resumed on probation");

@@ -4,7 +4,9 @@ import { Server, status as grpcStatus, type ServerCredentials, type ServiceError
 import { chmod, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import type { Alert } from "../../proto/gen/ts/corral/admin/v1/Alert.ts";
 import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate.ts";
+import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.ts";
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
@@ -24,6 +26,15 @@ export interface AdminBackend {
   status(plugins: string[]): PluginStatus[];
   version(): { version: string; controlProtocolVersion: number };
   certificates: CertificateAdmin;
+  health: HealthAdmin;
+}
+
+/** Alerts and diagnostics (issue 5): what the breakers and warning signs raised and captured. */
+export interface HealthAdmin {
+  alerts(plugin: string, includeAcknowledged: boolean): Alert[];
+  ack(plugin: string, kind: string): number;
+  diagnostics(plugin: string): Promise<Diagnostic[]>;
+  capture(plugin: string, cpuMs: number): Promise<Diagnostic[]>;
 }
 
 /** The certificate operations of the admin API (supervisor/identity does the work). */
@@ -81,6 +92,10 @@ export class AdminServer {
       IssueCertificate: guard((req) => options.backend.certificates.issue(req)),
       RevokeCertificate: guard((req) => options.backend.certificates.revoke(req)),
       RotateCertificates: guard((req) => options.backend.certificates.rotate(req.plugins)),
+      ListAlerts: guard((req) => ({ alerts: options.backend.health.alerts(req.plugin, req.includeAcknowledged) })),
+      AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),
+      ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
+      CaptureDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>

@@ -2,6 +2,9 @@
 import { Command, CommanderError, Option } from "commander";
 import type { ServiceError } from "@grpc/grpc-js";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
+import type { AckAlertsResponse__Output } from "../../proto/gen/ts/corral/admin/v1/AckAlertsResponse.ts";
+import type { ListAlertsResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListAlertsResponse.ts";
+import type { ListDiagnosticsResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListDiagnosticsResponse.ts";
 import type { IssueCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { ListCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListCertificatesResponse.ts";
 import type { RevokeCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateResponse.ts";
@@ -104,6 +107,57 @@ program
     const v = await call<{ version: string; controlProtocolVersion: number }>((client, deadline, done) => client.Version({}, { deadline }, done));
     if (options.json) process.stdout.write(`${JSON.stringify(v)}\n`);
     else process.stdout.write(`corral ${v.version} (Control protocol v${v.controlProtocolVersion})\n`);
+  });
+
+program
+  .command("alerts")
+  .description("show the alerts the breakers and warning signs raised (open ones; --all for acknowledged too)")
+  .argument("[plugin]", "only this plugin's")
+  .option("--all", "include acknowledged alerts")
+  .option("--json", "print JSON")
+  .action(async (plugin: string | undefined, options: { all?: boolean; json?: boolean }) => {
+    const response = await call<ListAlertsResponse__Output>((client, deadline, done) =>
+      client.ListAlerts({ plugin: plugin ?? "", includeAcknowledged: options.all ?? false }, { deadline }, done),
+    );
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ alerts: response.alerts }, null, 2)}\n`);
+      return;
+    }
+    const rows = response.alerts.map((a) => [a.plugin, a.kind, new Date(Number(a.atUnixMs)).toISOString(), a.acknowledged ? "acked" : "open", a.message]);
+    process.stdout.write(`${table(["PLUGIN", "KIND", "AT", "STATE", "MESSAGE"], rows)}\n`);
+  });
+
+program
+  .command("ack")
+  .description("acknowledge a plugin's open alerts (of one kind, or all)")
+  .argument("<plugin>")
+  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop)")
+  .action(async (plugin: string, options: { kind?: string }) => {
+    const response = await call<AckAlertsResponse__Output>((client, deadline, done) =>
+      client.AckAlerts({ plugin, kind: options.kind ?? "" }, { deadline }, done),
+    );
+    process.stdout.write(`acknowledged ${response.acknowledged} alert(s) of ${plugin}\n`);
+  });
+
+program
+  .command("diag")
+  .description("list the diagnostics (goroutine dumps, pprof profiles) captured for a plugin, or capture them now")
+  .argument("<plugin>")
+  .option("--capture", "capture a goroutine dump and heap profile now")
+  .option("--cpu <ms>", "with --capture: also a CPU profile of this many milliseconds")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, options: { capture?: boolean; cpu?: string; json?: boolean }) => {
+    const response = await call<ListDiagnosticsResponse__Output>((client, deadline, done) =>
+      options.capture
+        ? client.CaptureDiagnostics({ plugin, cpuMs: Number(options.cpu ?? 0) }, { deadline: new Date(deadline.getTime() + Number(options.cpu ?? 0) + 10_000) }, done)
+        : client.ListDiagnostics({ plugin }, { deadline }, done),
+    );
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ diagnostics: response.diagnostics }, null, 2)}\n`);
+      return;
+    }
+    const rows = response.diagnostics.map((d) => [new Date(Number(d.atUnixMs)).toISOString(), formatBytes(Number(d.bytes)), d.path]);
+    process.stdout.write(`${table(["AT", "SIZE", "FILE"], rows)}\n`);
   });
 
 const certs = program.command("certs").description("certificates from Corral's CA: list, issue, revoke, rotate");

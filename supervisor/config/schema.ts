@@ -75,7 +75,11 @@ const cpuBreaker = z.strictObject({
   period: duration.prefault("10m"),
 });
 
-const breakers = z.strictObject({ cpu: cpuBreaker.prefault({}) });
+const breakers = z.strictObject({
+  cpu: cpuBreaker.prefault({}),
+  /** Above this many goroutines: a GC is forced, a dump captured, and an alert raised until acknowledged. */
+  goroutines: z.strictObject({ threshold: z.number().int().min(10).default(5000) }).prefault({}),
+});
 
 const apiVersion = z
   .string()

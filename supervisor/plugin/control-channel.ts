@@ -6,6 +6,8 @@ import { experimental, Metadata, type ClientReadableStream, status as grpcStatus
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
+import type { CollectGarbageResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CollectGarbageResponse.ts";
+import type { ProfileChunk__Output } from "../../proto/gen/ts/corral/plugin/v1/ProfileChunk.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
@@ -98,6 +100,29 @@ export class ControlChannel {
   /** go-shim's runtime statistics, one message per interval, until cancelled. */
   stats(intervalMs: number): ClientReadableStream<RuntimeStats__Output> {
     return this.#clients().control.Stats({ intervalMs });
+  }
+
+  /** Forces a garbage collection in the plugin (runtime.GC + debug.FreeOSMemory). */
+  async collectGarbage(): Promise<CollectGarbageResponse__Output> {
+    const { control } = this.#clients();
+    return unary((md, opts, cb) => control.CollectGarbage({}, md, opts, cb), AbortSignal.timeout(10_000));
+  }
+
+  /** A profile of the plugin (goroutine dump, heap or CPU pprof), bounded in time and size. */
+  async profile(kind: "GOROUTINE" | "HEAP" | "CPU", options: { durationMs?: number; maxBytes?: number } = {}): Promise<{ data: Buffer; contentType: string }> {
+    const { control } = this.#clients();
+    const deadline = new Date(Date.now() + (options.durationMs ?? 0) + 10_000);
+    const stream = control.Profile(
+      { kind, gcFirst: kind === "HEAP", durationMs: options.durationMs ?? 0, maxBytes: options.maxBytes ?? 16 * 1024 * 1024 },
+      { deadline },
+    );
+    const chunks: Buffer[] = [];
+    let contentType = "";
+    for await (const chunk of stream as AsyncIterable<ProfileChunk__Output>) {
+      chunks.push(chunk.data);
+      contentType ||= chunk.contentType;
+    }
+    return { data: Buffer.concat(chunks), contentType };
   }
 
   /** Asks the plugin to drain within graceMs; resolves when it has accepted. */

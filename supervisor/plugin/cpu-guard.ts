@@ -40,8 +40,18 @@ export class CpuGuard {
   #stopped = false;
   #closed = false;
 
-  constructor(options: { breaker: CpuBreaker; cgroup: InstanceCgroup; log: Logger; onVerdict: (verdict: Verdict) => void }) {
+  readonly #beforeStop: () => Promise<unknown>;
+
+  constructor(options: {
+    breaker: CpuBreaker;
+    cgroup: InstanceCgroup;
+    log: Logger;
+    onVerdict: (verdict: Verdict) => void;
+    /** Evidence taken while the instance still runs (a CPU profile), bounded. */
+    beforeStop?: () => Promise<unknown>;
+  }) {
     this.#breaker = options.breaker;
+    this.#beforeStop = options.beforeStop ?? (async () => {});
     this.#cgroup = options.cgroup;
     this.#log = options.log;
     this.#onVerdict = options.onVerdict;
@@ -72,6 +82,8 @@ export class CpuGuard {
     if (!action || this.#closed) return;
     switch (action.type) {
       case "stop": {
+        await this.#beforeStop().catch(() => {});
+        if (this.#closed) return;
         const stopped = await this.#signalAll("SIGSTOP");
         this.#stopped = true;
         const verified = await allStopped(stopped);

@@ -6,7 +6,9 @@ import { LauncherPool } from "../../sandbox/launcher-pool.ts";
 import type { Logger } from "../log.ts";
 import { ReleaseStore } from "../releases/store.ts";
 import type { Trust } from "../trust.ts";
+import { AlertBook } from "../breakers/alerts.ts";
 import { CpuBreaker } from "../breakers/cpu-breaker.ts";
+import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
 import type { InstanceEnvironment } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
@@ -37,6 +39,8 @@ export function instanceEnvironment(parts: {
   uids: UidPool;
   launchers: LauncherPool;
   logger: Logger;
+  alerts?: AlertBook;
+  diagnostics?: DiagnosticsStore;
 }): InstanceEnvironment {
   const { trust } = parts;
   const breakers = new Map<string, CpuBreaker>();
@@ -47,6 +51,8 @@ export function instanceEnvironment(parts: {
       return breaker;
     },
     runtimeDir: parts.runtimeDir,
+    alerts: parts.alerts ?? new AlertBook(),
+    diagnostics: parts.diagnostics ?? new DiagnosticsStore(parts.stateDir),
     launchers: parts.launchers,
     cgroups: parts.cgroups,
     uids: parts.uids,

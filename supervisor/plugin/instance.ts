@@ -19,6 +19,9 @@ import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
 import { InstanceSampler, type Sample } from "./sampler.ts";
 import { CpuGuard, type Verdict } from "./cpu-guard.ts";
+import { RuntimeWatch } from "./runtime-watch.ts";
+import type { AlertBook } from "../breakers/alerts.ts";
+import type { DiagnosticsStore } from "../diagnostics/store.ts";
 import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
@@ -38,6 +41,10 @@ export interface InstanceEnvironment {
   crlPem(): string;
   /** The plugin's CPU breaker: one per plugin, so escalation spans its instances. */
   cpuBreaker(plugin: PluginConfig): CpuBreaker;
+  /** Alerts of every plugin, until acknowledged. */
+  alerts: AlertBook;
+  /** Evidence captured on trips. */
+  diagnostics: DiagnosticsStore;
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
   /** An operator-provided certificate, read and checked (throws IdentityError naming the rule). */
   operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
@@ -307,17 +314,53 @@ export class PluginInstance implements Instance {
         this.#verdict ??= verdict;
         void this.destroy();
       },
+      beforeStop: () => this.captureDiagnostics("cpu breaker", 500),
     });
     const guard = this.#cpuGuard;
+    const watch = new RuntimeWatch({
+      plugin: this.#plugin.name,
+      goroutineThreshold: this.#plugin.breakers.goroutines.threshold,
+      alerts: this.#env.alerts,
+      log: this.#log,
+      collectGarbage: () => this.#channel!.collectGarbage(),
+      capture: (why) => this.captureDiagnostics(why),
+    });
     this.#sampler = new InstanceSampler({
       usage: () => cgroup.usage(),
       pid: () => this.#pid,
       stats: (intervalMs) => this.#channel!.stats(intervalMs),
       cpuCores: this.#plugin.limits.cpu,
       intervalMs: this.#plugin.sampleInterval,
-      onSample: (sample) => void guard.onSample(sample.at, sample.cpuPercent),
+      onSample: (sample) => {
+        void guard.onSample(sample.at, sample.cpuPercent);
+        watch.onSample(sample);
+      },
     });
     this.#sampler.start();
+  }
+
+  /**
+   * Captures a goroutine dump and a heap profile (and, with cpuMs, a CPU
+   * profile first) into the diagnostics store, each bounded in time and size.
+   * Resolves with the files; a capture that fails is logged, not thrown.
+   */
+  async captureDiagnostics(why: string, cpuMs = 0): Promise<string[]> {
+    const channel = this.#channel;
+    if (!channel) return [];
+    const files: string[] = [];
+    const take = async (kind: "GOROUTINE" | "HEAP" | "CPU", name: string, durationMs?: number) => {
+      try {
+        const { data } = await channel.profile(kind, { ...(durationMs && { durationMs }), maxBytes: 16 * 1024 * 1024 });
+        files.push(await this.#env.diagnostics.save(this.#plugin.name, this.id, name, data));
+      } catch (err) {
+        this.#log.warn({ kind, err: (err as Error).message }, "capturing diagnostics failed");
+      }
+    };
+    if (cpuMs > 0) await take("CPU", "cpu.pprof", cpuMs);
+    await take("GOROUTINE", "goroutines.txt");
+    await take("HEAP", "heap.pprof");
+    this.#log.warn({ why, files }, "captured diagnostics");
+    return files;
   }
 
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */

@@ -1,14 +1,23 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AckAlertsRequest as _corral_admin_v1_AckAlertsRequest, AckAlertsRequest__Output as _corral_admin_v1_AckAlertsRequest__Output } from './corral/admin/v1/AckAlertsRequest.ts';
+import type { AckAlertsResponse as _corral_admin_v1_AckAlertsResponse, AckAlertsResponse__Output as _corral_admin_v1_AckAlertsResponse__Output } from './corral/admin/v1/AckAlertsResponse.ts';
 import type { AdminClient as _corral_admin_v1_AdminClient, AdminDefinition as _corral_admin_v1_AdminDefinition } from './corral/admin/v1/Admin.ts';
+import type { Alert as _corral_admin_v1_Alert, Alert__Output as _corral_admin_v1_Alert__Output } from './corral/admin/v1/Alert.ts';
+import type { CaptureDiagnosticsRequest as _corral_admin_v1_CaptureDiagnosticsRequest, CaptureDiagnosticsRequest__Output as _corral_admin_v1_CaptureDiagnosticsRequest__Output } from './corral/admin/v1/CaptureDiagnosticsRequest.ts';
 import type { Certificate as _corral_admin_v1_Certificate, Certificate__Output as _corral_admin_v1_Certificate__Output } from './corral/admin/v1/Certificate.ts';
+import type { Diagnostic as _corral_admin_v1_Diagnostic, Diagnostic__Output as _corral_admin_v1_Diagnostic__Output } from './corral/admin/v1/Diagnostic.ts';
 import type { InstanceStatus as _corral_admin_v1_InstanceStatus, InstanceStatus__Output as _corral_admin_v1_InstanceStatus__Output } from './corral/admin/v1/InstanceStatus.ts';
 import type { InstanceUsage as _corral_admin_v1_InstanceUsage, InstanceUsage__Output as _corral_admin_v1_InstanceUsage__Output } from './corral/admin/v1/InstanceUsage.ts';
 import type { IssueCertificateRequest as _corral_admin_v1_IssueCertificateRequest, IssueCertificateRequest__Output as _corral_admin_v1_IssueCertificateRequest__Output } from './corral/admin/v1/IssueCertificateRequest.ts';
 import type { IssueCertificateResponse as _corral_admin_v1_IssueCertificateResponse, IssueCertificateResponse__Output as _corral_admin_v1_IssueCertificateResponse__Output } from './corral/admin/v1/IssueCertificateResponse.ts';
+import type { ListAlertsRequest as _corral_admin_v1_ListAlertsRequest, ListAlertsRequest__Output as _corral_admin_v1_ListAlertsRequest__Output } from './corral/admin/v1/ListAlertsRequest.ts';
+import type { ListAlertsResponse as _corral_admin_v1_ListAlertsResponse, ListAlertsResponse__Output as _corral_admin_v1_ListAlertsResponse__Output } from './corral/admin/v1/ListAlertsResponse.ts';
 import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _corral_admin_v1_ListCertificatesRequest__Output } from './corral/admin/v1/ListCertificatesRequest.ts';
 import type { ListCertificatesResponse as _corral_admin_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _corral_admin_v1_ListCertificatesResponse__Output } from './corral/admin/v1/ListCertificatesResponse.ts';
+import type { ListDiagnosticsRequest as _corral_admin_v1_ListDiagnosticsRequest, ListDiagnosticsRequest__Output as _corral_admin_v1_ListDiagnosticsRequest__Output } from './corral/admin/v1/ListDiagnosticsRequest.ts';
+import type { ListDiagnosticsResponse as _corral_admin_v1_ListDiagnosticsResponse, ListDiagnosticsResponse__Output as _corral_admin_v1_ListDiagnosticsResponse__Output } from './corral/admin/v1/ListDiagnosticsResponse.ts';
 import type { PluginStatus as _corral_admin_v1_PluginStatus, PluginStatus__Output as _corral_admin_v1_PluginStatus__Output } from './corral/admin/v1/PluginStatus.ts';
 import type { RevokeCertificateRequest as _corral_admin_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _corral_admin_v1_RevokeCertificateRequest__Output } from './corral/admin/v1/RevokeCertificateRequest.ts';
 import type { RevokeCertificateResponse as _corral_admin_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _corral_admin_v1_RevokeCertificateResponse__Output } from './corral/admin/v1/RevokeCertificateResponse.ts';
@@ -27,14 +36,23 @@ export interface ProtoGrpcType {
   corral: {
     admin: {
       v1: {
+        AckAlertsRequest: MessageTypeDefinition<_corral_admin_v1_AckAlertsRequest, _corral_admin_v1_AckAlertsRequest__Output>
+        AckAlertsResponse: MessageTypeDefinition<_corral_admin_v1_AckAlertsResponse, _corral_admin_v1_AckAlertsResponse__Output>
         Admin: SubtypeConstructor<typeof grpc.Client, _corral_admin_v1_AdminClient> & { service: _corral_admin_v1_AdminDefinition }
+        Alert: MessageTypeDefinition<_corral_admin_v1_Alert, _corral_admin_v1_Alert__Output>
+        CaptureDiagnosticsRequest: MessageTypeDefinition<_corral_admin_v1_CaptureDiagnosticsRequest, _corral_admin_v1_CaptureDiagnosticsRequest__Output>
         Certificate: MessageTypeDefinition<_corral_admin_v1_Certificate, _corral_admin_v1_Certificate__Output>
+        Diagnostic: MessageTypeDefinition<_corral_admin_v1_Diagnostic, _corral_admin_v1_Diagnostic__Output>
         InstanceStatus: MessageTypeDefinition<_corral_admin_v1_InstanceStatus, _corral_admin_v1_InstanceStatus__Output>
         InstanceUsage: MessageTypeDefinition<_corral_admin_v1_InstanceUsage, _corral_admin_v1_InstanceUsage__Output>
         IssueCertificateRequest: MessageTypeDefinition<_corral_admin_v1_IssueCertificateRequest, _corral_admin_v1_IssueCertificateRequest__Output>
         IssueCertificateResponse: MessageTypeDefinition<_corral_admin_v1_IssueCertificateResponse, _corral_admin_v1_IssueCertificateResponse__Output>
+        ListAlertsRequest: MessageTypeDefinition<_corral_admin_v1_ListAlertsRequest, _corral_admin_v1_ListAlertsRequest__Output>
+        ListAlertsResponse: MessageTypeDefinition<_corral_admin_v1_ListAlertsResponse, _corral_admin_v1_ListAlertsResponse__Output>
         ListCertificatesRequest: MessageTypeDefinition<_corral_admin_v1_ListCertificatesRequest, _corral_admin_v1_ListCertificatesRequest__Output>
         ListCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_ListCertificatesResponse, _corral_admin_v1_ListCertificatesResponse__Output>
+        ListDiagnosticsRequest: MessageTypeDefinition<_corral_admin_v1_ListDiagnosticsRequest, _corral_admin_v1_ListDiagnosticsRequest__Output>
+        ListDiagnosticsResponse: MessageTypeDefinition<_corral_admin_v1_ListDiagnosticsResponse, _corral_admin_v1_ListDiagnosticsResponse__Output>
         PluginStatus: MessageTypeDefinition<_corral_admin_v1_PluginStatus, _corral_admin_v1_PluginStatus__Output>
         RevokeCertificateRequest: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateRequest, _corral_admin_v1_RevokeCertificateRequest__Output>
         RevokeCertificateResponse: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateResponse, _corral_admin_v1_RevokeCertificateResponse__Output>

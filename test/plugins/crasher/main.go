@@ -1,7 +1,8 @@
 // Command crasher is a test plugin that serves, then exits with status 3
 // after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
 // CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
-// CRASH_MODE=spin it keeps serving and burns CPU in a busy loop.
+// CRASH_MODE=spin it keeps serving and burns CPU in a busy loop; with
+// CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end.
 package main
 
 import (
@@ -25,6 +26,12 @@ func main() {
 		os.Exit(1)
 	}
 	time.AfterFunc(time.Duration(after)*time.Millisecond, func() {
+		if os.Getenv("CRASH_MODE") == "goroutines" {
+			n, _ := strconv.Atoi(cmp.Or(os.Getenv("GOROUTINES"), "2000"))
+			fmt.Fprintf(os.Stderr, "crasher: starting %d goroutines after %d ms\n", n, after)
+			storm(n)
+			return
+		}
 		if os.Getenv("CRASH_MODE") == "spin" {
 			fmt.Fprintf(os.Stderr, "crasher: spinning after %d ms\n", after)
 			go spin()
@@ -57,5 +64,13 @@ func hog() {
 func spin() {
 	for n := 0; ; n++ {
 		_ = n * n
+	}
+}
+
+// storm starts n goroutines that block forever, as a leak would.
+func storm(n int) {
+	block := make(chan struct{})
+	for range n {
+		go func() { <-block }()
 	}
 }

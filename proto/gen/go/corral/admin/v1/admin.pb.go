@@ -24,6 +24,495 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Alert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// fd-growth, goroutine-rise, heap-growth, goroutines, restart-loop.
+	Kind          string             `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Plugin        string             `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	Message       string             `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	Evidence      map[string]float64 `protobuf:"bytes,4,rep,name=evidence,proto3" json:"evidence,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	AtUnixMs      int64              `protobuf:"varint,5,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	Acknowledged  bool               `protobuf:"varint,6,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Alert) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Alert) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *Alert) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Alert) GetEvidence() map[string]float64 {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Alert) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *Alert) GetAcknowledged() bool {
+	if x != nil {
+		return x.Acknowledged
+	}
+	return false
+}
+
+type ListAlertsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this plugin's; empty means all.
+	Plugin              string `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	IncludeAcknowledged bool   `protobuf:"varint,2,opt,name=include_acknowledged,json=includeAcknowledged,proto3" json:"include_acknowledged,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ListAlertsRequest) Reset() {
+	*x = ListAlertsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsRequest) ProtoMessage() {}
+
+func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListAlertsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *ListAlertsRequest) GetIncludeAcknowledged() bool {
+	if x != nil {
+		return x.IncludeAcknowledged
+	}
+	return false
+}
+
+type ListAlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Alerts        []*Alert               `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsResponse) Reset() {
+	*x = ListAlertsResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsResponse) ProtoMessage() {}
+
+func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+type AckAlertsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Only alerts of this kind; empty means all of the plugin's.
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckAlertsRequest) Reset() {
+	*x = AckAlertsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckAlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckAlertsRequest) ProtoMessage() {}
+
+func (x *AckAlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckAlertsRequest.ProtoReflect.Descriptor instead.
+func (*AckAlertsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AckAlertsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *AckAlertsRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+type AckAlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Acknowledged  uint32                 `protobuf:"varint,1,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckAlertsResponse) Reset() {
+	*x = AckAlertsResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckAlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckAlertsResponse) ProtoMessage() {}
+
+func (x *AckAlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckAlertsResponse.ProtoReflect.Descriptor instead.
+func (*AckAlertsResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AckAlertsResponse) GetAcknowledged() uint32 {
+	if x != nil {
+		return x.Acknowledged
+	}
+	return 0
+}
+
+type Diagnostic struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Where it is on the supervisor's host: a goroutine dump (.txt) or a pprof profile (.pprof).
+	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Bytes         uint64 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	AtUnixMs      int64  `protobuf:"varint,4,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Diagnostic) Reset() {
+	*x = Diagnostic{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Diagnostic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Diagnostic) ProtoMessage() {}
+
+func (x *Diagnostic) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
+func (*Diagnostic) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Diagnostic) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Diagnostic) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+type ListDiagnosticsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plugin        string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDiagnosticsRequest) Reset() {
+	*x = ListDiagnosticsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDiagnosticsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDiagnosticsRequest) ProtoMessage() {}
+
+func (x *ListDiagnosticsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDiagnosticsRequest.ProtoReflect.Descriptor instead.
+func (*ListDiagnosticsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListDiagnosticsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+type ListDiagnosticsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDiagnosticsResponse) Reset() {
+	*x = ListDiagnosticsResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDiagnosticsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDiagnosticsResponse) ProtoMessage() {}
+
+func (x *ListDiagnosticsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDiagnosticsResponse.ProtoReflect.Descriptor instead.
+func (*ListDiagnosticsResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListDiagnosticsResponse) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type CaptureDiagnosticsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Also a CPU profile of this many milliseconds (at most 30000); 0 for none.
+	CpuMs         uint32 `protobuf:"varint,2,opt,name=cpu_ms,json=cpuMs,proto3" json:"cpu_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureDiagnosticsRequest) Reset() {
+	*x = CaptureDiagnosticsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureDiagnosticsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureDiagnosticsRequest) ProtoMessage() {}
+
+func (x *CaptureDiagnosticsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureDiagnosticsRequest.ProtoReflect.Descriptor instead.
+func (*CaptureDiagnosticsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CaptureDiagnosticsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *CaptureDiagnosticsRequest) GetCpuMs() uint32 {
+	if x != nil {
+		return x.CpuMs
+	}
+	return 0
+}
+
 type Certificate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Upper-case hex, as `openssl x509 -serial` prints it.
@@ -44,7 +533,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +545,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +558,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Certificate) GetSerial() string {
@@ -138,7 +627,7 @@ type ListCertificatesRequest struct {
 
 func (x *ListCertificatesRequest) Reset() {
 	*x = ListCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -150,7 +639,7 @@ func (x *ListCertificatesRequest) String() string {
 func (*ListCertificatesRequest) ProtoMessage() {}
 
 func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -163,7 +652,7 @@ func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListCertificatesRequest) GetIncludeRevoked() bool {
@@ -182,7 +671,7 @@ type ListCertificatesResponse struct {
 
 func (x *ListCertificatesResponse) Reset() {
 	*x = ListCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +683,7 @@ func (x *ListCertificatesResponse) String() string {
 func (*ListCertificatesResponse) ProtoMessage() {}
 
 func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +696,7 @@ func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
@@ -233,7 +722,7 @@ type IssueCertificateRequest struct {
 
 func (x *IssueCertificateRequest) Reset() {
 	*x = IssueCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -245,7 +734,7 @@ func (x *IssueCertificateRequest) String() string {
 func (*IssueCertificateRequest) ProtoMessage() {}
 
 func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -258,7 +747,7 @@ func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateRequest.ProtoReflect.Descriptor instead.
 func (*IssueCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IssueCertificateRequest) GetRole() string {
@@ -302,7 +791,7 @@ type IssueCertificateResponse struct {
 
 func (x *IssueCertificateResponse) Reset() {
 	*x = IssueCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -314,7 +803,7 @@ func (x *IssueCertificateResponse) String() string {
 func (*IssueCertificateResponse) ProtoMessage() {}
 
 func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -327,7 +816,7 @@ func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateResponse.ProtoReflect.Descriptor instead.
 func (*IssueCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *IssueCertificateResponse) GetCertificate() *Certificate {
@@ -373,7 +862,7 @@ type RevokeCertificateRequest struct {
 
 func (x *RevokeCertificateRequest) Reset() {
 	*x = RevokeCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +874,7 @@ func (x *RevokeCertificateRequest) String() string {
 func (*RevokeCertificateRequest) ProtoMessage() {}
 
 func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +887,7 @@ func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateRequest.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RevokeCertificateRequest) GetTarget() isRevokeCertificateRequest_Target {
@@ -475,7 +964,7 @@ type RevokeCertificateResponse struct {
 
 func (x *RevokeCertificateResponse) Reset() {
 	*x = RevokeCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +976,7 @@ func (x *RevokeCertificateResponse) String() string {
 func (*RevokeCertificateResponse) ProtoMessage() {}
 
 func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +989,7 @@ func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateResponse.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RevokeCertificateResponse) GetRevokedSerials() []string {
@@ -519,7 +1008,7 @@ type RotateCertificatesRequest struct {
 
 func (x *RotateCertificatesRequest) Reset() {
 	*x = RotateCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +1020,7 @@ func (x *RotateCertificatesRequest) String() string {
 func (*RotateCertificatesRequest) ProtoMessage() {}
 
 func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +1033,7 @@ func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RotateCertificatesRequest) GetPlugins() []string {
@@ -564,7 +1053,7 @@ type RotateCertificatesResponse struct {
 
 func (x *RotateCertificatesResponse) Reset() {
 	*x = RotateCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +1065,7 @@ func (x *RotateCertificatesResponse) String() string {
 func (*RotateCertificatesResponse) ProtoMessage() {}
 
 func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +1078,7 @@ func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RotateCertificatesResponse) GetInstances() []string {
@@ -609,7 +1098,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +1110,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +1123,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StatusRequest) GetPlugins() []string {
@@ -653,7 +1142,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +1154,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +1167,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StatusResponse) GetPlugins() []*PluginStatus {
@@ -707,7 +1196,7 @@ type PluginStatus struct {
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +1208,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +1221,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -798,7 +1287,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +1299,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +1312,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InstanceStatus) GetId() string {
@@ -902,7 +1391,7 @@ type InstanceUsage struct {
 
 func (x *InstanceUsage) Reset() {
 	*x = InstanceUsage{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +1403,7 @@ func (x *InstanceUsage) String() string {
 func (*InstanceUsage) ProtoMessage() {}
 
 func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +1416,7 @@ func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceUsage.ProtoReflect.Descriptor instead.
 func (*InstanceUsage) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *InstanceUsage) GetAtUnixMs() int64 {
@@ -1001,7 +1490,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1502,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1515,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 type VersionResponse struct {
@@ -1039,7 +1528,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1540,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1553,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -1085,7 +1574,42 @@ var File_corral_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"\xf5\x01\n" +
+	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"\x8e\x02\n" +
+	"\x05Alert\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12@\n" +
+	"\bevidence\x18\x04 \x03(\v2$.corral.admin.v1.Alert.EvidenceEntryR\bevidence\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x05 \x01(\x03R\batUnixMs\x12\"\n" +
+	"\facknowledged\x18\x06 \x01(\bR\facknowledged\x1a;\n" +
+	"\rEvidenceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"^\n" +
+	"\x11ListAlertsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x121\n" +
+	"\x14include_acknowledged\x18\x02 \x01(\bR\x13includeAcknowledged\"D\n" +
+	"\x12ListAlertsResponse\x12.\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x16.corral.admin.v1.AlertR\x06alerts\">\n" +
+	"\x10AckAlertsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"7\n" +
+	"\x11AckAlertsResponse\x12\"\n" +
+	"\facknowledged\x18\x01 \x01(\rR\facknowledged\"l\n" +
+	"\n" +
+	"Diagnostic\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x04 \x01(\x03R\batUnixMs\"0\n" +
+	"\x16ListDiagnosticsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\"X\n" +
+	"\x17ListDiagnosticsResponse\x12=\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1b.corral.admin.v1.DiagnosticR\vdiagnostics\"J\n" +
+	"\x19CaptureDiagnosticsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x15\n" +
+	"\x06cpu_ms\x18\x02 \x01(\rR\x05cpuMs\"\xf5\x01\n" +
 	"\vCertificate\x12\x16\n" +
 	"\x06serial\x18\x01 \x01(\tR\x06serial\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x12\x12\n" +
@@ -1163,14 +1687,19 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
-	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xcd\x04\n" +
+	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xca\a\n" +
 	"\x05Admin\x12I\n" +
 	"\x06Status\x12\x1e.corral.admin.v1.StatusRequest\x1a\x1f.corral.admin.v1.StatusResponse\x12L\n" +
 	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponse\x12g\n" +
 	"\x10ListCertificates\x12(.corral.admin.v1.ListCertificatesRequest\x1a).corral.admin.v1.ListCertificatesResponse\x12g\n" +
 	"\x10IssueCertificate\x12(.corral.admin.v1.IssueCertificateRequest\x1a).corral.admin.v1.IssueCertificateResponse\x12j\n" +
 	"\x11RevokeCertificate\x12).corral.admin.v1.RevokeCertificateRequest\x1a*.corral.admin.v1.RevokeCertificateResponse\x12m\n" +
-	"\x12RotateCertificates\x12*.corral.admin.v1.RotateCertificatesRequest\x1a+.corral.admin.v1.RotateCertificatesResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
+	"\x12RotateCertificates\x12*.corral.admin.v1.RotateCertificatesRequest\x1a+.corral.admin.v1.RotateCertificatesResponse\x12U\n" +
+	"\n" +
+	"ListAlerts\x12\".corral.admin.v1.ListAlertsRequest\x1a#.corral.admin.v1.ListAlertsResponse\x12R\n" +
+	"\tAckAlerts\x12!.corral.admin.v1.AckAlertsRequest\x1a\".corral.admin.v1.AckAlertsResponse\x12d\n" +
+	"\x0fListDiagnostics\x12'.corral.admin.v1.ListDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponse\x12j\n" +
+	"\x12CaptureDiagnostics\x12*.corral.admin.v1.CaptureDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_corral_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1184,48 +1713,69 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
-	(*Certificate)(nil),                // 0: corral.admin.v1.Certificate
-	(*ListCertificatesRequest)(nil),    // 1: corral.admin.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),   // 2: corral.admin.v1.ListCertificatesResponse
-	(*IssueCertificateRequest)(nil),    // 3: corral.admin.v1.IssueCertificateRequest
-	(*IssueCertificateResponse)(nil),   // 4: corral.admin.v1.IssueCertificateResponse
-	(*RevokeCertificateRequest)(nil),   // 5: corral.admin.v1.RevokeCertificateRequest
-	(*RevokeCertificateResponse)(nil),  // 6: corral.admin.v1.RevokeCertificateResponse
-	(*RotateCertificatesRequest)(nil),  // 7: corral.admin.v1.RotateCertificatesRequest
-	(*RotateCertificatesResponse)(nil), // 8: corral.admin.v1.RotateCertificatesResponse
-	(*StatusRequest)(nil),              // 9: corral.admin.v1.StatusRequest
-	(*StatusResponse)(nil),             // 10: corral.admin.v1.StatusResponse
-	(*PluginStatus)(nil),               // 11: corral.admin.v1.PluginStatus
-	(*InstanceStatus)(nil),             // 12: corral.admin.v1.InstanceStatus
-	(*InstanceUsage)(nil),              // 13: corral.admin.v1.InstanceUsage
-	(*VersionRequest)(nil),             // 14: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil),            // 15: corral.admin.v1.VersionResponse
+	(*Alert)(nil),                      // 0: corral.admin.v1.Alert
+	(*ListAlertsRequest)(nil),          // 1: corral.admin.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),         // 2: corral.admin.v1.ListAlertsResponse
+	(*AckAlertsRequest)(nil),           // 3: corral.admin.v1.AckAlertsRequest
+	(*AckAlertsResponse)(nil),          // 4: corral.admin.v1.AckAlertsResponse
+	(*Diagnostic)(nil),                 // 5: corral.admin.v1.Diagnostic
+	(*ListDiagnosticsRequest)(nil),     // 6: corral.admin.v1.ListDiagnosticsRequest
+	(*ListDiagnosticsResponse)(nil),    // 7: corral.admin.v1.ListDiagnosticsResponse
+	(*CaptureDiagnosticsRequest)(nil),  // 8: corral.admin.v1.CaptureDiagnosticsRequest
+	(*Certificate)(nil),                // 9: corral.admin.v1.Certificate
+	(*ListCertificatesRequest)(nil),    // 10: corral.admin.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),   // 11: corral.admin.v1.ListCertificatesResponse
+	(*IssueCertificateRequest)(nil),    // 12: corral.admin.v1.IssueCertificateRequest
+	(*IssueCertificateResponse)(nil),   // 13: corral.admin.v1.IssueCertificateResponse
+	(*RevokeCertificateRequest)(nil),   // 14: corral.admin.v1.RevokeCertificateRequest
+	(*RevokeCertificateResponse)(nil),  // 15: corral.admin.v1.RevokeCertificateResponse
+	(*RotateCertificatesRequest)(nil),  // 16: corral.admin.v1.RotateCertificatesRequest
+	(*RotateCertificatesResponse)(nil), // 17: corral.admin.v1.RotateCertificatesResponse
+	(*StatusRequest)(nil),              // 18: corral.admin.v1.StatusRequest
+	(*StatusResponse)(nil),             // 19: corral.admin.v1.StatusResponse
+	(*PluginStatus)(nil),               // 20: corral.admin.v1.PluginStatus
+	(*InstanceStatus)(nil),             // 21: corral.admin.v1.InstanceStatus
+	(*InstanceUsage)(nil),              // 22: corral.admin.v1.InstanceUsage
+	(*VersionRequest)(nil),             // 23: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 24: corral.admin.v1.VersionResponse
+	nil,                                // 25: corral.admin.v1.Alert.EvidenceEntry
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
-	0,  // 0: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
-	0,  // 1: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
-	11, // 2: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
-	12, // 3: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	13, // 4: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
-	9,  // 5: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	14, // 6: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
-	1,  // 7: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
-	3,  // 8: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
-	5,  // 9: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
-	7,  // 10: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
-	10, // 11: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	15, // 12: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	2,  // 13: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
-	4,  // 14: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
-	6,  // 15: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
-	8,  // 16: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
-	11, // [11:17] is the sub-list for method output_type
-	5,  // [5:11] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	25, // 0: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
+	0,  // 1: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
+	5,  // 2: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
+	9,  // 3: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
+	9,  // 4: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
+	20, // 5: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
+	21, // 6: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
+	22, // 7: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
+	18, // 8: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	23, // 9: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	10, // 10: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
+	12, // 11: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
+	14, // 12: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
+	16, // 13: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	1,  // 14: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
+	3,  // 15: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
+	6,  // 16: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
+	8,  // 17: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
+	19, // 18: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	24, // 19: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	11, // 20: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	13, // 21: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	15, // 22: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	17, // 23: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	2,  // 24: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
+	4,  // 25: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
+	7,  // 26: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	7,  // 27: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	18, // [18:28] is the sub-list for method output_type
+	8,  // [8:18] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_corral_admin_v1_admin_proto_init() }
@@ -1233,7 +1783,7 @@ func file_corral_admin_v1_admin_proto_init() {
 	if File_corral_admin_v1_admin_proto != nil {
 		return
 	}
-	file_corral_admin_v1_admin_proto_msgTypes[5].OneofWrappers = []any{
+	file_corral_admin_v1_admin_proto_msgTypes[14].OneofWrappers = []any{
 		(*RevokeCertificateRequest_Serial)(nil),
 		(*RevokeCertificateRequest_Identity)(nil),
 		(*RevokeCertificateRequest_Plugin)(nil),
@@ -1244,7 +1794,7 @@ func file_corral_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,10 @@ const (
 	Admin_IssueCertificate_FullMethodName   = "/corral.admin.v1.Admin/IssueCertificate"
 	Admin_RevokeCertificate_FullMethodName  = "/corral.admin.v1.Admin/RevokeCertificate"
 	Admin_RotateCertificates_FullMethodName = "/corral.admin.v1.Admin/RotateCertificates"
+	Admin_ListAlerts_FullMethodName         = "/corral.admin.v1.Admin/ListAlerts"
+	Admin_AckAlerts_FullMethodName          = "/corral.admin.v1.Admin/AckAlerts"
+	Admin_ListDiagnostics_FullMethodName    = "/corral.admin.v1.Admin/ListDiagnostics"
+	Admin_CaptureDiagnostics_FullMethodName = "/corral.admin.v1.Admin/CaptureDiagnostics"
 )
 
 // AdminClient is the client API for Admin service.
@@ -48,6 +52,15 @@ type AdminClient interface {
 	RevokeCertificate(ctx context.Context, in *RevokeCertificateRequest, opts ...grpc.CallOption) (*RevokeCertificateResponse, error)
 	// RotateCertificates renews the leaves of running instances now (all, or the named plugins).
 	RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResponse, error)
+	// ListAlerts lists the breakers' and warning signs' alerts: open ones, and
+	// with include_acknowledged also acknowledged ones.
+	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
+	// AckAlerts acknowledges a plugin's open alerts (of one kind, or all).
+	AckAlerts(ctx context.Context, in *AckAlertsRequest, opts ...grpc.CallOption) (*AckAlertsResponse, error)
+	// ListDiagnostics lists the evidence captured for a plugin, newest first.
+	ListDiagnostics(ctx context.Context, in *ListDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error)
+	// CaptureDiagnostics captures a goroutine dump and heap profile (and a CPU profile of cpu_ms) now.
+	CaptureDiagnostics(ctx context.Context, in *CaptureDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error)
 }
 
 type adminClient struct {
@@ -118,6 +131,46 @@ func (c *adminClient) RotateCertificates(ctx context.Context, in *RotateCertific
 	return out, nil
 }
 
+func (c *adminClient) ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertsResponse)
+	err := c.cc.Invoke(ctx, Admin_ListAlerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) AckAlerts(ctx context.Context, in *AckAlertsRequest, opts ...grpc.CallOption) (*AckAlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AckAlertsResponse)
+	err := c.cc.Invoke(ctx, Admin_AckAlerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListDiagnostics(ctx context.Context, in *ListDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDiagnosticsResponse)
+	err := c.cc.Invoke(ctx, Admin_ListDiagnostics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) CaptureDiagnostics(ctx context.Context, in *CaptureDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDiagnosticsResponse)
+	err := c.cc.Invoke(ctx, Admin_CaptureDiagnostics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -136,6 +189,15 @@ type AdminServer interface {
 	RevokeCertificate(context.Context, *RevokeCertificateRequest) (*RevokeCertificateResponse, error)
 	// RotateCertificates renews the leaves of running instances now (all, or the named plugins).
 	RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResponse, error)
+	// ListAlerts lists the breakers' and warning signs' alerts: open ones, and
+	// with include_acknowledged also acknowledged ones.
+	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
+	// AckAlerts acknowledges a plugin's open alerts (of one kind, or all).
+	AckAlerts(context.Context, *AckAlertsRequest) (*AckAlertsResponse, error)
+	// ListDiagnostics lists the evidence captured for a plugin, newest first.
+	ListDiagnostics(context.Context, *ListDiagnosticsRequest) (*ListDiagnosticsResponse, error)
+	// CaptureDiagnostics captures a goroutine dump and heap profile (and a CPU profile of cpu_ms) now.
+	CaptureDiagnostics(context.Context, *CaptureDiagnosticsRequest) (*ListDiagnosticsResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -163,6 +225,18 @@ func (UnimplementedAdminServer) RevokeCertificate(context.Context, *RevokeCertif
 }
 func (UnimplementedAdminServer) RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateCertificates not implemented")
+}
+func (UnimplementedAdminServer) ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlerts not implemented")
+}
+func (UnimplementedAdminServer) AckAlerts(context.Context, *AckAlertsRequest) (*AckAlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AckAlerts not implemented")
+}
+func (UnimplementedAdminServer) ListDiagnostics(context.Context, *ListDiagnosticsRequest) (*ListDiagnosticsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDiagnostics not implemented")
+}
+func (UnimplementedAdminServer) CaptureDiagnostics(context.Context, *CaptureDiagnosticsRequest) (*ListDiagnosticsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CaptureDiagnostics not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -293,6 +367,78 @@ func _Admin_RotateCertificates_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ListAlerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListAlerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListAlerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListAlerts(ctx, req.(*ListAlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_AckAlerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckAlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).AckAlerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_AckAlerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).AckAlerts(ctx, req.(*AckAlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListDiagnostics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDiagnosticsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListDiagnostics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListDiagnostics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListDiagnostics(ctx, req.(*ListDiagnosticsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_CaptureDiagnostics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CaptureDiagnosticsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).CaptureDiagnostics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_CaptureDiagnostics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).CaptureDiagnostics(ctx, req.(*CaptureDiagnosticsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -323,6 +469,22 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateCertificates",
 			Handler:    _Admin_RotateCertificates_Handler,
+		},
+		{
+			MethodName: "ListAlerts",
+			Handler:    _Admin_ListAlerts_Handler,
+		},
+		{
+			MethodName: "AckAlerts",
+			Handler:    _Admin_AckAlerts_Handler,
+		},
+		{
+			MethodName: "ListDiagnostics",
+			Handler:    _Admin_ListDiagnostics_Handler,
+		},
+		{
+			MethodName: "CaptureDiagnostics",
+			Handler:    _Admin_CaptureDiagnostics_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -2,10 +2,17 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AckAlertsRequest as _corral_admin_v1_AckAlertsRequest, AckAlertsRequest__Output as _corral_admin_v1_AckAlertsRequest__Output } from '../../../corral/admin/v1/AckAlertsRequest.ts';
+import type { AckAlertsResponse as _corral_admin_v1_AckAlertsResponse, AckAlertsResponse__Output as _corral_admin_v1_AckAlertsResponse__Output } from '../../../corral/admin/v1/AckAlertsResponse.ts';
+import type { CaptureDiagnosticsRequest as _corral_admin_v1_CaptureDiagnosticsRequest, CaptureDiagnosticsRequest__Output as _corral_admin_v1_CaptureDiagnosticsRequest__Output } from '../../../corral/admin/v1/CaptureDiagnosticsRequest.ts';
 import type { IssueCertificateRequest as _corral_admin_v1_IssueCertificateRequest, IssueCertificateRequest__Output as _corral_admin_v1_IssueCertificateRequest__Output } from '../../../corral/admin/v1/IssueCertificateRequest.ts';
 import type { IssueCertificateResponse as _corral_admin_v1_IssueCertificateResponse, IssueCertificateResponse__Output as _corral_admin_v1_IssueCertificateResponse__Output } from '../../../corral/admin/v1/IssueCertificateResponse.ts';
+import type { ListAlertsRequest as _corral_admin_v1_ListAlertsRequest, ListAlertsRequest__Output as _corral_admin_v1_ListAlertsRequest__Output } from '../../../corral/admin/v1/ListAlertsRequest.ts';
+import type { ListAlertsResponse as _corral_admin_v1_ListAlertsResponse, ListAlertsResponse__Output as _corral_admin_v1_ListAlertsResponse__Output } from '../../../corral/admin/v1/ListAlertsResponse.ts';
 import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesRequest, ListCertificatesRequest__Output as _corral_admin_v1_ListCertificatesRequest__Output } from '../../../corral/admin/v1/ListCertificatesRequest.ts';
 import type { ListCertificatesResponse as _corral_admin_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _corral_admin_v1_ListCertificatesResponse__Output } from '../../../corral/admin/v1/ListCertificatesResponse.ts';
+import type { ListDiagnosticsRequest as _corral_admin_v1_ListDiagnosticsRequest, ListDiagnosticsRequest__Output as _corral_admin_v1_ListDiagnosticsRequest__Output } from '../../../corral/admin/v1/ListDiagnosticsRequest.ts';
+import type { ListDiagnosticsResponse as _corral_admin_v1_ListDiagnosticsResponse, ListDiagnosticsResponse__Output as _corral_admin_v1_ListDiagnosticsResponse__Output } from '../../../corral/admin/v1/ListDiagnosticsResponse.ts';
 import type { RevokeCertificateRequest as _corral_admin_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _corral_admin_v1_RevokeCertificateRequest__Output } from '../../../corral/admin/v1/RevokeCertificateRequest.ts';
 import type { RevokeCertificateResponse as _corral_admin_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _corral_admin_v1_RevokeCertificateResponse__Output } from '../../../corral/admin/v1/RevokeCertificateResponse.ts';
 import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRequest, RotateCertificatesRequest__Output as _corral_admin_v1_RotateCertificatesRequest__Output } from '../../../corral/admin/v1/RotateCertificatesRequest.ts';
@@ -16,6 +23,24 @@ import type { VersionRequest as _corral_admin_v1_VersionRequest, VersionRequest_
 import type { VersionResponse as _corral_admin_v1_VersionResponse, VersionResponse__Output as _corral_admin_v1_VersionResponse__Output } from '../../../corral/admin/v1/VersionResponse.ts';
 
 export interface AdminClient extends grpc.Client {
+  AckAlerts(argument: _corral_admin_v1_AckAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  AckAlerts(argument: _corral_admin_v1_AckAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  AckAlerts(argument: _corral_admin_v1_AckAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  AckAlerts(argument: _corral_admin_v1_AckAlertsRequest, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ackAlerts(argument: _corral_admin_v1_AckAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ackAlerts(argument: _corral_admin_v1_AckAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ackAlerts(argument: _corral_admin_v1_AckAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ackAlerts(argument: _corral_admin_v1_AckAlertsRequest, callback: grpc.requestCallback<_corral_admin_v1_AckAlertsResponse__Output>): grpc.ClientUnaryCall;
+  
+  CaptureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  CaptureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  CaptureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  CaptureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  captureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  captureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  captureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  captureDiagnostics(argument: _corral_admin_v1_CaptureDiagnosticsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  
   IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
   IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
   IssueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
@@ -25,6 +50,15 @@ export interface AdminClient extends grpc.Client {
   issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
   issueCertificate(argument: _corral_admin_v1_IssueCertificateRequest, callback: grpc.requestCallback<_corral_admin_v1_IssueCertificateResponse__Output>): grpc.ClientUnaryCall;
   
+  ListAlerts(argument: _corral_admin_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _corral_admin_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _corral_admin_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _corral_admin_v1_ListAlertsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _corral_admin_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _corral_admin_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _corral_admin_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _corral_admin_v1_ListAlertsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  
   ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   ListCertificates(argument: _corral_admin_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
@@ -33,6 +67,15 @@ export interface AdminClient extends grpc.Client {
   listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
   listCertificates(argument: _corral_admin_v1_ListCertificatesRequest, callback: grpc.requestCallback<_corral_admin_v1_ListCertificatesResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  ListDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  ListDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  ListDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  listDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  listDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  listDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
+  listDiagnostics(argument: _corral_admin_v1_ListDiagnosticsRequest, callback: grpc.requestCallback<_corral_admin_v1_ListDiagnosticsResponse__Output>): grpc.ClientUnaryCall;
   
   RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
   RevokeCertificate(argument: _corral_admin_v1_RevokeCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
@@ -73,9 +116,17 @@ export interface AdminClient extends grpc.Client {
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  AckAlerts: grpc.handleUnaryCall<_corral_admin_v1_AckAlertsRequest__Output, _corral_admin_v1_AckAlertsResponse>;
+  
+  CaptureDiagnostics: grpc.handleUnaryCall<_corral_admin_v1_CaptureDiagnosticsRequest__Output, _corral_admin_v1_ListDiagnosticsResponse>;
+  
   IssueCertificate: grpc.handleUnaryCall<_corral_admin_v1_IssueCertificateRequest__Output, _corral_admin_v1_IssueCertificateResponse>;
   
+  ListAlerts: grpc.handleUnaryCall<_corral_admin_v1_ListAlertsRequest__Output, _corral_admin_v1_ListAlertsResponse>;
+  
   ListCertificates: grpc.handleUnaryCall<_corral_admin_v1_ListCertificatesRequest__Output, _corral_admin_v1_ListCertificatesResponse>;
+  
+  ListDiagnostics: grpc.handleUnaryCall<_corral_admin_v1_ListDiagnosticsRequest__Output, _corral_admin_v1_ListDiagnosticsResponse>;
   
   RevokeCertificate: grpc.handleUnaryCall<_corral_admin_v1_RevokeCertificateRequest__Output, _corral_admin_v1_RevokeCertificateResponse>;
   
@@ -88,8 +139,12 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  AckAlerts: MethodDefinition<_corral_admin_v1_AckAlertsRequest, _corral_admin_v1_AckAlertsResponse, _corral_admin_v1_AckAlertsRequest__Output, _corral_admin_v1_AckAlertsResponse__Output>
+  CaptureDiagnostics: MethodDefinition<_corral_admin_v1_CaptureDiagnosticsRequest, _corral_admin_v1_ListDiagnosticsResponse, _corral_admin_v1_CaptureDiagnosticsRequest__Output, _corral_admin_v1_ListDiagnosticsResponse__Output>
   IssueCertificate: MethodDefinition<_corral_admin_v1_IssueCertificateRequest, _corral_admin_v1_IssueCertificateResponse, _corral_admin_v1_IssueCertificateRequest__Output, _corral_admin_v1_IssueCertificateResponse__Output>
+  ListAlerts: MethodDefinition<_corral_admin_v1_ListAlertsRequest, _corral_admin_v1_ListAlertsResponse, _corral_admin_v1_ListAlertsRequest__Output, _corral_admin_v1_ListAlertsResponse__Output>
   ListCertificates: MethodDefinition<_corral_admin_v1_ListCertificatesRequest, _corral_admin_v1_ListCertificatesResponse, _corral_admin_v1_ListCertificatesRequest__Output, _corral_admin_v1_ListCertificatesResponse__Output>
+  ListDiagnostics: MethodDefinition<_corral_admin_v1_ListDiagnosticsRequest, _corral_admin_v1_ListDiagnosticsResponse, _corral_admin_v1_ListDiagnosticsRequest__Output, _corral_admin_v1_ListDiagnosticsResponse__Output>
   RevokeCertificate: MethodDefinition<_corral_admin_v1_RevokeCertificateRequest, _corral_admin_v1_RevokeCertificateResponse, _corral_admin_v1_RevokeCertificateRequest__Output, _corral_admin_v1_RevokeCertificateResponse__Output>
   RotateCertificates: MethodDefinition<_corral_admin_v1_RotateCertificatesRequest, _corral_admin_v1_RotateCertificatesResponse, _corral_admin_v1_RotateCertificatesRequest__Output, _corral_admin_v1_RotateCertificatesResponse__Output>
   Status: MethodDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusResponse, _corral_admin_v1_StatusRequest__Output, _corral_admin_v1_StatusResponse__Output>

@@ -1,0 +1,10 @@
+// Original file: proto/corral/admin/v1/admin.proto
+
+
+export interface ListDiagnosticsRequest {
+  'plugin'?: (string);
+}
+
+export interface ListDiagnosticsRequest__Output {
+  'plugin': (string);
+}

@@ -1,0 +1,70 @@
+// Watches one instance's Go runtime through its samples: the goroutine
+// breaker (force a GC, capture a goroutine dump, raise an alert that stays
+// until an operator acknowledges it) and the original design's warning
+// signs (fds growing steadily, goroutines rising fast, HeapSys - HeapInuse
+// growing across GCs), each raised as an alert with its evidence.
+import { GoroutineBreaker } from "../breakers/goroutine-breaker.ts";
+import { breakerDefaults } from "../breakers/config.ts";
+import type { Alert, AlertBook } from "../breakers/alerts.ts";
+import { FdGrowthDetector, GoroutineRiseDetector, HeapGrowthDetector } from "../breakers/warning-signs.ts";
+import type { Logger } from "../log.ts";
+import type { Sample } from "./sampler.ts";
+
+export interface RuntimeWatchOptions {
+  plugin: string;
+  goroutineThreshold: number;
+  alerts: AlertBook;
+  log: Logger;
+  /** Forces a GC in the plugin. */
+  collectGarbage: () => Promise<unknown>;
+  /** Captures a goroutine dump and heap profile as evidence. */
+  capture: (why: string) => Promise<unknown>;
+}
+
+export class RuntimeWatch {
+  readonly #options: RuntimeWatchOptions;
+  readonly #goroutines: GoroutineBreaker;
+  readonly #fds: FdGrowthDetector;
+  readonly #rise: GoroutineRiseDetector;
+  readonly #heap: HeapGrowthDetector;
+
+  constructor(options: RuntimeWatchOptions) {
+    this.#options = options;
+    const source = { plugin: options.plugin };
+    const signs = breakerDefaults.warningSigns;
+    this.#goroutines = new GoroutineBreaker({ threshold: options.goroutineThreshold }, source);
+    this.#fds = new FdGrowthDetector(signs.fdGrowth, source);
+    this.#rise = new GoroutineRiseDetector(signs.goroutineRise, source);
+    this.#heap = new HeapGrowthDetector(signs.heapGrowth, source);
+  }
+
+  onSample(sample: Sample): void {
+    this.#raise(this.#fds.observe({ at: sample.at, fds: sample.openFds }));
+    const rt = sample.runtime;
+    if (!rt) return;
+    this.#raise(this.#rise.observe({ at: rt.unixMs, goroutines: rt.goroutines }));
+    this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
+    for (const action of this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines })) {
+      switch (action.type) {
+        case "force-gc":
+          void this.#options.collectGarbage().then(
+            () => this.#options.log.warn({ breaker: "goroutines" }, "goroutine breaker: forced a GC"),
+            (err: Error) => this.#options.log.error({ err: err.message }, "goroutine breaker: forcing a GC failed"),
+          );
+          break;
+        case "dump-goroutines":
+          void this.#options.capture("goroutine breaker");
+          break;
+        case "alert":
+          this.#raise(action.alert);
+          break;
+      }
+    }
+  }
+
+  #raise(alert: Alert | undefined): void {
+    if (alert && this.#options.alerts.raise(alert)) {
+      this.#options.log.warn({ alert: alert.kind, evidence: alert.evidence }, `alert: ${alert.message}`);
+    }
+  }
+}
