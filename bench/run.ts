@@ -5,6 +5,7 @@ import { printTable, writeResult, type BenchResult } from "./lib.ts";
 const benchmarks: Record<string, () => Promise<BenchResult>> = {
   start: async () => (await import("./start.ts")).run(),
   identity: async () => (await import("./identity.ts")).run(),
+  sampling: async () => (await import("./sampling.ts")).run(),
   sandbox: async () => (await import("./sandbox.ts")).run(),
 };
 
