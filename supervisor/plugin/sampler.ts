@@ -4,7 +4,7 @@
 // so do status and metrics. One timer and one stream per instance, both
 // ended by stop().
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { readdir } from "node:fs/promises";
+import { readdirSync } from "node:fs";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { CgroupUsage } from "../../sandbox/cgroups/driver.ts";
 
@@ -109,7 +109,12 @@ export class InstanceSampler {
   }
 }
 
+/** Open fds of `pid`; /proc is generated on read, so a synchronous listing is the cheap one. */
 async function countFds(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
-  return (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
 }
