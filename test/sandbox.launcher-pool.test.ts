@@ -108,8 +108,11 @@ describe("launcher pool", () => {
     expect(spareNames).toHaveLength(1);
     expect(spareNames[0]).toMatch(/^spare-[0-9a-f]{8}$/);
     const placed = driver.open(spareNames[0]!);
-    // The launcher is not in it; its init is (alone), before any spec exists.
-    const pids = await placed.pids();
+    // Its init settles there alone (the launcher's thread passes through
+    // while it clones, and moves back), before any spec exists.
+    let pids: number[] = [];
+    const deadline = Date.now() + 3000;
+    while ((pids = await placed.pids()).length !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(pids).toHaveLength(1);
     expect(pids).not.toContain(launchers.sparePid);
 
