@@ -2,7 +2,8 @@
 // after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
 // CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
 // CRASH_MODE=spin it keeps serving and burns CPU in a busy loop; with
-// CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end.
+// CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end;
+// with CRASH_MODE=fds it opens a file every 50 ms and keeps it.
 package main
 
 import (
@@ -26,6 +27,11 @@ func main() {
 		os.Exit(1)
 	}
 	time.AfterFunc(time.Duration(after)*time.Millisecond, func() {
+		if os.Getenv("CRASH_MODE") == "fds" {
+			fmt.Fprintf(os.Stderr, "crasher: leaking fds after %d ms\n", after)
+			go leakFds()
+			return
+		}
 		if os.Getenv("CRASH_MODE") == "goroutines" {
 			n, _ := strconv.Atoi(cmp.Or(os.Getenv("GOROUTINES"), "2000"))
 			fmt.Fprintf(os.Stderr, "crasher: starting %d goroutines after %d ms\n", n, after)
@@ -72,5 +78,16 @@ func storm(n int) {
 	block := make(chan struct{})
 	for range n {
 		go func() { <-block }()
+	}
+}
+
+// leakFds opens /dev/null every 50 ms and never closes it.
+func leakFds() {
+	var kept []*os.File
+	for {
+		if f, err := os.Open("/dev/null"); err == nil {
+			kept = append(kept, f)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,0 +1,52 @@
+// The original design's warning signs, each on a real plugin that shows it,
+// beside a well-behaved plugin that must not be flagged.
+import { afterEach, describe, expect, it } from "vitest";
+import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+interface AlertJson {
+  kind: string;
+  plugin: string;
+  evidence: Record<string, number>;
+}
+
+const misbehaving = (name: string, mode: string) => ({
+  name,
+  binary: plugins.crasher,
+  apiVersion: "1.0",
+  env: { CRASH_AFTER_MS: "100", CRASH_MODE: mode },
+  sampleInterval: "200ms",
+  limits: { memory: "256MiB" },
+});
+
+describe("warning signs", () => {
+  // HeapSys - HeapInuse growing across GCs is covered by the detector's unit
+  // tests (test/unit/breakers-warning-signs.test.ts): a plugin that shows it reliably
+  // within seconds is still to be written.
+  it("flags the fd leaker and the goroutine storm, and not the well-behaved plugin beside them", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        misbehaving("fdleak", "fds"),
+        { ...misbehaving("storm", "goroutines"), env: { CRASH_AFTER_MS: "1500", CRASH_MODE: "goroutines", GOROUTINES: "3000" } },
+        { name: "greeter", binary: plugins.greeter, apiVersion: "1.0", sampleInterval: "200ms" },
+      ],
+    });
+    running.push(supervisor);
+    const alertsOf = async () =>
+      (JSON.parse((await corralctl(["--config", supervisor.configFile, "alerts", "--json"])).stdout) as { alerts: AlertJson[] }).alerts;
+    const deadline = Date.now() + 15_000;
+    let alerts: AlertJson[] = [];
+    const has = (plugin: string, kind: string) => alerts.some((a) => a.plugin === plugin && a.kind === kind);
+    while (Date.now() < deadline && !(has("fdleak", "fd-growth") && has("storm", "goroutine-rise"))) {
+      await new Promise((r) => setTimeout(r, 250));
+      alerts = await alertsOf();
+    }
+    expect(alerts.find((a) => a.plugin === "fdleak" && a.kind === "fd-growth")?.evidence).toBeDefined();
+    expect(has("storm", "goroutine-rise")).toBe(true);
+    expect(alerts.filter((a) => a.plugin === "greeter")).toEqual([]);
+  });
+});
