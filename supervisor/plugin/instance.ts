@@ -17,10 +17,11 @@ import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import { ControlChannel, type ControlCredentials } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
-import { InstanceSampler, type Sample } from "./sampler.ts";
-import { CpuGuard, type Verdict } from "./cpu-guard.ts";
-import { RuntimeWatch } from "./runtime-watch.ts";
+import type { Sample } from "./sampler.ts";
+import type { Verdict } from "./cpu-guard.ts";
+import { InstanceMonitor } from "./monitor.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
+import { captureDiagnostics } from "../diagnostics/capture.ts";
 import type { DiagnosticsStore } from "../diagnostics/store.ts";
 import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
@@ -68,8 +69,7 @@ export class PluginInstance implements Instance {
   #cgroup: InstanceCgroup | undefined;
   #sandbox: SandboxProcess | undefined;
   #channel: ControlChannel | undefined;
-  #sampler: InstanceSampler | undefined;
-  #cpuGuard: CpuGuard | undefined;
+  #monitor: InstanceMonitor | undefined;
   #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
@@ -290,11 +290,11 @@ export class PluginInstance implements Instance {
 
   /** The latest sample of the instance's CPU, memory, fds and Go runtime. */
   get usage(): Sample | undefined {
-    return this.#sampler?.latest;
+    return this.#monitor?.latest;
   }
   /** The CPU breaker's state, and why it is open when it is. */
   get cpuBreaker(): { state: string; reason: string | undefined } | undefined {
-    return this.#cpuGuard && { state: this.#cpuGuard.state, reason: this.#cpuGuard.reason };
+    return this.#monitor?.cpuBreaker;
   }
   /** A breaker's restart or quarantine verdict, when one ended the instance. */
   get verdict(): Verdict | undefined {
@@ -304,40 +304,22 @@ export class PluginInstance implements Instance {
   #startSampling(): void {
     const cgroup = this.#cgroup;
     if (!cgroup || this.#cleanup) return;
-    const breaker = this.#env.cpuBreaker(this.#plugin);
-    breaker.newInstance();
-    this.#cpuGuard = new CpuGuard({
-      breaker,
+    this.#monitor = new InstanceMonitor({
+      plugin: this.#plugin,
       cgroup,
+      channel: () => this.#channel!,
+      pid: () => this.#pid,
+      cpuBreaker: this.#env.cpuBreaker(this.#plugin),
+      alerts: this.#env.alerts,
       log: this.#log,
+      capture: (why, cpuMs) => this.captureDiagnostics(why, cpuMs),
       onVerdict: (verdict) => {
         this.#verdict ??= verdict;
         void this.destroy();
       },
-      beforeStop: () => this.captureDiagnostics("cpu breaker", 500),
     });
-    const guard = this.#cpuGuard;
-    const watch = new RuntimeWatch({
-      plugin: this.#plugin.name,
-      goroutineThreshold: this.#plugin.breakers.goroutines.threshold,
-      alerts: this.#env.alerts,
-      log: this.#log,
-      collectGarbage: () => this.#channel!.collectGarbage(),
-      capture: (why) => this.captureDiagnostics(why),
-    });
-    this.#sampler = new InstanceSampler({
-      usage: () => cgroup.usage(),
-      pid: () => this.#pid,
-      stats: (intervalMs) => this.#channel!.stats(intervalMs),
-      cpuCores: this.#plugin.limits.cpu,
-      intervalMs: this.#plugin.sampleInterval,
-      onSample: (sample) => {
-        void guard.onSample(sample.at, sample.cpuPercent);
-        watch.onSample(sample);
-      },
-    });
-    this.#sampler.start();
   }
+
 
   /**
    * Captures a goroutine dump and a heap profile (and, with cpuMs, a CPU
@@ -347,26 +329,13 @@ export class PluginInstance implements Instance {
   async captureDiagnostics(why: string, cpuMs = 0): Promise<string[]> {
     const channel = this.#channel;
     if (!channel) return [];
-    const files: string[] = [];
-    const take = async (kind: "GOROUTINE" | "HEAP" | "CPU", name: string, durationMs?: number) => {
-      try {
-        const { data } = await channel.profile(kind, { ...(durationMs && { durationMs }), maxBytes: 16 * 1024 * 1024 });
-        files.push(await this.#env.diagnostics.save(this.#plugin.name, this.id, name, data));
-      } catch (err) {
-        this.#log.warn({ kind, err: (err as Error).message }, "capturing diagnostics failed");
-      }
-    };
-    if (cpuMs > 0) await take("CPU", "cpu.pprof", cpuMs);
-    await take("GOROUTINE", "goroutines.txt");
-    await take("HEAP", "heap.pprof");
-    this.#log.warn({ why, files }, "captured diagnostics");
-    return files;
+    return captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs });
   }
 
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
   async stop(graceMs: number): Promise<void> {
     const sandbox = this.#sandbox;
-    await this.#cpuGuard?.close(); // a stopped instance must run to drain
+    await this.#monitor?.close(); // a stopped instance must run to drain
     if (sandbox && this.#channel) {
       await this.#channel.drain(graceMs).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
       if (!(await settlesWithin(this.exited, graceMs + 500))) {
@@ -387,8 +356,7 @@ export class PluginInstance implements Instance {
   }
 
   async #release(): Promise<void> {
-    this.#sampler?.stop();
-    await this.#cpuGuard?.close();
+    await this.#monitor?.close();
     this.#channel?.close();
     this.#leaf?.close();
     if (this.#sandbox) {

@@ -1,0 +1,35 @@
+// Takes an instance's evidence through its Control channel: a CPU profile
+// (optional, first, while the plugin still runs), a goroutine dump and a heap
+// profile, each bounded in time and size, into the diagnostics store.
+import type { Logger } from "../log.ts";
+import type { ControlChannel } from "../plugin/control-channel.ts";
+import type { DiagnosticsStore } from "./store.ts";
+
+const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
+
+/** Resolves with the files written; a profile that fails is logged and skipped. */
+export async function captureDiagnostics(options: {
+  channel: ControlChannel;
+  store: DiagnosticsStore;
+  plugin: string;
+  instance: string;
+  log: Logger;
+  why: string;
+  cpuMs?: number;
+}): Promise<string[]> {
+  const { channel, store, plugin, instance, log } = options;
+  const files: string[] = [];
+  const take = async (kind: "GOROUTINE" | "HEAP" | "CPU", name: string, durationMs?: number) => {
+    try {
+      const { data } = await channel.profile(kind, { ...(durationMs && { durationMs }), maxBytes: MAX_PROFILE_BYTES });
+      files.push(await store.save(plugin, instance, name, data));
+    } catch (err) {
+      log.warn({ kind, err: (err as Error).message }, "capturing diagnostics failed");
+    }
+  };
+  if (options.cpuMs) await take("CPU", "cpu.pprof", options.cpuMs);
+  await take("GOROUTINE", "goroutines.txt");
+  await take("HEAP", "heap.pprof");
+  log.warn({ why: options.why, files }, "captured diagnostics");
+  return files;
+}

@@ -1,0 +1,80 @@
+// Watches one running instance: samples it (sampler.ts) and feeds every
+// sample to its breakers (the plugin's CPU breaker through cpu-guard.ts, the
+// goroutine breaker and warning signs through runtime-watch.ts). One owner
+// for the timer, the stats stream and a stopped instance: close() ends them
+// and continues the instance, so it can be drained or killed.
+import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
+import type { AlertBook } from "../breakers/alerts.ts";
+import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
+import type { PluginConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { ControlChannel } from "./control-channel.ts";
+import { CpuGuard, type Verdict } from "./cpu-guard.ts";
+import { RuntimeWatch } from "./runtime-watch.ts";
+import { InstanceSampler, type Sample } from "./sampler.ts";
+
+export interface MonitorOptions {
+  plugin: PluginConfig;
+  cgroup: InstanceCgroup;
+  /** The Control channel as it is now (it is replaced when the certificate is). */
+  channel: () => ControlChannel;
+  pid: () => number | undefined;
+  cpuBreaker: CpuBreaker;
+  alerts: AlertBook;
+  log: Logger;
+  capture: (why: string, cpuMs?: number) => Promise<unknown>;
+  /** A breaker's verdict: the instance is to be restarted or quarantined. */
+  onVerdict: (verdict: Verdict) => void;
+}
+
+export class InstanceMonitor {
+  readonly #sampler: InstanceSampler;
+  readonly #cpu: CpuGuard;
+
+  constructor(options: MonitorOptions) {
+    const { plugin, cgroup, log } = options;
+    options.cpuBreaker.newInstance();
+    const cpu = new CpuGuard({
+      breaker: options.cpuBreaker,
+      cgroup,
+      log,
+      onVerdict: options.onVerdict,
+      beforeStop: () => options.capture("cpu breaker", 500),
+    });
+    const runtime = new RuntimeWatch({
+      plugin: plugin.name,
+      goroutineThreshold: plugin.breakers.goroutines.threshold,
+      alerts: options.alerts,
+      log,
+      collectGarbage: () => options.channel().collectGarbage(),
+      capture: (why) => options.capture(why),
+    });
+    this.#cpu = cpu;
+    this.#sampler = new InstanceSampler({
+      usage: () => cgroup.usage(),
+      pid: options.pid,
+      stats: (intervalMs) => options.channel().stats(intervalMs),
+      cpuCores: plugin.limits.cpu,
+      intervalMs: plugin.sampleInterval,
+      onSample: (sample) => {
+        void cpu.onSample(sample.at, sample.cpuPercent);
+        runtime.onSample(sample);
+      },
+    });
+    this.#sampler.start();
+  }
+
+  get latest(): Sample | undefined {
+    return this.#sampler.latest;
+  }
+
+  get cpuBreaker(): { state: string; reason: string | undefined } {
+    return { state: this.#cpu.state, reason: this.#cpu.reason };
+  }
+
+  /** Stops sampling and continues a stopped instance. */
+  async close(): Promise<void> {
+    this.#sampler.stop();
+    await this.#cpu.close();
+  }
+}
