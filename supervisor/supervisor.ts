@@ -119,7 +119,7 @@ export class Supervisor {
         credentials: trust.adminServerCredentials(),
         authorize: (der) => trust.authorizeAdmin(der),
         backend: {
-          status: (names) => [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf),
+          status: (names) => selected(controllers, names).map(statusOf),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
           health: healthAdmin({
             alerts,
@@ -166,14 +166,6 @@ export class Supervisor {
     }
   }
 
-  status(names: string[] = []): PluginStatus[] {
-    return [...this.#controllers.values()].filter((c) => names.length === 0 || names.includes(c.name)).map(statusOf);
-  }
-
-  controller(name: string): PluginController | undefined {
-    return this.#controllers.get(name);
-  }
-
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
   async stop(): Promise<void> {
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
@@ -184,7 +176,6 @@ export class Supervisor {
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
 }
-
 
 function statusOf(c: PluginController): PluginStatus {
   const instance = c.instance;
@@ -208,11 +199,14 @@ function statusOf(c: PluginController): PluginStatus {
   };
 }
 
+/** The controllers of the named plugins (all when empty). */
+function selected(controllers: Map<string, PluginController>, names: string[]): PluginController[] {
+  return [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name));
+}
+
 /** Running instances of the named plugins (all when empty). */
 function liveInstances(controllers: Map<string, PluginController>, names: string[]): PluginInstance[] {
-  return [...controllers.values()]
-    .filter((c) => names.length === 0 || names.includes(c.name))
-    .flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
+  return selected(controllers, names).flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
 }
 
 /**
