@@ -69,3 +69,17 @@ export async function rmdirWhileBusy(rmdir: (dir: string) => Promise<void>, dir:
     }
   }
 }
+
+/** Kills and removes every instance cgroup a driver lists; returns their names. */
+export async function sweepInstances(driver: {
+  list(): Promise<string[]>;
+  open(name: string): { killAll(): Promise<void>; destroy(): Promise<void> };
+}): Promise<string[]> {
+  const names = await driver.list();
+  for (const name of names) {
+    const cgroup = driver.open(name);
+    await cgroup.killAll();
+    await cgroup.destroy();
+  }
+  return names;
+}

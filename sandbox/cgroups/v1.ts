@@ -14,7 +14,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
-import { ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, POLL_MS, rmdirWhileBusy, settleAll, unique } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances, unique } from "./util.ts";
 
 export interface V1DriverOptions {
   /** The hierarchies by controller, as detectCgroups finds them. */
@@ -93,14 +93,8 @@ export class V1CgroupDriver implements CgroupDriver {
     return [...names].sort();
   }
 
-  async sweep(): Promise<string[]> {
-    const names = await this.list();
-    for (const name of names) {
-      const cgroup = this.open(name);
-      await cgroup.killAll();
-      await cgroup.destroy();
-    }
-    return names;
+  sweep(): Promise<string[]> {
+    return sweepInstances(this);
   }
 
   async removeParent(): Promise<void> {

@@ -15,7 +15,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
-import { ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, POLL_MS, rmdirWhileBusy, settleAll } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances } from "./util.ts";
 
 /** The controllers an instance's limits need. */
 export const V2_CONTROLLERS = ["memory", "pids", "cpu"] as const;
@@ -74,14 +74,8 @@ export class V2CgroupDriver implements CgroupDriver {
     return (await this.#fs.subdirs(this.parentDir).catch(ignoreMissing([]))).sort();
   }
 
-  async sweep(): Promise<string[]> {
-    const names = await this.list();
-    for (const name of names) {
-      const cgroup = this.open(name);
-      await cgroup.killAll();
-      await cgroup.destroy();
-    }
-    return names;
+  sweep(): Promise<string[]> {
+    return sweepInstances(this);
   }
 
   async removeParent(): Promise<void> {
