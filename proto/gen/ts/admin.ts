@@ -7,6 +7,8 @@ import type { AdminClient as _corral_admin_v1_AdminClient, AdminDefinition as _c
 import type { Alert as _corral_admin_v1_Alert, Alert__Output as _corral_admin_v1_Alert__Output } from './corral/admin/v1/Alert.ts';
 import type { CaptureDiagnosticsRequest as _corral_admin_v1_CaptureDiagnosticsRequest, CaptureDiagnosticsRequest__Output as _corral_admin_v1_CaptureDiagnosticsRequest__Output } from './corral/admin/v1/CaptureDiagnosticsRequest.ts';
 import type { Certificate as _corral_admin_v1_Certificate, Certificate__Output as _corral_admin_v1_Certificate__Output } from './corral/admin/v1/Certificate.ts';
+import type { DeployRequest as _corral_admin_v1_DeployRequest, DeployRequest__Output as _corral_admin_v1_DeployRequest__Output } from './corral/admin/v1/DeployRequest.ts';
+import type { DeployResponse as _corral_admin_v1_DeployResponse, DeployResponse__Output as _corral_admin_v1_DeployResponse__Output } from './corral/admin/v1/DeployResponse.ts';
 import type { Diagnostic as _corral_admin_v1_Diagnostic, Diagnostic__Output as _corral_admin_v1_Diagnostic__Output } from './corral/admin/v1/Diagnostic.ts';
 import type { InstanceStatus as _corral_admin_v1_InstanceStatus, InstanceStatus__Output as _corral_admin_v1_InstanceStatus__Output } from './corral/admin/v1/InstanceStatus.ts';
 import type { InstanceUsage as _corral_admin_v1_InstanceUsage, InstanceUsage__Output as _corral_admin_v1_InstanceUsage__Output } from './corral/admin/v1/InstanceUsage.ts';
@@ -18,9 +20,13 @@ import type { ListCertificatesRequest as _corral_admin_v1_ListCertificatesReques
 import type { ListCertificatesResponse as _corral_admin_v1_ListCertificatesResponse, ListCertificatesResponse__Output as _corral_admin_v1_ListCertificatesResponse__Output } from './corral/admin/v1/ListCertificatesResponse.ts';
 import type { ListDiagnosticsRequest as _corral_admin_v1_ListDiagnosticsRequest, ListDiagnosticsRequest__Output as _corral_admin_v1_ListDiagnosticsRequest__Output } from './corral/admin/v1/ListDiagnosticsRequest.ts';
 import type { ListDiagnosticsResponse as _corral_admin_v1_ListDiagnosticsResponse, ListDiagnosticsResponse__Output as _corral_admin_v1_ListDiagnosticsResponse__Output } from './corral/admin/v1/ListDiagnosticsResponse.ts';
+import type { ListReleasesRequest as _corral_admin_v1_ListReleasesRequest, ListReleasesRequest__Output as _corral_admin_v1_ListReleasesRequest__Output } from './corral/admin/v1/ListReleasesRequest.ts';
+import type { ListReleasesResponse as _corral_admin_v1_ListReleasesResponse, ListReleasesResponse__Output as _corral_admin_v1_ListReleasesResponse__Output } from './corral/admin/v1/ListReleasesResponse.ts';
 import type { PluginStatus as _corral_admin_v1_PluginStatus, PluginStatus__Output as _corral_admin_v1_PluginStatus__Output } from './corral/admin/v1/PluginStatus.ts';
+import type { Release as _corral_admin_v1_Release, Release__Output as _corral_admin_v1_Release__Output } from './corral/admin/v1/Release.ts';
 import type { RevokeCertificateRequest as _corral_admin_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _corral_admin_v1_RevokeCertificateRequest__Output } from './corral/admin/v1/RevokeCertificateRequest.ts';
 import type { RevokeCertificateResponse as _corral_admin_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _corral_admin_v1_RevokeCertificateResponse__Output } from './corral/admin/v1/RevokeCertificateResponse.ts';
+import type { RollbackRequest as _corral_admin_v1_RollbackRequest, RollbackRequest__Output as _corral_admin_v1_RollbackRequest__Output } from './corral/admin/v1/RollbackRequest.ts';
 import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRequest, RotateCertificatesRequest__Output as _corral_admin_v1_RotateCertificatesRequest__Output } from './corral/admin/v1/RotateCertificatesRequest.ts';
 import type { RotateCertificatesResponse as _corral_admin_v1_RotateCertificatesResponse, RotateCertificatesResponse__Output as _corral_admin_v1_RotateCertificatesResponse__Output } from './corral/admin/v1/RotateCertificatesResponse.ts';
 import type { StatusRequest as _corral_admin_v1_StatusRequest, StatusRequest__Output as _corral_admin_v1_StatusRequest__Output } from './corral/admin/v1/StatusRequest.ts';
@@ -42,6 +48,8 @@ export interface ProtoGrpcType {
         Alert: MessageTypeDefinition<_corral_admin_v1_Alert, _corral_admin_v1_Alert__Output>
         CaptureDiagnosticsRequest: MessageTypeDefinition<_corral_admin_v1_CaptureDiagnosticsRequest, _corral_admin_v1_CaptureDiagnosticsRequest__Output>
         Certificate: MessageTypeDefinition<_corral_admin_v1_Certificate, _corral_admin_v1_Certificate__Output>
+        DeployRequest: MessageTypeDefinition<_corral_admin_v1_DeployRequest, _corral_admin_v1_DeployRequest__Output>
+        DeployResponse: MessageTypeDefinition<_corral_admin_v1_DeployResponse, _corral_admin_v1_DeployResponse__Output>
         Diagnostic: MessageTypeDefinition<_corral_admin_v1_Diagnostic, _corral_admin_v1_Diagnostic__Output>
         InstanceStatus: MessageTypeDefinition<_corral_admin_v1_InstanceStatus, _corral_admin_v1_InstanceStatus__Output>
         InstanceUsage: MessageTypeDefinition<_corral_admin_v1_InstanceUsage, _corral_admin_v1_InstanceUsage__Output>
@@ -53,9 +61,13 @@ export interface ProtoGrpcType {
         ListCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_ListCertificatesResponse, _corral_admin_v1_ListCertificatesResponse__Output>
         ListDiagnosticsRequest: MessageTypeDefinition<_corral_admin_v1_ListDiagnosticsRequest, _corral_admin_v1_ListDiagnosticsRequest__Output>
         ListDiagnosticsResponse: MessageTypeDefinition<_corral_admin_v1_ListDiagnosticsResponse, _corral_admin_v1_ListDiagnosticsResponse__Output>
+        ListReleasesRequest: MessageTypeDefinition<_corral_admin_v1_ListReleasesRequest, _corral_admin_v1_ListReleasesRequest__Output>
+        ListReleasesResponse: MessageTypeDefinition<_corral_admin_v1_ListReleasesResponse, _corral_admin_v1_ListReleasesResponse__Output>
         PluginStatus: MessageTypeDefinition<_corral_admin_v1_PluginStatus, _corral_admin_v1_PluginStatus__Output>
+        Release: MessageTypeDefinition<_corral_admin_v1_Release, _corral_admin_v1_Release__Output>
         RevokeCertificateRequest: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateRequest, _corral_admin_v1_RevokeCertificateRequest__Output>
         RevokeCertificateResponse: MessageTypeDefinition<_corral_admin_v1_RevokeCertificateResponse, _corral_admin_v1_RevokeCertificateResponse__Output>
+        RollbackRequest: MessageTypeDefinition<_corral_admin_v1_RollbackRequest, _corral_admin_v1_RollbackRequest__Output>
         RotateCertificatesRequest: MessageTypeDefinition<_corral_admin_v1_RotateCertificatesRequest, _corral_admin_v1_RotateCertificatesRequest__Output>
         RotateCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_RotateCertificatesResponse, _corral_admin_v1_RotateCertificatesResponse__Output>
         StatusRequest: MessageTypeDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusRequest__Output>

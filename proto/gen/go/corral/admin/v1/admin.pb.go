@@ -24,6 +24,375 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DeployRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Absolute path of the binary on the supervisor's host.
+	Binary        string `protobuf:"bytes,2,opt,name=binary,proto3" json:"binary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeployRequest) Reset() {
+	*x = DeployRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeployRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeployRequest) ProtoMessage() {}
+
+func (x *DeployRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
+func (*DeployRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DeployRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetBinary() string {
+	if x != nil {
+		return x.Binary
+	}
+	return ""
+}
+
+type RollbackRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// A release's sha256 or a unique prefix of it; empty: the previous release.
+	Release       string `protobuf:"bytes,2,opt,name=release,proto3" json:"release,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRequest) Reset() {
+	*x = RollbackRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRequest) ProtoMessage() {}
+
+func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
+func (*RollbackRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RollbackRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *RollbackRequest) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+type DeployResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// The release now current and serving.
+	Release string `protobuf:"bytes,2,opt,name=release,proto3" json:"release,omitempty"`
+	// The release that served before.
+	Previous string `protobuf:"bytes,3,opt,name=previous,proto3" json:"previous,omitempty"`
+	// The instance now serving it.
+	Instance string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
+	// False when the release was already serving and nothing changed.
+	Changed       bool   `protobuf:"varint,5,opt,name=changed,proto3" json:"changed,omitempty"`
+	DurationMs    uint64 `protobuf:"varint,6,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeployResponse) Reset() {
+	*x = DeployResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeployResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeployResponse) ProtoMessage() {}
+
+func (x *DeployResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeployResponse.ProtoReflect.Descriptor instead.
+func (*DeployResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DeployResponse) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *DeployResponse) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+func (x *DeployResponse) GetPrevious() string {
+	if x != nil {
+		return x.Previous
+	}
+	return ""
+}
+
+func (x *DeployResponse) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *DeployResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+func (x *DeployResponse) GetDurationMs() uint64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+type ListReleasesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plugin        string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReleasesRequest) Reset() {
+	*x = ListReleasesRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReleasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReleasesRequest) ProtoMessage() {}
+
+func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
+func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListReleasesRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+type Release struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Sha256         string                 `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	SizeBytes      uint64                 `protobuf:"varint,2,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	ImportedUnixMs uint64                 `protobuf:"varint,3,opt,name=imported_unix_ms,json=importedUnixMs,proto3" json:"imported_unix_ms,omitempty"`
+	// When it was last made current; 0 if never.
+	ActivatedUnixMs uint64 `protobuf:"varint,4,opt,name=activated_unix_ms,json=activatedUnixMs,proto3" json:"activated_unix_ms,omitempty"`
+	// `current` points to it.
+	Current bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
+	// An instance of it serves calls now.
+	Serving       bool `protobuf:"varint,6,opt,name=serving,proto3" json:"serving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Release) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *Release) GetSizeBytes() uint64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Release) GetImportedUnixMs() uint64 {
+	if x != nil {
+		return x.ImportedUnixMs
+	}
+	return 0
+}
+
+func (x *Release) GetActivatedUnixMs() uint64 {
+	if x != nil {
+		return x.ActivatedUnixMs
+	}
+	return 0
+}
+
+func (x *Release) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+func (x *Release) GetServing() bool {
+	if x != nil {
+		return x.Serving
+	}
+	return false
+}
+
+type ListReleasesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Releases      []*Release             `protobuf:"bytes,1,rep,name=releases,proto3" json:"releases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReleasesResponse) Reset() {
+	*x = ListReleasesResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReleasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReleasesResponse) ProtoMessage() {}
+
+func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
+func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListReleasesResponse) GetReleases() []*Release {
+	if x != nil {
+		return x.Releases
+	}
+	return nil
+}
+
 type Alert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// fd-growth, goroutine-rise, heap-growth, goroutines, restart-loop.
@@ -39,7 +408,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +420,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +433,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Alert) GetKind() string {
@@ -120,7 +489,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -132,7 +501,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -145,7 +514,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListAlertsRequest) GetPlugin() string {
@@ -171,7 +540,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -183,7 +552,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -196,7 +565,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -217,7 +586,7 @@ type AckAlertsRequest struct {
 
 func (x *AckAlertsRequest) Reset() {
 	*x = AckAlertsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +598,7 @@ func (x *AckAlertsRequest) String() string {
 func (*AckAlertsRequest) ProtoMessage() {}
 
 func (x *AckAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +611,7 @@ func (x *AckAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckAlertsRequest.ProtoReflect.Descriptor instead.
 func (*AckAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AckAlertsRequest) GetPlugin() string {
@@ -268,7 +637,7 @@ type AckAlertsResponse struct {
 
 func (x *AckAlertsResponse) Reset() {
 	*x = AckAlertsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +649,7 @@ func (x *AckAlertsResponse) String() string {
 func (*AckAlertsResponse) ProtoMessage() {}
 
 func (x *AckAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +662,7 @@ func (x *AckAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckAlertsResponse.ProtoReflect.Descriptor instead.
 func (*AckAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AckAlertsResponse) GetAcknowledged() uint32 {
@@ -316,7 +685,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -328,7 +697,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -341,7 +710,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Diagnostic) GetPlugin() string {
@@ -381,7 +750,7 @@ type ListDiagnosticsRequest struct {
 
 func (x *ListDiagnosticsRequest) Reset() {
 	*x = ListDiagnosticsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -393,7 +762,7 @@ func (x *ListDiagnosticsRequest) String() string {
 func (*ListDiagnosticsRequest) ProtoMessage() {}
 
 func (x *ListDiagnosticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -406,7 +775,7 @@ func (x *ListDiagnosticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDiagnosticsRequest.ProtoReflect.Descriptor instead.
 func (*ListDiagnosticsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListDiagnosticsRequest) GetPlugin() string {
@@ -425,7 +794,7 @@ type ListDiagnosticsResponse struct {
 
 func (x *ListDiagnosticsResponse) Reset() {
 	*x = ListDiagnosticsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -437,7 +806,7 @@ func (x *ListDiagnosticsResponse) String() string {
 func (*ListDiagnosticsResponse) ProtoMessage() {}
 
 func (x *ListDiagnosticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -450,7 +819,7 @@ func (x *ListDiagnosticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDiagnosticsResponse.ProtoReflect.Descriptor instead.
 func (*ListDiagnosticsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListDiagnosticsResponse) GetDiagnostics() []*Diagnostic {
@@ -471,7 +840,7 @@ type CaptureDiagnosticsRequest struct {
 
 func (x *CaptureDiagnosticsRequest) Reset() {
 	*x = CaptureDiagnosticsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +852,7 @@ func (x *CaptureDiagnosticsRequest) String() string {
 func (*CaptureDiagnosticsRequest) ProtoMessage() {}
 
 func (x *CaptureDiagnosticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +865,7 @@ func (x *CaptureDiagnosticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaptureDiagnosticsRequest.ProtoReflect.Descriptor instead.
 func (*CaptureDiagnosticsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CaptureDiagnosticsRequest) GetPlugin() string {
@@ -533,7 +902,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -545,7 +914,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -558,7 +927,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Certificate) GetSerial() string {
@@ -627,7 +996,7 @@ type ListCertificatesRequest struct {
 
 func (x *ListCertificatesRequest) Reset() {
 	*x = ListCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -639,7 +1008,7 @@ func (x *ListCertificatesRequest) String() string {
 func (*ListCertificatesRequest) ProtoMessage() {}
 
 func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -652,7 +1021,7 @@ func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListCertificatesRequest) GetIncludeRevoked() bool {
@@ -671,7 +1040,7 @@ type ListCertificatesResponse struct {
 
 func (x *ListCertificatesResponse) Reset() {
 	*x = ListCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +1052,7 @@ func (x *ListCertificatesResponse) String() string {
 func (*ListCertificatesResponse) ProtoMessage() {}
 
 func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +1065,7 @@ func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
@@ -722,7 +1091,7 @@ type IssueCertificateRequest struct {
 
 func (x *IssueCertificateRequest) Reset() {
 	*x = IssueCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +1103,7 @@ func (x *IssueCertificateRequest) String() string {
 func (*IssueCertificateRequest) ProtoMessage() {}
 
 func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +1116,7 @@ func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateRequest.ProtoReflect.Descriptor instead.
 func (*IssueCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *IssueCertificateRequest) GetRole() string {
@@ -791,7 +1160,7 @@ type IssueCertificateResponse struct {
 
 func (x *IssueCertificateResponse) Reset() {
 	*x = IssueCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +1172,7 @@ func (x *IssueCertificateResponse) String() string {
 func (*IssueCertificateResponse) ProtoMessage() {}
 
 func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +1185,7 @@ func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateResponse.ProtoReflect.Descriptor instead.
 func (*IssueCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *IssueCertificateResponse) GetCertificate() *Certificate {
@@ -862,7 +1231,7 @@ type RevokeCertificateRequest struct {
 
 func (x *RevokeCertificateRequest) Reset() {
 	*x = RevokeCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1243,7 @@ func (x *RevokeCertificateRequest) String() string {
 func (*RevokeCertificateRequest) ProtoMessage() {}
 
 func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1256,7 @@ func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateRequest.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RevokeCertificateRequest) GetTarget() isRevokeCertificateRequest_Target {
@@ -964,7 +1333,7 @@ type RevokeCertificateResponse struct {
 
 func (x *RevokeCertificateResponse) Reset() {
 	*x = RevokeCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1345,7 @@ func (x *RevokeCertificateResponse) String() string {
 func (*RevokeCertificateResponse) ProtoMessage() {}
 
 func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1358,7 @@ func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateResponse.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RevokeCertificateResponse) GetRevokedSerials() []string {
@@ -1008,7 +1377,7 @@ type RotateCertificatesRequest struct {
 
 func (x *RotateCertificatesRequest) Reset() {
 	*x = RotateCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1389,7 @@ func (x *RotateCertificatesRequest) String() string {
 func (*RotateCertificatesRequest) ProtoMessage() {}
 
 func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1402,7 @@ func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RotateCertificatesRequest) GetPlugins() []string {
@@ -1053,7 +1422,7 @@ type RotateCertificatesResponse struct {
 
 func (x *RotateCertificatesResponse) Reset() {
 	*x = RotateCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1434,7 @@ func (x *RotateCertificatesResponse) String() string {
 func (*RotateCertificatesResponse) ProtoMessage() {}
 
 func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1447,7 @@ func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RotateCertificatesResponse) GetInstances() []string {
@@ -1098,7 +1467,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1479,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1492,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StatusRequest) GetPlugins() []string {
@@ -1142,7 +1511,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1523,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1536,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StatusResponse) GetPlugins() []*PluginStatus {
@@ -1189,14 +1558,18 @@ type PluginStatus struct {
 	// Why the plugin is in its state, when that needs saying (last crash, quarantine reason).
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Milliseconds since the state was entered.
-	StateAgeMs    uint64 `protobuf:"varint,6,opt,name=state_age_ms,json=stateAgeMs,proto3" json:"state_age_ms,omitempty"`
+	StateAgeMs uint64 `protobuf:"varint,6,opt,name=state_age_ms,json=stateAgeMs,proto3" json:"state_age_ms,omitempty"`
+	// The stable data-plane address host applications call (a Unix socket path).
+	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	// The optional TCP address of the data plane, host:port.
+	TcpAddress    string `protobuf:"bytes,8,opt,name=tcp_address,json=tcpAddress,proto3" json:"tcp_address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1581,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1594,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -1266,6 +1639,20 @@ func (x *PluginStatus) GetStateAgeMs() uint64 {
 	return 0
 }
 
+func (x *PluginStatus) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *PluginStatus) GetTcpAddress() string {
+	if x != nil {
+		return x.TcpAddress
+	}
+	return ""
+}
+
 type InstanceStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1287,7 +1674,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1686,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1699,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *InstanceStatus) GetId() string {
@@ -1391,7 +1778,7 @@ type InstanceUsage struct {
 
 func (x *InstanceUsage) Reset() {
 	*x = InstanceUsage{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1790,7 @@ func (x *InstanceUsage) String() string {
 func (*InstanceUsage) ProtoMessage() {}
 
 func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1803,7 @@ func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceUsage.ProtoReflect.Descriptor instead.
 func (*InstanceUsage) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *InstanceUsage) GetAtUnixMs() int64 {
@@ -1490,7 +1877,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1889,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1902,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 type VersionResponse struct {
@@ -1528,7 +1915,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1927,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1940,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -1574,7 +1961,33 @@ var File_corral_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"\x8e\x02\n" +
+	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"?\n" +
+	"\rDeployRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x16\n" +
+	"\x06binary\x18\x02 \x01(\tR\x06binary\"C\n" +
+	"\x0fRollbackRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x18\n" +
+	"\arelease\x18\x02 \x01(\tR\arelease\"\xb5\x01\n" +
+	"\x0eDeployResponse\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x18\n" +
+	"\arelease\x18\x02 \x01(\tR\arelease\x12\x1a\n" +
+	"\bprevious\x18\x03 \x01(\tR\bprevious\x12\x1a\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\x12\x18\n" +
+	"\achanged\x18\x05 \x01(\bR\achanged\x12\x1f\n" +
+	"\vduration_ms\x18\x06 \x01(\x04R\n" +
+	"durationMs\"-\n" +
+	"\x13ListReleasesRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\"\xca\x01\n" +
+	"\aRelease\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x02 \x01(\x04R\tsizeBytes\x12(\n" +
+	"\x10imported_unix_ms\x18\x03 \x01(\x04R\x0eimportedUnixMs\x12*\n" +
+	"\x11activated_unix_ms\x18\x04 \x01(\x04R\x0factivatedUnixMs\x12\x18\n" +
+	"\acurrent\x18\x05 \x01(\bR\acurrent\x12\x18\n" +
+	"\aserving\x18\x06 \x01(\bR\aserving\"L\n" +
+	"\x14ListReleasesResponse\x124\n" +
+	"\breleases\x18\x01 \x03(\v2\x18.corral.admin.v1.ReleaseR\breleases\"\x8e\x02\n" +
 	"\x05Alert\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
 	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x18\n" +
@@ -1648,7 +2061,7 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\rStatusRequest\x12\x18\n" +
 	"\aplugins\x18\x01 \x03(\tR\aplugins\"I\n" +
 	"\x0eStatusResponse\x127\n" +
-	"\aplugins\x18\x01 \x03(\v2\x1d.corral.admin.v1.PluginStatusR\aplugins\"\xcb\x01\n" +
+	"\aplugins\x18\x01 \x03(\v2\x1d.corral.admin.v1.PluginStatusR\aplugins\"\x86\x02\n" +
 	"\fPluginStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x1a\n" +
@@ -1656,7 +2069,10 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\binstance\x18\x04 \x01(\v2\x1f.corral.admin.v1.InstanceStatusR\binstance\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12 \n" +
 	"\fstate_age_ms\x18\x06 \x01(\x04R\n" +
-	"stateAgeMs\"\x99\x02\n" +
+	"stateAgeMs\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12\x1f\n" +
+	"\vtcp_address\x18\b \x01(\tR\n" +
+	"tcpAddress\"\x99\x02\n" +
 	"\x0eInstanceStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\rR\x03pid\x12\x18\n" +
@@ -1687,7 +2103,7 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
-	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xca\a\n" +
+	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xc1\t\n" +
 	"\x05Admin\x12I\n" +
 	"\x06Status\x12\x1e.corral.admin.v1.StatusRequest\x1a\x1f.corral.admin.v1.StatusResponse\x12L\n" +
 	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponse\x12g\n" +
@@ -1699,7 +2115,10 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"ListAlerts\x12\".corral.admin.v1.ListAlertsRequest\x1a#.corral.admin.v1.ListAlertsResponse\x12R\n" +
 	"\tAckAlerts\x12!.corral.admin.v1.AckAlertsRequest\x1a\".corral.admin.v1.AckAlertsResponse\x12d\n" +
 	"\x0fListDiagnostics\x12'.corral.admin.v1.ListDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponse\x12j\n" +
-	"\x12CaptureDiagnostics\x12*.corral.admin.v1.CaptureDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
+	"\x12CaptureDiagnostics\x12*.corral.admin.v1.CaptureDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponse\x12I\n" +
+	"\x06Deploy\x12\x1e.corral.admin.v1.DeployRequest\x1a\x1f.corral.admin.v1.DeployResponse\x12M\n" +
+	"\bRollback\x12 .corral.admin.v1.RollbackRequest\x1a\x1f.corral.admin.v1.DeployResponse\x12[\n" +
+	"\fListReleases\x12$.corral.admin.v1.ListReleasesRequest\x1a%.corral.admin.v1.ListReleasesResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_corral_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1713,69 +2132,82 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
-	(*Alert)(nil),                      // 0: corral.admin.v1.Alert
-	(*ListAlertsRequest)(nil),          // 1: corral.admin.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),         // 2: corral.admin.v1.ListAlertsResponse
-	(*AckAlertsRequest)(nil),           // 3: corral.admin.v1.AckAlertsRequest
-	(*AckAlertsResponse)(nil),          // 4: corral.admin.v1.AckAlertsResponse
-	(*Diagnostic)(nil),                 // 5: corral.admin.v1.Diagnostic
-	(*ListDiagnosticsRequest)(nil),     // 6: corral.admin.v1.ListDiagnosticsRequest
-	(*ListDiagnosticsResponse)(nil),    // 7: corral.admin.v1.ListDiagnosticsResponse
-	(*CaptureDiagnosticsRequest)(nil),  // 8: corral.admin.v1.CaptureDiagnosticsRequest
-	(*Certificate)(nil),                // 9: corral.admin.v1.Certificate
-	(*ListCertificatesRequest)(nil),    // 10: corral.admin.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),   // 11: corral.admin.v1.ListCertificatesResponse
-	(*IssueCertificateRequest)(nil),    // 12: corral.admin.v1.IssueCertificateRequest
-	(*IssueCertificateResponse)(nil),   // 13: corral.admin.v1.IssueCertificateResponse
-	(*RevokeCertificateRequest)(nil),   // 14: corral.admin.v1.RevokeCertificateRequest
-	(*RevokeCertificateResponse)(nil),  // 15: corral.admin.v1.RevokeCertificateResponse
-	(*RotateCertificatesRequest)(nil),  // 16: corral.admin.v1.RotateCertificatesRequest
-	(*RotateCertificatesResponse)(nil), // 17: corral.admin.v1.RotateCertificatesResponse
-	(*StatusRequest)(nil),              // 18: corral.admin.v1.StatusRequest
-	(*StatusResponse)(nil),             // 19: corral.admin.v1.StatusResponse
-	(*PluginStatus)(nil),               // 20: corral.admin.v1.PluginStatus
-	(*InstanceStatus)(nil),             // 21: corral.admin.v1.InstanceStatus
-	(*InstanceUsage)(nil),              // 22: corral.admin.v1.InstanceUsage
-	(*VersionRequest)(nil),             // 23: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil),            // 24: corral.admin.v1.VersionResponse
-	nil,                                // 25: corral.admin.v1.Alert.EvidenceEntry
+	(*DeployRequest)(nil),              // 0: corral.admin.v1.DeployRequest
+	(*RollbackRequest)(nil),            // 1: corral.admin.v1.RollbackRequest
+	(*DeployResponse)(nil),             // 2: corral.admin.v1.DeployResponse
+	(*ListReleasesRequest)(nil),        // 3: corral.admin.v1.ListReleasesRequest
+	(*Release)(nil),                    // 4: corral.admin.v1.Release
+	(*ListReleasesResponse)(nil),       // 5: corral.admin.v1.ListReleasesResponse
+	(*Alert)(nil),                      // 6: corral.admin.v1.Alert
+	(*ListAlertsRequest)(nil),          // 7: corral.admin.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),         // 8: corral.admin.v1.ListAlertsResponse
+	(*AckAlertsRequest)(nil),           // 9: corral.admin.v1.AckAlertsRequest
+	(*AckAlertsResponse)(nil),          // 10: corral.admin.v1.AckAlertsResponse
+	(*Diagnostic)(nil),                 // 11: corral.admin.v1.Diagnostic
+	(*ListDiagnosticsRequest)(nil),     // 12: corral.admin.v1.ListDiagnosticsRequest
+	(*ListDiagnosticsResponse)(nil),    // 13: corral.admin.v1.ListDiagnosticsResponse
+	(*CaptureDiagnosticsRequest)(nil),  // 14: corral.admin.v1.CaptureDiagnosticsRequest
+	(*Certificate)(nil),                // 15: corral.admin.v1.Certificate
+	(*ListCertificatesRequest)(nil),    // 16: corral.admin.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),   // 17: corral.admin.v1.ListCertificatesResponse
+	(*IssueCertificateRequest)(nil),    // 18: corral.admin.v1.IssueCertificateRequest
+	(*IssueCertificateResponse)(nil),   // 19: corral.admin.v1.IssueCertificateResponse
+	(*RevokeCertificateRequest)(nil),   // 20: corral.admin.v1.RevokeCertificateRequest
+	(*RevokeCertificateResponse)(nil),  // 21: corral.admin.v1.RevokeCertificateResponse
+	(*RotateCertificatesRequest)(nil),  // 22: corral.admin.v1.RotateCertificatesRequest
+	(*RotateCertificatesResponse)(nil), // 23: corral.admin.v1.RotateCertificatesResponse
+	(*StatusRequest)(nil),              // 24: corral.admin.v1.StatusRequest
+	(*StatusResponse)(nil),             // 25: corral.admin.v1.StatusResponse
+	(*PluginStatus)(nil),               // 26: corral.admin.v1.PluginStatus
+	(*InstanceStatus)(nil),             // 27: corral.admin.v1.InstanceStatus
+	(*InstanceUsage)(nil),              // 28: corral.admin.v1.InstanceUsage
+	(*VersionRequest)(nil),             // 29: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 30: corral.admin.v1.VersionResponse
+	nil,                                // 31: corral.admin.v1.Alert.EvidenceEntry
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
-	25, // 0: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
-	0,  // 1: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
-	5,  // 2: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
-	9,  // 3: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
-	9,  // 4: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
-	20, // 5: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
-	21, // 6: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	22, // 7: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
-	18, // 8: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	23, // 9: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
-	10, // 10: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
-	12, // 11: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
-	14, // 12: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
-	16, // 13: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
-	1,  // 14: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
-	3,  // 15: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
-	6,  // 16: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
-	8,  // 17: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
-	19, // 18: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	24, // 19: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	11, // 20: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
-	13, // 21: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
-	15, // 22: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
-	17, // 23: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
-	2,  // 24: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
-	4,  // 25: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
-	7,  // 26: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	7,  // 27: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	18, // [18:28] is the sub-list for method output_type
-	8,  // [8:18] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	4,  // 0: corral.admin.v1.ListReleasesResponse.releases:type_name -> corral.admin.v1.Release
+	31, // 1: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
+	6,  // 2: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
+	11, // 3: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
+	15, // 4: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
+	15, // 5: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
+	26, // 6: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
+	27, // 7: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
+	28, // 8: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
+	24, // 9: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	29, // 10: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	16, // 11: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
+	18, // 12: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
+	20, // 13: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
+	22, // 14: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	7,  // 15: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
+	9,  // 16: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
+	12, // 17: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
+	14, // 18: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
+	0,  // 19: corral.admin.v1.Admin.Deploy:input_type -> corral.admin.v1.DeployRequest
+	1,  // 20: corral.admin.v1.Admin.Rollback:input_type -> corral.admin.v1.RollbackRequest
+	3,  // 21: corral.admin.v1.Admin.ListReleases:input_type -> corral.admin.v1.ListReleasesRequest
+	25, // 22: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	30, // 23: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	17, // 24: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	19, // 25: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	21, // 26: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	23, // 27: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	8,  // 28: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
+	10, // 29: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
+	13, // 30: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	13, // 31: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	2,  // 32: corral.admin.v1.Admin.Deploy:output_type -> corral.admin.v1.DeployResponse
+	2,  // 33: corral.admin.v1.Admin.Rollback:output_type -> corral.admin.v1.DeployResponse
+	5,  // 34: corral.admin.v1.Admin.ListReleases:output_type -> corral.admin.v1.ListReleasesResponse
+	22, // [22:35] is the sub-list for method output_type
+	9,  // [9:22] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_corral_admin_v1_admin_proto_init() }
@@ -1783,7 +2215,7 @@ func file_corral_admin_v1_admin_proto_init() {
 	if File_corral_admin_v1_admin_proto != nil {
 		return
 	}
-	file_corral_admin_v1_admin_proto_msgTypes[14].OneofWrappers = []any{
+	file_corral_admin_v1_admin_proto_msgTypes[20].OneofWrappers = []any{
 		(*RevokeCertificateRequest_Serial)(nil),
 		(*RevokeCertificateRequest_Identity)(nil),
 		(*RevokeCertificateRequest_Plugin)(nil),
@@ -1794,7 +2226,7 @@ func file_corral_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,9 @@ const (
 	Admin_AckAlerts_FullMethodName          = "/corral.admin.v1.Admin/AckAlerts"
 	Admin_ListDiagnostics_FullMethodName    = "/corral.admin.v1.Admin/ListDiagnostics"
 	Admin_CaptureDiagnostics_FullMethodName = "/corral.admin.v1.Admin/CaptureDiagnostics"
+	Admin_Deploy_FullMethodName             = "/corral.admin.v1.Admin/Deploy"
+	Admin_Rollback_FullMethodName           = "/corral.admin.v1.Admin/Rollback"
+	Admin_ListReleases_FullMethodName       = "/corral.admin.v1.Admin/ListReleases"
 )
 
 // AdminClient is the client API for Admin service.
@@ -61,6 +64,16 @@ type AdminClient interface {
 	ListDiagnostics(ctx context.Context, in *ListDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error)
 	// CaptureDiagnostics captures a goroutine dump and heap profile (and a CPU profile of cpu_ms) now.
 	CaptureDiagnostics(ctx context.Context, in *CaptureDiagnosticsRequest, opts ...grpc.CallOption) (*ListDiagnosticsResponse, error)
+	// Copies a binary into the plugin's release store, checks it, makes it
+	// current and waits for the hot update: the new instance serving, the old
+	// drained. A release that does not become ready never serves; the call
+	// fails with FAILED_PRECONDITION and the reason, and `current` is restored.
+	Deploy(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (*DeployResponse, error)
+	// Makes an earlier release current again (by default the one before the
+	// current one) and waits for the hot update, as Deploy does.
+	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*DeployResponse, error)
+	// The plugin's releases, newest activation first.
+	ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error)
 }
 
 type adminClient struct {
@@ -171,6 +184,36 @@ func (c *adminClient) CaptureDiagnostics(ctx context.Context, in *CaptureDiagnos
 	return out, nil
 }
 
+func (c *adminClient) Deploy(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (*DeployResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeployResponse)
+	err := c.cc.Invoke(ctx, Admin_Deploy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*DeployResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeployResponse)
+	err := c.cc.Invoke(ctx, Admin_Rollback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReleasesResponse)
+	err := c.cc.Invoke(ctx, Admin_ListReleases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -198,6 +241,16 @@ type AdminServer interface {
 	ListDiagnostics(context.Context, *ListDiagnosticsRequest) (*ListDiagnosticsResponse, error)
 	// CaptureDiagnostics captures a goroutine dump and heap profile (and a CPU profile of cpu_ms) now.
 	CaptureDiagnostics(context.Context, *CaptureDiagnosticsRequest) (*ListDiagnosticsResponse, error)
+	// Copies a binary into the plugin's release store, checks it, makes it
+	// current and waits for the hot update: the new instance serving, the old
+	// drained. A release that does not become ready never serves; the call
+	// fails with FAILED_PRECONDITION and the reason, and `current` is restored.
+	Deploy(context.Context, *DeployRequest) (*DeployResponse, error)
+	// Makes an earlier release current again (by default the one before the
+	// current one) and waits for the hot update, as Deploy does.
+	Rollback(context.Context, *RollbackRequest) (*DeployResponse, error)
+	// The plugin's releases, newest activation first.
+	ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -237,6 +290,15 @@ func (UnimplementedAdminServer) ListDiagnostics(context.Context, *ListDiagnostic
 }
 func (UnimplementedAdminServer) CaptureDiagnostics(context.Context, *CaptureDiagnosticsRequest) (*ListDiagnosticsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CaptureDiagnostics not implemented")
+}
+func (UnimplementedAdminServer) Deploy(context.Context, *DeployRequest) (*DeployResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Deploy not implemented")
+}
+func (UnimplementedAdminServer) Rollback(context.Context, *RollbackRequest) (*DeployResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedAdminServer) ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReleases not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -439,6 +501,60 @@ func _Admin_CaptureDiagnostics_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_Deploy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeployRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Deploy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Deploy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Deploy(ctx, req.(*DeployRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Rollback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Rollback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Rollback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Rollback(ctx, req.(*RollbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListReleases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReleasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListReleases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListReleases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListReleases(ctx, req.(*ListReleasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -485,6 +601,18 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CaptureDiagnostics",
 			Handler:    _Admin_CaptureDiagnostics_Handler,
+		},
+		{
+			MethodName: "Deploy",
+			Handler:    _Admin_Deploy_Handler,
+		},
+		{
+			MethodName: "Rollback",
+			Handler:    _Admin_Rollback_Handler,
+		},
+		{
+			MethodName: "ListReleases",
+			Handler:    _Admin_ListReleases_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -10,6 +10,8 @@ export interface PluginStatus {
   'instance'?: (_corral_admin_v1_InstanceStatus | null);
   'reason'?: (string);
   'stateAgeMs'?: (number | string | Long);
+  'address'?: (string);
+  'tcpAddress'?: (string);
 }
 
 export interface PluginStatus__Output {
@@ -19,4 +21,6 @@ export interface PluginStatus__Output {
   'instance': (_corral_admin_v1_InstanceStatus__Output | null);
   'reason': (string);
   'stateAgeMs': (number);
+  'address': (string);
+  'tcpAddress': (string);
 }
