@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
@@ -19,6 +20,12 @@ type policy struct {
 	trustDomain string          // from the plugin's own certificate
 	plugin      string          // the plugin's configured name, from its own certificate
 	services    map[string]bool // the author's services, by full name
+
+	// clientHealth lets clients call the grpc.health.v1 health service too,
+	// on the same terms as the author's services: so they may on the data
+	// socket, which is theirs, but not on the instance socket, which is the
+	// supervisor's.
+	clientHealth bool
 }
 
 // authorize reports whether peer may call fullMethod ("/pkg.Service/Method"),
@@ -26,8 +33,9 @@ type policy struct {
 //
 // The supervisor, spiffe://<td>/supervisor, and administrators,
 // spiffe://<td>/admin/<name>, may call any method. A client,
-// spiffe://<td>/client/<name>, may call the author's services only, and only
-// if its plugin scope names this plugin.
+// spiffe://<td>/client/<name>, may call the author's services only (and
+// health, if the policy says so), and only if its plugin scope names this
+// plugin.
 func (p *policy) authorize(peer peerIdentity, fullMethod string) error {
 	if rest, ok := strings.CutPrefix(peer.id, "spiffe://"+p.trustDomain+"/"); ok {
 		kind, name, _ := strings.Cut(rest, "/")
@@ -37,7 +45,7 @@ func (p *policy) authorize(peer peerIdentity, fullMethod string) error {
 		case kind == "admin" && validSegment(name):
 			return nil
 		case kind == "client" && validSegment(name) &&
-			p.isAuthors(fullMethod) && slices.Contains(peer.scope, p.plugin):
+			p.clientMayCall(fullMethod) && slices.Contains(peer.scope, p.plugin):
 			return nil
 		}
 	}
@@ -48,6 +56,12 @@ func (p *policy) authorize(peer peerIdentity, fullMethod string) error {
 // services, rather than to Control or health.
 func (p *policy) isAuthors(fullMethod string) bool {
 	return p.services[serviceOf(fullMethod)]
+}
+
+// clientMayCall reports whether a client in scope may call fullMethod.
+func (p *policy) clientMayCall(fullMethod string) bool {
+	return p.isAuthors(fullMethod) ||
+		p.clientHealth && serviceOf(fullMethod) == healthpb.Health_ServiceDesc.ServiceName
 }
 
 // serviceOf returns the service of a full method name: "pkg.Service" of

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -35,6 +36,7 @@ type control struct {
 	methods  []string // the author's methods, sorted
 	inFlight *inFlight
 	drainer  *drainer
+	data     *dataPlane // nil if the instance has no data socket
 }
 
 // Handshake answers the supervisor's first call with the plugin's identity
@@ -64,4 +66,40 @@ func (c *control) Drain(_ context.Context, req *pluginv1.DrainRequest) (*pluginv
 	n := c.inFlight.count()
 	c.drainer.request(time.Duration(req.GetDeadlineMs()) * time.Millisecond)
 	return &pluginv1.DrainResponse{InFlight: n}, nil
+}
+
+// Park answers at once with the number of the author's calls in flight on
+// the data socket, and takes the data socket out of service: see
+// [dataPlane.park].
+func (c *control) Park(_ context.Context, req *pluginv1.ParkRequest) (*pluginv1.ParkResponse, error) {
+	if c.data == nil {
+		return nil, c.noDataSocket()
+	}
+	grace := time.Duration(req.GetGraceMs()) * time.Millisecond
+	if grace <= 0 {
+		grace = defaultParkGrace
+	}
+	return &pluginv1.ParkResponse{InFlight: c.data.park(grace, req.GetReason())}, nil
+}
+
+// Unpark answers once the data socket serves again: see [dataPlane.unpark].
+func (c *control) Unpark(ctx context.Context, _ *pluginv1.UnparkRequest) (*pluginv1.UnparkResponse, error) {
+	if c.data == nil {
+		return nil, c.noDataSocket()
+	}
+	switch err := c.data.unpark(ctx); {
+	case err == nil:
+		return &pluginv1.UnparkResponse{}, nil
+	case errors.Is(err, errDataPlaneStopped):
+		return nil, status.Errorf(codes.FailedPrecondition, "plugin %s: %v", c.plugin.Name, err)
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	default:
+		return nil, status.Errorf(codes.Internal, "plugin %s: unparking: %v", c.plugin.Name, err)
+	}
+}
+
+func (c *control) noDataSocket() error {
+	return status.Errorf(codes.FailedPrecondition,
+		"plugin %s has no data socket to park or unpark: CORRAL_DATA_SOCKET is not set", c.plugin.Name)
 }

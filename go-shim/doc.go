@@ -9,18 +9,39 @@
 //	}
 //
 // Serve reads the instance's environment (CORRAL_INSTANCE_DIR, CORRAL_SOCKET,
-// CORRAL_MEMORY_LIMIT, CORRAL_MAX_CONNECTION_AGE[_GRACE]), loads the
-// instance's certificates from its directory and serves gRPC over TLS 1.3
-// with client certificates required on the instance's Unix socket. Beside the author's services it serves the
-// corral.plugin.v1.Control service (handshake, runtime statistics, drain,
-// garbage collection on demand, and goroutine dumps, heap and CPU profiles
-// streamed in the pprof format) and the standard grpc.health.v1 health
-// service.
+// CORRAL_DATA_SOCKET, CORRAL_MEMORY_LIMIT, CORRAL_MAX_MESSAGE_SIZE,
+// CORRAL_MAX_CONNECTION_AGE[_GRACE]), loads the instance's certificates from
+// its directory and serves gRPC over TLS 1.3 with client certificates
+// required on the instance's Unix socket. Beside the author's services it
+// serves the corral.plugin.v1.Control service (handshake, runtime
+// statistics, drain, park and unpark, garbage collection on demand, and
+// goroutine dumps, heap and CPU profiles streamed in the pprof format) and
+// the standard grpc.health.v1 health service.
+//
+// The data socket: when CORRAL_DATA_SOCKET names one, go-shim also serves the
+// author's services and health there, for host applications, on a gRPC
+// server of its own with the same certificates, checks and limits; Control
+// is not served there (calls to it fail with Unimplemented). The supervisor
+// points the plugin's stable address at it. The data socket listens before
+// the instance socket does, so an instance that answers the supervisor's
+// handshake is ready for host applications. The supervisor can park it
+// (Control.Park), to send host applications elsewhere while it keeps its
+// own connection to the instance, as it does before it pauses the plugin's
+// processes: the socket is removed, every connection to it is sent GOAWAY,
+// calls that arrive nonetheless fail at once with Unavailable, and those in
+// flight have a grace (200 ms unless the request says otherwise) to finish
+// before they are ended. Health watches on the data socket end then.
+// Control.Unpark serves the socket again, on a new server: register is
+// called again for it, so it is called once for every server.
+//
+// Every message, either way and on both sockets, is at most
+// CORRAL_MAX_MESSAGE_SIZE bytes long (default 4 MiB); a larger one fails its
+// call with ResourceExhausted.
 //
 // Every call is authorized by the caller's certificate, as docs/internals.md
 // describes: the supervisor and administrators may call anything; clients
-// only the author's services, and only when their certificate's plugin scope
-// names this plugin.
+// only the author's services (and, on the data socket, health), and only
+// when their certificate's plugin scope names this plugin.
 //
 // Certificates rotate: when the supervisor rewrites cert.pem and key.pem,
 // new connections are served with the new pair; a pair that does not load
@@ -40,6 +61,8 @@
 // certificate is revoked, that is logged.
 //
 // A drain, asked for by the supervisor's Drain call or by SIGTERM or SIGINT,
-// reports the service NOT_SERVING, lets calls in flight finish within a
-// deadline and then stops; Serve then exits the process with status 0.
+// reports the service NOT_SERVING, sends GOAWAY on the data socket's
+// connections and then on the instance socket's, lets calls in flight on
+// both finish within a deadline and then stops; Serve then exits the process
+// with status 0.
 package shim

@@ -3,6 +3,7 @@ package shim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -15,6 +16,14 @@ type environment struct {
 	socket      string // CORRAL_SOCKET; default <instanceDir>/plugin.sock
 	memoryLimit int64  // CORRAL_MEMORY_LIMIT in bytes; 0 if unlimited
 	goMemLimit  bool   // GOMEMLIMIT is set and takes precedence
+
+	// dataSocket is where host applications call the author's services,
+	// through the plugin's stable address, which the supervisor points at
+	// it; "" if the instance has none and serves them on socket only.
+	dataSocket string // CORRAL_DATA_SOCKET
+
+	// maxMessageSize bounds every message either way, on both sockets.
+	maxMessageSize int // CORRAL_MAX_MESSAGE_SIZE in bytes
 
 	// A connection older than maxConnectionAge (±10 %) is asked to go away,
 	// so that its client reconnects with the certificates and revocations
@@ -31,12 +40,17 @@ const (
 	defaultMaxConnectionAgeGrace = 30 * time.Second
 )
 
+// defaultMaxMessageSize is CORRAL_MAX_MESSAGE_SIZE's default, 4 MiB: gRPC's
+// own default for the messages a server receives.
+const defaultMaxMessageSize = 4 << 20
+
 // readEnvironment reads the instance's environment through getenv.
 func readEnvironment(getenv func(string) string) (environment, error) {
 	env := environment{
 		instanceDir: getenv("CORRAL_INSTANCE_DIR"),
 		socket:      getenv("CORRAL_SOCKET"),
 		goMemLimit:  getenv("GOMEMLIMIT") != "",
+		dataSocket:  getenv("CORRAL_DATA_SOCKET"),
 	}
 	if env.instanceDir == "" {
 		return env, errors.New("CORRAL_INSTANCE_DIR is not set (a plugin is started by the corral supervisor)")
@@ -44,12 +58,24 @@ func readEnvironment(getenv func(string) string) (environment, error) {
 	if env.socket == "" {
 		env.socket = filepath.Join(env.instanceDir, "plugin.sock")
 	}
+	if env.dataSocket != "" && filepath.Clean(env.dataSocket) == filepath.Clean(env.socket) {
+		return env, fmt.Errorf("CORRAL_DATA_SOCKET=%q: the same socket as CORRAL_SOCKET", env.dataSocket)
+	}
 	if s := getenv("CORRAL_MEMORY_LIMIT"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
 			return env, fmt.Errorf("CORRAL_MEMORY_LIMIT=%q: not a number of bytes", s)
 		}
 		env.memoryLimit = n
+	}
+	env.maxMessageSize = defaultMaxMessageSize
+	if s := getenv("CORRAL_MAX_MESSAGE_SIZE"); s != "" {
+		// A protocol buffer message is at most 2 GiB - 1 bytes long.
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil || n <= 0 {
+			return env, fmt.Errorf("CORRAL_MAX_MESSAGE_SIZE=%q: not a positive number of bytes (at most %d)", s, math.MaxInt32)
+		}
+		env.maxMessageSize = int(n)
 	}
 	var err error
 	if env.maxConnectionAge, err = positiveDuration(getenv, "CORRAL_MAX_CONNECTION_AGE", defaultMaxConnectionAge); err != nil {

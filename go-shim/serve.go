@@ -41,6 +41,11 @@ type Plugin struct {
 // drained by the supervisor or by SIGTERM or SIGINT; then it exits the
 // process with status 0. If it cannot serve, it prints why on stderr and
 // exits with status 1. It does not return.
+//
+// register is called once for every grpc.Server go-shim runs: the instance
+// socket's, and each of the data socket's (a new one every time the
+// supervisor unparks it). It should only register services, the same ones
+// every time; the services may share their state across servers.
 func Serve(plugin Plugin, register func(*grpc.Server)) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	err := Run(ctx, plugin, register)
@@ -120,15 +125,20 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
 		g       = &guard{policy: pol, inFlight: flight, revoked: revoked.check}
 	)
-	srv := grpc.NewServer(
+	// What the instance socket's server and the data socket's have in common.
+	common := []grpc.ServerOption{
 		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionAge:      env.maxConnectionAge,
 			MaxConnectionAgeGrace: env.maxConnectionAgeGrace,
 		}),
+		grpc.MaxRecvMsgSize(env.maxMessageSize),
+		grpc.MaxSendMsgSize(env.maxMessageSize),
+	}
+	srv := grpc.NewServer(slices.Concat(common, []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(g.unary),
 		grpc.ChainStreamInterceptor(g.stream),
-	)
+	})...)
 	register(srv)
 	var methods []string
 	for name, info := range srv.GetServiceInfo() {
@@ -141,23 +151,58 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		}
 	}
 	slices.Sort(methods)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, &healthServer{Server: hs, drainer: drainer})
+
+	// The data socket: the author's services and health, for host
+	// applications, whose clients may check health there. It shares the
+	// guard's in-flight count, so that Drain counts its calls too.
+	var data *dataPlane
+	if env.dataSocket != "" {
+		dataPol := *pol
+		dataPol.clientHealth = true
+		dg := &guard{policy: &dataPol, inFlight: flight, revoked: revoked.check}
+		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
+			grpc.ChainUnaryInterceptor(dg.unary),
+			grpc.ChainStreamInterceptor(dg.stream),
+		}), register, hs)
+	}
 	pluginv1.RegisterControlServer(srv, &control{
 		plugin:   plugin,
 		version:  version,
 		methods:  methods,
 		inFlight: flight,
 		drainer:  drainer,
+		data:     data,
 	})
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, &healthServer{Server: hs, drainer: drainer})
 
-	lis, err := listen(env.socket)
-	if err != nil {
-		return err
-	}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for name := range pol.services {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	// The data socket serves before the instance socket listens: the
+	// supervisor, whose handshake on the instance socket tells it the
+	// instance is up, may then point the plugin's stable address at it.
+	var dataFailed <-chan error // nil, never ready, without a data socket
+	if data != nil {
+		if err := data.open(); err != nil {
+			return err
+		}
+		dataFailed = data.failed
+	}
+	// abort stops everything at once, when Run fails.
+	abort := func() {
+		srv.Stop()
+		if data != nil {
+			stopped := data.stop(0)
+			data.halt()
+			<-stopped
+		}
+	}
+	lis, err := listen(env.socket)
+	if err != nil {
+		abort()
+		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
@@ -165,12 +210,17 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	var deadline time.Duration
 	select {
 	case err := <-served:
+		abort()
 		return fmt.Errorf("serving %s: %w", env.socket, err)
+	case err := <-dataFailed:
+		abort()
+		<-served
+		return err
 	case deadline = <-drainer.requested:
 	case <-ctx.Done():
 		deadline = defaultDrainDeadline
 	}
-	drain(srv, hs, drainer, flight, deadline)
+	drain(srv, hs, drainer, flight, data, deadline)
 	<-served
 	return nil
 }
@@ -178,15 +228,23 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 // testHookRevoker, if not nil, is given the revoker of Run.
 var testHookRevoker func(*revoker)
 
-// drain stops srv: it reports NOT_SERVING, ends the long streams go-shim
-// serves and lets the calls in flight finish within deadline, then stops
-// the server hard.
-func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, deadline time.Duration) {
+// drain stops srv and the data plane, if there is one: it reports
+// NOT_SERVING, sends GOAWAY on the data socket's connections, then on the
+// instance socket's, ends the long streams go-shim serves and lets the calls
+// in flight on both finish within deadline, then stops both servers hard.
+func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, data *dataPlane, deadline time.Duration) {
 	d.begin()
+	var dataStopped <-chan struct{}
+	if data != nil {
+		dataStopped = data.stop(deadline)
+	}
 	hs.Shutdown()
 	stopped := make(chan struct{})
 	go func() {
 		srv.GracefulStop()
+		if dataStopped != nil {
+			<-dataStopped
+		}
 		close(stopped)
 	}()
 	timer := time.NewTimer(deadline)
@@ -195,6 +253,9 @@ func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, de
 	case <-stopped:
 	case <-timer.C:
 		logf("drain deadline of %v passed with %d calls in flight; stopping them", deadline, flight.count())
+		if data != nil {
+			data.halt()
+		}
 		srv.Stop()
 		<-stopped
 	}

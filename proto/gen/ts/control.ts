@@ -8,10 +8,14 @@ import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Outp
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from './corral/plugin/v1/DrainResponse.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from './corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from './corral/plugin/v1/HandshakeResponse.ts';
+import type { ParkRequest as _corral_plugin_v1_ParkRequest, ParkRequest__Output as _corral_plugin_v1_ParkRequest__Output } from './corral/plugin/v1/ParkRequest.ts';
+import type { ParkResponse as _corral_plugin_v1_ParkResponse, ParkResponse__Output as _corral_plugin_v1_ParkResponse__Output } from './corral/plugin/v1/ParkResponse.ts';
 import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from './corral/plugin/v1/ProfileChunk.ts';
 import type { ProfileRequest as _corral_plugin_v1_ProfileRequest, ProfileRequest__Output as _corral_plugin_v1_ProfileRequest__Output } from './corral/plugin/v1/ProfileRequest.ts';
 import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from './corral/plugin/v1/RuntimeStats.ts';
 import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from './corral/plugin/v1/StatsRequest.ts';
+import type { UnparkRequest as _corral_plugin_v1_UnparkRequest, UnparkRequest__Output as _corral_plugin_v1_UnparkRequest__Output } from './corral/plugin/v1/UnparkRequest.ts';
+import type { UnparkResponse as _corral_plugin_v1_UnparkResponse, UnparkResponse__Output as _corral_plugin_v1_UnparkResponse__Output } from './corral/plugin/v1/UnparkResponse.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -28,10 +32,14 @@ export interface ProtoGrpcType {
         DrainResponse: MessageTypeDefinition<_corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainResponse__Output>
         HandshakeRequest: MessageTypeDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeRequest__Output>
         HandshakeResponse: MessageTypeDefinition<_corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeResponse__Output>
+        ParkRequest: MessageTypeDefinition<_corral_plugin_v1_ParkRequest, _corral_plugin_v1_ParkRequest__Output>
+        ParkResponse: MessageTypeDefinition<_corral_plugin_v1_ParkResponse, _corral_plugin_v1_ParkResponse__Output>
         ProfileChunk: MessageTypeDefinition<_corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileChunk__Output>
         ProfileRequest: MessageTypeDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileRequest__Output>
         RuntimeStats: MessageTypeDefinition<_corral_plugin_v1_RuntimeStats, _corral_plugin_v1_RuntimeStats__Output>
         StatsRequest: MessageTypeDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_StatsRequest__Output>
+        UnparkRequest: MessageTypeDefinition<_corral_plugin_v1_UnparkRequest, _corral_plugin_v1_UnparkRequest__Output>
+        UnparkResponse: MessageTypeDefinition<_corral_plugin_v1_UnparkResponse, _corral_plugin_v1_UnparkResponse__Output>
       }
     }
   }

@@ -1,0 +1,11 @@
+// Original file: proto/corral/plugin/v1/control.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ParkResponse {
+  'inFlight'?: (number | string | Long);
+}
+
+export interface ParkResponse__Output {
+  'inFlight': (number);
+}
