@@ -30,11 +30,12 @@ PATH="$bindir:$PATH" protoc -I proto \
   --go-grpc_out="$out/go" --go-grpc_opt=paths=source_relative \
   $go_protos
 
-# The example plugins keep their API beside their code.
-for dir in examples/*/api; do
+# The example plugins, and the test plugins with an API of their own, keep
+# it beside their code.
+for dir in examples/*/api test/plugins/*/api; do
   [[ -d "$dir" ]] || continue
   dest="$dir"
-  if $check; then dest="$out/examples/$(basename "$(dirname "$dir")")"; mkdir -p "$dest"; cp "$dir"/*.proto "$dest/"; fi
+  if $check; then dest="$out/$(dirname "$dir")"; mkdir -p "$dest"; cp "$dir"/*.proto "$dest/"; fi
   (cd "$dest" && PATH="$bindir:$PATH" protoc -I . \
     --go_out=. --go_opt=paths=source_relative \
     --go-grpc_out=. --go-grpc_opt=paths=source_relative \
@@ -53,14 +54,13 @@ if $check; then
   status=0
   diff -r proto/gen/go "$out/go" >/dev/null || { echo "stale: proto/gen/go differs from proto/*.proto; run npm run proto:gen" >&2; diff -r proto/gen/go "$out/go" | head -20 >&2; status=1; }
   diff -r proto/gen/ts "$out/ts" >/dev/null || { echo "stale: proto/gen/ts differs from proto/*.proto; run npm run proto:gen" >&2; diff -r proto/gen/ts "$out/ts" | head -20 >&2; status=1; }
-  for dir in examples/*/api; do
+  for dir in examples/*/api test/plugins/*/api; do
     [[ -d "$dir" ]] || continue
-    name=$(basename "$(dirname "$dir")")
-    for f in "$out/examples/$name"/*.go; do
+    for f in "$out/$(dirname "$dir")"/*.go; do
       cmp -s "$f" "$dir/$(basename "$f")" || { echo "stale: $dir/$(basename "$f"); run npm run proto:gen" >&2; status=1; }
     done
   done
   [[ $status == 0 ]] && echo "generated code is up to date"
   exit $status
 fi
-echo "generated proto/gen/go, proto/gen/ts and examples/*/api"
+echo "generated proto/gen/go, proto/gen/ts, examples/*/api and test/plugins/*/api"

@@ -24,5 +24,13 @@ for dir in test/plugins/*/; do
   # plugin built against another protocol version).
   [[ -f "$dir/ldflags" ]] && flags=(-ldflags "$(cat "$dir/ldflags")")
   go build -trimpath "${flags[@]}" -o "build/test-plugins/$name" "./$dir"
+  # It may also ask for variants of itself, one a line, "NAME LDFLAGS...":
+  # the same code built with other linker flags (e.g. one that crashes at
+  # start), so tests need no near-copies of a plugin.
+  [[ -f "$dir/variants" ]] || continue
+  while read -r variant ldflags || [[ -n "$variant" ]]; do
+    [[ -n "$variant" ]] || continue
+    go build -trimpath -ldflags "$ldflags" -o "build/test-plugins/$variant" "./$dir"
+  done <"$dir/variants"
 done
 echo "built: $(ls build/bin build/plugins build/test-plugins | grep -v ':$' | grep -v '^$' | tr '\n' ' ')"
