@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -100,7 +101,7 @@ func (p *dataPlane) park(grace time.Duration, reason string) uint64 {
 	n := p.srv.flight.count()
 	logf("parking data socket %s (%s): %d calls in flight, %v to finish", p.path, reason, n, grace)
 	p.removeSocket()
-	p.srv.stop(grace)
+	p.srv.stop(grace, true)
 	p.state = dataParked
 	return n
 }
@@ -162,7 +163,7 @@ func (p *dataPlane) stop(deadline time.Duration) <-chan struct{} {
 	defer p.mu.Unlock()
 	if p.state == dataServing {
 		p.removeSocket()
-		p.srv.stop(deadline)
+		p.srv.stop(deadline, false)
 	}
 	p.state = dataStopped
 	if p.srv == nil {
@@ -236,7 +237,10 @@ type dataServer struct {
 	path    string
 	srv     *grpc.Server
 	flight  inFlight // the author's calls on this server
-	drainer *drainer // begun when the server begins to stop: it refuses new calls and ends health watches
+	drainer *drainer // begun when the server begins to stop: it ends health watches
+	// refusing is set by a park: calls still arriving on the old connections
+	// are refused rather than begun on a process about to be stopped.
+	refusing atomic.Bool
 
 	haltOnce sync.Once
 	halting  chan struct{} // closed to end the calls in flight at once
@@ -245,12 +249,16 @@ type dataServer struct {
 }
 
 // stop stops the server within grace, without waiting: GracefulStop closes
-// the listener, sends GOAWAY on every connection and waits for their calls;
-// calls that still arrive before the clients have seen the GOAWAY are
-// refused with UNAVAILABLE, so that none begins on a server that is going
-// away. After grace, or once halt is called, Stop closes the connections
-// with the calls that remain. The server must be stopped only once.
-func (s *dataServer) stop(grace time.Duration) {
+// the listener, sends GOAWAY on every connection and waits for their calls.
+// With refuseNew (a park: the process is about to be stopped), calls that
+// still arrive before the clients have seen the GOAWAY are refused with
+// UNAVAILABLE, so that none begins on a server that will hang; without (a
+// drain: another instance serves, and this one finishes its work), they are
+// served, as HTTP/2 promises for streams the GOAWAY admits. After grace, or
+// once halt is called, Stop closes the connections with the calls that
+// remain. The server must be stopped only once.
+func (s *dataServer) stop(grace time.Duration, refuseNew bool) {
+	s.refusing.Store(refuseNew)
 	s.drainer.begin()
 	go func() {
 		defer close(s.stopped)
@@ -282,11 +290,12 @@ func (s *dataServer) halt() {
 	s.haltOnce.Do(func() { close(s.halting) })
 }
 
-// admit refuses a call once the server is stopping, so that calls sent
-// before the client saw the GOAWAY fail fast (and go elsewhere) rather than
-// begin on a server that is going away; it counts the author's calls in.
+// admit refuses a call once a park has begun to stop the server, so that
+// calls sent before the client saw the GOAWAY fail fast (and go elsewhere)
+// rather than begin on a process about to be stopped; it counts the
+// author's calls in.
 func (s *dataServer) admit(fullMethod string) (end func(), err error) {
-	if isClosed(s.drainer.draining) {
+	if s.refusing.Load() {
 		return nil, status.Errorf(codes.Unavailable, "the data socket %s is going away; call again", s.path)
 	}
 	if serviceOf(fullMethod) == healthpb.Health_ServiceDesc.ServiceName {

@@ -10,6 +10,7 @@ import type { InstanceUsage } from "../proto/gen/ts/corral/admin/v1/InstanceUsag
 import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { certificateAdmin } from "./admin/certificates.ts";
 import { healthAdmin } from "./admin/health.ts";
+import { releaseAdmin } from "./admin/releases.ts";
 import { AlertBook } from "./breakers/alerts.ts";
 import { breakerDefaults } from "./breakers/config.ts";
 import { RestartLoopDetector } from "./breakers/warning-signs.ts";
@@ -25,7 +26,11 @@ import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
 import type { Sample } from "./plugin/sampler.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
+import { CurrentWatch } from "./releases/current-watch.ts";
+import { Deployer } from "./releases/deployer.ts";
 import { ReleaseStore } from "./releases/store.ts";
+import { StableAddress } from "./dataplane/stable-address.ts";
+import { newAlert } from "./breakers/alerts.ts";
 import { Trust } from "./trust.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -36,10 +41,20 @@ export interface SupervisorOptions {
   launcherPath?: string;
 }
 
+/** What the supervisor holds for each configured plugin. */
+interface PluginParts {
+  controller: PluginController;
+  store: ReleaseStore;
+  deployer: Deployer;
+  address?: StableAddress;
+  watch?: CurrentWatch;
+}
+
 export class Supervisor {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #controllers: Map<string, PluginController>;
+  readonly #plugins: Map<string, PluginParts>;
   readonly #admin: AdminServer;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
@@ -48,7 +63,7 @@ export class Supervisor {
   private constructor(parts: {
     config: Config;
     logger: Logger;
-    controllers: Map<string, PluginController>;
+    plugins: Map<string, PluginParts>;
     admin: AdminServer;
     cgroups: CgroupDriver;
     launchers: LauncherPool;
@@ -56,7 +71,8 @@ export class Supervisor {
   }) {
     this.#config = parts.config;
     this.#log = parts.logger;
-    this.#controllers = parts.controllers;
+    this.#plugins = parts.plugins;
+    this.#controllers = new Map([...parts.plugins].map(([name, p]) => [name, p.controller]));
     this.#admin = parts.admin;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
@@ -88,7 +104,18 @@ export class Supervisor {
       closers.push(() => launchers.close());
       const alerts = new AlertBook();
       const diagnostics = new DiagnosticsStore(config.stateDir);
-      const env = instanceEnvironment({ ...config, trust, cgroups, uids, launchers, logger: log, alerts, diagnostics });
+      const plugins = new Map<string, PluginParts>();
+      const env = instanceEnvironment({
+        ...config,
+        trust,
+        cgroups,
+        uids,
+        launchers,
+        logger: log,
+        alerts,
+        diagnostics,
+        address: (name) => plugins.get(name)?.address,
+      });
       const controllers = new Map<string, PluginController>();
       for (const plugin of config.plugins) {
         const store = new ReleaseStore(config.stateDir, plugin.name);
@@ -100,6 +127,11 @@ export class Supervisor {
         const restartLoop = new RestartLoopDetector(breakerDefaults.warningSigns.restartLoop, { plugin: plugin.name });
         const controller = new PluginController(plugin, {
           createInstance: (p) => PluginInstance.launch(p, env),
+          // The address opens once the runtime directory has been swept; until then there is nothing to point.
+          address: {
+            serve: (instance) => plugins.get(plugin.name)?.address?.serve(instance),
+            refuse: (reason) => plugins.get(plugin.name)?.address?.refuse(reason),
+          },
           onTransition: (t) => {
             log.info(
               { plugin: t.plugin, instance: t.instance, from: t.from, to: t.to, ...("reason" in t.event && { reason: t.event.reason }) },
@@ -112,6 +144,17 @@ export class Supervisor {
           },
         });
         controllers.set(plugin.name, controller);
+        const deployer = new Deployer({
+          store,
+          plugin: controller,
+          keep: plugin.releases.keep,
+          log,
+          onFailure: (message) => {
+            const alert = newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() });
+            if (alerts.raise(alert)) log.warn({ plugin: plugin.name, alert: alert.kind }, `alert: ${message}`);
+          },
+        });
+        plugins.set(plugin.name, { controller, store, deployer });
       }
 
       const admin = await AdminServer.start({
@@ -119,13 +162,19 @@ export class Supervisor {
         credentials: trust.adminServerCredentials(),
         authorize: (der) => trust.authorizeAdmin(der),
         backend: {
-          status: (names) => selected(controllers, names).map(statusOf),
+          status: (names) => selected(controllers, names).map((c) => statusOf(c, plugins.get(c.name)?.address)),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
           health: healthAdmin({
             alerts,
             diagnostics,
             plugins: () => [...controllers.keys()],
             instance: (name) => liveInstances(controllers, [name])[0],
+          }),
+          releases: releaseAdmin({
+            plugin: (name) => {
+              const parts = plugins.get(name);
+              return parts && { deployer: parts.deployer, store: parts.store, servingRelease: parts.controller.servingRelease };
+            },
           }),
           certificates: certificateAdmin({
             ca: trust.ca,
@@ -143,13 +192,30 @@ export class Supervisor {
       const swept = await cgroups.sweep();
       const staleDirs = await readdir(instancesDir);
       await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
-      if (swept.length > 0 || staleDirs.length > 0) {
-        log.warn({ cgroups: swept, instanceDirs: staleDirs }, "removed leftovers of a previous supervisor");
+      const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
+      if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
+        log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
       closers.push(() => cgroups.removeParent());
       launchers.warm();
 
-      const supervisor = new Supervisor({ config, logger: log, controllers, admin, cgroups, launchers, trust });
+      // Each plugin's stable address, and the watch on its `current` link.
+      for (const plugin of config.plugins) {
+        const parts = plugins.get(plugin.name)!;
+        parts.address = await StableAddress.open(plugin, {
+          runtimeDir: config.runtimeDir,
+          caPem: trust.ca.certPem,
+          issueLeaf: (name, ttlMs) => trust.issuePluginLeaf(name, ttlMs),
+          log,
+        });
+        closers.push(() => parts.address!.close());
+        if (await parts.store.current()) {
+          parts.watch = await CurrentWatch.start(parts.store, { log, onChange: (change) => void parts.deployer.onCurrentChange(change) });
+          closers.push(() => parts.watch!.close());
+        }
+      }
+
+      const supervisor = new Supervisor({ config, logger: log, plugins, admin, cgroups, launchers, trust });
       await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
       log.info(
         {
@@ -168,7 +234,9 @@ export class Supervisor {
 
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
   async stop(): Promise<void> {
+    await Promise.all([...this.#plugins.values()].map((p) => p.watch?.close()));
     await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
+    await Promise.all([...this.#plugins.values()].map((p) => p.address?.close()));
     await this.#launchers.close();
     await this.#admin.close();
     this.#trust.close();
@@ -177,10 +245,12 @@ export class Supervisor {
   }
 }
 
-function statusOf(c: PluginController): PluginStatus {
+function statusOf(c: PluginController, address: StableAddress | undefined): PluginStatus {
   const instance = c.instance;
   return {
     name: c.name,
+    address: address?.path ?? "",
+    tcpAddress: address?.tcpAddress ?? "",
     state: c.state,
     restarts: c.restarts,
     reason: c.reason,
@@ -197,6 +267,17 @@ function statusOf(c: PluginController): PluginStatus {
       },
     }),
   };
+}
+
+/** Removes every entry of `dirs` (which may not exist); returns their names. */
+async function removeEntries(dirs: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+    removed.push(...names.map((n) => path.join(dir, n)));
+  }
+  return removed;
 }
 
 /** The controllers of the named plugins (all when empty). */

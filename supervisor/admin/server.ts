@@ -7,6 +7,8 @@ import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts"
 import type { Alert } from "../../proto/gen/ts/corral/admin/v1/Alert.ts";
 import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate.ts";
 import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.ts";
+import type { DeployResponse } from "../../proto/gen/ts/corral/admin/v1/DeployResponse.ts";
+import type { Release } from "../../proto/gen/ts/corral/admin/v1/Release.ts";
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
@@ -27,6 +29,14 @@ export interface AdminBackend {
   version(): { version: string; controlProtocolVersion: number };
   certificates: CertificateAdmin;
   health: HealthAdmin;
+  releases: ReleaseAdmin;
+}
+
+/** Hot updates (issue 6): deploy, rollback, list. */
+export interface ReleaseAdmin {
+  deploy(plugin: string, binary: string): Promise<DeployResponse>;
+  rollback(plugin: string, release: string): Promise<DeployResponse>;
+  list(plugin: string): Promise<Release[]>;
 }
 
 /** Alerts and diagnostics (issue 5): what the breakers and warning signs raised and captured. */
@@ -96,6 +106,9 @@ export class AdminServer {
       AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),
       ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
       CaptureDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
+      Deploy: guard((req) => options.backend.releases.deploy(req.plugin, req.binary)),
+      Rollback: guard((req) => options.backend.releases.rollback(req.plugin, req.release)),
+      ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>

@@ -10,6 +10,8 @@ import type { ListCertificatesResponse__Output } from "../../proto/gen/ts/corral
 import type { RevokeCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateResponse.ts";
 import type { RotateCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RotateCertificatesResponse.ts";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
+import type { DeployResponse__Output } from "../../proto/gen/ts/corral/admin/v1/DeployResponse.ts";
+import type { ListReleasesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListReleasesResponse.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
@@ -33,14 +35,17 @@ const program = new Command("corralctl")
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-/** Runs one admin call with the global options' endpoint and deadline. */
-async function call<T>(invoke: (client: AdminClient, deadline: Date, done: (err: ServiceError | null, value?: T) => void) => void): Promise<T> {
+/** Runs one admin call with the global options' endpoint and deadline (at least `minTimeoutMs`). */
+async function call<T>(
+  invoke: (client: AdminClient, deadline: Date, done: (err: ServiceError | null, value?: T) => void) => void,
+  minTimeoutMs = 0,
+): Promise<T> {
   const options = program.opts<GlobalOptions>();
   const endpoint: Endpoint = await resolveEndpoint(options);
   const client = await connectAdmin(endpoint);
   try {
     return await new Promise<T>((resolve, reject) => {
-      invoke(client, new Date(Date.now() + Number(options.timeout)), (err, value) => {
+      invoke(client, new Date(Date.now() + Math.max(Number(options.timeout), minTimeoutMs)), (err, value) => {
         if (err) reject(explain(err, endpoint));
         else resolve(value as T);
       });
@@ -62,6 +67,8 @@ program
         name: p.name,
         state: p.state,
         restarts: p.restarts,
+        address: p.address,
+        ...(p.tcpAddress && { tcpAddress: p.tcpAddress }),
         instance: p.instance ? { id: p.instance.id, pid: p.instance.pid, release: p.instance.release } : null,
         ...(p.instance?.usage && {
           usage: {
@@ -158,6 +165,64 @@ program
     }
     const rows = response.diagnostics.map((d) => [new Date(Number(d.atUnixMs)).toISOString(), formatBytes(Number(d.bytes)), d.path]);
     process.stdout.write(`${table(["AT", "SIZE", "FILE"], rows)}\n`);
+  });
+
+/** A deploy or rollback waits for the new instance to start and the old one to drain. */
+const UPDATE_TIMEOUT_MS = 120_000;
+
+function printDeploy(response: DeployResponse__Output, json: boolean | undefined): void {
+  if (json) process.stdout.write(`${JSON.stringify(response)}\n`);
+  else if (!response.changed) process.stdout.write(`${response.plugin}: release ${response.release.slice(0, 12)} already current${response.instance ? ` (instance ${response.instance})` : " (plugin not running)"}\n`);
+  else process.stdout.write(`${response.plugin}: release ${response.release.slice(0, 12)} serves (instance ${response.instance}), replacing ${response.previous.slice(0, 12) || "-"}, in ${response.durationMs} ms\n`);
+}
+
+program
+  .command("deploy")
+  .description("copy a binary into the plugin's release store, make it current and wait until it serves; a release that does not become ready never serves")
+  .argument("<plugin>", "the plugin")
+  .argument("<binary>", "the new release's binary")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, binary: string, options: { json?: boolean }) => {
+    const response = await call<DeployResponse__Output>(
+      (client, deadline, done) => client.Deploy({ plugin, binary: path.resolve(binary) }, { deadline }, done),
+      UPDATE_TIMEOUT_MS,
+    );
+    printDeploy(response, options.json);
+  });
+
+program
+  .command("rollback")
+  .description("make an earlier release current again (default: the one before the current one) and wait until it serves")
+  .argument("<plugin>", "the plugin")
+  .argument("[release]", "sha256 of the release, or a unique prefix")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, release: string | undefined, options: { json?: boolean }) => {
+    const response = await call<DeployResponse__Output>(
+      (client, deadline, done) => client.Rollback({ plugin, release: release ?? "" }, { deadline }, done),
+      UPDATE_TIMEOUT_MS,
+    );
+    printDeploy(response, options.json);
+  });
+
+program
+  .command("releases")
+  .description("list the plugin's releases, the most recently activated first")
+  .argument("<plugin>", "the plugin")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, options: { json?: boolean }) => {
+    const response = await call<ListReleasesResponse__Output>((client, deadline, done) => client.ListReleases({ plugin }, { deadline }, done));
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(response.releases)}\n`);
+      return;
+    }
+    const rows = response.releases.map((r) => [
+      r.sha256.slice(0, 12),
+      [r.current && "current", r.serving && "serving"].filter(Boolean).join(",") || "-",
+      formatBytes(Number(r.sizeBytes)),
+      new Date(Number(r.importedUnixMs)).toISOString(),
+      Number(r.activatedUnixMs) ? new Date(Number(r.activatedUnixMs)).toISOString() : "-",
+    ]);
+    process.stdout.write(`${table(["RELEASE", "STATE", "SIZE", "IMPORTED", "ACTIVATED"], rows)}\n`);
   });
 
 const certs = program.command("certs").description("certificates from Corral's CA: list, issue, revoke, rotate");

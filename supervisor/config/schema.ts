@@ -81,6 +81,28 @@ const breakers = z.strictObject({
   goroutines: z.strictObject({ threshold: z.number().int().min(10).default(5000) }).prefault({}),
 });
 
+/** host:port of a TCP listener, e.g. 127.0.0.1:7443 or [::1]:7443. */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'must be "host:port", e.g. "127.0.0.1:7443"')
+  .refine((text) => {
+    const port = Number(text.slice(text.lastIndexOf(":") + 1));
+    return port >= 0 && port <= 65535;
+  }, "port must be 0-65535 (0: any free port, shown by corralctl status)");
+
+/** The plugin's stable address for host applications (DESIGN.md §8). */
+const dataPlane = z.strictObject({
+  /** Also listen on TCP here (mTLS end to end, relayed to the stable Unix socket). Default: Unix socket only. */
+  tcp: hostPort.optional(),
+  /** Largest message either way on the plugin's data socket. */
+  maxMessageSize: sizeAtLeast(1024, "1KiB").prefault("4MiB"),
+});
+
+const releases = z.strictObject({
+  /** Releases kept for rollback, besides the current and serving ones. */
+  keep: z.number().int().min(1).max(1000).default(5),
+});
+
 const apiVersion = z
   .string()
   .regex(/^\d+(\.\d+)?$/, 'must be "MAJOR" or "MAJOR.MINOR", e.g. "1" or "1.2"');
@@ -108,6 +130,8 @@ export const pluginSchema = z.strictObject({
   /** How often the instance's CPU, memory, fds and Go runtime are sampled. */
   sampleInterval: duration.prefault("1s"),
   breakers: breakers.prefault({}),
+  dataPlane: dataPlane.prefault({}),
+  releases: releases.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
   certificateTtl: duration.prefault("24h"),
   /**

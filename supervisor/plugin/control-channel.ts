@@ -131,6 +131,22 @@ export class ControlChannel {
     await unary((md, opts, cb) => control.Drain({ deadlineMs: graceMs }, md, opts, cb), AbortSignal.timeout(1000));
   }
 
+  /**
+   * Takes the plugin's data socket out of service: its clients get GOAWAY
+   * (and reconnect through the stable address, which no longer leads
+   * here); calls in flight get graceMs. Resolves when the plugin has begun.
+   */
+  async park(graceMs: number, reason: string): Promise<void> {
+    const { control } = this.#clients();
+    await unary((md, opts, cb) => control.Park({ graceMs, reason }, md, opts, cb), AbortSignal.timeout(1000));
+  }
+
+  /** Puts the data socket back in service; resolves once it listens again. */
+  async unpark(): Promise<void> {
+    const { control } = this.#clients();
+    await unary((md, opts, cb) => control.Unpark({}, md, opts, cb), AbortSignal.timeout(5000));
+  }
+
   close(): void {
     this.#control?.close();
     this.#health?.close();

@@ -13,6 +13,8 @@ import type { Sample } from "./sampler.ts";
 export interface Instance {
   readonly id: string;
   readonly release: string;
+  /** The socket host applications' calls reach (through the plugin's stable address). */
+  readonly dataSocketPath: string;
   /** Host pid of the plugin process, once it runs. */
   readonly pid: number | undefined;
   readonly pluginVersion: string | undefined;
@@ -45,10 +47,35 @@ export interface Transition {
   instance?: string;
 }
 
+/** Where the plugin's calls go (dataplane/stable-address.ts): the controller keeps it pointed at the instance that serves. */
+export interface ServingAddress {
+  serve(instance: { id: string; dataSocketPath: string }): void;
+  refuse(reason: string): void;
+}
+
 export interface ControllerOptions {
   createInstance: InstanceFactory;
   onTransition?: (t: Transition) => void;
+  address?: ServingAddress;
   now?: () => number;
+}
+
+/** What a hot update did. */
+export interface UpdateResult {
+  /** False when the release already served (or the plugin is stopped and will run it when started). */
+  changed: boolean;
+  release: string;
+  previous: string;
+  /** The instance serving now; empty when the plugin is not running. */
+  instance: string;
+}
+
+/** A hot update whose new instance did not become ready: the old one (if any) keeps serving. */
+export class UpdateFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UpdateFailed";
+  }
 }
 
 export class PluginController {
@@ -68,6 +95,8 @@ export class PluginController {
   #running: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #settledWaiters: Array<() => void> = [];
+  /** Hot updates, one after the other. */
+  #updates: Promise<unknown> = Promise.resolve();
 
   constructor(config: PluginConfig, options: ControllerOptions) {
     this.name = config.name;
@@ -89,6 +118,10 @@ export class PluginController {
   }
   get instance(): Instance | undefined {
     return this.#instance;
+  }
+  /** The release of the instance that serves calls now, if one does. */
+  get servingRelease(): string | undefined {
+    return this.#state === "ready" || this.#state === "updating" ? this.#instance?.release : undefined;
   }
   get stateAgeMs(): number {
     return this.#now() - this.#since;
@@ -138,12 +171,98 @@ export class PluginController {
         this.#dispatch({ type: "stop" });
         await instance?.stop(this.#config.stopTimeout);
         break;
+      case "updating":
+        // The update's attempt destroys the new instance; the serving one drains.
+        this.#dispatch({ type: "stop" });
+        this.#attempt?.abort(new Error("stop requested"));
+        await instance?.stop(this.#config.stopTimeout);
+        break;
       case "draining":
         await instance?.exited;
         return;
     }
     this.#instance = undefined;
     if ((this.#state as PluginState) === "draining") this.#dispatch({ type: "stopped" });
+  }
+
+  /**
+   * Brings `release` (now the plugin's current release) into service. A
+   * ready plugin is updated hot: a new instance starts beside the serving
+   * one, takes the calls once it has passed handshake and health, and the
+   * old one drains (bounded by stopTimeout) and stops. A plugin that is
+   * crashed, backing off or quarantined is started on the new release at
+   * once; a stopped one runs it when started. Updates are serialized.
+   * Rejects with UpdateFailed when the new instance does not become ready.
+   */
+  update(release: string): Promise<UpdateResult> {
+    const next = this.#updates.then(() => this.#update(release));
+    this.#updates = next.catch(() => {});
+    return next;
+  }
+
+  async #update(release: string): Promise<UpdateResult> {
+    if (this.#state === "starting") await this.whenSettled();
+    const serving = this.#instance;
+    const previous = serving?.release ?? "";
+    switch (this.#state) {
+      case "ready":
+        if (serving!.release === release) return { changed: false, release, previous, instance: serving!.id };
+        return this.#swap(serving!, release);
+      case "stopped":
+        return { changed: false, release, previous, instance: "" };
+      case "draining":
+      case "updating":
+      case "starting":
+        throw new UpdateFailed(`plugin ${this.name} is ${this.#state}`);
+      case "crashed":
+      case "backoff":
+      case "quarantined": {
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = undefined;
+        if (this.#state !== "quarantined") this.#dispatch({ type: "stop" });
+        this.#policy.reset();
+        await this.#run();
+        const now = this.#instance;
+        if ((this.#state as PluginState) !== "ready" || !now) throw new UpdateFailed(`release ${release.slice(0, 12)} did not become ready: ${this.#reason}`);
+        return { changed: true, release: now.release, previous, instance: now.id };
+      }
+    }
+  }
+
+  async #swap(old: Instance, release: string): Promise<UpdateResult> {
+    this.#dispatch({ type: "update" });
+    const attempt = new AbortController();
+    this.#attempt = attempt;
+    let oldExit: string | undefined;
+    void old.exited.then((how) => (oldExit = how));
+    let fresh: Instance | undefined;
+    try {
+      fresh = await this.#options.createInstance(this.#config);
+      await withTimeout(fresh.ready(attempt.signal), this.#config.startTimeout, attempt, () => {
+        return `not ready within startTimeout (${this.#config.startTimeout} ms)`;
+      });
+    } catch (err) {
+      attempt.abort(err);
+      await fresh?.destroy();
+      if (this.#state !== "updating") throw new UpdateFailed(`plugin ${this.name} was stopped during the update`);
+      const reason = `release ${release.slice(0, 12)} did not become ready: ${(err as Error).message}`;
+      this.#dispatch({ type: "update-failed", reason });
+      // The old instance may have gone meanwhile; its exit was ignored while updating.
+      if (oldExit !== undefined) void this.#onExit(old, oldExit);
+      throw new UpdateFailed(reason);
+    } finally {
+      if (this.#attempt === attempt) this.#attempt = undefined;
+    }
+    if (this.#state !== "updating") {
+      await fresh.destroy();
+      throw new UpdateFailed(`plugin ${this.name} was stopped during the update`);
+    }
+    this.#instance = fresh;
+    this.#readySince = this.#now();
+    this.#dispatch({ type: "updated" }); // the address now leads to the new instance
+    void fresh.exited.then((how) => this.#onExit(fresh, how));
+    await old.stop(this.#config.stopTimeout);
+    return { changed: true, release: fresh.release, previous: old.release, instance: fresh.id };
   }
 
   #run(): Promise<void> {
@@ -216,6 +335,14 @@ export class PluginController {
     }, decision.delayMs);
   }
 
+  #route(): void {
+    const address = this.#options.address;
+    if (!address) return;
+    const serving = this.#instance;
+    if ((this.#state === "ready" || this.#state === "updating") && serving) address.serve(serving);
+    else address.refuse(refusalReason(this.name, this.#state, this.#reason));
+  }
+
   #dispatch(event: LifecycleEvent): void {
     const from = this.#state;
     const to = nextState(from, event);
@@ -223,12 +350,34 @@ export class PluginController {
     this.#since = this.#now();
     if ("reason" in event) this.#reason = event.reason;
     else if (to === "ready" || to === "stopped") this.#reason = "";
+    this.#route();
     this.#options.onTransition?.({ plugin: this.name, from, to, event, ...(this.#instance && { instance: this.#instance.id }) });
     if (to === "ready" || to === "quarantined" || to === "stopped") {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];
       for (const wake of waiters) wake();
     }
+  }
+}
+
+/** Keeps the plugin's address pointed at the instance that serves, or refusing with the reason none does. */
+export function refusalReason(plugin: string, state: PluginState, reason: string): string {
+  const why = reason ? `: ${reason}` : "";
+  switch (state) {
+    case "stopped":
+      return `plugin ${plugin} is stopped`;
+    case "starting":
+      return `plugin ${plugin} is starting${why}`;
+    case "draining":
+      return `plugin ${plugin} is stopping`;
+    case "crashed":
+    case "backoff":
+      return `plugin ${plugin} is restarting after a failure${why}`;
+    case "quarantined":
+      return `plugin ${plugin} is quarantined${why}`;
+    case "ready":
+    case "updating":
+      return `plugin ${plugin} is serving`;
   }
 }
 

@@ -31,6 +31,14 @@ export function cpuBreakerConfig(plugin: PluginConfig): CpuBreakerConfig {
   };
 }
 
+/** What the guard does around a stop so calls fail fast instead of hanging on a stopped process. */
+export interface PauseHooks {
+  /** New calls are refused with `reason`; the instance's open connections are sent away. */
+  park(reason: string): Promise<void>;
+  /** The instance takes calls again. */
+  unpark(): Promise<void>;
+}
+
 export class CpuGuard {
   readonly #breaker: CpuBreaker;
   readonly #cgroup: InstanceCgroup;
@@ -41,6 +49,7 @@ export class CpuGuard {
   #closed = false;
 
   readonly #beforeStop: () => Promise<unknown>;
+  readonly #pause: PauseHooks;
 
   constructor(options: {
     breaker: CpuBreaker;
@@ -49,9 +58,12 @@ export class CpuGuard {
     onVerdict: (verdict: Verdict) => void;
     /** Evidence taken while the instance still runs (a CPU profile), bounded. */
     beforeStop?: () => Promise<unknown>;
+    /** Moves calls away from the instance before it is stopped, and back after it is continued. */
+    pause?: PauseHooks;
   }) {
     this.#breaker = options.breaker;
     this.#beforeStop = options.beforeStop ?? (async () => {});
+    this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {} };
     this.#cgroup = options.cgroup;
     this.#log = options.log;
     this.#onVerdict = options.onVerdict;
@@ -82,6 +94,10 @@ export class CpuGuard {
     if (!action || this.#closed) return;
     switch (action.type) {
       case "stop": {
+        // Calls first: they fail fast from here on, while the profile is taken.
+        await this.#pause.park(`plugin paused by the CPU breaker until ${new Date(action.until).toISOString()}: ${action.reason}`).catch((err: Error) => {
+          this.#log.warn({ err: err.message }, "parking the instance's data socket failed");
+        });
         await this.#beforeStop().catch(() => {});
         if (this.#closed) return;
         const stopped = await this.#signalAll("SIGSTOP");
@@ -95,6 +111,9 @@ export class CpuGuard {
       case "resume":
         await this.#signalAll("SIGCONT");
         this.#stopped = false;
+        await this.#pause.unpark().catch((err: Error) => {
+          this.#log.warn({ err: err.message }, "unparking the instance's data socket failed");
+        });
         this.#log.info({ breaker: "cpu" }, "cpu breaker half-open: resumed on probation");
         return;
       case "recovered":

@@ -10,7 +10,7 @@ import { AlertBook } from "../breakers/alerts.ts";
 import { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
-import type { InstanceEnvironment } from "./instance.ts";
+import type { InstanceEnvironment, PausableAddress } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
 
 /**
@@ -41,6 +41,8 @@ export function instanceEnvironment(parts: {
   logger: Logger;
   alerts?: AlertBook;
   diagnostics?: DiagnosticsStore;
+  /** Plugins' stable addresses; none when the instances are not behind one (benchmarks). */
+  address?: (plugin: string) => PausableAddress | undefined;
 }): InstanceEnvironment {
   const { trust } = parts;
   const breakers = new Map<string, CpuBreaker>();
@@ -62,10 +64,13 @@ export function instanceEnvironment(parts: {
     operatorLeaf: (plugin, files) => trust.operatorLeaf(plugin, files),
     controlCredentials: (plugin) => trust.controlCredentials(plugin),
     currentRelease: async (plugin) => {
-      const release = await new ReleaseStore(parts.stateDir, plugin).current();
+      const store = new ReleaseStore(parts.stateDir, plugin);
+      const release = await store.current();
       if (!release) throw new Error(`plugin ${plugin} has no current release`);
+      await store.verify(release); // "which code runs" stays a fact
       return release;
     },
+    address: parts.address ?? (() => undefined),
     logger: parts.logger,
   };
 }

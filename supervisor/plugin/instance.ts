@@ -24,7 +24,7 @@ import type { AlertBook } from "../breakers/alerts.ts";
 import { captureDiagnostics } from "../diagnostics/capture.ts";
 import type { DiagnosticsStore } from "../diagnostics/store.ts";
 import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
-import { pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
+import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
 import type { Instance } from "./controller.ts";
@@ -52,8 +52,19 @@ export interface InstanceEnvironment {
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
+  /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
+  address(plugin: string): PausableAddress | undefined;
   logger: Logger;
 }
+
+/** What an instance may do to its plugin's stable address (dataplane/stable-address.ts). */
+export interface PausableAddress {
+  hold(instanceId: string, reason: string): void;
+  release(instanceId: string): void;
+}
+
+/** Calls in flight on the data socket get this long when a breaker parks it. */
+const PARK_GRACE_MS = 200;
 
 const MAX_LINE = 16 * 1024;
 
@@ -113,6 +124,10 @@ export class PluginInstance implements Instance {
   }
   get socketPath(): string {
     return path.join(this.#dir, SOCKET_NAME);
+  }
+  /** The socket host applications reach through the plugin's stable address. */
+  get dataSocketPath(): string {
+    return path.join(this.#dir, DATA_SOCKET_NAME);
   }
 
   /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
@@ -317,6 +332,16 @@ export class PluginInstance implements Instance {
         this.#verdict ??= verdict;
         void this.destroy();
       },
+      pause: {
+        park: async (reason) => {
+          this.#env.address(this.#plugin.name)?.hold(this.id, reason);
+          await this.#channel?.park(PARK_GRACE_MS, reason);
+        },
+        unpark: async () => {
+          await this.#channel?.unpark();
+          this.#env.address(this.#plugin.name)?.release(this.id);
+        },
+      },
     });
   }
 
@@ -357,6 +382,7 @@ export class PluginInstance implements Instance {
 
   async #release(): Promise<void> {
     await this.#monitor?.close();
+    this.#env.address(this.#plugin.name)?.release(this.id);
     this.#channel?.close();
     this.#leaf?.close();
     if (this.#sandbox) {

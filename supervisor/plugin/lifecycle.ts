@@ -1,19 +1,24 @@
 // The lifecycle of one configured plugin as a state machine you can draw:
 //
-//   stopped ──start──▶ starting ──ready──▶ ready ──stop──▶ draining ──stopped──▶ stopped
-//      ▲                  │  ▲                │                  
-//      │              failed │              exited               
+//                                    updated, update-failed
+//                                          ┌───────────┐
+//                                          ▼           │
+//   stopped ──start──▶ starting ──ready──▶ ready ──update──▶ updating
+//      ▲                  │  ▲                │    │
+//      │              failed │              exited  stop──▶ draining ──stopped──▶ stopped
 //      │                  ▼  │                ▼                  
 //      └──stop── backoff ◀─retry── crashed ◀──┘
 //                                 │
 //                             quarantine ──▶ quarantined ──start──▶ starting
 //
 // `crashed` is where the crash policy decides: back off and retry, or
-// quarantine. Any state but stopped can be asked to stop. Transitions not in
+// quarantine. `updating` is a hot update: the ready instance keeps serving
+// while a new one (of the new current release) starts; `updated` hands the
+// calls to the new one, `update-failed` leaves them with the old. Any state but stopped can be asked to stop. Transitions not in
 // the table are programming errors and throw, so a stray callback cannot move
 // a plugin into a state nobody planned for.
 
-export const pluginStates = ["stopped", "starting", "ready", "draining", "crashed", "backoff", "quarantined"] as const;
+export const pluginStates = ["stopped", "starting", "ready", "updating", "draining", "crashed", "backoff", "quarantined"] as const;
 export type PluginState = (typeof pluginStates)[number];
 
 export type LifecycleEvent =
@@ -24,6 +29,12 @@ export type LifecycleEvent =
   /** The ready instance went away without being asked to. */
   | { type: "exited"; reason: string }
   | { type: "retry" }
+  /** A new release is current: a second instance starts beside the serving one. */
+  | { type: "update" }
+  /** The new instance is ready and serves; the old one drains. */
+  | { type: "updated" }
+  /** The new instance did not become ready; the old one keeps serving. */
+  | { type: "update-failed"; reason: string }
   | { type: "quarantine"; reason: string }
   | { type: "stop" }
   /** The instance is gone after a stop. */
@@ -34,7 +45,8 @@ type Table = { [S in PluginState]: Partial<Record<LifecycleEvent["type"], Plugin
 const transitions: Table = {
   stopped: { start: "starting", stop: "stopped" },
   starting: { ready: "ready", failed: "crashed", quarantine: "quarantined", stop: "draining" },
-  ready: { exited: "crashed", stop: "draining" },
+  ready: { exited: "crashed", stop: "draining", update: "updating" },
+  updating: { updated: "ready", "update-failed": "ready", stop: "draining" },
   draining: { stopped: "stopped", exited: "stopped", failed: "stopped" },
   crashed: { retry: "backoff", quarantine: "quarantined", stop: "stopped" },
   backoff: { start: "starting", stop: "stopped" },

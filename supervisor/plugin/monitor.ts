@@ -9,7 +9,7 @@ import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { ControlChannel } from "./control-channel.ts";
-import { CpuGuard, type Verdict } from "./cpu-guard.ts";
+import { CpuGuard, type PauseHooks, type Verdict } from "./cpu-guard.ts";
 import { RuntimeWatch } from "./runtime-watch.ts";
 import { InstanceSampler, type Sample } from "./sampler.ts";
 
@@ -25,6 +25,8 @@ export interface MonitorOptions {
   capture: (why: string, cpuMs?: number) => Promise<unknown>;
   /** A breaker's verdict: the instance is to be restarted or quarantined. */
   onVerdict: (verdict: Verdict) => void;
+  /** Moving calls away from the instance while the CPU breaker has it stopped. */
+  pause?: PauseHooks;
 }
 
 export class InstanceMonitor {
@@ -40,6 +42,7 @@ export class InstanceMonitor {
       log,
       onVerdict: options.onVerdict,
       beforeStop: () => options.capture("cpu breaker", 500),
+      ...(options.pause && { pause: options.pause }),
     });
     const runtime = new RuntimeWatch({
       plugin: plugin.name,

@@ -9,6 +9,8 @@ import type { PluginConfig } from "../config/schema.ts";
 /** Paths inside the sandbox (docs/internals.md). */
 export const INSIDE_DIR = "/corral";
 export const SOCKET_NAME = "plugin.sock";
+/** The data socket host applications reach through the plugin's stable address. */
+export const DATA_SOCKET_NAME = "data.sock";
 
 /** What an instance has made for its sandbox. */
 export interface InstanceParts {
@@ -33,6 +35,8 @@ export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): S
       ...plugin.env,
       CORRAL_INSTANCE_DIR: INSIDE_DIR,
       CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
+      CORRAL_DATA_SOCKET: `${INSIDE_DIR}/${DATA_SOCKET_NAME}`,
+      CORRAL_MAX_MESSAGE_SIZE: String(plugin.dataPlane.maxMessageSize),
       CORRAL_INSTANCE_ID: parts.instanceId,
       CORRAL_PLUGIN: plugin.name,
       CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),

@@ -5,10 +5,12 @@
 //   <state>/plugins/<name>/current -> releases/<sha256>
 //
 // A release directory is written under a temporary name and renamed into
-// place, so a release that exists is complete.
+// place, so a release that exists is complete. Every activation of a release
+// that came into service is appended to `history.jsonl`, which orders
+// rollbacks and retention.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, copyFile, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, copyFile, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 
@@ -19,15 +21,146 @@ export interface Release {
   binary: string;
 }
 
+/** A release as `corralctl releases` lists it. */
+export interface ReleaseInfo {
+  sha256: string;
+  sizeBytes: number;
+  importedAt: number;
+  /** Last time it was made current; 0 if never. */
+  activatedAt: number;
+  current: boolean;
+}
+
+/** A binary or release the store refuses, with the reason. */
+export class ReleaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReleaseError";
+  }
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
 export class ReleaseStore {
+  readonly plugin: string;
   readonly #pluginDir: string;
 
   constructor(stateDir: string, plugin: string) {
+    this.plugin = plugin;
     this.#pluginDir = path.join(stateDir, "plugins", plugin);
+  }
+
+  /** The plugin's directory in the store: `current` lives here. */
+  get directory(): string {
+    return this.#pluginDir;
   }
 
   get currentLink(): string {
     return path.join(this.#pluginDir, "current");
+  }
+
+  #releaseDir(sha256: string): string {
+    return path.join(this.#pluginDir, "releases", sha256);
+  }
+
+  /** The release named `sha256`, if the store has it. */
+  async get(sha256: string): Promise<Release | undefined> {
+    if (!SHA256.test(sha256)) return undefined;
+    const binary = path.join(this.#releaseDir(sha256), "plugin");
+    return (await exists(binary)) ? { sha256, binary } : undefined;
+  }
+
+  /** The release whose hash is `sha256` or starts with it; throws ReleaseError when none or several match. */
+  async resolve(prefix: string): Promise<Release> {
+    if (!/^[0-9a-f]{4,64}$/.test(prefix)) throw new ReleaseError(`release "${prefix}": give its sha256 or a prefix of at least 4 hex digits`);
+    const matches = (await this.#names()).filter((name) => name.startsWith(prefix));
+    if (matches.length === 0) throw new ReleaseError(`plugin ${this.plugin} has no release ${prefix}`);
+    if (matches.length > 1) throw new ReleaseError(`release prefix ${prefix} of plugin ${this.plugin} is ambiguous: ${matches.map((m) => m.slice(0, 12)).join(", ")}`);
+    return { sha256: matches[0]!, binary: path.join(this.#releaseDir(matches[0]!), "plugin") };
+  }
+
+  async #names(): Promise<string[]> {
+    const names = await readdir(path.join(this.#pluginDir, "releases")).catch(() => [] as string[]);
+    return names.filter((name) => SHA256.test(name));
+  }
+
+  /** Every release in the store, the most recently activated first. */
+  async list(): Promise<ReleaseInfo[]> {
+    const [names, current, history] = await Promise.all([this.#names(), this.current().catch(() => undefined), this.history()]);
+    const activated = new Map<string, number>();
+    for (const entry of history) activated.set(entry.sha256, entry.at);
+    const infos = await Promise.all(
+      names.map(async (sha256): Promise<ReleaseInfo | undefined> => {
+        const st = await stat(path.join(this.#releaseDir(sha256), "plugin")).catch(() => undefined);
+        if (!st) return undefined;
+        return { sha256, sizeBytes: st.size, importedAt: Math.round(st.mtimeMs), activatedAt: activated.get(sha256) ?? 0, current: current?.sha256 === sha256 };
+      }),
+    );
+    return infos.filter((i): i is ReleaseInfo => i !== undefined).sort((a, b) => b.activatedAt - a.activatedAt || b.importedAt - a.importedAt);
+  }
+
+  /** Activations, oldest first. */
+  async history(): Promise<Array<{ sha256: string; at: number }>> {
+    const text = await readFile(path.join(this.#pluginDir, "history.jsonl"), "utf8").catch(() => "");
+    const entries: Array<{ sha256: string; at: number }> = [];
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const entry = JSON.parse(line) as { sha256?: unknown; at?: unknown };
+        if (typeof entry.sha256 === "string" && typeof entry.at === "number") entries.push({ sha256: entry.sha256, at: entry.at });
+      } catch {
+        // a torn last line (crash mid-append) is skipped, not fatal
+      }
+    }
+    return entries;
+  }
+
+  /** The release that was current before `sha256` last became current, for a rollback. */
+  async previous(sha256: string): Promise<Release | undefined> {
+    const history = await this.history();
+    let i = history.length - 1;
+    while (i >= 0 && history[i]!.sha256 !== sha256) i--;
+    for (i -= 1; i >= 0; i--) {
+      const candidate = history[i]!.sha256;
+      if (candidate === sha256) continue;
+      const release = await this.get(candidate);
+      if (release) return release;
+    }
+    return undefined;
+  }
+
+  /**
+   * Removes all but the `keep` most recently activated releases, never one
+   * in `protect` (the current and serving ones). Returns the removed hashes.
+   */
+  async prune(keep: number, protect: Iterable<string>): Promise<string[]> {
+    const kept = new Set(protect);
+    const removed: string[] = [];
+    let n = 0;
+    for (const release of await this.list()) {
+      if (kept.has(release.sha256) || release.current) continue;
+      if (++n <= keep) continue;
+      await rm(this.#releaseDir(release.sha256), { recursive: true, force: true });
+      removed.push(release.sha256);
+    }
+    return removed;
+  }
+
+  /**
+   * Checks the release's binary still has the content its name says: run
+   * before every start. The hash of an unchanged file (same inode, size,
+   * mtime and ctime) is remembered, since no write leaves ctime unchanged.
+   */
+  async verify(release: Release): Promise<void> {
+    const st = await stat(release.binary, { bigint: true }).catch(() => undefined);
+    if (!st) throw new ReleaseError(`release ${release.sha256} of plugin ${this.plugin}: ${release.binary} is missing`);
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (verified.get(release.binary) === key) return;
+    const actual = await hashFile(release.binary);
+    if (actual !== release.sha256) {
+      throw new ReleaseError(`release ${release.sha256} of plugin ${this.plugin} is corrupt: ${release.binary} now has sha256 ${actual}`);
+    }
+    verified.set(release.binary, key);
   }
 
   /** Copies `binary` into the store (if not there yet) and returns the release. */
@@ -78,6 +211,13 @@ export class ReleaseStore {
     }
   }
 
+  /** Appends to the history: `sha256` has come into service. Releases that never served stay out of it. */
+  async recordActivation(sha256: string, at = Date.now()): Promise<void> {
+    const history = await this.history();
+    if (history.at(-1)?.sha256 === sha256) return;
+    await appendFile(path.join(this.#pluginDir, "history.jsonl"), `${JSON.stringify({ sha256, at })}\n`);
+  }
+
   /**
    * Makes the configured binary the current release when it differs from the
    * one configured last time. A release deployed since (hot update) is kept
@@ -90,11 +230,41 @@ export class ReleaseStore {
     const current = await this.current();
     if (lastSeed.trim() !== release.sha256 || current === undefined) {
       await this.activate(release);
+      await this.recordActivation(release.sha256);
       await writeFile(seedFile, `${release.sha256}\n`);
       return release;
     }
     return current;
   }
+}
+
+/** Hashes of release binaries already verified, by their stat identity. */
+const verified = new Map<string, string>();
+
+/**
+ * Checks that `file` can be a plugin: a regular, executable ELF file for
+ * this machine. Throws ReleaseError naming the file and what is wrong.
+ */
+export async function checkBinary(file: string): Promise<void> {
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  });
+  if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
+  if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
+  const header = Buffer.alloc(20);
+  const handle = await open(file, "r");
+  try {
+    await handle.read(header, 0, 20, 0);
+  } finally {
+    await handle.close();
+  }
+  if (header.readUInt32BE(0) !== 0x7f454c46) throw new ReleaseError(`${file}: not an ELF executable (a plugin is a static Go binary)`);
+  if (header[4] !== 2) throw new ReleaseError(`${file}: not a 64-bit ELF file`);
+  const type = header.readUInt16LE(16);
+  if (type !== 2 && type !== 3) throw new ReleaseError(`${file}: ELF type ${type} is not an executable`);
+  const machine = header.readUInt16LE(18);
+  const expected = ({ x64: 62, arm64: 183, riscv64: 243, ppc64: 21, s390x: 22 } as Record<string, number>)[process.arch];
+  if (expected !== undefined && machine !== expected) throw new ReleaseError(`${file}: built for ELF machine ${machine}, this host (${process.arch}) needs ${expected}`);
 }
 
 export async function hashFile(file: string): Promise<string> {

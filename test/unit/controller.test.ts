@@ -3,7 +3,7 @@
 // exercised in test/supervisor.*.test.ts.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../supervisor/config/load.ts";
-import { PluginController, type Instance, type Transition } from "../../supervisor/plugin/controller.ts";
+import { PluginController, UpdateFailed, type Instance, type Transition } from "../../supervisor/plugin/controller.ts";
 import { IncompatiblePlugin } from "../../supervisor/plugin/compatibility.ts";
 
 const plugin = parseConfig(
@@ -20,7 +20,10 @@ const plugin = parseConfig(
 class FakeInstance implements Instance {
   static count = 0;
   readonly id = `fake-${++FakeInstance.count}`;
-  readonly release = "abc";
+  release = "abc";
+  get dataSocketPath() {
+    return `/run/${this.id}/data.sock`;
+  }
   pid: number | undefined = 42;
   pluginVersion = "1.0.0";
   apiVersion = "1.0";
@@ -55,16 +58,25 @@ class FakeInstance implements Instance {
 function harness(behaviours: FakeInstance["behaviour"][]) {
   const instances: FakeInstance[] = [];
   const transitions: Transition[] = [];
+  /** Where the stable address pointed, in order: an instance id, or "refused: reason". */
+  const routes: string[] = [];
+  let current = "abc";
   const controller = new PluginController(plugin, {
     createInstance: async () => {
       const instance = new FakeInstance(behaviours[Math.min(instances.length, behaviours.length - 1)]!);
+      instance.release = current;
       instances.push(instance);
       return instance;
     },
     onTransition: (t) => transitions.push(t),
+    address: {
+      serve: (i) => routes.at(-1) !== i.id && routes.push(i.id),
+      refuse: (reason) => routes.at(-1) !== `refused: ${reason}` && routes.push(`refused: ${reason}`),
+    },
   });
   const path = () => transitions.map((t) => t.to);
-  return { controller, instances, transitions, path };
+  const setCurrent = (release: string) => (current = release);
+  return { controller, instances, transitions, path, routes, setCurrent };
 }
 
 describe("plugin controller", () => {
@@ -141,6 +153,99 @@ describe("plugin controller", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(controller.state).toBe("stopped");
     expect(instances).toHaveLength(1);
+  });
+
+  describe("hot update", () => {
+    it("starts the new release beside the old, moves the address, then drains the old", async () => {
+      const { controller, instances, path, routes, setCurrent } = harness(["ready"]);
+      await controller.start();
+      setCurrent("def");
+      const result = await controller.update("def");
+      expect(result).toEqual({ changed: true, release: "def", previous: "abc", instance: instances[1]!.id });
+      expect(path()).toEqual(["starting", "ready", "updating", "ready"]);
+      expect(routes).toEqual(["refused: plugin fake is starting", instances[0]!.id, instances[1]!.id]);
+      expect(instances[0]!.stoppedWith).toBe(plugin.stopTimeout);
+      expect(instances[1]!.destroyed).toBe(false);
+      expect(controller.instance).toBe(instances[1]);
+      await controller.stop();
+      expect(routes.at(-1)).toBe("refused: plugin fake is stopped");
+    });
+
+    it("keeps the old instance serving when the new one does not become ready", async () => {
+      const { controller, instances, path, routes, setCurrent } = harness(["ready", "fail"]);
+      await controller.start();
+      setCurrent("bad");
+      await expect(controller.update("bad")).rejects.toThrow(UpdateFailed);
+      await expect(controller.update("bad")).rejects.toThrow(/release bad did not become ready: exited with status 3/);
+      expect(path()).toEqual(["starting", "ready", "updating", "ready", "updating", "ready"]);
+      expect(routes).toEqual(["refused: plugin fake is starting", instances[0]!.id]);
+      expect(instances[0]!.stoppedWith).toBeUndefined();
+      expect(instances[1]!.destroyed).toBe(true);
+      expect(controller.state).toBe("ready");
+      expect(controller.reason).toMatch(/did not become ready/);
+      await controller.stop();
+    });
+
+    it("does nothing when the release already serves", async () => {
+      const { controller, instances, path } = harness(["ready"]);
+      await controller.start();
+      expect(await controller.update("abc")).toEqual({ changed: false, release: "abc", previous: "abc", instance: instances[0]!.id });
+      expect(path()).toEqual(["starting", "ready"]);
+      await controller.stop();
+    });
+
+    it("serializes updates: the second starts after the first has finished", async () => {
+      const { controller, instances, path, setCurrent } = harness(["ready"]);
+      await controller.start();
+      setCurrent("def");
+      const first = controller.update("def");
+      const second = controller.update("def"); // the watcher seeing the same change
+      expect((await first).changed).toBe(true);
+      expect((await second).changed).toBe(false);
+      expect(instances).toHaveLength(2);
+      expect(path()).toEqual(["starting", "ready", "updating", "ready"]);
+      await controller.stop();
+    });
+
+    it("starts a plugin backing off after a crash on the new release at once", async () => {
+      const { controller, instances, routes, setCurrent } = harness(["ready"]);
+      await controller.start();
+      instances[0]!.crash("exited with status 3");
+      await waitFor(() => controller.state === "backoff");
+      expect(routes.at(-1)).toBe("refused: plugin fake is restarting after a failure: exited with status 3");
+      setCurrent("def");
+      const result = await controller.update("def");
+      expect(result.changed).toBe(true);
+      expect(controller.state).toBe("ready");
+      expect(controller.instance?.release).toBe("def");
+      expect(routes.at(-1)).toBe(instances[1]!.id);
+      await controller.stop();
+    });
+
+    it("handles an old instance that exits during a failed update as a crash", async () => {
+      const { controller, instances, setCurrent } = harness(["ready", "hang"]);
+      await controller.start();
+      setCurrent("slow");
+      const update = controller.update("slow");
+      await waitFor(() => instances.length === 2);
+      instances[0]!.crash("killed by SIGKILL");
+      await expect(update).rejects.toThrow(/not ready within startTimeout/);
+      await waitFor(() => controller.state === "backoff");
+      await controller.stop();
+    });
+
+    it("aborts the new instance and drains the old on a stop during an update", async () => {
+      const { controller, instances, setCurrent } = harness(["ready", "hang"]);
+      await controller.start();
+      setCurrent("slow");
+      const update = controller.update("slow");
+      await waitFor(() => instances.length === 2);
+      await controller.stop();
+      await expect(update).rejects.toThrow(/stopped during the update/);
+      expect(controller.state).toBe("stopped");
+      expect(instances[0]!.stoppedWith).toBe(plugin.stopTimeout);
+      expect(instances[1]!.destroyed).toBe(true);
+    });
   });
 });
 

@@ -1,0 +1,119 @@
+// The Node client library for host applications: a typed gRPC client of a
+// plugin's own service, on the plugin's stable address, with mTLS set up
+// the way Corral expects and a retry policy that rides out restarts and
+// refusals.
+//
+//   import { connect } from "corral/client";
+//   const greeter = connect("greeter", GreeterClient, { credentials: "/etc/myapp/corral" });
+//   greeter.SayHello({ name: "x" }, (err, reply) => ...);
+//
+// `ServiceClient` is the constructor @grpc/grpc-js makes for the plugin's
+// service (from loadPackageDefinition, or generated with
+// proto-loader-gen-types); Corral does not need to know its proto.
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type Client } from "@grpc/grpc-js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
+import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
+
+/** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
+export interface ClientPems {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface ConnectOptions {
+  /** A directory holding ca.pem, cert.pem and key.pem, as `corralctl certs issue --out DIR` writes them, or the PEMs. */
+  credentials: string | ClientPems;
+  /**
+   * The plugin's stable address: a Unix socket path, or host:port of its
+   * TCP listener. Default: `<runtimeDir>/plugins/<plugin>.sock`.
+   */
+  address?: string;
+  /** Default /run/corral. */
+  runtimeDir?: string;
+  /** Largest message either way; match the plugin's `dataPlane.maxMessageSize` (default 4 MiB). */
+  maxMessageSize?: number;
+  /**
+   * Retry calls that fail with UNAVAILABLE (the plugin is restarting,
+   * paused or being updated): up to `maxAttempts` in all, with backoff.
+   * Calls that never reached the plugin are retried by gRPC anyway; this
+   * also retries calls the plugin may have begun, so turn it off (false)
+   * for methods that are not safe to repeat. Default { maxAttempts: 3 }.
+   */
+  retry?: false | { maxAttempts: number };
+  /** More grpc-js channel options; these win. */
+  channelOptions?: ChannelOptions;
+}
+
+export type ServiceClientConstructor<C extends Client> = new (address: string, credentials: ChannelCredentials, options?: ChannelOptions) => C;
+
+const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
+
+/** A client of `plugin`'s service `ServiceClient` on the plugin's stable address. Close it with client.close(). */
+export function connect<C extends Client>(plugin: string, ServiceClient: ServiceClientConstructor<C>, options: ConnectOptions): C {
+  const address = options.address ?? path.join(options.runtimeDir ?? "/run/corral", "plugins", `${plugin}.sock`);
+  const unix = address.startsWith("/");
+  const target = unix ? `unix://${address}` : address;
+  // The server's identity is its certificate's URI SAN, checked by pluginCredentials; a host name is only
+  // sent (as SNI, which may not be an IP address), so TCP targets get a placeholder.
+  const sni = unix ? {} : { "grpc.ssl_target_name_override": `${plugin}.corral.invalid` };
+  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), { ...sni, ...channelOptions(options) });
+}
+
+/**
+ * mTLS credentials for calling `plugin`: present the host application's
+ * certificate, trust only Corral's CA, and accept only a server whose
+ * certificate names `plugin` (its instance, or the supervisor refusing on
+ * its behalf) in the trust domain of the application's own certificate.
+ */
+export function pluginCredentials(plugin: string, source: string | ClientPems): ChannelCredentials {
+  const pems = typeof source === "string" ? readPems(source) : source;
+  const { trustDomain } = parsePeerIdentity(pems.certPem);
+  return grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), {
+    checkServerIdentity: pluginServerIdentity({ trustDomain, plugin }),
+  });
+}
+
+/** The channel options connect() uses: message limits, the retry policy, keepalive. */
+export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | "retry" | "channelOptions">): ChannelOptions {
+  const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
+  const retry = options.retry ?? { maxAttempts: 3 };
+  const serviceConfig = retry
+    ? {
+        methodConfig: [
+          {
+            name: [{}],
+            retryPolicy: {
+              maxAttempts: Math.max(2, Math.min(retry.maxAttempts, 5)),
+              initialBackoff: "0.05s",
+              maxBackoff: "0.5s",
+              backoffMultiplier: 2,
+              retryableStatusCodes: ["UNAVAILABLE"],
+            },
+          },
+        ],
+      }
+    : undefined;
+  return {
+    "grpc.max_receive_message_length": max,
+    "grpc.max_send_message_length": max,
+    // A connection the kernel still holds open to a process that is gone is noticed within seconds.
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 5_000,
+    ...(serviceConfig && { "grpc.service_config": JSON.stringify(serviceConfig) }),
+    ...options.channelOptions,
+  };
+}
+
+function readPems(dir: string): ClientPems {
+  const read = (name: string) => {
+    try {
+      return readFileSync(path.join(dir, name), "utf8");
+    } catch (err) {
+      throw new Error(`corral client credentials: cannot read ${path.join(dir, name)}: ${(err as Error).message}`);
+    }
+  };
+  return { caPem: read("ca.pem"), certPem: read("cert.pem"), keyPem: read("key.pem") };
+}

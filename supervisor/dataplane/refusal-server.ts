@@ -1,0 +1,127 @@
+// What a plugin's stable address reaches while no instance can serve
+// (starting, restarting, paused by a breaker, quarantined, stopped): an
+// HTTP/2 server on a Unix socket that speaks just enough gRPC to refuse
+// every call at once with UNAVAILABLE and the reason, instead of letting it
+// hang or fail with a bare connection error. It knows no protos: every
+// request, whatever its path, gets a trailers-only response.
+//
+// It presents the plugin's own identity (a leaf Corral issues for it), so a
+// host application that checks it is talking to the plugin gets the refusal
+// rather than a TLS error.
+import http2, { type Http2SecureServer, type ServerHttp2Session } from "node:http2";
+import { rmSync } from "node:fs";
+import { chmod } from "node:fs/promises";
+
+/** gRPC status UNAVAILABLE. */
+const UNAVAILABLE = "14";
+
+export interface TlsMaterial {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export class RefusalServer {
+  readonly socket: string;
+  readonly #server: Http2SecureServer;
+  readonly #sessions = new Set<ServerHttp2Session>();
+  #reason: string;
+  #refused = 0;
+
+  private constructor(socket: string, server: Http2SecureServer, reason: string) {
+    this.socket = socket;
+    this.#server = server;
+    this.#reason = reason;
+  }
+
+  /** Listens on `socket` (replacing a stale file), refusing with `reason` until told otherwise. */
+  static async listen(socket: string, tls: TlsMaterial, reason: string): Promise<RefusalServer> {
+    const server = http2.createSecureServer({
+      ca: tls.caPem,
+      cert: tls.certPem,
+      key: tls.keyPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.3",
+      ALPNProtocols: ["h2"],
+    });
+    const refusal = new RefusalServer(socket, server, reason);
+    server.on("session", (session) => {
+      refusal.#sessions.add(session);
+      session.on("close", () => refusal.#sessions.delete(session));
+      session.on("error", () => {}); // a client gone mid-handshake is not the supervisor's problem
+    });
+    server.on("stream", (stream) => {
+      refusal.#refused += 1;
+      stream.on("error", () => {});
+      stream.respond(
+        {
+          ":status": 200,
+          "content-type": "application/grpc",
+          "grpc-status": UNAVAILABLE,
+          "grpc-message": encodeGrpcMessage(refusal.#reason),
+        },
+        { endStream: true },
+      );
+    });
+    server.on("tlsClientError", () => {});
+    rmSync(socket, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socket, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    await chmod(socket, 0o666); // access is by certificate, as on the plugin's own socket
+    return refusal;
+  }
+
+  get reason(): string {
+    return this.#reason;
+  }
+  /** Calls refused since it started. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /** Refuses from now on with `reason`. */
+  setReason(reason: string): void {
+    this.#reason = reason;
+  }
+
+  /** Presents a renewed certificate to new connections. */
+  setCertificate(tls: TlsMaterial): void {
+    this.#server.setSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem });
+  }
+
+  /**
+   * Sends GOAWAY on every open connection, so their clients reconnect to
+   * wherever the stable address points now instead of being refused again
+   * on a connection they keep open.
+   */
+  sendAway(): void {
+    for (const session of this.#sessions) {
+      if (!session.closed && !session.destroyed) session.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const session of this.#sessions) session.destroy();
+    await closed;
+    rmSync(this.socket, { force: true });
+  }
+}
+
+/**
+ * Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks: every
+ * byte of the UTF-8 form outside printable ASCII, and '%' itself.
+ */
+export function encodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+// A plugin's stable address (DESIGN.md §8): the Unix socket path host
+// applications call, `<runtime>/plugins/<name>.sock`, which never changes.
+// It is a symlink, replaced atomically (new link + rename), pointing at
+//
+//   - the serving instance's data socket: calls go straight to the plugin,
+//     end to end mTLS, with nothing of the supervisor's in the path; or
+//   - the plugin's refusal server, when no instance may serve: calls fail at
+//     once with UNAVAILABLE and the reason.
+//
+// connect(2) resolves the link, so a switch moves new connections; open
+// ones are moved by GOAWAY: the old instance's drain or park sends it, and
+// the refusal server sends it when an instance serves again.
+//
+// Why a link and not a proxy: a proxy in the supervisor costs every call
+// two more hops through Node (`npm run bench -- dataplane` measures both),
+// and a Node proxy is a shared point of failure for every plugin. The one
+// thing a proxy does that a link cannot, refuse calls on a connection that
+// is already open to an instance about to be stopped, the instance does
+// itself: the supervisor asks it to park (GOAWAY to every data connection)
+// before it stops it.
+import { renameSync, rmSync, symlinkSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { PluginConfig } from "../config/schema.ts";
+import type { IssuedLeaf } from "../identity/index.ts";
+import { RotatingLeaf } from "../identity/rotating-leaf.ts";
+import type { Logger } from "../log.ts";
+import { RefusalServer } from "./refusal-server.ts";
+import { TcpRelay } from "./tcp-relay.ts";
+
+/** The stable address of `plugin` under `runtimeDir`. */
+export function stableAddressPath(runtimeDir: string, plugin: string): string {
+  return path.join(runtimeDir, "plugins", `${plugin}.sock`);
+}
+
+/** Where the address points: an instance, or the refusal and its reason. */
+export type Route = { kind: "instance"; id: string; socket: string } | { kind: "refused"; reason: string };
+
+export class StableAddress {
+  /** The path host applications dial. */
+  readonly path: string;
+  readonly #refusal: RefusalServer;
+  readonly #tcp: TcpRelay | undefined;
+  readonly #leaf: RotatingLeaf | undefined;
+  readonly #log: Logger;
+  /** The instance the plugin's controller says serves, or why none does. */
+  #routed: Route;
+  /** Instances a breaker has paused, and why. */
+  readonly #held = new Map<string, string>();
+  #effective: Route | undefined;
+  #closed = false;
+
+  constructor(options: { path: string; refusal: RefusalServer; tcp?: TcpRelay; leaf?: RotatingLeaf; log: Logger; reason: string }) {
+    this.path = options.path;
+    this.#refusal = options.refusal;
+    this.#tcp = options.tcp;
+    this.#leaf = options.leaf;
+    this.#log = options.log;
+    this.#routed = { kind: "refused", reason: options.reason };
+    this.#apply();
+  }
+
+  /**
+   * Opens `plugin`'s stable address under `runtimeDir`, refusing calls
+   * (the plugin is stopped) until its controller says an instance serves.
+   */
+  static async open(
+    plugin: PluginConfig,
+    parts: { runtimeDir: string; caPem: string; issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>; log: Logger },
+  ): Promise<StableAddress> {
+    const file = stableAddressPath(parts.runtimeDir, plugin.name);
+    const refusals = path.join(parts.runtimeDir, "refusals");
+    // Host applications of any uid may reach the link; the certificate decides who may call.
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+    await mkdir(refusals, { recursive: true, mode: 0o711 });
+    let refusal: RefusalServer | undefined;
+    const leaf = await RotatingLeaf.start({
+      issue: () => parts.issueLeaf(plugin.name, plugin.certificateTtl),
+      caPem: parts.caPem,
+      onRotate: (renewed) => {
+        if (renewed instanceof Error) parts.log.error({ plugin: plugin.name, err: renewed.message }, "renewing the refusal server's certificate failed");
+        else refusal?.setCertificate({ caPem: parts.caPem, ...renewed });
+      },
+    });
+    try {
+      refusal = await RefusalServer.listen(path.join(refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...leaf.current }, `plugin ${plugin.name} is stopped`);
+      const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file).catch(async (err: Error) => {
+        await refusal?.close();
+        throw err;
+      }) : undefined;
+      return new StableAddress({ path: file, refusal, ...(tcp && { tcp }), leaf, log: parts.log.child({ plugin: plugin.name }), reason: refusal.reason });
+    } catch (err) {
+      leaf.close();
+      throw err;
+    }
+  }
+
+  /** The TCP address, when the plugin has one. */
+  get tcpAddress(): string | undefined {
+    return this.#tcp?.address;
+  }
+
+  /** Where new connections go now. */
+  get route(): Route {
+    return this.#effective!;
+  }
+
+  /** The controller's word: `instance` serves from now on. */
+  serve(instance: { id: string; dataSocketPath: string }): void {
+    this.#routed = { kind: "instance", id: instance.id, socket: instance.dataSocketPath };
+    this.#apply();
+  }
+
+  /** The controller's word: no instance serves, because of `reason`. */
+  refuse(reason: string): void {
+    this.#routed = { kind: "refused", reason };
+    this.#apply();
+  }
+
+  /** A breaker pauses `instanceId`: while it is the one routed to, calls are refused with `reason`. */
+  hold(instanceId: string, reason: string): void {
+    this.#held.set(instanceId, reason);
+    this.#apply();
+  }
+
+  /** The pause of `instanceId` is over. */
+  release(instanceId: string): void {
+    if (this.#held.delete(instanceId)) this.#apply();
+  }
+
+  #apply(): void {
+    if (this.#closed) return;
+    const routed = this.#routed;
+    const held = routed.kind === "instance" ? this.#held.get(routed.id) : undefined;
+    const next: Route = held !== undefined ? { kind: "refused", reason: held } : routed;
+    const before = this.#effective;
+    this.#effective = next;
+    if (next.kind === "refused") {
+      this.#refusal.setReason(next.reason);
+      if (before?.kind !== "refused") this.#link(this.#refusal.socket);
+    } else if (before?.kind !== "instance" || before.socket !== next.socket) {
+      this.#link(next.socket);
+      // Clients that were refused on an open connection come back through the link.
+      this.#refusal.sendAway();
+    }
+    if (before === undefined || before.kind !== next.kind || (next.kind === "instance" && before.kind === "instance" && before.id !== next.id)) {
+      this.#log.info(next.kind === "instance" ? { address: this.path, instance: next.id } : { address: this.path, reason: next.reason }, next.kind === "instance" ? "stable address serves" : "stable address refuses calls");
+    }
+  }
+
+  /** Points the link at `target`: a new link renamed over the old, so there is never a moment without one. */
+  #link(target: string): void {
+    const temp = `${this.path}.${randomBytes(4).toString("hex")}.tmp`;
+    symlinkSync(target, temp);
+    try {
+      renameSync(temp, this.path);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Removes the link and stops the refusal server and TCP relay. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    rmSync(this.path, { force: true });
+    await this.#tcp?.close();
+    await this.#refusal.close();
+    this.#leaf?.close();
+  }
+}

@@ -1,0 +1,122 @@
+// Moves one plugin from release to release (DESIGN.md §7): `corralctl
+// deploy` and `rollback`, and swaps of `current` made by other tools, all
+// through one queue, so concurrent deploys happen one after the other. Each
+// makes the release current, has the controller bring it into service, and,
+// when it does not become ready, puts `current` back to the release that
+// serves and reports why. A bad release never replaces a serving one.
+import type { Logger } from "../log.ts";
+import { UpdateFailed, type UpdateResult } from "../plugin/controller.ts";
+import type { CurrentChange } from "./current-watch.ts";
+import { checkBinary, ReleaseError, type Release, type ReleaseStore } from "./store.ts";
+
+/** What the deployer needs of the plugin's controller. */
+export interface Updatable {
+  /** The release the serving instance runs, if one serves. */
+  readonly servingRelease: string | undefined;
+  update(release: string): Promise<UpdateResult>;
+}
+
+export interface DeployOutcome extends UpdateResult {
+  durationMs: number;
+}
+
+export class Deployer {
+  readonly #store: ReleaseStore;
+  readonly #plugin: Updatable;
+  readonly #keep: number;
+  readonly #log: Logger;
+  readonly #onFailure: (message: string) => void;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { store: ReleaseStore; plugin: Updatable; keep: number; log: Logger; onFailure?: (message: string) => void }) {
+    this.#store = options.store;
+    this.#plugin = options.plugin;
+    this.#keep = options.keep;
+    this.#log = options.log.child({ plugin: options.store.plugin });
+    this.#onFailure = options.onFailure ?? (() => {});
+  }
+
+  /** Imports `binary` (checked, hashed, copied), makes it current and brings it into service. */
+  deploy(binary: string): Promise<DeployOutcome> {
+    return this.#serialized(async () => {
+      await checkBinary(binary);
+      const release = await this.#store.import(binary);
+      this.#log.info({ binary, release: release.sha256 }, "deploying");
+      return this.#switchTo(release);
+    });
+  }
+
+  /** Makes `prefix`'s release (default: the one current before the current one) current again. */
+  rollback(prefix?: string): Promise<DeployOutcome> {
+    return this.#serialized(async () => {
+      let release: Release;
+      if (prefix) release = await this.#store.resolve(prefix);
+      else {
+        const current = await this.#store.current();
+        const previous = current && (await this.#store.previous(current.sha256));
+        if (!previous) throw new ReleaseError(`plugin ${this.#store.plugin} has no earlier release to roll back to`);
+        release = previous;
+      }
+      this.#log.info({ release: release.sha256 }, "rolling back");
+      return this.#switchTo(release);
+    });
+  }
+
+  /** A swap of `current` seen by the watch (often one the deployer made itself: then there is nothing to do). */
+  onCurrentChange(change: CurrentChange): Promise<void> {
+    return this.#serialized(async () => {
+      const serving = this.#plugin.servingRelease;
+      // Events queue behind deploys; act only on what the link says now (a
+      // failed deploy's link has been put back by the time its event is seen).
+      const now = await this.#store.current().catch(() => undefined);
+      const stillValid = now !== undefined && (await this.#store.get(now.sha256)) !== undefined;
+      if (change.kind === "invalid" ? stillValid : now?.sha256 !== change.release.sha256) return;
+      if (change.kind === "invalid") {
+        const message = `${change.reason}; keeping release ${serving?.slice(0, 12) ?? "(none)"}`;
+        this.#log.error({ target: change.target }, message);
+        this.#onFailure(message);
+        const restore = serving ? await this.#store.get(serving) : undefined;
+        if (restore) await this.#store.activate(restore);
+        return;
+      }
+      if (change.release.sha256 === serving) return;
+      this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
+      await this.#bringIn(change.release, Date.now()).catch(() => {}); // reported in #bringIn
+    });
+  }
+
+  async #switchTo(release: Release): Promise<DeployOutcome> {
+    const started = Date.now();
+    await this.#store.activate(release);
+    return this.#bringIn(release, started);
+  }
+
+  async #bringIn(release: Release, started: number): Promise<DeployOutcome> {
+    const before = this.#plugin.servingRelease;
+    try {
+      await this.#store.verify(release);
+      const result = await this.#plugin.update(release.sha256);
+      await this.#store.recordActivation(release.sha256);
+      const removed = await this.#store.prune(this.#keep, [release.sha256, ...(before ? [before] : [])]);
+      if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
+      this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
+      return { ...result, durationMs: Date.now() - started };
+    } catch (err) {
+      const message = (err as Error).message;
+      // Back to what serves, unless someone made yet another release current meanwhile.
+      const current = await this.#store.current().catch(() => undefined);
+      const restore = before ? await this.#store.get(before) : undefined;
+      if (restore && current?.sha256 === release.sha256) await this.#store.activate(restore);
+      const reported = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} was not deployed: ${message}${restore ? `; ${restore.sha256.slice(0, 12)} keeps serving` : ""}`;
+      this.#log.error({ release: release.sha256, restored: restore?.sha256 }, reported);
+      this.#onFailure(reported);
+      throw err instanceof UpdateFailed || err instanceof ReleaseError ? new UpdateFailed(reported) : err;
+    }
+  }
+
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+}

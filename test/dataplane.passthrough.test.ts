@@ -1,0 +1,154 @@
+// The stable address carries the plugin's own services unchanged (issue 6):
+// every kind of call, metadata both ways, deadlines, cancellation, status
+// details, large messages; over the Unix socket and the optional TCP
+// listener; and when no instance can serve, calls fail at once with
+// UNAVAILABLE and the reason.
+import { loadPackageDefinition, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { lstat, readlink } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, channelOptions, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
+import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { echoClient, echoErrorDomain, echoProto, sha256File, statusDetails, type EchoClient, type EchoGrpcClient } from "./helpers/echo.ts";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
+const MiB = 1024 * 1024;
+
+let supervisor: TestSupervisor;
+let creds: ChannelCredentials;
+let pems: { caPem: string; certPem: string; keyPem: string };
+let address: string;
+let tcpAddress: string;
+let client: EchoClient;
+
+beforeAll(async () => {
+  supervisor = await TestSupervisor.start({
+    plugins: [
+      { name: "echo", binary: echoBinary, apiVersion: "1.0", dataPlane: { tcp: "127.0.0.1:0", maxMessageSize: "6MiB" } },
+      // Never becomes ready: its address refuses calls, with the reason.
+      { name: "broken", binary: path.join(repoRoot, "build/test-plugins/echo-crash"), apiVersion: "1.0", restart: { initialBackoff: "30s", quarantineAfter: 1 } },
+    ],
+  });
+  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
+  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "passthrough-test", ["echo", "broken"]);
+  pems = { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+  creds = pluginCredentials("echo", pems);
+  const status = await supervisor.plugin("echo");
+  address = status.address;
+  tcpAddress = status.tcpAddress;
+  client = echoClient(address, creds, channelOptions({ maxMessageSize: 6 * MiB, retry: false }));
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await supervisor?.cleanup();
+});
+
+describe("the stable address", () => {
+  it("is a link under the runtime directory to the serving instance's data socket", async () => {
+    const instance = (await supervisor.plugin("echo")).instance!;
+    expect(address).toBe(path.join(supervisor.runtimeDir, "plugins/echo.sock"));
+    expect((await lstat(address)).isSymbolicLink()).toBe(true);
+    expect(await readlink(address)).toBe(path.join(supervisor.runtimeDir, "instances", instance.id, "data.sock"));
+    const { reply } = await client.unary({ message: "hi", sleepMs: 0, replySize: 0 });
+    expect(reply.message).toBe("hi");
+    expect(reply.instance).toBe(instance.id);
+    expect(reply.release).toBe(await sha256File(echoBinary));
+  });
+
+  it("carries metadata both ways", async () => {
+    const { headers, trailers } = await client.unary({ message: "md", sleepMs: 0, replySize: 0 }, { metadata: { "x-echo-trace": "abc123" } });
+    expect(headers.get("x-echo-trace")).toEqual(["abc123"]);
+    expect(trailers.get("x-echo-trace")).toEqual(["abc123"]);
+  });
+
+  it("carries deadlines: a call outliving its deadline fails with DEADLINE_EXCEEDED, and the plugin sees it end", async () => {
+    const before = await client.cancelled();
+    const err = (await client.unary({ message: "slow", sleepMs: 5000, replySize: 0 }, { deadlineMs: 200 }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.DEADLINE_EXCEEDED);
+    await expect.poll(() => client.cancelled(), { timeout: 3000 }).toBe(before + 1);
+  });
+
+  it("carries cancellation to the plugin", async () => {
+    const before = await client.cancelled();
+    const abort = new AbortController();
+    const call = client.unary({ message: "cancel me", sleepMs: 5000, replySize: 0 }, { signal: abort.signal }).catch((e: ServiceError) => e);
+    setTimeout(() => abort.abort(), 200);
+    expect(((await call) as ServiceError).code).toBe(status.CANCELLED);
+    await expect.poll(() => client.cancelled(), { timeout: 3000 }).toBe(before + 1);
+  });
+
+  it("carries status codes, messages and details", async () => {
+    const err = await client.fail({ code: status.FAILED_PRECONDITION, message: "not today", detailReason: "QUOTA" });
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(err.details).toBe("not today");
+    const details = statusDetails(err);
+    expect(details?.details[0]?.errorInfo).toMatchObject({ reason: "QUOTA", domain: echoErrorDomain });
+  });
+
+  it("carries client, server and bidirectional streams", async () => {
+    const server = await client.serverStream({ message: "n", count: 5, intervalMs: 1 });
+    expect(server.replies).toHaveLength(5);
+    const up = await client.clientStream([1, 2, 3].map((n) => ({ message: `m${n}`, sleepMs: 0, replySize: 0 })));
+    expect(up.reply.message).toMatch(/m1.*m2.*m3|3/);
+    const both = await client.bidi(["a", "b", "c"].map((message) => ({ message, sleepMs: 0, replySize: 0 })));
+    expect(both.replies.map((r) => r.message)).toEqual(["a", "b", "c"]);
+  });
+
+  it("carries messages up to the configured limit, and refuses larger ones", async () => {
+    const big = await client.unary({ message: "big", sleepMs: 0, replySize: 5 * MiB, payload: Buffer.alloc(5 * MiB, 7) });
+    expect(big.reply.receivedBytes).toBe(5 * MiB);
+    expect(big.reply.payload.length).toBe(5 * MiB);
+    const err = (await client.unary({ message: "too big", sleepMs: 0, replySize: 0, payload: Buffer.alloc(7 * MiB) }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it("answers over the TCP listener too, with mTLS end to end", async () => {
+    expect(tcpAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+    const tcp = echoClient(tcpAddress, creds);
+    try {
+      const { reply } = await tcp.unary({ message: "over tcp", sleepMs: 0, replySize: 0 });
+      expect(reply.message).toBe("over tcp");
+    } finally {
+      tcp.close();
+    }
+  });
+
+  it("is reached by the client library's connect()", async () => {
+    const Echo = (loadPackageDefinition(loadSync(echoProto, { longs: Number, defaults: true })) as unknown as {
+      corral: { test: { echo: { v1: { Echo: ServiceClientConstructor<EchoGrpcClient> } } } };
+    }).corral.test.echo.v1.Echo;
+    const c = connect("echo", Echo, { credentials: pems, runtimeDir: supervisor.runtimeDir });
+    try {
+      const reply = await new Promise<{ message: string }>((resolve, reject) =>
+        c.Unary({ message: "via connect", sleepMs: 0, replySize: 0 }, new Metadata(), {}, (err, r) => (err ? reject(err) : resolve(r!))),
+      );
+      expect(reply.message).toBe("via connect");
+    } finally {
+      c.close();
+    }
+  });
+
+  it("refuses at once, with UNAVAILABLE and the reason, while no instance can serve", async () => {
+    await supervisor.waitForPlugin("broken", (p) => p.state === "quarantined" || p.state === "backoff");
+    const broken = echoClient((await supervisor.plugin("broken")).address, pluginCredentials("broken", pems), channelOptions({ retry: false }));
+    try {
+      const started = Date.now();
+      const err = (await broken.unary({ message: "anyone?", sleepMs: 0, replySize: 0 }).catch((e: ServiceError) => e)) as ServiceError;
+      const took = Date.now() - started;
+      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(err.details).toMatch(/^plugin broken is (quarantined|restarting after a failure): .*exited with status 3/);
+      expect(took).toBeLessThan(2000); // not a hang until the deadline (10 s)
+    } finally {
+      broken.close();
+    }
+  });
+
+  it("is shown by corralctl status, with the TCP address", async () => {
+    const r = await corralctl(["--config", supervisor.configFile, "status", "echo", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).plugins[0]).toMatchObject({ address, tcpAddress });
+  });
+});
