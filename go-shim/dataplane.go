@@ -210,7 +210,9 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 	p.register(s.srv)
 	healthpb.RegisterHealthServer(s.srv, &healthServer{Server: p.health, drainer: s.drainer})
 
-	lis, err := listen(p.path)
+	// Host applications of any uid reach the data socket through the
+	// plugin's stable address; their certificate decides what they may call.
+	lis, err := listen(p.path, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("data socket: %w", err)
 	}

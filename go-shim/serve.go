@@ -199,7 +199,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 			<-stopped
 		}
 	}
-	lis, err := listen(env.socket)
+	lis, err := listen(env.socket, 0o600)
 	if err != nil {
 		abort()
 		return err
@@ -261,9 +261,9 @@ func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, da
 	}
 }
 
-// listen listens on the Unix socket at path, which only the owner may
-// use, replacing a stale socket left there.
-func listen(path string) (net.Listener, error) {
+// listen listens on the Unix socket at path with the given mode, replacing
+// a stale socket left there.
+func listen(path string, mode fs.FileMode) (net.Listener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("removing stale socket: %w", err)
 	}
@@ -271,7 +271,7 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := os.Chmod(path, mode); err != nil {
 		lis.Close()
 		return nil, err
 	}

@@ -5,7 +5,7 @@
 // UNAVAILABLE and the reason.
 import { loadPackageDefinition, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { lstat, readlink } from "node:fs/promises";
+import { lstat, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, channelOptions, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
@@ -52,6 +52,11 @@ describe("the stable address", () => {
     expect(address).toBe(path.join(supervisor.runtimeDir, "plugins/echo.sock"));
     expect((await lstat(address)).isSymbolicLink()).toBe(true);
     expect(await readlink(address)).toBe(path.join(supervisor.runtimeDir, "instances", instance.id, "data.sock"));
+    // Any uid may connect (its certificate decides what it may call); nobody but the instance reads its key.
+    const dir = path.join(supervisor.runtimeDir, "instances", instance.id);
+    expect((await stat(path.join(dir, "data.sock"))).mode & 0o777).toBe(0o666);
+    expect((await stat(dir)).mode & 0o777).toBe(0o711);
+    expect((await stat(path.join(dir, "key.pem"))).mode & 0o777).toBe(0o600);
     const { reply } = await client.unary({ message: "hi", sleepMs: 0, replySize: 0 });
     expect(reply.message).toBe("hi");
     expect(reply.instance).toBe(instance.id);

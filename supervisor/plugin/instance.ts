@@ -183,7 +183,8 @@ export class PluginInstance implements Instance {
   async #prepare(release: Release, slot: LaunchSlot): Promise<SandboxSpec> {
     const plugin = this.#plugin;
     const dir = (async () => {
-      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      // 0711: host applications of any uid reach data.sock through the stable address; key.pem itself is 0600.
+      await mkdir(this.#dir, { recursive: true, mode: 0o711 });
       await chown(this.#dir, this.#uid, this.#gid);
     })();
     const files = (async () => {
