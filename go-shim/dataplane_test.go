@@ -231,8 +231,8 @@ func TestDataSocket(t *testing.T) {
 	if err := sleep(ctx, in.dial(in.supervisor()), 0); err != nil {
 		t.Errorf("supervisor calls Sleep on the instance socket: %v", err)
 	}
-	if fi, err := os.Stat(in.socket); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("data socket: %v, %v; want mode 0600", fi.Mode(), err)
+	if fi, err := os.Stat(in.socket); err != nil || fi.Mode().Perm() != 0o666 {
+		t.Errorf("data socket: %v, %v; want mode 0666", fi.Mode(), err)
 	}
 	if n := in.service.registered.Load(); n != 2 {
 		t.Errorf("register called %d times, want 2: once per server", n)
@@ -274,8 +274,8 @@ func TestPark(t *testing.T) {
 	in.park(&pluginv1.ParkRequest{}) // again: nothing to do
 
 	in.unpark()
-	if fi, err := os.Stat(in.socket); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("data socket after Unpark: %v, %v; want a socket, mode 0600", fi, err)
+	if fi, err := os.Stat(in.socket); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o666 {
+		t.Fatalf("data socket after Unpark: %v, %v; want a socket, mode 0666", fi, err)
 	}
 	if err := sleep(ctx, in.dialData(in.scoped()), 0); err != nil {
 		t.Errorf("Sleep on a new connection after Unpark: %v", err)
