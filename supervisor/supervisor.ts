@@ -1,36 +1,34 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
-// controller, the instance cgroups and the admin server, and stops all of it.
+// (plugin-set.ts), the instance cgroups and the admin server, applies config
+// reloads, and stops all of it.
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
-import type { InstanceUsage } from "../proto/gen/ts/corral/admin/v1/InstanceUsage.ts";
-import type { PluginStatus } from "../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import type { ReloadResponse } from "../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import { certificateAdmin } from "./admin/certificates.ts";
 import { healthAdmin } from "./admin/health.ts";
+import { operationsAdmin } from "./admin/operations.ts";
 import { releaseAdmin } from "./admin/releases.ts";
+import { pluginStatus } from "./admin/status.ts";
 import { AlertBook } from "./breakers/alerts.ts";
-import { breakerDefaults } from "./breakers/config.ts";
-import { RestartLoopDetector } from "./breakers/warning-signs.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
-import { AdminServer } from "./admin/server.ts";
+import { AdminError, AdminServer } from "./admin/server.ts";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { ConfigError, loadConfig } from "./config/load.ts";
+import { diffConfig } from "./config/diff.ts";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
+import { EventLog } from "./observe/event-log.ts";
+import { PluginSet } from "./plugin-set.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
-import { PluginController } from "./plugin/controller.ts";
 import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
 import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
-import { PluginInstance } from "./plugin/instance.ts";
-import type { Sample } from "./plugin/sampler.ts";
+import type { PluginInstance } from "./plugin/instance.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
-import { CurrentWatch } from "./releases/current-watch.ts";
-import { Deployer } from "./releases/deployer.ts";
-import { ReleaseStore } from "./releases/store.ts";
-import { StableAddress } from "./dataplane/stable-address.ts";
-import { newAlert } from "./breakers/alerts.ts";
 import { Trust } from "./trust.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,40 +37,38 @@ export interface SupervisorOptions {
   logger: Logger;
   /** The corral-sandbox binary; default build/bin/corral-sandbox in this checkout. */
   launcherPath?: string;
-}
-
-/** What the supervisor holds for each configured plugin. */
-interface PluginParts {
-  controller: PluginController;
-  store: ReleaseStore;
-  deployer: Deployer;
-  address?: StableAddress;
-  watch?: CurrentWatch;
+  /** The config file `config` was read from: reload() reads it again. */
+  configFile?: string;
 }
 
 export class Supervisor {
-  readonly #config: Config;
+  #config: Config;
+  readonly #configFile: string | undefined;
   readonly #log: Logger;
-  readonly #controllers: Map<string, PluginController>;
-  readonly #plugins: Map<string, PluginParts>;
+  readonly #plugins: PluginSet;
+  readonly #events: EventLog;
   readonly #admin: AdminServer;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
   readonly #trust: Trust;
+  #reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(parts: {
     config: Config;
+    configFile: string | undefined;
     logger: Logger;
-    plugins: Map<string, PluginParts>;
+    plugins: PluginSet;
+    events: EventLog;
     admin: AdminServer;
     cgroups: CgroupDriver;
     launchers: LauncherPool;
     trust: Trust;
   }) {
     this.#config = parts.config;
+    this.#configFile = parts.configFile;
     this.#log = parts.logger;
     this.#plugins = parts.plugins;
-    this.#controllers = new Map([...parts.plugins].map(([name, p]) => [name, p.controller]));
+    this.#events = parts.events;
     this.#admin = parts.admin;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
@@ -96,16 +92,15 @@ export class Supervisor {
     try {
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 
-      // Controllers exist (stopped) before the admin socket answers, so
-      // status is complete from the first call.
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
       const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
       closers.push(() => launchers.close());
       const alerts = new AlertBook();
+      const events = new EventLog();
       const diagnostics = new DiagnosticsStore(config.stateDir);
-      const plugins = new Map<string, PluginParts>();
-      const env = instanceEnvironment({
+      const plugins = new PluginSet({ config, trust, alerts, events, log });
+      plugins.environment = instanceEnvironment({
         ...config,
         trust,
         cgroups,
@@ -115,60 +110,26 @@ export class Supervisor {
         alerts,
         diagnostics,
         address: (name) => plugins.get(name)?.address,
+        outputRing: (name) => plugins.get(name)?.output,
       });
-      const controllers = new Map<string, PluginController>();
-      for (const plugin of config.plugins) {
-        const store = new ReleaseStore(config.stateDir, plugin.name);
-        const release = await store.seed(plugin.binary).catch((err: Error) => {
-          log.error({ plugin: plugin.name, binary: plugin.binary, err: err.message }, "cannot import the plugin's binary");
-          return undefined;
-        });
-        if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
-        const restartLoop = new RestartLoopDetector(breakerDefaults.warningSigns.restartLoop, { plugin: plugin.name });
-        const controller = new PluginController(plugin, {
-          createInstance: (p) => PluginInstance.launch(p, env),
-          // The address opens once the runtime directory has been swept; until then there is nothing to point.
-          address: {
-            serve: (instance) => plugins.get(plugin.name)?.address?.serve(instance),
-            refuse: (reason) => plugins.get(plugin.name)?.address?.refuse(reason),
-          },
-          onTransition: (t) => {
-            log.info(
-              { plugin: t.plugin, instance: t.instance, from: t.from, to: t.to, ...("reason" in t.event && { reason: t.event.reason }) },
-              `plugin ${t.to}`,
-            );
-            if (t.from === "backoff" && t.to === "starting") {
-              const alert = restartLoop.onRestart(Date.now());
-              if (alert && alerts.raise(alert)) log.warn({ plugin: t.plugin, alert: alert.kind, evidence: alert.evidence }, `alert: ${alert.message}`);
-            }
-          },
-        });
-        controllers.set(plugin.name, controller);
-        const deployer = new Deployer({
-          store,
-          plugin: controller,
-          keep: plugin.releases.keep,
-          log,
-          onFailure: (message) => {
-            const alert = newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() });
-            if (alerts.raise(alert)) log.warn({ plugin: plugin.name, alert: alert.kind }, `alert: ${message}`);
-          },
-        });
-        plugins.set(plugin.name, { controller, store, deployer });
-      }
+      closers.push(() => plugins.close());
+      // Plugins exist (stopped) before the admin socket answers, so status
+      // is complete from the first call.
+      for (const plugin of config.plugins) await plugins.add(plugin);
 
+      let supervisor: Supervisor | undefined;
       const admin = await AdminServer.start({
         socket: config.admin.socket,
         credentials: trust.adminServerCredentials(),
         authorize: (der) => trust.authorizeAdmin(der),
         backend: {
-          status: (names) => selected(controllers, names).map((c) => statusOf(c, plugins.get(c.name)?.address)),
+          status: (names) => plugins.selected(names).map((p) => pluginStatus(p.controller, p.address)),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
           health: healthAdmin({
             alerts,
             diagnostics,
-            plugins: () => [...controllers.keys()],
-            instance: (name) => liveInstances(controllers, [name])[0],
+            plugins: () => plugins.names,
+            instance: (name) => plugins.instances([name])[0],
           }),
           releases: releaseAdmin({
             plugin: (name) => {
@@ -179,9 +140,21 @@ export class Supervisor {
           certificates: certificateAdmin({
             ca: trust.ca,
             registry: trust.registry,
-            plugins: () => [...controllers.keys()],
-            instances: (names) => liveInstances(controllers, names),
-            afterRevocation: (serials) => enforceRevocation(trust, liveInstances(controllers, []), serials),
+            plugins: () => plugins.names,
+            instances: (names) => plugins.instances(names),
+            afterRevocation: (serials) => enforceRevocation(trust, plugins.instances([]), serials),
+          }),
+          operations: operationsAdmin({
+            plugins,
+            events,
+            alerts,
+            reloader: {
+              configFile: options.configFile,
+              reload: () => {
+                if (!supervisor) throw new AdminError(grpcStatus.UNAVAILABLE, "the supervisor is still starting");
+                return supervisor.reload();
+              },
+            },
           }),
         },
       });
@@ -199,29 +172,16 @@ export class Supervisor {
       closers.push(() => cgroups.removeParent());
       launchers.warm();
 
-      // Each plugin's stable address, and the watch on its `current` link.
-      for (const plugin of config.plugins) {
-        const parts = plugins.get(plugin.name)!;
-        parts.address = await StableAddress.open(plugin, {
-          runtimeDir: config.runtimeDir,
-          caPem: trust.ca.certPem,
-          issueLeaf: (name, ttlMs) => trust.issuePluginLeaf(name, ttlMs),
-          log,
-        });
-        closers.push(() => parts.address!.close());
-        if (await parts.store.current()) {
-          parts.watch = await CurrentWatch.start(parts.store, { log, onChange: (change) => void parts.deployer.onCurrentChange(change) });
-          closers.push(() => parts.watch!.close());
-        }
-      }
+      // Each plugin's stable address and the watch on its `current` link.
+      for (const name of plugins.names) await plugins.open(name);
 
-      const supervisor = new Supervisor({ config, logger: log, plugins, admin, cgroups, launchers, trust });
-      await Promise.all([...controllers.values()].map((c) => c.start().then(() => c.whenSettled())));
+      supervisor = new Supervisor({ config, configFile: options.configFile, logger: log, plugins, events, admin, cgroups, launchers, trust });
+      await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {
           admin: config.admin.socket,
           credentials: credentialsDir,
-          plugins: Object.fromEntries([...controllers].map(([name, c]) => [name, c.state])),
+          plugins: Object.fromEntries(plugins.values().map((p) => [p.controller.name, p.controller.state])),
         },
         `supervisor ready; try: corralctl --socket ${config.admin.socket} status`,
       );
@@ -232,41 +192,112 @@ export class Supervisor {
     }
   }
 
+  get configFile(): string | undefined {
+    return this.#configFile;
+  }
+
+  /**
+   * Reads the config file again and applies the difference: removed plugins
+   * are stopped, added ones started, changed ones rolled through the
+   * hot-update path (a new instance beside the old; a new binary becomes a
+   * new release). A file that fails validation, or that changes what only a
+   * restart can (directories, trust domain, sandbox ranges), changes
+   * nothing: rejected with AdminError naming every problem. A plugin whose
+   * new instance fails to become ready keeps its old instance and config,
+   * and is listed as failed. One reload at a time.
+   */
+  reload(): Promise<ReloadResponse> {
+    const next = this.#reloading.then(() => this.#reload());
+    this.#reloading = next.catch(() => {});
+    return next;
+  }
+
+  async #reload(): Promise<ReloadResponse> {
+    const file = this.#configFile;
+    if (!file) throw new AdminError(grpcStatus.FAILED_PRECONDITION, "this supervisor was started without a config file");
+    let next: Config;
+    try {
+      next = await loadConfig(file);
+    } catch (err) {
+      const message = err instanceof ConfigError ? `invalid config; the running one stays:\n${err.message}` : (err as Error).message;
+      this.#log.error({ config: file }, message);
+      throw new AdminError(grpcStatus.INVALID_ARGUMENT, message);
+    }
+    const diff = diffConfig(this.#config, next);
+    if (diff.needsRestart.length > 0) {
+      const message = `${file}: ${diff.needsRestart.join(", ")} changed; only a restart of the supervisor applies that, so nothing was reloaded`;
+      this.#log.error({ config: file, fields: diff.needsRestart }, message);
+      throw new AdminError(grpcStatus.FAILED_PRECONDITION, message);
+    }
+    this.#log.info(
+      { config: file, added: diff.added.map((p) => p.name), removed: diff.removed, changed: diff.changed.map((c) => `${c.plugin.name} (${c.fields.join(", ")})`) },
+      "reloading config",
+    );
+    const result: ReloadResponse = { added: [], removed: [], changed: [], unchanged: [], failed: [] };
+    const applied = new Map(this.#config.plugins.map((p) => [p.name, p]));
+    for (const name of diff.removed) {
+      await this.#plugins.remove(name);
+      applied.delete(name);
+      result.removed!.push(name);
+    }
+    await Promise.all([
+      ...diff.added.map(async (plugin) => {
+        try {
+          const parts = await this.#plugins.add(plugin);
+          await this.#plugins.open(plugin.name);
+          await parts.controller.start();
+          await parts.controller.whenSettled();
+          applied.set(plugin.name, plugin);
+          result.added!.push(plugin.name);
+        } catch (err) {
+          await this.#plugins.remove(plugin.name).catch(() => {});
+          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
+        }
+      }),
+      ...diff.changed.map(async ({ plugin, previous, fields }) => {
+        const parts = this.#plugins.get(plugin.name)!;
+        parts.controller.reconfigure(plugin);
+        parts.config = plugin;
+        try {
+          const onlyBinary = fields.length === 1 && fields[0] === "binary";
+          await parts.deployer.reload(plugin.binary, !onlyBinary);
+          applied.set(plugin.name, plugin);
+          result.changed!.push(plugin.name);
+        } catch (err) {
+          parts.controller.reconfigure(previous); // the old instance, and its config, stay
+          parts.config = previous;
+          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
+        }
+      }),
+      // Unchanged entries may still name a binary whose content changed.
+      ...diff.unchanged.map(async (plugin) => {
+        const parts = this.#plugins.get(plugin.name)!;
+        try {
+          const outcome = await parts.deployer.reload(plugin.binary, false);
+          (outcome.changed ? result.changed! : result.unchanged!).push(plugin.name);
+        } catch (err) {
+          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
+        }
+      }),
+    ]);
+    // The running config is what was applied: a failed plugin keeps its old entry.
+    this.#config = { ...next, plugins: next.plugins.flatMap((p) => applied.get(p.name) ?? []) };
+    const summary = `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
+    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: summary });
+    (result.failed!.length ? this.#log.warn.bind(this.#log) : this.#log.info.bind(this.#log))({ ...result }, summary);
+    return result;
+  }
+
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
   async stop(): Promise<void> {
-    await Promise.all([...this.#plugins.values()].map((p) => p.watch?.close()));
-    await Promise.all([...this.#controllers.values()].map((c) => c.stop()));
-    await Promise.all([...this.#plugins.values()].map((p) => p.address?.close()));
+    await this.#reloading;
+    await this.#plugins.close();
     await this.#launchers.close();
     await this.#admin.close();
     this.#trust.close();
     await this.#cgroups.removeParent();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
-}
-
-function statusOf(c: PluginController, address: StableAddress | undefined): PluginStatus {
-  const instance = c.instance;
-  return {
-    name: c.name,
-    address: address?.path ?? "",
-    tcpAddress: address?.tcpAddress ?? "",
-    state: c.state,
-    restarts: c.restarts,
-    reason: c.reason,
-    stateAgeMs: c.stateAgeMs,
-    ...(instance && {
-      instance: {
-        id: instance.id,
-        pid: instance.pid ?? 0,
-        release: instance.release,
-        pluginVersion: instance.pluginVersion ?? "",
-        apiVersion: instance.apiVersion ?? "",
-        ...(instance.usage && { usage: usageOf(instance.usage) }),
-        ...(instance.cpuBreaker && { cpuBreaker: instance.cpuBreaker.state, cpuBreakerReason: instance.cpuBreaker.reason ?? "" }),
-      },
-    }),
-  };
 }
 
 /** Removes every entry of `dirs` (which may not exist); returns their names. */
@@ -278,16 +309,6 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
     removed.push(...names.map((n) => path.join(dir, n)));
   }
   return removed;
-}
-
-/** The controllers of the named plugins (all when empty). */
-function selected(controllers: Map<string, PluginController>, names: string[]): PluginController[] {
-  return [...controllers.values()].filter((c) => names.length === 0 || names.includes(c.name));
-}
-
-/** Running instances of the named plugins (all when empty). */
-function liveInstances(controllers: Map<string, PluginController>, names: string[]): PluginInstance[] {
-  return selected(controllers, names).flatMap((c) => (c.instance instanceof PluginInstance ? [c.instance] : []));
 }
 
 /**
@@ -308,19 +329,4 @@ async function enforceRevocation(trust: Trust, instances: PluginInstance[], seri
     }),
   );
   if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
-}
-
-function usageOf(sample: Sample): InstanceUsage {
-  const rt = sample.runtime;
-  return {
-    atUnixMs: sample.at,
-    cpuPercent: sample.cpuPercent,
-    memoryBytes: sample.memoryBytes,
-    openFds: sample.openFds,
-    goroutines: rt?.goroutines ?? 0,
-    heapSys: rt?.heapSys ?? 0,
-    heapInuse: rt?.heapInuse ?? 0,
-    heapAlloc: rt?.heapAlloc ?? 0,
-    numGc: rt?.numGc ?? 0,
-  };
 }

@@ -1,6 +1,14 @@
 // The admin gRPC server corralctl talks to: a Unix socket, mTLS with a client
 // certificate from Corral's CA, and only the admin role admitted.
-import { Server, status as grpcStatus, type ServerCredentials, type ServiceError, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import {
+  Server,
+  status as grpcStatus,
+  type ServerCredentials,
+  type ServerWritableStream,
+  type ServiceError,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
 import { chmod, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
@@ -9,6 +17,11 @@ import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate
 import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.ts";
 import type { DeployResponse } from "../../proto/gen/ts/corral/admin/v1/DeployResponse.ts";
 import type { Release } from "../../proto/gen/ts/corral/admin/v1/Release.ts";
+import type { DescribeResponse } from "../../proto/gen/ts/corral/admin/v1/DescribeResponse.ts";
+import type { Event } from "../../proto/gen/ts/corral/admin/v1/Event.ts";
+import type { LogLine } from "../../proto/gen/ts/corral/admin/v1/LogLine.ts";
+import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
+import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
@@ -30,6 +43,23 @@ export interface AdminBackend {
   certificates: CertificateAdmin;
   health: HealthAdmin;
   releases: ReleaseAdmin;
+  operations: OperationsAdmin;
+}
+
+/** Operating plugins and the config (issue 7). */
+export interface OperationsAdmin {
+  describe(plugin: string): Promise<DescribeResponse>;
+  start(plugin: string): Promise<PluginStatus>;
+  stop(plugin: string): Promise<PluginStatus>;
+  restart(plugin: string): Promise<PluginStatus>;
+  pause(plugin: string): Promise<PluginStatus>;
+  resume(plugin: string): Promise<PluginStatus>;
+  /** Sends the last `tail` lines, then, with follow, new ones until `signal` aborts. */
+  logs(plugin: string, tail: number, follow: boolean, send: (line: LogLine) => void, signal: AbortSignal): Promise<void>;
+  /** Sends the `recent` last events, then new ones until `signal` aborts. */
+  events(plugin: string, recent: number, send: (event: Event) => void, signal: AbortSignal): Promise<void>;
+  validate(path: string): Promise<ValidateConfigResponse>;
+  reload(): Promise<ReloadResponse>;
 }
 
 /** Hot updates (issue 6): deploy, rollback, list. */
@@ -91,6 +121,28 @@ export class AdminServer {
           );
       };
     };
+    const stream = <Req, Res>(handler: (req: Req, send: (message: Res) => void, signal: AbortSignal) => Promise<void>) => {
+      return (call: ServerWritableStream<Req, Res>) => {
+        try {
+          options.authorize(call.getAuthContext().sslPeerCertificate?.raw);
+        } catch (err) {
+          call.emit("error", serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
+          return;
+        }
+        const ended = new AbortController();
+        call.on("cancelled", () => ended.abort());
+        call.on("close", () => ended.abort());
+        Promise.resolve()
+          .then(() => handler(call.request, (message) => void call.write(message), ended.signal))
+          .then(
+          () => {
+            if (!call.cancelled) call.end();
+          },
+          (err: Error) => call.emit("error", serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
+        );
+      };
+    };
+    const ops = options.backend.operations;
     const handlers: AdminHandlers = {
       Status: guard((req) => {
         const unknown = req.plugins.filter((name) => !options.backend.status([]).some((p) => p.name === name));
@@ -109,6 +161,16 @@ export class AdminServer {
       Deploy: guard((req) => options.backend.releases.deploy(req.plugin, req.binary)),
       Rollback: guard((req) => options.backend.releases.rollback(req.plugin, req.release)),
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
+      Describe: guard((req) => ops.describe(req.plugin)),
+      Start: guard((req) => ops.start(req.plugin)),
+      Stop: guard((req) => ops.stop(req.plugin)),
+      Restart: guard((req) => ops.restart(req.plugin)),
+      Pause: guard((req) => ops.pause(req.plugin)),
+      Resume: guard((req) => ops.resume(req.plugin)),
+      Logs: stream((req, send, signal) => ops.logs(req.plugin, req.tail, req.follow, send, signal)),
+      WatchEvents: stream((req, send, signal) => ops.events(req.plugin, req.recent, send, signal)),
+      ValidateConfig: guard((req) => ops.validate(req.path)),
+      Reload: guard(() => ops.reload()),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>

@@ -12,6 +12,13 @@ import type { RotateCertificatesResponse__Output } from "../../proto/gen/ts/corr
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
 import type { DeployResponse__Output } from "../../proto/gen/ts/corral/admin/v1/DeployResponse.ts";
 import type { ListReleasesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListReleasesResponse.ts";
+import type { DescribeResponse__Output } from "../../proto/gen/ts/corral/admin/v1/DescribeResponse.ts";
+import type { Event__Output } from "../../proto/gen/ts/corral/admin/v1/Event.ts";
+import type { LogLine__Output } from "../../proto/gen/ts/corral/admin/v1/LogLine.ts";
+import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import type { ReloadResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
+import type { ValidateConfigResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
+import type { ClientReadableStream } from "@grpc/grpc-js";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
@@ -167,8 +174,148 @@ program
     process.stdout.write(`${table(["AT", "SIZE", "FILE"], rows)}\n`);
   });
 
-/** A deploy or rollback waits for the new instance to start and the old one to drain. */
+/** A deploy, rollback, restart or reload waits for new instances to start and old ones to drain. */
 const UPDATE_TIMEOUT_MS = 120_000;
+
+/** Runs one server-streaming admin call until it ends (or, for a follow, until Ctrl-C). */
+async function callStream<T>(open: (client: AdminClient) => ClientReadableStream<T>, onMessage: (message: T) => void): Promise<void> {
+  const options = program.opts<GlobalOptions>();
+  const endpoint: Endpoint = await resolveEndpoint(options);
+  const client = await connectAdmin(endpoint);
+  const stream = open(client);
+  const stop = () => stream.cancel();
+  process.once("SIGINT", stop);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", onMessage);
+      stream.on("end", () => resolve());
+      stream.on("error", (err: ServiceError) => (err.code === 1 /* CANCELLED: our Ctrl-C */ ? resolve() : reject(explain(err, endpoint))));
+    });
+  } finally {
+    process.off("SIGINT", stop);
+    client.close();
+  }
+}
+
+function printPlugin(p: PluginStatus__Output, json: boolean | undefined): void {
+  if (json) process.stdout.write(`${JSON.stringify(p)}\n`);
+  else process.stdout.write(`${p.name}: ${p.state}${p.instance ? ` (instance ${p.instance.id}, pid ${p.instance.pid})` : ""}${p.reason ? `: ${p.reason}` : ""}\n`);
+}
+
+for (const [verb, description] of [
+  ["start", "start a stopped plugin (or lift a quarantine) and wait until it is ready or has failed"],
+  ["stop", "drain and stop a plugin; it stays stopped until started"],
+  ["restart", "replace a plugin's instance with a new one, through the hot-update path (no failed calls)"],
+  ["pause", "stop a plugin's processes (SIGSTOP) after moving calls away: they fail fast with UNAVAILABLE until resume"],
+  ["resume", "continue a paused plugin"],
+] as const) {
+  const rpc = ({ start: "Start", stop: "Stop", restart: "Restart", pause: "Pause", resume: "Resume" } as const)[verb];
+  program
+    .command(verb)
+    .description(description)
+    .argument("<plugin>", "the plugin")
+    .option("--json", "print the plugin's status as JSON")
+    .action(async (plugin: string, options: { json?: boolean }) => {
+      const status = await call<PluginStatus__Output>((client, deadline, done) => client[rpc]({ plugin }, { deadline }, done), UPDATE_TIMEOUT_MS);
+      printPlugin(status, options.json);
+      if (verb !== "stop" && (status.state === "crashed" || status.state === "backoff" || status.state === "quarantined")) process.exitCode = ExitCode.failed;
+    });
+}
+
+program
+  .command("describe")
+  .description("show a plugin in full: status, effective config, stable address, open alerts and recent events")
+  .argument("<plugin>", "the plugin")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, options: { json?: boolean }) => {
+    const d = await call<DescribeResponse__Output>((client, deadline, done) => client.Describe({ plugin }, { deadline }, done));
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ ...d, config: JSON.parse(d.configJson) as unknown, configJson: undefined }, null, 2)}\n`);
+      return;
+    }
+    const s = d.status!;
+    const lines = [
+      `plugin:    ${s.name}`,
+      `state:     ${s.state}${s.reason ? ` (${s.reason})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
+      `address:   ${s.address}${s.tcpAddress ? `, tcp ${s.tcpAddress}` : ""}`,
+      `current:   ${d.currentRelease || "-"}`,
+      `instance:  ${s.instance ? `${s.instance.id} pid ${s.instance.pid} release ${s.instance.release.slice(0, 12)} (plugin ${s.instance.pluginVersion}, API ${s.instance.apiVersion})` : "-"}`,
+      `alerts:    ${d.alerts.length ? d.alerts.map((a) => `${a.kind}: ${a.message}`).join("\n           ") : "none"}`,
+      "events:",
+      ...d.events.map((e) => `  ${new Date(Number(e.atUnixMs)).toISOString()} ${e.kind} ${e.message}`),
+      "config:",
+      ...d.configJson.split("\n").map((l) => `  ${l}`),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  });
+
+program
+  .command("logs")
+  .description("show a plugin's most recent output (stdout and stderr of its instances); -f keeps following")
+  .argument("<plugin>", "the plugin")
+  .option("-n, --tail <lines>", "how many recent lines (0: all kept)", "100")
+  .option("-f, --follow", "keep printing new lines until Ctrl-C")
+  .option("--json", "one JSON object per line")
+  .action(async (plugin: string, options: { tail: string; follow?: boolean; json?: boolean }) => {
+    const tail = Number(options.tail);
+    if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail ${options.tail}: give a number of lines`, ExitCode.usage);
+    await callStream<LogLine__Output>(
+      (client) => client.Logs({ plugin, tail, follow: options.follow ?? false }),
+      (l) =>
+        process.stdout.write(
+          options.json ? `${JSON.stringify(l)}\n` : `${new Date(Number(l.atUnixMs)).toISOString()} ${l.instance} ${l.stream === "stdout" ? "" : `[${l.stream}] `}${l.line}\n`,
+        ),
+    );
+  });
+
+program
+  .command("events")
+  .description("watch lifecycle transitions, breaker trips, alerts, deploys and reloads as they happen (Ctrl-C to stop)")
+  .argument("[plugin]", "only this plugin's")
+  .option("--recent <n>", "first show this many recent events", "20")
+  .option("--json", "one JSON object per line")
+  .action(async (plugin: string | undefined, options: { recent: string; json?: boolean }) => {
+    await callStream<Event__Output>(
+      (client) => client.WatchEvents({ plugin: plugin ?? "", recent: Number(options.recent) || 0 }),
+      (e) =>
+        process.stdout.write(
+          options.json ? `${JSON.stringify(e)}\n` : `${new Date(Number(e.atUnixMs)).toISOString()} ${e.plugin || "-"} ${e.kind} ${e.message}\n`,
+        ),
+    );
+  });
+
+program
+  .command("validate")
+  .description("check a config file (default: the one the daemon runs) without applying it; for a file offline, use `corral validate FILE`")
+  .argument("[file]", "path on the daemon's host")
+  .option("--json", "print JSON")
+  .action(async (file: string | undefined, options: { json?: boolean }) => {
+    const r = await call<ValidateConfigResponse__Output>((client, deadline, done) =>
+      client.ValidateConfig({ path: file ? path.resolve(file) : "" }, { deadline }, done),
+    );
+    if (options.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else if (r.valid) process.stdout.write(`valid: ${r.plugins.length} plugin(s): ${r.plugins.join(", ")}\n`);
+    else process.stderr.write(`invalid config\n${r.errors.join("\n")}\n`);
+    if (!r.valid) process.exitCode = ExitCode.failed;
+  });
+
+program
+  .command("reload")
+  .description("read the daemon's config file again and apply the difference (added plugins start, removed ones stop, changed ones roll without failed calls); an invalid file changes nothing")
+  .option("--json", "print JSON")
+  .action(async (options: { json?: boolean }) => {
+    const r = await call<ReloadResponse__Output>((client, deadline, done) => client.Reload({}, { deadline }, done), UPDATE_TIMEOUT_MS);
+    if (options.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      const list = (label: string, names: string[]) => (names.length ? `${label}: ${names.join(", ")}\n` : "");
+      process.stdout.write(
+        `reloaded\n${list("added", r.added)}${list("removed", r.removed)}${list("changed", r.changed)}${list("unchanged", r.unchanged)}`,
+      );
+      if (r.failed.length) process.stderr.write(`failed (still running as before):\n  ${r.failed.join("\n  ")}\n`);
+    }
+    if (r.failed.length) process.exitCode = ExitCode.failed;
+  });
+
 
 function printDeploy(response: DeployResponse__Output, json: boolean | undefined): void {
   if (json) process.stdout.write(`${JSON.stringify(response)}\n`);

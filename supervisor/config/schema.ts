@@ -98,6 +98,16 @@ const dataPlane = z.strictObject({
   maxMessageSize: sizeAtLeast(1024, "1KiB").prefault("4MiB"),
 });
 
+/** How much of the plugin's stdout/stderr reaches the journal and `corralctl logs`. */
+const output = z.strictObject({
+  /** Lines per second on average (token bucket); what is over is dropped and counted. */
+  rate: z.number().int().min(1).max(100_000).default(200),
+  /** Lines let through at once, before the rate applies. */
+  burst: z.number().int().min(1).max(1_000_000).default(1000),
+  /** Longer lines are cut. */
+  maxLineLength: sizeAtLeast(80, "80B").prefault("16KiB"),
+});
+
 const releases = z.strictObject({
   /** Releases kept for rollback, besides the current and serving ones. */
   keep: z.number().int().min(1).max(1000).default(5),
@@ -132,6 +142,7 @@ export const pluginSchema = z.strictObject({
   breakers: breakers.prefault({}),
   dataPlane: dataPlane.prefault({}),
   releases: releases.prefault({}),
+  output: output.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
   certificateTtl: duration.prefault("24h"),
   /**

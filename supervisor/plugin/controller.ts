@@ -35,6 +35,10 @@ export interface Instance {
   destroy(): Promise<void>;
   /** Renews the instance's certificate now. */
   rotateCertificate(): Promise<void>;
+  /** Moves calls away (refused with `reason`), then stops every process (SIGSTOP). */
+  pause(reason: string): Promise<void>;
+  /** Continues the processes and takes calls again. */
+  resume(): Promise<void>;
 }
 
 export type InstanceFactory = (plugin: PluginConfig) => Promise<Instance>;
@@ -171,6 +175,10 @@ export class PluginController {
         this.#dispatch({ type: "stop" });
         await instance?.stop(this.#config.stopTimeout);
         break;
+      case "paused":
+        this.#dispatch({ type: "stop" });
+        await instance?.stop(this.#config.stopTimeout); // continued first, then drained
+        break;
       case "updating":
         // The update's attempt destroys the new instance; the serving one drains.
         this.#dispatch({ type: "stop" });
@@ -200,16 +208,55 @@ export class PluginController {
     return next;
   }
 
-  async #update(release: string): Promise<UpdateResult> {
+  /**
+   * Replaces the serving instance with a new one of the current release
+   * (with the config as it is now) through the hot-update path: no call
+   * fails. A plugin that is not ready is started instead.
+   */
+  restart(): Promise<UpdateResult> {
+    const next = this.#updates.then(() => this.#update(undefined));
+    this.#updates = next.catch(() => {});
+    return next;
+  }
+
+  /** Replaces the config the next instance starts with (a reload; restart() applies it). */
+  reconfigure(config: PluginConfig): void {
+    if (config.name !== this.name) throw new Error(`config of ${config.name} given to the controller of ${this.name}`);
+    this.#config = config;
+    this.#policy.reconfigure(config.restart);
+  }
+
+  /** An operator's pause: calls are refused with the reason and the instance's processes stopped until resume(). */
+  async pause(reason: string): Promise<void> {
+    if (this.#state !== "ready") throw new UpdateFailed(`plugin ${this.name} is ${this.#state}, not ready: only a ready plugin can be paused`);
+    const instance = this.#instance!;
+    this.#dispatch({ type: "pause", reason });
+    try {
+      await instance.pause(`plugin ${this.name} is paused: ${reason}`);
+    } catch (err) {
+      if ((this.#state as PluginState) === "paused") this.#dispatch({ type: "resume" });
+      throw err;
+    }
+  }
+
+  async resume(): Promise<void> {
+    if (this.#state !== "paused") throw new UpdateFailed(`plugin ${this.name} is ${this.#state}, not paused`);
+    await this.#instance!.resume();
+    if (this.#state === "paused") this.#dispatch({ type: "resume" });
+  }
+
+  async #update(release: string | undefined): Promise<UpdateResult> {
     if (this.#state === "starting") await this.whenSettled();
     const serving = this.#instance;
     const previous = serving?.release ?? "";
     switch (this.#state) {
       case "ready":
-        if (serving!.release === release) return { changed: false, release, previous, instance: serving!.id };
-        return this.#swap(serving!, release);
+        if (release !== undefined && serving!.release === release) return { changed: false, release, previous, instance: serving!.id };
+        return this.#swap(serving!, release ?? serving!.release);
+      case "paused":
+        throw new UpdateFailed(`plugin ${this.name} is paused; resume it first`);
       case "stopped":
-        return { changed: false, release, previous, instance: "" };
+        return { changed: false, release: release ?? "", previous, instance: "" };
       case "draining":
       case "updating":
       case "starting":
@@ -223,7 +270,7 @@ export class PluginController {
         this.#policy.reset();
         await this.#run();
         const now = this.#instance;
-        if ((this.#state as PluginState) !== "ready" || !now) throw new UpdateFailed(`release ${release.slice(0, 12)} did not become ready: ${this.#reason}`);
+        if ((this.#state as PluginState) !== "ready" || !now) throw new UpdateFailed(`${release ? `release ${release.slice(0, 12)}` : `plugin ${this.name}`} did not become ready: ${this.#reason}`);
         return { changed: true, release: now.release, previous, instance: now.id };
       }
     }
@@ -311,7 +358,7 @@ export class PluginController {
   }
 
   async #onExit(instance: Instance, how: string): Promise<void> {
-    if (this.#instance !== instance || this.#state !== "ready") return; // a stop or newer instance owns it
+    if (this.#instance !== instance || (this.#state !== "ready" && this.#state !== "paused")) return; // a stop or newer instance owns it
     this.#policy.onStable(this.#now() - this.#readySince);
     this.#dispatch({ type: "exited", reason: how });
     await instance.destroy();
@@ -375,6 +422,8 @@ export function refusalReason(plugin: string, state: PluginState, reason: string
       return `plugin ${plugin} is restarting after a failure${why}`;
     case "quarantined":
       return `plugin ${plugin} is quarantined${why}`;
+    case "paused":
+      return reason ? `plugin ${plugin} is paused: ${reason}` : `plugin ${plugin} is paused`;
     case "ready":
     case "updating":
       return `plugin ${plugin} is serving`;

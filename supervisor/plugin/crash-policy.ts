@@ -5,7 +5,7 @@ import type { RestartPolicy } from "../config/schema.ts";
 export type CrashDecision = { action: "retry"; delayMs: number } | { action: "quarantine"; reason: string };
 
 export class CrashPolicy {
-  readonly #policy: RestartPolicy;
+  #policy: RestartPolicy;
   readonly #random: () => number;
   #crashTimes: number[] = [];
   #attempt = 0;
@@ -13,6 +13,11 @@ export class CrashPolicy {
   constructor(policy: RestartPolicy, random: () => number = Math.random) {
     this.#policy = policy;
     this.#random = random;
+  }
+
+  /** Applies a reloaded policy; the crash history is kept. */
+  reconfigure(policy: RestartPolicy): void {
+    this.#policy = policy;
   }
 
   /** Records a crash at `now` and decides what follows. */

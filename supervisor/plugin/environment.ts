@@ -12,6 +12,7 @@ import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
 import type { InstanceEnvironment, PausableAddress } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
+import type { OutputRing } from "../observe/output-ring.ts";
 
 /**
  * A launcher pool handing out uids from `uids` (gid = uid). With `cgroups`
@@ -43,6 +44,8 @@ export function instanceEnvironment(parts: {
   diagnostics?: DiagnosticsStore;
   /** Plugins' stable addresses; none when the instances are not behind one (benchmarks). */
   address?: (plugin: string) => PausableAddress | undefined;
+  /** Plugins' output rings for `corralctl logs`; none in benchmarks. */
+  outputRing?: (plugin: string) => OutputRing | undefined;
 }): InstanceEnvironment {
   const { trust } = parts;
   const breakers = new Map<string, CpuBreaker>();
@@ -71,6 +74,7 @@ export function instanceEnvironment(parts: {
       return release;
     },
     address: parts.address ?? (() => undefined),
+    outputRing: parts.outputRing ?? (() => undefined),
     logger: parts.logger,
   };
 }

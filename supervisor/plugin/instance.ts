@@ -29,6 +29,9 @@ import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
+import { signalAll } from "./signal-all.ts";
+import { OutputLimiter } from "../observe/output-limiter.ts";
+import type { OutputRing } from "../observe/output-ring.ts";
 import type { LauncherPool } from "../../sandbox/launcher-pool.ts";
 
 /** What every instance of every plugin shares: handed in by the supervisor. */
@@ -52,6 +55,8 @@ export interface InstanceEnvironment {
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
+  /** Where the plugin's output lines go for `corralctl logs`. */
+  outputRing(plugin: string): OutputRing | undefined;
   /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
   address(plugin: string): PausableAddress | undefined;
   logger: Logger;
@@ -65,8 +70,6 @@ export interface PausableAddress {
 
 /** Calls in flight on the data socket get this long when a breaker parks it. */
 const PARK_GRACE_MS = 200;
-
-const MAX_LINE = 16 * 1024;
 
 export class PluginInstance implements Instance {
   readonly id: string;
@@ -86,6 +89,8 @@ export class PluginInstance implements Instance {
   #pid: number | undefined;
   #handshake: HandshakeResponse__Output | undefined;
   #cleanup: Promise<void> | undefined;
+  /** An operator paused it: its processes are stopped and its data socket parked. */
+  #paused = false;
   readonly exited: Promise<string>;
   #resolveExited!: (how: string) => void;
 
@@ -156,8 +161,16 @@ export class PluginInstance implements Instance {
     const spec = this.#prepare(release, slot);
     const sandbox = slot.launch(spec);
     this.#sandbox = sandbox;
+    const { rate, burst, maxLineLength } = this.#plugin.output;
+    const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, Date.now());
+    const ring = this.#env.outputRing(this.#plugin.name);
     sandbox.onOutput((stream, line) => {
-      this.#log.info({ stream }, line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…[truncated]` : line);
+      const at = Date.now();
+      for (const admitted of limiter.admit(line, at)) {
+        if (admitted.kind === "note") this.#log.warn({ stream: "corral" }, admitted.line);
+        else this.#log.info({ stream }, admitted.line);
+        ring?.push({ at, plugin: this.#plugin.name, instance: this.id, stream: admitted.kind === "note" ? "corral" : stream, line: admitted.line });
+      }
     });
     sandbox.started.then(
       ({ pid }) => {
@@ -358,9 +371,33 @@ export class PluginInstance implements Instance {
     return captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs });
   }
 
+  /** Moves calls away from the instance (refused with `reason`), then stops its processes. */
+  async pause(reason: string): Promise<void> {
+    const cgroup = this.#cgroup;
+    if (!cgroup || this.#cleanup) throw new Error(`instance ${this.id} is not running`);
+    this.#env.address(this.#plugin.name)?.hold(this.id, reason);
+    await this.#channel?.park(PARK_GRACE_MS, reason).catch((err: Error) => this.#log.warn({ err: err.message }, "parking the data socket failed"));
+    await new Promise((r) => setTimeout(r, PARK_GRACE_MS)); // the calls in flight finish or are ended first
+    const pids = await signalAll(cgroup, "SIGSTOP");
+    this.#paused = true;
+    this.#log.warn({ processes: pids.length, reason }, "instance paused");
+  }
+
+  /** Continues a paused instance and lets calls reach it again. */
+  async resume(): Promise<void> {
+    const cgroup = this.#cgroup;
+    if (!cgroup || !this.#paused) return;
+    await signalAll(cgroup, "SIGCONT");
+    this.#paused = false;
+    await this.#channel?.unpark();
+    this.#env.address(this.#plugin.name)?.release(this.id);
+    this.#log.info("instance resumed");
+  }
+
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
   async stop(graceMs: number): Promise<void> {
     const sandbox = this.#sandbox;
+    if (this.#paused && this.#cgroup) await signalAll(this.#cgroup, "SIGCONT"); // it must run to drain
     await this.#monitor?.close(); // a stopped instance must run to drain
     if (sandbox && this.#channel) {
       await this.#channel.drain(graceMs).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));

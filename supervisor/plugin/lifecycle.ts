@@ -4,8 +4,11 @@
 //                                          ┌───────────┐
 //                                          ▼           │
 //   stopped ──start──▶ starting ──ready──▶ ready ──update──▶ updating
-//      ▲                  │  ▲                │    │
-//      │              failed │              exited  stop──▶ draining ──stopped──▶ stopped
+//      ▲                  │  ▲           │ ▲  │    │
+//      │                  │  │       pause resume  stop──▶ draining ──stopped──▶ stopped
+//      │                  │  │           ▼ │   │
+//      │                  │  │          paused  │  (paused: exited ▶ crashed, stop ▶ draining)
+//      │              failed │              exited
 //      │                  ▼  │                ▼                  
 //      └──stop── backoff ◀─retry── crashed ◀──┘
 //                                 │
@@ -14,11 +17,13 @@
 // `crashed` is where the crash policy decides: back off and retry, or
 // quarantine. `updating` is a hot update: the ready instance keeps serving
 // while a new one (of the new current release) starts; `updated` hands the
-// calls to the new one, `update-failed` leaves them with the old. Any state but stopped can be asked to stop. Transitions not in
+// calls to the new one, `update-failed` leaves them with the old. `paused`
+// is an operator's pause: the instance is stopped (SIGSTOP) and its calls
+// refused until it is resumed. Any state but stopped can be asked to stop. Transitions not in
 // the table are programming errors and throw, so a stray callback cannot move
 // a plugin into a state nobody planned for.
 
-export const pluginStates = ["stopped", "starting", "ready", "updating", "draining", "crashed", "backoff", "quarantined"] as const;
+export const pluginStates = ["stopped", "starting", "ready", "updating", "paused", "draining", "crashed", "backoff", "quarantined"] as const;
 export type PluginState = (typeof pluginStates)[number];
 
 export type LifecycleEvent =
@@ -35,6 +40,9 @@ export type LifecycleEvent =
   | { type: "updated" }
   /** The new instance did not become ready; the old one keeps serving. */
   | { type: "update-failed"; reason: string }
+  /** An operator stopped the instance's processes; calls are refused. */
+  | { type: "pause"; reason: string }
+  | { type: "resume" }
   | { type: "quarantine"; reason: string }
   | { type: "stop" }
   /** The instance is gone after a stop. */
@@ -45,7 +53,8 @@ type Table = { [S in PluginState]: Partial<Record<LifecycleEvent["type"], Plugin
 const transitions: Table = {
   stopped: { start: "starting", stop: "stopped" },
   starting: { ready: "ready", failed: "crashed", quarantine: "quarantined", stop: "draining" },
-  ready: { exited: "crashed", stop: "draining", update: "updating" },
+  ready: { exited: "crashed", stop: "draining", update: "updating", pause: "paused" },
+  paused: { resume: "ready", exited: "crashed", stop: "draining" },
   updating: { updated: "ready", "update-failed": "ready", stop: "draining" },
   draining: { stopped: "stopped", exited: "stopped", failed: "stopped" },
   crashed: { retry: "backoff", quarantine: "quarantined", stop: "stopped" },

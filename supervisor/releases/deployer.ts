@@ -14,6 +14,8 @@ export interface Updatable {
   /** The release the serving instance runs, if one serves. */
   readonly servingRelease: string | undefined;
   update(release: string): Promise<UpdateResult>;
+  /** A new instance of the serving release (under a new config), through the hot-update path. */
+  restart(): Promise<UpdateResult>;
 }
 
 export interface DeployOutcome extends UpdateResult {
@@ -26,14 +28,44 @@ export class Deployer {
   readonly #keep: number;
   readonly #log: Logger;
   readonly #onFailure: (message: string) => void;
+  readonly #onDeployed: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(options: { store: ReleaseStore; plugin: Updatable; keep: number; log: Logger; onFailure?: (message: string) => void }) {
+  constructor(options: {
+    store: ReleaseStore;
+    plugin: Updatable;
+    keep: number;
+    log: Logger;
+    /** A release came into service (what, and what it replaced). */
+    onDeployed?: (message: string) => void;
+    /** A release did not come into service (why, and what keeps serving). */
+    onFailure?: (message: string) => void;
+  }) {
     this.#store = options.store;
     this.#plugin = options.plugin;
     this.#keep = options.keep;
     this.#log = options.log.child({ plugin: options.store.plugin });
     this.#onFailure = options.onFailure ?? (() => {});
+    this.#onDeployed = options.onDeployed ?? (() => {});
+  }
+
+  /**
+   * A config reload: the configured `binary` comes into service if it is
+   * new since the last reload or start (a release deployed since is kept
+   * otherwise); else, with `restart`, the serving release is restarted under
+   * the new config. Both through the hot-update path.
+   */
+  reload(binary: string, restart: boolean): Promise<DeployOutcome> {
+    return this.#serialized(async () => {
+      const started = Date.now();
+      const release = await this.#store.seed(binary);
+      const serving = this.#plugin.servingRelease;
+      if (release.sha256 !== serving && serving !== undefined) return this.#bringIn(release, started);
+      if (!restart || serving === undefined) return { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
+      const result = await this.#plugin.restart();
+      this.#onDeployed(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
+      return { ...result, durationMs: Date.now() - started };
+    });
   }
 
   /** Imports `binary` (checked, hashed, copied), makes it current and brings it into service. */
@@ -100,6 +132,7 @@ export class Deployer {
       const removed = await this.#store.prune(this.#keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
       this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
+      if (result.changed) this.#onDeployed(`release ${result.release.slice(0, 12)} serves (instance ${result.instance}), replacing ${result.previous.slice(0, 12) || "none"}`);
       return { ...result, durationMs: Date.now() - started };
     } catch (err) {
       const message = (err as Error).message;

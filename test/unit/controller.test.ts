@@ -53,6 +53,13 @@ class FakeInstance implements Instance {
     this.#exit("killed");
   }
   async rotateCertificate() {}
+  paused = false;
+  async pause() {
+    this.paused = true;
+  }
+  async resume() {
+    this.paused = false;
+  }
 }
 
 function harness(behaviours: FakeInstance["behaviour"][]) {

@@ -24,6 +24,634 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type PluginRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plugin        string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginRequest) Reset() {
+	*x = PluginRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginRequest) ProtoMessage() {}
+
+func (x *PluginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginRequest.ProtoReflect.Descriptor instead.
+func (*PluginRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PluginRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+type DescribeResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status *PluginStatus          `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// The plugin's effective config (defaults applied), as JSON.
+	ConfigJson string   `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	Alerts     []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	Events     []*Event `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
+	// The release `current` names.
+	CurrentRelease string `protobuf:"bytes,5,opt,name=current_release,json=currentRelease,proto3" json:"current_release,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DescribeResponse) Reset() {
+	*x = DescribeResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeResponse) ProtoMessage() {}
+
+func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
+func (*DescribeResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DescribeResponse) GetStatus() *PluginStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetConfigJson() string {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return ""
+}
+
+func (x *DescribeResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetCurrentRelease() string {
+	if x != nil {
+		return x.CurrentRelease
+	}
+	return ""
+}
+
+type LogsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// How many of the most recent lines to send first; 0: all the ring holds.
+	Tail          uint32 `protobuf:"varint,2,opt,name=tail,proto3" json:"tail,omitempty"`
+	Follow        bool   `protobuf:"varint,3,opt,name=follow,proto3" json:"follow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogsRequest) Reset() {
+	*x = LogsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogsRequest) ProtoMessage() {}
+
+func (x *LogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogsRequest.ProtoReflect.Descriptor instead.
+func (*LogsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LogsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *LogsRequest) GetTail() uint32 {
+	if x != nil {
+		return x.Tail
+	}
+	return 0
+}
+
+func (x *LogsRequest) GetFollow() bool {
+	if x != nil {
+		return x.Follow
+	}
+	return false
+}
+
+type LogLine struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	AtUnixMs uint64                 `protobuf:"varint,1,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	Plugin   string                 `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	Instance string                 `protobuf:"bytes,3,opt,name=instance,proto3" json:"instance,omitempty"`
+	// stdout or stderr; "corral" for the supervisor's notes (lines dropped by the rate limit).
+	Stream        string `protobuf:"bytes,4,opt,name=stream,proto3" json:"stream,omitempty"`
+	Line          string `protobuf:"bytes,5,opt,name=line,proto3" json:"line,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogLine) Reset() {
+	*x = LogLine{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogLine) ProtoMessage() {}
+
+func (x *LogLine) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
+func (*LogLine) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LogLine) GetAtUnixMs() uint64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *LogLine) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *LogLine) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *LogLine) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *LogLine) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+type WatchEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this plugin's events; empty: every plugin's.
+	Plugin string `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// How many recent events to send first.
+	Recent        uint32 `protobuf:"varint,2,opt,name=recent,proto3" json:"recent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEventsRequest) Reset() {
+	*x = WatchEventsRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEventsRequest) ProtoMessage() {}
+
+func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *WatchEventsRequest) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *WatchEventsRequest) GetRecent() uint32 {
+	if x != nil {
+		return x.Recent
+	}
+	return 0
+}
+
+type Event struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	AtUnixMs uint64                 `protobuf:"varint,1,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	Plugin   string                 `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	Instance string                 `protobuf:"bytes,3,opt,name=instance,proto3" json:"instance,omitempty"`
+	// transition, breaker, alert, deploy, config
+	Kind    string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// For transitions: the states.
+	From          string `protobuf:"bytes,6,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,7,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Event) GetAtUnixMs() uint64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+func (x *Event) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *Event) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *Event) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Event) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Event) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Event) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+type ValidateConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path of the file on the supervisor's host; empty: the file it runs.
+	Path          string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigRequest) Reset() {
+	*x = ValidateConfigRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigRequest) ProtoMessage() {}
+
+func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
+func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ValidateConfigRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type ValidateConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Valid bool                   `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
+	// Each problem with file:line:col, field and value.
+	Errors        []string `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	Plugins       []string `protobuf:"bytes,3,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigResponse) Reset() {
+	*x = ValidateConfigResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigResponse) ProtoMessage() {}
+
+func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
+func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ValidateConfigResponse) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *ValidateConfigResponse) GetErrors() []string {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *ValidateConfigResponse) GetPlugins() []string {
+	if x != nil {
+		return x.Plugins
+	}
+	return nil
+}
+
+type ReloadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadRequest) Reset() {
+	*x = ReloadRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadRequest) ProtoMessage() {}
+
+func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
+func (*ReloadRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+type ReloadResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Added   []string               `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	Removed []string               `protobuf:"bytes,2,rep,name=removed,proto3" json:"removed,omitempty"`
+	// Rolled to a new config or binary.
+	Changed   []string `protobuf:"bytes,3,rep,name=changed,proto3" json:"changed,omitempty"`
+	Unchanged []string `protobuf:"bytes,4,rep,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// Plugins whose change failed (the old instance keeps serving), with why.
+	Failed        []string `protobuf:"bytes,5,rep,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadResponse) Reset() {
+	*x = ReloadResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadResponse) ProtoMessage() {}
+
+func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
+func (*ReloadResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReloadResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetChanged() []string {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetUnchanged() []string {
+	if x != nil {
+		return x.Unchanged
+	}
+	return nil
+}
+
+func (x *ReloadResponse) GetFailed() []string {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
+}
+
 type DeployRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Plugin string                 `protobuf:"bytes,1,opt,name=plugin,proto3" json:"plugin,omitempty"`
@@ -35,7 +663,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +675,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +688,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeployRequest) GetPlugin() string {
@@ -88,7 +716,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -100,7 +728,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -113,7 +741,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RollbackRequest) GetPlugin() string {
@@ -148,7 +776,7 @@ type DeployResponse struct {
 
 func (x *DeployResponse) Reset() {
 	*x = DeployResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -160,7 +788,7 @@ func (x *DeployResponse) String() string {
 func (*DeployResponse) ProtoMessage() {}
 
 func (x *DeployResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -173,7 +801,7 @@ func (x *DeployResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResponse.ProtoReflect.Descriptor instead.
 func (*DeployResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeployResponse) GetPlugin() string {
@@ -227,7 +855,7 @@ type ListReleasesRequest struct {
 
 func (x *ListReleasesRequest) Reset() {
 	*x = ListReleasesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +867,7 @@ func (x *ListReleasesRequest) String() string {
 func (*ListReleasesRequest) ProtoMessage() {}
 
 func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +880,7 @@ func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
 func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListReleasesRequest) GetPlugin() string {
@@ -279,7 +907,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +919,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +932,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Release) GetSha256() string {
@@ -358,7 +986,7 @@ type ListReleasesResponse struct {
 
 func (x *ListReleasesResponse) Reset() {
 	*x = ListReleasesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -370,7 +998,7 @@ func (x *ListReleasesResponse) String() string {
 func (*ListReleasesResponse) ProtoMessage() {}
 
 func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -383,7 +1011,7 @@ func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
 func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListReleasesResponse) GetReleases() []*Release {
@@ -408,7 +1036,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -420,7 +1048,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -433,7 +1061,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Alert) GetKind() string {
@@ -489,7 +1117,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -501,7 +1129,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -514,7 +1142,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAlertsRequest) GetPlugin() string {
@@ -540,7 +1168,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +1180,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +1193,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -586,7 +1214,7 @@ type AckAlertsRequest struct {
 
 func (x *AckAlertsRequest) Reset() {
 	*x = AckAlertsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +1226,7 @@ func (x *AckAlertsRequest) String() string {
 func (*AckAlertsRequest) ProtoMessage() {}
 
 func (x *AckAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +1239,7 @@ func (x *AckAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckAlertsRequest.ProtoReflect.Descriptor instead.
 func (*AckAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AckAlertsRequest) GetPlugin() string {
@@ -637,7 +1265,7 @@ type AckAlertsResponse struct {
 
 func (x *AckAlertsResponse) Reset() {
 	*x = AckAlertsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +1277,7 @@ func (x *AckAlertsResponse) String() string {
 func (*AckAlertsResponse) ProtoMessage() {}
 
 func (x *AckAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +1290,7 @@ func (x *AckAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckAlertsResponse.ProtoReflect.Descriptor instead.
 func (*AckAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AckAlertsResponse) GetAcknowledged() uint32 {
@@ -685,7 +1313,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +1325,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +1338,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Diagnostic) GetPlugin() string {
@@ -750,7 +1378,7 @@ type ListDiagnosticsRequest struct {
 
 func (x *ListDiagnosticsRequest) Reset() {
 	*x = ListDiagnosticsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +1390,7 @@ func (x *ListDiagnosticsRequest) String() string {
 func (*ListDiagnosticsRequest) ProtoMessage() {}
 
 func (x *ListDiagnosticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +1403,7 @@ func (x *ListDiagnosticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDiagnosticsRequest.ProtoReflect.Descriptor instead.
 func (*ListDiagnosticsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListDiagnosticsRequest) GetPlugin() string {
@@ -794,7 +1422,7 @@ type ListDiagnosticsResponse struct {
 
 func (x *ListDiagnosticsResponse) Reset() {
 	*x = ListDiagnosticsResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +1434,7 @@ func (x *ListDiagnosticsResponse) String() string {
 func (*ListDiagnosticsResponse) ProtoMessage() {}
 
 func (x *ListDiagnosticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +1447,7 @@ func (x *ListDiagnosticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDiagnosticsResponse.ProtoReflect.Descriptor instead.
 func (*ListDiagnosticsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListDiagnosticsResponse) GetDiagnostics() []*Diagnostic {
@@ -840,7 +1468,7 @@ type CaptureDiagnosticsRequest struct {
 
 func (x *CaptureDiagnosticsRequest) Reset() {
 	*x = CaptureDiagnosticsRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +1480,7 @@ func (x *CaptureDiagnosticsRequest) String() string {
 func (*CaptureDiagnosticsRequest) ProtoMessage() {}
 
 func (x *CaptureDiagnosticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +1493,7 @@ func (x *CaptureDiagnosticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaptureDiagnosticsRequest.ProtoReflect.Descriptor instead.
 func (*CaptureDiagnosticsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CaptureDiagnosticsRequest) GetPlugin() string {
@@ -902,7 +1530,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +1542,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +1555,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Certificate) GetSerial() string {
@@ -996,7 +1624,7 @@ type ListCertificatesRequest struct {
 
 func (x *ListCertificatesRequest) Reset() {
 	*x = ListCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1636,7 @@ func (x *ListCertificatesRequest) String() string {
 func (*ListCertificatesRequest) ProtoMessage() {}
 
 func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1649,7 @@ func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListCertificatesRequest) GetIncludeRevoked() bool {
@@ -1040,7 +1668,7 @@ type ListCertificatesResponse struct {
 
 func (x *ListCertificatesResponse) Reset() {
 	*x = ListCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1680,7 @@ func (x *ListCertificatesResponse) String() string {
 func (*ListCertificatesResponse) ProtoMessage() {}
 
 func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1693,7 @@ func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
@@ -1091,7 +1719,7 @@ type IssueCertificateRequest struct {
 
 func (x *IssueCertificateRequest) Reset() {
 	*x = IssueCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1731,7 @@ func (x *IssueCertificateRequest) String() string {
 func (*IssueCertificateRequest) ProtoMessage() {}
 
 func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1744,7 @@ func (x *IssueCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateRequest.ProtoReflect.Descriptor instead.
 func (*IssueCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *IssueCertificateRequest) GetRole() string {
@@ -1160,7 +1788,7 @@ type IssueCertificateResponse struct {
 
 func (x *IssueCertificateResponse) Reset() {
 	*x = IssueCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1800,7 @@ func (x *IssueCertificateResponse) String() string {
 func (*IssueCertificateResponse) ProtoMessage() {}
 
 func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1813,7 @@ func (x *IssueCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCertificateResponse.ProtoReflect.Descriptor instead.
 func (*IssueCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *IssueCertificateResponse) GetCertificate() *Certificate {
@@ -1231,7 +1859,7 @@ type RevokeCertificateRequest struct {
 
 func (x *RevokeCertificateRequest) Reset() {
 	*x = RevokeCertificateRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1871,7 @@ func (x *RevokeCertificateRequest) String() string {
 func (*RevokeCertificateRequest) ProtoMessage() {}
 
 func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1884,7 @@ func (x *RevokeCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateRequest.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RevokeCertificateRequest) GetTarget() isRevokeCertificateRequest_Target {
@@ -1333,7 +1961,7 @@ type RevokeCertificateResponse struct {
 
 func (x *RevokeCertificateResponse) Reset() {
 	*x = RevokeCertificateResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1973,7 @@ func (x *RevokeCertificateResponse) String() string {
 func (*RevokeCertificateResponse) ProtoMessage() {}
 
 func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1986,7 @@ func (x *RevokeCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificateResponse.ProtoReflect.Descriptor instead.
 func (*RevokeCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RevokeCertificateResponse) GetRevokedSerials() []string {
@@ -1377,7 +2005,7 @@ type RotateCertificatesRequest struct {
 
 func (x *RotateCertificatesRequest) Reset() {
 	*x = RotateCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +2017,7 @@ func (x *RotateCertificatesRequest) String() string {
 func (*RotateCertificatesRequest) ProtoMessage() {}
 
 func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +2030,7 @@ func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RotateCertificatesRequest) GetPlugins() []string {
@@ -1422,7 +2050,7 @@ type RotateCertificatesResponse struct {
 
 func (x *RotateCertificatesResponse) Reset() {
 	*x = RotateCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +2062,7 @@ func (x *RotateCertificatesResponse) String() string {
 func (*RotateCertificatesResponse) ProtoMessage() {}
 
 func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +2075,7 @@ func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RotateCertificatesResponse) GetInstances() []string {
@@ -1467,7 +2095,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +2107,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +2120,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StatusRequest) GetPlugins() []string {
@@ -1511,7 +2139,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +2151,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +2164,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StatusResponse) GetPlugins() []*PluginStatus {
@@ -1569,7 +2197,7 @@ type PluginStatus struct {
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +2209,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +2222,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -1674,7 +2302,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +2314,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +2327,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *InstanceStatus) GetId() string {
@@ -1778,7 +2406,7 @@ type InstanceUsage struct {
 
 func (x *InstanceUsage) Reset() {
 	*x = InstanceUsage{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +2418,7 @@ func (x *InstanceUsage) String() string {
 func (*InstanceUsage) ProtoMessage() {}
 
 func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2431,7 @@ func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceUsage.ProtoReflect.Descriptor instead.
 func (*InstanceUsage) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *InstanceUsage) GetAtUnixMs() int64 {
@@ -1877,7 +2505,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +2517,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +2530,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 type VersionResponse struct {
@@ -1915,7 +2543,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2555,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2568,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -1961,7 +2589,52 @@ var File_corral_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"?\n" +
+	"\x1bcorral/admin/v1/admin.proto\x12\x0fcorral.admin.v1\"'\n" +
+	"\rPluginRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\"\xf3\x01\n" +
+	"\x10DescribeResponse\x125\n" +
+	"\x06status\x18\x01 \x01(\v2\x1d.corral.admin.v1.PluginStatusR\x06status\x12\x1f\n" +
+	"\vconfig_json\x18\x02 \x01(\tR\n" +
+	"configJson\x12.\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x16.corral.admin.v1.AlertR\x06alerts\x12.\n" +
+	"\x06events\x18\x04 \x03(\v2\x16.corral.admin.v1.EventR\x06events\x12'\n" +
+	"\x0fcurrent_release\x18\x05 \x01(\tR\x0ecurrentRelease\"Q\n" +
+	"\vLogsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x12\n" +
+	"\x04tail\x18\x02 \x01(\rR\x04tail\x12\x16\n" +
+	"\x06follow\x18\x03 \x01(\bR\x06follow\"\x87\x01\n" +
+	"\aLogLine\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x01 \x01(\x04R\batUnixMs\x12\x16\n" +
+	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n" +
+	"\binstance\x18\x03 \x01(\tR\binstance\x12\x16\n" +
+	"\x06stream\x18\x04 \x01(\tR\x06stream\x12\x12\n" +
+	"\x04line\x18\x05 \x01(\tR\x04line\"D\n" +
+	"\x12WatchEventsRequest\x12\x16\n" +
+	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x16\n" +
+	"\x06recent\x18\x02 \x01(\rR\x06recent\"\xab\x01\n" +
+	"\x05Event\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x01 \x01(\x04R\batUnixMs\x12\x16\n" +
+	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n" +
+	"\binstance\x18\x03 \x01(\tR\binstance\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12\x12\n" +
+	"\x04from\x18\x06 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\a \x01(\tR\x02to\"+\n" +
+	"\x15ValidateConfigRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"`\n" +
+	"\x16ValidateConfigResponse\x12\x14\n" +
+	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x16\n" +
+	"\x06errors\x18\x02 \x03(\tR\x06errors\x12\x18\n" +
+	"\aplugins\x18\x03 \x03(\tR\aplugins\"\x0f\n" +
+	"\rReloadRequest\"\x90\x01\n" +
+	"\x0eReloadResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x03(\tR\x05added\x12\x18\n" +
+	"\aremoved\x18\x02 \x03(\tR\aremoved\x12\x18\n" +
+	"\achanged\x18\x03 \x03(\tR\achanged\x12\x1c\n" +
+	"\tunchanged\x18\x04 \x03(\tR\tunchanged\x12\x16\n" +
+	"\x06failed\x18\x05 \x03(\tR\x06failed\"?\n" +
 	"\rDeployRequest\x12\x16\n" +
 	"\x06plugin\x18\x01 \x01(\tR\x06plugin\x12\x16\n" +
 	"\x06binary\x18\x02 \x01(\tR\x06binary\"C\n" +
@@ -2103,7 +2776,7 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
-	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xc1\t\n" +
+	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xb8\x0f\n" +
 	"\x05Admin\x12I\n" +
 	"\x06Status\x12\x1e.corral.admin.v1.StatusRequest\x1a\x1f.corral.admin.v1.StatusResponse\x12L\n" +
 	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponse\x12g\n" +
@@ -2118,7 +2791,17 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x12CaptureDiagnostics\x12*.corral.admin.v1.CaptureDiagnosticsRequest\x1a(.corral.admin.v1.ListDiagnosticsResponse\x12I\n" +
 	"\x06Deploy\x12\x1e.corral.admin.v1.DeployRequest\x1a\x1f.corral.admin.v1.DeployResponse\x12M\n" +
 	"\bRollback\x12 .corral.admin.v1.RollbackRequest\x1a\x1f.corral.admin.v1.DeployResponse\x12[\n" +
-	"\fListReleases\x12$.corral.admin.v1.ListReleasesRequest\x1a%.corral.admin.v1.ListReleasesResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
+	"\fListReleases\x12$.corral.admin.v1.ListReleasesRequest\x1a%.corral.admin.v1.ListReleasesResponse\x12M\n" +
+	"\bDescribe\x12\x1e.corral.admin.v1.PluginRequest\x1a!.corral.admin.v1.DescribeResponse\x12F\n" +
+	"\x05Start\x12\x1e.corral.admin.v1.PluginRequest\x1a\x1d.corral.admin.v1.PluginStatus\x12E\n" +
+	"\x04Stop\x12\x1e.corral.admin.v1.PluginRequest\x1a\x1d.corral.admin.v1.PluginStatus\x12H\n" +
+	"\aRestart\x12\x1e.corral.admin.v1.PluginRequest\x1a\x1d.corral.admin.v1.PluginStatus\x12F\n" +
+	"\x05Pause\x12\x1e.corral.admin.v1.PluginRequest\x1a\x1d.corral.admin.v1.PluginStatus\x12G\n" +
+	"\x06Resume\x12\x1e.corral.admin.v1.PluginRequest\x1a\x1d.corral.admin.v1.PluginStatus\x12@\n" +
+	"\x04Logs\x12\x1c.corral.admin.v1.LogsRequest\x1a\x18.corral.admin.v1.LogLine0\x01\x12L\n" +
+	"\vWatchEvents\x12#.corral.admin.v1.WatchEventsRequest\x1a\x16.corral.admin.v1.Event0\x01\x12a\n" +
+	"\x0eValidateConfig\x12&.corral.admin.v1.ValidateConfigRequest\x1a'.corral.admin.v1.ValidateConfigResponse\x12I\n" +
+	"\x06Reload\x12\x1e.corral.admin.v1.ReloadRequest\x1a\x1f.corral.admin.v1.ReloadResponseBAZ?github.com/corralhq/corral/proto/gen/go/corral/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_corral_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -2132,82 +2815,115 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
-	(*DeployRequest)(nil),              // 0: corral.admin.v1.DeployRequest
-	(*RollbackRequest)(nil),            // 1: corral.admin.v1.RollbackRequest
-	(*DeployResponse)(nil),             // 2: corral.admin.v1.DeployResponse
-	(*ListReleasesRequest)(nil),        // 3: corral.admin.v1.ListReleasesRequest
-	(*Release)(nil),                    // 4: corral.admin.v1.Release
-	(*ListReleasesResponse)(nil),       // 5: corral.admin.v1.ListReleasesResponse
-	(*Alert)(nil),                      // 6: corral.admin.v1.Alert
-	(*ListAlertsRequest)(nil),          // 7: corral.admin.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),         // 8: corral.admin.v1.ListAlertsResponse
-	(*AckAlertsRequest)(nil),           // 9: corral.admin.v1.AckAlertsRequest
-	(*AckAlertsResponse)(nil),          // 10: corral.admin.v1.AckAlertsResponse
-	(*Diagnostic)(nil),                 // 11: corral.admin.v1.Diagnostic
-	(*ListDiagnosticsRequest)(nil),     // 12: corral.admin.v1.ListDiagnosticsRequest
-	(*ListDiagnosticsResponse)(nil),    // 13: corral.admin.v1.ListDiagnosticsResponse
-	(*CaptureDiagnosticsRequest)(nil),  // 14: corral.admin.v1.CaptureDiagnosticsRequest
-	(*Certificate)(nil),                // 15: corral.admin.v1.Certificate
-	(*ListCertificatesRequest)(nil),    // 16: corral.admin.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),   // 17: corral.admin.v1.ListCertificatesResponse
-	(*IssueCertificateRequest)(nil),    // 18: corral.admin.v1.IssueCertificateRequest
-	(*IssueCertificateResponse)(nil),   // 19: corral.admin.v1.IssueCertificateResponse
-	(*RevokeCertificateRequest)(nil),   // 20: corral.admin.v1.RevokeCertificateRequest
-	(*RevokeCertificateResponse)(nil),  // 21: corral.admin.v1.RevokeCertificateResponse
-	(*RotateCertificatesRequest)(nil),  // 22: corral.admin.v1.RotateCertificatesRequest
-	(*RotateCertificatesResponse)(nil), // 23: corral.admin.v1.RotateCertificatesResponse
-	(*StatusRequest)(nil),              // 24: corral.admin.v1.StatusRequest
-	(*StatusResponse)(nil),             // 25: corral.admin.v1.StatusResponse
-	(*PluginStatus)(nil),               // 26: corral.admin.v1.PluginStatus
-	(*InstanceStatus)(nil),             // 27: corral.admin.v1.InstanceStatus
-	(*InstanceUsage)(nil),              // 28: corral.admin.v1.InstanceUsage
-	(*VersionRequest)(nil),             // 29: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil),            // 30: corral.admin.v1.VersionResponse
-	nil,                                // 31: corral.admin.v1.Alert.EvidenceEntry
+	(*PluginRequest)(nil),              // 0: corral.admin.v1.PluginRequest
+	(*DescribeResponse)(nil),           // 1: corral.admin.v1.DescribeResponse
+	(*LogsRequest)(nil),                // 2: corral.admin.v1.LogsRequest
+	(*LogLine)(nil),                    // 3: corral.admin.v1.LogLine
+	(*WatchEventsRequest)(nil),         // 4: corral.admin.v1.WatchEventsRequest
+	(*Event)(nil),                      // 5: corral.admin.v1.Event
+	(*ValidateConfigRequest)(nil),      // 6: corral.admin.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil),     // 7: corral.admin.v1.ValidateConfigResponse
+	(*ReloadRequest)(nil),              // 8: corral.admin.v1.ReloadRequest
+	(*ReloadResponse)(nil),             // 9: corral.admin.v1.ReloadResponse
+	(*DeployRequest)(nil),              // 10: corral.admin.v1.DeployRequest
+	(*RollbackRequest)(nil),            // 11: corral.admin.v1.RollbackRequest
+	(*DeployResponse)(nil),             // 12: corral.admin.v1.DeployResponse
+	(*ListReleasesRequest)(nil),        // 13: corral.admin.v1.ListReleasesRequest
+	(*Release)(nil),                    // 14: corral.admin.v1.Release
+	(*ListReleasesResponse)(nil),       // 15: corral.admin.v1.ListReleasesResponse
+	(*Alert)(nil),                      // 16: corral.admin.v1.Alert
+	(*ListAlertsRequest)(nil),          // 17: corral.admin.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),         // 18: corral.admin.v1.ListAlertsResponse
+	(*AckAlertsRequest)(nil),           // 19: corral.admin.v1.AckAlertsRequest
+	(*AckAlertsResponse)(nil),          // 20: corral.admin.v1.AckAlertsResponse
+	(*Diagnostic)(nil),                 // 21: corral.admin.v1.Diagnostic
+	(*ListDiagnosticsRequest)(nil),     // 22: corral.admin.v1.ListDiagnosticsRequest
+	(*ListDiagnosticsResponse)(nil),    // 23: corral.admin.v1.ListDiagnosticsResponse
+	(*CaptureDiagnosticsRequest)(nil),  // 24: corral.admin.v1.CaptureDiagnosticsRequest
+	(*Certificate)(nil),                // 25: corral.admin.v1.Certificate
+	(*ListCertificatesRequest)(nil),    // 26: corral.admin.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),   // 27: corral.admin.v1.ListCertificatesResponse
+	(*IssueCertificateRequest)(nil),    // 28: corral.admin.v1.IssueCertificateRequest
+	(*IssueCertificateResponse)(nil),   // 29: corral.admin.v1.IssueCertificateResponse
+	(*RevokeCertificateRequest)(nil),   // 30: corral.admin.v1.RevokeCertificateRequest
+	(*RevokeCertificateResponse)(nil),  // 31: corral.admin.v1.RevokeCertificateResponse
+	(*RotateCertificatesRequest)(nil),  // 32: corral.admin.v1.RotateCertificatesRequest
+	(*RotateCertificatesResponse)(nil), // 33: corral.admin.v1.RotateCertificatesResponse
+	(*StatusRequest)(nil),              // 34: corral.admin.v1.StatusRequest
+	(*StatusResponse)(nil),             // 35: corral.admin.v1.StatusResponse
+	(*PluginStatus)(nil),               // 36: corral.admin.v1.PluginStatus
+	(*InstanceStatus)(nil),             // 37: corral.admin.v1.InstanceStatus
+	(*InstanceUsage)(nil),              // 38: corral.admin.v1.InstanceUsage
+	(*VersionRequest)(nil),             // 39: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 40: corral.admin.v1.VersionResponse
+	nil,                                // 41: corral.admin.v1.Alert.EvidenceEntry
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
-	4,  // 0: corral.admin.v1.ListReleasesResponse.releases:type_name -> corral.admin.v1.Release
-	31, // 1: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
-	6,  // 2: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
-	11, // 3: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
-	15, // 4: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
-	15, // 5: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
-	26, // 6: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
-	27, // 7: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	28, // 8: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
-	24, // 9: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	29, // 10: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
-	16, // 11: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
-	18, // 12: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
-	20, // 13: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
-	22, // 14: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
-	7,  // 15: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
-	9,  // 16: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
-	12, // 17: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
-	14, // 18: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
-	0,  // 19: corral.admin.v1.Admin.Deploy:input_type -> corral.admin.v1.DeployRequest
-	1,  // 20: corral.admin.v1.Admin.Rollback:input_type -> corral.admin.v1.RollbackRequest
-	3,  // 21: corral.admin.v1.Admin.ListReleases:input_type -> corral.admin.v1.ListReleasesRequest
-	25, // 22: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	30, // 23: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	17, // 24: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
-	19, // 25: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
-	21, // 26: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
-	23, // 27: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
-	8,  // 28: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
-	10, // 29: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
-	13, // 30: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	13, // 31: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	2,  // 32: corral.admin.v1.Admin.Deploy:output_type -> corral.admin.v1.DeployResponse
-	2,  // 33: corral.admin.v1.Admin.Rollback:output_type -> corral.admin.v1.DeployResponse
-	5,  // 34: corral.admin.v1.Admin.ListReleases:output_type -> corral.admin.v1.ListReleasesResponse
-	22, // [22:35] is the sub-list for method output_type
-	9,  // [9:22] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	36, // 0: corral.admin.v1.DescribeResponse.status:type_name -> corral.admin.v1.PluginStatus
+	16, // 1: corral.admin.v1.DescribeResponse.alerts:type_name -> corral.admin.v1.Alert
+	5,  // 2: corral.admin.v1.DescribeResponse.events:type_name -> corral.admin.v1.Event
+	14, // 3: corral.admin.v1.ListReleasesResponse.releases:type_name -> corral.admin.v1.Release
+	41, // 4: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
+	16, // 5: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
+	21, // 6: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
+	25, // 7: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
+	25, // 8: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
+	36, // 9: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
+	37, // 10: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
+	38, // 11: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
+	34, // 12: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	39, // 13: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	26, // 14: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
+	28, // 15: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
+	30, // 16: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
+	32, // 17: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	17, // 18: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
+	19, // 19: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
+	22, // 20: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
+	24, // 21: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
+	10, // 22: corral.admin.v1.Admin.Deploy:input_type -> corral.admin.v1.DeployRequest
+	11, // 23: corral.admin.v1.Admin.Rollback:input_type -> corral.admin.v1.RollbackRequest
+	13, // 24: corral.admin.v1.Admin.ListReleases:input_type -> corral.admin.v1.ListReleasesRequest
+	0,  // 25: corral.admin.v1.Admin.Describe:input_type -> corral.admin.v1.PluginRequest
+	0,  // 26: corral.admin.v1.Admin.Start:input_type -> corral.admin.v1.PluginRequest
+	0,  // 27: corral.admin.v1.Admin.Stop:input_type -> corral.admin.v1.PluginRequest
+	0,  // 28: corral.admin.v1.Admin.Restart:input_type -> corral.admin.v1.PluginRequest
+	0,  // 29: corral.admin.v1.Admin.Pause:input_type -> corral.admin.v1.PluginRequest
+	0,  // 30: corral.admin.v1.Admin.Resume:input_type -> corral.admin.v1.PluginRequest
+	2,  // 31: corral.admin.v1.Admin.Logs:input_type -> corral.admin.v1.LogsRequest
+	4,  // 32: corral.admin.v1.Admin.WatchEvents:input_type -> corral.admin.v1.WatchEventsRequest
+	6,  // 33: corral.admin.v1.Admin.ValidateConfig:input_type -> corral.admin.v1.ValidateConfigRequest
+	8,  // 34: corral.admin.v1.Admin.Reload:input_type -> corral.admin.v1.ReloadRequest
+	35, // 35: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	40, // 36: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	27, // 37: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	29, // 38: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	31, // 39: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	33, // 40: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	18, // 41: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
+	20, // 42: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
+	23, // 43: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	23, // 44: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	12, // 45: corral.admin.v1.Admin.Deploy:output_type -> corral.admin.v1.DeployResponse
+	12, // 46: corral.admin.v1.Admin.Rollback:output_type -> corral.admin.v1.DeployResponse
+	15, // 47: corral.admin.v1.Admin.ListReleases:output_type -> corral.admin.v1.ListReleasesResponse
+	1,  // 48: corral.admin.v1.Admin.Describe:output_type -> corral.admin.v1.DescribeResponse
+	36, // 49: corral.admin.v1.Admin.Start:output_type -> corral.admin.v1.PluginStatus
+	36, // 50: corral.admin.v1.Admin.Stop:output_type -> corral.admin.v1.PluginStatus
+	36, // 51: corral.admin.v1.Admin.Restart:output_type -> corral.admin.v1.PluginStatus
+	36, // 52: corral.admin.v1.Admin.Pause:output_type -> corral.admin.v1.PluginStatus
+	36, // 53: corral.admin.v1.Admin.Resume:output_type -> corral.admin.v1.PluginStatus
+	3,  // 54: corral.admin.v1.Admin.Logs:output_type -> corral.admin.v1.LogLine
+	5,  // 55: corral.admin.v1.Admin.WatchEvents:output_type -> corral.admin.v1.Event
+	7,  // 56: corral.admin.v1.Admin.ValidateConfig:output_type -> corral.admin.v1.ValidateConfigResponse
+	9,  // 57: corral.admin.v1.Admin.Reload:output_type -> corral.admin.v1.ReloadResponse
+	35, // [35:58] is the sub-list for method output_type
+	12, // [12:35] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_corral_admin_v1_admin_proto_init() }
@@ -2215,7 +2931,7 @@ func file_corral_admin_v1_admin_proto_init() {
 	if File_corral_admin_v1_admin_proto != nil {
 		return
 	}
-	file_corral_admin_v1_admin_proto_msgTypes[20].OneofWrappers = []any{
+	file_corral_admin_v1_admin_proto_msgTypes[30].OneofWrappers = []any{
 		(*RevokeCertificateRequest_Serial)(nil),
 		(*RevokeCertificateRequest_Identity)(nil),
 		(*RevokeCertificateRequest_Plugin)(nil),
@@ -2226,7 +2942,7 @@ func file_corral_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

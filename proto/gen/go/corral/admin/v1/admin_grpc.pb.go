@@ -35,6 +35,16 @@ const (
 	Admin_Deploy_FullMethodName             = "/corral.admin.v1.Admin/Deploy"
 	Admin_Rollback_FullMethodName           = "/corral.admin.v1.Admin/Rollback"
 	Admin_ListReleases_FullMethodName       = "/corral.admin.v1.Admin/ListReleases"
+	Admin_Describe_FullMethodName           = "/corral.admin.v1.Admin/Describe"
+	Admin_Start_FullMethodName              = "/corral.admin.v1.Admin/Start"
+	Admin_Stop_FullMethodName               = "/corral.admin.v1.Admin/Stop"
+	Admin_Restart_FullMethodName            = "/corral.admin.v1.Admin/Restart"
+	Admin_Pause_FullMethodName              = "/corral.admin.v1.Admin/Pause"
+	Admin_Resume_FullMethodName             = "/corral.admin.v1.Admin/Resume"
+	Admin_Logs_FullMethodName               = "/corral.admin.v1.Admin/Logs"
+	Admin_WatchEvents_FullMethodName        = "/corral.admin.v1.Admin/WatchEvents"
+	Admin_ValidateConfig_FullMethodName     = "/corral.admin.v1.Admin/ValidateConfig"
+	Admin_Reload_FullMethodName             = "/corral.admin.v1.Admin/Reload"
 )
 
 // AdminClient is the client API for Admin service.
@@ -74,6 +84,34 @@ type AdminClient interface {
 	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*DeployResponse, error)
 	// The plugin's releases, newest activation first.
 	ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error)
+	// Describe: a plugin's status, its effective config, its stable address,
+	// its open alerts and its recent events.
+	Describe(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
+	// Start starts a stopped plugin (or lifts a quarantine) and waits until it
+	// is ready or has failed.
+	Start(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error)
+	// Stop drains and stops a plugin; it stays stopped until Start.
+	Stop(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error)
+	// Restart replaces a ready plugin's instance through the hot-update path
+	// (a new instance beside the old, no failed calls); others are started.
+	Restart(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error)
+	// Pause stops every process of the plugin's instance (SIGSTOP) after
+	// moving calls away: they fail fast with UNAVAILABLE until Resume.
+	Pause(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error)
+	Resume(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error)
+	// Logs returns the plugin's most recent output lines (a bounded ring), and
+	// with follow keeps streaming new ones until the caller cancels.
+	Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogLine], error)
+	// WatchEvents streams lifecycle transitions, breaker trips and recoveries,
+	// alerts and deploys as they happen, after the most recent ones.
+	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// ValidateConfig checks a config file (a path on the supervisor's host)
+	// without applying it.
+	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
+	// Reload reads the config file again and applies the difference: added
+	// plugins start, removed ones stop, changed ones are rolled through the
+	// hot-update path. A file that fails validation changes nothing.
+	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 }
 
 type adminClient struct {
@@ -214,6 +252,124 @@ func (c *adminClient) ListReleases(ctx context.Context, in *ListReleasesRequest,
 	return out, nil
 }
 
+func (c *adminClient) Describe(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*DescribeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeResponse)
+	err := c.cc.Invoke(ctx, Admin_Describe_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Start(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginStatus)
+	err := c.cc.Invoke(ctx, Admin_Start_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Stop(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginStatus)
+	err := c.cc.Invoke(ctx, Admin_Stop_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Restart(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginStatus)
+	err := c.cc.Invoke(ctx, Admin_Restart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Pause(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginStatus)
+	err := c.cc.Invoke(ctx, Admin_Pause_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Resume(ctx context.Context, in *PluginRequest, opts ...grpc.CallOption) (*PluginStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginStatus)
+	err := c.cc.Invoke(ctx, Admin_Resume_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogLine], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[0], Admin_Logs_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LogsRequest, LogLine]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_LogsClient = grpc.ServerStreamingClient[LogLine]
+
+func (c *adminClient) WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[1], Admin_WatchEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEventsRequest, Event]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_WatchEventsClient = grpc.ServerStreamingClient[Event]
+
+func (c *adminClient) ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateConfigResponse)
+	err := c.cc.Invoke(ctx, Admin_ValidateConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadResponse)
+	err := c.cc.Invoke(ctx, Admin_Reload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -251,6 +407,34 @@ type AdminServer interface {
 	Rollback(context.Context, *RollbackRequest) (*DeployResponse, error)
 	// The plugin's releases, newest activation first.
 	ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error)
+	// Describe: a plugin's status, its effective config, its stable address,
+	// its open alerts and its recent events.
+	Describe(context.Context, *PluginRequest) (*DescribeResponse, error)
+	// Start starts a stopped plugin (or lifts a quarantine) and waits until it
+	// is ready or has failed.
+	Start(context.Context, *PluginRequest) (*PluginStatus, error)
+	// Stop drains and stops a plugin; it stays stopped until Start.
+	Stop(context.Context, *PluginRequest) (*PluginStatus, error)
+	// Restart replaces a ready plugin's instance through the hot-update path
+	// (a new instance beside the old, no failed calls); others are started.
+	Restart(context.Context, *PluginRequest) (*PluginStatus, error)
+	// Pause stops every process of the plugin's instance (SIGSTOP) after
+	// moving calls away: they fail fast with UNAVAILABLE until Resume.
+	Pause(context.Context, *PluginRequest) (*PluginStatus, error)
+	Resume(context.Context, *PluginRequest) (*PluginStatus, error)
+	// Logs returns the plugin's most recent output lines (a bounded ring), and
+	// with follow keeps streaming new ones until the caller cancels.
+	Logs(*LogsRequest, grpc.ServerStreamingServer[LogLine]) error
+	// WatchEvents streams lifecycle transitions, breaker trips and recoveries,
+	// alerts and deploys as they happen, after the most recent ones.
+	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error
+	// ValidateConfig checks a config file (a path on the supervisor's host)
+	// without applying it.
+	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
+	// Reload reads the config file again and applies the difference: added
+	// plugins start, removed ones stop, changed ones are rolled through the
+	// hot-update path. A file that fails validation changes nothing.
+	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -299,6 +483,36 @@ func (UnimplementedAdminServer) Rollback(context.Context, *RollbackRequest) (*De
 }
 func (UnimplementedAdminServer) ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReleases not implemented")
+}
+func (UnimplementedAdminServer) Describe(context.Context, *PluginRequest) (*DescribeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Describe not implemented")
+}
+func (UnimplementedAdminServer) Start(context.Context, *PluginRequest) (*PluginStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method Start not implemented")
+}
+func (UnimplementedAdminServer) Stop(context.Context, *PluginRequest) (*PluginStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method Stop not implemented")
+}
+func (UnimplementedAdminServer) Restart(context.Context, *PluginRequest) (*PluginStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method Restart not implemented")
+}
+func (UnimplementedAdminServer) Pause(context.Context, *PluginRequest) (*PluginStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method Pause not implemented")
+}
+func (UnimplementedAdminServer) Resume(context.Context, *PluginRequest) (*PluginStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method Resume not implemented")
+}
+func (UnimplementedAdminServer) Logs(*LogsRequest, grpc.ServerStreamingServer[LogLine]) error {
+	return status.Error(codes.Unimplemented, "method Logs not implemented")
+}
+func (UnimplementedAdminServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error {
+	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedAdminServer) ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateConfig not implemented")
+}
+func (UnimplementedAdminServer) Reload(context.Context, *ReloadRequest) (*ReloadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reload not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -555,6 +769,172 @@ func _Admin_ListReleases_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_Describe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Describe(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Describe_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Describe(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Start_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Start(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Start_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Start(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Stop(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Stop_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Stop(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Restart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Restart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Restart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Restart(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Pause_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Pause(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Pause_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Pause(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Resume_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Resume(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Resume_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Resume(ctx, req.(*PluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Logs_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LogsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).Logs(m, &grpc.GenericServerStream[LogsRequest, LogLine]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_LogsServer = grpc.ServerStreamingServer[LogLine]
+
+func _Admin_WatchEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).WatchEvents(m, &grpc.GenericServerStream[WatchEventsRequest, Event]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_WatchEventsServer = grpc.ServerStreamingServer[Event]
+
+func _Admin_ValidateConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ValidateConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ValidateConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ValidateConfig(ctx, req.(*ValidateConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_Reload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Reload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Reload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Reload(ctx, req.(*ReloadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -614,7 +994,50 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListReleases",
 			Handler:    _Admin_ListReleases_Handler,
 		},
+		{
+			MethodName: "Describe",
+			Handler:    _Admin_Describe_Handler,
+		},
+		{
+			MethodName: "Start",
+			Handler:    _Admin_Start_Handler,
+		},
+		{
+			MethodName: "Stop",
+			Handler:    _Admin_Stop_Handler,
+		},
+		{
+			MethodName: "Restart",
+			Handler:    _Admin_Restart_Handler,
+		},
+		{
+			MethodName: "Pause",
+			Handler:    _Admin_Pause_Handler,
+		},
+		{
+			MethodName: "Resume",
+			Handler:    _Admin_Resume_Handler,
+		},
+		{
+			MethodName: "ValidateConfig",
+			Handler:    _Admin_ValidateConfig_Handler,
+		},
+		{
+			MethodName: "Reload",
+			Handler:    _Admin_Reload_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Logs",
+			Handler:       _Admin_Logs_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchEvents",
+			Handler:       _Admin_WatchEvents_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "corral/admin/v1/admin.proto",
 }

@@ -1,0 +1,10 @@
+// Original file: proto/corral/admin/v1/admin.proto
+
+
+export interface ValidateConfigRequest {
+  'path'?: (string);
+}
+
+export interface ValidateConfigRequest__Output {
+  'path': (string);
+}

@@ -1,0 +1,126 @@
+// The admin API's operations on plugins (describe, start, stop, restart,
+// pause, resume), their output and events, and the config (validate,
+// reload), on top of the supervisor's plugin set.
+import { status as grpcStatus } from "@grpc/grpc-js";
+import type { DescribeResponse } from "../../proto/gen/ts/corral/admin/v1/DescribeResponse.ts";
+import type { Event } from "../../proto/gen/ts/corral/admin/v1/Event.ts";
+import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
+import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
+import type { AlertBook } from "../breakers/alerts.ts";
+import { ConfigError, formatProblem, loadConfig } from "../config/load.ts";
+import type { EventLog, PluginEvent } from "../observe/event-log.ts";
+import type { OutputLine } from "../observe/output-ring.ts";
+import type { PluginSet } from "../plugin-set.ts";
+import { UpdateFailed } from "../plugin/controller.ts";
+import { AdminError, type OperationsAdmin } from "./server.ts";
+import { pluginStatus } from "./status.ts";
+
+export interface Reloader {
+  /** The config file the supervisor runs. */
+  readonly configFile: string | undefined;
+  reload(): Promise<ReloadResponse>;
+}
+
+export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; alerts: AlertBook; reloader: Reloader }): OperationsAdmin {
+  const find = (name: string) => {
+    if (!name) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin");
+    const parts = deps.plugins.get(name);
+    if (!parts) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${name}`);
+    return parts;
+  };
+  const statusOf = (name: string): PluginStatus => {
+    const parts = find(name);
+    return pluginStatus(parts.controller, parts.address);
+  };
+  const refused = (err: unknown): never => {
+    if (err instanceof UpdateFailed) throw new AdminError(grpcStatus.FAILED_PRECONDITION, err.message);
+    throw err;
+  };
+  return {
+    async describe(name): Promise<DescribeResponse> {
+      const parts = find(name);
+      const current = await parts.store.current().catch(() => undefined);
+      return {
+        status: statusOf(name),
+        configJson: JSON.stringify(parts.config, null, 2),
+        alerts: deps.alerts
+          .open()
+          .filter((a) => a.plugin === name)
+          .map((a) => ({ kind: a.kind, plugin: name, message: a.message, evidence: a.evidence, atUnixMs: a.at, acknowledged: a.acknowledged })),
+        events: deps.events.recent(20, name).map(toEvent),
+        currentRelease: current?.sha256 ?? "",
+      };
+    },
+    async start(name) {
+      const { controller } = find(name);
+      if (controller.state !== "stopped" && controller.state !== "quarantined") {
+        throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
+      }
+      await controller.start();
+      await controller.whenSettled();
+      return statusOf(name);
+    },
+    async stop(name) {
+      await find(name).controller.stop();
+      return statusOf(name);
+    },
+    async restart(name) {
+      const { controller } = find(name);
+      if (controller.state === "stopped" || controller.state === "quarantined") {
+        await controller.start();
+        await controller.whenSettled();
+      } else await controller.restart().catch(refused);
+      return statusOf(name);
+    },
+    async pause(name) {
+      await find(name).controller.pause("requested by an operator").catch(refused);
+      return statusOf(name);
+    },
+    async resume(name) {
+      await find(name).controller.resume().catch(refused);
+      return statusOf(name);
+    },
+    logs(name, tail, follow, send, signal) {
+      const { output } = find(name);
+      for (const line of output.tail(tail)) send(line);
+      if (!follow) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const unfollow = output.follow((line: OutputLine) => send(line));
+        signal.addEventListener("abort", () => {
+          unfollow();
+          resolve();
+        }, { once: true });
+      });
+    },
+    events(name, recent, send, signal) {
+      if (name) find(name);
+      for (const e of deps.events.recent(recent, name || undefined)) send(toEvent(e));
+      return new Promise<void>((resolve) => {
+        const unsubscribe = deps.events.subscribe((e) => {
+          if (!name || e.plugin === name) send(toEvent(e));
+        });
+        signal.addEventListener("abort", () => {
+          unsubscribe();
+          resolve();
+        }, { once: true });
+      });
+    },
+    async validate(path): Promise<ValidateConfigResponse> {
+      const file = path || deps.reloader.configFile;
+      if (!file) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the config file: this supervisor was started without one");
+      try {
+        const config = await loadConfig(file);
+        return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
+      } catch (err) {
+        if (err instanceof ConfigError) return { valid: false, errors: err.problems.map(formatProblem), plugins: [] };
+        return { valid: false, errors: [`${file}: ${(err as Error).message}`], plugins: [] };
+      }
+    },
+    reload: () => deps.reloader.reload(),
+  };
+}
+
+function toEvent(e: PluginEvent): Event {
+  return { atUnixMs: e.at, plugin: e.plugin, instance: e.instance ?? "", kind: e.kind, message: e.message, from: e.from ?? "", to: e.to ?? "" };
+}

@@ -1,0 +1,44 @@
+// A plugin's status as the admin API reports it.
+import type { InstanceUsage } from "../../proto/gen/ts/corral/admin/v1/InstanceUsage.ts";
+import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
+import type { PluginController } from "../plugin/controller.ts";
+import type { Sample } from "../plugin/sampler.ts";
+
+export function pluginStatus(c: PluginController, address: { path: string; tcpAddress: string | undefined } | undefined): PluginStatus {
+  const instance = c.instance;
+  return {
+    name: c.name,
+    address: address?.path ?? "",
+    tcpAddress: address?.tcpAddress ?? "",
+    state: c.state,
+    restarts: c.restarts,
+    reason: c.reason,
+    stateAgeMs: c.stateAgeMs,
+    ...(instance && {
+      instance: {
+        id: instance.id,
+        pid: instance.pid ?? 0,
+        release: instance.release,
+        pluginVersion: instance.pluginVersion ?? "",
+        apiVersion: instance.apiVersion ?? "",
+        ...(instance.usage && { usage: usageOf(instance.usage) }),
+        ...(instance.cpuBreaker && { cpuBreaker: instance.cpuBreaker.state, cpuBreakerReason: instance.cpuBreaker.reason ?? "" }),
+      },
+    }),
+  };
+}
+
+function usageOf(sample: Sample): InstanceUsage {
+  const rt = sample.runtime;
+  return {
+    atUnixMs: sample.at,
+    cpuPercent: sample.cpuPercent,
+    memoryBytes: sample.memoryBytes,
+    openFds: sample.openFds,
+    goroutines: rt?.goroutines ?? 0,
+    heapSys: rt?.heapSys ?? 0,
+    heapInuse: rt?.heapInuse ?? 0,
+    heapAlloc: rt?.heapAlloc ?? 0,
+    numGc: rt?.numGc ?? 0,
+  };
+}

@@ -1,0 +1,53 @@
+// What a config reload has to do: the difference between the running config
+// and a new one. Pure. Plugins are compared field by field (after defaults),
+// so a reformatted file is no change; supervisor-wide settings cannot change
+// under a running supervisor (its directories, trust domain, sockets and
+// cgroups are in use), so a difference there is reported for a restart.
+import type { Config, PluginConfig } from "./schema.ts";
+
+export interface PluginChange {
+  plugin: PluginConfig;
+  previous: PluginConfig;
+  /** The top-level fields of the plugin's entry that differ, e.g. ["limits", "env"]. */
+  fields: string[];
+}
+
+export interface ConfigDiff {
+  added: PluginConfig[];
+  removed: string[];
+  changed: PluginChange[];
+  unchanged: PluginConfig[];
+  /** Supervisor-wide fields that differ: applied only by a restart. */
+  needsRestart: string[];
+}
+
+const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "sandbox"] as const;
+
+export function diffConfig(running: Config, next: Config): ConfigDiff {
+  const before = new Map(running.plugins.map((p) => [p.name, p]));
+  const after = new Map(next.plugins.map((p) => [p.name, p]));
+  const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], needsRestart: [] };
+  for (const field of SUPERVISOR_FIELDS) {
+    if (canonical(running[field]) !== canonical(next[field])) diff.needsRestart.push(field);
+  }
+  for (const [name, plugin] of after) {
+    const previous = before.get(name);
+    if (!previous) {
+      diff.added.push(plugin);
+      continue;
+    }
+    const keys = new Set([...Object.keys(previous), ...Object.keys(plugin)]) as Set<keyof PluginConfig>;
+    const fields = [...keys].filter((k) => canonical(previous[k]) !== canonical(plugin[k])).sort();
+    if (fields.length > 0) diff.changed.push({ plugin, previous, fields });
+    else diff.unchanged.push(plugin);
+  }
+  for (const name of before.keys()) if (!after.has(name)) diff.removed.push(name);
+  return diff;
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  ) ?? "undefined";
+}

@@ -1,0 +1,56 @@
+// Bounds what one instance's output may cost: lines are cut to a maximum
+// length, and a token bucket admits at most `ratePerSecond` lines on average
+// (bursts up to `burst`). What it drops is counted and reported as one note
+// per second while dropping, so the journal shows that lines are missing
+// without being flooded by the notes either. Pure: time comes in.
+export interface LimiterOptions {
+  ratePerSecond: number;
+  burst: number;
+  maxLineBytes: number;
+}
+
+export type Admitted = { kind: "line"; line: string } | { kind: "note"; line: string };
+
+export class OutputLimiter {
+  readonly #options: LimiterOptions;
+  #tokens: number;
+  #refilledAt: number;
+  #dropped = 0;
+  #droppedSince = 0;
+
+  constructor(options: LimiterOptions, now: number) {
+    this.#options = options;
+    this.#tokens = options.burst;
+    this.#refilledAt = now;
+  }
+
+  /** What to record for a line at `now`: the line (cut to length), a note about dropped lines first, or nothing. */
+  admit(line: string, now: number): Admitted[] {
+    const { ratePerSecond, burst, maxLineBytes } = this.#options;
+    this.#tokens = Math.min(burst, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
+    this.#refilledAt = now;
+    const out: Admitted[] = [];
+    if (this.#tokens < 1) {
+      if (this.#dropped === 0) this.#droppedSince = now;
+      this.#dropped += 1;
+      if (now - this.#droppedSince >= 1000) out.push(this.#note(now));
+      return out;
+    }
+    this.#tokens -= 1;
+    if (this.#dropped > 0) out.push(this.#note(now));
+    out.push({ kind: "line", line: line.length > maxLineBytes ? `${line.slice(0, maxLineBytes)}…[truncated ${line.length - maxLineBytes} bytes]` : line });
+    return out;
+  }
+
+  /** Lines dropped and not yet reported. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  #note(now: number): Admitted {
+    const note = { kind: "note" as const, line: `dropped ${this.#dropped} lines of output in ${now - this.#droppedSince} ms (limit ${this.#options.ratePerSecond} lines/s)` };
+    this.#dropped = 0;
+    this.#droppedSince = now;
+    return note;
+  }
+}

@@ -1,0 +1,162 @@
+// Every configured plugin and what the supervisor holds for it: its
+// controller, release store and deployer, its stable address, the watch on
+// its `current` link and the ring of its output. Plugins are added and
+// removed here, at start and on a config reload, and nowhere else, so each
+// part has one owner that closes it.
+import type { Config, PluginConfig } from "./config/schema.ts";
+import type { Logger } from "./log.ts";
+import { AlertBook, newAlert, type Alert } from "./breakers/alerts.ts";
+import { breakerDefaults } from "./breakers/config.ts";
+import { RestartLoopDetector } from "./breakers/warning-signs.ts";
+import { StableAddress } from "./dataplane/stable-address.ts";
+import { EventLog } from "./observe/event-log.ts";
+import { OutputRing } from "./observe/output-ring.ts";
+import { PluginController } from "./plugin/controller.ts";
+import { PluginInstance, type InstanceEnvironment } from "./plugin/instance.ts";
+import { CurrentWatch } from "./releases/current-watch.ts";
+import { Deployer } from "./releases/deployer.ts";
+import { ReleaseStore } from "./releases/store.ts";
+import type { Trust } from "./trust.ts";
+
+export interface PluginParts {
+  config: PluginConfig;
+  controller: PluginController;
+  store: ReleaseStore;
+  deployer: Deployer;
+  output: OutputRing;
+  address?: StableAddress;
+  watch?: CurrentWatch;
+}
+
+export class PluginSet {
+  readonly #plugins = new Map<string, PluginParts>();
+  readonly #config: Config;
+  readonly #trust: Trust;
+  readonly #alerts: AlertBook;
+  readonly #events: EventLog;
+  readonly #log: Logger;
+  #env: InstanceEnvironment | undefined;
+
+  constructor(parts: { config: Config; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
+    this.#config = parts.config;
+    this.#trust = parts.trust;
+    this.#alerts = parts.alerts;
+    this.#events = parts.events;
+    this.#log = parts.log;
+  }
+
+  /** The environment instances are launched in; it refers back to this set (addresses, output rings). */
+  set environment(env: InstanceEnvironment) {
+    this.#env = env;
+  }
+
+  get(name: string): PluginParts | undefined {
+    return this.#plugins.get(name);
+  }
+  get names(): string[] {
+    return [...this.#plugins.keys()];
+  }
+  values(): PluginParts[] {
+    return [...this.#plugins.values()];
+  }
+  /** The named plugins' parts (all when `names` is empty). */
+  selected(names: string[]): PluginParts[] {
+    return this.values().filter((p) => names.length === 0 || names.includes(p.controller.name));
+  }
+  /** Running instances of the named plugins (all when empty). */
+  instances(names: string[]): PluginInstance[] {
+    return this.selected(names).flatMap((p) => (p.controller.instance instanceof PluginInstance ? [p.controller.instance] : []));
+  }
+
+  /** Raises an alert (unless one of its kind is open for the plugin), logs it and records it as an event. */
+  raise(alert: Alert): void {
+    if (!this.#alerts.raise(alert)) return;
+    this.#log.warn({ plugin: alert.plugin, alert: alert.kind, evidence: alert.evidence }, `alert: ${alert.message}`);
+    this.#events.emit({ at: alert.at, plugin: alert.plugin ?? "", kind: "alert", message: `${alert.kind}: ${alert.message}` });
+  }
+
+  /**
+   * Adds a plugin, stopped: imports its configured binary into the release
+   * store and makes its controller and deployer. Its address and watch come
+   * with open() (once the runtime directory is swept), its instance with start().
+   */
+  async add(plugin: PluginConfig): Promise<PluginParts> {
+    if (this.#plugins.has(plugin.name)) throw new Error(`plugin ${plugin.name} exists already`);
+    const log = this.#log;
+    const store = new ReleaseStore(this.#config.stateDir, plugin.name);
+    const release = await store.seed(plugin.binary).catch((err: Error) => {
+      log.error({ plugin: plugin.name, binary: plugin.binary, err: err.message }, "cannot import the plugin's binary");
+      return undefined;
+    });
+    if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
+    const restartLoop = new RestartLoopDetector(breakerDefaults.warningSigns.restartLoop, { plugin: plugin.name });
+    const env = this.#env;
+    if (!env) throw new Error("PluginSet.environment is not set");
+    const controller = new PluginController(plugin, {
+      createInstance: (p) => PluginInstance.launch(p, env),
+      address: {
+        serve: (instance) => this.#plugins.get(plugin.name)?.address?.serve(instance),
+        refuse: (reason) => this.#plugins.get(plugin.name)?.address?.refuse(reason),
+      },
+      onTransition: (t) => {
+        const reason = "reason" in t.event ? t.event.reason : undefined;
+        log.info({ plugin: t.plugin, instance: t.instance, from: t.from, to: t.to, ...(reason !== undefined && { reason }) }, `plugin ${t.to}`);
+        this.#events.emit({
+          at: Date.now(),
+          plugin: t.plugin,
+          ...(t.instance && { instance: t.instance }),
+          kind: "transition",
+          from: t.from,
+          to: t.to,
+          message: `${t.from} → ${t.to}${reason ? `: ${reason}` : ""}`,
+        });
+        if (t.from === "backoff" && t.to === "starting") {
+          const alert = restartLoop.onRestart(Date.now());
+          if (alert) this.raise(alert);
+        }
+      },
+    });
+    const deployer = new Deployer({
+      store,
+      plugin: controller,
+      keep: plugin.releases.keep,
+      log,
+      onDeployed: (message) => this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message }),
+      onFailure: (message) => this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() })),
+    });
+    const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing() };
+    this.#plugins.set(plugin.name, parts);
+    return parts;
+  }
+
+  /** Opens the plugin's stable address and the watch on its `current` link. */
+  async open(name: string): Promise<void> {
+    const parts = this.#plugins.get(name)!;
+    parts.address ??= await StableAddress.open(parts.config, {
+      runtimeDir: this.#config.runtimeDir,
+      caPem: this.#trust.ca.certPem,
+      issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),
+      log: this.#log,
+    });
+    if (!parts.watch && (await parts.store.current())) {
+      parts.watch = await CurrentWatch.start(parts.store, { log: this.#log, onChange: (change) => void parts.deployer.onCurrentChange(change) });
+    }
+  }
+
+  /** Stops the plugin, closes its address and watch, and forgets it. */
+  async remove(name: string): Promise<void> {
+    const parts = this.#plugins.get(name);
+    if (!parts) return;
+    await parts.watch?.close();
+    await parts.controller.stop();
+    await parts.address?.close();
+    this.#plugins.delete(name);
+  }
+
+  /** Stops every plugin and closes what each holds. */
+  async close(): Promise<void> {
+    await Promise.all(this.values().map((p) => p.watch?.close()));
+    await Promise.all(this.values().map((p) => p.controller.stop()));
+    await Promise.all(this.values().map((p) => p.address?.close()));
+  }
+}

@@ -1,0 +1,169 @@
+// corralctl against a real daemon: operating plugins (describe, stop, start,
+// restart, pause, resume), their logs and events, and errors a script can
+// rely on. Calls keep going through the stable address meanwhile.
+import type { ChannelCredentials, ServiceError } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
+import { execa } from "execa";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { echoClient, type EchoClient } from "./helpers/echo.ts";
+import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
+let supervisor: TestSupervisor;
+let creds: ChannelCredentials;
+let client: EchoClient;
+
+beforeAll(async () => {
+  supervisor = await TestSupervisor.start({
+    plugins: [{ name: "echo", binary: echoBinary, apiVersion: "1.0", stopTimeout: "2s" }],
+  });
+  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
+  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "ops-test", ["echo"]);
+  creds = pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem });
+  client = echoClient((await supervisor.plugin("echo")).address, creds, channelOptions({ retry: false }));
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await supervisor?.cleanup();
+});
+
+const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+const call = () =>
+  client.unary({ message: "x", sleepMs: 0, replySize: 0 }, { deadlineMs: 5000 }).then(
+    (r) => ({ ok: true as const, instance: r.reply.instance }),
+    (err: ServiceError) => ({ ok: false as const, code: err.code, details: err.details }),
+  );
+
+describe("corralctl operations", () => {
+  it("describes a plugin: state, address, config, events", async () => {
+    const r = await ctl("describe", "echo", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as { status: { state: string; address: string }; config: { name: string; stopTimeout: number }; events: Array<{ kind: string; to: string }> };
+    expect(d.status.state).toBe("ready");
+    expect(d.status.address).toBe(path.join(supervisor.runtimeDir, "plugins/echo.sock"));
+    expect(d.config).toMatchObject({ name: "echo", stopTimeout: 2000 });
+    expect(d.events.filter((e) => e.kind === "transition").map((e) => e.to)).toEqual(["starting", "ready"]);
+    const human = await ctl("describe", "echo");
+    expect(human.stdout).toMatch(/^plugin: {4}echo\nstate: {5}ready/);
+  });
+
+  it("restarts a plugin without a failed call", async () => {
+    const before = (await supervisor.plugin("echo")).instance!.id;
+    const results: Array<Awaited<ReturnType<typeof call>>> = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) results.push(await call());
+    })();
+    const r = await ctl("restart", "echo", "--json");
+    running = false;
+    await loop;
+    expect(r.code, r.stderr).toBe(0);
+    const after = JSON.parse(r.stdout) as { state: string; instance: { id: string } };
+    expect(after.state).toBe("ready");
+    expect(after.instance.id).not.toBe(before);
+    expect(results.filter((x) => !x.ok)).toEqual([]);
+    expect(new Set(results.map((x) => x.ok && x.instance))).toContain(after.instance.id);
+  }, 30_000);
+
+  it("pauses a plugin: its processes stopped, calls refused at once with the reason; resume serves again", async () => {
+    const r = await ctl("pause", "echo");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^echo: paused/);
+    const pid = (await supervisor.plugin("echo")).instance!.pid;
+    const state = (await execa("awk", ["{print $3}", `/proc/${pid}/stat`])).stdout.trim();
+    expect(state).toBe("T");
+    const started = Date.now();
+    const refused = await call();
+    expect(refused).toMatchObject({ ok: false, code: status.UNAVAILABLE });
+    expect((refused as { details: string }).details).toMatch(/^plugin echo is paused: requested by an operator/);
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    const resumed = await ctl("resume", "echo");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^echo: ready/);
+    let back = await call();
+    for (let i = 0; i < 20 && !back.ok; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      back = await call();
+    }
+    expect(back.ok).toBe(true);
+  }, 30_000);
+
+  it("stops and starts a plugin; calls are refused while it is stopped", async () => {
+    const stopped = await ctl("stop", "echo");
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toBe("echo: stopped\n");
+    const refused = await call();
+    expect(refused).toMatchObject({ ok: false, code: status.UNAVAILABLE, details: "plugin echo is stopped" });
+    const again = await ctl("stop", "echo");
+    expect(again.code).toBe(0);
+    const started = await ctl("start", "echo");
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/^echo: ready \(instance echo-/);
+    const twice = await ctl("start", "echo");
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/plugin echo is ready; start applies to a stopped or quarantined plugin/);
+  }, 30_000);
+
+  it("shows the plugin's output, and follows it", async () => {
+    const tail = await ctl("logs", "echo", "--tail", "5", "--json");
+    expect(tail.code, tail.stderr).toBe(0);
+    const lines = tail.stdout.trim().split("\n").map((l) => JSON.parse(l) as { stream: string; line: string; instance: string });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(lines.some((l) => l.stream === "stderr" && /corral go-shim/.test(l.line))).toBe(true);
+
+    // Follow: a restart's new instance writes lines, and they arrive.
+    const follow = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "logs", "echo", "--tail", "0", "-f"], { reject: false });
+    let seen = "";
+    follow.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    await new Promise((r) => setTimeout(r, 500));
+    const restarted = JSON.parse((await ctl("restart", "echo", "--json")).stdout) as { instance: { id: string } };
+    for (let i = 0; i < 50 && !seen.includes(restarted.instance.id); i++) await new Promise((r) => setTimeout(r, 100));
+    follow.kill("SIGINT");
+    const exit = await follow;
+    expect(seen).toContain(restarted.instance.id);
+    expect(exit.exitCode).toBe(0);
+  }, 30_000);
+
+  it("streams events as they happen", async () => {
+    const watch = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "events", "echo", "--recent", "1", "--json"], { reject: false });
+    let seen = "";
+    watch.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+    for (let i = 0; i < 100 && !seen.includes("\n"); i++) await new Promise((r) => setTimeout(r, 50)); // watching: the most recent event came
+    const recent = seen;
+    await ctl("stop", "echo");
+    await ctl("start", "echo");
+    for (let i = 0; i < 50 && !seen.includes('"to":"ready"'); i++) await new Promise((r) => setTimeout(r, 100));
+    watch.kill("SIGINT");
+    await watch;
+    const events = seen.slice(recent.length).trim().split("\n").map((l) => JSON.parse(l) as { kind: string; to: string });
+    expect(events.filter((e) => e.kind === "transition").map((e) => e.to)).toEqual(["draining", "stopped", "starting", "ready"]);
+  }, 30_000);
+
+  it("names what does not exist, with exit code 4", async () => {
+    for (const args of [["describe", "nope"], ["stop", "nope"], ["logs", "nope"], ["pause", "nope"]]) {
+      const r = await ctl(...args);
+      expect(r.code, args.join(" ")).toBe(4);
+      expect(r.stderr).toBe("corralctl: no such plugin: nope\n");
+    }
+  });
+
+  it("refuses to resume what is not paused, with the reason", async () => {
+    const r = await ctl("resume", "echo");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("corralctl: plugin echo is ready, not paused\n");
+  });
+
+  it("has --help on every command", async () => {
+    for (const command of ["describe", "start", "stop", "restart", "pause", "resume", "logs", "events", "validate", "reload", "deploy", "rollback", "releases"]) {
+      const r = await corralctl([command, "--help"]);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout).toContain(`Usage: corralctl ${command}`);
+    }
+  });
+});
