@@ -30,6 +30,8 @@ import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
 import type { PluginInstance } from "./plugin/instance.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { Trust } from "./trust.ts";
+import { createMetrics } from "./metrics/registry.ts";
+import { MetricsServer } from "./metrics/server.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -51,6 +53,7 @@ export class Supervisor {
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
   readonly #trust: Trust;
+  readonly #metrics: { server: MetricsServer; close(): void } | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(parts: {
@@ -63,6 +66,7 @@ export class Supervisor {
     cgroups: CgroupDriver;
     launchers: LauncherPool;
     trust: Trust;
+    metrics: { server: MetricsServer; close(): void } | undefined;
   }) {
     this.#config = parts.config;
     this.#configFile = parts.configFile;
@@ -73,6 +77,7 @@ export class Supervisor {
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
     this.#trust = parts.trust;
+    this.#metrics = parts.metrics;
   }
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
@@ -175,12 +180,21 @@ export class Supervisor {
       // Each plugin's stable address and the watch on its `current` link.
       for (const name of plugins.names) await plugins.open(name);
 
-      supervisor = new Supervisor({ config, configFile: options.configFile, logger: log, plugins, events, admin, cgroups, launchers, trust });
+      let metrics: { server: MetricsServer; close(): void } | undefined;
+      if (config.metrics.listen) {
+        const collected = createMetrics({ plugins, alerts, events, trust });
+        const server = await MetricsServer.listen(config.metrics.listen, collected.registry);
+        metrics = { server, close: collected.close };
+        closers.push(() => server.close());
+      }
+
+      supervisor = new Supervisor({ config, configFile: options.configFile, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics });
       await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {
           admin: config.admin.socket,
           credentials: credentialsDir,
+          ...(metrics && { metrics: `http://${metrics.server.address}/metrics` }),
           plugins: Object.fromEntries(plugins.values().map((p) => [p.controller.name, p.controller.state])),
         },
         `supervisor ready; try: corralctl --socket ${config.admin.socket} status`,
@@ -292,6 +306,10 @@ export class Supervisor {
   async stop(): Promise<void> {
     await this.#reloading;
     await this.#plugins.close();
+    if (this.#metrics) {
+      this.#metrics.close();
+      await this.#metrics.server.close();
+    }
     await this.#launchers.close();
     await this.#admin.close();
     this.#trust.close();

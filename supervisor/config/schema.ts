@@ -184,6 +184,12 @@ export const configSchema = z
       })
       .prefault({}),
     sandbox: sandbox.prefault({}),
+    metrics: z
+      .strictObject({
+        /** Serve Prometheus metrics at http://<listen>/metrics, e.g. "127.0.0.1:9464". Off when absent. */
+        listen: hostPort.optional(),
+      })
+      .prefault({}),
     plugins: z.array(pluginSchema).default([]),
   });
 

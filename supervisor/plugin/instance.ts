@@ -123,6 +123,10 @@ export class PluginInstance implements Instance {
   get certificateSerial(): string | undefined {
     return this.#leaf?.current.serialHex;
   }
+  /** When the instance's current certificate expires. */
+  get certificateNotAfter(): Date | undefined {
+    return this.#leaf?.current.notAfter;
+  }
   /** The identity the instance's certificates carry. */
   get identity(): string {
     return this.#leaf ? parsePeerIdentity(this.#leaf.current.certPem).uri : "";

@@ -1,0 +1,91 @@
+// The supervisor's Prometheus metrics (prom-client). Plugin gauges are read
+// from the plugin set when scraped, so they are never stale and cost nothing
+// between scrapes; counters of things that happen come from the event log.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { AlertBook } from "../breakers/alerts.ts";
+import type { EventLog } from "../observe/event-log.ts";
+import type { PluginSet } from "../plugin-set.ts";
+import { pluginStates } from "../plugin/lifecycle.ts";
+import { PluginInstance } from "../plugin/instance.ts";
+import type { Trust } from "../trust.ts";
+
+export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; events: EventLog; trust: Trust }): { registry: Registry; close(): void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "corral_supervisor_" });
+  const { plugins } = deps;
+
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
+
+  gauge("corral_plugin_state", "1 for the state each plugin is in, 0 for the others.", ["plugin", "state"], (g) => {
+    for (const p of plugins.values()) for (const state of pluginStates) g.set({ plugin: p.controller.name, state }, p.controller.state === state ? 1 : 0);
+  });
+  gauge("corral_plugin_restarts", "Restarts of each plugin since the supervisor started.", ["plugin"], (g) => {
+    for (const p of plugins.values()) g.set({ plugin: p.controller.name }, p.controller.restarts);
+  });
+  const usage = (name: string, help: string, pick: (i: PluginInstance) => number | undefined) =>
+    gauge(name, help, ["plugin", "instance"], (g) => {
+      for (const p of plugins.values()) {
+        const instance = p.controller.instance;
+        if (!(instance instanceof PluginInstance)) continue;
+        const value = pick(instance);
+        if (value !== undefined) g.set({ plugin: p.controller.name, instance: instance.id }, value);
+      }
+    });
+  usage("corral_instance_cpu_percent", "CPU use as a percentage of the instance's CPU allowance (last sample).", (i) => i.usage?.cpuPercent);
+  usage("corral_instance_memory_bytes", "Memory of the instance's cgroup (last sample).", (i) => i.usage?.memoryBytes);
+  usage("corral_instance_open_fds", "Open file descriptors of the plugin process (last sample).", (i) => i.usage?.openFds);
+  usage("corral_instance_goroutines", "Goroutines of the plugin (last sample, from go-shim).", (i) => i.usage?.runtime?.goroutines);
+  usage("corral_instance_heap_inuse_bytes", "Go HeapInuse of the plugin (last sample).", (i) => i.usage?.runtime?.heapInuse);
+  usage("corral_instance_heap_sys_bytes", "Go HeapSys of the plugin (last sample).", (i) => i.usage?.runtime?.heapSys);
+  usage("corral_instance_certificate_expiry_seconds", "Seconds until the instance's certificate expires (renewed at about half its life).", (i) =>
+    i.certificateNotAfter ? (i.certificateNotAfter.getTime() - Date.now()) / 1000 : undefined,
+  );
+  gauge("corral_cpu_breaker_open", "1 while the plugin's CPU breaker holds its instance stopped or on probation (state label).", ["plugin", "state"], (g) => {
+    for (const p of plugins.values()) {
+      const breaker = p.controller.instance?.cpuBreaker;
+      if (breaker) g.set({ plugin: p.controller.name, state: breaker.state }, breaker.state === "closed" ? 0 : 1);
+    }
+  });
+  gauge("corral_alerts_open", "Open (unacknowledged) alerts by plugin and kind.", ["plugin", "kind"], (g) => {
+    for (const a of deps.alerts.open()) g.inc({ plugin: a.plugin ?? "", kind: a.kind });
+  });
+  gauge("corral_certificate_expiry_seconds", "Seconds until the CA's and the supervisor's own certificates expire.", ["certificate"], (g) => {
+    g.set({ certificate: "ca" }, (deps.trust.ca.notAfter.getTime() - Date.now()) / 1000);
+    g.set({ certificate: "supervisor" }, (deps.trust.leaf.current.notAfter.getTime() - Date.now()) / 1000);
+  });
+
+  const transitions = new Counter({ name: "corral_plugin_transitions_total", help: "Lifecycle transitions, by the state entered.", labelNames: ["plugin", "to"], registers: [registry] });
+  const trips = new Counter({ name: "corral_breaker_events_total", help: "Breaker trips and recoveries.", labelNames: ["plugin", "event"], registers: [registry] });
+  const alertsRaised = new Counter({ name: "corral_alerts_raised_total", help: "Alerts raised.", labelNames: ["plugin"], registers: [registry] });
+  const deploys = new Counter({ name: "corral_deploys_total", help: "Releases brought into service, and deploys that failed.", labelNames: ["plugin", "result"], registers: [registry] });
+  const unsubscribe = deps.events.subscribe((e) => {
+    switch (e.kind) {
+      case "transition":
+        if (e.to) transitions.inc({ plugin: e.plugin, to: e.to });
+        break;
+      case "breaker":
+        trips.inc({ plugin: e.plugin, event: e.to ?? "trip" });
+        break;
+      case "alert":
+        alertsRaised.inc({ plugin: e.plugin });
+        if (e.message.startsWith("update-failed")) deploys.inc({ plugin: e.plugin, result: "failed" });
+        break;
+      case "deploy":
+        deploys.inc({ plugin: e.plugin, result: "ok" });
+        break;
+      case "config":
+        break;
+    }
+  });
+  return { registry, close: unsubscribe };
+}
