@@ -16,7 +16,7 @@ import { pluginStatus } from "./admin/status.ts";
 import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
-import { AdminError, AdminServer } from "./admin/server.ts";
+import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { diffConfig } from "./config/diff.ts";
@@ -125,6 +125,7 @@ export class Supervisor {
       let supervisor: Supervisor | undefined;
       const admin = await AdminServer.start({
         socket: config.admin.socket,
+        ...(config.admin.group !== undefined && { group: await resolveGroup(config.admin.group) }),
         credentials: trust.adminServerCredentials(),
         authorize: (der) => trust.authorizeAdmin(der),
         backend: {

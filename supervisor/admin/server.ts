@@ -9,7 +9,7 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from "@grpc/grpc-js";
-import { chmod, rm } from "node:fs/promises";
+import { chmod, chown, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
 import type { Alert } from "../../proto/gen/ts/corral/admin/v1/Alert.ts";
@@ -91,6 +91,8 @@ export interface AdminServerOptions {
   /** Throws (with the reason) unless the peer certificate (DER) belongs to an admin. */
   authorize: (peerCertificate: Buffer | undefined) => void;
   backend: AdminBackend;
+  /** A gid whose members may connect too (mode 0660); root only (0600) without. */
+  group?: number;
 }
 
 export class AdminServer {
@@ -176,8 +178,12 @@ export class AdminServer {
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`unix://${options.socket}`, options.credentials, (err) => (err ? reject(err) : resolve())),
     );
-    // Only root (and, later, a configured group) may even connect.
-    await chmod(options.socket, 0o600);
+    // Only root (and the configured group) may even connect; the certificate decides the rest.
+    if (options.group === undefined) await chmod(options.socket, 0o600);
+    else {
+      await chown(options.socket, 0, options.group);
+      await chmod(options.socket, 0o660);
+    }
     return new AdminServer(server, options.socket);
   }
 
@@ -185,6 +191,14 @@ export class AdminServer {
     await new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     await rm(this.#socket, { force: true });
   }
+}
+
+/** The gid of `group` (a name from /etc/group, or a number). */
+export async function resolveGroup(group: string | number): Promise<number> {
+  if (typeof group === "number") return group;
+  const line = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.split(":")[0] === group);
+  if (!line) throw new Error(`admin.group: no group named "${group}" in /etc/group`);
+  return Number(line.split(":")[2]);
 }
 
 function serviceError(code: grpcStatus, details: string): Partial<ServiceError> {

@@ -181,6 +181,12 @@ export const configSchema = z
       .strictObject({
         /** Default: <runtimeDir>/admin.sock */
         socket: z.string().min(1).optional(),
+        /**
+         * A group (name or gid) whose members may connect to the admin socket
+         * (mode 0660); they still need an admin certificate (corralctl certs
+         * issue --role admin). Default: root only (0600).
+         */
+        group: z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name or a gid"), z.number().int().min(0)]).optional(),
       })
       .prefault({}),
     sandbox: sandbox.prefault({}),
@@ -196,7 +202,7 @@ export const configSchema = z
 /** The config as validated, before paths are resolved. */
 export type ParsedConfig = z.output<typeof configSchema>;
 /** The config as the supervisor uses it: paths absolute, defaults derived. */
-export type Config = Omit<ParsedConfig, "admin"> & { admin: { socket: string } };
+export type Config = Omit<ParsedConfig, "admin"> & { admin: Omit<ParsedConfig["admin"], "socket"> & { socket: string } };
 export type PluginConfig = z.output<typeof pluginSchema>;
 export type Limits = PluginConfig["limits"];
 export type RestartPolicy = PluginConfig["restart"];
