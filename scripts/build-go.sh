@@ -9,6 +9,7 @@ mkdir -p build/bin build/plugins build/test-plugins
 
 go vet ./...
 go build -trimpath -o build/bin/corral-sandbox ./sandbox/cmd/corral-sandbox
+go build -trimpath -o build/bin/corral-notify ./supervisor/systemd/cmd/corral-notify
 
 for dir in examples/*/; do
   [[ -f "$dir/main.go" ]] || continue

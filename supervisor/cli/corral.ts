@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from "../config/load.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type SandboxFlags } from "../sandbox-command.ts";
 import { Supervisor } from "../supervisor.ts";
+import { Notifier, type Watchdog } from "../systemd/notify.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -24,11 +25,20 @@ program
   .option("-c, --config <file>", "config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
   .action(async (options: { config: string }) => {
     const logger = createLogger();
+    // Under systemd (Type=notify, deploy/corral.service): READY=1 once every
+    // plugin is ready or settled, STOPPING=1 when the drain begins, and the
+    // watchdog in between. A no-op without NOTIFY_SOCKET. Config reload
+    // (SIGHUP, `corralctl reload`) is to call `systemd.reloading()` before it
+    // touches anything and `systemd.reloaded(status)` when it is done, applied
+    // or rejected: systemd shows the unit "reloading" in between, and
+    // Type=notify-reload (systemd >= 253) waits for that pair.
+    const systemd = new Notifier({ logger });
     // Termination is handled from the first moment: a signal that arrives
     // while plugins are still starting stops them once the start is done,
     // rather than killing the supervisor with its plugins half started.
     let requested: NodeJS.Signals | undefined;
     let supervisor: Supervisor | undefined;
+    let watchdog: Watchdog | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (requested) {
         logger.warn({ signal }, "second signal: exiting without waiting for plugins to drain");
@@ -36,15 +46,21 @@ program
         process.exit(1);
       }
       requested = signal;
-      if (supervisor) void shutdown(supervisor, signal, logger);
+      if (supervisor) void shutdown(supervisor, signal, logger, systemd, watchdog);
       else logger.info({ signal }, "stop requested while starting; stopping once started");
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    // The unit's ExecReload sends SIGHUP, whose default action would kill the
+    // supervisor with its plugins. Until config reload takes it over (and
+    // replaces this handler), it is acknowledged and ignored.
+    process.on("SIGHUP", () => logger.warn("SIGHUP: config reload is not implemented yet; nothing changed"));
 
+    let plugins: string[] = [];
     try {
       const config = await loadConfig(options.config);
       supervisor = await Supervisor.start(config, { logger });
+      plugins = config.plugins.map((p) => p.name);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`corral: invalid config\n${err.message}\n`);
@@ -55,7 +71,11 @@ program
       process.stderr.write(`corral: ${(err as Error).message}\n`);
       process.exit(1);
     }
-    if (requested) void shutdown(supervisor, requested, logger);
+    if (requested) return void shutdown(supervisor, requested, logger, systemd, watchdog);
+    // The helper that sends the notifications starts with the first one, now
+    // that the supervisor sits in its own cgroup leaf (see systemd/notify.ts).
+    await systemd.ready(`supervising ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}${plugins.length ? ` (${plugins.join(", ")})` : ""}; corralctl status for their states`);
+    if (!requested) watchdog = systemd.startWatchdog();
   });
 
 /** Exit status of `corral sandbox` when Corral itself fails (usage, config, setup). */
@@ -107,17 +127,25 @@ program
     }
   });
 
-async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: Logger): Promise<never> {
+/**
+ * Graceful shutdown: tells systemd (STOPPING=1), drains every plugin, then
+ * exits 0 (1 if the drain failed). The watchdog keeps pinging during the
+ * drain and stops just before the exit.
+ */
+async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: Logger, systemd: Notifier, watchdog: Watchdog | undefined): Promise<never> {
   logger.info({ signal }, "stopping: draining all plugins");
+  void systemd.stopping(`stopping (${signal}): draining all plugins`);
+  let status = 0;
   try {
     await supervisor.stop();
-    logger.flush();
-    process.exit(0);
   } catch (err) {
     logger.error({ err: (err as Error).message }, "stop failed");
-    logger.flush();
-    process.exit(1);
+    status = 1;
   }
+  watchdog?.stop();
+  await systemd.close();
+  logger.flush();
+  process.exit(status);
 }
 
 try {
