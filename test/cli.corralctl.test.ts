@@ -1,6 +1,7 @@
 // corralctl's behaviour when the daemon cannot be reached: one clear line
 // and an exit code a script can rely on, never a stack trace.
-import { mkdtemp, rm } from "node:fs/promises";
+import { execa } from "execa";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -54,5 +55,19 @@ describe("corralctl without a daemon", () => {
     const help = await corralctl(["status", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: corralctl status [options] [plugins...]");
+  });
+
+  it("completes commands, subcommands and options in bash", async () => {
+    const script = await corralctl(["completion", "bash"]);
+    expect(script.code).toBe(0);
+    const file = path.join(dir, "corralctl.bash");
+    await writeFile(file, script.stdout);
+    const complete = async (...words: string[]) => {
+      const r = await execa("bash", ["-c", `source ${file}; COMP_WORDS=(corralctl ${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${words.length}; _corralctl; echo "\${COMPREPLY[@]}"`]);
+      return r.stdout.trim().split(" ");
+    };
+    expect(await complete("certs", "re")).toEqual(["revoke"]);
+    expect(await complete("de")).toEqual(["describe", "deploy"]);
+    expect(await complete("logs", "x", "--f")).toEqual(["--follow"]);
   });
 });
