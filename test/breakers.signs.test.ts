@@ -24,9 +24,6 @@ const misbehaving = (name: string, mode: string) => ({
 });
 
 describe("warning signs", () => {
-  // HeapSys - HeapInuse growing across GCs is covered by the detector's unit
-  // tests (test/unit/breakers-warning-signs.test.ts): a plugin that shows it reliably
-  // within seconds is still to be written.
   it("flags the fd leaker and the goroutine storm, and not the well-behaved plugin beside them", async () => {
     const supervisor = await TestSupervisor.start({
       plugins: [
@@ -47,6 +44,30 @@ describe("warning signs", () => {
     }
     expect(alerts.find((a) => a.plugin === "fdleak" && a.kind === "fd-growth")?.evidence).toBeDefined();
     expect(has("storm", "goroutine-rise")).toBe(true);
+    expect(alerts.filter((a) => a.plugin === "greeter")).toEqual([]);
+  });
+
+  it("flags a heap that GC does not give back (HeapSys − HeapInuse growing across GCs), and not the well-behaved plugin", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        // Transient peaks 8 MiB larger every 500 ms, each followed by a GC: the idle heap grows 8 MiB per GC.
+        misbehaving("hoarder", "heap"),
+        { name: "greeter", binary: plugins.greeter, apiVersion: "1.0", sampleInterval: "200ms" },
+      ],
+    });
+    running.push(supervisor);
+    const raised = await supervisor.waitForLog((l) => l.plugin === "hoarder" && l.alert === "heap-growth", 15_000);
+    const started = supervisor.logs.find((l) => l.plugin === "hoarder" && typeof l.msg === "string" && l.msg.startsWith("crasher: growing the heap"));
+    // Four GCs after the growth began (one per 500 ms cycle), and a sample or two.
+    expect(Date.parse(raised.time) - Date.parse(started!.time)).toBeLessThan(5000);
+    expect(raised.msg).toMatch(/^alert: heap held but unused \(HeapSys − HeapInuse\) grew from [\d.]+ MiB to [\d.]+ MiB across 4 GCs$/);
+    const evidence = raised.evidence as Record<string, number>;
+    expect(evidence.growthBytes).toBeGreaterThanOrEqual(8 * 1024 ** 2);
+    expect(evidence.toNumGC! - evidence.fromNumGC!).toBeGreaterThanOrEqual(4);
+
+    const { stdout } = await corralctl(["--config", supervisor.configFile, "alerts", "--json"]);
+    const alerts = (JSON.parse(stdout) as { alerts: AlertJson[] }).alerts;
+    expect(alerts.filter((a) => a.plugin === "hoarder").map((a) => a.kind)).toEqual(["heap-growth"]);
     expect(alerts.filter((a) => a.plugin === "greeter")).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@
 // CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
 // CRASH_MODE=spin it keeps serving and burns CPU in a busy loop; with
 // CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end;
-// with CRASH_MODE=fds it opens a file every 50 ms and keeps it.
+// with CRASH_MODE=fds it opens a file every 50 ms and keeps it; with
+// CRASH_MODE=heap it grows a heap that the garbage collector does not give
+// back (see heapGrowth).
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -36,6 +39,11 @@ func main() {
 			n, _ := strconv.Atoi(cmp.Or(os.Getenv("GOROUTINES"), "2000"))
 			fmt.Fprintf(os.Stderr, "crasher: starting %d goroutines after %d ms\n", n, after)
 			storm(n)
+			return
+		}
+		if os.Getenv("CRASH_MODE") == "heap" {
+			fmt.Fprintf(os.Stderr, "crasher: growing the heap after %d ms\n", after)
+			go heapGrowth(envInt("HEAP_STEP_MIB", 8), envInt("HEAP_MAX_MIB", 128), time.Duration(envInt("HEAP_CYCLE_MS", 500))*time.Millisecond)
 			return
 		}
 		if os.Getenv("CRASH_MODE") == "spin" {
@@ -90,4 +98,39 @@ func leakFds() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// heapGrowth runs one cycle every `cycle`: it allocates a transient batch
+// `step` MiB larger than the last one (up to max MiB), touches it, drops it
+// and collects it with runtime.GC, the only GC (automatic GC is off, so each
+// cycle is exactly one GC and none runs while a batch is alive). The runtime
+// keeps the heap it grew for every new peak: after each GC, HeapSys −
+// HeapInuse is a step larger, memory the GC does not give back, until the
+// peaks stop growing at max.
+func heapGrowth(step, max int, cycle time.Duration) {
+	debug.SetGCPercent(-1)
+	for size := step; ; size = min(size+step, max) {
+		batch := make([][]byte, 0, size)
+		for range size {
+			b := make([]byte, 1<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			batch = append(batch, b)
+		}
+		heapSink = batch
+		heapSink = nil
+		runtime.GC()
+		time.Sleep(cycle)
+	}
+}
+
+// heapSink keeps each batch reachable until it is dropped.
+var heapSink [][]byte
+
+func envInt(name string, fallback int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return fallback
 }
