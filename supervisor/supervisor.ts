@@ -41,11 +41,15 @@ export interface SupervisorOptions {
   launcherPath?: string;
   /** The config file `config` was read from: reload() reads it again. */
   configFile?: string;
+  /** Called as a reload begins, and when it is over (applied, partly applied or rejected), with a summary. */
+  onReloading?: () => Promise<unknown>;
+  onReloaded?: (summary: string) => Promise<unknown>;
 }
 
 export class Supervisor {
   #config: Config;
   readonly #configFile: string | undefined;
+  readonly #reloadHooks: Pick<SupervisorOptions, "onReloading" | "onReloaded">;
   readonly #log: Logger;
   readonly #plugins: PluginSet;
   readonly #events: EventLog;
@@ -59,6 +63,7 @@ export class Supervisor {
   private constructor(parts: {
     config: Config;
     configFile: string | undefined;
+    reloadHooks: Pick<SupervisorOptions, "onReloading" | "onReloaded">;
     logger: Logger;
     plugins: PluginSet;
     events: EventLog;
@@ -70,6 +75,7 @@ export class Supervisor {
   }) {
     this.#config = parts.config;
     this.#configFile = parts.configFile;
+    this.#reloadHooks = parts.reloadHooks;
     this.#log = parts.logger;
     this.#plugins = parts.plugins;
     this.#events = parts.events;
@@ -189,7 +195,7 @@ export class Supervisor {
         closers.push(() => server.close());
       }
 
-      supervisor = new Supervisor({ config, configFile: options.configFile, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics });
+      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics });
       await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {
@@ -222,7 +228,17 @@ export class Supervisor {
    * and is listed as failed. One reload at a time.
    */
   reload(): Promise<ReloadResponse> {
-    const next = this.#reloading.then(() => this.#reload());
+    const next = this.#reloading.then(async () => {
+      await this.#reloadHooks.onReloading?.().catch(() => {});
+      let summary = "reload rejected; the running config stays";
+      try {
+        const result = await this.#reload();
+        summary = `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
+        return result;
+      } finally {
+        await this.#reloadHooks.onReloaded?.(summary).catch(() => {});
+      }
+    });
     this.#reloading = next.catch(() => {});
     return next;
   }

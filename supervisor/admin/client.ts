@@ -5,7 +5,8 @@ import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
-import { loadConfig } from "../config/load.ts";
+import { parseDocument } from "yaml";
+import { ConfigError, loadConfig } from "../config/load.ts";
 import { clientCredentials } from "../identity/index.ts";
 import { protos } from "../rpc/protos.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
@@ -21,9 +22,30 @@ export interface Endpoint {
 /** Socket: --socket, else the one --config names, else $CORRAL_SOCKET, else the default. */
 export async function resolveEndpoint(options: { socket?: string; config?: string; credentials?: string }): Promise<Endpoint> {
   const socket =
-    options.socket ?? (options.config ? (await loadConfig(options.config)).admin.socket : undefined) ?? process.env.CORRAL_SOCKET ?? DEFAULT_SOCKET;
+    options.socket ?? (options.config ? await adminSocketOf(options.config) : undefined) ?? process.env.CORRAL_SOCKET ?? DEFAULT_SOCKET;
   const credentials = options.credentials ?? process.env.CORRAL_CREDENTIALS ?? path.join(path.dirname(socket), "admin-credentials");
   return { socket: path.resolve(socket), credentials: path.resolve(credentials) };
+}
+
+/**
+ * The admin socket a config file names. A file that fails validation still
+ * names its socket when its YAML can be read: an operator who runs
+ * `corralctl reload` after a bad edit should hear the daemon's refusal,
+ * with every problem, not be unable to reach it.
+ */
+async function adminSocketOf(file: string): Promise<string> {
+  try {
+    return (await loadConfig(file)).admin.socket;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const text = await readFile(file, "utf8").catch(() => undefined);
+    const doc = text === undefined ? undefined : (parseDocument(text).toJS() as unknown);
+    const fields = doc && typeof doc === "object" ? (doc as { runtimeDir?: unknown; admin?: { socket?: unknown } }) : undefined;
+    if (!fields) throw err;
+    const dir = path.dirname(path.resolve(file));
+    if (typeof fields.admin?.socket === "string") return path.resolve(dir, fields.admin.socket);
+    return path.join(path.resolve(dir, typeof fields.runtimeDir === "string" ? fields.runtimeDir : "/run/corral"), "admin.sock");
+  }
 }
 
 /** A failure corralctl reports as one line and an exit code. */

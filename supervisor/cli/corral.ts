@@ -51,15 +51,27 @@ program
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    // The unit's ExecReload sends SIGHUP, whose default action would kill the
-    // supervisor with its plugins. Until config reload takes it over (and
-    // replaces this handler), it is acknowledged and ignored.
-    process.on("SIGHUP", () => logger.warn("SIGHUP: config reload is not implemented yet; nothing changed"));
+    // The unit's ExecReload sends SIGHUP: reload the config (the same as
+    // `corralctl reload`). One that arrives while starting is ignored: the
+    // file was just read.
+    process.on("SIGHUP", () => {
+      if (!supervisor || requested) {
+        logger.warn("SIGHUP while starting or stopping: nothing reloaded");
+        return;
+      }
+      supervisor.reload().catch((err: Error) => logger.error({ err: err.message }, "SIGHUP: reload failed; the running config stays"));
+    });
 
     let plugins: string[] = [];
     try {
       const config = await loadConfig(options.config);
-      supervisor = await Supervisor.start(config, { logger });
+      supervisor = await Supervisor.start(config, {
+        logger,
+        configFile: path.resolve(options.config),
+        // Around every reload (SIGHUP or corralctl reload), applied or rejected.
+        onReloading: () => systemd.reloading("reloading the config"),
+        onReloaded: (summary) => systemd.reloaded(summary),
+      });
       plugins = config.plugins.map((p) => p.name);
     } catch (err) {
       if (err instanceof ConfigError) {
@@ -76,6 +88,21 @@ program
     // that the supervisor sits in its own cgroup leaf (see systemd/notify.ts).
     await systemd.ready(`supervising ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}${plugins.length ? ` (${plugins.join(", ")})` : ""}; corralctl status for their states`);
     if (!requested) watchdog = systemd.startWatchdog();
+  });
+
+program
+  .command("validate")
+  .description("check a config file offline: exit 0 if it is valid, 2 with every problem (file:line:col, field, value) if not")
+  .argument("[file]", "the config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
+  .action(async (file: string) => {
+    try {
+      const config = await loadConfig(file);
+      process.stdout.write(`${path.resolve(file)}: valid; ${config.plugins.length} plugin(s)${config.plugins.length ? `: ${config.plugins.map((p) => p.name).join(", ")}` : ""}\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`corral: invalid config\n${err.message}\n`);
+      process.exitCode = 2;
+    }
   });
 
 /** Exit status of `corral sandbox` when Corral itself fails (usage, config, setup). */
