@@ -41,10 +41,36 @@ describe("cpu breaker", () => {
     expect(status.instance?.cpuBreaker).toBe("open");
     expect(status.instance?.cpuBreakerReason).toContain("cpu above 85 %");
     expect(await processState(first.pid)).toBe("T");
-    // Evidence taken while it still ran: a CPU profile, a goroutine dump, a heap profile.
-    const evidence = supervisor.logs.find((l) => l.msg === "captured diagnostics" && l.why === "cpu breaker");
-    expect((evidence?.files as string[]).map((f) => f.replace(/^.*-/, ""))).toEqual(["cpu.pprof", "goroutines.txt", "heap.pprof"]);
-    expect(supervisor.logs.indexOf(evidence!)).toBeLessThan(supervisor.logs.indexOf(open));
+
+    // Reaction: the trip comes on the first sample at the window's end (1 s
+    // after the window's first sample above the threshold), and the stop
+    // follows at once, not after the evidence: all stopped within one
+    // sampling interval (200 ms) + 100 ms of the window's end. (Before the
+    // evidence was taken with the window, a 500 ms profile, a dump and a
+    // heap profile came first: 0.7 s or more.) Most of what remains is the
+    // Park call, answered by a plugin throttled to its CPU allowance.
+    const windowStart = open.windowStart as number;
+    const trippedAt = open.sampledAt as number;
+    expect(trippedAt - windowStart).toBeGreaterThanOrEqual(1000);
+    expect(trippedAt - windowStart).toBeLessThan(1000 + 200);
+    const afterWindow = Date.parse(open.time) - (windowStart + 1000);
+    expect(afterWindow).toBeGreaterThanOrEqual(0);
+    expect(afterWindow).toBeLessThanOrEqual(200 + 100);
+    expect(open.stoppedInMs).toBeLessThanOrEqual(200 + 100);
+
+    // Evidence started with the window, while the plugin ran: a CPU profile
+    // (400 ms, sized to end before the window does), a goroutine dump, a
+    // heap profile. (With the window's own start, or, if an earlier window
+    // was broken by a dip, with that one's, a moment before.)
+    const evidenceFrom = Date.parse(open.evidenceFrom as string);
+    expect(evidenceFrom).toBeLessThanOrEqual(windowStart);
+    expect(windowStart - evidenceFrom).toBeLessThan(10_000);
+    const started = supervisor.logs.find((l) => l.msg === "cpu above the threshold: window started; taking evidence" && l.instance === first.id);
+    expect(started).toMatchObject({ windowStart: evidenceFrom, profileMs: 400 });
+    expect(supervisor.logs.indexOf(started!)).toBeLessThan(supervisor.logs.indexOf(open));
+    expect(open.evidence).toMatch(/^(taken|in progress)$/);
+    const evidence = await supervisor.waitForLog((l) => l.msg === "captured diagnostics" && l.why === "cpu breaker" && l.instance === first.id);
+    expect((evidence.files as string[]).map((f) => f.replace(/^.*-/, ""))).toEqual(["cpu.pprof", "goroutines.txt", "heap.pprof"]);
 
     // Cool-down over: continued on probation; still spinning: trip 2 is a restart.
     await supervisor.waitForLog((l) => l.msg === "cpu breaker half-open: resumed on probation");

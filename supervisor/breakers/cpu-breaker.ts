@@ -89,6 +89,18 @@ export class CpuBreaker {
     return this.#coolDownEndsAt;
   }
 
+  /**
+   * When the window now running began: the first of an unbroken run of
+   * samples above the threshold while closed, undefined otherwise. The
+   * breaker trips at the first sample at least `window` after it, unless a
+   * sample at or below the threshold (or a gap) ends the run first. A caller
+   * that wants evidence from before the stop starts taking it here, so the
+   * trip need not wait for it.
+   */
+  get windowStartedAt(): number | undefined {
+    return this.#state === "closed" ? this.#run?.startAt : undefined;
+  }
+
   /** Trips within escalation.period as of `now`. */
   trips(now: number): number {
     return this.#tripTimes.filter((t) => now - t < this.#config.escalation.period).length;

@@ -4,6 +4,19 @@
 // the cool-down ends, and hands a restart or quarantine verdict back to the
 // instance. Owns one timer; close() ends it and continues a stopped instance,
 // so that it can be drained or killed.
+//
+// Evidence is taken while the window runs, not when it ends: the first sample
+// above the threshold starts a bounded capture (a CPU profile, then a
+// goroutine dump and a heap profile), sized to finish before the window can
+// complete, so that the trip stops the instance at once. A trip never waits
+// for evidence: what is still being taken then (a window shorter than the
+// profile, a plugin too throttled to answer in time) completes after the
+// instance is continued, the CPU profile holding the samples from before the
+// stop, or fails at its deadline (10 s past its length) if the cool-down is
+// longer. One capture at a time per instance, and none for a window starting
+// within 10 s of the last: a bursty plugin must not profile itself to death;
+// the stop's log names the evidence it relies on (evidenceFrom). A trip on
+// probation (one sample) relies on the evidence of the trip before it.
 import { readFile } from "node:fs/promises";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { CpuBreaker, type CpuBreakerAction } from "../breakers/cpu-breaker.ts";
@@ -39,30 +52,60 @@ export interface PauseHooks {
   unpark(): Promise<void>;
 }
 
+/** The longest CPU profile taken as evidence. */
+export const EVIDENCE_PROFILE_MS = 500;
+/** The shortest one worth taking. */
+const MIN_PROFILE_MS = 100;
+/**
+ * Left in the window, after the CPU profile, for sending it, the goroutine
+ * dump and the heap profile (which runs a GC first). In a plugin that spins
+ * at its CPU allowance every step waits for its quota: measured 0.3 to 0.5 s
+ * at half a core.
+ */
+const EVIDENCE_RESERVE_MS = 600;
+/** A window that starts this soon after the instance's last evidence began takes none: a bursty plugin must not profile itself to death. */
+export const EVIDENCE_MIN_GAP_MS = 10_000;
+
+/** How long the CPU profile of a window of `window` ms may run so the evidence is complete when the window is. */
+export function evidenceProfileMs(window: number): number {
+  return Math.min(EVIDENCE_PROFILE_MS, Math.max(MIN_PROFILE_MS, window - EVIDENCE_RESERVE_MS));
+}
+
+type Evidence = { startedAt: number; done: boolean };
+
 export class CpuGuard {
   readonly #breaker: CpuBreaker;
   readonly #cgroup: InstanceCgroup;
   readonly #log: Logger;
   readonly #onVerdict: (verdict: Verdict) => void;
+  readonly #evidence: (profileMs: number) => Promise<unknown>;
+  readonly #profileMs: number;
+  readonly #pause: PauseHooks;
   #resumeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #closed = false;
-
-  readonly #beforeStop: () => Promise<unknown>;
-  readonly #pause: PauseHooks;
+  /** The latest evidence this guard started taking. */
+  #lastEvidence: Evidence | undefined;
 
   constructor(options: {
     breaker: CpuBreaker;
     cgroup: InstanceCgroup;
     log: Logger;
     onVerdict: (verdict: Verdict) => void;
-    /** Evidence taken while the instance still runs (a CPU profile), bounded. */
-    beforeStop?: () => Promise<unknown>;
+    /**
+     * Takes evidence while the instance runs: a CPU profile of `profileMs`,
+     * then a goroutine dump and a heap profile, each bounded. Started when a
+     * window starts; never awaited by a trip.
+     */
+    evidence?: (profileMs: number) => Promise<unknown>;
+    /** The CPU profile's length (see evidenceProfileMs). */
+    profileMs?: number;
     /** Moves calls away from the instance before it is stopped, and back after it is continued. */
     pause?: PauseHooks;
   }) {
     this.#breaker = options.breaker;
-    this.#beforeStop = options.beforeStop ?? (async () => {});
+    this.#evidence = options.evidence ?? (async () => {});
+    this.#profileMs = options.profileMs ?? EVIDENCE_PROFILE_MS;
     this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {} };
     this.#cgroup = options.cgroup;
     this.#log = options.log;
@@ -79,7 +122,11 @@ export class CpuGuard {
 
   async onSample(at: number, cpuPercent: number): Promise<void> {
     if (this.#closed) return;
-    await this.#act(this.#breaker.sample({ at, cpuPercent }));
+    const windowStart = this.#breaker.windowStartedAt;
+    const action = this.#breaker.sample({ at, cpuPercent });
+    // This sample began a window: take the evidence now, while it runs.
+    if (this.#breaker.windowStartedAt === at) this.#windowStarted(at, cpuPercent);
+    await this.#act(action, { at, windowStart });
   }
 
   /** Continues a stopped instance and ends the timer. */
@@ -90,20 +137,48 @@ export class CpuGuard {
     this.#stopped = false;
   }
 
-  async #act(action: CpuBreakerAction | undefined): Promise<void> {
+  #windowStarted(at: number, cpuPercent: number): void {
+    const last = this.#lastEvidence;
+    if (last !== undefined && (!last.done || at - last.startedAt < EVIDENCE_MIN_GAP_MS)) {
+      this.#log.debug({ breaker: "cpu", windowStart: at, cpuPercent, evidenceFrom: new Date(last.startedAt) }, "cpu above the threshold: window started; recent evidence stands");
+      return;
+    }
+    const evidence: Evidence = { startedAt: at, done: false };
+    this.#lastEvidence = evidence;
+    this.#log.info({ breaker: "cpu", windowStart: at, cpuPercent, profileMs: this.#profileMs }, "cpu above the threshold: window started; taking evidence");
+    void this.#evidence(this.#profileMs)
+      .catch((err: Error) => this.#log.warn({ err: err.message }, "taking the cpu breaker's evidence failed"))
+      .finally(() => (evidence.done = true));
+  }
+
+  async #act(action: CpuBreakerAction | undefined, sample?: { at: number; windowStart: number | undefined }): Promise<void> {
     if (!action || this.#closed) return;
     switch (action.type) {
       case "stop": {
-        // Calls first: they fail fast from here on, while the profile is taken.
+        // Calls first: they fail fast from here on. Then the stop, at once:
+        // the evidence was started with the window.
         await this.#pause.park(`plugin paused by the CPU breaker until ${new Date(action.until).toISOString()}: ${action.reason}`).catch((err: Error) => {
           this.#log.warn({ err: err.message }, "parking the instance's data socket failed");
         });
-        await this.#beforeStop().catch(() => {});
         if (this.#closed) return;
         const stopped = await this.#signalAll("SIGSTOP");
         this.#stopped = true;
         const verified = await allStopped(stopped);
-        this.#log.warn({ breaker: "cpu", trip: action.trip, processes: stopped.length, verified, until: new Date(action.until) }, `cpu breaker open: ${action.reason}`);
+        const evidence = this.#lastEvidence === undefined ? "none" : this.#lastEvidence.done ? "taken" : "in progress";
+        this.#log.warn(
+          {
+            breaker: "cpu",
+            trip: action.trip,
+            processes: stopped.length,
+            verified,
+            until: new Date(action.until),
+            ...(sample && { sampledAt: sample.at, stoppedInMs: Date.now() - sample.at }),
+            ...(sample?.windowStart !== undefined && { windowStart: sample.windowStart }),
+            evidence,
+            ...(this.#lastEvidence && { evidenceFrom: new Date(this.#lastEvidence.startedAt) }),
+          },
+          `cpu breaker open: ${action.reason}`,
+        );
         clearTimeout(this.#resumeTimer);
         this.#resumeTimer = setTimeout(() => void this.#act(this.#breaker.tick(action.until)), Math.max(0, action.until - Date.now()));
         return;

@@ -9,7 +9,7 @@ import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { ControlChannel } from "./control-channel.ts";
-import { CpuGuard, type PauseHooks, type Verdict } from "./cpu-guard.ts";
+import { CpuGuard, evidenceProfileMs, type PauseHooks, type Verdict } from "./cpu-guard.ts";
 import { RuntimeWatch } from "./runtime-watch.ts";
 import { InstanceSampler, type Sample } from "./sampler.ts";
 
@@ -41,7 +41,9 @@ export class InstanceMonitor {
       cgroup,
       log,
       onVerdict: options.onVerdict,
-      beforeStop: () => options.capture("cpu breaker", 500),
+      // Taken when a window starts, sized to be done when it ends.
+      evidence: (profileMs) => options.capture("cpu breaker", profileMs),
+      profileMs: evidenceProfileMs(plugin.breakers.cpu.window),
       ...(options.pause && { pause: options.pause }),
     });
     const runtime = new RuntimeWatch({

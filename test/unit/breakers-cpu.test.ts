@@ -93,6 +93,35 @@ describe("CPU breaker: closed → open", () => {
   });
 });
 
+describe("CPU breaker: the window in progress", () => {
+  it("tells when the window now running began, so evidence can be taken before the trip", () => {
+    const b = new CpuBreaker(config);
+    expect(b.windowStartedAt).toBeUndefined();
+    b.sample({ at: 0, cpuPercent: 50 });
+    expect(b.windowStartedAt).toBeUndefined();
+    b.sample({ at: 1000, cpuPercent: 95 });
+    expect(b.windowStartedAt).toBe(1000);
+    feed(b, 2000, 30_000, 95);
+    expect(b.windowStartedAt).toBe(1000);
+    // A dip ends it; the next sample above starts another.
+    b.sample({ at: 30_500, cpuPercent: 10 });
+    expect(b.windowStartedAt).toBeUndefined();
+    b.sample({ at: 31_000, cpuPercent: 95 });
+    expect(b.windowStartedAt).toBe(31_000);
+    // So does a gap.
+    b.sample({ at: 40_000, cpuPercent: 95 });
+    expect(b.windowStartedAt).toBe(40_000);
+  });
+
+  it("has none once tripped, on probation or quarantined: only a closed breaker runs a window", () => {
+    const b = onProbation();
+    expect(b.windowStartedAt).toBeUndefined();
+    b.sample({ at: 91_000, cpuPercent: 95 });
+    expect(b.state).toBe("open");
+    expect(b.windowStartedAt).toBeUndefined();
+  });
+});
+
 describe("CPU breaker: open", () => {
   it("fails calls fast with the reason and says when the cool-down ends", () => {
     const b = new CpuBreaker(config);

@@ -1,0 +1,135 @@
+// The CPU guard (the breaker put to work on an instance) with a real process
+// to stop, a fake cgroup and fake evidence: evidence starts with the window,
+// and the trip stops at once, whether or not the evidence is done.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
+import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
+import { CpuBreaker } from "../../supervisor/breakers/cpu-breaker.ts";
+import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs } from "../../supervisor/plugin/cpu-guard.ts";
+
+const config: CpuBreakerConfig = { ...breakerDefaults.cpu, window: 1000, coolDown: 60_000, maxSampleGap: 1000 };
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    child.kill("SIGCONT");
+    child.kill("SIGKILL");
+  }
+});
+
+async function processState(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+}
+
+/** A guard over one real, idle process; its log lines and the evidence requests are recorded. */
+function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } = {}) {
+  const child = spawn("sleep", ["60"], { stdio: "ignore" });
+  children.push(child);
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino(
+    { level: "debug", base: undefined },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  const cgroup = { pids: async () => [child.pid!] } as unknown as InstanceCgroup;
+  const evidence: Array<{ at: number; profileMs: number }> = [];
+  const events: string[] = [];
+  const guard = new CpuGuard({
+    breaker: new CpuBreaker(config),
+    cgroup,
+    log,
+    onVerdict: () => {},
+    evidence: (profileMs) => {
+      evidence.push({ at: Date.now(), profileMs });
+      return options.evidence ? options.evidence(profileMs) : Promise.resolve();
+    },
+    profileMs: evidenceProfileMs(config.window),
+    pause: {
+      park: async () => void events.push("park"),
+      unpark: async () => void events.push("unpark"),
+    },
+  });
+  return { child, guard, lines, evidence, events };
+}
+
+describe("CPU guard: evidence with the window, the stop at once", () => {
+  it("sizes the CPU profile to end before the window does, within bounds", () => {
+    expect(evidenceProfileMs(30_000)).toBe(EVIDENCE_PROFILE_MS);
+    expect(evidenceProfileMs(1000)).toBe(400);
+    expect(evidenceProfileMs(500)).toBe(100);
+  });
+
+  it("starts the evidence on the window's first sample above the threshold, once per window", async () => {
+    const { guard, evidence, lines } = setup();
+    const t = Date.now();
+    await guard.onSample(t, 50);
+    expect(evidence).toEqual([]);
+    await guard.onSample(t + 200, 95);
+    expect(evidence).toEqual([{ at: expect.any(Number), profileMs: 400 }]);
+    await guard.onSample(t + 400, 95);
+    await guard.onSample(t + 600, 95);
+    expect(evidence).toHaveLength(1);
+    expect(lines.find((l) => l.msg === "cpu above the threshold: window started; taking evidence")).toMatchObject({ windowStart: t + 200, profileMs: 400 });
+    await guard.close();
+  });
+
+  it("stops at once when the window completes, though the evidence is still being taken, and parks first", async () => {
+    let finish!: () => void;
+    const { child, guard, evidence, lines, events } = setup({ evidence: () => new Promise<void>((r) => (finish = r)) });
+    const t = Date.now();
+    for (let at = t; at < t + 1000; at += 200) await guard.onSample(at, 95);
+    expect(evidence).toHaveLength(1);
+    expect(guard.state).toBe("closed");
+
+    const before = performance.now();
+    await guard.onSample(t + 1000, 95);
+    const took = performance.now() - before;
+    expect(guard.state).toBe("open");
+    expect(events).toEqual(["park"]);
+    expect(await processState(child.pid!)).toBe("T");
+    expect(took).toBeLessThan(100);
+    const open = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
+    expect(open).toMatchObject({ trip: 1, verified: true, processes: 1, windowStart: t, sampledAt: t + 1000, evidence: "in progress" });
+    expect(Date.parse(open!.evidenceFrom as string)).toBe(t);
+    finish();
+
+    await guard.close();
+    expect(await processState(child.pid!)).not.toBe("T");
+  });
+
+  it("reports the evidence taken when it finished within the window", async () => {
+    const { guard, lines } = setup();
+    const t = Date.now();
+    for (let at = t; at <= t + 1000; at += 200) await guard.onSample(at, 95);
+    expect(lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"))).toMatchObject({ evidence: "taken" });
+    await guard.close();
+  });
+
+  it("takes no new evidence for a window that starts soon after the last, nor while it is still being taken", async () => {
+    let finish!: () => void;
+    const { guard, evidence } = setup({ evidence: () => new Promise<void>((r) => (finish = r)) });
+    const t = Date.now();
+    await guard.onSample(t, 95);
+    await guard.onSample(t + 200, 10); // a dip: the window is broken
+    await guard.onSample(t + 400, 95); // a new window, evidence still in flight
+    expect(evidence).toHaveLength(1);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    await guard.onSample(t + 600, 10);
+    await guard.onSample(t + 800, 95); // done, but too recent
+    expect(evidence).toHaveLength(1);
+    await guard.onSample(t + EVIDENCE_MIN_GAP_MS, 10);
+    await guard.onSample(t + EVIDENCE_MIN_GAP_MS + 200, 95); // long enough after
+    expect(evidence).toHaveLength(2);
+    await guard.close();
+  });
+});
