@@ -11,11 +11,15 @@ export async function forEachLine(stream: Readable, onLine: (line: string) => vo
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       pending += chunk;
+      // One pass over the buffer, one slice per line: a chatty plugin's
+      // output costs time linear in its size.
+      let start = 0;
       let newline: number;
-      while ((newline = pending.indexOf("\n")) !== -1) {
-        onLine(pending.slice(0, pending[newline - 1] === "\r" ? newline - 1 : newline));
-        pending = pending.slice(newline + 1);
+      while ((newline = pending.indexOf("\n", start)) !== -1) {
+        onLine(pending.slice(start, pending[newline - 1] === "\r" ? newline - 1 : newline));
+        start = newline + 1;
       }
+      pending = start === 0 ? pending : pending.slice(start);
       while (pending.length > maxLength) {
         onLine(pending.slice(0, maxLength));
         pending = pending.slice(maxLength);

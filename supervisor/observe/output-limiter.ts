@@ -9,6 +9,15 @@ export interface LimiterOptions {
   maxLineBytes: number;
 }
 
+/**
+ * A copy of `text` that shares no memory with the string it was cut from.
+ * A line sliced out of the read buffer keeps that whole buffer alive in V8;
+ * kept in a ring of 2000 lines, that is megabytes per line held for nothing.
+ */
+function detached(text: string): string {
+  return Buffer.from(text, "utf8").toString("utf8");
+}
+
 export type Admitted = { kind: "line"; line: string } | { kind: "note"; line: string };
 
 export class OutputLimiter {
@@ -38,7 +47,7 @@ export class OutputLimiter {
     }
     this.#tokens -= 1;
     if (this.#dropped > 0) out.push(this.#note(now));
-    out.push({ kind: "line", line: line.length > maxLineBytes ? `${line.slice(0, maxLineBytes)}…[truncated ${line.length - maxLineBytes} bytes]` : line });
+    out.push({ kind: "line", line: detached(line.length > maxLineBytes ? `${line.slice(0, maxLineBytes)}…[truncated ${line.length - maxLineBytes} bytes]` : line) });
     return out;
   }
 

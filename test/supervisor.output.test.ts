@@ -1,0 +1,76 @@
+// A plugin that floods its stdout cannot flood the journal or grow the
+// supervisor's memory: its lines are rate-limited and cut to length, what is
+// dropped is counted in a note, and `corralctl logs` keeps a bounded ring.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+let supervisor: TestSupervisor;
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/** The supervisor's JS heap in use, from its own metrics endpoint. */
+async function heapUsed(url: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return Number(/^corral_supervisor_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)![1]);
+}
+
+beforeAll(async () => {
+  supervisor = await TestSupervisor.start({
+    config: { metrics: { listen: "127.0.0.1:0" } },
+    plugins: [
+      {
+        name: "flood",
+        binary: path.join(repoRoot, "build/test-plugins/flood"),
+        apiVersion: "1.0",
+        output: { rate: 100, burst: 200, maxLineLength: "4KiB" },
+      },
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await supervisor?.cleanup();
+});
+
+describe("a flooding plugin", () => {
+  it("is rate-limited and cut, and the supervisor's memory stays bounded", async () => {
+    const pid = supervisor.pid!;
+    const metrics = (await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"))).metrics as string;
+    const logsBefore = supervisor.logs.length;
+    // Tens of megabytes per second of output for 8 s: what the supervisor
+    // keeps of it (its JS heap) stays small and does not grow with what was
+    // written; its RSS stays far from what was written.
+    const heap: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      heap.push(await heapUsed(metrics));
+      rss.push(await rssBytes(pid));
+    }
+    const mib = (xs: number[]) => xs.map((b) => (b / 2 ** 20).toFixed(0)).join(" ");
+    console.log(`supervisor while flooded (MiB): heap ${mib(heap)}; rss ${mib(rss)}`);
+    expect(Math.max(...heap)).toBeLessThan(128 * 1024 * 1024);
+    expect(Math.max(...heap.slice(4))).toBeLessThan(Math.max(...heap.slice(0, 4)) + 32 * 1024 * 1024);
+    expect(Math.max(...rss)).toBeLessThan(512 * 1024 * 1024);
+
+    const lines = supervisor.logs.slice(logsBefore).filter((l) => l.plugin === "flood" && l.stream === "stdout");
+    expect(lines.length).toBeGreaterThan(100);
+    expect(lines.length).toBeLessThan(100 * 8 + 200 + 100); // the rate and the burst, with slack for timing
+    expect(Math.max(...lines.map((l) => String(l.msg).length))).toBeLessThan(4 * 1024 + 64);
+    const notes = supervisor.logs.slice(logsBefore).filter((l) => l.plugin === "flood" && l.stream === "corral");
+    expect(notes.length).toBeGreaterThanOrEqual(4);
+    expect(String(notes[0]!.msg)).toMatch(/^dropped \d+ lines of output in \d+ ms \(limit 100 lines\/s\)$/);
+
+    const logs = await corralctl(["--config", supervisor.configFile, "logs", "flood", "--tail", "0", "--json"]);
+    expect(logs.code, logs.stderr).toBe(0);
+    const ring = logs.stdout.trim().split("\n");
+    expect(ring.length).toBeLessThanOrEqual(2000);
+    expect(logs.stdout.length).toBeLessThan(2 * 1024 * 1024);
+    expect(ring.some((l) => /"stream":"corral".*dropped/.test(l))).toBe(true);
+  }, 30_000);
+});

@@ -1,0 +1,77 @@
+// The bounded parts behind `corralctl logs` and `corralctl events`: the
+// output limiter (rate and line length), the output ring, the event log.
+import { describe, expect, it } from "vitest";
+import { EventLog } from "../../supervisor/observe/event-log.ts";
+import { OutputLimiter } from "../../supervisor/observe/output-limiter.ts";
+import { OutputRing } from "../../supervisor/observe/output-ring.ts";
+
+describe("output limiter", () => {
+  it("lets a burst through, then the rate, and reports what it dropped once a second", () => {
+    const limiter = new OutputLimiter({ ratePerSecond: 10, burst: 5, maxLineBytes: 100 }, 0);
+    const at0 = Array.from({ length: 20 }, (_, i) => limiter.admit(`line ${i}`, 0));
+    expect(at0.flat().filter((a) => a.kind === "line")).toHaveLength(5);
+    expect(limiter.dropped).toBe(15);
+    // 100 ms later one token is back: the note about the 15 comes first, then the line.
+    expect(limiter.admit("late", 100)).toEqual([
+      { kind: "note", line: "dropped 15 lines of output in 100 ms (limit 10 lines/s)" },
+      { kind: "line", line: "late" },
+    ]);
+    expect(limiter.dropped).toBe(0);
+  });
+
+  it("notes a flood that never pauses once a second, not once a line", () => {
+    const limiter = new OutputLimiter({ ratePerSecond: 1, burst: 1, maxLineBytes: 100 }, 0);
+    const notes: string[] = [];
+    for (let t = 0; t <= 3000; t += 1) {
+      for (const a of limiter.admit("x", t)) if (a.kind === "note") notes.push(a.line);
+    }
+    // 3 s at 1 line/s: lines come through every second, each after a note.
+    expect(notes.length).toBeGreaterThanOrEqual(3);
+    expect(notes.length).toBeLessThanOrEqual(4);
+  });
+
+  it("cuts long lines and says how much it cut", () => {
+    const limiter = new OutputLimiter({ ratePerSecond: 10, burst: 5, maxLineBytes: 8 }, 0);
+    expect(limiter.admit("0123456789abcdef", 0)).toEqual([{ kind: "line", line: "01234567…[truncated 8 bytes]" }]);
+  });
+});
+
+describe("output ring", () => {
+  const line = (n: number, text = `line ${n}`) => ({ at: n, plugin: "p", instance: "p-1", stream: "stdout", line: text });
+
+  it("keeps the last lines within its count and byte bounds", () => {
+    const ring = new OutputRing({ maxLines: 3, maxBytes: 1000 });
+    for (let i = 0; i < 10; i++) ring.push(line(i));
+    expect(ring.tail(0).map((l) => l.at)).toEqual([7, 8, 9]);
+    expect(ring.tail(2).map((l) => l.at)).toEqual([8, 9]);
+    const small = new OutputRing({ maxLines: 100, maxBytes: 10 });
+    for (let i = 0; i < 5; i++) small.push(line(i, "abcd"));
+    expect(small.size).toEqual({ lines: 2, bytes: 8 });
+  });
+
+  it("tells followers about every new line until they stop following", () => {
+    const ring = new OutputRing();
+    const seen: number[] = [];
+    const stop = ring.follow((l) => seen.push(l.at));
+    ring.push(line(1));
+    stop();
+    ring.push(line(2));
+    expect(seen).toEqual([1]);
+  });
+});
+
+describe("event log", () => {
+  it("keeps the most recent events, per plugin on request, and tells subscribers", () => {
+    const log = new EventLog(3);
+    const seen: string[] = [];
+    const unsubscribe = log.subscribe((e) => seen.push(e.message));
+    for (const [i, plugin] of ["a", "b", "a", "b", "a"].entries()) log.emit({ at: i, plugin, kind: "transition", message: `m${i}` });
+    expect(log.recent(10).map((e) => e.message)).toEqual(["m2", "m3", "m4"]);
+    expect(log.recent(10, "a").map((e) => e.message)).toEqual(["m2", "m4"]);
+    expect(log.recent(0)).toEqual([]);
+    unsubscribe();
+    log.emit({ at: 9, plugin: "a", kind: "alert", message: "late" });
+    expect(seen).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(log.subscribers).toBe(0);
+  });
+});
