@@ -68,11 +68,10 @@ export class PluginSet {
     return this.selected(names).flatMap((p) => (p.controller.instance instanceof PluginInstance ? [p.controller.instance] : []));
   }
 
-  /** Raises an alert (unless one of its kind is open for the plugin), logs it and records it as an event. */
+  /** Raises an alert (unless one of its kind is open for the plugin) and logs it; the alert book records it as an event. */
   raise(alert: Alert): void {
     if (!this.#alerts.raise(alert)) return;
     this.#log.warn({ plugin: alert.plugin, alert: alert.kind, evidence: alert.evidence }, `alert: ${alert.message}`);
-    this.#events.emit({ at: alert.at, plugin: alert.plugin ?? "", kind: "alert", message: `${alert.kind}: ${alert.message}` });
   }
 
   /**

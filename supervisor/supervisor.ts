@@ -107,8 +107,12 @@ export class Supervisor {
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
       const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
       closers.push(() => launchers.close());
-      const alerts = new AlertBook();
       const events = new EventLog();
+      // Every alert raised, by a breaker, a warning sign or a failed deploy, is an event too.
+      const alerts = new AlertBook({
+        history: 100,
+        onRaised: (a) => events.emit({ at: a.at, plugin: a.plugin ?? "", kind: "alert", message: `${a.kind}: ${a.message}` }),
+      });
       const diagnostics = new DiagnosticsStore(config.stateDir);
       const plugins = new PluginSet({ config, trust, alerts, events, log });
       plugins.environment = instanceEnvironment({
@@ -122,6 +126,7 @@ export class Supervisor {
         diagnostics,
         address: (name) => plugins.get(name)?.address,
         outputRing: (name) => plugins.get(name)?.output,
+        breakerEvent: (e) => events.emit({ at: Date.now(), plugin: e.plugin, instance: e.instance, kind: "breaker", to: e.state, message: e.message }),
       });
       closers.push(() => plugins.close());
       // Plugins exist (stopped) before the admin socket answers, so status

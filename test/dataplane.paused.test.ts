@@ -9,7 +9,7 @@ import type { HealthClient } from "../proto/gen/ts/grpc/health/v1/Health.ts";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { protos } from "../supervisor/rpc/protos.ts";
-import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor;
 let health: (fresh?: boolean) => Promise<{ ok: boolean; code?: number; details?: string; ms: number }>;
@@ -76,5 +76,11 @@ describe("a plugin paused by the CPU breaker", () => {
       back = await health();
     }
     expect(back.ok).toBe(true);
+
+    // The trip and the resume are events (corralctl events; describe shows the recent ones).
+    const described = await corralctl(["--config", supervisor.configFile, "describe", "spinner", "--json"]);
+    const events = (JSON.parse(described.stdout) as { events: Array<{ kind: string; to: string; message: string }> }).events.filter((e) => e.kind === "breaker");
+    expect(events.map((e) => e.to).slice(0, 2)).toEqual(["open", "half-open"]); // it still spins: it may trip again
+    expect(events[0]!.message).toMatch(/^cpu breaker open \(trip 1, stopped until \S+\): cpu above 85 %/);
   }, 60_000);
 });

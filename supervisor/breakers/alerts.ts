@@ -28,6 +28,8 @@ export function newAlert(source: AlertSource, fields: Omit<Alert, "acknowledged"
 export type AlertBookOptions = {
   /** Acknowledged alerts kept for `corralctl` to show; the oldest are dropped beyond this. */
   history: number;
+  /** Told of every alert the book keeps (not of duplicates of an open one). */
+  onRaised?: (alert: Alert) => void;
 };
 
 export class AlertBook {
@@ -35,8 +37,11 @@ export class AlertBook {
   #open: Alert[] = [];
   #acknowledged: Alert[] = [];
 
+  readonly #onRaised: (alert: Alert) => void;
+
   constructor(options: AlertBookOptions = { history: 100 }) {
     this.#history = options.history;
+    this.#onRaised = options.onRaised ?? (() => {});
   }
 
   /**
@@ -46,7 +51,9 @@ export class AlertBook {
    */
   raise(alert: Alert): boolean {
     if (this.isOpen(alert.kind, alert.plugin)) return false;
-    this.#open.push({ ...alert, acknowledged: false });
+    const kept = { ...alert, acknowledged: false };
+    this.#open.push(kept);
+    this.#onRaised(kept);
     return true;
   }
 

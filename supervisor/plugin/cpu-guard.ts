@@ -81,6 +81,7 @@ export class CpuGuard {
   readonly #evidence: (profileMs: number) => Promise<unknown>;
   readonly #profileMs: number;
   readonly #pause: PauseHooks;
+  readonly #onEvent: (state: "open" | "half-open" | "closed" | "restart" | "quarantine", message: string) => void;
   #resumeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #closed = false;
@@ -102,8 +103,11 @@ export class CpuGuard {
     profileMs?: number;
     /** Moves calls away from the instance before it is stopped, and back after it is continued. */
     pause?: PauseHooks;
+    /** Each trip, resume, recovery and verdict, for the event log: the breaker's new state and why. */
+    onEvent?: (state: "open" | "half-open" | "closed" | "restart" | "quarantine", message: string) => void;
   }) {
     this.#breaker = options.breaker;
+    this.#onEvent = options.onEvent ?? (() => {});
     this.#evidence = options.evidence ?? (async () => {});
     this.#profileMs = options.profileMs ?? EVIDENCE_PROFILE_MS;
     this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {} };
@@ -179,6 +183,7 @@ export class CpuGuard {
           },
           `cpu breaker open: ${action.reason}`,
         );
+        this.#onEvent("open", `cpu breaker open (trip ${action.trip}, stopped until ${new Date(action.until).toISOString()}): ${action.reason}`);
         clearTimeout(this.#resumeTimer);
         this.#resumeTimer = setTimeout(() => void this.#act(this.#breaker.tick(action.until)), Math.max(0, action.until - Date.now()));
         return;
@@ -190,13 +195,16 @@ export class CpuGuard {
           this.#log.warn({ err: err.message }, "unparking the instance's data socket failed");
         });
         this.#log.info({ breaker: "cpu" }, "cpu breaker half-open: resumed on probation");
+        this.#onEvent("half-open", "cpu breaker half-open: resumed on probation");
         return;
       case "recovered":
         this.#log.info({ breaker: "cpu" }, `cpu breaker closed: ${action.reason}`);
+        this.#onEvent("closed", `cpu breaker closed: ${action.reason}`);
         return;
       case "restart":
       case "quarantine":
         this.#log.warn({ breaker: "cpu", trip: action.trip }, `cpu breaker: ${action.type}: ${action.reason}`);
+        this.#onEvent(action.type, `cpu breaker: ${action.type}: ${action.reason}`);
         this.#onVerdict({ action: action.type, reason: `cpu breaker: ${action.reason}` });
         return;
     }

@@ -46,6 +46,8 @@ export function instanceEnvironment(parts: {
   address?: (plugin: string) => PausableAddress | undefined;
   /** Plugins' output rings for `corralctl logs`; none in benchmarks. */
   outputRing?: (plugin: string) => OutputRing | undefined;
+  /** Where breaker events go (the event log); nowhere in benchmarks. */
+  breakerEvent?: InstanceEnvironment["breakerEvent"];
 }): InstanceEnvironment {
   const { trust } = parts;
   const breakers = new Map<string, CpuBreaker>();
@@ -75,6 +77,7 @@ export function instanceEnvironment(parts: {
     },
     address: parts.address ?? (() => undefined),
     outputRing: parts.outputRing ?? (() => undefined),
+    breakerEvent: parts.breakerEvent ?? (() => {}),
     logger: parts.logger,
   };
 }

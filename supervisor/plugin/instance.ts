@@ -55,6 +55,8 @@ export interface InstanceEnvironment {
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
   currentRelease(plugin: string): Promise<Release>;
+  /** Records a breaker event of an instance (the event log; `corralctl events`). */
+  breakerEvent(event: { plugin: string; instance: string; state: string; message: string }): void;
   /** Where the plugin's output lines go for `corralctl logs`. */
   outputRing(plugin: string): OutputRing | undefined;
   /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
@@ -68,8 +70,15 @@ export interface PausableAddress {
   release(instanceId: string): void;
 }
 
-/** Calls in flight on the data socket get this long when a breaker parks it. */
+/** Calls in flight on the data socket get this long when an operator pauses the instance. */
 const PARK_GRACE_MS = 200;
+/**
+ * When the CPU breaker trips, the plugin spins: calls in flight get this
+ * long, and the SIGSTOP waits as long for go-shim to send its GOAWAYs (a
+ * client that has not seen one would wait out its deadline on the stopped
+ * process). It adds to the breaker's reaction time, so it is short.
+ */
+const BREAKER_PARK_MS = 60;
 
 export class PluginInstance implements Instance {
   readonly id: string;
@@ -350,10 +359,12 @@ export class PluginInstance implements Instance {
         this.#verdict ??= verdict;
         void this.destroy();
       },
+      onBreakerEvent: (state, message) => this.#env.breakerEvent({ plugin: this.#plugin.name, instance: this.id, state, message }),
       pause: {
         park: async (reason) => {
           this.#env.address(this.#plugin.name)?.hold(this.id, reason);
-          await this.#channel?.park(PARK_GRACE_MS, reason);
+          await this.#channel?.park(BREAKER_PARK_MS, reason);
+          await new Promise((r) => setTimeout(r, BREAKER_PARK_MS));
         },
         unpark: async () => {
           await this.#channel?.unpark();

@@ -27,6 +27,8 @@ export interface MonitorOptions {
   onVerdict: (verdict: Verdict) => void;
   /** Moving calls away from the instance while the CPU breaker has it stopped. */
   pause?: PauseHooks;
+  /** The CPU breaker's trips, resumes, recoveries and verdicts. */
+  onBreakerEvent?: (state: string, message: string) => void;
 }
 
 export class InstanceMonitor {
@@ -45,6 +47,7 @@ export class InstanceMonitor {
       evidence: (profileMs) => options.capture("cpu breaker", profileMs),
       profileMs: evidenceProfileMs(plugin.breakers.cpu.window),
       ...(options.pause && { pause: options.pause }),
+      ...(options.onBreakerEvent && { onEvent: options.onBreakerEvent }),
     });
     const runtime = new RuntimeWatch({
       plugin: plugin.name,
