@@ -159,11 +159,15 @@ describe("corralctl operations", () => {
     expect(r.stderr).toBe("corralctl: plugin echo is ready, not paused\n");
   });
 
-  it("has --help on every command", async () => {
-    for (const command of ["describe", "start", "stop", "restart", "pause", "resume", "logs", "events", "validate", "reload", "deploy", "rollback", "releases"]) {
-      const r = await corralctl([command, "--help"]);
+  it("has --help and --json on every command", async () => {
+    const top = await corralctl(["--help"]);
+    const commands = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== "help" && c !== "certs" && c !== "completion");
+    expect(commands.length).toBeGreaterThan(15);
+    for (const command of [...commands, "certs issue", "certs list", "certs revoke", "certs rotate"]) {
+      const r = await corralctl([...command.split(" "), "--help"]);
       expect(r.code, command).toBe(0);
       expect(r.stdout).toContain(`Usage: corralctl ${command}`);
+      expect(r.stdout, `${command} --json`).toContain("--json");
     }
   });
 });

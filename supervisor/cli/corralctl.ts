@@ -145,12 +145,14 @@ program
   .command("ack")
   .description("acknowledge a plugin's open alerts (of one kind, or all)")
   .argument("<plugin>")
-  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop)")
-  .action(async (plugin: string, options: { kind?: string }) => {
+  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop, update-failed)")
+  .option("--json", "print JSON")
+  .action(async (plugin: string, options: { kind?: string; json?: boolean }) => {
     const response = await call<AckAlertsResponse__Output>((client, deadline, done) =>
       client.AckAlerts({ plugin, kind: options.kind ?? "" }, { deadline }, done),
     );
-    process.stdout.write(`acknowledged ${response.acknowledged} alert(s) of ${plugin}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ plugin, acknowledged: response.acknowledged })}\n`);
+    else process.stdout.write(`acknowledged ${response.acknowledged} alert(s) of ${plugin}\n`);
   });
 
 program
@@ -428,24 +430,28 @@ certs
   .option("--plugin <name>", "every certificate of this plugin's instances")
   .option("--identity <uri>", "every certificate of this identity (spiffe://...)")
   .option("--reason <text>", "why, for the record")
-  .action(async (options: { serial?: string; plugin?: string; identity?: string; reason?: string }) => {
+  .option("--json", "print JSON")
+  .action(async (options: { serial?: string; plugin?: string; identity?: string; reason?: string; json?: boolean }) => {
     const targets = [options.serial, options.plugin, options.identity].filter((t) => t !== undefined);
     if (targets.length !== 1) throw new CliError("name exactly one of --serial, --plugin, --identity", ExitCode.usage);
     const target = options.serial ? { serial: options.serial } : options.plugin ? { plugin: options.plugin } : { identity: options.identity! };
     const response = await call<RevokeCertificateResponse__Output>((client, deadline, done) =>
       client.RevokeCertificate({ ...target, reason: options.reason ?? "" }, { deadline }, done),
     );
-    process.stdout.write(`revoked ${response.revokedSerials.length} certificate(s)${response.revokedSerials.length ? `: ${response.revokedSerials.join(" ")}` : ""}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ revokedSerials: response.revokedSerials })}\n`);
+    else process.stdout.write(`revoked ${response.revokedSerials.length} certificate(s)${response.revokedSerials.length ? `: ${response.revokedSerials.join(" ")}` : ""}\n`);
   });
 
 certs
   .command("rotate")
   .description("renew the leaf certificates of running instances now")
   .argument("[plugins...]", "only these plugins")
-  .action(async (plugins: string[]) => {
+  .option("--json", "print JSON")
+  .action(async (plugins: string[], options: { json?: boolean }) => {
     const response = await call<RotateCertificatesResponse__Output>((client, deadline, done) =>
       client.RotateCertificates({ plugins }, { deadline }, done),
     );
+    if (options.json) return void process.stdout.write(`${JSON.stringify({ instances: response.instances })}\n`);
     process.stdout.write(`rotated ${response.instances.length} instance(s)${response.instances.length ? `: ${response.instances.join(" ")}` : ""}\n`);
   });
 
