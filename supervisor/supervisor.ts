@@ -295,6 +295,7 @@ export class Supervisor {
         parts.controller.reconfigure(plugin);
         parts.config = plugin;
         try {
+          if (plugin.dataPlane.tcp !== previous.dataPlane.tcp) await parts.address?.setTcp(plugin.dataPlane.tcp);
           const onlyBinary = fields.length === 1 && fields[0] === "binary";
           await parts.deployer.reload(plugin.binary, !onlyBinary);
           applied.set(plugin.name, plugin);

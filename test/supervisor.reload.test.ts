@@ -76,7 +76,7 @@ describe("config reload", () => {
     const { failures, calls } = await callsDuring(async () => {
       await editConfig((doc) => {
         doc.plugins = [
-          { name: "echo", binary: echoBinary, apiVersion: "1.0", limits: { memory: "96MiB" } },
+          { name: "echo", binary: echoBinary, apiVersion: "1.0", limits: { memory: "96MiB" }, dataPlane: { tcp: "127.0.0.1:0" } },
           { name: "echo-two", binary: echoBinary, apiVersion: "1.0" },
         ];
       });
@@ -89,6 +89,7 @@ describe("config reload", () => {
     const echo = await supervisor.plugin("echo");
     expect(echo.state).toBe("ready");
     expect(echo.instance!.id).not.toBe(before);
+    expect(echo.tcpAddress).toMatch(/^127\.0\.0\.1:\d+$/); // a TCP listener added by the reload
     const described = JSON.parse((await ctl("describe", "echo", "--json")).stdout) as { config: { limits: { memory: number } } };
     expect(described.config.limits.memory).toBe(96 * 1024 * 1024);
     expect((await supervisor.plugin("echo-two")).state).toBe("ready");

@@ -41,7 +41,7 @@ export class StableAddress {
   /** The path host applications dial. */
   readonly path: string;
   readonly #refusal: RefusalServer;
-  readonly #tcp: TcpRelay | undefined;
+  #tcp: TcpRelay | undefined;
   readonly #leaf: RotatingLeaf | undefined;
   readonly #log: Logger;
   /** The instance the plugin's controller says serves, or why none does. */
@@ -99,6 +99,14 @@ export class StableAddress {
   /** The TCP address, when the plugin has one. */
   get tcpAddress(): string | undefined {
     return this.#tcp?.address;
+  }
+
+  /** Listens on `hostPort` instead (a reload changed dataPlane.tcp), or on no TCP address. */
+  async setTcp(hostPort: string | undefined): Promise<void> {
+    const next = hostPort ? await TcpRelay.listen(hostPort, this.path) : undefined;
+    const old = this.#tcp;
+    this.#tcp = next;
+    await old?.close();
   }
 
   /** Where new connections go now. */
