@@ -360,10 +360,17 @@ describe("corral serve under a stand-in for systemd", () => {
     expect(median).toBeLessThan(300);
   });
 
-  it("survives SIGHUP (the unit's ExecReload), which by default would kill it", async () => {
+  it("reloads the config on SIGHUP (the unit's ExecReload), between RELOADING=1 and READY=1", async () => {
+    const readies = () => listener!.received.filter((d) => d.fields.READY === "1").length;
+    const readyBefore = readies();
     process.kill(supervisor!.pid!, "SIGHUP");
-    await supervisor!.waitForLog((l) => l.msg.startsWith("SIGHUP"), 5000);
-    await sleep(200);
+    const reloading = await listener!.waitFor((d) => d.fields.RELOADING === "1", "RELOADING=1", 5000);
+    expect(reloading.pid).toBe(supervisor!.pid);
+    expect(Number(reloading.fields.MONOTONIC_USEC)).toBeGreaterThan(0);
+    await supervisor!.waitForLog((l) => l.msg.startsWith("config reloaded: 0 added, 0 removed, 0 changed"), 5000);
+    const reloaded = await listener!.waitFor((d) => d.fields.READY === "1" && d.at > reloading.at, "READY=1 after RELOADING=1", 5000);
+    expect(reloaded.fields.STATUS).toMatch(/^config reloaded/);
+    expect(readies()).toBe(readyBefore + 1);
     expect(processAlive(supervisor!.pid!)).toBe(true);
     expect((await supervisor!.plugin("greeter")).state).toBe("ready");
   });
