@@ -12,20 +12,30 @@ import (
 const (
 	defaultStatsInterval = time.Second
 	minStatsInterval     = 10 * time.Millisecond
+	// defaultStatsHeartbeat is the heartbeat, in intervals, of a request
+	// that names none.
+	defaultStatsHeartbeat = 10
+	// defaultHeapDeadband is the least change of a heap figure sent before
+	// the heartbeat, for a request that names none.
+	defaultHeapDeadband = 1 << 20
 )
 
-// Stats streams runtime statistics at the requested interval until the
-// caller cancels or the server drains.
+// Stats samples runtime statistics at the requested interval and streams
+// those that changed (see statsFilter), until the caller cancels or the
+// server drains.
 func (c *control) Stats(req *pluginv1.StatsRequest, stream grpc.ServerStreamingServer[pluginv1.RuntimeStats]) error {
 	interval := defaultStatsInterval
 	if ms := req.GetIntervalMs(); ms > 0 {
 		interval = max(time.Duration(ms)*time.Millisecond, minStatsInterval)
 	}
+	filter := newStatsFilter(interval, time.Duration(req.GetHeartbeatMs())*time.Millisecond, req.GetHeapDeadbandBytes())
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		if err := stream.Send(sampleStats()); err != nil {
-			return err
+		for _, s := range filter.next(sampleStats(), time.Now()) {
+			if err := stream.Send(s); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-tick.C:
@@ -35,6 +45,69 @@ func (c *control) Stats(req *pluginv1.StatsRequest, stream grpc.ServerStreamingS
 			return nil
 		}
 	}
+}
+
+// A statsFilter decides which samples of a Stats stream are sent: the
+// first; one that differs from the last sent (goroutines, NumGC or open fds
+// at all, a heap figure by the deadband or more), preceded by the one held
+// back from the interval before, if any; and one when the heartbeat has
+// passed since the last sent. The rest are held back.
+type statsFilter struct {
+	interval  time.Duration
+	heartbeat time.Duration
+	deadband  uint64
+
+	last     *pluginv1.RuntimeStats // the last sample sent
+	lastSent time.Time
+	held     *pluginv1.RuntimeStats // the last sample held back since then
+}
+
+func newStatsFilter(interval, heartbeat time.Duration, deadband uint64) *statsFilter {
+	if heartbeat <= 0 {
+		heartbeat = defaultStatsHeartbeat * interval
+	}
+	if deadband == 0 {
+		deadband = defaultHeapDeadband
+	}
+	return &statsFilter{interval: interval, heartbeat: max(heartbeat, interval), deadband: deadband}
+}
+
+// next takes the sample of now and returns the samples to send, in order.
+func (f *statsFilter) next(s *pluginv1.RuntimeStats, now time.Time) []*pluginv1.RuntimeStats {
+	var out []*pluginv1.RuntimeStats
+	switch {
+	case f.last == nil:
+		out = []*pluginv1.RuntimeStats{s}
+	case f.changed(s):
+		if f.held != nil {
+			out = append(out, f.held)
+		}
+		out = append(out, s)
+	// Half an interval early: the ticker's ticks are not exactly on time.
+	case now.Sub(f.lastSent) >= f.heartbeat-f.interval/2:
+		out = []*pluginv1.RuntimeStats{s}
+	default:
+		f.held = s
+		return nil
+	}
+	f.last, f.lastSent, f.held = s, now, nil
+	return out
+}
+
+func (f *statsFilter) changed(s *pluginv1.RuntimeStats) bool {
+	l := f.last
+	return s.GetGoroutines() != l.GetGoroutines() || s.GetNumGc() != l.GetNumGc() || s.GetOpenFds() != l.GetOpenFds() ||
+		differ(s.GetHeapSys(), l.GetHeapSys(), f.deadband) ||
+		differ(s.GetHeapInuse(), l.GetHeapInuse(), f.deadband) ||
+		differ(s.GetHeapAlloc(), l.GetHeapAlloc(), f.deadband)
+}
+
+// differ reports whether a and b are at least deadband apart.
+func differ(a, b, deadband uint64) bool {
+	if a > b {
+		return a-b >= deadband
+	}
+	return b-a >= deadband
 }
 
 // sampleStats samples the process's runtime statistics.

@@ -68,6 +68,7 @@ export class InstanceMonitor {
         void cpu.onSample(sample.at, sample.cpuPercent);
         runtime.onSample(sample);
       },
+      onRuntime: (stats) => runtime.onRuntime(stats),
     });
     this.#sampler.start();
   }

@@ -2,12 +2,15 @@
 // breaker (force a GC, capture a goroutine dump, raise an alert that stays
 // until an operator acknowledges it) and the original design's warning
 // signs (fds growing steadily, goroutines rising fast, HeapSys - HeapInuse
-// growing across GCs), each raised as an alert with its evidence.
+// growing across GCs), each raised as an alert with its evidence. Open fds
+// come with the sampler's ticks (onSample, from /proc); the runtime's
+// numbers with go-shim's Stats messages as they arrive (onRuntime).
 import { GoroutineBreaker } from "../breakers/goroutine-breaker.ts";
 import { breakerDefaults } from "../breakers/config.ts";
 import type { Alert, AlertBook } from "../breakers/alerts.ts";
 import { FdGrowthDetector, GoroutineRiseDetector, HeapGrowthDetector } from "../breakers/warning-signs.ts";
 import type { Logger } from "../log.ts";
+import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { Sample } from "./sampler.ts";
 
 export interface RuntimeWatchOptions {
@@ -40,8 +43,9 @@ export class RuntimeWatch {
 
   onSample(sample: Sample): void {
     this.#raise(this.#fds.observe({ at: sample.at, fds: sample.openFds }));
-    const rt = sample.runtime;
-    if (!rt) return;
+  }
+
+  onRuntime(rt: RuntimeStats__Output): void {
     this.#raise(this.#rise.observe({ at: rt.unixMs, goroutines: rt.goroutines }));
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
     for (const action of this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines })) {

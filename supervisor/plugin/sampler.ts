@@ -3,6 +3,13 @@
 // runtime's own numbers (go-shim's Stats stream). The breakers read these;
 // so do status and metrics. One timer and one stream per instance, both
 // ended by stop().
+//
+// The stream is go-shim's to pace: it samples at the interval but sends only
+// what changed, and a heartbeat (StatsRequest), so an idle instance costs
+// next to nothing; each message is handed on as it arrives (onRuntime), so a
+// change is acted on within an interval of its happening, not one more
+// interval later at the next tick. The latest message stands for the runtime
+// until the next one: nothing changed meanwhile.
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { readdirSync } from "node:fs";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
@@ -29,6 +36,8 @@ export interface SamplerSources {
   cpuCores: number;
   intervalMs: number;
   onSample?: (sample: Sample) => void;
+  /** Each message of the Stats stream, as it arrives. */
+  onRuntime?: (stats: RuntimeStats__Output) => void;
   now?: () => number;
 }
 
@@ -95,7 +104,10 @@ export class InstanceSampler {
   #openStream(): void {
     const stream = this.#sources.stats(this.#sources.intervalMs);
     this.#stream = stream;
-    stream.on("data", (stats: RuntimeStats__Output) => (this.#runtime = stats));
+    stream.on("data", (stats: RuntimeStats__Output) => {
+      this.#runtime = stats;
+      this.#sources.onRuntime?.(stats);
+    });
     // The stream ends when the plugin drains or recycles the connection
     // (max connection age): reopen it while sampling goes on.
     const reopen = () => {

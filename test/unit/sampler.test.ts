@@ -38,4 +38,35 @@ describe("instance sampler", () => {
     }
     expect(stream.cancelled).toBe(true);
   });
+
+  it("hands on each Stats message as it arrives, between ticks, and keeps the latest for the next sample", async () => {
+    const stream = fakeStream();
+    const received: number[] = [];
+    const ticks: number[] = [];
+    let now = 1_000;
+    const sampler = new InstanceSampler({
+      usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+      pid: () => undefined,
+      stats: () => stream,
+      cpuCores: 1,
+      intervalMs: 60_000,
+      now: () => now,
+      onSample: (sample) => ticks.push(sample.at),
+      onRuntime: (stats) => received.push(stats.goroutines),
+    });
+    sampler.start();
+    try {
+      await new Promise((r) => setImmediate(r));
+      expect(ticks).toEqual([1_000]);
+      // go-shim sends only what changed: two messages between ticks, each handed on at once.
+      stream.emit("data", { unixMs: 1_100, goroutines: 12, heapSys: 9, heapInuse: 7, heapAlloc: 6, numGc: 2, openFds: 5 });
+      stream.emit("data", { unixMs: 1_200, goroutines: 3000, heapSys: 9, heapInuse: 7, heapAlloc: 6, numGc: 2, openFds: 5 });
+      expect(received).toEqual([12, 3000]);
+      expect(ticks).toEqual([1_000]);
+      now += 60_000;
+      expect((await sampler.sample())?.runtime?.goroutines).toBe(3000);
+    } finally {
+      sampler.stop();
+    }
+  });
 });

@@ -236,12 +236,28 @@ func (x *HandshakeResponse) GetShimVersion() string {
 	return ""
 }
 
+// The plugin samples its runtime every interval, and sends a sample when it
+// differs from the last one sent (goroutines, num_gc or open_fds at all;
+// heap_sys, heap_inuse or heap_alloc by heap_deadband_bytes or more), and
+// otherwise at least every heartbeat_ms: an idle plugin costs its watcher
+// next to nothing, and a change is sent within one interval. The first
+// sample is sent at once. Before a changed sample the plugin sends the one
+// it held back from the interval before, if it held one back, so that a
+// change is seen over one interval and not over the quiet time before it
+// (a rise of goroutines per 100 ms, say). To get every sample, ask for a
+// heartbeat_ms of interval_ms.
 type StatsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Interval between samples; 0 means the plugin's default (1 s).
-	IntervalMs    uint32 `protobuf:"varint,1,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IntervalMs uint32 `protobuf:"varint,1,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
+	// Longest time between two samples sent while nothing changes; 0 means
+	// the default, 10 intervals. Less than the interval counts as the interval.
+	HeartbeatMs uint32 `protobuf:"varint,2,opt,name=heartbeat_ms,json=heartbeatMs,proto3" json:"heartbeat_ms,omitempty"`
+	// Least change of a heap figure that is sent before the heartbeat; 0
+	// means the default (1 MiB).
+	HeapDeadbandBytes uint64 `protobuf:"varint,3,opt,name=heap_deadband_bytes,json=heapDeadbandBytes,proto3" json:"heap_deadband_bytes,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StatsRequest) Reset() {
@@ -277,6 +293,20 @@ func (*StatsRequest) Descriptor() ([]byte, []int) {
 func (x *StatsRequest) GetIntervalMs() uint32 {
 	if x != nil {
 		return x.IntervalMs
+	}
+	return 0
+}
+
+func (x *StatsRequest) GetHeartbeatMs() uint32 {
+	if x != nil {
+		return x.HeartbeatMs
+	}
+	return 0
+}
+
+func (x *StatsRequest) GetHeapDeadbandBytes() uint64 {
+	if x != nil {
+		return x.HeapDeadbandBytes
 	}
 	return 0
 }
@@ -902,10 +932,12 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\vapi_version\x18\x04 \x01(\tR\n" +
 	"apiVersion\x12\x18\n" +
 	"\amethods\x18\x05 \x03(\tR\amethods\x12!\n" +
-	"\fshim_version\x18\x06 \x01(\tR\vshimVersion\"/\n" +
+	"\fshim_version\x18\x06 \x01(\tR\vshimVersion\"\x82\x01\n" +
 	"\fStatsRequest\x12\x1f\n" +
 	"\vinterval_ms\x18\x01 \x01(\rR\n" +
-	"intervalMs\"\xd2\x01\n" +
+	"intervalMs\x12!\n" +
+	"\fheartbeat_ms\x18\x02 \x01(\rR\vheartbeatMs\x12.\n" +
+	"\x13heap_deadband_bytes\x18\x03 \x01(\x04R\x11heapDeadbandBytes\"\xd2\x01\n" +
 	"\fRuntimeStats\x12\x17\n" +
 	"\aunix_ms\x18\x01 \x01(\x03R\x06unixMs\x12\x1e\n" +
 	"\n" +

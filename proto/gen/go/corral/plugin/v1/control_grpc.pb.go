@@ -45,8 +45,9 @@ type ControlClient interface {
 	// protocol version it speaks; the plugin answers with its own identity and
 	// contract. Either side refuses a protocol version it does not speak.
 	Handshake(ctx context.Context, in *HandshakeRequest, opts ...grpc.CallOption) (*HandshakeResponse, error)
-	// Stats streams runtime statistics at the requested interval until the
-	// caller cancels or the plugin stops.
+	// Stats streams runtime statistics, sampled at the requested interval and
+	// sent when they change (see StatsRequest), until the caller cancels or
+	// the plugin stops.
 	Stats(ctx context.Context, in *StatsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RuntimeStats], error)
 	// Drain stops accepting new calls, lets in-flight calls finish within the
 	// deadline, then exits the plugin process. It answers at once; the plugin
@@ -196,8 +197,9 @@ type ControlServer interface {
 	// protocol version it speaks; the plugin answers with its own identity and
 	// contract. Either side refuses a protocol version it does not speak.
 	Handshake(context.Context, *HandshakeRequest) (*HandshakeResponse, error)
-	// Stats streams runtime statistics at the requested interval until the
-	// caller cancels or the plugin stops.
+	// Stats streams runtime statistics, sampled at the requested interval and
+	// sent when they change (see StatsRequest), until the caller cancels or
+	// the plugin stops.
 	Stats(*StatsRequest, grpc.ServerStreamingServer[RuntimeStats]) error
 	// Drain stops accepting new calls, lets in-flight calls finish within the
 	// deadline, then exits the plugin process. It answers at once; the plugin
