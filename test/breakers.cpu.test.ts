@@ -25,7 +25,8 @@ describe("cpu breaker", () => {
           env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
           limits: { cpu: 0.5 },
           sampleInterval: "200ms",
-          breakers: { cpu: { window: "1s", coolDown: "2s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
+          // 60 %: a spinner held to its allowance on a machine busy with other tests still reads above it.
+          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "2s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
           restart: { initialBackoff: "100ms", quarantineAfter: 10 },
         },
       ],
@@ -36,10 +37,10 @@ describe("cpu breaker", () => {
     // Trip 1: every process of the instance stopped, and status says why.
     const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ plugin: "spinner", instance: first.id, trip: 1, verified: true });
-    expect(open.msg).toMatch(/cpu above 85 % of its allowance for 1 s/);
+    expect(open.msg).toMatch(/cpu above 60 % of its allowance for 1 s/);
     const status = await supervisor.plugin("spinner");
     expect(status.instance?.cpuBreaker).toBe("open");
-    expect(status.instance?.cpuBreakerReason).toContain("cpu above 85 %");
+    expect(status.instance?.cpuBreakerReason).toContain("cpu above 60 %");
     expect(await processState(first.pid)).toBe("T");
 
     // Reaction: the trip comes on the first sample at the window's end (1 s
@@ -92,7 +93,7 @@ describe("cpu breaker", () => {
           env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
           limits: { cpu: 0.5 },
           sampleInterval: "200ms",
-          breakers: { cpu: { window: "1s", coolDown: "60s" } },
+          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "60s" } },
         },
       ],
     });

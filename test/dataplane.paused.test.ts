@@ -25,7 +25,7 @@ beforeAll(async () => {
         env: { CRASH_AFTER_MS: "1500", CRASH_MODE: "spin" },
         limits: { cpu: 0.5 },
         sampleInterval: "200ms",
-        breakers: { cpu: { window: "1s", coolDown: "2s", probation: "10s", restartAfter: 5, quarantineAfter: 6 } },
+        breakers: { cpu: { threshold: 60, window: "1s", coolDown: "2s", probation: "10s", restartAfter: 5, quarantineAfter: 6 } },
       },
     ],
   });
@@ -64,7 +64,7 @@ describe("a plugin paused by the CPU breaker", () => {
     for (const r of [onOpen, onNew]) {
       expect(r.ok).toBe(false);
       expect(r.code).toBe(status.UNAVAILABLE);
-      expect(r.details).toMatch(/^plugin paused by the CPU breaker until \S+: cpu above 85 % of its allowance for 1 s/);
+      expect(r.details).toMatch(/^plugin paused by the CPU breaker until \S+: cpu above 60 % of its allowance for 1 s/);
       expect(r.ms).toBeLessThan(1000); // not a wait for the 5 s deadline on a stopped process
     }
 
@@ -81,6 +81,6 @@ describe("a plugin paused by the CPU breaker", () => {
     const described = await corralctl(["--config", supervisor.configFile, "describe", "spinner", "--json"]);
     const events = (JSON.parse(described.stdout) as { events: Array<{ kind: string; to: string; message: string }> }).events.filter((e) => e.kind === "breaker");
     expect(events.map((e) => e.to).slice(0, 2)).toEqual(["open", "half-open"]); // it still spins: it may trip again
-    expect(events[0]!.message).toMatch(/^cpu breaker open \(trip 1, stopped until \S+\): cpu above 85 %/);
+    expect(events[0]!.message).toMatch(/^cpu breaker open \(trip 1, stopped until \S+\): cpu above 60 %/);
   }, 60_000);
 });
