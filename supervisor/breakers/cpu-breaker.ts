@@ -14,10 +14,18 @@
 //      │
 //      └──────── reset() ◀── quarantined ◀── trip, k ≥ Q, from closed or half-open: quarantine
 //
-//   A trip from closed needs every sample above the threshold for `window`;
-//   newInstance() (crash, update, operator stop) takes any state but
-//   quarantined back to closed. open: SIGSTOP, calls fail fast. half-open:
-//   SIGCONT, on probation.
+//   A trip from closed needs samples above the threshold, none missing,
+//   covering `window`; newInstance() (crash, update, operator stop) takes any
+//   state but quarantined back to closed. open: SIGSTOP, calls fail fast.
+//   half-open: SIGCONT, on probation.
+//
+// A sample measures the CPU used since the sample before it, so a window's
+// run of samples covers the time from that sample on: the window is covered
+// `window` after the sample before its first, when that sample is of the
+// same instance and at most maxSampleGap earlier (the instance's first
+// sample, or one after a gap, covers from itself). Counting from the first
+// sample above instead would make every window one sampling interval longer
+// than asked, and the breaker an interval slower.
 //
 // Trips happen only where the instance runs (closed, half-open), so restart
 // and quarantine never meet a stopped process. Trip k stops for
@@ -70,6 +78,8 @@ export class CpuBreaker {
   /** closed: the current run above the threshold; half-open: the current run at or below it. */
   #run: Run | undefined;
   #lastSample: CpuSample | undefined;
+  /** The time of this instance's previous sample: where a window starting now begins. */
+  #instanceLastAt: number | undefined;
 
   constructor(config: CpuBreakerConfig) {
     const problems = cpuBreakerConfigProblems(config);
@@ -90,12 +100,13 @@ export class CpuBreaker {
   }
 
   /**
-   * When the window now running began: the first of an unbroken run of
-   * samples above the threshold while closed, undefined otherwise. The
+   * When the window now running began, while closed: the start of what the
+   * first of an unbroken run of samples above the threshold measured (the
+   * time of the sample before it); undefined when no such run is on. The
    * breaker trips at the first sample at least `window` after it, unless a
    * sample at or below the threshold (or a gap) ends the run first. A caller
-   * that wants evidence from before the stop starts taking it here, so the
-   * trip need not wait for it.
+   * that wants evidence from before the stop starts taking it when this
+   * changes, so the trip need not wait for it.
    */
   get windowStartedAt(): number | undefined {
     return this.#state === "closed" ? this.#run?.startAt : undefined;
@@ -137,9 +148,11 @@ export class CpuBreaker {
     }
     if (this.#lastSample !== undefined && sample.at <= this.#lastSample.at) return undefined;
     this.#lastSample = sample;
+    const previousAt = this.#instanceLastAt;
+    this.#instanceLastAt = sample.at;
     switch (this.#state) {
       case "closed":
-        return this.#sampleClosed(sample);
+        return this.#sampleClosed(sample, previousAt);
       case "open":
         // A stopped instance's sample measures the stop, not the plugin: it is
         // only noted, and may end the cool-down, but never counts towards probation.
@@ -166,6 +179,7 @@ export class CpuBreaker {
    * so a spinner cannot shed its escalation by crashing.
    */
   newInstance(): void {
+    this.#instanceLastAt = undefined;
     if (this.#state === "quarantined") return;
     this.#close();
   }
@@ -175,17 +189,18 @@ export class CpuBreaker {
     this.#close();
     this.#tripTimes = [];
     this.#lastSample = undefined;
+    this.#instanceLastAt = undefined;
   }
 
-  #sampleClosed(sample: CpuSample): CpuBreakerAction | undefined {
+  #sampleClosed(sample: CpuSample, previousAt: number | undefined): CpuBreakerAction | undefined {
     const { thresholdPercent, window } = this.#config;
     if (sample.cpuPercent <= thresholdPercent) {
       this.#run = undefined;
       return undefined;
     }
-    const run = this.#extend(sample);
-    // Covered means the run's first sample is at least `window` old; each
-    // sample in it was above the threshold and none was missing.
+    const run = this.#extend(sample, previousAt);
+    // Covered means the run began at least `window` ago; each sample in it
+    // was above the threshold and none was missing.
     if (sample.at - run.startAt < window) return undefined;
     const mean = run.sum / run.count;
     return this.#trip(
@@ -214,13 +229,19 @@ export class CpuBreaker {
     };
   }
 
-  /** Adds the sample to the current run, or starts a new run after a gap. */
-  #extend(sample: CpuSample): Run {
+  /**
+   * Adds the sample to the current run, or starts a new run after a gap: from
+   * `from` (the sample before, whose time the new sample measures from) when
+   * it is close enough, else from the sample itself.
+   */
+  #extend(sample: CpuSample, from?: number): Run {
     const previous = this.#run;
-    const continuous = previous !== undefined && sample.at - previous.lastAt <= this.#config.maxSampleGap;
+    const { maxSampleGap } = this.#config;
+    const continuous = previous !== undefined && sample.at - previous.lastAt <= maxSampleGap;
+    const startAt = from !== undefined && sample.at - from <= maxSampleGap ? from : sample.at;
     const run: Run = continuous
       ? { startAt: previous.startAt, lastAt: sample.at, sum: previous.sum + sample.cpuPercent, count: previous.count + 1 }
-      : { startAt: sample.at, lastAt: sample.at, sum: sample.cpuPercent, count: 1 };
+      : { startAt, lastAt: sample.at, sum: sample.cpuPercent, count: 1 };
     this.#run = run;
     return run;
   }
@@ -232,12 +253,14 @@ export class CpuBreaker {
     const history = `trip ${trip} within ${formatDuration(escalation.period)}`;
     if (trip >= escalation.tripsBeforeQuarantine) {
       this.#close();
+      this.#instanceLastAt = undefined;
       this.#state = "quarantined";
       this.#reason = `${cause}; ${history} (tripsBeforeQuarantine: ${escalation.tripsBeforeQuarantine})`;
       return { type: "quarantine", reason: this.#reason, trip };
     }
     if (trip >= escalation.tripsBeforeRestart) {
       this.#close();
+      this.#instanceLastAt = undefined; // the next sample is a new instance's
       return { type: "restart", reason: `${cause}; ${history} (tripsBeforeRestart: ${escalation.tripsBeforeRestart})`, trip };
     }
     const coolDownMs = coolDown * escalation.coolDownMultiplier ** (trip - 1);

@@ -66,9 +66,14 @@ const EVIDENCE_RESERVE_MS = 600;
 /** A window that starts this soon after the instance's last evidence began takes none: a bursty plugin must not profile itself to death. */
 export const EVIDENCE_MIN_GAP_MS = 10_000;
 
-/** How long the CPU profile of a window of `window` ms may run so the evidence is complete when the window is. */
-export function evidenceProfileMs(window: number): number {
-  return Math.min(EVIDENCE_PROFILE_MS, Math.max(MIN_PROFILE_MS, window - EVIDENCE_RESERVE_MS));
+/**
+ * How long the CPU profile may run so the evidence is complete when the
+ * window is. The evidence starts with the window's first sample above the
+ * threshold, one sampling interval after the window began (that sample
+ * measured the interval before it): it has `window − sampleInterval`.
+ */
+export function evidenceProfileMs(window: number, sampleInterval: number): number {
+  return Math.min(EVIDENCE_PROFILE_MS, Math.max(MIN_PROFILE_MS, window - sampleInterval - EVIDENCE_RESERVE_MS));
 }
 
 type Evidence = { startedAt: number; done: boolean };
@@ -129,7 +134,8 @@ export class CpuGuard {
     const windowStart = this.#breaker.windowStartedAt;
     const action = this.#breaker.sample({ at, cpuPercent });
     // This sample began a window: take the evidence now, while it runs.
-    if (this.#breaker.windowStartedAt === at) this.#windowStarted(at, cpuPercent);
+    const started = this.#breaker.windowStartedAt;
+    if (started !== undefined && started !== windowStart) this.#windowStarted(started, cpuPercent);
     await this.#act(action, { at, windowStart });
   }
 
@@ -141,15 +147,16 @@ export class CpuGuard {
     this.#stopped = false;
   }
 
-  #windowStarted(at: number, cpuPercent: number): void {
+  /** A window began at `windowStart` (its first sample was `cpuPercent`): evidence, unless recent evidence stands. */
+  #windowStarted(windowStart: number, cpuPercent: number): void {
     const last = this.#lastEvidence;
-    if (last !== undefined && (!last.done || at - last.startedAt < EVIDENCE_MIN_GAP_MS)) {
-      this.#log.debug({ breaker: "cpu", windowStart: at, cpuPercent, evidenceFrom: new Date(last.startedAt) }, "cpu above the threshold: window started; recent evidence stands");
+    if (last !== undefined && (!last.done || windowStart - last.startedAt < EVIDENCE_MIN_GAP_MS)) {
+      this.#log.debug({ breaker: "cpu", windowStart, cpuPercent, evidenceFrom: new Date(last.startedAt) }, "cpu above the threshold: window started; recent evidence stands");
       return;
     }
-    const evidence: Evidence = { startedAt: at, done: false };
+    const evidence: Evidence = { startedAt: windowStart, done: false };
     this.#lastEvidence = evidence;
-    this.#log.info({ breaker: "cpu", windowStart: at, cpuPercent, profileMs: this.#profileMs }, "cpu above the threshold: window started; taking evidence");
+    this.#log.info({ breaker: "cpu", windowStart, cpuPercent, profileMs: this.#profileMs }, "cpu above the threshold: window started; taking evidence");
     void this.#evidence(this.#profileMs)
       .catch((err: Error) => this.#log.warn({ err: err.message }, "taking the cpu breaker's evidence failed"))
       .finally(() => (evidence.done = true));

@@ -45,7 +45,7 @@ export class InstanceMonitor {
       onVerdict: options.onVerdict,
       // Taken when a window starts, sized to be done when it ends.
       evidence: (profileMs) => options.capture("cpu breaker", profileMs),
-      profileMs: evidenceProfileMs(plugin.breakers.cpu.window),
+      profileMs: evidenceProfileMs(plugin.breakers.cpu.window, plugin.sampleInterval),
       ...(options.pause && { pause: options.pause }),
       ...(options.onBreakerEvent && { onEvent: options.onBreakerEvent }),
     });

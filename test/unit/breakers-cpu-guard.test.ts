@@ -52,7 +52,7 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } =
       evidence.push({ at: Date.now(), profileMs });
       return options.evidence ? options.evidence(profileMs) : Promise.resolve();
     },
-    profileMs: evidenceProfileMs(config.window),
+    profileMs: evidenceProfileMs(config.window, 200),
     pause: {
       park: async () => void events.push("park"),
       unpark: async () => void events.push("unpark"),
@@ -63,9 +63,10 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } =
 
 describe("CPU guard: evidence with the window, the stop at once", () => {
   it("sizes the CPU profile to end before the window does, within bounds", () => {
-    expect(evidenceProfileMs(30_000)).toBe(EVIDENCE_PROFILE_MS);
-    expect(evidenceProfileMs(1000)).toBe(400);
-    expect(evidenceProfileMs(500)).toBe(100);
+    expect(evidenceProfileMs(30_000, 1000)).toBe(EVIDENCE_PROFILE_MS);
+    expect(evidenceProfileMs(1000, 200)).toBe(200);
+    expect(evidenceProfileMs(1200, 100)).toBe(500);
+    expect(evidenceProfileMs(500, 200)).toBe(100);
   });
 
   it("starts the evidence on the window's first sample above the threshold, once per window", async () => {
@@ -74,11 +75,12 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     await guard.onSample(t, 50);
     expect(evidence).toEqual([]);
     await guard.onSample(t + 200, 95);
-    expect(evidence).toEqual([{ at: expect.any(Number), profileMs: 400 }]);
+    expect(evidence).toEqual([{ at: expect.any(Number), profileMs: 200 }]);
     await guard.onSample(t + 400, 95);
     await guard.onSample(t + 600, 95);
     expect(evidence).toHaveLength(1);
-    expect(lines.find((l) => l.msg === "cpu above the threshold: window started; taking evidence")).toMatchObject({ windowStart: t + 200, profileMs: 400 });
+    // The window began where the first sample above measured from: the sample before it.
+    expect(lines.find((l) => l.msg === "cpu above the threshold: window started; taking evidence")).toMatchObject({ windowStart: t, profileMs: 200 });
     await guard.close();
   });
 
@@ -86,10 +88,12 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     let finish!: () => void;
     const { child, guard, evidence, lines, events } = setup({ evidence: () => new Promise<void>((r) => (finish = r)) });
     const t = Date.now();
-    for (let at = t; at < t + 1000; at += 200) await guard.onSample(at, 95);
+    await guard.onSample(t, 5);
+    for (let at = t + 200; at < t + 1000; at += 200) await guard.onSample(at, 95);
     expect(evidence).toHaveLength(1);
     expect(guard.state).toBe("closed");
 
+    // The samples at 200 to 1000 measured 0 to 1000: the window is covered.
     const before = performance.now();
     await guard.onSample(t + 1000, 95);
     const took = performance.now() - before;

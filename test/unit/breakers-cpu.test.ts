@@ -56,13 +56,35 @@ describe("CPU breaker: closed → open", () => {
   it("starts over after a single dip below the threshold", () => {
     const b = new CpuBreaker(config);
     const dip = (at: number) => (at === 20_000 ? 50 : 95);
-    expect(feed(b, 0, 60_000, dip).map((t) => t.at)).toEqual([51_000]);
+    // The sample at 21 s measured from 20 s on: the new window covers 30 s at 50 s.
+    expect(feed(b, 0, 60_000, dip).map((t) => t.at)).toEqual([50_000]);
   });
 
   it("counts a sample exactly at the threshold as a dip (trips only strictly above)", () => {
     const b = new CpuBreaker(config);
     const dip = (at: number) => (at === 29_000 ? 85 : 85.1);
-    expect(feed(b, 0, 60_000, dip).map((t) => t.at)).toEqual([60_000]);
+    expect(feed(b, 0, 60_000, dip).map((t) => t.at)).toEqual([59_000]);
+  });
+
+  it("covers a window from the sample before its first: each sample measured the interval since that one", () => {
+    const b = new CpuBreaker({ ...config, window: 1000 });
+    // Idle, then spinning from just after 200: the sample at 400 is the first above,
+    // measuring 200..400; five samples above cover 200..1200.
+    const cpu = (at: number) => (at <= 200 ? 2 : 100);
+    expect(feed(b, 0, 2000, cpu, 200)).toMatchObject([{ at: 1200, action: { type: "stop", reason: expect.stringMatching(/for 1 s \(mean 100 %\)/) } }]);
+  });
+
+  it("covers from a window's first sample when the one before is too far back, or of another instance", () => {
+    const gap = new CpuBreaker(config);
+    gap.sample({ at: 0, cpuPercent: 10 });
+    expect(feed(gap, 3001, 33_000, 95)).toEqual([]);
+    expect(gap.sample({ at: 33_001, cpuPercent: 95 })?.type).toBe("stop");
+
+    const replaced = new CpuBreaker(config);
+    replaced.sample({ at: 0, cpuPercent: 10 });
+    replaced.newInstance();
+    expect(feed(replaced, 1000, 30_000, 95)).toEqual([]);
+    expect(replaced.sample({ at: 31_000, cpuPercent: 95 })?.type).toBe("stop");
   });
 
   it("does not count a sampling gap longer than maxSampleGap", () => {
@@ -99,16 +121,17 @@ describe("CPU breaker: the window in progress", () => {
     expect(b.windowStartedAt).toBeUndefined();
     b.sample({ at: 0, cpuPercent: 50 });
     expect(b.windowStartedAt).toBeUndefined();
+    // The first sample above measured from the one before: the window began there.
     b.sample({ at: 1000, cpuPercent: 95 });
-    expect(b.windowStartedAt).toBe(1000);
-    feed(b, 2000, 30_000, 95);
-    expect(b.windowStartedAt).toBe(1000);
+    expect(b.windowStartedAt).toBe(0);
+    feed(b, 2000, 29_000, 95);
+    expect(b.windowStartedAt).toBe(0);
     // A dip ends it; the next sample above starts another.
-    b.sample({ at: 30_500, cpuPercent: 10 });
+    b.sample({ at: 29_500, cpuPercent: 10 });
     expect(b.windowStartedAt).toBeUndefined();
-    b.sample({ at: 31_000, cpuPercent: 95 });
-    expect(b.windowStartedAt).toBe(31_000);
-    // So does a gap.
+    b.sample({ at: 30_000, cpuPercent: 95 });
+    expect(b.windowStartedAt).toBe(29_500);
+    // So does a gap, after which the window begins with its first sample.
     b.sample({ at: 40_000, cpuPercent: 95 });
     expect(b.windowStartedAt).toBe(40_000);
   });
@@ -252,7 +275,8 @@ describe("CPU breaker: escalation", () => {
   it("escalates a trip after a passed probation too, while the first is within the period", () => {
     const b = onProbation();
     expect(feed(b, 91_000, 151_000, 10).map((t) => t.action.type)).toEqual(["recovered"]);
-    expect(spin(b, 152_000)).toMatchObject([{ action: { type: "stop", trip: 2, until: 182_000 + 120_000 } }]);
+    // The window covers from 151 s, the last sample of probation.
+    expect(spin(b, 152_000)).toMatchObject([{ at: 181_000, action: { type: "stop", trip: 2, until: 181_000 + 120_000 } }]);
   });
 
   it("forgets trips older than the period", () => {
