@@ -37,6 +37,7 @@ type control struct {
 	inFlight *inFlight
 	drainer  *drainer
 	data     *dataPlane // nil if the instance has no data socket
+	calls    *callStats
 }
 
 // Handshake answers the supervisor's first call with the plugin's identity
@@ -102,4 +103,13 @@ func (c *control) Unpark(ctx context.Context, _ *pluginv1.UnparkRequest) (*plugi
 func (c *control) noDataSocket() error {
 	return status.Errorf(codes.FailedPrecondition,
 		"plugin %s has no data socket to park or unpark: CORRAL_DATA_SOCKET is not set", c.plugin.Name)
+}
+
+// CallStats answers with the author's calls since the instance started:
+// see [callStats].
+func (c *control) CallStats(context.Context, *pluginv1.CallStatsRequest) (*pluginv1.CallStatsResponse, error) {
+	if c.calls == nil {
+		return &pluginv1.CallStatsResponse{}, nil
+	}
+	return &pluginv1.CallStatsResponse{Methods: c.calls.snapshot()}, nil
 }

@@ -14,9 +14,15 @@
 // its directory and serves gRPC over TLS 1.3 with client certificates
 // required on the instance's Unix socket. Beside the author's services it
 // serves the corral.plugin.v1.Control service (handshake, runtime
-// statistics, drain, park and unpark, garbage collection on demand, and
-// goroutine dumps, heap and CPU profiles streamed in the pprof format) and
-// the standard grpc.health.v1 health service.
+// statistics, drain, park and unpark, garbage collection on demand,
+// goroutine dumps, heap and CPU profiles streamed in the pprof format, and
+// call statistics) and the standard grpc.health.v1 health service.
+//
+// Call statistics: go-shim counts the calls of the author's methods, on both
+// sockets, by method and status code, with a histogram of their latency
+// (buckets of 0.5 ms to 10 s; a stream is timed whole), and reports them
+// in Control.CallStats, which the supervisor calls when its metrics are
+// scraped. Control and health calls are not counted.
 //
 // The data socket: when CORRAL_DATA_SOCKET names one, go-shim also serves the
 // author's services and health there, for host applications, on a gRPC

@@ -124,6 +124,10 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		drainer = newDrainer()
 		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
 		g       = &guard{policy: pol, inFlight: flight, revoked: revoked.check}
+		// The author's calls on both sockets, counted by the outermost
+		// interceptors of every server; pol.services is filled in below,
+		// before any call.
+		calls = newCallStats(pol.isAuthors)
 	)
 	// What the instance socket's server and the data socket's have in common.
 	common := []grpc.ServerOption{
@@ -136,8 +140,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		grpc.MaxSendMsgSize(env.maxMessageSize),
 	}
 	srv := grpc.NewServer(slices.Concat(common, []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(g.unary),
-		grpc.ChainStreamInterceptor(g.stream),
+		grpc.ChainUnaryInterceptor(calls.unary, g.unary),
+		grpc.ChainStreamInterceptor(calls.stream, g.stream),
 	})...)
 	register(srv)
 	var methods []string
@@ -163,8 +167,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		dataPol.clientHealth = true
 		dg := &guard{policy: &dataPol, inFlight: flight, revoked: revoked.check}
 		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
-			grpc.ChainUnaryInterceptor(dg.unary),
-			grpc.ChainStreamInterceptor(dg.stream),
+			grpc.ChainUnaryInterceptor(calls.unary, dg.unary),
+			grpc.ChainStreamInterceptor(calls.stream, dg.stream),
 		}), register, hs)
 	}
 	pluginv1.RegisterControlServer(srv, &control{
@@ -174,6 +178,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		inFlight: flight,
 		drainer:  drainer,
 		data:     data,
+		calls:    calls,
 	})
 
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -1,9 +1,18 @@
 // The Prometheus endpoint of a real daemon, scraped and parsed with a
 // Prometheus text-format parser: per-plugin state, usage, breaker, alerts,
-// certificate expiry, event counters, and the supervisor's own process.
+// certificate expiry, event counters, the data plane's calls (counted by
+// go-shim, pulled at scrape time), and the supervisor's own process.
+import { status } from "@grpc/grpc-js";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import path from "node:path";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { channelOptions, pluginCredentials } from "../client/index.ts";
+import type { MethodCalls__Output } from "../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
+import { registerCallMetrics, type CallStatsSource } from "../supervisor/metrics/calls.ts";
+import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { echoClient } from "./helpers/echo.ts";
+import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor;
 let url: string;
@@ -11,7 +20,10 @@ let url: string;
 beforeAll(async () => {
   supervisor = await TestSupervisor.start({
     config: { metrics: { listen: "127.0.0.1:0" } },
-    plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", sampleInterval: "200ms" }],
+    plugins: [
+      { name: "greeter", binary: plugins.greeter, apiVersion: "1.0", sampleInterval: "200ms" },
+      { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" },
+    ],
   });
   const ready = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"));
   url = ready.metrics as string;
@@ -25,13 +37,62 @@ async function scrape() {
   const res = await fetch(url);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheusTextFormat(await res.text());
+  return parse(await res.text());
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * The sample lines of an exposition, parsed strictly by the text format
+ * (0.0.4): a line that does not parse fails the test. (The parser above
+ * merges the series of a histogram with labels into one.)
+ */
+function sampleLines(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const labels: Record<string, string> = {};
+    let rest = m![2] ?? "";
+    while (rest !== "") {
+      const l = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(?:,|$)/.exec(rest);
+      expect(l, line).not.toBeNull();
+      expect(labels, line).not.toHaveProperty(l![1]!);
+      labels[l![1]!] = l![2]!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+      rest = rest.slice(l![0].length);
+    }
+    const value = m![3] === "+Inf" ? Infinity : m![3] === "-Inf" ? -Infinity : Number(m![3]);
+    expect(Number.isNaN(value) && m![3] !== "NaN", line).toBe(false);
+    samples.push({ name: m![1]!, labels, value });
+  }
+  return samples;
+}
+
+function parse(text: string) {
+  const families = parsePrometheusTextFormat(text);
+  const matching = (name: string, labels: Record<string, string>) =>
+    families.find((f) => f.name === name)?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)) ?? [];
   const value = (name: string, labels: Record<string, string> = {}) => {
-    const family = families.find((f) => f.name === name);
-    const sample = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+    const sample = matching(name, labels)[0];
     return sample === undefined ? undefined : Number(sample.value);
   };
-  return { families, value };
+  const lines = sampleLines(text);
+  /** A histogram's series of these labels: cumulative counts by le, in order, count and sum. */
+  const histogram = (name: string, labels: Record<string, string>) => {
+    const of = (suffix: string) => lines.filter((l) => l.name === name + suffix && Object.entries(labels).every(([k, v]) => l.labels[k] === v));
+    const buckets = of("_bucket");
+    const [count] = of("_count");
+    const [sum] = of("_sum");
+    if (buckets.length === 0 || !count || !sum) return undefined;
+    // les keeps the order of the lines (an object would put "1", "5", "10" first).
+    return { les: buckets.map((b) => b.labels.le!), buckets: Object.fromEntries(buckets.map((b) => [b.labels.le!, b.value])), count: count.value, sum: sum.value };
+  };
+  return { families, value, matching, histogram, lines };
 }
 
 describe("metrics", () => {
@@ -61,8 +122,133 @@ describe("metrics", () => {
     expect(value("corral_plugin_transitions_total", { plugin: "greeter", to: "ready" })).toBe(2);
   });
 
+  it("counts the data plane's calls by method and code, with latency histograms", async () => {
+    const echo = await supervisor.plugin("echo");
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
+    const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "metrics-test", ["echo"]);
+    // No retries: every call reaches the plugin once.
+    const client = echoClient(echo.address, pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem }), channelOptions({ retry: false }));
+    try {
+      for (let i = 0; i < 5; i++) await client.unary({ message: `m${i}`, sleepMs: 0, replySize: 0 });
+      expect((await client.fail({ code: status.FAILED_PRECONDITION, message: "no" })).code).toBe(status.FAILED_PRECONDITION);
+      expect((await client.fail({ code: status.FAILED_PRECONDITION, message: "still no" })).code).toBe(status.FAILED_PRECONDITION);
+      expect((await client.fail({ code: status.UNAVAILABLE, message: "away" })).code).toBe(status.UNAVAILABLE);
+      // A stream of four replies 150 ms apart (450 ms) is timed whole.
+      expect((await client.serverStream({ message: "s", count: 4, intervalMs: 150 })).replies).toHaveLength(4);
+    } finally {
+      client.close();
+    }
+
+    const { value, matching, histogram, families } = await scrape();
+    const instance = echo.instance!.id;
+    const method = (name: string) => `/corral.test.echo.v1.Echo/${name}`;
+    const calls = (name: string, code: string) => value("corral_calls_total", { plugin: "echo", instance, method: method(name), code });
+    expect(families.find((f) => f.name === "corral_calls_total")?.type).toBe("COUNTER");
+    expect(families.find((f) => f.name === "corral_call_duration_seconds")?.type).toBe("HISTOGRAM");
+    expect(calls("Unary", "OK")).toBe(5);
+    expect(calls("Fail", "FAILED_PRECONDITION")).toBe(2);
+    expect(calls("Fail", "UNAVAILABLE")).toBe(1);
+    expect(calls("Fail", "OK")).toBeUndefined();
+    expect(calls("ServerStream", "OK")).toBe(1);
+    // Only the calls made: none of greeter's, nor of Control and health.
+    expect(matching("corral_calls_total", {}).map((m) => m.labels?.method).sort()).toEqual([method("Fail"), method("Fail"), method("ServerStream"), method("Unary")]);
+
+    const expectHistogram = (name: string, count: number) => {
+      const h = histogram("corral_call_duration_seconds", { plugin: "echo", instance, method: method(name) });
+      expect(h, name).toBeDefined();
+      expect(h!.count).toBe(count);
+      expect(h!.buckets["+Inf"]).toBe(count);
+      expect(h!.les).toEqual(["0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]);
+      const cumulative = h!.les.map((le) => h!.buckets[le]!);
+      expect(cumulative).toEqual([...cumulative].sort((a, b) => a - b));
+      return h!;
+    };
+    expectHistogram("Unary", 5);
+    expectHistogram("Fail", 3);
+    const stream = expectHistogram("ServerStream", 1);
+    expect(stream.buckets["0.25"]).toBe(0);
+    expect(stream.sum).toBeGreaterThanOrEqual(0.45);
+  });
+
   it("answers only GET /metrics", async () => {
     const res = await fetch(url.replace("/metrics", "/"));
     expect(res.status).toBe(404);
+  });
+});
+
+describe("call metrics (calls.ts)", () => {
+  const methodCalls = (method: string, counts: number[], codes: Record<string, number>): MethodCalls__Output => ({
+    method,
+    codes,
+    bucketUpperBoundsSeconds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity],
+    bucketCumulativeCounts: counts,
+    sumSeconds: 1.5,
+    count: counts.at(-1)!,
+  });
+  const counts = [1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3];
+
+  it("exports what the instances that answer within the bound report, as valid exposition", async () => {
+    const registry = new Registry();
+    const asked: string[] = [];
+    const source = (instance: string, callStats: CallStatsSource["callStats"]): CallStatsSource => ({
+      plugin: "p",
+      instance,
+      callStats: (signal) => {
+        asked.push(instance);
+        return callStats(signal);
+      },
+    });
+    const sources = [
+      source("a", async () => ({ methods: [methodCalls('/x.Y/Say"hi"', counts, { OK: 2, UNAVAILABLE: 1 })] })),
+      source("hangs", () => new Promise(() => {})), // heeds no signal
+      source("fails", async () => Promise.reject(new Error("connection refused"))),
+      source("none", async () => undefined),
+      source("odd", async () => ({
+        methods: [
+          methodCalls("/x.Y/Decreasing", [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], { OK: 2 }),
+          { ...methodCalls("/x.Y/NoInf", counts, { OK: 3 }), bucketUpperBoundsSeconds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20] },
+          methodCalls("/x.Y/Fine", counts, { OK: 3, "bad\ncode": 1 }),
+        ],
+      })),
+    ];
+    registerCallMetrics(registry, () => sources, 300);
+
+    const started = Date.now();
+    const text = await registry.metrics();
+    expect(Date.now() - started).toBeLessThan(1000);
+    // Both metrics from one round of calls.
+    expect(asked.sort()).toEqual(["a", "fails", "hangs", "none", "odd"]);
+    const { value, matching, histogram } = parse(text);
+    expect(value("corral_calls_total", { instance: "a", method: '/x.Y/Say"hi"', code: "OK" })).toBe(2);
+    expect(value("corral_calls_total", { instance: "a", method: '/x.Y/Say"hi"', code: "UNAVAILABLE" })).toBe(1);
+    expect(matching("corral_calls_total", {}).map((m) => `${m.labels?.instance} ${m.labels?.method} ${m.labels?.code}`).sort()).toEqual([
+      'a /x.Y/Say"hi" OK',
+      'a /x.Y/Say"hi" UNAVAILABLE',
+      "odd /x.Y/Fine OK",
+    ]);
+    const h = histogram("corral_call_duration_seconds", { plugin: "p", instance: "a", method: '/x.Y/Say"hi"' });
+    expect(h?.buckets).toMatchObject({ "0.0005": 1, "0.0025": 2, "1": 3, "+Inf": 3 });
+    expect(h?.count).toBe(3);
+    expect(h?.sum).toBe(1.5);
+    expect(histogram("corral_call_duration_seconds", { method: "/x.Y/Fine" })?.count).toBe(3);
+    expect(histogram("corral_call_duration_seconds", { method: "/x.Y/Decreasing" })).toBeUndefined();
+    expect(histogram("corral_call_duration_seconds", { method: "/x.Y/NoInf" })).toBeUndefined();
+    // The lines as Prometheus reads them: label values escaped, each series' buckets, then sum and count.
+    const exposition = text.split("\n");
+    const first = exposition.indexOf('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/Say\\"hi\\"",le="0.0005"} 1');
+    expect(first).toBeGreaterThan(0);
+    expect(exposition[first + 14]).toBe('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/Say\\"hi\\"",le="+Inf"} 3');
+    expect(exposition[first + 15]).toBe('corral_call_duration_seconds_sum{plugin="p",instance="a",method="/x.Y/Say\\"hi\\""} 1.5');
+    expect(exposition[first + 16]).toBe('corral_call_duration_seconds_count{plugin="p",instance="a",method="/x.Y/Say\\"hi\\""} 3');
+    expect(text).toContain("# TYPE corral_call_duration_seconds histogram");
+    expect(text).toContain("# TYPE corral_calls_total counter");
+  });
+
+  it("exports the families without samples when no instance answers", async () => {
+    const registry = new Registry();
+    registerCallMetrics(registry, () => []);
+    const text = await registry.metrics();
+    expect(text).toContain("# TYPE corral_calls_total counter");
+    expect(parse(text).matching("corral_calls_total", {})).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // The supervisor's Prometheus metrics (prom-client). Plugin gauges are read
 // from the plugin set when scraped, so they are never stale and cost nothing
-// between scrapes; counters of things that happen come from the event log.
+// between scrapes; counters of things that happen come from the event log;
+// the data plane's calls are asked of the instances when scraped (calls.ts).
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AlertBook } from "../breakers/alerts.ts";
 import type { EventLog } from "../observe/event-log.ts";
@@ -8,6 +9,7 @@ import type { PluginSet } from "../plugin-set.ts";
 import { pluginStates } from "../plugin/lifecycle.ts";
 import { PluginInstance } from "../plugin/instance.ts";
 import type { Trust } from "../trust.ts";
+import { registerCallMetrics } from "./calls.ts";
 
 export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; events: EventLog; trust: Trust }): { registry: Registry; close(): void } {
   const registry = new Registry();
@@ -62,6 +64,14 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
   gauge("corral_certificate_expiry_seconds", "Seconds until the CA's and the supervisor's own certificates expire.", ["certificate"], (g) => {
     g.set({ certificate: "ca" }, (deps.trust.ca.notAfter.getTime() - Date.now()) / 1000);
     g.set({ certificate: "supervisor" }, (deps.trust.leaf.current.notAfter.getTime() - Date.now()) / 1000);
+  });
+
+  // The data plane's calls, from go-shim's counts (calls.ts).
+  registerCallMetrics(registry, function* () {
+    for (const p of plugins.values()) {
+      const instance = p.controller.instance;
+      if (instance instanceof PluginInstance) yield { plugin: p.controller.name, instance: instance.id, callStats: (signal: AbortSignal) => instance.callStats(signal) };
+    }
   });
 
   const transitions = new Counter({ name: "corral_plugin_transitions_total", help: "Lifecycle transitions, by the state entered.", labelNames: ["plugin", "to"], registers: [registry] });

@@ -8,6 +8,7 @@ import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { CollectGarbageResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CollectGarbageResponse.ts";
 import type { ProfileChunk__Output } from "../../proto/gen/ts/corral/plugin/v1/ProfileChunk.ts";
+import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
@@ -106,6 +107,16 @@ export class ControlChannel {
   async collectGarbage(): Promise<CollectGarbageResponse__Output> {
     const { control } = this.#clients();
     return unary((md, opts, cb) => control.CollectGarbage({}, md, opts, cb), AbortSignal.timeout(10_000));
+  }
+
+  /**
+   * The plugin's calls since it started, by method and code, with latency
+   * histograms (go-shim counts them on both sockets). Bounded by `signal`,
+   * 1 s unless given: the metrics scrape waits for it.
+   */
+  async callStats(signal: AbortSignal = AbortSignal.timeout(1000)): Promise<CallStatsResponse__Output> {
+    const { control } = this.#clients();
+    return unary((md, opts, cb) => control.CallStats({}, md, opts, cb), signal);
   }
 
   /** A profile of the plugin (goroutine dump, heap or CPU pprof), bounded in time and size. */

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
+import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
 import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
@@ -384,6 +385,19 @@ export class PluginInstance implements Instance {
     const channel = this.#channel;
     if (!channel) return [];
     return captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs });
+  }
+
+  /**
+   * The instance's calls since it started (Control.CallStats), of the
+   * methods its handshake declared (the plugin is not trusted to name
+   * others), or undefined when it has no Control channel, is paused (its
+   * stopped processes could not answer) or is being destroyed.
+   */
+  async callStats(signal?: AbortSignal): Promise<CallStatsResponse__Output | undefined> {
+    if (!this.#channel || !this.#handshake || this.#paused || this.#cleanup) return undefined;
+    const declared = new Set(this.#handshake.methods);
+    const stats = await this.#channel.callStats(signal);
+    return { methods: stats.methods.filter((m) => declared.has(m.method)) };
   }
 
   /** Moves calls away from the instance (refused with `reason`), then stops its processes. */

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { CallStatsRequest as _corral_plugin_v1_CallStatsRequest, CallStatsRequest__Output as _corral_plugin_v1_CallStatsRequest__Output } from './corral/plugin/v1/CallStatsRequest.ts';
+import type { CallStatsResponse as _corral_plugin_v1_CallStatsResponse, CallStatsResponse__Output as _corral_plugin_v1_CallStatsResponse__Output } from './corral/plugin/v1/CallStatsResponse.ts';
 import type { CollectGarbageRequest as _corral_plugin_v1_CollectGarbageRequest, CollectGarbageRequest__Output as _corral_plugin_v1_CollectGarbageRequest__Output } from './corral/plugin/v1/CollectGarbageRequest.ts';
 import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse, CollectGarbageResponse__Output as _corral_plugin_v1_CollectGarbageResponse__Output } from './corral/plugin/v1/CollectGarbageResponse.ts';
 import type { ControlClient as _corral_plugin_v1_ControlClient, ControlDefinition as _corral_plugin_v1_ControlDefinition } from './corral/plugin/v1/Control.ts';
@@ -8,6 +10,7 @@ import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Outp
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from './corral/plugin/v1/DrainResponse.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from './corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from './corral/plugin/v1/HandshakeResponse.ts';
+import type { MethodCalls as _corral_plugin_v1_MethodCalls, MethodCalls__Output as _corral_plugin_v1_MethodCalls__Output } from './corral/plugin/v1/MethodCalls.ts';
 import type { ParkRequest as _corral_plugin_v1_ParkRequest, ParkRequest__Output as _corral_plugin_v1_ParkRequest__Output } from './corral/plugin/v1/ParkRequest.ts';
 import type { ParkResponse as _corral_plugin_v1_ParkResponse, ParkResponse__Output as _corral_plugin_v1_ParkResponse__Output } from './corral/plugin/v1/ParkResponse.ts';
 import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from './corral/plugin/v1/ProfileChunk.ts';
@@ -25,6 +28,8 @@ export interface ProtoGrpcType {
   corral: {
     plugin: {
       v1: {
+        CallStatsRequest: MessageTypeDefinition<_corral_plugin_v1_CallStatsRequest, _corral_plugin_v1_CallStatsRequest__Output>
+        CallStatsResponse: MessageTypeDefinition<_corral_plugin_v1_CallStatsResponse, _corral_plugin_v1_CallStatsResponse__Output>
         CollectGarbageRequest: MessageTypeDefinition<_corral_plugin_v1_CollectGarbageRequest, _corral_plugin_v1_CollectGarbageRequest__Output>
         CollectGarbageResponse: MessageTypeDefinition<_corral_plugin_v1_CollectGarbageResponse, _corral_plugin_v1_CollectGarbageResponse__Output>
         Control: SubtypeConstructor<typeof grpc.Client, _corral_plugin_v1_ControlClient> & { service: _corral_plugin_v1_ControlDefinition }
@@ -32,6 +37,7 @@ export interface ProtoGrpcType {
         DrainResponse: MessageTypeDefinition<_corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainResponse__Output>
         HandshakeRequest: MessageTypeDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeRequest__Output>
         HandshakeResponse: MessageTypeDefinition<_corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeResponse__Output>
+        MethodCalls: MessageTypeDefinition<_corral_plugin_v1_MethodCalls, _corral_plugin_v1_MethodCalls__Output>
         ParkRequest: MessageTypeDefinition<_corral_plugin_v1_ParkRequest, _corral_plugin_v1_ParkRequest__Output>
         ParkResponse: MessageTypeDefinition<_corral_plugin_v1_ParkResponse, _corral_plugin_v1_ParkResponse__Output>
         ProfileChunk: MessageTypeDefinition<_corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileChunk__Output>

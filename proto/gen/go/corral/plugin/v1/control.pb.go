@@ -916,6 +916,185 @@ func (x *ProfileChunk) GetDone() bool {
 	return false
 }
 
+type CallStatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallStatsRequest) Reset() {
+	*x = CallStatsRequest{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStatsRequest) ProtoMessage() {}
+
+func (x *CallStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStatsRequest.ProtoReflect.Descriptor instead.
+func (*CallStatsRequest) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{14}
+}
+
+type CallStatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per method called at least once, sorted by method.
+	Methods       []*MethodCalls `protobuf:"bytes,1,rep,name=methods,proto3" json:"methods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallStatsResponse) Reset() {
+	*x = CallStatsResponse{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStatsResponse) ProtoMessage() {}
+
+func (x *CallStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStatsResponse.ProtoReflect.Descriptor instead.
+func (*CallStatsResponse) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CallStatsResponse) GetMethods() []*MethodCalls {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+// The calls of one method since the instance started. The histogram is
+// Prometheus-style: bucket i counts the calls that took at most
+// bucket_upper_bounds_seconds[i] seconds, so the counts never decrease and
+// the last bucket, whose bound is +Inf, counts every call (its count
+// equals count). go-shim's bounds are 0.0005, 0.001, 0.0025, 0.005, 0.01,
+// 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 and +Inf.
+type MethodCalls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The full method name, "/package.Service/Method".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// Calls by the status code they ended with, named as in the gRPC spec
+	// ("OK", "UNAVAILABLE", ...; "CODE_<n>" for a code it does not define).
+	// Codes with no calls are left out.
+	Codes map[string]uint64 `protobuf:"bytes,2,rep,name=codes,proto3" json:"codes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The buckets' upper bounds in seconds, increasing, the last +Inf.
+	BucketUpperBoundsSeconds []float64 `protobuf:"fixed64,3,rep,packed,name=bucket_upper_bounds_seconds,json=bucketUpperBoundsSeconds,proto3" json:"bucket_upper_bounds_seconds,omitempty"`
+	// The buckets' cumulative counts, one per bound.
+	BucketCumulativeCounts []uint64 `protobuf:"varint,4,rep,packed,name=bucket_cumulative_counts,json=bucketCumulativeCounts,proto3" json:"bucket_cumulative_counts,omitempty"`
+	// The sum of the calls' latencies, in seconds.
+	SumSeconds float64 `protobuf:"fixed64,5,opt,name=sum_seconds,json=sumSeconds,proto3" json:"sum_seconds,omitempty"`
+	// The number of calls: the last bucket's count.
+	Count         uint64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodCalls) Reset() {
+	*x = MethodCalls{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodCalls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodCalls) ProtoMessage() {}
+
+func (x *MethodCalls) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodCalls.ProtoReflect.Descriptor instead.
+func (*MethodCalls) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MethodCalls) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *MethodCalls) GetCodes() map[string]uint64 {
+	if x != nil {
+		return x.Codes
+	}
+	return nil
+}
+
+func (x *MethodCalls) GetBucketUpperBoundsSeconds() []float64 {
+	if x != nil {
+		return x.BucketUpperBoundsSeconds
+	}
+	return nil
+}
+
+func (x *MethodCalls) GetBucketCumulativeCounts() []uint64 {
+	if x != nil {
+		return x.BucketCumulativeCounts
+	}
+	return nil
+}
+
+func (x *MethodCalls) GetSumSeconds() float64 {
+	if x != nil {
+		return x.SumSeconds
+	}
+	return 0
+}
+
+func (x *MethodCalls) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_corral_plugin_v1_control_proto protoreflect.FileDescriptor
 
 const file_corral_plugin_v1_control_proto_rawDesc = "" +
@@ -984,7 +1163,22 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x1f\n" +
 	"\vtotal_bytes\x18\x03 \x01(\x04R\n" +
 	"totalBytes\x12\x12\n" +
-	"\x04done\x18\x04 \x01(\bR\x04done2\xbc\x04\n" +
+	"\x04done\x18\x04 \x01(\bR\x04done\"\x12\n" +
+	"\x10CallStatsRequest\"L\n" +
+	"\x11CallStatsResponse\x127\n" +
+	"\amethods\x18\x01 \x03(\v2\x1d.corral.plugin.v1.MethodCallsR\amethods\"\xcf\x02\n" +
+	"\vMethodCalls\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12>\n" +
+	"\x05codes\x18\x02 \x03(\v2(.corral.plugin.v1.MethodCalls.CodesEntryR\x05codes\x12=\n" +
+	"\x1bbucket_upper_bounds_seconds\x18\x03 \x03(\x01R\x18bucketUpperBoundsSeconds\x128\n" +
+	"\x18bucket_cumulative_counts\x18\x04 \x03(\x04R\x16bucketCumulativeCounts\x12\x1f\n" +
+	"\vsum_seconds\x18\x05 \x01(\x01R\n" +
+	"sumSeconds\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\x04R\x05count\x1a8\n" +
+	"\n" +
+	"CodesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x92\x05\n" +
 	"\aControl\x12T\n" +
 	"\tHandshake\x12\".corral.plugin.v1.HandshakeRequest\x1a#.corral.plugin.v1.HandshakeResponse\x12I\n" +
 	"\x05Stats\x12\x1e.corral.plugin.v1.StatsRequest\x1a\x1e.corral.plugin.v1.RuntimeStats0\x01\x12H\n" +
@@ -992,7 +1186,8 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\x04Park\x12\x1d.corral.plugin.v1.ParkRequest\x1a\x1e.corral.plugin.v1.ParkResponse\x12K\n" +
 	"\x06Unpark\x12\x1f.corral.plugin.v1.UnparkRequest\x1a .corral.plugin.v1.UnparkResponse\x12c\n" +
 	"\x0eCollectGarbage\x12'.corral.plugin.v1.CollectGarbageRequest\x1a(.corral.plugin.v1.CollectGarbageResponse\x12M\n" +
-	"\aProfile\x12 .corral.plugin.v1.ProfileRequest\x1a\x1e.corral.plugin.v1.ProfileChunk0\x01BCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
+	"\aProfile\x12 .corral.plugin.v1.ProfileRequest\x1a\x1e.corral.plugin.v1.ProfileChunk0\x01\x12T\n" +
+	"\tCallStats\x12\".corral.plugin.v1.CallStatsRequest\x1a#.corral.plugin.v1.CallStatsResponseBCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_corral_plugin_v1_control_proto_rawDescOnce sync.Once
@@ -1007,7 +1202,7 @@ func file_corral_plugin_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_plugin_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(ProfileRequest_Kind)(0),       // 0: corral.plugin.v1.ProfileRequest.Kind
 	(*HandshakeRequest)(nil),       // 1: corral.plugin.v1.HandshakeRequest
@@ -1024,30 +1219,38 @@ var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(*CollectGarbageResponse)(nil), // 12: corral.plugin.v1.CollectGarbageResponse
 	(*ProfileRequest)(nil),         // 13: corral.plugin.v1.ProfileRequest
 	(*ProfileChunk)(nil),           // 14: corral.plugin.v1.ProfileChunk
+	(*CallStatsRequest)(nil),       // 15: corral.plugin.v1.CallStatsRequest
+	(*CallStatsResponse)(nil),      // 16: corral.plugin.v1.CallStatsResponse
+	(*MethodCalls)(nil),            // 17: corral.plugin.v1.MethodCalls
+	nil,                            // 18: corral.plugin.v1.MethodCalls.CodesEntry
 }
 var file_corral_plugin_v1_control_proto_depIdxs = []int32{
 	4,  // 0: corral.plugin.v1.CollectGarbageResponse.before:type_name -> corral.plugin.v1.RuntimeStats
 	4,  // 1: corral.plugin.v1.CollectGarbageResponse.after:type_name -> corral.plugin.v1.RuntimeStats
 	0,  // 2: corral.plugin.v1.ProfileRequest.kind:type_name -> corral.plugin.v1.ProfileRequest.Kind
-	1,  // 3: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
-	3,  // 4: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
-	5,  // 5: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
-	7,  // 6: corral.plugin.v1.Control.Park:input_type -> corral.plugin.v1.ParkRequest
-	9,  // 7: corral.plugin.v1.Control.Unpark:input_type -> corral.plugin.v1.UnparkRequest
-	11, // 8: corral.plugin.v1.Control.CollectGarbage:input_type -> corral.plugin.v1.CollectGarbageRequest
-	13, // 9: corral.plugin.v1.Control.Profile:input_type -> corral.plugin.v1.ProfileRequest
-	2,  // 10: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
-	4,  // 11: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
-	6,  // 12: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
-	8,  // 13: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
-	10, // 14: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
-	12, // 15: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
-	14, // 16: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
-	10, // [10:17] is the sub-list for method output_type
-	3,  // [3:10] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	17, // 3: corral.plugin.v1.CallStatsResponse.methods:type_name -> corral.plugin.v1.MethodCalls
+	18, // 4: corral.plugin.v1.MethodCalls.codes:type_name -> corral.plugin.v1.MethodCalls.CodesEntry
+	1,  // 5: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
+	3,  // 6: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
+	5,  // 7: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
+	7,  // 8: corral.plugin.v1.Control.Park:input_type -> corral.plugin.v1.ParkRequest
+	9,  // 9: corral.plugin.v1.Control.Unpark:input_type -> corral.plugin.v1.UnparkRequest
+	11, // 10: corral.plugin.v1.Control.CollectGarbage:input_type -> corral.plugin.v1.CollectGarbageRequest
+	13, // 11: corral.plugin.v1.Control.Profile:input_type -> corral.plugin.v1.ProfileRequest
+	15, // 12: corral.plugin.v1.Control.CallStats:input_type -> corral.plugin.v1.CallStatsRequest
+	2,  // 13: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
+	4,  // 14: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
+	6,  // 15: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
+	8,  // 16: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
+	10, // 17: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
+	12, // 18: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
+	14, // 19: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
+	16, // 20: corral.plugin.v1.Control.CallStats:output_type -> corral.plugin.v1.CallStatsResponse
+	13, // [13:21] is the sub-list for method output_type
+	5,  // [5:13] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_corral_plugin_v1_control_proto_init() }
@@ -1061,7 +1264,7 @@ func file_corral_plugin_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_plugin_v1_control_proto_rawDesc), len(file_corral_plugin_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

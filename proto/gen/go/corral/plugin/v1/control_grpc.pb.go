@@ -35,6 +35,7 @@ const (
 	Control_Unpark_FullMethodName         = "/corral.plugin.v1.Control/Unpark"
 	Control_CollectGarbage_FullMethodName = "/corral.plugin.v1.Control/CollectGarbage"
 	Control_Profile_FullMethodName        = "/corral.plugin.v1.Control/Profile"
+	Control_CallStats_FullMethodName      = "/corral.plugin.v1.Control/CallStats"
 )
 
 // ControlClient is the client API for Control service.
@@ -91,6 +92,20 @@ type ControlClient interface {
 	// CPU profile early, and so does a drain, which ends it with the samples
 	// taken so far.
 	Profile(ctx context.Context, in *ProfileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ProfileChunk], error)
+	// CallStats reports the calls of the author's methods since the instance
+	// started, on both sockets together: per method, how many ended with each
+	// status code, and a histogram of their latency. The calls of Control and
+	// health are not counted. A call is timed from the moment go-shim's
+	// interceptors receive it (for a unary call, once its request is read)
+	// until the handler returns, authorization included; a stream is timed
+	// whole, from its start until its handler returns. Calls refused by
+	// authorization, or by a parked data socket, are counted with the code
+	// they were refused with; a call its client reset at its deadline counts
+	// as DEADLINE_EXCEEDED, as the client reports it, not CANCELLED; calls
+	// that fail before reaching the interceptors (a unary request over the
+	// message size limit) are not counted. The supervisor calls it when its
+	// metrics are scraped.
+	CallStats(ctx context.Context, in *CallStatsRequest, opts ...grpc.CallOption) (*CallStatsResponse, error)
 }
 
 type controlClient struct {
@@ -189,6 +204,16 @@ func (c *controlClient) Profile(ctx context.Context, in *ProfileRequest, opts ..
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Control_ProfileClient = grpc.ServerStreamingClient[ProfileChunk]
 
+func (c *controlClient) CallStats(ctx context.Context, in *CallStatsRequest, opts ...grpc.CallOption) (*CallStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CallStatsResponse)
+	err := c.cc.Invoke(ctx, Control_CallStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControlServer is the server API for Control service.
 // All implementations must embed UnimplementedControlServer
 // for forward compatibility.
@@ -243,6 +268,20 @@ type ControlServer interface {
 	// CPU profile early, and so does a drain, which ends it with the samples
 	// taken so far.
 	Profile(*ProfileRequest, grpc.ServerStreamingServer[ProfileChunk]) error
+	// CallStats reports the calls of the author's methods since the instance
+	// started, on both sockets together: per method, how many ended with each
+	// status code, and a histogram of their latency. The calls of Control and
+	// health are not counted. A call is timed from the moment go-shim's
+	// interceptors receive it (for a unary call, once its request is read)
+	// until the handler returns, authorization included; a stream is timed
+	// whole, from its start until its handler returns. Calls refused by
+	// authorization, or by a parked data socket, are counted with the code
+	// they were refused with; a call its client reset at its deadline counts
+	// as DEADLINE_EXCEEDED, as the client reports it, not CANCELLED; calls
+	// that fail before reaching the interceptors (a unary request over the
+	// message size limit) are not counted. The supervisor calls it when its
+	// metrics are scraped.
+	CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error)
 	mustEmbedUnimplementedControlServer()
 }
 
@@ -273,6 +312,9 @@ func (UnimplementedControlServer) CollectGarbage(context.Context, *CollectGarbag
 }
 func (UnimplementedControlServer) Profile(*ProfileRequest, grpc.ServerStreamingServer[ProfileChunk]) error {
 	return status.Error(codes.Unimplemented, "method Profile not implemented")
+}
+func (UnimplementedControlServer) CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CallStats not implemented")
 }
 func (UnimplementedControlServer) mustEmbedUnimplementedControlServer() {}
 func (UnimplementedControlServer) testEmbeddedByValue()                 {}
@@ -407,6 +449,24 @@ func _Control_Profile_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Control_ProfileServer = grpc.ServerStreamingServer[ProfileChunk]
 
+func _Control_CallStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CallStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).CallStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_CallStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).CallStats(ctx, req.(*CallStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Control_ServiceDesc is the grpc.ServiceDesc for Control service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -433,6 +493,10 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CollectGarbage",
 			Handler:    _Control_CollectGarbage_Handler,
+		},
+		{
+			MethodName: "CallStats",
+			Handler:    _Control_CallStats_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CallStatsRequest as _corral_plugin_v1_CallStatsRequest, CallStatsRequest__Output as _corral_plugin_v1_CallStatsRequest__Output } from '../../../corral/plugin/v1/CallStatsRequest.ts';
+import type { CallStatsResponse as _corral_plugin_v1_CallStatsResponse, CallStatsResponse__Output as _corral_plugin_v1_CallStatsResponse__Output } from '../../../corral/plugin/v1/CallStatsResponse.ts';
 import type { CollectGarbageRequest as _corral_plugin_v1_CollectGarbageRequest, CollectGarbageRequest__Output as _corral_plugin_v1_CollectGarbageRequest__Output } from '../../../corral/plugin/v1/CollectGarbageRequest.ts';
 import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse, CollectGarbageResponse__Output as _corral_plugin_v1_CollectGarbageResponse__Output } from '../../../corral/plugin/v1/CollectGarbageResponse.ts';
 import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from '../../../corral/plugin/v1/DrainRequest.ts';
@@ -18,6 +20,15 @@ import type { UnparkRequest as _corral_plugin_v1_UnparkRequest, UnparkRequest__O
 import type { UnparkResponse as _corral_plugin_v1_UnparkResponse, UnparkResponse__Output as _corral_plugin_v1_UnparkResponse__Output } from '../../../corral/plugin/v1/UnparkResponse.ts';
 
 export interface ControlClient extends grpc.Client {
+  CallStats(argument: _corral_plugin_v1_CallStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  CallStats(argument: _corral_plugin_v1_CallStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  CallStats(argument: _corral_plugin_v1_CallStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  CallStats(argument: _corral_plugin_v1_CallStatsRequest, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  callStats(argument: _corral_plugin_v1_CallStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  callStats(argument: _corral_plugin_v1_CallStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  callStats(argument: _corral_plugin_v1_CallStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  callStats(argument: _corral_plugin_v1_CallStatsRequest, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  
   CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
   CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
   CollectGarbage(argument: _corral_plugin_v1_CollectGarbageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CollectGarbageResponse__Output>): grpc.ClientUnaryCall;
@@ -76,6 +87,8 @@ export interface ControlClient extends grpc.Client {
 }
 
 export interface ControlHandlers extends grpc.UntypedServiceImplementation {
+  CallStats: grpc.handleUnaryCall<_corral_plugin_v1_CallStatsRequest__Output, _corral_plugin_v1_CallStatsResponse>;
+  
   CollectGarbage: grpc.handleUnaryCall<_corral_plugin_v1_CollectGarbageRequest__Output, _corral_plugin_v1_CollectGarbageResponse>;
   
   Drain: grpc.handleUnaryCall<_corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse>;
@@ -93,6 +106,7 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ControlDefinition extends grpc.ServiceDefinition {
+  CallStats: MethodDefinition<_corral_plugin_v1_CallStatsRequest, _corral_plugin_v1_CallStatsResponse, _corral_plugin_v1_CallStatsRequest__Output, _corral_plugin_v1_CallStatsResponse__Output>
   CollectGarbage: MethodDefinition<_corral_plugin_v1_CollectGarbageRequest, _corral_plugin_v1_CollectGarbageResponse, _corral_plugin_v1_CollectGarbageRequest__Output, _corral_plugin_v1_CollectGarbageResponse__Output>
   Drain: MethodDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse__Output>
   Handshake: MethodDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse__Output>
