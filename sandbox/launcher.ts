@@ -78,6 +78,8 @@ export interface SandboxProcess {
 
 /** Env var the launcher checks its parent pid against (launcher.go). */
 const PARENT_PID_ENV = "CORRAL_SANDBOX_PARENT_PID";
+/** Env var that makes the launcher trace its steps to stderr (trace.go); passed on when set. */
+const TRACE_ENV = "CORRAL_SANDBOX_TRACE";
 
 const COMMON_OPTIONS = {
   extendEnv: false,
@@ -139,7 +141,9 @@ class Launcher implements SandboxProcess {
     const args = ["run"];
     if (options.ids) args.push("--ids", `${options.ids.uid}:${options.ids.gid}`);
     if (options.ids && options.cgroupProcs?.length) args.push("--cgroups", options.cgroupProcs.join(","));
-    const env = { [PARENT_PID_ENV]: String(process.pid) };
+    const env: Record<string, string> = { [PARENT_PID_ENV]: String(process.pid) };
+    // Profiling: the launcher and init print when they reach each step.
+    if (process.env[TRACE_ENV]) env[TRACE_ENV] = process.env[TRACE_ENV];
     let specSink: Writable;
     const streams: Promise<void>[] = [];
     if (options.stdio === "inherit") {

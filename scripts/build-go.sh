@@ -8,7 +8,7 @@ export CGO_ENABLED=0
 mkdir -p build/bin build/plugins build/test-plugins
 
 go vet ./...
-go build -trimpath -o build/bin/corral-sandbox ./sandbox/cmd/corral-sandbox
+go build -trimpath -o build/bin/corral-sandbox ./sandbox/cmd/corral-sandbox; gcc -static -Os -Wall -Wextra -Werror -o build/bin/corral-sandbox-init sandbox/cmd/corral-sandbox-init/init.c
 go build -trimpath -o build/bin/corral-notify ./supervisor/systemd/cmd/corral-notify
 
 for dir in examples/*/; do

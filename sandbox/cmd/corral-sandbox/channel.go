@@ -61,11 +61,13 @@ func (c channel) send(v any, fds ...int) error {
 	return c.sendAs(v, oob)
 }
 
-// sendWithPid sends v with pid (a pid of the sender's namespace) as the
-// message's credentials; the receiver sees it in its own namespace.
-func (c channel) sendWithPid(v any, pid int) error {
-	cred := unix.UnixCredentials(&unix.Ucred{Pid: int32(pid), Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())})
-	return c.sendAs(v, cred)
+// sendBytes sends b as one message, passing fds along with it.
+func (c channel) sendBytes(b []byte, fds ...int) error {
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	return c.sendRaw(b, oob)
 }
 
 func (c channel) sendAs(v any, oob []byte) error {
@@ -73,6 +75,11 @@ func (c channel) sendAs(v any, oob []byte) error {
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
+	return c.sendRaw(b, oob)
+}
+
+func (c channel) sendRaw(b []byte, oob []byte) error {
+	var err error
 	for {
 		err = unix.Sendmsg(c.fd, b, oob, nil, 0)
 		if err != unix.EINTR {

@@ -33,27 +33,9 @@ func errorEvent(stage string, err error) event {
 	return event{Type: eventError, Stage: stage, Message: err.Error()}
 }
 
-// exitedEvent describes how a process ended: its exit code, or the name of
-// the signal that killed it.
-func exitedEvent(ws syscall.WaitStatus) event {
-	if ws.Signaled() {
-		return event{Type: eventExited, Signal: unix.SignalName(ws.Signal())}
-	}
-	code := ws.ExitStatus()
-	return event{Type: eventExited, Code: &code}
-}
-
 // killedEvent reports the plugin as killed by sig when nothing better is known.
 func killedEvent(sig syscall.Signal) event {
 	return event{Type: eventExited, Signal: unix.SignalName(sig)}
-}
-
-// exitStatus folds a wait status into a shell-style exit status.
-func exitStatus(ws syscall.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
 }
 
 // eventWriter writes events as JSON lines. A supervisor that stopped

@@ -37,6 +37,7 @@ const parentPidEnv = "CORRAL_SANDBOX_PARENT_PID"
 // launcher's stdin is free to be the plugin's (spec "stdin": "inherit"), and
 // the init gets it from the start.
 func runLauncher(args []string) int {
+	traceAt("launcher", "start", processStart)
 	parentAtStart := os.Getppid()
 	parentErr := dieWithParent(parentAtStart)
 	// If fd 3 was closed, the number is reused by the first file opened
@@ -75,7 +76,9 @@ func runLauncher(args []string) int {
 			return code
 		}
 	}
+	trace("launcher", "ready")
 	spec, err := readSpec(os.NewFile(uintptr(opts.specFd), "spec"))
+	trace("launcher", "spec")
 	if err == nil && spec.Stdin == "inherit" && !l.stdinToInit {
 		err = errors.New(`stdin "inherit" needs the spec on another fd than stdin (--spec-fd)`)
 	}
@@ -262,26 +265,40 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	defer func() { l.channel.close() }() // the channel of the init in the end
 	go forwardSignals(signals, l.init.Process)
 
+	trace("launcher", "cloned")
 	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
 		return l.abort("cgroup", err)
 	}
 	l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+	filter, err := seccompPolicy()
+	if err != nil {
+		return l.abort("harden", err)
+	}
 	sources, err := openMountSources(l.spec)
 	if err != nil {
 		return l.abort("mount-sources", err)
 	}
-	err = l.channel.send(l.spec, sources...)
+	trace("launcher", "sources")
+	err = l.channel.sendBytes(encodeRelease(l.spec, filter), sources...)
 	closeFds(sources) // the init has its own now, or never will
 	if err != nil {
 		return l.abort("release", err)
 	}
-	return l.relayReports()
+	trace("launcher", "released")
+	code := l.relayReports()
+	trace("launcher", "end")
+	return code
 }
 
 // startInit clones the init into its new namespaces: all of them, but with
 // network "host" not a network namespace. It stays blocked on the channel
-// until the launcher sends it the spec.
+// until the launcher sends it its release.
 func (l *launch) startInit(ids ids, network string) error {
+	initFile, err := openInit()
+	if err != nil {
+		return err
+	}
+	defer initFile.Close()
 	ch, initEnd, err := newChannelPair()
 	if err != nil {
 		return err
@@ -296,9 +313,9 @@ func (l *launch) startInit(ids ids, network string) error {
 		stdin = os.Stdin
 	}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"corral-sandbox", "init"},
-		Env:        []string{"GOMAXPROCS=1"}, // the init mostly waits; fewer threads count less against pids.max
+		Path:       "/proc/self/fd/" + strconv.Itoa(int(initFile.Fd())),
+		Args:       []string{initBinary},
+		Env:        initEnv(),
 		Stdin:      stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -314,6 +331,7 @@ func (l *launch) startInit(ids ids, network string) error {
 			Pdeathsig:  syscall.SIGKILL,
 		},
 	}
+	trace("launcher", "clone")
 	if err := cmd.Start(); err != nil {
 		ch.close()
 		return fmt.Errorf("start init: %w", err)
@@ -336,6 +354,7 @@ func (l *launch) startInitInCgroups(ids ids, network string, procsFiles []string
 	if move == nil {
 		return procsFiles, l.startInit(ids, network), nil
 	}
+	trace("launcher", "move")
 	if err := move.enter(); err != nil {
 		if err := move.leave(); err != nil {
 			return nil, nil, err
@@ -347,6 +366,7 @@ func (l *launch) startInitInCgroups(ids ids, network string, procsFiles []string
 		if err := move.leave(); err != nil {
 			cgroupErr = err
 		}
+		trace("launcher", "moved-back")
 	}()
 	return rest, l.startInit(ids, network), nil
 }
@@ -427,9 +447,11 @@ func (l *launch) relayReports() int {
 		default:
 			continue
 		}
+		trace("launcher", "event-"+e.Type)
 		l.events.emit(e)
 	}
 	_ = l.init.Wait()
+	trace("launcher", "reaped")
 	ws, _ := l.init.ProcessState.Sys().(syscall.WaitStatus)
 
 	switch {
@@ -460,4 +482,14 @@ func forwardSignals(signals <-chan os.Signal, init *os.Process) {
 	for sig := range signals {
 		_ = init.Signal(sig)
 	}
+}
+
+// initEnv is the init's environment: nothing (the plugin's is in the
+// release), but tracing if it is on.
+func initEnv() []string {
+	env := []string{}
+	if tracing {
+		env = append(env, traceEnv+"=1")
+	}
+	return env
 }

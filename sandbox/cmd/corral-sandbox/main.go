@@ -2,9 +2,11 @@
 // IPC and UTS namespaces, inside cgroups the supervisor prepared.
 //
 // "corral-sandbox run" is the launcher the supervisor starts: it reads the
-// spec on stdin and reports events on fd 3. It re-executes itself as
-// "corral-sandbox init", PID 1 of the sandbox, which builds the root and
-// starts the plugin. docs/internals.md describes the contracts.
+// spec on stdin and reports events on fd 3. It clones corral-sandbox-init
+// (C, beside this binary; sandbox/cmd/corral-sandbox-init) as PID 1 of the
+// sandbox, and releases it with what the spec asks (release.go); the init
+// builds the root and starts the plugin. docs/internals.md describes the
+// contracts.
 package main
 
 import (
@@ -34,8 +36,6 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		os.Exit(runLauncher(os.Args[2:]))
-	case "init":
-		os.Exit(runInit())
 	default:
 		usage()
 	}

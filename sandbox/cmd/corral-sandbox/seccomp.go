@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -132,22 +131,4 @@ func (r rule) compile() ([]unix.SockFilter, error) {
 		}
 	}
 	return append(body, stmt(opRet, r.otherwise)), nil
-}
-
-// installSeccomp loads the filter into every thread of the process
-// (TSYNC): the init forks the plugin from its main thread, but the Go
-// runtime may make new threads from any other one. The caller has set
-// no_new_privs, without which an unprivileged process may not load one.
-func installSeccomp(prog []unix.SockFilter) error {
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
-	switch {
-	case errno != 0:
-		return fmt.Errorf("load the seccomp filter: %w", errno)
-	case r != 0:
-		// TSYNC's failure: a thread that could not take the filter.
-		return fmt.Errorf("load the seccomp filter: thread %d cannot be synchronised", r)
-	}
-	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +14,9 @@ import (
 // root in the host's mount namespace, clones each source as a detached
 // mount (open_tree), sets its flags, and passes it to the init with the
 // spec; the init only attaches it (move_mount).
+
+// pluginPath is where the plugin's binary is mounted inside the sandbox.
+const pluginPath = "/plugin"
 
 // mountSource is one host path mounted into the sandbox's root.
 type mountSource struct {
@@ -62,10 +63,6 @@ func mountSources(spec *Spec) []mountSource {
 	}
 	return srcs
 }
-
-// fixedSources is how many of mountSources every spec has; the init takes
-// at most that many more fds than there can be grants.
-const fixedSources = 2
 
 // openMountSources opens a detached mount of each source of spec, in the
 // order of mountSources. On error it closes what it opened.
@@ -140,48 +137,6 @@ func fileType(fd int) (uint32, error) {
 		return 0, err
 	}
 	return st.Mode & unix.S_IFMT, nil
-}
-
-// attachMountSources attaches the detached mounts the launcher sent, in the
-// order of mountSources, at their targets beneath root.
-func attachMountSources(spec *Spec, fds []int, root string) error {
-	srcs := mountSources(spec)
-	if len(fds) != len(srcs) {
-		return fmt.Errorf("%d mount sources for %d mounts", len(fds), len(srcs))
-	}
-	for i, src := range srcs {
-		target := root + src.target
-		if err := src.makeTarget(fds[i], target); err != nil {
-			return fmt.Errorf("make the mountpoint of the %s at %s: %w", src.name, src.target, err)
-		}
-		if err := unix.MoveMount(fds[i], "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return fmt.Errorf("attach the %s at %s: %w", src.name, src.target, err)
-		}
-	}
-	return nil
-}
-
-// makeTarget creates the empty directory or file the mount at fd is
-// attached to, and the directories above it.
-func (src mountSource) makeTarget(fd int, target string) error {
-	mode := src.mode
-	if mode == 0 {
-		var err error
-		if mode, err = fileType(fd); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	if mode == unix.S_IFDIR {
-		return os.Mkdir(target, 0o755)
-	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o444)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 func closeFds(fds []int) {
