@@ -1,6 +1,6 @@
 // Starts the sandbox launcher (corral-sandbox run) for one spec and follows it
 // through its events (docs/internals.md) until it is gone.
-import { execa, type ResultPromise } from "execa";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { forEachLine } from "./lines.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
@@ -81,23 +81,28 @@ const PARENT_PID_ENV = "CORRAL_SANDBOX_PARENT_PID";
 /** Env var that makes the launcher trace its steps to stderr (trace.go); passed on when set. */
 const TRACE_ENV = "CORRAL_SANDBOX_TRACE";
 
-const COMMON_OPTIONS = {
-  extendEnv: false,
-  buffer: false, // the output is streamed to listeners, never collected
-  reject: false,
-  cleanup: true,
-  // signal() sends exactly the signal asked for; escalating is the caller's call.
-  forceKillAfterDelay: false,
-} as const;
-
 // stdin takes the spec, stdout and stderr are the plugin's, fd 3 the events.
-const PIPED_OPTIONS = { ...COMMON_OPTIONS, stdio: ["pipe", "pipe", "pipe", "pipe"] } as const;
+const PIPED_STDIO: StdioOptions = ["pipe", "pipe", "pipe", "pipe"];
 
 // stdin, stdout and stderr are this process's, fd 3 the events, fd 4 the spec.
-const INHERITED_OPTIONS = { ...COMMON_OPTIONS, stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"] } as const;
+const INHERITED_STDIO: StdioOptions = ["inherit", "inherit", "inherit", "pipe", "pipe"];
 const INHERITED_SPEC_FD = 4;
 
-type Child = ResultPromise<typeof PIPED_OPTIONS> | ResultPromise<typeof INHERITED_OPTIONS>;
+// Launchers still running when this process exits are killed (the launcher
+// also dies with its parent by its parent-death signal; this covers an exit
+// before it has set that up). Spawned with node:child_process directly, not
+// through a wrapper: a launcher is spawned on every sandbox start's path.
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", () => {
+      for (const c of running) c.kill("SIGKILL");
+    });
+  }
+  running.add(child);
+}
 
 /**
  * Starts a sandbox. `spec` may still be in preparation (a promise): the
@@ -127,7 +132,7 @@ class Launcher implements SandboxProcess {
   readonly #started = Promise.withResolvers<{ pid: number }>();
   readonly #exited = Promise.withResolvers<SandboxExit>();
   readonly #listeners = new Set<OutputListener>();
-  readonly #child: Child;
+  readonly #child: ChildProcess;
   #phase: Phase = { name: "launching" };
 
   constructor(spec: SandboxSpec | Promise<SandboxSpec>, options: LaunchOptions) {
@@ -146,22 +151,22 @@ class Launcher implements SandboxProcess {
     if (process.env[TRACE_ENV]) env[TRACE_ENV] = process.env[TRACE_ENV];
     let specSink: Writable;
     const streams: Promise<void>[] = [];
-    if (options.stdio === "inherit") {
-      args.push("--spec-fd", String(INHERITED_SPEC_FD));
-      const child = execa(options.launcherPath, args, { ...INHERITED_OPTIONS, env });
-      this.#child = child;
-      // execa types an extra fd as the child's output, but Node makes it a
-      // socket, which this side can write as well.
-      specSink = child.stdio[INHERITED_SPEC_FD] as unknown as Writable;
+    const inherit = options.stdio === "inherit";
+    if (inherit) args.push("--spec-fd", String(INHERITED_SPEC_FD));
+    const child = spawn(options.launcherPath, args, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env });
+    this.#child = child;
+    const result = launcherResult(child);
+    if (inherit) {
+      // An extra fd is a socket, which this side can write as well.
+      specSink = child.stdio[INHERITED_SPEC_FD] as Writable;
     } else {
-      const child = execa(options.launcherPath, args, { ...PIPED_OPTIONS, env });
-      this.#child = child;
-      specSink = child.stdin;
+      specSink = child.stdin!;
       streams.push(
-        forEachLine(child.stdout, (line) => this.#emitOutput("stdout", line)),
-        forEachLine(child.stderr, (line) => this.#emitOutput("stderr", line)),
+        forEachLine(child.stdout!, (line) => this.#emitOutput("stdout", line)),
+        forEachLine(child.stderr!, (line) => this.#emitOutput("stderr", line)),
       );
     }
+    if (child.pid !== undefined) killOnExit(child);
     specSink.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
     Promise.resolve(spec).then(
       (ready) => specSink.end(JSON.stringify(ready)),
@@ -171,10 +176,11 @@ class Launcher implements SandboxProcess {
       },
     );
 
-    const events = this.#child.stdio[3] as Readable;
-    const done = Promise.all([this.#child, forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
-    void done.then(([result]) => {
-      this.#onGone(launcherExit(result));
+    const events = child.stdio[3] as Readable;
+    const done = Promise.all([result, forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
+    void done.then(([exit]) => {
+      running.delete(child);
+      this.#onGone(exit);
     });
   }
 
@@ -188,11 +194,16 @@ class Launcher implements SandboxProcess {
   }
 
   signal(signal: NodeJS.Signals): boolean {
-    return this.#child.kill(signal);
+    return this.#alive() && this.#child.kill(signal);
   }
 
   kill(): boolean {
-    return this.#child.kill("SIGKILL");
+    return this.#alive() && this.#child.kill("SIGKILL");
+  }
+
+  /** Spawned and not yet reaped. */
+  #alive(): boolean {
+    return this.#child.pid !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   #emitOutput(stream: OutputStream, line: string): void {
@@ -274,17 +285,21 @@ class Launcher implements SandboxProcess {
   }
 }
 
-interface LauncherResult {
-  exitCode?: number;
-  signal?: string;
-  shortMessage?: string;
-}
-
-/** How the launcher process itself ended. */
-function launcherExit(result: LauncherResult): SandboxExit {
-  if (result.signal !== undefined) return { signal: result.signal };
-  if (result.exitCode !== undefined) return { code: result.exitCode };
-  return { code: SETUP_FAILED, error: { stage: "spawn", message: result.shortMessage ?? "the launcher could not be started" } };
+/**
+ * How the launcher process itself ended, once it has and its stdio are
+ * closed; a setup failure at stage "spawn" if it could not be started.
+ */
+function launcherResult(child: ChildProcess): Promise<SandboxExit> {
+  return new Promise((resolve) => {
+    child.on("error", (err) => {
+      // Only a failed spawn ends it here; a failed kill of a live launcher does not.
+      if (child.pid === undefined) resolve({ code: SETUP_FAILED, error: { stage: "spawn", message: `the launcher could not be started: ${err.message}` } });
+    });
+    child.on("close", (code, signal) => {
+      if (signal !== null) resolve({ signal });
+      else if (code !== null) resolve({ code });
+    });
+  });
 }
 
 function describe(exit: SandboxExit): string {

@@ -108,11 +108,10 @@ export class V1CgroupDriver implements CgroupDriver {
   }
 
   async #ensureDir(dir: string): Promise<void> {
-    if (!(await this.#fs.exists(dir))) {
-      await this.#fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "EEXIST") throw err; // another supervisor step made it meanwhile
-      });
-    }
+    // Made if missing: one call either way (a start may wait on it).
+    await this.#fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
   }
 }
 
@@ -237,7 +236,8 @@ export class V1InstanceCgroup implements InstanceCgroup {
 
   async destroy(): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
-    for (const dir of this.dirs) await rmdirWhileBusy((d) => this.#fs.rmdir(d), dir, deadline);
+    // The hierarchies are independent: their directories go concurrently.
+    await settleAll(this.dirs.map((dir) => rmdirWhileBusy((d) => this.#fs.rmdir(d), dir, deadline)));
   }
 
   /** Freezes the cgroup; false if it did not settle frozen in time. */
