@@ -26,6 +26,8 @@ export class RefusalServer {
   readonly #server: Http2SecureServer;
   readonly #sessions = new Set<ServerHttp2Session>();
   #reason: string;
+  /** False while the stable address leads to an instance: whoever still reaches this server is sent there. */
+  #refusing = true;
   #refused = 0;
 
   private constructor(socket: string, server: Http2SecureServer, reason: string) {
@@ -50,10 +52,20 @@ export class RefusalServer {
       refusal.#sessions.add(session);
       session.on("close", () => refusal.#sessions.delete(session));
       session.on("error", () => {}); // a client gone mid-handshake is not the supervisor's problem
+      // A connection made through the link while it still led here, whose
+      // handshake ends after an instance took over: sent away at once.
+      if (!refusal.#refusing) session.close();
     });
-    server.on("stream", (stream) => {
-      refusal.#refused += 1;
+    server.on("stream", (stream, _headers, _flags) => {
       stream.on("error", () => {});
+      if (!refusal.#refusing) {
+        // Not processed: gRPC clients retry a refused stream transparently,
+        // on a new connection, which now leads to the instance.
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        stream.session?.close();
+        return;
+      }
+      refusal.#refused += 1;
       stream.respond(
         {
           ":status": 200,
@@ -85,9 +97,10 @@ export class RefusalServer {
     return this.#refused;
   }
 
-  /** Refuses from now on with `reason`. */
-  setReason(reason: string): void {
+  /** Refuses calls from now on with `reason`. */
+  refuse(reason: string): void {
     this.#reason = reason;
+    this.#refusing = true;
   }
 
   /** Presents a renewed certificate to new connections. */
@@ -96,11 +109,13 @@ export class RefusalServer {
   }
 
   /**
-   * Sends GOAWAY on every open connection, so their clients reconnect to
-   * wherever the stable address points now instead of being refused again
-   * on a connection they keep open.
+   * The stable address leads to an instance now: sends GOAWAY on every open
+   * connection, and on any that completes later, so their clients reconnect
+   * to the instance instead of being refused again on a connection they
+   * keep open.
    */
   sendAway(): void {
+    this.#refusing = false;
     for (const session of this.#sessions) {
       if (!session.closed && !session.destroyed) session.close();
     }

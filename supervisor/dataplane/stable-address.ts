@@ -145,7 +145,7 @@ export class StableAddress {
     const before = this.#effective;
     this.#effective = next;
     if (next.kind === "refused") {
-      this.#refusal.setReason(next.reason);
+      this.#refusal.refuse(next.reason);
       if (before?.kind !== "refused") this.#link(this.#refusal.socket);
     } else if (before?.kind !== "instance" || before.socket !== next.socket) {
       this.#link(next.socket);

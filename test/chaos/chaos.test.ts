@@ -538,16 +538,14 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
   }, 120_000);
 
   // Found by the first scenario: now and then, calls to the victim were
-  // refused with "plugin victim is starting" for up to a second after it
-  // was ready again, until the next kill. The refusal server sends GOAWAY
-  // (sendAway) only to the sessions it has when the plugin serves again; a
-  // connection it accepted before, whose TLS handshake completes after,
-  // becomes a session nobody sends away, and its calls are refused with the
-  // stale reason for as long as it stays open (the refusal server answers
-  // keepalive pings, so that can be forever). This makes that happen on
-  // purpose. It fails while the bug is there (hence .fails); when it is
-  // fixed, remove .fails.
-  it.fails("BUG: a connection whose handshake with the refusal server completes after the plugin is ready again is never sent away", async () => {
+  // refused with "plugin victim is starting" after it was ready again, until
+  // the next kill. The refusal server sent GOAWAY only to the sessions it had
+  // when the plugin served again; a connection it had accepted before, whose
+  // TLS handshake completed after, became a session nobody sent away. Now a
+  // refusal server that no longer refuses sends away every session it gets,
+  // and answers streams with REFUSED_STREAM (clients retry those). This makes
+  // that connection happen on purpose.
+  it("sends away a connection whose handshake with the refusal server completes after the plugin is ready again", async () => {
     const supervisor = await startSupervisor({
       plugins: [echoPlugin("late", { restart: { initialBackoff: "1s", maxBackoff: "1s", quarantineAfter: 1000, quarantineWindow: "10s" } })],
     });
