@@ -1,7 +1,7 @@
 // Keeps one sandbox launcher warm: spawned, its init already cloned into
-// fresh namespaces, both Go runtimes up, waiting for a spec. Taking it moves
-// the launcher's own start-up (a fork of the large supervisor process and two
-// runtime starts) off an instance's start path. A spare runs nothing: until
+// fresh namespaces, the launcher's Go runtime up, waiting for a spec. Taking
+// it moves the launcher's own start-up (a fork of the large supervisor
+// process, a runtime start, the clone) off an instance's start path. A spare runs nothing: until
 // it gets a spec its init is blocked, owns no cgroup and has no root.
 import { randomBytes } from "node:crypto";
 import type { CgroupDriver, CgroupLimits, InstanceCgroup } from "./cgroups/driver.ts";
@@ -94,9 +94,10 @@ export class LauncherPool {
       };
     }
     const ids = this.#options.allocateIds();
-    // Cold: no --ids, so the launcher clones its init once it has the spec
-    // and places it by moving its own thread (cheap) rather than migrating
-    // an early init (a kernel RCU grace period).
+    // Cold: no --ids, so the launcher clones its init at once with no ids
+    // mapped, maps them once it has the spec, and the init moves itself into
+    // its cgroups (cheap) rather than being migrated from outside (a kernel
+    // RCU grace period).
     return { ids, launch: (spec) => launchSandbox(spec, { launcherPath: this.#options.launcherPath }) };
   }
 

@@ -10,8 +10,10 @@ export interface LaunchOptions {
   launcherPath: string;
   /**
    * The spec's uid and gid, known before the rest of the spec. With them the
-   * launcher clones the sandbox's init at once and brings its namespaces up
-   * while the spec (a promise) is still being prepared.
+   * launcher clones the sandbox's init with them mapped. Without, it clones it
+   * at once all the same, maps the spec's once it has it, and the init moves
+   * itself into the spec's cgroups; either way the namespaces come up while
+   * the spec (a promise) is still being prepared.
    */
   ids?: { uid: number; gid: number };
   /**

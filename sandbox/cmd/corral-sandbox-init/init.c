@@ -28,6 +28,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -71,13 +72,19 @@
 //   u64 fsize, str hostname, u32 argc + argc str (argv, "/plugin" first),
 //   u32 envc + envc str ("NAME=value"), u32 mounts + per mount: str target
 //   (inside the sandbox), u32 mode (S_IFREG, S_IFDIR, or 0: the source's),
-//   u32 filter length + that many struct sock_filter (8 bytes each).
-// The mount sources' fds come with it as SCM_RIGHTS, one per mount, in order.
+//   u32 tasks, u32 filter length + that many struct sock_filter (8 bytes
+//   each).
+// The mount sources' fds come with it as SCM_RIGHTS, one per mount, in
+// order, then "tasks" fds of cgroup v1 tasks files the init is to move
+// itself into (an init cloned before its ids were known; the launcher opened
+// them, so they carry its permission).
 #define RELEASE_MAGIC 0x314c5243u // "CRL1"
 #define RELEASE_NEW_NETWORK 1u     // the init has a network namespace of its own: bring lo up
 #define RELEASE_INHERIT_STDIN 2u   // the plugin's stdin is the init's, not /dev/null
 #define MAX_RELEASE (256 * 1024)
 #define MAX_MOUNTS (2 + 64) // binary, instance directory, grants (spec.go's maxGrants)
+#define MAX_TASKS 16
+#define MAX_FDS (MAX_MOUNTS + MAX_TASKS)
 #define MAX_LIST 65536
 
 #define PLUGIN_PATH "/plugin"
@@ -99,6 +106,8 @@ struct release {
 	char **envp;
 	uint32_t nmounts;
 	struct mount_item mounts[MAX_MOUNTS];
+	uint32_t ntasks;
+	int tasks[MAX_TASKS];
 	struct sock_fprog filter;
 };
 
@@ -313,7 +322,7 @@ static void close_fds(const int *fds, int n) {
 // channel (it is gone: nothing to report to).
 static int receive_release(struct release *rel) {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * MAX_MOUNTS)];
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = release_buf, .iov_len = sizeof release_buf};
@@ -322,7 +331,7 @@ static int receive_release(struct release *rel) {
 	do n = recvmsg(CHANNEL_FD, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) return -2;
-	int fds[MAX_MOUNTS];
+	int fds[MAX_FDS];
 	int nfds = 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
@@ -330,7 +339,7 @@ static int receive_release(struct release *rel) {
 		for (int i = 0; i < count; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(cm) + (size_t)i * sizeof(int), sizeof fd);
-			if (nfds < MAX_MOUNTS)
+			if (nfds < MAX_FDS)
 				fds[nfds++] = fd;
 			else
 				close(fd);
@@ -339,7 +348,7 @@ static int receive_release(struct release *rel) {
 	if (n == 0 && nfds == 0) return -2;
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || n > MAX_RELEASE) {
 		close_fds(fds, nfds);
-		return failf("receive message: bad message: longer than %d bytes or more than %d fds", MAX_RELEASE, MAX_MOUNTS);
+		return failf("receive message: bad message: longer than %d bytes or more than %d fds", MAX_RELEASE, MAX_FDS);
 	}
 
 	struct reader r = {.p = release_buf, .end = release_buf + n};
@@ -362,6 +371,8 @@ static int receive_release(struct release *rel) {
 		rel->mounts[i].mode = read_u32(&r);
 		rel->mounts[i].fd = -1;
 	}
+	rel->ntasks = read_u32(&r);
+	if (rel->ntasks > MAX_TASKS) r.bad = 1;
 	uint32_t len = read_u32(&r);
 	if (!r.bad && (len == 0 || len > BPF_MAXINSNS || (uint64_t)(r.end - r.p) != (uint64_t)len * sizeof(struct sock_filter))) r.bad = 1;
 	if (!r.bad) {
@@ -376,11 +387,12 @@ static int receive_release(struct release *rel) {
 		close_fds(fds, nfds);
 		return failf("decode release: malformed");
 	}
-	if ((uint32_t)nfds != rel->nmounts) {
+	if ((uint32_t)nfds != rel->nmounts + rel->ntasks) {
 		close_fds(fds, nfds);
-		return failf("%d mount sources came with the spec, want %u", nfds, rel->nmounts);
+		return failf("%d fds came with the spec, want %u mount sources and %u tasks files", nfds, rel->nmounts, rel->ntasks);
 	}
-	for (int i = 0; i < nfds; i++) rel->mounts[i].fd = fds[i];
+	for (uint32_t i = 0; i < rel->nmounts; i++) rel->mounts[i].fd = fds[i];
+	for (uint32_t i = 0; i < rel->ntasks; i++) rel->tasks[i] = fds[rel->nmounts + i];
 	return 0;
 }
 
@@ -390,6 +402,42 @@ static void close_sources(struct release *rel) {
 			close(rel->mounts[i].fd);
 			rel->mounts[i].fd = -1;
 		}
+	for (uint32_t i = 0; i < rel->ntasks; i++)
+		if (rel->tasks[i] >= 0) {
+			close(rel->tasks[i]);
+			rel->tasks[i] = -1;
+		}
+}
+
+// take_ids makes the init root of its user namespace: it is already for an
+// init cloned with its ids mapped; one cloned before (startUnmapped in the
+// launcher) still has the launcher's, unmapped there, which the launcher
+// has mapped by now.
+//
+// The kernel resets the parent-death signal and the dumpable flag when a
+// process's ids change, so both are set again; a launcher that died before
+// the parent-death signal was back is found by its end of the channel.
+static int take_ids(void) {
+	if (setresgid(0, 0, 0) != 0) return fail("setresgid 0");
+	if (setresuid(0, 0, 0) != 0) return fail("setresuid 0");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return fail("set the parent-death signal");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return fail("make the init non-dumpable");
+	struct pollfd pfd = {.fd = CHANNEL_FD, .events = POLLRDHUP};
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) _exit(SETUP_FAILED); // the launcher is gone
+	return 0;
+}
+
+// place_self moves the init, which is one thread, into the instance's v1
+// cgroups: "0" written to a tasks file moves the writing thread. The fds
+// are closed whatever happens.
+static int place_self(struct release *rel) {
+	int r = 0;
+	for (uint32_t i = 0; i < rel->ntasks; i++) {
+		if (r == 0 && write(rel->tasks[i], "0", 1) != 1) r = fail("move into the instance cgroup (tasks file %u of %u)", i + 1, rel->ntasks);
+		close(rel->tasks[i]);
+		rel->tasks[i] = -1;
+	}
+	return r;
 }
 
 // ---- privileges -----------------------------------------------------------
@@ -693,61 +741,65 @@ static sigset_t handled;
 
 static void no_op(int sig) { (void)sig; }
 
-// start_plugin forks and execs the plugin: stdin /dev/null or the init's,
-// stdout and stderr the init's (the launcher's), in a session of its own,
-// with exactly the release's arguments and environment, at /. It inherits
-// the init's hardening. On failure it returns -1 with errbuf set.
-static pid_t start_plugin(struct release *rel) {
-	int null_fd = -1;
-	if (!(rel->flags & RELEASE_INHERIT_STDIN)) {
-		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null_fd < 0) return fail("open /dev/null");
-	}
-	int report[2]; // the child's exec error, if any; closed by a successful exec
-	if (pipe2(report, O_CLOEXEC) != 0) {
-		if (null_fd >= 0) close(null_fd);
-		return fail("start %s: pipe", PLUGIN_PATH);
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		// Signals as a new program expects them: default, unblocked.
-		struct sigaction dfl = {.sa_handler = SIG_DFL};
-		sigaction(SIGCHLD, &dfl, NULL);
-		sigaction(SIGTERM, &dfl, NULL);
-		sigaction(SIGINT, &dfl, NULL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int e = 0;
-		if (setsid() < 0) e = errno;
-		if (!e && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) e = errno;
-		if (!e && getppid() != 1) _exit(SETUP_FAILED); // the init is gone already
-		if (!e && null_fd >= 0 && dup2(null_fd, 0) < 0) e = errno;
-		if (!e && chdir("/") != 0) e = errno;
-		if (!e) {
-			execve(PLUGIN_PATH, rel->argv, rel->envp);
-			e = errno;
-		}
-		(void)!write(report[1], &e, sizeof e);
-		_exit(127);
-	}
-	int fork_errno = errno;
-	close(report[1]);
-	if (null_fd >= 0) close(null_fd);
-	if (pid < 0) {
-		close(report[0]);
-		errno = fork_errno;
-		return fail("start %s: fork", PLUGIN_PATH);
-	}
+struct spawn {
+	struct release *rel;
+	int null_fd;
+	volatile int err; // set by the child if it could not exec
+};
+
+// The child's stack: it runs on it, in the init's memory, until its exec.
+static char spawn_stack[64 * 1024] __attribute__((aligned(16)));
+
+// spawn_child runs between the clone and the plugin's exec. It shares the
+// init's memory (CLONE_VM) but not its signal handlers, fds or working
+// directory, and must only make system calls and write sp->err.
+static int spawn_child(void *arg) {
+	struct spawn *sp = arg;
+	// Signals as a new program expects them: default, unblocked.
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigaction(SIGCHLD, &dfl, NULL);
+	sigaction(SIGTERM, &dfl, NULL);
+	sigaction(SIGINT, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	int e = 0;
-	ssize_t n;
-	do n = read(report[0], &e, sizeof e);
-	while (n < 0 && errno == EINTR);
-	close(report[0]);
-	if (n == (ssize_t)sizeof e) {
+	if (setsid() < 0) e = errno;
+	if (!e && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) e = errno;
+	if (!e && getppid() != 1) _exit(SETUP_FAILED); // the init is gone already
+	if (!e && sp->null_fd >= 0 && dup2(sp->null_fd, 0) < 0) e = errno;
+	if (!e && chdir("/") != 0) e = errno;
+	if (!e) {
+		execve(PLUGIN_PATH, sp->rel->argv, sp->rel->envp);
+		e = errno;
+	}
+	sp->err = e ? e : EINVAL;
+	_exit(127);
+}
+
+// start_plugin starts the plugin: stdin /dev/null or the init's, stdout and
+// stderr the init's (the launcher's), in a session of its own, with exactly
+// the release's arguments and environment, at /. It inherits the init's
+// hardening. The clone is a vfork: the init waits, without a pipe, until
+// the child has exec'd or failed to, and the child runs at once on the
+// init's CPU. On failure it returns -1 with errbuf set.
+static pid_t start_plugin(struct release *rel) {
+	struct spawn sp = {.rel = rel, .null_fd = -1, .err = 0};
+	if (!(rel->flags & RELEASE_INHERIT_STDIN)) {
+		sp.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (sp.null_fd < 0) return fail("open /dev/null");
+	}
+	pid_t pid = clone(spawn_child, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+	int clone_errno = errno;
+	if (sp.null_fd >= 0) close(sp.null_fd);
+	if (pid < 0) {
+		errno = clone_errno;
+		return fail("start %s: clone", PLUGIN_PATH);
+	}
+	if (sp.err != 0) {
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
 		}
-		errno = e;
+		errno = sp.err;
 		return fail("start %s", PLUGIN_PATH);
 	}
 	return pid;
@@ -801,6 +853,7 @@ static int exit_status(int status) {
 int main(void) {
 	tracing = getenv("CORRAL_SANDBOX_TRACE") != NULL;
 	trace("start");
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0); // not the fd it was exec'd through
 	if (getpid() != 1) {
 		static const char msg[] = "corral-sandbox-init: started by the launcher, not by hand\n";
 		(void)!write(2, msg, sizeof msg - 1);
@@ -841,6 +894,21 @@ int main(void) {
 	if (r != 0) {
 		send_error("spec", errbuf);
 		return SETUP_FAILED;
+	}
+	if (take_ids() != 0) {
+		close_sources(&rel);
+		send_error("ids", errbuf);
+		return SETUP_FAILED;
+	}
+	if (rel.ntasks > 0) {
+		if (place_self(&rel) != 0) {
+			close_sources(&rel);
+			send_error("cgroup", errbuf);
+			return SETUP_FAILED;
+		}
+		static const char placed[] = "{\"type\":\"placed\"}";
+		if (send_msg(placed, sizeof placed - 1, NULL, 0) != 0) return SETUP_FAILED;
+		trace("placed");
 	}
 	if (dropped != 0) {
 		close_sources(&rel);

@@ -238,3 +238,34 @@ func unescapeMountinfo(s string) string {
 	}
 	return b.String()
 }
+
+// openSelfMove opens, beside each cgroup.procs file of a v1 hierarchy, its
+// tasks file, for an init that moves itself in (startUnmapped): writing "0"
+// there moves the writing thread alone, which skips the global threadgroup
+// lock, and an fd the launcher opened carries its permission (the kernel
+// checks the opener's credentials), where the init's own ids have none on
+// the host's cgroupfs. rest are the files the init's pid must still be
+// written into (cgroup.procs of a v2 hierarchy, or of anything else, which
+// fails there as it would have).
+func openSelfMove(procsFiles []string) (fds []int, rest []string, err error) {
+	for _, file := range procsFiles {
+		dir := filepath.Dir(file)
+		var fs unix.Statfs_t
+		if err := unix.Statfs(dir, &fs); err != nil {
+			closeFds(fds)
+			return nil, nil, fmt.Errorf("statfs %s: %w", dir, err)
+		}
+		if fs.Type != cgroupV1Magic {
+			rest = append(rest, file)
+			continue
+		}
+		tasks := filepath.Join(dir, "tasks")
+		fd, err := unix.Open(tasks, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeFds(fds)
+			return nil, nil, fmt.Errorf("open %s: %w", tasks, err)
+		}
+		fds = append(fds, fd)
+	}
+	return fds, rest, nil
+}

@@ -27,6 +27,9 @@ const (
 	eventStarted = "started"
 	eventExited  = "exited"
 	eventError   = "error"
+	// eventPlaced is the init's report that it moved itself into its
+	// cgroups; the launcher turns it into the init event.
+	eventPlaced = "placed"
 )
 
 func errorEvent(stage string, err error) event {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +28,14 @@ const parentPidEnv = "CORRAL_SANDBOX_PARENT_PID"
 // runLauncher is "corral-sandbox run [--ids UID:GID] [--spec-fd N]". It
 // returns the plugin's exit status, or setupFailed.
 //
-// With --ids, the init is cloned at once, before the spec is read: its
-// namespaces and runtime come up while the supervisor is still preparing the
-// instance (certificates, cgroup), which takes the launcher's start-up off
-// the critical path. The init still runs nothing until it has been moved into
-// its cgroups and been sent the spec.
+// The init is cloned at once, before the spec is read: its namespaces come
+// up and it drops its privileges while the supervisor is still preparing the
+// instance (certificates, cgroup), which takes that off the critical path.
+// With --ids its ids are mapped at once; without, they are mapped once the
+// spec names them, and the init, which until then has none (it waits, and
+// runs nothing else), moves itself into the instance cgroups (startUnmapped).
+// Either way it runs nothing of the plugin's until it is in its cgroups and
+// has been sent its release.
 //
 // The spec is read from fd N (default 0, stdin). With another fd, the
 // launcher's stdin is free to be the plugin's (spec "stdin": "inherit"), and
@@ -75,10 +79,13 @@ func runLauncher(args []string) int {
 		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
 			return code
 		}
+	} else {
+		l.startUnmapped()
 	}
 	trace("launcher", "ready")
 	spec, err := readSpec(os.NewFile(uintptr(opts.specFd), "spec"))
 	trace("launcher", "spec")
+	l.awaitUnmapped()
 	if err == nil && spec.Stdin == "inherit" && !l.stdinToInit {
 		err = errors.New(`stdin "inherit" needs the spec on another fd than stdin (--spec-fd)`)
 	}
@@ -147,7 +154,7 @@ func parseArgs(args []string) (launcherArgs, error) {
 // whole-process migration a later placement may need costs a kernel RCU
 // grace period. It reports the exit status when it failed.
 func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
-	join, cloneErr, cgroupErr := l.startInitInCgroups(ids, "none", cgroups)
+	join, cloneErr, cgroupErr := l.startInitInCgroups(&ids, "none", cgroups)
 	switch {
 	case cgroupErr != nil && l.init != nil:
 		return l.abort("cgroup", cgroupErr), false
@@ -163,6 +170,41 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 	}
 	l.placed = len(cgroups) > 0
 	return 0, true
+}
+
+// startUnmapped clones the init before the spec without --ids, while the
+// main thread reads the spec: into its namespaces, but with no uid or gid
+// mapped in its user namespace yet, and with its capabilities there kept
+// through the exec as ambient ones (an unmapped uid is not root). run maps
+// the spec's ids once it has them; the init then takes them
+// (setresuid/setresgid to 0) before anything else, and moves itself into the
+// instance cgroups through the v1 tasks files the launcher opens for it: a
+// thread moving itself skips the kernel's global threadgroup lock, which
+// moving it from outside would wait on (an RCU grace period, 8-33 ms under
+// load). Until then it runs nothing but its own start. If the clone fails,
+// run clones the init the usual way once the spec is in.
+//
+// The clone is made from a thread of its own, which lives as long as the
+// process: the init's parent-death signal fires when the thread that
+// cloned it ends.
+func (l *launch) startUnmapped() {
+	done := make(chan error, 1)
+	l.cloning = done
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the process
+		done <- l.startInit(nil, "none")
+		select {}
+	}()
+}
+
+// awaitUnmapped waits for startUnmapped's clone.
+func (l *launch) awaitUnmapped() {
+	if l.cloning == nil {
+		return
+	}
+	err := <-l.cloning
+	l.cloning = nil
+	l.unmapped = err == nil && l.init != nil
 }
 
 func parseIDs(arg string) (*ids, error) {
@@ -235,6 +277,15 @@ type launch struct {
 	channel     channel
 	// placed: the init was put in the spec's cgroups when it was cloned.
 	placed bool
+	// unmapped: the init was cloned before the spec, its ids not mapped yet
+	// (startUnmapped).
+	unmapped bool
+	// cloning reports the end of startUnmapped's clone, until awaited.
+	cloning chan error
+	// selfPlaced: the init is to move itself into the v1 cgroups through
+	// the tasks files sent with its release; the init event waits for its
+	// report of that.
+	selfPlaced bool
 }
 
 func (l *launch) run(signals <-chan os.Signal) int {
@@ -248,9 +299,21 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	if l.init != nil && l.placed {
 		join = nil
 	}
+	var tasks []int // the v1 tasks files the init moves itself into, for an unmapped init
+	defer func() { closeFds(tasks) }()
+	if l.init != nil && l.unmapped {
+		if err := mapIDs(l.init.Process.Pid, ids{l.spec.UID, l.spec.GID}); err != nil {
+			return l.abort("clone", err)
+		}
+		var err error
+		if tasks, join, err = openSelfMove(l.spec.CgroupProcs); err != nil {
+			return l.abort("cgroup", err)
+		}
+		l.selfPlaced = len(tasks) > 0
+	}
 	if l.init == nil {
 		var cloneErr, cgroupErr error
-		join, cloneErr, cgroupErr = l.startInitInCgroups(ids{l.spec.UID, l.spec.GID}, l.spec.Network, l.spec.CgroupProcs)
+		join, cloneErr, cgroupErr = l.startInitInCgroups(&ids{l.spec.UID, l.spec.GID}, l.spec.Network, l.spec.CgroupProcs)
 		switch {
 		case cgroupErr != nil && l.init != nil:
 			return l.abort("cgroup", cgroupErr)
@@ -269,18 +332,22 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
 		return l.abort("cgroup", err)
 	}
-	l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+	if !l.selfPlaced {
+		l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+	}
 	filter, err := seccompPolicy()
 	if err != nil {
-		return l.abort("harden", err)
+		return l.abortPlaced("harden", err)
 	}
 	sources, err := openMountSources(l.spec)
 	if err != nil {
-		return l.abort("mount-sources", err)
+		return l.abortPlaced("mount-sources", err)
 	}
 	trace("launcher", "sources")
-	err = l.channel.sendBytes(encodeRelease(l.spec, filter), sources...)
+	err = l.channel.sendBytes(encodeRelease(l.spec, filter, len(tasks)), append(sources, tasks...)...)
 	closeFds(sources) // the init has its own now, or never will
+	closeFds(tasks)
+	tasks = nil
 	if err != nil {
 		return l.abort("release", err)
 	}
@@ -292,8 +359,9 @@ func (l *launch) run(signals <-chan os.Signal) int {
 
 // startInit clones the init into its new namespaces: all of them, but with
 // network "host" not a network namespace. It stays blocked on the channel
-// until the launcher sends it its release.
-func (l *launch) startInit(ids ids, network string) error {
+// until the launcher sends it its release. With ids nil, none are mapped
+// (startUnmapped).
+func (l *launch) startInit(ids *ids, network string) error {
 	initFile, err := openInit()
 	if err != nil {
 		return err
@@ -321,15 +389,26 @@ func (l *launch) startInit(ids ids, network string) error {
 		Stderr:     os.Stderr,
 		ExtraFiles: []*os.File{initEnd}, // becomes initChannelFd
 		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:                 uintptr(flags),
-			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.uid, Size: 1}},
-			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.gid, Size: 1}},
-			GidMappingsEnableSetgroups: false,
-			// Without this the init would keep host root's ids, which the
-			// new namespace does not map, and have no capabilities in it.
-			Credential: &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
+			Cloneflags: uintptr(flags),
 			Pdeathsig:  syscall.SIGKILL,
 		},
+	}
+	if ids != nil {
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.uid, Size: 1}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.gid, Size: 1}}
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+		// Without this the init would keep host root's ids, which the new
+		// namespace does not map, and have no capabilities in it.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+	} else {
+		caps, err := allCapabilities()
+		if err != nil {
+			ch.close()
+			return err
+		}
+		// Unmapped, the init is not root in its namespace: exec would take
+		// its capabilities there, but for ambient ones.
+		cmd.SysProcAttr.AmbientCaps = caps
 	}
 	trace("launcher", "clone")
 	if err := cmd.Start(); err != nil {
@@ -349,7 +428,7 @@ func (l *launch) startInit(ids ids, network string) error {
 // all of them if the thread could not move (then it moved back before the
 // clone). cgroupErr: the thread could not move back, so the launcher, which
 // would be charged to the instance, must not go on.
-func (l *launch) startInitInCgroups(ids ids, network string, procsFiles []string) (rest []string, cloneErr, cgroupErr error) {
+func (l *launch) startInitInCgroups(ids *ids, network string, procsFiles []string) (rest []string, cloneErr, cgroupErr error) {
 	move, rest := planThreadMove(procsFiles)
 	if move == nil {
 		return procsFiles, l.startInit(ids, network), nil
@@ -405,13 +484,28 @@ func (l *launch) abort(stage string, err error) int {
 	return setupFailed
 }
 
+// abortPlaced is abort for a failure after the init's placement: an init
+// that was to move itself into its cgroups with its release, which it will
+// not get now, is placed from outside first, so that the init event still
+// comes before the error, as it does otherwise.
+func (l *launch) abortPlaced(stage string, err error) int {
+	if l.selfPlaced {
+		if err := joinCgroups(l.init.Process.Pid, l.spec.CgroupProcs); err != nil {
+			return l.abort("cgroup", err)
+		}
+		l.selfPlaced = false
+		l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+	}
+	return l.abort(stage, err)
+}
+
 // discardInit kills the init before it ran anything.
 func (l *launch) discardInit() {
 	_ = l.init.Process.Kill()
 	_ = l.init.Wait()
 	l.channel.close()
 	l.init, l.channel = nil, channel{fd: -1}
-	l.placed = false
+	l.placed, l.unmapped = false, false
 }
 
 // relayReports turns the init's reports into events until the init is
@@ -432,6 +526,13 @@ func (l *launch) relayReports() int {
 			continue
 		}
 		switch e.Type {
+		case eventPlaced:
+			// The init moved itself into its cgroups (startUnmapped).
+			if !l.selfPlaced {
+				continue
+			}
+			l.selfPlaced = false
+			e = event{Type: eventInit, Pid: l.init.Process.Pid}
 		case eventStarted:
 			e.Pid = msg.pid // the kernel translated it to our namespace
 			plugin = e.Pid
@@ -492,4 +593,38 @@ func initEnv() []string {
 		env = append(env, traceEnv+"=1")
 	}
 	return env
+}
+
+// mapIDs maps root in the user namespace of pid to the host ids, as the
+// clone does for an init cloned with them: uid 0 to uid, gid 0 to gid,
+// setgroups denied.
+func mapIDs(pid int, i ids) error {
+	dir := "/proc/" + strconv.Itoa(pid) + "/"
+	for _, w := range []struct{ file, data string }{
+		{"uid_map", fmt.Sprintf("0 %d 1\n", i.uid)},
+		{"setgroups", "deny"},
+		{"gid_map", fmt.Sprintf("0 %d 1\n", i.gid)},
+	} {
+		if err := writeExisting(dir+w.file, w.data); err != nil {
+			return fmt.Errorf("map the init's ids: %w", err)
+		}
+	}
+	return nil
+}
+
+// allCapabilities lists every capability this kernel knows.
+func allCapabilities() ([]uintptr, error) {
+	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return nil, err
+	}
+	last, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || last < 0 || last > 63 {
+		return nil, fmt.Errorf("/proc/sys/kernel/cap_last_cap: %q", data)
+	}
+	caps := make([]uintptr, last+1)
+	for c := range caps {
+		caps[c] = uintptr(c)
+	}
+	return caps, nil
 }

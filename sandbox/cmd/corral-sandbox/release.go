@@ -56,11 +56,13 @@ const minInitFd = 64
 //	u32 flags, u64 workspace bytes, u64 nofile, u64 nproc, u64 fsize,
 //	str hostname, list argv ("/plugin" first), list envp ("NAME=value"),
 //	u32 mounts, then per mount: str target, u32 mode (S_IFREG, S_IFDIR or 0
-//	for the source's own), u32 filter length, then the filter's
+//	for the source's own), u32 tasks, u32 filter length, then the filter's
 //	instructions (struct sock_filter, 8 bytes each).
 //
 // The mounts are mountSources(spec), in order; their fds travel with the
-// release as SCM_RIGHTS.
+// release as SCM_RIGHTS, followed by those of "tasks" v1 tasks files the
+// init moves itself into (startUnmapped) before anything else, and reports
+// "placed".
 const (
 	releaseMagic        = 0x314c5243 // "CRL1"
 	releaseNewNetwork   = 1          // the init has a network namespace of its own: bring lo up
@@ -68,7 +70,7 @@ const (
 )
 
 // encodeRelease compiles spec and the seccomp filter into the init's release.
-func encodeRelease(spec *Spec, filter []unix.SockFilter) []byte {
+func encodeRelease(spec *Spec, filter []unix.SockFilter, tasks int) []byte {
 	var b []byte
 	u32 := func(v uint32) { b = binary.LittleEndian.AppendUint32(b, v) }
 	u64 := func(v uint64) { b = binary.LittleEndian.AppendUint64(b, v) }
@@ -105,6 +107,7 @@ func encodeRelease(spec *Spec, filter []unix.SockFilter) []byte {
 		str(src.target)
 		u32(src.mode)
 	}
+	u32(uint32(tasks))
 	u32(uint32(len(filter)))
 	for _, ins := range filter {
 		b = binary.LittleEndian.AppendUint16(b, ins.Code)
