@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,13 +78,10 @@ func runLauncher(args []string) int {
 		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
 			return code
 		}
-	} else {
-		l.startUnmapped()
 	}
 	trace("launcher", "ready")
-	spec, err := readSpec(os.NewFile(uintptr(opts.specFd), "spec"))
+	spec, err := l.readSpecCloning(opts)
 	trace("launcher", "spec")
-	l.awaitUnmapped()
 	if err == nil && spec.Stdin == "inherit" && !l.stdinToInit {
 		err = errors.New(`stdin "inherit" needs the spec on another fd than stdin (--spec-fd)`)
 	}
@@ -150,9 +146,9 @@ func parseArgs(args []string) (launcherArgs, error) {
 }
 
 // startEarly clones the init before the spec (--ids), and with --cgroups
-// places it in its cgroups right away, while nothing waits for it: the
-// whole-process migration a later placement may need costs a kernel RCU
-// grace period. It reports the exit status when it failed.
+// places it in its cgroups right away, while nothing waits for it. Without,
+// the init moves itself into the spec's once it has its release, as one
+// cloned by startUnmapped does. It reports the exit status when it failed.
 func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 	join, cloneErr, cgroupErr := l.startInitInCgroups(&ids, "none", cgroups)
 	switch {
@@ -172,39 +168,42 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 	return 0, true
 }
 
-// startUnmapped clones the init before the spec without --ids, while the
-// main thread reads the spec: into its namespaces, but with no uid or gid
-// mapped in its user namespace yet, and with its capabilities there kept
-// through the exec as ambient ones (an unmapped uid is not root). run maps
-// the spec's ids once it has them; the init then takes them
-// (setresuid/setresgid to 0) before anything else, and moves itself into the
-// instance cgroups through the v1 tasks files the launcher opens for it: a
-// thread moving itself skips the kernel's global threadgroup lock, which
-// moving it from outside would wait on (an RCU grace period, 8-33 ms under
-// load). Until then it runs nothing but its own start. If the clone fails,
-// run clones the init the usual way once the spec is in.
-//
-// The clone is made from a thread of its own, which lives as long as the
-// process: the init's parent-death signal fires when the thread that
-// cloned it ends.
-func (l *launch) startUnmapped() {
-	done := make(chan error, 1)
-	l.cloning = done
+// readSpecCloning reads the spec; without --ids, it clones the init
+// meanwhile (startUnmapped), on the main thread, the spec read on another.
+func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
+	specFile := os.NewFile(uintptr(opts.specFd), "spec")
+	if opts.ids != nil {
+		return readSpec(specFile)
+	}
+	type read struct {
+		spec *Spec
+		err  error
+	}
+	done := make(chan read, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the process
-		done <- l.startInit(nil, "none")
-		select {}
+		spec, err := readSpec(specFile)
+		done <- read{spec, err}
 	}()
+	l.startUnmapped()
+	r := <-done
+	return r.spec, r.err
 }
 
-// awaitUnmapped waits for startUnmapped's clone.
-func (l *launch) awaitUnmapped() {
-	if l.cloning == nil {
-		return
-	}
-	err := <-l.cloning
-	l.cloning = nil
-	l.unmapped = err == nil && l.init != nil
+// startUnmapped clones the init before the spec without --ids: into its
+// namespaces, but with no uid or gid mapped in its user namespace yet, and
+// with its capabilities there kept through the exec as ambient ones (an
+// unmapped uid is not root). run maps the spec's ids once it has them; the
+// init then takes them (setresuid/setresgid to 0) before anything else, and
+// moves itself into the instance cgroups through the v1 tasks files the
+// launcher opens for it: a thread moving itself skips the kernel's global
+// threadgroup lock, which moving it from outside would wait on (an RCU grace
+// period, 8-33 ms under load). Until then it runs nothing but its own start.
+// If the clone fails, run clones the init the usual way once the spec is in.
+//
+// It runs on the main thread, which lives as long as the process: the
+// init's parent-death signal fires when the thread that cloned it ends.
+func (l *launch) startUnmapped() {
+	l.unmapped = l.startInit(nil, "none") == nil
 }
 
 func parseIDs(arg string) (*ids, error) {
@@ -280,8 +279,6 @@ type launch struct {
 	// unmapped: the init was cloned before the spec, its ids not mapped yet
 	// (startUnmapped).
 	unmapped bool
-	// cloning reports the end of startUnmapped's clone, until awaited.
-	cloning chan error
 	// selfPlaced: the init is to move itself into the v1 cgroups through
 	// the tasks files sent with its release; the init event waits for its
 	// report of that.
@@ -305,6 +302,11 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		if err := mapIDs(l.init.Process.Pid, ids{l.spec.UID, l.spec.GID}); err != nil {
 			return l.abort("clone", err)
 		}
+		l.unmapped = false
+	}
+	if l.init != nil && !l.placed {
+		// An init cloned ahead, not in its cgroups yet: it moves itself into
+		// the v1 ones (startUnmapped tells why).
 		var err error
 		if tasks, join, err = openSelfMove(l.spec.CgroupProcs); err != nil {
 			return l.abort("cgroup", err)

@@ -123,26 +123,29 @@ var allowedSyscalls = []uint32{
 	unix.SYS_RECVMMSG, unix.SYS_SHUTDOWN,
 }
 
-// argumentRules are the syscalls allowed with some arguments only.
-var argumentRules = []rule{
-	// Threads and forks, but no new namespaces.
-	{nr: unix.SYS_CLONE, alts: []alt{{[]cond{{arg: 0, val: namespaceFlags, noneOf: true}}, actAllow}}, otherwise: actKill},
-	// clone3 passes its flags in memory, out of a filter's sight. ENOSYS, as
-	// in Docker's profile, makes the C library and Go fall back to clone.
-	{nr: unix.SYS_CLONE3, otherwise: actErrno(unix.ENOSYS)},
-	// TIOCSTI pushes input into a terminal (CVE-2017-5226 in bubblewrap),
-	// TIOCLINUX can copy and paste on a virtual console (CVE-2023-28100).
-	{nr: unix.SYS_IOCTL, alts: []alt{
-		{[]cond{{arg: 1, val: unix.TIOCSTI}}, actKill},
-		{[]cond{{arg: 1, val: unix.TIOCLINUX}}, actKill},
-	}, otherwise: actAllow},
-	// Only the query: changing the execution domain serves to run foreign
-	// binaries or weaken address-space randomisation.
-	{nr: unix.SYS_PERSONALITY, alts: []alt{{[]cond{{arg: 0, val: 0xffffffff}}, actAllow}}, otherwise: actKill},
-	socketRule(),
-	// socketpair exists only for unix sockets; another family would at most
-	// make the kernel load a module for it.
-	{nr: unix.SYS_SOCKETPAIR, alts: []alt{{[]cond{{arg: 0, val: unix.AF_UNIX}}, actAllow}}, otherwise: actErrno(unix.EAFNOSUPPORT)},
+// argumentRules are the syscalls allowed with some arguments only. A
+// function, not a variable: built when the filter is, not at every start.
+func argumentRules() []rule {
+	return []rule{
+		// Threads and forks, but no new namespaces.
+		{nr: unix.SYS_CLONE, alts: []alt{{[]cond{{arg: 0, val: namespaceFlags, noneOf: true}}, actAllow}}, otherwise: actKill},
+		// clone3 passes its flags in memory, out of a filter's sight. ENOSYS, as
+		// in Docker's profile, makes the C library and Go fall back to clone.
+		{nr: unix.SYS_CLONE3, otherwise: actErrno(unix.ENOSYS)},
+		// TIOCSTI pushes input into a terminal (CVE-2017-5226 in bubblewrap),
+		// TIOCLINUX can copy and paste on a virtual console (CVE-2023-28100).
+		{nr: unix.SYS_IOCTL, alts: []alt{
+			{[]cond{{arg: 1, val: unix.TIOCSTI}}, actKill},
+			{[]cond{{arg: 1, val: unix.TIOCLINUX}}, actKill},
+		}, otherwise: actAllow},
+		// Only the query: changing the execution domain serves to run foreign
+		// binaries or weaken address-space randomisation.
+		{nr: unix.SYS_PERSONALITY, alts: []alt{{[]cond{{arg: 0, val: 0xffffffff}}, actAllow}}, otherwise: actKill},
+		socketRule(),
+		// socketpair exists only for unix sockets; another family would at most
+		// make the kernel load a module for it.
+		{nr: unix.SYS_SOCKETPAIR, alts: []alt{{[]cond{{arg: 0, val: unix.AF_UNIX}}, actAllow}}, otherwise: actErrno(unix.EAFNOSUPPORT)},
+	}
 }
 
 // socketRule allows unix, IP and route-netlink sockets (net.Interfaces reads
@@ -171,16 +174,19 @@ func socketRule() rule {
 
 // seccompPolicy is the filter the harden stage loads.
 func seccompPolicy() ([]unix.SockFilter, error) {
-	rules := make([]rule, 0, len(allowedSyscalls)+len(argumentRules))
+	args := argumentRules()
+	rules := make([]rule, 0, len(allowedSyscalls)+len(args))
 	for _, nr := range allowedSyscalls {
 		rules = append(rules, rule{nr: nr, otherwise: actAllow})
 	}
-	rules = append(rules, argumentRules...)
+	rules = append(rules, args...)
 	return assemble(nativeAuditArch, x32SyscallBit, rules)
 }
 
 // syscallName names an x86_64 syscall number, for reports.
 func syscallName(nr uint32) (string, bool) {
-	name, ok := syscallNames[nr]
-	return name, ok
+	if int64(nr) >= int64(len(syscallNames)) || syscallNames[nr] == "" {
+		return "", false
+	}
+	return syscallNames[nr], true
 }

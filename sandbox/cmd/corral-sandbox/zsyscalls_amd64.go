@@ -2,8 +2,10 @@
 
 package main
 
-// syscallNames are the x86_64 syscalls by number, as the kernel names them.
-var syscallNames = map[uint32]string{
+// syscallNames are the x86_64 syscalls by number, as the kernel names them
+// ("" for a number without one). An array, not a map: static data, where a
+// map this size is built by code at every start of the launcher.
+var syscallNames = [...]string{
 	0:   "read",
 	1:   "write",
 	2:   "open",
