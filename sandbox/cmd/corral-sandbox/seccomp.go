@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -72,6 +74,14 @@ const (
 // assemble compiles a policy for one architecture: anything not of that
 // audit arch, any syscall number at or above minForeignNr (another ABI of
 // the same arch), and any syscall without a rule is killed.
+//
+// The syscall number is looked up in a binary search tree over the ranges
+// of numbers that share a decision (most allowed syscalls sit in runs of
+// neighbours), rather than tested against each rule in turn: when it loads
+// a filter the kernel compiles it and emulates it for every syscall number
+// (to cache the ones always allowed), in time that grows with the program's
+// length and its paths', and the load is on every sandbox start's path (a
+// chain of one test per rule, 611 instructions, took 0.5-0.7 ms).
 func assemble(arch uint32, minForeignNr uint32, rules []rule) ([]unix.SockFilter, error) {
 	prog := []unix.SockFilter{
 		stmt(opLoad, offArch),
@@ -81,29 +91,83 @@ func assemble(arch uint32, minForeignNr uint32, rules []rule) ([]unix.SockFilter
 		jump(opJge, minForeignNr, 0, 1),
 		stmt(opRet, actKill),
 	}
-	seen := make(map[uint32]bool, len(rules))
-	for _, r := range rules {
-		if seen[r.nr] {
+	sorted := slices.Clone(rules)
+	slices.SortFunc(sorted, func(a, b rule) int { return cmp.Compare(a.nr, b.nr) })
+	// The numbers from 0 up, cut where the decision changes: a segment runs
+	// from its start up to the next one's, the last one on.
+	var segs []segment
+	add := func(start uint32, body []unix.SockFilter) {
+		if n := len(segs); n > 0 && segs[n-1].start == start {
+			segs = segs[:n-1] // replaced
+		}
+		if n := len(segs); n > 0 && sameReturn(segs[n-1].body, body) {
+			return // the previous segment goes on
+		}
+		segs = append(segs, segment{start, body})
+	}
+	kill := []unix.SockFilter{stmt(opRet, actKill)}
+	add(0, kill)
+	for i, r := range sorted {
+		if i > 0 && sorted[i-1].nr == r.nr {
 			return nil, fmt.Errorf("seccomp policy: two rules for syscall %d", r.nr)
 		}
-		seen[r.nr] = true
+		if r.nr >= minForeignNr {
+			return nil, fmt.Errorf("seccomp policy: syscall %d is not below %#x", r.nr, minForeignNr)
+		}
 		body, err := r.compile()
 		if err != nil {
 			return nil, err
 		}
-		if len(body) > 255 {
-			return nil, fmt.Errorf("seccomp policy: rule for syscall %d too long", r.nr)
-		}
-		// A still holds the syscall number here: each body ends in a return
-		// on every path, so no body falls through into the next test.
-		prog = append(prog, jump(opJeq, r.nr, 0, len(body)))
-		prog = append(prog, body...)
+		add(r.nr, body)
+		add(r.nr+1, kill)
 	}
-	prog = append(prog, stmt(opRet, actKill))
+	lookup, err := searchTree(segs)
+	if err != nil {
+		return nil, err
+	}
+	prog = append(prog, lookup...)
 	if len(prog) > unix.BPF_MAXINSNS {
 		return nil, fmt.Errorf("seccomp policy: %d instructions, at most %d", len(prog), unix.BPF_MAXINSNS)
 	}
 	return prog, nil
+}
+
+// segment is the syscall numbers from start up to the next segment's, and
+// the code that decides them.
+type segment struct {
+	start uint32
+	body  []unix.SockFilter // straight-line code that always returns
+}
+
+// sameReturn tells whether two bodies are the same lone return.
+func sameReturn(a, b []unix.SockFilter) bool {
+	return len(a) == 1 && len(b) == 1 && a[0] == b[0] && a[0].Code == opRet
+}
+
+// searchTree compiles the lookup of the syscall number, which A holds, in
+// segs (sorted, the first starting at 0): a test of A against the start of
+// the upper half, the lower half's code, then the upper half's. Each leaf
+// is a segment's body, which returns on every path.
+func searchTree(segs []segment) ([]unix.SockFilter, error) {
+	if len(segs) == 1 {
+		return segs[0].body, nil
+	}
+	mid := len(segs) / 2
+	lower, err := searchTree(segs[:mid])
+	if err != nil {
+		return nil, err
+	}
+	upper, err := searchTree(segs[mid:])
+	if err != nil {
+		return nil, err
+	}
+	if len(lower) > 255 {
+		return nil, fmt.Errorf("seccomp policy: %d instructions below syscall %d, more than a jump skips", len(lower), segs[mid].start)
+	}
+	code := make([]unix.SockFilter, 0, 1+len(lower)+len(upper))
+	code = append(code, jump(opJge, segs[mid].start, len(lower), 0))
+	code = append(code, lower...)
+	return append(code, upper...), nil
 }
 
 // compile turns a rule into straight-line code that always returns.
