@@ -63,7 +63,11 @@ export interface SandboxProcess {
   readonly init: Promise<{ pid: number }>;
   /** The plugin runs; pid is its host pid. Rejects with SandboxSetupError. */
   readonly started: Promise<{ pid: number }>;
-  /** Resolves, never rejects, once the launcher and its output are gone. */
+  /**
+   * Resolves, never rejects, once the sandbox and the launcher's output are
+   * gone: the launcher has exited, or it has reported the end and closed its
+   * output, which it does once nothing of the sandbox is left.
+   */
   readonly exited: Promise<SandboxExit>;
   /**
    * Calls listener for each line the plugin writes. Lines written before a
@@ -179,11 +183,18 @@ class Launcher implements SandboxProcess {
     );
 
     const events = child.stdio[3] as Readable;
-    const done = Promise.all([result, forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
-    void done.then(([exit]) => {
-      running.delete(child);
-      this.#onGone(exit);
+    const output = Promise.all([forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
+    // Gone once the launcher has exited and its output has ended; or sooner,
+    // once it has reported the sandbox's end and closed its output, which it
+    // does when nothing of the sandbox is left (the exit of its own threads
+    // may then still be under way, a millisecond or two on a busy host).
+    const reported = output.then(() => {
+      const phase = this.#phase;
+      return phase.name === "ended" ? phase.exit : new Promise<SandboxExit>(() => {});
     });
+    const exited = Promise.all([result, output]).then(([exit]) => exit);
+    void Promise.race([exited, reported]).then((exit) => this.#onGone(exit));
+    child.on("exit", () => running.delete(child));
   }
 
   get pid(): number | undefined {

@@ -35,7 +35,14 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "run":
-		os.Exit(runLauncher(os.Args[2:]))
+		code := runLauncher(os.Args[2:])
+		// Nothing of the sandbox is left by now. Its output and the events
+		// end here, so the supervisor need not wait for the exit of every
+		// thread of this process.
+		for _, fd := range []int{eventsFd, 1, 2} {
+			_ = unix.Close(fd)
+		}
+		os.Exit(code)
 	default:
 		usage()
 	}
