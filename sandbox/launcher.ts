@@ -1,6 +1,8 @@
 // Starts the sandbox launcher (corral-sandbox run) for one spec and follows it
 // through its events (docs/internals.md) until it is gone.
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { forEachLine } from "./lines.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
@@ -110,6 +112,16 @@ function killOnExit(child: ChildProcess): void {
   running.add(child);
 }
 
+/** The init's binary beside a launcher, which also serves as its front; undefined if there is none. */
+const fronts = new Map<string, string | undefined>();
+function frontOf(launcherPath: string): string | undefined {
+  if (!fronts.has(launcherPath)) {
+    const front = path.join(path.dirname(launcherPath), "corral-sandbox-init");
+    fronts.set(launcherPath, existsSync(front) ? front : undefined);
+  }
+  return fronts.get(launcherPath);
+}
+
 /**
  * Starts a sandbox. `spec` may still be in preparation (a promise): the
  * launcher waits for it on stdin. If it rejects, the launcher is killed and
@@ -159,7 +171,11 @@ class Launcher implements SandboxProcess {
     const streams: Promise<void>[] = [];
     const inherit = options.stdio === "inherit";
     if (inherit) args.push("--spec-fd", String(INHERITED_SPEC_FD));
-    const child = spawn(options.launcherPath, args, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env });
+    // A cold launcher starts through its front, which clones the init
+    // before it execs the launcher (sandbox/cmd/corral-sandbox-init/init.c).
+    const front = options.ids ? undefined : frontOf(options.launcherPath);
+    const [file, argv] = front ? [front, ["front", options.launcherPath, ...args]] : [options.launcherPath, args];
+    const child = spawn(file, argv, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env });
     this.#child = child;
     const result = launcherResult(child);
     if (inherit) {

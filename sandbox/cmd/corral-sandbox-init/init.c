@@ -850,10 +850,9 @@ static int exit_status(int status) {
 	return WEXITSTATUS(status);
 }
 
-int main(void) {
-	tracing = getenv("CORRAL_SANDBOX_TRACE") != NULL;
+static int init_main(void) {
 	trace("start");
-	prctl(PR_SET_NAME, "corral-init", 0, 0, 0); // not the fd it was exec'd through
+	prctl(PR_SET_NAME, "corral-init", 0, 0, 0); // not what it was exec'd or cloned as
 	if (getpid() != 1) {
 		static const char msg[] = "corral-sandbox-init: started by the launcher, not by hand\n";
 		(void)!write(2, msg, sizeof msg - 1);
@@ -956,4 +955,105 @@ int main(void) {
 	send_exited(status);
 	trace("end");
 	return exit_status(status);
+}
+
+// ---- the front ------------------------------------------------------------
+
+// The launcher's front: "corral-sandbox-init front LAUNCHER run ARGS...".
+// launchSandbox starts a cold launcher through it (no --ids): it clones the
+// init into its namespaces at once, as the very first thing, then execs the
+// Go launcher in its own place, which adopts the init (EARLY_INIT_ENV names
+// its pid and the launcher's end of the channel) as if it had cloned it
+// itself before the spec (startUnmapped): unmapped ids, placed by itself once
+// released. The clone, the namespaces' creation and the init's first steps
+// then overlap the start of the Go runtime instead of following it, and the
+// init needs no exec. The exec keeps the process, and with it the thread the
+// init's parent-death signal is tied to: the launcher's main thread.
+#define EARLY_INIT_ENV "CORRAL_SANDBOX_EARLY_INIT"
+
+struct front_child {
+	int init_end;
+	int stdin_to_init;
+	char **argv;
+};
+
+static char front_stack[256 * 1024] __attribute__((aligned(16)));
+
+// front_init runs in the clone: the init, with its end of the channel at
+// fd 3, no other fd of the launcher's (its events, the spec) and, unless
+// the spec comes on another fd than stdin, /dev/null as stdin.
+static int front_init(void *arg) {
+	struct front_child *c = arg;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	// Its command line, which the plugin can read (/proc/1/cmdline), is the
+	// front's, with host paths in it: blank it, but for a name.
+	for (char **a = c->argv; *a; a++) memset(*a, 0, strlen(*a));
+	static const char name[] = "corral-init";
+	if (c->argv[0] && c->argv[1] && c->argv[1] - c->argv[0] > (long)sizeof name) memcpy(c->argv[0], name, sizeof name);
+	if (c->init_end != CHANNEL_FD && dup2(c->init_end, CHANNEL_FD) < 0) _exit(SETUP_FAILED);
+	syscall(SYS_close_range, CHANNEL_FD + 1, ~0U, 0);
+	if (!c->stdin_to_init) {
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0 || dup2(null_fd, 0) < 0) _exit(SETUP_FAILED);
+		close(null_fd);
+	}
+	return init_main();
+}
+
+static int front_main(int argc, char **argv) {
+	trace("front");
+	if (argc < 4) {
+		static const char msg[] = "usage: corral-sandbox-init front LAUNCHER run [ARGS...]\n";
+		(void)!write(2, msg, sizeof msg - 1);
+		return 2;
+	}
+	char **launcher_argv = argv + 2;
+	const char *launcher = argv[2];
+	int early = 1, stdin_to_init = 0;
+	for (int i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--ids") == 0) early = 0; // the launcher clones its init with the ids
+		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) stdin_to_init = 1;
+	}
+	int sv[2];
+	if (early && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+		int one = 1;
+		struct front_child c = {.init_end = sv[1], .stdin_to_init = stdin_to_init, .argv = argv};
+		pid_t pid = -1;
+		if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0)
+			pid = clone(front_init, front_stack + sizeof front_stack,
+			            CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD, &c);
+		close(sv[1]);
+		char value[64];
+		if (pid > 0 && fcntl(sv[0], F_SETFD, 0) == 0) {
+			snprintf(value, sizeof value, "%d %d", (int)pid, sv[0]);
+			setenv(EARLY_INIT_ENV, value, 1);
+		} else {
+			// The launcher clones its own.
+			if (pid > 0) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
+			close(sv[0]);
+		}
+		trace("front-cloned");
+	}
+	execv(launcher, launcher_argv);
+	int e = errno;
+	unsetenv(EARLY_INIT_ENV); // the init, if any, sees its channel close and ends
+	char message[1024], buf[4096];
+	snprintf(message, sizeof message, "exec %s: %s", launcher, errno_text(e));
+	size_t at = (size_t)snprintf(buf, sizeof buf, "{\"type\":\"error\",\"stage\":\"launcher\",\"message\":");
+	at = json_string(buf, sizeof buf, at, message);
+	if (at + 2 <= sizeof buf) {
+		buf[at++] = '}';
+		buf[at++] = '\n';
+		(void)!write(3, buf, at);
+	}
+	return SETUP_FAILED;
+}
+
+int main(int argc, char **argv) {
+	tracing = getenv("CORRAL_SANDBOX_TRACE") != NULL;
+	if (argc > 1 && strcmp(argv[1], "front") == 0) return front_main(argc, argv);
+	return init_main();
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func runLauncher(args []string) int {
 	klog := openKernelLog()
 	defer klog.close()
 
-	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
+	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0, policy: startPolicy()}
 	if opts.ids != nil {
 		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
 			return code
@@ -161,7 +162,7 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 		l.events.emit(errorEvent("clone", cloneErr))
 		return setupFailed, false
 	}
-	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
+	if err := joinCgroups(l.init.Pid, join); err != nil {
 		return l.abort("cgroup", err), false
 	}
 	l.placed = len(cgroups) > 0
@@ -184,9 +185,60 @@ func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 		spec, err := readSpec(specFile)
 		done <- read{spec, err}
 	}()
-	l.startUnmapped()
+	if !l.adoptEarlyInit() {
+		l.startUnmapped()
+	}
 	r := <-done
 	return r.spec, r.err
+}
+
+// earlyInitEnv, set by the front (sandbox/cmd/corral-sandbox-init, "front")
+// that execs the launcher in its place, names the init it cloned before, as
+// "PID FD": its pid and the launcher's end of its channel.
+const earlyInitEnv = "CORRAL_SANDBOX_EARLY_INIT"
+
+// adoptEarlyInit takes on the init the front cloned, if there is one: a
+// child of this process in namespaces of its own, its ids not mapped yet, as
+// startUnmapped would have made it. It reports whether it did.
+func (l *launch) adoptEarlyInit() bool {
+	value, ok := os.LookupEnv(earlyInitEnv)
+	if !ok {
+		return false
+	}
+	_ = os.Unsetenv(earlyInitEnv)
+	var pid, fd int
+	if _, err := fmt.Sscanf(value, "%d %d", &pid, &fd); err != nil || pid <= 0 || fd <= eventsFd {
+		return false
+	}
+	unix.CloseOnExec(fd)
+	ch := channel{fd: fd}
+	proc, err := adoptChild(pid, fd)
+	if err != nil {
+		ch.close()
+		return false
+	}
+	l.init, l.channel, l.unmapped = proc, ch, true
+	trace("launcher", "adopted")
+	return true
+}
+
+// adoptChild checks that pid is a child of this process and fd a socket, and
+// returns the child.
+func adoptChild(pid, fd int) (*os.Process, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return nil, fmt.Errorf("fd %d is not a socket", fd)
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	// pid (comm) state ppid ...; comm may hold anything but ")".
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 2 || fields[1] != strconv.Itoa(os.Getpid()) {
+		return nil, fmt.Errorf("pid %d is not a child of the launcher", pid)
+	}
+	return os.FindProcess(pid)
 }
 
 // startUnmapped clones the init before the spec without --ids: into its
@@ -266,13 +318,15 @@ func readSpec(f *os.File) (*Spec, error) {
 
 // launch is one run of the launcher, from starting the init to its exit.
 type launch struct {
+	// policy is the seccomp filter, computed meanwhile (startPolicy).
+	policy    chan seccompFilter
 	spec      *Spec
 	events    eventWriter
 	kernelLog kernelLog
 	// stdinToInit: the launcher's stdin is not the spec's, and the init
 	// gets it, for the plugin if the spec says so.
 	stdinToInit bool
-	init        *exec.Cmd
+	init        *os.Process
 	channel     channel
 	// placed: the init was put in the spec's cgroups when it was cloned.
 	placed bool
@@ -299,7 +353,7 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	var tasks []int // the v1 tasks files the init moves itself into, for an unmapped init
 	defer func() { closeFds(tasks) }()
 	if l.init != nil && l.unmapped {
-		if err := mapIDs(l.init.Process.Pid, ids{l.spec.UID, l.spec.GID}); err != nil {
+		if err := mapIDs(l.init.Pid, ids{l.spec.UID, l.spec.GID}); err != nil {
 			return l.abort("clone", err)
 		}
 		l.unmapped = false
@@ -328,19 +382,20 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		}
 	}
 	defer func() { l.channel.close() }() // the channel of the init in the end
-	go forwardSignals(signals, l.init.Process)
+	go forwardSignals(signals, l.init)
 
 	trace("launcher", "cloned")
-	if err := joinCgroups(l.init.Process.Pid, join); err != nil {
+	if err := joinCgroups(l.init.Pid, join); err != nil {
 		return l.abort("cgroup", err)
 	}
 	if !l.selfPlaced {
-		l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+		l.events.emit(event{Type: eventInit, Pid: l.init.Pid})
 	}
-	filter, err := seccompPolicy()
-	if err != nil {
-		return l.abortPlaced("harden", err)
+	policy := <-l.policy
+	if policy.err != nil {
+		return l.abortPlaced("harden", policy.err)
 	}
+	filter := policy.filter
 	sources, err := openMountSources(l.spec)
 	if err != nil {
 		return l.abortPlaced("mount-sources", err)
@@ -417,7 +472,7 @@ func (l *launch) startInit(ids *ids, network string) error {
 		ch.close()
 		return fmt.Errorf("start init: %w", err)
 	}
-	l.init = cmd
+	l.init = cmd.Process
 	l.channel = ch
 	return nil
 }
@@ -492,19 +547,19 @@ func (l *launch) abort(stage string, err error) int {
 // comes before the error, as it does otherwise.
 func (l *launch) abortPlaced(stage string, err error) int {
 	if l.selfPlaced {
-		if err := joinCgroups(l.init.Process.Pid, l.spec.CgroupProcs); err != nil {
+		if err := joinCgroups(l.init.Pid, l.spec.CgroupProcs); err != nil {
 			return l.abort("cgroup", err)
 		}
 		l.selfPlaced = false
-		l.events.emit(event{Type: eventInit, Pid: l.init.Process.Pid})
+		l.events.emit(event{Type: eventInit, Pid: l.init.Pid})
 	}
 	return l.abort(stage, err)
 }
 
 // discardInit kills the init before it ran anything.
 func (l *launch) discardInit() {
-	_ = l.init.Process.Kill()
-	_ = l.init.Wait()
+	_ = l.init.Kill()
+	_, _ = l.init.Wait()
 	l.channel.close()
 	l.init, l.channel = nil, channel{fd: -1}
 	l.placed, l.unmapped = false, false
@@ -534,7 +589,7 @@ func (l *launch) relayReports() int {
 				continue
 			}
 			l.selfPlaced = false
-			e = event{Type: eventInit, Pid: l.init.Process.Pid}
+			e = event{Type: eventInit, Pid: l.init.Pid}
 		case eventStarted:
 			e.Pid = msg.pid // the kernel translated it to our namespace
 			plugin = e.Pid
@@ -553,9 +608,12 @@ func (l *launch) relayReports() int {
 		trace("launcher", "event-"+e.Type)
 		l.events.emit(e)
 	}
-	_ = l.init.Wait()
+	state, _ := l.init.Wait()
 	trace("launcher", "reaped")
-	ws, _ := l.init.ProcessState.Sys().(syscall.WaitStatus)
+	var ws syscall.WaitStatus
+	if state != nil {
+		ws, _ = state.Sys().(syscall.WaitStatus)
+	}
 
 	switch {
 	case ended && ws.Exited():
@@ -573,7 +631,7 @@ func (l *launch) relayReports() int {
 		return 128 + int(sig)
 	default:
 		if !ended {
-			l.events.emit(errorEvent("init", fmt.Errorf("the init ended (%v) before the plugin started", l.init.ProcessState)))
+			l.events.emit(errorEvent("init", fmt.Errorf("the init ended (%v) before the plugin started", state)))
 		}
 		return setupFailed
 	}
@@ -629,4 +687,22 @@ func allCapabilities() ([]uintptr, error) {
 		caps[c] = uintptr(c)
 	}
 	return caps, nil
+}
+
+// seccompFilter is the outcome of seccompPolicy.
+type seccompFilter struct {
+	filter []unix.SockFilter
+	err    error
+}
+
+// startPolicy computes the seccomp filter on another thread while the
+// launcher starts the init and waits for the spec; it does not depend on
+// the spec.
+func startPolicy() chan seccompFilter {
+	ch := make(chan seccompFilter, 1)
+	go func() {
+		filter, err := seccompPolicy()
+		ch <- seccompFilter{filter, err}
+	}()
+	return ch
 }
