@@ -17,6 +17,9 @@ export const targets: Record<string, { atMost: number; issue: number }> = {
   failed_calls: { atMost: 0, issue: 6 },
   start_vs_goplugin: { atMost: 1.5, issue: 8 },
   call_vs_goplugin_p50: { atMost: 1.5, issue: 8 },
+  reaction_cpu_p95_vs_target: { atMost: 1, issue: 5 },
+  reaction_memory_p95_vs_target: { atMost: 1, issue: 5 },
+  reaction_goroutines_p95_vs_target: { atMost: 1, issue: 5 },
   supervisor_cpu_percent_at_200: { atMost: 5, issue: 5 },
   supervisor_cpu_percent_at_500: { atMost: 5, issue: 8 },
 };

@@ -1,12 +1,17 @@
 // `npm run bench [-- NAME...]`: runs the named benchmarks (all without names),
 // each printing a table and writing bench/results/NAME.json.
 import { printTable, writeResult, type BenchResult } from "./lib.ts";
+import { writeReport } from "./report.ts";
 
 const benchmarks: Record<string, () => Promise<BenchResult>> = {
   start: async () => (await import("./start.ts")).run(),
   identity: async () => (await import("./identity.ts")).run(),
   sampling: async () => (await import("./sampling.ts")).run(),
   sandbox: async () => (await import("./sandbox.ts")).run(),
+  breakers: async () => (await import("./breakers.ts")).run(),
+  goplugin: async () => (await import("./goplugin.ts")).run(),
+  scale: async () => (await import("./scale.ts")).run(),
+  dataplane: async () => (await import("./dataplane.ts")).run(),
 };
 
 const names = process.argv.slice(2);
@@ -21,3 +26,6 @@ for (const name of names.length ? names : Object.keys(benchmarks)) {
   printTable(`benchmark ${name}`, result);
   console.log(`wrote ${await writeResult(name, result)}`);
 }
+// The whole suite (or any part of it) refreshes bench/results.json and bench/REPORT.md.
+const report = await writeReport();
+console.log(`wrote ${report.json} and ${report.markdown}`);
