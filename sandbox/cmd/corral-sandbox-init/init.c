@@ -88,9 +88,13 @@
 #define MAX_LIST 65536
 
 #define PLUGIN_PATH "/plugin"
-#define SCRATCH "/tmp"
-#define OLD_ROOT "/oldroot"
-#define NEW_ROOT "/newroot"
+// The new root is assembled on a tmpfs mounted over /tmp, in the host's
+// tree as the init's mount namespace copied it (its mounts are slaves: the
+// host sees none of this), then made the root with one pivot_root, the
+// host's tree detached. (bubblewrap first pivots into a scratch tmpfs and
+// builds beneath it: a second pivot_root, which walks every thread on the
+// host, for nothing here, where the sources come as fds.)
+#define NEW_ROOT "/tmp"
 
 struct mount_item {
 	const char *target;
@@ -538,18 +542,6 @@ static int create_file(const char *path) {
 	return 0;
 }
 
-// enter_scratch_root mounts a tmpfs over /tmp and makes it the root, with
-// the host's root at /oldroot and an empty /newroot to build in.
-static int enter_scratch_root(void) {
-	if (mount_fresh("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) return -1;
-	if (mkdir(SCRATCH OLD_ROOT, 0755) != 0) return fail("mkdir %s", SCRATCH OLD_ROOT);
-	if (mkdir(SCRATCH NEW_ROOT, 0755) != 0) return fail("mkdir %s", SCRATCH NEW_ROOT);
-	if (chdir(SCRATCH) != 0) return fail("chdir %s", SCRATCH);
-	if (syscall(SYS_pivot_root, SCRATCH, SCRATCH OLD_ROOT) != 0) return fail("pivot_root to %s", SCRATCH);
-	if (chdir("/") != 0) return fail("chdir /");
-	return 0;
-}
-
 // attach_sources attaches the detached mounts the launcher sent at their
 // targets beneath the new root.
 static int attach_sources(struct release *rel) {
@@ -592,7 +584,7 @@ static int build_dev(void) {
 	if (mount_fresh("tmpfs", dev, "tmpfs", flags, "mode=0755") != 0) return -1;
 	for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
 		char src[64], dst[64];
-		snprintf(src, sizeof src, "%s/dev/%s", OLD_ROOT, devices[i]);
+		snprintf(src, sizeof src, "/dev/%s", devices[i]);
 		snprintf(dst, sizeof dst, "%s/%s", dev, devices[i]);
 		if (create_file(dst) != 0 || bind_mount(src, dst, flags) != 0) return -1;
 	}
@@ -636,8 +628,7 @@ static int pivot_into(const char *dir) {
 // inside") and makes it the root of the mount namespace.
 static int build_root(struct release *rel) {
 	char opts[64];
-	int r = enter_scratch_root();
-	if (r == 0) r = mount_fresh("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	int r = mount_fresh("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	if (r == 0) r = attach_sources(rel);
 	if (r == 0) {
 		snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)rel->workspace);
