@@ -62,10 +62,20 @@ export class InstanceSampler {
     if (this.#timer) return;
     this.#openStream();
     void this.sample();
-    this.#timer = setInterval(() => void this.sample(), this.#sources.intervalMs);
+    // On the clock's beat (whole intervals since the epoch), at least half an
+    // interval from now: every sampler of the same interval then wakes the
+    // supervisor at once, one wakeup for all instead of one per instance.
+    const { intervalMs } = this.#sources;
+    let delay = intervalMs - ((this.#sources.now ?? Date.now)() % intervalMs);
+    if (delay < intervalMs / 2) delay += intervalMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = setInterval(() => void this.sample(), intervalMs);
+      void this.sample();
+    }, delay);
   }
 
   stop(): void {
+    clearTimeout(this.#timer);
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#stream?.cancel();

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import { InstanceSampler } from "../../supervisor/plugin/sampler.ts";
 
@@ -37,6 +37,33 @@ describe("instance sampler", () => {
       sampler.stop();
     }
     expect(stream.cancelled).toBe(true);
+  });
+
+  it("samples at once, then on the clock's beat, at least half an interval on: all samplers of an interval wake together", async () => {
+    vi.useFakeTimers();
+    try {
+      const at = async (start: number) => {
+        vi.setSystemTime(start);
+        const ticks: number[] = [];
+        const sampler = new InstanceSampler({
+          usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+          pid: () => undefined,
+          stats: () => fakeStream(),
+          cpuCores: 1,
+          intervalMs: 1000,
+          onSample: (sample) => ticks.push(sample.at),
+        });
+        sampler.start();
+        await vi.advanceTimersByTimeAsync(3_500 - (start % 1000));
+        sampler.stop();
+        return ticks;
+      };
+      expect(await at(101_234)).toEqual([101_234, 102_000, 103_000, 104_000]);
+      // 200 ms to the beat is too short an interval to measure: the next beat.
+      expect(await at(201_800)).toEqual([201_800, 203_000, 204_000]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("hands on each Stats message as it arrives, between ticks, and keeps the latest for the next sample", async () => {
