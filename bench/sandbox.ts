@@ -7,14 +7,16 @@
 //             (plan, uid, instance directory, cgroup with limits, a launcher
 //             started for the run, cleanup), minus starting Node itself
 //   warm      the same with a warm launcher from a LauncherPool, as the
-//             supervisor starts plugins (namespaces and both Go runtimes up
-//             before the run starts)
+//             supervisor starts plugins (the launcher up, its init cloned and
+//             its namespaces made before the run starts)
 //   warm bwrap  bubblewrap started before the run and held, its sandbox set
 //             up, with --block-fd; the run releases it: the like-for-like
 //             baseline of "warm" (a warm launcher has also done its set-up
 //             work before the clock starts)
 // Corral's runs also record when each phase was reached, to show where the
-// time goes. bwrap is installed from apt if missing.
+// time goes; CORRAL_SANDBOX_TRACE=1 makes the launcher and the init print
+// when they reach each of their steps (sandbox/cmd/corral-sandbox/trace.go).
+// bwrap is installed from apt if missing.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
