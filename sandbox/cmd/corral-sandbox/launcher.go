@@ -341,16 +341,17 @@ type launch struct {
 
 func (l *launch) run(signals <-chan os.Signal) int {
 	if l.init != nil && l.spec.Network == "host" {
-		// The init cloned ahead (--ids) has a network namespace of its own,
-		// which it cannot leave for the host's: that needs privilege over
-		// the host's. A plugin on the host network starts from a new clone.
+		// The init cloned ahead (before the spec) has a network namespace of
+		// its own, which it cannot leave for the host's: that needs privilege
+		// over the host's. A plugin on the host network starts from a new
+		// clone.
 		l.discardInit()
 	}
 	join := l.spec.CgroupProcs // the cgroup.procs files the init is still to be written into
 	if l.init != nil && l.placed {
 		join = nil
 	}
-	var tasks []int // the v1 tasks files the init moves itself into, for an unmapped init
+	var tasks []int // the v1 tasks files an init cloned ahead moves itself into
 	defer func() { closeFds(tasks) }()
 	if l.init != nil && l.unmapped {
 		if err := mapIDs(l.init.Pid, ids{l.spec.UID, l.spec.GID}); err != nil {
