@@ -116,6 +116,8 @@ struct release {
 };
 
 static int tracing;
+// front_started: the init was forked by the launcher's front, and says hello.
+static int front_started;
 
 static void trace(const char *step) {
 	if (!tracing) return;
@@ -853,6 +855,12 @@ static int init_main(void) {
 	if (syscall(SYS_close_range, CHANNEL_FD, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
 		for (int fd = CHANNEL_FD; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
+	if (front_started) {
+		// The launcher learns the init's pid from the credentials the
+		// kernel attaches.
+		static const char hello[] = "{\"type\":\"hello\"}";
+		if (send_msg(hello, sizeof hello - 1, NULL, 0) != 0) return SETUP_FAILED;
+	}
 
 	// Before anything else, so that no child's exit and no signal the
 	// launcher forwards is missed. PID 1 of a namespace is sent only the
@@ -951,15 +959,19 @@ static int init_main(void) {
 // ---- the front ------------------------------------------------------------
 
 // The launcher's front: "corral-sandbox-init front LAUNCHER run ARGS...".
-// launchSandbox starts a cold launcher through it (no --ids): it clones the
-// init into its namespaces at once, as the very first thing, then execs the
-// Go launcher in its own place, which adopts the init (EARLY_INIT_ENV names
-// its pid and the launcher's end of the channel) as if it had cloned it
-// itself before the spec (startUnmapped): unmapped ids, placed by itself once
-// released. The clone, the namespaces' creation and the init's first steps
-// then overlap the start of the Go runtime instead of following it, and the
-// init needs no exec. The exec keeps the process, and with it the thread the
-// init's parent-death signal is tied to: the launcher's main thread.
+// launchSandbox starts a cold launcher through it (no --ids). It forks, and
+// execs the Go launcher in its own place at once; the fork makes the
+// sandbox's namespaces meanwhile (unshare, most of the cost of a clone into
+// them), forks the init into them, PID 1 of the new pid namespace, and
+// ends. The launcher, a child subreaper, inherits the init, and adopts it
+// (EARLY_INIT_ENV names the fork's pid and the launcher's end of the
+// channel, over which the init says hello, its pid attached by the kernel)
+// as if it had cloned it itself before the spec (startUnmapped in
+// launcher.go): unmapped ids, placed by itself once released. The
+// namespaces' creation and the init's first steps then overlap the start of
+// the Go runtime instead of preceding or following it, and the init needs
+// no exec. Its parent-death signal is set once it has its ids (take_ids),
+// when the launcher, which has reaped the fork by then, is its parent.
 #define EARLY_INIT_ENV "CORRAL_SANDBOX_EARLY_INIT"
 
 struct front_child {
@@ -968,26 +980,24 @@ struct front_child {
 	char **argv;
 };
 
-static char front_stack[256 * 1024] __attribute__((aligned(16)));
-
-// front_init runs in the clone: the init, with its end of the channel at
-// fd 3, no other fd of the launcher's (its events, the spec) and, unless
-// the spec comes on another fd than stdin, /dev/null as stdin.
-static int front_init(void *arg) {
-	struct front_child *c = arg;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+// front_init runs in the init the front's fork forked: the init, with its
+// end of the channel at fd 3, no other fd of the launcher's (its events, the
+// spec) and, unless the spec comes on another fd than stdin, /dev/null as
+// stdin.
+static int front_init(struct front_child *c) {
 	// Its command line, which the plugin can read (/proc/1/cmdline), is the
 	// front's, with host paths in it: blank it, but for a name.
 	for (char **a = c->argv; *a; a++) memset(*a, 0, strlen(*a));
 	static const char name[] = "corral-init";
 	if (c->argv[0] && c->argv[1] && c->argv[1] - c->argv[0] > (long)sizeof name) memcpy(c->argv[0], name, sizeof name);
-	if (c->init_end != CHANNEL_FD && dup2(c->init_end, CHANNEL_FD) < 0) _exit(SETUP_FAILED);
+	if (c->init_end != CHANNEL_FD && dup2(c->init_end, CHANNEL_FD) < 0) return SETUP_FAILED;
 	syscall(SYS_close_range, CHANNEL_FD + 1, ~0U, 0);
 	if (!c->stdin_to_init) {
 		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null_fd < 0 || dup2(null_fd, 0) < 0) _exit(SETUP_FAILED);
+		if (null_fd < 0 || dup2(null_fd, 0) < 0) return SETUP_FAILED;
 		close(null_fd);
 	}
+	front_started = 1;
 	return init_main();
 }
 
@@ -1005,28 +1015,33 @@ static int front_main(int argc, char **argv) {
 		if (strcmp(argv[i], "--ids") == 0) early = 0; // the launcher clones its init with the ids
 		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) stdin_to_init = 1;
 	}
-	int sv[2];
+	int sv[2], one = 1;
 	if (early && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
-		int one = 1;
-		struct front_child c = {.init_end = sv[1], .stdin_to_init = stdin_to_init, .argv = argv};
-		pid_t pid = -1;
-		if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0)
-			pid = clone(front_init, front_stack + sizeof front_stack,
-			            CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD, &c);
+		pid_t mid = -1;
+		if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+			mid = fork();
+		if (mid == 0) {
+			close(sv[0]);
+			if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) != 0) _exit(1);
+			pid_t init = fork();
+			if (init == 0) {
+				struct front_child c = {.init_end = sv[1], .stdin_to_init = stdin_to_init, .argv = argv};
+				_exit(front_init(&c));
+			}
+			_exit(init > 0 ? 0 : 1);
+		}
 		close(sv[1]);
 		char value[64];
-		if (pid > 0 && fcntl(sv[0], F_SETFD, 0) == 0) {
-			snprintf(value, sizeof value, "%d %d", (int)pid, sv[0]);
+		if (mid > 0 && fcntl(sv[0], F_SETFD, 0) == 0) {
+			snprintf(value, sizeof value, "%d %d", (int)mid, sv[0]);
 			setenv(EARLY_INIT_ENV, value, 1);
 		} else {
-			// The launcher clones its own.
-			if (pid > 0) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-			}
+			// The launcher clones its own. (A fork left running ends, and
+			// its init, finding the channel closed.)
+			prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 			close(sv[0]);
 		}
-		trace("front-cloned");
+		trace("front-forked");
 	}
 	execv(launcher, launcher_argv);
 	int e = errno;

@@ -30,6 +30,9 @@ const (
 	// eventPlaced is the init's report that it moved itself into its
 	// cgroups; the launcher turns it into the init event.
 	eventPlaced = "placed"
+	// eventHello is the first message of an init the launcher's front
+	// started, which the launcher adopts; its credentials give its pid.
+	eventHello = "hello"
 )
 
 func errorEvent(stage string, err error) event {

@@ -193,28 +193,52 @@ func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 }
 
 // earlyInitEnv, set by the front (sandbox/cmd/corral-sandbox-init, "front")
-// that execs the launcher in its place, names the init it cloned before, as
-// "PID FD": its pid and the launcher's end of its channel.
+// that execs the launcher in its place, as "PID FD": the pid of the front's
+// fork, which makes the namespaces and forks the init into them, and the
+// launcher's end of the init's channel.
 const earlyInitEnv = "CORRAL_SANDBOX_EARLY_INIT"
 
-// adoptEarlyInit takes on the init the front cloned, if there is one: a
-// child of this process in namespaces of its own, its ids not mapped yet, as
-// startUnmapped would have made it. It reports whether it did.
+// adoptEarlyInit takes on the init the front's fork made, if there is one:
+// once the fork has ended, the init is a child of this process (a child
+// subreaper), in namespaces of its own, its ids not mapped yet, as
+// startUnmapped would have made it. Its hello on the channel tells its pid.
+// It reports whether it did.
 func (l *launch) adoptEarlyInit() bool {
 	value, ok := os.LookupEnv(earlyInitEnv)
 	if !ok {
 		return false
 	}
 	_ = os.Unsetenv(earlyInitEnv)
-	var pid, fd int
-	if _, err := fmt.Sscanf(value, "%d %d", &pid, &fd); err != nil || pid <= 0 || fd <= eventsFd {
+	var mid, fd int
+	if _, err := fmt.Sscanf(value, "%d %d", &mid, &fd); err != nil || mid <= 0 || fd <= eventsFd {
 		return false
 	}
 	unix.CloseOnExec(fd)
 	ch := channel{fd: fd}
-	proc, err := adoptChild(pid, fd)
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(mid, &ws, 0, nil)
+		if err != unix.EINTR {
+			if err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
+				ch.close()
+				return false
+			}
+			break
+		}
+	}
+	msg, err := ch.receive(0)
+	if err == nil {
+		var e event
+		if json.Unmarshal(msg.data, &e) != nil || e.Type != eventHello {
+			err = fmt.Errorf("unexpected message %q", msg.data)
+		}
+	}
+	var proc *os.Process
+	if err == nil {
+		proc, err = adoptChild(msg.pid, fd)
+	}
 	if err != nil {
-		ch.close()
+		ch.close() // an init left, if any, ends on it
 		return false
 	}
 	l.init, l.channel, l.unmapped = proc, ch, true
@@ -228,6 +252,9 @@ func adoptChild(pid, fd int) (*os.Process, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return nil, fmt.Errorf("fd %d is not a socket", fd)
+	}
+	if pid <= 0 {
+		return nil, errors.New("no pid")
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
