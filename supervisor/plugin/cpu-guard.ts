@@ -18,6 +18,7 @@
 // the stop's log names the evidence it relies on (evidenceFrom). A trip on
 // probation (one sample) relies on the evidence of the trip before it.
 import { readFile } from "node:fs/promises";
+import { signalAll } from "./signal-all.ts";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { CpuBreaker, type CpuBreakerAction } from "../breakers/cpu-breaker.ts";
 import type { CpuBreakerConfig } from "../breakers/config.ts";
@@ -143,7 +144,7 @@ export class CpuGuard {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#resumeTimer);
-    if (this.#stopped) await this.#signalAll("SIGCONT");
+    if (this.#stopped) await signalAll(this.#cgroup, "SIGCONT");
     this.#stopped = false;
   }
 
@@ -172,7 +173,7 @@ export class CpuGuard {
           this.#log.warn({ err: err.message }, "parking the instance's data socket failed");
         });
         if (this.#closed) return;
-        const stopped = await this.#signalAll("SIGSTOP");
+        const stopped = await signalAll(this.#cgroup, "SIGSTOP");
         this.#stopped = true;
         const verified = await allStopped(stopped);
         const evidence = this.#lastEvidence === undefined ? "none" : this.#lastEvidence.done ? "taken" : "in progress";
@@ -196,7 +197,7 @@ export class CpuGuard {
         return;
       }
       case "resume":
-        await this.#signalAll("SIGCONT");
+        await signalAll(this.#cgroup, "SIGCONT");
         this.#stopped = false;
         await this.#pause.unpark().catch((err: Error) => {
           this.#log.warn({ err: err.message }, "unparking the instance's data socket failed");
@@ -217,17 +218,6 @@ export class CpuGuard {
     }
   }
 
-  async #signalAll(signal: "SIGSTOP" | "SIGCONT"): Promise<number[]> {
-    const pids = await this.#cgroup.pids().catch(() => [] as number[]);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return pids;
-  }
 }
 
 /** Whether every pid reaches the stopped state (T in /proc) within a moment: SIGSTOP is asynchronous. */
