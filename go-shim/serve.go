@@ -112,7 +112,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	watching := make(chan struct{})
 	go func() {
 		defer close(watching)
-		revoked.watch(watchCtx, crlPollInterval)
+		revoked.watch(watchCtx)
 	}()
 	defer func() {
 		stopWatching()

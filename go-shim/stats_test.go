@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -112,5 +113,29 @@ func TestStatsFilterOptions(t *testing.T) {
 	}
 	if got, want := runFilter(newStatsFilter(100*time.Millisecond, time.Second, 4096), samples), []int64{0, 1, 2}; !equalTicks(got, want) {
 		t.Errorf("deadband 4096: sent ticks %v, want %v", got, want)
+	}
+}
+
+func TestOpenFDsCountsDescriptors(t *testing.T) {
+	before := openFDs()
+	if before == 0 {
+		t.Skip("no /proc here")
+	}
+	var files []*os.File
+	for range 5 {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if got := openFDs(); got != before+5 {
+		t.Errorf("with 5 more files open, openFDs() = %d, want %d", got, before+5)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	if got := openFDs(); got != before {
+		t.Errorf("after closing them, openFDs() = %d, want %d", got, before)
 	}
 }
