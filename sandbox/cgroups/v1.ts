@@ -13,7 +13,7 @@ import {
   type CgroupUsage,
   type InstanceCgroup,
 } from "./driver.ts";
-import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
+import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
 import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances, unique } from "./util.ts";
 
 export interface V1DriverOptions {
@@ -122,12 +122,14 @@ export class V1InstanceCgroup implements InstanceCgroup {
   /** The instance's directory in each controller's hierarchy. */
   readonly #dirs: Map<string, string>;
   readonly #fs: CgroupFs;
+  readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
 
   constructor(name: string, dirs: Map<string, string>, fs: CgroupFs, timeoutMs: number) {
     this.name = name;
     this.#dirs = dirs;
     this.#fs = fs;
+    this.#sampled = new SampledFiles(fs);
     this.#timeoutMs = timeoutMs;
     this.procsFiles = this.dirs.map((dir) => path.join(dir, "cgroup.procs"));
   }
@@ -191,9 +193,11 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   async usage(): Promise<CgroupUsage> {
+    const memory = this.#file("memory", "memory.usage_in_bytes");
+    const cpu = this.#file("cpuacct", "cpuacct.usage");
     return {
-      memoryBytes: await this.#readNumber("memory", "memory.usage_in_bytes"),
-      cpuMicros: Math.floor((await this.#readNumber("cpuacct", "cpuacct.usage")) / 1000),
+      memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory),
+      cpuMicros: Math.floor(parseCgroupNumber(this.#sampled.read(cpu), cpu) / 1000),
     };
   }
 
@@ -235,6 +239,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   async destroy(): Promise<void> {
+    this.#sampled.close();
     const deadline = Date.now() + this.#timeoutMs;
     // The hierarchies are independent: their directories go concurrently.
     await settleAll(this.dirs.map((dir) => rmdirWhileBusy((d) => this.#fs.rmdir(d), dir, deadline)));

@@ -14,7 +14,7 @@ import {
   type CgroupUsage,
   type InstanceCgroup,
 } from "./driver.ts";
-import { nodeCgroupFs, type CgroupFs } from "./fs.ts";
+import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
 import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances } from "./util.ts";
 
 /** The controllers an instance's limits need. */
@@ -143,11 +143,13 @@ export class V2InstanceCgroup implements InstanceCgroup {
   readonly dir: string;
   readonly procsFiles: string[];
   readonly #fs: CgroupFs;
+  readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
 
   constructor(name: string, dir: string, fs: CgroupFs, timeoutMs: number) {
     this.name = name;
     this.dir = dir;
+    this.#sampled = new SampledFiles(fs);
     this.procsFiles = [this.#file("cgroup.procs")];
     this.#fs = fs;
     this.#timeoutMs = timeoutMs;
@@ -192,9 +194,10 @@ export class V2InstanceCgroup implements InstanceCgroup {
   }
 
   async usage(): Promise<CgroupUsage> {
-    const usec = parseFlatKeyed(await this.#read("cpu.stat")).get("usage_usec");
-    if (usec === undefined) throw new Error(`no usage_usec in ${this.#file("cpu.stat")}`);
-    return { memoryBytes: parseCgroupNumber(await this.#read("memory.current"), this.#file("memory.current")), cpuMicros: usec };
+    const [cpu, memory] = [this.#file("cpu.stat"), this.#file("memory.current")];
+    const usec = parseFlatKeyed(this.#sampled.read(cpu)).get("usage_usec");
+    if (usec === undefined) throw new Error(`no usage_usec in ${cpu}`);
+    return { memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory), cpuMicros: usec };
   }
 
   async events(): Promise<CgroupEvents> {
@@ -224,6 +227,7 @@ export class V2InstanceCgroup implements InstanceCgroup {
   }
 
   async destroy(): Promise<void> {
+    this.#sampled.close();
     await rmdirWhileBusy((d) => this.#fs.rmdir(d), this.dir, Date.now() + this.#timeoutMs);
   }
 

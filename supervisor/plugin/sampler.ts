@@ -11,7 +11,7 @@
 // interval later at the next tick. The latest message stands for the runtime
 // until the next one: nothing changed meanwhile.
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { CgroupUsage } from "../../sandbox/cgroups/driver.ts";
 
@@ -131,11 +131,18 @@ export class InstanceSampler {
   }
 }
 
-/** Open fds of `pid`; /proc is generated on read, so a synchronous listing is the cheap one. */
+/**
+ * Open fds of `pid`. Since Linux 6.2 a stat of /proc/<pid>/fd gives their
+ * count as its size: one call, where listing the directory makes an entry
+ * per fd (2.5 µs against 15 for a small process, and sampling does this for
+ * every instance every second). Older kernels give 0 there; a process always
+ * has some fd open, so 0 means "list them".
+ */
 async function countFds(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
   try {
-    return readdirSync(`/proc/${pid}/fd`).length;
+    const dir = `/proc/${pid}/fd`;
+    return statSync(dir).size || readdirSync(dir).length;
   } catch {
     return 0;
   }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, detectCgroups, TMPFS_MAGIC, type V1Hierarchy } from "../../sandbox/cgroups/detect.ts";
-import type { CgroupFs } from "../../sandbox/cgroups/fs.ts";
+import { nodeCgroupFs, type CgroupFs } from "../../sandbox/cgroups/fs.ts";
 import { V1CgroupDriver } from "../../sandbox/cgroups/v1.ts";
 
 const UNLIMITED = "9223372036854771712";
@@ -46,6 +46,8 @@ class FakeCgroupFs implements CgroupFs {
   }
 
   readFile = (p: string) => readFile(p, "utf8");
+  // Regular files re-read at offset 0 behave as control files do.
+  open = nodeCgroupFs.open;
 
   async writeFile(p: string, data: string): Promise<void> {
     if (!existsSync(p)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { prepareV2Delegation } from "../../sandbox/cgroups/delegation.ts";
 import { CGROUP2_SUPER_MAGIC, detectCgroups } from "../../sandbox/cgroups/detect.ts";
-import type { CgroupFs } from "../../sandbox/cgroups/fs.ts";
+import { nodeCgroupFs, type CgroupFs } from "../../sandbox/cgroups/fs.ts";
 import { openCgroupDriver } from "../../sandbox/cgroups/open.ts";
 import { V2CgroupDriver } from "../../sandbox/cgroups/v2.ts";
 
@@ -63,6 +63,8 @@ class FakeV2Fs implements CgroupFs {
   }
 
   readFile = (p: string) => readFile(p, "utf8");
+  // Regular files re-read at offset 0 behave as control files do.
+  open = nodeCgroupFs.open;
   exists = async (p: string) => existsSync(p);
   subdirs = async (p: string) => (await readdir(p, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
 
@@ -282,6 +284,15 @@ describe("cgroup v2 driver", () => {
     await writeFile(path.join(cgroup.dir, "memory.current"), "1048576\n");
     await writeFile(path.join(cgroup.dir, "cpu.stat"), "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\nnr_periods 3\n");
     expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500 });
+    // The files stay open between samples: each sample reads them as they are now.
+    const fdsOpen = readdirSync("/proc/self/fd").length;
+    await writeFile(path.join(cgroup.dir, "memory.current"), "2097152\n");
+    await writeFile(path.join(cgroup.dir, "cpu.stat"), "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\nnr_periods 30\n");
+    expect(await cgroup.usage()).toEqual({ memoryBytes: 2097152, cpuMicros: 1234567 });
+    expect(readdirSync("/proc/self/fd").length).toBe(fdsOpen);
+    await cgroup.destroy();
+    expect(readdirSync("/proc/self/fd").length).toBe(fdsOpen - 2);
+    await expect(cgroup.usage()).rejects.toThrow(/being destroyed/);
   });
 
   it("reports OOM kills and pids-limit hits from memory.events and pids.events", async () => {

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { closeSync, openSync, readdirSync } from "node:fs";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
@@ -10,6 +11,26 @@ function fakeStream() {
 }
 
 describe("instance sampler", () => {
+  it("counts the open fds of the process from /proc", async () => {
+    const held = [openSync("/dev/null", "r"), openSync("/dev/null", "r"), openSync("/dev/null", "r")];
+    const sampler = new InstanceSampler({
+      usage: async () => ({ memoryBytes: 0, cpuMicros: 0 }),
+      pid: () => process.pid,
+      stats: () => fakeStream(),
+      cpuCores: 1,
+      intervalMs: 60_000,
+    });
+    try {
+      // The listing holds one fd of its own while it lists.
+      const listed = readdirSync("/proc/self/fd").length - 1;
+      expect((await sampler.sample())?.openFds).toBe(listed);
+      for (const fd of held.splice(0)) closeSync(fd);
+      expect((await sampler.sample())?.openFds).toBe(listed - 3);
+    } finally {
+      for (const fd of held) closeSync(fd);
+    }
+  });
+
   it("reports CPU as a share of the instance's allowance between samples, and the runtime's latest numbers", async () => {
     let now = 1_000;
     let cpuMicros = 0;
