@@ -149,6 +149,7 @@ export class PluginSet {
     await parts.watch?.close();
     await parts.controller.stop();
     await parts.address?.close();
+    this.#trust.forgetPlugin(name);
     this.#plugins.delete(name);
   }
 

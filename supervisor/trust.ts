@@ -17,6 +17,7 @@ import {
   type CertificateRegistry,
   type IssuedLeaf,
 } from "./identity/index.ts";
+import { LeafStock } from "./identity/leaf-stock.ts";
 import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
 import { controlCredentials, type ControlCredentials } from "./plugin/control-channel.ts";
@@ -33,6 +34,7 @@ export class Trust {
   readonly #log: Logger;
   #crlPem: string;
   readonly #republish: NodeJS.Timeout;
+  readonly #leaves: LeafStock;
 
   private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger) {
     this.ca = ca;
@@ -42,6 +44,10 @@ export class Trust {
     this.#log = log;
     this.#republish = setInterval(() => void this.publishCrl().catch((err: Error) => log.error({ err: err.message }, "republishing the CRL failed")), CRL_REPUBLISH_MS);
     this.#republish.unref();
+    this.#leaves = new LeafStock({
+      issue: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, registry }),
+      check: (leaf) => registry.checkNotRevoked(leaf),
+    });
   }
 
   static async open(stateDir: string, trustDomain: string, log: Logger): Promise<Trust> {
@@ -69,8 +75,14 @@ export class Trust {
     return this.#crlPem;
   }
 
+  /** A leaf for a new instance of `plugin`: issued ahead when it can be (identity/leaf-stock.ts). */
   issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf> {
-    return issuePluginLeaf(this.ca, { trustDomain: this.trustDomain, plugin, ttlMs, registry: this.registry });
+    return this.#leaves.take(plugin, ttlMs);
+  }
+
+  /** `plugin` left the config: its stocked leaf is dropped. */
+  forgetPlugin(plugin: string): void {
+    this.#leaves.forget(plugin);
   }
 
   /**
@@ -121,6 +133,7 @@ export class Trust {
 
   close(): void {
     clearInterval(this.#republish);
+    this.#leaves.close();
     this.leaf.close();
   }
 }

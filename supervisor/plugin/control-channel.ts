@@ -14,8 +14,7 @@ import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
 import type { PeerCertificate } from "node:tls";
 import { pluginServerIdentity } from "../identity/index.ts";
-import { waitForFile } from "./wait-for-file.ts";
-import { waitForListener } from "./wait-for-listener.ts";
+import { waitForSocket } from "./wait-for-socket.ts";
 
 export const SUPERVISOR_VERSION = "0.1.0";
 
@@ -78,9 +77,12 @@ export class ControlChannel {
    * cannot fix, with another error otherwise.
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
-    await waitForFile(this.socket, signal);
-    await waitForListener(this.socket, signal);
+    await waitForSocket(this.socket, signal);
     const { control, health } = this.#clients();
+    // Both calls go at once, on the one connection: health is asked for
+    // while the handshake is answered, and counts only if it succeeds.
+    const serving = unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
+    serving.catch(() => {}); // observed below, after the handshake
     const handshake = await unary<HandshakeResponse__Output>(
       (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
       signal,
@@ -93,7 +95,7 @@ export class ControlChannel {
       throw err;
     });
     checkHandshake(handshake, expect);
-    const { status } = await unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
+    const { status } = await serving;
     if (status !== "SERVING") throw new Error(`health check answered ${status}`);
     return handshake;
   }

@@ -310,7 +310,8 @@ export class PluginInstance implements Instance {
     });
     gone.catch(() => {});
     const steps = (async () => {
-      await sandbox.started;
+      // Not waiting for the launcher's word that the plugin started: the
+      // socket's watch is then in place before the plugin can bind it.
       this.#channel = new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
       const handshake = await this.#channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
       this.#handshake = handshake;

@@ -1,0 +1,60 @@
+// Waits until a plugin's Unix socket accepts connections, driven by inotify
+// rather than polling, so readiness costs nothing while the plugin starts.
+//
+// A socket file exists from bind(2), but connections are refused until
+// listen(2). go-shim changes the socket's mode after it listens, so that
+// change (an inotify "change" event on the file) says it listens: nothing
+// needs trying. A socket seen only to appear ("rename"), or there before
+// the watch began, is tried with a plain connection, again every few
+// milliseconds while refused, so the first gRPC call fails only for real
+// reasons (TLS, identity), at once, with the reason intact.
+import { watch } from "node:fs";
+import { access } from "node:fs/promises";
+import { connect } from "node:net";
+import path from "node:path";
+
+const RETRY_MS = 5;
+
+export function waitForSocket(socket: string, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  const name = path.basename(socket);
+  const watcher = watch(path.dirname(socket));
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let probing = false;
+    let retry: NodeJS.Timeout | undefined;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(retry);
+      watcher.close();
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = () => finish(signal.reason);
+    const probe = () => {
+      if (probing || settled) return;
+      probing = true;
+      const attempt = connect(socket);
+      attempt.once("connect", () => {
+        attempt.destroy();
+        finish();
+      });
+      attempt.once("error", (err: NodeJS.ErrnoException) => {
+        probing = false;
+        if (err.code !== "ECONNREFUSED" && err.code !== "ENOENT") finish(err);
+        else if (!settled) retry = setTimeout(probe, RETRY_MS);
+      });
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    watcher.on("error", finish);
+    watcher.on("change", (event, changed) => {
+      if (changed !== name) return;
+      if (event === "change") finish(); // the mode, set once it listens
+      else probe();
+    });
+    // The socket may have appeared before the watch began.
+    access(socket).then(probe, () => {});
+  });
+}
