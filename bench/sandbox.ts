@@ -4,8 +4,9 @@
 //   bwrap     bubblewrap with comparable namespaces (user, pid, net, ipc, uts,
 //             cgroup), a read-only bind of the binary, fresh /proc, /dev, /tmp
 //   sandbox   Corral's sandbox as `corral sandbox` runs it: the same code
-//             (plan, uid, instance directory, cgroup with limits, a launcher
-//             started for the run, cleanup), minus starting Node itself
+//             (a launcher spawned for the run, which starts while the config
+//             is read and the plan made; uid, instance directory, cgroup with
+//             limits; cleanup), minus starting Node itself
 //   warm      the same with a warm launcher from a LauncherPool, as the
 //             supervisor starts plugins (the launcher up, its init cloned and
 //             its namespaces made before the run starts)
@@ -86,7 +87,7 @@ export async function run(): Promise<BenchResult> {
     const corral = async (warm: boolean) => {
       const phases: Partial<Record<RunPhase, number>> = {};
       const t0 = performance.now();
-      const plan = await planSandbox({ config: configFile }, [PROBE, "exit", "0"]);
+      const plan = planSandbox({ config: configFile }, [PROBE, "exit", "0"]);
       const slot = warm ? pool.acquire() : undefined;
       const outcome = await runSandbox(plan, {
         launcherPath: LAUNCHER,

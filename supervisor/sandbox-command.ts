@@ -8,8 +8,8 @@
 // launcher started at once (its namespaces come up meanwhile), the instance
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
-import { constants as fsConstants, readdirSync, readFileSync, statSync } from "node:fs";
-import { access, chown, mkdir, open, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, readdir, readFile, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
@@ -118,7 +118,7 @@ export async function planSandbox(flags: SandboxFlags, command: string[], option
 async function readConfig(flags: SandboxFlags, defaultConfig: string): Promise<{ config: Config; file: string }> {
   let file = flags.config;
   if (file === undefined) {
-    const exists = await access(defaultConfig).then(() => true, () => false);
+    const exists = existsSync(defaultConfig);
     if (exists || flags.plugin !== undefined) file = defaultConfig;
   }
   if (file === undefined) return { config: parseConfig("{}", defaultConfig), file: "(built-in defaults)" };
@@ -173,7 +173,7 @@ function applyFlags(plugin: PluginConfig, flags: SandboxFlags, cwd: string): Plu
 async function checkGrants(plugin: PluginConfig): Promise<void> {
   for (const grant of plugin.readOnlyPaths) {
     try {
-      await stat(grant);
+      statSync(grant);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new SandboxCommandError(
@@ -189,19 +189,29 @@ export async function resolveCommand(cmd: string, cwd: string, searchPath: strin
   const candidates = cmd.includes("/") ? [path.resolve(cwd, cmd)] : searchPath.split(":").map((dir) => path.resolve(cwd, dir || ".", cmd));
   let problem: string | undefined;
   for (const candidate of candidates) {
-    const info = await stat(candidate).catch(() => undefined);
+    // Synchronous, as every file step of a run: a stat is microseconds.
+    const info = statSync(candidate, { throwIfNoEntry: false });
     if (!info) continue;
     if (!info.isFile()) {
       problem ??= `${candidate} is not a regular file`;
       continue;
     }
-    if ((info.mode & 0o111) === 0 || !(await access(candidate, fsConstants.X_OK).then(() => true, () => false))) {
+    if ((info.mode & 0o111) === 0 || !executable(candidate)) {
       problem ??= `${candidate} is not executable`;
       continue;
     }
     return candidate;
   }
   throw new SandboxCommandError("command", problem ?? (cmd.includes("/") ? `${candidates[0]} does not exist` : `${cmd}: not found on PATH`));
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface RunOptions {
@@ -245,11 +255,19 @@ const active = new Set<string>();
 const INSTANCE_NAME = /^cli-(\d+)(?:-\d+)?$/;
 const UID_LOCK = /^uid-(\d+)$/;
 
-/** Runs a plan to the end; never throws for a sandbox failure (see outcome.exit.error). */
-export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promise<SandboxOutcome> {
+/**
+ * Runs a plan to the end; never throws for a sandbox failure (see
+ * outcome.exit.error). The plan may still be in the making (planSandbox's
+ * promise): the launcher is spawned first, and starts (a Go program's
+ * start-up, on another core) while this thread reads the config. A plan
+ * that fails ends the launcher, and runSandbox throws its error.
+ */
+export async function runSandbox(planned: SandboxPlan | Promise<SandboxPlan>, options: RunOptions): Promise<SandboxOutcome> {
   const name = instanceName();
-  const cliDir = path.join(plan.runtimeDir, "cli");
-  const instanceDir = path.join(cliDir, name);
+  let plan: SandboxPlan | undefined;
+  let planError: unknown;
+  let cliDir = "";
+  let instanceDir = "";
   let failure: SandboxCommandError | undefined;
   let sandbox: SandboxProcess | undefined;
   let cgroup: InstanceCgroup | undefined;
@@ -266,61 +284,85 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
 
   let exit: SandboxExit;
   let pid: number | undefined;
-  try {
-    const driver = await stage("cgroup", () => openCgroupDriver({ parent: `${plan.cgroupParent}-cli` }));
-    // Kept only while runs use it: the last run out removes it, and the
-    // runtime directory too if this run had to make it.
-    const made = await stage("instance-dir", () => mkdir(cliDir, { recursive: true, mode: 0o700 }));
-    emptyDirs = [cliDir];
-    if (made !== undefined) for (let d = cliDir; d !== made && d !== path.dirname(d); ) emptyDirs.push((d = path.dirname(d)));
-    await sweepDeadRuns(cliDir, driver).catch(() => {}); // best effort: the next run tries again
-    let ids: { uid: number; gid: number };
-    if (options.slot) {
-      ids = options.slot.ids;
-    } else {
-      const claimed = await stage("uid", () => claimUid(cliDir, plan.uidBase, plan.uidCount));
-      lock = claimed.lock;
-      ids = { uid: claimed.uid, gid: claimed.uid };
-    }
-    const prepared = (async (): Promise<SandboxSpec> => {
-      const dir = stage("instance-dir", async () => {
-        // A concurrent run may have removed cliDir, finding it empty, meanwhile.
-      await mkdir(instanceDir, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
+  // Everything the spec needs, made while the launcher starts (a Go
+  // program's start-up, milliseconds): the launcher reads nothing before the
+  // spec arrives, and is killed if making it fails.
+  //
+  // The file steps are synchronous: tens of microseconds each (a cgroup v1
+  // memory controller's mkdir is the dearest, 50), where a thread-pool round
+  // trip costs more than the step.
+  let sweep: Promise<void> = Promise.resolve();
+  const makeCgroup = (plan: SandboxPlan) =>
+    stage("cgroup", async () => {
+      const cgroups = await openCgroupDriver({ parent: `${plan.cgroupParent}-cli` });
+      const limits = pluginCgroupLimits(plan.plugin);
+      // A concurrent run may remove the parent between its creation and
+      // ours (it removes it when it finds it empty): once more then.
+      cgroup = await cgroups.create(name, limits).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== "ENOENT") throw err;
-        await mkdir(cliDir, { recursive: true, mode: 0o700 });
-        await mkdir(instanceDir, { mode: 0o700 });
+        return cgroups.create(name, limits);
       });
-        await chown(instanceDir, ids.uid, ids.gid);
-      });
-      const group = stage("cgroup", async () => {
-        const limits = pluginCgroupLimits(plan.plugin);
-        // A concurrent run may remove the parent between its creation and
-        // ours (it removes it when it finds it empty): once more then.
-        cgroup = await driver.create(name, limits).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOENT") throw err;
-          return driver.create(name, limits);
-        });
-        cgroupParentDirs = [...new Set(cgroup.procsFiles.map((f) => path.dirname(path.dirname(f))))];
-        return cgroup;
-      });
-      const [dirResult, groupResult] = await Promise.allSettled([dir, group]);
-      if (dirResult.status === "rejected") throw dirResult.reason;
-      if (groupResult.status === "rejected") throw groupResult.reason;
-      phase("prepared");
-      return pluginSandboxSpec(plan.plugin, {
-        instanceId: name,
-        instanceDir,
-        binary: plan.binary,
-        args: plan.args,
-        uid: ids.uid,
-        gid: ids.gid,
-        cgroupProcs: groupResult.value.procsFiles,
-        stdin: options.slot ? "null" : "inherit",
-      });
-    })();
-    prepared.catch((err: unknown) => {
-      failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("prepare", (err as Error).message);
+      cgroupParentDirs = [...new Set(cgroup.procsFiles.map((f) => path.dirname(path.dirname(f))))];
+      // Best effort, beside the run (the next run tries again); this run's
+      // own name is active, so the sweep passes it by.
+      sweep = sweepDeadRuns(cliDir, cgroups).catch(() => {});
+      return cgroup;
     });
+  const prepare = async (): Promise<SandboxSpec> => {
+    const known = await Promise.resolve(planned).catch((err: unknown) => {
+      planError = err;
+      throw err;
+    });
+    plan = known;
+    cliDir = path.join(known.runtimeDir, "cli");
+    instanceDir = path.join(cliDir, name);
+    const group = makeCgroup(known);
+    const dir = stage("instance-dir", async () => {
+      // Kept only while runs use it: the last run out removes it, and the
+      // runtime directory too if this run had to make it.
+      const made = mkdirSync(cliDir, { recursive: true, mode: 0o700 });
+      emptyDirs = [cliDir];
+      if (made !== undefined) for (let d = cliDir; d !== made && d !== path.dirname(d); ) emptyDirs.push((d = path.dirname(d)));
+      let ids: { uid: number; gid: number };
+      if (options.slot) {
+        ids = options.slot.ids;
+      } else {
+        const claimed = await stage("uid", async () => claimUid(cliDir, known.uidBase, known.uidCount));
+        lock = claimed.lock;
+        ids = { uid: claimed.uid, gid: claimed.uid };
+      }
+      try {
+        mkdirSync(instanceDir, { mode: 0o700 });
+      } catch (err) {
+        // A concurrent run may have removed cliDir, finding it empty, meanwhile.
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        mkdirSync(cliDir, { recursive: true, mode: 0o700 });
+        mkdirSync(instanceDir, { mode: 0o700 });
+      }
+      chownSync(instanceDir, ids.uid, ids.gid);
+      return ids;
+    });
+    const [dirResult, groupResult] = await Promise.allSettled([dir, group]);
+    if (dirResult.status === "rejected") throw dirResult.reason;
+    if (groupResult.status === "rejected") throw groupResult.reason;
+    phase("prepared");
+    return pluginSandboxSpec(known.plugin, {
+      instanceId: name,
+      instanceDir,
+      binary: known.binary,
+      args: known.args,
+      uid: dirResult.value.uid,
+      gid: dirResult.value.gid,
+      cgroupProcs: groupResult.value.procsFiles,
+      stdin: options.slot ? "null" : "inherit",
+    });
+  };
+  let beginPreparing!: () => void;
+  const prepared = new Promise<void>((resolve) => (beginPreparing = resolve)).then(prepare);
+  prepared.catch((err: unknown) => {
+    failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("prepare", (err as Error).message);
+  });
+  try {
     // No --ids: a one-shot launcher that clones its init only once it has the
     // spec can place it in its cgroups by moving its own thread there first
     // (cheap), where an init cloned early must be migrated whole (a kernel
@@ -328,6 +370,7 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
     const attached: LaunchOptions = { launcherPath: options.launcherPath, stdio: "inherit" };
     sandbox = options.slot ? options.slot.launch(prepared) : launchSandbox(prepared, attached);
     phase("launched");
+    beginPreparing();
     // Output that comes through pipes (a pooled launcher's), line by line:
     // relay it. With stdio attached there is none: the command writes to ours.
     sandbox.onOutput((stream, line) => process[stream].write(`${line}\n`));
@@ -354,6 +397,7 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
 
   let cleanupError: Error | undefined;
   try {
+    await sweep;
     await giveBack({ sandbox, cgroup, instanceDir, lock, cgroupParentDirs, emptyDirs });
   } catch (err) {
     cleanupError = err as Error;
@@ -361,6 +405,7 @@ export async function runSandbox(plan: SandboxPlan, options: RunOptions): Promis
     active.delete(name);
   }
   phase("cleaned");
+  if (!plan) throw planError;
   const hint = exit.error?.stage === "exec" ? await interpreterHint(plan.binary, plan.plugin.readOnlyPaths) : undefined;
   return {
     status: exitStatus(exit),
@@ -457,29 +502,37 @@ async function giveBack(parts: {
       }
       // The parent goes only if no other run is in it: rmdir refuses a
       // cgroup that has children, so this cannot take another run's with it.
-      await Promise.all(
-        parts.cgroupParentDirs.map((dir) =>
-          rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== "ENOENT" && err.code !== "EBUSY" && err.code !== "ENOTEMPTY") throw err;
-          }),
-        ),
-      );
+      for (const dir of parts.cgroupParentDirs) {
+        try {
+          rmdirSync(dir);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== "ENOENT" && code !== "EBUSY" && code !== "ENOTEMPTY") throw err;
+        }
+      }
     }),
-    attempt(() => rm(parts.instanceDir, { recursive: true, force: true })),
+    attempt(async () => parts.instanceDir && rmSync(parts.instanceDir, { recursive: true, force: true })),
   ]);
   // The uid is free again once nothing runs as it; if the cgroup could not
   // be emptied, the lock stays (and goes with the next run's sweep, which
   // also skips uids that processes still run as).
-  if (parts.lock && errors.length === 0) await attempt(() => unlink(parts.lock!).catch(ignoreMissing));
+  if (parts.lock && errors.length === 0) {
+    await attempt(async () => {
+      try {
+        unlinkSync(parts.lock!);
+      } catch (err) {
+        ignoreMissing(err as NodeJS.ErrnoException);
+      }
+    });
+  }
   for (const dir of parts.emptyDirs) {
-    const removed = await rmdir(dir).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY" && err.code !== "EEXIST") errors.push(err);
-        return false;
-      },
-    );
-    if (!removed) break;
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") errors.push(err as Error);
+      break;
+    }
   }
   if (errors.length > 0) throw errors[0];
 }
@@ -531,19 +584,21 @@ async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof o
  * where a supervisor, which hands out uids from the bottom up and round
  * robin, comes last.
  */
-async function claimUid(cliDir: string, base: number, count: number): Promise<{ uid: number; lock: string }> {
+function claimUid(cliDir: string, base: number, count: number): { uid: number; lock: string } {
   const used = processUids(base, base + count);
   for (let uid = base + count - 1; uid >= base; uid--) {
     if (used.has(uid)) continue;
     const lock = path.join(cliDir, `uid-${uid}`);
-    const take = () => writeFile(lock, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+    const take = () => writeFileSync(lock, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
     try {
-      await take().catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
+      try {
+        take();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
         // A concurrent run removed cliDir, finding it empty, meanwhile.
-        await mkdir(cliDir, { recursive: true, mode: 0o700 });
-        await take();
-      });
+        mkdirSync(cliDir, { recursive: true, mode: 0o700 });
+        take();
+      }
       return { uid, lock };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

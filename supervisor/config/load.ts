@@ -1,8 +1,7 @@
 // Reads a config file and either returns a complete, validated Config or
 // every problem in it, each naming file, line, field and value. A config with
 // a problem is never half-applied: callers get all or nothing.
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
@@ -39,7 +38,9 @@ export async function loadConfig(file: string): Promise<Config> {
   const absolute = path.resolve(file);
   let text: string;
   try {
-    text = await readFile(absolute, "utf8");
+    // Synchronously: a small file, read once per start, reload or sandbox
+    // run, where `corral sandbox` waits for it on its start's path.
+    text = readFileSync(absolute, "utf8");
   } catch (err) {
     throw new ConfigError([{ file: absolute, line: 0, column: 0, field: "", message: `cannot read config: ${(err as Error).message}` }]);
   }
