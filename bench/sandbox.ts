@@ -87,7 +87,7 @@ export async function run(): Promise<BenchResult> {
     const corral = async (warm: boolean) => {
       const phases: Partial<Record<RunPhase, number>> = {};
       const t0 = performance.now();
-      const plan = planSandbox({ config: configFile }, [PROBE, "exit", "0"]);
+      const plan = () => planSandbox({ config: configFile }, [PROBE, "exit", "0"]);
       const slot = warm ? pool.acquire() : undefined;
       const outcome = await runSandbox(plan, {
         launcherPath: LAUNCHER,

@@ -257,12 +257,13 @@ const UID_LOCK = /^uid-(\d+)$/;
 
 /**
  * Runs a plan to the end; never throws for a sandbox failure (see
- * outcome.exit.error). The plan may still be in the making (planSandbox's
- * promise): the launcher is spawned first, and starts (a Go program's
- * start-up, on another core) while this thread reads the config. A plan
- * that fails ends the launcher, and runSandbox throws its error.
+ * outcome.exit.error). The plan may be given as the function that makes it
+ * (`() => planSandbox(...)`): it is called once the launcher is spawned, so
+ * that the launcher starts (a Go program's start-up, on another core) while
+ * this thread reads the config. A plan that fails ends the launcher, and
+ * runSandbox throws its error.
  */
-export async function runSandbox(planned: SandboxPlan | Promise<SandboxPlan>, options: RunOptions): Promise<SandboxOutcome> {
+export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPlan>), options: RunOptions): Promise<SandboxOutcome> {
   const name = instanceName();
   let plan: SandboxPlan | undefined;
   let planError: unknown;
@@ -309,7 +310,7 @@ export async function runSandbox(planned: SandboxPlan | Promise<SandboxPlan>, op
       return cgroup;
     });
   const prepare = async (): Promise<SandboxSpec> => {
-    const known = await Promise.resolve(planned).catch((err: unknown) => {
+    const known = await (typeof planned === "function" ? planned() : Promise.resolve(planned)).catch((err: unknown) => {
       planError = err;
       throw err;
     });

@@ -135,8 +135,8 @@ program
     };
     try {
       const flags = { ...options, ...(options.config === undefined && process.env.CORRAL_CONFIG && { config: process.env.CORRAL_CONFIG }) };
-      // Not awaited: the launcher starts while the config is read.
-      const outcome = await runSandbox(planSandbox(flags, cmd), {
+      // Planned once the launcher is spawned: it starts while the config is read.
+      const outcome = await runSandbox(() => planSandbox(flags, cmd), {
         launcherPath: process.env.CORRAL_SANDBOX_LAUNCHER ?? path.join(repoRoot, "build/bin/corral-sandbox"),
         forwardSignals: ["SIGINT", "SIGTERM", "SIGHUP"],
       });
