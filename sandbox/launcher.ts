@@ -72,6 +72,12 @@ export interface SandboxProcess {
    */
   readonly exited: Promise<SandboxExit>;
   /**
+   * Resolves, never rejects, when the plugin has exited or the setup failed:
+   * the sandbox is on its way out (the init and what is left of its
+   * processes may still be going), before `exited`.
+   */
+  readonly ended: Promise<void>;
+  /**
    * Calls listener for each line the plugin writes. Lines written before a
    * listener is added are dropped, so add it right after launching. With
    * stdio "inherit" the output goes straight to this process's and no
@@ -146,9 +152,11 @@ class Launcher implements SandboxProcess {
   readonly init: Promise<{ pid: number }>;
   readonly started: Promise<{ pid: number }>;
   readonly exited: Promise<SandboxExit>;
+  readonly ended: Promise<void>;
   readonly #init = Promise.withResolvers<{ pid: number }>();
   readonly #started = Promise.withResolvers<{ pid: number }>();
   readonly #exited = Promise.withResolvers<SandboxExit>();
+  readonly #ended = Promise.withResolvers<void>();
   readonly #listeners = new Set<OutputListener>();
   readonly #child: ChildProcess;
   #phase: Phase = { name: "launching" };
@@ -157,6 +165,7 @@ class Launcher implements SandboxProcess {
     this.init = this.#init.promise;
     this.started = this.#started.promise;
     this.exited = this.#exited.promise;
+    this.ended = this.#ended.promise;
     // Callers that only await exited must not get unhandled rejections.
     this.init.catch(() => {});
     this.started.catch(() => {});
@@ -287,6 +296,7 @@ class Launcher implements SandboxProcess {
 
   #end(exit: SandboxExit): void {
     this.#phase = { name: "ended", exit };
+    this.#ended.resolve();
     if (exit.error) {
       const reason = new SandboxSetupError(exit.error.stage, exit.error.message);
       this.#init.reject(reason); // a no-op once resolved
@@ -310,6 +320,7 @@ class Launcher implements SandboxProcess {
     }
     this.#phase = { name: "gone", exit };
     this.#listeners.clear();
+    this.#ended.resolve(); // a no-op once resolved
     this.#exited.resolve(exit);
   }
 }

@@ -8,8 +8,8 @@
 // launcher started at once (its namespaces come up meanwhile), the instance
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { open, readdir, readFile, rm, unlink } from "node:fs/promises";
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, readdir, readFile, rm, rmdir, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
@@ -269,6 +269,7 @@ export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPl
   let planError: unknown;
   let cliDir = "";
   let instanceDir = "";
+  let earlyRemoval: Promise<boolean> = Promise.resolve(false);
   let failure: SandboxCommandError | undefined;
   let sandbox: SandboxProcess | undefined;
   let cgroup: InstanceCgroup | undefined;
@@ -384,6 +385,14 @@ export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPl
       },
       () => {},
     );
+    // The instance directory's removal waits in the kernel for the sandbox's
+    // mounts of it to be detached: begun as soon as the plugin has exited,
+    // it is done while the launcher finishes. Only an empty directory goes
+    // here (what is left of the sandbox cannot write into a removed one);
+    // one with something in it is removed whole by the cleanup.
+    void sandbox.ended.then(() => {
+      if (instanceDir) earlyRemoval = rmdir(instanceDir).then(() => true, () => false);
+    });
     exit = await sandbox.exited;
     phase("exited");
     await prepared.catch(() => {});
@@ -399,7 +408,7 @@ export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPl
   let cleanupError: Error | undefined;
   try {
     await sweep;
-    await giveBack({ sandbox, cgroup, instanceDir, lock, cgroupParentDirs, emptyDirs });
+    await giveBack({ sandbox, cgroup, instanceDir, earlyRemoval, lock, cgroupParentDirs, emptyDirs });
   } catch (err) {
     cleanupError = err as Error;
   } finally {
@@ -474,6 +483,8 @@ async function giveBack(parts: {
   sandbox: SandboxProcess | undefined;
   cgroup: InstanceCgroup | undefined;
   instanceDir: string;
+  /** True if the instance directory is gone already. */
+  earlyRemoval: Promise<boolean>;
   lock: string | undefined;
   cgroupParentDirs: string[];
   /** Removed if empty, in order: other runs may still be using them. */
@@ -493,9 +504,11 @@ async function giveBack(parts: {
     await sandbox.exited;
   }
   const cgroup = parts.cgroup;
-  // The cgroup (then its parent) and the directory go concurrently: removing
-  // cgroups is the slow part.
+  // The directory and the cgroup (then its parent) go concurrently.
   await Promise.all([
+    attempt(async () => {
+      if (!(await parts.earlyRemoval)) await removeInstanceDir(parts.instanceDir);
+    }),
     attempt(async () => {
       if (cgroup) {
         await cgroup.killAll();
@@ -512,7 +525,6 @@ async function giveBack(parts: {
         }
       }
     }),
-    attempt(async () => parts.instanceDir && rmSync(parts.instanceDir, { recursive: true, force: true })),
   ]);
   // The uid is free again once nothing runs as it; if the cgroup could not
   // be emptied, the lock stays (and goes with the next run's sweep, which
@@ -536,6 +548,22 @@ async function giveBack(parts: {
     }
   }
   if (errors.length > 0) throw errors[0];
+}
+
+/**
+ * Removes the run's instance directory, empty unless the command left
+ * something in it. On the thread pool, unlike the run's other file steps:
+ * it was a mount point in the sandbox's mount namespace, and its removal
+ * waits in the kernel for that namespace's mounts to be detached (0.4 ms
+ * here), time the cgroup's removal goes on meanwhile.
+ */
+async function removeInstanceDir(dir: string): Promise<void> {
+  if (!dir) return; // the plan failed before there was one
+  await rmdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return;
+    if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    await rm(dir, { recursive: true, force: true });
+  });
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

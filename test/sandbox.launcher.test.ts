@@ -304,6 +304,18 @@ describe("sandbox launcher", () => {
     expect(await sandbox.exited).toEqual({ code: 3 });
   });
 
+  it("says the plugin ended before the launcher is gone, and also when the setup fails", async () => {
+    const { sandbox } = await launch(["exit", "0"]);
+    let exitedFirst = false;
+    void sandbox.exited.then(() => (exitedFirst = true));
+    await sandbox.ended;
+    expect(exitedFirst).toBe(false);
+    expect(await sandbox.exited).toEqual({ code: 0 });
+    const failed = await launch(["exit", "0"], { binary: "/nonexistent/plugin" });
+    await failed.sandbox.ended; // resolves, does not reject
+    expect((await failed.sandbox.exited).error?.stage).toBeTruthy();
+  });
+
   it("reports death by signal as the signal", async () => {
     const { sandbox } = await launch(["crash-signal"]);
     expect(await sandbox.exited).toEqual({ signal: "SIGSEGV" });
