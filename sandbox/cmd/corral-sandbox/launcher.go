@@ -52,7 +52,8 @@ func runLauncher(args []string) int {
 		return setupFailed
 	}
 	closeOnExecFrom(eventsFd)
-	events := eventWriter{os.NewFile(eventsFd, "events")}
+	eventsFile := os.NewFile(eventsFd, "events")
+	events := eventWriter{eventsFile}
 	if parentErr != nil {
 		events.emit(errorEvent("launcher", parentErr))
 		return setupFailed
@@ -100,7 +101,12 @@ func runLauncher(args []string) int {
 		return setupFailed
 	}
 	l.spec = spec
-	return l.run(signals)
+	code := l.run(signals)
+	// Nothing of the sandbox is left (the init is reaped): the supervisor
+	// may take the reported end as final now, rather than after this
+	// process's own exit, which takes a while longer on a busy host.
+	_ = eventsFile.Close()
+	return code
 }
 
 // ids are the host uid and gid that root inside the sandbox maps to.
@@ -331,14 +337,19 @@ func dieWithParent(parentAtStart int) error {
 }
 
 // readSpec reads the spec from f to its end, then closes f.
+// The spec is the one JSON object on the spec fd, and is read as far as its
+// closing brace, not to the end of the stream: the supervisor's end of it is
+// closed a moment after the write, on a later turn of its event loop, time
+// that a start need not wait for.
 func readSpec(f *os.File) (*Spec, error) {
-	data, err := io.ReadAll(io.LimitReader(f, maxSpecBytes+1))
-	f.Close()
-	if err != nil {
+	defer f.Close()
+	var data json.RawMessage
+	limited := &io.LimitedReader{R: f, N: maxSpecBytes + 1}
+	if err := json.NewDecoder(limited).Decode(&data); err != nil {
+		if limited.N <= 0 {
+			return nil, fmt.Errorf("read spec: longer than %d bytes", maxSpecBytes)
+		}
 		return nil, fmt.Errorf("read spec: %w", err)
-	}
-	if len(data) > maxSpecBytes {
-		return nil, fmt.Errorf("read spec: longer than %d bytes", maxSpecBytes)
 	}
 	return decodeSpec(data)
 }
