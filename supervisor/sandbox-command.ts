@@ -257,13 +257,13 @@ const UID_LOCK = /^uid-(\d+)$/;
 
 /**
  * Runs a plan to the end; never throws for a sandbox failure (see
- * outcome.exit.error). The plan may be given as the function that makes it
- * (`() => planSandbox(...)`): it is called once the launcher is spawned, so
- * that the launcher starts (a Go program's start-up, on another core) while
- * this thread reads the config. A plan that fails ends the launcher, and
+ * outcome.exit.error). The plan is made by `makePlan` (`() =>
+ * planSandbox(...)`), called once the launcher is spawned, so that the
+ * launcher starts (a Go program's start-up, on another core) while this
+ * thread reads the config. A plan that fails ends the launcher, and
  * runSandbox throws its error.
  */
-export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPlan>), options: RunOptions): Promise<SandboxOutcome> {
+export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: RunOptions): Promise<SandboxOutcome> {
   const name = instanceName();
   let plan: SandboxPlan | undefined;
   let planError: unknown;
@@ -311,7 +311,7 @@ export async function runSandbox(planned: SandboxPlan | (() => Promise<SandboxPl
       return cgroup;
     });
   const prepare = async (): Promise<SandboxSpec> => {
-    const known = await (typeof planned === "function" ? planned() : Promise.resolve(planned)).catch((err: unknown) => {
+    const known = await makePlan().catch((err: unknown) => {
       planError = err;
       throw err;
     });
