@@ -311,7 +311,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       return cgroup;
     });
   const prepare = async (): Promise<SandboxSpec> => {
-    const known = await makePlan().catch((err: unknown) => {
+    const known = await Promise.resolve().then(makePlan).catch((err: unknown) => {
       planError = err;
       throw err;
     });
