@@ -14,8 +14,9 @@
 //
 // goplugin-load: starts the plugin once (untimed), then calls Echo/Unary
 // from -concurrency workers on go-plugin's single gRPC connection, the
-// way bench/loadgen calls Corral's stable address (the same warm-up,
-// measured window, payload and counting), and prints loadgen's report.
+// way bench/loadgen calls Corral's stable address: the same code
+// (bench/loadgen/load), so the same warm-up, measured window, payload,
+// counting and report.
 //
 // corral-start: -starts times, on a Corral supervisor whose plugin
 // -plugin is running: the admin Stop RPC (untimed), then the time from the
@@ -31,13 +32,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/asn1"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,19 +42,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/corralhq/corral/bench/goplugin/shared"
+	"github.com/corralhq/corral/bench/loadgen/load"
 	adminv1 "github.com/corralhq/corral/proto/gen/go/corral/admin/v1"
 	echov1 "github.com/corralhq/corral/test/plugins/echo/api"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 )
 
 func main() {
@@ -113,16 +106,21 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		tallies := generate(func(ctx context.Context) error {
+		// One connection, as go-plugin gives: every worker calls on it.
+		call := func(ctx context.Context) error {
 			_, err := echo.Unary(ctx, req)
 			return err
-		}, *concurrency, *warmup, *duration, *timeout)
+		}
+		tallies, err := load.Generate(func(int) (load.Call, error) { return call, nil }, *concurrency, *warmup, *duration, *timeout)
+		if err != nil {
+			log.Fatal(err)
+		}
 		if *samples != "" {
-			if err := writeLatencies(*samples, tallies); err != nil {
+			if err := load.WriteLatencies(*samples, tallies); err != nil {
 				log.Fatal(err)
 			}
 		}
-		out = summarize(tallies, *duration)
+		out = load.Summarize(tallies, *duration)
 	case "corral-start":
 		if *adminSocket == "" || *adminCreds == "" || *target == "" || *caFile == "" || *certFile == "" || *keyFile == "" {
 			log.Fatal("-admin-socket, -admin-credentials, -target, -ca, -cert and -key are required")
@@ -200,7 +198,7 @@ func goPluginStart(binary string, autoMTLS bool, req *echov1.EchoRequest, timeou
 // corralStarts stops and starts the plugin through the admin API, timing
 // each Start and the first call after it on a new connection.
 func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pluginName string, starts int, pause time.Duration, req *echov1.EchoRequest, timeout time.Duration) ([]startSample, error) {
-	adminTLS, err := supervisorTLS(filepath.Join(adminCreds, "ca.pem"), filepath.Join(adminCreds, "cert.pem"), filepath.Join(adminCreds, "key.pem"))
+	adminTLS, err := load.SupervisorTLS(filepath.Join(adminCreds, "ca.pem"), filepath.Join(adminCreds, "cert.pem"), filepath.Join(adminCreds, "key.pem"))
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +208,7 @@ func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pl
 	}
 	defer adminConn.Close()
 	admin := adminv1.NewAdminClient(adminConn)
-	pluginTLS, err := clientTLS(caFile, certFile, keyFile, pluginName)
+	pluginTLS, err := load.PluginTLS(caFile, certFile, keyFile, pluginName)
 	if err != nil {
 		return nil, err
 	}
@@ -254,220 +252,3 @@ func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pl
 	}
 	return all, nil
 }
-
-// loadPair reads the CA pool and the client certificate, which must have
-// exactly one spiffe:// URI SAN; it returns them and the trust domain.
-func loadPair(caFile, certFile, keyFile string) (*x509.CertPool, tls.Certificate, string, error) {
-	caPEM, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, tls.Certificate{}, "", err
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(caPEM) {
-		return nil, tls.Certificate{}, "", fmt.Errorf("%s: no certificate", caFile)
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, tls.Certificate{}, "", err
-	}
-	if len(cert.Leaf.URIs) != 1 || cert.Leaf.URIs[0].Scheme != "spiffe" || cert.Leaf.URIs[0].Host == "" {
-		return nil, tls.Certificate{}, "", fmt.Errorf("%s: the certificate must have exactly one URI SAN, spiffe://<trust-domain>/...", certFile)
-	}
-	return roots, cert, cert.Leaf.URIs[0].Host, nil
-}
-
-// verifying is a TLS 1.3 client configuration presenting cert that accepts
-// a server whose certificate chains to roots and passes check (the
-// identity is a URI SAN, which the standard host-name verification cannot
-// check, so it is turned off and done in full here, in every handshake).
-func verifying(roots *x509.CertPool, cert tls.Certificate, serverName string, check func(*x509.Certificate) error) *tls.Config {
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS13,
-		Certificates:       []tls.Certificate{cert},
-		ServerName:         serverName,
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the server presented no certificate")
-			}
-			leaf := cs.PeerCertificates[0]
-			intermediates := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				intermediates.AddCert(c)
-			}
-			if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: intermediates, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
-				return err
-			}
-			return check(leaf)
-		},
-	}
-}
-
-// supervisorTLS is what corralctl does in Go: present the admin
-// certificate, accept only the supervisor of its trust domain.
-func supervisorTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
-	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	want := "spiffe://" + trustDomain + "/supervisor"
-	return verifying(roots, cert, "supervisor.corral.invalid", func(leaf *x509.Certificate) error {
-		if len(leaf.URIs) != 1 || leaf.URIs[0].String() != want {
-			return fmt.Errorf("the server is not %s", want)
-		}
-		return nil
-	}), nil
-}
-
-// oidPluginID identifies the plugin-ID extension of plugin certificates
-// (docs/internals.md, "Identities"): a DER UTF8String naming the plugin.
-var oidPluginID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 61734, 1, 1}
-
-// clientTLS is bench/loadgen's (and the Node client library's) check of a
-// plugin: its only URI SAN is spiffe://<trust-domain>/plugin/<plugin> and
-// its plugin-ID extension names the plugin.
-func clientTLS(caFile, certFile, keyFile, pluginName string) (*tls.Config, error) {
-	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	want := "spiffe://" + trustDomain + "/plugin/" + pluginName
-	return verifying(roots, cert, pluginName+".corral.invalid", func(leaf *x509.Certificate) error {
-		if len(leaf.URIs) != 1 || leaf.URIs[0].String() != want {
-			return fmt.Errorf("the server is not %s", want)
-		}
-		for _, ext := range leaf.Extensions {
-			if !ext.Id.Equal(oidPluginID) {
-				continue
-			}
-			var id string
-			if rest, err := asn1.UnmarshalWithParams(ext.Value, &id, "utf8"); err != nil || len(rest) > 0 || id != pluginName {
-				return fmt.Errorf("the server's plugin-ID extension does not name %q", pluginName)
-			}
-			return nil
-		}
-		return errors.New("the server's certificate has no plugin-ID extension")
-	}), nil
-}
-
-// What follows measures as bench/loadgen does (its generate, summarize and
-// report), so that go-plugin's numbers and Corral's compare like for like.
-
-type report struct {
-	Calls      int            `json:"calls"`
-	Failed     int            `json:"failed"`
-	Failures   map[string]int `json:"failures"`
-	DurationMs float64        `json:"durationMs"`
-	Throughput float64        `json:"throughput"`
-	LatencyUs  latencies      `json:"latencyUs"`
-}
-
-type latencies struct {
-	Min float64 `json:"min"`
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P95 float64 `json:"p95"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
-type tally struct {
-	latencies []time.Duration
-	failures  []error
-}
-
-// generate runs concurrency workers, each calling one call after another
-// with the given deadline: warmup long without measuring, then duration
-// long measured (calls that started in the window count).
-func generate(call func(ctx context.Context) error, concurrency int, warmup, duration, timeout time.Duration) []tally {
-	start := time.Now().Add(warmup)
-	end := start.Add(duration)
-	tallies := make([]tally, concurrency)
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			t := &tallies[i]
-			for {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					return
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), timeout)
-				err := call(ctx)
-				elapsed := time.Since(t0)
-				cancel()
-				if t0.Before(start) {
-					continue
-				}
-				if err != nil {
-					t.failures = append(t.failures, err)
-				} else {
-					t.latencies = append(t.latencies, elapsed)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return tallies
-}
-
-func writeLatencies(name string, tallies []tally) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	for _, t := range tallies {
-		for _, d := range t.latencies {
-			w.WriteString(strconv.FormatFloat(micros(d), 'f', -1, 64))
-			w.WriteByte('\n')
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func summarize(tallies []tally, duration time.Duration) *report {
-	var all []time.Duration
-	r := &report{Failures: map[string]int{}, DurationMs: float64(duration.Milliseconds())}
-	for _, t := range tallies {
-		all = append(all, t.latencies...)
-		for _, err := range t.failures {
-			r.Failed++
-			key := err.Error()
-			if s, ok := status.FromError(err); ok {
-				key = fmt.Sprintf("%s: %s", s.Code(), s.Message())
-			}
-			if _, seen := r.Failures[key]; seen || len(r.Failures) < 10 {
-				r.Failures[key]++
-			}
-		}
-	}
-	r.Calls = len(all) + r.Failed
-	r.Throughput = round(float64(len(all)) / duration.Seconds())
-	slices.Sort(all)
-	r.LatencyUs = latencies{
-		Min: micros(percentile(all, 0)),
-		P50: micros(percentile(all, 0.50)),
-		P90: micros(percentile(all, 0.90)),
-		P95: micros(percentile(all, 0.95)),
-		P99: micros(percentile(all, 0.99)),
-		Max: micros(percentile(all, 1)),
-	}
-	return r
-}
-
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
-func micros(d time.Duration) float64 { return round(float64(d) / float64(time.Microsecond)) }
-
-func round(v float64) float64 { return math.Round(v*10) / 10 }
