@@ -17,14 +17,13 @@
 // The plugin keeps its default limits (1 core); only its CPU breaker's
 // window is lengthened, so that the sustained load does not stop it midway.
 import { execa } from "execa";
-import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { makeRelease } from "../test/helpers/echo.ts";
 import { corralctl, TestSupervisor } from "../test/helpers/supervisor.ts";
-import { machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
+import { clientCredentials, machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
 const ROUNDS = Number(process.env.BENCH_DATAPLANE_ROUNDS ?? 6);
 /** Measured per case and round; each run warms up first, on a connection of its own. */
@@ -96,12 +95,7 @@ export async function run(): Promise<BenchResult> {
       config: { trustDomain: TRUST_DOMAIN },
     });
     const sup = supervisor;
-    const ca = await loadOrCreateCA(sup.stateDir, { trustDomain: TRUST_DOMAIN });
-    const leaf = await issueClientLeaf(ca, { trustDomain: TRUST_DOMAIN, ttlMs: 3600_000 }, "bench", ["echo"]);
-    const pems = { ca: path.join(work, "ca.pem"), cert: path.join(work, "cert.pem"), key: path.join(work, "key.pem") };
-    await writeFile(pems.ca, ca.certPem);
-    await writeFile(pems.cert, leaf.certPem);
-    await writeFile(pems.key, leaf.keyPem, { mode: 0o600 });
+    const { files: pems } = await clientCredentials(sup.stateDir, TRUST_DOMAIN, "echo", work);
 
     const status = await sup.plugin("echo");
     const dataSocket = path.join(sup.runtimeDir, "instances", status.instance!.id, "data.sock");

@@ -38,16 +38,15 @@
 import { loadPackageDefinition, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execa } from "execa";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { connect, type ServiceClientConstructor } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import type { EchoGrpcClient } from "../test/helpers/echo.ts";
 import type { LogLine } from "../test/helpers/logs.ts";
 import { TestSupervisor } from "../test/helpers/supervisor.ts";
-import { machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
+import { clientCredentials, machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
 /** Start rounds; each times STARTS_PER_ROUND starts of every kind. */
 const START_ROUNDS = Number(process.env.BENCH_GOPLUGIN_START_ROUNDS ?? 6);
@@ -119,12 +118,7 @@ export async function run(): Promise<BenchResult> {
       config: { trustDomain: TRUST_DOMAIN },
     });
     const sup = supervisor;
-    const ca = await loadOrCreateCA(sup.stateDir, { trustDomain: TRUST_DOMAIN });
-    const leaf = await issueClientLeaf(ca, { trustDomain: TRUST_DOMAIN, ttlMs: 3600_000 }, "bench", ["echo"]);
-    const pems = { ca: path.join(work, "ca.pem"), cert: path.join(work, "cert.pem"), key: path.join(work, "key.pem") };
-    await writeFile(pems.ca, ca.certPem);
-    await writeFile(pems.cert, leaf.certPem);
-    await writeFile(pems.key, leaf.keyPem, { mode: 0o600 });
+    const { files: pems, pems: clientPems } = await clientCredentials(sup.stateDir, TRUST_DOMAIN, "echo", work);
     const address = (await sup.plugin("echo")).address;
     const tls = ["-ca", pems.ca, "-cert", pems.cert, "-key", pems.key, "-plugin", "echo"];
 
@@ -175,7 +169,6 @@ export async function run(): Promise<BenchResult> {
       add(`${c}_at_${callers}`, latencies, JSON.parse(r.stdout) as LoadReport);
     };
     const Echo = echoConstructor();
-    const clientPems = { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
     const nodeLoad = async (callers: number) => {
       const client = connect("echo", Echo, { credentials: clientPems, address });
       try {

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -80,4 +81,20 @@ export function printTable(title: string, result: BenchResult): void {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   console.log(`\n${title}\n${line(header)}\n${rows.map(line).join("\n")}`);
   for (const [name, value] of Object.entries(result.ratios)) console.log(`ratio ${name}: ${value}`);
+}
+
+/**
+ * A client certificate for calling `plugin` (a host application's, scoped
+ * to it), issued by the supervisor's CA in `stateDir`, written to `dir` as
+ * ca.pem, cert.pem and key.pem for the Go clients; the PEMs are returned too,
+ * for the Node client.
+ */
+export async function clientCredentials(stateDir: string, trustDomain: string, plugin: string, dir: string) {
+  const ca = await loadOrCreateCA(stateDir, { trustDomain });
+  const leaf = await issueClientLeaf(ca, { trustDomain, ttlMs: 3600_000 }, "bench", [plugin]);
+  const files = { ca: path.join(dir, "ca.pem"), cert: path.join(dir, "cert.pem"), key: path.join(dir, "key.pem") };
+  await writeFile(files.ca, ca.certPem);
+  await writeFile(files.cert, leaf.certPem);
+  await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
+  return { files, pems: { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem } };
 }
