@@ -164,10 +164,7 @@ export class LauncherPool {
   async #discard(spare: Spare): Promise<void> {
     spare.process.kill();
     await spare.process.exited;
-    if (spare.cgroup) {
-      await spare.cgroup.killAll().catch(() => {});
-      await spare.cgroup.destroy().catch(() => {});
-    }
+    await spare.cgroup?.remove().catch(() => {});
     this.#options.releaseIds(spare.ids);
   }
 }

@@ -8,8 +8,8 @@
 // launcher started at once (its namespaces come up meanwhile), the instance
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { open, readdir, readFile, rm, rmdir, unlink } from "node:fs/promises";
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { open, rm, rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
@@ -20,6 +20,7 @@ import { SETUP_FAILED, type SandboxSpec } from "../sandbox/spec.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts";
 import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts";
+import { processAlive, UidLocks } from "./plugin/uid-locks.ts";
 
 export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
 
@@ -253,7 +254,6 @@ export interface SandboxOutcome {
 /** Instance names in use by this process: cli-<pid>, then cli-<pid>-<n> for concurrent runs. */
 const active = new Set<string>();
 const INSTANCE_NAME = /^cli-(\d+)(?:-\d+)?$/;
-const UID_LOCK = /^uid-(\d+)$/;
 
 /**
  * Runs a plan to the end; never throws for a sandbox failure (see
@@ -274,8 +274,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
   let sandbox: SandboxProcess | undefined;
   let cgroup: InstanceCgroup | undefined;
   let cgroupParentDirs: string[] = [];
-  let emptyDirs: string[] = [];
-  let lock: string | undefined;
+  let claim: { locks: UidLocks; uid: number } | undefined;
   let pending: NodeJS.Signals | undefined;
   const phase = options.onPhase ?? (() => {});
   const onSignal = (signal: NodeJS.Signals) => {
@@ -320,23 +319,21 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
     instanceDir = path.join(cliDir, name);
     const group = makeCgroup(known);
     const dir = stage("instance-dir", async () => {
-      // Kept only while runs use it: the last run out removes it, and the
-      // runtime directory too if this run had to make it.
-      const made = mkdirSync(cliDir, { recursive: true, mode: 0o700 });
-      emptyDirs = [cliDir];
-      if (made !== undefined) for (let d = cliDir; d !== made && d !== path.dirname(d); ) emptyDirs.push((d = path.dirname(d)));
+      // <runtimeDir>/cli and <runtimeDir>/uids are made on first use and
+      // kept, like the supervisor's <runtimeDir>/instances: a run removes
+      // what it put in them.
+      const locks = new UidLocks(path.join(known.runtimeDir, "uids"));
       let ids: { uid: number; gid: number };
       if (options.slot) {
         ids = options.slot.ids;
       } else {
-        const claimed = await stage("uid", async () => claimUid(cliDir, known.uidBase, known.uidCount));
-        lock = claimed.lock;
-        ids = { uid: claimed.uid, gid: claimed.uid };
+        const uid = await stage("uid", async () => claimUid(locks, known.uidBase, known.uidCount));
+        claim = { locks, uid };
+        ids = { uid, gid: uid };
       }
       try {
         mkdirSync(instanceDir, { mode: 0o700 });
       } catch (err) {
-        // A concurrent run may have removed cliDir, finding it empty, meanwhile.
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
         mkdirSync(cliDir, { recursive: true, mode: 0o700 });
         mkdirSync(instanceDir, { mode: 0o700 });
@@ -408,7 +405,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
   let cleanupError: Error | undefined;
   try {
     await sweep;
-    await giveBack({ sandbox, cgroup, instanceDir, earlyRemoval, lock, cgroupParentDirs, emptyDirs });
+    await giveBack({ sandbox, cgroup, instanceDir, earlyRemoval, claim, cgroupParentDirs });
   } catch (err) {
     cleanupError = err as Error;
   } finally {
@@ -485,10 +482,9 @@ async function giveBack(parts: {
   instanceDir: string;
   /** True if the instance directory is gone already. */
   earlyRemoval: Promise<boolean>;
-  lock: string | undefined;
+  /** The uid this run took (none with a pooled launcher's ids). */
+  claim: { locks: UidLocks; uid: number } | undefined;
   cgroupParentDirs: string[];
-  /** Removed if empty, in order: other runs may still be using them. */
-  emptyDirs: string[];
 }): Promise<void> {
   const errors: Error[] = [];
   const attempt = async (step: () => Promise<unknown>) => {
@@ -510,10 +506,7 @@ async function giveBack(parts: {
       if (!(await parts.earlyRemoval)) await removeInstanceDir(parts.instanceDir);
     }),
     attempt(async () => {
-      if (cgroup) {
-        await cgroup.killAll();
-        await cgroup.destroy();
-      }
+      await cgroup?.remove();
       // The parent goes only if no other run is in it: rmdir refuses a
       // cgroup that has children, so this cannot take another run's with it.
       for (const dir of parts.cgroupParentDirs) {
@@ -526,27 +519,10 @@ async function giveBack(parts: {
       }
     }),
   ]);
-  // The uid is free again once nothing runs as it; if the cgroup could not
-  // be emptied, the lock stays (and goes with the next run's sweep, which
-  // also skips uids that processes still run as).
-  if (parts.lock && errors.length === 0) {
-    await attempt(async () => {
-      try {
-        unlinkSync(parts.lock!);
-      } catch (err) {
-        ignoreMissing(err as NodeJS.ErrnoException);
-      }
-    });
-  }
-  for (const dir of parts.emptyDirs) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") errors.push(err as Error);
-      break;
-    }
-  }
+  // The uid is free again once nothing runs as it. If the cgroup could not
+  // be emptied, its lock is kept, for as long as this process lives.
+  const claim = parts.claim;
+  if (claim && errors.length === 0) await attempt(async () => claim.locks.give(claim.uid));
   if (errors.length > 0) throw errors[0];
 }
 
@@ -566,92 +542,34 @@ async function removeInstanceDir(dir: string): Promise<void> {
   });
 }
 
-function ignoreMissing(err: NodeJS.ErrnoException): void {
-  if (err.code !== "ENOENT") throw err;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Removes what runs whose process is gone left behind (a `corral sandbox`
- * killed with SIGKILL): their cgroups, instance directories and uid locks.
- * A run's sandbox dies with it (parent-death signals), so only empty
- * cgroups and files remain; the cgroups are still killed first.
+ * killed with SIGKILL): their cgroups and instance directories. A run's
+ * sandbox dies with it (parent-death signals), so only empty cgroups and
+ * files remain; the cgroups are still killed first. (A dead run's uid lock
+ * is stale, and taken over by whoever wants that uid next: UidLocks.)
  */
 async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof openCgroupDriver>>): Promise<void> {
   for (const name of await driver.list()) {
     const match = INSTANCE_NAME.exec(name);
-    if (!match || alive(Number(match[1])) || active.has(name)) continue;
-    const cgroup = driver.open(name);
-    await cgroup.killAll();
-    await cgroup.destroy();
+    if (!match || processAlive(Number(match[1])) || active.has(name)) continue;
+    await driver.open(name).remove();
   }
-  for (const entry of await readdir(cliDir)) {
-    const file = path.join(cliDir, entry);
+  for (const entry of readdirSync(cliDir)) {
     const instance = INSTANCE_NAME.exec(entry);
-    if (instance && !alive(Number(instance[1])) && !active.has(entry)) {
-      await rm(file, { recursive: true, force: true });
-    } else if (UID_LOCK.test(entry)) {
-      const owner = Number((await readFile(file, "utf8").catch(() => "")).trim());
-      if (Number.isSafeInteger(owner) && owner > 0 && !alive(owner)) await unlink(file).catch(() => {});
-    }
+    if (instance && !processAlive(Number(instance[1])) && !active.has(entry)) await rm(path.join(cliDir, entry), { recursive: true, force: true });
   }
 }
 
 /**
- * A uid of the sandbox range that nothing uses: no process on the host runs
- * as it (a supervisor's instances and its warm launcher's init do), and no
- * other `corral sandbox` holds its lock file (which covers the moment
- * before a run's processes exist). Taken from the top of the range down,
- * where a supervisor, which hands out uids from the bottom up and round
- * robin, comes last.
+ * A uid of the sandbox range that nobody holds: not a supervisor's instance
+ * or warm launcher, nor another run (they share the locks, UidLocks). Taken
+ * from the top of the range down, where a supervisor, which hands out uids
+ * from the bottom up and round robin, comes last.
  */
-function claimUid(cliDir: string, base: number, count: number): { uid: number; lock: string } {
-  const used = processUids(base, base + count);
-  for (let uid = base + count - 1; uid >= base; uid--) {
-    if (used.has(uid)) continue;
-    const lock = path.join(cliDir, `uid-${uid}`);
-    const take = () => writeFileSync(lock, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
-    try {
-      try {
-        take();
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-        // A concurrent run removed cliDir, finding it empty, meanwhile.
-        mkdirSync(cliDir, { recursive: true, mode: 0o700 });
-        take();
-      }
-      return { uid, lock };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-  }
+function claimUid(locks: UidLocks, base: number, count: number): number {
+  for (let uid = base + count - 1; uid >= base; uid--) if (locks.take(uid)) return uid;
   throw new SandboxCommandError("uid", `every uid of the sandbox range ${base}-${base + count - 1} is in use (sandbox.uidBase, sandbox.uidCount)`);
-}
-
-/**
- * Uids in [from, to) that host processes run as. The owner of /proc/PID is
- * the process's effective uid (for a process that is not dumpable, the host
- * uid of its user namespace's root, which for a sandbox is the same uid).
- * Stat is used, not /proc/PID/status, and synchronously: a few microseconds
- * a process, where reading status costs ten times that.
- */
-function processUids(from: number, to: number): Set<number> {
-  const used = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    const first = entry.charCodeAt(0);
-    if (first < 0x30 || first > 0x39) continue; // not a pid
-    const uid = statSync(`/proc/${entry}`, { throwIfNoEntry: false })?.uid; // gone meanwhile
-    if (uid !== undefined && uid >= from && uid < to) used.add(uid);
-  }
-  return used;
 }
 
 /**

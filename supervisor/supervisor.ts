@@ -28,6 +28,7 @@ import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
 import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
 import type { PluginInstance } from "./plugin/instance.ts";
+import { UidLocks } from "./plugin/uid-locks.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { Trust } from "./trust.ts";
 import { createMetrics } from "./metrics/registry.ts";
@@ -104,7 +105,10 @@ export class Supervisor {
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
-      const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount);
+      // Shared with `corral sandbox` runs, so that none takes an instance's uid.
+      const uidLocks = new UidLocks(path.join(config.runtimeDir, "uids"));
+      uidLocks.sweep();
+      const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount, uidLocks);
       const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
       closers.push(() => launchers.close());
       const events = new EventLog();

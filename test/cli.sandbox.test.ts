@@ -5,7 +5,7 @@
 import { execa, type ResultPromise } from "execa";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -71,7 +71,11 @@ async function run(args: string[], options: { input?: string; env?: Record<strin
   return { code: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** What runs of this test left: the cgroup parent <parent>-cli, the directory <runtimeDir>/cli. */
+/**
+ * What runs of this test left: the cgroup parent <parent>-cli, anything in
+ * <runtimeDir>/cli (instance directories) or <runtimeDir>/uids (uid locks).
+ * The two directories themselves are kept once made.
+ */
 async function leftovers(): Promise<string[]> {
   const found: string[] = [];
   const self = await readFile("/proc/self/cgroup", "utf8");
@@ -80,8 +84,11 @@ async function leftovers(): Promise<string[]> {
     const parentDir = path.join("/sys/fs/cgroup", controller, own, `${cgroupParent}-cli`);
     if (existsSync(parentDir)) found.push(`cgroup ${parentDir}`);
   }
-  const cliDir = path.join(dir, "run", "cli");
-  if (existsSync(cliDir)) found.push(`${cliDir} with [${(await readdir(cliDir)).join(", ")}]`);
+  for (const name of ["cli", "uids"]) {
+    const left = path.join(dir, "run", name);
+    const entries = existsSync(left) ? await readdir(left) : [];
+    if (entries.length > 0) found.push(`${left} with [${entries.join(", ")}]`);
+  }
   return found;
 }
 
@@ -187,6 +194,27 @@ describe("corral sandbox", () => {
     const inside = JSON.parse(print.stdout) as { env: string[]; hostname: string };
     expect(inside.hostname).toBe("debugged");
     expect(inside.env).toEqual(expect.arrayContaining(["FROM_CONFIG=yes", "FROM_FLAG=1", "CORRAL_PLUGIN=debugged", `CORRAL_MEMORY_LIMIT=${96 * 1024 * 1024}`]));
+  });
+
+  it("takes no uid that a supervisor (or another run) holds, and holds its own while it runs", async () => {
+    // What a supervisor with the same runtime directory does for each of
+    // its instances: the top uid's lock, held by a live process (PID 1).
+    const locks = path.join(dir, "run", "uids");
+    await mkdir(locks, { recursive: true });
+    const top = uidBase + UID_COUNT - 1;
+    await writeFile(path.join(locks, String(top)), "1\n");
+
+    const child = corralSandbox(["--", PROBE, "sleep"]);
+    await waitForOutput(child, "sleeping");
+    const info = await stat(path.join(dir, "run", "cli", `cli-${child.pid}`));
+    expect(info.uid).toBe(top - 1);
+    expect(await readFile(path.join(locks, String(top - 1)), "utf8")).toBe(`${child.pid}\n`);
+    child.kill("SIGTERM");
+    expect((await child).exitCode).toBe(7);
+    // Its own lock is given back; the supervisor's stays.
+    expect((await readdir(locks)).sort()).toEqual([String(top)]);
+    await rm(path.join(locks, String(top)));
+    expect(await leftovers()).toEqual([]);
   });
 
   it("grants --ro paths read-only, at the same path inside", async () => {

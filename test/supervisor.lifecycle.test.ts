@@ -49,6 +49,8 @@ describe("a sandboxed plugin under the supervisor", () => {
     }
     const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))![1];
     expect(Number(uid)).toBeGreaterThanOrEqual(400_000);
+    // Held in the uid locks it shares with `corral sandbox` runs, in the supervisor's name.
+    expect(await readFile(path.join(supervisor.runtimeDir, "uids", uid!), "utf8")).toBe(`${supervisor.pid}\n`);
 
     // Its cgroup is the instance's, beneath the supervisor's parent, with the configured limits.
     const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8");

@@ -58,6 +58,13 @@ export interface InstanceCgroup {
   killAll(): Promise<void>;
   /** Removes the cgroup; it must be empty (see killAll). Idempotent. */
   destroy(): Promise<void>;
+  /**
+   * Kills what still runs in the cgroup and removes it. One rmdir when it
+   * is empty already, as it is once its sandbox has ended (the kernel
+   * refuses to remove a cgroup with a process in it); else killAll, then
+   * destroy. Idempotent.
+   */
+  remove(): Promise<void>;
 }
 
 export interface CgroupDriver {

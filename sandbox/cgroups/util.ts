@@ -70,16 +70,25 @@ export async function rmdirWhileBusy(rmdir: (dir: string) => Promise<void>, dir:
   }
 }
 
-/** Kills and removes every instance cgroup a driver lists; returns their names. */
-export async function sweepInstances(driver: {
-  list(): Promise<string[]>;
-  open(name: string): { killAll(): Promise<void>; destroy(): Promise<void> };
-}): Promise<string[]> {
-  const names = await driver.list();
-  for (const name of names) {
-    const cgroup = driver.open(name);
-    await cgroup.killAll();
-    await cgroup.destroy();
+/**
+ * Removes a cgroup directory if no process is in it: true once it is gone,
+ * false if the kernel refused because it is busy (it is then left as it was).
+ */
+export async function removedIfEmpty(fs: { rmdir(dir: string): Promise<void> }, dir: string): Promise<boolean> {
+  try {
+    await fs.rmdir(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return true;
+    if (code === "EBUSY") return false;
+    throw err;
   }
+}
+
+/** Kills and removes every instance cgroup a driver lists; returns their names. */
+export async function sweepInstances(driver: { list(): Promise<string[]>; open(name: string): { remove(): Promise<void> } }): Promise<string[]> {
+  const names = await driver.list();
+  for (const name of names) await driver.open(name).remove();
   return names;
 }

@@ -14,7 +14,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
-import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances, unique } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirWhileBusy, settleAll, sweepInstances, unique } from "./util.ts";
 
 export interface V1DriverOptions {
   /** The hierarchies by controller, as detectCgroups finds them. */
@@ -243,6 +243,15 @@ export class V1InstanceCgroup implements InstanceCgroup {
     const deadline = Date.now() + this.#timeoutMs;
     // The hierarchies are independent: their directories go concurrently.
     await settleAll(this.dirs.map((dir) => rmdirWhileBusy((d) => this.#fs.rmdir(d), dir, deadline)));
+  }
+
+  async remove(): Promise<void> {
+    // A process is in every hierarchy's directory or in none: the first
+    // one's rmdir tells, and leaves the others for killAll to read.
+    const [first] = this.dirs;
+    if (first !== undefined && (await removedIfEmpty(this.#fs, first))) return this.destroy();
+    await this.killAll();
+    await this.destroy();
   }
 
   /** Freezes the cgroup; false if it did not settle frozen in time. */

@@ -15,7 +15,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
-import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, rmdirWhileBusy, settleAll, sweepInstances } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirWhileBusy, settleAll, sweepInstances } from "./util.ts";
 
 /** The controllers an instance's limits need. */
 export const V2_CONTROLLERS = ["memory", "pids", "cpu"] as const;
@@ -229,6 +229,12 @@ export class V2InstanceCgroup implements InstanceCgroup {
   async destroy(): Promise<void> {
     this.#sampled.close();
     await rmdirWhileBusy((d) => this.#fs.rmdir(d), this.dir, Date.now() + this.#timeoutMs);
+  }
+
+  async remove(): Promise<void> {
+    if (await removedIfEmpty(this.#fs, this.dir)) return this.destroy();
+    await this.killAll();
+    await this.destroy();
   }
 
   /**

@@ -459,10 +459,7 @@ export class PluginInstance implements Instance {
     } else {
       this.#resolveExited("never launched");
     }
-    if (this.#cgroup) {
-      await this.#cgroup.killAll();
-      await this.#cgroup.destroy();
-    }
+    await this.#cgroup?.remove();
     await rm(this.#dir, { recursive: true, force: true });
     this.#env.uids.release(this.#uid);
   }

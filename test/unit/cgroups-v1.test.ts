@@ -233,6 +233,30 @@ describe("cgroup v1 driver", () => {
     await fs.setProcs(["memory/corral/stuck"], []);
   });
 
+  it("removes an empty cgroup with one rmdir per hierarchy, reading no pids and killing nothing", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("ended", LIMITS);
+    const reads: string[] = [];
+    const readFile = fs.readFile.bind(fs);
+    fs.readFile = (p: string) => (reads.push(p), readFile(p));
+    await cgroup.remove();
+    expect(reads.filter((p) => p.endsWith("cgroup.procs"))).toEqual([]);
+    expect(fs.killed).toEqual([]);
+    expect(await driver.list()).toEqual([]);
+    await cgroup.remove(); // idempotent
+  });
+
+  it("remove kills what still runs in the cgroup before it removes it", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("running", LIMITS);
+    await fs.setProcs(Object.keys(SEPARATE).map((h) => `${h}/corral/running`), [20, 21]);
+    await cgroup.remove();
+    expect(fs.killed).toEqual([20, 21]);
+    expect(await driver.list()).toEqual([]);
+  });
+
   it("retries rmdir while the cgroup is busy", async () => {
     const { fs, controllers } = await layout(SEPARATE);
     const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });

@@ -361,6 +361,20 @@ describe("cgroup v2 driver", () => {
     await fs.cgroup("system.slice/corral.service/corral/stuck", []);
   });
 
+  it("removes an empty cgroup with one rmdir, killing nothing; a busy one is killed first", async () => {
+    const driver = new V2CgroupDriver({ base: await delegated(), parent: "corral", fs });
+    const ended = await driver.create("ended", LIMITS);
+    await ended.remove();
+    expect(fs.writes.filter(([f]) => f.endsWith("cgroup.kill"))).toEqual([]);
+    await ended.remove(); // idempotent
+    const running = await driver.create("running", LIMITS);
+    await fs.cgroup("system.slice/corral.service/corral/running", [30]);
+    await running.remove();
+    expect(fs.writes.filter(([f]) => f.endsWith("cgroup.kill"))).toEqual([["system.slice/corral.service/corral/running/cgroup.kill", "1"]]);
+    expect(fs.killed).toEqual([30]);
+    expect(await driver.list()).toEqual([]);
+  });
+
   it("retries rmdir while the cgroup is busy; destroy is idempotent", async () => {
     const driver = new V2CgroupDriver({ base: await delegated(), parent: "corral", fs });
     const cgroup = await driver.create("slow", LIMITS);

@@ -75,7 +75,7 @@ func runLauncher(args []string) int {
 	klog := openKernelLog()
 	defer klog.close()
 
-	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0, policy: startPolicy()}
+	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
 	if opts.ids != nil {
 		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
 			return code
@@ -175,11 +175,12 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 	return 0, true
 }
 
-// readSpecCloning reads the spec; without --ids, it clones the init
-// meanwhile (startUnmapped), on the main thread, the spec read on another.
+// readSpecCloning reads the spec. Without --ids it first adopts the init
+// the front made; failing that, it clones one meanwhile (startUnmapped), on
+// the main thread, the spec read on another.
 func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 	specFile := os.NewFile(uintptr(opts.specFd), "spec")
-	if opts.ids != nil {
+	if opts.ids != nil || l.adoptEarlyInit() {
 		return readSpec(specFile)
 	}
 	type read struct {
@@ -191,9 +192,7 @@ func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 		spec, err := readSpec(specFile)
 		done <- read{spec, err}
 	}()
-	if !l.adoptEarlyInit() {
-		l.startUnmapped()
-	}
+	l.startUnmapped()
 	r := <-done
 	return r.spec, r.err
 }
@@ -356,8 +355,6 @@ func readSpec(f *os.File) (*Spec, error) {
 
 // launch is one run of the launcher, from starting the init to its exit.
 type launch struct {
-	// policy is the seccomp filter, computed meanwhile (startPolicy).
-	policy    chan seccompFilter
 	spec      *Spec
 	events    eventWriter
 	kernelLog kernelLog
@@ -430,11 +427,10 @@ func (l *launch) run(signals <-chan os.Signal) int {
 	if !l.selfPlaced {
 		l.events.emit(event{Type: eventInit, Pid: l.init.Pid})
 	}
-	policy := <-l.policy
-	if policy.err != nil {
-		return l.abortPlaced("harden", policy.err)
+	filter, err := seccompPolicy()
+	if err != nil {
+		return l.abortPlaced("harden", err)
 	}
-	filter := policy.filter
 	sources, err := openMountSources(l.spec)
 	if err != nil {
 		return l.abortPlaced("mount-sources", err)
@@ -728,20 +724,3 @@ func allCapabilities() ([]uintptr, error) {
 	return caps, nil
 }
 
-// seccompFilter is the outcome of seccompPolicy.
-type seccompFilter struct {
-	filter []unix.SockFilter
-	err    error
-}
-
-// startPolicy computes the seccomp filter on another thread while the
-// launcher starts the init and waits for the spec; it does not depend on
-// the spec.
-func startPolicy() chan seccompFilter {
-	ch := make(chan seccompFilter, 1)
-	go func() {
-		filter, err := seccompPolicy()
-		ch <- seccompFilter{filter, err}
-	}()
-	return ch
-}

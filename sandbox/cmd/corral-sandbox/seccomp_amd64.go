@@ -1,6 +1,7 @@
 package main
 
 //go:generate go run mksyscalls.go
+//go:generate go test -run TestCompiledPolicy -update-policy .
 
 import (
 	"golang.org/x/sys/unix"
@@ -172,8 +173,16 @@ func socketRule() rule {
 	return r
 }
 
-// seccompPolicy is the filter the harden stage loads.
+// seccompPolicy is the filter the harden stage loads: compilePolicy's
+// program, compiled at build time (zseccomp_amd64.go, go generate), as it
+// does not depend on the spec and compiling it costs a start 0.1-0.2 ms.
+// TestCompiledPolicy checks that the two agree.
 func seccompPolicy() ([]unix.SockFilter, error) {
+	return compiledPolicy[:], nil
+}
+
+// compilePolicy assembles the filter from the allow-list and the argument rules.
+func compilePolicy() ([]unix.SockFilter, error) {
 	args := argumentRules()
 	rules := make([]rule, 0, len(allowedSyscalls)+len(args))
 	for _, nr := range allowedSyscalls {
