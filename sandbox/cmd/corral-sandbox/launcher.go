@@ -238,7 +238,7 @@ func (l *launch) adoptEarlyInit() bool {
 			err = fmt.Errorf("unexpected message %q", msg.data)
 		}
 	}
-	var proc *os.Process
+	var proc *child
 	if err == nil {
 		proc, err = adoptChild(msg.pid, fd)
 	}
@@ -253,7 +253,7 @@ func (l *launch) adoptEarlyInit() bool {
 
 // adoptChild checks that pid is a child of this process and fd a socket, and
 // returns the child.
-func adoptChild(pid, fd int) (*os.Process, error) {
+func adoptChild(pid, fd int) (*child, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return nil, fmt.Errorf("fd %d is not a socket", fd)
@@ -270,7 +270,7 @@ func adoptChild(pid, fd int) (*os.Process, error) {
 	if len(fields) < 2 || fields[1] != strconv.Itoa(os.Getpid()) {
 		return nil, fmt.Errorf("pid %d is not a child of the launcher", pid)
 	}
-	return os.FindProcess(pid)
+	return &child{Pid: pid}, nil
 }
 
 // startUnmapped clones the init before the spec without --ids: into its
@@ -361,7 +361,7 @@ type launch struct {
 	// stdinToInit: the launcher's stdin is not the spec's, and the init
 	// gets it, for the plugin if the spec says so.
 	stdinToInit bool
-	init        *os.Process
+	init        *child
 	channel     channel
 	// placed: the init was put in the spec's cgroups when it was cloned.
 	placed bool
@@ -507,7 +507,9 @@ func (l *launch) startInit(ids *ids, network string) error {
 		ch.close()
 		return fmt.Errorf("start init: %w", err)
 	}
-	l.init = cmd.Process
+	// Handled by pid from here on, like an adopted init.
+	l.init = &child{Pid: cmd.Process.Pid}
+	_ = cmd.Process.Release()
 	l.channel = ch
 	return nil
 }
@@ -643,12 +645,8 @@ func (l *launch) relayReports() int {
 		trace("launcher", "event-"+e.Type)
 		l.events.emit(e)
 	}
-	state, _ := l.init.Wait()
+	ws, waitErr := l.init.Wait()
 	trace("launcher", "reaped")
-	var ws syscall.WaitStatus
-	if state != nil {
-		ws, _ = state.Sys().(syscall.WaitStatus)
-	}
 
 	switch {
 	case ended && ws.Exited():
@@ -666,17 +664,19 @@ func (l *launch) relayReports() int {
 		return 128 + int(sig)
 	default:
 		if !ended {
-			l.events.emit(errorEvent("init", fmt.Errorf("the init ended (%v) before the plugin started", state)))
+			l.events.emit(errorEvent("init", fmt.Errorf("the init ended (%s) before the plugin started", describeWait(ws, waitErr))))
 		}
 		return setupFailed
 	}
 }
 
 // forwardSignals passes SIGTERM and SIGINT on to the init, which passes
-// them on to the plugin. Process.Signal is safe after the init was reaped.
-func forwardSignals(signals <-chan os.Signal, init *os.Process) {
+// them on to the plugin. child.Signal is safe after the init was reaped.
+func forwardSignals(signals <-chan os.Signal, init *child) {
 	for sig := range signals {
-		_ = init.Signal(sig)
+		if s, ok := sig.(syscall.Signal); ok {
+			_ = init.Signal(s)
+		}
 	}
 }
 
