@@ -1,18 +1,20 @@
 // The release store (DESIGN.md §7): every binary a plugin ever ran, named by
 // its content hash, and a `current` symlink replaced atomically.
 //
-//   <state>/plugins/<name>/releases/<sha256>/plugin
+//   <state>/plugins/<name>/releases/<sha256>/plugin   (a hard link to <state>/objects/<sha256>)
 //   <state>/plugins/<name>/current -> releases/<sha256>
+//
+// The binaries themselves are content-addressed objects shared by all
+// plugins (objects.ts): one file, however many plugins run it.
 //
 // A release directory is written under a temporary name and renamed into
 // place, so a release that exists is complete. Every activation of a release
 // that came into service is appended to `history.jsonl`, which orders
 // rollbacks and retention.
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { appendFile, chmod, copyFile, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { appendFile, chmod, copyFile, link, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
+import { contentHash, ObjectStore } from "./objects.ts";
 
 export interface Release {
   /** Hex sha256 of the binary: the release's name. */
@@ -44,10 +46,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export class ReleaseStore {
   readonly plugin: string;
   readonly #pluginDir: string;
+  readonly #objects: ObjectStore;
 
   constructor(stateDir: string, plugin: string) {
     this.plugin = plugin;
     this.#pluginDir = path.join(stateDir, "plugins", plugin);
+    this.#objects = new ObjectStore(stateDir);
   }
 
   /** The plugin's directory in the store: `current` lives here. */
@@ -141,6 +145,7 @@ export class ReleaseStore {
       if (kept.has(release.sha256) || release.current) continue;
       if (++n <= keep) continue;
       await rm(this.#releaseDir(release.sha256), { recursive: true, force: true });
+      await this.#objects.removeIfUnused(release.sha256);
       removed.push(release.sha256);
     }
     return removed;
@@ -148,35 +153,34 @@ export class ReleaseStore {
 
   /**
    * Checks the release's binary still has the content its name says: run
-   * before every start. The hash of an unchanged file (same inode, size,
-   * mtime and ctime) is remembered, since no write leaves ctime unchanged.
+   * before every start. An unchanged file (same inode, size, mtime and
+   * ctime) is not hashed again (contentHash), so neither is the one object
+   * behind the releases of many plugins.
    */
   async verify(release: Release): Promise<void> {
-    const st = await stat(release.binary, { bigint: true }).catch(() => undefined);
-    if (!st) throw new ReleaseError(`release ${release.sha256} of plugin ${this.plugin}: ${release.binary} is missing`);
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    if (verified.get(release.binary) === key) return;
-    const actual = await hashFile(release.binary);
+    const actual = await contentHash(release.binary).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") throw new ReleaseError(`release ${release.sha256} of plugin ${this.plugin}: ${release.binary} is missing`);
+      throw err;
+    });
     if (actual !== release.sha256) {
       throw new ReleaseError(`release ${release.sha256} of plugin ${this.plugin} is corrupt: ${release.binary} now has sha256 ${actual}`);
     }
-    verified.set(release.binary, key);
   }
 
-  /** Copies `binary` into the store (if not there yet) and returns the release. */
+  /**
+   * Brings `binary` into the store (if not there yet) and returns the
+   * release: a link to the object with its content, which is copied in
+   * only if no plugin has it yet.
+   */
   async import(binary: string): Promise<Release> {
-    const sha256 = await hashFile(binary);
+    const sha256 = await contentHash(binary);
     const dir = path.join(this.#pluginDir, "releases", sha256);
     const release = { sha256, binary: path.join(dir, "plugin") };
     if (await exists(release.binary)) return release;
     const staging = `${dir}.tmp-${randomBytes(4).toString("hex")}`;
     await mkdir(staging, { recursive: true, mode: 0o755 });
     try {
-      await copyFile(binary, path.join(staging, "plugin"));
-      await chmod(path.join(staging, "plugin"), 0o555);
-      if ((await hashFile(path.join(staging, "plugin"))) !== sha256) {
-        throw new Error(`${binary} changed while it was being imported`);
-      }
+      await this.#linkObject(binary, sha256, path.join(staging, "plugin"));
       await rename(staging, dir);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
@@ -184,6 +188,28 @@ export class ReleaseStore {
       throw err;
     }
     return release;
+  }
+
+  /**
+   * Links the object with `source`'s content (sha256) at `target`. Another
+   * plugin's prune may remove an object between its put and the link: then
+   * once more. Where the store cannot link (another filesystem), a copy.
+   */
+  async #linkObject(source: string, sha256: string, target: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const object = await this.#objects.put(source, sha256);
+      try {
+        await link(object, target);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && attempt === 0) continue;
+        if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw err;
+      }
+      await copyFile(object, target);
+      await chmod(target, 0o555);
+      return;
+    }
   }
 
   /** The release `current` points to, or undefined when there is none. */
@@ -238,9 +264,6 @@ export class ReleaseStore {
   }
 }
 
-/** Hashes of release binaries already verified, by their stat identity. */
-const verified = new Map<string, string>();
-
 /**
  * Checks that `file` can be a plugin: a regular, executable ELF file for
  * this machine. Throws ReleaseError naming the file and what is wrong.
@@ -265,12 +288,6 @@ export async function checkBinary(file: string): Promise<void> {
   const machine = header.readUInt16LE(18);
   const expected = ({ x64: 62, arm64: 183, riscv64: 243, ppc64: 21, s390x: 22 } as Record<string, number>)[process.arch];
   if (expected !== undefined && machine !== expected) throw new ReleaseError(`${file}: built for ELF machine ${machine}, this host (${process.arch}) needs ${expected}`);
-}
-
-export async function hashFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(file), hash);
-  return hash.digest("hex");
 }
 
 async function exists(file: string): Promise<boolean> {

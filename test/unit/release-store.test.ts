@@ -1,0 +1,89 @@
+// The release store's content-addressed objects, against a temp state
+// directory: plugins that run the same binary share one file, which goes
+// when the last release that links it is pruned, and a changed file is
+// hashed again however it was changed.
+import { createHash } from "node:crypto";
+import { chmod, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { contentHash } from "../../supervisor/releases/objects.ts";
+import { ReleaseStore } from "../../supervisor/releases/store.ts";
+
+let dir: string;
+let stateDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-release-store-"));
+  stateDir = path.join(dir, "state");
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
+
+/** A file standing for a plugin binary (the store does not look inside). */
+async function binary(name: string, content: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, content, { mode: 0o755 });
+  return file;
+}
+
+describe("release store objects", () => {
+  it("gives plugins with the same binary one shared, read-only file", async () => {
+    const source = await binary("plugin-v1", "v1 code");
+    const a = await new ReleaseStore(stateDir, "a").import(source);
+    const b = await new ReleaseStore(stateDir, "b").import(source);
+    expect(a.sha256).toBe(sha256("v1 code"));
+    expect(b.sha256).toBe(a.sha256);
+    const [sa, sb, object] = await Promise.all([stat(a.binary), stat(b.binary), stat(path.join(stateDir, "objects", a.sha256))]);
+    expect(sb.ino).toBe(sa.ino);
+    expect(object.ino).toBe(sa.ino);
+    expect(object.nlink).toBe(3);
+    expect(object.mode & 0o777).toBe(0o555);
+    expect(await readFile(b.binary, "utf8")).toBe("v1 code");
+    // Again: the same release, no new link.
+    expect(await new ReleaseStore(stateDir, "a").import(source)).toEqual(a);
+    expect((await stat(a.binary)).nlink).toBe(3);
+  });
+
+  it("removes an object with the last release that links to it", async () => {
+    const v1 = await binary("plugin-v1", "v1 code");
+    const v2 = await binary("plugin-v2", "v2 code");
+    const a = new ReleaseStore(stateDir, "a");
+    const b = new ReleaseStore(stateDir, "b");
+    const old = await a.import(v1);
+    await b.import(v1);
+    await a.activate(await a.import(v2));
+    expect(await a.prune(0, [])).toEqual([old.sha256]);
+    // b still runs v1: its object stays.
+    expect((await stat(path.join(stateDir, "objects", old.sha256))).nlink).toBe(2);
+    await b.activate(await b.import(v2));
+    expect(await b.prune(0, [])).toEqual([old.sha256]);
+    await expect(stat(path.join(stateDir, "objects", old.sha256))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses a release whose shared file was changed, for every plugin that links it", async () => {
+    const source = await binary("plugin-v1", "v1 code");
+    const a = new ReleaseStore(stateDir, "a");
+    const b = new ReleaseStore(stateDir, "b");
+    const release = await a.import(source);
+    await b.import(source);
+    await a.verify(release);
+    await chmod(release.binary, 0o755);
+    await writeFile(release.binary, "v1 CODE"); // same size, other content
+    await expect(a.verify(release)).rejects.toThrow(`release ${release.sha256} of plugin a is corrupt`);
+    await expect(b.verify(release)).rejects.toThrow(`of plugin b is corrupt: `);
+    // A new import does not link the bad file: it is of another size, or verify catches it.
+    await writeFile(release.binary, "tampered, longer");
+    const c = await new ReleaseStore(stateDir, "c").import(source);
+    expect(await readFile(c.binary, "utf8")).toBe("v1 code");
+  });
+
+  it("hashes a file again after any change, though its size and mtime stay", async () => {
+    const file = await binary("f", "aaaa");
+    expect(await contentHash(file)).toBe(sha256("aaaa"));
+    const before = await stat(file);
+    await writeFile(file, "bbbb");
+    await utimes(file, before.atime, before.mtime); // mtime put back: ctime cannot be
+    expect(await contentHash(file)).toBe(sha256("bbbb"));
+  });
+});
