@@ -17,12 +17,12 @@
 // The plugin keeps its default limits (1 core); only its CPU breaker's
 // window is lengthened, so that the sustained load does not stop it midway.
 import { execa } from "execa";
-import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readlink, rm } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { makeRelease } from "../test/helpers/echo.ts";
 import { corralctl, TestSupervisor } from "../test/helpers/supervisor.ts";
+import { benchTempDir } from "./leftovers.ts";
 import { clientCredentials, machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
 const ROUNDS = Number(process.env.BENCH_DATAPLANE_ROUNDS ?? 6);
@@ -77,7 +77,7 @@ export async function run(): Promise<BenchResult> {
     cwd: repoRoot,
     env: { CGO_ENABLED: "0" },
   });
-  const work = await mkdtemp(path.join(tmpdir(), "corral-bench-dataplane-"));
+  const work = await benchTempDir("dataplane");
   let supervisor: TestSupervisor | undefined;
   let rawServer: ReturnType<typeof execa> | undefined;
   try {

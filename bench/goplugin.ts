@@ -38,14 +38,15 @@
 import { loadPackageDefinition, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execa } from "execa";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os, { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { connect, type ServiceClientConstructor } from "../client/index.ts";
 import type { EchoGrpcClient } from "../test/helpers/echo.ts";
 import type { LogLine } from "../test/helpers/logs.ts";
 import { TestSupervisor } from "../test/helpers/supervisor.ts";
+import { benchTempDir } from "./leftovers.ts";
 import { clientCredentials, machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
 /** Start rounds; each times STARTS_PER_ROUND starts of every kind. */
@@ -102,7 +103,7 @@ export async function run(): Promise<BenchResult> {
   await execa("go", ["build", "-trimpath", "-o", shimEchoBinary, "./shimecho"], { cwd: goDir, env });
   await execa("go", ["build", "-trimpath", "-o", loadgenBinary, "./bench/loadgen"], { cwd: repoRoot, env });
 
-  const work = await mkdtemp(path.join(tmpdir(), "corral-bench-goplugin-"));
+  const work = await benchTempDir("goplugin");
   let supervisor: TestSupervisor | undefined;
   try {
     supervisor = await TestSupervisor.start({

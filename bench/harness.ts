@@ -1,9 +1,7 @@
 // What the benchmarks need to start plugin instances exactly as the
 // supervisor does, without a supervisor process: a state directory, the trust
 // (CA, leaf, CRL), a cgroup parent, launcher pools and an InstanceEnvironment.
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
@@ -16,6 +14,7 @@ import type { InstanceEnvironment } from "../supervisor/plugin/instance.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
 import { Trust } from "../supervisor/trust.ts";
+import { benchCgroupParent, benchTempDir } from "./leftovers.ts";
 import { repoRoot } from "./lib.ts";
 
 export interface Harness {
@@ -32,7 +31,7 @@ export interface Harness {
 
 /** Everything under a temporary directory; close() removes it all. */
 export async function openHarness(pluginYaml = ""): Promise<Harness> {
-  const dir = await mkdtemp(path.join(tmpdir(), "corral-bench-"));
+  const dir = await benchTempDir("harness");
   await chmod(dir, 0o711);
   const stateDir = path.join(dir, "state");
   const runtimeDir = path.join(dir, "run");
@@ -43,7 +42,7 @@ export async function openHarness(pluginYaml = ""): Promise<Harness> {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
-    const cgroups: CgroupDriver = await openCgroupDriver({ parent: `corral-bench-${randomBytes(3).toString("hex")}` });
+    const cgroups: CgroupDriver = await openCgroupDriver({ parent: benchCgroupParent() });
     closers.push(() => cgroups.removeParent());
     const plugin = parseConfig(
       `plugins:\n  - name: greeter\n    binary: ${path.join(repoRoot, "build/plugins/greeter")}\n    apiVersion: "1.0"\n${pluginYaml}`,

@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME...]`: runs the named benchmarks (all without names),
 // each printing a table and writing bench/results/NAME.json.
 import { printTable, writeResult, type BenchResult } from "./lib.ts";
+import { sweepDeadBenchRuns } from "./leftovers.ts";
 import { writeReport } from "./report.ts";
 
 const benchmarks: Record<string, () => Promise<BenchResult>> = {
@@ -21,6 +22,7 @@ for (const name of names) {
     process.exit(2);
   }
 }
+for (const left of await sweepDeadBenchRuns()) console.log(`removed ${left}, left by a benchmark that was killed`);
 for (const name of names.length ? names : Object.keys(benchmarks)) {
   const result = await benchmarks[name]!();
   printTable(`benchmark ${name}`, result);

@@ -19,9 +19,7 @@
 // when they reach each of their steps (sandbox/cmd/corral-sandbox/trace.go).
 // bwrap is installed from apt if missing.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
@@ -29,6 +27,7 @@ import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { planSandbox, runSandbox, type RunPhase, type SandboxOutcome } from "../supervisor/sandbox-command.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
+import { benchCgroupParent, benchTempDir } from "./leftovers.ts";
 import { machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
@@ -40,9 +39,9 @@ const PAUSE_MS = 300;
 
 export async function run(): Promise<BenchResult> {
   const bwrap = await ensureBwrap();
-  const dir = await mkdtemp(path.join(tmpdir(), "corral-bench-sandbox-"));
+  const dir = await benchTempDir("sandbox");
   const configFile = path.join(dir, "corral.yaml");
-  const cgroupParent = `corral-bench-${randomBytes(3).toString("hex")}`;
+  const cgroupParent = benchCgroupParent();
   await writeFile(configFile, `runtimeDir: ./run\nsandbox:\n  cgroupParent: ${cgroupParent}\n  uidBase: 510000\n  uidCount: 100\n`);
   const uids = new UidPool(520_000, 10);
   const pool = new LauncherPool({
