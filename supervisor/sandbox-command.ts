@@ -297,6 +297,11 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
     stage("cgroup", async () => {
       const cgroups = await openCgroupDriver({ parent: `${plan.cgroupParent}-cli` });
       const limits = pluginCgroupLimits(plan.plugin);
+      // What dead runs left can only be in a parent that was there before
+      // this run: when it is not, its listing (one cgroupfs readdir per
+      // hierarchy, which contends with the sandbox's own set-up in the
+      // kernel) is skipped.
+      const parentExisted = existsSync(path.dirname(path.dirname(cgroups.open(name).procsFiles[0]!)));
       // A concurrent run may remove the parent between its creation and
       // ours (it removes it when it finds it empty): once more then.
       cgroup = await cgroups.create(name, limits).catch((err: NodeJS.ErrnoException) => {
@@ -306,7 +311,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       cgroupParentDirs = [...new Set(cgroup.procsFiles.map((f) => path.dirname(path.dirname(f))))];
       // Best effort, beside the run (the next run tries again); this run's
       // own name is active, so the sweep passes it by.
-      sweep = sweepDeadRuns(cliDir, cgroups).catch(() => {});
+      sweep = sweepDeadRuns(cliDir, parentExisted ? cgroups : undefined).catch(() => {});
       return cgroup;
     });
   const prepare = async (): Promise<SandboxSpec> => {
@@ -548,12 +553,15 @@ async function removeInstanceDir(dir: string): Promise<void> {
  * sandbox dies with it (parent-death signals), so only empty cgroups and
  * files remain; the cgroups are still killed first. (A dead run's uid lock
  * is stale, and taken over by whoever wants that uid next: UidLocks.)
+ * Without a driver, only the instance directories.
  */
-async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof openCgroupDriver>>): Promise<void> {
-  for (const name of await driver.list()) {
-    const match = INSTANCE_NAME.exec(name);
-    if (!match || processAlive(Number(match[1])) || active.has(name)) continue;
-    await driver.open(name).remove();
+async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof openCgroupDriver>> | undefined): Promise<void> {
+  if (driver) {
+    for (const name of await driver.list()) {
+      const match = INSTANCE_NAME.exec(name);
+      if (!match || processAlive(Number(match[1])) || active.has(name)) continue;
+      await driver.open(name).remove();
+    }
   }
   for (const entry of readdirSync(cliDir)) {
     const instance = INSTANCE_NAME.exec(entry);
