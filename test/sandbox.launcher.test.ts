@@ -4,7 +4,7 @@
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -434,6 +434,45 @@ describe("sandbox launcher", () => {
       for (const tid of threads) expect(tasks, `${dir}/tasks`).not.toContain(tid);
     }
     expect(await cgroup.pids()).not.toContain(sandbox.pid);
+  });
+
+  it("clones a warm launcher's init straight into a cgroup v2 cgroup (CLONE_INTO_CGROUP), and the v1 ones by its thread", async (ctx) => {
+    // This process's cgroup in the v2 hierarchy, if the host mounts one (a
+    // hybrid host does, without controllers; a v2 host does, with them).
+    const mount = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").find((line) => line.includes(" - cgroup2 "));
+    const unified = mount?.split(" ")[4];
+    const own = /^0::(.*)$/m.exec(await readFile("/proc/self/cgroup", "utf8"))?.[1];
+    if (!unified || own === undefined) return ctx.skip();
+    const v2 = path.join(unified, own, `corral-test-clone-${randomBytes(3).toString("hex")}`);
+    await mkdir(v2);
+    const trace = process.env.CORRAL_SANDBOX_TRACE;
+    process.env.CORRAL_SANDBOX_TRACE = "1";
+    try {
+      const cgroup = await driver.create(`instance-${instances++}`, LIMITS);
+      const spec = probeSpec(["sleep"], cgroup, { cgroupProcs: [...cgroup.procsFiles, path.join(v2, "cgroup.procs")] });
+      const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER, ids: { uid: UID, gid: UID }, cgroupProcs: spec.cgroupProcs });
+      launched.push(sandbox);
+      const lines = new Lines();
+      sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
+      const init = await sandbox.init;
+      await lines.waitFor(/^stdout: sleeping$/);
+      // Born there: the launcher cloned it into the v2 cgroup, not moved it.
+      expect(lines.all.some((line) => line.includes("corral-sandbox trace launcher cloned-into-cgroup "))).toBe(true);
+      const initCgroups = await readFile(`/proc/${init.pid}/cgroup`, "utf8");
+      expect(/^0::(.*)$/m.exec(initCgroups)?.[1]).toBe(path.join(own, path.basename(v2)));
+      const memory = /^\d+:memory:(.*)$/m.exec(initCgroups)?.[1];
+      expect(cgroup.procsFiles.some((f) => memory !== undefined && path.dirname(f).endsWith(memory))).toBe(true);
+      expect((await readFile(path.join(v2, "cgroup.procs"), "utf8")).trim().split("\n")).toContain(String(init.pid));
+      sandbox.kill();
+      await sandbox.exited;
+    } finally {
+      if (trace === undefined) delete process.env.CORRAL_SANDBOX_TRACE;
+      else process.env.CORRAL_SANDBOX_TRACE = trace;
+      for (let i = 0; i < 100; i++) {
+        if (await rmdir(v2).then(() => true, (err: NodeJS.ErrnoException) => err.code === "ENOENT")) break;
+        await sleep(20);
+      }
+    }
   });
 
   it("kills the init and reports when it cannot join a cgroup", async () => {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,7 +288,7 @@ func adoptChild(pid, fd int) (*child, error) {
 // It runs on the main thread, which lives as long as the process: the
 // init's parent-death signal fires when the thread that cloned it ends.
 func (l *launch) startUnmapped() {
-	l.unmapped = l.startInit(nil, "none") == nil
+	l.unmapped = l.startInit(nil, "none", nil) == nil
 }
 
 func parseIDs(arg string) (*ids, error) {
@@ -452,8 +453,9 @@ func (l *launch) run(signals <-chan os.Signal) int {
 // startInit clones the init into its new namespaces: all of them, but with
 // network "host" not a network namespace. It stays blocked on the channel
 // until the launcher sends it its release. With ids nil, none are mapped
-// (startUnmapped).
-func (l *launch) startInit(ids *ids, network string) error {
+// (startUnmapped). With cgroupDir (a cgroup v2 directory, open), the init
+// starts in that cgroup (clone3 with CLONE_INTO_CGROUP).
+func (l *launch) startInit(ids *ids, network string, cgroupDir *os.File) error {
 	initFile, err := openInit()
 	if err != nil {
 		return err
@@ -485,6 +487,10 @@ func (l *launch) startInit(ids *ids, network string) error {
 			Pdeathsig:  syscall.SIGKILL,
 		},
 	}
+	if cgroupDir != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
+	}
 	if ids != nil {
 		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.uid, Size: 1}}
 		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: ids.gid, Size: 1}}
@@ -514,25 +520,45 @@ func (l *launch) startInit(ids *ids, network string) error {
 	return nil
 }
 
-// startInitInCgroups clones the init (startInit) into the instance cgroups
-// of the v1 hierarchies: the calling thread, the launcher's locked main
-// thread, moves itself into them, clones the init, and moves back into its
-// own before the launcher does anything more (threadMove). rest are the
-// cgroup.procs files the init must still be written into: the v2 ones, or
-// all of them if the thread could not move (then it moved back before the
-// clone). cgroupErr: the thread could not move back, so the launcher, which
-// would be charged to the instance, must not go on.
+// startInitInCgroups clones the init (startInit) into the instance cgroups.
+// A cgroup v2 cgroup takes it at the clone itself (CLONE_INTO_CGROUP, Linux
+// 5.7): no migration, which would wait for the kernel's global threadgroup
+// lock (an RCU grace period, 8-33 ms under load). For the v1 hierarchies the
+// calling thread, the launcher's locked main thread, moves itself into them,
+// clones the init, and moves back into its own before the launcher does
+// anything more (threadMove). rest are the cgroup.procs files the init must
+// still be written into: the v2 one if the kernel would not clone into it,
+// and all of them if the thread could not move (then it moved back before
+// the clone). cgroupErr: the thread could not move back, so the launcher,
+// which would be charged to the instance, must not go on.
 func (l *launch) startInitInCgroups(ids *ids, network string, procsFiles []string) (rest []string, cloneErr, cgroupErr error) {
 	move, rest := planThreadMove(procsFiles)
+	into, intoFile := openCloneInto(rest)
+	if into != nil {
+		defer into.Close()
+		rest = slices.DeleteFunc(slices.Clone(rest), func(f string) bool { return f == intoFile })
+	}
+	start := func() error {
+		if into != nil {
+			if err := l.startInit(ids, network, into); err == nil {
+				trace("launcher", "cloned-into-cgroup")
+				return nil
+			}
+			// A kernel without CLONE_INTO_CGROUP, or clone3 refused around
+			// us (a container's seccomp filter): it is written in instead.
+			rest = append(rest, intoFile)
+		}
+		return l.startInit(ids, network, nil)
+	}
 	if move == nil {
-		return procsFiles, l.startInit(ids, network), nil
+		return rest, start(), nil
 	}
 	trace("launcher", "move")
 	if err := move.enter(); err != nil {
 		if err := move.leave(); err != nil {
 			return nil, nil, err
 		}
-		return procsFiles, l.startInit(ids, network), nil
+		return procsFiles, l.startInit(ids, network, nil), nil
 	}
 	defer func() {
 		// Deferred, so that the thread moves back even if the clone panics.
@@ -541,7 +567,25 @@ func (l *launch) startInitInCgroups(ids *ids, network string, procsFiles []strin
 		}
 		trace("launcher", "moved-back")
 	}()
-	return rest, l.startInit(ids, network), nil
+	return rest, start(), nil
+}
+
+// openCloneInto opens the directory of the one cgroup v2 cgroup.procs file
+// among files, for startInit to clone the init into; nil if there is none
+// (or it cannot be opened: then it is written into as the others are).
+func openCloneInto(files []string) (dir *os.File, file string) {
+	for _, f := range files {
+		var fs unix.Statfs_t
+		if unix.Statfs(filepath.Dir(f), &fs) != nil || fs.Type != cgroupV2Magic {
+			continue
+		}
+		d, err := os.OpenFile(filepath.Dir(f), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, ""
+		}
+		return d, f
+	}
+	return nil, ""
 }
 
 // joinCgroups moves pid (and so everything it will start) into each cgroup.
@@ -723,4 +767,3 @@ func allCapabilities() ([]uintptr, error) {
 	}
 	return caps, nil
 }
-
