@@ -447,10 +447,11 @@ describe("sandbox launcher", () => {
     await mkdir(v2);
     const trace = process.env.CORRAL_SANDBOX_TRACE;
     process.env.CORRAL_SANDBOX_TRACE = "1";
+    let sandbox: SandboxProcess | undefined;
     try {
       const cgroup = await driver.create(`instance-${instances++}`, LIMITS);
       const spec = probeSpec(["sleep"], cgroup, { cgroupProcs: [...cgroup.procsFiles, path.join(v2, "cgroup.procs")] });
-      const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER, ids: { uid: UID, gid: UID }, cgroupProcs: spec.cgroupProcs });
+      sandbox = launchSandbox(spec, { launcherPath: LAUNCHER, ids: { uid: UID, gid: UID }, cgroupProcs: spec.cgroupProcs });
       launched.push(sandbox);
       const lines = new Lines();
       sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
@@ -463,11 +464,12 @@ describe("sandbox launcher", () => {
       const memory = /^\d+:memory:(.*)$/m.exec(initCgroups)?.[1];
       expect(cgroup.procsFiles.some((f) => memory !== undefined && path.dirname(f).endsWith(memory))).toBe(true);
       expect((await readFile(path.join(v2, "cgroup.procs"), "utf8")).trim().split("\n")).toContain(String(init.pid));
-      sandbox.kill();
-      await sandbox.exited;
     } finally {
       if (trace === undefined) delete process.env.CORRAL_SANDBOX_TRACE;
       else process.env.CORRAL_SANDBOX_TRACE = trace;
+      // The v2 cgroup is this test's alone (the driver's cleanup knows only v1): emptied, then removed.
+      sandbox?.kill();
+      await sandbox?.exited;
       for (let i = 0; i < 100; i++) {
         if (await rmdir(v2).then(() => true, (err: NodeJS.ErrnoException) => err.code === "ENOENT")) break;
         await sleep(20);
