@@ -41,12 +41,6 @@ export interface InstanceCgroup {
   readonly name: string;
   /** The cgroup.procs files a process is written to to join: spec.cgroupProcs. */
   readonly procsFiles: string[];
-  /**
-   * The v2 cgroup directory, which a process can be cloned straight into
-   * (clone3 CLONE_INTO_CGROUP); null on v1, where a process joins one
-   * directory per hierarchy and so must be moved after it exists.
-   */
-  readonly cloneIntoDir: string | null;
   /** Sets the limits (of a cgroup made for a warm launcher, once its plugin is known). */
   setLimits(limits: CgroupLimits): Promise<void>;
   readLimits(): Promise<AppliedLimits>;

@@ -118,7 +118,6 @@ export class V1CgroupDriver implements CgroupDriver {
 export class V1InstanceCgroup implements InstanceCgroup {
   readonly name: string;
   readonly procsFiles: string[];
-  readonly cloneIntoDir = null;
   /** The instance's directory in each controller's hierarchy. */
   readonly #dirs: Map<string, string>;
   readonly #fs: CgroupFs;

@@ -155,10 +155,6 @@ export class V2InstanceCgroup implements InstanceCgroup {
     this.#timeoutMs = timeoutMs;
   }
 
-  get cloneIntoDir(): string {
-    return this.dir;
-  }
-
   async setLimits(limits: CgroupLimits): Promise<void> {
     checkLimits(limits);
     const swap = async () => {

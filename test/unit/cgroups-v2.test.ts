@@ -239,7 +239,6 @@ describe("cgroup v2 driver", () => {
 
     const dir = "system.slice/corral.service/corral/greeter-1a2b3c";
     expect(cgroup.procsFiles).toEqual([path.join(fs.root, dir, "cgroup.procs")]);
-    expect(cgroup.cloneIntoDir).toBe(path.join(fs.root, dir));
     expect(fs.writes.sort()).toEqual(
       [
         ["system.slice/corral.service/corral/cgroup.subtree_control", "+memory +pids +cpu"],
