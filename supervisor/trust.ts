@@ -3,7 +3,8 @@
 // leaf and the CRL. Revocation is published as a CRL to every instance
 // directory (go-shim polls it) and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { renameSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
   checkOperatorCertificate,
@@ -127,7 +128,7 @@ export class Trust {
   async publishCrl(instanceDirs: string[] = []): Promise<void> {
     const { pem, serials } = await this.registry.publishCrl();
     this.#crlPem = pem;
-    await Promise.all(instanceDirs.map((dir) => writeCrl(dir, pem)));
+    for (const dir of instanceDirs) writeCrl(dir, pem);
     this.#log.info({ revoked: serials.length, instances: instanceDirs.length }, "published the CRL");
   }
 
@@ -138,8 +139,9 @@ export class Trust {
   }
 }
 
-export async function writeCrl(instanceDir: string, pem: string): Promise<void> {
+/** Replaces the CRL in an instance directory whole (write + rename); synchronous, as it is on a start's path. */
+export function writeCrl(instanceDir: string, pem: string): void {
   const file = path.join(instanceDir, "crl.pem");
-  await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
-  await rename(`${file}.tmp`, file);
+  writeFileSync(`${file}.tmp`, pem, { mode: 0o644 });
+  renameSync(`${file}.tmp`, file);
 }
