@@ -3,8 +3,7 @@
 // leaf and the CRL. Revocation is published as a CRL to every instance
 // directory (go-shim polls it) and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
-import { renameSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   checkOperatorCertificate,
@@ -128,7 +127,7 @@ export class Trust {
   async publishCrl(instanceDirs: string[] = []): Promise<void> {
     const { pem, serials } = await this.registry.publishCrl();
     this.#crlPem = pem;
-    for (const dir of instanceDirs) writeCrl(dir, pem);
+    await Promise.all(instanceDirs.map((dir) => writeCrl(dir, pem)));
     this.#log.info({ revoked: serials.length, instances: instanceDirs.length }, "published the CRL");
   }
 
@@ -139,9 +138,8 @@ export class Trust {
   }
 }
 
-/** Replaces the CRL in an instance directory whole (write + rename); synchronous, as it is on a start's path. */
-export function writeCrl(instanceDir: string, pem: string): void {
+export async function writeCrl(instanceDir: string, pem: string): Promise<void> {
   const file = path.join(instanceDir, "crl.pem");
-  writeFileSync(`${file}.tmp`, pem, { mode: 0o644 });
-  renameSync(`${file}.tmp`, file);
+  await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
 }

@@ -3,8 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -210,12 +209,10 @@ export class PluginInstance implements Instance {
   /** Instance directory, certificate and cgroup, made concurrently; resolves with the sandbox spec. */
   async #prepare(release: Release, slot: LaunchSlot): Promise<SandboxSpec> {
     const plugin = this.#plugin;
-    // The file steps are synchronous: tens of microseconds each, where a
-    // thread-pool round trip costs more, and a start waits on their chain.
     const dir = (async () => {
       // 0711: host applications of any uid reach data.sock through the stable address; key.pem itself is 0600.
-      mkdirSync(this.#dir, { recursive: true, mode: 0o711 });
-      chownSync(this.#dir, this.#uid, this.#gid);
+      await mkdir(this.#dir, { recursive: true, mode: 0o711 });
+      await chown(this.#dir, this.#uid, this.#gid);
     })();
     const files = (async () => {
       const operator = plugin.certificate;
@@ -229,9 +226,11 @@ export class PluginInstance implements Instance {
         onRotate: (result) => void this.#onLeafRenewed(result),
       });
       await dir;
-      writeFileSync(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 });
-      writeCrl(this.#dir, this.#env.crlPem());
-      this.#writeLeaf(this.#leaf.current);
+      await Promise.all([
+        writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
+        writeCrl(this.#dir, this.#env.crlPem()),
+        this.#writeLeaf(this.#leaf.current),
+      ]);
     })();
     // A warm launcher comes with its cgroup, the init already in it: only
     // the plugin's limits are left to set.
@@ -263,16 +262,16 @@ export class PluginInstance implements Instance {
    * (temporary file + rename), the key first. go-shim picks the new pair up
    * for new connections and keeps serving with the old one until both match.
    */
-  #writeLeaf(leaf: IssuedLeaf): void {
-    const replace = (name: string, content: string, mode: number) => {
+  async #writeLeaf(leaf: IssuedLeaf): Promise<void> {
+    const replace = async (name: string, content: string, mode: number) => {
       const file = path.join(this.#dir, name);
       const temp = `${file}.tmp`;
-      writeFileSync(temp, content, { mode });
-      chownSync(temp, this.#uid, this.#gid);
-      renameSync(temp, file);
+      await writeFile(temp, content, { mode });
+      await chown(temp, this.#uid, this.#gid);
+      await rename(temp, file);
     };
-    replace("key.pem", leaf.keyPem, 0o600);
-    replace("cert.pem", leaf.certPem, 0o644);
+    await replace("key.pem", leaf.keyPem, 0o600);
+    await replace("cert.pem", leaf.certPem, 0o644);
   }
 
   async #onLeafRenewed(result: IssuedLeaf | Error): Promise<void> {
@@ -281,7 +280,7 @@ export class PluginInstance implements Instance {
       return;
     }
     try {
-      this.#writeLeaf(result);
+      await this.#writeLeaf(result);
       this.#log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the instance's certificate");
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, "writing the renewed certificate failed");
