@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { detectCgroups } from "../sandbox/cgroups/detect.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import { processAlive } from "../supervisor/plugin/uid-locks.ts";
+import { processAlive } from "../supervisor/process-alive.ts";
 
 const PREFIX = "corral-bench-";
 const LEFT_BY = /^corral-bench-(\d+)-/;

@@ -20,7 +20,8 @@ import { SETUP_FAILED, type SandboxSpec } from "../sandbox/spec.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts";
 import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts";
-import { processAlive, UidLocks } from "./plugin/uid-locks.ts";
+import { UidLocks } from "./plugin/uid-locks.ts";
+import { processAlive } from "./process-alive.ts";
 
 export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
 

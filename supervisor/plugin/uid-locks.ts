@@ -10,6 +10,7 @@
 // the uid. A live owner's lock is respected even if its pid was reused.
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { processAlive } from "../process-alive.ts";
 
 export class UidLocks {
   readonly dir: string;
@@ -102,15 +103,6 @@ function ownerAlive(file: string): boolean {
   return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
 }
 
-/** Whether a process with this pid exists (one we may not signal does too). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function unlinkIfPresent(file: string): void {
   try {
