@@ -9,7 +9,7 @@
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
 import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
-import { open, rm, rmdir } from "node:fs/promises";
+import { rm, rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
@@ -248,8 +248,6 @@ export interface SandboxOutcome {
   pid?: number;
   /** Something could not be given back (it is swept by the next run). */
   cleanupError?: Error;
-  /** When setup failed at exec: why the command may not run in the sandbox (a missing interpreter). */
-  hint?: string;
 }
 
 /** Instance names in use by this process: cli-<pid>, then cli-<pid>-<n> for concurrent runs. */
@@ -419,13 +417,11 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
   }
   phase("cleaned");
   if (!plan) throw planError;
-  const hint = exit.error?.stage === "exec" ? await interpreterHint(plan.binary, plan.plugin.readOnlyPaths) : undefined;
   return {
     status: exitStatus(exit),
     exit,
     ...(pid !== undefined && { pid }),
     ...(cleanupError && { cleanupError }),
-    ...(hint && { hint }),
   };
 }
 
@@ -579,45 +575,4 @@ async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof o
 function claimUid(locks: UidLocks, base: number, count: number): number {
   for (let uid = base + count - 1; uid >= base; uid--) if (locks.take(uid)) return uid;
   throw new SandboxCommandError("uid", `every uid of the sandbox range ${base}-${base + count - 1} is in use (sandbox.uidBase, sandbox.uidCount)`);
-}
-
-/**
- * Why a command may fail to exec in the sandbox: a script's interpreter or a
- * dynamically linked binary's loader that no grant brings in.
- */
-export async function interpreterHint(binary: string, grants: string[]): Promise<string | undefined> {
-  const interpreter = await interpreterOf(binary).catch(() => undefined);
-  if (!interpreter) return undefined;
-  const granted = grants.some((g) => interpreter === g || interpreter.startsWith(`${g}/`));
-  if (granted) return undefined;
-  const what = interpreter.includes("ld-") ? "is dynamically linked; its loader" : "is a script; its interpreter";
-  return `${binary} ${what} ${interpreter} is not in the sandbox: grant it and its libraries read-only (e.g. --ro /lib --ro /lib64 --ro /usr/lib), or run a static binary`;
-}
-
-/** "#!" line's interpreter, or the ELF program interpreter (PT_INTERP) of a 64-bit little-endian binary. */
-async function interpreterOf(file: string): Promise<string | undefined> {
-  const handle = await open(file, "r");
-  try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const data = head.subarray(0, bytesRead);
-    if (data.subarray(0, 2).toString() === "#!") return data.subarray(2).toString().split("\n")[0]!.trim().split(/\s+/)[0];
-    if (bytesRead < 64 || data.readUInt32BE(0) !== 0x7f454c46 || data[4] !== 2 || data[5] !== 1) return undefined;
-    const phoff = Number(data.readBigUInt64LE(32));
-    const phentsize = data.readUInt16LE(54);
-    const phnum = data.readUInt16LE(56);
-    for (let i = 0; i < phnum; i++) {
-      const at = phoff + i * phentsize;
-      if (at + 56 > bytesRead) break;
-      if (data.readUInt32LE(at) !== 3) continue; // PT_INTERP
-      const offset = Number(data.readBigUInt64LE(at + 8));
-      const size = Number(data.readBigUInt64LE(at + 32));
-      const buf = Buffer.alloc(size);
-      await handle.read(buf, 0, size, offset);
-      return buf.toString().replace(/\0+$/, "");
-    }
-    return undefined;
-  } finally {
-    await handle.close();
-  }
 }

@@ -261,11 +261,31 @@ describe("corral sandbox", () => {
     expect(usage.code).toBe(125);
     expect(usage.stderr).toContain("unknown option '--bogus'");
 
-    // Inside the sandbox: a dynamically linked command cannot exec without its loader.
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("says which loader or interpreter the sandbox lacks when exec fails, and runs the command once it is granted", async () => {
+    const loader = (await readFile("/bin/true")).includes("ld-linux") ? "dynamic" : "static";
+    expect(loader, "this test needs a dynamically linked /bin/true").toBe("dynamic");
     const dynamic = await run(["--", "/bin/true"]);
     expect(dynamic.code).toBe(125);
-    expect(dynamic.stderr).toMatch(/^corral sandbox: setup failed at exec: /);
-    expect(dynamic.stderr).toContain("hint: /bin/true is dynamically linked");
+    expect(dynamic.stderr).toMatch(
+      /^corral sandbox: setup failed at exec: start \/plugin: no such file or directory: it is dynamically linked, and its loader \/\S*ld-linux\S* is not in the sandbox: grant the loader and its libraries read-only/,
+    );
+
+    const script = path.join(dir, "script.sh");
+    await writeFile(script, "#!/opt/corral-no-such-dir/sh -e\necho hi\n", { mode: 0o755 });
+    const scripted = await run(["--", script]);
+    expect(scripted.code).toBe(125);
+    expect(scripted.stderr).toBe(
+      "corral sandbox: setup failed at exec: start /plugin: no such file or directory: it is a script, and its interpreter /opt/corral-no-such-dir/sh is not in the sandbox: grant it and what it loads read-only (readOnlyPaths; corral sandbox --ro)\n",
+    );
+
+    // The advice works: with the host's library directories granted, the same binary runs.
+    const grants = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"].filter((p) => existsSync(p)).flatMap((p) => ["--ro", p]);
+    const granted = await run([...grants, "--", "/bin/true"]);
+    expect(granted.stderr).toBe("");
+    expect(granted.code).toBe(0);
     expect(await leftovers()).toEqual([]);
   });
 

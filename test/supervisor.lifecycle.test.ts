@@ -143,6 +143,21 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(line?.instance).toMatch(/^crashy-[0-9a-f]{6}$/);
   });
 
+  it("says a dynamically linked plugin cannot start for want of its loader in the sandbox", async () => {
+    const supervisor = await start([
+      {
+        name: "dynamic",
+        binary: "/bin/true",
+        apiVersion: "1.0",
+        restart: { initialBackoff: "50ms", maxBackoff: "100ms", quarantineAfter: 2, quarantineWindow: "30s" },
+      },
+    ]);
+    const p = await supervisor.waitForPlugin("dynamic", (s) => s.state === "quarantined");
+    expect(p.reason).toMatch(
+      /; last: sandbox setup failed at exec: start \/plugin: no such file or directory: it is dynamically linked, and its loader \/\S*ld-linux\S* is not in the sandbox: grant the loader and its libraries read-only \(readOnlyPaths; corral sandbox --ro\), or build the plugin statically/,
+    );
+  });
+
   it("refuses a plugin built for another Control protocol version, naming both", async () => {
     const supervisor = await start([{ name: "oldproto", binary: plugins.badproto, apiVersion: "1.0" }]);
     const p = await supervisor.waitForPlugin("oldproto", (s) => s.state === "quarantined");

@@ -143,10 +143,7 @@ program
       if (outcome.cleanupError) {
         process.stderr.write(`corral sandbox: warning: cleanup incomplete (the next run removes the rest): ${outcome.cleanupError.message}\n`);
       }
-      if (outcome.exit.error) {
-        const hint = outcome.hint ? `\ncorral sandbox: hint: ${outcome.hint}` : "";
-        fail(outcome.exit.error.stage, `${outcome.exit.error.message}${hint}`);
-      }
+      if (outcome.exit.error) fail(outcome.exit.error.stage, outcome.exit.error.message);
       process.exit(outcome.status);
     } catch (err) {
       if (err instanceof SandboxCommandError) fail(err.stage, err.message);

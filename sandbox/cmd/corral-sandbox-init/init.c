@@ -22,6 +22,7 @@
 // SCM_CREDENTIALS), {"type":"exited","code":N} or {"type":"exited","signal":
 // "SIGx"}, and {"type":"error","stage":S,"message":M}.
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -770,6 +771,48 @@ static int spawn_child(void *arg) {
 	_exit(127);
 }
 
+// Why exec can fail with ENOENT although the plugin is there: the program
+// that must run it is missing from the sandbox, which has only what is
+// granted. missing_interpreter returns what that program is, with its path
+// in out, or NO_INTERPRETER_MISSING.
+enum interpreter { NO_INTERPRETER_MISSING, ELF_INTERPRETER_MISSING, SCRIPT_INTERPRETER_MISSING };
+
+static enum interpreter missing_interpreter(char *out, size_t size) {
+	int fd = open(PLUGIN_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return NO_INTERPRETER_MISSING;
+	enum interpreter kind = NO_INTERPRETER_MISSING;
+	char head[256];
+	ssize_t n = pread(fd, head, sizeof head - 1, 0);
+	Elf64_Ehdr eh;
+	if (n > 2 && head[0] == '#' && head[1] == '!') {
+		// "#!" then optional blanks, then the interpreter's path up to a blank or the line's end.
+		head[n] = '\0';
+		char *path = head + 2 + strspn(head + 2, " \t");
+		size_t len = strcspn(path, " \t\n");
+		if (len > 0 && len < size) {
+			memcpy(out, path, len);
+			out[len] = '\0';
+			kind = SCRIPT_INTERPRETER_MISSING;
+		}
+	} else if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	           eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+		for (unsigned i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph) break;
+			if (ph.p_type != PT_INTERP) continue;
+			if (ph.p_filesz >= 2 && ph.p_filesz <= size && pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) == (ssize_t)ph.p_filesz) {
+				out[ph.p_filesz - 1] = '\0'; // p_filesz counts the terminating NUL
+				kind = ELF_INTERPRETER_MISSING;
+			}
+			break;
+		}
+	}
+	close(fd);
+	struct stat st;
+	if (kind != NO_INTERPRETER_MISSING && stat(out, &st) == 0) kind = NO_INTERPRETER_MISSING;
+	return kind;
+}
+
 // start_plugin starts the plugin: stdin /dev/null or the init's, stdout and
 // stderr the init's (the launcher's), in a session of its own, with exactly
 // the release's arguments and environment, at /. It inherits the init's
@@ -791,6 +834,19 @@ static pid_t start_plugin(struct release *rel) {
 	}
 	if (sp.err != 0) {
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+		}
+		char interp[256];
+		enum interpreter missing = sp.err == ENOENT ? missing_interpreter(interp, sizeof interp) : NO_INTERPRETER_MISSING;
+		if (missing == ELF_INTERPRETER_MISSING) {
+			return failf("start %s: %s: it is dynamically linked, and its loader %s is not in the sandbox: grant the "
+			             "loader and its libraries read-only (readOnlyPaths; corral sandbox --ro), or build the plugin "
+			             "statically (for Go, CGO_ENABLED=0)",
+			             PLUGIN_PATH, errno_text(ENOENT), interp);
+		}
+		if (missing == SCRIPT_INTERPRETER_MISSING) {
+			return failf("start %s: %s: it is a script, and its interpreter %s is not in the sandbox: grant it and "
+			             "what it loads read-only (readOnlyPaths; corral sandbox --ro)",
+			             PLUGIN_PATH, errno_text(ENOENT), interp);
 		}
 		errno = sp.err;
 		return fail("start %s", PLUGIN_PATH);
