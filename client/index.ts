@@ -76,7 +76,7 @@ export function pluginCredentials(plugin: string, source: string | ClientPems): 
   });
 }
 
-/** The channel options connect() uses: message limits, the retry policy, keepalive. */
+/** The channel options connect() uses: message limits, the retry policy, keepalive, reconnect backoff. */
 export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | "retry" | "channelOptions">): ChannelOptions {
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   const retry = options.retry ?? { maxAttempts: 3 };
@@ -102,6 +102,12 @@ export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | 
     // A connection the kernel still holds open to a process that is gone is noticed within seconds.
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_timeout_ms": 5_000,
+    // A refused connect to the stable address means a plugin just died: for the few milliseconds
+    // until the supervisor sees it, the address still leads to its closed socket. gRPC's default
+    // wait before the next try (1 s, then 1.6 s, ... up to 2 min) would fail every call for that
+    // long after the plugin is back; tries are cheap on a local socket.
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 1000,
     ...(serviceConfig && { "grpc.service_config": JSON.stringify(serviceConfig) }),
     ...options.channelOptions,
   };

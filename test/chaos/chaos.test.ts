@@ -62,7 +62,7 @@ const full = process.env.CHAOS_FORM === "full";
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? (full ? 60 : 8));
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? (full ? 500 : 50));
 /** How long after a comeback a gRPC channel may still be waiting out its reconnect backoff (see below). */
-const RECONNECT_GRACE_MS = 3000;
+const RECONNECT_GRACE_MS = 1000;
 
 const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
 const trustDomain = "test.corral.local";
@@ -379,8 +379,10 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
       // its dead socket (before the supervisor saw the exit and pointed it at
       // the refusal server) got ECONNREFUSED, and gRPC then fails its calls
       // at once with "No connection established" until its reconnect backoff
-      // (1 s ± 20 %, then × 1.6) has passed, even if the victim is back by
-      // then. Those are excused for RECONNECT_GRACE_MS after a comeback.
+      // has passed, even if the victim is back by then: 100 ms ± 20 %, then
+      // × 1.6 up to 1 s, as the client library sets it (gRPC's default, 1 s
+      // then × 1.6 up to 2 min, kept callers out for seconds). Those are
+      // excused for RECONNECT_GRACE_MS after a comeback.
       const failuresOf = (name: string) => load.failed.filter((c) => c.plugin === name);
       const victimStale = (c: CallRecord) =>
         /^14: No connection established/.test(c.error!) && killWindows.some((w) => c.start >= w.end && c.start <= w.end + RECONNECT_GRACE_MS);
@@ -514,7 +516,7 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
     const recoveringFrom = load.failed.length;
     const recovered = Date.now();
     const lastFailure = () => load.failed.slice(recoveringFrom).at(-1)?.end ?? 0;
-    // gRPC's reconnect backoff (up to a few seconds after the outage) decides when an old channel tries again.
+    // The channel's reconnect backoff (at most 1 s with the client library's options) decides when an old channel tries again.
     while (Date.now() - Math.max(lastFailure(), recovered) < 2000 && Date.now() - recovered < 30_000) await sleep(100);
     const resumedMs = Math.max(lastFailure(), recovered) - restartAt;
     const tail = load.failed.length;
