@@ -106,7 +106,7 @@ type dataInstance struct {
 
 // startDataInstance runs the plugin "greeter" with a data socket, serving
 // shimtest.Bytes and shimtest.Sleeper, and waits until it serves. It checks
-// that the data socket listens by the time the instance socket is there.
+// that the data socket listens by the time the instance socket answers.
 func startDataInstance(t *testing.T) *dataInstance {
 	t.Helper()
 	in := &dataInstance{instance: newInstance(t), service: newBytesService(t)}
@@ -131,8 +131,15 @@ func startDataInstance(t *testing.T) *dataInstance {
 			t.Fatal("no instance socket after 5 s")
 		}
 	}
+	// The instance socket listens before go-shim serves it: a call made now
+	// waits there, and is answered only once the data socket listens too.
+	ctx, cancelCall := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelCall()
+	if _, err := healthpb.NewHealthClient(in.dial(in.supervisor())).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
+		t.Fatalf("health check on the instance socket: %v", err)
+	}
 	if !isSocket(in.socket) {
-		t.Fatal("the instance socket is there, the data socket not: the data socket must listen first")
+		t.Fatal("the instance socket answered, the data socket is not there: the data socket must serve first")
 	}
 	in.waitServing()
 	return in

@@ -28,9 +28,10 @@
 // author's services and health there, for host applications, on a gRPC
 // server of its own with the same certificates, checks and limits; Control
 // is not served there (calls to it fail with Unimplemented). The supervisor
-// points the plugin's stable address at it. The data socket listens before
-// the instance socket does, so an instance that answers the supervisor's
-// handshake is ready for host applications. The supervisor can park it
+// points the plugin's stable address at it. The data socket serves before
+// the instance socket does (which listens first, so that the supervisor's
+// TLS handshake overlaps go-shim's start), so an instance that answers the
+// supervisor's handshake is ready for host applications. The supervisor can park it
 // (Control.Park), to send host applications elsewhere while it keeps its
 // own connection to the instance, as it does before it pauses the plugin's
 // processes: the socket is removed, every connection to it is sent GOAWAY,

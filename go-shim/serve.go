@@ -80,6 +80,22 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		debug.SetMemoryLimit(limit)
 	}
 
+	// The instance socket listens first, and is served last. The supervisor
+	// connects as soon as it listens: its TLS handshake begins while the rest
+	// is set up, and waits in the socket until the server below takes it.
+	// Its handshake call is answered only once everything, the data socket
+	// included, serves.
+	lis, err := listen(env.socket, 0o600)
+	if err != nil {
+		return err
+	}
+	handedOver := false // to srv.Serve, which closes it
+	defer func() {
+		if !handedOver {
+			lis.Close()
+		}
+	}()
+
 	certs := newCertFiles(env.instanceDir)
 	_, leaf, err := certs.load()
 	if err != nil {
@@ -185,7 +201,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	for name := range pol.services {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
-	// The data socket serves before the instance socket listens: the
+	// The data socket serves before the instance socket does: the
 	// supervisor, whose handshake on the instance socket tells it the
 	// instance is up, may then point the plugin's stable address at it.
 	var dataFailed <-chan error // nil, never ready, without a data socket
@@ -204,29 +220,25 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 			<-stopped
 		}
 	}
-	lis, err := listen(env.socket, 0o600)
-	if err != nil {
-		abort()
-		return err
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	serving := make(chan error, 1)
+	handedOver = true
+	go func() { serving <- srv.Serve(lis) }()
 
 	var deadline time.Duration
 	select {
-	case err := <-served:
+	case err := <-serving:
 		abort()
 		return fmt.Errorf("serving %s: %w", env.socket, err)
 	case err := <-dataFailed:
 		abort()
-		<-served
+		<-serving
 		return err
 	case deadline = <-drainer.requested:
 	case <-ctx.Done():
 		deadline = defaultDrainDeadline
 	}
 	drain(srv, hs, drainer, flight, data, deadline)
-	<-served
+	<-serving
 	return nil
 }
 
