@@ -152,6 +152,11 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 			MaxConnectionAge:      env.maxConnectionAge,
 			MaxConnectionAgeGrace: env.maxConnectionAgeGrace,
 		}),
+		// Clients ping to notice a peer that is gone (Corral's client
+		// libraries every 30 s). gRPC's default policy takes a ping sooner
+		// than 5 min after the last for abuse, and after three closes the
+		// connection with its calls: a quiet stream died at 2 min.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientPingInterval, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(env.maxMessageSize),
 		grpc.MaxSendMsgSize(env.maxMessageSize),
 	}
@@ -241,6 +246,10 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	<-serving
 	return nil
 }
+
+// minClientPingInterval is the shortest interval between a client's
+// keepalive pings that go-shim accepts.
+const minClientPingInterval = 5 * time.Second
 
 // testHookRevoker, if not nil, is given the revoker of Run.
 var testHookRevoker func(*revoker)

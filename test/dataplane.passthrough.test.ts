@@ -182,6 +182,21 @@ describe("the stable address", () => {
     }
   });
 
+  it("keeps a quiet stream open while its client pings to keep it alive", async () => {
+    // gRPC servers by default take a ping less than 5 min after the last for
+    // abuse and close the connection after three: the client library pings
+    // every 30 s, and a stream quiet for 2 min failed with RESOURCE_EXHAUSTED.
+    // Here pings come every 6 s (the rest of the options as shipped): the
+    // default would end this stream at the fourth ping after its first reply.
+    const pinging = echoClient(address, creds, channelOptions({ retry: false, channelOptions: { "grpc.keepalive_time_ms": 6000 } }));
+    try {
+      const { replies } = await pinging.serverStream({ message: "quiet", count: 2, intervalMs: 27_000, replySize: 0 }, { deadlineMs: 40_000 });
+      expect(replies.map((r) => r.message)).toEqual(["quiet", "quiet"]);
+    } finally {
+      pinging.close();
+    }
+  }, 45_000);
+
   it("is shown by corralctl status, with the TCP address", async () => {
     const r = await corralctl(["--config", supervisor.configFile, "status", "echo", "--json"]);
     expect(r.code).toBe(0);
