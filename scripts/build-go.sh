@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds every Go binary into build/: the sandbox launcher, the example
-# plugins and the test plugins. Plugins are static (CGO_ENABLED=0), as
+# plugins, the test plugins and the tests' Go host applications. Plugins are static (CGO_ENABLED=0), as
 # DESIGN.md asks of plugin authors: the sandbox root holds nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=0
-mkdir -p build/bin build/plugins build/test-plugins
+mkdir -p build/bin build/plugins build/test-plugins build/test-hosts
 
 go vet ./...
 go build -trimpath -o build/bin/corral-sandbox ./sandbox/cmd/corral-sandbox; gcc -static -Os -Wall -Wextra -Werror -o build/bin/corral-sandbox-init sandbox/cmd/corral-sandbox-init/init.c
@@ -34,4 +34,7 @@ for dir in test/plugins/*/; do
     go build -trimpath -ldflags "$ldflags" -o "build/test-plugins/$variant" "./$dir"
   done <"$dir/variants"
 done
-echo "built: $(ls build/bin build/plugins build/test-plugins | grep -v ':$' | grep -v '^$' | tr '\n' ' ')"
+for dir in test/hosts/*/; do
+  go build -trimpath -o "build/test-hosts/$(basename "$dir")" "./$dir"
+done
+echo "built: $(ls build/bin build/plugins build/test-plugins build/test-hosts | grep -v ':$' | grep -v '^$' | tr '\n' ' ')"

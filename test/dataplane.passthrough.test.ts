@@ -5,7 +5,8 @@
 // UNAVAILABLE and the reason.
 import { loadPackageDefinition, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { lstat, readlink, rename, stat, symlink } from "node:fs/promises";
+import { execa } from "execa";
+import { lstat, mkdir, readlink, rename, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, channelOptions, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
@@ -140,6 +141,35 @@ describe("the stable address", () => {
     } finally {
       c.close();
     }
+  });
+
+  it("is reached from Go by go-shim/client's Connect, which accepts only the plugin it names", async () => {
+    const dir = path.join(supervisor.dir, "go-host-credentials");
+    await mkdir(dir, { recursive: true });
+    await Promise.all([
+      writeFile(path.join(dir, "ca.pem"), pems.caPem),
+      writeFile(path.join(dir, "cert.pem"), pems.certPem),
+      writeFile(path.join(dir, "key.pem"), pems.keyPem, { mode: 0o600 }),
+    ]);
+    const host = path.join(repoRoot, "build/test-hosts/echo-call");
+    const ok = await execa(host, ["-credentials", dir, "-runtime-dir", supervisor.runtimeDir, "-message", "from go"], { reject: false });
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toBe("from go");
+    const overTcp = await execa(host, ["-credentials", dir, "-address", tcpAddress, "-message", "over tcp"], { reject: false });
+    expect(overTcp.stderr).toBe("");
+    expect(overTcp.stdout).toBe("over tcp");
+
+    // The same certificate may call "broken" too, but echo's address does not lead to it.
+    const wrong = await execa(host, ["-plugin", "broken", "-credentials", dir, "-address", address], { reject: false });
+    expect(wrong.exitCode).toBe(1);
+    // (gRPC quotes the handshake's error inside its own.)
+    expect(wrong.stderr).toMatch(
+      /authentication handshake failed: the server's certificate has URI SANs \[\\?"spiffe:\/\/test\.corral\.local\/plugin\/echo\\?"\], want exactly \\?"spiffe:\/\/test\.corral\.local\/plugin\/broken\\?"/,
+    );
+
+    const missing = await execa(host, ["-credentials", path.join(supervisor.dir, "nowhere"), "-runtime-dir", supervisor.runtimeDir], { reject: false });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain(`corral client: credentials ${path.join(supervisor.dir, "nowhere")}: open ${path.join(supervisor.dir, "nowhere", "ca.pem")}: no such file or directory`);
   });
 
   it("refuses at once, with UNAVAILABLE and the reason, while no instance can serve", async () => {

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/corralhq/corral/bench/loadgen/load"
+	"github.com/corralhq/corral/go-shim/client"
 	echov1 "github.com/corralhq/corral/test/plugins/echo/api"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -110,7 +111,7 @@ func run() error {
 		if *caFile == "" || *certFile == "" || *keyFile == "" || *plugin == "" {
 			return errors.New("-ca, -cert, -key and -plugin are required in grpc mode")
 		}
-		config, err := load.PluginTLS(*caFile, *certFile, *keyFile, *plugin)
+		config, err := client.PluginTLS(*caFile, *certFile, *keyFile, *plugin)
 		if err != nil {
 			return err
 		}

@@ -46,6 +46,7 @@ import (
 
 	"github.com/corralhq/corral/bench/goplugin/shared"
 	"github.com/corralhq/corral/bench/loadgen/load"
+	"github.com/corralhq/corral/go-shim/client"
 	adminv1 "github.com/corralhq/corral/proto/gen/go/corral/admin/v1"
 	echov1 "github.com/corralhq/corral/test/plugins/echo/api"
 	"github.com/hashicorp/go-hclog"
@@ -100,9 +101,9 @@ func main() {
 		if *pluginBinary == "" {
 			log.Fatal("-plugin-binary is required")
 		}
-		client := newGoPluginClient(*pluginBinary, *autoMTLS)
-		defer client.Kill()
-		echo, err := dispense(client)
+		gp := newGoPluginClient(*pluginBinary, *autoMTLS)
+		defer gp.Kill()
+		echo, err := dispense(gp)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -161,8 +162,8 @@ func newGoPluginClient(binary string, autoMTLS bool) *plugin.Client {
 }
 
 // dispense launches the plugin (if not yet) and returns its Echo client.
-func dispense(client *plugin.Client) (echov1.EchoClient, error) {
-	rpc, err := client.Client()
+func dispense(gp *plugin.Client) (echov1.EchoClient, error) {
+	rpc, err := gp.Client()
 	if err != nil {
 		return nil, err
 	}
@@ -175,9 +176,9 @@ func dispense(client *plugin.Client) (echov1.EchoClient, error) {
 
 func goPluginStart(binary string, autoMTLS bool, req *echov1.EchoRequest, timeout time.Duration) (startSample, error) {
 	t0 := time.Now()
-	client := newGoPluginClient(binary, autoMTLS)
-	defer client.Kill()
-	rpc, err := client.Client()
+	gp := newGoPluginClient(binary, autoMTLS)
+	defer gp.Kill()
+	rpc, err := gp.Client()
 	if err != nil {
 		return startSample{}, err
 	}
@@ -198,7 +199,7 @@ func goPluginStart(binary string, autoMTLS bool, req *echov1.EchoRequest, timeou
 // corralStarts stops and starts the plugin through the admin API, timing
 // each Start and the first call after it on a new connection.
 func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pluginName string, starts int, pause time.Duration, req *echov1.EchoRequest, timeout time.Duration) ([]startSample, error) {
-	adminTLS, err := load.SupervisorTLS(filepath.Join(adminCreds, "ca.pem"), filepath.Join(adminCreds, "cert.pem"), filepath.Join(adminCreds, "key.pem"))
+	adminTLS, err := client.SupervisorTLS(filepath.Join(adminCreds, "ca.pem"), filepath.Join(adminCreds, "cert.pem"), filepath.Join(adminCreds, "key.pem"))
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pl
 	}
 	defer adminConn.Close()
 	admin := adminv1.NewAdminClient(adminConn)
-	pluginTLS, err := load.PluginTLS(caFile, certFile, keyFile, pluginName)
+	pluginTLS, err := client.PluginTLS(caFile, certFile, keyFile, pluginName)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package load
+package client
 
 import (
 	"crypto/tls"
@@ -13,12 +13,14 @@ import (
 // (docs/internals.md, "Identities"): a DER UTF8String naming the plugin.
 var oidPluginID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 61734, 1, 1}
 
-// PluginTLS is the TLS configuration of a client presenting the
-// certificate of certFile and keyFile, which accepts a server only if its
-// certificate chains to the CA of caFile, may authenticate a TLS server,
-// and is plugin's in the client certificate's own trust domain: its only
-// URI SAN is spiffe://<trust-domain>/plugin/<plugin> and its plugin-ID
-// extension names plugin (as the Node client library checks).
+// PluginTLS is the TLS configuration of a host application calling plugin:
+// it presents the certificate of certFile and keyFile, and accepts a server
+// only if its certificate chains to the CA of caFile, may authenticate a
+// TLS server, and is plugin's in the client certificate's own trust domain:
+// its only URI SAN is spiffe://<trust-domain>/plugin/<plugin> and its
+// plugin-ID extension names plugin (as the Node client library checks).
+// The plugin's instance and the supervisor's refusal server for it both
+// present such a certificate.
 func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
 	if err != nil {
@@ -30,8 +32,9 @@ func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 	}), nil
 }
 
-// SupervisorTLS is what corralctl does in Go: present the admin
-// certificate, accept only the supervisor of its trust domain.
+// SupervisorTLS is the TLS configuration of an admin client in Go (what
+// corralctl does): present the admin certificate of certFile and keyFile,
+// accept only the supervisor of its trust domain.
 func SupervisorTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
 	if err != nil {
