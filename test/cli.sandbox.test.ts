@@ -166,6 +166,7 @@ describe("corral sandbox", () => {
         apiVersion: "1",
         env: { FROM_CONFIG: "yes" },
         limits: { memory: "96MiB", pids: 64, cpu: 0.5 },
+        dataPlane: { maxConnectionAge: "2h", maxConnectionAgeGrace: "5m" },
       },
     ]);
     const child = corralSandbox(["--plugin", "debugged", "--pids", "16", "--memory", "64MiB", "--env", "FROM_FLAG=1", "--", PROBE, "sleep"]);
@@ -193,7 +194,17 @@ describe("corral sandbox", () => {
     const print = await run(["--plugin", "debugged", "--env", "FROM_FLAG=1", "--", PROBE, "print"]);
     const inside = JSON.parse(print.stdout) as { env: string[]; hostname: string };
     expect(inside.hostname).toBe("debugged");
-    expect(inside.env).toEqual(expect.arrayContaining(["FROM_CONFIG=yes", "FROM_FLAG=1", "CORRAL_PLUGIN=debugged", `CORRAL_MEMORY_LIMIT=${96 * 1024 * 1024}`]));
+    expect(inside.env).toEqual(
+      expect.arrayContaining([
+        "FROM_CONFIG=yes",
+        "FROM_FLAG=1",
+        "CORRAL_PLUGIN=debugged",
+        `CORRAL_MEMORY_LIMIT=${96 * 1024 * 1024}`,
+        // Go durations, as go-shim reads them.
+        "CORRAL_MAX_CONNECTION_AGE=7200000ms",
+        "CORRAL_MAX_CONNECTION_AGE_GRACE=300000ms",
+      ]),
+    );
   });
 
   it("takes no uid that a supervisor (or another run) holds, and holds its own while it runs", async () => {

@@ -96,6 +96,14 @@ const dataPlane = z.strictObject({
   tcp: hostPort.optional(),
   /** Largest message either way on the plugin's data socket. */
   maxMessageSize: sizeAtLeast(1024, "1KiB").prefault("4MiB"),
+  /**
+   * A connection to the plugin older than this (±10 %) is asked to go away
+   * (GOAWAY), so that its client reconnects with the certificates and
+   * revocations of now; a stream that must outlive it is ended after
+   * maxConnectionAgeGrace, and its client calls again.
+   */
+  maxConnectionAge: duration.refine((ms) => ms >= 1000, "must be at least 1s").prefault("10m"),
+  maxConnectionAgeGrace: duration.refine((ms) => ms >= 1000, "must be at least 1s").prefault("30s"),
 });
 
 /** How much of the plugin's stdout/stderr reaches the journal and `corralctl logs`. */

@@ -37,6 +37,8 @@ export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): S
       CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
       CORRAL_DATA_SOCKET: `${INSIDE_DIR}/${DATA_SOCKET_NAME}`,
       CORRAL_MAX_MESSAGE_SIZE: String(plugin.dataPlane.maxMessageSize),
+      CORRAL_MAX_CONNECTION_AGE: `${plugin.dataPlane.maxConnectionAge}ms`,
+      CORRAL_MAX_CONNECTION_AGE_GRACE: `${plugin.dataPlane.maxConnectionAgeGrace}ms`,
       CORRAL_INSTANCE_ID: parts.instanceId,
       CORRAL_PLUGIN: plugin.name,
       CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),

@@ -49,6 +49,7 @@ describe("config validation", () => {
       fileSize: 64 * 1024 ** 2,
     });
     expect(plugin?.network).toBe("none");
+    expect(plugin?.dataPlane).toEqual({ maxMessageSize: 4 * 1024 ** 2, maxConnectionAge: 600_000, maxConnectionAgeGrace: 30_000 });
     expect(plugin?.readOnlyPaths).toEqual([]);
     expect(plugin?.stopTimeout).toBe(5000);
     expect(plugin?.restart.initialBackoff).toBe(500);
@@ -100,6 +101,8 @@ describe("config validation", () => {
     const [p] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { memory: 1KiB }\n');
     expect(p).toMatchObject({ line: 5, field: "plugins[0].limits.memory", value: "1KiB", message: "must be at least 4MiB" });
     expect(problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { workspace: 64KiB, fileSize: 1B }\n')).toHaveLength(2);
+    const [age] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    dataPlane: { maxConnectionAge: 100ms }\n');
+    expect(age).toMatchObject({ line: 5, field: "plugins[0].dataPlane.maxConnectionAge", value: "100ms", message: "must be at least 1s" });
   });
 
   it("refuses a read-only grant of a path that does not exist, and a bad network", () => {
