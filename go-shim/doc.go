@@ -72,4 +72,7 @@
 // connections and then on the instance socket's, lets calls in flight on
 // both finish within a deadline and then stops; Serve then exits the process
 // with status 0.
+//
+// Host applications in Go call a plugin through its stable address with
+// the subpackage [github.com/corralhq/corral/go-shim/client].
 package shim
