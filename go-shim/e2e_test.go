@@ -496,3 +496,43 @@ func TestRunErrors(t *testing.T) {
 		t.Error("Run of a plugin without a name succeeded")
 	}
 }
+
+// The instance socket listens before go-shim serves it, so the supervisor
+// connects while the plugin's register function still runs: that
+// connection, and a handshake sent on it at once, wait until the plugin
+// serves and then succeed, however long register takes.
+func TestHandshakeWaitsForASlowRegister(t *testing.T) {
+	in := newInstance(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		<-in.done
+	}()
+	const slow = 1500 * time.Millisecond
+	go func() {
+		in.done <- Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, func(s *grpc.Server) {
+			time.Sleep(slow)
+			registerSleeper(s)
+		})
+	}()
+	socket := filepath.Join(in.dir, "plugin.sock")
+	for start := time.Now(); !isSocket(socket); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("no instance socket after 5 s")
+		}
+	}
+	began := time.Now()
+	callCtx, cancelCall := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelCall()
+	// Not WaitForReady: as the supervisor's calls, it fails at once if the connection does.
+	hs, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Handshake(callCtx, &pluginv1.HandshakeRequest{ProtocolVersion: 1})
+	if err != nil {
+		t.Fatalf("Handshake while register runs: %v", err)
+	}
+	if waited := time.Since(began); waited < slow/2 {
+		t.Errorf("Handshake answered after %v, before register (%v) could have returned", waited, slow)
+	}
+	if got := hs.GetMethods(); !slices.Contains(got, sleepMethod) {
+		t.Errorf("Handshake methods = %v, want the ones register registered", got)
+	}
+}
