@@ -182,12 +182,22 @@ func TestRevocation(t *testing.T) {
 		idle.Close()
 
 		serial := serialHex(l.cert.SerialNumber)
-		// Also, perhaps, one of the new connections.
-		if got := log.count("closed a connection of " + id + ": certificate serial " + serial + " is revoked"); got < 2 {
+		// The new connections' loop ends at its first failure: a handshake
+		// refused, or, when its last handshake came just before the list
+		// was loaded, that connection closed with the others. The server
+		// logs from its own goroutines, after the client has seen either:
+		// give it a moment on a busy machine.
+		closed := "closed a connection of " + id + ": certificate serial " + serial + " is revoked"
+		refused := "refused a connection of " + id + ": certificate serial " + serial + " is revoked"
+		logged := func() bool { return log.count(closed) >= 2 && (log.count(refused) > 0 || log.count(closed) >= 3) }
+		for start := time.Now(); !logged() && time.Since(start) < 2*time.Second; {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := log.count(closed); got < 2 {
 			t.Errorf("round %d: logged %d connections closed, want at least 2 (the active and the idle one):\n%s", round, got, log)
 		}
-		if log.count("refused a connection of "+id+": certificate serial "+serial+" is revoked") == 0 {
-			t.Errorf("round %d: no refused handshake logged naming the serial:\n%s", round, log)
+		if log.count(refused) == 0 && log.count(closed) < 3 {
+			t.Errorf("round %d: the new connection was neither refused nor closed in the log, naming the serial:\n%s", round, log)
 		}
 		if err := sleep(ctx, bystander, 0); err != nil {
 			t.Fatalf("round %d: a client not revoked: %v", round, err)
