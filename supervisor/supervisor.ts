@@ -358,7 +358,7 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
 
 /**
  * Puts a revocation in force within a second: the CRL reaches every instance
- * (go-shim polls it and closes revoked peers' connections), and instances
+ * (go-shim watches it and closes revoked peers' connections), and instances
  * whose own certificate was revoked get a new one and a fresh Control channel.
  * A revoked plugin identity is not re-issued: its instances are stopped and
  * quarantined by the refusal when they restart.

@@ -1,7 +1,7 @@
 // Everything the supervisor trusts and proves, in one owner: the CA, the
 // record of issued and revoked certificates, the supervisor's own renewing
 // leaf and the CRL. Revocation is published as a CRL to every instance
-// directory (go-shim polls it) and enforced on the supervisor's side at once.
+// directory (go-shim watches it) and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
