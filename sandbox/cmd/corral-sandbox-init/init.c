@@ -784,6 +784,7 @@ static enum interpreter missing_interpreter(char *out, size_t size) {
 	char head[256];
 	ssize_t n = pread(fd, head, sizeof head - 1, 0);
 	Elf64_Ehdr eh;
+	if (n >= (ssize_t)sizeof eh) memcpy(&eh, head, sizeof eh);
 	if (n > 2 && head[0] == '#' && head[1] == '!') {
 		// "#!" then optional blanks, then the interpreter's path up to a blank or the line's end.
 		head[n] = '\0';
@@ -794,7 +795,7 @@ static enum interpreter missing_interpreter(char *out, size_t size) {
 			out[len] = '\0';
 			kind = SCRIPT_INTERPRETER_MISSING;
 		}
-	} else if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	} else if (n >= (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
 	           eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
 		for (unsigned i = 0; i < eh.e_phnum; i++) {
 			Elf64_Phdr ph;
