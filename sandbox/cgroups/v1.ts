@@ -120,6 +120,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
   readonly procsFiles: string[];
   /** The instance's directory in each controller's hierarchy. */
   readonly #dirs: Map<string, string>;
+  #usageFiles: { memory: string; cpu: string } | undefined;
   readonly #fs: CgroupFs;
   readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
@@ -192,8 +193,11 @@ export class V1InstanceCgroup implements InstanceCgroup {
   }
 
   async usage(): Promise<CgroupUsage> {
-    const memory = this.#file("memory", "memory.usage_in_bytes");
-    const cpu = this.#file("cpuacct", "cpuacct.usage");
+    // Named once: sampling calls this every second for every instance.
+    const { memory, cpu } = (this.#usageFiles ??= {
+      memory: this.#file("memory", "memory.usage_in_bytes"),
+      cpu: this.#file("cpuacct", "cpuacct.usage"),
+    });
     return {
       memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory),
       cpuMicros: Math.floor(parseCgroupNumber(this.#sampled.read(cpu), cpu) / 1000),

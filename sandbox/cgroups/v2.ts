@@ -145,6 +145,7 @@ export class V2InstanceCgroup implements InstanceCgroup {
   readonly #fs: CgroupFs;
   readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
+  #usageFiles: { cpu: string; memory: string } | undefined;
 
   constructor(name: string, dir: string, fs: CgroupFs, timeoutMs: number) {
     this.name = name;
@@ -190,7 +191,8 @@ export class V2InstanceCgroup implements InstanceCgroup {
   }
 
   async usage(): Promise<CgroupUsage> {
-    const [cpu, memory] = [this.#file("cpu.stat"), this.#file("memory.current")];
+    // Named once: sampling calls this every second for every instance.
+    const { cpu, memory } = (this.#usageFiles ??= { cpu: this.#file("cpu.stat"), memory: this.#file("memory.current") });
     const usec = parseFlatKeyed(this.#sampled.read(cpu)).get("usage_usec");
     if (usec === undefined) throw new Error(`no usage_usec in ${cpu}`);
     return { memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory), cpuMicros: usec };
