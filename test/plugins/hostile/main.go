@@ -506,11 +506,19 @@ func forkBomb(max int) {
 		}
 		pids = append(pids, pid)
 	}
+	// Raw system calls while at the limit: a blocking syscall.Kill or
+	// syscall.Wait4 lets the runtime hand this P to a new thread, which it
+	// cannot start there ("fatal error: newosproc"). A raw call keeps the P.
 	for i := 0; i < 4 && len(pids) > 0; i++ {
 		last := pids[len(pids)-1]
 		pids = pids[:len(pids)-1]
-		_ = syscall.Kill(last, syscall.SIGKILL)
-		_, _ = syscall.Wait4(last, nil, 0, nil)
+		syscall.RawSyscall(syscall.SYS_KILL, uintptr(last), uintptr(syscall.SIGKILL), 0)
+		for {
+			_, _, e := syscall.RawSyscall6(syscall.SYS_WAIT4, uintptr(last), 0, 0, 0, 0, 0)
+			if e != syscall.EINTR {
+				break
+			}
+		}
 	}
 	if errno == 0 {
 		report("fork-bomb", true, fmt.Sprintf("forked %d processes without a failure", max))
