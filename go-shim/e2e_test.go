@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,9 +10,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -534,5 +538,90 @@ func TestHandshakeWaitsForASlowRegister(t *testing.T) {
 	}
 	if got := hs.GetMethods(); !slices.Contains(got, sleepMethod) {
 		t.Errorf("Handshake methods = %v, want the ones register registered", got)
+	}
+}
+
+// A plugin process listens on its instance socket from its start, before its
+// main function runs (package earlysocket), and Run serves that socket: a
+// handshake sent before Run is even called is answered once it serves.
+func TestInstanceSocketListensFromTheStart(t *testing.T) {
+	if os.Getenv(earlyHelperEnv) != "" {
+		t.Skip("the helper process runs TestEarlySocketHelper only")
+	}
+	in := newInstance(t)
+	helper := exec.Command(os.Args[0], "-test.run=^TestEarlySocketHelper$")
+	helper.Env = append(os.Environ(), earlyHelperEnv+"=1")
+	goAhead, err := helper.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var output strings.Builder
+	helper.Stdout, helper.Stderr = &output, &output
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- helper.Wait() }()
+	defer func() {
+		helper.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			helper.Process.Kill()
+			<-exited
+		}
+	}()
+
+	// The helper waits on its stdin before it calls Run; the socket listens already.
+	socket := filepath.Join(in.dir, "plugin.sock")
+	for start := time.Now(); !isSocket(socket); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("no instance socket after 10 s; helper: %s", output.String())
+		}
+	}
+	if fi, err := os.Stat(socket); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("instance socket: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatalf("connecting before Run: %v", err)
+	}
+	conn.Close()
+
+	answered := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 1})
+		answered <- err
+	}()
+	select {
+	case err := <-answered:
+		t.Fatalf("Handshake answered before Run was called: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := goAhead.Write([]byte("run\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil {
+		t.Fatalf("Handshake sent before Run: %v; helper: %s", err, output.String())
+	}
+}
+
+const earlyHelperEnv = "GO_SHIM_EARLY_SOCKET_HELPER"
+
+// TestEarlySocketHelper is the plugin process of
+// TestInstanceSocketListensFromTheStart: it calls Run once its stdin says so.
+func TestEarlySocketHelper(t *testing.T) {
+	if os.Getenv(earlyHelperEnv) == "" {
+		t.Skip("run by TestInstanceSocketListensFromTheStart")
+	}
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, registerSleeper); err != nil {
+		t.Fatal(err)
 	}
 }

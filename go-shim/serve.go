@@ -9,11 +9,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/corralhq/corral/go-shim/internal/earlysocket"
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -80,12 +82,13 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		debug.SetMemoryLimit(limit)
 	}
 
-	// The instance socket listens first, and is served last. The supervisor
-	// connects as soon as it listens: its TLS handshake begins while the rest
-	// is set up, and waits in the socket until the server below takes it.
-	// Its handshake call is answered only once everything, the data socket
-	// included, serves.
-	lis, err := listen(env.socket, 0o600)
+	// The instance socket listens first (from the process's start, see
+	// package earlysocket), and is served last. The supervisor connects as
+	// soon as it listens: its TLS handshake begins while the rest is set up,
+	// and waits in the socket until the server below takes it. Its handshake
+	// call is answered only once everything, the data socket included,
+	// serves.
+	lis, err := instanceListener(env.socket)
 	if err != nil {
 		return err
 	}
@@ -285,6 +288,30 @@ func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, da
 		srv.Stop()
 		<-stopped
 	}
+}
+
+// instanceListener returns the listener of the instance socket at path: the
+// one listening since the process started, if it listens there, else a new
+// one.
+func instanceListener(path string) (net.Listener, error) {
+	early, fd, ok := earlysocket.Take()
+	if ok && filepath.Clean(early) == filepath.Clean(path) {
+		f := os.NewFile(uintptr(fd), path)
+		lis, err := net.FileListener(f) // a duplicate of f's descriptor
+		f.Close()
+		if err == nil {
+			// As for a listener of net.Listen's: the socket goes with it.
+			lis.(*net.UnixListener).SetUnlinkOnClose(true)
+			return lis, nil
+		}
+		logf("using the instance socket listening since the start failed; listening anew: %v", err)
+	} else if ok {
+		// The environment changed since the start (a program that calls
+		// Run itself): that socket is not the instance's.
+		syscall.Close(fd)
+		os.Remove(early)
+	}
+	return listen(path, 0o600)
 }
 
 // listen listens on the Unix socket at path with the given mode, replacing

@@ -89,9 +89,12 @@ export class RotatingLeaf implements CertificateProvider {
     const delay = Math.min(this.renewalDelayMs(), 2 ** 31 - 1);
     this.#timer = setTimeout(() => {
       if (this.renewalDelayMs() > 0) return this.#schedule();
+      // A renewal that finishes after close() is of a leaf no one uses:
+      // its owner, told nothing, has let go of what it would write to.
       this.rotate().then(
-        (leaf) => this.#options.onRotate?.(leaf),
+        (leaf) => this.#closed || this.#options.onRotate?.(leaf),
         (err: Error) => {
+          if (this.#closed) return;
           this.#options.onRotate?.(err);
           // Try again soon, but not in a loop.
           this.#timer = setTimeout(() => this.#schedule(), 60_000).unref();

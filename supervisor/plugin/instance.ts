@@ -319,7 +319,9 @@ export class PluginInstance implements Instance {
         { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
         "handshake complete",
       );
-      this.#startSampling();
+      // Once the start has been answered: the monitor's first sample and
+      // its Stats stream are not what the caller waits for.
+      setImmediate(() => this.#startSampling());
     })();
     try {
       await Promise.race([steps, gone]);

@@ -67,6 +67,27 @@ describe("rotating leaf", () => {
     }
   });
 
+  it("reports no renewal that finishes after it was closed", async () => {
+    let issued = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const reported: Array<IssuedLeaf | Error> = [];
+    const leaf = await RotatingLeaf.start({
+      issue: async () => {
+        if (issued++ > 0) await gate; // the renewal waits until after close()
+        return issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR });
+      },
+      caPem: ca.certPem,
+      now: () => Date.now() + 2 * HOUR, // the leaf is due for renewal at once
+      onRotate: (r) => reported.push(r),
+    });
+    while (issued < 2) await new Promise((r) => setTimeout(r, 5));
+    leaf.close();
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reported).toEqual([]);
+  });
+
   it("renews by itself when due, and not once closed", async () => {
     const renewed: IssuedLeaf[] = [];
     const leaf = await RotatingLeaf.start({
