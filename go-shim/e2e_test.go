@@ -541,16 +541,17 @@ func TestHandshakeWaitsForASlowRegister(t *testing.T) {
 	}
 }
 
-// A plugin process listens on its instance socket from its start, before its
-// main function runs (package earlysocket), and Run serves that socket: a
-// handshake sent before Run is even called is answered once it serves.
+// A plugin process told to by CORRAL_EARLY_SOCKET listens on its instance
+// socket from its start, before its main function runs (package
+// earlysocket), and Run serves that socket: a handshake sent before Run is
+// even called is answered once it serves.
 func TestInstanceSocketListensFromTheStart(t *testing.T) {
 	if os.Getenv(earlyHelperEnv) != "" {
 		t.Skip("the helper process runs TestEarlySocketHelper only")
 	}
 	in := newInstance(t)
 	helper := exec.Command(os.Args[0], "-test.run=^TestEarlySocketHelper$")
-	helper.Env = append(os.Environ(), earlyHelperEnv+"=1")
+	helper.Env = append(os.Environ(), earlyHelperEnv+"=1", "CORRAL_EARLY_SOCKET="+filepath.Join(in.dir, "plugin.sock"))
 	goAhead, err := helper.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -615,6 +616,10 @@ const earlyHelperEnv = "GO_SHIM_EARLY_SOCKET_HELPER"
 func TestEarlySocketHelper(t *testing.T) {
 	if os.Getenv(earlyHelperEnv) == "" {
 		t.Skip("run by TestInstanceSocketListensFromTheStart")
+	}
+	// Gone from the environment, so that no process this one starts takes the socket.
+	if v, ok := os.LookupEnv("CORRAL_EARLY_SOCKET"); ok {
+		t.Fatalf("CORRAL_EARLY_SOCKET=%q is still in the environment", v)
 	}
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		t.Fatal(err)

@@ -306,8 +306,8 @@ func instanceListener(path string) (net.Listener, error) {
 		}
 		logf("using the instance socket listening since the start failed; listening anew: %v", err)
 	} else if ok {
-		// The environment changed since the start (a program that calls
-		// Run itself): that socket is not the instance's.
+		// CORRAL_EARLY_SOCKET named another socket than CORRAL_SOCKET:
+		// not the instance's.
 		syscall.Close(fd)
 		os.Remove(early)
 	}

@@ -143,6 +143,25 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(line?.instance).toMatch(/^crashy-[0-9a-f]{6}$/);
   });
 
+  it("starts a plugin that executes itself again before it serves, on the first try", async () => {
+    // go-shim listens from the process's start (CORRAL_EARLY_SOCKET); the
+    // exec closes that socket under the supervisor's connection, and the
+    // new image listens anew. The supervisor waits for that socket rather
+    // than counting the closed one as a failed start.
+    const supervisor = await start([
+      {
+        name: "reexec",
+        binary: path.join(path.dirname(plugins.crasher), "echo-reexec"),
+        apiVersion: "1.0",
+        restart: { initialBackoff: "5s", quarantineAfter: 1 },
+      },
+    ]);
+    const p = await supervisor.waitForPlugin("reexec", (s) => s.state !== "starting");
+    expect(p.state, p.reason).toBe("ready");
+    expect(p.restarts).toBe(0);
+    expect(supervisor.logs.some((l) => l.msg === "reexec: executing itself again (startMode=reexec)")).toBe(true);
+  });
+
   it("says a dynamically linked plugin cannot start for want of its loader in the sandbox", async () => {
     const supervisor = await start([
       {

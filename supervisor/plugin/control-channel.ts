@@ -2,7 +2,7 @@
 // and the readiness sequence every instance goes through before it may serve:
 // socket bound → listening → mTLS with the right identity → handshake
 // compatible → health SERVING.
-import { experimental, Metadata, type ClientReadableStream, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { Channel, experimental, Metadata, type ClientReadableStream, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
@@ -17,6 +17,9 @@ import { pluginServerIdentity } from "../identity/index.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
 
 export const SUPERVISOR_VERSION = "0.1.0";
+
+/** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
+const CONNECT_TRIES = 3;
 
 export interface ControlCredentials {
   credentials: ChannelCredentials;
@@ -63,6 +66,7 @@ export function controlCredentials(
 export class ControlChannel {
   readonly socket: string;
   readonly #credentials: ControlCredentials;
+  #channel: Channel | undefined;
   #control: ControlClient | undefined;
   #health: HealthClient | undefined;
 
@@ -77,7 +81,23 @@ export class ControlChannel {
    * cannot fix, with another error otherwise.
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
-    await waitForSocket(this.socket, signal);
+    for (let tries = 1; ; tries++) {
+      await waitForSocket(this.socket, signal);
+      try {
+        return await this.#handshake(expect, signal);
+      } catch (err) {
+        // A plugin that executes itself again before it serves closes the
+        // socket it listened on since its start (go-shim's early socket)
+        // and listens on a new one: a connection that failed then is made
+        // again, to the socket as it is now, a few times before it counts.
+        // Refusals are final at once.
+        if (!(err instanceof RpcError && err.code === grpcStatus.UNAVAILABLE) || signal.aborted || tries >= CONNECT_TRIES) throw err;
+        this.#reconnect(); // the failed connection backs off: the next socket gets a new one
+      }
+    }
+  }
+
+  async #handshake(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
     const { control, health } = this.#clients();
     // Both calls go at once, on the one connection: health is asked for
     // while the handshake is answered, and counts only if it succeeds.
@@ -160,17 +180,27 @@ export class ControlChannel {
     await unary((md, opts, cb) => control.Unpark({}, md, opts, cb), AbortSignal.timeout(5000));
   }
 
+  /** Closes the connection: calls made after fail. */
   close(): void {
-    this.#control?.close();
-    this.#health?.close();
+    this.#channel?.close();
+  }
+
+  /** Closes the connection, and lets the next call make a new one. */
+  #reconnect(): void {
+    this.#channel?.close();
+    this.#channel = this.#control = this.#health = undefined;
   }
 
   #clients(): { control: ControlClient; health: HealthClient } {
-    if (!this.#control || !this.#health) {
+    if (!this.#channel || !this.#control || !this.#health) {
       const target = `unix://${this.socket}`;
       const creds = this.#credentials.credentials;
-      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds);
-      this.#health = new (protos().health.grpc.health.v1.Health)(target, creds);
+      // One connection for both clients, and of this channel alone: from
+      // grpc-js's global pool, a new channel would get the connection of
+      // one closed before, with its failure and its backoff.
+      this.#channel = new Channel(target, creds, { "grpc.use_local_subchannel_pool": 1 });
+      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, { channelOverride: this.#channel });
+      this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, { channelOverride: this.#channel });
     }
     return { control: this.#control, health: this.#health };
   }

@@ -35,6 +35,8 @@ export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): S
       ...plugin.env,
       CORRAL_INSTANCE_DIR: INSIDE_DIR,
       CORRAL_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
+      // go-shim listens on it from the process's start (go-shim/internal/earlysocket).
+      CORRAL_EARLY_SOCKET: `${INSIDE_DIR}/${SOCKET_NAME}`,
       CORRAL_DATA_SOCKET: `${INSIDE_DIR}/${DATA_SOCKET_NAME}`,
       CORRAL_MAX_MESSAGE_SIZE: String(plugin.dataPlane.maxMessageSize),
       CORRAL_MAX_CONNECTION_AGE: `${plugin.dataPlane.maxConnectionAge}ms`,

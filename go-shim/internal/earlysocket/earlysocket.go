@@ -6,15 +6,20 @@
 // connection and TLS handshake is then set up while the rest of the process
 // initializes, and the handshake waits in the socket until go-shim serves it.
 //
-// The package depends on syscall only: Go initializes packages in the order
-// of their import paths as their imports are ready, so this one comes right
-// after syscall, ahead of everything heavy. Nothing happens outside a Corral
-// instance (neither CORRAL_SOCKET nor CORRAL_INSTANCE_DIR is set), and if
-// listening fails here, go-shim listens later as it would without this
-// package, and reports the error then.
+// The supervisor asks for this with CORRAL_EARLY_SOCKET, the socket's path.
+// The package removes the variable from the environment as it reads it: a
+// process the plugin starts, often its own executable again, must not take
+// the socket over. The package depends on syscall only: Go initializes
+// packages in the order of their import paths as their imports are ready,
+// so this one comes right after syscall, ahead of everything heavy. If
+// listening fails here, go-shim listens later, as it does without the
+// variable, and reports the error then.
 package earlysocket
 
 import "syscall"
+
+// Env is the variable that names the socket to listen on at the start.
+const Env = "CORRAL_EARLY_SOCKET"
 
 // The listening socket made at init, until Take hands it over; fd < 0 when
 // there is none.
@@ -24,22 +29,19 @@ var (
 )
 
 func init() {
-	path = socketPath()
+	path = consumeEnv()
 	if path != "" {
 		fd = listen(path)
 	}
 }
 
-// socketPath is the instance socket as go-shim's environment names it:
-// CORRAL_SOCKET, or plugin.sock in CORRAL_INSTANCE_DIR.
-func socketPath() string {
-	if p, _ := syscall.Getenv("CORRAL_SOCKET"); p != "" {
-		return p
+// consumeEnv returns the value of Env and removes it from the environment.
+func consumeEnv() string {
+	p, ok := syscall.Getenv(Env)
+	if ok {
+		syscall.Unsetenv(Env)
 	}
-	if dir, _ := syscall.Getenv("CORRAL_INSTANCE_DIR"); dir != "" {
-		return dir + "/plugin.sock"
-	}
-	return ""
+	return p
 }
 
 // listen replaces a stale socket at p with a listening one of mode 0600,

@@ -55,18 +55,15 @@ func TestTakeHandsOverOnce(t *testing.T) {
 	}
 }
 
-func TestSocketPath(t *testing.T) {
-	t.Setenv("CORRAL_SOCKET", "")
-	t.Setenv("CORRAL_INSTANCE_DIR", "")
-	if got := socketPath(); got != "" {
-		t.Errorf("socketPath() outside an instance = %q, want none", got)
+func TestConsumeEnvRemovesTheVariable(t *testing.T) {
+	t.Setenv(Env, "/corral/plugin.sock")
+	if got := consumeEnv(); got != "/corral/plugin.sock" {
+		t.Errorf("consumeEnv() = %q, want /corral/plugin.sock", got)
 	}
-	t.Setenv("CORRAL_INSTANCE_DIR", "/corral")
-	if got := socketPath(); got != "/corral/plugin.sock" {
-		t.Errorf("socketPath() = %q, want /corral/plugin.sock", got)
+	if v, ok := os.LookupEnv(Env); ok {
+		t.Errorf("%s=%q still in the environment, where a child would inherit it", Env, v)
 	}
-	t.Setenv("CORRAL_SOCKET", "/run/x.sock")
-	if got := socketPath(); got != "/run/x.sock" {
-		t.Errorf("socketPath() with CORRAL_SOCKET = %q, want /run/x.sock", got)
+	if got := consumeEnv(); got != "" {
+		t.Errorf("consumeEnv() again = %q, want nothing", got)
 	}
 }

@@ -9,6 +9,8 @@
 //
 //	-X main.startMode=crash     exit with status 3 at start, before serving
 //	-X main.startMode=hang      never serve, so never become ready
+//	-X main.startMode=reexec    exec itself once more before serving, as
+//	                            programs that set up their own environment do
 //	-X main.apiVersion=2.0      claim another API version
 package main
 
@@ -24,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	shim "github.com/corralhq/corral/go-shim"
@@ -58,6 +61,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: hanging at start (startMode=hang)\n", name)
 		for {
 			time.Sleep(time.Hour)
+		}
+	case "reexec":
+		if os.Getenv("ECHO_REEXECUTED") == "" {
+			fmt.Fprintf(os.Stderr, "%s: executing itself again (startMode=reexec)\n", name)
+			err := syscall.Exec("/proc/self/exe", os.Args, append(os.Environ(), "ECHO_REEXECUTED=1"))
+			fmt.Fprintf(os.Stderr, "%s: exec: %v\n", name, err)
+			os.Exit(1)
 		}
 	default:
 		fmt.Fprintf(os.Stderr, "%s: unknown startMode %q\n", name, startMode)
