@@ -29,9 +29,13 @@
 // server of its own with the same certificates, checks and limits; Control
 // is not served there (calls to it fail with Unimplemented). The supervisor
 // points the plugin's stable address at it. The data socket serves before
-// the instance socket does (which listens first, so that the supervisor's
-// TLS handshake overlaps go-shim's start), so an instance that answers the
-// supervisor's handshake is ready for host applications. The supervisor can park it
+// the instance socket does, so an instance that answers the supervisor's
+// handshake is ready for host applications. The instance socket listens
+// first: from the process's start when CORRAL_EARLY_SOCKET names it (an
+// init function of go-shim's, which runs before the packages of gRPC and
+// the plugin are initialized, and removes the variable from the
+// environment), so that the supervisor's TLS handshake overlaps the
+// process's initialization. The supervisor can park it
 // (Control.Park), to send host applications elsewhere while it keeps its
 // own connection to the instance, as it does before it pauses the plugin's
 // processes: the socket is removed, every connection to it is sent GOAWAY,
