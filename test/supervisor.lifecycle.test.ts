@@ -104,6 +104,8 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(after.restarts).toBe(1);
     expect(after.instance!.pid).not.toBe(before.pid);
     expect(processAlive(before.pid)).toBe(false);
+    // Status can answer before the log line that says so is read from the supervisor's output.
+    await supervisor.waitForLog((l) => l.to === "ready" && l.instance === after.instance!.id);
     const states = supervisor.logs.filter((l) => l.plugin === "greeter" && typeof l.to === "string").map((l) => l.to);
     expect(states, JSON.stringify(supervisor.logs.filter((l) => l.plugin === "greeter"))).toEqual([
       "starting",

@@ -1,7 +1,8 @@
 // Command crasher is a test plugin that serves, then exits with status 3
 // after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
 // CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
-// CRASH_MODE=spin it keeps serving and burns CPU in a busy loop; with
+// CRASH_MODE=spin it keeps serving and burns CPU in a busy loop (until it is
+// stopped and continued, with SPIN_UNTIL_CONTINUED=1); with
 // CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end;
 // with CRASH_MODE=fds it opens a file every 50 ms and keeps it; with
 // CRASH_MODE=heap it grows a heap that the garbage collector does not give
@@ -13,9 +14,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	shim "github.com/corralhq/corral/go-shim"
@@ -48,7 +51,11 @@ func main() {
 		}
 		if os.Getenv("CRASH_MODE") == "spin" {
 			fmt.Fprintf(os.Stderr, "crasher: spinning after %d ms\n", after)
-			go spin()
+			stop := make(chan os.Signal, 1)
+			if os.Getenv("SPIN_UNTIL_CONTINUED") == "1" {
+				signal.Notify(stop, syscall.SIGCONT)
+			}
+			go spin(stop)
 			return
 		}
 		if os.Getenv("CRASH_MODE") == "oom" {
@@ -74,10 +81,18 @@ func hog() {
 	}
 }
 
-// spin burns CPU until the process ends.
-func spin() {
+// spin burns CPU until the process ends, or until stop receives.
+func spin(stop <-chan os.Signal) {
 	for n := 0; ; n++ {
 		_ = n * n
+		if n%(1<<20) == 0 {
+			select {
+			case <-stop:
+				fmt.Fprintln(os.Stderr, "crasher: continued; spinning no more")
+				return
+			default:
+			}
+		}
 	}
 }
 
