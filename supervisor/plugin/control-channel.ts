@@ -67,6 +67,7 @@ export class ControlChannel {
   readonly socket: string;
   readonly #credentials: ControlCredentials;
   #channel: Channel | undefined;
+  #connections = 0;
   #control: ControlClient | undefined;
   #health: HealthClient | undefined;
 
@@ -195,10 +196,11 @@ export class ControlChannel {
     if (!this.#channel || !this.#control || !this.#health) {
       const target = `unix://${this.socket}`;
       const creds = this.#credentials.credentials;
-      // One connection for both clients, and of this channel alone: from
-      // grpc-js's global pool, a new channel would get the connection of
-      // one closed before, with its failure and its backoff.
-      this.#channel = new Channel(target, creds, { "grpc.use_local_subchannel_pool": 1 });
+      // One connection for both clients. grpc-js shares connections among
+      // channels of equal options: a new channel after a failed connection
+      // would get that connection, with its backoff, but for the option
+      // that counts the connections made.
+      this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections });
       this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, { channelOverride: this.#channel });
       this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, { channelOverride: this.#channel });
     }
