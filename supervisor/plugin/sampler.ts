@@ -1,8 +1,8 @@
 // Samples one instance at an interval: CPU (from its cgroup, as a percentage
-// of its allowance), memory (its cgroup), open fds (/proc) and the Go
-// runtime's own numbers (go-shim's Stats stream). The breakers read these;
-// so do status and metrics. One timer and one stream per instance, both
-// ended by stop().
+// of its allowance), memory (its cgroup), open fds (/proc, every few
+// samples) and the Go runtime's own numbers (go-shim's Stats stream). The
+// breakers read these; so do status and metrics. One timer and one stream
+// per instance, both ended by stop().
 //
 // The stream is go-shim's to pace: it samples at the interval but sends only
 // what changed, and a heartbeat (StatsRequest), so an idle instance costs
@@ -41,6 +41,9 @@ export interface SamplerSources {
   now?: () => number;
 }
 
+/** Open fds are counted at every FDS_EVERY-th sample (the first included). */
+export const FDS_EVERY = 5;
+
 export class InstanceSampler {
   readonly #sources: SamplerSources;
   #timer: NodeJS.Timeout | undefined;
@@ -49,6 +52,8 @@ export class InstanceSampler {
   #runtime: RuntimeStats__Output | undefined;
   #latest: Sample | undefined;
   #busy = false;
+  /** Samples until the next fd count. */
+  #fdsCountdown = 0;
 
   constructor(sources: SamplerSources) {
     this.#sources = sources;
@@ -88,7 +93,14 @@ export class InstanceSampler {
     this.#busy = true;
     try {
       const now = (this.#sources.now ?? Date.now)();
-      const [usage, openFds] = await Promise.all([this.#sources.usage(), countFds(this.#sources.pid())]);
+      // Open fds change slowly, and only the fd-growth warning sign reads
+      // them: counted every few samples, the last count standing between.
+      const fdsDue = this.#fdsCountdown-- <= 0;
+      if (fdsDue) this.#fdsCountdown = FDS_EVERY - 1;
+      const [usage, openFds] = await Promise.all([
+        this.#sources.usage(),
+        fdsDue ? countFds(this.#sources.pid()) : (this.#latest?.openFds ?? 0),
+      ]);
       const previous = this.#previous;
       this.#previous = { at: now, cpuMicros: usage.cpuMicros };
       const elapsedMicros = previous ? (now - previous.at) * 1000 : 0;

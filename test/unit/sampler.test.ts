@@ -3,7 +3,7 @@ import { closeSync, openSync, readdirSync } from "node:fs";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
-import { InstanceSampler } from "../../supervisor/plugin/sampler.ts";
+import { FDS_EVERY, InstanceSampler } from "../../supervisor/plugin/sampler.ts";
 
 function fakeStream() {
   const stream = Object.assign(new EventEmitter(), { cancelled: false, cancel() { this.cancelled = true; } });
@@ -11,7 +11,7 @@ function fakeStream() {
 }
 
 describe("instance sampler", () => {
-  it("counts the open fds of the process from /proc", async () => {
+  it("counts the open fds of the process from /proc, every FDS_EVERY samples", async () => {
     const held = [openSync("/dev/null", "r"), openSync("/dev/null", "r"), openSync("/dev/null", "r")];
     const sampler = new InstanceSampler({
       usage: async () => ({ memoryBytes: 0, cpuMicros: 0 }),
@@ -25,6 +25,8 @@ describe("instance sampler", () => {
       const listed = readdirSync("/proc/self/fd").length - 1;
       expect((await sampler.sample())?.openFds).toBe(listed);
       for (const fd of held.splice(0)) closeSync(fd);
+      // The count stands until the next one is due.
+      for (let i = 1; i < FDS_EVERY; i++) expect((await sampler.sample())?.openFds).toBe(listed);
       expect((await sampler.sample())?.openFds).toBe(listed - 3);
     } finally {
       for (const fd of held) closeSync(fd);
