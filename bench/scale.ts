@@ -222,13 +222,23 @@ async function atScale(n: number): Promise<AtScale> {
     const byCommand = new Map<string, number>();
     let rested = 0;
     for (let w = 0; w < REST_WINDOWS; w++) {
+      // The supervisor's window is timed on its own reads: reading the
+      // instances' 1500 stat files takes a while, which its ticks must not
+      // be counted over and divided without.
       const family0 = await descendants(pid);
-      const [s0, d0] = [await cpuTicks(pid), await Promise.all(family0.map(cpuTicks))];
+      const a0 = performance.now();
+      const d0 = await Promise.all(family0.map(cpuTicks));
+      const a1 = performance.now();
+      const s0 = await cpuTicks(pid);
       const w0 = performance.now();
       await sleep(WINDOW_MS);
-      const [s1, d1] = [await cpuTicks(pid), await Promise.all(family0.map(cpuTicks))];
+      const s1 = await cpuTicks(pid);
       const seconds = (performance.now() - w0) / 1000;
-      rested += seconds;
+      const b0 = performance.now();
+      const d1 = await Promise.all(family0.map(cpuTicks));
+      const b1 = performance.now();
+      const familySeconds = ((b0 + b1) / 2 - (a0 + a1) / 2) / 1000;
+      rested += familySeconds;
       cpu.push(((s1.user + s1.system - s0.user - s0.system) / HZ / seconds) * 100);
       cpuSystem.push(((s1.system - s0.system) / HZ / seconds) * 100);
       let family = 0;
@@ -239,7 +249,7 @@ async function atScale(n: number): Promise<AtScale> {
         const comm = d0[i]!.comm || String(p);
         byCommand.set(comm, (byCommand.get(comm) ?? 0) + ticks);
       }
-      instancesCpu.push((family / HZ / seconds) * 100);
+      instancesCpu.push((family / HZ / familySeconds) * 100);
     }
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
