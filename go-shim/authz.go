@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/corralhq/corral/go-shim/internal/identity"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -42,9 +43,9 @@ func (p *policy) authorize(peer peerIdentity, fullMethod string) error {
 		switch {
 		case rest == "supervisor":
 			return nil
-		case kind == "admin" && validSegment(name):
+		case kind == "admin" && identity.ValidSegment(name):
 			return nil
-		case kind == "client" && validSegment(name) &&
+		case kind == "client" && identity.ValidSegment(name) &&
 			p.clientMayCall(fullMethod) && slices.Contains(peer.scope, p.plugin):
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corralhq/corral/go-shim/internal/identity"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -94,10 +95,10 @@ func TestServiceOf(t *testing.T) {
 }
 
 func TestContractOIDs(t *testing.T) {
-	if got := oidPluginID.String(); got != contractPluginIDOID {
+	if got := identity.OIDPluginID.String(); got != contractPluginIDOID {
 		t.Errorf("plugin-ID extension OID = %s, want %s", got, contractPluginIDOID)
 	}
-	if got := oidPluginScope.String(); got != contractPluginScopeOID {
+	if got := identity.OIDPluginScope.String(); got != contractPluginScopeOID {
 		t.Errorf("plugin-scope extension OID = %s, want %s", got, contractPluginScopeOID)
 	}
 }
@@ -161,7 +162,7 @@ func TestPluginIdentity(t *testing.T) {
 		return c
 	}
 	greeter := []pkix.Extension{pluginIDExtension(t, "greeter")}
-	td, name, err := pluginIdentity(cert(greeter, "spiffe://corral.test/plugin/greeter"))
+	td, name, err := identity.Plugin(cert(greeter, "spiffe://corral.test/plugin/greeter"))
 	if err != nil || td != "corral.test" || name != "greeter" {
 		t.Errorf("pluginIdentity = %q, %q, %v", td, name, err)
 	}
@@ -175,8 +176,8 @@ func TestPluginIdentity(t *testing.T) {
 		{"https://corral.test/plugin/a"},
 		{"spiffe://corral.test:1/plugin/a"},
 	} {
-		if td, name, err := pluginIdentity(cert(greeter, uris...)); err == nil {
-			t.Errorf("pluginIdentity(%q) = %q, %q, want an error", uris, td, name)
+		if td, name, err := identity.Plugin(cert(greeter, uris...)); err == nil {
+			t.Errorf("identity.Plugin(%q) = %q, %q, want an error", uris, td, name)
 		}
 	}
 
@@ -198,7 +199,7 @@ func TestPluginIdentity(t *testing.T) {
 		{"trailing data", []pkix.Extension{{Id: idOID, Value: append(pluginIDExtension(t, "greeter").Value, 0)}}, "trailing data"},
 		{"empty value", []pkix.Extension{{Id: idOID}}, "malformed"},
 	} {
-		_, _, err := pluginIdentity(cert(tt.exts, "spiffe://corral.test/plugin/greeter"))
+		_, _, err := identity.Plugin(cert(tt.exts, "spiffe://corral.test/plugin/greeter"))
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "spiffe://corral.test/plugin/greeter") {
 			t.Errorf("%s: pluginIdentity = %v, want an error naming the certificate and saying %q", tt.name, err, tt.want)
 		}

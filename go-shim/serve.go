@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/corralhq/corral/go-shim/internal/earlysocket"
+	"github.com/corralhq/corral/go-shim/internal/identity"
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -104,14 +105,14 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	if err != nil {
 		return fmt.Errorf("loading certificates: %w", err)
 	}
-	trustDomain, configured, err := pluginIdentity(leaf)
+	trustDomain, configured, err := identity.Plugin(leaf)
 	if err != nil {
 		return fmt.Errorf("%s: %w", certs.cert, err)
 	}
 	// Rewritten certificates must be of the same plugin, in the same trust
 	// domain: the policy below is of this one.
 	certs.vetWith(func(cert *x509.Certificate) error {
-		td, name, err := pluginIdentity(cert)
+		td, name, err := identity.Plugin(cert)
 		if err == nil && (td != trustDomain || name != configured) {
 			err = fmt.Errorf("certificate is of spiffe://%s/plugin/%s, not of spiffe://%s/plugin/%s, as before",
 				td, name, trustDomain, configured)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/corralhq/corral/go-shim/internal/identity"
 )
 
 // TestKeyPairWithContractExtension checks that Go reads a plugin
@@ -38,7 +40,7 @@ func TestKeyPairWithContractExtension(t *testing.T) {
 		if len(cert.Certificate) != 1 || !bytes.Equal(cert.Certificate[0], l.der) || cert.Leaf == nil {
 			t.Fatalf("GODEBUG=%s: keyPair does not serve the certificate, or has no leaf", godebug)
 		}
-		td, name, err := pluginIdentity(cert.Leaf)
+		td, name, err := identity.Plugin(cert.Leaf)
 		if err != nil || td != "corral.test" || name != "greeter" {
 			t.Errorf("GODEBUG=%s: pluginIdentity = %q, %q, %v", godebug, td, name, err)
 		}
@@ -100,7 +102,7 @@ func TestCertFilesRewrittenForAnotherPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.vetWith(func(cert *x509.Certificate) error {
-		_, name, err := pluginIdentity(cert)
+		_, name, err := identity.Plugin(cert)
 		if err == nil && name != "a" {
 			err = errors.New("another plugin")
 		}

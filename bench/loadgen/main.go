@@ -64,11 +64,6 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// maxFailureKinds is how many distinct failures the report lists.
-
-// oidPluginID identifies the plugin-ID extension of plugin certificates
-// (docs/internals.md, "Identities"): a DER UTF8String naming the plugin.
-
 var (
 	mode          = flag.String("mode", "grpc", "grpc (Echo/Unary over mTLS), raw (the Unix-socket echo floor) or rawserver (its server)")
 	target        = flag.String("target", "", "Unix socket path, or host:port (grpc mode only)")

@@ -3,15 +3,12 @@ package client
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"os"
-)
 
-// oidPluginID identifies the plugin-ID extension of plugin certificates
-// (docs/internals.md, "Identities"): a DER UTF8String naming the plugin.
-var oidPluginID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 61734, 1, 1}
+	"github.com/corralhq/corral/go-shim/internal/identity"
+)
 
 // PluginTLS is the TLS configuration of a host application calling plugin:
 // it presents the certificate of certFile and keyFile, and accepts a server
@@ -26,9 +23,8 @@ func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := "spiffe://" + trustDomain + "/plugin/" + plugin
 	return verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
-		return checkPluginIdentity(leaf, want, plugin)
+		return checkPluginIdentity(leaf, trustDomain, plugin)
 	}), nil
 }
 
@@ -100,29 +96,16 @@ func verifying(roots *x509.CertPool, cert tls.Certificate, serverName string, ch
 }
 
 // checkPluginIdentity reports whether a verified server certificate is
-// that of plugin: its only URI SAN is want, and its plugin-ID extension
-// names plugin.
-func checkPluginIdentity(cert *x509.Certificate, want, plugin string) error {
-	if len(cert.URIs) != 1 || cert.URIs[0].String() != want {
-		uris := make([]string, len(cert.URIs))
-		for i, u := range cert.URIs {
-			uris[i] = u.String()
-		}
-		return fmt.Errorf("the server's certificate has URI SANs %q, want exactly %q", uris, want)
+// that of plugin in trustDomain: a plugin's certificate (package identity)
+// whose only URI SAN is spiffe://<trustDomain>/plugin/<plugin>.
+func checkPluginIdentity(cert *x509.Certificate, trustDomain, plugin string) error {
+	td, name, err := identity.Plugin(cert)
+	if err != nil {
+		return fmt.Errorf("the server's %w", err)
 	}
-	for _, ext := range cert.Extensions {
-		if !ext.Id.Equal(oidPluginID) {
-			continue
-		}
-		var id string
-		rest, err := asn1.UnmarshalWithParams(ext.Value, &id, "utf8")
-		if err != nil || len(rest) > 0 {
-			return errors.New("the server's certificate has a malformed plugin-ID extension")
-		}
-		if id != plugin {
-			return fmt.Errorf("the server's certificate names plugin %q in its plugin-ID extension, want %q", id, plugin)
-		}
-		return nil
+	if td != trustDomain || name != plugin {
+		want := "spiffe://" + trustDomain + "/plugin/" + plugin
+		return fmt.Errorf("the server's certificate has URI SANs %q, want exactly %q", []string{cert.URIs[0].String()}, want)
 	}
-	return errors.New("the server's certificate has no plugin-ID extension")
+	return nil
 }
