@@ -3,7 +3,7 @@
 // leaf and the CRL. Revocation is published as a CRL to every instance
 // directory (go-shim watches it) and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
   checkOperatorCertificate,
@@ -20,6 +20,7 @@ import {
 import { LeafStock } from "./identity/leaf-stock.ts";
 import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
+import { replaceFile } from "./replace-file.ts";
 import { controlCredentials, type ControlCredentials } from "./plugin/control-channel.ts";
 
 /** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
@@ -138,8 +139,7 @@ export class Trust {
   }
 }
 
+/** Replaces the CRL in an instance directory whole: go-shim re-reads it when it changes. */
 export async function writeCrl(instanceDir: string, pem: string): Promise<void> {
-  const file = path.join(instanceDir, "crl.pem");
-  await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
-  await rename(`${file}.tmp`, file);
+  await replaceFile(path.join(instanceDir, "crl.pem"), pem, 0o644);
 }

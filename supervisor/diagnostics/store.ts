@@ -1,7 +1,8 @@
 // Where trips leave their evidence: goroutine dumps and pprof profiles under
 // <state>/diagnostics/<plugin>/, named by time, instance and kind, with
 // retention by count and size per plugin so evidence cannot fill the disk.
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { replaceFile } from "../replace-file.ts";
 import path from "node:path";
 
 export interface Diagnostic {
@@ -30,8 +31,7 @@ export class DiagnosticsStore {
     const dir = path.join(this.#dir, plugin);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${new Date().toISOString().replaceAll(":", "")}-${instance}-${what}`);
-    await writeFile(`${file}.tmp`, data, { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    await replaceFile(file, data, 0o600);
     await this.#prune(dir);
     return file;
   }

@@ -3,7 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { randomBytes } from "node:crypto";
-import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -28,6 +28,7 @@ import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { writeCrl } from "../trust.ts";
+import { replaceFile } from "../replace-file.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
 import { signalAll } from "./signal-all.ts";
@@ -263,15 +264,9 @@ export class PluginInstance implements Instance {
    * for new connections and keeps serving with the old one until both match.
    */
   async #writeLeaf(leaf: IssuedLeaf): Promise<void> {
-    const replace = async (name: string, content: string, mode: number) => {
-      const file = path.join(this.#dir, name);
-      const temp = `${file}.tmp`;
-      await writeFile(temp, content, { mode });
-      await chown(temp, this.#uid, this.#gid);
-      await rename(temp, file);
-    };
-    await replace("key.pem", leaf.keyPem, 0o600);
-    await replace("cert.pem", leaf.certPem, 0o644);
+    const owner = { uid: this.#uid, gid: this.#gid };
+    await replaceFile(path.join(this.#dir, "key.pem"), leaf.keyPem, 0o600, owner);
+    await replaceFile(path.join(this.#dir, "cert.pem"), leaf.certPem, 0o644, owner);
   }
 
   async #onLeafRenewed(result: IssuedLeaf | Error): Promise<void> {

@@ -103,7 +103,6 @@ function ownerAlive(file: string): boolean {
   return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
 }
 
-
 function unlinkIfPresent(file: string): void {
   try {
     unlinkSync(file);
