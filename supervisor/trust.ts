@@ -21,7 +21,7 @@ import { LeafStock } from "./identity/leaf-stock.ts";
 import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
 import { replaceFile } from "./replace-file.ts";
-import { controlCredentials, type ControlCredentials } from "./plugin/control-channel.ts";
+import { controlCredentials, type ControlCredentials } from "./plugin/control-credentials.ts";
 
 /** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
 const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;

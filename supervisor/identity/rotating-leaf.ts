@@ -3,6 +3,7 @@
 // also a grpc-js CertificateProvider, so channels and servers built on it
 // switch to the new leaf without being rebuilt and without dropping calls.
 import type { experimental } from "@grpc/grpc-js";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { parsePeerIdentity } from "./identity.ts";
 import type { IssuedLeaf } from "./issue.ts";
 
@@ -25,6 +26,7 @@ export interface RotatingLeafOptions {
 export class RotatingLeaf implements CertificateProvider {
   readonly #options: RotatingLeafOptions;
   #leaf!: IssuedLeaf; // set by #adopt, from the constructor
+  #context: SecureContext | undefined; // of #leaf, built when first asked for
   /** When the current leaf is due for renewal. */
   #renewAt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -43,6 +45,15 @@ export class RotatingLeaf implements CertificateProvider {
 
   get current(): IssuedLeaf {
     return this.#leaf;
+  }
+
+  /**
+   * A TLS context presenting the current leaf and trusting the CA: built
+   * once per leaf, for the connections made with it.
+   */
+  secureContext(): SecureContext {
+    this.#context ??= createSecureContext({ ca: this.#options.caPem, cert: this.#leaf.certPem, key: this.#leaf.keyPem });
+    return this.#context;
   }
 
   /** Renews now. A new leaf that does not carry the same identity is refused and the old one kept. */
@@ -72,6 +83,7 @@ export class RotatingLeaf implements CertificateProvider {
    */
   #adopt(leaf: IssuedLeaf): void {
     this.#leaf = leaf;
+    this.#context = undefined;
     const now = this.#now();
     const life = leaf.notAfter.getTime() - now;
     this.#renewAt = now + life * (0.45 + 0.1 * (this.#options.random ?? Math.random)());

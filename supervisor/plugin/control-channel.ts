@@ -2,7 +2,7 @@
 // and the readiness sequence every instance goes through before it may serve:
 // socket bound → listening → mTLS with the right identity → handshake
 // compatible → health SERVING.
-import { Channel, experimental, Metadata, type ClientReadableStream, status as grpcStatus, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { Channel, Metadata, type ClientReadableStream, status as grpcStatus, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
@@ -12,56 +12,13 @@ import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
-import type { PeerCertificate } from "node:tls";
-import { pluginServerIdentity } from "../identity/index.ts";
+import type { ControlCredentials } from "./control-credentials.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
 
 export const SUPERVISOR_VERSION = "0.1.0";
 
 /** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
 const CONNECT_TRIES = 3;
-
-export interface ControlCredentials {
-  credentials: ChannelCredentials;
-  /** Why the last TLS handshake refused the plugin's certificate, if it did. */
-  refusal(): Error | undefined;
-}
-
-/**
- * mTLS credentials for talking to `plugin`: present the supervisor's leaf,
- * trust only the CA, and accept only a certificate that names `plugin`. The
- * refusal is kept so a wrong identity is reported as such rather than as a
- * generic connection failure.
- */
-export function controlCredentials(
-  trustDomain: string,
-  leaf: experimental.CertificateProvider,
-  plugin: string,
-  checkNotRevoked: (peerDer: Buffer) => void = () => {},
-): ControlCredentials {
-  let refusal: Error | undefined;
-  const checkIdentity = pluginServerIdentity({ trustDomain, plugin });
-  const check = (host: string, cert: PeerCertificate): Error | undefined => {
-    const error = checkIdentity(host, cert);
-    if (error) return error;
-    try {
-      checkNotRevoked(cert.raw);
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
-  };
-  // A certificate provider rather than fixed PEMs: when the supervisor's leaf
-  // is renewed, new connections present the new one; nothing is rebuilt.
-  const credentials = experimental.createCertificateProviderChannelCredentials(leaf, leaf, {
-    checkServerIdentity: (host, cert) => {
-      const error = check(host, cert);
-      if (error) refusal = error;
-      return error;
-    },
-  });
-  return { credentials, refusal: () => refusal };
-}
 
 export class ControlChannel {
   readonly socket: string;
@@ -83,6 +40,7 @@ export class ControlChannel {
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
     for (let tries = 1; ; tries++) {
+      this.#clients(); // made while the plugin starts, not after its socket listens
       await waitForSocket(this.socket, signal);
       try {
         return await this.#handshake(expect, signal);

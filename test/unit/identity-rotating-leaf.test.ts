@@ -54,6 +54,18 @@ describe("rotating leaf", () => {
     }
   });
 
+  it("builds its TLS context once per leaf: the same until renewed, a new one after", async () => {
+    const leaf = await RotatingLeaf.start({ issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR }), caPem: ca.certPem });
+    try {
+      const context = leaf.secureContext();
+      expect(leaf.secureContext()).toBe(context);
+      await leaf.rotate();
+      expect(leaf.secureContext()).not.toBe(context);
+    } finally {
+      leaf.close();
+    }
+  });
+
   it("refuses a renewed leaf of another identity and keeps serving the current one", async () => {
     let plugin = "echo";
     const leaf = await RotatingLeaf.start({ issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin, ttlMs: HOUR }), caPem: ca.certPem });
