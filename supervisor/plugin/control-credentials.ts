@@ -79,7 +79,7 @@ class LeafCredentials extends ChannelCredentials {
     return other === this;
   }
 
-  _createSecureConnector(target: Parameters<ChannelCredentials["_createSecureConnector"]>[0], options: ChannelOptions, callCredentials?: CallCredentials): experimental.SecureConnector {
+  _createSecureConnector(target: experimental.GrpcUri, options: ChannelOptions, callCredentials?: CallCredentials): experimental.SecureConnector {
     const calls = callCredentials ?? CallCredentials.createEmpty();
     return {
       connect: (socket) =>
