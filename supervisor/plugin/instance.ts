@@ -293,8 +293,13 @@ export class PluginInstance implements Instance {
     await this.#onLeafRenewed(await this.#leaf.rotate());
     if (this.#channel) {
       this.#channel.close();
-      this.#channel = new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
+      this.#channel = this.#newChannel();
     }
+  }
+
+  /** A Control channel to the instance socket, checking the plugin's identity. */
+  #newChannel(): ControlChannel {
+    return new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
   }
 
   /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */
@@ -308,7 +313,7 @@ export class PluginInstance implements Instance {
     const steps = (async () => {
       // Not waiting for the launcher's word that the plugin started: the
       // socket's watch is then in place before the plugin can bind it.
-      this.#channel = new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
+      this.#channel = this.#newChannel();
       const handshake = await this.#channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
       this.#handshake = handshake;
       this.#log.info(
