@@ -1,13 +1,15 @@
 // Corral against hashicorp/go-plugin, the usual choice for out-of-process Go
 // plugins, in one run on one machine: start to first call, and unary call
 // latency and throughput once connected. Both sides serve the same code,
-// the echo test plugin's Echo/Unary (bench/goplugin/shared, on the API of
-// test/plugins/echo/api): through go-shim as a Corral plugin under a real
+// the echo test plugin's Echo/Unary (bench/goplugin/echoserver, on the API
+// of test/plugins/echo/api): through go-shim as a Corral plugin under a real
 // supervisor (bench/goplugin/shimecho), and through go-plugin's gRPC
 // protocol (bench/goplugin/plugin, with its Go host bench/goplugin/host).
 // bench/goplugin is a Go module of its own, so go-plugin is a dependency of
-// this benchmark only. (Not the echo test plugin itself: it hashes its
-// 17 MB executable at start, ~15 ms that would pad both starts alike.)
+// this benchmark only, and of its go-plugin side only: the Corral plugin
+// does not link it, as a Corral plugin would not. (Not the echo test plugin
+// itself: it hashes its 17 MB executable at start, ~15 ms that would pad
+// both starts alike.)
 //
 // Start to first call. go-plugin: plugin.NewClient, Client() (which launches
 // the plugin process and waits for its handshake), Dispense and one Unary,
