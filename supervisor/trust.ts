@@ -102,7 +102,7 @@ export class Trust {
 
   /** Credentials for talking to `plugin`: its identity checked, and not revoked. */
   controlCredentials(plugin: string): ControlCredentials {
-    return controlCredentials(this.trustDomain, this.leaf, plugin, (peer) => this.registry.checkNotRevoked(parsePeerIdentity(peer)));
+    return controlCredentials(this.trustDomain, this.leaf, plugin, (peer) => this.registry.checkNotRevoked(peer));
   }
 
   /** The admin server's credentials, renewed with the supervisor's leaf. */

@@ -1,18 +1,19 @@
 import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
-import { parsePeerIdentity, verifyPluginIdentity, type ExpectedPlugin } from "./identity.ts";
+import { parsePeerIdentity, verifyPluginIdentity, type ExpectedPlugin, type PeerIdentity } from "./identity.ts";
 import { IdentityError } from "./errors.ts";
 
 /** The callback Node's TLS and @grpc/grpc-js call after the chain is verified; an Error refuses the peer. */
 export type CheckServerIdentity = (hostname: string, cert: PeerCertificate) => Error | undefined;
 
 /**
- * Accepts a server only if its certificate identifies `expected.plugin`. The
- * hostname is ignored on purpose: over a Unix socket it is a placeholder, and
- * the identity is the URI SAN and plugin-ID extension.
+ * Accepts a server only if its certificate identifies `expected.plugin`, and
+ * `alsoCheck` (given the identity read, e.g. to refuse a revoked one) does
+ * not throw. The hostname is ignored on purpose: over a Unix socket it is a
+ * placeholder, and the identity is the URI SAN and plugin-ID extension.
  */
-export function pluginServerIdentity(expected: ExpectedPlugin): CheckServerIdentity {
-  return (_hostname, cert) => check(cert, (raw) => void verifyPluginIdentity(raw, expected));
+export function pluginServerIdentity(expected: ExpectedPlugin, alsoCheck: (peer: PeerIdentity) => void = () => {}): CheckServerIdentity {
+  return (_hostname, cert) => check(cert, (raw) => alsoCheck(verifyPluginIdentity(raw, expected)));
 }
 
 /** Accepts a server only if it is the supervisor of `trustDomain`. */

@@ -2,8 +2,9 @@
 // sockets: mTLS with the supervisor's own leaf, and the plugin's identity
 // checked.
 import { CallCredentials, ChannelCredentials, experimental, type ChannelOptions, type VerifyOptions } from "@grpc/grpc-js";
-import type { PeerCertificate, SecureContext } from "node:tls";
-import { pluginServerIdentity } from "../identity/index.ts";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { SecureContext } from "node:tls";
+import { pluginServerIdentity, type PeerIdentity } from "../identity/index.ts";
 
 /** The TLS context a new connection presents: the supervisor's current leaf, and the CA. */
 export interface LeafContext {
@@ -26,23 +27,13 @@ export function controlCredentials(
   trustDomain: string,
   leaf: LeafContext,
   plugin: string,
-  checkNotRevoked: (peerDer: Buffer) => void = () => {},
+  checkNotRevoked: (peer: PeerIdentity) => void = () => {},
 ): ControlCredentials {
   let refusal: Error | undefined;
-  const checkIdentity = pluginServerIdentity({ trustDomain, plugin });
-  const check = (host: string, cert: PeerCertificate): Error | undefined => {
-    const error = checkIdentity(host, cert);
-    if (error) return error;
-    try {
-      checkNotRevoked(cert.raw);
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
-  };
+  const checkIdentity = pluginServerIdentity({ trustDomain, plugin }, checkNotRevoked);
   const credentials = new LeafCredentials(leaf, {
     checkServerIdentity: (host, cert) => {
-      const error = check(host, cert);
+      const error = checkIdentity(host, cert);
       if (error) refusal = error;
       return error;
     },
@@ -82,8 +73,17 @@ class LeafCredentials extends ChannelCredentials {
   _createSecureConnector(target: experimental.GrpcUri, options: ChannelOptions, callCredentials?: CallCredentials): experimental.SecureConnector {
     const calls = callCredentials ?? CallCredentials.createEmpty();
     return {
-      connect: (socket) =>
-        ChannelCredentials.createFromSecureContext(this.#leaf.secureContext(), this.#verify)._createSecureConnector(target, options, calls).connect(socket),
+      connect: async (socket) => {
+        const tls = ChannelCredentials.createFromSecureContext(this.#leaf.secureContext(), this.#verify);
+        const connected = await tls._createSecureConnector(target, options, calls).connect(socket);
+        // Node runs what follows a client's TLS handshake (here, grpc-js's
+        // HTTP/2 set-up) before it writes the handshake's last flight, the
+        // client certificate and Finished, which the plugin waits for. A
+        // turn of the event loop lets that flight go first, so the plugin
+        // checks the supervisor's certificate while HTTP/2 is set up here.
+        await nextTurn();
+        return connected;
+      },
       waitForReady: () => Promise.resolve(),
       getCallCredentials: () => calls,
       destroy: () => {},

@@ -2,9 +2,11 @@
 // server in the test stands in for a plugin's socket and records the client
 // certificate of every connection.
 import { Channel, connectivityState } from "@grpc/grpc-js";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execa } from "execa";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http2 from "node:http2";
 import { tmpdir } from "node:os";
+import net, { type Socket } from "node:net";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +93,61 @@ describe("control credentials", () => {
       channel.close();
       leaf.close();
       await server.close();
+    }
+  });
+
+  it("send the handshake's last flight before the code that follows the connection runs", async () => {
+    // The plugin's side in a process of its own, which prints when its
+    // handshake completes: when the supervisor's certificate and Finished
+    // have reached it. Node would write them only after the code that
+    // follows the handshake, grpc-js's HTTP/2 set-up, unless let go first.
+    const socket = path.join(dir, "flight.sock");
+    const pem = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR });
+    const files = { key: pem.keyPem, cert: pem.certPem, ca: ca.certPem };
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, `flight-${name}.pem`), text);
+    const server = execa(process.execPath, ["--input-type=module", "-e", `
+      import { readFileSync } from "node:fs";
+      import tls from "node:tls";
+      const read = (name) => readFileSync(${JSON.stringify(dir)} + "/flight-" + name + ".pem");
+      tls.createServer({ key: read("key"), cert: read("cert"), ca: read("ca"), requestCert: true, rejectUnauthorized: true }, () => {
+        console.log(process.hrtime.bigint().toString());
+      }).listen(${JSON.stringify(socket)}, () => console.log("listening"));
+    `]);
+    const output: string[] = [];
+    let wake = () => {};
+    server.stdout!.on("data", (chunk: Buffer) => {
+      output.push(...String(chunk).split("\n").filter(Boolean));
+      wake();
+    });
+    void server.catch(() => {}).finally(() => wake());
+    const line = async () => {
+      while (output.length === 0) {
+        if (server.exitCode !== null) throw new Error("the plugin's side ended");
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      return output.shift()!;
+    };
+    const leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR }), caPem: ca.certPem });
+    const creds = controlCredentials(TD, leaf, "echo");
+    let tls: Socket | undefined;
+    try {
+      expect(await line()).toBe("listening");
+      const tcp = await new Promise<Socket>((resolve, reject) => {
+        const s = net.connect(socket, () => resolve(s)).once("error", reject);
+      });
+      const connector = creds.credentials._createSecureConnector({ scheme: "unix", authority: "", path: socket }, {});
+      tls = (await connector.connect(tcp)).socket;
+      // What follows the connection: 300 ms of the event loop.
+      const began = process.hrtime.bigint();
+      while (process.hrtime.bigint() - began < 300_000_000n);
+      const completed = BigInt(await line());
+      expect(creds.refusal()).toBeUndefined();
+      expect(completed).toBeLessThan(began + 100_000_000n);
+    } finally {
+      tls?.destroy();
+      leaf.close();
+      server.kill();
+      await server.catch(() => {});
     }
   });
 });
