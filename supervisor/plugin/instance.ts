@@ -3,7 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { randomBytes } from "node:crypto";
-import { chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -28,8 +28,8 @@ import type { DiagnosticsStore } from "../diagnostics/store.ts";
 import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
-import { writeCrl } from "../trust.ts";
 import { replaceFile } from "../replace-file.ts";
+import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
 import { signalAll } from "./signal-all.ts";
@@ -208,14 +208,9 @@ export class PluginInstance implements Instance {
     await spec;
   }
 
-  /** Instance directory, certificate and cgroup, made concurrently; resolves with the sandbox spec. */
+  /** Instance directory and certificate, and cgroup, made concurrently; resolves with the sandbox spec. */
   async #prepare(release: Release, slot: LaunchSlot): Promise<SandboxSpec> {
     const plugin = this.#plugin;
-    const dir = (async () => {
-      // 0711: host applications of any uid reach data.sock through the stable address; key.pem itself is 0600.
-      await mkdir(this.#dir, { recursive: true, mode: 0o711 });
-      await chown(this.#dir, this.#uid, this.#gid);
-    })();
     const files = (async () => {
       const operator = plugin.certificate;
       this.#leaf = await RotatingLeaf.start({
@@ -227,24 +222,20 @@ export class PluginInstance implements Instance {
         caPem: this.#env.caPem,
         onRotate: (result) => void this.#onLeafRenewed(result),
       });
-      await dir;
-      await Promise.all([
-        writeFile(path.join(this.#dir, "ca.pem"), this.#env.caPem, { mode: 0o644 }),
-        writeCrl(this.#dir, this.#env.crlPem()),
-        this.#writeLeaf(this.#leaf.current),
-      ]);
+      const { keyPem, certPem } = this.#leaf.current;
+      writeInstanceFiles(this.#dir, { uid: this.#uid, gid: this.#gid }, { caPem: this.#env.caPem, crlPem: this.#env.crlPem(), keyPem, certPem });
     })();
     // A warm launcher comes with its cgroup, the init already in it: only
     // the plugin's limits are left to set.
     const cgroup = slot.cgroup
       ? ((this.#cgroup = slot.cgroup), slot.cgroup.setLimits(pluginCgroupLimits(plugin)).then(() => slot.cgroup!))
       : this.#env.cgroups.create(this.id, pluginCgroupLimits(plugin)).then((created) => (this.#cgroup = created));
-    // Settle all three before failing, so nothing half-made escapes destroy().
-    const [, , created] = await Promise.all([dir, files, cgroup].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })))).then(
+    // Settle both before failing, so nothing half-made escapes destroy().
+    const [, created] = await Promise.all([files, cgroup].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })))).then(
       (results) => {
         const failed = results.find((r): r is { e: unknown } => "e" in r);
         if (failed) throw failed.e;
-        return results.map((r) => (r as { v: unknown }).v) as [void, void, InstanceCgroup];
+        return results.map((r) => (r as { v: unknown }).v) as [void, InstanceCgroup];
       },
     );
     return pluginSandboxSpec(plugin, {
