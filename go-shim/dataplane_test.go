@@ -133,9 +133,9 @@ func startDataInstance(t *testing.T) *dataInstance {
 	}
 	// The instance socket listens before go-shim serves it: a call made now
 	// waits there, and is answered only once the data socket listens too.
-	ctx, cancelCall := context.WithTimeout(context.Background(), 5*time.Second)
+	callCtx, cancelCall := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelCall()
-	if _, err := healthpb.NewHealthClient(in.dial(in.supervisor())).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
+	if _, err := healthpb.NewHealthClient(in.dial(in.supervisor())).Check(callCtx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
 		t.Fatalf("health check on the instance socket: %v", err)
 	}
 	if !isSocket(in.socket) {
