@@ -5,10 +5,12 @@
 // launcher gets its spec once they are there), they are four small files in
 // a directory no one else knows yet, and they live in the runtime
 // directory, a tmpfs under systemd. Asynchronously, each of the dozen calls
-// in sequence was a round trip through libuv's thread pool: about 1 ms of
-// every start, against about 0.1 ms for the system calls themselves. What
-// changes these files later (a renewed certificate, a new CRL) replaces
-// them whole, asynchronously, under go-shim reading them (replace-file.ts).
+// in sequence was a round trip through libuv's thread pool. Measured, 200
+// directories each: on tmpfs 0.06 ms synchronously against 0.85 ms through
+// the pool; on ext4 (a runtime directory on disk) 1.1-1.5 ms against 2.0,
+// the event loop held for that long. What changes these files later (a
+// renewed certificate, a new CRL) replaces them whole, asynchronously,
+// under go-shim reading them (replace-file.ts).
 import { chownSync, closeSync, fchownSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 
