@@ -16,7 +16,6 @@ import {
   type CertificateAuthority,
   type CertificateRegistry,
   type IssuedLeaf,
-  type PeerIdentity,
 } from "./identity/index.ts";
 import { LeafStock } from "./identity/leaf-stock.ts";
 import { RotatingLeaf } from "./identity/rotating-leaf.ts";
@@ -26,8 +25,6 @@ import { controlCredentials, type ControlCredentials } from "./plugin/control-cr
 
 /** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
 const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
-/** Admin certificates whose identity authorizeAdmin keeps read (there are few admins). */
-const ADMIN_IDENTITIES_KEPT = 64;
 /** The CRL is republished well before its nextUpdate (7 days). */
 const CRL_REPUBLISH_MS = 24 * 3600 * 1000;
 
@@ -39,8 +36,6 @@ export class Trust {
   #crlPem: string;
   readonly #republish: NodeJS.Timeout;
   readonly #leaves: LeafStock;
-  /** Identities of the certificates authorizeAdmin has read, by DER (base64), oldest first. */
-  readonly #admins = new Map<string, PeerIdentity>();
 
   private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger) {
     this.ca = ca;
@@ -118,7 +113,7 @@ export class Trust {
   /** Throws unless the peer certificate (DER) is an admin of this trust domain and not revoked. */
   authorizeAdmin(der: Buffer | undefined): void {
     if (!der) throw new Error("no client certificate");
-    const id = this.#adminIdentity(der);
+    const id = parsePeerIdentity(der);
     if (id.trustDomain !== this.trustDomain || id.kind !== "admin") {
       throw new Error(`${id.uri} is not an admin of ${this.trustDomain}`);
     }
@@ -127,23 +122,6 @@ export class Trust {
     } catch (err) {
       throw new Error(err instanceof IdentityError ? err.detail : (err as Error).message);
     }
-  }
-
-  /**
-   * The identity a certificate carries, read once per certificate: grpc-js
-   * hands the admin's certificate over with every call, and reading it took
-   * about 0.3 ms of the event loop each time. Only the reading is
-   * remembered; whether it is revoked is asked every time.
-   */
-  #adminIdentity(der: Buffer): PeerIdentity {
-    const key = der.toString("base64");
-    let id = this.#admins.get(key);
-    if (!id) {
-      id = parsePeerIdentity(der);
-      if (this.#admins.size >= ADMIN_IDENTITIES_KEPT) this.#admins.delete(this.#admins.keys().next().value!);
-      this.#admins.set(key, id);
-    }
-    return id;
   }
 
   /** Publishes the CRL and writes it into each of `instanceDirs`, each file replaced whole. */

@@ -6,18 +6,18 @@ import { parseSpiffeId, type IdentityKind } from "./spiffe.ts";
 import { certificateDer, decodeCertificate, type DecodedCertificate, type DecodedExtension } from "./x509.ts";
 
 export interface PeerIdentity {
-  uri: string;
-  kind: IdentityKind;
+  readonly uri: string;
+  readonly kind: IdentityKind;
   /** The plugin, admin or client name; "supervisor" for the supervisor. */
-  name: string;
-  trustDomain: string;
+  readonly name: string;
+  readonly trustDomain: string;
   /** Value of the plugin-ID extension, when present. */
-  pluginId?: string;
+  readonly pluginId?: string;
   /** Plugins named by the plugin-scope extension, when present. */
-  scope?: string[];
-  serialHex: string;
-  notBefore: Date;
-  notAfter: Date;
+  readonly scope?: readonly string[];
+  readonly serialHex: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
 export interface ExpectedPlugin {
@@ -26,16 +26,47 @@ export interface ExpectedPlugin {
 }
 
 /**
+ * Identities read lately, by certificate (its DER as a latin1 string), oldest
+ * first. The supervisor reads the same few certificates again and again: an
+ * admin's on every call, a plugin's on every Control connection, each leaf
+ * it issues (issue.ts reads it once, where nothing waits). Reading one, run
+ * cold as it is at that pace, took about 0.3 ms of the event loop. An
+ * identity depends on the certificate's bytes alone; it is frozen.
+ */
+const recentlyRead = new Map<string, PeerIdentity>();
+const RECENTLY_READ_KEPT = 256;
+
+/**
  * Reads the Corral identity of a certificate: DER (e.g. TLS
  * getPeerCertificate().raw) or PEM. Checks the form of the identity only; the
  * chain is for TLS to check against the CA.
  */
 export function parsePeerIdentity(cert: Buffer | string): PeerIdentity {
+  let der: Buffer;
+  try {
+    der = certificateDer(cert);
+  } catch (error) {
+    throw malformed(error);
+  }
+  const key = der.toString("latin1");
+  const known = recentlyRead.get(key);
+  if (known) return known;
+  const identity = readIdentity(der);
+  if (recentlyRead.size >= RECENTLY_READ_KEPT) recentlyRead.delete(recentlyRead.keys().next().value!);
+  recentlyRead.set(key, identity);
+  return identity;
+}
+
+function malformed(error: unknown): IdentityError {
+  return new IdentityError("malformed-certificate", `cannot decode the certificate: ${(error as Error).message}`, { cause: error });
+}
+
+function readIdentity(der: Buffer): PeerIdentity {
   let decoded: DecodedCertificate;
   try {
-    decoded = decodeCertificate(certificateDer(cert));
+    decoded = decodeCertificate(der);
   } catch (error) {
-    throw new IdentityError("malformed-certificate", `cannot decode the certificate: ${(error as Error).message}`, { cause: error });
+    throw malformed(error);
   }
   const seen = new Set<string>();
   for (const e of decoded.extensions) {
@@ -55,7 +86,7 @@ export function parsePeerIdentity(cert: Buffer | string): PeerIdentity {
     );
   }
 
-  const identity: PeerIdentity = {
+  const identity: { -readonly [K in keyof PeerIdentity]: PeerIdentity[K] } = {
     uri,
     ...id,
     serialHex: serialHex(decoded.serial),
@@ -87,7 +118,8 @@ export function parsePeerIdentity(cert: Buffer | string): PeerIdentity {
       );
     }
   }
-  return identity;
+  if (identity.scope) Object.freeze(identity.scope);
+  return Object.freeze(identity);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   wholeSeconds,
   type Extension,
 } from "./certificate.ts";
+import { parsePeerIdentity } from "./identity.ts";
 import { freshKeys, type KeySource } from "./keys.ts";
 import { OID } from "./oids.ts";
 import type { IssuanceRecorder } from "./registry.ts";
@@ -124,6 +125,11 @@ async function issue(
     },
     ca.privateKey,
   );
+  // Read once here, where nothing waits: the reads that something waits for
+  // (the supervisor's check of a plugin it starts) find it read already
+  // (parsePeerIdentity remembers what it read). It is also a check that
+  // what was issued reads as the identity it was issued for.
+  if (parsePeerIdentity(pem).uri !== uri) throw new Error(`issued a certificate that does not read as ${uri}`);
   await options.registry?.recordIssued({
     serialHex: serial.hex,
     uri,

@@ -133,6 +133,22 @@ describe("parsePeerIdentity", () => {
     expectRule(() => parsePeerIdentity("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), "malformed-certificate");
     expectRule(() => parsePeerIdentity("no pem here"), "malformed-certificate");
   });
+
+  it("reads a certificate once: its PEM and its DER give the one identity, frozen", () => {
+    const cert = craft([subjectAltName(`spiffe://${TD}/client/web`), pluginScopeExtension(["echo", "kv"])], { serial: "0d0e0f" });
+    const first = parsePeerIdentity(cert.der);
+    expect(parsePeerIdentity(Buffer.from(cert.der))).toBe(first);
+    expect(parsePeerIdentity(cert.pem)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.scope)).toBe(true);
+    expect(() => ((first as { name: string }).name = "other")).toThrow(TypeError);
+    expect(parsePeerIdentity(cert.der).name).toBe("web");
+  });
+
+  it("refuses a malformed certificate every time it is asked, not only the first", () => {
+    const bad = craft([subjectAltName(`spiffe://${TD}/plugin/echo`), raw(PLUGIN_ID_OID, toDer(octets(Buffer.from("x"))))]);
+    expectRule(() => parsePeerIdentity(bad.der), "plugin-id-malformed");
+    expectRule(() => parsePeerIdentity(bad.der), "plugin-id-malformed");
+  });
 });
 
 describe("verifyPluginIdentity", () => {
