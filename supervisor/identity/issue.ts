@@ -8,7 +8,7 @@ import {
   keyUsage,
   pluginIdExtension,
   pluginScopeExtension,
-  signCertificate,
+  signCertificateOffLoop,
   spkiDer,
   subjectAltName,
   subjectKeyIdentifier,
@@ -100,7 +100,7 @@ async function issue(
 
   const key = await (options.keys ?? freshKeys).take();
   const spki = spkiDer(key.publicKey);
-  const { pem } = signCertificate(
+  const { pem } = await signCertificateOffLoop(
     {
       serial: serial.content,
       issuer: ca.subject,
