@@ -38,6 +38,7 @@ type control struct {
 	drainer  *drainer
 	data     *dataPlane // nil if the instance has no data socket
 	calls    *callStats
+	revoked  *revoker // nil in tests that do without
 }
 
 // Handshake answers the supervisor's first call with the plugin's identity
@@ -50,6 +51,9 @@ func (c *control) Handshake(_ context.Context, req *pluginv1.HandshakeRequest) (
 		return nil, status.Errorf(codes.FailedPrecondition,
 			"supervisor speaks Control protocol version %d, plugin %s (go-shim %s) speaks version %d",
 			v, c.plugin.Name, Version, c.version)
+	}
+	if c.revoked != nil {
+		c.revoked.supervisorPushes(req.GetPushesTrust())
 	}
 	return &pluginv1.HandshakeResponse{
 		ProtocolVersion: c.version,
@@ -112,4 +116,18 @@ func (c *control) CallStats(context.Context, *pluginv1.CallStatsRequest) (*plugi
 		return &pluginv1.CallStatsResponse{}, nil
 	}
 	return &pluginv1.CallStatsResponse{Methods: c.calls.snapshot()}, nil
+}
+
+// ReloadTrust answers once the revoker has looked at crl.pem and ca.pem
+// (and loaded them if they changed), with the list in force then.
+func (c *control) ReloadTrust(context.Context, *pluginv1.ReloadTrustRequest) (*pluginv1.ReloadTrustResponse, error) {
+	resp := &pluginv1.ReloadTrustResponse{}
+	if c.revoked == nil {
+		return resp, nil
+	}
+	c.revoked.refresh()
+	if list := c.revoked.list.Load(); list != nil && list.number != nil {
+		resp.CrlNumber = list.number.String()
+	}
+	return resp, nil
 }

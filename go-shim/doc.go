@@ -63,8 +63,12 @@
 // clients reconnect transparently, long streams must be opened again.
 //
 // Revocation: the supervisor publishes a CRL of its CA at crl.pem in the
-// instance directory (PEM, replaced atomically), which go-shim looks at
-// every 100 ms. A certificate whose serial it lists is refused in the TLS
+// instance directory (PEM, replaced atomically), and then calls
+// Control.ReloadTrust, when its handshake said it would (pushes_trust):
+// go-shim looks at the file then, and every 10 s besides. For a supervisor
+// that does not push, go-shim watches the file with inotify (and polls
+// every 100 ms where it cannot); until the handshake it polls. A
+// certificate whose serial it lists is refused in the TLS
 // handshake and in every call (Unauthenticated, "certificate serial X is
 // revoked"), and its open connections are closed, their calls failing. A
 // list that does not parse or is not signed by the CA of ca.pem is logged

@@ -3,12 +3,15 @@ package shim
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -549,4 +553,101 @@ func TestRotationBadUpdate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(in.dir, "plugin.sock")); err != nil {
 		t.Error(err)
 	}
+}
+
+// inotifyInstances counts the inotify instances this process holds.
+func inotifyInstances(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == "anon_inode:inotify" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestTrustPushes checks both ways go-shim learns of a new revocation
+// list, as its supervisor's handshake says. A supervisor that pushes
+// (ReloadTrust) gets no watch of the files: a list written is not seen
+// until it says so, and is in force when ReloadTrust answers. For one that
+// does not push, go-shim watches the files, and a list written bites on its
+// own within the second promised.
+func TestTrustPushes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the watch is inotify")
+	}
+	ctx := context.Background()
+	served := func(in *instance, l leaf) bool {
+		cert := l.tls()
+		c := in.connect(&cert, nil)
+		defer c.Close()
+		callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return sleep(callCtx, c, 0) == nil
+	}
+
+	t.Run("pushed", func(t *testing.T) {
+		before := inotifyInstances(t)
+		in := startInstance(t)
+		control := pluginv1.NewControlClient(in.dial(in.supervisor()))
+		if _, err := control.Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 1, PushesTrust: true}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * crlPollInterval) // go-shim's polling until the handshake has ended
+		if n := inotifyInstances(t); n != before {
+			t.Errorf("%d inotify instances, %d before the instance started: want no watch", n, before)
+		}
+		x := in.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/x"}})
+		in.revoke(x.cert.SerialNumber)
+		time.Sleep(3 * crlPollInterval)
+		if !served(in, x) {
+			t.Fatal("a list written without ReloadTrust bit at once: go-shim still looks on its own")
+		}
+		resp, err := control.ReloadTrust(ctx, &pluginv1.ReloadTrustRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if served(in, x) {
+			t.Error("the revoked certificate was served after ReloadTrust answered")
+		}
+		data, err := os.ReadFile(filepath.Join(in.dir, "crl.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(data)
+		written, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := resp.GetCrlNumber(), written.Number.String(); got != want {
+			t.Errorf("ReloadTrust answered CRL number %q, want %q (the list written)", got, want)
+		}
+	})
+
+	t.Run("watched", func(t *testing.T) {
+		before := inotifyInstances(t)
+		in := startInstance(t)
+		control := pluginv1.NewControlClient(in.dial(in.supervisor()))
+		if _, err := control.Handshake(ctx, &pluginv1.HandshakeRequest{ProtocolVersion: 1}); err != nil {
+			t.Fatal(err)
+		}
+		for start := time.Now(); inotifyInstances(t) != before+1; time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > time.Second {
+				t.Fatalf("%d inotify instances, %d before the instance started: want its watch", inotifyInstances(t), before)
+			}
+		}
+		x := in.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/x"}})
+		revokedAt := in.revoke(x.cert.SerialNumber)
+		for served(in, x) {
+			if time.Since(revokedAt) > revocationBudget {
+				t.Fatalf("the revoked certificate was still served %v after the list was written", revocationBudget)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 }

@@ -204,6 +204,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		drainer:  drainer,
 		data:     data,
 		calls:    calls,
+		revoked:  revoked,
 	})
 
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

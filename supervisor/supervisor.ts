@@ -358,13 +358,15 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
 
 /**
  * Puts a revocation in force within a second: the CRL reaches every instance
- * (go-shim watches it and closes revoked peers' connections), and instances
- * whose own certificate was revoked get a new one and a fresh Control channel.
- * A revoked plugin identity is not re-issued: its instances are stopped and
- * quarantined by the refusal when they restart.
+ * (written into its directory, and go-shim told to read it: it closes
+ * revoked peers' connections), and instances whose own certificate was
+ * revoked get a new one and a fresh Control channel. A revoked plugin
+ * identity is not re-issued: its instances are stopped and quarantined by
+ * the refusal when they restart.
  */
 async function enforceRevocation(trust: Trust, instances: PluginInstance[], serials: string[]): Promise<void> {
-  await trust.publishCrl(instances.map((i) => i.directory));
+  const published = await trust.publishCrl(instances.map((i) => i.directory));
+  await Promise.all(instances.map((i) => i.reloadTrust(published)));
   const revoked = new Set(serials);
   await Promise.all(
     instances.map(async (instance) => {

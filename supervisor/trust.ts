@@ -124,12 +124,16 @@ export class Trust {
     }
   }
 
-  /** Publishes the CRL and writes it into each of `instanceDirs`, each file replaced whole. */
-  async publishCrl(instanceDirs: string[] = []): Promise<void> {
-    const { pem, serials } = await this.registry.publishCrl();
+  /**
+   * Publishes the CRL and writes it into each of `instanceDirs`, each file
+   * replaced whole; resolves with its cRLNumber, in decimal.
+   */
+  async publishCrl(instanceDirs: string[] = []): Promise<string> {
+    const { pem, serials, number } = await this.registry.publishCrl();
     this.#crlPem = pem;
     await Promise.all(instanceDirs.map((dir) => writeCrl(dir, pem)));
     this.#log.info({ revoked: serials.length, instances: instanceDirs.length }, "published the CRL");
+    return number.toString();
   }
 
   close(): void {

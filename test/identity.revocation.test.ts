@@ -3,6 +3,7 @@
 // revoked plugin identity is stopped and not issued a certificate again.
 import { credentials, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
+import { readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity } from "../supervisor/identity/index.ts";
@@ -31,6 +32,12 @@ describe("revocation", () => {
       });
     const open = creds(client);
     expect((await sayHello(socket, open, "before")).message).toBe("Hello, before!");
+    // The supervisor tells go-shim of a new CRL (Control.ReloadTrust): the
+    // plugin watches no file, a watch that would delay its exit.
+    const fds = await readdir(`/proc/${instance.pid}/fd`);
+    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${instance.pid}/fd/${fd}`).catch(() => "")));
+    expect(targets.length).toBeGreaterThan(3);
+    expect(targets).not.toContain("anon_inode:inotify");
 
     const revoke = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex, "--reason", "keyCompromise"]);
     const revokedAt = Date.now();
@@ -84,6 +91,26 @@ describe("revocation", () => {
       certificates: Array<{ serial: string }>;
     };
     expect(current.certificates.map((c) => c.serial)).not.toContain(serial);
+  });
+
+  it("has a CRL published while an instance was paused in force as soon as it is resumed", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const instance = (await supervisor.plugin("greeter")).instance!;
+    const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "paused-revoked", ["greeter"]);
+    const creds = () =>
+      credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem), {
+        checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
+      });
+    expect((await sayHello(socket, creds(), "before")).message).toBe("Hello, before!");
+    expect((await corralctl(["--config", supervisor.configFile, "pause", "greeter"])).code).toBe(0);
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex])).code).toBe(0);
+    expect((await corralctl(["--config", supervisor.configFile, "resume", "greeter"])).code).toBe(0);
+    // Straight after the resume, before go-shim's own look (every 10 s).
+    const after = await sayHello(socket, creds(), "after", 2000).then(() => "served", (e: ServiceError) => e.message);
+    expect(after).not.toBe("served");
   });
 
   it("stops a revoked plugin identity and does not issue it a certificate again", async () => {

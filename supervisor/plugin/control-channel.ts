@@ -9,6 +9,7 @@ import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/R
 import type { CollectGarbageResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CollectGarbageResponse.ts";
 import type { ProfileChunk__Output } from "../../proto/gen/ts/corral/plugin/v1/ProfileChunk.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
+import type { ReloadTrustResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/ReloadTrustResponse.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
@@ -63,7 +64,9 @@ export class ControlChannel {
     const serving = unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
     serving.catch(() => {}); // observed below, after the handshake
     const handshake = await unary<HandshakeResponse__Output>(
-      (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION }, md, opts, cb),
+      // pushesTrust: reloadTrust() follows every change of the instance's
+      // CRL and CA, so go-shim watches no files (a watch delays its exit).
+      (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION, pushesTrust: true }, md, opts, cb),
       signal,
     ).catch((err: RpcError) => {
       // Neither a certificate that is not the plugin's own nor a protocol
@@ -137,6 +140,17 @@ export class ControlChannel {
   async unpark(): Promise<void> {
     const { control } = this.#clients();
     await unary((md, opts, cb) => control.Unpark({}, md, opts, cb), AbortSignal.timeout(5000));
+  }
+
+  /**
+   * Has go-shim look at the instance directory's crl.pem and ca.pem now
+   * (the supervisor has just replaced them); resolves with the cRLNumber of
+   * the list in force then ("" if none).
+   */
+  async reloadTrust(): Promise<string> {
+    const { control } = this.#clients();
+    const { crlNumber } = await unary<ReloadTrustResponse__Output>((md, opts, cb) => control.ReloadTrust({}, md, opts, cb), AbortSignal.timeout(2000));
+    return crlNumber;
   }
 
   /** Closes the connection: calls made after fail. */

@@ -16,7 +16,8 @@ import type { Logger } from "../log.ts";
 import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
-import { ControlChannel } from "./control-channel.ts";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { ControlChannel, RpcError } from "./control-channel.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { describeExit } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
@@ -404,6 +405,24 @@ export class PluginInstance implements Instance {
     return { methods: stats.methods.filter((m) => declared.has(m.method)) };
   }
 
+  /**
+   * Has go-shim load the CRL and CA just written into the instance directory
+   * (Control.ReloadTrust), and warns unless the list then in force is number
+   * `published`. Does nothing for an instance without a Control channel yet
+   * (it reads the files when it starts), ending, or paused (resume() does it
+   * then). A go-shim that predates the call watches the files itself.
+   */
+  async reloadTrust(published: string): Promise<void> {
+    if (!this.#channel || this.#paused || this.#cleanup) return;
+    try {
+      const inForce = await this.#channel.reloadTrust();
+      if (inForce !== published) this.#log.warn({ published, inForce }, "the instance does not enforce the CRL just published");
+    } catch (err) {
+      if (err instanceof RpcError && err.code === grpcStatus.UNIMPLEMENTED) return;
+      this.#log.warn({ err: (err as Error).message }, "telling the instance of the new CRL failed; it looks at the file itself within 10 s");
+    }
+  }
+
   /** Moves calls away from the instance (refused with `reason`), then stops its processes. */
   async pause(reason: string): Promise<void> {
     const cgroup = this.#cgroup;
@@ -422,6 +441,9 @@ export class PluginInstance implements Instance {
     if (!cgroup || !this.#paused) return;
     await signalAll(cgroup, "SIGCONT");
     this.#paused = false;
+    // A CRL published while it was stopped was not pushed (reloadTrust): it
+    // is read before calls reach the instance again.
+    await this.#channel?.reloadTrust().catch((err: Error) => this.#log.warn({ err: err.message }, "telling the resumed instance to look at its CRL failed"));
     await this.#channel?.unpark();
     this.#env.address(this.#plugin.name)?.release(this.id);
     this.#log.info("instance resumed");

@@ -15,6 +15,8 @@ import type { ParkRequest as _corral_plugin_v1_ParkRequest, ParkRequest__Output 
 import type { ParkResponse as _corral_plugin_v1_ParkResponse, ParkResponse__Output as _corral_plugin_v1_ParkResponse__Output } from './corral/plugin/v1/ParkResponse.ts';
 import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from './corral/plugin/v1/ProfileChunk.ts';
 import type { ProfileRequest as _corral_plugin_v1_ProfileRequest, ProfileRequest__Output as _corral_plugin_v1_ProfileRequest__Output } from './corral/plugin/v1/ProfileRequest.ts';
+import type { ReloadTrustRequest as _corral_plugin_v1_ReloadTrustRequest, ReloadTrustRequest__Output as _corral_plugin_v1_ReloadTrustRequest__Output } from './corral/plugin/v1/ReloadTrustRequest.ts';
+import type { ReloadTrustResponse as _corral_plugin_v1_ReloadTrustResponse, ReloadTrustResponse__Output as _corral_plugin_v1_ReloadTrustResponse__Output } from './corral/plugin/v1/ReloadTrustResponse.ts';
 import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from './corral/plugin/v1/RuntimeStats.ts';
 import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from './corral/plugin/v1/StatsRequest.ts';
 import type { UnparkRequest as _corral_plugin_v1_UnparkRequest, UnparkRequest__Output as _corral_plugin_v1_UnparkRequest__Output } from './corral/plugin/v1/UnparkRequest.ts';
@@ -42,6 +44,8 @@ export interface ProtoGrpcType {
         ParkResponse: MessageTypeDefinition<_corral_plugin_v1_ParkResponse, _corral_plugin_v1_ParkResponse__Output>
         ProfileChunk: MessageTypeDefinition<_corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileChunk__Output>
         ProfileRequest: MessageTypeDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileRequest__Output>
+        ReloadTrustRequest: MessageTypeDefinition<_corral_plugin_v1_ReloadTrustRequest, _corral_plugin_v1_ReloadTrustRequest__Output>
+        ReloadTrustResponse: MessageTypeDefinition<_corral_plugin_v1_ReloadTrustResponse, _corral_plugin_v1_ReloadTrustResponse__Output>
         RuntimeStats: MessageTypeDefinition<_corral_plugin_v1_RuntimeStats, _corral_plugin_v1_RuntimeStats__Output>
         StatsRequest: MessageTypeDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_StatsRequest__Output>
         UnparkRequest: MessageTypeDefinition<_corral_plugin_v1_UnparkRequest, _corral_plugin_v1_UnparkRequest__Output>

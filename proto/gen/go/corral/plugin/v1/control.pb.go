@@ -97,8 +97,15 @@ type HandshakeRequest struct {
 	ProtocolVersion uint32 `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// The supervisor's own version, for the plugin's logs.
 	SupervisorVersion string `protobuf:"bytes,2,opt,name=supervisor_version,json=supervisorVersion,proto3" json:"supervisor_version,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The supervisor calls ReloadTrust after every change it makes to the
+	// instance's crl.pem or ca.pem: the plugin need not watch those files,
+	// and does not. (A file watch, inotify, delays its process's exit, after
+	// a SIGKILL too, by a kernel grace period: 7-25 ms measured.) The plugin
+	// still looks at them every 10 s, and watches them itself for a
+	// supervisor that does not push.
+	PushesTrust   bool `protobuf:"varint,3,opt,name=pushes_trust,json=pushesTrust,proto3" json:"pushes_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandshakeRequest) Reset() {
@@ -143,6 +150,13 @@ func (x *HandshakeRequest) GetSupervisorVersion() string {
 		return x.SupervisorVersion
 	}
 	return ""
+}
+
+func (x *HandshakeRequest) GetPushesTrust() bool {
+	if x != nil {
+		return x.PushesTrust
+	}
+	return false
 }
 
 type HandshakeResponse struct {
@@ -1095,14 +1109,97 @@ func (x *MethodCalls) GetCount() uint64 {
 	return 0
 }
 
+type ReloadTrustRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadTrustRequest) Reset() {
+	*x = ReloadTrustRequest{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadTrustRequest) ProtoMessage() {}
+
+func (x *ReloadTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadTrustRequest.ProtoReflect.Descriptor instead.
+func (*ReloadTrustRequest) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{17}
+}
+
+type ReloadTrustResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cRLNumber of the revocation list in force once the plugin has
+	// looked, in decimal; empty if no list is loaded or it has no number.
+	CrlNumber     string `protobuf:"bytes,1,opt,name=crl_number,json=crlNumber,proto3" json:"crl_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadTrustResponse) Reset() {
+	*x = ReloadTrustResponse{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadTrustResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadTrustResponse) ProtoMessage() {}
+
+func (x *ReloadTrustResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadTrustResponse.ProtoReflect.Descriptor instead.
+func (*ReloadTrustResponse) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReloadTrustResponse) GetCrlNumber() string {
+	if x != nil {
+		return x.CrlNumber
+	}
+	return ""
+}
+
 var File_corral_plugin_v1_control_proto protoreflect.FileDescriptor
 
 const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecorral/plugin/v1/control.proto\x12\x10corral.plugin.v1\"l\n" +
+	"\x1ecorral/plugin/v1/control.proto\x12\x10corral.plugin.v1\"\x8f\x01\n" +
 	"\x10HandshakeRequest\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12-\n" +
-	"\x12supervisor_version\x18\x02 \x01(\tR\x11supervisorVersion\"\xe4\x01\n" +
+	"\x12supervisor_version\x18\x02 \x01(\tR\x11supervisorVersion\x12!\n" +
+	"\fpushes_trust\x18\x03 \x01(\bR\vpushesTrust\"\xe4\x01\n" +
 	"\x11HandshakeResponse\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -1178,7 +1275,11 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\n" +
 	"CodesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x92\x05\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x14\n" +
+	"\x12ReloadTrustRequest\"4\n" +
+	"\x13ReloadTrustResponse\x12\x1d\n" +
+	"\n" +
+	"crl_number\x18\x01 \x01(\tR\tcrlNumber2\xee\x05\n" +
 	"\aControl\x12T\n" +
 	"\tHandshake\x12\".corral.plugin.v1.HandshakeRequest\x1a#.corral.plugin.v1.HandshakeResponse\x12I\n" +
 	"\x05Stats\x12\x1e.corral.plugin.v1.StatsRequest\x1a\x1e.corral.plugin.v1.RuntimeStats0\x01\x12H\n" +
@@ -1187,7 +1288,8 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\x06Unpark\x12\x1f.corral.plugin.v1.UnparkRequest\x1a .corral.plugin.v1.UnparkResponse\x12c\n" +
 	"\x0eCollectGarbage\x12'.corral.plugin.v1.CollectGarbageRequest\x1a(.corral.plugin.v1.CollectGarbageResponse\x12M\n" +
 	"\aProfile\x12 .corral.plugin.v1.ProfileRequest\x1a\x1e.corral.plugin.v1.ProfileChunk0\x01\x12T\n" +
-	"\tCallStats\x12\".corral.plugin.v1.CallStatsRequest\x1a#.corral.plugin.v1.CallStatsResponseBCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
+	"\tCallStats\x12\".corral.plugin.v1.CallStatsRequest\x1a#.corral.plugin.v1.CallStatsResponse\x12Z\n" +
+	"\vReloadTrust\x12$.corral.plugin.v1.ReloadTrustRequest\x1a%.corral.plugin.v1.ReloadTrustResponseBCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_corral_plugin_v1_control_proto_rawDescOnce sync.Once
@@ -1202,7 +1304,7 @@ func file_corral_plugin_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_plugin_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(ProfileRequest_Kind)(0),       // 0: corral.plugin.v1.ProfileRequest.Kind
 	(*HandshakeRequest)(nil),       // 1: corral.plugin.v1.HandshakeRequest
@@ -1222,14 +1324,16 @@ var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(*CallStatsRequest)(nil),       // 15: corral.plugin.v1.CallStatsRequest
 	(*CallStatsResponse)(nil),      // 16: corral.plugin.v1.CallStatsResponse
 	(*MethodCalls)(nil),            // 17: corral.plugin.v1.MethodCalls
-	nil,                            // 18: corral.plugin.v1.MethodCalls.CodesEntry
+	(*ReloadTrustRequest)(nil),     // 18: corral.plugin.v1.ReloadTrustRequest
+	(*ReloadTrustResponse)(nil),    // 19: corral.plugin.v1.ReloadTrustResponse
+	nil,                            // 20: corral.plugin.v1.MethodCalls.CodesEntry
 }
 var file_corral_plugin_v1_control_proto_depIdxs = []int32{
 	4,  // 0: corral.plugin.v1.CollectGarbageResponse.before:type_name -> corral.plugin.v1.RuntimeStats
 	4,  // 1: corral.plugin.v1.CollectGarbageResponse.after:type_name -> corral.plugin.v1.RuntimeStats
 	0,  // 2: corral.plugin.v1.ProfileRequest.kind:type_name -> corral.plugin.v1.ProfileRequest.Kind
 	17, // 3: corral.plugin.v1.CallStatsResponse.methods:type_name -> corral.plugin.v1.MethodCalls
-	18, // 4: corral.plugin.v1.MethodCalls.codes:type_name -> corral.plugin.v1.MethodCalls.CodesEntry
+	20, // 4: corral.plugin.v1.MethodCalls.codes:type_name -> corral.plugin.v1.MethodCalls.CodesEntry
 	1,  // 5: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
 	3,  // 6: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
 	5,  // 7: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
@@ -1238,16 +1342,18 @@ var file_corral_plugin_v1_control_proto_depIdxs = []int32{
 	11, // 10: corral.plugin.v1.Control.CollectGarbage:input_type -> corral.plugin.v1.CollectGarbageRequest
 	13, // 11: corral.plugin.v1.Control.Profile:input_type -> corral.plugin.v1.ProfileRequest
 	15, // 12: corral.plugin.v1.Control.CallStats:input_type -> corral.plugin.v1.CallStatsRequest
-	2,  // 13: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
-	4,  // 14: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
-	6,  // 15: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
-	8,  // 16: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
-	10, // 17: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
-	12, // 18: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
-	14, // 19: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
-	16, // 20: corral.plugin.v1.Control.CallStats:output_type -> corral.plugin.v1.CallStatsResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
+	18, // 13: corral.plugin.v1.Control.ReloadTrust:input_type -> corral.plugin.v1.ReloadTrustRequest
+	2,  // 14: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
+	4,  // 15: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
+	6,  // 16: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
+	8,  // 17: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
+	10, // 18: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
+	12, // 19: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
+	14, // 20: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
+	16, // 21: corral.plugin.v1.Control.CallStats:output_type -> corral.plugin.v1.CallStatsResponse
+	19, // 22: corral.plugin.v1.Control.ReloadTrust:output_type -> corral.plugin.v1.ReloadTrustResponse
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -1264,7 +1370,7 @@ func file_corral_plugin_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_plugin_v1_control_proto_rawDesc), len(file_corral_plugin_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,7 @@ const (
 	Control_CollectGarbage_FullMethodName = "/corral.plugin.v1.Control/CollectGarbage"
 	Control_Profile_FullMethodName        = "/corral.plugin.v1.Control/Profile"
 	Control_CallStats_FullMethodName      = "/corral.plugin.v1.Control/CallStats"
+	Control_ReloadTrust_FullMethodName    = "/corral.plugin.v1.Control/ReloadTrust"
 )
 
 // ControlClient is the client API for Control service.
@@ -106,6 +107,12 @@ type ControlClient interface {
 	// message size limit) are not counted. The supervisor calls it when its
 	// metrics are scraped.
 	CallStats(ctx context.Context, in *CallStatsRequest, opts ...grpc.CallOption) (*CallStatsResponse, error)
+	// ReloadTrust has the plugin look at its instance directory's crl.pem and
+	// ca.pem now, and load them if they changed: the supervisor calls it after
+	// it has replaced them, if it said in the handshake that it would
+	// (pushes_trust). It answers once the plugin has looked, with the
+	// revocation list in force then.
+	ReloadTrust(ctx context.Context, in *ReloadTrustRequest, opts ...grpc.CallOption) (*ReloadTrustResponse, error)
 }
 
 type controlClient struct {
@@ -214,6 +221,16 @@ func (c *controlClient) CallStats(ctx context.Context, in *CallStatsRequest, opt
 	return out, nil
 }
 
+func (c *controlClient) ReloadTrust(ctx context.Context, in *ReloadTrustRequest, opts ...grpc.CallOption) (*ReloadTrustResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadTrustResponse)
+	err := c.cc.Invoke(ctx, Control_ReloadTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControlServer is the server API for Control service.
 // All implementations must embed UnimplementedControlServer
 // for forward compatibility.
@@ -282,6 +299,12 @@ type ControlServer interface {
 	// message size limit) are not counted. The supervisor calls it when its
 	// metrics are scraped.
 	CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error)
+	// ReloadTrust has the plugin look at its instance directory's crl.pem and
+	// ca.pem now, and load them if they changed: the supervisor calls it after
+	// it has replaced them, if it said in the handshake that it would
+	// (pushes_trust). It answers once the plugin has looked, with the
+	// revocation list in force then.
+	ReloadTrust(context.Context, *ReloadTrustRequest) (*ReloadTrustResponse, error)
 	mustEmbedUnimplementedControlServer()
 }
 
@@ -315,6 +338,9 @@ func (UnimplementedControlServer) Profile(*ProfileRequest, grpc.ServerStreamingS
 }
 func (UnimplementedControlServer) CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CallStats not implemented")
+}
+func (UnimplementedControlServer) ReloadTrust(context.Context, *ReloadTrustRequest) (*ReloadTrustResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReloadTrust not implemented")
 }
 func (UnimplementedControlServer) mustEmbedUnimplementedControlServer() {}
 func (UnimplementedControlServer) testEmbeddedByValue()                 {}
@@ -467,6 +493,24 @@ func _Control_CallStats_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_ReloadTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).ReloadTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_ReloadTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).ReloadTrust(ctx, req.(*ReloadTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Control_ServiceDesc is the grpc.ServiceDesc for Control service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -497,6 +541,10 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CallStats",
 			Handler:    _Control_CallStats_Handler,
+		},
+		{
+			MethodName: "ReloadTrust",
+			Handler:    _Control_ReloadTrust_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

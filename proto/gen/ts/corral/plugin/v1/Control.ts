@@ -14,6 +14,8 @@ import type { ParkRequest as _corral_plugin_v1_ParkRequest, ParkRequest__Output 
 import type { ParkResponse as _corral_plugin_v1_ParkResponse, ParkResponse__Output as _corral_plugin_v1_ParkResponse__Output } from '../../../corral/plugin/v1/ParkResponse.ts';
 import type { ProfileChunk as _corral_plugin_v1_ProfileChunk, ProfileChunk__Output as _corral_plugin_v1_ProfileChunk__Output } from '../../../corral/plugin/v1/ProfileChunk.ts';
 import type { ProfileRequest as _corral_plugin_v1_ProfileRequest, ProfileRequest__Output as _corral_plugin_v1_ProfileRequest__Output } from '../../../corral/plugin/v1/ProfileRequest.ts';
+import type { ReloadTrustRequest as _corral_plugin_v1_ReloadTrustRequest, ReloadTrustRequest__Output as _corral_plugin_v1_ReloadTrustRequest__Output } from '../../../corral/plugin/v1/ReloadTrustRequest.ts';
+import type { ReloadTrustResponse as _corral_plugin_v1_ReloadTrustResponse, ReloadTrustResponse__Output as _corral_plugin_v1_ReloadTrustResponse__Output } from '../../../corral/plugin/v1/ReloadTrustResponse.ts';
 import type { RuntimeStats as _corral_plugin_v1_RuntimeStats, RuntimeStats__Output as _corral_plugin_v1_RuntimeStats__Output } from '../../../corral/plugin/v1/RuntimeStats.ts';
 import type { StatsRequest as _corral_plugin_v1_StatsRequest, StatsRequest__Output as _corral_plugin_v1_StatsRequest__Output } from '../../../corral/plugin/v1/StatsRequest.ts';
 import type { UnparkRequest as _corral_plugin_v1_UnparkRequest, UnparkRequest__Output as _corral_plugin_v1_UnparkRequest__Output } from '../../../corral/plugin/v1/UnparkRequest.ts';
@@ -70,6 +72,15 @@ export interface ControlClient extends grpc.Client {
   profile(argument: _corral_plugin_v1_ProfileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
   profile(argument: _corral_plugin_v1_ProfileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_ProfileChunk__Output>;
   
+  ReloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  ReloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  ReloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  ReloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  reloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  reloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  reloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  reloadTrust(argument: _corral_plugin_v1_ReloadTrustRequest, callback: grpc.requestCallback<_corral_plugin_v1_ReloadTrustResponse__Output>): grpc.ClientUnaryCall;
+  
   Stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
   Stats(argument: _corral_plugin_v1_StatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
   stats(argument: _corral_plugin_v1_StatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_corral_plugin_v1_RuntimeStats__Output>;
@@ -99,6 +110,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   Profile: grpc.handleServerStreamingCall<_corral_plugin_v1_ProfileRequest__Output, _corral_plugin_v1_ProfileChunk>;
   
+  ReloadTrust: grpc.handleUnaryCall<_corral_plugin_v1_ReloadTrustRequest__Output, _corral_plugin_v1_ReloadTrustResponse>;
+  
   Stats: grpc.handleServerStreamingCall<_corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats>;
   
   Unpark: grpc.handleUnaryCall<_corral_plugin_v1_UnparkRequest__Output, _corral_plugin_v1_UnparkResponse>;
@@ -112,6 +125,7 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   Handshake: MethodDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse__Output>
   Park: MethodDefinition<_corral_plugin_v1_ParkRequest, _corral_plugin_v1_ParkResponse, _corral_plugin_v1_ParkRequest__Output, _corral_plugin_v1_ParkResponse__Output>
   Profile: MethodDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileRequest__Output, _corral_plugin_v1_ProfileChunk__Output>
+  ReloadTrust: MethodDefinition<_corral_plugin_v1_ReloadTrustRequest, _corral_plugin_v1_ReloadTrustResponse, _corral_plugin_v1_ReloadTrustRequest__Output, _corral_plugin_v1_ReloadTrustResponse__Output>
   Stats: MethodDefinition<_corral_plugin_v1_StatsRequest, _corral_plugin_v1_RuntimeStats, _corral_plugin_v1_StatsRequest__Output, _corral_plugin_v1_RuntimeStats__Output>
   Unpark: MethodDefinition<_corral_plugin_v1_UnparkRequest, _corral_plugin_v1_UnparkResponse, _corral_plugin_v1_UnparkRequest__Output, _corral_plugin_v1_UnparkResponse__Output>
 }

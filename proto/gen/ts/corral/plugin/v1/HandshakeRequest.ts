@@ -4,9 +4,11 @@
 export interface HandshakeRequest {
   'protocolVersion'?: (number);
   'supervisorVersion'?: (string);
+  'pushesTrust'?: (boolean);
 }
 
 export interface HandshakeRequest__Output {
   'protocolVersion': (number);
   'supervisorVersion': (string);
+  'pushesTrust': (boolean);
 }
