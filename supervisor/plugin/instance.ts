@@ -2,6 +2,7 @@
 // It owns everything it creates (instance directory, certificate, cgroup,
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
+import { status as grpcStatus } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -16,7 +17,6 @@ import type { Logger } from "../log.ts";
 import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
-import { status as grpcStatus } from "@grpc/grpc-js";
 import { ControlChannel, RpcError } from "./control-channel.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { describeExit } from "./exit-reason.ts";
@@ -413,13 +413,21 @@ export class PluginInstance implements Instance {
    * then). A go-shim that predates the call watches the files itself.
    */
   async reloadTrust(published: string): Promise<void> {
-    if (!this.#channel || this.#paused || this.#cleanup) return;
+    if (this.#paused || this.#cleanup) return;
+    await this.#pushTrust(published);
+  }
+
+  /** Control.ReloadTrust, its failures logged (a go-shim that predates it, UNIMPLEMENTED, is no failure). */
+  async #pushTrust(published?: string): Promise<void> {
+    if (!this.#channel) return;
     try {
       const inForce = await this.#channel.reloadTrust();
-      if (inForce !== published) this.#log.warn({ published, inForce }, "the instance does not enforce the CRL just published");
+      if (published !== undefined && inForce !== published) {
+        this.#log.warn({ published, inForce }, "the instance does not enforce the CRL just published");
+      }
     } catch (err) {
       if (err instanceof RpcError && err.code === grpcStatus.UNIMPLEMENTED) return;
-      this.#log.warn({ err: (err as Error).message }, "telling the instance of the new CRL failed; it looks at the file itself within 10 s");
+      this.#log.warn({ err: (err as Error).message }, "telling the instance of its CRL failed; it looks at the file itself within 10 s");
     }
   }
 
@@ -443,7 +451,7 @@ export class PluginInstance implements Instance {
     this.#paused = false;
     // A CRL published while it was stopped was not pushed (reloadTrust): it
     // is read before calls reach the instance again.
-    await this.#channel?.reloadTrust().catch((err: Error) => this.#log.warn({ err: err.message }, "telling the resumed instance to look at its CRL failed"));
+    await this.#pushTrust();
     await this.#channel?.unpark();
     this.#env.address(this.#plugin.name)?.release(this.id);
     this.#log.info("instance resumed");
