@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity } from "../supervisor/identity/index.ts";
+import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
 import { sayHello } from "./helpers/greeter.ts";
 import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -17,19 +17,26 @@ afterEach(async () => {
 
 const TD = "test.corral.local";
 
+/** A supervisor running greeter: its instance, the instance's socket, and client certificates for it with their credentials. */
+async function greeter() {
+  const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+  running.push(supervisor);
+  const instance = (await supervisor.plugin("greeter")).instance!;
+  const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
+  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+  const issue = (name: string) => issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, name, ["greeter"]);
+  const creds = (leaf: IssuedLeaf) =>
+    credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+      checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
+    });
+  return { supervisor, instance, socket, issue, creds };
+}
+
 describe("revocation", () => {
   it("cuts a revoked client off within a second: its open connection and new ones", async () => {
-    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
-    running.push(supervisor);
-    const instance = (await supervisor.plugin("greeter")).instance!;
-    const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
-    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "to-revoke", ["greeter"]);
-    const other = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "bystander", ["greeter"]);
-    const creds = (leaf: typeof client) =>
-      credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
-        checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
-      });
+    const { supervisor, instance, socket, issue, creds } = await greeter();
+    const client = await issue("to-revoke");
+    const other = await issue("bystander");
     const open = creds(client);
     expect((await sayHello(socket, open, "before")).message).toBe("Hello, before!");
     // The supervisor tells go-shim of a new CRL (Control.ReloadTrust): the
@@ -94,22 +101,14 @@ describe("revocation", () => {
   });
 
   it("has a CRL published while an instance was paused in force as soon as it is resumed", async () => {
-    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
-    running.push(supervisor);
-    const instance = (await supervisor.plugin("greeter")).instance!;
-    const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
-    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "paused-revoked", ["greeter"]);
-    const creds = () =>
-      credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem), {
-        checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
-      });
-    expect((await sayHello(socket, creds(), "before")).message).toBe("Hello, before!");
+    const { supervisor, socket, issue, creds } = await greeter();
+    const client = await issue("paused-revoked");
+    expect((await sayHello(socket, creds(client), "before")).message).toBe("Hello, before!");
     expect((await corralctl(["--config", supervisor.configFile, "pause", "greeter"])).code).toBe(0);
     expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex])).code).toBe(0);
     expect((await corralctl(["--config", supervisor.configFile, "resume", "greeter"])).code).toBe(0);
     // Straight after the resume, before go-shim's own look (every 10 s).
-    const after = await sayHello(socket, creds(), "after", 2000).then(() => "served", (e: ServiceError) => e.message);
+    const after = await sayHello(socket, creds(client), "after", 2000).then(() => "served", (e: ServiceError) => e.message);
     expect(after).not.toBe("served");
   });
 
