@@ -63,9 +63,9 @@ export class PluginSet {
   selected(names: string[]): PluginParts[] {
     return this.values().filter((p) => names.length === 0 || names.includes(p.controller.name));
   }
-  /** Running instances of the named plugins (all when empty). */
+  /** Running instances of the named plugins (all when empty): each one's serving instance and, during a hot update, the incoming one. */
   instances(names: string[]): PluginInstance[] {
-    return this.selected(names).flatMap((p) => (p.controller.instance instanceof PluginInstance ? [p.controller.instance] : []));
+    return this.selected(names).flatMap((p) => p.controller.instances.filter((i) => i instanceof PluginInstance));
   }
 
   /** Raises an alert (unless one of its kind is open for the plugin) and logs it; the alert book records it as an event. */

@@ -163,7 +163,7 @@ export class Supervisor {
             registry: trust.registry,
             plugins: () => plugins.names,
             instances: (names) => plugins.instances(names),
-            afterRevocation: (serials) => enforceRevocation(trust, plugins.instances([]), serials),
+            afterRevocation: (serials) => enforceRevocation(trust, () => plugins.instances([]), serials),
           }),
           operations: operationsAdmin({
             plugins,
@@ -364,9 +364,12 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
  * identity is not re-issued: its instances are stopped and quarantined by
  * the refusal when they restart.
  */
-async function enforceRevocation(trust: Trust, instances: PluginInstance[], serials: string[]): Promise<void> {
-  const published = await trust.publishCrl(instances.map((i) => i.directory));
-  await Promise.all(instances.map((i) => i.reloadTrust(published)));
+async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[]): Promise<void> {
+  const published = await trust.publishCrl();
+  // Taken once the new CRL is what new instances get: an instance that is
+  // not among these was given it when it was made (or takes it when ready).
+  const instances = running();
+  await Promise.all(instances.map((i) => i.takeCrl(published)));
   const revoked = new Set(serials);
   await Promise.all(
     instances.map(async (instance) => {

@@ -23,6 +23,12 @@ import type { Logger } from "./log.ts";
 import { replaceFile } from "./replace-file.ts";
 import { controlCredentials, type ControlCredentials } from "./plugin/control-credentials.ts";
 
+/** A CRL as published: the PEM, and its cRLNumber in decimal. */
+export interface PublishedCrl {
+  pem: string;
+  number: string;
+}
+
 /** Lifetime of the supervisor's own leaf (its Control-channel client and admin server identity). */
 const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
 /** The CRL is republished well before its nextUpdate (7 days). */
@@ -125,15 +131,14 @@ export class Trust {
   }
 
   /**
-   * Publishes the CRL and writes it into each of `instanceDirs`, each file
-   * replaced whole; resolves with its cRLNumber, in decimal.
+   * Publishes the CRL: new instances get it from now on (crlPem); the
+   * instances running already are the caller's to give it to.
    */
-  async publishCrl(instanceDirs: string[] = []): Promise<string> {
+  async publishCrl(): Promise<PublishedCrl> {
     const { pem, serials, number } = await this.registry.publishCrl();
     this.#crlPem = pem;
-    await Promise.all(instanceDirs.map((dir) => writeCrl(dir, pem)));
-    this.#log.info({ revoked: serials.length, instances: instanceDirs.length }, "published the CRL");
-    return number.toString();
+    this.#log.info({ revoked: serials.length }, "published the CRL");
+    return { pem, number: number.toString() };
   }
 
   close(): void {

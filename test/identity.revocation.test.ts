@@ -7,8 +7,10 @@ import { readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
+import { pluginCredentials } from "../client/index.ts";
+import { echoClient } from "./helpers/echo.ts";
 import { sayHello } from "./helpers/greeter.ts";
-import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -110,6 +112,34 @@ describe("revocation", () => {
     // Straight after the resume, before go-shim's own look (every 10 s).
     const after = await sayHello(socket, creds(client), "after", 2000).then(() => "served", (e: ServiceError) => e.message);
     expect(after).not.toBe("served");
+  });
+
+  it("puts a CRL published during a hot update's warm-up in force on the new instance", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", env: { ECHO_START_DELAY_MS: "1500" }, startTimeout: "10s" }],
+    });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "revoked-mid-update", ["echo"]);
+    const echo = echoClient((await supervisor.plugin("echo")).address, pluginCredentials("echo", { caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem }));
+    try {
+      const before = (await supervisor.plugin("echo")).instance!.id;
+      expect((await echo.unary({ message: "before" })).reply.instance).toBe(before);
+      // A hot update (restart of a ready plugin): the new instance warms up for 1.5 s.
+      const restarted = corralctl(["--config", supervisor.configFile, "restart", "echo"]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex])).code).toBe(0);
+      expect((await restarted).code).toBe(0);
+      const after = (await supervisor.plugin("echo")).instance!.id;
+      expect(after).not.toBe(before);
+      const refused = await echo.unary({ message: "after" }, { deadlineMs: 2000 }).then(
+        (r) => `served by ${r.reply.instance}`,
+        (e: Error) => e.message,
+      );
+      expect(refused).toMatch(/revoked|UNAVAILABLE|unavailable/);
+    } finally {
+      echo.client.close();
+    }
   });
 
   it("stops a revoked plugin identity and does not issue it a certificate again", async () => {

@@ -99,6 +99,8 @@ export class PluginController {
   #running: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #settledWaiters: Array<() => void> = [];
+  /** During a hot update, the new instance until it serves or is given up. */
+  #incoming: Instance | undefined;
   /** Hot updates, one after the other. */
   #updates: Promise<unknown> = Promise.resolve();
 
@@ -122,6 +124,10 @@ export class PluginController {
   }
   get instance(): Instance | undefined {
     return this.#instance;
+  }
+  /** The serving instance and, during a hot update, the one that is to replace it. */
+  get instances(): Instance[] {
+    return [this.#instance, this.#incoming].filter((i): i is Instance => i !== undefined);
   }
   /** The release of the instance that serves calls now, if one does. */
   get servingRelease(): string | undefined {
@@ -285,6 +291,7 @@ export class PluginController {
     let fresh: Instance | undefined;
     try {
       fresh = await this.#options.createInstance(this.#config);
+      this.#incoming = fresh;
       await withTimeout(fresh.ready(attempt.signal), this.#config.startTimeout, attempt, () => {
         return `not ready within startTimeout (${this.#config.startTimeout} ms)`;
       });
@@ -298,6 +305,7 @@ export class PluginController {
       if (oldExit !== undefined) void this.#onExit(old, oldExit);
       throw new UpdateFailed(reason);
     } finally {
+      this.#incoming = undefined;
       if (this.#attempt === attempt) this.#attempt = undefined;
     }
     if (this.#state !== "updating") {

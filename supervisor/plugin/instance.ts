@@ -30,6 +30,7 @@ import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { replaceFile } from "../replace-file.ts";
+import { writeCrl } from "../trust.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
@@ -105,6 +106,9 @@ export class PluginInstance implements Instance {
   #channel: ControlChannel | undefined;
   #monitor: InstanceMonitor | undefined;
   #samplingDelay: NodeJS.Timeout | undefined;
+  /** The CRL last written into the instance directory, and the write under way. */
+  #crlPem: string | undefined;
+  #crlWrite: Promise<void> = Promise.resolve();
   #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
@@ -232,7 +236,8 @@ export class PluginInstance implements Instance {
         onRotate: (result) => void this.#onLeafRenewed(result),
       });
       const { keyPem, certPem } = this.#leaf.current;
-      writeInstanceFiles(this.#dir, { uid: this.#uid, gid: this.#gid }, { caPem: this.#env.caPem, crlPem: this.#env.crlPem(), keyPem, certPem });
+      this.#crlPem = this.#env.crlPem();
+      writeInstanceFiles(this.#dir, { uid: this.#uid, gid: this.#gid }, { caPem: this.#env.caPem, crlPem: this.#crlPem, keyPem, certPem });
     })();
     // A warm launcher comes with its cgroup, the init already in it: only
     // the plugin's limits are left to set.
@@ -316,6 +321,11 @@ export class PluginInstance implements Instance {
       this.#channel = this.#newChannel();
       const handshake = await this.#channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
       this.#handshake = handshake;
+      // A CRL published after the instance's files were written, before a
+      // publication would reach it (its owner had not counted it yet), is
+      // put in force before it takes calls.
+      const published = this.#env.crlPem();
+      if (published !== this.#crlPem) await this.takeCrl({ pem: published });
       this.#log.info(
         { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
         "handshake complete",
@@ -406,15 +416,20 @@ export class PluginInstance implements Instance {
   }
 
   /**
-   * Has go-shim load the CRL and CA just written into the instance directory
-   * (Control.ReloadTrust), and warns unless the list then in force is number
-   * `published`. Does nothing for an instance without a Control channel yet
-   * (it reads the files when it starts), ending, or paused (resume() does it
-   * then). A go-shim that predates the call watches the files itself.
+   * Puts a newly published CRL in force: writes it into the instance
+   * directory (replaced whole) and has go-shim load it (Control.ReloadTrust),
+   * warning unless the list then in force is `crl.number`. go-shim reads the
+   * file at its start if it has no Control channel yet, and is told when
+   * resumed if it is paused; one that predates the call watches the file.
    */
-  async reloadTrust(published: string): Promise<void> {
-    if (this.#paused || this.#cleanup) return;
-    await this.#pushTrust(published);
+  async takeCrl(crl: { pem: string; number?: string }): Promise<void> {
+    if (this.#cleanup) return;
+    this.#crlPem = crl.pem;
+    // One write at a time (replaceFile writes aside, then renames), in order.
+    const write = this.#crlWrite.then(() => writeCrl(this.#dir, crl.pem));
+    this.#crlWrite = write.catch(() => {});
+    await write;
+    if (!this.#paused) await this.#pushTrust(crl.number);
   }
 
   /** Control.ReloadTrust, its failures logged (a go-shim that predates it, UNIMPLEMENTED, is no failure). */

@@ -80,6 +80,11 @@ func main() {
 		os.Exit(1)
 	}
 	e := &echo{release: release, instance: os.Getenv("CORRAL_INSTANCE_ID"), pid: uint32(os.Getpid())}
+	// ECHO_START_DELAY_MS holds the start back before go-shim serves: a
+	// hot update's warm-up, made long enough to act during it.
+	if ms, err := strconv.Atoi(os.Getenv("ECHO_START_DELAY_MS")); err == nil && ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
 	shim.Serve(shim.Plugin{Name: name, Version: "1.0.0", APIVersion: apiVersion}, func(s *grpc.Server) {
 		echov1.RegisterEchoServer(s, e)
 	})
