@@ -1,10 +1,10 @@
 // Everything the supervisor trusts and proves, in one owner: the CA, the
 // record of issued and revoked certificates, the supervisor's own renewing
-// leaf and the CRL. Revocation is published as a CRL to every instance
-// directory (go-shim watches it) and enforced on the supervisor's side at once.
+// leaf and the CRL. Revocation is published as a CRL, which each instance
+// writes into its directory and has go-shim load (PluginInstance.takeCrl),
+// and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import {
   checkOperatorCertificate,
   IdentityError,
@@ -20,7 +20,6 @@ import {
 import { LeafStock } from "./identity/leaf-stock.ts";
 import { RotatingLeaf } from "./identity/rotating-leaf.ts";
 import type { Logger } from "./log.ts";
-import { replaceFile } from "./replace-file.ts";
 import { controlCredentials, type ControlCredentials } from "./plugin/control-credentials.ts";
 
 /** A CRL as published: the PEM, and its cRLNumber in decimal. */
@@ -146,9 +145,4 @@ export class Trust {
     this.#leaves.close();
     this.leaf.close();
   }
-}
-
-/** Replaces the CRL in an instance directory whole: go-shim re-reads it when it changes. */
-export async function writeCrl(instanceDir: string, pem: string): Promise<void> {
-  await replaceFile(path.join(instanceDir, "crl.pem"), pem, 0o644);
 }

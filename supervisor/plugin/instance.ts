@@ -30,7 +30,6 @@ import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { replaceFile } from "../replace-file.ts";
-import { writeCrl } from "../trust.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
 import type { UidPool } from "./uid-pool.ts";
@@ -426,7 +425,7 @@ export class PluginInstance implements Instance {
     if (this.#cleanup) return;
     this.#crlPem = crl.pem;
     // One write at a time (replaceFile writes aside, then renames), in order.
-    const write = this.#crlWrite.then(() => writeCrl(this.#dir, crl.pem));
+    const write = this.#crlWrite.then(() => replaceFile(path.join(this.#dir, "crl.pem"), crl.pem, 0o644));
     this.#crlWrite = write.catch(() => {});
     await write;
     if (!this.#paused) await this.#pushTrust(crl.number);
