@@ -25,6 +25,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The supervisor's renewing leaf, as Trust keeps it. */
+const supervisorLeaf = () => RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR }), caPem: ca.certPem });
+
 /** A TLS HTTP/2 server with `plugin`'s certificate, recording the serial of each client certificate. */
 async function pluginServer(plugin: string, socket: string) {
   const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin, ttlMs: HOUR });
@@ -60,7 +63,7 @@ describe("control credentials", () => {
   it("present the supervisor's current leaf on each new connection: the renewed one once it is renewed", async () => {
     const socket = path.join(dir, "renewal.sock");
     const server = await pluginServer("echo", socket);
-    const leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR }), caPem: ca.certPem });
+    const leaf = await supervisorLeaf();
     const channel = new Channel(`unix://${socket}`, controlCredentials(TD, leaf, "echo").credentials, {});
     try {
       await connected(channel);
@@ -83,7 +86,7 @@ describe("control credentials", () => {
   it("refuse a server whose certificate names another plugin, and keep the reason", async () => {
     const socket = path.join(dir, "other.sock");
     const server = await pluginServer("kv", socket);
-    const leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR }), caPem: ca.certPem });
+    const leaf = await supervisorLeaf();
     const creds = controlCredentials(TD, leaf, "echo");
     const channel = new Channel(`unix://${socket}`, creds.credentials, {});
     try {
@@ -127,7 +130,7 @@ describe("control credentials", () => {
       }
       return output.shift()!;
     };
-    const leaf = await RotatingLeaf.start({ issue: () => issueSupervisorLeaf(ca, { trustDomain: TD, ttlMs: HOUR }), caPem: ca.certPem });
+    const leaf = await supervisorLeaf();
     const creds = controlCredentials(TD, leaf, "echo");
     let tls: Socket | undefined;
     try {
