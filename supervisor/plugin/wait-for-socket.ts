@@ -8,12 +8,20 @@
 // the watch began, is tried with a plain connection, again every few
 // milliseconds while refused, so the first gRPC call fails only for real
 // reasons (TLS, identity), at once, with the reason intact.
+//
+// A socket that appears is tried only after a short pause, in which the
+// change of its mode usually arrives: go-shim binds, listens and changes
+// the mode within microseconds. A connection tried at once would reach the
+// plugin ahead of the supervisor's real one, and the plugin would accept
+// it and fail a TLS handshake on it first, in the middle of its start.
 import { watch } from "node:fs";
 import { access } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
 
 const RETRY_MS = 5;
+/** How long a socket seen to appear has to announce, by its mode, that it listens. */
+const APPEARED_PAUSE_MS = 2;
 
 export function waitForSocket(socket: string, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
@@ -44,15 +52,22 @@ export function waitForSocket(socket: string, signal: AbortSignal): Promise<void
       attempt.once("error", (err: NodeJS.ErrnoException) => {
         probing = false;
         if (err.code !== "ECONNREFUSED" && err.code !== "ENOENT") finish(err);
-        else if (!settled) retry = setTimeout(probe, RETRY_MS);
+        else probeAfter(RETRY_MS);
       });
+    };
+    const probeAfter = (ms: number) => {
+      if (probing || settled || retry) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        probe();
+      }, ms);
     };
     signal.addEventListener("abort", onAbort, { once: true });
     watcher.on("error", finish);
     watcher.on("change", (event, changed) => {
       if (changed !== name) return;
       if (event === "change") finish(); // the mode, set once it listens
-      else probe();
+      else probeAfter(APPEARED_PAUSE_MS);
     });
     // The socket may have appeared before the watch began.
     access(socket).then(probe, () => {});

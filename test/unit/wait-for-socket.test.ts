@@ -1,3 +1,4 @@
+import { chmodSync } from "node:fs";
 import { chmod, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -55,6 +56,26 @@ describe("waiting for a plugin's socket", () => {
     await new Promise((r) => setTimeout(r, 20));
     await chmod(socket, 0o600);
     await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it("makes no connection to a socket whose mode changes as it appears, as go-shim's early socket does", async () => {
+    // A connection of the wait's own would reach the plugin ahead of the
+    // supervisor's real one: the plugin accepts it and fails a TLS handshake
+    // on it first, on the start's critical path.
+    const socket = path.join(dir, "plugin.sock");
+    const waiting = waitForSocket(socket, AbortSignal.timeout(5000));
+    await new Promise((r) => setTimeout(r, 20));
+    let connections = 0;
+    const server = createServer((c) => {
+      connections++;
+      c.destroy();
+    });
+    servers.push(server);
+    server.listen(socket); // bind and listen, then the mode: one after the other, as go-shim does
+    chmodSync(socket, 0o600);
+    await waiting;
+    await new Promise((r) => setTimeout(r, 50)); // a probe made would have arrived by now
+    expect(connections).toBe(0);
   });
 
   it("rejects with the abort's reason", async () => {
