@@ -22,7 +22,9 @@
 // new mTLS connection to the stable address. Both launch one plugin process
 // and end at the reply of its first call; Corral's also counts the admin
 // call and a TLS handshake that go-plugin (no TLS by default) does not
-// have. Starts are spaced 500 ms apart, as in life, which also lets the
+// have; those two are also measured apart, on the running instance after
+// the same pause, for start_floor_vs_goplugin (see there). Starts are
+// spaced 500 ms apart, as in life, which also lets the
 // supervisor's launcher pool have its warm spare ready, as it would for a
 // start on a quiet host. go-plugin's AutoMTLS (a certificate made per
 // client and per plugin process) is measured beside its default, for
@@ -78,6 +80,10 @@ interface StartSample {
   totalMs: number;
   launchMs: number;
   firstCallMs: number;
+  /** corral: an admin call (Version) after the same pause, once the instance runs. */
+  adminRpcMs?: number;
+  /** corral: a new mTLS connection to the running instance and one call, after the same pause. */
+  warmFirstCallMs?: number;
 }
 
 /** What bench/loadgen and the Go host's goplugin-load print (the part used here). */
@@ -200,6 +206,14 @@ export async function run(): Promise<BenchResult> {
       // corral: a new mTLS connection and the call; go-plugin: Dispense and the call (opening its connection).
       metrics[`start_first_call_${kind}`] = summarize(s.map((x) => x.firstCallMs), "ms");
     }
+    // The two parts of Corral's start that launch nothing, measured apart.
+    const measured = (field: "adminRpcMs" | "warmFirstCallMs") =>
+      startSamples.corral.map((x) => {
+        if (x[field] === undefined) throw new Error(`the Go host's corral-start sample has no ${field}`);
+        return x[field];
+      });
+    metrics.start_admin_rpc_corral = summarize(measured("adminRpcMs"), "ms");
+    metrics.start_first_call_warm_corral = summarize(measured("warmFirstCallMs"), "ms");
     // Where Corral's Start RPC goes, from the supervisor's log (ms resolution).
     metrics.corral_phase_launch = summarize(phases.launch, "ms");
     metrics.corral_phase_handshake = summarize(phases.handshake, "ms");
@@ -219,6 +233,17 @@ export async function run(): Promise<BenchResult> {
       ratios: {
         start_vs_goplugin: ratio(metrics.start_to_first_call_corral!, metrics.start_to_first_call_goplugin!),
         start_vs_goplugin_automtls: ratio(metrics.start_to_first_call_corral!, metrics.start_to_first_call_goplugin_automtls!),
+        // What a Corral start would take if sandboxing it and checking it
+        // ready cost nothing and its process came up as fast as go-plugin's
+        // launch: the admin call, that launch, and the host's mTLS
+        // connection and call. (go-plugin's launch includes a plain
+        // connection to the plugin, counted twice here; the sandbox, the
+        // certificate, the supervisor's own mTLS handshake with the plugin
+        // and the plugin's cold first TLS handshake are not counted.)
+        start_floor_vs_goplugin: round2(
+          (metrics.start_admin_rpc_corral.median + metrics.start_launch_goplugin!.median + metrics.start_first_call_warm_corral.median) /
+            metrics.start_to_first_call_goplugin!.median,
+        ),
         call_vs_goplugin_p50: ratio(m("corral_go_at_1"), m("goplugin_at_1")),
         call_vs_goplugin_p99: p99("corral_go_at_1", "goplugin_at_1"),
         call_vs_goplugin_p50_at_64: ratio(m("corral_go_at_64"), m("goplugin_at_64")),
@@ -323,6 +348,10 @@ function printSummary(starts: Record<StartKind, StartSample[]>, runs: Record<str
       `${metrics[`start_launch_${k}`]!.median}`,
       `${metrics[`start_first_call_${k}`]!.median}`,
     ]),
+  );
+  console.log(
+    `Corral's start without a launch (medians, on the running instance): admin call ${metrics.start_admin_rpc_corral!.median} ms, ` +
+      `new mTLS connection and call ${metrics.start_first_call_warm_corral!.median} ms`,
   );
   console.log(
     `Corral's Start RPC, from the supervisor's log (medians): launch ${metrics.corral_phase_launch!.median} ms, ` +

@@ -24,7 +24,11 @@
 // supervisor has issued its certificate, launched it in its sandbox, seen
 // it ready over mTLS and pointed the stable address at it) to the reply of
 // the first Echo/Unary on a new mTLS connection to the stable address.
-// launchMs is the Start RPC, firstCallMs the call.
+// launchMs is the Start RPC, firstCallMs the call. Then, on the instance
+// just started and after the same pause each, the two parts of a start
+// that launch nothing: an admin call (Version, the lightest; adminRpcMs)
+// and a new mTLS connection to the stable address with one call
+// (warmFirstCallMs).
 //
 // With -automtls, the go-plugin modes turn on go-plugin's AutoMTLS (a
 // certificate generated per client and per plugin process); go-plugin's
@@ -33,6 +37,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -143,6 +148,9 @@ type startSample struct {
 	TotalMs     float64 `json:"totalMs"`
 	LaunchMs    float64 `json:"launchMs"`
 	FirstCallMs float64 `json:"firstCallMs"`
+	// corral-start only.
+	AdminRPCMs      float64 `json:"adminRpcMs,omitempty"`
+	WarmFirstCallMs float64 `json:"warmFirstCallMs,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
@@ -237,19 +245,43 @@ func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pl
 			return nil, fmt.Errorf("start: the plugin is %s: %s", s.GetState(), s.GetReason())
 		}
 		t1 := time.Now()
-		conn, err := grpc.NewClient("unix://"+target, grpc.WithTransportCredentials(credentials.NewTLS(pluginTLS)))
-		if err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		_, err = echov1.NewEchoClient(conn).Unary(ctx, req)
-		t2 := time.Now()
-		cancel()
-		conn.Close()
-		if err != nil {
+		if err := callOnNewConnection(target, pluginTLS, req, timeout); err != nil {
 			return nil, fmt.Errorf("first call: %w", err)
 		}
-		all = append(all, startSample{TotalMs: ms(t2.Sub(t0)), LaunchMs: ms(t1.Sub(t0)), FirstCallMs: ms(t2.Sub(t1))})
+		t2 := time.Now()
+		sample := startSample{TotalMs: ms(t2.Sub(t0)), LaunchMs: ms(t1.Sub(t0)), FirstCallMs: ms(t2.Sub(t1))}
+
+		time.Sleep(pause)
+		t3 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		_, err = admin.Version(ctx, &adminv1.VersionRequest{})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("version: %w", err)
+		}
+		sample.AdminRPCMs = ms(time.Since(t3))
+
+		time.Sleep(pause)
+		t4 := time.Now()
+		if err := callOnNewConnection(target, pluginTLS, req, timeout); err != nil {
+			return nil, fmt.Errorf("call to the running instance: %w", err)
+		}
+		sample.WarmFirstCallMs = ms(time.Since(t4))
+		all = append(all, sample)
 	}
 	return all, nil
+}
+
+// callOnNewConnection makes one Echo/Unary on a new mTLS connection to
+// target, and closes it.
+func callOnNewConnection(target string, pluginTLS *tls.Config, req *echov1.EchoRequest, timeout time.Duration) error {
+	conn, err := grpc.NewClient("unix://"+target, grpc.WithTransportCredentials(credentials.NewTLS(pluginTLS)))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, err = echov1.NewEchoClient(conn).Unary(ctx, req)
+	return err
 }
