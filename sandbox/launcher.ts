@@ -184,7 +184,13 @@ class Launcher implements SandboxProcess {
     // before it execs the launcher (sandbox/cmd/corral-sandbox-init/init.c).
     const front = options.ids ? undefined : frontOf(options.launcherPath);
     const [file, argv] = front ? [front, ["front", options.launcherPath, ...args]] : [options.launcherPath, args];
-    const child = spawn(file, argv, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env });
+    // A plugin's launcher gets a session of its own (setsid), and so does
+    // the init it starts: signals a terminal sends to the supervisor's
+    // process group (Ctrl-C, hang-up) are the supervisor's to act on, and a
+    // launcher killed by SIGHUP would take its plugin with it. `corral
+    // sandbox` (stdio inherited) stays in the terminal's foreground job, so
+    // that Ctrl-C reaches the command it runs.
+    const child = spawn(file, argv, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env, detached: !inherit });
     this.#child = child;
     const result = launcherResult(child);
     if (inherit) {

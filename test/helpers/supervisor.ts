@@ -30,6 +30,11 @@ export interface TestSupervisorOptions {
   plugins: Array<Record<string, unknown>>;
   /** Extra top-level config. */
   config?: Record<string, unknown>;
+  /**
+   * Runs the supervisor as the leader of a process group of its own, as a
+   * shell runs a command in a terminal (see signalGroup).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** A distinct uid range per supervisor, so concurrent test files never share sandbox uids. */
@@ -42,13 +47,15 @@ export class TestSupervisor {
   readonly configFile: string;
   readonly cgroupParent: string;
   readonly logs: LogLine[] = [];
+  readonly #ownProcessGroup: boolean;
   #process: ResultPromise | undefined;
   #exit: Promise<{ code: number | undefined; signal: string | undefined }> | undefined;
 
-  private constructor(dir: string, cgroupParent: string) {
+  private constructor(dir: string, cgroupParent: string, ownProcessGroup: boolean) {
     this.dir = dir;
     this.configFile = path.join(dir, "corral.yaml");
     this.cgroupParent = cgroupParent;
+    this.#ownProcessGroup = ownProcessGroup;
   }
 
   get stateDir(): string {
@@ -68,7 +75,7 @@ export class TestSupervisor {
   static async create(options: TestSupervisorOptions): Promise<TestSupervisor> {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-test-"));
     await chmod(dir, 0o711); // the sandboxes' uids must traverse it
-    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`);
+    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, options.ownProcessGroup ?? false);
     const config = {
       stateDir: "./state",
       runtimeDir: "./run",
@@ -100,6 +107,7 @@ export class TestSupervisor {
       buffer: false,
       stdin: "ignore",
       env: { CORRAL_LOG_LEVEL: "debug" },
+      detached: this.#ownProcessGroup, // setsid: a session and process group of its own
     });
     this.#process = child;
     this.#exit = child.then((r) => ({ code: r.exitCode, signal: r.signal }));
@@ -153,6 +161,22 @@ export class TestSupervisor {
       if (Date.now() > deadline) throw new Error(`plugin ${name} did not reach the expected state; last: ${JSON.stringify(p)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * Sends `signal` to every process in the supervisor's process group, as a
+   * terminal does (Ctrl-C: SIGINT; hang-up: SIGHUP) to its foreground job.
+   * Needs ownProcessGroup.
+   */
+  signalGroup(signal: NodeJS.Signals): void {
+    if (!this.#ownProcessGroup || this.#process?.pid === undefined) throw new Error("the supervisor has no process group of its own");
+    process.kill(-this.#process.pid, signal);
+  }
+
+  /** Resolves when the supervisor has exited, with its exit code or signal. */
+  exited(): Promise<{ code: number | undefined; signal: string | undefined }> {
+    if (!this.#exit) throw new Error("not started");
+    return this.#exit;
   }
 
   /** Sends `signal` to the supervisor and waits for it to exit. */

@@ -1,0 +1,52 @@
+// A supervisor run from a terminal (`npm start`, `corral serve` in a shell):
+// the terminal signals the whole foreground job, every process in its
+// process group, on Ctrl-C (SIGINT) and on hang-up (SIGHUP). Those signals
+// are the supervisor's to act on (drain everything; reload the config), and
+// must not reach the plugins' launchers and sandbox inits behind its back:
+// a launcher killed by SIGHUP takes its plugin with it.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const echo = { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" };
+
+const running: TestSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.cleanup()));
+});
+
+/** Session id and parent pid of a process, from /proc/PID/stat. */
+function stat(pid: number): { sid: number; ppid: number } {
+  // After the command name in parentheses: state, ppid, pgrp, session, ...
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return { ppid: Number(fields[1]), sid: Number(fields[3]) };
+}
+
+describe("a supervisor in a terminal", () => {
+  it("keeps its plugins' launchers and inits out of its session, so a hang-up reloads the config and kills nothing", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [echo], ownProcessGroup: true });
+    running.push(supervisor);
+    const before = (await supervisor.plugin("echo")).instance!;
+
+    // The plugin's parent is the sandbox's init, whose parent is the launcher.
+    const init = stat(before.pid!).ppid;
+    const launcher = stat(init).ppid;
+    for (const [what, pid] of [["init", init], ["launcher", launcher]] as const) {
+      expect(stat(pid).sid, what).not.toBe(supervisor.pid);
+    }
+
+    supervisor.signalGroup("SIGHUP");
+    await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("config reloaded"));
+    await new Promise((r) => setTimeout(r, 500)); // a killed launcher's exit would be reported by now
+    const after = await supervisor.plugin("echo");
+    expect(after.state).toBe("ready");
+    expect(after.instance?.id).toBe(before.id);
+    expect(supervisor.logs.filter((l) => l.msg === "plugin crashed")).toEqual([]);
+
+    // Ctrl-C: the supervisor drains its plugins and exits cleanly.
+    supervisor.signalGroup("SIGINT");
+    expect(await supervisor.exited()).toEqual({ code: 0, signal: undefined });
+    expect(supervisor.logs.find((l) => l.instance === before.id && l.msg === "plugin exited with status 0")).toBeDefined();
+  }, 60_000);
+});
