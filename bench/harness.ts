@@ -10,7 +10,7 @@ import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { parseConfig } from "../supervisor/config/load.ts";
 import type { PluginConfig } from "../supervisor/config/schema.ts";
 import { instanceEnvironment, launcherPool } from "../supervisor/plugin/environment.ts";
-import type { InstanceEnvironment } from "../supervisor/plugin/instance.ts";
+import type { InstanceEnvironment } from "../supervisor/plugin/environment.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
 import { Trust } from "../supervisor/trust.ts";

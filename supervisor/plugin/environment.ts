@@ -1,6 +1,7 @@
-// The InstanceEnvironment every instance of every plugin shares, built from
-// the parts the supervisor owns. The benchmarks build theirs here too, so
-// they start instances exactly as the supervisor does.
+// The InstanceEnvironment every instance of every plugin shares: what it
+// is, and how it is built from the parts the supervisor owns. The
+// benchmarks build theirs here too, so they start instances exactly as the
+// supervisor does.
 import type { CgroupDriver } from "../../sandbox/cgroups/driver.ts";
 import { LauncherPool } from "../../sandbox/launcher-pool.ts";
 import type { Logger } from "../log.ts";
@@ -10,9 +11,48 @@ import { AlertBook } from "../breakers/alerts.ts";
 import { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
-import type { InstanceEnvironment, PausableAddress } from "./instance.ts";
 import type { UidPool } from "./uid-pool.ts";
 import type { OutputRing } from "../observe/output-ring.ts";
+import type { PluginConfig } from "../config/schema.ts";
+import type { IssuedLeaf } from "../identity/index.ts";
+import type { Release } from "../releases/store.ts";
+import type { ControlCredentials } from "./control-credentials.ts";
+
+/** What every instance of every plugin shares: handed in by the supervisor. */
+export interface InstanceEnvironment {
+  runtimeDir: string;
+  launchers: LauncherPool;
+  cgroups: CgroupDriver;
+  uids: UidPool;
+  caPem: string;
+  /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
+  crlPem(): string;
+  /** The plugin's CPU breaker: one per plugin, so escalation spans its instances. */
+  cpuBreaker(plugin: PluginConfig): CpuBreaker;
+  /** Alerts of every plugin, until acknowledged. */
+  alerts: AlertBook;
+  /** Evidence captured on trips. */
+  diagnostics: DiagnosticsStore;
+  issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
+  /** An operator-provided certificate, read and checked (throws IdentityError naming the rule). */
+  operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
+  /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
+  controlCredentials(plugin: string): ControlCredentials;
+  currentRelease(plugin: string): Promise<Release>;
+  /** Records a breaker event of an instance (the event log; `corralctl events`). */
+  breakerEvent(event: { plugin: string; instance: string; state: string; message: string }): void;
+  /** Where the plugin's output lines go for `corralctl logs`. */
+  outputRing(plugin: string): OutputRing | undefined;
+  /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
+  address(plugin: string): PausableAddress | undefined;
+  logger: Logger;
+}
+
+/** What an instance may do to its plugin's stable address (dataplane/stable-address.ts). */
+export interface PausableAddress {
+  hold(instanceId: string, reason: string): void;
+  release(instanceId: string): void;
+}
 
 /**
  * A launcher pool handing out uids from `uids` (gid = uid). With `cgroups`

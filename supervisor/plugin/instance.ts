@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
-import type { CgroupDriver, InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
+import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
@@ -17,62 +17,20 @@ import type { Logger } from "../log.ts";
 import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
+import type { InstanceEnvironment } from "./environment.ts";
 import { ControlChannel, RpcError } from "./control-channel.ts";
-import type { ControlCredentials } from "./control-credentials.ts";
 import { describeExit } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
 import { InstanceMonitor } from "./monitor.ts";
-import type { AlertBook } from "../breakers/alerts.ts";
 import { captureDiagnostics } from "../diagnostics/capture.ts";
-import type { DiagnosticsStore } from "../diagnostics/store.ts";
-import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { replaceFile } from "../replace-file.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
-import type { UidPool } from "./uid-pool.ts";
 import { signalAll } from "./signal-all.ts";
-import { OutputLimiter } from "../observe/output-limiter.ts";
-import type { OutputRing } from "../observe/output-ring.ts";
-import type { LauncherPool } from "../../sandbox/launcher-pool.ts";
-
-/** What every instance of every plugin shares: handed in by the supervisor. */
-export interface InstanceEnvironment {
-  runtimeDir: string;
-  launchers: LauncherPool;
-  cgroups: CgroupDriver;
-  uids: UidPool;
-  caPem: string;
-  /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
-  crlPem(): string;
-  /** The plugin's CPU breaker: one per plugin, so escalation spans its instances. */
-  cpuBreaker(plugin: PluginConfig): CpuBreaker;
-  /** Alerts of every plugin, until acknowledged. */
-  alerts: AlertBook;
-  /** Evidence captured on trips. */
-  diagnostics: DiagnosticsStore;
-  issuePluginLeaf(plugin: string, ttlMs: number): Promise<IssuedLeaf>;
-  /** An operator-provided certificate, read and checked (throws IdentityError naming the rule). */
-  operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
-  /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
-  controlCredentials(plugin: string): ControlCredentials;
-  currentRelease(plugin: string): Promise<Release>;
-  /** Records a breaker event of an instance (the event log; `corralctl events`). */
-  breakerEvent(event: { plugin: string; instance: string; state: string; message: string }): void;
-  /** Where the plugin's output lines go for `corralctl logs`. */
-  outputRing(plugin: string): OutputRing | undefined;
-  /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
-  address(plugin: string): PausableAddress | undefined;
-  logger: Logger;
-}
-
-/** What an instance may do to its plugin's stable address (dataplane/stable-address.ts). */
-export interface PausableAddress {
-  hold(instanceId: string, reason: string): void;
-  release(instanceId: string): void;
-}
+import { forwardOutput } from "./instance-output.ts";
 
 /**
  * Sampling begins this long after the instance is ready (measured: the
@@ -189,17 +147,7 @@ export class PluginInstance implements Instance {
     const spec = this.#prepare(release, slot);
     const sandbox = slot.launch(spec);
     this.#sandbox = sandbox;
-    const { rate, burst, maxLineLength } = this.#plugin.output;
-    const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, Date.now());
-    const ring = this.#env.outputRing(this.#plugin.name);
-    sandbox.onOutput((stream, line) => {
-      const at = Date.now();
-      for (const admitted of limiter.admit(line, at)) {
-        if (admitted.kind === "note") this.#log.warn({ stream: "corral" }, admitted.line);
-        else this.#log.info({ stream }, admitted.line);
-        ring?.push({ at, plugin: this.#plugin.name, instance: this.id, stream: admitted.kind === "note" ? "corral" : stream, line: admitted.line });
-      }
-    });
+    forwardOutput(sandbox, { plugin: this.#plugin, instance: this.id, log: this.#log, ring: this.#env.outputRing(this.#plugin.name) });
     sandbox.started.then(
       ({ pid }) => {
         this.#pid = pid;
