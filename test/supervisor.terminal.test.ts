@@ -18,8 +18,9 @@ afterEach(async () => {
 
 /** Session id and parent pid of a process, from /proc/PID/stat. */
 function stat(pid: number): { sid: number; ppid: number } {
-  // After the command name in parentheses: state, ppid, pgrp, session, ...
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // After the command name in parentheses (which may hold either): state, ppid, pgrp, session, ...
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
   return { ppid: Number(fields[1]), sid: Number(fields[3]) };
 }
 
