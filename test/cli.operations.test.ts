@@ -16,7 +16,10 @@ let supervisor: TestSupervisor;
 let creds: ChannelCredentials;
 let client: EchoClient;
 
+let supervisorStartedAt: number;
+
 beforeAll(async () => {
+  supervisorStartedAt = Date.now();
   supervisor = await TestSupervisor.start({
     plugins: [{ name: "echo", binary: echoBinary, apiVersion: "1.0", stopTimeout: "2s" }],
   });
@@ -112,10 +115,15 @@ describe("corralctl operations", () => {
   it("shows the plugin's output, and follows it", async () => {
     const tail = await ctl("logs", "echo", "--tail", "5", "--json");
     expect(tail.code, tail.stderr).toBe(0);
-    const lines = tail.stdout.trim().split("\n").map((l) => JSON.parse(l) as { stream: string; line: string; instance: string });
+    const lines = tail.stdout.trim().split("\n").map((l) => JSON.parse(l) as { atUnixMs: string; stream: string; line: string; instance: string });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(lines.some((l) => l.stream === "stderr" && /corral go-shim/.test(l.line))).toBe(true);
+    // Each line carries when the supervisor read it: since this file's supervisor started.
+    for (const l of lines) expect(Number(l.atUnixMs)).toBeGreaterThanOrEqual(supervisorStartedAt);
+    for (const l of lines) expect(Number(l.atUnixMs)).toBeLessThanOrEqual(Date.now());
+    const text = await ctl("logs", "echo", "--tail", "1");
+    expect(text.stdout.slice(0, 24)).toBe(new Date(Number(lines.at(-1)!.atUnixMs)).toISOString());
 
     // Follow: a restart's new instance writes lines, and they arrive.
     const follow = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "logs", "echo", "--tail", "0", "-f"], { reject: false });

@@ -4,6 +4,7 @@
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { DescribeResponse } from "../../proto/gen/ts/corral/admin/v1/DescribeResponse.ts";
 import type { Event } from "../../proto/gen/ts/corral/admin/v1/Event.ts";
+import type { LogLine } from "../../proto/gen/ts/corral/admin/v1/LogLine.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
@@ -83,10 +84,10 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     },
     logs(name, tail, follow, send, signal) {
       const { output } = find(name);
-      for (const line of output.tail(tail)) send(line);
+      for (const line of output.tail(tail)) send(toLogLine(line));
       if (!follow) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const unfollow = output.follow((line: OutputLine) => send(line));
+        const unfollow = output.follow((line: OutputLine) => send(toLogLine(line)));
         signal.addEventListener("abort", () => {
           unfollow();
           resolve();
@@ -123,4 +124,9 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
 
 function toEvent(e: PluginEvent): Event {
   return { atUnixMs: e.at, plugin: e.plugin, instance: e.instance ?? "", kind: e.kind, message: e.message, from: e.from ?? "", to: e.to ?? "" };
+}
+
+/** A line of a plugin's output as the Logs RPC sends it (OutputLine's `at` is LogLine's at_unix_ms). */
+function toLogLine(l: OutputLine): LogLine {
+  return { atUnixMs: l.at, plugin: l.plugin, instance: l.instance, stream: l.stream, line: l.line };
 }
