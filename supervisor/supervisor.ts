@@ -25,7 +25,7 @@ import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { PluginSet } from "./plugin-set.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
-import { SUPERVISOR_VERSION } from "./plugin/control-channel.ts";
+import { SUPERVISOR_VERSION } from "./version.ts";
 import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
 import type { PluginInstance } from "./plugin/instance.ts";
 import { UidLocks } from "./plugin/uid-locks.ts";

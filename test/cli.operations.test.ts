@@ -4,6 +4,7 @@
 import type { ChannelCredentials, ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { execa } from "execa";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
@@ -152,6 +153,14 @@ describe("corralctl operations", () => {
     const events = seen.slice(recent.length).trim().split("\n").map((l) => JSON.parse(l) as { kind: string; to: string });
     expect(events.filter((e) => e.kind === "transition").map((e) => e.to)).toEqual(["draining", "stopped", "starting", "ready"]);
   }, 30_000);
+
+  it("shows its own version and the daemon's, which are the package's", async () => {
+    const { version } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+    const text = await ctl("version");
+    expect(text.stdout).toBe(`corralctl ${version}\ncorral ${version} (Control protocol v1)\n`);
+    const json = JSON.parse((await ctl("version", "--json")).stdout) as Record<string, unknown>;
+    expect(json).toEqual({ corralctl: version, version, controlProtocolVersion: 1 });
+  });
 
   it("names what does not exist, with exit code 4", async () => {
     for (const args of [["describe", "nope"], ["stop", "nope"], ["logs", "nope"], ["pause", "nope"]]) {

@@ -23,6 +23,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { SUPERVISOR_VERSION } from "../version.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -119,8 +120,8 @@ program
   .option("--json", "print JSON")
   .action(async (options: { json?: boolean }) => {
     const v = await call<{ version: string; controlProtocolVersion: number }>((client, deadline, done) => client.Version({}, { deadline }, done));
-    if (options.json) process.stdout.write(`${JSON.stringify(v)}\n`);
-    else process.stdout.write(`corral ${v.version} (Control protocol v${v.controlProtocolVersion})\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ corralctl: SUPERVISOR_VERSION, ...v })}\n`);
+    else process.stdout.write(`corralctl ${SUPERVISOR_VERSION}\ncorral ${v.version} (Control protocol v${v.controlProtocolVersion})\n`);
   });
 
 program

@@ -15,8 +15,8 @@ import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
+import { SUPERVISOR_VERSION } from "../version.ts";
 
-export const SUPERVISOR_VERSION = "0.1.0";
 
 /** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
 const CONNECT_TRIES = 3;
