@@ -2,7 +2,6 @@
 // It owns everything it creates (instance directory, certificate, cgroup,
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
-import { status as grpcStatus } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -18,7 +17,7 @@ import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/i
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import type { InstanceEnvironment } from "./environment.ts";
-import { ControlChannel, RpcError } from "./control-channel.ts";
+import { ControlChannel } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
@@ -31,6 +30,7 @@ import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
 import { signalAll } from "./signal-all.ts";
 import { forwardOutput } from "./instance-output.ts";
+import { InstanceCrl } from "./instance-crl.ts";
 
 /**
  * Sampling begins this long after the instance is ready (measured: the
@@ -63,9 +63,7 @@ export class PluginInstance implements Instance {
   #channel: ControlChannel | undefined;
   #monitor: InstanceMonitor | undefined;
   #samplingDelay: NodeJS.Timeout | undefined;
-  /** The CRL last written into the instance directory, and the write under way. */
-  #crlPem: string | undefined;
-  #crlWrite: Promise<void> = Promise.resolve();
+  readonly #crl: InstanceCrl;
   #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
   #pid: number | undefined;
@@ -85,6 +83,7 @@ export class PluginInstance implements Instance {
     this.#gid = ids.gid;
     this.#dir = path.join(env.runtimeDir, "instances", this.id);
     this.#log = env.logger.child({ plugin: plugin.name, instance: this.id });
+    this.#crl = new InstanceCrl(this.#dir, this.#log, () => this.#channel);
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
   }
 
@@ -183,8 +182,9 @@ export class PluginInstance implements Instance {
         onRotate: (result) => void this.#onLeafRenewed(result),
       });
       const { keyPem, certPem } = this.#leaf.current;
-      this.#crlPem = this.#env.crlPem();
-      writeInstanceFiles(this.#dir, { uid: this.#uid, gid: this.#gid }, { caPem: this.#env.caPem, crlPem: this.#crlPem, keyPem, certPem });
+      const crlPem = this.#env.crlPem();
+      writeInstanceFiles(this.#dir, { uid: this.#uid, gid: this.#gid }, { caPem: this.#env.caPem, crlPem, keyPem, certPem });
+      this.#crl.written(crlPem);
     })();
     // A warm launcher comes with its cgroup, the init already in it: only
     // the plugin's limits are left to set.
@@ -272,7 +272,7 @@ export class PluginInstance implements Instance {
       // publication would reach it (its owner had not counted it yet), is
       // put in force before it takes calls.
       const published = this.#env.crlPem();
-      if (published !== this.#crlPem) await this.takeCrl({ pem: published });
+      if (published !== this.#crl.pem) await this.takeCrl({ pem: published });
       this.#log.info(
         { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
         "handshake complete",
@@ -363,34 +363,14 @@ export class PluginInstance implements Instance {
   }
 
   /**
-   * Puts a newly published CRL in force: writes it into the instance
-   * directory (replaced whole) and has go-shim load it (Control.ReloadTrust),
-   * warning unless the list then in force is `crl.number`. go-shim reads the
-   * file at its start if it has no Control channel yet, and is told when
-   * resumed if it is paused; one that predates the call watches the file.
+   * Puts a newly published CRL in force: written into the instance
+   * directory, and go-shim told to load it (warning unless the list then in
+   * force is `crl.number`); a paused instance is told when resumed.
    */
   async takeCrl(crl: { pem: string; number?: string }): Promise<void> {
     if (this.#cleanup) return;
-    this.#crlPem = crl.pem;
-    // One write at a time (replaceFile writes aside, then renames), in order.
-    const write = this.#crlWrite.then(() => replaceFile(path.join(this.#dir, "crl.pem"), crl.pem, 0o644));
-    this.#crlWrite = write.catch(() => {});
-    await write;
-    if (!this.#paused) await this.#pushTrust(crl.number);
-  }
-
-  /** Control.ReloadTrust, its failures logged (a go-shim that predates it, UNIMPLEMENTED, is no failure). */
-  async #pushTrust(published?: string): Promise<void> {
-    if (!this.#channel) return;
-    try {
-      const inForce = await this.#channel.reloadTrust();
-      if (published !== undefined && inForce !== published) {
-        this.#log.warn({ published, inForce }, "the instance does not enforce the CRL just published");
-      }
-    } catch (err) {
-      if (err instanceof RpcError && err.code === grpcStatus.UNIMPLEMENTED) return;
-      this.#log.warn({ err: (err as Error).message }, "telling the instance of its CRL failed; it looks at the file itself within 10 s");
-    }
+    await this.#crl.replace(crl.pem);
+    if (!this.#paused) await this.#crl.push(crl.number);
   }
 
   /** Moves calls away from the instance (refused with `reason`), then stops its processes. */
@@ -413,7 +393,7 @@ export class PluginInstance implements Instance {
     this.#paused = false;
     // A CRL published while it was stopped was not pushed (reloadTrust): it
     // is read before calls reach the instance again.
-    await this.#pushTrust();
+    await this.#crl.push();
     await this.#channel?.unpark();
     this.#env.address(this.#plugin.name)?.release(this.id);
     this.#log.info("instance resumed");
