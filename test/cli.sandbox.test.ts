@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
@@ -200,6 +200,8 @@ describe("corral sandbox", () => {
         "FROM_FLAG=1",
         "CORRAL_PLUGIN=debugged",
         `CORRAL_MEMORY_LIMIT=${96 * 1024 * 1024}`,
+        // Half a core, but never one P: a busy goroutine would hold it.
+        `GOMAXPROCS=${Math.min(2, availableParallelism())}`,
         // Go durations, as go-shim reads them.
         "CORRAL_MAX_CONNECTION_AGE=7200000ms",
         "CORRAL_MAX_CONNECTION_AGE_GRACE=300000ms",

@@ -2,6 +2,7 @@
 // becomes once the instance's directory, ids and cgroup exist. `corral
 // sandbox` builds its spec here so that it runs a command in exactly the
 // sandbox a plugin gets; PluginInstance (#prepare) builds the same shape.
+import { availableParallelism } from "node:os";
 import type { CgroupLimits } from "../../sandbox/cgroups/driver.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
@@ -44,7 +45,7 @@ export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): S
       CORRAL_INSTANCE_ID: parts.instanceId,
       CORRAL_PLUGIN: plugin.name,
       CORRAL_MEMORY_LIMIT: String(plugin.limits.memory),
-      GOMAXPROCS: String(Math.max(1, Math.ceil(plugin.limits.cpu))),
+      GOMAXPROCS: String(goMaxProcs(plugin.limits.cpu)),
       HOME: "/tmp",
       TMPDIR: "/tmp",
       PATH: "/",
@@ -64,6 +65,19 @@ export function pluginSandboxSpec(plugin: PluginConfig, parts: InstanceParts): S
     // limit (and its event) would never be reached.
     rlimits: { nofile: plugin.limits.openFiles, nproc: plugin.limits.pids * 2, fsizeBytes: plugin.limits.fileSize },
   };
+}
+
+/**
+ * GOMAXPROCS for a plugin limited to `cores`: the Go runtime's own default
+ * under a cgroup limit (Go 1.25+), set here because a sandboxed plugin cannot
+ * read its cgroup, and a plugin built with an older Go would not: the limit
+ * rounded up, at least 2, at most the host's CPUs. Never 1: one busy
+ * goroutine then holds the only P, and every network event waits for the
+ * runtime's 10 ms preemption. A spinning plugin at half a core took 44 ms to
+ * answer a Control call (1.7 ms idle), the CPU breaker's Park among them.
+ */
+export function goMaxProcs(cores: number, cpus = availableParallelism()): number {
+  return Math.min(cpus, Math.max(2, Math.ceil(cores)));
 }
 
 /** The cgroup limits of an instance of `plugin`: no swap on top of its memory. */
