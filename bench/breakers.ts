@@ -89,6 +89,16 @@ function capturingLogger() {
   return { lines, logger, waitFor };
 }
 
+/**
+ * Waits a random part of a sampling interval. A trial's reaction depends on
+ * where its condition falls between two samples; without this, every trial
+ * takes the same steps and falls at about the same place, and the trials
+ * measure one phase ten times over.
+ */
+function atRandomPhase(): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * REACTION_INTERVAL_MS));
+}
+
 /** This process's CPU time over `ms`, in ms, scaled to exactly `ms` of wall time. */
 async function cpuOver(ms: number): Promise<number> {
   const before = process.cpuUsage();
@@ -154,6 +164,7 @@ export async function run(): Promise<BenchResult> {
     const cpuAfterWindow: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       const breaker = new CpuBreaker(cpuBreakerConfig(spinner)); // no escalation across trials
+      await atRandomPhase();
       const instance = await PluginInstance.launch(spinner, { ...env, cpuBreaker: () => breaker });
       live.push(instance);
       try {
@@ -198,6 +209,7 @@ export async function run(): Promise<BenchResult> {
     const goroutinesGc: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       // A fresh book: the last trial's alert, unacknowledged, would hide this one's.
+      await atRandomPhase();
       const instance = await PluginInstance.launch(storm, { ...env, alerts: new AlertBook() });
       live.push(instance);
       try {

@@ -2,6 +2,7 @@
 // /proc), resumed on probation, restarted, then quarantined as it escalates.
 import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
@@ -42,6 +43,10 @@ describe("cpu breaker", () => {
     expect(status.instance?.cpuBreaker).toBe("open");
     expect(status.instance?.cpuBreakerReason).toContain("cpu above 60 %");
     expect(await processState(first.pid)).toBe("T");
+    // Lifted for the park and the stop, the CPU limit is the plugin's again.
+    const launched = supervisor.logs.find((l) => l.msg === "plugin process started" && l.instance === first.id)!;
+    const cgroup = (await openCgroupDriver({ parent: supervisor.cgroupParent })).open(launched.cgroup as string);
+    expect((await cgroup.readLimits()).cpu).toBe(0.5);
 
     // Reaction: the window begins where its first sample above the
     // threshold measured from (the sample before it); the trip comes on the
@@ -49,9 +54,9 @@ describe("cpu breaker", () => {
     // once, not after the evidence: all stopped within one sampling interval
     // (200 ms) + 100 ms of the window's end. (Before the evidence was taken
     // with the window, a 500 ms profile, a dump and a heap profile came
-    // first: 0.7 s or more.) What remains is mostly the park: the Park call,
-    // answered by a plugin throttled to its CPU allowance, and the wait for
-    // its GOAWAYs.
+    // first: 0.7 s or more.) What remains is mostly the park: the Park call
+    // and the SIGSTOP, each made with the plugin's CPU limit lifted, and
+    // between them the wait for its GOAWAYs.
     const windowStart = open.windowStart as number;
     const trippedAt = open.sampledAt as number;
     expect(trippedAt - windowStart).toBeGreaterThanOrEqual(1000);

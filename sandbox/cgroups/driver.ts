@@ -44,6 +44,8 @@ export interface InstanceCgroup {
   /** Sets the limits (of a cgroup made for a warm launcher, once its plugin is known). */
   setLimits(limits: CgroupLimits): Promise<void>;
   readLimits(): Promise<AppliedLimits>;
+  /** Sets the CPU limit alone, in cores (Infinity: none); a throttled cgroup runs again at once if it is raised. */
+  setCpu(cores: number): Promise<void>;
   /** Host pids of the processes in the cgroup. */
   pids(): Promise<number[]>;
   usage(): Promise<CgroupUsage>;
@@ -90,5 +92,9 @@ export function checkLimits(limits: CgroupLimits): void {
     throw new Error(`invalid swap limit ${limits.swapBytes}`);
   }
   if (!positive(limits.pids)) throw new Error(`invalid pids limit ${limits.pids}`);
-  if (!(limits.cpu > 0)) throw new Error(`invalid cpu limit ${limits.cpu}`);
+  checkCpuLimit(limits.cpu);
+}
+
+export function checkCpuLimit(cores: number): void {
+  if (!(cores > 0)) throw new Error(`invalid cpu limit ${cores}`);
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { V1Hierarchy } from "./detect.ts";
 import {
   checkCgroupName,
+  checkCpuLimit,
   checkLimits,
   type AppliedLimits,
   type CgroupDriver,
@@ -161,12 +162,14 @@ export class V1InstanceCgroup implements InstanceCgroup {
       }
     };
     const pids = () => this.#fs.writeFile(this.#file("pids", "pids.max"), limits.pids === Infinity ? "max" : String(limits.pids));
-    const cpu = async () => {
-      await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
-      const quota = limits.cpu === Infinity ? -1 : Math.max(CFS_MIN_QUOTA_US, Math.round(limits.cpu * CFS_PERIOD_US));
-      await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_quota_us"), String(quota));
-    };
-    await settleAll([memory(), pids(), cpu()]);
+    await settleAll([memory(), pids(), this.setCpu(limits.cpu)]);
+  }
+
+  async setCpu(cores: number): Promise<void> {
+    checkCpuLimit(cores);
+    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+    const quota = cores === Infinity ? -1 : Math.max(CFS_MIN_QUOTA_US, Math.round(cores * CFS_PERIOD_US));
+    await this.#fs.writeFile(this.#file("cpu", "cpu.cfs_quota_us"), String(quota));
   }
 
   async readLimits(): Promise<AppliedLimits> {

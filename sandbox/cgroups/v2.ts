@@ -6,6 +6,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   checkCgroupName,
+  checkCpuLimit,
   checkLimits,
   type AppliedLimits,
   type CgroupDriver,
@@ -163,14 +164,19 @@ export class V2InstanceCgroup implements InstanceCgroup {
       const file = this.#file("memory.swap.max");
       if (await this.#fs.exists(file)) await this.#fs.writeFile(file, maxValue(limits.swapBytes));
     };
-    const quota = limits.cpu === Infinity ? "max" : String(Math.max(CPU_MIN_QUOTA_US, Math.round(limits.cpu * CPU_PERIOD_US)));
     // Unlike v1's memsw, memory.swap.max is swap alone: no order to keep.
     await settleAll([
       this.#fs.writeFile(this.#file("memory.max"), maxValue(limits.memoryBytes)),
       swap(),
       this.#fs.writeFile(this.#file("pids.max"), maxValue(limits.pids)),
-      this.#fs.writeFile(this.#file("cpu.max"), `${quota} ${CPU_PERIOD_US}`),
+      this.setCpu(limits.cpu),
     ]);
+  }
+
+  async setCpu(cores: number): Promise<void> {
+    checkCpuLimit(cores);
+    const quota = cores === Infinity ? "max" : String(Math.max(CPU_MIN_QUOTA_US, Math.round(cores * CPU_PERIOD_US)));
+    await this.#fs.writeFile(this.#file("cpu.max"), `${quota} ${CPU_PERIOD_US}`);
   }
 
   async readLimits(): Promise<AppliedLimits> {

@@ -41,13 +41,6 @@ import { InstanceCrl } from "./instance-crl.ts";
 const SAMPLING_DELAY_MS = 100;
 /** Calls in flight on the data socket get this long when an operator pauses the instance. */
 const PARK_GRACE_MS = 200;
-/**
- * When the CPU breaker trips, the plugin spins: calls in flight get this
- * long, and the SIGSTOP waits as long for go-shim to send its GOAWAYs (a
- * client that has not seen one would wait out its deadline on the stopped
- * process). It adds to the breaker's reaction time, so it is short.
- */
-const BREAKER_PARK_MS = 60;
 
 export class PluginInstance implements Instance {
   readonly id: string;
@@ -324,10 +317,9 @@ export class PluginInstance implements Instance {
       },
       onBreakerEvent: (state, message) => this.#env.breakerEvent({ plugin: this.#plugin.name, instance: this.id, state, message }),
       pause: {
-        park: async (reason) => {
+        park: async (reason, graceMs) => {
           this.#env.address(this.#plugin.name)?.hold(this.id, reason);
-          await this.#channel?.park(BREAKER_PARK_MS, reason);
-          await new Promise((r) => setTimeout(r, BREAKER_PARK_MS));
+          await this.#channel?.park(graceMs, reason);
         },
         unpark: async () => {
           await this.#channel?.unpark();

@@ -41,6 +41,7 @@ export class InstanceMonitor {
     const cpu = new CpuGuard({
       breaker: options.cpuBreaker,
       cgroup,
+      cpuCores: plugin.limits.cpu,
       log,
       onVerdict: options.onVerdict,
       // Taken when a window starts, sized to be done when it ends.

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
 import { CpuBreaker } from "../../supervisor/breakers/cpu-breaker.ts";
-import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs } from "../../supervisor/plugin/cpu-guard.ts";
+import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs, PARK_GRACE_MS } from "../../supervisor/plugin/cpu-guard.ts";
 
 const config: CpuBreakerConfig = { ...breakerDefaults.cpu, window: 1000, coolDown: 60_000, maxSampleGap: 1000 };
 
@@ -27,7 +27,7 @@ async function processState(pid: number): Promise<string> {
 }
 
 /** A guard over one real, idle process; its log lines and the evidence requests are recorded. */
-function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } = {}) {
+function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number } = {}) {
   const child = spawn("sleep", ["60"], { stdio: "ignore" });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
@@ -40,12 +40,16 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } =
       },
     }),
   );
-  const cgroup = { pids: async () => [child.pid!] } as unknown as InstanceCgroup;
   const evidence: Array<{ at: number; profileMs: number }> = [];
   const events: string[] = [];
+  const cgroup = {
+    pids: async () => [child.pid!],
+    setCpu: async (cores: number) => void events.push(`cpu ${cores}`),
+  } as unknown as InstanceCgroup;
   const guard = new CpuGuard({
     breaker: new CpuBreaker(config),
     cgroup,
+    cpuCores: options.cpuCores ?? 0.5,
     log,
     onVerdict: () => {},
     evidence: (profileMs) => {
@@ -54,7 +58,7 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown> } =
     },
     profileMs: evidenceProfileMs(config.window, 200),
     pause: {
-      park: async () => void events.push("park"),
+      park: async (_reason, graceMs) => void events.push(`park ${graceMs}`),
       unpark: async () => void events.push("unpark"),
     },
   });
@@ -94,13 +98,11 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     expect(guard.state).toBe("closed");
 
     // The samples at 200 to 1000 measured 0 to 1000: the window is covered.
-    const before = performance.now();
     await guard.onSample(t + 1000, 95);
-    const took = performance.now() - before;
     expect(guard.state).toBe("open");
-    expect(events).toEqual(["park"]);
+    // The CPU limit is lifted for the park and for the stop, and put back after each.
+    expect(events).toEqual(["cpu Infinity", `park ${PARK_GRACE_MS}`, "cpu 0.5", "cpu Infinity", "cpu 0.5"]);
     expect(await processState(child.pid!)).toBe("T");
-    expect(took).toBeLessThan(100);
     const open = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ trip: 1, verified: true, processes: 1, windowStart: t, sampledAt: t + 1000, evidence: "in progress" });
     expect(Date.parse(open!.evidenceFrom as string)).toBe(t);
@@ -108,6 +110,16 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
 
     await guard.close();
     expect(await processState(child.pid!)).not.toBe("T");
+  });
+
+  it("leaves the CPU limit of an instance that has none alone", async () => {
+    const { child, guard, events } = setup({ cpuCores: Infinity });
+    const t = Date.now();
+    for (let at = t; at <= t + 1000; at += 200) await guard.onSample(at, 95);
+    expect(guard.state).toBe("open");
+    expect(events).toEqual([`park ${PARK_GRACE_MS}`]);
+    expect(await processState(child.pid!)).toBe("T");
+    await guard.close();
   });
 
   it("reports the evidence taken when it finished within the window", async () => {

@@ -185,6 +185,24 @@ describe("cgroup v1 driver", () => {
     expect(await cgroup.readLimits()).toEqual({ memoryBytes: Infinity, swapBytes: null, pids: Infinity, cpu: Infinity });
   });
 
+  it("sets the CPU limit alone, lifted and put back", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });
+    const cgroup = await driver.create("spinner", LIMITS);
+    fs.writes.length = 0;
+    await cgroup.setCpu(Infinity);
+    expect((await cgroup.readLimits()).cpu).toBe(Infinity);
+    await cgroup.setCpu(0.5);
+    expect(await cgroup.readLimits()).toEqual({ ...LIMITS, swapBytes: 0, cpu: 0.5 });
+    expect(fs.writes.map(([file, value]) => [path.basename(file), value])).toEqual([
+      ["cpu.cfs_period_us", "100000"],
+      ["cpu.cfs_quota_us", "-1"],
+      ["cpu.cfs_period_us", "100000"],
+      ["cpu.cfs_quota_us", "50000"],
+    ]);
+    await expect(cgroup.setCpu(0)).rejects.toThrow("invalid cpu limit 0");
+  });
+
   it("rejects bad names and limits, and needs memory, cpu, cpuacct and pids", async () => {
     const { fs, controllers } = await layout(SEPARATE);
     const driver = new V1CgroupDriver({ controllers, parent: "corral", fs });

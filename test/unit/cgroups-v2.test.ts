@@ -277,6 +277,21 @@ describe("cgroup v2 driver", () => {
     expect(await cgroup.readLimits()).toEqual({ memoryBytes: Infinity, swapBytes: null, pids: Infinity, cpu: Infinity });
   });
 
+  it("sets the CPU limit alone, lifted and put back", async () => {
+    const driver = new V2CgroupDriver({ base: await delegated(), parent: "corral", fs });
+    const cgroup = await driver.create("spinner", LIMITS);
+    fs.writes.length = 0;
+    await cgroup.setCpu(Infinity);
+    expect((await cgroup.readLimits()).cpu).toBe(Infinity);
+    await cgroup.setCpu(0.5);
+    expect(await cgroup.readLimits()).toEqual({ ...LIMITS, cpu: 0.5 });
+    expect(fs.writes.map(([f, v]) => [path.basename(f), v])).toEqual([
+      ["cpu.max", "max 100000"],
+      ["cpu.max", "50000 100000"],
+    ]);
+    await expect(cgroup.setCpu(-1)).rejects.toThrow("invalid cpu limit -1");
+  });
+
   it("reads usage from memory.current and cpu.stat", async () => {
     const driver = new V2CgroupDriver({ base: await delegated(), parent: "corral", fs });
     const cgroup = await driver.create("used", LIMITS);
