@@ -99,9 +99,15 @@ export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | 
   return {
     "grpc.max_receive_message_length": max,
     "grpc.max_send_message_length": max,
-    // A connection the kernel still holds open to a process that is gone is noticed within seconds.
-    "grpc.keepalive_time_ms": 30_000,
-    "grpc.keepalive_timeout_ms": 5_000,
+    // A connection that no longer answers fails its calls with UNAVAILABLE within 4 s, rather
+    // than letting them wait out their deadlines: its plugin frozen, or gone while Node has
+    // stopped reading the socket. The latter happens: under kill -9 chaos, about 1 kill in 200
+    // left the killed plugin's callers waiting out their whole 15 s deadline, the socket still
+    // open in the client (`ss`: ESTAB, peer gone, nothing queued) and not in Node's epoll
+    // set, so the end was never read. A ping is only sent while calls are in flight (go-shim
+    // takes one a second); it goes unanswered either way, and the timeout ends the connection.
+    "grpc.keepalive_time_ms": 2_000,
+    "grpc.keepalive_timeout_ms": 2_000,
     // A refused connect to the stable address means a plugin just died: for the few milliseconds
     // until the supervisor sees it, the address still leads to its closed socket. gRPC's default
     // wait before the next try (1 s, then 1.6 s, ... up to 2 min) would fail every call for that

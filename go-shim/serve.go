@@ -156,10 +156,11 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 			MaxConnectionAge:      env.maxConnectionAge,
 			MaxConnectionAgeGrace: env.maxConnectionAgeGrace,
 		}),
-		// Clients ping to notice a peer that is gone (Corral's client
-		// libraries every 30 s). gRPC's default policy takes a ping sooner
-		// than 5 min after the last for abuse, and after three closes the
-		// connection with its calls: a quiet stream died at 2 min.
+		// Clients ping to notice a peer that is gone (Corral's Node client
+		// every 2 s while it has calls, its Go client every 30 s). gRPC's
+		// default policy takes a ping sooner than 5 min after the last for
+		// abuse, and after three closes the connection with its calls: a
+		// quiet stream died at 2 min.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientPingInterval, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(env.maxMessageSize),
 		grpc.MaxSendMsgSize(env.maxMessageSize),
@@ -253,8 +254,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 }
 
 // minClientPingInterval is the shortest interval between a client's
-// keepalive pings that go-shim accepts.
-const minClientPingInterval = 5 * time.Second
+// keepalive pings that go-shim accepts: below the Node client's 2 s, with
+// room for a timer that fires early.
+const minClientPingInterval = 1 * time.Second
 
 // testHookRevoker, if not nil, is given the revoker of Run.
 var testHookRevoker func(*revoker)
