@@ -17,7 +17,7 @@
 // within 10 s of the last: a bursty plugin must not profile itself to death;
 // the stop's log names the evidence it relies on (evidenceFrom). A trip on
 // probation (one sample) relies on the evidence of the trip before it.
-import { readFile } from "node:fs/promises";
+import { parkThenStop } from "./park-then-stop.ts";
 import { signalAll } from "./signal-all.ts";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { CpuBreaker, type CpuBreakerAction } from "../breakers/cpu-breaker.ts";
@@ -186,23 +186,23 @@ export class CpuGuard {
         // Calls first: they fail fast from here on. Then, after their grace,
         // the stop: the evidence was started with the window.
         const reason = `plugin paused by the CPU breaker until ${new Date(action.until).toISOString()}: ${action.reason}`;
-        await this.#unthrottled(() => this.#pause.park(reason, PARK_GRACE_MS)).catch((err: Error) => {
-          this.#log.warn({ err: err.message }, "parking the instance's data socket failed");
+        const stopped = await parkThenStop({
+          cgroup: this.#cgroup,
+          cpuCores: this.#cpuCores,
+          log: this.#log,
+          park: () => this.#pause.park(reason, PARK_GRACE_MS),
+          graceMs: PARK_GRACE_MS,
+          cancelled: () => this.#closed,
+          signalled: () => (this.#stopped = true),
         });
-        await new Promise((r) => setTimeout(r, PARK_GRACE_MS));
-        if (this.#closed) return;
-        const { stopped, verified } = await this.#unthrottled(async () => {
-          const stopped = await signalAll(this.#cgroup, "SIGSTOP");
-          this.#stopped = true;
-          return { stopped, verified: await allStopped(stopped) };
-        });
+        if (!stopped) return;
         const evidence = this.#lastEvidence === undefined ? "none" : this.#lastEvidence.done ? "taken" : "in progress";
         this.#log.warn(
           {
             breaker: "cpu",
             trip: action.trip,
-            processes: stopped.length,
-            verified,
+            processes: stopped.processes,
+            verified: stopped.verified,
             until: new Date(action.until),
             ...(sample && { sampledAt: sample.at, stoppedInMs: Date.now() - sample.at }),
             ...(sample?.windowStart !== undefined && { windowStart: sample.windowStart }),
@@ -237,44 +237,4 @@ export class CpuGuard {
         return;
     }
   }
-
-  /**
-   * Runs `step` with the instance's CPU limit lifted. A tripped instance is
-   * spinning at its limit, so CFS throttles it for most of each period: it
-   * would answer Park, and take the SIGSTOP (a signal acts only when its
-   * process next runs), only when its quota comes round again, each up to a
-   * period later: at half a core, the stop came a median 113 ms after the
-   * trip sample (max 154), 60 ms of it the grace. Lifted, it does both at
-   * once, for a few milliseconds of unlimited CPU: 65.5 ms (max 90).
-   */
-  async #unthrottled<T>(step: () => Promise<T>): Promise<T> {
-    if (this.#cpuCores === Infinity) return step();
-    await this.#cgroup.setCpu(Infinity).catch((err: Error) => this.#log.warn({ err: err.message }, "lifting the cpu limit for the stop failed"));
-    try {
-      return await step();
-    } finally {
-      await this.#cgroup.setCpu(this.#cpuCores).catch((err: Error) => this.#log.error({ err: err.message }, "restoring the cpu limit after the stop failed"));
-    }
-  }
-}
-
-/**
- * Whether every pid reaches the stopped state (T in /proc) within 200 ms:
- * SIGSTOP is asynchronous. Looked at every 2 ms, as an unthrottled process
- * stops within one or two.
- */
-async function allStopped(pids: number[]): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const states = await Promise.all(
-      pids.map((pid) =>
-        readFile(`/proc/${pid}/stat`, "utf8").then(
-          (stat) => stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3),
-          () => "gone",
-        ),
-      ),
-    );
-    if (states.every((s) => s === "T" || s === "t" || s === "gone")) return true;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return false;
 }

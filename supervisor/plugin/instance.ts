@@ -28,6 +28,7 @@ import { IncompatiblePlugin } from "./compatibility.ts";
 import { replaceFile } from "../replace-file.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
+import { parkThenStop } from "./park-then-stop.ts";
 import { signalAll } from "./signal-all.ts";
 import { forwardOutput } from "./instance-output.ts";
 import { InstanceCrl } from "./instance-crl.ts";
@@ -370,11 +371,17 @@ export class PluginInstance implements Instance {
     const cgroup = this.#cgroup;
     if (!cgroup || this.#cleanup) throw new Error(`instance ${this.id} is not running`);
     this.#env.address(this.#plugin.name)?.hold(this.id, reason);
-    await this.#channel?.park(PARK_GRACE_MS, reason).catch((err: Error) => this.#log.warn({ err: err.message }, "parking the data socket failed"));
-    await new Promise((r) => setTimeout(r, PARK_GRACE_MS)); // the calls in flight finish or are ended first
-    const pids = await signalAll(cgroup, "SIGSTOP");
-    this.#paused = true;
-    this.#log.warn({ processes: pids.length, reason }, "instance paused");
+    const stopped = await parkThenStop({
+      cgroup,
+      cpuCores: this.#plugin.limits.cpu,
+      log: this.#log,
+      park: async () => {
+        await this.#channel?.park(PARK_GRACE_MS, reason);
+      },
+      graceMs: PARK_GRACE_MS, // the calls in flight finish or are ended first
+      signalled: () => (this.#paused = true),
+    });
+    this.#log.warn({ ...stopped, reason }, "instance paused");
   }
 
   /** Continues a paused instance and lets calls reach it again. */
