@@ -66,27 +66,31 @@ func TestCollectGarbage(t *testing.T) {
 	}
 }
 
-// parkedForProfileTest blocks until release is closed: a function the
-// goroutine dump must name.
+// parkedForProfileTest says it has started, then blocks until release is
+// closed: a function the goroutine dump must name.
 //
 //go:noinline
-func parkedForProfileTest(release <-chan struct{}, wg *sync.WaitGroup) {
-	defer wg.Done()
+func parkedForProfileTest(started, done *sync.WaitGroup, release <-chan struct{}) {
+	defer done.Done()
+	started.Done()
 	<-release
 }
 
-// parkGoroutines starts n goroutines in parkedForProfileTest, released when
-// the test ends.
+// parkGoroutines starts n goroutines in parkedForProfileTest and returns once
+// each has entered it (a goroutine not yet scheduled is dumped under its
+// wrapper, not under the function), released when the test ends.
 func parkGoroutines(t *testing.T, n int) {
 	release := make(chan struct{})
-	var wg sync.WaitGroup
+	var started, done sync.WaitGroup
 	for range n {
-		wg.Add(1)
-		go parkedForProfileTest(release, &wg)
+		started.Add(1)
+		done.Add(1)
+		go parkedForProfileTest(&started, &done, release)
 	}
+	started.Wait()
 	t.Cleanup(func() {
 		close(release)
-		wg.Wait()
+		done.Wait()
 	})
 }
 
