@@ -106,6 +106,8 @@ export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | 
     // open in the client (`ss`: ESTAB, peer gone, nothing queued) and not in Node's epoll
     // set, so the end was never read. A ping is only sent while calls are in flight (go-shim
     // takes one a second); it goes unanswered either way, and the timeout ends the connection.
+    // No ping is sent on a connection draining after a GOAWAY: Node refuses it, and grpc-js
+    // would end the calls still finishing there (patches/@grpc+grpc-js+*.patch).
     "grpc.keepalive_time_ms": 2_000,
     "grpc.keepalive_timeout_ms": 2_000,
     // A refused connect to the stable address means a plugin just died: for the few milliseconds

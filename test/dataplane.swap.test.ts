@@ -132,6 +132,35 @@ describe("hot updates", () => {
     expect(await readlink(path.join(supervisor.stateDir, "plugins/echo/current"))).toBe(`releases/${deployed.at(-1)}`);
   }, 60_000);
 
+  it("lets a stream finish on a draining instance for longer than the client's keepalive interval", async () => {
+    // The old instance's GOAWAY makes Node close the HTTP/2 session, and a
+    // closed session refuses pings: grpc-js (grpc/grpc-node#3068) then took
+    // the next keepalive tick, 2 s in the Node client, for a dead connection
+    // and failed every call still running on it with "Connection dropped".
+    const client = echoClient(address, creds, channelOptions({ retry: false }));
+    try {
+      const stream = client.serverStream({ message: "long", count: 16, intervalMs: 250 }, { deadlineMs: 15_000 }).then(
+        (ok) => ok,
+        (err: Error) => err,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const before = (await supervisor.plugin("echo")).instance!.id;
+      const restartAt = Date.now();
+      const r = await ctl("restart", "echo");
+      expect(r.code, r.stderr).toBe(0);
+      expect((await supervisor.plugin("echo")).instance!.id).not.toBe(before);
+      const outcome = await stream;
+      if (outcome instanceof Error) throw outcome;
+      expect(outcome.replies).toHaveLength(16);
+      // It ran on, on the draining instance, past a keepalive interval
+      // (2 s), and that instance then exited of its own accord.
+      expect(Date.now() - restartAt).toBeGreaterThan(2_500);
+      await supervisor.waitForLog((l) => l.instance === before && l.msg === "plugin exited with status 0");
+    } finally {
+      client.close();
+    }
+  }, 30_000);
+
   it("never serves a release that crashes, hangs or speaks another API version; the old one keeps serving", async () => {
     const before = await servingRelease();
     const client = echoClient(address, creds, channelOptions({ retry: false }));
