@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -112,6 +112,18 @@ describe("cpu breaker", () => {
     const instance = (await supervisor.plugin("spinner")).instance!;
     await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(await processState(instance.pid)).toBe("T");
+
+    // The lifecycle stays ready (the instance is kept for its probation), but
+    // what an operator reads says it is stopped, and why.
+    expect((await supervisor.plugin("spinner")).state).toBe("ready");
+    const status = await corralctl(["--config", supervisor.configFile, "status", "spinner"]);
+    const [header, row] = status.stdout.split("\n");
+    const column = (name: string) => row!.slice(header!.indexOf(name)).split(/\s{2,}/)[0];
+    expect(column("STATE")).toBe("breaker-open");
+    expect(column("REASON")).toMatch(/^stopped by the CPU breaker until cool-down ends: cpu above 60 % of its allowance for 1 s/);
+    const described = await corralctl(["--config", supervisor.configFile, "describe", "spinner"]);
+    expect(described.stdout).toMatch(/^state: {5}breaker-open \(stopped by the CPU breaker until cool-down ends: cpu above 60 %/m);
+
     expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
     expect(supervisor.logs.some((l) => l.msg === "plugin exited with status 0")).toBe(true);
     expect(await supervisor.leftovers()).toEqual([]);

@@ -24,6 +24,7 @@ import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
+import { shownState } from "./shown-state.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -97,7 +98,7 @@ program
       const usage = p.instance?.usage;
       return [
         p.name,
-        p.state,
+        shownState(p),
         String(p.restarts),
         p.instance?.pid ? String(p.instance.pid) : "-",
         p.instance?.id ?? "-",
@@ -106,7 +107,7 @@ program
         usage ? formatBytes(Number(usage.memoryBytes)) : "-",
         usage?.goroutines ? String(usage.goroutines) : "-",
         formatAge(p.stateAgeMs),
-        p.instance?.cpuBreakerReason ? `cpu breaker ${p.instance.cpuBreaker}: ${p.instance.cpuBreakerReason}` : p.reason,
+        p.instance?.cpuBreakerReason || p.reason,
       ];
     });
     process.stdout.write(
@@ -239,7 +240,7 @@ program
     const s = d.status!;
     const lines = [
       `plugin:    ${s.name}`,
-      `state:     ${s.state}${s.reason ? ` (${s.reason})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
+      `state:     ${shownState(s)}${s.instance?.cpuBreakerReason || s.reason ? ` (${s.instance?.cpuBreakerReason || s.reason})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
       `address:   ${s.address}${s.tcpAddress ? `, tcp ${s.tcpAddress}` : ""}`,
       `current:   ${d.currentRelease || "-"}`,
       `instance:  ${s.instance ? `${s.instance.id} pid ${s.instance.pid} release ${s.instance.release.slice(0, 12)} (plugin ${s.instance.pluginVersion}, API ${s.instance.apiVersion})` : "-"}`,
