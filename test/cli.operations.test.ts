@@ -8,7 +8,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { echoClient, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -24,9 +23,7 @@ beforeAll(async () => {
   supervisor = await TestSupervisor.start({
     plugins: [{ name: "echo", binary: echoBinary, apiVersion: "1.0", stopTimeout: "2s" }],
   });
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "ops-test", ["echo"]);
-  creds = pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem });
+  creds = pluginCredentials("echo", await supervisor.clientPems("ops-test", ["echo"]));
   client = echoClient((await supervisor.plugin("echo")).address, creds, channelOptions({ retry: false }));
 }, 60_000);
 

@@ -10,7 +10,6 @@ import { lstat, mkdir, readlink, rename, stat, symlink, writeFile } from "node:f
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, channelOptions, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { echoClient, echoErrorDomain, echoProto, sha256File, statusDetails, type EchoClient, type EchoGrpcClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -32,9 +31,7 @@ beforeAll(async () => {
       { name: "broken", binary: path.join(repoRoot, "build/test-plugins/echo-crash"), apiVersion: "1.0", restart: { initialBackoff: "30s", quarantineAfter: 1 } },
     ],
   });
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "passthrough-test", ["echo", "broken"]);
-  pems = { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+  pems = await supervisor.clientPems("passthrough-test", ["echo", "broken"]);
   creds = pluginCredentials("echo", pems);
   const status = await supervisor.plugin("echo");
   address = status.address;

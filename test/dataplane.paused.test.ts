@@ -7,7 +7,6 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HealthClient } from "../proto/gen/ts/grpc/health/v1/Health.ts";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { protos } from "../supervisor/rpc/protos.ts";
 import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -32,9 +31,7 @@ beforeAll(async () => {
       },
     ],
   });
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "paused-test", ["spinner"]);
-  const creds = pluginCredentials("spinner", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem });
+  const creds = pluginCredentials("spinner", await supervisor.clientPems("paused-test", ["spinner"]));
   const target = `unix://${(await supervisor.plugin("spinner")).address}`;
   const Health = protos().health.grpc.health.v1.Health;
   const open = new Health(target, creds, channelOptions({ retry: false }));

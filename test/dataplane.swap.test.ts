@@ -8,7 +8,6 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -28,9 +27,7 @@ beforeAll(async () => {
   supervisor = await TestSupervisor.start({
     plugins: [{ name: "echo", binary: first, apiVersion: "1.0", startTimeout: "3s", stopTimeout: "5s", restart: { initialBackoff: "100ms" } }],
   });
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "swap-test", ["echo"]);
-  creds = pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem });
+  creds = pluginCredentials("echo", await supervisor.clientPems("swap-test", ["echo"]));
   address = (await supervisor.plugin("echo")).address;
 }, 60_000);
 

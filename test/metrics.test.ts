@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import type { MethodCalls__Output } from "../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
 import { registerCallMetrics, type CallStatsSource } from "../supervisor/metrics/calls.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -124,10 +123,8 @@ describe("metrics", () => {
 
   it("counts the data plane's calls by method and code, with latency histograms", async () => {
     const echo = await supervisor.plugin("echo");
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-    const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "metrics-test", ["echo"]);
     // No retries: every call reaches the plugin once.
-    const client = echoClient(echo.address, pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem }), channelOptions({ retry: false }));
+    const client = echoClient(echo.address, pluginCredentials("echo", await supervisor.clientPems("metrics-test", ["echo"])), channelOptions({ retry: false }));
     try {
       for (let i = 0; i < 5; i++) await client.unary({ message: `m${i}`, sleepMs: 0, replySize: 0 });
       expect((await client.fail({ code: status.FAILED_PRECONDITION, message: "no" })).code).toBe(status.FAILED_PRECONDITION);

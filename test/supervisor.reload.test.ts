@@ -8,7 +8,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -25,9 +24,7 @@ beforeAll(async () => {
       { name: "greeter", binary: plugins.greeter, apiVersion: "1.0" },
     ],
   });
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
-  const leaf = await issueClientLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "reload-test", ["echo"]);
-  const creds = pluginCredentials("echo", { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem });
+  const creds = pluginCredentials("echo", await supervisor.clientPems("reload-test", ["echo"]));
   client = echoClient((await supervisor.plugin("echo")).address, creds, channelOptions({ retry: false }));
 }, 60_000);
 

@@ -37,7 +37,6 @@ import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../../client/index.ts";
 import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts";
-import { issueClientLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "../helpers/echo.ts";
 import { corralctl, plugins, processAlive, repoRoot, TestSupervisor } from "../helpers/supervisor.ts";
 import {
@@ -65,7 +64,6 @@ const CYCLES = Number(process.env.CHAOS_CYCLES ?? (full ? 500 : 50));
 const RECONNECT_GRACE_MS = 1000;
 
 const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
-const trustDomain = "test.corral.local";
 
 const supervisors: TestSupervisor[] = [];
 const workDirs: string[] = [];
@@ -119,9 +117,7 @@ function echoPlugin(name: string, extra: Record<string, unknown> = {}): Record<s
 
 /** mTLS credentials of a host application allowed to call `names`, per plugin. */
 async function credentialsFor(supervisor: TestSupervisor, names: string[]): Promise<Map<string, ChannelCredentials>> {
-  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain });
-  const leaf = await issueClientLeaf(ca, { trustDomain, ttlMs: 3600_000 }, "chaos", names);
-  const pems = { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+  const pems = await supervisor.clientPems("chaos", names);
   return new Map(names.map((n) => [n, pluginCredentials(n, pems)]));
 }
 
@@ -560,8 +556,7 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
     const supervisor = await startSupervisor({
       plugins: [echoPlugin("late", { restart: { initialBackoff: "1s", maxBackoff: "1s", quarantineAfter: 1000, quarantineWindow: "10s" } })],
     });
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain });
-    const leaf = await issueClientLeaf(ca, { trustDomain, ttlMs: 3600_000 }, "chaos-late", ["late"]);
+    const pems = await supervisor.clientPems("chaos-late", ["late"]);
     const address = path.join(supervisor.runtimeDir, "plugins/late.sock");
     const before = await supervisor.plugin("late");
     process.kill(before.instance!.pid, "SIGKILL");
@@ -574,7 +569,7 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
     const after = await supervisor.waitForPlugin("late", (p) => p.state === "ready" && p.instance?.id !== before.instance!.id, 30_000);
     const session = http2.connect("https://late", {
       createConnection: () =>
-        tls.connect({ socket, ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem, ALPNProtocols: ["h2"], checkServerIdentity: () => undefined }),
+        tls.connect({ socket, ca: pems.caPem, cert: pems.certPem, key: pems.keyPem, ALPNProtocols: ["h2"], checkServerIdentity: () => undefined }),
     });
     let away = false;
     session.on("goaway", () => (away = true));

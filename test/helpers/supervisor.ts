@@ -12,6 +12,8 @@ import { stringify } from "yaml";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
 import { openCgroupDriver } from "../../sandbox/cgroups/open.ts";
 import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts";
+import { issueClientLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
+import type { ClientPems } from "../../client/index.ts";
 import { forEachLogLine, type LogLine } from "./logs.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -46,15 +48,17 @@ export class TestSupervisor {
   readonly dir: string;
   readonly configFile: string;
   readonly cgroupParent: string;
+  readonly trustDomain: string;
   readonly logs: LogLine[] = [];
   readonly #ownProcessGroup: boolean;
   #process: ResultPromise | undefined;
   #exit: Promise<{ code: number | undefined; signal: string | undefined }> | undefined;
 
-  private constructor(dir: string, cgroupParent: string, ownProcessGroup: boolean) {
+  private constructor(dir: string, cgroupParent: string, trustDomain: string, ownProcessGroup: boolean) {
     this.dir = dir;
     this.configFile = path.join(dir, "corral.yaml");
     this.cgroupParent = cgroupParent;
+    this.trustDomain = trustDomain;
     this.#ownProcessGroup = ownProcessGroup;
   }
 
@@ -75,11 +79,12 @@ export class TestSupervisor {
   static async create(options: TestSupervisorOptions): Promise<TestSupervisor> {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-test-"));
     await chmod(dir, 0o711); // the sandboxes' uids must traverse it
-    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, options.ownProcessGroup ?? false);
+    const trustDomain = typeof options.config?.trustDomain === "string" ? options.config.trustDomain : "test.corral.local";
+    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, trustDomain, options.ownProcessGroup ?? false);
     const config = {
       stateDir: "./state",
       runtimeDir: "./run",
-      trustDomain: "test.corral.local",
+      trustDomain,
       sandbox: { cgroupParent: supervisor.cgroupParent, uidBase: uidBase(), uidCount: 100 },
       ...options.config,
       plugins: options.plugins,
@@ -119,6 +124,16 @@ export class TestSupervisor {
       throw new Error(`supervisor exited (${exit.code ?? exit.signal}) before ready: ${stderr.join("")}`);
     });
     await Promise.race([ready, died]);
+  }
+
+  /**
+   * The PEMs of a host application `name` allowed to call `plugins`, from
+   * this supervisor's CA: what `corralctl certs issue --role client` gives.
+   */
+  async clientPems(name: string, plugins: string[]): Promise<ClientPems> {
+    const ca = await loadOrCreateCA(this.stateDir, { trustDomain: this.trustDomain });
+    const leaf = await issueClientLeaf(ca, { trustDomain: this.trustDomain, ttlMs: 3600_000 }, name, plugins);
+    return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
   }
 
   /** Resolves with the first log line (seen or future) matching `predicate`. */
