@@ -24,7 +24,7 @@ import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
-import { shownState } from "./shown-state.ts";
+import { shownReason, shownState } from "./shown-state.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -107,7 +107,7 @@ program
         usage ? formatBytes(Number(usage.memoryBytes)) : "-",
         usage?.goroutines ? String(usage.goroutines) : "-",
         formatAge(p.stateAgeMs),
-        p.instance?.cpuBreakerReason || p.reason,
+        shownReason(p),
       ];
     });
     process.stdout.write(
@@ -240,7 +240,7 @@ program
     const s = d.status!;
     const lines = [
       `plugin:    ${s.name}`,
-      `state:     ${shownState(s)}${s.instance?.cpuBreakerReason || s.reason ? ` (${s.instance?.cpuBreakerReason || s.reason})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
+      `state:     ${shownState(s)}${shownReason(s) ? ` (${shownReason(s)})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
       `address:   ${s.address}${s.tcpAddress ? `, tcp ${s.tcpAddress}` : ""}`,
       `current:   ${d.currentRelease || "-"}`,
       `instance:  ${s.instance ? `${s.instance.id} pid ${s.instance.pid} release ${s.instance.release.slice(0, 12)} (plugin ${s.instance.pluginVersion}, API ${s.instance.apiVersion})` : "-"}`,

@@ -1,4 +1,4 @@
-// The state an operator reads in `corralctl status` and `describe`.
+// The state, and its reason, an operator reads in `corralctl status` and `describe`.
 import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 
 /**
@@ -12,4 +12,9 @@ import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/Pl
 export function shownState(p: Pick<PluginStatus__Output, "state" | "instance">): string {
   if (p.state === "ready" && p.instance?.cpuBreaker === "open") return "breaker-open";
   return p.state;
+}
+
+/** Why the plugin is in its shown state: the open breaker's reason, else the lifecycle's. */
+export function shownReason(p: Pick<PluginStatus__Output, "reason" | "instance">): string {
+  return p.instance?.cpuBreakerReason || p.reason;
 }
