@@ -63,7 +63,7 @@ export interface PauseHooks {
  * client that has not seen one would wait out its deadline on the stopped
  * process). It adds to the breaker's reaction time, so it is short.
  */
-export const PARK_GRACE_MS = 60;
+export const BREAKER_PARK_GRACE_MS = 60;
 
 /** The longest CPU profile taken as evidence. */
 export const EVIDENCE_PROFILE_MS = 500;
@@ -190,8 +190,8 @@ export class CpuGuard {
           cgroup: this.#cgroup,
           cpuCores: this.#cpuCores,
           log: this.#log,
-          park: () => this.#pause.park(reason, PARK_GRACE_MS),
-          graceMs: PARK_GRACE_MS,
+          park: (graceMs) => this.#pause.park(reason, graceMs),
+          graceMs: BREAKER_PARK_GRACE_MS,
           cancelled: () => this.#closed,
           signalled: () => (this.#stopped = true),
         });

@@ -41,7 +41,7 @@ import { InstanceCrl } from "./instance-crl.ts";
  */
 const SAMPLING_DELAY_MS = 100;
 /** Calls in flight on the data socket get this long when an operator pauses the instance. */
-const PARK_GRACE_MS = 200;
+const PAUSE_PARK_GRACE_MS = 200;
 
 export class PluginInstance implements Instance {
   readonly id: string;
@@ -375,10 +375,10 @@ export class PluginInstance implements Instance {
       cgroup,
       cpuCores: this.#plugin.limits.cpu,
       log: this.#log,
-      park: async () => {
-        await this.#channel?.park(PARK_GRACE_MS, reason);
+      park: async (graceMs) => {
+        await this.#channel?.park(graceMs, reason);
       },
-      graceMs: PARK_GRACE_MS, // the calls in flight finish or are ended first
+      graceMs: PAUSE_PARK_GRACE_MS, // the calls in flight finish or are ended first
       signalled: () => (this.#paused = true),
     });
     this.#log.warn({ ...stopped, reason }, "instance paused");

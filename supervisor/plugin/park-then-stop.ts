@@ -21,8 +21,8 @@ export interface ParkThenStop {
   /** The instance's CPU limit in cores, as its cgroup has it (Infinity: none to lift). */
   cpuCores: number;
   log: Logger;
-  /** Moves calls away; resolves once the plugin has begun. A failure is logged and the stop goes on. */
-  park(): Promise<void>;
+  /** Moves calls away, giving those in flight `graceMs`; resolves once the plugin has begun. A failure is logged and the stop goes on. */
+  park(graceMs: number): Promise<void>;
   /** What calls in flight get between the park and the stop. */
   graceMs: number;
   /** Asked after the grace: true when the stop is no longer wanted (the instance is going away). */
@@ -33,7 +33,7 @@ export interface ParkThenStop {
 
 /** Parks, waits out the grace, stops; resolves with what was stopped, or undefined when cancelled. */
 export async function parkThenStop(o: ParkThenStop): Promise<{ processes: number; verified: boolean } | undefined> {
-  await withCpuLifted(o, o.park).catch((err: Error) => o.log.warn({ err: err.message }, "parking the data socket failed"));
+  await withCpuLifted(o, () => o.park(o.graceMs)).catch((err: Error) => o.log.warn({ err: err.message }, "parking the data socket failed"));
   await new Promise((r) => setTimeout(r, o.graceMs));
   if (o.cancelled?.()) return undefined;
   return withCpuLifted(o, async () => {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
 import { CpuBreaker } from "../../supervisor/breakers/cpu-breaker.ts";
-import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs, PARK_GRACE_MS } from "../../supervisor/plugin/cpu-guard.ts";
+import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs, BREAKER_PARK_GRACE_MS } from "../../supervisor/plugin/cpu-guard.ts";
 
 const config: CpuBreakerConfig = { ...breakerDefaults.cpu, window: 1000, coolDown: 60_000, maxSampleGap: 1000 };
 
@@ -101,7 +101,7 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     await guard.onSample(t + 1000, 95);
     expect(guard.state).toBe("open");
     // The CPU limit is lifted for the park and for the stop, and put back after each.
-    expect(events).toEqual(["cpu Infinity", `park ${PARK_GRACE_MS}`, "cpu 0.5", "cpu Infinity", "cpu 0.5"]);
+    expect(events).toEqual(["cpu Infinity", `park ${BREAKER_PARK_GRACE_MS}`, "cpu 0.5", "cpu Infinity", "cpu 0.5"]);
     expect(await processState(child.pid!)).toBe("T");
     const open = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ trip: 1, verified: true, processes: 1, windowStart: t, sampledAt: t + 1000, evidence: "in progress" });
@@ -117,7 +117,7 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     const t = Date.now();
     for (let at = t; at <= t + 1000; at += 200) await guard.onSample(at, 95);
     expect(guard.state).toBe("open");
-    expect(events).toEqual([`park ${PARK_GRACE_MS}`]);
+    expect(events).toEqual([`park ${BREAKER_PARK_GRACE_MS}`]);
     expect(await processState(child.pid!)).toBe("T");
     await guard.close();
   });
