@@ -14,6 +14,7 @@ import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts"
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { launchSandbox, SandboxSetupError, type LaunchOptions, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
 import { EventParseError, parseEvent, type SandboxSpec } from "../sandbox/spec.ts";
+import { ownV2Cgroup } from "./helpers/cgroup-v2.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const LAUNCHER = path.join(REPO, "build/bin/corral-sandbox");
@@ -439,11 +440,9 @@ describe("sandbox launcher", () => {
   it("clones a warm launcher's init straight into a cgroup v2 cgroup (CLONE_INTO_CGROUP), and the v1 ones by its thread", async (ctx) => {
     // This process's cgroup in the v2 hierarchy, if the host mounts one (a
     // hybrid host does, without controllers; a v2 host does, with them).
-    const mount = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").find((line) => line.includes(" - cgroup2 "));
-    const unified = mount?.split(" ")[4];
-    const own = /^0::(.*)$/m.exec(await readFile("/proc/self/cgroup", "utf8"))?.[1];
-    if (!unified || own === undefined) return ctx.skip();
-    const v2 = path.join(unified, own, `corral-test-clone-${randomBytes(3).toString("hex")}`);
+    const own = await ownV2Cgroup();
+    if (own === undefined) return ctx.skip();
+    const v2 = path.join(own.dir, `corral-test-clone-${randomBytes(3).toString("hex")}`);
     await mkdir(v2);
     const trace = process.env.CORRAL_SANDBOX_TRACE;
     process.env.CORRAL_SANDBOX_TRACE = "1";
@@ -460,7 +459,7 @@ describe("sandbox launcher", () => {
       // Born there: the launcher cloned it into the v2 cgroup, not moved it.
       expect(lines.all.some((line) => line.includes("corral-sandbox trace launcher cloned-into-cgroup "))).toBe(true);
       const initCgroups = await readFile(`/proc/${init.pid}/cgroup`, "utf8");
-      expect(/^0::(.*)$/m.exec(initCgroups)?.[1]).toBe(path.join(own, path.basename(v2)));
+      expect(/^0::(.*)$/m.exec(initCgroups)?.[1]).toBe(path.join(own.path, path.basename(v2)));
       const memory = /^\d+:memory:(.*)$/m.exec(initCgroups)?.[1];
       expect(cgroup.procsFiles.some((f) => memory !== undefined && path.dirname(f).endsWith(memory))).toBe(true);
       expect((await readFile(path.join(v2, "cgroup.procs"), "utf8")).trim().split("\n")).toContain(String(init.pid));

@@ -94,7 +94,7 @@ function statfsType(root: string): number {
 }
 
 /** Where cgroupPath (as /proc/self/cgroup names it) lies beneath mount. */
-function ownDirectory(mountRoot: string, mountPoint: string, cgroupPath: string): string {
+export function ownDirectory(mountRoot: string, mountPoint: string, cgroupPath: string): string {
   // A mount of a subtree (root other than "/") shows that subtree at the
   // mount point; /proc/self/cgroup names paths from the hierarchy's root.
   let rel = cgroupPath;
