@@ -1,7 +1,8 @@
-// The cgroup v2 driver against the real v2 tree, as well as against the
-// fake of test/unit/cgroups-v2.test.ts: killing (cgroup.kill, and the
-// freeze-then-signal path of kernels without it), removing, sweeping what an
-// earlier supervisor left, and refusing a tree without the controllers.
+// The cgroup v2 driver and delegation against the real v2 tree, as well as
+// against the fake of test/unit/cgroups-v2.test.ts: killing (cgroup.kill,
+// and the freeze-then-signal path of kernels without it), removing,
+// sweeping what an earlier supervisor left, refusing a tree without the
+// controllers, and leaving the tree's root as it is.
 //
 // On a hybrid host the v2 tree has no controllers, so the instance cgroups
 // here are made with mkdir beneath the driver's parent, as create() would
@@ -16,6 +17,7 @@ import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { prepareV2Delegation } from "../sandbox/cgroups/delegation.ts";
 import { nodeCgroupFs, type CgroupFs } from "../sandbox/cgroups/fs.ts";
 import { V2CgroupDriver, type V2InstanceCgroup } from "../sandbox/cgroups/v2.ts";
 import { ownV2Cgroup } from "./helpers/cgroup-v2.ts";
@@ -199,6 +201,27 @@ describe.runIf(base !== undefined)("cgroup v2 driver on the real v2 tree", () =>
     );
     expect(existsSync(driver.parentDir)).toBe(false);
     expect(fs.written("cgroup.subtree_control")).toEqual([]);
+  });
+});
+
+describe.runIf(base !== undefined && withoutControllers)("cgroup v2 delegation on a v2 tree without the controllers", () => {
+  it("refuses, moving no process and making no leaf; the tree's root is left as it is", async () => {
+    // A stand-in supervisor: a process started here, in a cgroup made here.
+    const cgroup = await instance("supervisor-cgroup");
+    const { child, pids } = await runIn(cgroup, 1);
+    await expect(prepareV2Delegation({ own: cgroup.dir, fs, pid: child.pid! })).rejects.toThrow(
+      /^cgroup v2 controllers .* are not available in \/.+supervisor-cgroup \(it has: .*\); they must be delegated to the supervisor's cgroup$/,
+    );
+    expect(await cgroup.pids()).toEqual(pids);
+    expect(await fs.subdirs(cgroup.dir)).toEqual([]);
+    expect(fs.writes).toEqual([]);
+
+    // The root has no cgroup.type: exempt from "no internal processes", nothing to move.
+    const root = path.join(base!, path.relative(own!.path, "/"));
+    if (existsSync(path.join(root, "cgroup.type"))) return; // this process's tree is a cgroup namespace's, not the root
+    expect(await prepareV2Delegation({ own: root, fs, pid: child.pid! })).toEqual({ base: root, leaf: root, moved: false });
+    expect(await cgroup.pids()).toEqual(pids);
+    expect(fs.writes).toEqual([]);
   });
 });
 
