@@ -27,7 +27,6 @@
 //
 // Instances are started as the supervisor starts them (PluginInstance, the
 // harness's trust and cgroups), without a supervisor process.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
@@ -39,6 +38,7 @@ import { cpuBreakerConfig } from "../supervisor/plugin/cpu-guard.ts";
 import { instanceEnvironment, launcherPool } from "../supervisor/plugin/environment.ts";
 import type { InstanceEnvironment } from "../supervisor/plugin/environment.ts";
 import { PluginInstance } from "../supervisor/plugin/instance.ts";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
 import { openHarness } from "./harness.ts";
@@ -112,13 +112,7 @@ async function cpuOver(ms: number): Promise<number> {
 function deathOf(pid: number): Promise<number> {
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      let state: string;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      } catch {
-        state = "gone";
-      }
+      const state = readProcStat(pid)?.state ?? "gone";
       if (state === "Z" || state === "X" || state === "gone") {
         clearInterval(timer);
         resolve(Date.now());

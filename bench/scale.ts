@@ -45,7 +45,9 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parse, stringify } from "yaml";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { forEachLogLine, type LogLine } from "../test/helpers/logs.ts";
+import { descendants } from "../test/helpers/processes.ts";
 import { corralBin, nodeBin, TestSupervisor } from "../test/helpers/supervisor.ts";
 import { machine, ratio, repoRoot, summarize, type BenchResult, type Metric } from "./lib.ts";
 
@@ -227,15 +229,15 @@ async function atScale(n: number): Promise<AtScale> {
       // be counted over and divided without.
       const family0 = await descendants(pid);
       const a0 = performance.now();
-      const d0 = await Promise.all(family0.map(cpuTicks));
+      const d0 = family0.map(cpuTicks);
       const a1 = performance.now();
-      const s0 = await cpuTicks(pid);
+      const s0 = cpuTicks(pid);
       const w0 = performance.now();
       await sleep(WINDOW_MS);
-      const s1 = await cpuTicks(pid);
+      const s1 = cpuTicks(pid);
       const seconds = (performance.now() - w0) / 1000;
       const b0 = performance.now();
-      const d1 = await Promise.all(family0.map(cpuTicks));
+      const d1 = family0.map(cpuTicks);
       const b1 = performance.now();
       const familySeconds = ((b0 + b1) / 2 - (a0 + a1) / 2) / 1000;
       rested += familySeconds;
@@ -319,12 +321,10 @@ async function memAvailable(): Promise<number> {
 }
 
 /** utime and stime of a process, in clock ticks, and its command name; zeros if it is gone. */
-async function cpuTicks(pid: number): Promise<{ user: number; system: number; comm: string; alive: boolean }> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+function cpuTicks(pid: number): { user: number; system: number; comm: string; alive: boolean } {
+  const stat = readProcStat(pid);
   if (!stat) return { user: 0, system: 0, comm: "", alive: false };
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of stat(5); the command is field 2, in parentheses.
-  return { user: Number(fields[11]), system: Number(fields[12]), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), alive: true };
+  return { user: stat.utime, system: stat.stime, comm: stat.comm, alive: true };
 }
 
 /** A numeric field of /proc/<pid>/status; 0 if the process is gone. */
@@ -337,29 +337,6 @@ async function procField(pid: number, name: string): Promise<number> {
 async function pssKiB(pid: number): Promise<number> {
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
   return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
-}
-
-/** Every process below `root` (not root itself). */
-async function descendants(root: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    if (!stat) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry));
-    children.set(ppid, list);
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      found.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return found;
 }
 
 /** memory.usage_in_bytes (v1) or memory.current (v2) of every instance cgroup below the parent, summed. */

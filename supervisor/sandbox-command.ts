@@ -8,7 +8,7 @@
 // launcher started at once (its namespaces come up meanwhile), the instance
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +22,7 @@ import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts
 import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts";
 import { UidLocks } from "./plugin/uid-locks.ts";
 import { processAlive } from "./process-alive.ts";
+import { readProcStat } from "./proc-stat.ts";
 
 export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
 
@@ -435,22 +436,10 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
  */
 function terminalSignalledBoth(launcherPid: number | undefined): boolean {
   if (launcherPid === undefined) return false;
-  const self = procStat("self");
-  const launcher = procStat(String(launcherPid));
+  const self = readProcStat("self");
+  const launcher = readProcStat(launcherPid);
   if (!self || !launcher) return false;
   return self.tpgid > 0 && self.tpgid === self.pgrp && launcher.pgrp === self.pgrp;
-}
-
-/** Process group and the terminal's foreground process group, from /proc/PID/stat. */
-function procStat(pid: string): { pgrp: number; tpgid: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which is in parentheses and may hold anything.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { pgrp: Number(fields[2]), tpgid: Number(fields[5]) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Runs one setup step; its failure becomes a SandboxCommandError of that stage. */

@@ -1,19 +1,14 @@
 // The CPU breaker on a real plugin that spins: stopped with SIGSTOP (seen in
 // /proc), resumed on probation, restarted, then quarantined as it escalates.
-import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.cleanup()));
 });
-
-async function processState(pid: number): Promise<string> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-}
 
 describe("cpu breaker", () => {
   it("stops a spinning plugin, resumes it on probation, restarts it, then quarantines it", async () => {
@@ -42,7 +37,7 @@ describe("cpu breaker", () => {
     const status = await supervisor.plugin("spinner");
     expect(status.instance?.cpuBreaker).toBe("open");
     expect(status.instance?.cpuBreakerReason).toContain("cpu above 60 %");
-    expect(await processState(first.pid)).toBe("T");
+    expect(readProcStat(first.pid)?.state).toBe("T");
     // Lifted for the park and the stop, the CPU limit is the plugin's again.
     const launched = supervisor.logs.find((l) => l.msg === "plugin process started" && l.instance === first.id)!;
     const cgroup = (await openCgroupDriver({ parent: supervisor.cgroupParent })).open(launched.cgroup as string);
@@ -111,7 +106,7 @@ describe("cpu breaker", () => {
     running.push(supervisor);
     const instance = (await supervisor.plugin("spinner")).instance!;
     await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
-    expect(await processState(instance.pid)).toBe("T");
+    expect(readProcStat(instance.pid)?.state).toBe("T");
 
     // The lifecycle stays ready (the instance is kept for its probation), but
     // what an operator reads says it is stopped, and why.

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { echoClient, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -75,8 +76,7 @@ describe("corralctl operations", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^echo: paused/);
     const pid = (await supervisor.plugin("echo")).instance!.pid;
-    const state = (await execa("awk", ["{print $3}", `/proc/${pid}/stat`])).stdout.trim();
-    expect(state).toBe("T");
+    expect(readProcStat(pid!)?.state).toBe("T");
     const started = Date.now();
     const refused = await call();
     expect(refused).toMatchObject({ ok: false, code: status.UNAVAILABLE });

@@ -2,9 +2,9 @@
 // a SIGKILL takes the plugins down with it, and the next start sweeps what
 // was left on disk and in cgroupfs.
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { descendants } from "./helpers/processes.ts";
 import { plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
@@ -17,35 +17,11 @@ const twoPlugins = [
   { name: "other", binary: plugins.slowdrain, apiVersion: "1.0" },
 ];
 
-/** Every pid of every sandbox: launcher, init and plugin, from the process table. */
-async function sandboxPids(supervisorPid: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = (await import("node:fs/promises")).readFile(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number((await stat).split(") ")[1]!.split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(supervisorPid);
-  return out;
-}
-
 describe("supervisor shutdown", () => {
   it("SIGTERM drains every plugin and exits 0 leaving no process, cgroup, mount or socket", async () => {
     const supervisor = await TestSupervisor.start({ plugins: twoPlugins });
     running.push(supervisor);
-    const pids = await sandboxPids(supervisor.pid!);
+    const pids = await descendants(supervisor.pid!);
     expect(pids.length).toBeGreaterThanOrEqual(6); // launcher, init, plugin, twice (and a warm spare launcher)
     expect(await supervisor.leftovers()).toEqual(expect.arrayContaining([expect.stringMatching(/^cgroup /)]));
 
@@ -66,7 +42,7 @@ describe("supervisor shutdown", () => {
   it("SIGKILL takes the plugins down with it, and the next start sweeps the leftovers", async () => {
     const supervisor = await TestSupervisor.start({ plugins: twoPlugins });
     running.push(supervisor);
-    const pids = await sandboxPids(supervisor.pid!);
+    const pids = await descendants(supervisor.pid!);
     const before = await supervisor.status();
     const instanceIds = before.plugins.map((p) => p.instance!.id);
     const instanceCgroups = supervisor.logs.filter((l) => l.msg === "plugin process started").map((l) => l.cgroup as string);

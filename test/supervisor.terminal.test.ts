@@ -4,9 +4,9 @@
 // are the supervisor's to act on (drain everything; reload the config), and
 // must not reach the plugins' launchers and sandbox inits behind its back:
 // a launcher killed by SIGHUP takes its plugin with it.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { readProcStat, type ProcStat } from "../supervisor/proc-stat.ts";
 import { repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const echo = { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" };
@@ -16,12 +16,11 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.cleanup()));
 });
 
-/** Session id and parent pid of a process, from /proc/PID/stat. */
-function stat(pid: number): { sid: number; ppid: number } {
-  // After the command name in parentheses (which may hold either): state, ppid, pgrp, session, ...
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-  return { ppid: Number(fields[1]), sid: Number(fields[3]) };
+/** A running process's /proc/PID/stat. */
+function stat(pid: number): ProcStat {
+  const found = readProcStat(pid);
+  if (!found) throw new Error(`no process ${pid}`);
+  return found;
 }
 
 describe("a supervisor in a terminal", () => {
@@ -34,7 +33,7 @@ describe("a supervisor in a terminal", () => {
     const init = stat(before.pid!).ppid;
     const launcher = stat(init).ppid;
     for (const [what, pid] of [["init", init], ["launcher", launcher]] as const) {
-      expect(stat(pid).sid, what).not.toBe(supervisor.pid);
+      expect(stat(pid).session, what).not.toBe(supervisor.pid);
     }
 
     supervisor.signalGroup("SIGHUP");

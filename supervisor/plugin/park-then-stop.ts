@@ -11,9 +11,9 @@
 // median 113 ms after its trip sample (max 154), 60 ms of it the grace;
 // lifted, 65.5 ms (max 90), for a few milliseconds of unlimited CPU. The
 // grace itself runs at the plugin's limit.
-import { readFile } from "node:fs/promises";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { Logger } from "../log.ts";
+import { readProcStat } from "../proc-stat.ts";
 import { signalAll } from "./signal-all.ts";
 
 export interface ParkThenStop {
@@ -61,14 +61,7 @@ async function withCpuLifted<T>(o: Pick<ParkThenStop, "cgroup" | "cpuCores" | "l
  */
 async function allStopped(pids: number[]): Promise<boolean> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const states = await Promise.all(
-      pids.map((pid) =>
-        readFile(`/proc/${pid}/stat`, "utf8").then(
-          (stat) => stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3),
-          () => "gone",
-        ),
-      ),
-    );
+    const states = pids.map((pid) => readProcStat(pid)?.state ?? "gone");
     if (states.every((s) => s === "T" || s === "t" || s === "gone")) return true;
     await new Promise((r) => setTimeout(r, 2));
   }

@@ -38,16 +38,15 @@ import { channelOptions, pluginCredentials } from "../../client/index.ts";
 import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "../helpers/echo.ts";
+import { descendants, running } from "../helpers/processes.ts";
 import { corralctl, plugins, processAlive, repoRoot, TestSupervisor } from "../helpers/supervisor.ts";
 import {
   between,
-  descendants,
   fdDifference,
   inspectorUrl,
   MiB,
   overlaps,
   processesInCgroup,
-  running,
   sampleSupervisor,
   settledSample,
   sleep,

@@ -2,12 +2,12 @@
 // its open fds, resident memory, threads and child processes from /proc,
 // and its timers (active Timeout resources) from its own Prometheus
 // endpoint; memory after full garbage collections it is made to run
-// through its inspector. Also the process table walks that find what a
-// sandbox left alive, and the bookkeeping of calls made under chaos.
-import { readFileSync } from "node:fs";
+// through its inspector. Also the processes a sandbox left in a cgroup,
+// and the bookkeeping of calls made under chaos.
 import { readdir, readFile, readlink } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
+import { descendants, processTable } from "../helpers/processes.ts";
 
 export interface ProcessSample {
   fds: number;
@@ -37,49 +37,6 @@ export interface SupervisorSample extends ProcessSample {
   /** Every active libuv handle and request, from its metrics. */
   resources: number;
   heapUsedBytes: number;
-}
-
-/** ppid -> children, from one pass over /proc. */
-export async function processTable(): Promise<Map<number, number[]>> {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      // The command name may hold spaces and parentheses: ppid is the second field after the last ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid);
-      if (list) list.push(Number(entry));
-      else children.set(ppid, [Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
-
-/** Every descendant of `pid`: launchers, sandbox inits and plugins of a supervisor. */
-export async function descendants(pid: number): Promise<number[]> {
-  const table = await processTable();
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const child of table.get(p) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** Whether `pid` still runs: it exists and is not a zombie waiting to be reaped. */
-export function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 /** Pids of every process whose cgroup path names `cgroupParent` (whatever its parent process). */
@@ -112,14 +69,7 @@ export function fdDifference(before: ProcessSample, after: ProcessSample): strin
 
 export async function sampleProcess(pid: number): Promise<ProcessSample> {
   const [fds, status, table] = await Promise.all([readdir(`/proc/${pid}/fd`), readFile(`/proc/${pid}/status`, "utf8"), processTable()]);
-  let count = 0;
-  const walk = (p: number) => {
-    for (const child of table.get(p) ?? []) {
-      count += 1;
-      walk(child);
-    }
-  };
-  walk(pid);
+  const count = (await descendants(pid, table)).length;
   // Unix sockets by inode: their path (an accepted connection shows its listener's) and state.
   const unix = new Map<string, string>();
   for (const line of (await readFile(`/proc/${pid}/net/unix`, "utf8").catch(() => "")).split("\n").slice(1)) {

@@ -2,7 +2,6 @@
 // to stop, a fake cgroup and fake evidence: evidence starts with the window,
 // and the trip stops at once, whether or not the evidence is done.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
 import { CpuBreaker } from "../../supervisor/breakers/cpu-breaker.ts";
 import { CpuGuard, EVIDENCE_MIN_GAP_MS, EVIDENCE_PROFILE_MS, evidenceProfileMs, BREAKER_PARK_GRACE_MS } from "../../supervisor/plugin/cpu-guard.ts";
+import { readProcStat } from "../../supervisor/proc-stat.ts";
 
 const config: CpuBreakerConfig = { ...breakerDefaults.cpu, window: 1000, coolDown: 60_000, maxSampleGap: 1000 };
 
@@ -20,11 +20,6 @@ afterEach(() => {
     child.kill("SIGKILL");
   }
 });
-
-async function processState(pid: number): Promise<string> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-}
 
 /** A guard over one real, idle process; its log lines and the evidence requests are recorded. */
 function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number } = {}) {
@@ -102,14 +97,14 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     expect(guard.state).toBe("open");
     // The CPU limit is lifted for the park and for the stop, and put back after each.
     expect(events).toEqual(["cpu Infinity", `park ${BREAKER_PARK_GRACE_MS}`, "cpu 0.5", "cpu Infinity", "cpu 0.5"]);
-    expect(await processState(child.pid!)).toBe("T");
+    expect(readProcStat(child.pid!)?.state).toBe("T");
     const open = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ trip: 1, verified: true, processes: 1, windowStart: t, sampledAt: t + 1000, evidence: "in progress" });
     expect(Date.parse(open!.evidenceFrom as string)).toBe(t);
     finish();
 
     await guard.close();
-    expect(await processState(child.pid!)).not.toBe("T");
+    expect(readProcStat(child.pid!)?.state).not.toBe("T");
   });
 
   it("leaves the CPU limit of an instance that has none alone", async () => {
@@ -118,7 +113,7 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     for (let at = t; at <= t + 1000; at += 200) await guard.onSample(at, 95);
     expect(guard.state).toBe("open");
     expect(events).toEqual([`park ${BREAKER_PARK_GRACE_MS}`]);
-    expect(await processState(child.pid!)).toBe("T");
+    expect(readProcStat(child.pid!)?.state).toBe("T");
     await guard.close();
   });
 
