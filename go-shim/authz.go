@@ -75,11 +75,10 @@ func serviceOf(fullMethod string) string {
 	return ""
 }
 
-// A guard authorizes every call and counts the author's calls in flight.
+// A guard authorizes every call.
 type guard struct {
-	policy   *policy
-	inFlight *inFlight
-	revoked  func(*x509.Certificate) error // if not nil, refuses a revoked certificate
+	policy  *policy
+	revoked func(*x509.Certificate) error // if not nil, refuses a revoked certificate
 }
 
 // admit authorizes the call of fullMethod on ctx's peer. A certificate
@@ -106,18 +105,12 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	if err := g.admit(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
-	if g.policy.isAuthors(info.FullMethod) {
-		defer g.inFlight.begin()()
-	}
 	return handler(ctx, req)
 }
 
 func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if err := g.admit(ss.Context(), info.FullMethod); err != nil {
 		return err
-	}
-	if g.policy.isAuthors(info.FullMethod) {
-		defer g.inFlight.begin()()
 	}
 	return handler(srv, ss)
 }

@@ -81,15 +81,20 @@ func codeName(c codes.Code) string {
 // served) are not counted; a reply that fails to be sent counts with its
 // handler's code.
 //
+// The same interceptors count the calls in flight, each until it has been
+// recorded: once none is in flight during a drain, the counts are final
+// (see [control.Drained]).
+//
 // Recording is lock-free once a method has been called: a sync.Map lookup
 // and a few atomic adds.
 type callStats struct {
-	counted func(fullMethod string) bool // whether a method's calls are counted: the author's
-	methods sync.Map                     // full method → *methodStats
+	counted  func(fullMethod string) bool // whether a method's calls are counted: the author's
+	inFlight *inFlight
+	methods  sync.Map // full method → *methodStats
 }
 
-func newCallStats(counted func(fullMethod string) bool) *callStats {
-	return &callStats{counted: counted}
+func newCallStats(counted func(fullMethod string) bool, flight *inFlight) *callStats {
+	return &callStats{counted: counted, inFlight: flight}
 }
 
 // methodStats are the counts of one method.
@@ -157,6 +162,7 @@ func (s *callStats) unary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	if !s.counted(info.FullMethod) {
 		return handler(ctx, req)
 	}
+	defer s.inFlight.begin()() // ends after the record below
 	start := time.Now()
 	resp, err := handler(ctx, req)
 	s.record(info.FullMethod, codeOf(ctx, err), time.Since(start))
@@ -167,6 +173,7 @@ func (s *callStats) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServe
 	if !s.counted(info.FullMethod) {
 		return handler(srv, ss)
 	}
+	defer s.inFlight.begin()() // ends after the record below
 	start := time.Now()
 	err := handler(srv, ss)
 	s.record(info.FullMethod, codeOf(ss.Context(), err), time.Since(start))

@@ -391,7 +391,7 @@ func TestCallStatsAuthorization(t *testing.T) {
 // counted in its bucket, codes gRPC does not define are named by number,
 // and concurrent calls are all counted.
 func TestCallStatsRecord(t *testing.T) {
-	s := newCallStats(func(string) bool { return true })
+	s := newCallStats(func(string) bool { return true }, &inFlight{})
 	s.record("/a.A/M", codes.OK, 500*time.Microsecond)        // on the first bound
 	s.record("/a.A/M", codes.OK, 500*time.Microsecond+1)      // just above it
 	s.record("/a.A/M", codes.Unavailable, 10*time.Second)     // on the last
@@ -476,10 +476,105 @@ func TestCodeOf(t *testing.T) {
 // BenchmarkCallStatsRecord measures the cost of counting a call, from many
 // goroutines at once.
 func BenchmarkCallStatsRecord(b *testing.B) {
-	s := newCallStats(func(string) bool { return true })
+	s := newCallStats(func(string) bool { return true }, &inFlight{})
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s.record(sleepMethod, codes.OK, 3*time.Millisecond)
 		}
 	})
+}
+
+// TestDrainedFinalCounts checks that Drained, asked before the drain, waits
+// for the calls in flight on both sockets to end and answers with every
+// call counted, those calls included.
+func TestDrainedFinalCounts(t *testing.T) {
+	in := startTickerInstance(t)
+	ctx := context.Background()
+	app := in.dialData(in.scoped())
+	sup := in.dial(in.supervisor())
+	control := pluginv1.NewControlClient(sup)
+
+	for range 2 {
+		if err := sleep(ctx, app, 0); err != nil {
+			t.Fatalf("Sleep: %v", err)
+		}
+	}
+	type answer struct {
+		resp *pluginv1.CallStatsResponse
+		err  error
+		at   time.Time
+	}
+	drained := make(chan answer, 1)
+	go func() {
+		resp, err := control.Drained(ctx, &pluginv1.DrainedRequest{})
+		drained <- answer{resp, err, time.Now()}
+	}()
+	// One call in flight on each socket when the drain begins.
+	slept := make(chan time.Time, 2)
+	for _, conn := range []*grpc.ClientConn{app, sup} {
+		go func() {
+			if err := sleep(ctx, conn, 300*time.Millisecond); err != nil {
+				t.Errorf("call in flight during the drain: %v", err)
+			}
+			slept <- time.Now()
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let the calls begin
+	select {
+	case a := <-drained:
+		t.Fatalf("Drained answered before any drain: %v, %v", a.resp, a.err)
+	default:
+	}
+	if resp, err := control.Drain(ctx, &pluginv1.DrainRequest{}); err != nil || resp.GetInFlight() != 2 {
+		t.Fatalf("Drain = %v, %v; want 2 calls in flight", resp, err)
+	}
+
+	a := <-drained
+	if a.err != nil {
+		t.Fatalf("Drained: %v", a.err)
+	}
+	var m *pluginv1.MethodCalls
+	for _, mc := range a.resp.GetMethods() {
+		if mc.GetMethod() == sleepMethod {
+			m = mc
+		}
+	}
+	if m == nil || m.GetCodes()["OK"] != 4 || len(m.GetCodes()) != 1 {
+		t.Fatalf("Drained's Sleep: %v, want 4 calls, all OK", m)
+	}
+	checkHistogram(t, m)
+	if n := countAt(t, m, 0.25); n != 2 {
+		t.Errorf("Sleep: %d calls within 250 ms, want the 2 before the drain: %v", n, m.GetBucketCumulativeCounts())
+	}
+	for range 2 {
+		<-slept
+	}
+	in.wait(2 * time.Second)
+}
+
+// TestDrainedFailsWithTheDrainsDeadline checks that a drain whose deadline
+// passes stops Drained with the calls it waited for: no counts are final.
+func TestDrainedFailsWithTheDrainsDeadline(t *testing.T) {
+	in := startTickerInstance(t)
+	ctx := context.Background()
+	app := in.dialData(in.scoped())
+	control := pluginv1.NewControlClient(in.dial(in.supervisor()))
+
+	go func() { _ = sleep(ctx, app, time.Minute) }()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := control.Drain(ctx, &pluginv1.DrainRequest{DeadlineMs: 200}); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	start := time.Now()
+	resp, err := control.Drained(ctx, &pluginv1.DrainedRequest{})
+	if err == nil {
+		t.Fatalf("Drained = %v, want an error: a call was still running at the deadline", resp)
+	}
+	if c := status.Code(err); c != codes.Unavailable && c != codes.Canceled {
+		t.Errorf("Drained: %v, want UNAVAILABLE or CANCELLED", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Drained failed after %v, want at about the drain's 200 ms deadline", d)
+	}
+	in.wait(2 * time.Second)
 }

@@ -118,6 +118,36 @@ func (c *control) CallStats(context.Context, *pluginv1.CallStatsRequest) (*plugi
 	return &pluginv1.CallStatsResponse{Methods: c.calls.snapshot()}, nil
 }
 
+// Drained answers once a drain has ended the author's calls (see
+// [control.callsEnded]) with their final counts. It looks every millisecond:
+// a drain takes at least a round trip to its clients.
+func (c *control) Drained(ctx context.Context, _ *pluginv1.DrainedRequest) (*pluginv1.CallStatsResponse, error) {
+	select {
+	case <-c.drainer.draining:
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !c.callsEnded() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			// The drain's deadline stops the server, and this call with it.
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+	}
+	return c.CallStats(ctx, &pluginv1.CallStatsRequest{})
+}
+
+// callsEnded reports whether a draining instance's call counts are final:
+// the data socket's server has stopped (every call it took has ended, and
+// it takes none), and no call of the author's is in flight on the instance
+// socket, whose GOAWAY the drain sent as it began.
+func (c *control) callsEnded() bool {
+	return (c.data == nil || c.data.stoppedForGood()) && c.inFlight.count() == 0
+}
+
 // ReloadTrust answers once the revoker has looked at crl.pem and ca.pem
 // (and loaded them if they changed), with the list in force then.
 func (c *control) ReloadTrust(context.Context, *pluginv1.ReloadTrustRequest) (*pluginv1.ReloadTrustResponse, error) {

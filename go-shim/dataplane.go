@@ -174,6 +174,14 @@ func (p *dataPlane) stop(deadline time.Duration) <-chan struct{} {
 	return p.srv.stopped
 }
 
+// stoppedForGood reports whether a drain has stopped the data plane and its
+// last server has stopped: every call it took has ended, and it takes none.
+func (p *dataPlane) stoppedForGood() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state == dataStopped && (p.srv == nil || isClosed(p.srv.stopped))
+}
+
 // halt ends what calls remain on the data server at once; a drain whose
 // deadline has passed calls it.
 func (p *dataPlane) halt() {

@@ -279,9 +279,8 @@ func TestGuardRefusesRevoked(t *testing.T) {
 	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
 	f.r.refresh()
 	g := &guard{
-		policy:   &policy{trustDomain: "corral.test", plugin: "greeter", services: map[string]bool{"shimtest.Sleeper": true}},
-		inFlight: &inFlight{},
-		revoked:  f.r.check,
+		policy:  &policy{trustDomain: "corral.test", plugin: "greeter", services: map[string]bool{"shimtest.Sleeper": true}},
+		revoked: f.r.check,
 	}
 	withPeer := func(l leaf) context.Context {
 		return peer.NewContext(context.Background(), &peer.Peer{AuthInfo: credentials.TLSInfo{

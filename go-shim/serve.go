@@ -143,11 +143,11 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		flight  = &inFlight{}
 		drainer = newDrainer()
 		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
-		g       = &guard{policy: pol, inFlight: flight, revoked: revoked.check}
-		// The author's calls on both sockets, counted by the outermost
-		// interceptors of every server; pol.services is filled in below,
-		// before any call.
-		calls = newCallStats(pol.isAuthors)
+		g       = &guard{policy: pol, revoked: revoked.check}
+		// The author's calls on both sockets, counted (and those in flight
+		// too) by the outermost interceptors of every server; pol.services
+		// is filled in below, before any call.
+		calls = newCallStats(pol.isAuthors, flight)
 	)
 	// What the instance socket's server and the data socket's have in common.
 	common := []grpc.ServerOption{
@@ -186,12 +186,12 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 
 	// The data socket: the author's services and health, for host
 	// applications, whose clients may check health there. It shares the
-	// guard's in-flight count, so that Drain counts its calls too.
+	// call counts and the count in flight, so that Drain counts its calls too.
 	var data *dataPlane
 	if env.dataSocket != "" {
 		dataPol := *pol
 		dataPol.clientHealth = true
-		dg := &guard{policy: &dataPol, inFlight: flight, revoked: revoked.check}
+		dg := &guard{policy: &dataPol, revoked: revoked.check}
 		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
 			grpc.ChainUnaryInterceptor(calls.unary, dg.unary),
 			grpc.ChainStreamInterceptor(calls.stream, dg.stream),

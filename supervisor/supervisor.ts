@@ -31,6 +31,7 @@ import type { PluginInstance } from "./plugin/instance.ts";
 import { UidLocks } from "./plugin/uid-locks.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { Trust } from "./trust.ts";
+import { EndedInstanceCalls } from "./metrics/ended-calls.ts";
 import { createMetrics } from "./metrics/registry.ts";
 import { MetricsServer } from "./metrics/server.ts";
 
@@ -119,6 +120,7 @@ export class Supervisor {
       });
       const diagnostics = new DiagnosticsStore(config.stateDir);
       const plugins = new PluginSet({ config, trust, alerts, events, log });
+      const endedCalls = new EndedInstanceCalls();
       plugins.environment = instanceEnvironment({
         ...config,
         trust,
@@ -131,6 +133,7 @@ export class Supervisor {
         address: (name) => plugins.get(name)?.address,
         outputRing: (name) => plugins.get(name)?.output,
         breakerEvent: (e) => events.emit({ at: Date.now(), plugin: e.plugin, instance: e.instance, kind: "breaker", to: e.state, message: e.message }),
+        callsEnded: (plugin, instance, methods) => endedCalls.record(plugin, instance, methods),
       });
       closers.push(() => plugins.close());
       // Plugins exist (stopped) before the admin socket answers, so status
@@ -198,7 +201,7 @@ export class Supervisor {
 
       let metrics: { server: MetricsServer; close(): void } | undefined;
       if (config.metrics.listen) {
-        const collected = createMetrics({ plugins, alerts, events, trust });
+        const collected = createMetrics({ plugins, alerts, events, trust, endedCalls });
         const server = await MetricsServer.listen(config.metrics.listen, collected.registry);
         metrics = { server, close: collected.close };
         closers.push(() => server.close());

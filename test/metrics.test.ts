@@ -167,6 +167,41 @@ describe("metrics", () => {
     expect(stream.sum).toBeGreaterThanOrEqual(0.45);
   });
 
+  it("keeps the final calls of an instance a hot update drained, a stream it finished while draining included", async () => {
+    const echo = await supervisor.plugin("echo");
+    const old = echo.instance!.id;
+    const client = echoClient(echo.address, pluginCredentials("echo", await supervisor.clientPems("metrics-test", ["echo"])), channelOptions({ retry: false }));
+    const method = (name: string) => `/corral.test.echo.v1.Echo/${name}`;
+    try {
+      const before = await scrape();
+      const calls = (from: Awaited<ReturnType<typeof scrape>>, instance: string, name: string) =>
+        from.value("corral_calls_total", { plugin: "echo", instance, method: method(name), code: "OK" }) ?? 0;
+      // Made after the last scrape the old instance answers: only its final counts can show them.
+      for (let i = 0; i < 3; i++) await client.unary({ message: `d${i}`, sleepMs: 0, replySize: 0 });
+      const stream = client.serverStream({ message: "across", count: 4, intervalMs: 200 });
+      await new Promise((r) => setTimeout(r, 100)); // begun on the old instance
+      const r = await corralctl(["--config", supervisor.configFile, "restart", "echo"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await stream).replies).toHaveLength(4);
+      // The old instance exits once drained; its final counts are kept then.
+      let after = await scrape();
+      for (const start = Date.now(); calls(after, old, "ServerStream") <= calls(before, old, "ServerStream") && Date.now() - start < 10_000; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await scrape();
+      }
+      const now = (await supervisor.plugin("echo")).instance!.id;
+      expect(now).not.toBe(old);
+      expect(calls(after, old, "Unary")).toBe(calls(before, old, "Unary") + 3);
+      expect(calls(after, old, "ServerStream")).toBe(calls(before, old, "ServerStream") + 1);
+      expect(after.histogram("corral_call_duration_seconds", { plugin: "echo", instance: old, method: method("Unary") })?.count).toBe(
+        before.histogram("corral_call_duration_seconds", { plugin: "echo", instance: old, method: method("Unary") })!.count + 3,
+      );
+      expect(calls(after, now, "ServerStream")).toBe(0); // the stream was the old instance's alone
+    } finally {
+      client.close();
+    }
+  });
+
   it("answers only GET /metrics", async () => {
     const res = await fetch(url.replace("/metrics", "/"));
     expect(res.status).toBe(404);

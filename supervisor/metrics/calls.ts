@@ -73,7 +73,7 @@ export function registerCallMetrics(registry: Registry, sources: () => Iterable<
 
   const calls = new ComputedMetric(
     "corral_calls_total",
-    "Calls of the plugin's own methods, on its data socket and its instance socket, by status code (counted by go-shim since the instance started).",
+    "Calls of the plugin's own methods, on its data socket and its instance socket, by status code (counted by go-shim since the instance started; a drained instance's final counts stay 5 min after it ends).",
     "counter",
     async () =>
       (await collect()).flatMap(({ plugin, instance, methods }) =>

@@ -10,8 +10,12 @@ import { pluginStates } from "../plugin/lifecycle.ts";
 import { PluginInstance } from "../plugin/instance.ts";
 import type { Trust } from "../trust.ts";
 import { registerCallMetrics } from "./calls.ts";
+import type { EndedInstanceCalls } from "./ended-calls.ts";
 
-export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; events: EventLog; trust: Trust }): { registry: Registry; close(): void } {
+export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; events: EventLog; trust: Trust; endedCalls?: EndedInstanceCalls }): {
+  registry: Registry;
+  close(): void;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "corral_supervisor_" });
   const { plugins } = deps;
@@ -66,12 +70,14 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
     g.set({ certificate: "supervisor" }, (deps.trust.leaf.current.notAfter.getTime() - Date.now()) / 1000);
   });
 
-  // The data plane's calls, from go-shim's counts (calls.ts).
+  // The data plane's calls, from go-shim's counts (calls.ts): the serving
+  // instances', and the final ones of those that drained lately.
   registerCallMetrics(registry, function* () {
     for (const p of plugins.values()) {
       const instance = p.controller.instance;
       if (instance instanceof PluginInstance) yield { plugin: p.controller.name, instance: instance.id, callStats: (signal: AbortSignal) => instance.callStats(signal) };
     }
+    yield* deps.endedCalls?.sources() ?? [];
   });
 
   const transitions = new Counter({ name: "corral_plugin_transitions_total", help: "Lifecycle transitions, by the state entered.", labelNames: ["plugin", "to"], registers: [registry] });

@@ -127,6 +127,17 @@ export class ControlChannel {
   }
 
   /**
+   * The plugin's final call counts, once the drain asked for has ended its
+   * calls (Control.Drained); it exits right after answering. Fails if the
+   * drain's deadline stops the calls, or with UNIMPLEMENTED from a go-shim
+   * older than the call.
+   */
+  async drained(signal: AbortSignal): Promise<CallStatsResponse__Output> {
+    const { control } = this.#clients();
+    return unary((md, opts, cb) => control.Drained({}, md, opts, cb), signal);
+  }
+
+  /**
    * Takes the plugin's data socket out of service: its clients get GOAWAY
    * (and reconnect through the stable address, which no longer leads
    * here); calls in flight get graceMs. Resolves when the plugin has begun.

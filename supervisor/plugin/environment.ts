@@ -17,6 +17,7 @@ import type { PluginConfig } from "../config/schema.ts";
 import type { IssuedLeaf } from "../identity/index.ts";
 import type { Release } from "../releases/store.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
+import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
 
 /** What every instance of every plugin shares: handed in by the supervisor. */
 export interface InstanceEnvironment {
@@ -45,6 +46,8 @@ export interface InstanceEnvironment {
   outputRing(plugin: string): OutputRing | undefined;
   /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
   address(plugin: string): PausableAddress | undefined;
+  /** Takes a drained instance's final call counts (metrics/ended-calls.ts). */
+  callsEnded(plugin: string, instance: string, methods: MethodCalls__Output[]): void;
   logger: Logger;
 }
 
@@ -88,6 +91,8 @@ export function instanceEnvironment(parts: {
   outputRing?: (plugin: string) => OutputRing | undefined;
   /** Where breaker events go (the event log); nowhere in benchmarks. */
   breakerEvent?: InstanceEnvironment["breakerEvent"];
+  /** Where drained instances' final call counts go (the metrics); nowhere in benchmarks. */
+  callsEnded?: InstanceEnvironment["callsEnded"];
 }): InstanceEnvironment {
   const { trust } = parts;
   const breakers = new Map<string, CpuBreaker>();
@@ -118,6 +123,7 @@ export function instanceEnvironment(parts: {
     address: parts.address ?? (() => undefined),
     outputRing: parts.outputRing ?? (() => undefined),
     breakerEvent: parts.breakerEvent ?? (() => {}),
+    callsEnded: parts.callsEnded ?? (() => {}),
     logger: parts.logger,
   };
 }

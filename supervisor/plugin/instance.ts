@@ -2,11 +2,13 @@
 // It owns everything it creates (instance directory, certificate, cgroup,
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
+import { status as grpcStatus } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
+import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { LaunchSlot, SandboxIds } from "../../sandbox/launcher-pool.ts";
@@ -17,7 +19,7 @@ import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/i
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import type { InstanceEnvironment } from "./environment.ts";
-import { ControlChannel } from "./control-channel.ts";
+import { ControlChannel, RpcError } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
@@ -405,6 +407,9 @@ export class PluginInstance implements Instance {
     clearTimeout(this.#samplingDelay); // nothing to watch while it drains
     await this.#monitor?.close(); // a stopped instance must run to drain
     if (sandbox && this.#channel) {
+      // Asked first: the drain sends GOAWAY on this connection, and the
+      // plugin's socket closes, so a call begun after it could not be made.
+      const final = this.#finalCalls(this.#channel, graceMs);
       await this.#channel.drain(graceMs).catch((err: Error) => this.#log.warn({ err: err.message }, "drain request failed"));
       if (!(await settlesWithin(this.exited, graceMs + 500))) {
         this.#log.warn({ graceMs }, "plugin did not exit after draining; sending SIGTERM");
@@ -413,8 +418,28 @@ export class PluginInstance implements Instance {
           this.#log.warn("plugin ignored SIGTERM; killing it");
         }
       }
+      const methods = await final; // settled: the answer comes before the exit, a failure with it (or a SIGTERM's drain answers it)
+      if (methods) this.#env.callsEnded(this.#plugin.name, this.id, methods);
     }
     await this.destroy();
+  }
+
+  /**
+   * The final counts of a draining instance's calls, of the methods its
+   * handshake declared; undefined if the drain's deadline stopped calls, or
+   * go-shim is older than Control.Drained.
+   */
+  async #finalCalls(channel: ControlChannel, graceMs: number): Promise<MethodCalls__Output[] | undefined> {
+    const declared = new Set(this.#handshake?.methods ?? []);
+    try {
+      const stats = await channel.drained(AbortSignal.timeout(graceMs + 1000));
+      return stats.methods.filter((m) => declared.has(m.method));
+    } catch (err) {
+      if (!(err instanceof RpcError && err.code === grpcStatus.UNIMPLEMENTED)) {
+        this.#log.info({ err: (err as Error).message }, "no final call counts from the drained plugin");
+      }
+      return undefined;
+    }
   }
 
   /** Kills whatever still runs and gives everything back. Safe to call more than once. */

@@ -8,6 +8,7 @@ import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse
 import type { ControlClient as _corral_plugin_v1_ControlClient, ControlDefinition as _corral_plugin_v1_ControlDefinition } from './corral/plugin/v1/Control.ts';
 import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from './corral/plugin/v1/DrainRequest.ts';
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from './corral/plugin/v1/DrainResponse.ts';
+import type { DrainedRequest as _corral_plugin_v1_DrainedRequest, DrainedRequest__Output as _corral_plugin_v1_DrainedRequest__Output } from './corral/plugin/v1/DrainedRequest.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from './corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from './corral/plugin/v1/HandshakeResponse.ts';
 import type { MethodCalls as _corral_plugin_v1_MethodCalls, MethodCalls__Output as _corral_plugin_v1_MethodCalls__Output } from './corral/plugin/v1/MethodCalls.ts';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
         Control: SubtypeConstructor<typeof grpc.Client, _corral_plugin_v1_ControlClient> & { service: _corral_plugin_v1_ControlDefinition }
         DrainRequest: MessageTypeDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainRequest__Output>
         DrainResponse: MessageTypeDefinition<_corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainResponse__Output>
+        DrainedRequest: MessageTypeDefinition<_corral_plugin_v1_DrainedRequest, _corral_plugin_v1_DrainedRequest__Output>
         HandshakeRequest: MessageTypeDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeRequest__Output>
         HandshakeResponse: MessageTypeDefinition<_corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeResponse__Output>
         MethodCalls: MessageTypeDefinition<_corral_plugin_v1_MethodCalls, _corral_plugin_v1_MethodCalls__Output>

@@ -966,6 +966,42 @@ func (*CallStatsRequest) Descriptor() ([]byte, []int) {
 	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{14}
 }
 
+type DrainedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainedRequest) Reset() {
+	*x = DrainedRequest{}
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainedRequest) ProtoMessage() {}
+
+func (x *DrainedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainedRequest.ProtoReflect.Descriptor instead.
+func (*DrainedRequest) Descriptor() ([]byte, []int) {
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{15}
+}
+
 type CallStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One entry per method called at least once, sorted by method.
@@ -976,7 +1012,7 @@ type CallStatsResponse struct {
 
 func (x *CallStatsResponse) Reset() {
 	*x = CallStatsResponse{}
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1024,7 @@ func (x *CallStatsResponse) String() string {
 func (*CallStatsResponse) ProtoMessage() {}
 
 func (x *CallStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[15]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1037,7 @@ func (x *CallStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallStatsResponse.ProtoReflect.Descriptor instead.
 func (*CallStatsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{15}
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CallStatsResponse) GetMethods() []*MethodCalls {
@@ -1039,7 +1075,7 @@ type MethodCalls struct {
 
 func (x *MethodCalls) Reset() {
 	*x = MethodCalls{}
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1087,7 @@ func (x *MethodCalls) String() string {
 func (*MethodCalls) ProtoMessage() {}
 
 func (x *MethodCalls) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[16]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1100,7 @@ func (x *MethodCalls) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodCalls.ProtoReflect.Descriptor instead.
 func (*MethodCalls) Descriptor() ([]byte, []int) {
-	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{16}
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MethodCalls) GetMethod() string {
@@ -1117,7 +1153,7 @@ type ReloadTrustRequest struct {
 
 func (x *ReloadTrustRequest) Reset() {
 	*x = ReloadTrustRequest{}
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1165,7 @@ func (x *ReloadTrustRequest) String() string {
 func (*ReloadTrustRequest) ProtoMessage() {}
 
 func (x *ReloadTrustRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[17]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1178,7 @@ func (x *ReloadTrustRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadTrustRequest.ProtoReflect.Descriptor instead.
 func (*ReloadTrustRequest) Descriptor() ([]byte, []int) {
-	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{17}
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{18}
 }
 
 type ReloadTrustResponse struct {
@@ -1156,7 +1192,7 @@ type ReloadTrustResponse struct {
 
 func (x *ReloadTrustResponse) Reset() {
 	*x = ReloadTrustResponse{}
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1204,7 @@ func (x *ReloadTrustResponse) String() string {
 func (*ReloadTrustResponse) ProtoMessage() {}
 
 func (x *ReloadTrustResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_plugin_v1_control_proto_msgTypes[18]
+	mi := &file_corral_plugin_v1_control_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1217,7 @@ func (x *ReloadTrustResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadTrustResponse.ProtoReflect.Descriptor instead.
 func (*ReloadTrustResponse) Descriptor() ([]byte, []int) {
-	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{18}
+	return file_corral_plugin_v1_control_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReloadTrustResponse) GetCrlNumber() string {
@@ -1261,7 +1297,8 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\vtotal_bytes\x18\x03 \x01(\x04R\n" +
 	"totalBytes\x12\x12\n" +
 	"\x04done\x18\x04 \x01(\bR\x04done\"\x12\n" +
-	"\x10CallStatsRequest\"L\n" +
+	"\x10CallStatsRequest\"\x10\n" +
+	"\x0eDrainedRequest\"L\n" +
 	"\x11CallStatsResponse\x127\n" +
 	"\amethods\x18\x01 \x03(\v2\x1d.corral.plugin.v1.MethodCallsR\amethods\"\xcf\x02\n" +
 	"\vMethodCalls\x12\x16\n" +
@@ -1279,7 +1316,7 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\x12ReloadTrustRequest\"4\n" +
 	"\x13ReloadTrustResponse\x12\x1d\n" +
 	"\n" +
-	"crl_number\x18\x01 \x01(\tR\tcrlNumber2\xee\x05\n" +
+	"crl_number\x18\x01 \x01(\tR\tcrlNumber2\xc0\x06\n" +
 	"\aControl\x12T\n" +
 	"\tHandshake\x12\".corral.plugin.v1.HandshakeRequest\x1a#.corral.plugin.v1.HandshakeResponse\x12I\n" +
 	"\x05Stats\x12\x1e.corral.plugin.v1.StatsRequest\x1a\x1e.corral.plugin.v1.RuntimeStats0\x01\x12H\n" +
@@ -1288,7 +1325,8 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\x06Unpark\x12\x1f.corral.plugin.v1.UnparkRequest\x1a .corral.plugin.v1.UnparkResponse\x12c\n" +
 	"\x0eCollectGarbage\x12'.corral.plugin.v1.CollectGarbageRequest\x1a(.corral.plugin.v1.CollectGarbageResponse\x12M\n" +
 	"\aProfile\x12 .corral.plugin.v1.ProfileRequest\x1a\x1e.corral.plugin.v1.ProfileChunk0\x01\x12T\n" +
-	"\tCallStats\x12\".corral.plugin.v1.CallStatsRequest\x1a#.corral.plugin.v1.CallStatsResponse\x12Z\n" +
+	"\tCallStats\x12\".corral.plugin.v1.CallStatsRequest\x1a#.corral.plugin.v1.CallStatsResponse\x12P\n" +
+	"\aDrained\x12 .corral.plugin.v1.DrainedRequest\x1a#.corral.plugin.v1.CallStatsResponse\x12Z\n" +
 	"\vReloadTrust\x12$.corral.plugin.v1.ReloadTrustRequest\x1a%.corral.plugin.v1.ReloadTrustResponseBCZAgithub.com/corralhq/corral/proto/gen/go/corral/plugin/v1;pluginv1b\x06proto3"
 
 var (
@@ -1304,7 +1342,7 @@ func file_corral_plugin_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_plugin_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_corral_plugin_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(ProfileRequest_Kind)(0),       // 0: corral.plugin.v1.ProfileRequest.Kind
 	(*HandshakeRequest)(nil),       // 1: corral.plugin.v1.HandshakeRequest
@@ -1322,18 +1360,19 @@ var file_corral_plugin_v1_control_proto_goTypes = []any{
 	(*ProfileRequest)(nil),         // 13: corral.plugin.v1.ProfileRequest
 	(*ProfileChunk)(nil),           // 14: corral.plugin.v1.ProfileChunk
 	(*CallStatsRequest)(nil),       // 15: corral.plugin.v1.CallStatsRequest
-	(*CallStatsResponse)(nil),      // 16: corral.plugin.v1.CallStatsResponse
-	(*MethodCalls)(nil),            // 17: corral.plugin.v1.MethodCalls
-	(*ReloadTrustRequest)(nil),     // 18: corral.plugin.v1.ReloadTrustRequest
-	(*ReloadTrustResponse)(nil),    // 19: corral.plugin.v1.ReloadTrustResponse
-	nil,                            // 20: corral.plugin.v1.MethodCalls.CodesEntry
+	(*DrainedRequest)(nil),         // 16: corral.plugin.v1.DrainedRequest
+	(*CallStatsResponse)(nil),      // 17: corral.plugin.v1.CallStatsResponse
+	(*MethodCalls)(nil),            // 18: corral.plugin.v1.MethodCalls
+	(*ReloadTrustRequest)(nil),     // 19: corral.plugin.v1.ReloadTrustRequest
+	(*ReloadTrustResponse)(nil),    // 20: corral.plugin.v1.ReloadTrustResponse
+	nil,                            // 21: corral.plugin.v1.MethodCalls.CodesEntry
 }
 var file_corral_plugin_v1_control_proto_depIdxs = []int32{
 	4,  // 0: corral.plugin.v1.CollectGarbageResponse.before:type_name -> corral.plugin.v1.RuntimeStats
 	4,  // 1: corral.plugin.v1.CollectGarbageResponse.after:type_name -> corral.plugin.v1.RuntimeStats
 	0,  // 2: corral.plugin.v1.ProfileRequest.kind:type_name -> corral.plugin.v1.ProfileRequest.Kind
-	17, // 3: corral.plugin.v1.CallStatsResponse.methods:type_name -> corral.plugin.v1.MethodCalls
-	20, // 4: corral.plugin.v1.MethodCalls.codes:type_name -> corral.plugin.v1.MethodCalls.CodesEntry
+	18, // 3: corral.plugin.v1.CallStatsResponse.methods:type_name -> corral.plugin.v1.MethodCalls
+	21, // 4: corral.plugin.v1.MethodCalls.codes:type_name -> corral.plugin.v1.MethodCalls.CodesEntry
 	1,  // 5: corral.plugin.v1.Control.Handshake:input_type -> corral.plugin.v1.HandshakeRequest
 	3,  // 6: corral.plugin.v1.Control.Stats:input_type -> corral.plugin.v1.StatsRequest
 	5,  // 7: corral.plugin.v1.Control.Drain:input_type -> corral.plugin.v1.DrainRequest
@@ -1342,18 +1381,20 @@ var file_corral_plugin_v1_control_proto_depIdxs = []int32{
 	11, // 10: corral.plugin.v1.Control.CollectGarbage:input_type -> corral.plugin.v1.CollectGarbageRequest
 	13, // 11: corral.plugin.v1.Control.Profile:input_type -> corral.plugin.v1.ProfileRequest
 	15, // 12: corral.plugin.v1.Control.CallStats:input_type -> corral.plugin.v1.CallStatsRequest
-	18, // 13: corral.plugin.v1.Control.ReloadTrust:input_type -> corral.plugin.v1.ReloadTrustRequest
-	2,  // 14: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
-	4,  // 15: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
-	6,  // 16: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
-	8,  // 17: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
-	10, // 18: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
-	12, // 19: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
-	14, // 20: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
-	16, // 21: corral.plugin.v1.Control.CallStats:output_type -> corral.plugin.v1.CallStatsResponse
-	19, // 22: corral.plugin.v1.Control.ReloadTrust:output_type -> corral.plugin.v1.ReloadTrustResponse
-	14, // [14:23] is the sub-list for method output_type
-	5,  // [5:14] is the sub-list for method input_type
+	16, // 13: corral.plugin.v1.Control.Drained:input_type -> corral.plugin.v1.DrainedRequest
+	19, // 14: corral.plugin.v1.Control.ReloadTrust:input_type -> corral.plugin.v1.ReloadTrustRequest
+	2,  // 15: corral.plugin.v1.Control.Handshake:output_type -> corral.plugin.v1.HandshakeResponse
+	4,  // 16: corral.plugin.v1.Control.Stats:output_type -> corral.plugin.v1.RuntimeStats
+	6,  // 17: corral.plugin.v1.Control.Drain:output_type -> corral.plugin.v1.DrainResponse
+	8,  // 18: corral.plugin.v1.Control.Park:output_type -> corral.plugin.v1.ParkResponse
+	10, // 19: corral.plugin.v1.Control.Unpark:output_type -> corral.plugin.v1.UnparkResponse
+	12, // 20: corral.plugin.v1.Control.CollectGarbage:output_type -> corral.plugin.v1.CollectGarbageResponse
+	14, // 21: corral.plugin.v1.Control.Profile:output_type -> corral.plugin.v1.ProfileChunk
+	17, // 22: corral.plugin.v1.Control.CallStats:output_type -> corral.plugin.v1.CallStatsResponse
+	17, // 23: corral.plugin.v1.Control.Drained:output_type -> corral.plugin.v1.CallStatsResponse
+	20, // 24: corral.plugin.v1.Control.ReloadTrust:output_type -> corral.plugin.v1.ReloadTrustResponse
+	15, // [15:25] is the sub-list for method output_type
+	5,  // [5:15] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -1370,7 +1411,7 @@ func file_corral_plugin_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_plugin_v1_control_proto_rawDesc), len(file_corral_plugin_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

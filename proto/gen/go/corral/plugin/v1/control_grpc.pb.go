@@ -36,6 +36,7 @@ const (
 	Control_CollectGarbage_FullMethodName = "/corral.plugin.v1.Control/CollectGarbage"
 	Control_Profile_FullMethodName        = "/corral.plugin.v1.Control/Profile"
 	Control_CallStats_FullMethodName      = "/corral.plugin.v1.Control/CallStats"
+	Control_Drained_FullMethodName        = "/corral.plugin.v1.Control/Drained"
 	Control_ReloadTrust_FullMethodName    = "/corral.plugin.v1.Control/ReloadTrust"
 )
 
@@ -107,6 +108,16 @@ type ControlClient interface {
 	// message size limit) are not counted. The supervisor calls it when its
 	// metrics are scraped.
 	CallStats(ctx context.Context, in *CallStatsRequest, opts ...grpc.CallOption) (*CallStatsResponse, error)
+	// Drained answers once a drain has ended every call of the author's
+	// methods, on both sockets, with their final counts: what CallStats would
+	// answer last. A call begun before the drain has then finished and been
+	// counted, and none has been accepted since; the plugin exits right after
+	// it answers. Asked before Drain, it waits for a drain to begin. If the
+	// drain's deadline passes first, the calls still running are stopped, and
+	// this one with them (CANCELLED, or UNAVAILABLE on the client's side).
+	// The supervisor asks it after Drain, so that calls made since the last
+	// metrics scrape are not lost with the instance.
+	Drained(ctx context.Context, in *DrainedRequest, opts ...grpc.CallOption) (*CallStatsResponse, error)
 	// ReloadTrust has the plugin look at its instance directory's crl.pem and
 	// ca.pem now, and load them if they changed: the supervisor calls it after
 	// it has replaced them, if it said in the handshake that it would
@@ -221,6 +232,16 @@ func (c *controlClient) CallStats(ctx context.Context, in *CallStatsRequest, opt
 	return out, nil
 }
 
+func (c *controlClient) Drained(ctx context.Context, in *DrainedRequest, opts ...grpc.CallOption) (*CallStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CallStatsResponse)
+	err := c.cc.Invoke(ctx, Control_Drained_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *controlClient) ReloadTrust(ctx context.Context, in *ReloadTrustRequest, opts ...grpc.CallOption) (*ReloadTrustResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReloadTrustResponse)
@@ -299,6 +320,16 @@ type ControlServer interface {
 	// message size limit) are not counted. The supervisor calls it when its
 	// metrics are scraped.
 	CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error)
+	// Drained answers once a drain has ended every call of the author's
+	// methods, on both sockets, with their final counts: what CallStats would
+	// answer last. A call begun before the drain has then finished and been
+	// counted, and none has been accepted since; the plugin exits right after
+	// it answers. Asked before Drain, it waits for a drain to begin. If the
+	// drain's deadline passes first, the calls still running are stopped, and
+	// this one with them (CANCELLED, or UNAVAILABLE on the client's side).
+	// The supervisor asks it after Drain, so that calls made since the last
+	// metrics scrape are not lost with the instance.
+	Drained(context.Context, *DrainedRequest) (*CallStatsResponse, error)
 	// ReloadTrust has the plugin look at its instance directory's crl.pem and
 	// ca.pem now, and load them if they changed: the supervisor calls it after
 	// it has replaced them, if it said in the handshake that it would
@@ -338,6 +369,9 @@ func (UnimplementedControlServer) Profile(*ProfileRequest, grpc.ServerStreamingS
 }
 func (UnimplementedControlServer) CallStats(context.Context, *CallStatsRequest) (*CallStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CallStats not implemented")
+}
+func (UnimplementedControlServer) Drained(context.Context, *DrainedRequest) (*CallStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Drained not implemented")
 }
 func (UnimplementedControlServer) ReloadTrust(context.Context, *ReloadTrustRequest) (*ReloadTrustResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReloadTrust not implemented")
@@ -493,6 +527,24 @@ func _Control_CallStats_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_Drained_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DrainedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).Drained(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_Drained_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).Drained(ctx, req.(*DrainedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Control_ReloadTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReloadTrustRequest)
 	if err := dec(in); err != nil {
@@ -541,6 +593,10 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CallStats",
 			Handler:    _Control_CallStats_Handler,
+		},
+		{
+			MethodName: "Drained",
+			Handler:    _Control_Drained_Handler,
 		},
 		{
 			MethodName: "ReloadTrust",

@@ -8,6 +8,7 @@ import type { CollectGarbageRequest as _corral_plugin_v1_CollectGarbageRequest, 
 import type { CollectGarbageResponse as _corral_plugin_v1_CollectGarbageResponse, CollectGarbageResponse__Output as _corral_plugin_v1_CollectGarbageResponse__Output } from '../../../corral/plugin/v1/CollectGarbageResponse.ts';
 import type { DrainRequest as _corral_plugin_v1_DrainRequest, DrainRequest__Output as _corral_plugin_v1_DrainRequest__Output } from '../../../corral/plugin/v1/DrainRequest.ts';
 import type { DrainResponse as _corral_plugin_v1_DrainResponse, DrainResponse__Output as _corral_plugin_v1_DrainResponse__Output } from '../../../corral/plugin/v1/DrainResponse.ts';
+import type { DrainedRequest as _corral_plugin_v1_DrainedRequest, DrainedRequest__Output as _corral_plugin_v1_DrainedRequest__Output } from '../../../corral/plugin/v1/DrainedRequest.ts';
 import type { HandshakeRequest as _corral_plugin_v1_HandshakeRequest, HandshakeRequest__Output as _corral_plugin_v1_HandshakeRequest__Output } from '../../../corral/plugin/v1/HandshakeRequest.ts';
 import type { HandshakeResponse as _corral_plugin_v1_HandshakeResponse, HandshakeResponse__Output as _corral_plugin_v1_HandshakeResponse__Output } from '../../../corral/plugin/v1/HandshakeResponse.ts';
 import type { ParkRequest as _corral_plugin_v1_ParkRequest, ParkRequest__Output as _corral_plugin_v1_ParkRequest__Output } from '../../../corral/plugin/v1/ParkRequest.ts';
@@ -48,6 +49,15 @@ export interface ControlClient extends grpc.Client {
   drain(argument: _corral_plugin_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   drain(argument: _corral_plugin_v1_DrainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   drain(argument: _corral_plugin_v1_DrainRequest, callback: grpc.requestCallback<_corral_plugin_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
+  
+  Drained(argument: _corral_plugin_v1_DrainedRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  Drained(argument: _corral_plugin_v1_DrainedRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  Drained(argument: _corral_plugin_v1_DrainedRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  Drained(argument: _corral_plugin_v1_DrainedRequest, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  drained(argument: _corral_plugin_v1_DrainedRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  drained(argument: _corral_plugin_v1_DrainedRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  drained(argument: _corral_plugin_v1_DrainedRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
+  drained(argument: _corral_plugin_v1_DrainedRequest, callback: grpc.requestCallback<_corral_plugin_v1_CallStatsResponse__Output>): grpc.ClientUnaryCall;
   
   Handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
   Handshake(argument: _corral_plugin_v1_HandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_plugin_v1_HandshakeResponse__Output>): grpc.ClientUnaryCall;
@@ -104,6 +114,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   Drain: grpc.handleUnaryCall<_corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse>;
   
+  Drained: grpc.handleUnaryCall<_corral_plugin_v1_DrainedRequest__Output, _corral_plugin_v1_CallStatsResponse>;
+  
   Handshake: grpc.handleUnaryCall<_corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse>;
   
   Park: grpc.handleUnaryCall<_corral_plugin_v1_ParkRequest__Output, _corral_plugin_v1_ParkResponse>;
@@ -122,6 +134,7 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   CallStats: MethodDefinition<_corral_plugin_v1_CallStatsRequest, _corral_plugin_v1_CallStatsResponse, _corral_plugin_v1_CallStatsRequest__Output, _corral_plugin_v1_CallStatsResponse__Output>
   CollectGarbage: MethodDefinition<_corral_plugin_v1_CollectGarbageRequest, _corral_plugin_v1_CollectGarbageResponse, _corral_plugin_v1_CollectGarbageRequest__Output, _corral_plugin_v1_CollectGarbageResponse__Output>
   Drain: MethodDefinition<_corral_plugin_v1_DrainRequest, _corral_plugin_v1_DrainResponse, _corral_plugin_v1_DrainRequest__Output, _corral_plugin_v1_DrainResponse__Output>
+  Drained: MethodDefinition<_corral_plugin_v1_DrainedRequest, _corral_plugin_v1_CallStatsResponse, _corral_plugin_v1_DrainedRequest__Output, _corral_plugin_v1_CallStatsResponse__Output>
   Handshake: MethodDefinition<_corral_plugin_v1_HandshakeRequest, _corral_plugin_v1_HandshakeResponse, _corral_plugin_v1_HandshakeRequest__Output, _corral_plugin_v1_HandshakeResponse__Output>
   Park: MethodDefinition<_corral_plugin_v1_ParkRequest, _corral_plugin_v1_ParkResponse, _corral_plugin_v1_ParkRequest__Output, _corral_plugin_v1_ParkResponse__Output>
   Profile: MethodDefinition<_corral_plugin_v1_ProfileRequest, _corral_plugin_v1_ProfileChunk, _corral_plugin_v1_ProfileRequest__Output, _corral_plugin_v1_ProfileChunk__Output>

@@ -1,0 +1,8 @@
+// Original file: proto/corral/plugin/v1/control.proto
+
+
+export interface DrainedRequest {
+}
+
+export interface DrainedRequest__Output {
+}

@@ -1,0 +1,37 @@
+// The final call counts of ended instances: exported for a while, the
+// latest few per plugin.
+import { describe, expect, it } from "vitest";
+import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
+import { EndedInstanceCalls } from "../../supervisor/metrics/ended-calls.ts";
+
+const calls = (n: number): MethodCalls__Output[] => [
+  { method: "/p.v1.S/M", codes: { OK: n }, bucketUpperBoundsSeconds: [Infinity], bucketCumulativeCounts: [n], sumSeconds: n / 1000, count: n },
+];
+
+async function answers(ended: EndedInstanceCalls) {
+  return Promise.all(ended.sources().map(async (s) => [s.plugin, s.instance, (await s.callStats(AbortSignal.timeout(1000)))?.methods[0]?.count]));
+}
+
+describe("EndedInstanceCalls", () => {
+  it("answers with each ended instance's final counts until they expire", async () => {
+    let now = 0;
+    const ended = new EndedInstanceCalls({ retainMs: 1000, now: () => now });
+    ended.record("a", "a-1", calls(3));
+    now = 600;
+    ended.record("b", "b-1", calls(5));
+    expect(await answers(ended)).toEqual([["a", "a-1", 3], ["b", "b-1", 5]]);
+    now = 1000; // a-1 ended 1000 ms ago
+    expect(await answers(ended)).toEqual([["b", "b-1", 5]]);
+    now = 1600;
+    expect(await answers(ended)).toEqual([]);
+  });
+
+  it("keeps the latest instances of a plugin, no more than perPlugin, whatever the others", async () => {
+    const ended = new EndedInstanceCalls({ perPlugin: 2 });
+    ended.record("a", "a-1", calls(1));
+    ended.record("b", "b-1", calls(10));
+    ended.record("a", "a-2", calls(2));
+    ended.record("a", "a-3", calls(3));
+    expect(await answers(ended)).toEqual([["b", "b-1", 10], ["a", "a-2", 2], ["a", "a-3", 3]]);
+  });
+});
