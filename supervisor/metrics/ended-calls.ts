@@ -7,7 +7,7 @@
 // for `retainMs`, long enough for a few scrapes. An instance that crashed
 // has no final counts: what it served since the last scrape is lost.
 import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
-import type { CallStatsSource } from "./calls.ts";
+import { wellFormed, type CallStatsSource } from "./calls.ts";
 
 export interface EndedCallsOptions {
   /** How long an ended instance's counts are exported (default 5 min). */
@@ -37,9 +37,15 @@ export class EndedInstanceCalls {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Keeps an ended instance's final counts. */
+  /**
+   * Keeps an ended instance's final counts: only what makes sense as series
+   * (wellFormed), so that a plugin's answer holds no more memory than a
+   * scrape would take of it.
+   */
   record(plugin: string, instance: string, methods: MethodCalls__Output[]): void {
-    this.#ended.push({ plugin, instance, methods, at: this.#now() });
+    const kept = wellFormed(methods);
+    if (kept.length === 0) return;
+    this.#ended.push({ plugin, instance, methods: kept, at: this.#now() });
     const ofPlugin = this.#ended.filter((e) => e.plugin === plugin);
     const dropped = new Set(ofPlugin.slice(0, Math.max(0, ofPlugin.length - this.#perPlugin)));
     this.#ended = this.#ended.filter((e) => !dropped.has(e));

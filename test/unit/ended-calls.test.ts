@@ -26,6 +26,18 @@ describe("EndedInstanceCalls", () => {
     expect(await answers(ended)).toEqual([]);
   });
 
+  it("keeps only what makes sense as series, and nothing of an answer without any", async () => {
+    const ended = new EndedInstanceCalls();
+    const broken = { ...calls(2)[0]!, method: "/p.v1.S/Broken", bucketCumulativeCounts: [1] }; // its +Inf bucket is not its count
+    ended.record("a", "a-1", [broken, ...calls(4)]);
+    ended.record("a", "a-2", [broken]);
+    ended.record("a", "a-3", []);
+    const [only, ...rest] = ended.sources();
+    expect(rest).toEqual([]);
+    expect(only!.instance).toBe("a-1");
+    expect((await only!.callStats(AbortSignal.timeout(1000)))?.methods.map((m) => m.method)).toEqual(["/p.v1.S/M"]);
+  });
+
   it("keeps the latest instances of a plugin, no more than perPlugin, whatever the others", async () => {
     const ended = new EndedInstanceCalls({ perPlugin: 2 });
     ended.record("a", "a-1", calls(1));
