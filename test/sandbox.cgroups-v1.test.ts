@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectCgroups } from "../sandbox/cgroups/detect.ts";
 import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import { killStarted } from "./helpers/processes.ts";
 
 const MiB = 1024 * 1024;
 const layout = await detectCgroups().catch(() => undefined);
@@ -27,16 +28,7 @@ beforeAll(async () => {
 afterEach(async () => {
   // Only the processes started here, by pid; then the cgroups (their
   // children die with them: killAll in removeParent).
-  for (const child of started) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
-    await child.catch(() => {});
-  }
+  await killStarted(started);
   started = [];
   await driver?.removeParent();
 });

@@ -21,6 +21,7 @@ import { prepareV2Delegation } from "../sandbox/cgroups/delegation.ts";
 import { nodeCgroupFs, type CgroupFs } from "../sandbox/cgroups/fs.ts";
 import { V2CgroupDriver, type V2InstanceCgroup } from "../sandbox/cgroups/v2.ts";
 import { ownV2Cgroup } from "./helpers/cgroup-v2.ts";
+import { killStarted } from "./helpers/processes.ts";
 
 const own = process.getuid?.() === 0 ? await ownV2Cgroup() : undefined;
 const base = own?.dir;
@@ -80,16 +81,7 @@ afterEach(async () => {
   for (const dir of made) {
     if (existsSync(path.join(dir, "cgroup.kill"))) await writeFile(path.join(dir, "cgroup.kill"), "1").catch(() => {});
   }
-  for (const child of started) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
-    await child.catch(() => {});
-  }
+  await killStarted(started);
   started = [];
   for (const dir of made) {
     for (let i = 0; i < 250 && existsSync(dir); i++) {

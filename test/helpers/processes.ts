@@ -1,5 +1,7 @@
 // The process table, read from /proc: what a supervisor's sandboxes left
-// alive is found by walking it from the supervisor's pid.
+// alive is found by walking it from the supervisor's pid. And the ending of
+// the processes a test started, by pid.
+import type { ResultPromise } from "execa";
 import { readdir } from "node:fs/promises";
 import { readProcStat } from "../../supervisor/proc-stat.ts";
 
@@ -35,4 +37,18 @@ export async function descendants(pid: number, table?: Map<number, number[]>): P
 export function running(pid: number): boolean {
   const state = readProcStat(pid)?.state;
   return state !== undefined && state !== "Z";
+}
+
+/** Ends each child a test started, by its pid (SIGKILL), if it still runs, and waits for it. */
+export async function killStarted(children: Iterable<ResultPromise>): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await child.catch(() => {});
+  }
 }
