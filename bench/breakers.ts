@@ -38,13 +38,14 @@ import { cpuBreakerConfig } from "../supervisor/plugin/cpu-guard.ts";
 import { instanceEnvironment, launcherPool } from "../supervisor/plugin/environment.ts";
 import type { InstanceEnvironment } from "../supervisor/plugin/environment.ts";
 import { PluginInstance } from "../supervisor/plugin/instance.ts";
-import { readProcStat } from "../supervisor/proc-stat.ts";
 import { UidPool } from "../supervisor/plugin/uid-pool.ts";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { ReleaseStore } from "../supervisor/releases/store.ts";
 import { openHarness } from "./harness.ts";
 import { machine, repoRoot, summarize, type BenchResult } from "./lib.ts";
 
-const TRIALS = Number(process.env.BENCH_BREAKERS_TRIALS ?? 10);
+/** Trials of each reaction: 20, so that their p95 is not simply the slowest (it is of 10). */
+const TRIALS = Number(process.env.BENCH_BREAKERS_TRIALS ?? 20);
 const COUNTS = (process.env.BENCH_BREAKERS_COUNTS ?? "10,50,200").split(",").map(Number);
 /** Instances started at once while filling up to a count. */
 const LAUNCH_BATCH = 10;
