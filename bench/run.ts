@@ -13,6 +13,7 @@ const benchmarks: Record<string, () => Promise<BenchResult>> = {
   goplugin: async () => (await import("./goplugin.ts")).run(),
   scale: async () => (await import("./scale.ts")).run(),
   dataplane: async () => (await import("./dataplane.ts")).run(),
+  output: async () => (await import("./output.ts")).run(),
 };
 
 const names = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { forEachLine } from "./lines.ts";
+import { OutputPace } from "./output-pace.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
 
 export interface LaunchOptions {
@@ -88,6 +89,13 @@ export interface SandboxProcess {
   signal(signal: NodeJS.Signals): boolean;
   /** SIGKILLs the launcher; the whole sandbox goes with it. False if it is gone. */
   kill(): boolean;
+  /**
+   * Reads the plugin's stdout and stderr together no faster than
+   * bytesPerSecond (sandbox/output-pace.ts): over it, the plugin's writes
+   * wait. onWait hears of each wait. Not paced until called; once the plugin
+   * has ended, what it left is read at once.
+   */
+  paceOutput(bytesPerSecond: number, onWait?: (ms: number) => void): void;
 }
 
 /** Env var the launcher checks its parent pid against (launcher.go). */
@@ -158,6 +166,7 @@ class Launcher implements SandboxProcess {
   readonly #exited = Promise.withResolvers<SandboxExit>();
   readonly #ended = Promise.withResolvers<void>();
   readonly #listeners = new Set<OutputListener>();
+  readonly #pace = new OutputPace();
   readonly #child: ChildProcess;
   #phase: Phase = { name: "launching" };
 
@@ -199,8 +208,8 @@ class Launcher implements SandboxProcess {
     } else {
       specSink = child.stdin!;
       streams.push(
-        forEachLine(child.stdout!, (line) => this.#emitOutput("stdout", line)),
-        forEachLine(child.stderr!, (line) => this.#emitOutput("stderr", line)),
+        forEachLine(child.stdout!, (line) => this.#emitOutput("stdout", line), { pace: this.#pace }),
+        forEachLine(child.stderr!, (line) => this.#emitOutput("stderr", line), { pace: this.#pace }),
       );
     }
     if (child.pid !== undefined) killOnExit(child);
@@ -225,7 +234,10 @@ class Launcher implements SandboxProcess {
     });
     const exited = Promise.all([result, output]).then(([exit]) => exit);
     void Promise.race([exited, reported]).then((exit) => this.#onGone(exit));
-    child.on("exit", () => running.delete(child));
+    child.on("exit", () => {
+      running.delete(child);
+      this.#pace.release(); // the sandbox is gone: nothing left to hold back
+    });
   }
 
   get pid(): number | undefined {
@@ -235,6 +247,10 @@ class Launcher implements SandboxProcess {
   onOutput(listener: OutputListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  paceOutput(bytesPerSecond: number, onWait?: (ms: number) => void): void {
+    this.#pace.setRate(bytesPerSecond, onWait);
   }
 
   signal(signal: NodeJS.Signals): boolean {
@@ -302,6 +318,7 @@ class Launcher implements SandboxProcess {
 
   #end(exit: SandboxExit): void {
     this.#phase = { name: "ended", exit };
+    this.#pace.release(); // what the plugin left is read at once, not to hold up its end
     this.#ended.resolve();
     if (exit.error) {
       const reason = new SandboxSetupError(exit.error.stage, exit.error.message);

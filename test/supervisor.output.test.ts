@@ -1,12 +1,16 @@
-// A plugin that floods its stdout cannot flood the journal or grow the
-// supervisor's memory: its lines are rate-limited and cut to length, what is
-// dropped is counted in a note, and `corralctl logs` keeps a bounded ring.
+// A plugin that floods its stdout cannot flood the journal, grow the
+// supervisor's memory or take its CPU: its output is read no faster than
+// output.maxBytesPerSecond (its writes wait), its lines are rate-limited and
+// cut to length, what is dropped or waited is said in notes, and `corralctl
+// logs` keeps a bounded ring.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor;
+/** Before the supervisor, and so the plugin, started. */
+let startedAt: number;
 
 async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
@@ -20,6 +24,7 @@ async function heapUsed(url: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  startedAt = Date.now();
   supervisor = await TestSupervisor.start({
     config: { metrics: { listen: "127.0.0.1:0" } },
     plugins: [
@@ -27,7 +32,7 @@ beforeAll(async () => {
         name: "flood",
         binary: path.join(repoRoot, "build/test-plugins/flood"),
         apiVersion: "1.0",
-        output: { rate: 100, burst: 200, maxLineLength: "4KiB" },
+        output: { rate: 100, burst: 200, maxLineLength: "4KiB", maxBytesPerSecond: "1MiB" },
       },
     ],
   });
@@ -74,4 +79,22 @@ describe("a flooding plugin", () => {
     expect(logs.stdout.length).toBeLessThan(2 * 1024 * 1024);
     expect(ring.some((l) => /"stream":"corral".*dropped/.test(l))).toBe(true);
   }, 30_000);
+
+  it("is read no faster than output.maxBytesPerSecond: its writes wait, and a note says so", async () => {
+    // The plugin numbers its lines, every hundredth 100 KiB long: n lines
+    // take more than n KiB. Read at 1 MiB/s (a second's worth at once, and
+    // what the pipe holds), it cannot have written many more lines than
+    // 1024 per second since it started; unpaced it wrote hundreds of MB/s.
+    const lines = supervisor.logs.filter((l) => l.plugin === "flood" && l.stream === "stdout");
+    const last = lines.at(-1)!;
+    // (The rest of a 100 KiB line, cut at 64 KiB as it is read, has no number.)
+    const numbered = lines.flatMap((l) => /^flood line (\d+)/.exec(String(l.msg))?.[1] ?? []).map(Number);
+    expect(numbered.length).toBeGreaterThan(100);
+    const seconds = (Date.parse(String(last.time)) - startedAt) / 1000;
+    expect(Math.max(...numbered)).toBeLessThan((seconds + 3) * 1024);
+
+    const waits = supervisor.logs.filter((l) => l.plugin === "flood" && l.stream === "corral" && String(l.msg).startsWith("output over"));
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(String(waits[0]!.msg)).toMatch(/^output over 1MiB\/s: reading it waited \d+ ms, and the plugin's writes with it$/);
+  });
 });

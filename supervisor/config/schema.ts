@@ -114,6 +114,12 @@ const output = z.strictObject({
   burst: z.number().int().min(1).max(1_000_000).default(1000),
   /** Longer lines are cut. */
   maxLineLength: sizeAtLeast(80, "80B").prefault("16KiB"),
+  /**
+   * stdout and stderr together are read no faster than this (a second's
+   * worth at once); over it, the plugin's writes wait. Bounds what a plugin
+   * that floods its output costs the supervisor.
+   */
+  maxBytesPerSecond: sizeAtLeast(256 * 1024, "256KiB").prefault("4MiB"),
 });
 
 const releases = z.strictObject({

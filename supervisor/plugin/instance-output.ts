@@ -1,9 +1,11 @@
 // An instance's stdout and stderr, line by line, within the plugin's output
-// limits: into the supervisor's log, tagged with plugin, instance and
-// stream, and into the plugin's ring for `corralctl logs`. What the limits
-// hold back is said once, as a note of Corral's own.
+// limits: read no faster than output.maxBytesPerSecond, into the
+// supervisor's log, tagged with plugin, instance and stream, and into the
+// plugin's ring for `corralctl logs`. What the limits hold back is said, as
+// a note of Corral's own: dropped lines once a second, waits every 10 s.
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { PluginConfig } from "../config/schema.ts";
+import { formatBytes } from "../config/units.ts";
 import type { Logger } from "../log.ts";
 import { OutputLimiter } from "../observe/output-limiter.ts";
 import type { OutputRing } from "../observe/output-ring.ts";
@@ -12,15 +14,35 @@ export function forwardOutput(
   sandbox: SandboxProcess,
   to: { plugin: PluginConfig; instance: string; log: Logger; ring: OutputRing | undefined },
 ): void {
-  const { rate, burst, maxLineLength } = to.plugin.output;
+  const { rate, burst, maxLineLength, maxBytesPerSecond } = to.plugin.output;
   const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, Date.now());
+  const note = (line: string, at = Date.now()) => {
+    to.log.warn({ stream: "corral" }, line);
+    to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream: "corral", line });
+  };
   sandbox.onOutput((stream, line) => {
     const at = Date.now();
     for (const admitted of limiter.admit(line, at)) {
-      const note = admitted.kind === "note";
-      if (note) to.log.warn({ stream: "corral" }, admitted.line);
-      else to.log.info({ stream }, admitted.line);
-      to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream: note ? "corral" : stream, line: admitted.line });
+      if (admitted.kind === "note") {
+        note(admitted.line, at);
+        continue;
+      }
+      to.log.info({ stream }, admitted.line);
+      to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream, line: admitted.line });
     }
   });
+  let waited = 0;
+  let notedAt = -Infinity;
+  sandbox.paceOutput(maxBytesPerSecond, (ms) => {
+    waited += ms;
+    const now = Date.now();
+    if (now - notedAt < WAIT_NOTE_EVERY_MS) return;
+    note(`output over ${formatBytes(maxBytesPerSecond)}/s: reading it waited ${waited} ms${Number.isFinite(notedAt) ? ` in ${now - notedAt} ms` : ""}, and the plugin's writes with it`, now);
+    waited = 0;
+    notedAt = now;
+  });
 }
+
+/** How often a plugin whose output reading waits is told of, at most. */
+const WAIT_NOTE_EVERY_MS = 10_000;
+

@@ -53,6 +53,7 @@ describe("config validation", () => {
     expect(plugin?.readOnlyPaths).toEqual([]);
     expect(plugin?.stopTimeout).toBe(5000);
     expect(plugin?.restart.initialBackoff).toBe(500);
+    expect(plugin?.output).toEqual({ rate: 200, burst: 1000, maxLineLength: 16 * 1024, maxBytesPerSecond: 4 * 1024 ** 2 });
   });
 
   it("names file, line, field and value of a bad value", () => {
@@ -103,6 +104,8 @@ describe("config validation", () => {
     expect(problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { workspace: 64KiB, fileSize: 1B }\n')).toHaveLength(2);
     const [age] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    dataPlane: { maxConnectionAge: 100ms }\n');
     expect(age).toMatchObject({ line: 5, field: "plugins[0].dataPlane.maxConnectionAge", value: "100ms", message: "must be at least 1s" });
+    const [pace] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    output: { maxBytesPerSecond: 64KiB }\n');
+    expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
   it("refuses a read-only grant of a path that does not exist, and a bad network", () => {

@@ -1,0 +1,42 @@
+// The byte budget a sandbox's output is read within: a second's worth at
+// once, then the rate; waits are announced and end at once on release.
+import { describe, expect, it } from "vitest";
+import { OutputPace } from "../../sandbox/output-pace.ts";
+
+describe("OutputPace", () => {
+  it("does not pace until given a rate", () => {
+    expect(new OutputPace().take(1e9)).toBeUndefined();
+  });
+
+  it("lets a second's worth through, then has reading wait the time the excess takes at the rate", async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const pace = new OutputPace({ now: () => now });
+    pace.setRate(1000, (ms) => waits.push(ms));
+    expect(pace.take(800)).toBeUndefined();
+    const wait = pace.take(220); // 20 bytes over: 20 ms at 1000 B/s
+    expect(wait).toBeInstanceOf(Promise);
+    expect(waits).toEqual([20]);
+    await wait;
+    now += 20; // the wait paid the debt
+    expect(pace.take(0)).toBeUndefined();
+    now += 1000; // refilled, to a second's worth and no more
+    expect(pace.take(1000)).toBeUndefined();
+    expect(pace.take(1)).toBeInstanceOf(Promise);
+  });
+
+  it("ends a wait at once when released, and paces no more", async () => {
+    const pace = new OutputPace({ now: () => 0 });
+    pace.setRate(1); // a byte a second
+    const wait = pace.take(3601); // an hour's wait
+    pace.release();
+    await wait; // resolves now (the test would time out otherwise)
+    expect(pace.take(1e9)).toBeUndefined();
+    pace.setRate(1);
+    expect(pace.take(1e9)).toBeUndefined();
+  });
+
+  it("refuses a rate that is not positive", () => {
+    expect(() => new OutputPace().setRate(0)).toThrow(/^output pace must be positive, got 0$/);
+  });
+});
