@@ -1,6 +1,6 @@
 // Every configured plugin and what the supervisor holds for it: its
 // controller, release store and deployer, its stable address, the watch on
-// its `current` link and the ring of its output. Plugins are added and
+// its `current` link, the ring of its output and its counts. Plugins are added and
 // removed here, at start and on a config reload, and nowhere else, so each
 // part has one owner that closes it.
 import type { Config, PluginConfig } from "./config/schema.ts";
@@ -10,6 +10,7 @@ import { breakerDefaults } from "./breakers/config.ts";
 import { RestartLoopDetector } from "./breakers/warning-signs.ts";
 import { StableAddress } from "./dataplane/stable-address.ts";
 import { EventLog } from "./observe/event-log.ts";
+import { OutputCounts } from "./observe/output-counts.ts";
 import { OutputRing } from "./observe/output-ring.ts";
 import { PluginController } from "./plugin/controller.ts";
 import type { InstanceEnvironment } from "./plugin/environment.ts";
@@ -25,6 +26,7 @@ export interface PluginParts {
   store: ReleaseStore;
   deployer: Deployer;
   output: OutputRing;
+  outputCounts: OutputCounts;
   address?: StableAddress;
   watch?: CurrentWatch;
 }
@@ -124,7 +126,7 @@ export class PluginSet {
       onDeployed: (message) => this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message }),
       onFailure: (message) => this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() })),
     });
-    const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing() };
+    const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing(), outputCounts: new OutputCounts() };
     this.#plugins.set(plugin.name, parts);
     return parts;
   }

@@ -132,6 +132,7 @@ export class Supervisor {
         diagnostics,
         address: (name) => plugins.get(name)?.address,
         outputRing: (name) => plugins.get(name)?.output,
+        outputCounts: (name) => plugins.get(name)?.outputCounts,
         breakerEvent: (e) => events.emit({ at: Date.now(), plugin: e.plugin, instance: e.instance, kind: "breaker", to: e.state, message: e.message }),
         callsEnded: (plugin, instance, methods) => endedCalls.record(plugin, instance, methods),
       });

@@ -96,5 +96,15 @@ describe("a flooding plugin", () => {
     const waits = supervisor.logs.filter((l) => l.plugin === "flood" && l.stream === "corral" && String(l.msg).startsWith("output over"));
     expect(waits.length).toBeGreaterThanOrEqual(1);
     expect(String(waits[0]!.msg)).toMatch(/^output over 1MiB\/s: reading it waited \d+ ms, and the plugin's writes with it$/);
+
+    // The metrics count the lines and the waits.
+    const metrics = (await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"))).metrics as string;
+    const text = await (await fetch(metrics)).text();
+    const sample = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    const logged = sample('corral_output_lines_total{plugin="flood",outcome="logged"}');
+    expect(logged).toBeGreaterThanOrEqual(lines.length);
+    expect(logged).toBeLessThan(lines.length + 200); // lines logged since, at 100/s
+    expect(sample('corral_output_lines_total{plugin="flood",outcome="dropped"}')).toBeGreaterThan(Math.max(...numbered) - logged);
+    expect(sample('corral_output_wait_seconds_total{plugin="flood"}')).toBeGreaterThan(1);
   });
 });

@@ -32,6 +32,19 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
       },
     });
 
+  // Totals the supervisor keeps itself, set from them at each scrape.
+  const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
+
   gauge("corral_plugin_state", "1 for the state each plugin is in, 0 for the others.", ["plugin", "state"], (g) => {
     for (const p of plugins.values()) for (const state of pluginStates) g.set({ plugin: p.controller.name, state }, p.controller.state === state ? 1 : 0);
   });
@@ -69,6 +82,26 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
     g.set({ certificate: "ca" }, (deps.trust.ca.notAfter.getTime() - Date.now()) / 1000);
     g.set({ certificate: "supervisor" }, (deps.trust.leaf.current.notAfter.getTime() - Date.now()) / 1000);
   });
+
+  counter(
+    "corral_output_lines_total",
+    "Lines of the plugin's stdout and stderr since the supervisor started: logged, or dropped over output.rate (outcome label).",
+    ["plugin", "outcome"],
+    (c) => {
+      for (const p of plugins.values()) {
+        c.inc({ plugin: p.controller.name, outcome: "logged" }, p.outputCounts.logged);
+        c.inc({ plugin: p.controller.name, outcome: "dropped" }, p.outputCounts.dropped);
+      }
+    },
+  );
+  counter(
+    "corral_output_wait_seconds_total",
+    "How long reading the plugin's output waited over output.maxBytesPerSecond since the supervisor started; its writes waited as long.",
+    ["plugin"],
+    (c) => {
+      for (const p of plugins.values()) c.inc({ plugin: p.controller.name }, p.outputCounts.waitedMs / 1000);
+    },
+  );
 
   // The data plane's calls, from go-shim's counts (calls.ts): the serving
   // instances', and the final ones of those that drained lately.

@@ -12,6 +12,7 @@ import { CpuBreaker } from "../breakers/cpu-breaker.ts";
 import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
 import type { UidPool } from "./uid-pool.ts";
+import type { OutputCounts } from "../observe/output-counts.ts";
 import type { OutputRing } from "../observe/output-ring.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { IssuedLeaf } from "../identity/index.ts";
@@ -44,6 +45,8 @@ export interface InstanceEnvironment {
   breakerEvent(event: { plugin: string; instance: string; state: string; message: string }): void;
   /** Where the plugin's output lines go for `corralctl logs`. */
   outputRing(plugin: string): OutputRing | undefined;
+  /** Where the plugin's output is counted for the metrics. */
+  outputCounts(plugin: string): OutputCounts | undefined;
   /** The plugin's stable address, to refuse calls while a breaker has an instance stopped. */
   address(plugin: string): PausableAddress | undefined;
   /** Takes a drained instance's final call counts (metrics/ended-calls.ts). */
@@ -89,6 +92,8 @@ export function instanceEnvironment(parts: {
   address?: (plugin: string) => PausableAddress | undefined;
   /** Plugins' output rings for `corralctl logs`; none in benchmarks. */
   outputRing?: (plugin: string) => OutputRing | undefined;
+  /** Plugins' output counts for the metrics; none in benchmarks. */
+  outputCounts?: (plugin: string) => OutputCounts | undefined;
   /** Where breaker events go (the event log); nowhere in benchmarks. */
   breakerEvent?: InstanceEnvironment["breakerEvent"];
   /** Where drained instances' final call counts go (the metrics); nowhere in benchmarks. */
@@ -122,6 +127,7 @@ export function instanceEnvironment(parts: {
     },
     address: parts.address ?? (() => undefined),
     outputRing: parts.outputRing ?? (() => undefined),
+    outputCounts: parts.outputCounts ?? (() => undefined),
     breakerEvent: parts.breakerEvent ?? (() => {}),
     callsEnded: parts.callsEnded ?? (() => {}),
     logger: parts.logger,

@@ -7,12 +7,13 @@ import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import { formatBytes } from "../config/units.ts";
 import type { Logger } from "../log.ts";
+import type { OutputCounts } from "../observe/output-counts.ts";
 import { OutputLimiter } from "../observe/output-limiter.ts";
 import type { OutputRing } from "../observe/output-ring.ts";
 
 export function forwardOutput(
   sandbox: SandboxProcess,
-  to: { plugin: PluginConfig; instance: string; log: Logger; ring: OutputRing | undefined },
+  to: { plugin: PluginConfig; instance: string; log: Logger; ring: OutputRing | undefined; counts?: OutputCounts | undefined },
 ): void {
   const { rate, burst, maxLineLength, maxBytesPerSecond } = to.plugin.output;
   const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, Date.now());
@@ -20,20 +21,26 @@ export function forwardOutput(
     to.log.warn({ stream: "corral" }, line);
     to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream: "corral", line });
   };
+  const counts = to.counts;
   sandbox.onOutput((stream, line) => {
     const at = Date.now();
+    let logged = false;
     for (const admitted of limiter.admit(line, at)) {
       if (admitted.kind === "note") {
         note(admitted.line, at);
         continue;
       }
+      logged = true;
       to.log.info({ stream }, admitted.line);
       to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream, line: admitted.line });
     }
+    if (counts && logged) counts.logged += 1;
+    else if (counts) counts.dropped += 1;
   });
   let waited = 0;
   let notedAt = -Infinity;
   sandbox.paceOutput(maxBytesPerSecond, (ms) => {
+    if (counts) counts.waitedMs += ms;
     waited += ms;
     const now = Date.now();
     if (now - notedAt < WAIT_NOTE_EVERY_MS) return;

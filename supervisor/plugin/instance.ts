@@ -142,7 +142,13 @@ export class PluginInstance implements Instance {
     const spec = this.#prepare(release, slot);
     const sandbox = slot.launch(spec);
     this.#sandbox = sandbox;
-    forwardOutput(sandbox, { plugin: this.#plugin, instance: this.id, log: this.#log, ring: this.#env.outputRing(this.#plugin.name) });
+    forwardOutput(sandbox, {
+      plugin: this.#plugin,
+      instance: this.id,
+      log: this.#log,
+      ring: this.#env.outputRing(this.#plugin.name),
+      counts: this.#env.outputCounts(this.#plugin.name),
+    });
     sandbox.started.then(
       ({ pid }) => {
         this.#pid = pid;
