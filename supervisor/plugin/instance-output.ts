@@ -34,8 +34,7 @@ export function forwardOutput(
       to.log.info({ stream }, admitted.line);
       to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream, line: admitted.line });
     }
-    if (counts && logged) counts.logged += 1;
-    else if (counts) counts.dropped += 1;
+    if (counts) counts[logged ? "logged" : "dropped"] += 1;
   });
   let waited = 0;
   let notedAt = -Infinity;
