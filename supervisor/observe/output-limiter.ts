@@ -1,8 +1,11 @@
 // Bounds what one instance's output may cost: lines are cut to a maximum
 // length, and a token bucket admits at most `ratePerSecond` lines on average
-// (bursts up to `burst`). What it drops is counted and reported as one note
-// per second while dropping, so the journal shows that lines are missing
-// without being flooded by the notes either. Pure: time comes in.
+// (bursts up to `burst`). What it drops is counted and reported in a note at
+// most once a second, before the line it comes with, so the journal shows
+// that lines are missing without being flooded by the notes either (a flood
+// that never pauses lets a line through whenever a token is back: a note
+// with each of those would double what reaches the journal). Pure: time
+// comes in.
 export interface LimiterOptions {
   ratePerSecond: number;
   burst: number;
@@ -39,14 +42,14 @@ export class OutputLimiter {
     this.#tokens = Math.min(burst, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
     this.#refilledAt = now;
     const out: Admitted[] = [];
-    if (this.#tokens < 1) {
+    if (this.#tokens < 1 - 1e-9) { // (tenths of a token added up may fall short of 1 by rounding)
       if (this.#dropped === 0) this.#droppedSince = now;
       this.#dropped += 1;
       if (now - this.#droppedSince >= 1000) out.push(this.#note(now));
       return out;
     }
     this.#tokens -= 1;
-    if (this.#dropped > 0) out.push(this.#note(now));
+    if (this.#dropped > 0 && now - this.#droppedSince >= 1000) out.push(this.#note(now));
     out.push({ kind: "line", line: detached(line.length > maxLineBytes ? `${line.slice(0, maxLineBytes)}…[truncated ${line.length - maxLineBytes} bytes]` : line) });
     return out;
   }
