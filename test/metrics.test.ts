@@ -4,6 +4,7 @@
 // go-shim, pulled at scrape time), and the supervisor's own process.
 import { status } from "@grpc/grpc-js";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -200,6 +201,16 @@ describe("metrics", () => {
     } finally {
       client.close();
     }
+  });
+
+  it("serves every metric the example Grafana dashboard asks for", async () => {
+    const dashboard = JSON.parse(await readFile(path.join(repoRoot, "deploy/grafana-dashboard.json"), "utf8")) as { panels: { targets?: { expr: string }[] }[] };
+    const asked = new Set(dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => t.expr.match(/\bcorral_[a-z0-9_]+/g) ?? [])));
+    expect(asked.size).toBeGreaterThan(10);
+    const text = await (await fetch(url)).text();
+    const served = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    const family = (name: string) => name.replace(/_(bucket|sum|count)$/, "");
+    expect([...asked].filter((name) => !served.has(name) && !served.has(family(name)))).toEqual([]);
   });
 
   it("answers only GET /metrics", async () => {
