@@ -20,30 +20,19 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
   collectDefaultMetrics({ register: registry, prefix: "corral_supervisor_" });
   const { plugins } = deps;
 
+  // Metrics set afresh from what the supervisor holds, at each scrape:
+  // gauges of state, and counters of totals it keeps itself.
+  const setAtScrape = <M extends { reset(): void }>(collect: (metric: M) => void) => ({
+    registers: [registry],
+    collect(this: M) {
+      this.reset();
+      collect(this);
+    },
+  });
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        collect(this);
-      },
-    });
-
-  // Totals the supervisor keeps itself, set from them at each scrape.
+    new Gauge({ name, help, labelNames, ...setAtScrape(collect) });
   const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        collect(this);
-      },
-    });
+    new Counter({ name, help, labelNames, ...setAtScrape(collect) });
 
   gauge("corral_plugin_state", "1 for the state each plugin is in, 0 for the others.", ["plugin", "state"], (g) => {
     for (const p of plugins.values()) for (const state of pluginStates) g.set({ plugin: p.controller.name, state }, p.controller.state === state ? 1 : 0);
