@@ -21,7 +21,8 @@ export interface ConfigDiff {
   needsRestart: string[];
 }
 
-const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "sandbox"] as const;
+// (The metrics endpoint too: it is bound once, at start.)
+const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "sandbox", "metrics"] as const;
 
 export function diffConfig(running: Config, next: Config): ConfigDiff {
   const before = new Map(running.plugins.map((p) => [p.name, p]));

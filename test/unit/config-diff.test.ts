@@ -55,6 +55,9 @@ plugins:
     const a = parseConfig(base, "/c.yaml");
     const b = parseConfig(base.replace("/var/lib/corral", "/srv/corral") + "trustDomain: other.local\n", "/c.yaml");
     expect(diffConfig(a, b).needsRestart).toEqual(["stateDir", "trustDomain"]);
+    // The metrics endpoint is bound once, at start: a new address must not be taken silently.
+    const c = parseConfig(base + "metrics: { listen: 127.0.0.1:9465 }\n", "/c.yaml");
+    expect(diffConfig(a, c).needsRestart).toEqual(["metrics"]);
   });
 
   it("compares objects regardless of key order", () => {
