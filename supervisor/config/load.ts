@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
+import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
 import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
 export interface ConfigProblem {
@@ -68,9 +69,41 @@ export function parseConfig(text: string, file: string): Config {
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const missing = missingGrants(config).flatMap((issue) => problemsOf(issue, doc, file, at));
-  if (missing.length > 0) throw new ConfigError(missing);
+  const unusable = [...missingGrants(config), ...overlongSockets(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
+  if (unusable.length > 0) throw new ConfigError(unusable);
   return config;
+}
+
+/** The longest path a Unix socket can have: sun_path's 108 bytes, less the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Every socket the supervisor binds or connects to must have a path short
+ * enough for sun_path, or listen() fails with a bare EINVAL at start.
+ */
+function overlongSockets(config: Config): z.core.$ZodIssue[] {
+  const tooLong = (socket: string) => Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES;
+  const issues: z.core.$ZodIssue[] = [];
+  if (tooLong(config.admin.socket)) {
+    issues.push({
+      code: "custom",
+      path: config.admin.socket === path.join(config.runtimeDir, "admin.sock") ? ["runtimeDir"] : ["admin", "socket"],
+      message: `the admin socket ${config.admin.socket} would be ${Buffer.byteLength(config.admin.socket)} bytes long, over the ${MAX_SOCKET_PATH_BYTES} a Unix socket's path can have`,
+      input: config.admin.socket,
+    });
+  }
+  config.plugins.forEach((plugin, index) => {
+    // The longest of a plugin's sockets: its instances'.
+    const socket = path.join(instanceDirectory(config.runtimeDir, newInstanceId(plugin.name)), SOCKET_NAME);
+    if (!tooLong(socket)) return;
+    issues.push({
+      code: "custom",
+      path: ["plugins", index, "name"],
+      message: `its instances' sockets (${socket}) would be ${Buffer.byteLength(socket)} bytes long, over the ${MAX_SOCKET_PATH_BYTES} a Unix socket's path can have: shorten runtimeDir or the name`,
+      input: plugin.name,
+    });
+  });
+  return issues;
 }
 
 /** Read-only grants must name host paths that exist: a typo must not become an empty mount. */

@@ -4,14 +4,28 @@
 import { z } from "zod";
 import { parseDuration, parseSize } from "./units.ts";
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms instanceof Error) {
-    ctx.addIssue({ code: "custom", message: ms.message });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration of at most `max` ms; the message names the maximum as written. */
+const durationAtMost = (max: number, written: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms instanceof Error) {
+      ctx.addIssue({ code: "custom", message: ms.message });
+      return z.NEVER;
+    }
+    if (ms > max) {
+      ctx.addIssue({ code: "custom", message: `must be at most ${written}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/**
+ * Most durations become timers, and a Node timer of more than 2^31-1 ms
+ * (24.8 days) fires at once: 25d would make every start time out at once.
+ */
+const duration = durationAtMost(24 * 86_400_000, "24d");
+/** Certificate lifetimes: compared with dates, or waited for in steps, never one timer. */
+const longDuration = durationAtMost(3650 * 86_400_000, "3650d");
 
 const size = z.string().transform((text, ctx) => {
   const bytes = parseSize(text);
@@ -158,7 +172,7 @@ export const pluginSchema = z.strictObject({
   releases: releases.prefault({}),
   output: output.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
-  certificateTtl: duration.prefault("24h"),
+  certificateTtl: longDuration.prefault("24h"),
   /**
    * An operator-provided certificate for the plugin, from Corral's CA, instead
    * of one Corral issues per instance: checked at every start (chain, plugin
@@ -168,7 +182,7 @@ export const pluginSchema = z.strictObject({
     .strictObject({
       cert: z.string().min(1),
       key: z.string().min(1),
-      minValidity: duration.prefault("7d"),
+      minValidity: longDuration.prefault("7d"),
     })
     .optional(),
 });

@@ -3,7 +3,6 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
@@ -25,7 +24,7 @@ import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
 import { InstanceMonitor } from "./monitor.ts";
 import { captureDiagnostics } from "../diagnostics/capture.ts";
-import { DATA_SOCKET_NAME, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
+import { DATA_SOCKET_NAME, instanceDirectory, newInstanceId, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { replaceFile } from "../replace-file.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
@@ -71,13 +70,13 @@ export class PluginInstance implements Instance {
   #resolveExited!: (how: string) => void;
 
   private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, ids: SandboxIds) {
-    this.id = `${plugin.name}-${randomBytes(3).toString("hex")}`;
+    this.id = newInstanceId(plugin.name);
     this.release = release.sha256;
     this.#plugin = plugin;
     this.#env = env;
     this.#uid = ids.uid;
     this.#gid = ids.gid;
-    this.#dir = path.join(env.runtimeDir, "instances", this.id);
+    this.#dir = instanceDirectory(env.runtimeDir, this.id);
     this.#log = env.logger.child({ plugin: plugin.name, instance: this.id });
     this.#crl = new InstanceCrl(this.#dir, this.#log, () => this.#channel);
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));

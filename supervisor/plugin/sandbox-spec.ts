@@ -2,7 +2,9 @@
 // becomes once the instance's directory, ids and cgroup exist. `corral
 // sandbox` builds its spec here so that it runs a command in exactly the
 // sandbox a plugin gets; PluginInstance (#prepare) builds the same shape.
+import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import path from "node:path";
 import type { CgroupLimits } from "../../sandbox/cgroups/driver.ts";
 import type { SandboxSpec } from "../../sandbox/spec.ts";
 import type { PluginConfig } from "../config/schema.ts";
@@ -12,6 +14,16 @@ export const INSIDE_DIR = "/corral";
 export const SOCKET_NAME = "plugin.sock";
 /** The data socket host applications reach through the plugin's stable address. */
 export const DATA_SOCKET_NAME = "data.sock";
+
+/** A new instance's id: its plugin's name and 6 hex digits, so all of a plugin's ids have one length. */
+export function newInstanceId(plugin: string): string {
+  return `${plugin}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Host path of an instance's directory. */
+export function instanceDirectory(runtimeDir: string, instanceId: string): string {
+  return path.join(runtimeDir, "instances", instanceId);
+}
 
 /** What an instance has made for its sandbox. */
 export interface InstanceParts {

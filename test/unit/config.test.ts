@@ -108,6 +108,40 @@ describe("config validation", () => {
     expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
+  it("refuses durations a timer cannot wait, but not certificate lifetimes", () => {
+    // A Node timer of more than 2^31-1 ms fires at once: a 25d startTimeout
+    // failed every start at once.
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 25d\n    restart: { maxBackoff: 600h }\n');
+    expect(list).toEqual([
+      expect.objectContaining({ line: 5, field: "plugins[0].startTimeout", value: "25d", message: "must be at most 24d" }),
+      expect.objectContaining({ line: 6, field: "plugins[0].restart.maxBackoff", value: "600h", message: "must be at most 24d" }),
+    ]);
+    const config = parseConfig('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 24d\n    certificateTtl: 90d\n', file);
+    expect(config.plugins[0]?.startTimeout).toBe(24 * 86_400_000);
+    expect(config.plugins[0]?.certificateTtl).toBe(90 * 86_400_000);
+  });
+
+  it("refuses a runtimeDir or plugin name that makes a socket path too long for a Unix socket", () => {
+    // 107 bytes is the most sun_path holds: longer, and listen() fails with a bare EINVAL.
+    const runtimeDir = `/run/${"r".repeat(60)}`;
+    const list = problems(`runtimeDir: ${runtimeDir}\nplugins:\n  - name: short\n    binary: x\n    apiVersion: "1"\n  - name: a-plugin-name-of-thirty-two-chrs\n    binary: x\n    apiVersion: "1"\n`);
+    expect(list).toEqual([
+      expect.objectContaining({
+        line: 6,
+        field: "plugins[1].name",
+        value: "a-plugin-name-of-thirty-two-chrs",
+        message: expect.stringMatching(/^its instances' sockets \(\/run\/r+\/instances\/a-plugin-name-of-thirty-two-chrs-[0-9a-f]{6}\/plugin\.sock\) would be 127 bytes long, over the 107 a Unix socket's path can have: shorten runtimeDir or the name$/),
+      }),
+    ]);
+    const admin = problems(`runtimeDir: /run/${"r".repeat(100)}\n`);
+    expect(admin).toEqual([expect.objectContaining({ line: 1, field: "runtimeDir", message: expect.stringContaining("the admin socket /run/rrr") })]);
+    const explicit = problems(`admin:\n  socket: /run/${"s".repeat(100)}.sock\n`);
+    expect(explicit).toEqual([expect.objectContaining({ line: 2, field: "admin.socket" })]);
+    // At the limit is fine: 107 bytes.
+    const fits = `/run/${"r".repeat(107 - "/run/".length - "/instances/ab-123456/plugin.sock".length)}`;
+    expect(parseConfig(`runtimeDir: ${fits}\nplugins:\n  - name: ab\n    binary: x\n    apiVersion: "1"\n`, file).runtimeDir).toBe(fits);
+  });
+
   it("refuses a read-only grant of a path that does not exist, and a bad network", () => {
     const list = problems(
       [
