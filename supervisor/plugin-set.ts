@@ -153,6 +153,7 @@ export class PluginSet {
     await parts.controller.stop();
     await parts.address?.close();
     this.#trust.forgetPlugin(name);
+    this.#env?.forgetPlugin(name);
     this.#plugins.delete(name);
   }
 

@@ -19,7 +19,7 @@ import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
-import { diffConfig } from "./config/diff.ts";
+import { diffConfig, needsNewInstance } from "./config/diff.ts";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
@@ -298,18 +298,20 @@ export class Supervisor {
           result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
         }
       }),
-      ...diff.changed.map(async ({ plugin, previous, fields }) => {
+      ...diff.changed.map(async (change) => {
+        const { plugin, previous } = change;
         const parts = this.#plugins.get(plugin.name)!;
         parts.controller.reconfigure(plugin);
+        parts.deployer.keep = plugin.releases.keep;
         parts.config = plugin;
         try {
           if (plugin.dataPlane.tcp !== previous.dataPlane.tcp) await parts.address?.setTcp(plugin.dataPlane.tcp);
-          const onlyBinary = fields.length === 1 && fields[0] === "binary";
-          await parts.deployer.reload(plugin.binary, !onlyBinary);
+          await parts.deployer.reload(plugin.binary, needsNewInstance(change));
           applied.set(plugin.name, plugin);
           result.changed!.push(plugin.name);
         } catch (err) {
           parts.controller.reconfigure(previous); // the old instance, and its config, stay
+          parts.deployer.keep = previous.releases.keep;
           parts.config = previous;
           result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
         }

@@ -159,3 +159,71 @@ describe("config reload", () => {
     expect((await supervisor.plugin("greeter")).state).toBe("ready");
   }, 30_000);
 });
+
+describe("config reload of a plugin that is not simply serving", () => {
+  /** The MARK variable in the environment of echo's instance now. */
+  async function markOfInstance(): Promise<string | undefined> {
+    const pid = (await supervisor.plugin("echo")).instance!.pid;
+    const environ = await readFile(`/proc/${pid}/environ`, "utf8");
+    return environ.split("\0").find((v) => v.startsWith("MARK="));
+  }
+  /** Reloads; corralctl exits 1 when a plugin failed. */
+  const reload = async (code = 0) => {
+    const r = await ctl("reload", "--json");
+    expect(r.code, r.stderr).toBe(code);
+    return JSON.parse(r.stdout) as { changed: string[]; failed: string[] };
+  };
+
+  it("puts a change in force in an instance that was still starting under the old config", async () => {
+    await editConfig((doc) => {
+      doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "1500", MARK: "a" };
+    });
+    expect(await reload()).toMatchObject({ changed: ["echo"], failed: [] });
+    expect(await markOfInstance()).toBe("MARK=a");
+    // Crashed, it is restarted after its backoff, and takes 1.5 s to start.
+    process.kill((await supervisor.plugin("echo")).instance!.pid!, "SIGKILL");
+    await supervisor.waitForPlugin("echo", (p) => p.state === "starting", 10_000);
+    await editConfig((doc) => {
+      doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "1500", MARK: "b" };
+    });
+    expect(await reload()).toMatchObject({ changed: ["echo"], failed: [] });
+    expect((await supervisor.plugin("echo")).state).toBe("ready");
+    expect(await markOfInstance()).toBe("MARK=b");
+  }, 60_000);
+
+  it("refuses a change to a paused plugin, naming why, and keeps its config", async () => {
+    const paused = await ctl("pause", "echo");
+    expect(paused.code, paused.stderr).toBe(0);
+    try {
+      await editConfig((doc) => {
+        doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "1500", MARK: "c" };
+      });
+      const result = await reload(1);
+      expect(result.changed).toEqual([]);
+      expect(result.failed).toEqual(["echo: plugin echo is paused; resume it first"]);
+      const described = JSON.parse((await ctl("describe", "echo", "--json")).stdout) as { config: { env: Record<string, string> } };
+      expect(described.config.env.MARK).toBe("b");
+    } finally {
+      expect((await ctl("resume", "echo")).code).toBe(0);
+    }
+    expect(await markOfInstance()).toBe("MARK=b");
+  }, 60_000);
+
+  it("applies releases.keep without a new instance", async () => {
+    const before = (await supervisor.plugin("echo")).instance!.id;
+    await editConfig((doc) => {
+      doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "1500", MARK: "b" };
+      doc.plugins[0]!.releases = { keep: 1 };
+    });
+    expect(await reload()).toMatchObject({ changed: ["echo"], failed: [] });
+    expect((await supervisor.plugin("echo")).instance!.id).toBe(before);
+    for (const tag of ["keep-1", "keep-2"]) {
+      const r = await ctl("deploy", "echo", await makeRelease(echoBinary, supervisor.dir, tag));
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // The one serving (and current), the one it replaced, and one more to
+    // roll back to (the default, 5, kept all 4).
+    const listed = JSON.parse((await ctl("releases", "echo", "--json")).stdout) as unknown[];
+    expect(listed).toHaveLength(3);
+  }, 60_000);
+});

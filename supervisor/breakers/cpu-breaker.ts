@@ -70,7 +70,7 @@ export type CpuBreakerStatus = {
 type Run = { startAt: number; lastAt: number; sum: number; count: number };
 
 export class CpuBreaker {
-  readonly #config: CpuBreakerConfig;
+  #config: CpuBreakerConfig;
   #state: CpuBreakerState = "closed";
   #reason: string | undefined;
   #coolDownEndsAt: number | undefined;
@@ -82,9 +82,16 @@ export class CpuBreaker {
   #instanceLastAt: number | undefined;
 
   constructor(config: CpuBreakerConfig) {
-    const problems = cpuBreakerConfigProblems(config);
-    if (problems.length > 0) throw new RangeError(`invalid CPU breaker config: ${problems.join("; ")}`);
-    this.#config = config;
+    this.#config = checked(config);
+  }
+
+  /**
+   * Settings from now on (a config reload): the next sample is judged by
+   * them. The trips so far still count toward escalation, and a cool-down
+   * under way keeps the end it was given.
+   */
+  reconfigure(config: CpuBreakerConfig): void {
+    this.#config = checked(config);
   }
 
   get state(): CpuBreakerState {
@@ -277,4 +284,10 @@ export class CpuBreaker {
     this.#coolDownEndsAt = undefined;
     this.#run = undefined;
   }
+}
+
+function checked(config: CpuBreakerConfig): CpuBreakerConfig {
+  const problems = cpuBreakerConfigProblems(config);
+  if (problems.length > 0) throw new RangeError(`invalid CPU breaker config: ${problems.join("; ")}`);
+  return config;
 }

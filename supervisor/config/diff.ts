@@ -46,6 +46,22 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
   return diff;
 }
 
+/**
+ * Whether a changed plugin needs a new instance for its change to apply.
+ * Not for `binary` (a new binary comes in as a release, through its own
+ * hot update), `releases` (what the release store keeps) or the address's
+ * `dataPlane.tcp` listener: none of these is in the instance.
+ */
+export function needsNewInstance(change: PluginChange): boolean {
+  const { tcp: _tcpBefore, ...dataPlaneBefore } = change.previous.dataPlane;
+  const { tcp: _tcpAfter, ...dataPlaneAfter } = change.plugin.dataPlane;
+  return change.fields.some((field) => {
+    if (field === "binary" || field === "releases") return false;
+    if (field === "dataPlane") return canonical(dataPlaneBefore) !== canonical(dataPlaneAfter);
+    return true;
+  });
+}
+
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>

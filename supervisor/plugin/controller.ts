@@ -225,7 +225,21 @@ export class PluginController {
     return next;
   }
 
-  /** Replaces the config the next instance starts with (a reload; restart() applies it). */
+  /**
+   * Puts the config of reconfigure() in force (a reload): an instance that
+   * is ready, or still starting under the old config, is replaced through
+   * the hot-update path as restart() does. A plugin with no instance
+   * (stopped, crashed, backing off, quarantined) starts its next one under
+   * the new config, and is left as it is. A paused or stopping plugin is
+   * refused (UpdateFailed): its instance would keep the old config.
+   */
+  applyConfig(): Promise<UpdateResult> {
+    const next = this.#updates.then(() => this.#update(undefined, { startIdle: false }));
+    this.#updates = next.catch(() => {});
+    return next;
+  }
+
+  /** Replaces the config the next instance starts with (a reload; applyConfig() puts it in force). */
   reconfigure(config: PluginConfig): void {
     if (config.name !== this.name) throw new Error(`config of ${config.name} given to the controller of ${this.name}`);
     this.#config = config;
@@ -251,7 +265,8 @@ export class PluginController {
     if (this.#state === "paused") this.#dispatch({ type: "resume" });
   }
 
-  async #update(release: string | undefined): Promise<UpdateResult> {
+  /** With `startIdle` false, a plugin with no instance is left as it is. */
+  async #update(release: string | undefined, { startIdle = true } = {}): Promise<UpdateResult> {
     if (this.#state === "starting") await this.whenSettled();
     const serving = this.#instance;
     const previous = serving?.release ?? "";
@@ -270,6 +285,7 @@ export class PluginController {
       case "crashed":
       case "backoff":
       case "quarantined": {
+        if (!startIdle) return { changed: false, release: release ?? "", previous, instance: "" };
         clearTimeout(this.#retryTimer);
         this.#retryTimer = undefined;
         if (this.#state !== "quarantined") this.#dispatch({ type: "stop" });

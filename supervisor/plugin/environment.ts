@@ -8,7 +8,8 @@ import type { Logger } from "../log.ts";
 import { ReleaseStore } from "../releases/store.ts";
 import type { Trust } from "../trust.ts";
 import { AlertBook } from "../breakers/alerts.ts";
-import { CpuBreaker } from "../breakers/cpu-breaker.ts";
+import type { CpuBreaker } from "../breakers/cpu-breaker.ts";
+import { PluginCpuBreakers } from "../breakers/plugin-cpu-breakers.ts";
 import { DiagnosticsStore } from "../diagnostics/store.ts";
 import { cpuBreakerConfig } from "./cpu-guard.ts";
 import type { UidPool } from "./uid-pool.ts";
@@ -29,8 +30,10 @@ export interface InstanceEnvironment {
   caPem: string;
   /** The CRL as last published: every instance directory carries it (go-shim enforces it). */
   crlPem(): string;
-  /** The plugin's CPU breaker: one per plugin, so escalation spans its instances. */
+  /** The plugin's CPU breaker: one per plugin, so escalation spans its instances; under the settings of `plugin`. */
   cpuBreaker(plugin: PluginConfig): CpuBreaker;
+  /** Drops what is held for a plugin removed from the config (its CPU breaker and its trips). */
+  forgetPlugin(plugin: string): void;
   /** Alerts of every plugin, until acknowledged. */
   alerts: AlertBook;
   /** Evidence captured on trips. */
@@ -100,13 +103,10 @@ export function instanceEnvironment(parts: {
   callsEnded?: InstanceEnvironment["callsEnded"];
 }): InstanceEnvironment {
   const { trust } = parts;
-  const breakers = new Map<string, CpuBreaker>();
+  const breakers = new PluginCpuBreakers();
   return {
-    cpuBreaker: (plugin) => {
-      let breaker = breakers.get(plugin.name);
-      if (!breaker) breakers.set(plugin.name, (breaker = new CpuBreaker(cpuBreakerConfig(plugin))));
-      return breaker;
-    },
+    cpuBreaker: (plugin) => breakers.of(plugin.name, cpuBreakerConfig(plugin)),
+    forgetPlugin: (plugin) => breakers.forget(plugin),
     runtimeDir: parts.runtimeDir,
     alerts: parts.alerts ?? new AlertBook(),
     diagnostics: parts.diagnostics ?? new DiagnosticsStore(parts.stateDir),

@@ -14,8 +14,8 @@ export interface Updatable {
   /** The release the serving instance runs, if one serves. */
   readonly servingRelease: string | undefined;
   update(release: string): Promise<UpdateResult>;
-  /** A new instance of the serving release (under a new config), through the hot-update path. */
-  restart(): Promise<UpdateResult>;
+  /** Puts a new config in force: a new instance of the serving release (also of one still starting), through the hot-update path. */
+  applyConfig(): Promise<UpdateResult>;
 }
 
 export interface DeployOutcome extends UpdateResult {
@@ -25,7 +25,8 @@ export interface DeployOutcome extends UpdateResult {
 export class Deployer {
   readonly #store: ReleaseStore;
   readonly #plugin: Updatable;
-  readonly #keep: number;
+  /** Releases kept for rollback besides the current and serving ones (a reload may change it). */
+  keep: number;
   readonly #log: Logger;
   readonly #onFailure: (message: string) => void;
   readonly #onDeployed: (message: string) => void;
@@ -43,7 +44,7 @@ export class Deployer {
   }) {
     this.#store = options.store;
     this.#plugin = options.plugin;
-    this.#keep = options.keep;
+    this.keep = options.keep;
     this.#log = options.log.child({ plugin: options.store.plugin });
     this.#onFailure = options.onFailure ?? (() => {});
     this.#onDeployed = options.onDeployed ?? (() => {});
@@ -53,7 +54,8 @@ export class Deployer {
    * A config reload: the configured `binary` comes into service if it is
    * new since the last reload or start (a release deployed since is kept
    * otherwise); else, with `restart`, the serving release is restarted under
-   * the new config. Both through the hot-update path.
+   * the new config (see Updatable.applyConfig). Both through the hot-update
+   * path.
    */
   reload(binary: string, restart: boolean): Promise<DeployOutcome> {
     return this.#serialized(async () => {
@@ -61,8 +63,11 @@ export class Deployer {
       const release = await this.#store.seed(binary);
       const serving = this.#plugin.servingRelease;
       if (release.sha256 !== serving && serving !== undefined) return this.#bringIn(release, started);
-      if (!restart || serving === undefined) return { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
-      const result = await this.#plugin.restart();
+      const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
+      if (!restart) return unchanged;
+      // Also when nothing serves: an instance may be starting, or paused, under the old config.
+      const result = await this.#plugin.applyConfig();
+      if (!result.changed) return unchanged;
       this.#onDeployed(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
       return { ...result, durationMs: Date.now() - started };
     });
@@ -129,7 +134,7 @@ export class Deployer {
       await this.#store.verify(release);
       const result = await this.#plugin.update(release.sha256);
       await this.#store.recordActivation(release.sha256);
-      const removed = await this.#store.prune(this.#keep, [release.sha256, ...(before ? [before] : [])]);
+      const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
       this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
       if (result.changed) this.#onDeployed(`release ${result.release.slice(0, 12)} serves (instance ${result.instance}), replacing ${result.previous.slice(0, 12) || "none"}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
 import { CpuBreaker, type CpuBreakerAction } from "../../supervisor/breakers/cpu-breaker.ts";
+import { PluginCpuBreakers } from "../../supervisor/breakers/plugin-cpu-breakers.ts";
 
 const config: CpuBreakerConfig = breakerDefaults.cpu;
 
@@ -381,5 +382,33 @@ describe("CPU breaker: inputs", () => {
       /tripsBeforeQuarantine: must be a whole number above tripsBeforeRestart/,
     );
     expect(() => new CpuBreaker({ ...config, escalation: { ...config.escalation, coolDownMultiplier: 0.5 } })).toThrow(/coolDownMultiplier/);
+  });
+});
+
+describe("CPU breakers of plugins (a config reload)", () => {
+  it("gives each plugin one breaker, which a reload's new settings reach, its trips still counting", () => {
+    const breakers = new PluginCpuBreakers();
+    const slow: CpuBreakerConfig = { ...config, window: 600_000 };
+    const b = breakers.of("spinner", slow);
+    expect(breakers.of("spinner", { ...slow })).toBe(b); // the same settings, however built
+    expect(breakers.of("other", slow)).not.toBe(b);
+    expect(feed(b, 0, 30_000, 95)).toEqual([]); // a 10 min window: no trip yet
+
+    // The reload shortens the window: the next instance's samples are judged by it.
+    expect(breakers.of("spinner", { ...slow, window: 1000 })).toBe(b);
+    expect(feed(b, 31_000, 33_000, 95).map((t) => t.action.type)).toEqual(["stop"]);
+    expect(b.tick(100_000)).toEqual({ type: "resume" });
+    expect(b.trips(100_000)).toBe(1);
+
+    // Removed from the config, and added again: a new breaker, with no trips.
+    breakers.forget("spinner");
+    const fresh = breakers.of("spinner", slow);
+    expect(fresh).not.toBe(b);
+    expect(fresh.trips(100_000)).toBe(0);
+  });
+
+  it("refuses settings a breaker cannot work with", () => {
+    const b = new CpuBreaker(config);
+    expect(() => b.reconfigure({ ...config, thresholdPercent: 0 })).toThrow(/invalid CPU breaker config/);
   });
 });
