@@ -27,6 +27,7 @@ import type { IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Logger } from "../log.ts";
 import { RefusalServer } from "./refusal-server.ts";
+import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
 
 /** The stable address of `plugin` under `runtimeDir`. */
@@ -36,6 +37,13 @@ export function stableAddressPath(runtimeDir: string, plugin: string): string {
 
 /** Where the address points: an instance, or the refusal and its reason. */
 export type Route = { kind: "instance"; id: string; socket: string } | { kind: "refused"; reason: string };
+
+/** A TCP connection the relay would not join: said when a plugin put something else in the place of its socket. */
+function relayRefused(log: Logger): (err: Error) => void {
+  return (err) => {
+    if (err instanceof NotASocket) log.warn({ err: err.message }, "TCP connection not relayed");
+  };
+}
 
 export class StableAddress {
   /** The path host applications dial. */
@@ -85,11 +93,12 @@ export class StableAddress {
     });
     try {
       refusal = await RefusalServer.listen(path.join(refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...leaf.current }, `plugin ${plugin.name} is stopped`);
-      const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file).catch(async (err: Error) => {
+      const log = parts.log.child({ plugin: plugin.name });
+      const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file, relayRefused(log)).catch(async (err: Error) => {
         await refusal?.close();
         throw err;
       }) : undefined;
-      return new StableAddress({ path: file, refusal, ...(tcp && { tcp }), leaf, log: parts.log.child({ plugin: plugin.name }), reason: refusal.reason });
+      return new StableAddress({ path: file, refusal, ...(tcp && { tcp }), leaf, log, reason: refusal.reason });
     } catch (err) {
       leaf.close();
       throw err;
@@ -103,7 +112,7 @@ export class StableAddress {
 
   /** Listens on `hostPort` instead (a reload changed dataPlane.tcp), or on no TCP address. */
   async setTcp(hostPort: string | undefined): Promise<void> {
-    const next = hostPort ? await TcpRelay.listen(hostPort, this.path) : undefined;
+    const next = hostPort ? await TcpRelay.listen(hostPort, this.path, relayRefused(this.#log)) : undefined;
     const old = this.#tcp;
     this.#tcp = next;
     await old?.close();

@@ -1,9 +1,11 @@
 // The optional TCP listener of a plugin's data plane: each accepted
 // connection is joined, byte for byte, to a new connection to the stable
-// Unix address, which resolves to whatever serves now. TLS stays end to end
+// Unix address, which resolves to whatever serves now (and is not followed
+// further: connect-through-link.ts). TLS stays end to end
 // between the host application and the plugin (or the refusal server); the
 // relay sees only ciphertext and needs no certificate.
 import net, { type Server, type Socket } from "node:net";
+import { connectThroughLink } from "./connect-through-link.ts";
 
 export class TcpRelay {
   readonly #server: Server;
@@ -17,23 +19,34 @@ export class TcpRelay {
     this.address = address;
   }
 
-  static async listen(hostPort: string, unixPath: string): Promise<TcpRelay> {
+  /** `onRefused` hears of each connection the relay could not make (not a socket, or nothing listening). */
+  static async listen(hostPort: string, unixPath: string, onRefused: (err: Error) => void = () => {}): Promise<TcpRelay> {
     const colon = hostPort.lastIndexOf(":");
     const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
     const port = Number(hostPort.slice(colon + 1));
     const sockets = new Set<Socket>();
     const server = net.createServer((client) => {
-      const upstream = net.connect(unixPath);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        if (s !== upstream) s.setNoDelay(true);
-        s.on("close", () => sockets.delete(s));
-        s.on("error", () => {}); // the other side's close ends the pair
-      }
-      client.pipe(upstream).on("error", () => {});
-      upstream.pipe(client).on("error", () => {});
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
+      sockets.add(client);
+      client.setNoDelay(true);
+      client.on("close", () => sockets.delete(client));
+      client.on("error", () => {}); // its close ends the pair
+      // What the client sends meanwhile waits in its socket's buffer.
+      connectThroughLink(unixPath).then(
+        (upstream) => {
+          if (client.destroyed) return void upstream.destroy();
+          sockets.add(upstream);
+          upstream.on("close", () => sockets.delete(upstream));
+          upstream.on("error", () => {});
+          client.pipe(upstream).on("error", () => {});
+          upstream.pipe(client).on("error", () => {});
+          client.on("close", () => upstream.destroy());
+          upstream.on("close", () => client.destroy());
+        },
+        (err: Error) => {
+          onRefused(err);
+          client.destroy();
+        },
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err) => reject(new Error(`dataPlane.tcp ${hostPort}: ${err.message}`)));

@@ -1,0 +1,58 @@
+// Command planter is a test plugin that uses what a plugin owns, its
+// instance directory (/corral inside), to try to make the supervisor, which
+// is root on the host, write or connect where the plugin points. The
+// symlinks it plants name host paths under PLANT_TARGET, which the plugin
+// itself cannot see:
+//
+//   - key.pem.tmp, cert.pem.tmp and crl.pem.tmp (where a renewal or a CRL
+//     publication was once written before its rename), and crl.pem itself,
+//     each to PLANT_TARGET/<name>-target;
+//   - data.sock, in the place of its own data socket (renamed
+//     data-real.sock, where it still serves), to PLANT_TARGET/victim.sock,
+//     for the TCP relay to follow.
+//
+// It prints "planted" once all are in place.
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	shim "github.com/corralhq/corral/go-shim"
+	"google.golang.org/grpc"
+)
+
+const dir = "/corral"
+
+func main() {
+	go plant(os.Getenv("PLANT_TARGET"))
+	shim.Serve(shim.Plugin{Name: cmp.Or(os.Getenv("CORRAL_PLUGIN"), "planter"), Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
+}
+
+func plant(target string) {
+	for _, name := range []string{"key.pem", "cert.pem", "crl.pem"} {
+		must(os.Symlink(filepath.Join(target, name+"-target"), filepath.Join(dir, name+".tmp")))
+	}
+	must(os.Remove(filepath.Join(dir, "crl.pem")))
+	must(os.Symlink(filepath.Join(target, "crl.pem-target"), filepath.Join(dir, "crl.pem")))
+	data := filepath.Join(dir, "data.sock")
+	for { // until go-shim has made it and given it its mode
+		if fi, err := os.Lstat(data); err == nil && fi.Mode().Perm() == 0o666 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	must(os.Rename(data, filepath.Join(dir, "data-real.sock")))
+	must(os.Symlink(filepath.Join(target, "victim.sock"), data))
+	fmt.Println("planted")
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "planter:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,90 @@
+// A plugin owns its instance directory (/corral inside), and can put
+// symlinks there. The supervisor is root on the host: what it writes there
+// (a renewed certificate, a new CRL) and what it connects to through it (the
+// TCP relay, through the stable address to the data socket) must never
+// follow a link the plugin planted to a host path of its choosing.
+import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const ORIGINAL = "a root-owned host file\n";
+let supervisor: TestSupervisor;
+/** Host paths the plugin's links name. */
+let target: string;
+let victim: net.Server;
+const victimConnections: net.Socket[] = [];
+
+beforeAll(async () => {
+  target = await mkdtemp(path.join(tmpdir(), "corral-planted-"));
+  for (const name of ["key.pem", "cert.pem"]) await writeFile(path.join(target, `${name}-target`), ORIGINAL, { mode: 0o644 });
+  // A socket on the host that trusts whoever connects (as a daemon may trust root).
+  victim = net.createServer((c) => victimConnections.push(c)).listen(path.join(target, "victim.sock"));
+  supervisor = await TestSupervisor.start({
+    plugins: [
+      {
+        name: "planter",
+        binary: path.join(repoRoot, "build/test-plugins/planter"),
+        apiVersion: "1.0",
+        env: { PLANT_TARGET: target },
+        dataPlane: { tcp: "127.0.0.1:0" },
+      },
+    ],
+  });
+  await supervisor.waitForLog((l) => l.plugin === "planter" && l.msg === "planted");
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of victimConnections) c.destroy();
+  victim?.close();
+  await supervisor?.cleanup();
+  if (target) await rm(target, { recursive: true, force: true });
+});
+
+const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+
+/** The planted target's content and owner, or "absent". */
+async function targetFile(name: string): Promise<string> {
+  const file = path.join(target, `${name}-target`);
+  const st = await lstat(file).catch(() => undefined);
+  return st ? `${st.uid}:${await readFile(file, "utf8")}` : "absent";
+}
+
+describe("a plugin's instance directory", () => {
+  it("does not lead a certificate renewal or a CRL publication outside it", async () => {
+    const instance = (await supervisor.plugin("planter")).instance!;
+    const renewed = await ctl("certs", "rotate", "planter", "--json");
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect(JSON.parse(renewed.stdout)).toEqual({ instances: [instance.id] });
+    // A revocation publishes a new CRL into every instance directory.
+    const issued = await ctl("certs", "issue", "--role", "client", "--name", "someone", "--plugin", "planter", "--out", path.join(supervisor.dir, "someone"), "--json");
+    expect(issued.code, issued.stderr).toBe(0);
+    const revoked = await ctl("certs", "revoke", "--serial", (JSON.parse(issued.stdout) as { serial: string }).serial);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    // (Both answer once the instance's files are written.)
+
+    expect(await targetFile("key.pem")).toBe(`0:${ORIGINAL}`);
+    expect(await targetFile("cert.pem")).toBe(`0:${ORIGINAL}`);
+    expect(await targetFile("crl.pem")).toBe("absent");
+    // The instance's own files were replaced, links and all: regular files now.
+    const dir = path.join(supervisor.runtimeDir, "instances", instance.id);
+    for (const name of ["key.pem", "cert.pem", "crl.pem"]) expect((await lstat(path.join(dir, name))).isFile()).toBe(true);
+    expect((await readFile(path.join(dir, "crl.pem"), "utf8")).startsWith("-----BEGIN X509 CRL-----")).toBe(true);
+  }, 30_000);
+
+  it("does not lead the TCP relay to a host socket the plugin points its data socket at", async () => {
+    const tcp = (await supervisor.plugin("planter")).tcpAddress;
+    expect(tcp).toMatch(/^127\.0\.0\.1:\d+$/);
+    const colon = tcp.lastIndexOf(":");
+    const client = net.connect(Number(tcp.slice(colon + 1)), tcp.slice(0, colon));
+    client.on("error", () => {});
+    client.write("bytes from the network\n");
+    // Refused: the relay closes the connection, and joined it to nothing.
+    const closed = new Promise((resolve) => client.once("close", () => resolve("closed")));
+    expect(await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000, "still open after 5 s"))])).toBe("closed");
+    expect(victimConnections).toHaveLength(0);
+    await supervisor.waitForLog((l) => l.msg === "TCP connection not relayed" && /data\.sock is not a socket but a symlink: not followed/.test(String(l.err)));
+  }, 30_000);
+});
