@@ -549,6 +549,27 @@ describe("sandbox hardening", () => {
     expect(await sandbox.exited).toEqual({ code: 7 });
   });
 
+  it("keeps none of the supplementary groups of whoever launched it, cold or through --ids", async () => {
+    // As under sudo: gid 0 and another group. The sandbox denies setgroups,
+    // so groups it were given could not be dropped inside.
+    const own = process.getgroups!();
+    process.setgroups!([0, 42]);
+    try {
+      for (const options of [{}, { ids: { uid: UID, gid: UID } }]) {
+        const { sandbox, lines } = await launch(["sleep"], {}, options);
+        const init = await sandbox.init;
+        const { pid } = await sandbox.started;
+        await lines.waitFor(/^stdout: sleeping$/);
+        expect((await status(pid))!.get("Groups"), `plugin, ${JSON.stringify(options)}`).toBe("");
+        expect((await status(init.pid))!.get("Groups"), `init, ${JSON.stringify(options)}`).toBe("");
+        expect(sandbox.signal("SIGTERM")).toBe(true);
+        expect(await sandbox.exited).toEqual({ code: 7 });
+      }
+    } finally {
+      process.setgroups!(own);
+    }
+  });
+
   it("kills the plugin with SIGSYS for a syscall off the allow-list, and names the syscall", async () => {
     expect(await killedBySeccomp(["syscall", "mount"])).toEqual({ signal: "SIGSYS", syscall: "mount" });
   });

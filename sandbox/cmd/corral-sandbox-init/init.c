@@ -25,6 +25,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -1058,12 +1059,34 @@ static int front_init(struct front_child *c) {
 	return init_main();
 }
 
+/* Reports a failure of the front as the launcher's error event (on fd 3). */
+static int front_failed(const char *message) {
+	char buf[4096];
+	size_t at = (size_t)snprintf(buf, sizeof buf, "{\"type\":\"error\",\"stage\":\"launcher\",\"message\":");
+	at = json_string(buf, sizeof buf, at, message);
+	if (at + 2 <= sizeof buf) {
+		buf[at++] = '}';
+		buf[at++] = '\n';
+		(void)!write(3, buf, at);
+	}
+	return SETUP_FAILED;
+}
+
 static int front_main(int argc, char **argv) {
 	trace("front");
 	if (argc < 4) {
 		static const char msg[] = "usage: corral-sandbox-init front LAUNCHER run [ARGS...]\n";
 		(void)!write(2, msg, sizeof msg - 1);
 		return 2;
+	}
+	// The caller's supplementary groups (host gid 0 under sudo, say) would
+	// follow into the sandbox, where setgroups is denied and nothing could
+	// drop them: dropped here, before the early init is forked (the
+	// launcher, exec'd next, finds none).
+	if (setgroups(0, NULL) != 0 && geteuid() == 0) {
+		char message[256];
+		snprintf(message, sizeof message, "dropping the supplementary groups: %s", errno_text(errno));
+		return front_failed(message);
 	}
 	char **launcher_argv = argv + 2;
 	const char *launcher = argv[2];
@@ -1103,16 +1126,9 @@ static int front_main(int argc, char **argv) {
 	execv(launcher, launcher_argv);
 	int e = errno;
 	unsetenv(EARLY_INIT_ENV); // the init, if any, sees its channel close and ends
-	char message[1024], buf[4096];
+	char message[1024];
 	snprintf(message, sizeof message, "exec %s: %s", launcher, errno_text(e));
-	size_t at = (size_t)snprintf(buf, sizeof buf, "{\"type\":\"error\",\"stage\":\"launcher\",\"message\":");
-	at = json_string(buf, sizeof buf, at, message);
-	if (at + 2 <= sizeof buf) {
-		buf[at++] = '}';
-		buf[at++] = '\n';
-		(void)!write(3, buf, at);
-	}
-	return SETUP_FAILED;
+	return front_failed(message);
 }
 
 int main(int argc, char **argv) {

@@ -55,6 +55,13 @@ func runLauncher(args []string) int {
 	closeOnExecFrom(eventsFd)
 	eventsFile := os.NewFile(eventsFd, "events")
 	events := eventWriter{eventsFile}
+	// The caller's supplementary groups (host gid 0 under sudo, say) would
+	// follow into the sandbox, where setgroups is denied and nothing could
+	// drop them. (The front, when there is one, has dropped them already.)
+	if err := syscall.Setgroups(nil); err != nil && os.Geteuid() == 0 {
+		events.emit(errorEvent("launcher", fmt.Errorf("dropping the supplementary groups: %w", err)))
+		return setupFailed
+	}
 	if parentErr != nil {
 		events.emit(errorEvent("launcher", parentErr))
 		return setupFailed
