@@ -231,7 +231,7 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 		defer close(s.served)
 		// Serve returns nil once the server is stopped, or
 		// grpc.ErrServerStopped if it was stopped before Serve began.
-		if err := s.srv.Serve(lis); err != nil && !isClosed(s.drainer.draining) {
+		if err := s.srv.Serve(newHandshakeListener(lis)); err != nil && !isClosed(s.drainer.draining) {
 			select {
 			case p.failed <- fmt.Errorf("serving data socket %s: %w", p.path, err):
 			default:

@@ -381,6 +381,7 @@ func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Aut
 	if err != nil {
 		return nil, nil, err
 	}
+	handshaken(raw)
 	tlsInfo, ok := info.(credentials.TLSInfo)
 	if !ok || len(tlsInfo.State.PeerCertificates) == 0 {
 		conn.Close()

@@ -233,7 +233,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	}
 	serving := make(chan error, 1)
 	handedOver = true
-	go func() { serving <- srv.Serve(lis) }()
+	go func() { serving <- srv.Serve(newHandshakeListener(lis)) }()
 
 	var deadline time.Duration
 	select {
@@ -290,7 +290,12 @@ func drain(srv *grpc.Server, hs *health.Server, d *drainer, flight *inFlight, da
 			data.halt()
 		}
 		srv.Stop()
-		<-stopped
+		// Not waiting for GracefulStop: it also waits for the handlers to
+		// return, and one that ignores its cancelled context would hold the
+		// drain, and the process, for good.
+		if dataStopped != nil {
+			<-dataStopped
+		}
 	}
 }
 

@@ -1,0 +1,91 @@
+package shim
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+)
+
+// A handshakeListener closes, when it is closed, the connections it
+// accepted whose TLS handshake has not finished. gRPC's Stop and
+// GracefulStop close only connections past their handshake, and wait for
+// the others (up to gRPC's connection timeout, 120 s): one client that
+// connects and never sends a ClientHello would otherwise hold a drain past
+// its deadline, and a park's unpark, for two minutes.
+type handshakeListener struct {
+	net.Listener
+
+	mu      sync.Mutex
+	pending map[*pendingConn]struct{}
+	closed  bool
+}
+
+func newHandshakeListener(l net.Listener) *handshakeListener {
+	return &handshakeListener{Listener: l, pending: map[*pendingConn]struct{}{}}
+}
+
+func (l *handshakeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	pc := &pendingConn{Conn: c, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	l.pending[pc] = struct{}{}
+	return pc, nil
+}
+
+// Close closes the listener and every connection still in its handshake.
+func (l *handshakeListener) Close() error {
+	err := l.Listener.Close()
+	l.mu.Lock()
+	l.closed = true
+	pending := l.pending
+	l.pending = map[*pendingConn]struct{}{}
+	l.mu.Unlock()
+	for pc := range pending {
+		pc.Conn.Close()
+	}
+	return err
+}
+
+func (l *handshakeListener) settled(pc *pendingConn) {
+	l.mu.Lock()
+	delete(l.pending, pc)
+	l.mu.Unlock()
+}
+
+// A pendingConn is a connection of a [handshakeListener], which forgets it
+// once its handshake is done ([handshaken]) or it is closed.
+type pendingConn struct {
+	net.Conn
+	l *handshakeListener
+}
+
+// handshaken tells the listener that conn's TLS handshake has finished (a
+// connection of another listener is left as it is).
+func handshaken(conn net.Conn) {
+	if pc, ok := conn.(*pendingConn); ok {
+		pc.l.settled(pc)
+	}
+}
+
+func (c *pendingConn) Close() error {
+	c.l.settled(c)
+	return c.Conn.Close()
+}
+
+// SyscallConn is the socket's: the revoker looks through it (see
+// [trackedConn.closed]).
+func (c *pendingConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("not a socket")
+}

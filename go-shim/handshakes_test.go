@@ -1,0 +1,75 @@
+package shim
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// connectWithoutHandshake connects to the socket at path and sends nothing:
+// no ClientHello, ever, as a stalled or hostile client may.
+func connectWithoutHandshake(t *testing.T, path string) {
+	t.Helper()
+	raw, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	time.Sleep(50 * time.Millisecond) // accepted, and in its handshake
+}
+
+func TestDrainNotHeldByAConnectionWithoutHandshake(t *testing.T) {
+	for _, socket := range []string{"data.sock", "plugin.sock"} {
+		t.Run(socket, func(t *testing.T) {
+			in := startDataInstance(t)
+			connectWithoutHandshake(t, filepath.Join(in.dir, socket))
+			if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(context.Background(), &pluginv1.DrainRequest{DeadlineMs: 200}); err != nil {
+				t.Fatalf("Drain: %v", err)
+			}
+			// gRPC waits for a connection in its handshake up to 120 s.
+			in.wait(2 * time.Second)
+		})
+	}
+}
+
+func TestUnparkNotHeldByAConnectionWithoutHandshake(t *testing.T) {
+	in := startDataInstance(t)
+	connectWithoutHandshake(t, in.socket)
+	in.park(&pluginv1.ParkRequest{GraceMs: 60})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Unpark(ctx, &pluginv1.UnparkRequest{}); err != nil {
+		t.Fatalf("Unpark after a park of 60 ms: %v", err)
+	}
+	if !isSocket(in.socket) {
+		t.Fatal("no data socket after the unpark")
+	}
+}
+
+func TestDrainDeadlineEndsHandlersThatIgnoreIt(t *testing.T) {
+	in := startDataInstance(t)
+	ctx := context.Background()
+	// Hold ignores its cancelled context, on the instance socket (where
+	// admins, and hosts of a plugin without a data socket, call).
+	admin := in.client(leafSpec{uris: []string{"spiffe://corral.test/admin/alice"}})
+	hold, err := in.dial(admin).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(ctx, &pluginv1.DrainRequest{DeadlineMs: 100}); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	in.wait(2 * time.Second)
+}
