@@ -1,8 +1,19 @@
 package client
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTarget(t *testing.T) {
@@ -33,5 +44,67 @@ func TestConnectNamesWhatIsMissing(t *testing.T) {
 	_, err := Connect("greeter", Options{Credentials: dir})
 	if err == nil || !strings.Contains(err.Error(), "credentials "+dir+": open "+dir+"/ca.pem: no such file or directory") {
 		t.Errorf("Connect with an empty credentials directory: %v", err)
+	}
+}
+
+func TestPluginTLSWithoutTheParsedLeaf(t *testing.T) {
+	dir := t.TempDir()
+	writeClientCredentials(t, dir, "spiffe://corral.test/client/web")
+	// tls.LoadX509KeyPair then leaves Certificate.Leaf nil.
+	t.Setenv("GODEBUG", "x509keypairleaf=0")
+	config, err := PluginTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "greeter")
+	if err != nil {
+		t.Fatalf("PluginTLS: %v", err)
+	}
+	if n := len(config.Certificates); n != 1 {
+		t.Fatalf("%d certificates, want 1", n)
+	}
+}
+
+// writeClientCredentials writes ca.pem, and cert.pem and key.pem of a
+// client certificate with the one URI SAN uri, into dir.
+func writeClientCredentials(t *testing.T, dir, uri string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTemplate := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2), URIs: []*url.URL{u},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, caTemplate, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, block := range map[string]*pem.Block{
+		"ca.pem":   {Type: "CERTIFICATE", Bytes: caDER},
+		"cert.pem": {Type: "CERTIFICATE", Bytes: leafDER},
+		"key.pem":  {Type: "PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

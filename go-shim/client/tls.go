@@ -60,6 +60,11 @@ func loadPair(caFile, certFile, keyFile string) (*x509.CertPool, tls.Certificate
 	if err != nil {
 		return nil, tls.Certificate{}, "", err
 	}
+	if cert.Leaf == nil { // GODEBUG=x509keypairleaf=0 leaves it out
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return nil, tls.Certificate{}, "", fmt.Errorf("%s: %w", certFile, err)
+		}
+	}
 	if len(cert.Leaf.URIs) != 1 || cert.Leaf.URIs[0].Scheme != "spiffe" || cert.Leaf.URIs[0].Host == "" {
 		return nil, tls.Certificate{}, "", fmt.Errorf("%s: the certificate must have exactly one URI SAN, spiffe://<trust-domain>/...", certFile)
 	}
