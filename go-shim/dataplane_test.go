@@ -27,9 +27,10 @@ import (
 
 // The methods of shimtest.Bytes.
 const (
-	echoMethod = "/shimtest.Bytes/Echo" // returns the bytes it is sent
-	fillMethod = "/shimtest.Bytes/Fill" // returns as many bytes as it is asked for
-	holdMethod = "/shimtest.Bytes/Hold" // a stream: one message, a second once released
+	echoMethod  = "/shimtest.Bytes/Echo"  // returns the bytes it is sent
+	fillMethod  = "/shimtest.Bytes/Fill"  // returns as many bytes as it is asked for
+	holdMethod  = "/shimtest.Bytes/Hold"  // a stream: one message, a second once released
+	panicMethod = "/shimtest.Bytes/Panic" // panics with the string it is sent
 )
 
 // A bytesService is shimtest.Bytes, with shimtest.Sleeper beside it.
@@ -59,6 +60,9 @@ func (b *bytesService) register(srv *grpc.Server) {
 			})},
 			{MethodName: "Fill", Handler: unaryHandler(fillMethod, func(_ context.Context, req *wrapperspb.UInt64Value) (any, error) {
 				return wrapperspb.Bytes(make([]byte, req.GetValue())), nil
+			})},
+			{MethodName: "Panic", Handler: unaryHandler(panicMethod, func(_ context.Context, req *wrapperspb.StringValue) (any, error) {
+				panic(req.GetValue())
 			})},
 		},
 		Streams: []grpc.StreamDesc{{

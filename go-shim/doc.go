@@ -18,6 +18,14 @@
 // goroutine dumps, heap and CPU profiles streamed in the pprof format, and
 // call statistics) and the standard grpc.health.v1 health service.
 //
+// A handler that panics fails its own call with codes.Internal ("the handler
+// of /pkg.Service/Method panicked: ..."), and go-shim logs the panic with its
+// stack; the process, and every other call, go on. (Unrecovered, one bad
+// request would end every call in flight with UNAVAILABLE, which clients
+// retry, and crash each new instance in turn.) A handler that must not go
+// on after a panic, say one holding a lock it cannot release, should
+// recover it itself and call os.Exit.
+//
 // Call statistics: go-shim counts the calls of the author's methods, on both
 // sockets, by method and status code, with a histogram of their latency
 // (buckets of 0.5 ms to 10 s; a stream is timed whole), and reports them

@@ -166,8 +166,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		grpc.MaxSendMsgSize(env.maxMessageSize),
 	}
 	srv := grpc.NewServer(slices.Concat(common, []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(calls.unary, g.unary),
-		grpc.ChainStreamInterceptor(calls.stream, g.stream),
+		grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, g.unary),
+		grpc.ChainStreamInterceptor(calls.stream, recoverStream, g.stream),
 	})...)
 	register(srv)
 	var methods []string
@@ -193,8 +193,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		dataPol.clientHealth = true
 		dg := &guard{policy: &dataPol, revoked: revoked.check}
 		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
-			grpc.ChainUnaryInterceptor(calls.unary, dg.unary),
-			grpc.ChainStreamInterceptor(calls.stream, dg.stream),
+			grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, dg.unary),
+			grpc.ChainStreamInterceptor(calls.stream, recoverStream, dg.stream),
 		}), register, hs)
 	}
 	pluginv1.RegisterControlServer(srv, &control{
