@@ -89,8 +89,9 @@ func DialOptions(opts Options) []grpc.DialOption {
 	}
 	options := []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(size), grpc.MaxCallSendMsgSize(size)),
-		// A connection the kernel still holds open to a process that is
-		// gone is noticed within seconds.
+		// A connection that stops answering (its process stopped, say) fails
+		// its calls within 35 s, not at their deadlines. (gRPC-Go pings no
+		// more often than every 10 s; the Node client, every 2 s.)
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		// A refused connect to the stable address means a plugin just
 		// died: for the few milliseconds until the supervisor sees it, the
