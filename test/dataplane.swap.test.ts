@@ -2,7 +2,7 @@
 // real mTLS: callers keep calling while releases are swapped, by corralctl
 // and by other tools; bad releases never serve; rollback.
 import type { ChannelCredentials } from "@grpc/grpc-js";
-import { mkdtemp, readlink, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -237,6 +237,37 @@ describe("hot updates", () => {
       client.close();
     }
     expect(traffic.failures).toEqual([]);
+  }, 60_000);
+
+  it("refuses a link out of the store, even to a directory named like a release, and a directory in the link's place", async () => {
+    const plugDir = path.join(supervisor.stateDir, "plugins/echo");
+    const link = path.join(plugDir, "current");
+    const serving = await servingRelease();
+    const listed = JSON.parse((await ctl("releases", "echo", "--json")).stdout) as Array<{ sha256: string; serving: boolean }>;
+    const other = listed.find((r) => !r.serving)!.sha256;
+    const putBack = async () => {
+      for (let i = 0; i < 50 && (await readlink(link).catch(() => "")) !== `releases/${serving}`; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await readlink(link)).toBe(`releases/${serving}`);
+    };
+
+    // Elsewhere, but named like a release the store has: not that release.
+    const elsewhere = path.join(work, "elsewhere", other);
+    await mkdir(elsewhere, { recursive: true });
+    await writeFile(path.join(elsewhere, "plugin"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    await execa("ln", ["-sfn", elsewhere, link]);
+    await supervisor.waitForLog((l) => l.msg === `${link} -> ${elsewhere} is not a release of plugin echo; put back to release ${serving.slice(0, 12)}, which keeps serving`);
+    await putBack();
+
+    // A directory in the link's place: said as such, and moved aside.
+    await rm(link);
+    await execa("cp", ["-r", path.join(plugDir, "releases", serving), link]);
+    await supervisor.waitForLog((l) => l.msg === `${link} is not a symlink but a directory; put back to release ${serving.slice(0, 12)}, which keeps serving`);
+    await putBack();
+    expect((await readdir(plugDir)).filter((n) => n.startsWith("current.displaced-"))).toHaveLength(1);
+
+    // Restarted, the plugin runs the release that served, not the other.
+    expect((await ctl("restart", "echo")).code).toBe(0);
+    expect(await servingRelease()).toBe(serving);
   }, 60_000);
 
   it("serializes concurrent deploys", async () => {

@@ -3,7 +3,7 @@
 // that stay; a file that fails validation, or that changes what only a
 // restart can, changes nothing.
 import type { ServiceError } from "@grpc/grpc-js";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -225,5 +225,38 @@ describe("config reload of a plugin that is not simply serving", () => {
     // roll back to (the default, 5, kept all 4).
     const listed = JSON.parse((await ctl("releases", "echo", "--json")).stdout) as unknown[];
     expect(listed).toHaveLength(3);
+  }, 60_000);
+});
+
+describe("config reload of a binary that does not serve", () => {
+  it("tries it again on the next reload, and keeps it out of the history that rollbacks follow", async () => {
+    const history = async () =>
+      (await readFile(path.join(supervisor.stateDir, "plugins/echo/history.jsonl"), "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { sha256: string }).sha256);
+    const serving = (await supervisor.plugin("echo")).instance!.release;
+    const good = (parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc).plugins[0]!.binary;
+    const crashing = await makeRelease(path.join(repoRoot, "build/test-plugins/echo-crash"), supervisor.dir, "reload-crash");
+    await editConfig((doc) => {
+      doc.plugins[0]!.binary = crashing;
+    });
+    try {
+      for (const attempt of [1, 2]) {
+        const r = await ctl("reload", "--json");
+        expect(r.code, `reload ${attempt}: ${r.stdout}`).toBe(1);
+        const result = JSON.parse(r.stdout) as { changed: string[]; failed: string[] };
+        expect(result.changed, `reload ${attempt}`).toEqual([]);
+        expect(result.failed, `reload ${attempt}`).toEqual([expect.stringMatching(new RegExp(`^echo: release [0-9a-f]{12} of plugin echo was not deployed: .*; ${serving.slice(0, 12)} keeps serving$`))]);
+        expect((await supervisor.plugin("echo")).instance!.release).toBe(serving);
+      }
+      expect(await history()).not.toContain(await sha256File(crashing));
+      expect(await readlink(path.join(supervisor.stateDir, "plugins/echo/current"))).toBe(`releases/${serving}`);
+    } finally {
+      await editConfig((doc) => {
+        doc.plugins[0]!.binary = good;
+      });
+    }
+    expect((await ctl("reload")).code).toBe(0);
   }, 60_000);
 });

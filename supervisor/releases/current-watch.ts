@@ -6,10 +6,9 @@
 // updates. What the link finally names is checked against the store; a
 // link to nothing the store holds is reported as such, never acted on.
 import { watch, type FSWatcher } from "chokidar";
-import { readlink } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log.ts";
-import type { Release, ReleaseStore } from "./store.ts";
+import type { CurrentLink, Release, ReleaseStore } from "./store.ts";
 
 export type CurrentChange =
   | { kind: "release"; release: Release }
@@ -39,7 +38,7 @@ export class CurrentWatch {
    */
   static async start(store: ReleaseStore, options: { debounceMs?: number; onChange: (change: CurrentChange) => void; log: Logger }): Promise<CurrentWatch> {
     const w = new CurrentWatch(store, { debounceMs: options.debounceMs ?? 100, onChange: options.onChange, log: options.log });
-    w.#last = await readlink(store.currentLink).catch(() => undefined);
+    w.#last = describe(await store.readCurrent().catch(readFailed));
     // The directory, not the link: a link replaced by rename(2) is a new
     // inode, which a watch on the old one would never see.
     const watcher = watch(store.directory, {
@@ -68,23 +67,19 @@ export class CurrentWatch {
 
   async #confirm(): Promise<void> {
     this.#timer = undefined;
-    const target = await readlink(this.#store.currentLink).catch(() => undefined);
-    if (this.#closed || target === this.#last) return;
-    this.#last = target;
-    if (target === undefined) {
-      this.#onChange({ kind: "invalid", target, reason: `${this.#store.currentLink} is missing` });
+    const now = await this.#store.readCurrent().catch(readFailed);
+    if (this.#closed || describe(now) === this.#last) return;
+    this.#last = describe(now);
+    if (now.kind === "missing") {
+      this.#onChange({ kind: "invalid", target: undefined, reason: `${this.#store.currentLink} is missing` });
       return;
     }
-    const sha256 = path.basename(target);
-    const release = await this.#store.get(sha256);
-    const expected = path.join("releases", sha256);
-    const resolved = path.resolve(this.#store.directory, target);
-    if (!release || resolved !== path.join(this.#store.directory, expected)) {
-      this.#onChange({ kind: "invalid", target, reason: `${this.#store.currentLink} -> ${target} is not a release of plugin ${this.#store.plugin}` });
+    if (now.kind === "invalid") {
+      this.#onChange({ kind: "invalid", target: now.target, reason: now.reason });
       return;
     }
-    this.#log.debug({ plugin: this.#store.plugin, release: sha256 }, "current release link changed");
-    this.#onChange({ kind: "release", release });
+    this.#log.debug({ plugin: this.#store.plugin, release: now.release.sha256 }, "current release link changed");
+    this.#onChange({ kind: "release", release: now.release });
   }
 
   async close(): Promise<void> {
@@ -92,4 +87,13 @@ export class CurrentWatch {
     clearTimeout(this.#timer);
     await this.#watcher?.close();
   }
+}
+
+/** What the link says, as a string to tell a change by. */
+function describe(link: CurrentLink): string {
+  return link.kind === "release" ? `release ${link.target}` : link.kind === "missing" ? "missing" : `invalid ${link.reason}`;
+}
+
+function readFailed(err: Error): CurrentLink {
+  return { kind: "invalid", reason: err.message };
 }

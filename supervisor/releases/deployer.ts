@@ -55,14 +55,26 @@ export class Deployer {
    * new since the last reload or start (a release deployed since is kept
    * otherwise); else, with `restart`, the serving release is restarted under
    * the new config (see Updatable.applyConfig). Both through the hot-update
-   * path.
+   * path. A new binary counts as configured once it serves: one that fails
+   * is tried again by the next reload, and stays out of the history.
    */
   reload(binary: string, restart: boolean): Promise<DeployOutcome> {
     return this.#serialized(async () => {
       const started = Date.now();
-      const release = await this.#store.seed(binary);
+      const configured = await this.#store.import(binary);
       const serving = this.#plugin.servingRelease;
-      if (release.sha256 !== serving && serving !== undefined) return this.#bringIn(release, started);
+      if (await this.#store.isNewSeed(configured)) {
+        if (serving !== undefined && configured.sha256 !== serving) {
+          const outcome = await this.#switchTo(configured);
+          await this.#store.recordSeed(configured);
+          return outcome;
+        }
+        // Nothing serves: it becomes current, as at start (the current
+        // watch brings it to an instance still starting).
+        if (serving === undefined) await this.#store.seed(binary);
+        else await this.#store.recordSeed(configured);
+      }
+      const release = (await this.#store.current()) ?? configured;
       const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
       if (!restart) return unchanged;
       // Also when nothing serves: an instance may be starting, or paused, under the old config.
@@ -105,15 +117,21 @@ export class Deployer {
       const serving = this.#plugin.servingRelease;
       // Events queue behind deploys; act only on what the link says now (a
       // failed deploy's link has been put back by the time its event is seen).
-      const now = await this.#store.current().catch(() => undefined);
-      const stillValid = now !== undefined && (await this.#store.get(now.sha256)) !== undefined;
-      if (change.kind === "invalid" ? stillValid : now?.sha256 !== change.release.sha256) return;
+      const now = await this.#store.readCurrent().catch((err: Error) => ({ kind: "invalid" as const, reason: err.message }));
+      if (change.kind === "invalid" ? now.kind === "release" : now.kind !== "release" || now.release.sha256 !== change.release.sha256) return;
       if (change.kind === "invalid") {
-        const message = `${change.reason}; keeping release ${serving?.slice(0, 12) ?? "(none)"}`;
+        const restore = serving ? await this.#store.get(serving) : undefined;
+        try {
+          if (restore) await this.#store.activate(restore);
+        } catch (err) {
+          const message = `${change.reason}; putting back the link to release ${serving!.slice(0, 12)} failed: ${(err as Error).message}`;
+          this.#log.error({ target: change.target }, message);
+          this.#onFailure(message);
+          return;
+        }
+        const message = `${change.reason}; ${restore ? `put back to release ${serving!.slice(0, 12)}, which keeps serving` : "no release serves"}`;
         this.#log.error({ target: change.target }, message);
         this.#onFailure(message);
-        const restore = serving ? await this.#store.get(serving) : undefined;
-        if (restore) await this.#store.activate(restore);
         return;
       }
       if (change.release.sha256 === serving) return;
@@ -133,6 +151,11 @@ export class Deployer {
     try {
       await this.#store.verify(release);
       const result = await this.#plugin.update(release.sha256);
+      // Stopped meanwhile (a stop, or the supervisor's): it never served,
+      // and the release that did stays current.
+      if (before !== undefined && result.instance === "") {
+        throw new UpdateFailed(`plugin ${this.#store.plugin} was stopped before the release came into service`);
+      }
       await this.#store.recordActivation(release.sha256);
       const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");

@@ -12,9 +12,15 @@
 // that came into service is appended to `history.jsonl`, which orders
 // rollbacks and retention.
 import { randomBytes } from "node:crypto";
-import { appendFile, chmod, copyFile, link, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { contentHash, ObjectStore } from "./objects.ts";
+
+/** What a plugin's `current` link says (ReleaseStore.readCurrent). */
+export type CurrentLink =
+  | { kind: "release"; release: Release; target: string }
+  | { kind: "missing" }
+  | { kind: "invalid"; target?: string; reason: string };
 
 export interface Release {
   /** Hex sha256 of the binary: the release's name. */
@@ -212,25 +218,52 @@ export class ReleaseStore {
     }
   }
 
-  /** The release `current` points to, or undefined when there is none. */
-  async current(): Promise<Release | undefined> {
+  /**
+   * What the `current` link says: a release of this store, nothing, or
+   * something else: a link elsewhere (even to a directory named like one of
+   * its releases), to a release the store lacks, or no link at all but a
+   * directory or a file put in its place.
+   */
+  async readCurrent(): Promise<CurrentLink> {
     let target: string;
     try {
       target = await readlink(this.currentLink);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { kind: "missing" };
+      if (code !== "EINVAL") throw err;
+      const st = await lstat(this.currentLink);
+      return { kind: "invalid", reason: `${this.currentLink} is not a symlink but a ${st.isDirectory() ? "directory" : "file"}` };
     }
     const sha256 = path.basename(target);
-    return { sha256, binary: path.join(this.#pluginDir, "releases", sha256, "plugin") };
+    const release = await this.get(sha256);
+    if (!release || path.resolve(this.#pluginDir, target) !== this.#releaseDir(sha256)) {
+      return { kind: "invalid", target, reason: `${this.currentLink} -> ${target} is not a release of plugin ${this.plugin}` };
+    }
+    return { kind: "release", release, target };
   }
 
-  /** Points `current` at `release`: a new symlink renamed over the old one, never a window without it. */
+  /** The release `current` points to, or undefined when there is none; throws ReleaseError when it points elsewhere. */
+  async current(): Promise<Release | undefined> {
+    const state = await this.readCurrent();
+    if (state.kind === "invalid") throw new ReleaseError(state.reason);
+    return state.kind === "release" ? state.release : undefined;
+  }
+
+  /**
+   * Points `current` at `release`: a new symlink renamed over the old one,
+   * never a window without it. A directory someone put in the link's
+   * place is moved aside (current.displaced-<hex>), not lost.
+   */
   async activate(release: Release): Promise<void> {
     const temp = `${this.currentLink}.tmp-${randomBytes(4).toString("hex")}`;
     await symlink(path.join("releases", release.sha256), temp);
     try {
-      await rename(temp, this.currentLink);
+      await rename(temp, this.currentLink).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EISDIR" && err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+        await rename(this.currentLink, `${this.currentLink}.displaced-${randomBytes(4).toString("hex")}`);
+        await rename(temp, this.currentLink);
+      });
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
@@ -246,21 +279,30 @@ export class ReleaseStore {
 
   /**
    * Makes the configured binary the current release when it differs from the
-   * one configured last time. A release deployed since (hot update) is kept
-   * across supervisor restarts as long as the configured binary is unchanged.
+   * one configured last time: at start, before anything serves. A release
+   * deployed since (hot update) is kept across supervisor restarts as long
+   * as the configured binary is unchanged. (A reload, where a release
+   * serves, brings a new configured binary in through the deployer, and
+   * records it with recordSeed once it serves.)
    */
   async seed(binary: string): Promise<Release> {
     const release = await this.import(binary);
-    const seedFile = path.join(this.#pluginDir, "seed");
-    const lastSeed = await readFile(seedFile, "utf8").catch(() => "");
-    const current = await this.current();
-    if (lastSeed.trim() !== release.sha256 || current === undefined) {
-      await this.activate(release);
-      await this.recordActivation(release.sha256);
-      await writeFile(seedFile, `${release.sha256}\n`);
-      return release;
-    }
-    return current;
+    if (!(await this.isNewSeed(release))) return (await this.current())!;
+    await this.activate(release);
+    await this.recordActivation(release.sha256);
+    await this.recordSeed(release);
+    return release;
+  }
+
+  /** Whether `release` is not the configured binary of last time (or `current` names no release). */
+  async isNewSeed(release: Release): Promise<boolean> {
+    const lastSeed = await readFile(path.join(this.#pluginDir, "seed"), "utf8").catch(() => "");
+    return lastSeed.trim() !== release.sha256 || (await this.readCurrent()).kind !== "release";
+  }
+
+  /** Records `release` as the configured binary, which seed() and isNewSeed() compare with. */
+  async recordSeed(release: Release): Promise<void> {
+    await writeFile(path.join(this.#pluginDir, "seed"), `${release.sha256}\n`);
   }
 }
 

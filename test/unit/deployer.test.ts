@@ -1,0 +1,64 @@
+// The deployer against a real release store in a temp directory and a
+// controller that is a stand-in (the lifecycle is the controller's, tested
+// on its own and end to end): what it leaves in `current` and the history
+// when the plugin is stopped while a deploy is under way.
+import { mkdtemp, readlink, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UpdateFailed, type UpdateResult } from "../../supervisor/plugin/controller.ts";
+import { Deployer, type Updatable } from "../../supervisor/releases/deployer.ts";
+import { ReleaseStore } from "../../supervisor/releases/store.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-deployer-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** A 64-bit x86-64 ELF header is all checkBinary looks at; the store does not run it. */
+async function binary(name: string): Promise<string> {
+  const header = Buffer.alloc(64);
+  header.writeUInt32BE(0x7f454c46, 0);
+  header[4] = 2;
+  header.writeUInt16LE(2, 16);
+  header.writeUInt16LE(({ x64: 62, arm64: 183 } as Record<string, number>)[process.arch] ?? 62, 18);
+  const file = path.join(dir, name);
+  await writeFile(file, Buffer.concat([header, Buffer.from(name)]), { mode: 0o755 });
+  return file;
+}
+
+describe("a deploy", () => {
+  it("that the plugin's stop overtakes leaves the serving release current, and out of the history", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const serving = await store.seed(await binary("v1"));
+    // Stopped between the link's swap and the update: the controller, now
+    // stopped, says it will run the release when started.
+    const stopped: Updatable = {
+      servingRelease: serving.sha256,
+      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: stopped, keep: 5, log: pino({ level: "silent" }) });
+    const deploy = deployer.deploy(await binary("v2"));
+    await expect(deploy).rejects.toThrow(UpdateFailed);
+    await expect(deploy).rejects.toThrow(/was not deployed: plugin echo was stopped before the release came into service; [0-9a-f]{12} keeps serving/);
+    expect(await readlink(store.currentLink)).toBe(`releases/${serving.sha256}`);
+    const history = (await readFile(path.join(dir, "state/plugins/echo/history.jsonl"), "utf8")).trim().split("\n");
+    expect(history.map((l) => (JSON.parse(l) as { sha256: string }).sha256)).toEqual([serving.sha256]);
+  });
+
+  it("to a stopped plugin makes the release current, for its next start", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    await store.seed(await binary("v1"));
+    const idle: Updatable = {
+      servingRelease: undefined,
+      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: idle, keep: 5, log: pino({ level: "silent" }) });
+    const outcome = await deployer.deploy(await binary("v2"));
+    expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+  });
+});
