@@ -248,7 +248,7 @@ describe("sandbox launcher", () => {
     expect(mounts.get("/corral")).toMatch(/^rw,nosuid,nodev,noexec/);
     expect(mounts.get("/tmp")).toMatch(/^rw,nosuid,nodev.* tmpfs .*size=8192k/);
     expect(mounts.get("/proc")).toMatch(/^rw,nosuid,nodev,noexec.* proc /);
-    expect(mounts.get("/dev")).toMatch(/^ro,nosuid,noexec.* tmpfs /);
+    expect(mounts.get("/dev")).toMatch(/^ro,nosuid,nodev,noexec.* tmpfs /);
     expect(mounts.get("/dev/null")).toMatch(/^rw,nosuid,noexec/);
   });
 

@@ -581,18 +581,20 @@ static int attach_sources(struct release *rel) {
 static const char *const devices[] = {"null", "zero", "full", "urandom"};
 
 // build_dev mounts a tmpfs at /dev holding only the harmless devices, then
-// makes it read-only; the devices, mounts of their own, stay writable.
+// makes it read-only; the devices, mounts of their own, stay writable. The
+// tmpfs is nodev like every other mount: the devices are usable through
+// their own mounts (the only ones without nodev), nothing else in /dev is.
 static int build_dev(void) {
 	const char *dev = NEW_ROOT "/dev";
 	unsigned long flags = MS_NOSUID | MS_NOEXEC;
-	if (mount_fresh("tmpfs", dev, "tmpfs", flags, "mode=0755") != 0) return -1;
+	if (mount_fresh("tmpfs", dev, "tmpfs", flags | MS_NODEV, "mode=0755") != 0) return -1;
 	for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
 		char src[64], dst[64];
 		snprintf(src, sizeof src, "/dev/%s", devices[i]);
 		snprintf(dst, sizeof dst, "%s/%s", dev, devices[i]);
 		if (create_file(dst) != 0 || bind_mount(src, dst, flags) != 0) return -1;
 	}
-	if (mount("", dev, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) != 0) return fail("remount %s read-only", dev);
+	if (mount("", dev, NULL, MS_REMOUNT | MS_RDONLY | MS_NODEV | flags, NULL) != 0) return fail("remount %s read-only", dev);
 	return 0;
 }
 
