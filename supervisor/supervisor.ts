@@ -1,7 +1,7 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // (plugin-set.ts), the instance cgroups and the admin server, applies config
 // reloads, and stops all of it.
-import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
@@ -195,6 +195,15 @@ export class Supervisor {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
       closers.push(() => cgroups.removeParent());
+      // A plugin's memory limit holds its swap too only where the kernel
+      // accounts swap in cgroups: said once, where there is swap to use.
+      const swap = await hostSwapBytes();
+      if (swap > 0 && !(await cgroups.limitsSwap())) {
+        log.warn(
+          { swapBytes: swap, cgroups: cgroups.version },
+          "this kernel does not account swap in cgroups: plugins may swap beyond their memory limits (boot with swapaccount=1, or turn swap off)",
+        );
+      }
       launchers.warm();
 
       // Each plugin's stable address and the watch on its `current` link.
@@ -385,4 +394,10 @@ async function enforceRevocation(trust: Trust, running: () => PluginInstance[], 
     }),
   );
   if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
+}
+
+/** The host's swap space (SwapTotal), 0 when it has none or /proc/meminfo says nothing. */
+async function hostSwapBytes(): Promise<number> {
+  const meminfo = await readFile("/proc/meminfo", "utf8").catch(() => "");
+  return Number(/^SwapTotal:\s+(\d+) kB$/m.exec(meminfo)?.[1] ?? 0) * 1024;
 }

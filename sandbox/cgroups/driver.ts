@@ -75,6 +75,12 @@ export interface CgroupDriver {
   sweep(): Promise<string[]>;
   /** Sweeps, then removes the parent itself. */
   removeParent(): Promise<void>;
+  /**
+   * Whether the kernel accounts swap in cgroups, so that a limit holds
+   * memory and swap together (swapBytes); without, an instance may swap
+   * out beyond its memory limit. (Makes the parent if missing.)
+   */
+  limitsSwap(): Promise<boolean>;
 }
 
 /** A cgroup or instance name: one path component, nothing that walks the tree. */

@@ -103,6 +103,12 @@ export class V1CgroupDriver implements CgroupDriver {
     for (const dir of this.#parentDirs()) await this.#fs.rmdir(dir).catch(ignoreMissing(undefined));
   }
 
+  async limitsSwap(): Promise<boolean> {
+    const parent = path.join(this.#controllers.get("memory")!.own, this.#parent);
+    await this.#ensureDir(parent);
+    return this.#fs.exists(path.join(parent, "memory.memsw.limit_in_bytes"));
+  }
+
   /** cpu and cpuacct may share a hierarchy: each directory once. */
   #parentDirs(): string[] {
     return unique([...this.#controllers.values()].map((h) => path.join(h.own, this.#parent)));

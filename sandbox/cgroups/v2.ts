@@ -85,6 +85,11 @@ export class V2CgroupDriver implements CgroupDriver {
     this.#parentReady = undefined;
   }
 
+  async limitsSwap(): Promise<boolean> {
+    await this.#ensureParent();
+    return this.#fs.exists(path.join(this.parentDir, "memory.swap.max"));
+  }
+
   #ensureParent(): Promise<void> {
     // A failure is not remembered: the next create tries again.
     this.#parentReady ??= this.#makeParent().catch((err: unknown) => {

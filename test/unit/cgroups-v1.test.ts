@@ -170,6 +170,13 @@ describe("cgroup v1 driver", () => {
     expect(fs.killed).toEqual([101]);
   });
 
+  it("says whether the kernel accounts swap, so that a limit holds swap too", async () => {
+    const { fs, controllers } = await layout(SEPARATE);
+    expect(await new V1CgroupDriver({ controllers, parent: "corral", fs }).limitsSwap()).toBe(true);
+    fs.withoutSwapAccounting = true;
+    expect(await new V1CgroupDriver({ controllers, parent: "other", fs }).limitsSwap()).toBe(false);
+  });
+
   it("writes unlimited values and skips swap where the kernel has no swap accounting", async () => {
     const { fs, controllers } = await layout(SEPARATE);
     fs.withoutSwapAccounting = true;

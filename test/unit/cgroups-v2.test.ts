@@ -265,6 +265,12 @@ describe("cgroup v2 driver", () => {
     expect(fs.writes.filter(([f]) => f.endsWith("subtree_control"))).toHaveLength(1);
   });
 
+  it("says whether the kernel accounts swap, so that a limit holds swap too", async () => {
+    expect(await new V2CgroupDriver({ base: await delegated(), parent: "corral", fs }).limitsSwap()).toBe(true);
+    fs.withoutSwap = true;
+    expect(await new V2CgroupDriver({ base: await delegated(), parent: "other", fs }).limitsSwap()).toBe(false);
+  });
+
   it("writes unlimited values, and reports no swap limit where the kernel has no swap accounting", async () => {
     fs.withoutSwap = true;
     const driver = new V2CgroupDriver({ base: await delegated(), parent: "corral", fs });
