@@ -52,7 +52,7 @@ const limits = z.strictObject({
   memory: sizeAtLeast(4 * 1024 ** 2, "4MiB").prefault("128MiB"),
   pids: z.number().int().min(8).max(65536).default(128),
   /** CPU allowance in cores (0.5 = half a core); enforced as a CFS quota. */
-  cpu: z.number().positive().max(1024).default(1),
+  cpu: z.number().min(0.01, "must be at least 0.01 (the kernel's least CPU quota: 1 ms in each 100 ms)").max(1024).default(1),
   /** Size of the private tmpfs workspace at /tmp inside the sandbox. */
   workspace: sizeAtLeast(1024 ** 2, "1MiB").prefault("16MiB"),
   /** Open file descriptors (RLIMIT_NOFILE). */
@@ -109,7 +109,9 @@ const dataPlane = z.strictObject({
   /** Also listen on TCP here (mTLS end to end, relayed to the stable Unix socket). Default: Unix socket only. */
   tcp: hostPort.optional(),
   /** Largest message either way on the plugin's data socket. */
-  maxMessageSize: sizeAtLeast(1024, "1KiB").prefault("4MiB"),
+  maxMessageSize: sizeAtLeast(1024, "1KiB")
+    .refine((bytes) => bytes <= 1024 ** 3, "must be at most 1GiB (gRPC counts message sizes in 32 bits)")
+    .prefault("4MiB"),
   /**
    * A connection to the plugin older than this (±10 %) is asked to go away
    * (GOAWAY), so that its client reconnects with the certificates and

@@ -26,7 +26,10 @@ export function parseDuration(text: string): number | Error {
 export function parseSize(text: string): number | Error {
   const match = sizePattern.exec(text.trim());
   if (!match) return new Error(`"${text}" is not a size (use e.g. 128MiB, 512KiB, 1GiB)`);
-  return Math.floor(Number(match[1]) * sizeUnits[match[2]!]!);
+  const bytes = Math.floor(Number(match[1]) * sizeUnits[match[2]!]!);
+  // Beyond 2^53 bytes a number is no longer exact, and is written to cgroup files as 1e+21.
+  if (!Number.isSafeInteger(bytes)) return new Error(`"${text}" is too large a size`);
+  return bytes;
 }
 
 export function formatBytes(bytes: number): string {

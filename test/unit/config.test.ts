@@ -108,6 +108,15 @@ describe("config validation", () => {
     expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
+  it("refuses a CPU allowance under the kernel's least quota, and sizes nothing can hold", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { cpu: 0.001, memory: 10000000GiB }\n    dataPlane: { maxMessageSize: 3GiB }\n');
+    const byField = Object.fromEntries(list.map((p) => [p.field, p]));
+    expect(byField["plugins[0].limits.cpu"]).toMatchObject({ line: 5, value: "0.001", message: expect.stringMatching(/^must be at least 0\.01/) });
+    expect(byField["plugins[0].limits.memory"]).toMatchObject({ line: 5, message: '"10000000GiB" is too large a size' });
+    expect(byField["plugins[0].dataPlane.maxMessageSize"]).toMatchObject({ line: 6, value: "3GiB", message: expect.stringMatching(/^must be at most 1GiB/) });
+    expect(list).toHaveLength(3);
+  });
+
   it("refuses durations a timer cannot wait, but not certificate lifetimes", () => {
     // A Node timer of more than 2^31-1 ms fires at once: a 25d startTimeout
     // failed every start at once.
