@@ -3,6 +3,7 @@
 // its `current` link, the ring of its output and its counts. Plugins are added and
 // removed here, at start and on a config reload, and nowhere else, so each
 // part has one owner that closes it.
+import { mkdir } from "node:fs/promises";
 import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { AlertBook, newAlert, type Alert } from "./breakers/alerts.ts";
@@ -140,7 +141,10 @@ export class PluginSet {
       issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),
       log: this.#log,
     });
-    if (!parts.watch && (await parts.store.current())) {
+    if (!parts.watch) {
+      // Also before the plugin has a release (its binary could not be
+      // imported at start): a deploy, then another tool, may swap it later.
+      await mkdir(parts.store.directory, { recursive: true });
       parts.watch = await CurrentWatch.start(parts.store, { log: this.#log, onChange: (change) => void parts.deployer.onCurrentChange(change) });
     }
   }

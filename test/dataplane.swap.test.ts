@@ -299,3 +299,25 @@ describe("hot updates", () => {
     expect(instances.stdout.trim().split("\n")).toEqual([status.instance!.id]);
   });
 });
+
+describe("a plugin whose binary could not be imported at start", () => {
+  it("follows a `current` swapped by another tool once deploys have made one", async () => {
+    const late = await TestSupervisor.start({
+      plugins: [{ name: "late", binary: path.join(work, "not-there-yet"), apiVersion: "1.0", startTimeout: "3s", restart: { initialBackoff: "100ms" } }],
+    });
+    try {
+      const [a, b] = await Promise.all([makeRelease(echoBinary, work, "late-a"), makeRelease(echoBinary, work, "late-b")]);
+      for (const file of [a, b]) {
+        const r = await corralctl(["--config", late.configFile, "deploy", "late", file]);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const first = await sha256File(a);
+      const plugDir = path.join(late.stateDir, "plugins/late");
+      await symlink(`releases/${first}`, path.join(plugDir, "current.new"));
+      await execa("mv", ["-T", path.join(plugDir, "current.new"), path.join(plugDir, "current")]);
+      await late.waitForPlugin("late", (p) => p.instance?.release === first && p.state === "ready", 10_000);
+    } finally {
+      await late.cleanup();
+    }
+  }, 60_000);
+});
