@@ -87,6 +87,14 @@ const cpuBreaker = z.strictObject({
   restartAfter: z.number().int().min(1).default(3),
   quarantineAfter: z.number().int().min(1).default(5),
   period: duration.prefault("10m"),
+}).superRefine((cpu, ctx) => {
+  // What CpuBreaker refuses (breakers/config.ts), refused here, naming the field.
+  for (const field of ["window", "coolDown", "probation", "period"] as const) {
+    if (!(cpu[field] > 0)) ctx.addIssue({ code: "custom", path: [field], message: "must be longer than 0" });
+  }
+  if (cpu.quarantineAfter <= cpu.restartAfter) {
+    ctx.addIssue({ code: "custom", path: ["quarantineAfter"], message: `must be above restartAfter (${cpu.restartAfter})` });
+  }
 });
 
 const breakers = z.strictObject({

@@ -117,6 +117,16 @@ describe("config validation", () => {
     expect(list).toHaveLength(3);
   });
 
+  it("refuses CPU breaker settings the breaker cannot work with, naming the field", () => {
+    // The breaker is made as sampling begins, in a timer: there, these
+    // threw and ended the supervisor, after `corral validate` said valid.
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    breakers:\n      cpu:\n        restartAfter: 5\n        quarantineAfter: 5\n        window: 0s\n');
+    expect(list).toEqual([
+      expect.objectContaining({ line: 9, field: "plugins[0].breakers.cpu.window", value: "0s", message: "must be longer than 0" }),
+      expect.objectContaining({ line: 8, field: "plugins[0].breakers.cpu.quarantineAfter", value: "5", message: "must be above restartAfter (5)" }),
+    ]);
+  });
+
   it("refuses durations a timer cannot wait, but not certificate lifetimes", () => {
     // A Node timer of more than 2^31-1 ms fires at once: a 25d startTimeout
     // failed every start at once.
