@@ -167,7 +167,7 @@ export class Supervisor {
             registry: trust.registry,
             plugins: () => plugins.names,
             instances: (names) => plugins.instances(names),
-            afterRevocation: (serials) => enforceRevocation(trust, () => plugins.instances([]), serials),
+            afterRevocation: (serials) => enforceRevocation(trust, () => plugins.instances([]), serials, log),
           }),
           operations: operationsAdmin({
             plugins,
@@ -377,9 +377,10 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
  * revoked peers' connections), and instances whose own certificate was
  * revoked get a new one and a fresh Control channel. A revoked plugin
  * identity is not re-issued: its instances are stopped and quarantined by
- * the refusal when they restart.
+ * the refusal when they restart, as are those of a revoked operator-provided
+ * certificate, which Corral cannot replace.
  */
-async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[]): Promise<void> {
+async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
   const published = await trust.publishCrl();
   // Taken once the new CRL is what new instances get: an instance that is
   // not among these was given it when it was made (or takes it when ready).
@@ -389,8 +390,13 @@ async function enforceRevocation(trust: Trust, running: () => PluginInstance[], 
   await Promise.all(
     instances.map(async (instance) => {
       if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
-      if (trust.registry.isIdentityRevoked(instance.identity)) await instance.destroy();
-      else await instance.rotateCertificate();
+      if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
+      // A certificate Corral cannot replace (an operator's, now revoked)
+      // ends the instance; its next start is refused for the same reason.
+      await instance.rotateCertificate().catch(async (err: Error) => {
+        log.error({ instance: instance.id, err: err.message }, "a revoked certificate could not be replaced: the instance is stopped");
+        await instance.destroy();
+      });
     }),
   );
   if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();

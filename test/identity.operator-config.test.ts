@@ -5,7 +5,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { issuePluginLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
-import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -52,4 +52,29 @@ describe("operator-provided certificates", () => {
     expect(misfiled.reason).toMatch(/^certificate refused: identity rule (plugin-id-mismatch|plugin-name|uri-san-form)/);
     expect(misfiled.reason).toContain("greeter");
   });
+});
+
+describe("a revoked operator-provided certificate", () => {
+  it("stops the instance that serves with it, which is not started again, and the revocation succeeds", async () => {
+    const supervisor = await TestSupervisor.create({ plugins: [] });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
+    const files = { cert: path.join(supervisor.dir, "greeter.crt"), key: path.join(supervisor.dir, "greeter.key") };
+    await writeFile(files.cert, leaf.certPem);
+    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
+    config.plugins = [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: files, restart: { initialBackoff: "100ms" } }];
+    await writeFile(supervisor.configFile, stringify(config));
+    await supervisor.start();
+    const before = await supervisor.plugin("greeter");
+    expect(before.state).toBe("ready");
+
+    // Corral cannot issue an operator's certificate again: the instance ends.
+    const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", leaf.serialHex]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(processAlive(before.instance!.pid!)).toBe(false);
+    const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined", 20_000);
+    expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);
+  }, 60_000);
 });
