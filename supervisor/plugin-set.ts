@@ -97,6 +97,9 @@ export class PluginSet {
     if (!env) throw new Error("PluginSet.environment is not set");
     const controller = new PluginController(plugin, {
       createInstance: (p) => PluginInstance.launch(p, env),
+      // A quarantine the CPU breaker imposed ends with its escalation: the
+      // breaker starts over, closed and with no trips.
+      onQuarantineLifted: () => env.forgetPlugin(plugin.name),
       address: {
         serve: (instance) => this.#plugins.get(plugin.name)?.address?.serve(instance),
         refuse: (reason) => this.#plugins.get(plugin.name)?.address?.refuse(reason),

@@ -87,6 +87,14 @@ describe("cpu breaker", () => {
     const quarantined = await supervisor.waitForPlugin("spinner", (p) => p.state === "quarantined", 20_000);
     expect(quarantined.reason).toMatch(/^cpu breaker: /);
     expect(quarantined.restarts).toBe(1);
+
+    // An operator lifts the quarantine: the breaker starts over (it stayed
+    // quarantined, and watched the plugin no more), and trips again.
+    const seen = supervisor.logs.length;
+    const lifted = await corralctl(["--config", supervisor.configFile, "start", "spinner"]);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    const again = await supervisor.waitForLog((l) => supervisor.logs.indexOf(l) >= seen && typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"), 15_000);
+    expect(again.msg).toMatch(/\(trip 1 within 60 s\)$/);
   });
 
   it("continues a stopped instance before stopping it, so a supervisor stop still drains and cleans up", async () => {

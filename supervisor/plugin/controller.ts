@@ -60,6 +60,8 @@ export interface ServingAddress {
 export interface ControllerOptions {
   createInstance: InstanceFactory;
   onTransition?: (t: Transition) => void;
+  /** An operator's start (or a deploy) lifts the plugin's quarantine: what a breaker held against it is to be forgotten. */
+  onQuarantineLifted?: () => void;
   address?: ServingAddress;
   now?: () => number;
 }
@@ -140,6 +142,7 @@ export class PluginController {
   /** Starts the plugin (from stopped, or lifting a quarantine). Resolves when ready or after the first failure. */
   async start(): Promise<void> {
     if (this.#state !== "stopped" && this.#state !== "quarantined") return;
+    if (this.#state === "quarantined") this.#options.onQuarantineLifted?.();
     this.#policy.reset();
     await this.#run();
   }
@@ -289,6 +292,7 @@ export class PluginController {
         clearTimeout(this.#retryTimer);
         this.#retryTimer = undefined;
         if (this.#state !== "quarantined") this.#dispatch({ type: "stop" });
+        else this.#options.onQuarantineLifted?.();
         this.#policy.reset();
         await this.#run();
         const now = this.#instance;

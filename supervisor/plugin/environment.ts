@@ -32,7 +32,7 @@ export interface InstanceEnvironment {
   crlPem(): string;
   /** The plugin's CPU breaker: one per plugin, so escalation spans its instances; under the settings of `plugin`. */
   cpuBreaker(plugin: PluginConfig): CpuBreaker;
-  /** Drops what is held for a plugin removed from the config (its CPU breaker and its trips). */
+  /** Drops what is held for a plugin (its CPU breaker and its trips): removed from the config, or its quarantine lifted. */
   forgetPlugin(plugin: string): void;
   /** Alerts of every plugin, until acknowledged. */
   alerts: AlertBook;
