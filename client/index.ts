@@ -40,7 +40,8 @@ export interface ConnectOptions {
    * paused or being updated): up to `maxAttempts` in all, with backoff.
    * Calls that never reached the plugin are retried by gRPC anyway; this
    * also retries calls the plugin may have begun, so turn it off (false)
-   * for methods that are not safe to repeat. Default { maxAttempts: 3 }.
+   * for methods that are not safe to repeat. Default { maxAttempts: 3 };
+   * at most 5 (gRPC's limit); 1 is no retry, as false.
    */
   retry?: false | { maxAttempts: number };
   /** More grpc-js channel options; these win. */
@@ -80,13 +81,14 @@ export function pluginCredentials(plugin: string, source: string | ClientPems): 
 export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | "retry" | "channelOptions">): ChannelOptions {
   const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   const retry = options.retry ?? { maxAttempts: 3 };
-  const serviceConfig = retry
+  // gRPC's retry policy takes 2 to 5 attempts: 1 means none (no policy).
+  const serviceConfig = retry && retry.maxAttempts > 1
     ? {
         methodConfig: [
           {
             name: [{}],
             retryPolicy: {
-              maxAttempts: Math.max(2, Math.min(retry.maxAttempts, 5)),
+              maxAttempts: Math.min(retry.maxAttempts, 5),
               initialBackoff: "0.05s",
               maxBackoff: "0.5s",
               backoffMultiplier: 2,
