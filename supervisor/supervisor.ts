@@ -313,8 +313,9 @@ export class Supervisor {
         parts.controller.reconfigure(plugin);
         parts.deployer.keep = plugin.releases.keep;
         parts.config = plugin;
+        const tcpChanged = plugin.dataPlane.tcp !== previous.dataPlane.tcp;
         try {
-          if (plugin.dataPlane.tcp !== previous.dataPlane.tcp) await parts.address?.setTcp(plugin.dataPlane.tcp);
+          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp);
           await parts.deployer.reload(plugin.binary, needsNewInstance(change));
           applied.set(plugin.name, plugin);
           result.changed!.push(plugin.name);
@@ -322,6 +323,12 @@ export class Supervisor {
           parts.controller.reconfigure(previous); // the old instance, and its config, stay
           parts.deployer.keep = previous.releases.keep;
           parts.config = previous;
+          // ...and its TCP address: listening again where the old config says.
+          if (tcpChanged) {
+            await parts.address?.setTcp(previous.dataPlane.tcp).catch((undo: Error) => {
+              this.#log.error({ plugin: plugin.name, err: undo.message }, "putting back the plugin's TCP address failed");
+            });
+          }
           result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
         }
       }),

@@ -3,7 +3,9 @@
 // that stay; a file that fails validation, or that changes what only a
 // restart can, changes nothing.
 import type { ServiceError } from "@grpc/grpc-js";
+import { once } from "node:events";
 import { readFile, readlink, writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -238,8 +240,11 @@ describe("config reload of a binary that does not serve", () => {
     const serving = (await supervisor.plugin("echo")).instance!.release;
     const good = (parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc).plugins[0]!.binary;
     const crashing = await makeRelease(path.join(repoRoot, "build/test-plugins/echo-crash"), supervisor.dir, "reload-crash");
+    // The same reload moves its TCP address: that must not stay moved either.
+    const port = await freePort();
     await editConfig((doc) => {
       doc.plugins[0]!.binary = crashing;
+      doc.plugins[0]!.dataPlane = { tcp: `127.0.0.1:${port}` };
     });
     try {
       for (const attempt of [1, 2]) {
@@ -249,14 +254,39 @@ describe("config reload of a binary that does not serve", () => {
         expect(result.changed, `reload ${attempt}`).toEqual([]);
         expect(result.failed, `reload ${attempt}`).toEqual([expect.stringMatching(new RegExp(`^echo: release [0-9a-f]{12} of plugin echo was not deployed: .*; ${serving.slice(0, 12)} keeps serving$`))]);
         expect((await supervisor.plugin("echo")).instance!.release).toBe(serving);
+        const { tcpAddress } = await supervisor.plugin("echo");
+        expect(tcpAddress, `reload ${attempt}`).not.toBe(`127.0.0.1:${port}`);
+        expect(await listening(port), `reload ${attempt}`).toBe(false);
       }
       expect(await history()).not.toContain(await sha256File(crashing));
       expect(await readlink(path.join(supervisor.stateDir, "plugins/echo/current"))).toBe(`releases/${serving}`);
     } finally {
       await editConfig((doc) => {
         doc.plugins[0]!.binary = good;
+        doc.plugins[0]!.dataPlane = { tcp: "127.0.0.1:0" };
       });
     }
     expect((await ctl("reload")).code).toBe(0);
   }, 60_000);
 });
+
+/** A TCP port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function listening(port: number): Promise<boolean> {
+  const socket = net.connect(port, "127.0.0.1");
+  try {
+    await once(socket, "connect");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
