@@ -1,7 +1,7 @@
 // Roles: admin and client certificates from the same CA, issued through
 // corralctl; a client scoped to plugin A is refused by plugin B.
 import { credentials, status } from "@grpc/grpc-js";
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parsePeerIdentity, pluginServerIdentity } from "../supervisor/identity/index.ts";
@@ -30,6 +30,9 @@ describe("certificate roles", () => {
     });
     running.push(supervisor);
     const out = path.join(supervisor.dir, "client-a");
+    // Into a directory holding a key.pem anyone may read: the new key is not.
+    await mkdir(out, { mode: 0o700 });
+    await writeFile(path.join(out, "key.pem"), "an old key\n", { mode: 0o644 });
     const issued = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "client", "--name", "web", "--plugin", "greeter", "--out", out, "--json"]);
     expect(issued.stderr).toBe("");
     expect(issued.code).toBe(0);

@@ -19,9 +19,10 @@ import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/Pl
 import type { ReloadResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
+import { replaceAtomically } from "../identity/files.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 import { shownReason, shownState } from "./shown-state.ts";
@@ -393,9 +394,11 @@ certs
       client.IssueCertificate({ role: options.role, name: options.name, plugins: options.plugin ?? [], ttlMs }, { deadline }, done),
     );
     await mkdir(options.out, { recursive: true, mode: 0o700 });
-    await writeFile(path.join(options.out, "ca.pem"), response.caPem, { mode: 0o644 });
-    await writeFile(path.join(options.out, "cert.pem"), response.certPem, { mode: 0o644 });
-    await writeFile(path.join(options.out, "key.pem"), response.keyPem, { mode: 0o600 });
+    // Each file new, with its own mode, renamed over what was there: a key
+    // written into a key.pem of a wider mode would keep that mode.
+    await replaceAtomically(path.join(options.out, "ca.pem"), response.caPem, 0o644);
+    await replaceAtomically(path.join(options.out, "cert.pem"), response.certPem, 0o644);
+    await replaceAtomically(path.join(options.out, "key.pem"), response.keyPem, 0o600);
     const cert = response.certificate!;
     if (options.json) process.stdout.write(`${JSON.stringify(cert)}\n`);
     else process.stdout.write(`issued ${cert.identity} serial ${cert.serial}, valid until ${new Date(Number(cert.notAfterUnixMs)).toISOString()}, in ${options.out}\n`);
