@@ -167,7 +167,11 @@ export class Supervisor {
             registry: trust.registry,
             plugins: () => plugins.names,
             instances: (names) => plugins.instances(names),
-            afterRevocation: (serials) => enforceRevocation(trust, () => plugins.instances([]), serials, log),
+            afterRevocation: async (serials) => {
+              await enforceRevocation(trust, () => plugins.instances([]), serials, log);
+              // The local admin's certificate revoked: root on this host gets a new one at once.
+              await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
+            },
           }),
           operations: operationsAdmin({
             plugins,

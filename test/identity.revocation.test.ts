@@ -3,7 +3,8 @@
 // revoked plugin identity is stopped and not issued a certificate again.
 import { credentials, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
-import { readdir, readlink } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
@@ -100,6 +101,28 @@ describe("revocation", () => {
       certificates: Array<{ serial: string }>;
     };
     expect(current.certificates.map((c) => c.serial)).not.toContain(serial);
+  });
+
+  it("keeps root's local admin credential usable: its identity cannot be revoked whole, and a revoked one is replaced at once", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [] });
+    running.push(supervisor);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    // Revoked whole, no start could issue it again: the supervisor could not start.
+    const whole = await ctl("certs", "revoke", "--identity", `spiffe://${TD}/admin/local-root`);
+    expect(whole.code).not.toBe(0);
+    expect(whole.stderr).toMatch(/the local admin's identity \(spiffe:\/\/test\.corral\.local\/admin\/local-root\) cannot be revoked as a whole/);
+
+    const certFile = path.join(supervisor.stateDir, "admin", "cert.pem");
+    const serial = new X509Certificate(await readFile(certFile, "utf8")).serialNumber;
+    const revoked = await ctl("certs", "revoke", "--serial", serial);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    // A new one, at once: the next call (with the default credential) works.
+    expect(new X509Certificate(await readFile(certFile, "utf8")).serialNumber).not.toBe(serial);
+    expect((await ctl("version")).code).toBe(0);
+    // And the supervisor starts again.
+    await supervisor.stop();
+    await supervisor.start();
+    expect((await ctl("version")).code).toBe(0);
   });
 
   it("has a CRL published while an instance was paused in force as soon as it is resumed", async () => {

@@ -5,6 +5,7 @@
 import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority, type CertificateRegistry } from "../identity/index.ts";
+import { LOCAL_ADMIN } from "../identity/spiffe.ts";
 
 const TTL_MS = 90 * 24 * 3600 * 1000;
 /** Reissued at start when less than this is left, so a running supervisor never outlives it. */
@@ -30,7 +31,7 @@ export async function ensureAdminCredentials(
   const files = credentialFiles(dir);
   if (!(await stillGood(files, ca, registry))) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, registry }, "local-root");
+    const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, registry }, LOCAL_ADMIN);
     await writeFile(files.ca, ca.certPem, { mode: 0o644 });
     await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
     await writeFile(files.cert, leaf.certPem, { mode: 0o644 });

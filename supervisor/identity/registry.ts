@@ -28,7 +28,7 @@ import {
   type RevokedSerial,
 } from "./registry-files.ts";
 import { normalizeSerialHex } from "./serial.ts";
-import { parseSpiffeId } from "./spiffe.ts";
+import { LOCAL_ADMIN, parseSpiffeId } from "./spiffe.ts";
 
 export type { IssuedCertificate, RevokedIdentity, RevokedSerial } from "./registry-files.ts";
 
@@ -241,6 +241,11 @@ export class CertificateRegistry implements IssuanceRecorder {
     if (id.trustDomain !== this.ca.trustDomain) throw new Error(`identity ${uri} is not of this CA's trust domain ${this.ca.trustDomain}`);
     if (id.kind === "supervisor") {
       throw new Error(`the supervisor's identity cannot be revoked as a whole (it could not start again); revoke the serial of a compromised certificate instead`);
+    }
+    if (id.kind === "admin" && id.name === LOCAL_ADMIN) {
+      throw new Error(
+        `the local admin's identity (${uri}) cannot be revoked as a whole (the supervisor could not start again); revoke the serial of a compromised certificate instead: a new one is issued at once`,
+      );
     }
     assertReason(options.reason);
     return this.exclusive(async () => {

@@ -5,6 +5,9 @@ export type IdentityKind = "plugin" | "supervisor" | "admin" | "client";
 /** The single name the supervisor identity carries (its URI has no name segment). */
 export const SUPERVISOR_NAME = "supervisor";
 
+/** The admin the supervisor issues a credential for at every start, for root on its host (admin/credentials.ts). */
+export const LOCAL_ADMIN = "local-root";
+
 // SPIFFE trust domains are lowercase letters, digits, '.', '-' and '_'.
 const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
 // One URI path segment, safe in a file name, a log line and a CN; starting with
