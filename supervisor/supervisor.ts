@@ -168,6 +168,8 @@ export class Supervisor {
             plugins: () => plugins.names,
             instances: (names) => plugins.instances(names),
             afterRevocation: async (serials) => {
+              // A revoked admin's open follow streams end, as its next call is refused.
+              admin.recheckStreams();
               await enforceRevocation(trust, () => plugins.instances([]), serials, log);
               // The local admin's certificate revoked: root on this host gets a new one at once.
               await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);

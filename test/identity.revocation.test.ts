@@ -11,7 +11,7 @@ import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf 
 import { pluginCredentials } from "../client/index.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { sayHello } from "./helpers/greeter.ts";
-import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, corralctlBin, nodeBin, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -89,7 +89,14 @@ describe("revocation", () => {
     const issued = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "admin", "--name", "bob", "--out", out, "--json"]);
     const serial = (JSON.parse(issued.stdout) as { serial: string }).serial;
     expect((await corralctl(["--socket", supervisor.adminSocket, "--credentials", out, "version"])).code).toBe(0);
+    // Its open stream of events too: it ends with the revocation.
+    const watching = execa(nodeBin, [corralctlBin, "--socket", supervisor.adminSocket, "--credentials", out, "events"], { reject: false });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(watching.exitCode ?? "running").toBe("running");
     expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", serial])).code).toBe(0);
+    const ended = await Promise.race([watching, new Promise((r) => setTimeout(r, 3000, undefined))]);
+    expect(ended, "the revoked admin's events stream still runs 3 s after the revocation").toBeDefined();
+    expect(String((ended as { stderr: string }).stderr)).toContain(`certificate ${serial} of spiffe://${TD}/admin/bob was revoked`);
     const refused = await corralctl(["--socket", supervisor.adminSocket, "--credentials", out, "version"]);
     expect(refused.code).toBe(5);
     expect(refused.stderr).toContain(`certificate ${serial} of spiffe://${TD}/admin/bob was revoked`);

@@ -5,7 +5,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { descendants } from "./helpers/processes.ts";
-import { plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
+import { execa } from "execa";
+import { corralctlBin, nodeBin, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -37,6 +38,23 @@ describe("supervisor shutdown", () => {
     expect(drained).toEqual(["greeter", "other"]);
     // Each plugin exited by itself after the drain request, not by a kill.
     expect(supervisor.logs.filter((l) => l.msg === "plugin exited with status 0")).toHaveLength(2);
+  });
+
+  it("SIGTERM ends the admin API's follow streams (logs -f, events), and does not wait for their clients", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [twoPlugins[0]!] });
+    running.push(supervisor);
+    const follow = (...args: string[]) => execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, ...args], { reject: false });
+    const followers = [follow("events"), follow("logs", "greeter", "-f")];
+    await new Promise((r) => setTimeout(r, 1500)); // both streams open
+    expect(followers.map((f) => f.exitCode ?? "running")).toEqual(["running", "running"]);
+
+    // It used to wait for them for good, until systemd's stop timeout killed it.
+    const started = Date.now();
+    expect(await supervisor.stop("SIGTERM", 20_000)).toEqual({ code: 0, signal: undefined });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const follower of await Promise.all(followers)) {
+      expect(follower.stderr).toMatch(/the supervisor is stopping/);
+    }
   });
 
   it("SIGKILL takes the plugins down with it, and the next start sweeps the leftovers", async () => {

@@ -95,13 +95,28 @@ export interface AdminServerOptions {
   group?: number;
 }
 
+/** A follow stream (logs -f, events) in progress, and who asked for it. */
+interface OpenStream {
+  /** The client's certificate, authorized again on a revocation. */
+  peer: Buffer | undefined;
+  /** Ends it, with `err` as its status. */
+  end(err: Partial<ServiceError>): void;
+}
+
+/** A stop waits this long for unary calls in progress, then closes what is left. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 export class AdminServer {
   readonly #server: Server;
   readonly #socket: string;
+  readonly #streams: Set<OpenStream>;
+  readonly #authorize: (der: Buffer | undefined) => void;
 
-  private constructor(server: Server, socket: string) {
+  private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: (der: Buffer | undefined) => void) {
     this.#server = server;
     this.#socket = socket;
+    this.#streams = streams;
+    this.#authorize = authorize;
   }
 
   static async start(options: AdminServerOptions): Promise<AdminServer> {
@@ -123,25 +138,37 @@ export class AdminServer {
           );
       };
     };
+    // Follow streams run until their client leaves: they are kept, so that
+    // a stop can end them, and a revocation end those of a revoked client.
+    const streams = new Set<OpenStream>();
     const stream = <Req, Res>(handler: (req: Req, send: (message: Res) => void, signal: AbortSignal) => Promise<void>) => {
       return (call: ServerWritableStream<Req, Res>) => {
+        const peer = call.getAuthContext().sslPeerCertificate?.raw;
         try {
-          options.authorize(call.getAuthContext().sslPeerCertificate?.raw);
+          options.authorize(peer);
         } catch (err) {
           call.emit("error", serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
           return;
         }
         const ended = new AbortController();
-        call.on("cancelled", () => ended.abort());
-        call.on("close", () => ended.abort());
+        const open: OpenStream = { peer, end: (err) => finish(err) };
+        const finish = (err?: Partial<ServiceError>) => {
+          if (ended.signal.aborted) return;
+          streams.delete(open);
+          ended.abort();
+          if (call.cancelled) return;
+          if (err) call.emit("error", err);
+          else call.end();
+        };
+        streams.add(open);
+        call.on("cancelled", () => finish());
+        call.on("close", () => finish());
         Promise.resolve()
           .then(() => handler(call.request, (message) => void call.write(message), ended.signal))
           .then(
-          () => {
-            if (!call.cancelled) call.end();
-          },
-          (err: Error) => call.emit("error", serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
-        );
+            () => finish(),
+            (err: Error) => finish(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
+          );
       };
     };
     const ops = options.backend.operations;
@@ -184,11 +211,33 @@ export class AdminServer {
       await chown(options.socket, 0, options.group);
       await chmod(options.socket, 0o660);
     }
-    return new AdminServer(server, options.socket);
+    return new AdminServer(server, options.socket, streams, options.authorize);
   }
 
+  /** Ends the follow streams of clients no longer authorized (a revocation), with the reason. */
+  recheckStreams(): void {
+    for (const open of [...this.#streams]) {
+      try {
+        this.#authorize(open.peer);
+      } catch (err) {
+        open.end(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
+      }
+    }
+  }
+
+  /** Ends the follow streams, lets unary calls finish (a little while), and closes. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    for (const open of [...this.#streams]) open.end(serviceError(grpcStatus.UNAVAILABLE, "the supervisor is stopping"));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     await rm(this.#socket, { force: true });
   }
 }
