@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { readProcStat } from "../supervisor/proc-stat.ts";
 import { echoClient, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
@@ -92,6 +93,30 @@ describe("corralctl operations", () => {
       back = await call();
     }
     expect(back.ok).toBe(true);
+  }, 30_000);
+
+  it("resumes a plugin whose pause is still parking it: its processes are not stopped after the resume", async () => {
+    // One admin connection, so the two calls arrive 30 ms apart: the resume
+    // within the pause's grace, before its SIGSTOP.
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    const rpc = (method: "Pause" | "Resume") =>
+      new Promise<string>((resolve, reject) =>
+        admin[method]({ plugin: "echo" }, { deadline: new Date(Date.now() + 10_000) }, (err, value) => (err ? reject(err) : resolve(value!.state))),
+      );
+    try {
+      const paused = rpc("Pause");
+      await new Promise((res) => setTimeout(res, 30));
+      const resumed = rpc("Resume");
+      expect(await paused).toBe("paused");
+      expect(await resumed).toBe("ready");
+    } finally {
+      admin.close();
+    }
+    await new Promise((res) => setTimeout(res, 500)); // past any SIGSTOP the pause still had to send
+    const after = await supervisor.plugin("echo");
+    expect(after.state).toBe("ready");
+    expect(readProcStat(after.instance!.pid!)?.state).not.toBe("T");
+    expect(await call()).toMatchObject({ ok: true });
   }, 30_000);
 
   it("stops and starts a plugin; calls are refused while it is stopped", async () => {

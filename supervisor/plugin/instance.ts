@@ -66,6 +66,8 @@ export class PluginInstance implements Instance {
   #cleanup: Promise<void> | undefined;
   /** An operator paused it: its processes are stopped and its data socket parked. */
   #paused = false;
+  /** The last operator's pause, while it parks and stops: resume and stop wait for it. */
+  #pausing: Promise<unknown> | undefined;
   readonly exited: Promise<string>;
   #resolveExited!: (how: string) => void;
 
@@ -378,7 +380,7 @@ export class PluginInstance implements Instance {
     const cgroup = this.#cgroup;
     if (!cgroup || this.#cleanup) throw new Error(`instance ${this.id} is not running`);
     this.#env.address(this.#plugin.name)?.hold(this.id, reason);
-    const stopped = await parkThenStop({
+    const pausing = parkThenStop({
       cgroup,
       cpuCores: this.#plugin.limits.cpu,
       log: this.#log,
@@ -388,11 +390,14 @@ export class PluginInstance implements Instance {
       graceMs: PAUSE_PARK_GRACE_MS, // the calls in flight finish or are ended first
       signalled: () => (this.#paused = true),
     });
+    this.#pausing = pausing;
+    const stopped = await pausing;
     this.#log.warn({ ...stopped, reason }, "instance paused");
   }
 
   /** Continues a paused instance and lets calls reach it again. */
   async resume(): Promise<void> {
+    await this.#pausing?.catch(() => {}); // its SIGSTOP must not come after the SIGCONT
     const cgroup = this.#cgroup;
     if (!cgroup || !this.#paused) return;
     await signalAll(cgroup, "SIGCONT");
@@ -408,6 +413,7 @@ export class PluginInstance implements Instance {
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
   async stop(graceMs: number): Promise<void> {
     const sandbox = this.#sandbox;
+    await this.#pausing?.catch(() => {}); // its SIGSTOP must not come during the drain
     if (this.#paused && this.#cgroup) await signalAll(this.#cgroup, "SIGCONT"); // it must run to drain
     clearTimeout(this.#samplingDelay); // nothing to watch while it drains
     await this.#monitor?.close(); // a stopped instance must run to drain
