@@ -61,6 +61,7 @@ export class Supervisor {
   readonly #trust: Trust;
   readonly #metrics: { server: MetricsServer; close(): void } | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
+  #stopping = false;
 
   private constructor(parts: {
     config: Config;
@@ -256,6 +257,7 @@ export class Supervisor {
    * and is listed as failed. One reload at a time.
    */
   reload(): Promise<ReloadResponse> {
+    if (this.#stopping) return Promise.reject(new AdminError(grpcStatus.UNAVAILABLE, "the supervisor is stopping"));
     const next = this.#reloading.then(async () => {
       await this.#reloadHooks.onReloading?.().catch(() => {});
       let summary = "reload rejected; the running config stays";
@@ -301,6 +303,7 @@ export class Supervisor {
     }
     await Promise.all([
       ...diff.added.map(async (plugin) => {
+        if (this.#stopping) return void result.failed!.push(`${plugin.name}: the supervisor is stopping`);
         try {
           const parts = await this.#plugins.add(plugin);
           await this.#plugins.open(plugin.name);
@@ -359,8 +362,15 @@ export class Supervisor {
 
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
   async stop(): Promise<void> {
-    await this.#reloading;
+    // Nothing is started from now on: the admin API takes no more changes,
+    // and a reload under way adds nothing more.
+    this.#stopping = true;
+    this.#admin.refuseChanges("the supervisor is stopping");
+    // The plugins drain first: a reload under way may be waiting for one
+    // that cannot start (until its quarantine), which the stop ends.
     await this.#plugins.close();
+    await this.#reloading;
+    await this.#plugins.close(); // what that reload had added meanwhile
     if (this.#metrics) {
       this.#metrics.close();
       await this.#metrics.server.close();

@@ -2,11 +2,13 @@
 // a SIGKILL takes the plugins down with it, and the next start sweeps what
 // was left on disk and in cgroupfs.
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { descendants } from "./helpers/processes.ts";
 import { execa } from "execa";
-import { corralctlBin, nodeBin, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
+import { parse, stringify } from "yaml";
+import { corralctl, corralctlBin, nodeBin, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -56,6 +58,35 @@ describe("supervisor shutdown", () => {
       expect(follower.stderr).toMatch(/the supervisor is stopping/);
     }
   });
+
+  it("SIGTERM during a reload does not wait for the reload's plugin that cannot start, and takes no more changes", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        { name: "greeter", binary: plugins.greeter, apiVersion: "1.0" },
+        // Only SIGKILL ends it: the drain takes its stopTimeout, 2 s.
+        { name: "stubborn", binary: path.join(repoRoot, "build/test-plugins/stubborn"), apiVersion: "1.0", stopTimeout: "2s" },
+      ],
+    });
+    running.push(supervisor);
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    // Never ready: 5 starts of 10 s each before its quarantine.
+    config.plugins.push({ name: "hangs", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", env: { ECHO_START_DELAY_MS: "600000" } });
+    await writeFile(supervisor.configFile, stringify(config));
+    process.kill(supervisor.pid!, "SIGHUP");
+    await supervisor.waitForLog((l) => l.msg === "reloading config");
+    await new Promise((r) => setTimeout(r, 300));
+
+    const started = Date.now();
+    const exit = supervisor.stop("SIGTERM", 60_000);
+    await supervisor.waitForLog((l) => l.plugin === "greeter" && l.to === "stopped");
+    // Draining: a start now would begin an instance nothing drains.
+    const refused = await corralctl(["--config", supervisor.configFile, "start", "greeter"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/the supervisor is stopping/);
+    expect(await exit).toEqual({ code: 0, signal: undefined });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await supervisor.leftovers()).toEqual([]);
+  }, 90_000);
 
   it("SIGKILL takes the plugins down with it, and the next start sweeps the leftovers", async () => {
     const supervisor = await TestSupervisor.start({ plugins: twoPlugins });

@@ -112,11 +112,14 @@ export class AdminServer {
   readonly #streams: Set<OpenStream>;
   readonly #authorize: (der: Buffer | undefined) => void;
 
-  private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: (der: Buffer | undefined) => void) {
+  readonly #changes: { refused?: string };
+
+  private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: (der: Buffer | undefined) => void, changes: { refused?: string }) {
     this.#server = server;
     this.#socket = socket;
     this.#streams = streams;
     this.#authorize = authorize;
+    this.#changes = changes;
   }
 
   static async start(options: AdminServerOptions): Promise<AdminServer> {
@@ -171,6 +174,13 @@ export class AdminServer {
           );
       };
     };
+    // What would start or change instances is refused once the supervisor stops (refuseChanges).
+    const changes: { refused?: string } = {};
+    const change = <Req, Res>(handler: (req: Req) => Res | Promise<Res>) =>
+      guard((req: Req) => {
+        if (changes.refused) throw new AdminError(grpcStatus.UNAVAILABLE, changes.refused);
+        return handler(req);
+      });
     const ops = options.backend.operations;
     const handlers: AdminHandlers = {
       Status: guard((req) => {
@@ -182,24 +192,24 @@ export class AdminServer {
       ListCertificates: guard(async (req) => ({ certificates: await options.backend.certificates.list(req.includeRevoked) })),
       IssueCertificate: guard((req) => options.backend.certificates.issue(req)),
       RevokeCertificate: guard((req) => options.backend.certificates.revoke(req)),
-      RotateCertificates: guard((req) => options.backend.certificates.rotate(req.plugins)),
+      RotateCertificates: change((req) => options.backend.certificates.rotate(req.plugins)),
       ListAlerts: guard((req) => ({ alerts: options.backend.health.alerts(req.plugin, req.includeAcknowledged) })),
       AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),
       ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
-      CaptureDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
-      Deploy: guard((req) => options.backend.releases.deploy(req.plugin, req.binary)),
-      Rollback: guard((req) => options.backend.releases.rollback(req.plugin, req.release)),
+      CaptureDiagnostics: change(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
+      Deploy: change((req) => options.backend.releases.deploy(req.plugin, req.binary)),
+      Rollback: change((req) => options.backend.releases.rollback(req.plugin, req.release)),
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
       Describe: guard((req) => ops.describe(req.plugin)),
-      Start: guard((req) => ops.start(req.plugin)),
-      Stop: guard((req) => ops.stop(req.plugin)),
-      Restart: guard((req) => ops.restart(req.plugin)),
-      Pause: guard((req) => ops.pause(req.plugin)),
-      Resume: guard((req) => ops.resume(req.plugin)),
+      Start: change((req) => ops.start(req.plugin)),
+      Stop: change((req) => ops.stop(req.plugin)),
+      Restart: change((req) => ops.restart(req.plugin)),
+      Pause: change((req) => ops.pause(req.plugin)),
+      Resume: change((req) => ops.resume(req.plugin)),
       Logs: stream((req, send, signal) => ops.logs(req.plugin, req.tail, req.follow, send, signal)),
       WatchEvents: stream((req, send, signal) => ops.events(req.plugin, req.recent, send, signal)),
       ValidateConfig: guard((req) => ops.validate(req.path)),
-      Reload: guard(() => ops.reload()),
+      Reload: change(() => ops.reload()),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>
@@ -211,7 +221,12 @@ export class AdminServer {
       await chown(options.socket, 0, options.group);
       await chmod(options.socket, 0o660);
     }
-    return new AdminServer(server, options.socket, streams, options.authorize);
+    return new AdminServer(server, options.socket, streams, options.authorize, changes);
+  }
+
+  /** From now on, calls that would start or change instances are refused (UNAVAILABLE) with `reason`. */
+  refuseChanges(reason: string): void {
+    this.#changes.refused = reason;
   }
 
   /** Ends the follow streams of clients no longer authorized (a revocation), with the reason. */
