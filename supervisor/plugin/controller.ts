@@ -391,6 +391,8 @@ export class PluginController {
     this.#dispatch({ type: "exited", reason: how });
     await instance.destroy();
     if (this.#instance === instance) this.#instance = undefined;
+    // A stop may have come during the clean-up: it decides then.
+    if ((this.#state as PluginState) !== "crashed") return;
     if (instance.verdict?.action === "quarantine") this.#dispatch({ type: "quarantine", reason: instance.verdict.reason });
     else this.#afterCrash();
   }

@@ -48,9 +48,13 @@ class FakeInstance implements Instance {
     this.stoppedWith = graceMs;
     this.#exit("drained");
   }
+  /** A breaker's verdict, when a test gives one; and how long destroy takes (a cgroup's removal, say). */
+  verdict: Instance["verdict"];
+  destroyDelayMs = 0;
   async destroy() {
     this.destroyed = true;
     this.#exit("killed");
+    if (this.destroyDelayMs) await new Promise((r) => setTimeout(r, this.destroyDelayMs));
   }
   async rotateCertificate() {}
   paused = false;
@@ -121,6 +125,20 @@ describe("plugin controller", () => {
     expect(controller.reason).toMatch(/crashed 3 times within 10000 ms.*exited with status 3/);
     await controller.stop();
     expect(controller.state).toBe("stopped");
+  });
+
+  it("takes a stop that comes while a breaker's quarantine verdict is carried out, and stays stopped", async () => {
+    const { controller, instances, path } = harness(["ready"]);
+    await controller.start();
+    const instance = instances[0]!;
+    instance.verdict = { action: "quarantine", reason: "cpu breaker: trip 5" };
+    instance.destroyDelayMs = 50;
+    instance.crash("killed by SIGKILL");
+    await new Promise((r) => setTimeout(r, 10)); // crashed, its clean-up under way
+    await controller.stop();
+    await new Promise((r) => setTimeout(r, 100)); // the clean-up over: no quarantine of a stopped plugin
+    expect(controller.state).toBe("stopped");
+    expect(path()).toEqual(["starting", "ready", "crashed", "stopped"]);
   });
 
   it("quarantines an incompatible plugin at once", async () => {
