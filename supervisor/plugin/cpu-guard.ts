@@ -55,6 +55,8 @@ export interface PauseHooks {
   park(reason: string, graceMs: number): Promise<void>;
   /** The instance takes calls again. */
   unpark(): Promise<void>;
+  /** Whether an operator's pause holds the instance: the cool-down's end then leaves it stopped. */
+  operatorPaused(): boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ export class CpuGuard {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#evidence = options.evidence ?? (async () => {});
     this.#profileMs = options.profileMs ?? EVIDENCE_PROFILE_MS;
-    this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {} };
+    this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {}, operatorPaused: () => false };
     this.#cgroup = options.cgroup;
     this.#cpuCores = options.cpuCores;
     this.#log = options.log;
@@ -154,6 +156,11 @@ export class CpuGuard {
     const started = this.#breaker.windowStartedAt;
     if (started !== undefined && started !== windowStart) this.#windowStarted(started, cpuPercent);
     await this.#act(action, { at, windowStart });
+  }
+
+  /** Whether the breaker holds the instance stopped (until its cool-down ends). */
+  get holdsStopped(): boolean {
+    return this.#stopped;
   }
 
   /** Continues a stopped instance and ends the timer. */
@@ -217,8 +224,15 @@ export class CpuGuard {
         return;
       }
       case "resume":
-        await signalAll(this.#cgroup, "SIGCONT");
         this.#stopped = false;
+        if (this.#pause.operatorPaused()) {
+          // Its operator paused it meanwhile: it stays stopped (and parked)
+          // until resumed; the probation, at no CPU, runs out meanwhile.
+          this.#log.info({ breaker: "cpu" }, "cpu breaker half-open: the instance stays paused by its operator");
+          this.#onEvent("half-open", "cpu breaker half-open: the instance stays paused by its operator");
+          return;
+        }
+        await signalAll(this.#cgroup, "SIGCONT");
         await this.#pause.unpark().catch((err: Error) => {
           this.#log.warn({ err: err.message }, "unparking the instance's data socket failed");
         });

@@ -335,6 +335,7 @@ export class PluginInstance implements Instance {
           await this.#channel?.unpark();
           this.#env.address(this.#plugin.name)?.release(this.id);
         },
+        operatorPaused: () => this.#paused,
       },
     });
   }
@@ -400,8 +401,15 @@ export class PluginInstance implements Instance {
     await this.#pausing?.catch(() => {}); // its SIGSTOP must not come after the SIGCONT
     const cgroup = this.#cgroup;
     if (!cgroup || !this.#paused) return;
-    await signalAll(cgroup, "SIGCONT");
     this.#paused = false;
+    if (this.#monitor?.cpuBreakerHoldsStopped) {
+      // Paused while the CPU breaker had it stopped: it goes back to that,
+      // and the breaker continues it when its cool-down ends.
+      this.#env.address(this.#plugin.name)?.hold(this.id, `plugin ${this.#plugin.name} is stopped by the CPU breaker until its cool-down ends`);
+      this.#log.info("instance resumed by its operator; the CPU breaker keeps it stopped until its cool-down ends");
+      return;
+    }
+    await signalAll(cgroup, "SIGCONT");
     // A CRL published while it was stopped was not pushed (reloadTrust): it
     // is read before calls reach the instance again.
     await this.#crl.push();

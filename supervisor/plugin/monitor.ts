@@ -82,6 +82,11 @@ export class InstanceMonitor {
     return { state: this.#cpu.state, reason: this.#cpu.reason };
   }
 
+  /** Whether the CPU breaker holds the instance stopped. */
+  get cpuBreakerHoldsStopped(): boolean {
+    return this.#cpu.holdsStopped;
+  }
+
   /** Stops sampling and continues a stopped instance. */
   async close(): Promise<void> {
     this.#sampler.stop();

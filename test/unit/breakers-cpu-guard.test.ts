@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 /** A guard over one real, idle process; its log lines and the evidence requests are recorded. */
-function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number } = {}) {
+function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number; coolDown?: number; operatorPaused?: () => boolean } = {}) {
   const child = spawn("sleep", ["60"], { stdio: "ignore" });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
@@ -42,7 +42,7 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cp
     setCpu: async (cores: number) => void events.push(`cpu ${cores}`),
   } as unknown as InstanceCgroup;
   const guard = new CpuGuard({
-    breaker: new CpuBreaker(config),
+    breaker: new CpuBreaker({ ...config, coolDown: options.coolDown ?? config.coolDown }),
     cgroup,
     cpuCores: options.cpuCores ?? 0.5,
     log,
@@ -55,6 +55,7 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cp
     pause: {
       park: async (_reason, graceMs) => void events.push(`park ${graceMs}`),
       unpark: async () => void events.push("unpark"),
+      operatorPaused: options.operatorPaused ?? (() => false),
     },
   });
   return { child, guard, lines, evidence, events };
@@ -105,6 +106,22 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
 
     await guard.close();
     expect(readProcStat(child.pid!)?.state).not.toBe("T");
+  });
+
+  it("leaves an instance its operator paused meanwhile stopped and parked when the cool-down ends", async () => {
+    let operatorPaused = false;
+    const { child, guard, events } = setup({ coolDown: 200, operatorPaused: () => operatorPaused });
+    const t = Date.now();
+    for (let at = t; at <= t + 1000; at += 200) await guard.onSample(at, 95);
+    expect(guard.state).toBe("open");
+    expect(guard.holdsStopped).toBe(true);
+    operatorPaused = true; // corralctl pause, while the breaker has it stopped
+    await new Promise((r) => setTimeout(r, t + 1000 + 200 + 150 - Date.now())); // past the cool-down (from the trip sample's time)
+    expect(guard.state).toBe("half-open");
+    expect(guard.holdsStopped).toBe(false); // the operator's pause holds it now
+    expect(readProcStat(child.pid!)?.state).toBe("T");
+    expect(events).not.toContain("unpark");
+    await guard.close();
   });
 
   it("leaves the CPU limit of an instance that has none alone", async () => {
