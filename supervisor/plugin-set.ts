@@ -161,6 +161,9 @@ export class PluginSet {
     await parts.address?.close();
     this.#trust.forgetPlugin(name);
     this.#env?.forgetPlugin(name);
+    // Its alerts could never be acknowledged (no such plugin), nor end.
+    const closed = this.#alerts.ackAll(name);
+    if (closed > 0) this.#log.info({ plugin: name, alerts: closed }, "closed the open alerts of a plugin removed from the config");
     this.#plugins.delete(name);
   }
 

@@ -102,24 +102,41 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
     yield* deps.endedCalls?.sources() ?? [];
   });
 
-  const transitions = new Counter({ name: "corral_plugin_transitions_total", help: "Lifecycle transitions, by the state entered.", labelNames: ["plugin", "to"], registers: [registry] });
-  const trips = new Counter({ name: "corral_breaker_events_total", help: "Breaker trips and recoveries.", labelNames: ["plugin", "event"], registers: [registry] });
-  const alertsRaised = new Counter({ name: "corral_alerts_raised_total", help: "Alerts raised.", labelNames: ["plugin"], registers: [registry] });
-  const deploys = new Counter({ name: "corral_deploys_total", help: "Releases brought into service, and deploys that failed.", labelNames: ["plugin", "result"], registers: [registry] });
+  // Counted from the event log, per plugin, and served for the plugins
+  // configured now: a plugin removed by a reload takes its series with it.
+  const tallies = new Map<string, Map<string, number>>(); // metric name -> labels (JSON) -> count
+  const tally = (metric: string, labels: Record<string, string>) => {
+    const counts = tallies.get(metric) ?? tallies.set(metric, new Map()).get(metric)!;
+    const key = JSON.stringify(labels);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  const tallied = (name: string, help: string, labelNames: string[]) =>
+    counter(name, help, labelNames, (c) => {
+      const configured = new Set(plugins.names);
+      for (const [key, count] of tallies.get(name) ?? []) {
+        const labels = JSON.parse(key) as Record<string, string>;
+        if (configured.has(labels.plugin!)) c.inc(labels, count);
+        else tallies.get(name)!.delete(key);
+      }
+    });
+  tallied("corral_plugin_transitions_total", "Lifecycle transitions, by the state entered.", ["plugin", "to"]);
+  tallied("corral_breaker_events_total", "Breaker trips and recoveries.", ["plugin", "event"]);
+  tallied("corral_alerts_raised_total", "Alerts raised.", ["plugin"]);
+  tallied("corral_deploys_total", "Releases brought into service, and deploys that failed.", ["plugin", "result"]);
   const unsubscribe = deps.events.subscribe((e) => {
     switch (e.kind) {
       case "transition":
-        if (e.to) transitions.inc({ plugin: e.plugin, to: e.to });
+        if (e.to) tally("corral_plugin_transitions_total", { plugin: e.plugin, to: e.to });
         break;
       case "breaker":
-        trips.inc({ plugin: e.plugin, event: e.to ?? "trip" });
+        tally("corral_breaker_events_total", { plugin: e.plugin, event: e.to ?? "trip" });
         break;
       case "alert":
-        alertsRaised.inc({ plugin: e.plugin });
-        if (e.message.startsWith("update-failed")) deploys.inc({ plugin: e.plugin, result: "failed" });
+        tally("corral_alerts_raised_total", { plugin: e.plugin });
+        if (e.message.startsWith("update-failed")) tally("corral_deploys_total", { plugin: e.plugin, result: "failed" });
         break;
       case "deploy":
-        deploys.inc({ plugin: e.plugin, result: "ok" });
+        tally("corral_deploys_total", { plugin: e.plugin, result: "ok" });
         break;
       case "config":
         break;
