@@ -7,7 +7,6 @@ import { mkdir } from "node:fs/promises";
 import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { AlertBook, newAlert, type Alert } from "./breakers/alerts.ts";
-import { breakerDefaults } from "./breakers/config.ts";
 import { RestartLoopDetector } from "./breakers/warning-signs.ts";
 import { StableAddress } from "./dataplane/stable-address.ts";
 import { EventLog } from "./observe/event-log.ts";
@@ -16,6 +15,7 @@ import { OutputRing } from "./observe/output-ring.ts";
 import { PluginController } from "./plugin/controller.ts";
 import type { InstanceEnvironment } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
+import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
 import { ReleaseStore } from "./releases/store.ts";
@@ -92,7 +92,7 @@ export class PluginSet {
       return undefined;
     });
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
-    const restartLoop = new RestartLoopDetector(breakerDefaults.warningSigns.restartLoop, { plugin: plugin.name });
+    const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
     if (!env) throw new Error("PluginSet.environment is not set");
     const controller = new PluginController(plugin, {
@@ -117,7 +117,8 @@ export class PluginSet {
           message: `${t.from} → ${t.to}${reason ? `: ${reason}` : ""}`,
         });
         if (t.from === "backoff" && t.to === "starting") {
-          const alert = restartLoop.onRestart(Date.now());
+          const config = this.#plugins.get(plugin.name)?.config ?? plugin; // as a reload left it
+          const alert = restartLoop.onRestart(Date.now(), warningSignsConfig(config).restartLoop);
           if (alert) this.raise(alert);
         }
       },

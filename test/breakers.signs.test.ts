@@ -70,4 +70,13 @@ describe("warning signs", () => {
     expect(alerts.filter((a) => a.plugin === "hoarder").map((a) => a.kind)).toEqual(["heap-growth"]);
     expect(alerts.filter((a) => a.plugin === "greeter")).toEqual([]);
   });
+
+  it("takes each plugin's own settings of a warning sign (breakers.warningSigns)", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [{ ...misbehaving("hoarder", "heap"), breakers: { warningSigns: { heapGrowth: { gcs: 2, minGrowth: "4MiB" } } } }],
+    });
+    running.push(supervisor);
+    const raised = await supervisor.waitForLog((l) => l.plugin === "hoarder" && l.alert === "heap-growth", 15_000);
+    expect(raised.msg).toMatch(/across 2 GCs$/);
+  });
 });

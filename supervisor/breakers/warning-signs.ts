@@ -137,11 +137,11 @@ export class RestartLoopDetector {
     this.#source = source;
   }
 
-  /** Records a restart at `at`. */
-  onRestart(at: number): Alert | undefined {
+  /** Records a restart at `at`, judged by `config` when given (a reload's), else by the one it was made with. */
+  onRestart(at: number, config: RestartLoopConfig = this.#config): Alert | undefined {
     const last = this.#times.at(-1);
     if (last !== undefined && at < last) return undefined;
-    const { restarts, period } = this.#config;
+    const { restarts, period } = config;
     this.#times = [...this.#times.filter((t) => at - t < period), at];
     if (this.#times.length < restarts) return undefined;
     const first = this.#times[0]!;

@@ -97,10 +97,23 @@ const cpuBreaker = z.strictObject({
   }
 });
 
+/** The original design's warning signs (DESIGN.md §6): each raises an alert; defaults as breakers/config.ts has them. */
+const warningSigns = z.strictObject({
+  /** Open fds that never decrease over `samples` samples, growing at least `minPerSecond`. */
+  fdGrowth: z.strictObject({ samples: z.number().int().min(2).default(10), minPerSecond: z.number().positive().default(0.5) }).prefault({}),
+  /** Goroutines rising faster than this many per 100 ms between samples. */
+  goroutineRise: z.strictObject({ per100ms: z.number().int().min(1).default(150) }).prefault({}),
+  /** HeapSys − HeapInuse growing over `gcs` collections in a row, by at least minGrowth in all. */
+  heapGrowth: z.strictObject({ gcs: z.number().int().min(2).default(4), minGrowth: sizeAtLeast(1, "1B").prefault("8MiB") }).prefault({}),
+  /** This many restarts within `period`. */
+  restartLoop: z.strictObject({ restarts: z.number().int().min(2).default(3), period: duration.prefault("5m") }).prefault({}),
+});
+
 const breakers = z.strictObject({
   cpu: cpuBreaker.prefault({}),
   /** Above this many goroutines: a GC is forced, a dump captured, and an alert raised until acknowledged. */
   goroutines: z.strictObject({ threshold: z.number().int().min(10).default(5000) }).prefault({}),
+  warningSigns: warningSigns.prefault({}),
 });
 
 /** host:port of a TCP listener, e.g. 127.0.0.1:7443 or [::1]:7443. */

@@ -10,7 +10,7 @@ import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { ControlChannel } from "./control-channel.ts";
 import { CpuGuard, evidenceProfileMs, type PauseHooks, type Verdict } from "./cpu-guard.ts";
-import { RuntimeWatch } from "./runtime-watch.ts";
+import { RuntimeWatch, warningSignsConfig } from "./runtime-watch.ts";
 import { InstanceSampler, type Sample } from "./sampler.ts";
 
 export interface MonitorOptions {
@@ -53,6 +53,7 @@ export class InstanceMonitor {
     const runtime = new RuntimeWatch({
       plugin: plugin.name,
       goroutineThreshold: plugin.breakers.goroutines.threshold,
+      warningSigns: warningSignsConfig(plugin),
       alerts: options.alerts,
       log,
       collectGarbage: () => options.channel().collectGarbage(),

@@ -6,16 +6,30 @@
 // come with the sampler's ticks (onSample, from /proc); the runtime's
 // numbers with go-shim's Stats messages as they arrive (onRuntime).
 import { GoroutineBreaker } from "../breakers/goroutine-breaker.ts";
-import { breakerDefaults } from "../breakers/config.ts";
+import { breakerDefaults, type WarningSignsConfig } from "../breakers/config.ts";
+import type { PluginConfig } from "../config/schema.ts";
 import type { Alert, AlertBook } from "../breakers/alerts.ts";
 import { FdGrowthDetector, GoroutineRiseDetector, HeapGrowthDetector } from "../breakers/warning-signs.ts";
 import type { Logger } from "../log.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { Sample } from "./sampler.ts";
 
+/** A plugin's warning signs, as its config entry has them (breakers.warningSigns). */
+export function warningSignsConfig(plugin: PluginConfig): WarningSignsConfig {
+  const w = plugin.breakers.warningSigns;
+  return {
+    fdGrowth: w.fdGrowth,
+    goroutineRise: w.goroutineRise,
+    heapGrowth: { gcs: w.heapGrowth.gcs, minGrowthBytes: w.heapGrowth.minGrowth },
+    restartLoop: w.restartLoop,
+  };
+}
+
 export interface RuntimeWatchOptions {
   plugin: string;
   goroutineThreshold: number;
+  /** The warning signs' sensitivities (default: breakers/config.ts's). */
+  warningSigns?: WarningSignsConfig;
   alerts: AlertBook;
   log: Logger;
   /** Forces a GC in the plugin. */
@@ -34,7 +48,7 @@ export class RuntimeWatch {
   constructor(options: RuntimeWatchOptions) {
     this.#options = options;
     const source = { plugin: options.plugin };
-    const signs = breakerDefaults.warningSigns;
+    const signs = options.warningSigns ?? breakerDefaults.warningSigns;
     this.#goroutines = new GoroutineBreaker({ threshold: options.goroutineThreshold }, source);
     this.#fds = new FdGrowthDetector(signs.fdGrowth, source);
     this.#rise = new GoroutineRiseDetector(signs.goroutineRise, source);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../supervisor/config/load.ts";
 import { parseDuration, parseSize } from "../../supervisor/config/units.ts";
+import { breakerDefaults } from "../../supervisor/breakers/config.ts";
+import { warningSignsConfig } from "../../supervisor/plugin/runtime-watch.ts";
 
 const file = "/etc/corral/corral.yaml";
 
@@ -115,6 +117,19 @@ describe("config validation", () => {
     expect(byField["plugins[0].limits.memory"]).toMatchObject({ line: 5, message: '"10000000GiB" is too large a size' });
     expect(byField["plugins[0].dataPlane.maxMessageSize"]).toMatchObject({ line: 6, value: "3GiB", message: expect.stringMatching(/^must be at most 1GiB/) });
     expect(list).toHaveLength(3);
+  });
+
+  it("gives every plugin the warning signs' defaults, and takes its own", () => {
+    const [plain, own] = parseConfig(
+      'plugins:\n  - name: aa\n    binary: x\n    apiVersion: "1"\n  - name: bb\n    binary: x\n    apiVersion: "1"\n    breakers: { warningSigns: { restartLoop: { restarts: 5, period: 1m } } }\n',
+      file,
+    ).plugins;
+    expect(warningSignsConfig(plain!)).toEqual(breakerDefaults.warningSigns);
+    expect(warningSignsConfig(own!).restartLoop).toEqual({ restarts: 5, period: 60_000 });
+    expect(problems('plugins:\n  - name: aa\n    binary: x\n    apiVersion: "1"\n    breakers: { warningSigns: { fdGrowth: { samples: 1 } } }\n')[0]).toMatchObject({
+      field: "plugins[0].breakers.warningSigns.fdGrowth.samples",
+      value: "1",
+    });
   });
 
   it("refuses CPU breaker settings the breaker cannot work with, naming the field", () => {
