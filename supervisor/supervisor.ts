@@ -16,6 +16,7 @@ import { pluginStatus } from "./admin/status.ts";
 import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
+import { lockStateDir } from "./state-lock.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
@@ -62,6 +63,7 @@ export class Supervisor {
   readonly #metrics: { server: MetricsServer; close(): void } | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  readonly #unlock: () => Promise<void>;
 
   private constructor(parts: {
     config: Config;
@@ -75,7 +77,10 @@ export class Supervisor {
     launchers: LauncherPool;
     trust: Trust;
     metrics: { server: MetricsServer; close(): void } | undefined;
+    /** Releases the state directory's lock. */
+    unlock: () => Promise<void>;
   }) {
+    this.#unlock = parts.unlock;
     this.#config = parts.config;
     this.#configFile = parts.configFile;
     this.#reloadHooks = parts.reloadHooks;
@@ -101,9 +106,12 @@ export class Supervisor {
     await chmod(instancesDir, 0o711);
     await mkdir(path.dirname(config.admin.socket), { recursive: true, mode: 0o711 });
 
-    const trust = await Trust.open(config.stateDir, config.trustDomain, log);
-    const closers: Array<() => Promise<void>> = [async () => trust.close()];
+    // Before anything in the state directory is read or written.
+    const unlock = await lockStateDir(config.stateDir);
+    const closers: Array<() => Promise<void>> = [unlock];
     try {
+      const trust = await Trust.open(config.stateDir, config.trustDomain, log);
+      closers.push(async () => trust.close());
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
@@ -224,7 +232,7 @@ export class Supervisor {
         closers.push(() => server.close());
       }
 
-      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics });
+      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock });
       await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {
@@ -379,6 +387,7 @@ export class Supervisor {
     await this.#admin.close();
     this.#trust.close();
     await this.#cgroups.removeParent();
+    await this.#unlock();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
 }

@@ -122,14 +122,33 @@ describe("supervisor shutdown", () => {
     expect(await supervisor.leftovers()).toEqual([]);
   });
 
-  it("a second supervisor on the same runtime directory refuses to start and leaves the first alone", async () => {
+  it("a second supervisor on the same state directory refuses to start, before it writes there, and leaves the first alone", async () => {
     const first = await TestSupervisor.start({ plugins: twoPlugins.slice(0, 1) });
     running.push(first);
-    const { execa } = await import("execa");
-    const { nodeBin, corralBin } = await import("./helpers/supervisor.ts");
+    const { corralBin } = await import("./helpers/supervisor.ts");
+    // The CA's CRL and registry, which a second supervisor wrote into before
+    // it found the socket taken (its own leaf, a CRL number further on).
+    // (The first issues plugin leaves ahead meanwhile: only supervisor leaves are compared.)
+    const caFiles = async () => {
+      const read = (f: string) => readFile(path.join(first.stateDir, "ca", f), "utf8").catch(() => "");
+      const supervisorLeaves = (await read("issued.jsonl")).split("\n").filter((l) => l.includes('"kind":"supervisor"'));
+      return [await read("revoked.json"), await read("crl.pem"), supervisorLeaves];
+    };
+    const before = await caFiles();
     const second = await execa(nodeBin, [corralBin, "serve", "--config", first.configFile], { reject: false, stdin: "ignore" });
     expect(second.exitCode).toBe(1);
-    expect(second.stderr).toContain(`another Corral supervisor is serving on ${first.adminSocket}`);
+    expect(await caFiles()).toEqual(before);
+    expect(second.stderr).toContain(`another Corral supervisor (pid ${first.pid}) uses the state directory ${first.stateDir}`);
     expect((await first.plugin("greeter")).state).toBe("ready");
+  });
+
+  it("takes over the state directory's lock of a supervisor that was killed", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [] });
+    running.push(supervisor);
+    expect(await supervisor.stop("SIGKILL")).toEqual({ code: undefined, signal: "SIGKILL" });
+    expect(existsSync(path.join(supervisor.stateDir, "supervisor.pid"))).toBe(true);
+    await supervisor.start();
+    expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
+    expect(existsSync(path.join(supervisor.stateDir, "supervisor.pid"))).toBe(false);
   });
 });

@@ -218,6 +218,7 @@ export class TestSupervisor {
     const instances = path.join(this.runtimeDir, "instances");
     if (existsSync(instances)) for (const d of await readdir(instances)) found.push(`instance dir ${d}`);
     if (existsSync(this.adminSocket)) found.push(`socket ${this.adminSocket}`);
+    if (existsSync(path.join(this.stateDir, "supervisor.pid"))) found.push("state directory lock");
     const mounts = await readFile("/proc/self/mountinfo", "utf8");
     for (const line of mounts.split("\n")) if (line.includes(this.dir)) found.push(`mount ${line}`);
     return found;
