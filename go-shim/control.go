@@ -73,10 +73,11 @@ func (c *control) Drain(_ context.Context, req *pluginv1.DrainRequest) (*pluginv
 	return &pluginv1.DrainResponse{InFlight: n}, nil
 }
 
-// Park answers at once with the number of the author's calls in flight on
-// the data socket, and takes the data socket out of service: see
-// [dataPlane.park].
-func (c *control) Park(_ context.Context, req *pluginv1.ParkRequest) (*pluginv1.ParkResponse, error) {
+// Park takes the data socket out of service (see [dataPlane.park]) and
+// answers with the number of the author's calls in flight on it: at once,
+// or, asked to (answer_when_closed), once its connections are all closed
+// or the call's deadline passes.
+func (c *control) Park(ctx context.Context, req *pluginv1.ParkRequest) (*pluginv1.ParkResponse, error) {
 	if c.data == nil {
 		return nil, c.noDataSocket()
 	}
@@ -84,7 +85,16 @@ func (c *control) Park(_ context.Context, req *pluginv1.ParkRequest) (*pluginv1.
 	if grace <= 0 {
 		grace = defaultParkGrace
 	}
-	return &pluginv1.ParkResponse{InFlight: c.data.park(grace, req.GetReason())}, nil
+	n, stopped := c.data.park(grace, req.GetReason())
+	resp := &pluginv1.ParkResponse{InFlight: n}
+	if req.GetAnswerWhenClosed() && stopped != nil {
+		select {
+		case <-stopped:
+			resp.Closed = true
+		case <-ctx.Done():
+		}
+	}
+	return resp, nil
 }
 
 // Unpark answers once the data socket serves again: see [dataPlane.unpark].

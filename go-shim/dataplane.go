@@ -87,8 +87,10 @@ func (p *dataPlane) open() error {
 // that no new connection reaches the server, and stops the server, letting
 // the calls in flight finish within grace (see [dataServer.stop]). It does
 // not wait for the server to stop. It returns the author's calls in flight
-// on the data socket then, 0 if it was not serving.
-func (p *dataPlane) park(grace time.Duration, reason string) uint64 {
+// on the data socket then, 0 if it was not serving, and a channel closed
+// once the server has stopped, its connections all closed (that of the
+// stop under way or done, when it was not serving; nil if none was ever).
+func (p *dataPlane) park(grace time.Duration, reason string) (uint64, <-chan struct{}) {
 	if reason == "" {
 		reason = "no reason given"
 	}
@@ -96,14 +98,17 @@ func (p *dataPlane) park(grace time.Duration, reason string) uint64 {
 	defer p.mu.Unlock()
 	if p.state != dataServing {
 		logf("data socket %s is %v; asked to park it (%s)", p.path, p.state, reason)
-		return 0
+		if p.srv == nil {
+			return 0, nil
+		}
+		return 0, p.srv.stopped
 	}
 	n := p.srv.flight.count()
 	logf("parking data socket %s (%s): %d calls in flight, %v to finish", p.path, reason, n, grace)
 	p.removeSocket()
 	p.srv.stop(grace, true)
 	p.state = dataParked
-	return n
+	return n, p.srv.stopped
 }
 
 // unpark waits for the stop of a park to finish, then serves the data socket

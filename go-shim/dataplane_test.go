@@ -381,6 +381,45 @@ func TestParkGrace(t *testing.T) {
 	}
 }
 
+func TestParkAnswersOnceTheConnectionsAreClosed(t *testing.T) {
+	in := startDataInstance(t)
+	ctx := context.Background()
+	// Hold ignores its context: only the connection's close ends it.
+	hold, err := in.dialData(in.scoped()).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp := in.park(&pluginv1.ParkRequest{GraceMs: 100, AnswerWhenClosed: true})
+	if !resp.GetClosed() || resp.GetInFlight() != 1 {
+		t.Fatalf("Park = %v; want closed, with 1 call in flight", resp)
+	}
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Errorf("Park answered after %v, before the grace ended its call", waited)
+	}
+	// Its connection is closed by then: the stream ends now, not at a deadline.
+	ended := make(chan error, 1)
+	go func() { ended <- hold.RecvMsg(new(emptypb.Empty)) }()
+	select {
+	case err := <-ended:
+		if status.Code(err) != codes.Unavailable {
+			t.Errorf("the held stream ended with %v, want UNAVAILABLE", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the held stream's connection is still open 2 s after Park answered")
+	}
+	// Asked again, parked already: closed at once.
+	if resp := in.park(&pluginv1.ParkRequest{AnswerWhenClosed: true}); !resp.GetClosed() {
+		t.Errorf("Park of a parked instance = %v; want closed", resp)
+	}
+}
+
 func TestParkEndsHealthWatches(t *testing.T) {
 	in := startDataInstance(t)
 	watch, err := healthpb.NewHealthClient(in.dialData(in.scoped())).Watch(context.Background(), &healthpb.HealthCheckRequest{})
@@ -625,7 +664,7 @@ func TestDataPlaneStates(t *testing.T) {
 	if err := p.unpark(ctx); !errors.Is(err, errDataPlaneStopped) {
 		t.Errorf("unpark after stop: %v, want errDataPlaneStopped", err)
 	}
-	if n := p.park(time.Second, "test"); n != 0 {
+	if n, _ := p.park(time.Second, "test"); n != 0 {
 		t.Errorf("park after stop: %d calls in flight", n)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {

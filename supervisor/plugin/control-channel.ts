@@ -10,6 +10,7 @@ import type { CollectGarbageResponse__Output } from "../../proto/gen/ts/corral/p
 import type { ProfileChunk__Output } from "../../proto/gen/ts/corral/plugin/v1/ProfileChunk.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
 import type { ReloadTrustResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/ReloadTrustResponse.ts";
+import type { ParkResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/ParkResponse.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
 import { protos } from "../rpc/protos.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
@@ -140,11 +141,18 @@ export class ControlChannel {
   /**
    * Takes the plugin's data socket out of service: its clients get GOAWAY
    * (and reconnect through the stable address, which no longer leads
-   * here); calls in flight get graceMs. Resolves when the plugin has begun.
+   * here); calls in flight get graceMs. Resolves with true once the plugin
+   * has closed every connection of its data socket; false when it answered
+   * as it began (a go-shim older than answer_when_closed, or past the
+   * call's deadline).
    */
-  async park(graceMs: number, reason: string): Promise<void> {
+  async park(graceMs: number, reason: string): Promise<boolean> {
     const { control } = this.#clients();
-    await unary((md, opts, cb) => control.Park({ graceMs, reason }, md, opts, cb), AbortSignal.timeout(1000));
+    const parked = await unary<ParkResponse__Output>(
+      (md, opts, cb) => control.Park({ graceMs, reason, answerWhenClosed: true }, md, opts, cb),
+      AbortSignal.timeout(graceMs + 1000),
+    );
+    return parked.closed;
   }
 
   /** Puts the data socket back in service; resolves once it listens again. */

@@ -49,10 +49,11 @@ export function cpuBreakerConfig(plugin: PluginConfig): CpuBreakerConfig {
 export interface PauseHooks {
   /**
    * New calls are refused with `reason`; the instance's open connections are
-   * sent away, its calls in flight given `graceMs`. Resolves once the plugin
-   * has begun; the guard waits out the grace itself.
+   * sent away, its calls in flight given `graceMs`. Resolves with true once
+   * the plugin has closed them all; false when it has only begun, and the
+   * grace is then waited out (park-then-stop.ts).
    */
-  park(reason: string, graceMs: number): Promise<void>;
+  park(reason: string, graceMs: number): Promise<boolean>;
   /** The instance takes calls again. */
   unpark(): Promise<void>;
   /** Whether an operator's pause holds the instance: the cool-down's end then leaves it stopped. */
@@ -133,7 +134,7 @@ export class CpuGuard {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#evidence = options.evidence ?? (async () => {});
     this.#profileMs = options.profileMs ?? EVIDENCE_PROFILE_MS;
-    this.#pause = options.pause ?? { park: async () => {}, unpark: async () => {}, operatorPaused: () => false };
+    this.#pause = options.pause ?? { park: async () => false, unpark: async () => {}, operatorPaused: () => false };
     this.#cgroup = options.cgroup;
     this.#cpuCores = options.cpuCores;
     this.#log = options.log;

@@ -329,7 +329,7 @@ export class PluginInstance implements Instance {
       pause: {
         park: async (reason, graceMs) => {
           this.#env.address(this.#plugin.name)?.hold(this.id, reason);
-          await this.#channel?.park(graceMs, reason);
+          return (await this.#channel?.park(graceMs, reason)) ?? false;
         },
         unpark: async () => {
           await this.#channel?.unpark();
@@ -385,9 +385,7 @@ export class PluginInstance implements Instance {
       cgroup,
       cpuCores: this.#plugin.limits.cpu,
       log: this.#log,
-      park: async (graceMs) => {
-        await this.#channel?.park(graceMs, reason);
-      },
+      park: async (graceMs) => (await this.#channel?.park(graceMs, reason)) ?? false,
       graceMs: PAUSE_PARK_GRACE_MS, // the calls in flight finish or are ended first
       signalled: () => (this.#paused = true),
     });

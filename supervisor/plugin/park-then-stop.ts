@@ -3,14 +3,18 @@
 // address held, GOAWAY to its connections, a grace for calls in flight),
 // then every process of it gets SIGSTOP, checked in /proc.
 //
-// The Park call and the SIGSTOP are each made with the instance's CPU limit
-// lifted. A plugin spinning at its limit is throttled by CFS for most of
-// each period: it would answer Park, and take the SIGSTOP (a signal acts
+// The park, its grace and the SIGSTOP are made with the instance's CPU
+// limit lifted. A plugin spinning at its limit is throttled by CFS for most
+// of each period: it would answer Park, and take the SIGSTOP (a signal acts
 // only when its process next runs), only when its quota comes round again,
 // each up to a period later. At half a core, the CPU breaker's stop came a
 // median 113 ms after its trip sample (max 154), 60 ms of it the grace;
-// lifted, 65.5 ms (max 90), for a few milliseconds of unlimited CPU. The
-// grace itself runs at the plugin's limit.
+// lifted, 65.5 ms (max 90), for a few milliseconds of unlimited CPU. Through
+// the grace too: go-shim's own timer closes the connections at its end,
+// and, throttled, fired after the SIGSTOP about once in ten trips, leaving
+// clients on connections to a stopped process until their deadlines. So
+// go-shim is also asked to answer Park only once they are closed
+// (answer_when_closed); one too old to say so has the grace waited out.
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { Logger } from "../log.ts";
 import { readProcStat } from "../proc-stat.ts";
@@ -21,8 +25,12 @@ export interface ParkThenStop {
   /** The instance's CPU limit in cores, as its cgroup has it (Infinity: none to lift). */
   cpuCores: number;
   log: Logger;
-  /** Moves calls away, giving those in flight `graceMs`; resolves once the plugin has begun. A failure is logged and the stop goes on. */
-  park(graceMs: number): Promise<void>;
+  /**
+   * Moves calls away, giving those in flight `graceMs`; resolves with true
+   * once the plugin has closed every connection of its data socket, false
+   * when it only says it has begun. A failure is logged and the stop goes on.
+   */
+  park(graceMs: number): Promise<boolean>;
   /** What calls in flight get between the park and the stop. */
   graceMs: number;
   /** Asked after the grace: true when the stop is no longer wanted (the instance is going away). */
@@ -33,10 +41,13 @@ export interface ParkThenStop {
 
 /** Parks, waits out the grace, stops; resolves with what was stopped, or undefined when cancelled. */
 export async function parkThenStop(o: ParkThenStop): Promise<{ processes: number; verified: boolean } | undefined> {
-  await withCpuLifted(o, () => o.park(o.graceMs)).catch((err: Error) => o.log.warn({ err: err.message }, "parking the data socket failed"));
-  await new Promise((r) => setTimeout(r, o.graceMs));
-  if (o.cancelled?.()) return undefined;
   return withCpuLifted(o, async () => {
+    const closed = await o.park(o.graceMs).catch((err: Error) => {
+      o.log.warn({ err: err.message }, "parking the data socket failed");
+      return false;
+    });
+    if (!closed) await new Promise((r) => setTimeout(r, o.graceMs));
+    if (o.cancelled?.()) return undefined;
     const pids = await signalAll(o.cgroup, "SIGSTOP");
     o.signalled();
     return { processes: pids.length, verified: await allStopped(pids) };

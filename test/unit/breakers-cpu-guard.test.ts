@@ -53,7 +53,11 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cp
     },
     profileMs: evidenceProfileMs(config.window, 200),
     pause: {
-      park: async (_reason, graceMs) => void events.push(`park ${graceMs}`),
+      // As a go-shim that answers as it begins: the guard waits the grace.
+      park: async (_reason, graceMs) => {
+        events.push(`park ${graceMs}`);
+        return false;
+      },
       unpark: async () => void events.push("unpark"),
       operatorPaused: options.operatorPaused ?? (() => false),
     },
@@ -96,8 +100,8 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     // The samples at 200 to 1000 measured 0 to 1000: the window is covered.
     await guard.onSample(t + 1000, 95);
     expect(guard.state).toBe("open");
-    // The CPU limit is lifted for the park and for the stop, and put back after each.
-    expect(events).toEqual(["cpu Infinity", `park ${BREAKER_PARK_GRACE_MS}`, "cpu 0.5", "cpu Infinity", "cpu 0.5"]);
+    // The CPU limit is lifted for the park, its grace and the stop, and put back after.
+    expect(events).toEqual(["cpu Infinity", `park ${BREAKER_PARK_GRACE_MS}`, "cpu 0.5"]);
     expect(readProcStat(child.pid!)?.state).toBe("T");
     const open = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(open).toMatchObject({ trip: 1, verified: true, processes: 1, windowStart: t, sampledAt: t + 1000, evidence: "in progress" });

@@ -518,9 +518,16 @@ type ParkRequest struct {
 	GraceMs uint32 `protobuf:"varint,1,opt,name=grace_ms,json=graceMs,proto3" json:"grace_ms,omitempty"`
 	// Why the instance is parked, for the plugin's log (e.g. "cpu breaker
 	// tripped").
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Answer only once every connection of the data socket is closed (its
+	// calls finished, or ended at grace_ms), or the call's deadline passes:
+	// the caller may then stop the process at once. Stopped before, it would
+	// leave clients on connections to a process that cannot answer, waiting
+	// out their deadlines. (A go-shim older than this answers at once and
+	// says closed = false: the caller waits grace_ms itself.)
+	AnswerWhenClosed bool `protobuf:"varint,3,opt,name=answer_when_closed,json=answerWhenClosed,proto3" json:"answer_when_closed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ParkRequest) Reset() {
@@ -567,11 +574,21 @@ func (x *ParkRequest) GetReason() string {
 	return ""
 }
 
+func (x *ParkRequest) GetAnswerWhenClosed() bool {
+	if x != nil {
+		return x.AnswerWhenClosed
+	}
+	return false
+}
+
 type ParkResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The author's calls in flight on the data socket when parking began; 0
 	// if it was not serving (parked already, or draining).
-	InFlight      uint64 `protobuf:"varint,1,opt,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"`
+	InFlight uint64 `protobuf:"varint,1,opt,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"`
+	// Every connection of the data socket was closed when Park answered
+	// (answer_when_closed, honoured).
+	Closed        bool `protobuf:"varint,2,opt,name=closed,proto3" json:"closed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -611,6 +628,13 @@ func (x *ParkResponse) GetInFlight() uint64 {
 		return x.InFlight
 	}
 	return 0
+}
+
+func (x *ParkResponse) GetClosed() bool {
+	if x != nil {
+		return x.Closed
+	}
+	return false
 }
 
 type UnparkRequest struct {
@@ -1266,12 +1290,14 @@ const file_corral_plugin_v1_control_proto_rawDesc = "" +
 	"\vdeadline_ms\x18\x01 \x01(\rR\n" +
 	"deadlineMs\",\n" +
 	"\rDrainResponse\x12\x1b\n" +
-	"\tin_flight\x18\x01 \x01(\x04R\binFlight\"@\n" +
+	"\tin_flight\x18\x01 \x01(\x04R\binFlight\"n\n" +
 	"\vParkRequest\x12\x19\n" +
 	"\bgrace_ms\x18\x01 \x01(\rR\agraceMs\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"+\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12,\n" +
+	"\x12answer_when_closed\x18\x03 \x01(\bR\x10answerWhenClosed\"C\n" +
 	"\fParkResponse\x12\x1b\n" +
-	"\tin_flight\x18\x01 \x01(\x04R\binFlight\"\x0f\n" +
+	"\tin_flight\x18\x01 \x01(\x04R\binFlight\x12\x16\n" +
+	"\x06closed\x18\x02 \x01(\bR\x06closed\"\x0f\n" +
 	"\rUnparkRequest\"\x10\n" +
 	"\x0eUnparkResponse\"\x17\n" +
 	"\x15CollectGarbageRequest\"\xa7\x01\n" +

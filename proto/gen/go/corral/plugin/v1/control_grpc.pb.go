@@ -68,7 +68,8 @@ type ControlClient interface {
 	// reconnect (through the stable address), refuses calls that arrive
 	// nonetheless with UNAVAILABLE, and lets the calls in flight finish within
 	// grace_ms, after which it closes the connections and ends what calls
-	// remain. Park answers at once, without waiting for them. Parking a parked
+	// remain. Park answers at once, without waiting for them, unless asked to
+	// answer once they are closed (answer_when_closed). Parking a parked
 	// or draining instance does nothing. An instance without a data socket
 	// refuses with FAILED_PRECONDITION.
 	Park(ctx context.Context, in *ParkRequest, opts ...grpc.CallOption) (*ParkResponse, error)
@@ -280,7 +281,8 @@ type ControlServer interface {
 	// reconnect (through the stable address), refuses calls that arrive
 	// nonetheless with UNAVAILABLE, and lets the calls in flight finish within
 	// grace_ms, after which it closes the connections and ends what calls
-	// remain. Park answers at once, without waiting for them. Parking a parked
+	// remain. Park answers at once, without waiting for them, unless asked to
+	// answer once they are closed (answer_when_closed). Parking a parked
 	// or draining instance does nothing. An instance without a data socket
 	// refuses with FAILED_PRECONDITION.
 	Park(context.Context, *ParkRequest) (*ParkResponse, error)

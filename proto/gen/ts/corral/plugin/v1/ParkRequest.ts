@@ -4,9 +4,11 @@
 export interface ParkRequest {
   'graceMs'?: (number);
   'reason'?: (string);
+  'answerWhenClosed'?: (boolean);
 }
 
 export interface ParkRequest__Output {
   'graceMs': (number);
   'reason': (string);
+  'answerWhenClosed': (boolean);
 }

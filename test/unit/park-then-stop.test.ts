@@ -1,0 +1,64 @@
+// parkThenStop with a real process to stop and a fake cgroup: the SIGSTOP
+// comes only once the park has answered, and without the grace again when
+// go-shim said its connections were closed (answer_when_closed); after the
+// grace when it only said it had begun (an older go-shim).
+import { spawn, type ChildProcess } from "node:child_process";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
+import { parkThenStop } from "../../supervisor/plugin/park-then-stop.ts";
+import { readProcStat } from "../../supervisor/proc-stat.ts";
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    child.kill("SIGCONT");
+    child.kill("SIGKILL");
+  }
+});
+
+/** Parks a real idle process with a park that takes `parkMs` and says `closed`; returns what happened, in order. */
+async function run(parkMs: number, closed: boolean, graceMs: number) {
+  const child = spawn("sleep", ["60"], { stdio: "ignore" });
+  children.push(child);
+  const events: string[] = [];
+  const cgroup = {
+    pids: async () => [child.pid!],
+    setCpu: async (cores: number) => void events.push(`cpu ${cores}`),
+  } as unknown as InstanceCgroup;
+  const started = Date.now();
+  let parkedAt = 0;
+  const stopped = await parkThenStop({
+    cgroup,
+    cpuCores: 0.5,
+    log: pino({ level: "silent" }),
+    park: async () => {
+      events.push("park");
+      await new Promise((r) => setTimeout(r, parkMs));
+      parkedAt = Date.now();
+      events.push(closed ? "closed" : "begun");
+      return closed;
+    },
+    graceMs,
+    signalled: () => events.push(`stopped (${readProcStat(child.pid!)?.state === "T" || "signalled"})`),
+  });
+  return { events, stopped, afterPark: Date.now() - parkedAt, total: Date.now() - started, child };
+}
+
+describe("park, then stop", () => {
+  it("stops once go-shim has closed the connections, the CPU limit lifted throughout", async () => {
+    const { events, stopped, afterPark, child } = await run(100, true, 5_000);
+    expect(events.slice(0, 3)).toEqual(["cpu Infinity", "park", "closed"]);
+    expect(events.at(-1)).toBe("cpu 0.5");
+    expect(stopped).toMatchObject({ processes: 1, verified: true });
+    expect(readProcStat(child.pid!)?.state).toBe("T");
+    // Not a further 5 s grace: the connections are closed already.
+    expect(afterPark).toBeLessThan(2_500);
+  });
+
+  it("waits the grace out when go-shim only says it has begun", async () => {
+    const { events, total } = await run(0, false, 300);
+    expect(events.slice(0, 3)).toEqual(["cpu Infinity", "park", "begun"]);
+    expect(total).toBeGreaterThanOrEqual(300);
+  });
+});
