@@ -111,7 +111,7 @@ export class AdminServer {
   readonly #socket: string;
   readonly #streams: Set<OpenStream>;
   readonly #authorize: (der: Buffer | undefined) => void;
-
+  /** Set once the supervisor stops: why calls that would change instances are refused. */
   readonly #changes: { refused?: string };
 
   private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: (der: Buffer | undefined) => void, changes: { refused?: string }) {
