@@ -137,11 +137,20 @@ export class LauncherPool {
         // No cgroup ready: a spare all the same, placed when its spec comes.
       }
       const { promise, resolve } = Promise.withResolvers<SandboxSpec>();
-      const process = launchSandbox(promise, {
-        launcherPath: this.#options.launcherPath,
-        ids,
-        ...(cgroup && { cgroupProcs: cgroup.procsFiles }),
-      });
+      let process: SandboxProcess;
+      try {
+        process = launchSandbox(promise, {
+          launcherPath: this.#options.launcherPath,
+          ids,
+          ...(cgroup && { cgroupProcs: cgroup.procsFiles }),
+        });
+      } catch {
+        // No spare this time (the launch failed at once): what it held goes back.
+        await cgroup?.remove().catch(() => {});
+        this.#options.releaseIds(ids);
+        this.#scheduleRefill(1000);
+        return;
+      }
       const spare: Spare = { ids, process, provide: (spec) => resolve(spec), ...(cgroup && { cgroup }) };
       if (this.#closed) return this.#discard(spare);
       this.#spare = spare;

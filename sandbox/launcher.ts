@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { forEachLine } from "./lines.ts";
 import { OutputPace } from "./output-pace.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
@@ -202,14 +202,16 @@ class Launcher implements SandboxProcess {
     const child = spawn(file, argv, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env, detached: !inherit });
     this.#child = child;
     const result = launcherResult(child);
+    // A spawn that failed (out of fds, say) has no pipes: its 'error' ends
+    // the launch (launcherResult), and these stand in for them meanwhile.
     if (inherit) {
       // An extra fd is a socket, which this side can write as well.
-      specSink = child.stdio[INHERITED_SPEC_FD] as Writable;
+      specSink = (child.stdio?.[INHERITED_SPEC_FD] as Writable | null | undefined) ?? nowhere();
     } else {
-      specSink = child.stdin!;
+      specSink = child.stdin ?? nowhere();
       streams.push(
-        forEachLine(child.stdout!, (line) => this.#emitOutput("stdout", line), { pace: this.#pace }),
-        forEachLine(child.stderr!, (line) => this.#emitOutput("stderr", line), { pace: this.#pace }),
+        forEachLine(child.stdout ?? nothing(), (line) => this.#emitOutput("stdout", line), { pace: this.#pace }),
+        forEachLine(child.stderr ?? nothing(), (line) => this.#emitOutput("stderr", line), { pace: this.#pace }),
       );
     }
     if (child.pid !== undefined) killOnExit(child);
@@ -222,7 +224,7 @@ class Launcher implements SandboxProcess {
       },
     );
 
-    const events = child.stdio[3] as Readable;
+    const events = (child.stdio?.[3] as Readable | null | undefined) ?? nothing();
     const output = Promise.all([forEachLine(events, (line) => this.#onEventLine(line)), ...streams]);
     // Gone once the launcher has exited and its output has ended; or sooner,
     // once it has reported the sandbox's end and closed its output, which it
@@ -367,4 +369,14 @@ function launcherResult(child: ChildProcess): Promise<SandboxExit> {
 
 function describe(exit: SandboxExit): string {
   return exit.signal !== undefined ? `killed by ${exit.signal}` : `status ${exit.code}`;
+}
+
+/** An output that ends at once: in place of a pipe a failed spawn did not make. */
+function nothing(): Readable {
+  return Readable.from([]);
+}
+
+/** An input that takes anything: in place of a pipe a failed spawn did not make. */
+function nowhere(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
