@@ -152,6 +152,10 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	// What the instance socket's server and the data socket's have in common.
 	common := []grpc.ServerOption{
 		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()))),
+		// Not gRPC's 120 s: a client that connects and never finishes its
+		// TLS handshake holds an fd (of the supervisor's too, through its
+		// TCP relay) meanwhile.
+		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionAge:      env.maxConnectionAge,
 			MaxConnectionAgeGrace: env.maxConnectionAgeGrace,
@@ -252,6 +256,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	<-serving
 	return nil
 }
+
+// handshakeTimeout bounds a connection's TLS handshake.
+const handshakeTimeout = 10 * time.Second
 
 // minClientPingInterval is the shortest interval between a client's
 // keepalive pings that go-shim accepts: below the Node client's 2 s, with

@@ -21,6 +21,9 @@ export interface TlsMaterial {
   keyPem: string;
 }
 
+/** How long a connection may take to finish its TLS handshake. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export class RefusalServer {
   readonly socket: string;
   readonly #server: Http2SecureServer;
@@ -46,6 +49,9 @@ export class RefusalServer {
       rejectUnauthorized: true,
       minVersion: "TLSv1.3",
       ALPNProtocols: ["h2"],
+      // Not Node's 120 s: a client that connects and never finishes its
+      // handshake holds an fd of the supervisor's meanwhile.
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     const refusal = new RefusalServer(socket, server, reason);
     server.on("session", (session) => {

@@ -7,6 +7,9 @@
 import net, { type Server, type Socket } from "node:net";
 import { connectThroughLink } from "./connect-through-link.ts";
 
+/** A relay's bounds (see TcpRelay.listen). */
+export const RELAY_LIMITS = { connections: 1024, firstByteMs: 10_000 };
+
 export class TcpRelay {
   readonly #server: Server;
   readonly #sockets: Set<Socket>;
@@ -19,8 +22,19 @@ export class TcpRelay {
     this.address = address;
   }
 
-  /** `onRefused` hears of each connection the relay could not make (not a socket, or nothing listening). */
-  static async listen(hostPort: string, unixPath: string, onRefused: (err: Error) => void = () => {}): Promise<TcpRelay> {
+  /**
+   * `onRefused` hears of each connection the relay could not make (not a
+   * socket, or nothing listening). Connections past `limits.connections`
+   * are closed as they come, and one that sends nothing within
+   * `limits.firstByteMs` is closed: each holds two or three of the
+   * supervisor's fds, and no certificate is needed to open one.
+   */
+  static async listen(
+    hostPort: string,
+    unixPath: string,
+    onRefused: (err: Error) => void = () => {},
+    limits: { connections: number; firstByteMs: number } = RELAY_LIMITS,
+  ): Promise<TcpRelay> {
     const colon = hostPort.lastIndexOf(":");
     const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
     const port = Number(hostPort.slice(colon + 1));
@@ -28,6 +42,9 @@ export class TcpRelay {
     const server = net.createServer((client) => {
       sockets.add(client);
       client.setNoDelay(true);
+      // Nothing read by then: closed. Else the TLS handshake's own bounds
+      // take over; a quiet connection after it (an idle channel) stays.
+      client.setTimeout(limits.firstByteMs, () => (client.bytesRead === 0 ? client.destroy() : client.setTimeout(0)));
       client.on("close", () => sockets.delete(client));
       client.on("error", () => {}); // its close ends the pair
       // What the client sends meanwhile waits in its socket's buffer.
@@ -48,6 +65,7 @@ export class TcpRelay {
         },
       );
     });
+    server.maxConnections = limits.connections;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err) => reject(new Error(`dataPlane.tcp ${hostPort}: ${err.message}`)));
       server.listen(port, host, () => resolve());
