@@ -21,8 +21,10 @@ export async function captureDiagnostics(options: {
   const files: string[] = [];
   const take = async (kind: "GOROUTINE" | "HEAP" | "CPU", name: string, durationMs?: number) => {
     try {
-      const { data } = await channel.profile(kind, { ...(durationMs && { durationMs }), maxBytes: MAX_PROFILE_BYTES });
-      files.push(await store.save(plugin, instance, name, data));
+      const { data, truncated } = await channel.profile(kind, { ...(durationMs && { durationMs }), maxBytes: MAX_PROFILE_BYTES });
+      // Kept cut, and named so: the first MAX_PROFILE_BYTES of a goroutine dump still say the most.
+      files.push(await store.save(plugin, instance, truncated ? `${name}.truncated` : name, data));
+      if (truncated) log.warn({ kind, bytes: data.length }, "the profile was cut at its size bound; kept as it is");
     } catch (err) {
       log.warn({ kind, err: (err as Error).message }, "capturing diagnostics failed");
     }

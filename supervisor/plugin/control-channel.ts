@@ -104,21 +104,22 @@ export class ControlChannel {
     return unary((md, opts, cb) => control.CallStats({}, md, opts, cb), signal);
   }
 
-  /** A profile of the plugin (goroutine dump, heap or CPU pprof), bounded in time and size. */
-  async profile(kind: "GOROUTINE" | "HEAP" | "CPU", options: { durationMs?: number; maxBytes?: number } = {}): Promise<{ data: Buffer; contentType: string }> {
+  /**
+   * A profile of the plugin (goroutine dump, heap or CPU pprof), bounded in
+   * time and size: the plugin is asked for at most maxBytes, and, as it is
+   * not trusted to keep to that, the stream is cancelled past it. A profile
+   * go-shim cut at maxBytes (RESOURCE_EXHAUSTED after its first maxBytes)
+   * comes back `truncated`: a cut goroutine dump is still worth reading.
+   */
+  async profile(
+    kind: "GOROUTINE" | "HEAP" | "CPU",
+    options: { durationMs?: number; maxBytes?: number } = {},
+  ): Promise<{ data: Buffer; contentType: string; truncated: boolean }> {
     const { control } = this.#clients();
     const deadline = new Date(Date.now() + (options.durationMs ?? 0) + 10_000);
-    const stream = control.Profile(
-      { kind, gcFirst: kind === "HEAP", durationMs: options.durationMs ?? 0, maxBytes: options.maxBytes ?? 16 * 1024 * 1024 },
-      { deadline },
-    );
-    const chunks: Buffer[] = [];
-    let contentType = "";
-    for await (const chunk of stream as AsyncIterable<ProfileChunk__Output>) {
-      chunks.push(chunk.data);
-      contentType ||= chunk.contentType;
-    }
-    return { data: Buffer.concat(chunks), contentType };
+    const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    const stream = control.Profile({ kind, gcFirst: kind === "HEAP", durationMs: options.durationMs ?? 0, maxBytes }, { deadline });
+    return collectProfile(stream as ClientReadableStream<ProfileChunk__Output>, kind, maxBytes);
   }
 
   /** Asks the plugin to drain within graceMs; resolves when it has accepted. */
@@ -226,4 +227,36 @@ function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
     const onAbort = () => call.cancel();
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * A profile's chunks, at most maxBytes of them: the stream is cancelled
+ * past that (the plugin was asked for no more). RESOURCE_EXHAUSTED after
+ * some chunks is go-shim's word that it cut the profile there: kept,
+ * `truncated`.
+ */
+export async function collectProfile(
+  stream: AsyncIterable<ProfileChunk__Output> & { cancel(): void },
+  kind: string,
+  maxBytes: number,
+): Promise<{ data: Buffer; contentType: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let contentType = "";
+  let truncated = false;
+  try {
+    for await (const chunk of stream) {
+      bytes += chunk.data.length;
+      if (bytes > maxBytes) {
+        stream.cancel();
+        throw new Error(`the plugin's ${kind.toLowerCase()} profile is over the ${maxBytes} bytes asked for; not kept`);
+      }
+      chunks.push(chunk.data);
+      contentType ||= chunk.contentType;
+    }
+  } catch (err) {
+    if ((err as ServiceError).code !== grpcStatus.RESOURCE_EXHAUSTED || bytes === 0) throw err;
+    truncated = true;
+  }
+  return { data: Buffer.concat(chunks), contentType, truncated };
 }
