@@ -242,7 +242,7 @@ describe("call metrics (calls.ts)", () => {
       },
     });
     const sources = [
-      source("a", async () => ({ methods: [methodCalls('/x.Y/Say"hi"', counts, { OK: 2, UNAVAILABLE: 1 })] })),
+      source("a", async () => ({ methods: [methodCalls("/x.Y/SayHi", counts, { OK: 2, UNAVAILABLE: 1 })] })),
       source("hangs", () => new Promise(() => {})), // heeds no signal
       source("fails", async () => Promise.reject(new Error("connection refused"))),
       source("none", async () => undefined),
@@ -251,6 +251,8 @@ describe("call metrics (calls.ts)", () => {
           methodCalls("/x.Y/Decreasing", [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], { OK: 2 }),
           { ...methodCalls("/x.Y/NoInf", counts, { OK: 3 }), bucketUpperBoundsSeconds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20] },
           methodCalls("/x.Y/Fine", counts, { OK: 3, "bad\ncode": 1 }),
+          // Named as no gRPC method is (a label of the plugin's choosing): not kept.
+          methodCalls('/x.Y/Say"hi"\nfake 1', counts, { OK: 3 }),
         ],
       })),
     ];
@@ -262,27 +264,28 @@ describe("call metrics (calls.ts)", () => {
     // Both metrics from one round of calls.
     expect(asked.sort()).toEqual(["a", "fails", "hangs", "none", "odd"]);
     const { value, matching, histogram } = parse(text);
-    expect(value("corral_calls_total", { instance: "a", method: '/x.Y/Say"hi"', code: "OK" })).toBe(2);
-    expect(value("corral_calls_total", { instance: "a", method: '/x.Y/Say"hi"', code: "UNAVAILABLE" })).toBe(1);
+    expect(value("corral_calls_total", { instance: "a", method: "/x.Y/SayHi", code: "OK" })).toBe(2);
+    expect(value("corral_calls_total", { instance: "a", method: "/x.Y/SayHi", code: "UNAVAILABLE" })).toBe(1);
     expect(matching("corral_calls_total", {}).map((m) => `${m.labels?.instance} ${m.labels?.method} ${m.labels?.code}`).sort()).toEqual([
-      'a /x.Y/Say"hi" OK',
-      'a /x.Y/Say"hi" UNAVAILABLE',
+      "a /x.Y/SayHi OK",
+      "a /x.Y/SayHi UNAVAILABLE",
       "odd /x.Y/Fine OK",
     ]);
-    const h = histogram("corral_call_duration_seconds", { plugin: "p", instance: "a", method: '/x.Y/Say"hi"' });
+    const h = histogram("corral_call_duration_seconds", { plugin: "p", instance: "a", method: "/x.Y/SayHi" });
     expect(h?.buckets).toMatchObject({ "0.0005": 1, "0.0025": 2, "1": 3, "+Inf": 3 });
     expect(h?.count).toBe(3);
     expect(h?.sum).toBe(1.5);
     expect(histogram("corral_call_duration_seconds", { method: "/x.Y/Fine" })?.count).toBe(3);
     expect(histogram("corral_call_duration_seconds", { method: "/x.Y/Decreasing" })).toBeUndefined();
     expect(histogram("corral_call_duration_seconds", { method: "/x.Y/NoInf" })).toBeUndefined();
-    // The lines as Prometheus reads them: label values escaped, each series' buckets, then sum and count.
+    // The lines as Prometheus reads them: each series' buckets, then sum and count.
     const exposition = text.split("\n");
-    const first = exposition.indexOf('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/Say\\"hi\\"",le="0.0005"} 1');
+    const first = exposition.indexOf('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/SayHi",le="0.0005"} 1');
     expect(first).toBeGreaterThan(0);
-    expect(exposition[first + 14]).toBe('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/Say\\"hi\\"",le="+Inf"} 3');
-    expect(exposition[first + 15]).toBe('corral_call_duration_seconds_sum{plugin="p",instance="a",method="/x.Y/Say\\"hi\\""} 1.5');
-    expect(exposition[first + 16]).toBe('corral_call_duration_seconds_count{plugin="p",instance="a",method="/x.Y/Say\\"hi\\""} 3');
+    expect(exposition[first + 14]).toBe('corral_call_duration_seconds_bucket{plugin="p",instance="a",method="/x.Y/SayHi",le="+Inf"} 3');
+    expect(exposition[first + 15]).toBe('corral_call_duration_seconds_sum{plugin="p",instance="a",method="/x.Y/SayHi"} 1.5');
+    expect(exposition[first + 16]).toBe('corral_call_duration_seconds_count{plugin="p",instance="a",method="/x.Y/SayHi"} 3');
+    expect(text).not.toContain("fake 1");
     expect(text).toContain("# TYPE corral_call_duration_seconds histogram");
     expect(text).toContain("# TYPE corral_calls_total counter");
   });

@@ -11,6 +11,7 @@
 import type { Metric, Registry } from "prom-client";
 import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
+import { isMethodName } from "../plugin/compatibility.ts";
 
 /** One live instance to ask for its calls. */
 export interface CallStatsSource {
@@ -127,7 +128,7 @@ async function collectFrom(sources: CallStatsSource[], timeoutMs: number): Promi
 const MAX_METHODS = 1000;
 const MAX_BUCKETS = 64;
 const MAX_CODES = 32;
-const CODE_NAME = /^(?:[A-Z][A-Z_]*|CODE_\d+)$/;
+const CODE_NAME = /^(?:[A-Z][A-Z_]{0,31}|CODE_\d{1,5})$/;
 
 /**
  * The methods of an answer that make sense as Prometheus series: each once,
@@ -141,7 +142,7 @@ export function wellFormed(methods: MethodCalls__Output[]): MethodCalls__Output[
     const bounds = m.bucketUpperBoundsSeconds;
     const counts = m.bucketCumulativeCounts;
     const sane =
-      m.method !== "" &&
+      isMethodName(m.method) &&
       !seen.has(m.method) &&
       bounds.length > 0 &&
       bounds.length <= MAX_BUCKETS &&

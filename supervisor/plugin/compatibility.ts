@@ -8,6 +8,17 @@ export interface HandshakeFacts {
   protocolVersion: number;
   pluginName: string;
   apiVersion: string;
+  /** The gRPC methods it serves, as /package.Service/Method. */
+  methods: string[];
+}
+
+/** A plugin that says it serves more methods than this is refused: they become metric series, kept for its life. */
+export const MAX_METHODS = 10_000;
+const METHOD_NAME = /^\/[A-Za-z_][\w.]{0,254}\/[A-Za-z_]\w{0,127}$/;
+
+/** A gRPC method's full name (/package.Service/Method), of a sane length: the plugin says it, and it becomes a metric label. */
+export function isMethodName(name: string): boolean {
+  return METHOD_NAME.test(name);
 }
 
 export class IncompatiblePlugin extends Error {
@@ -31,6 +42,13 @@ export function checkHandshake(facts: HandshakeFacts, expected: { pluginName: st
     throw new IncompatiblePlugin(
       `plugin identifies itself as "${facts.pluginName}" but was configured as "${expected.pluginName}"`,
     );
+  }
+  if (facts.methods.length > MAX_METHODS) {
+    throw new IncompatiblePlugin(`the plugin says it serves ${facts.methods.length} methods, more than the ${MAX_METHODS} a plugin may`);
+  }
+  const odd = facts.methods.find((m) => !isMethodName(m));
+  if (odd !== undefined) {
+    throw new IncompatiblePlugin(`the plugin says it serves a method named ${JSON.stringify(odd.slice(0, 100))}${odd.length > 100 ? "..." : ""}, not /package.Service/Method`);
   }
   if (!apiSatisfies(facts.apiVersion, expected.apiVersion)) {
     throw new IncompatiblePlugin(

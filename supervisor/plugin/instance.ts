@@ -277,7 +277,8 @@ export class PluginInstance implements Instance {
       const published = this.#env.crlPem();
       if (published !== this.#crl.pem) await this.takeCrl({ pem: published });
       this.#log.info(
-        { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods },
+        // How many methods, not their names: a plugin may say up to 10 000.
+        { pluginVersion: handshake.pluginVersion, apiVersion: handshake.apiVersion, methods: handshake.methods.length },
         "handshake complete",
       );
       // A little after the start has been answered: the monitor's first

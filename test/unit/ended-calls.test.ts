@@ -29,13 +29,19 @@ describe("EndedInstanceCalls", () => {
   it("keeps only what makes sense as series, and nothing of an answer without any", async () => {
     const ended = new EndedInstanceCalls();
     const broken = { ...calls(2)[0]!, method: "/p.v1.S/Broken", bucketCumulativeCounts: [1] }; // its +Inf bucket is not its count
-    ended.record("a", "a-1", [broken, ...calls(4)]);
+    // Names a plugin may say but no gRPC method has: a megabyte (repeated in each of ~100 series), a newline.
+    const huge = { ...calls(2)[0]!, method: `/p.v1.S/${"A".repeat(1_000_000)}` };
+    const forged = { ...calls(2)[0]!, method: "/p.v1.S/M\nfake_metric 1" };
+    const oddCode = { ...calls(2)[0]!, method: "/p.v1.S/Other", codes: { [`A${"B".repeat(10_000)}`]: 2, OK: 0 } };
+    ended.record("a", "a-1", [broken, huge, forged, oddCode, ...calls(4)]);
     ended.record("a", "a-2", [broken]);
     ended.record("a", "a-3", []);
     const [only, ...rest] = ended.sources();
     expect(rest).toEqual([]);
     expect(only!.instance).toBe("a-1");
-    expect((await only!.callStats(AbortSignal.timeout(1000)))?.methods.map((m) => m.method)).toEqual(["/p.v1.S/M"]);
+    const kept = (await only!.callStats(AbortSignal.timeout(1000)))?.methods;
+    expect(kept?.map((m) => m.method)).toEqual(["/p.v1.S/Other", "/p.v1.S/M"]);
+    expect(kept?.[0]?.codes).toEqual({ OK: 0 }); // the code named 10 KB long is not
   });
 
   it("keeps the latest instances of a plugin, no more than perPlugin, whatever the others", async () => {

@@ -71,18 +71,29 @@ describe("handshake compatibility", () => {
     expect(apiSatisfies("1.1", "1.2")).toBe(false);
     expect(apiSatisfies("2.0", "1")).toBe(false);
     expect(apiSatisfies("", "1")).toBe(false);
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "1.3" }, expected)).not.toThrow();
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "1.3", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).not.toThrow();
   });
 
   it("names both versions when refusing", () => {
-    expect(() => checkHandshake({ protocolVersion: 2, pluginName: "greeter", apiVersion: "1.2" }, expected)).toThrow(
+    expect(() => checkHandshake({ protocolVersion: 2, pluginName: "greeter", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
       "incompatible Control protocol: plugin speaks version 2, supervisor speaks version 1",
     );
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "2.0" }, expected)).toThrow(
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "2.0", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
       "plugin implements version 2.0, config requires 1.2",
     );
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "kv", apiVersion: "1.2" }, expected)).toThrow(
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "kv", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
       IncompatiblePlugin,
+    );
+  });
+
+  it("refuses a plugin that says it serves methods no gRPC plugin has: too many, or oddly named (they become metric labels)", () => {
+    const facts = { protocolVersion: 1, pluginName: "greeter", apiVersion: "1.2" };
+    expect(() => checkHandshake({ ...facts, methods: [`/big.Svc/${"A".repeat(1_000_000)}`] }, expected)).toThrow(
+      /^the plugin says it serves a method named "\/big\.Svc\/A{91}"\.\.\., not \/package\.Service\/Method$/,
+    );
+    expect(() => checkHandshake({ ...facts, methods: ["/a.B/C\nforged"] }, expected)).toThrow(IncompatiblePlugin);
+    expect(() => checkHandshake({ ...facts, methods: Array.from({ length: 10_001 }, (_, i) => `/a.B/M${i}`) }, expected)).toThrow(
+      "the plugin says it serves 10001 methods, more than the 10000 a plugin may",
     );
   });
 });
