@@ -10,6 +10,11 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v openssl >/dev/null || missing+=(openssl)
+# The sandbox's init is static C (scripts/build-go.sh: gcc -static): gcc and
+# glibc's static library.
+command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+command -v gcc >/dev/null && [[ ! -e "$(gcc -print-file-name=libc.a)" ]] && missing+=(libc6-dev)
+command -v prlimit >/dev/null || missing+=(util-linux)
 if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -19,6 +19,7 @@ import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/Pl
 import type { ReloadResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
@@ -335,10 +336,18 @@ program
   .argument("<binary>", "the new release's binary")
   .option("--json", "print JSON")
   .action(async (plugin: string, binary: string, options: { json?: boolean }) => {
+    const file = path.resolve(binary);
     const response = await call<DeployResponse__Output>(
-      (client, deadline, done) => client.Deploy({ plugin, binary: path.resolve(binary) }, { deadline }, done),
+      (client, deadline, done) => client.Deploy({ plugin, binary: file }, { deadline }, done),
       UPDATE_TIMEOUT_MS,
-    );
+    ).catch((err: unknown) => {
+      // The supervisor opens the path in its own mount namespace: under the
+      // shipped unit (PrivateTmp), its /tmp and /var/tmp are not these.
+      if (err instanceof CliError && /no such file/.test(err.message) && existsSync(file)) {
+        throw new CliError(`${err.message} for the supervisor, though it is here: the supervisor resolves the path in its own mount namespace (under systemd with PrivateTmp, /tmp and /var/tmp are its own); put the binary elsewhere, e.g. under /var/lib/corral`, err.exitCode);
+      }
+      throw err;
+    });
     printDeploy(response, options.json);
   });
 
