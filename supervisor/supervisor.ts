@@ -16,7 +16,7 @@ import { pluginStatus } from "./admin/status.ts";
 import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
-import { lockStateDir } from "./state-lock.ts";
+import { lockCgroupParent, lockStateDir } from "./pid-lock.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
@@ -77,7 +77,7 @@ export class Supervisor {
     launchers: LauncherPool;
     trust: Trust;
     metrics: { server: MetricsServer; close(): void } | undefined;
-    /** Releases the state directory's lock. */
+    /** Releases the locks of the state directory and the cgroup parent. */
     unlock: () => Promise<void>;
   }) {
     this.#unlock = parts.unlock;
@@ -115,6 +115,9 @@ export class Supervisor {
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
+      // Before its sweep, which would otherwise kill another supervisor's plugins.
+      const unlockCgroups = await lockCgroupParent(cgroups.parentPath, config.sandbox.cgroupParent);
+      closers.push(unlockCgroups);
       // Shared with `corral sandbox` runs, so that none takes an instance's uid.
       const uidLocks = new UidLocks(path.join(config.runtimeDir, "uids"));
       uidLocks.sweep();
@@ -232,7 +235,11 @@ export class Supervisor {
         closers.push(() => server.close());
       }
 
-      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock });
+      const unlockAll = async () => {
+        await unlockCgroups();
+        await unlock();
+      };
+      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock: unlockAll });
       await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {

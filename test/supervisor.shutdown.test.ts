@@ -142,6 +142,23 @@ describe("supervisor shutdown", () => {
     expect((await first.plugin("greeter")).state).toBe("ready");
   });
 
+  it("a second supervisor on the same cgroup parent, with a state of its own, refuses to start and kills none of the first's plugins", async () => {
+    const first = await TestSupervisor.start({ plugins: twoPlugins.slice(0, 1) });
+    running.push(first);
+    const before = (await first.plugin("greeter")).instance!;
+    // Another checkout's example config, say: its own directories, the same cgroupParent.
+    const second = await TestSupervisor.create({ plugins: [] });
+    running.push(second);
+    const config = parse(await readFile(second.configFile, "utf8")) as { sandbox: { cgroupParent: string } };
+    config.sandbox.cgroupParent = first.cgroupParent;
+    await writeFile(second.configFile, stringify(config));
+    await expect(second.start()).rejects.toThrow(new RegExp(`another Corral supervisor \\(pid ${first.pid}\\) uses the cgroup parent .*${first.cgroupParent} \\(sandbox\\.cgroupParent: ${first.cgroupParent}\\)`));
+    // Its sweep would have killed greeter's instance, and its spares'.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await first.plugin("greeter");
+    expect([after.state, after.instance!.id, after.restarts]).toEqual(["ready", before.id, 0]);
+  });
+
   it("takes over the state directory's lock of a supervisor that was killed", async () => {
     const supervisor = await TestSupervisor.start({ plugins: [] });
     running.push(supervisor);

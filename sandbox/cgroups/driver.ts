@@ -65,6 +65,8 @@ export interface InstanceCgroup {
 
 export interface CgroupDriver {
   readonly version: "v1" | "v2";
+  /** A path that names the parent on this host (v2: its directory; v1: its directory in the memory hierarchy). */
+  readonly parentPath: string;
   /** Creates the cgroup `name` beneath the parent, with limits. */
   create(name: string, limits: CgroupLimits): Promise<InstanceCgroup>;
   /** An existing instance cgroup, e.g. one left by a previous supervisor. */

@@ -103,10 +103,13 @@ export class V1CgroupDriver implements CgroupDriver {
     for (const dir of this.#parentDirs()) await this.#fs.rmdir(dir).catch(ignoreMissing(undefined));
   }
 
+  get parentPath(): string {
+    return path.join(this.#controllers.get("memory")!.own, this.#parent);
+  }
+
   async limitsSwap(): Promise<boolean> {
-    const parent = path.join(this.#controllers.get("memory")!.own, this.#parent);
-    await this.#ensureDir(parent);
-    return this.#fs.exists(path.join(parent, "memory.memsw.limit_in_bytes"));
+    await this.#ensureDir(this.parentPath);
+    return this.#fs.exists(path.join(this.parentPath, "memory.memsw.limit_in_bytes"));
   }
 
   /** cpu and cpuacct may share a hierarchy: each directory once. */

@@ -85,6 +85,10 @@ export class V2CgroupDriver implements CgroupDriver {
     this.#parentReady = undefined;
   }
 
+  get parentPath(): string {
+    return this.parentDir;
+  }
+
   async limitsSwap(): Promise<boolean> {
     await this.#ensureParent();
     return this.#fs.exists(path.join(this.parentDir, "memory.swap.max"));

@@ -232,6 +232,11 @@ export class TestSupervisor {
     }
     const driver = await openCgroupDriver({ parent: this.cgroupParent });
     await driver.removeParent();
+    // The lock of its cgroup parent, left by a supervisor that was killed.
+    const locks = "/run/lock/corral";
+    for (const name of await readdir(locks).catch(() => [] as string[])) {
+      if (name.startsWith(`cgroup-${this.cgroupParent}-`)) await rm(path.join(locks, name), { force: true });
+    }
     await rm(this.dir, { recursive: true, force: true });
   }
 }
