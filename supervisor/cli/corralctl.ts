@@ -27,6 +27,7 @@ import { replaceAtomically } from "../identity/files.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 import { shownReason, shownState } from "./shown-state.ts";
+import { shownText } from "./shown-text.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -269,7 +270,7 @@ program
       (client) => client.Logs({ plugin, tail, follow: options.follow ?? false }),
       (l) =>
         process.stdout.write(
-          options.json ? `${JSON.stringify(l)}\n` : `${new Date(Number(l.atUnixMs)).toISOString()} ${l.instance} ${l.stream === "stdout" ? "" : `[${l.stream}] `}${l.line}\n`,
+          options.json ? `${JSON.stringify(l)}\n` : `${new Date(Number(l.atUnixMs)).toISOString()} ${l.instance} ${l.stream === "stdout" ? "" : `[${l.stream}] `}${shownText(l.line)}\n`,
         ),
     );
   });
@@ -285,7 +286,7 @@ program
       (client) => client.WatchEvents({ plugin: plugin ?? "", recent: Number(options.recent) || 0 }),
       (e) =>
         process.stdout.write(
-          options.json ? `${JSON.stringify(e)}\n` : `${new Date(Number(e.atUnixMs)).toISOString()} ${e.plugin || "-"} ${e.kind} ${e.message}\n`,
+          options.json ? `${JSON.stringify(e)}\n` : `${new Date(Number(e.atUnixMs)).toISOString()} ${e.plugin || "-"} ${e.kind} ${shownText(e.message)}\n`,
         ),
     );
   });
