@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import type { OutputPace } from "./output-pace.ts";
 
 /**
@@ -12,11 +13,13 @@ export async function forEachLine(
   onLine: (line: string) => void,
   { maxLength = 64 * 1024, pace }: { maxLength?: number; pace?: OutputPace } = {},
 ): Promise<void> {
-  stream.setEncoding("utf8");
+  // Bytes in, decoded here: the pace counts bytes (a character of CJK text
+  // is three), and a character split across chunks is joined.
+  const decoder = new StringDecoder("utf8");
   let pending = "";
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      pending += chunk;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending += decoder.write(chunk);
       // One pass over the buffer, one slice per line: a chatty plugin's
       // output costs time linear in its size.
       let start = 0;
@@ -30,12 +33,13 @@ export async function forEachLine(
         onLine(pending.slice(0, maxLength));
         pending = pending.slice(maxLength);
       }
-      const wait = pace?.take(chunk.length); // characters for bytes: near enough, and no second pass
+      const wait = pace?.take(chunk.length);
       if (wait) await wait;
     }
   } catch {
     // A pipe that breaks ends the output just as EOF does; the process's
     // exit tells what happened.
   }
+  pending += decoder.end();
   if (pending !== "") onLine(pending);
 }

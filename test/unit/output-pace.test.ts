@@ -1,6 +1,8 @@
 // The byte budget a sandbox's output is read within: a second's worth at
 // once, then the rate; waits are announced and end at once on release.
 import { describe, expect, it } from "vitest";
+import { Readable } from "node:stream";
+import { forEachLine } from "../../sandbox/lines.ts";
 import { OutputPace } from "../../sandbox/output-pace.ts";
 
 describe("OutputPace", () => {
@@ -38,5 +40,19 @@ describe("OutputPace", () => {
 
   it("refuses a rate that is not positive", () => {
     expect(() => new OutputPace().setRate(0)).toThrow(/^output pace must be positive, got 0$/);
+  });
+
+  it("counts bytes as they are read, not characters: three for a character of CJK text", async () => {
+    const waits: number[] = [];
+    const pace = new OutputPace();
+    pace.setRate(1000, (ms) => waits.push(ms));
+    // 400 characters, 1200 bytes, in chunks that split characters.
+    const bytes = Buffer.from("漢".repeat(400) + "\n");
+    const chunks = [bytes.subarray(0, 500), bytes.subarray(500)];
+    const lines: string[] = [];
+    await forEachLine(Readable.from(chunks), (line) => lines.push(line), { pace });
+    expect(lines).toEqual(["漢".repeat(400)]);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(195); // 201 bytes over a second's 1000
   });
 });
