@@ -50,7 +50,7 @@ export class OutputLimiter {
     }
     this.#tokens -= 1;
     if (this.#dropped > 0 && now - this.#droppedSince >= 1000) out.push(this.#note(now));
-    out.push({ kind: "line", line: detached(line.length > maxLineBytes ? `${line.slice(0, maxLineBytes)}…[truncated ${line.length - maxLineBytes} bytes]` : line) });
+    out.push({ kind: "line", line: detached(cutToBytes(line, maxLineBytes)) });
     return out;
   }
 
@@ -65,4 +65,15 @@ export class OutputLimiter {
     this.#droppedSince = now;
     return note;
   }
+}
+
+/** `line` cut to at most maxBytes of UTF-8, between characters, saying how many bytes were cut. */
+function cutToBytes(line: string, maxBytes: number): string {
+  // At most 3 bytes a UTF-16 unit: a line this short fits, without encoding it.
+  if (line.length * 3 <= maxBytes) return line;
+  const bytes = Buffer.from(line);
+  if (bytes.length <= maxBytes) return line;
+  let end = maxBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // not within a character's bytes
+  return `${bytes.toString("utf8", 0, end)}…[truncated ${bytes.length - end} bytes]`;
 }

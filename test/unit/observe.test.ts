@@ -38,6 +38,9 @@ describe("output limiter", () => {
   it("cuts long lines and says how much it cut", () => {
     const limiter = new OutputLimiter({ ratePerSecond: 10, burst: 5, maxLineBytes: 8 }, 0);
     expect(limiter.admit("0123456789abcdef", 0)).toEqual([{ kind: "line", line: "01234567…[truncated 8 bytes]" }]);
+    // Bytes, not characters, and never within a character: 漢 is 3 bytes.
+    expect(limiter.admit("漢漢漢漢", 0)).toEqual([{ kind: "line", line: "漢漢…[truncated 6 bytes]" }]);
+    expect(limiter.admit("a😀😀", 0)).toEqual([{ kind: "line", line: "a😀…[truncated 4 bytes]" }]);
   });
 });
 
