@@ -1,12 +1,13 @@
 // corralctl's behaviour when the daemon cannot be reached: one clear line
 // and an exit code a script can rely on, never a stack trace.
 import { execa } from "execa";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { corralctl } from "./helpers/supervisor.ts";
+import { issueAdminLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
+import { corralctl, corralctlBin, nodeBin } from "./helpers/supervisor.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -43,6 +44,34 @@ describe("corralctl without a daemon", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("gives up at --timeout on a socket that never answers, for a call and for a stream", async () => {
+    // Admin credentials that load; a listener that takes connections and never speaks TLS.
+    const ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: "corral.local" });
+    const leaf = await issueAdminLeaf(ca, { trustDomain: "corral.local", ttlMs: 3600_000 }, "alice");
+    await mkdir(path.join(dir, "admin-credentials"));
+    await writeFile(path.join(dir, "admin-credentials", "ca.pem"), ca.certPem);
+    await writeFile(path.join(dir, "admin-credentials", "cert.pem"), leaf.certPem);
+    await writeFile(path.join(dir, "admin-credentials", "key.pem"), leaf.keyPem, { mode: 0o600 });
+    const socket = path.join(dir, "admin.sock");
+    const held: Socket[] = [];
+    const server = createServer((s) => held.push(s));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      for (const args of [["version"], ["logs", "greeter"], ["events"]]) {
+        const started = Date.now();
+        const r = await execa(nodeBin, [corralctlBin, "--socket", socket, "--timeout", "1000", ...args], { reject: false, timeout: 20_000 });
+        // It printed its error at 1 s, then hung for as long as the peer kept quiet.
+        expect(r.timedOut, args.join(" ")).toBe(false);
+        expect(r.exitCode, args.join(" ")).toBe(3);
+        expect(r.stderr).toMatch(new RegExp(`^corralctl: cannot reach the Corral daemon at ${socket}: `));
+        expect(Date.now() - started).toBeLessThan(10_000);
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 90_000);
 
   it("reports a bad config file by name instead of a socket", async () => {
     const r = await corralctl(["--config", path.join(dir, "missing.yaml"), "status"]);

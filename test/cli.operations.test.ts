@@ -161,6 +161,23 @@ describe("corralctl operations", () => {
     expect(exit.exitCode).toBe(0);
   }, 30_000);
 
+  it("stops quietly when what it prints into goes away (events | head -1)", async () => {
+    for (const args of ["events", "logs echo -f --tail 1"]) {
+      const pipeline = execa("bash", ["-c", `"${nodeBin}" "${corralctlBin}" --config "${supervisor.configFile}" ${args} | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
+        reject: false,
+        timeout: 30_000,
+      });
+      // head has its line and is gone; a restart makes corralctl write again.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await ctl("restart", "echo")).code).toBe(0);
+      const r = await pipeline;
+      expect(r.timedOut, args).toBe(false);
+      expect(r.stdout.split("\n")).toHaveLength(1);
+      // Not an unhandled EPIPE with its stack (status 1).
+      expect(r.stderr, args).toBe("status 0");
+    }
+  }, 60_000);
+
   it("streams events as they happen", async () => {
     const watch = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "events", "echo", "--recent", "1", "--json"], { reject: false });
     let seen = "";

@@ -184,12 +184,27 @@ program
 /** A deploy, rollback, restart or reload waits for new instances to start and old ones to drain. */
 const UPDATE_TIMEOUT_MS = 120_000;
 
-/** Runs one server-streaming admin call until it ends (or, for a follow, until Ctrl-C). */
-async function callStream<T>(open: (client: AdminClient) => ClientReadableStream<T>, onMessage: (message: T) => void): Promise<void> {
+/**
+ * Runs one server-streaming admin call until it ends (or, for a follow,
+ * until Ctrl-C). The connection is bounded by --timeout, and so is the
+ * whole call when it does not follow.
+ */
+async function callStream<T>(
+  open: (client: AdminClient, options: { deadline?: Date }) => ClientReadableStream<T>,
+  onMessage: (message: T) => void,
+  follow: boolean,
+): Promise<void> {
   const options = program.opts<GlobalOptions>();
   const endpoint: Endpoint = await resolveEndpoint(options);
   const client = await connectAdmin(endpoint);
-  const stream = open(client);
+  const deadline = new Date(Date.now() + Number(options.timeout));
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(deadline, (err) => (err ? reject(explain(Object.assign(err, { code: 4, details: err.message }) as ServiceError, endpoint)) : resolve())),
+  ).catch((err: unknown) => {
+    client.close();
+    throw err;
+  });
+  const stream = open(client, follow ? {} : { deadline });
   const stop = () => stream.cancel();
   process.once("SIGINT", stop);
   try {
@@ -267,11 +282,12 @@ program
     const tail = Number(options.tail);
     if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail ${options.tail}: give a number of lines`, ExitCode.usage);
     await callStream<LogLine__Output>(
-      (client) => client.Logs({ plugin, tail, follow: options.follow ?? false }),
+      (client, call) => client.Logs({ plugin, tail, follow: options.follow ?? false }, call),
       (l) =>
         process.stdout.write(
           options.json ? `${JSON.stringify(l)}\n` : `${new Date(Number(l.atUnixMs)).toISOString()} ${l.instance} ${l.stream === "stdout" ? "" : `[${l.stream}] `}${shownText(l.line)}\n`,
         ),
+      options.follow ?? false,
     );
   });
 
@@ -288,6 +304,7 @@ program
         process.stdout.write(
           options.json ? `${JSON.stringify(e)}\n` : `${new Date(Number(e.atUnixMs)).toISOString()} ${e.plugin || "-"} ${e.kind} ${shownText(e.message)}\n`,
         ),
+      true,
     );
   });
 
@@ -528,6 +545,12 @@ function parseTtl(text: string): number {
   return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as "d" | "h" | "m"];
 }
 
+// Output piped into a reader that is gone (`events | head -1`): done, not a crash.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.ok);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -541,3 +564,6 @@ try {
     process.exitCode = ExitCode.failed;
   }
 }
+// Not waiting for what may still hold the event loop: a TLS handshake with
+// a daemon that does not answer (stopped, wedged) outlived the deadline.
+process.exit(process.exitCode ?? ExitCode.ok);
