@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
+import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
 import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
@@ -69,9 +70,24 @@ export function parseConfig(text: string, file: string): Config {
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const unusable = [...missingGrants(config), ...overlongSockets(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
+  const unusable = [...missingGrants(config), ...overlongSockets(config), ...unknownGroup(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
   if (unusable.length > 0) throw new ConfigError(unusable);
   return config;
+}
+
+/** admin.group, when a name, must be a group of this host: `serve` looks it up at start. */
+function unknownGroup(config: Config): z.core.$ZodIssue[] {
+  const group = config.admin.group;
+  if (typeof group !== "string") return [];
+  const groups = (() => {
+    try {
+      return readFileSync("/etc/group", "utf8");
+    } catch {
+      return undefined; // not ours to judge without it: serve says
+    }
+  })();
+  if (groups === undefined || groups.split("\n").some((line) => line.split(":")[0] === group)) return [];
+  return [{ code: "custom", path: ["admin", "group"], message: `no group named "${group}" in /etc/group`, input: group }];
 }
 
 /** The longest path a Unix socket can have: sun_path's 108 bytes, less the terminating NUL. */
@@ -106,14 +122,16 @@ function overlongSockets(config: Config): z.core.$ZodIssue[] {
   return issues;
 }
 
-/** Read-only grants must name host paths that exist: a typo must not become an empty mount. */
+/**
+ * Read-only grants must name host paths that exist (a typo must not become
+ * an empty mount), and keep to the launcher's rules (sandbox/grants.ts).
+ */
 function missingGrants(config: Config): z.core.$ZodIssue[] {
   return config.plugins.flatMap((plugin, index) =>
-    plugin.readOnlyPaths.flatMap((grant, i) =>
-      existsSync(grant)
-        ? []
-        : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: `${grant} does not exist on this host`, input: grant }],
-    ),
+    plugin.readOnlyPaths.flatMap((grant, i) => {
+      const problem = grantProblem(plugin.readOnlyPaths, i) ?? (existsSync(grant) ? undefined : `${grant} does not exist on this host`);
+      return problem === undefined ? [] : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: problem, input: grant }];
+    }),
   );
 }
 

@@ -204,6 +204,19 @@ describe("config validation", () => {
     expect(problems("plugins:\n  - name: kv\n    binary: x\n    apiVersion: \"1\"\n    readOnlyPaths: [lib/../x]\n")[0]?.message).toContain(
       "must be an absolute path",
     );
+    // The launcher's own rules: no grant over the sandbox's mounts, nor one inside another.
+    const rules = problems(["plugins:", "  - name: kv", "    binary: x", '    apiVersion: "1"', "    readOnlyPaths: [/etc/ssl, /etc/ssl/certs, /tmp]"].join("\n"));
+    expect(rules).toEqual([
+      expect.objectContaining({ field: "plugins[0].readOnlyPaths[1]", value: "/etc/ssl/certs", message: "/etc/ssl/certs overlaps /etc/ssl, granted before it: one grant holds the other" }),
+      expect.objectContaining({ field: "plugins[0].readOnlyPaths[2]", value: "/tmp", message: "/tmp overlaps the sandbox's /tmp" }),
+    ]);
+  });
+
+  it("refuses an admin.group this host does not have, as serve would at start", () => {
+    expect(problems("admin:\n  group: no-such-group-here\n")).toEqual([
+      expect.objectContaining({ line: 2, field: "admin.group", value: "no-such-group-here", message: 'no group named "no-such-group-here" in /etc/group' }),
+    ]);
+    expect(parseConfig("admin:\n  group: root\n", file).admin.group).toBe("root");
   });
 
   it("reports YAML syntax errors with their line", () => {
