@@ -101,6 +101,23 @@ func unaryHandler[Req any, PReq interface {
 	}
 }
 
+// holdOn begins a Hold on conn and waits for its first message: a call in
+// flight that ignores its context, until the test releases it.
+func holdOn(t *testing.T, conn *grpc.ClientConn) grpc.ClientStream {
+	t.Helper()
+	hold, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, holdMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
+		t.Fatalf("Hold: %v", err)
+	}
+	return hold
+}
+
 // A dataInstance is an instance with a data socket.
 type dataInstance struct {
 	*instance
@@ -358,19 +375,10 @@ func TestParkLetsCallsFinish(t *testing.T) {
 func TestParkGrace(t *testing.T) {
 	in := startDataInstance(t)
 	ctx := context.Background()
-	hold, err := in.dialData(in.scoped()).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatalf("Hold: %v", err)
-	}
+	hold := holdOn(t, in.dialData(in.scoped()))
 	start := time.Now()
 	in.park(&pluginv1.ParkRequest{GraceMs: 50})
-	err = hold.RecvMsg(new(emptypb.Empty))
+	err := hold.RecvMsg(new(emptypb.Empty))
 	t.Logf("call outliving a grace of 50 ms: %v after %v", err, time.Since(start))
 	if status.Code(err) != codes.Unavailable {
 		t.Errorf("call outliving the grace: %v, want Unavailable", err)
@@ -383,18 +391,8 @@ func TestParkGrace(t *testing.T) {
 
 func TestParkAnswersOnceTheConnectionsAreClosed(t *testing.T) {
 	in := startDataInstance(t)
-	ctx := context.Background()
 	// Hold ignores its context: only the connection's close ends it.
-	hold, err := in.dialData(in.scoped()).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatal(err)
-	}
+	hold := holdOn(t, in.dialData(in.scoped()))
 	start := time.Now()
 	resp := in.park(&pluginv1.ParkRequest{GraceMs: 100, AnswerWhenClosed: true})
 	if !resp.GetClosed() || resp.GetInFlight() != 1 {
@@ -514,16 +512,7 @@ func TestDrainWhileParked(t *testing.T) {
 func TestDrainDeadlineEndsParkGrace(t *testing.T) {
 	in := startDataInstance(t)
 	ctx := context.Background()
-	hold, err := in.dialData(in.scoped()).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatalf("Hold: %v", err)
-	}
+	hold := holdOn(t, in.dialData(in.scoped()))
 	in.park(&pluginv1.ParkRequest{GraceMs: 60_000})
 	if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(ctx, &pluginv1.DrainRequest{DeadlineMs: 100}); err != nil {
 		t.Fatalf("Drain: %v", err)

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // connectWithoutHandshake connects to the socket at path and sends nothing:
@@ -58,16 +56,7 @@ func TestDrainDeadlineEndsHandlersThatIgnoreIt(t *testing.T) {
 	// Hold ignores its cancelled context, on the instance socket (where
 	// admins, and hosts of a plugin without a data socket, call).
 	admin := in.client(leafSpec{uris: []string{"spiffe://corral.test/admin/alice"}})
-	hold, err := in.dial(admin).NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, holdMethod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatal(err)
-	}
+	holdOn(t, in.dial(admin))
 	if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(ctx, &pluginv1.DrainRequest{DeadlineMs: 100}); err != nil {
 		t.Fatalf("Drain: %v", err)
 	}
