@@ -74,13 +74,18 @@ describe("corralctl without a daemon", () => {
   }, 90_000);
 
   it("reports a bad config file by name instead of a socket", async () => {
+    // The command line names what cannot be used: a usage error (2), not the daemon's (1).
     const r = await corralctl(["--config", path.join(dir, "missing.yaml"), "status"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${path.join(dir, "missing.yaml")}:0:0: cannot read config`);
+    expect((await corralctl(["--config", dir, "status"])).code).toBe(2); // a directory
   });
 
   it("exits 2 on a usage error and 0 on --help", async () => {
     expect((await corralctl(["frobnicate"])).code).toBe(2);
+    const timeout = await corralctl(["--timeout", "abc", "status"]);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toContain("option '--timeout <ms>' argument 'abc' is invalid. give a number of milliseconds, e.g. 5000");
     const help = await corralctl(["status", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: corralctl status [options] [plugins...]");

@@ -41,7 +41,8 @@ async function adminSocketOf(file: string): Promise<string> {
     const text = await readFile(file, "utf8").catch(() => undefined);
     const doc = text === undefined ? undefined : (parseDocument(text).toJS() as unknown);
     const fields = doc && typeof doc === "object" ? (doc as { runtimeDir?: unknown; admin?: { socket?: unknown } }) : undefined;
-    if (!fields) throw err;
+    // The command line names a file that is not a config: a usage error.
+    if (!fields) throw new CliError(err.message, ExitCode.usage);
     const dir = path.dirname(path.resolve(file));
     if (typeof fields.admin?.socket === "string") return path.resolve(dir, fields.admin.socket);
     return path.join(path.resolve(dir, typeof fields.runtimeDir === "string" ? fields.runtimeDir : "/run/corral"), "admin.sock");

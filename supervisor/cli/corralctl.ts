@@ -1,5 +1,5 @@
 // `corralctl`: the operator's command line for a running Corral supervisor.
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { ServiceError } from "@grpc/grpc-js";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
 import type { AckAlertsResponse__Output } from "../../proto/gen/ts/corral/admin/v1/AckAlertsResponse.ts";
@@ -42,7 +42,14 @@ const program = new Command("corralctl")
   .addOption(new Option("-s, --socket <path>", "admin socket (default: from --config, $CORRAL_SOCKET, or /run/corral/admin.sock)"))
   .addOption(new Option("-c, --config <file>", "take the admin socket from this config file"))
   .addOption(new Option("--credentials <dir>", "admin credentials directory (default: admin-credentials beside the socket, or $CORRAL_CREDENTIALS)"))
-  .addOption(new Option("--timeout <ms>", "give up on the daemon after this long").default("5000"))
+  .addOption(
+    new Option("--timeout <ms>", "give up on the daemon after this long")
+      .default("5000")
+      .argParser((value) => {
+        if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("give a number of milliseconds, e.g. 5000");
+        return value;
+      }),
+  )
   .exitOverride()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
