@@ -318,10 +318,12 @@ export class Supervisor {
     }
     await Promise.all([
       ...diff.added.map(async (plugin) => {
-        if (this.#stopping) return void result.failed!.push(`${plugin.name}: the supervisor is stopping`);
+        const stopping = `${plugin.name}: the supervisor is stopping`;
+        if (this.#stopping) return void result.failed!.push(stopping);
         try {
           const parts = await this.#plugins.add(plugin);
           await this.#plugins.open(plugin.name);
+          if (this.#stopping) throw new Error("the supervisor is stopping"); // added, not started: the stop closes it
           await parts.controller.start();
           await parts.controller.whenSettled();
           applied.set(plugin.name, plugin);
@@ -382,10 +384,15 @@ export class Supervisor {
     this.#stopping = true;
     this.#admin.refuseChanges("the supervisor is stopping");
     // The plugins drain first: a reload under way may be waiting for one
-    // that cannot start (until its quarantine), which the stop ends.
+    // that cannot start (until its quarantine), which the stop ends. A
+    // plugin it adds meanwhile (it was past its check) is closed as it comes.
     await this.#plugins.close();
-    await this.#reloading;
-    await this.#plugins.close(); // what that reload had added meanwhile
+    let reloaded = false;
+    void this.#reloading.finally(() => (reloaded = true));
+    while (!reloaded) {
+      await Promise.race([this.#reloading, new Promise((r) => setTimeout(r, 50))]);
+      await this.#plugins.close();
+    }
     if (this.#metrics) {
       this.#metrics.close();
       await this.#metrics.server.close();

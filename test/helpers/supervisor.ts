@@ -113,6 +113,9 @@ export class TestSupervisor {
       stdin: "ignore",
       env: { CORRAL_LOG_LEVEL: "debug" },
       detached: this.#ownProcessGroup, // setsid: a session and process group of its own
+      // stop() has its own bound: execa's default SIGKILLs 5 s after a
+      // SIGTERM, which a drain of a plugin that ignores SIGTERM can outlast.
+      forceKillAfterDelay: false,
     });
     this.#process = child;
     this.#exit = child.then((r) => ({ code: r.exitCode, signal: r.signal }));
