@@ -49,4 +49,21 @@ describe("a supervisor in a terminal", () => {
     expect(await supervisor.exited()).toEqual({ code: 0, signal: undefined });
     expect(supervisor.logs.find((l) => l.instance === before.id && l.msg === "plugin exited with status 0")).toBeDefined();
   }, 60_000);
+
+  it("takes a Ctrl-C that npm passes on as well as the terminal (the same signal twice at once) as one: it drains, and leaves nothing", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [echo], ownProcessGroup: true });
+    running.push(supervisor);
+    const before = (await supervisor.plugin("echo")).instance!;
+    // `npm start` execs node: the terminal's SIGINT reaches the group, npm
+    // among it, and npm passes it on to its child.
+    supervisor.signalGroup("SIGINT");
+    // npm's copy comes a moment later: after the first has been taken (two
+    // pending at once would merge into one).
+    await supervisor.waitForLog((l) => l.msg === "stopping: draining all plugins");
+    process.kill(supervisor.pid!, "SIGINT");
+    expect(await supervisor.exited()).toEqual({ code: 0, signal: undefined });
+    expect(supervisor.logs.find((l) => l.instance === before.id && l.msg === "plugin exited with status 0")).toBeDefined();
+    expect(supervisor.logs.some((l) => typeof l.msg === "string" && l.msg.startsWith("second signal"))).toBe(false);
+    expect(await supervisor.leftovers()).toEqual([]);
+  }, 60_000);
 });

@@ -11,6 +11,9 @@ import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type Sand
 import { Supervisor } from "../supervisor.ts";
 import { Notifier, type Watchdog } from "../systemd/notify.ts";
 
+/** A repeat of the stop signal within this long is the same request (see onSignal). */
+const SAME_SIGNAL_MS = 1000;
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const program = new Command("corral")
@@ -37,15 +40,21 @@ program
     // while plugins are still starting stops them once the start is done,
     // rather than killing the supervisor with its plugins half started.
     let requested: NodeJS.Signals | undefined;
+    let requestedAt = 0;
     let supervisor: Supervisor | undefined;
     let watchdog: Watchdog | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (requested) {
+        // The same signal again at once is the same request: Ctrl-C reaches
+        // the terminal's whole process group, npm among it, and npm passes
+        // it on to its child, this process.
+        if (signal === requested && Date.now() - requestedAt < SAME_SIGNAL_MS) return;
         logger.warn({ signal }, "second signal: exiting without waiting for plugins to drain");
         logger.flush();
         process.exit(1);
       }
       requested = signal;
+      requestedAt = Date.now();
       if (supervisor) void shutdown(supervisor, signal, logger, systemd, watchdog);
       else logger.info({ signal }, "stop requested while starting; stopping once started");
     };
