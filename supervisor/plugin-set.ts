@@ -32,6 +32,8 @@ export interface PluginParts {
   watch?: CurrentWatch;
 }
 
+const SET_CLOSED = "the supervisor is stopping";
+
 export class PluginSet {
   readonly #plugins = new Map<string, PluginParts>();
   readonly #config: Config;
@@ -40,6 +42,7 @@ export class PluginSet {
   readonly #events: EventLog;
   readonly #log: Logger;
   #env: InstanceEnvironment | undefined;
+  #closed = false;
 
   constructor(parts: { config: Config; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
     this.#config = parts.config;
@@ -132,6 +135,7 @@ export class PluginSet {
       onFailure: (message) => this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() })),
     });
     const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing(), outputCounts: new OutputCounts() };
+    if (this.#closed) throw new Error(SET_CLOSED); // closed while the binary was imported: close() did not see it
     this.#plugins.set(plugin.name, parts);
     return parts;
   }
@@ -139,17 +143,25 @@ export class PluginSet {
   /** Opens the plugin's stable address and the watch on its `current` link. */
   async open(name: string): Promise<void> {
     const parts = this.#plugins.get(name)!;
-    parts.address ??= await StableAddress.open(parts.config, {
-      runtimeDir: this.#config.runtimeDir,
-      caPem: this.#trust.ca.certPem,
-      issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),
-      log: this.#log,
-    });
+    // What is opened after close() began would outlive it: closed at once, and refused.
+    const kept = async <T extends { close(): unknown }>(opened: T): Promise<T> => {
+      if (!this.#closed) return opened;
+      await opened.close();
+      throw new Error(SET_CLOSED);
+    };
+    parts.address ??= await kept(
+      await StableAddress.open(parts.config, {
+        runtimeDir: this.#config.runtimeDir,
+        caPem: this.#trust.ca.certPem,
+        issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),
+        log: this.#log,
+      }),
+    );
     if (!parts.watch) {
       // Also before the plugin has a release (its binary could not be
       // imported at start): a deploy, then another tool, may swap it later.
       await mkdir(parts.store.directory, { recursive: true });
-      parts.watch = await CurrentWatch.start(parts.store, { log: this.#log, onChange: (change) => void parts.deployer.onCurrentChange(change) });
+      parts.watch = await kept(await CurrentWatch.start(parts.store, { log: this.#log, onChange: (change) => void parts.deployer.onCurrentChange(change) }));
     }
   }
 
@@ -168,8 +180,9 @@ export class PluginSet {
     this.#plugins.delete(name);
   }
 
-  /** Stops every plugin and closes what each holds. */
+  /** Stops every plugin and closes what each holds; adds and opens are refused from then on. */
   async close(): Promise<void> {
+    this.#closed = true; // no plugin is added or opened from now on
     await Promise.all(this.values().map((p) => p.watch?.close()));
     await Promise.all(this.values().map((p) => p.controller.stop()));
     await Promise.all(this.values().map((p) => p.address?.close()));

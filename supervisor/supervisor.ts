@@ -384,15 +384,10 @@ export class Supervisor {
     this.#stopping = true;
     this.#admin.refuseChanges("the supervisor is stopping");
     // The plugins drain first: a reload under way may be waiting for one
-    // that cannot start (until its quarantine), which the stop ends. A
-    // plugin it adds meanwhile (it was past its check) is closed as it comes.
+    // that cannot start (until its quarantine), which the stop ends. The
+    // set, closed, takes no plugin the reload would still add or open.
     await this.#plugins.close();
-    let reloaded = false;
-    void this.#reloading.finally(() => (reloaded = true));
-    while (!reloaded) {
-      await Promise.race([this.#reloading, new Promise((r) => setTimeout(r, 50))]);
-      await this.#plugins.close();
-    }
+    await this.#reloading;
     if (this.#metrics) {
       this.#metrics.close();
       await this.#metrics.server.close();
