@@ -18,7 +18,7 @@ beforeAll(async () => {
       { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", startTimeout: "3s" },
     ],
   });
-  url = (await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"))).metrics as string;
+  url = await supervisor.metricsUrl();
 }, 60_000);
 
 afterAll(async () => {

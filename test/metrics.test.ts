@@ -25,8 +25,7 @@ beforeAll(async () => {
       { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" },
     ],
   });
-  const ready = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"));
-  url = ready.metrics as string;
+  url = await supervisor.metricsUrl();
 }, 60_000);
 
 afterAll(async () => {

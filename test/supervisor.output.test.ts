@@ -45,7 +45,7 @@ afterAll(async () => {
 describe("a flooding plugin", () => {
   it("is rate-limited and cut, and the supervisor's memory stays bounded", async () => {
     const pid = supervisor.pid!;
-    const metrics = (await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"))).metrics as string;
+    const metrics = await supervisor.metricsUrl();
     const logsBefore = supervisor.logs.length;
     // Tens of megabytes per second of output for 8 s: what the supervisor
     // keeps of it (its JS heap) stays small and does not grow with what was
@@ -99,7 +99,7 @@ describe("a flooding plugin", () => {
     expect(String(waits[0]!.msg)).toMatch(/^output over 1MiB\/s: reading it waited \d+ ms, and the plugin's writes with it$/);
 
     // The metrics count the lines and the waits.
-    const metrics = (await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"))).metrics as string;
+    const metrics = await supervisor.metricsUrl();
     const text = await (await fetch(metrics)).text();
     const sample = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
     const logged = sample('corral_output_lines_total{plugin="flood",outcome="logged"}');

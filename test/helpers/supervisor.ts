@@ -139,6 +139,13 @@ export class TestSupervisor {
     return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
   }
 
+  /** The URL of its metrics endpoint (with `metrics.listen` in its config), as its ready line says. */
+  async metricsUrl(): Promise<string> {
+    const ready = await this.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"));
+    if (typeof ready.metrics !== "string") throw new Error("this supervisor serves no metrics (metrics.listen is not set)");
+    return ready.metrics;
+  }
+
   /** Resolves with the first log line (seen or future) matching `predicate`. */
   async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
