@@ -1,10 +1,11 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // (plugin-set.ts), the instance cgroups and the admin server, applies config
 // reloads, and stops all of it.
-import { chmod, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
+import { swapUnlimited } from "../sandbox/cgroups/swap.ts";
 import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import type { CgroupDriver } from "../sandbox/cgroups/driver.ts";
 import type { ReloadResponse } from "../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
@@ -17,6 +18,7 @@ import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { lockCgroupParent, lockStateDir } from "./pid-lock.ts";
+import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
@@ -28,7 +30,6 @@ import { PluginSet } from "./plugin-set.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { SUPERVISOR_VERSION } from "./version.ts";
 import { instanceEnvironment, launcherPool } from "./plugin/environment.ts";
-import type { PluginInstance } from "./plugin/instance.ts";
 import { UidLocks } from "./plugin/uid-locks.ts";
 import { UidPool } from "./plugin/uid-pool.ts";
 import { Trust } from "./trust.ts";
@@ -215,10 +216,10 @@ export class Supervisor {
       closers.push(() => cgroups.removeParent());
       // A plugin's memory limit holds its swap too only where the kernel
       // accounts swap in cgroups: said once, where there is swap to use.
-      const swap = await hostSwapBytes();
-      if (swap > 0 && !(await cgroups.limitsSwap())) {
+      const swap = await swapUnlimited(cgroups);
+      if (swap) {
         log.warn(
-          { swapBytes: swap, cgroups: cgroups.version },
+          { ...swap, cgroups: cgroups.version },
           "this kernel does not account swap in cgroups: plugins may swap beyond their memory limits (boot with swapaccount=1, or turn swap off)",
         );
       }
@@ -410,41 +411,4 @@ async function removeEntries(dirs: string[]): Promise<string[]> {
     removed.push(...names.map((n) => path.join(dir, n)));
   }
   return removed;
-}
-
-/**
- * Puts a revocation in force within a second: the CRL reaches every instance
- * (written into its directory, and go-shim told to read it: it closes
- * revoked peers' connections), and instances whose own certificate was
- * revoked get a new one and a fresh Control channel. A revoked plugin
- * identity is not re-issued: its instances are stopped and quarantined by
- * the refusal when they restart, as are those of a revoked operator-provided
- * certificate, which Corral cannot replace.
- */
-async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
-  const published = await trust.publishCrl();
-  // Taken once the new CRL is what new instances get: an instance that is
-  // not among these was given it when it was made (or takes it when ready).
-  const instances = running();
-  await Promise.all(instances.map((i) => i.takeCrl(published)));
-  const revoked = new Set(serials);
-  await Promise.all(
-    instances.map(async (instance) => {
-      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
-      if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
-      // A certificate Corral cannot replace (an operator's, now revoked)
-      // ends the instance; its next start is refused for the same reason.
-      await instance.rotateCertificate().catch(async (err: Error) => {
-        log.error({ instance: instance.id, err: err.message }, "a revoked certificate could not be replaced: the instance is stopped");
-        await instance.destroy();
-      });
-    }),
-  );
-  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
-}
-
-/** The host's swap space (SwapTotal), 0 when it has none or /proc/meminfo says nothing. */
-async function hostSwapBytes(): Promise<number> {
-  const meminfo = await readFile("/proc/meminfo", "utf8").catch(() => "");
-  return Number(/^SwapTotal:\s+(\d+) kB$/m.exec(meminfo)?.[1] ?? 0) * 1024;
 }

@@ -1,0 +1,37 @@
+// Putting a revocation in force, once the registry has recorded it: the
+// CRL to every running instance, and new certificates (or an end) for
+// instances whose own was revoked.
+import type { Logger } from "./log.ts";
+import type { PluginInstance } from "./plugin/instance.ts";
+import type { Trust } from "./trust.ts";
+
+/**
+ * Puts a revocation in force within a second: the CRL reaches every instance
+ * (written into its directory, and go-shim told to read it: it closes
+ * revoked peers' connections), and instances whose own certificate was
+ * revoked get a new one and a fresh Control channel. A revoked plugin
+ * identity is not re-issued: its instances are stopped and quarantined by
+ * the refusal when they restart, as are those of a revoked operator-provided
+ * certificate, which Corral cannot replace.
+ */
+export async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
+  const published = await trust.publishCrl();
+  // Taken once the new CRL is what new instances get: an instance that is
+  // not among these was given it when it was made (or takes it when ready).
+  const instances = running();
+  await Promise.all(instances.map((i) => i.takeCrl(published)));
+  const revoked = new Set(serials);
+  await Promise.all(
+    instances.map(async (instance) => {
+      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
+      if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
+      // A certificate Corral cannot replace (an operator's, now revoked)
+      // ends the instance; its next start is refused for the same reason.
+      await instance.rotateCertificate().catch(async (err: Error) => {
+        log.error({ instance: instance.id, err: err.message }, "a revoked certificate could not be replaced: the instance is stopped");
+        await instance.destroy();
+      });
+    }),
+  );
+  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
+}
