@@ -1,6 +1,7 @@
 // The supervisor end to end: real sandboxes, real Go plugins, real cgroups,
 // real mTLS. Each test runs its own `corral serve` and checks it left nothing.
-import { readFile, readlink } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, readlink, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { scopedCredentials, sayHello } from "./helpers/greeter.ts";
@@ -237,6 +238,35 @@ describe("a plugin killed by the kernel", () => {
     const exited = supervisor.logs.find((l) => l.msg === "plugin killed by the kernel's OOM killer (memory limit 32MiB)");
     expect(exited).toMatchObject({ signal: "SIGKILL", oomKills: 1 });
     await supervisor.waitForPlugin("hog", (p) => p.restarts >= 1);
+  });
+});
+
+describe("an instance whose cgroup cannot be removed", () => {
+  it("is logged and its uid kept out of use; the supervisor lives on and restarts the plugin", async () => {
+    const supervisor = await start([greeter]);
+    const before = (await supervisor.plugin("greeter")).instance!;
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${before.pid}/status`, "utf8"))![1]);
+    const memoryPath = /:memory:(.*)$/m.exec(await readFile(`/proc/${before.pid}/cgroup`, "utf8"))![1]!;
+    // A child cgroup makes the kernel refuse the instance's rmdir (EBUSY), as
+    // a process stuck in uninterruptible sleep would.
+    const stuck = path.join("/sys/fs/cgroup/memory", memoryPath, "stuck");
+    await mkdir(stuck);
+    try {
+      process.kill(before.pid, "SIGKILL");
+      const failed = await supervisor.waitForLog((l) => l.msg === "instance cgroup not removed; its uid stays out of use" && l.instance === before.id, 20_000);
+      expect(failed).toMatchObject({ level: "error", uid });
+      expect(String(failed.err)).toContain("EBUSY");
+      // Its files (the instance's private key among them) go all the same.
+      expect(existsSync(path.join(supervisor.runtimeDir, "instances", before.id))).toBe(false);
+      const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "ready" && p.instance?.id !== before.id);
+      expect(after.restarts).toBe(1);
+      expect(processAlive(supervisor.pid!)).toBe(true);
+      // The uid may still own a process or file: no new instance gets it.
+      const afterUid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${after.instance!.pid}/status`, "utf8"))![1]);
+      expect(afterUid).not.toBe(uid);
+    } finally {
+      await rmdir(stuck).catch(() => undefined);
+    }
   });
 });
 

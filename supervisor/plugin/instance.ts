@@ -478,9 +478,18 @@ export class PluginInstance implements Instance {
     } else {
       this.#resolveExited("never launched");
     }
-    await this.#cgroup?.remove();
+    const removed = await this.#cgroup?.remove().then(
+      () => true,
+      (err: Error) => {
+        // A process the kernel cannot end (uninterruptible sleep) may still
+        // run as this uid: the uid is never given to another instance, and the
+        // cgroup is left for the next start's sweep. The plugin itself goes on.
+        this.#log.error({ err: err.message, cgroup: this.#cgroup?.name, uid: this.#uid }, "instance cgroup not removed; its uid stays out of use");
+        return false;
+      },
+    );
     await rm(this.#dir, { recursive: true, force: true });
-    this.#env.uids.release(this.#uid);
+    if (removed !== false) this.#env.uids.release(this.#uid);
   }
 }
 
