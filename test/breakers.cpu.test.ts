@@ -131,4 +131,39 @@ describe("cpu breaker", () => {
     expect(supervisor.logs.some((l) => l.msg === "plugin exited with status 0")).toBe(true);
     expect(await supervisor.leftovers()).toEqual([]);
   });
+  it("gives an instance its operator pauses and resumes during the cool-down back to the breaker, which continues it when the cool-down ends", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        {
+          name: "spinner",
+          binary: plugins.crasher,
+          apiVersion: "1.0",
+          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
+          limits: { cpu: 0.5 },
+          sampleInterval: "200ms",
+          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "4s", probation: "10s" } },
+        },
+      ],
+    });
+    running.push(supervisor);
+    const instance = (await supervisor.plugin("spinner")).instance!;
+    const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+
+    const paused = await ctl("pause", "spinner");
+    expect(paused.code, paused.stderr).toBe(0);
+    const resumed = await ctl("resume", "spinner");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // The cool-down has not ended: the operator's resume does not continue it.
+    await supervisor.waitForLog((l) => l.msg === "instance resumed by its operator; the CPU breaker keeps it stopped until its cool-down ends");
+    expect(Date.now()).toBeLessThan(Date.parse(open.time) + 4000);
+    expect(readProcStat(instance.pid)?.state).toBe("T");
+    expect((await supervisor.plugin("spinner")).instance?.cpuBreaker).toBe("open");
+
+    // The breaker's cool-down ends: it continues the instance, on probation.
+    const halfOpen = await supervisor.waitForLog((l) => l.msg === "cpu breaker half-open: resumed on probation" && l.instance === instance.id);
+    expect(Date.parse(halfOpen.time) - Date.parse(open.time)).toBeGreaterThanOrEqual(3900);
+    expect(readProcStat(instance.pid)?.state).not.toBe("T");
+    expect((await supervisor.plugin("spinner")).state).toBe("ready");
+  });
 });
