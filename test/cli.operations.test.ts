@@ -4,7 +4,7 @@
 import type { ChannelCredentials, ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { execa } from "execa";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
@@ -213,6 +213,23 @@ describe("corralctl operations", () => {
     const r = await ctl("resume", "echo");
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("corralctl: plugin echo is ready, not paused\n");
+  });
+
+  it("completes plugin names in bash from the daemon the command line names", async () => {
+    const script = await corralctl(["completion", "bash"]);
+    const file = path.join(supervisor.dir, "corralctl.bash");
+    await writeFile(file, script.stdout);
+    const complete = async (...words: string[]) => {
+      const line = [path.join(repoRoot, "bin/corralctl"), ...words].map((w) => `"${w}"`).join(" ");
+      const r = await execa("bash", ["-c", `source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _corralctl; echo "\${COMPREPLY[@]}"`]);
+      return r.stdout.trim();
+    };
+    expect(await complete("--config", supervisor.configFile, "restart", "e")).toBe("echo");
+    expect(await complete("--socket", supervisor.adminSocket, "--timeout", "3000", "pause", "")).toContain("echo");
+    // bash's own split of --config=FILE.
+    expect(await complete("--config", "=", supervisor.configFile, "describe", "ec")).toBe("echo");
+    // No daemon there: no names, and no error on the terminal.
+    expect(await complete("--socket", path.join(supervisor.dir, "none.sock"), "restart", "e")).toBe("");
   });
 
   it("has --help and --json on every command", async () => {
