@@ -2,7 +2,8 @@
 // a SIGKILL takes the plugins down with it, and the next start sweeps what
 // was left on disk and in cgroupfs.
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { descendants } from "./helpers/processes.ts";
@@ -120,6 +121,29 @@ describe("supervisor shutdown", () => {
 
     expect((await supervisor.stop("SIGTERM")).code).toBe(0);
     expect(await supervisor.leftovers()).toEqual([]);
+  });
+
+  it("a bug no code handles is logged as fatal with its stack, and ends the supervisor with its plugins (exit 70)", async () => {
+    // A preloaded module plants the bug: a rejected promise nobody awaits,
+    // on SIGUSR2, once the supervisor runs.
+    const dir = await mkdtemp(path.join(tmpdir(), "corral-bug-"));
+    const plant = path.join(dir, "plant.mjs");
+    await writeFile(plant, 'process.on("SIGUSR2", () => void Promise.reject(new Error("planted bug")));\n');
+    try {
+      const supervisor = await TestSupervisor.start({ plugins: [twoPlugins[0]!], env: { NODE_OPTIONS: `--import=${plant}` } });
+      running.push(supervisor);
+      const pids = await descendants(supervisor.pid!);
+      process.kill(supervisor.pid!, "SIGUSR2");
+      expect(await supervisor.exited()).toEqual({ code: 70, signal: undefined });
+      const fatal = supervisor.logs.find((l) => l.level === "fatal");
+      expect(fatal).toMatchObject({ msg: "supervisor bug: an error no code handled; exiting", err: "planted bug" });
+      expect(String(fatal!.stack)).toMatch(/^Error: planted bug\n {4}at /);
+      const deadline = Date.now() + 5000;
+      while (pids.some(processAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(pids.filter(processAlive)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("a second supervisor on the same state directory refuses to start, before it writes there, and leaves the first alone", async () => {

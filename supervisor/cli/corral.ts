@@ -11,6 +11,9 @@ import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type Sand
 import { Supervisor } from "../supervisor.ts";
 import { Notifier, type Watchdog } from "../systemd/notify.ts";
 
+/** sysexits.h's EX_SOFTWARE: an internal error, not a bad config (2) or a failed start (1). */
+const ExitStatus = { bug: 70 } as const;
+
 /** A repeat of the stop signal within this long is the same request (see onSignal). */
 const SAME_SIGNAL_MS = 1000;
 
@@ -28,6 +31,17 @@ program
   .option("-c, --config <file>", "config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
   .action(async (options: { config: string }) => {
     const logger = createLogger();
+    // A bug that escapes every handler ends the supervisor, as Node's default
+    // would (and systemd restarts it; its plugins end with it), but said in
+    // the log's own format first, with the stack, where the operator reads.
+    const onBug = (err: unknown) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      logger.fatal({ err: error.message, stack: error.stack }, "supervisor bug: an error no code handled; exiting");
+      logger.flush();
+      process.exit(ExitStatus.bug);
+    };
+    process.on("uncaughtException", onBug);
+    process.on("unhandledRejection", onBug);
     // Under systemd (Type=notify, deploy/corral.service): READY=1 once every
     // plugin is ready or settled, STOPPING=1 when the drain begins, and the
     // watchdog in between. A no-op without NOTIFY_SOCKET. Config reload

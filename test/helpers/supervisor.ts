@@ -37,6 +37,8 @@ export interface TestSupervisorOptions {
    * shell runs a command in a terminal (see signalGroup).
    */
   ownProcessGroup?: boolean;
+  /** Extra environment for `corral serve`. */
+  env?: Record<string, string>;
 }
 
 /** A distinct uid range per supervisor, so concurrent test files never share sandbox uids. */
@@ -51,15 +53,17 @@ export class TestSupervisor {
   readonly trustDomain: string;
   readonly logs: LogLine[] = [];
   readonly #ownProcessGroup: boolean;
+  readonly #env: Record<string, string>;
   #process: ResultPromise | undefined;
   #exit: Promise<{ code: number | undefined; signal: string | undefined }> | undefined;
 
-  private constructor(dir: string, cgroupParent: string, trustDomain: string, ownProcessGroup: boolean) {
+  private constructor(dir: string, cgroupParent: string, trustDomain: string, ownProcessGroup: boolean, env: Record<string, string>) {
     this.dir = dir;
     this.configFile = path.join(dir, "corral.yaml");
     this.cgroupParent = cgroupParent;
     this.trustDomain = trustDomain;
     this.#ownProcessGroup = ownProcessGroup;
+    this.#env = env;
   }
 
   get stateDir(): string {
@@ -80,7 +84,7 @@ export class TestSupervisor {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-test-"));
     await chmod(dir, 0o711); // the sandboxes' uids must traverse it
     const trustDomain = typeof options.config?.trustDomain === "string" ? options.config.trustDomain : "test.corral.local";
-    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, trustDomain, options.ownProcessGroup ?? false);
+    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, trustDomain, options.ownProcessGroup ?? false, options.env ?? {});
     const config = {
       stateDir: "./state",
       runtimeDir: "./run",
@@ -111,7 +115,7 @@ export class TestSupervisor {
       reject: false,
       buffer: false,
       stdin: "ignore",
-      env: { CORRAL_LOG_LEVEL: "debug" },
+      env: { CORRAL_LOG_LEVEL: "debug", ...this.#env },
       detached: this.#ownProcessGroup, // setsid: a session and process group of its own
       // stop() has its own bound: execa's default SIGKILLs 5 s after a
       // SIGTERM, which a drain of a plugin that ignores SIGTERM can outlast.
