@@ -17,7 +17,7 @@ import { pluginStatus } from "./admin/status.ts";
 import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
-import { lockCgroupParent, lockStateDir } from "./pid-lock.ts";
+import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";

@@ -1,0 +1,91 @@
+// The one-supervisor locks (state directory, cgroup parent), held by real
+// processes: the kernel's lock decides, not a pid a file names.
+import { execa, type ResultPromise } from "execa";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lockStateDir, STATE_LOCK_NAME, STATE_OWNER_NAME } from "../../supervisor/exclusive-lock.ts";
+import { nodeBin, repoRoot } from "../helpers/supervisor.ts";
+
+let dir: string;
+const children: ResultPromise[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "corral-lock-"));
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    child.kill("SIGKILL");
+    await child.catch(() => undefined);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Another process that takes the state directory's lock and says whether it got it, then holds it until stdin ends. */
+function contender(): ResultPromise {
+  const script = `
+    import { lockStateDir } from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
+    try {
+      const release = await lockStateDir(${JSON.stringify(dir)});
+      process.stdout.write("locked\\n");
+      process.stdin.resume();
+      process.stdin.on("end", async () => { await release(); process.exit(0); });
+    } catch (err) {
+      process.stdout.write("refused: " + err.message + "\\n");
+    }`;
+  const child = execa(nodeBin, ["--input-type=module", "-e", script], { stdin: "pipe", reject: false });
+  children.push(child);
+  return child;
+}
+
+/** The first line a contender writes. */
+async function firstLine(child: ResultPromise): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolve(text.split("\n")[0]!);
+    });
+    void child.then(() => reject(new Error(`exited without a line: ${text}`)));
+  });
+}
+
+describe("the state directory's lock", () => {
+  it("refuses a second process, naming the owner's pid, and is taken once released", async () => {
+    const release = await lockStateDir(dir);
+    expect(statSync(path.join(dir, STATE_LOCK_NAME)).mode & 0o777).toBe(0o600);
+    const second = contender();
+    expect(await firstLine(second)).toBe(`refused: another Corral supervisor (pid ${process.pid}) uses the state directory ${dir}; stop it first`);
+    await release();
+    const third = contender();
+    expect(await firstLine(third)).toBe("locked");
+    await expect(lockStateDir(dir)).rejects.toThrow(`another Corral supervisor (pid ${third.pid}) uses the state directory ${dir}`);
+    third.stdin!.end();
+    await third;
+  });
+
+  it("is free once its holder is killed, even when the pid it named now runs something called corral", async () => {
+    const holder = contender();
+    expect(await firstLine(holder)).toBe("locked");
+    holder.kill("SIGKILL");
+    await holder;
+    // The dead holder's pid, reused by an unrelated process with corral in its command line.
+    const impostor = execa("bash", ["-c", 'exec -a "less /etc/corral/corral.yaml" sleep 60'], { reject: false });
+    children.push(impostor);
+    const cmdline = () => readFileSync(`/proc/${impostor.pid}/cmdline`, "utf8");
+    while (!cmdline().startsWith("less /etc/corral/corral.yaml")) await new Promise((r) => setTimeout(r, 5));
+    writeFileSync(path.join(dir, STATE_OWNER_NAME), `${impostor.pid}\n`);
+    const release = await lockStateDir(dir);
+    await release();
+  });
+
+  it("goes to exactly one of processes that start together", async () => {
+    for (let round = 0; round < 8; round++) {
+      const contenders = [contender(), contender(), contender()];
+      const lines = await Promise.all(contenders.map(firstLine));
+      expect(lines.filter((l) => l === "locked"), lines.join("\n")).toHaveLength(1);
+      for (const c of contenders) c.stdin!.end();
+      await Promise.all(contenders);
+    }
+  });
+});
