@@ -185,6 +185,23 @@ describe("hot updates", () => {
     expect(alerts.stdout).toMatch(/update-failed/);
   }, 60_000);
 
+  it("refuses a deploy to a paused plugin and leaves `current` on the release it runs, which a crash then restarts", async () => {
+    const before = await supervisor.plugin("echo");
+    expect((await ctl("pause", "echo")).code).toBe(0);
+    try {
+      const r = await ctl("deploy", "echo", variant("echo-api2"));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(`plugin echo is paused; resume it first; ${before.instance!.release.slice(0, 12)} keeps serving`);
+      expect(await readlink(path.join(supervisor.stateDir, "plugins/echo/current"))).toBe(`releases/${before.instance!.release}`);
+    } finally {
+      expect((await ctl("resume", "echo")).code).toBe(0);
+    }
+    process.kill(before.instance!.pid, "SIGKILL");
+    const after = await supervisor.waitForPlugin("echo", (p) => (p.state === "ready" && p.instance?.id !== before.instance!.id) || p.state === "quarantined");
+    expect(after.state).toBe("ready");
+    expect(after.instance!.release).toBe(before.instance!.release);
+  }, 60_000);
+
   it("rolls back to the previous release, or to a named one, and lists releases", async () => {
     const before = await servingRelease();
     const r = await ctl("rollback", "echo", "--json");

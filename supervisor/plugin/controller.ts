@@ -131,9 +131,12 @@ export class PluginController {
   get instances(): Instance[] {
     return [this.#instance, this.#incoming].filter((i): i is Instance => i !== undefined);
   }
-  /** The release of the instance that serves calls now, if one does. */
+  /**
+   * The release of the instance that serves calls now, or will again once
+   * resumed (paused): what a failed deploy puts `current` back to.
+   */
   get servingRelease(): string | undefined {
-    return this.#state === "ready" || this.#state === "updating" ? this.#instance?.release : undefined;
+    return this.#state === "ready" || this.#state === "updating" || this.#state === "paused" ? this.#instance?.release : undefined;
   }
   get stateAgeMs(): number {
     return this.#now() - this.#since;
@@ -319,7 +322,8 @@ export class PluginController {
       attempt.abort(err);
       await fresh?.destroy();
       if (this.#state !== "updating") throw new UpdateFailed(`plugin ${this.name} was stopped during the update`);
-      const reason = `release ${release.slice(0, 12)} did not become ready: ${(err as Error).message}`;
+      // The release launched: `current` may have named another than asked for by then.
+      const reason = `release ${(fresh?.release ?? release).slice(0, 12)} did not become ready: ${(err as Error).message}`;
       this.#dispatch({ type: "update-failed", reason });
       // The old instance may have gone meanwhile; its exit was ignored while updating.
       if (oldExit !== undefined) void this.#onExit(old, oldExit);
