@@ -90,6 +90,15 @@ export class PluginSet {
     if (this.#plugins.has(plugin.name)) throw new Error(`plugin ${plugin.name} exists already`);
     const log = this.#log;
     const store = new ReleaseStore(this.#config.stateDir, plugin.name);
+    // A deploy the last supervisor died in: its release never served.
+    const trial = await store.recoverTrial().catch((err: Error) => {
+      log.error({ plugin: plugin.name, err: err.message }, "cannot read the release on trial");
+      return undefined;
+    });
+    if (trial) {
+      const message = `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ${trial.restored ? `current is back on ${trial.restored.slice(0, 12)}, which did` : "nothing served before it"}`;
+      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+    }
     const release = await store.seed(plugin.binary).catch((err: Error) => {
       log.error({ plugin: plugin.name, binary: plugin.binary, err: err.message }, "cannot import the plugin's binary");
       return undefined;

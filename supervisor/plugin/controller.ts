@@ -214,8 +214,8 @@ export class PluginController {
    * once; a stopped one runs it when started. Updates are serialized.
    * Rejects with UpdateFailed when the new instance does not become ready.
    */
-  update(release: string): Promise<UpdateResult> {
-    const next = this.#updates.then(() => this.#update(release));
+  update(release: string, onServing?: () => Promise<void>): Promise<UpdateResult> {
+    const next = this.#updates.then(() => this.#update(release, { onServing }));
     this.#updates = next.catch(() => {});
     return next;
   }
@@ -271,15 +271,18 @@ export class PluginController {
     if (this.#state === "paused") this.#dispatch({ type: "resume" });
   }
 
-  /** With `startIdle` false, a plugin with no instance is left as it is. */
-  async #update(release: string | undefined, { startIdle = true } = {}): Promise<UpdateResult> {
+  /**
+   * With `startIdle` false, a plugin with no instance is left as it is.
+   * `onServing` is awaited once a hot update's new instance takes the calls.
+   */
+  async #update(release: string | undefined, { startIdle = true, onServing }: { startIdle?: boolean; onServing?: () => Promise<void> } = {}): Promise<UpdateResult> {
     if (this.#state === "starting") await this.whenSettled();
     const serving = this.#instance;
     const previous = serving?.release ?? "";
     switch (this.#state) {
       case "ready":
         if (release !== undefined && serving!.release === release) return { changed: false, release, previous, instance: serving!.id };
-        return this.#swap(serving!, release ?? serving!.release);
+        return this.#swap(serving!, release ?? serving!.release, onServing);
       case "paused":
         throw new UpdateFailed(`plugin ${this.name} is paused; resume it first`);
       case "stopped":
@@ -305,7 +308,7 @@ export class PluginController {
     }
   }
 
-  async #swap(old: Instance, release: string): Promise<UpdateResult> {
+  async #swap(old: Instance, release: string, onServing?: () => Promise<void>): Promise<UpdateResult> {
     this.#dispatch({ type: "update" });
     const attempt = new AbortController();
     this.#attempt = attempt;
@@ -340,6 +343,7 @@ export class PluginController {
     this.#readySince = this.#now();
     this.#dispatch({ type: "updated" }); // the address now leads to the new instance
     void fresh.exited.then((how) => this.#onExit(fresh, how));
+    await onServing?.();
     await old.stop(this.#config.stopTimeout);
     return { changed: true, release: fresh.release, previous: old.release, instance: fresh.id };
   }

@@ -13,7 +13,8 @@ import { checkBinary, ReleaseError, type Release, type ReleaseStore } from "./st
 export interface Updatable {
   /** The release the serving instance runs, if one serves. */
   readonly servingRelease: string | undefined;
-  update(release: string): Promise<UpdateResult>;
+  /** `onServing` is called once the new instance takes the calls, before the old one drains. */
+  update(release: string, onServing?: () => Promise<void>): Promise<UpdateResult>;
   /** Puts a new config in force: a new instance of the serving release (also of one still starting), through the hot-update path. */
   applyConfig(): Promise<UpdateResult>;
 }
@@ -136,27 +137,44 @@ export class Deployer {
       }
       if (change.release.sha256 === serving) return;
       this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
+      await this.#store.beginTrial(change.release.sha256, serving);
       await this.#bringIn(change.release, Date.now()).catch(() => {}); // reported in #bringIn
     });
   }
 
   async #switchTo(release: Release): Promise<DeployOutcome> {
     const started = Date.now();
-    await this.#store.activate(release);
+    const serving = this.#plugin.servingRelease;
+    if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, serving);
+    try {
+      await this.#store.activate(release);
+    } catch (err) {
+      await this.#store.endTrial();
+      throw err;
+    }
     return this.#bringIn(release, started);
   }
 
+  /** Brings the current release `release` (on trial, unless it serves already) into service. */
   async #bringIn(release: Release, started: number): Promise<DeployOutcome> {
     const before = this.#plugin.servingRelease;
+    // In the history (and off trial) as soon as it takes the calls: a
+    // supervisor that dies while the old instance drains leaves it current.
+    const served = async () => {
+      await this.#store.recordActivation(release.sha256);
+      await this.#store.endTrial();
+    };
     try {
       await this.#store.verify(release);
-      const result = await this.#plugin.update(release.sha256);
+      const result = await this.#plugin.update(release.sha256, () =>
+        served().catch((err: Error) => this.#log.error({ release: release.sha256, err: err.message }, "recording the release in service failed")),
+      );
       // Stopped meanwhile (a stop, or the supervisor's): it never served,
       // and the release that did stays current.
       if (before !== undefined && result.instance === "") {
         throw new UpdateFailed(`plugin ${this.#store.plugin} was stopped before the release came into service`);
       }
-      await this.#store.recordActivation(release.sha256);
+      await served();
       const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
       this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
@@ -168,6 +186,7 @@ export class Deployer {
       const current = await this.#store.current().catch(() => undefined);
       const restore = before ? await this.#store.get(before) : undefined;
       if (restore && current?.sha256 === release.sha256) await this.#store.activate(restore);
+      await this.#store.endTrial();
       const reported = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} was not deployed: ${message}${restore ? `; ${restore.sha256.slice(0, 12)} keeps serving` : ""}`;
       this.#log.error({ release: release.sha256, restored: restore?.sha256 }, reported);
       this.#onFailure(reported);

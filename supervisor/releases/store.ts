@@ -48,6 +48,8 @@ export class ReleaseError extends Error {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Beside `current`: the release on trial (beginTrial). */
+const TRIAL_FILE = "trial.json";
 
 export class ReleaseStore {
   readonly plugin: string;
@@ -125,11 +127,16 @@ export class ReleaseStore {
     return entries;
   }
 
-  /** The release that was current before `sha256` last became current, for a rollback. */
+  /**
+   * The release that was current before `sha256` last became current, for a
+   * rollback; for a release that never served (made current by another
+   * tool), the last one that did.
+   */
   async previous(sha256: string): Promise<Release | undefined> {
     const history = await this.history();
     let i = history.length - 1;
     while (i >= 0 && history[i]!.sha256 !== sha256) i--;
+    if (i < 0) i = history.length;
     for (i -= 1; i >= 0; i--) {
       const candidate = history[i]!.sha256;
       if (candidate === sha256) continue;
@@ -268,6 +275,52 @@ export class ReleaseStore {
       await rm(temp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Records that `release` is about to be made current (or just was, by
+   * another tool) and has not served yet, with the release that serves
+   * meanwhile: if the supervisor dies before endTrial(), its next start
+   * puts `current` back to that one (recoverTrial). A release that never
+   * served never replaces one that did, not even across a crash.
+   */
+  async beginTrial(release: string, restore: string | undefined): Promise<void> {
+    await mkdir(this.#pluginDir, { recursive: true });
+    const file = path.join(this.#pluginDir, TRIAL_FILE);
+    const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
+    await writeFile(temp, `${JSON.stringify({ release, ...(restore !== undefined && { restore }) })}\n`);
+    await rename(temp, file);
+  }
+
+  /** The release on trial served, or was given up and `current` put back. */
+  async endTrial(): Promise<void> {
+    await rm(path.join(this.#pluginDir, TRIAL_FILE), { force: true });
+  }
+
+  /**
+   * At start, before anything else: a trial the last supervisor did not end
+   * (it died while a release was coming in). If `current` still names that
+   * release, it is put back to the one that served before it.
+   */
+  async recoverTrial(): Promise<{ release: string; restored: string | undefined } | undefined> {
+    const file = path.join(this.#pluginDir, TRIAL_FILE);
+    const text = await readFile(file, "utf8").catch(() => undefined);
+    if (text === undefined) return undefined;
+    let trial: { release?: unknown; restore?: unknown } = {};
+    try {
+      trial = JSON.parse(text) as typeof trial;
+    } catch {
+      // torn by a crash mid-write: the link was not swapped yet
+    }
+    let restored: string | undefined;
+    const current = await this.readCurrent().catch(() => undefined);
+    const restore = typeof trial.restore === "string" ? await this.get(trial.restore) : undefined;
+    if (current?.kind === "release" && current.release.sha256 === trial.release && restore) {
+      await this.activate(restore);
+      restored = restore.sha256;
+    }
+    await rm(file, { force: true });
+    return typeof trial.release === "string" ? { release: trial.release, restored } : undefined;
   }
 
   /** Appends to the history: `sha256` has come into service. Releases that never served stay out of it. */

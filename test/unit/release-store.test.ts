@@ -87,3 +87,32 @@ describe("release store objects", () => {
     expect(await contentHash(file)).toBe(sha256("bbbb"));
   });
 });
+
+describe("release store history", () => {
+  it("rolls back from a release that never served (made current by another tool) to the last one that did", async () => {
+    const store = new ReleaseStore(stateDir, "p");
+    const [v1, v2, v3] = await Promise.all(["v1", "v2", "v3"].map(async (v) => store.import(await binary(`plugin-${v}`, `${v} code`))));
+    await store.recordActivation(v1!.sha256, 1);
+    await store.recordActivation(v2!.sha256, 2);
+    expect((await store.previous(v2!.sha256))?.sha256).toBe(v1!.sha256);
+    // v3 is not in the history: the newest release that served and is not it.
+    expect((await store.previous(v3!.sha256))?.sha256).toBe(v2!.sha256);
+  });
+
+  it("puts current back from a release on trial when the supervisor died before it served, and leaves a later swap alone", async () => {
+    const store = new ReleaseStore(stateDir, "p");
+    const [v1, v2, v3] = await Promise.all(["v1", "v2", "v3"].map(async (v) => store.import(await binary(`plugin-${v}`, `${v} code`))));
+    await store.activate(v1!);
+    await store.beginTrial(v2!.sha256, v1!.sha256);
+    await store.activate(v2!);
+    expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: v1!.sha256 });
+    expect((await store.current())?.sha256).toBe(v1!.sha256);
+    expect(await store.recoverTrial()).toBeUndefined(); // ended
+
+    // Another tool made v3 current after the trial began: its swap stands.
+    await store.beginTrial(v2!.sha256, v1!.sha256);
+    await store.activate(v3!);
+    expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: undefined });
+    expect((await store.current())?.sha256).toBe(v3!.sha256);
+  });
+});

@@ -1,0 +1,92 @@
+// The supervisor killed (SIGKILL) in the middle of a hot update, then
+// started again with the same config and state directory: the update is
+// either whole or not at all. A release that never served is not current
+// after the restart; one that served is current and in the history.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { echoClient, makeRelease, sha256File } from "./helpers/echo.ts";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
+
+let supervisor: TestSupervisor | undefined;
+let work: string | undefined;
+afterEach(async () => {
+  await supervisor?.cleanup();
+  if (work) await rm(work, { recursive: true, force: true });
+  supervisor = undefined;
+  work = undefined;
+});
+
+async function start() {
+  work = await mkdtemp(path.join(tmpdir(), "corral-crash-deploy-"));
+  const first = await makeRelease(echoBinary, work, "a");
+  const s = await TestSupervisor.start({
+    plugins: [{ name: "echo", binary: first, apiVersion: "1.0", startTimeout: "10s", stopTimeout: "5s", restart: { initialBackoff: "100ms" } }],
+  });
+  supervisor = s;
+  const ctl = (...args: string[]) => corralctl(["--config", s.configFile, ...args]);
+  const current = async () => path.basename(await readlink(path.join(s.stateDir, "plugins/echo/current")));
+  const history = async () =>
+    (await readFile(path.join(s.stateDir, "plugins/echo/history.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { sha256: string }).sha256);
+  return { s, original: await sha256File(first), ctl, current, history };
+}
+
+describe("a supervisor killed during a hot update", () => {
+  it("while the new release warms up: the next start puts current back to the release that served, and says so", async () => {
+    const { s, original, ctl, current } = await start();
+    const hang = path.join(repoRoot, "build/test-plugins/echo-hang");
+    const deploying = ctl("deploy", "echo", hang);
+    await s.waitForPlugin("echo", (p) => p.state === "updating");
+    expect(await current()).toBe(await sha256File(hang));
+    await s.stop("SIGKILL");
+    await deploying;
+
+    await s.start();
+    const after = await s.plugin("echo");
+    expect({ state: after.state, release: after.instance?.release }).toEqual({ state: "ready", release: original });
+    expect(await current()).toBe(original);
+    const alerts = JSON.parse((await ctl("alerts", "echo", "--json")).stdout) as { alerts: Array<{ kind: string; message: string }> };
+    expect(alerts.alerts).toContainEqual(
+      expect.objectContaining({
+        kind: "update-failed",
+        message: `release ${(await sha256File(hang)).slice(0, 12)} was coming into service when the supervisor stopped, and never served; current is back on ${original.slice(0, 12)}, which did`,
+      }),
+    );
+    expect(existsSync(path.join(s.stateDir, "plugins/echo/trial.json"))).toBe(false);
+  }, 90_000);
+
+  it("while the old instance drains: the new release serves after the restart, and a rollback goes back to the old one", async () => {
+    const { s, original, ctl, current, history } = await start();
+    const client = echoClient((await s.plugin("echo")).address, pluginCredentials("echo", await s.clientPems("crash-test", ["echo"])), channelOptions({ retry: false }));
+    // A call in flight on the old instance keeps its drain going for 4 s.
+    const slow = client.unary({ message: "slow", sleepMs: 4000, replySize: 0 }, { deadlineMs: 20_000 }).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 300));
+    const secondBinary = await makeRelease(echoBinary, work!, "b");
+    const second = await sha256File(secondBinary);
+    let deployed = false;
+    const deploying = ctl("deploy", "echo", secondBinary).finally(() => (deployed = true));
+    await s.waitForPlugin("echo", (p) => p.instance?.release === second && p.state === "ready");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(deployed).toBe(false); // the deploy waits for the old instance's drain
+    await s.stop("SIGKILL");
+    await deploying;
+    await slow;
+    client.close();
+
+    await s.start();
+    expect((await s.plugin("echo")).instance?.release).toBe(second);
+    expect(await current()).toBe(second);
+    expect(await history()).toEqual([original, second]);
+    const rollback = await ctl("rollback", "echo");
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+  }, 90_000);
+});
