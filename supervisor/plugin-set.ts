@@ -162,7 +162,9 @@ export class PluginSet {
       await StableAddress.open(parts.config, {
         runtimeDir: this.#config.runtimeDir,
         caPem: this.#trust.ca.certPem,
+        trustDomain: this.#trust.ca.trustDomain,
         issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),
+        isRevoked: (serial) => this.#trust.registry.isRevoked(serial),
         log: this.#log,
       }),
     );

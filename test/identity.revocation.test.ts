@@ -1,7 +1,7 @@
 // Revocation bites within a second on both ends: a revoked client is cut off
 // by the plugin (go-shim, from the CRL), a revoked admin by the supervisor, a
 // revoked plugin identity is stopped and not issued a certificate again.
-import { credentials, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
 import { X509Certificate } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
@@ -80,6 +80,25 @@ describe("revocation", () => {
     const text = await execa("openssl", ["crl", "-in", crl, "-noout", "-text"]);
     expect(text.stdout.replaceAll(":", "").toUpperCase()).toContain(client.serialHex.replace(/^0+/, ""));
     console.log(`revoked client cut off ${cutOff} ms after the revocation returned`);
+  });
+
+  it("refuses, while the plugin is down, a revoked client and one out of scope as the plugin would: not UNAVAILABLE", async () => {
+    const { supervisor, issue, creds } = await greeter();
+    const address = (await supervisor.plugin("greeter")).address;
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const inScope = await issue("in-scope");
+    const revoked = await issue("revoked");
+    const outsider = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "outsider", ["other"]);
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", revoked.serialHex])).code).toBe(0);
+    expect((await corralctl(["--config", supervisor.configFile, "stop", "greeter"])).code).toBe(0);
+
+    const call = (leaf: IssuedLeaf) => sayHello(address, creds(leaf), "x").then(() => ({ code: 0, details: "" }), (e: ServiceError) => ({ code: e.code, details: e.details }));
+    expect(await call(inScope)).toEqual({ code: status.UNAVAILABLE, details: "plugin greeter is stopped" });
+    expect(await call(outsider)).toEqual({
+      code: status.PERMISSION_DENIED,
+      details: `spiffe://${TD}/client/outsider may not call /corral.examples.greeter.v1.Greeter/SayHello on plugin greeter`,
+    });
+    expect(await call(revoked)).toEqual({ code: status.UNAUTHENTICATED, details: `certificate ${revoked.serialHex} of spiffe://${TD}/client/revoked is revoked` });
   });
 
   it("refuses a revoked admin at once on the supervisor's side", async () => {

@@ -8,9 +8,15 @@
 // It presents the plugin's own identity (a leaf Corral issues for it), so a
 // host application that checks it is talking to the plugin gets the refusal
 // rather than a TLS error.
+//
+// Callers the plugin itself would refuse (a revoked certificate, a client
+// whose scope does not name the plugin) are refused as it would refuse
+// them, not told to try again later (caller-policy.ts).
 import http2, { type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { rmSync } from "node:fs";
 import { chmod } from "node:fs/promises";
+import type { TLSSocket } from "node:tls";
+import { refuseCaller, type CallerPolicy } from "./caller-policy.ts";
 
 /** gRPC status UNAVAILABLE. */
 const UNAVAILABLE = "14";
@@ -40,7 +46,7 @@ export class RefusalServer {
   }
 
   /** Listens on `socket` (replacing a stale file), refusing with `reason` until told otherwise. */
-  static async listen(socket: string, tls: TlsMaterial, reason: string): Promise<RefusalServer> {
+  static async listen(socket: string, tls: TlsMaterial, reason: string, callers: CallerPolicy): Promise<RefusalServer> {
     const server = http2.createSecureServer({
       ca: tls.caPem,
       cert: tls.certPem,
@@ -62,8 +68,17 @@ export class RefusalServer {
       // handshake ends after an instance took over: sent away at once.
       if (!refusal.#refusing) session.close();
     });
-    server.on("stream", (stream, _headers, _flags) => {
+    server.on("stream", (stream, headers, _flags) => {
       stream.on("error", () => {});
+      const certificate = (stream.session?.socket as TLSSocket | undefined)?.getPeerCertificate().raw;
+      const refused = refuseCaller(callers, certificate, String(headers[":path"] ?? ""));
+      if (refused) {
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc", "grpc-status": String(refused.code), "grpc-message": encodeGrpcMessage(refused.message) },
+          { endStream: true },
+        );
+        return;
+      }
       if (!refusal.#refusing) {
         // Not processed: gRPC clients retry a refused stream transparently,
         // on a new connection, which now leads to the instance.

@@ -75,7 +75,14 @@ export class StableAddress {
    */
   static async open(
     plugin: PluginConfig,
-    parts: { runtimeDir: string; caPem: string; issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>; log: Logger },
+    parts: {
+      runtimeDir: string;
+      caPem: string;
+      trustDomain: string;
+      issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
+      isRevoked: (serialHex: string) => boolean;
+      log: Logger;
+    },
   ): Promise<StableAddress> {
     const file = stableAddressPath(parts.runtimeDir, plugin.name);
     const refusals = path.join(parts.runtimeDir, "refusals");
@@ -92,7 +99,11 @@ export class StableAddress {
       },
     });
     try {
-      refusal = await RefusalServer.listen(path.join(refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...leaf.current }, `plugin ${plugin.name} is stopped`);
+      refusal = await RefusalServer.listen(path.join(refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...leaf.current }, `plugin ${plugin.name} is stopped`, {
+        plugin: plugin.name,
+        trustDomain: parts.trustDomain,
+        isRevoked: parts.isRevoked,
+      });
       const log = parts.log.child({ plugin: plugin.name });
       const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file, relayRefused(log)).catch(async (err: Error) => {
         await refusal?.close();
