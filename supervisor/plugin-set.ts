@@ -176,6 +176,24 @@ export class PluginSet {
     }
   }
 
+  /**
+   * open() at the supervisor's start: a plugin whose address cannot be
+   * opened (its identity revoked, its TCP port taken) is not served, and
+   * says why, rather than keeping every other plugin from starting.
+   * corralctl start tries again. Whether it was opened.
+   */
+  async openAtStart(name: string): Promise<boolean> {
+    try {
+      await this.open(name);
+      return true;
+    } catch (err) {
+      if (this.#closed) throw err;
+      const message = `plugin ${name} is not served: its stable address could not be opened: ${(err as Error).message}; corralctl start ${name} tries again`;
+      this.raise(newAlert({ plugin: name }, { kind: "not-served", message, evidence: {}, at: Date.now() }));
+      return false;
+    }
+  }
+
   /** Stops the plugin, closes its address and watch, and forgets it. */
   async remove(name: string): Promise<void> {
     const parts = this.#plugins.get(name);

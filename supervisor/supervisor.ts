@@ -226,7 +226,8 @@ export class Supervisor {
       launchers.warm();
 
       // Each plugin's stable address and the watch on its `current` link.
-      for (const name of plugins.names) await plugins.open(name);
+      const served = new Set<string>();
+      for (const name of plugins.names) if (await plugins.openAtStart(name)) served.add(name);
 
       let metrics: { server: MetricsServer; close(): void } | undefined;
       if (config.metrics.listen) {
@@ -241,7 +242,7 @@ export class Supervisor {
         await unlock();
       };
       supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock: unlockAll });
-      await Promise.all(plugins.values().map((p) => p.controller.start().then(() => p.controller.whenSettled())));
+      await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start().then(() => p.controller.whenSettled())));
       log.info(
         {
           admin: config.admin.socket,

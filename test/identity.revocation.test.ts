@@ -207,4 +207,28 @@ describe("revocation", () => {
     expect(after.instance).toBeNull();
     expect(before.id).toBeTruthy();
   });
+
+  it("starts again after a plugin's identity was revoked: the others serve, that one is not served and says why", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [
+        { name: "greeter", binary: plugins.greeter, apiVersion: "1.0" },
+        { name: "bystander", binary: plugins.slowdrain, apiVersion: "1.0" },
+      ],
+    });
+    running.push(supervisor);
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--plugin", "greeter"])).code).toBe(0);
+    await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined");
+    expect((await supervisor.stop("SIGTERM")).code).toBe(0);
+
+    await supervisor.start();
+    expect((await supervisor.plugin("bystander")).state).toBe("ready");
+    expect((await supervisor.plugin("greeter")).state).toBe("stopped");
+    const alerts = JSON.parse((await corralctl(["--config", supervisor.configFile, "alerts", "greeter", "--json"])).stdout) as { alerts: Array<{ kind: string; message: string }> };
+    expect(alerts.alerts).toContainEqual(
+      expect.objectContaining({ kind: "not-served", message: expect.stringMatching(/^plugin greeter is not served: its stable address could not be opened: .*revoked.*; corralctl start greeter tries again$/) }),
+    );
+    const start = await corralctl(["--config", supervisor.configFile, "start", "greeter"]);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toMatch(/^corralctl: plugin greeter cannot be served: its stable address could not be opened: .*spiffe:\/\/test\.corral\.local\/plugin\/greeter was revoked/);
+  });
 });

@@ -34,6 +34,11 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     const parts = find(name);
     return pluginStatus(parts.controller, parts.address);
   };
+  /** Its address open (it was not, if that failed at the supervisor's start). */
+  const opened = (name: string) =>
+    deps.plugins.open(name).catch((err: Error) => {
+      throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} cannot be served: its stable address could not be opened: ${err.message}`);
+    });
   const refused = (err: unknown): never => {
     if (err instanceof UpdateFailed) throw new AdminError(grpcStatus.FAILED_PRECONDITION, err.message);
     throw err;
@@ -58,6 +63,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       if (controller.state !== "stopped" && controller.state !== "quarantined") {
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
+      await opened(name);
       await controller.start();
       await controller.whenSettled();
       return statusOf(name);
@@ -69,6 +75,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     async restart(name) {
       const { controller } = find(name);
       if (controller.state === "stopped" || controller.state === "quarantined") {
+        await opened(name);
         await controller.start();
         await controller.whenSettled();
       } else await controller.restart().catch(refused);

@@ -3,7 +3,7 @@
 // alert is a fact with its evidence; the book decides what is still open.
 // Pure: no clock, the alert carries its own `at`.
 
-export const alertKinds = ["fd-growth", "goroutine-rise", "heap-growth", "goroutines", "restart-loop", "update-failed"] as const;
+export const alertKinds = ["fd-growth", "goroutine-rise", "heap-growth", "goroutines", "restart-loop", "update-failed", "not-served"] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
 export type Alert = {

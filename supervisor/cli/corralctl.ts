@@ -158,7 +158,7 @@ program
   .command("ack")
   .description("acknowledge a plugin's open alerts (of one kind, or all)")
   .argument("<plugin>")
-  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop, update-failed)")
+  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop, update-failed, not-served)")
   .option("--json", "print JSON")
   .action(async (plugin: string, options: { kind?: string; json?: boolean }) => {
     const response = await call<AckAlertsResponse__Output>((client, deadline, done) =>
