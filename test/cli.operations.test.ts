@@ -236,7 +236,7 @@ describe("corralctl operations", () => {
     const top = await corralctl(["--help"]);
     const commands = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== "help" && c !== "certs" && c !== "completion");
     expect(commands.length).toBeGreaterThan(15);
-    for (const command of [...commands, "certs issue", "certs list", "certs revoke", "certs rotate"]) {
+    for (const command of [...commands, "certs issue", "certs list", "certs revoke", "certs unrevoke", "certs rotate"]) {
       const r = await corralctl([...command.split(" "), "--help"]);
       expect(r.code, command).toBe(0);
       expect(r.stdout).toContain(`Usage: corralctl ${command}`);

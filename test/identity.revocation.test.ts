@@ -35,6 +35,15 @@ async function greeter() {
   return { supervisor, instance, socket, issue, creds };
 }
 
+/** Credentials of a client scoped to greeter, from the supervisor's CA. */
+async function clientCreds(supervisor: TestSupervisor): Promise<ChannelCredentials> {
+  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+  const leaf = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "after-unrevoke", ["greeter"]);
+  return credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.certPem), {
+    checkServerIdentity: pluginServerIdentity({ trustDomain: TD, plugin: "greeter" }),
+  });
+}
+
 describe("revocation", () => {
   it("cuts a revoked client off within a second: its open connection and new ones", async () => {
     const { supervisor, instance, socket, issue, creds } = await greeter();
@@ -230,5 +239,13 @@ describe("revocation", () => {
     const start = await corralctl(["--config", supervisor.configFile, "start", "greeter"]);
     expect(start.code).toBe(1);
     expect(start.stderr).toMatch(/^corralctl: plugin greeter cannot be served: its stable address could not be opened: .*spiffe:\/\/test\.corral\.local\/plugin\/greeter was revoked/);
+
+    // Undone by its operator: the identity is issued certificates again, and the plugin serves.
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    expect(await ctl("certs", "unrevoke", "--plugin", "greeter")).toMatchObject({ code: 0, stdout: `unrevoked spiffe://${TD}/plugin/greeter\n` });
+    expect(await ctl("certs", "unrevoke", "--plugin", "greeter")).toMatchObject({ code: 0, stdout: `spiffe://${TD}/plugin/greeter was not revoked\n` });
+    expect(await ctl("start", "greeter")).toMatchObject({ code: 0 });
+    expect((await supervisor.plugin("greeter")).state).toBe("ready");
+    expect((await sayHello((await supervisor.plugin("greeter")).address, await clientCreds(supervisor), "again")).message).toBe("Hello, again!");
   });
 });

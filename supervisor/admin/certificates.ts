@@ -6,6 +6,7 @@ import type { Certificate } from "../../proto/gen/ts/corral/admin/v1/Certificate
 import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateRequest.ts";
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateRequest.ts";
+import type { UnrevokeIdentityRequest__Output } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityRequest.ts";
 import {
   formatSpiffeId,
   IdentityError,
@@ -88,6 +89,13 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       } catch (err) {
         throw err instanceof IdentityError ? new AdminError(grpcStatus.INVALID_ARGUMENT, err.detail) : err;
       }
+    },
+
+    async unrevoke(req: UnrevokeIdentityRequest__Output) {
+      if (req.target === "plugin") checkPlugins([req.plugin!]);
+      const uri = req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity;
+      if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a plugin or an identity to unrevoke");
+      return { identity: uri, wasRevoked: await registry.unrevokeIdentity(uri) };
     },
 
     async rotate(plugins: string[]) {

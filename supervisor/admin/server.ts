@@ -26,6 +26,8 @@ import type { IssueCertificateRequest__Output } from "../../proto/gen/ts/corral/
 import type { IssueCertificateResponse } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateRequest.ts";
+import type { UnrevokeIdentityRequest__Output } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityRequest.ts";
+import type { UnrevokeIdentityResponse } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityResponse.ts";
 import { protos } from "../rpc/protos.ts";
 
 /** An error with the gRPC status the caller should see. */
@@ -82,6 +84,7 @@ export interface CertificateAdmin {
   list(includeRevoked: boolean): Promise<Certificate[]>;
   issue(request: IssueCertificateRequest__Output): Promise<IssueCertificateResponse>;
   revoke(request: RevokeCertificateRequest__Output): Promise<{ revokedSerials: string[] }>;
+  unrevoke(request: UnrevokeIdentityRequest__Output): Promise<UnrevokeIdentityResponse>;
   rotate(plugins: string[]): Promise<{ instances: string[] }>;
 }
 
@@ -192,6 +195,7 @@ export class AdminServer {
       ListCertificates: guard(async (req) => ({ certificates: await options.backend.certificates.list(req.includeRevoked) })),
       IssueCertificate: guard((req) => options.backend.certificates.issue(req)),
       RevokeCertificate: guard((req) => options.backend.certificates.revoke(req)),
+      UnrevokeIdentity: guard((req) => options.backend.certificates.unrevoke(req)),
       RotateCertificates: change((req) => options.backend.certificates.rotate(req.plugins)),
       ListAlerts: guard((req) => ({ alerts: options.backend.health.alerts(req.plugin, req.includeAcknowledged) })),
       AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),

@@ -8,6 +8,7 @@ import type { ListDiagnosticsResponse__Output } from "../../proto/gen/ts/corral/
 import type { IssueCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/IssueCertificateResponse.ts";
 import type { ListCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ListCertificatesResponse.ts";
 import type { RevokeCertificateResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateResponse.ts";
+import type { UnrevokeIdentityResponse__Output } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityResponse.ts";
 import type { RotateCertificatesResponse__Output } from "../../proto/gen/ts/corral/admin/v1/RotateCertificatesResponse.ts";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
 import type { DeployResponse__Output } from "../../proto/gen/ts/corral/admin/v1/DeployResponse.ts";
@@ -412,7 +413,7 @@ program
     process.stdout.write(`${table(["RELEASE", "STATE", "SIZE", "IMPORTED", "ACTIVATED"], rows)}\n`);
   });
 
-const certs = program.command("certs").description("certificates from Corral's CA: list, issue, revoke, rotate");
+const certs = program.command("certs").description("certificates from Corral's CA: list, issue, revoke, unrevoke, rotate");
 
 certs
   .command("issue")
@@ -482,6 +483,20 @@ certs
     else process.stdout.write(`revoked ${response.revokedSerials.length} certificate(s)${response.revokedSerials.length ? `: ${response.revokedSerials.join(" ")}` : ""}\n`);
   });
 
+
+certs
+  .command("unrevoke")
+  .description("let the CA issue certificates for an identity revoked as a whole again (its revoked certificates stay revoked); then start the plugin")
+  .option("--plugin <name>", "the plugin's identity")
+  .option("--identity <uri>", "an identity (spiffe://...)")
+  .option("--json", "print JSON")
+  .action(async (options: { plugin?: string; identity?: string; json?: boolean }) => {
+    if ((options.plugin === undefined) === (options.identity === undefined)) throw new CliError("name exactly one of --plugin, --identity", ExitCode.usage);
+    const target = options.plugin !== undefined ? { plugin: options.plugin } : { identity: options.identity! };
+    const response = await call<UnrevokeIdentityResponse__Output>((client, deadline, done) => client.UnrevokeIdentity(target, { deadline }, done));
+    if (options.json) return void process.stdout.write(`${JSON.stringify({ identity: response.identity, wasRevoked: response.wasRevoked })}\n`);
+    process.stdout.write(response.wasRevoked ? `unrevoked ${response.identity}\n` : `${response.identity} was not revoked\n`);
+  });
 certs
   .command("rotate")
   .description("renew the leaf certificates of running instances now")

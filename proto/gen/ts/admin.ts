@@ -38,6 +38,8 @@ import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRe
 import type { RotateCertificatesResponse as _corral_admin_v1_RotateCertificatesResponse, RotateCertificatesResponse__Output as _corral_admin_v1_RotateCertificatesResponse__Output } from './corral/admin/v1/RotateCertificatesResponse.ts';
 import type { StatusRequest as _corral_admin_v1_StatusRequest, StatusRequest__Output as _corral_admin_v1_StatusRequest__Output } from './corral/admin/v1/StatusRequest.ts';
 import type { StatusResponse as _corral_admin_v1_StatusResponse, StatusResponse__Output as _corral_admin_v1_StatusResponse__Output } from './corral/admin/v1/StatusResponse.ts';
+import type { UnrevokeIdentityRequest as _corral_admin_v1_UnrevokeIdentityRequest, UnrevokeIdentityRequest__Output as _corral_admin_v1_UnrevokeIdentityRequest__Output } from './corral/admin/v1/UnrevokeIdentityRequest.ts';
+import type { UnrevokeIdentityResponse as _corral_admin_v1_UnrevokeIdentityResponse, UnrevokeIdentityResponse__Output as _corral_admin_v1_UnrevokeIdentityResponse__Output } from './corral/admin/v1/UnrevokeIdentityResponse.ts';
 import type { ValidateConfigRequest as _corral_admin_v1_ValidateConfigRequest, ValidateConfigRequest__Output as _corral_admin_v1_ValidateConfigRequest__Output } from './corral/admin/v1/ValidateConfigRequest.ts';
 import type { ValidateConfigResponse as _corral_admin_v1_ValidateConfigResponse, ValidateConfigResponse__Output as _corral_admin_v1_ValidateConfigResponse__Output } from './corral/admin/v1/ValidateConfigResponse.ts';
 import type { VersionRequest as _corral_admin_v1_VersionRequest, VersionRequest__Output as _corral_admin_v1_VersionRequest__Output } from './corral/admin/v1/VersionRequest.ts';
@@ -89,6 +91,8 @@ export interface ProtoGrpcType {
         RotateCertificatesResponse: MessageTypeDefinition<_corral_admin_v1_RotateCertificatesResponse, _corral_admin_v1_RotateCertificatesResponse__Output>
         StatusRequest: MessageTypeDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusRequest__Output>
         StatusResponse: MessageTypeDefinition<_corral_admin_v1_StatusResponse, _corral_admin_v1_StatusResponse__Output>
+        UnrevokeIdentityRequest: MessageTypeDefinition<_corral_admin_v1_UnrevokeIdentityRequest, _corral_admin_v1_UnrevokeIdentityRequest__Output>
+        UnrevokeIdentityResponse: MessageTypeDefinition<_corral_admin_v1_UnrevokeIdentityResponse, _corral_admin_v1_UnrevokeIdentityResponse__Output>
         ValidateConfigRequest: MessageTypeDefinition<_corral_admin_v1_ValidateConfigRequest, _corral_admin_v1_ValidateConfigRequest__Output>
         ValidateConfigResponse: MessageTypeDefinition<_corral_admin_v1_ValidateConfigResponse, _corral_admin_v1_ValidateConfigResponse__Output>
         VersionRequest: MessageTypeDefinition<_corral_admin_v1_VersionRequest, _corral_admin_v1_VersionRequest__Output>

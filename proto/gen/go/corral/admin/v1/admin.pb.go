@@ -1996,6 +1996,143 @@ func (x *RevokeCertificateResponse) GetRevokedSerials() []string {
 	return nil
 }
 
+type UnrevokeIdentityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Target:
+	//
+	//	*UnrevokeIdentityRequest_Identity
+	//	*UnrevokeIdentityRequest_Plugin
+	Target        isUnrevokeIdentityRequest_Target `protobuf_oneof:"target"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnrevokeIdentityRequest) Reset() {
+	*x = UnrevokeIdentityRequest{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnrevokeIdentityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnrevokeIdentityRequest) ProtoMessage() {}
+
+func (x *UnrevokeIdentityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnrevokeIdentityRequest.ProtoReflect.Descriptor instead.
+func (*UnrevokeIdentityRequest) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *UnrevokeIdentityRequest) GetTarget() isUnrevokeIdentityRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *UnrevokeIdentityRequest) GetIdentity() string {
+	if x != nil {
+		if x, ok := x.Target.(*UnrevokeIdentityRequest_Identity); ok {
+			return x.Identity
+		}
+	}
+	return ""
+}
+
+func (x *UnrevokeIdentityRequest) GetPlugin() string {
+	if x != nil {
+		if x, ok := x.Target.(*UnrevokeIdentityRequest_Plugin); ok {
+			return x.Plugin
+		}
+	}
+	return ""
+}
+
+type isUnrevokeIdentityRequest_Target interface {
+	isUnrevokeIdentityRequest_Target()
+}
+
+type UnrevokeIdentityRequest_Identity struct {
+	// An identity URI (spiffe://...).
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3,oneof"`
+}
+
+type UnrevokeIdentityRequest_Plugin struct {
+	// The plugin's identity.
+	Plugin string `protobuf:"bytes,2,opt,name=plugin,proto3,oneof"`
+}
+
+func (*UnrevokeIdentityRequest_Identity) isUnrevokeIdentityRequest_Target() {}
+
+func (*UnrevokeIdentityRequest_Plugin) isUnrevokeIdentityRequest_Target() {}
+
+type UnrevokeIdentityResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Identity string                 `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// False if the identity was not revoked.
+	WasRevoked    bool `protobuf:"varint,2,opt,name=was_revoked,json=wasRevoked,proto3" json:"was_revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnrevokeIdentityResponse) Reset() {
+	*x = UnrevokeIdentityResponse{}
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnrevokeIdentityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnrevokeIdentityResponse) ProtoMessage() {}
+
+func (x *UnrevokeIdentityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnrevokeIdentityResponse.ProtoReflect.Descriptor instead.
+func (*UnrevokeIdentityResponse) Descriptor() ([]byte, []int) {
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UnrevokeIdentityResponse) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *UnrevokeIdentityResponse) GetWasRevoked() bool {
+	if x != nil {
+		return x.WasRevoked
+	}
+	return false
+}
+
 type RotateCertificatesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Plugins       []string               `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
@@ -2005,7 +2142,7 @@ type RotateCertificatesRequest struct {
 
 func (x *RotateCertificatesRequest) Reset() {
 	*x = RotateCertificatesRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2017,7 +2154,7 @@ func (x *RotateCertificatesRequest) String() string {
 func (*RotateCertificatesRequest) ProtoMessage() {}
 
 func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2030,7 +2167,7 @@ func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RotateCertificatesRequest) GetPlugins() []string {
@@ -2050,7 +2187,7 @@ type RotateCertificatesResponse struct {
 
 func (x *RotateCertificatesResponse) Reset() {
 	*x = RotateCertificatesResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2199,7 @@ func (x *RotateCertificatesResponse) String() string {
 func (*RotateCertificatesResponse) ProtoMessage() {}
 
 func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2212,7 @@ func (x *RotateCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*RotateCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RotateCertificatesResponse) GetInstances() []string {
@@ -2095,7 +2232,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2244,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2257,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StatusRequest) GetPlugins() []string {
@@ -2139,7 +2276,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2288,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2301,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StatusResponse) GetPlugins() []*PluginStatus {
@@ -2197,7 +2334,7 @@ type PluginStatus struct {
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2346,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2359,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -2302,7 +2439,7 @@ type InstanceStatus struct {
 
 func (x *InstanceStatus) Reset() {
 	*x = InstanceStatus{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2314,7 +2451,7 @@ func (x *InstanceStatus) String() string {
 func (*InstanceStatus) ProtoMessage() {}
 
 func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2464,7 @@ func (x *InstanceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceStatus.ProtoReflect.Descriptor instead.
 func (*InstanceStatus) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *InstanceStatus) GetId() string {
@@ -2406,7 +2543,7 @@ type InstanceUsage struct {
 
 func (x *InstanceUsage) Reset() {
 	*x = InstanceUsage{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2418,7 +2555,7 @@ func (x *InstanceUsage) String() string {
 func (*InstanceUsage) ProtoMessage() {}
 
 func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2431,7 +2568,7 @@ func (x *InstanceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceUsage.ProtoReflect.Descriptor instead.
 func (*InstanceUsage) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *InstanceUsage) GetAtUnixMs() int64 {
@@ -2505,7 +2642,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2517,7 +2654,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2530,7 +2667,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 type VersionResponse struct {
@@ -2543,7 +2680,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2555,7 +2692,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_corral_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2568,7 +2705,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_corral_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -2726,7 +2863,15 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reasonB\b\n" +
 	"\x06target\"D\n" +
 	"\x19RevokeCertificateResponse\x12'\n" +
-	"\x0frevoked_serials\x18\x01 \x03(\tR\x0erevokedSerials\"5\n" +
+	"\x0frevoked_serials\x18\x01 \x03(\tR\x0erevokedSerials\"[\n" +
+	"\x17UnrevokeIdentityRequest\x12\x1c\n" +
+	"\bidentity\x18\x01 \x01(\tH\x00R\bidentity\x12\x18\n" +
+	"\x06plugin\x18\x02 \x01(\tH\x00R\x06pluginB\b\n" +
+	"\x06target\"W\n" +
+	"\x18UnrevokeIdentityResponse\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x1f\n" +
+	"\vwas_revoked\x18\x02 \x01(\bR\n" +
+	"wasRevoked\"5\n" +
 	"\x19RotateCertificatesRequest\x12\x18\n" +
 	"\aplugins\x18\x01 \x03(\tR\aplugins\":\n" +
 	"\x1aRotateCertificatesResponse\x12\x1c\n" +
@@ -2776,13 +2921,14 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eVersionRequest\"e\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x128\n" +
-	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xb8\x0f\n" +
+	"\x18control_protocol_version\x18\x02 \x01(\rR\x16controlProtocolVersion2\xa1\x10\n" +
 	"\x05Admin\x12I\n" +
 	"\x06Status\x12\x1e.corral.admin.v1.StatusRequest\x1a\x1f.corral.admin.v1.StatusResponse\x12L\n" +
 	"\aVersion\x12\x1f.corral.admin.v1.VersionRequest\x1a .corral.admin.v1.VersionResponse\x12g\n" +
 	"\x10ListCertificates\x12(.corral.admin.v1.ListCertificatesRequest\x1a).corral.admin.v1.ListCertificatesResponse\x12g\n" +
 	"\x10IssueCertificate\x12(.corral.admin.v1.IssueCertificateRequest\x1a).corral.admin.v1.IssueCertificateResponse\x12j\n" +
-	"\x11RevokeCertificate\x12).corral.admin.v1.RevokeCertificateRequest\x1a*.corral.admin.v1.RevokeCertificateResponse\x12m\n" +
+	"\x11RevokeCertificate\x12).corral.admin.v1.RevokeCertificateRequest\x1a*.corral.admin.v1.RevokeCertificateResponse\x12g\n" +
+	"\x10UnrevokeIdentity\x12(.corral.admin.v1.UnrevokeIdentityRequest\x1a).corral.admin.v1.UnrevokeIdentityResponse\x12m\n" +
 	"\x12RotateCertificates\x12*.corral.admin.v1.RotateCertificatesRequest\x1a+.corral.admin.v1.RotateCertificatesResponse\x12U\n" +
 	"\n" +
 	"ListAlerts\x12\".corral.admin.v1.ListAlertsRequest\x1a#.corral.admin.v1.ListAlertsResponse\x12R\n" +
@@ -2815,7 +2961,7 @@ func file_corral_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_corral_admin_v1_admin_proto_rawDescData
 }
 
-var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_corral_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_corral_admin_v1_admin_proto_goTypes = []any{
 	(*PluginRequest)(nil),              // 0: corral.admin.v1.PluginRequest
 	(*DescribeResponse)(nil),           // 1: corral.admin.v1.DescribeResponse
@@ -2849,78 +2995,82 @@ var file_corral_admin_v1_admin_proto_goTypes = []any{
 	(*IssueCertificateResponse)(nil),   // 29: corral.admin.v1.IssueCertificateResponse
 	(*RevokeCertificateRequest)(nil),   // 30: corral.admin.v1.RevokeCertificateRequest
 	(*RevokeCertificateResponse)(nil),  // 31: corral.admin.v1.RevokeCertificateResponse
-	(*RotateCertificatesRequest)(nil),  // 32: corral.admin.v1.RotateCertificatesRequest
-	(*RotateCertificatesResponse)(nil), // 33: corral.admin.v1.RotateCertificatesResponse
-	(*StatusRequest)(nil),              // 34: corral.admin.v1.StatusRequest
-	(*StatusResponse)(nil),             // 35: corral.admin.v1.StatusResponse
-	(*PluginStatus)(nil),               // 36: corral.admin.v1.PluginStatus
-	(*InstanceStatus)(nil),             // 37: corral.admin.v1.InstanceStatus
-	(*InstanceUsage)(nil),              // 38: corral.admin.v1.InstanceUsage
-	(*VersionRequest)(nil),             // 39: corral.admin.v1.VersionRequest
-	(*VersionResponse)(nil),            // 40: corral.admin.v1.VersionResponse
-	nil,                                // 41: corral.admin.v1.Alert.EvidenceEntry
+	(*UnrevokeIdentityRequest)(nil),    // 32: corral.admin.v1.UnrevokeIdentityRequest
+	(*UnrevokeIdentityResponse)(nil),   // 33: corral.admin.v1.UnrevokeIdentityResponse
+	(*RotateCertificatesRequest)(nil),  // 34: corral.admin.v1.RotateCertificatesRequest
+	(*RotateCertificatesResponse)(nil), // 35: corral.admin.v1.RotateCertificatesResponse
+	(*StatusRequest)(nil),              // 36: corral.admin.v1.StatusRequest
+	(*StatusResponse)(nil),             // 37: corral.admin.v1.StatusResponse
+	(*PluginStatus)(nil),               // 38: corral.admin.v1.PluginStatus
+	(*InstanceStatus)(nil),             // 39: corral.admin.v1.InstanceStatus
+	(*InstanceUsage)(nil),              // 40: corral.admin.v1.InstanceUsage
+	(*VersionRequest)(nil),             // 41: corral.admin.v1.VersionRequest
+	(*VersionResponse)(nil),            // 42: corral.admin.v1.VersionResponse
+	nil,                                // 43: corral.admin.v1.Alert.EvidenceEntry
 }
 var file_corral_admin_v1_admin_proto_depIdxs = []int32{
-	36, // 0: corral.admin.v1.DescribeResponse.status:type_name -> corral.admin.v1.PluginStatus
+	38, // 0: corral.admin.v1.DescribeResponse.status:type_name -> corral.admin.v1.PluginStatus
 	16, // 1: corral.admin.v1.DescribeResponse.alerts:type_name -> corral.admin.v1.Alert
 	5,  // 2: corral.admin.v1.DescribeResponse.events:type_name -> corral.admin.v1.Event
 	14, // 3: corral.admin.v1.ListReleasesResponse.releases:type_name -> corral.admin.v1.Release
-	41, // 4: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
+	43, // 4: corral.admin.v1.Alert.evidence:type_name -> corral.admin.v1.Alert.EvidenceEntry
 	16, // 5: corral.admin.v1.ListAlertsResponse.alerts:type_name -> corral.admin.v1.Alert
 	21, // 6: corral.admin.v1.ListDiagnosticsResponse.diagnostics:type_name -> corral.admin.v1.Diagnostic
 	25, // 7: corral.admin.v1.ListCertificatesResponse.certificates:type_name -> corral.admin.v1.Certificate
 	25, // 8: corral.admin.v1.IssueCertificateResponse.certificate:type_name -> corral.admin.v1.Certificate
-	36, // 9: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
-	37, // 10: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
-	38, // 11: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
-	34, // 12: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
-	39, // 13: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
+	38, // 9: corral.admin.v1.StatusResponse.plugins:type_name -> corral.admin.v1.PluginStatus
+	39, // 10: corral.admin.v1.PluginStatus.instance:type_name -> corral.admin.v1.InstanceStatus
+	40, // 11: corral.admin.v1.InstanceStatus.usage:type_name -> corral.admin.v1.InstanceUsage
+	36, // 12: corral.admin.v1.Admin.Status:input_type -> corral.admin.v1.StatusRequest
+	41, // 13: corral.admin.v1.Admin.Version:input_type -> corral.admin.v1.VersionRequest
 	26, // 14: corral.admin.v1.Admin.ListCertificates:input_type -> corral.admin.v1.ListCertificatesRequest
 	28, // 15: corral.admin.v1.Admin.IssueCertificate:input_type -> corral.admin.v1.IssueCertificateRequest
 	30, // 16: corral.admin.v1.Admin.RevokeCertificate:input_type -> corral.admin.v1.RevokeCertificateRequest
-	32, // 17: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
-	17, // 18: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
-	19, // 19: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
-	22, // 20: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
-	24, // 21: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
-	10, // 22: corral.admin.v1.Admin.Deploy:input_type -> corral.admin.v1.DeployRequest
-	11, // 23: corral.admin.v1.Admin.Rollback:input_type -> corral.admin.v1.RollbackRequest
-	13, // 24: corral.admin.v1.Admin.ListReleases:input_type -> corral.admin.v1.ListReleasesRequest
-	0,  // 25: corral.admin.v1.Admin.Describe:input_type -> corral.admin.v1.PluginRequest
-	0,  // 26: corral.admin.v1.Admin.Start:input_type -> corral.admin.v1.PluginRequest
-	0,  // 27: corral.admin.v1.Admin.Stop:input_type -> corral.admin.v1.PluginRequest
-	0,  // 28: corral.admin.v1.Admin.Restart:input_type -> corral.admin.v1.PluginRequest
-	0,  // 29: corral.admin.v1.Admin.Pause:input_type -> corral.admin.v1.PluginRequest
-	0,  // 30: corral.admin.v1.Admin.Resume:input_type -> corral.admin.v1.PluginRequest
-	2,  // 31: corral.admin.v1.Admin.Logs:input_type -> corral.admin.v1.LogsRequest
-	4,  // 32: corral.admin.v1.Admin.WatchEvents:input_type -> corral.admin.v1.WatchEventsRequest
-	6,  // 33: corral.admin.v1.Admin.ValidateConfig:input_type -> corral.admin.v1.ValidateConfigRequest
-	8,  // 34: corral.admin.v1.Admin.Reload:input_type -> corral.admin.v1.ReloadRequest
-	35, // 35: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
-	40, // 36: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
-	27, // 37: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
-	29, // 38: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
-	31, // 39: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
-	33, // 40: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
-	18, // 41: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
-	20, // 42: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
-	23, // 43: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	23, // 44: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
-	12, // 45: corral.admin.v1.Admin.Deploy:output_type -> corral.admin.v1.DeployResponse
-	12, // 46: corral.admin.v1.Admin.Rollback:output_type -> corral.admin.v1.DeployResponse
-	15, // 47: corral.admin.v1.Admin.ListReleases:output_type -> corral.admin.v1.ListReleasesResponse
-	1,  // 48: corral.admin.v1.Admin.Describe:output_type -> corral.admin.v1.DescribeResponse
-	36, // 49: corral.admin.v1.Admin.Start:output_type -> corral.admin.v1.PluginStatus
-	36, // 50: corral.admin.v1.Admin.Stop:output_type -> corral.admin.v1.PluginStatus
-	36, // 51: corral.admin.v1.Admin.Restart:output_type -> corral.admin.v1.PluginStatus
-	36, // 52: corral.admin.v1.Admin.Pause:output_type -> corral.admin.v1.PluginStatus
-	36, // 53: corral.admin.v1.Admin.Resume:output_type -> corral.admin.v1.PluginStatus
-	3,  // 54: corral.admin.v1.Admin.Logs:output_type -> corral.admin.v1.LogLine
-	5,  // 55: corral.admin.v1.Admin.WatchEvents:output_type -> corral.admin.v1.Event
-	7,  // 56: corral.admin.v1.Admin.ValidateConfig:output_type -> corral.admin.v1.ValidateConfigResponse
-	9,  // 57: corral.admin.v1.Admin.Reload:output_type -> corral.admin.v1.ReloadResponse
-	35, // [35:58] is the sub-list for method output_type
-	12, // [12:35] is the sub-list for method input_type
+	32, // 17: corral.admin.v1.Admin.UnrevokeIdentity:input_type -> corral.admin.v1.UnrevokeIdentityRequest
+	34, // 18: corral.admin.v1.Admin.RotateCertificates:input_type -> corral.admin.v1.RotateCertificatesRequest
+	17, // 19: corral.admin.v1.Admin.ListAlerts:input_type -> corral.admin.v1.ListAlertsRequest
+	19, // 20: corral.admin.v1.Admin.AckAlerts:input_type -> corral.admin.v1.AckAlertsRequest
+	22, // 21: corral.admin.v1.Admin.ListDiagnostics:input_type -> corral.admin.v1.ListDiagnosticsRequest
+	24, // 22: corral.admin.v1.Admin.CaptureDiagnostics:input_type -> corral.admin.v1.CaptureDiagnosticsRequest
+	10, // 23: corral.admin.v1.Admin.Deploy:input_type -> corral.admin.v1.DeployRequest
+	11, // 24: corral.admin.v1.Admin.Rollback:input_type -> corral.admin.v1.RollbackRequest
+	13, // 25: corral.admin.v1.Admin.ListReleases:input_type -> corral.admin.v1.ListReleasesRequest
+	0,  // 26: corral.admin.v1.Admin.Describe:input_type -> corral.admin.v1.PluginRequest
+	0,  // 27: corral.admin.v1.Admin.Start:input_type -> corral.admin.v1.PluginRequest
+	0,  // 28: corral.admin.v1.Admin.Stop:input_type -> corral.admin.v1.PluginRequest
+	0,  // 29: corral.admin.v1.Admin.Restart:input_type -> corral.admin.v1.PluginRequest
+	0,  // 30: corral.admin.v1.Admin.Pause:input_type -> corral.admin.v1.PluginRequest
+	0,  // 31: corral.admin.v1.Admin.Resume:input_type -> corral.admin.v1.PluginRequest
+	2,  // 32: corral.admin.v1.Admin.Logs:input_type -> corral.admin.v1.LogsRequest
+	4,  // 33: corral.admin.v1.Admin.WatchEvents:input_type -> corral.admin.v1.WatchEventsRequest
+	6,  // 34: corral.admin.v1.Admin.ValidateConfig:input_type -> corral.admin.v1.ValidateConfigRequest
+	8,  // 35: corral.admin.v1.Admin.Reload:input_type -> corral.admin.v1.ReloadRequest
+	37, // 36: corral.admin.v1.Admin.Status:output_type -> corral.admin.v1.StatusResponse
+	42, // 37: corral.admin.v1.Admin.Version:output_type -> corral.admin.v1.VersionResponse
+	27, // 38: corral.admin.v1.Admin.ListCertificates:output_type -> corral.admin.v1.ListCertificatesResponse
+	29, // 39: corral.admin.v1.Admin.IssueCertificate:output_type -> corral.admin.v1.IssueCertificateResponse
+	31, // 40: corral.admin.v1.Admin.RevokeCertificate:output_type -> corral.admin.v1.RevokeCertificateResponse
+	33, // 41: corral.admin.v1.Admin.UnrevokeIdentity:output_type -> corral.admin.v1.UnrevokeIdentityResponse
+	35, // 42: corral.admin.v1.Admin.RotateCertificates:output_type -> corral.admin.v1.RotateCertificatesResponse
+	18, // 43: corral.admin.v1.Admin.ListAlerts:output_type -> corral.admin.v1.ListAlertsResponse
+	20, // 44: corral.admin.v1.Admin.AckAlerts:output_type -> corral.admin.v1.AckAlertsResponse
+	23, // 45: corral.admin.v1.Admin.ListDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	23, // 46: corral.admin.v1.Admin.CaptureDiagnostics:output_type -> corral.admin.v1.ListDiagnosticsResponse
+	12, // 47: corral.admin.v1.Admin.Deploy:output_type -> corral.admin.v1.DeployResponse
+	12, // 48: corral.admin.v1.Admin.Rollback:output_type -> corral.admin.v1.DeployResponse
+	15, // 49: corral.admin.v1.Admin.ListReleases:output_type -> corral.admin.v1.ListReleasesResponse
+	1,  // 50: corral.admin.v1.Admin.Describe:output_type -> corral.admin.v1.DescribeResponse
+	38, // 51: corral.admin.v1.Admin.Start:output_type -> corral.admin.v1.PluginStatus
+	38, // 52: corral.admin.v1.Admin.Stop:output_type -> corral.admin.v1.PluginStatus
+	38, // 53: corral.admin.v1.Admin.Restart:output_type -> corral.admin.v1.PluginStatus
+	38, // 54: corral.admin.v1.Admin.Pause:output_type -> corral.admin.v1.PluginStatus
+	38, // 55: corral.admin.v1.Admin.Resume:output_type -> corral.admin.v1.PluginStatus
+	3,  // 56: corral.admin.v1.Admin.Logs:output_type -> corral.admin.v1.LogLine
+	5,  // 57: corral.admin.v1.Admin.WatchEvents:output_type -> corral.admin.v1.Event
+	7,  // 58: corral.admin.v1.Admin.ValidateConfig:output_type -> corral.admin.v1.ValidateConfigResponse
+	9,  // 59: corral.admin.v1.Admin.Reload:output_type -> corral.admin.v1.ReloadResponse
+	36, // [36:60] is the sub-list for method output_type
+	12, // [12:36] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -2936,13 +3086,17 @@ func file_corral_admin_v1_admin_proto_init() {
 		(*RevokeCertificateRequest_Identity)(nil),
 		(*RevokeCertificateRequest_Plugin)(nil),
 	}
+	file_corral_admin_v1_admin_proto_msgTypes[32].OneofWrappers = []any{
+		(*UnrevokeIdentityRequest_Identity)(nil),
+		(*UnrevokeIdentityRequest_Plugin)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_admin_v1_admin_proto_rawDesc), len(file_corral_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	Admin_ListCertificates_FullMethodName   = "/corral.admin.v1.Admin/ListCertificates"
 	Admin_IssueCertificate_FullMethodName   = "/corral.admin.v1.Admin/IssueCertificate"
 	Admin_RevokeCertificate_FullMethodName  = "/corral.admin.v1.Admin/RevokeCertificate"
+	Admin_UnrevokeIdentity_FullMethodName   = "/corral.admin.v1.Admin/UnrevokeIdentity"
 	Admin_RotateCertificates_FullMethodName = "/corral.admin.v1.Admin/RotateCertificates"
 	Admin_ListAlerts_FullMethodName         = "/corral.admin.v1.Admin/ListAlerts"
 	Admin_AckAlerts_FullMethodName          = "/corral.admin.v1.Admin/AckAlerts"
@@ -63,6 +64,9 @@ type AdminClient interface {
 	// RevokeCertificate revokes one serial, or every certificate of an identity;
 	// it takes effect on every channel within a second.
 	RevokeCertificate(ctx context.Context, in *RevokeCertificateRequest, opts ...grpc.CallOption) (*RevokeCertificateResponse, error)
+	// UnrevokeIdentity lets the CA issue certificates for an identity revoked
+	// as a whole again; the certificates revoked with it stay revoked.
+	UnrevokeIdentity(ctx context.Context, in *UnrevokeIdentityRequest, opts ...grpc.CallOption) (*UnrevokeIdentityResponse, error)
 	// RotateCertificates renews the leaves of running instances now (all, or the named plugins).
 	RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResponse, error)
 	// ListAlerts lists the breakers' and warning signs' alerts: open ones, and
@@ -166,6 +170,16 @@ func (c *adminClient) RevokeCertificate(ctx context.Context, in *RevokeCertifica
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevokeCertificateResponse)
 	err := c.cc.Invoke(ctx, Admin_RevokeCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UnrevokeIdentity(ctx context.Context, in *UnrevokeIdentityRequest, opts ...grpc.CallOption) (*UnrevokeIdentityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnrevokeIdentityResponse)
+	err := c.cc.Invoke(ctx, Admin_UnrevokeIdentity_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -386,6 +400,9 @@ type AdminServer interface {
 	// RevokeCertificate revokes one serial, or every certificate of an identity;
 	// it takes effect on every channel within a second.
 	RevokeCertificate(context.Context, *RevokeCertificateRequest) (*RevokeCertificateResponse, error)
+	// UnrevokeIdentity lets the CA issue certificates for an identity revoked
+	// as a whole again; the certificates revoked with it stay revoked.
+	UnrevokeIdentity(context.Context, *UnrevokeIdentityRequest) (*UnrevokeIdentityResponse, error)
 	// RotateCertificates renews the leaves of running instances now (all, or the named plugins).
 	RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResponse, error)
 	// ListAlerts lists the breakers' and warning signs' alerts: open ones, and
@@ -459,6 +476,9 @@ func (UnimplementedAdminServer) IssueCertificate(context.Context, *IssueCertific
 }
 func (UnimplementedAdminServer) RevokeCertificate(context.Context, *RevokeCertificateRequest) (*RevokeCertificateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeCertificate not implemented")
+}
+func (UnimplementedAdminServer) UnrevokeIdentity(context.Context, *UnrevokeIdentityRequest) (*UnrevokeIdentityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnrevokeIdentity not implemented")
 }
 func (UnimplementedAdminServer) RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateCertificates not implemented")
@@ -621,6 +641,24 @@ func _Admin_RevokeCertificate_Handler(srv interface{}, ctx context.Context, dec 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServer).RevokeCertificate(ctx, req.(*RevokeCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UnrevokeIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnrevokeIdentityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UnrevokeIdentity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_UnrevokeIdentity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UnrevokeIdentity(ctx, req.(*UnrevokeIdentityRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -961,6 +999,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeCertificate",
 			Handler:    _Admin_RevokeCertificate_Handler,
+		},
+		{
+			MethodName: "UnrevokeIdentity",
+			Handler:    _Admin_UnrevokeIdentity_Handler,
 		},
 		{
 			MethodName: "RotateCertificates",

@@ -32,6 +32,8 @@ import type { RotateCertificatesRequest as _corral_admin_v1_RotateCertificatesRe
 import type { RotateCertificatesResponse as _corral_admin_v1_RotateCertificatesResponse, RotateCertificatesResponse__Output as _corral_admin_v1_RotateCertificatesResponse__Output } from '../../../corral/admin/v1/RotateCertificatesResponse.ts';
 import type { StatusRequest as _corral_admin_v1_StatusRequest, StatusRequest__Output as _corral_admin_v1_StatusRequest__Output } from '../../../corral/admin/v1/StatusRequest.ts';
 import type { StatusResponse as _corral_admin_v1_StatusResponse, StatusResponse__Output as _corral_admin_v1_StatusResponse__Output } from '../../../corral/admin/v1/StatusResponse.ts';
+import type { UnrevokeIdentityRequest as _corral_admin_v1_UnrevokeIdentityRequest, UnrevokeIdentityRequest__Output as _corral_admin_v1_UnrevokeIdentityRequest__Output } from '../../../corral/admin/v1/UnrevokeIdentityRequest.ts';
+import type { UnrevokeIdentityResponse as _corral_admin_v1_UnrevokeIdentityResponse, UnrevokeIdentityResponse__Output as _corral_admin_v1_UnrevokeIdentityResponse__Output } from '../../../corral/admin/v1/UnrevokeIdentityResponse.ts';
 import type { ValidateConfigRequest as _corral_admin_v1_ValidateConfigRequest, ValidateConfigRequest__Output as _corral_admin_v1_ValidateConfigRequest__Output } from '../../../corral/admin/v1/ValidateConfigRequest.ts';
 import type { ValidateConfigResponse as _corral_admin_v1_ValidateConfigResponse, ValidateConfigResponse__Output as _corral_admin_v1_ValidateConfigResponse__Output } from '../../../corral/admin/v1/ValidateConfigResponse.ts';
 import type { VersionRequest as _corral_admin_v1_VersionRequest, VersionRequest__Output as _corral_admin_v1_VersionRequest__Output } from '../../../corral/admin/v1/VersionRequest.ts';
@@ -215,6 +217,15 @@ export interface AdminClient extends grpc.Client {
   stop(argument: _corral_admin_v1_PluginRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_PluginStatus__Output>): grpc.ClientUnaryCall;
   stop(argument: _corral_admin_v1_PluginRequest, callback: grpc.requestCallback<_corral_admin_v1_PluginStatus__Output>): grpc.ClientUnaryCall;
   
+  UnrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  UnrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  UnrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  UnrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  unrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  unrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  unrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  unrevokeIdentity(argument: _corral_admin_v1_UnrevokeIdentityRequest, callback: grpc.requestCallback<_corral_admin_v1_UnrevokeIdentityResponse__Output>): grpc.ClientUnaryCall;
+  
   ValidateConfig(argument: _corral_admin_v1_ValidateConfigRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ValidateConfigResponse__Output>): grpc.ClientUnaryCall;
   ValidateConfig(argument: _corral_admin_v1_ValidateConfigRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_corral_admin_v1_ValidateConfigResponse__Output>): grpc.ClientUnaryCall;
   ValidateConfig(argument: _corral_admin_v1_ValidateConfigRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_corral_admin_v1_ValidateConfigResponse__Output>): grpc.ClientUnaryCall;
@@ -281,6 +292,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   Stop: grpc.handleUnaryCall<_corral_admin_v1_PluginRequest__Output, _corral_admin_v1_PluginStatus>;
   
+  UnrevokeIdentity: grpc.handleUnaryCall<_corral_admin_v1_UnrevokeIdentityRequest__Output, _corral_admin_v1_UnrevokeIdentityResponse>;
+  
   ValidateConfig: grpc.handleUnaryCall<_corral_admin_v1_ValidateConfigRequest__Output, _corral_admin_v1_ValidateConfigResponse>;
   
   Version: grpc.handleUnaryCall<_corral_admin_v1_VersionRequest__Output, _corral_admin_v1_VersionResponse>;
@@ -310,6 +323,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   Start: MethodDefinition<_corral_admin_v1_PluginRequest, _corral_admin_v1_PluginStatus, _corral_admin_v1_PluginRequest__Output, _corral_admin_v1_PluginStatus__Output>
   Status: MethodDefinition<_corral_admin_v1_StatusRequest, _corral_admin_v1_StatusResponse, _corral_admin_v1_StatusRequest__Output, _corral_admin_v1_StatusResponse__Output>
   Stop: MethodDefinition<_corral_admin_v1_PluginRequest, _corral_admin_v1_PluginStatus, _corral_admin_v1_PluginRequest__Output, _corral_admin_v1_PluginStatus__Output>
+  UnrevokeIdentity: MethodDefinition<_corral_admin_v1_UnrevokeIdentityRequest, _corral_admin_v1_UnrevokeIdentityResponse, _corral_admin_v1_UnrevokeIdentityRequest__Output, _corral_admin_v1_UnrevokeIdentityResponse__Output>
   ValidateConfig: MethodDefinition<_corral_admin_v1_ValidateConfigRequest, _corral_admin_v1_ValidateConfigResponse, _corral_admin_v1_ValidateConfigRequest__Output, _corral_admin_v1_ValidateConfigResponse__Output>
   Version: MethodDefinition<_corral_admin_v1_VersionRequest, _corral_admin_v1_VersionResponse, _corral_admin_v1_VersionRequest__Output, _corral_admin_v1_VersionResponse__Output>
   WatchEvents: MethodDefinition<_corral_admin_v1_WatchEventsRequest, _corral_admin_v1_Event, _corral_admin_v1_WatchEventsRequest__Output, _corral_admin_v1_Event__Output>
