@@ -24,6 +24,8 @@ const durationAtMost = (max: number, written: string) =>
  * (24.8 days) fires at once: 25d would make every start time out at once.
  */
 const duration = durationAtMost(24 * 86_400_000, "24d");
+/** A duration of at least `min` ms, as `duration` otherwise. */
+const durationAtLeast = (min: number, written: string) => duration.refine((ms) => ms >= min, `must be at least ${written}`);
 /** Certificate lifetimes: compared with dates, or waited for in steps, never one timer. */
 const longDuration = durationAtMost(3650 * 86_400_000, "3650d");
 
@@ -62,7 +64,8 @@ const limits = z.strictObject({
 });
 
 const restart = z.strictObject({
-  initialBackoff: duration.prefault("500ms"),
+  // 0 would restart a crashing plugin in a tight loop until its quarantine.
+  initialBackoff: durationAtLeast(1, "1ms").prefault("500ms"),
   maxBackoff: duration.prefault("30s"),
   multiplier: z.number().min(1).max(10).default(2),
   /** A plugin that crashes this many times within quarantineWindow is quarantined. */
@@ -184,12 +187,14 @@ export const pluginSchema = z.strictObject({
   readOnlyPaths: z
     .array(z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$)).+$/, "must be an absolute path below / without . or .."))
     .default([]),
-  startTimeout: duration.prefault("10s"),
+  // 0 would fail every start: a plugin that could never become ready.
+  startTimeout: durationAtLeast(100, "100ms").prefault("10s"),
   /** Upper bound for draining in-flight calls when the plugin stops. */
   stopTimeout: duration.prefault("5s"),
   restart: restart.prefault({}),
   /** How often the instance's CPU, memory, fds and Go runtime are sampled. */
-  sampleInterval: duration.prefault("1s"),
+  // 0 would sample without pause, a share of the supervisor's core per plugin.
+  sampleInterval: durationAtLeast(100, "100ms").prefault("1s"),
   breakers: breakers.prefault({}),
   dataPlane: dataPlane.prefault({}),
   releases: releases.prefault({}),

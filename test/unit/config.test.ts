@@ -110,6 +110,15 @@ describe("config validation", () => {
     expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
+  it("refuses durations of 0 that would make a plugin unstartable or spin the supervisor", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 0s\n    sampleInterval: 0s\n    restart: { initialBackoff: 0s }\n');
+    const byField = Object.fromEntries(list.map((p) => [p.field, p]));
+    expect(byField["plugins[0].startTimeout"]).toMatchObject({ line: 5, value: "0s", message: "must be at least 100ms" });
+    expect(byField["plugins[0].sampleInterval"]).toMatchObject({ line: 6, value: "0s", message: "must be at least 100ms" });
+    expect(byField["plugins[0].restart.initialBackoff"]).toMatchObject({ line: 7, value: "0s", message: "must be at least 1ms" });
+    expect(list).toHaveLength(3);
+  });
+
   it("refuses a CPU allowance under the kernel's least quota, and sizes nothing can hold", () => {
     const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { cpu: 0.001, memory: 10000000GiB }\n    dataPlane: { maxMessageSize: 3GiB }\n');
     const byField = Object.fromEntries(list.map((p) => [p.field, p]));
