@@ -5,7 +5,10 @@ import { mkdir, readFile, readlink, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { scopedCredentials, sayHello } from "./helpers/greeter.ts";
-import { corralctl, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { echoClient } from "./helpers/echo.ts";
+import { corralctl, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -239,6 +242,41 @@ describe("a plugin killed by the kernel", () => {
     expect(exited).toMatchObject({ signal: "SIGKILL", oomKills: 1 });
     await supervisor.waitForPlugin("hog", (p) => p.restarts >= 1);
   });
+});
+
+describe("a hot update whose serving instance dies during the warm-up", () => {
+  it("refuses calls with the reason, not with the dead socket's refusal, until the new instance serves", async () => {
+    const supervisor = await start([
+      {
+        name: "echo",
+        binary: path.join(repoRoot, "build/test-plugins/echo"),
+        apiVersion: "1.0",
+        startTimeout: "10s",
+        // Every instance takes 2 s before it serves: the restart's warm-up.
+        env: { ECHO_START_DELAY_MS: "2000" },
+      },
+    ]);
+    const serving = (await supervisor.plugin("echo")).instance!;
+    const client = echoClient((await supervisor.plugin("echo")).address, pluginCredentials("echo", await supervisor.clientPems("warmup-test", ["echo"])), channelOptions({ retry: false }));
+    try {
+      const restart = corralctl(["--config", supervisor.configFile, "restart", "echo"]);
+      await supervisor.waitForPlugin("echo", (p) => p.state === "updating");
+      process.kill(serving.pid, "SIGKILL");
+      await supervisor.waitForLog((l) => l.msg === "plugin killed by SIGKILL" && l.instance === serving.id);
+      const refused = await client.unary({ message: "x", sleepMs: 0, replySize: 0 }, { deadlineMs: 2000 }).then(
+        () => "answered",
+        (err: ServiceError) => `${err.code} ${err.details}`,
+      );
+      expect(refused).toBe(`${status.UNAVAILABLE} plugin echo is restarting after a failure: killed by SIGKILL`);
+      expect((await restart).code).toBe(0);
+      const after = await supervisor.plugin("echo");
+      expect(after.state).toBe("ready");
+      const { reply } = await client.unary({ message: "x", sleepMs: 0, replySize: 0 }, { deadlineMs: 5000 });
+      expect(reply.instance).toBe(after.instance!.id);
+    } finally {
+      client.close();
+    }
+  }, 60_000);
 });
 
 describe("an instance whose cgroup cannot be removed", () => {

@@ -313,7 +313,13 @@ export class PluginController {
     const attempt = new AbortController();
     this.#attempt = attempt;
     let oldExit: string | undefined;
-    void old.exited.then((how) => (oldExit = how));
+    void old.exited.then((how) => {
+      oldExit = how;
+      // The serving instance died while the new one warms up: calls are
+      // refused with the reason, not sent to its closed socket, until the
+      // new one serves (or, if it fails, the crash path takes over).
+      if (this.#state === "updating" && this.#instance === old) this.#options.address?.refuse(refusalReason(this.name, "crashed", how));
+    });
     let fresh: Instance | undefined;
     try {
       fresh = await this.#options.createInstance(this.#config);
