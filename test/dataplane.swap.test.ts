@@ -2,7 +2,7 @@
 // real mTLS: callers keep calling while releases are swapped, by corralctl
 // and by other tools; bad releases never serve; rollback.
 import type { ChannelCredentials } from "@grpc/grpc-js";
-import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -254,6 +254,27 @@ describe("hot updates", () => {
       client.close();
     }
     expect(traffic.failures).toEqual([]);
+  }, 60_000);
+
+  it("follows a `current` another tool swaps back while a deploy runs: the last swap wins", async () => {
+    const link = path.join(supervisor.stateDir, "plugins/echo/current");
+    const before = await servingRelease();
+    const raced = await makeRelease(echoBinary, work, "raced");
+    const racedSha = await sha256File(raced);
+    const seen = supervisor.logs.length;
+    const deploying = ctl("deploy", "echo", raced);
+    while ((await readlink(link).catch(() => "")) !== `releases/${racedSha}`) await new Promise((r) => setTimeout(r, 2));
+    const swappedAt = Date.now();
+    // Once the new instance has started from it, and within the watch's debounce (100 ms) of the deploy's own swap.
+    await supervisor.waitForLog((l) => supervisor.logs.indexOf(l) >= seen && l.msg === "plugin process started");
+    expect(Date.now() - swappedAt).toBeLessThan(90);
+    await symlink(`releases/${before}`, `${link}.new`);
+    await rename(`${link}.new`, link);
+    expect((await deploying).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while ((await servingRelease()) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await servingRelease()).toBe(before);
+    expect(await readlink(link)).toBe(`releases/${before}`);
   }, 60_000);
 
   it("refuses a link out of the store, even to a directory named like a release, and a directory in the link's place", async () => {

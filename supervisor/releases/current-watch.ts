@@ -5,6 +5,11 @@
 // moment there is none, and a burst of events must not start a burst of
 // updates. What the link finally names is checked against the store; a
 // link to nothing the store holds is reported as such, never acted on.
+//
+// Every settled change is reported, also one back to what the link named
+// before: a tool that puts `current` back within the debounce of a
+// deploy's own swap must be heard, or the deploy's release would serve
+// while `current` names another. The deployer drops what already serves.
 import { watch, type FSWatcher } from "chokidar";
 import path from "node:path";
 import type { Logger } from "../log.ts";
@@ -22,7 +27,6 @@ export class CurrentWatch {
   readonly #log: Logger;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #last: string | undefined;
   #closed = false;
 
   private constructor(store: ReleaseStore, options: { debounceMs: number; onChange: (change: CurrentChange) => void; log: Logger }) {
@@ -33,12 +37,11 @@ export class CurrentWatch {
   }
 
   /**
-   * Starts watching. `onChange` is called after the link has been still for
-   * `debounceMs` and names something other than it did last time.
+   * Starts watching. `onChange` is called after the link has changed and
+   * then been still for `debounceMs`, with what it names then.
    */
   static async start(store: ReleaseStore, options: { debounceMs?: number; onChange: (change: CurrentChange) => void; log: Logger }): Promise<CurrentWatch> {
     const w = new CurrentWatch(store, { debounceMs: options.debounceMs ?? 100, onChange: options.onChange, log: options.log });
-    w.#last = describe(await store.readCurrent().catch(readFailed));
     // The directory, not the link: a link replaced by rename(2) is a new
     // inode, which a watch on the old one would never see.
     const watcher = watch(store.directory, {
@@ -68,8 +71,7 @@ export class CurrentWatch {
   async #confirm(): Promise<void> {
     this.#timer = undefined;
     const now = await this.#store.readCurrent().catch(readFailed);
-    if (this.#closed || describe(now) === this.#last) return;
-    this.#last = describe(now);
+    if (this.#closed) return;
     if (now.kind === "missing") {
       this.#onChange({ kind: "invalid", target: undefined, reason: `${this.#store.currentLink} is missing` });
       return;
@@ -87,11 +89,6 @@ export class CurrentWatch {
     clearTimeout(this.#timer);
     await this.#watcher?.close();
   }
-}
-
-/** What the link says, as a string to tell a change by. */
-function describe(link: CurrentLink): string {
-  return link.kind === "release" ? `release ${link.target}` : link.kind === "missing" ? "missing" : `invalid ${link.reason}`;
 }
 
 function readFailed(err: Error): CurrentLink {
