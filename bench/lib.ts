@@ -1,7 +1,7 @@
 // Shared by every benchmark: statistics, a description of the machine, and
 // the results file convention (bench/results/<name>.json).
 import { execFileSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,9 +40,25 @@ export function summarize(samples: number[], unit: string): Metric {
   };
 }
 
-/** subject / baseline, of medians, to two decimals. */
+/** subject / baseline, of medians, to two decimals; NaN (null in the JSON, "n/a" in the report) for a baseline of 0. */
 export function ratio(subject: Metric, baseline: Metric): number {
+  if (baseline.median === 0) return NaN;
   return Math.round((subject.median / baseline.median) * 100) / 100;
+}
+
+/**
+ * CPU time a process has used, in nanoseconds: the sum over its threads of
+ * /proc/<pid>/task/<tid>/schedstat (run time, ns), not the 10 ms ticks of
+ * /proc/<pid>/stat, which round a quiet second to 0 or 1 tick.
+ */
+export async function cpuNanos(pid: number): Promise<number> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  let total = 0;
+  for (const tid of tasks) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").catch(() => "0");
+    total += Number(text.split(" ")[0]);
+  }
+  return total;
 }
 
 export function machine(): Record<string, string | number> {
@@ -60,6 +76,8 @@ export function machine(): Record<string, string | number> {
     kernel: os.release(),
     node: process.version,
     go: version("go", ["version"]),
+    // What was measured: results of another commit are marked so in the report.
+    commit: version("git", ["-C", repoRoot, "describe", "--always", "--dirty", "--abbrev=12"]),
     date: new Date().toISOString(),
   };
 }

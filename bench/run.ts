@@ -24,11 +24,12 @@ for (const name of names) {
   }
 }
 for (const left of await sweepDeadBenchRuns()) console.log(`removed ${left}, left by a benchmark that was killed`);
-for (const name of names.length ? names : Object.keys(benchmarks)) {
+const ran = names.length ? names : Object.keys(benchmarks);
+for (const name of ran) {
   const result = await benchmarks[name]!();
   printTable(`benchmark ${name}`, result);
   console.log(`wrote ${await writeResult(name, result)}`);
 }
 // The whole suite (or any part of it) refreshes bench/results.json and bench/REPORT.md.
-const report = await writeReport();
+const report = await writeReport(ran);
 console.log(`wrote ${report.json} and ${report.markdown}`);

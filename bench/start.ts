@@ -2,8 +2,8 @@
 // mTLS): sandboxed exactly as the supervisor starts an instance (its launcher
 // pool keeps a sandbox launcher warm; the plugin itself starts cold), also
 // with no warm launcher, against the same binary started bare with the same
-// certificate issuance and handshake. Runs alternate so drift on the machine
-// hits all alike.
+// certificate issuance and handshake. Runs alternate, in a turning order,
+// so drift on the machine hits all alike.
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -60,21 +60,27 @@ export async function run(): Promise<BenchResult> {
       }
     };
 
-    // Starts are spaced as in life (a restart, an update), which also gives
-    // the supervisor's launcher pool time to have a spare ready.
-    const pause = () => new Promise((r) => setTimeout(r, 250));
+    // Starts are spaced as in life (a restart, an update), before every
+    // case alike: the launcher pool has a spare ready again, and the
+    // certificate stock its next leaf (it refills 250 ms after a take), for
+    // the bare start too. The order turns each run, so that no case always
+    // follows another.
+    const pause = () => new Promise((r) => setTimeout(r, 400));
+    const cases = { sandboxed: () => sandboxed(env.launchers), cold: () => sandboxed(h.coldLaunchers), bare };
+    const order = Object.keys(cases) as Array<keyof typeof cases>;
     for (let i = 0; i < WARMUP; i++) {
-      await sandboxed(env.launchers);
-      await sandboxed(h.coldLaunchers);
-      await bare();
-      await pause();
+      for (const c of order) {
+        await pause();
+        await cases[c]();
+      }
     }
     const samples = { sandboxed: [] as number[], cold: [] as number[], bare: [] as number[] };
     for (let i = 0; i < RUNS; i++) {
-      samples.sandboxed.push(await sandboxed(env.launchers));
-      samples.cold.push(await sandboxed(h.coldLaunchers));
-      samples.bare.push(await bare());
-      await pause();
+      for (let k = 0; k < order.length; k++) {
+        const c = order[(i + k) % order.length]!;
+        await pause();
+        samples[c].push(await cases[c]());
+      }
     }
     const metrics = {
       sandboxed_start: summarize(samples.sandboxed, "ms"),
