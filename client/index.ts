@@ -54,13 +54,23 @@ const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 
 /** A client of `plugin`'s service `ServiceClient` on the plugin's stable address. Close it with client.close(). */
 export function connect<C extends Client>(plugin: string, ServiceClient: ServiceClientConstructor<C>, options: ConnectOptions): C {
-  const address = options.address ?? path.join(options.runtimeDir ?? "/run/corral", "plugins", `${plugin}.sock`);
-  const unix = address.startsWith("/");
-  const target = unix ? `unix://${address}` : address;
+  const target = pluginTarget(plugin, options);
+  const unix = target.startsWith("unix://");
   // The server's identity is its certificate's URI SAN, checked by pluginCredentials; a host name is only
   // sent (as SNI, which may not be an IP address), so TCP targets get a placeholder.
   const sni = unix ? {} : { "grpc.ssl_target_name_override": `${plugin}.corral.invalid` };
   return new ServiceClient(target, pluginCredentials(plugin, options.credentials), { ...sni, ...channelOptions(options) });
+}
+
+/**
+ * The gRPC target of the plugin's stable address: its Unix socket (a path
+ * relative to the working directory made absolute: gRPC would take it for
+ * a host name), or the TCP relay's host:port.
+ */
+export function pluginTarget(plugin: string, options: Pick<ConnectOptions, "address" | "runtimeDir">): string {
+  const address = options.address ?? path.join(options.runtimeDir ?? "/run/corral", "plugins", `${plugin}.sock`);
+  // A path has a slash or names a socket; host:port (IPv6 in brackets too) has neither.
+  return address.includes("/") || address.endsWith(".sock") ? `unix://${path.resolve(address)}` : address;
 }
 
 /**

@@ -134,7 +134,13 @@ func target(plugin string, opts Options) string {
 		}
 		address = filepath.Join(dir, "plugins", plugin+".sock")
 	}
-	if strings.HasPrefix(address, "/") {
+	// A path has a slash or names a socket; host:port (IPv6 in brackets
+	// too) has neither. A relative path is made absolute: gRPC would take
+	// it for a host name.
+	if strings.Contains(address, "/") || strings.HasSuffix(address, ".sock") {
+		if abs, err := filepath.Abs(address); err == nil {
+			address = abs
+		}
 		return "unix://" + address
 	}
 	return "passthrough:///" + address

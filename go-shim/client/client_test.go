@@ -17,6 +17,10 @@ import (
 )
 
 func TestTarget(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		opts Options
 		want string
@@ -25,6 +29,11 @@ func TestTarget(t *testing.T) {
 		{Options{RuntimeDir: "/tmp/corral/run"}, "unix:///tmp/corral/run/plugins/greeter.sock"},
 		{Options{Address: "/srv/greeter.sock", RuntimeDir: "/ignored"}, "unix:///srv/greeter.sock"},
 		{Options{Address: "127.0.0.1:7443"}, "passthrough:///127.0.0.1:7443"},
+		{Options{Address: "[::1]:7443"}, "passthrough:///[::1]:7443"},
+		// Relative paths, from the working directory.
+		{Options{RuntimeDir: "run"}, "unix://" + filepath.Join(wd, "run/plugins/greeter.sock")},
+		{Options{Address: "greeter.sock"}, "unix://" + filepath.Join(wd, "greeter.sock")},
+		{Options{Address: "../run/plugins/greeter.sock"}, "unix://" + filepath.Join(filepath.Dir(wd), "run/plugins/greeter.sock")},
 	}
 	for _, tt := range tests {
 		if got := target("greeter", tt.opts); got != tt.want {
