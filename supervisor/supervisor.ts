@@ -129,7 +129,11 @@ export class Supervisor {
       // Every alert raised, by a breaker, a warning sign or a failed deploy, is an event too.
       const alerts = new AlertBook({
         history: 100,
-        onRaised: (a) => events.emit({ at: a.at, plugin: a.plugin ?? "", kind: "alert", message: `${a.kind}: ${a.message}` }),
+        onRaised: (a, repeat) => {
+          events.emit({ at: a.at, plugin: a.plugin ?? "", kind: "alert", message: `${a.kind}: ${a.message}` });
+          // A new alert is logged where it is raised; a repeat (the open alert now shows it) here.
+          if (repeat) log.warn({ plugin: a.plugin, alert: a.kind, evidence: a.evidence }, `alert (raised again, ${a.evidence.raised} times while open): ${a.message}`);
+        },
       });
       const diagnostics = new DiagnosticsStore(config.stateDir);
       const plugins = new PluginSet({ config, trust, alerts, events, log });

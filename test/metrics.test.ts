@@ -121,6 +121,24 @@ describe("metrics", () => {
     expect(value("corral_plugin_transitions_total", { plugin: "greeter", to: "ready" })).toBe(2);
   });
 
+  it("counts every failed deploy and every alert raised, also while the first alert is still open", async () => {
+    for (const bad of ["echo-crash", "echo-api2"]) {
+      const r = await corralctl(["--config", supervisor.configFile, "deploy", "echo", path.join(repoRoot, "build/test-plugins", bad)]);
+      expect(r.code).toBe(1);
+    }
+    const { value } = await scrape();
+    expect(value("corral_deploys_total", { plugin: "echo", result: "failed" })).toBe(2);
+    expect(value("corral_alerts_raised_total", { plugin: "echo" })).toBe(2);
+    // One alert to acknowledge, showing the latest failure.
+    const alerts = JSON.parse((await corralctl(["--config", supervisor.configFile, "alerts", "echo", "--json"])).stdout) as {
+      alerts: Array<{ kind: string; message: string; evidence: Record<string, number> }>;
+    };
+    expect(alerts.alerts).toHaveLength(1);
+    expect(alerts.alerts[0]!.message).toMatch(/plugin implements version 2\.0/);
+    expect(alerts.alerts[0]!.evidence.raised).toBe(2);
+    expect((await corralctl(["--config", supervisor.configFile, "ack", "echo"])).code).toBe(0);
+  }, 60_000);
+
   it("counts the data plane's calls by method and code, with latency histograms", async () => {
     const echo = await supervisor.plugin("echo");
     // No retries: every call reaches the plugin once.

@@ -28,8 +28,11 @@ export function newAlert(source: AlertSource, fields: Omit<Alert, "acknowledged"
 export type AlertBookOptions = {
   /** Acknowledged alerts kept for `corralctl` to show; the oldest are dropped beyond this. */
   history: number;
-  /** Told of every alert the book keeps (not of duplicates of an open one). */
-  onRaised?: (alert: Alert) => void;
+  /**
+   * Told of every alert raised: a new one, or (`repeat`) one of the kind of
+   * an open alert, which that alert now shows. Each is an event, counted.
+   */
+  onRaised?: (alert: Alert, repeat: boolean) => void;
 };
 
 export class AlertBook {
@@ -37,7 +40,7 @@ export class AlertBook {
   #open: Alert[] = [];
   #acknowledged: Alert[] = [];
 
-  readonly #onRaised: (alert: Alert) => void;
+  readonly #onRaised: (alert: Alert, repeat: boolean) => void;
 
   constructor(options: AlertBookOptions = { history: 100 }) {
     this.#history = options.history;
@@ -45,15 +48,23 @@ export class AlertBook {
   }
 
   /**
-   * Keeps the alert unless one of the same kind for the same plugin is still
-   * open: a leak that goes on is one alert, not one per sample. Returns
-   * whether it was kept.
+   * Keeps the alert, unless one of the same kind for the same plugin is
+   * still open: a leak that goes on is one alert to acknowledge, not one per
+   * sample. That one then shows the latest message, evidence and time, and
+   * how many times it was raised (evidence `raised`). Returns whether the
+   * alert is a new one.
    */
   raise(alert: Alert): boolean {
-    if (this.isOpen(alert.kind, alert.plugin)) return false;
+    const i = this.#open.findIndex((a) => a.kind === alert.kind && a.plugin === alert.plugin);
+    if (i >= 0) {
+      const repeated = { ...alert, evidence: { ...alert.evidence, raised: (this.#open[i]!.evidence.raised ?? 1) + 1 }, acknowledged: false };
+      this.#open[i] = repeated;
+      this.#onRaised(repeated, true);
+      return false;
+    }
     const kept = { ...alert, acknowledged: false };
     this.#open.push(kept);
-    this.#onRaised(kept);
+    this.#onRaised(kept, false);
     return true;
   }
 

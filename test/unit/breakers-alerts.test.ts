@@ -7,11 +7,17 @@ const alert = (kind: AlertKind, plugin: string | undefined, at: number): Alert =
   newAlert(plugin === undefined ? {} : { plugin }, { kind, message: `${kind} at ${at}`, evidence: { at }, at });
 
 describe("alert book", () => {
-  it("keeps an alert until it is acknowledged, and no duplicate of it meanwhile", () => {
-    const book = new AlertBook();
+  it("keeps an alert until it is acknowledged, and no duplicate of it meanwhile: the open one shows the latest, and the count", () => {
+    const told: Array<[number, boolean]> = [];
+    const book = new AlertBook({ history: 100, onRaised: (a, repeat) => told.push([a.at, repeat]) });
     expect(book.raise(alert("fd-growth", "a", 1))).toBe(true);
     expect(book.raise(alert("fd-growth", "a", 2))).toBe(false);
-    expect(book.open()).toEqual([{ kind: "fd-growth", plugin: "a", message: "fd-growth at 1", evidence: { at: 1 }, at: 1, acknowledged: false }]);
+    expect(book.open()).toEqual([{ kind: "fd-growth", plugin: "a", message: "fd-growth at 2", evidence: { at: 2, raised: 2 }, at: 2, acknowledged: false }]);
+    // Each raise is told, so that it is an event and counted.
+    expect(told).toEqual([
+      [1, false],
+      [2, true],
+    ]);
     expect(book.isOpen("fd-growth", "a")).toBe(true);
     expect(book.ack("fd-growth", "a")).toBe(1);
     expect(book.open()).toEqual([]);
@@ -19,7 +25,7 @@ describe("alert book", () => {
     expect(book.raise(alert("fd-growth", "a", 3))).toBe(true);
     expect(book.list().map((a) => [a.at, a.acknowledged])).toEqual([
       [3, false],
-      [1, true],
+      [2, true],
     ]);
   });
 
@@ -123,7 +129,8 @@ describe("goroutine breaker", () => {
     expect(actions.map((a) => a.type)).toEqual(["force-gc", "dump-goroutines", "alert"]);
     const second = actions[2];
     expect(second?.type === "alert" && book.raise(second.alert)).toBe(false);
-    expect(book.open("storm").map((a) => a.at)).toEqual([4000]);
+    // ...which shows the latest storm, and that there were two.
+    expect(book.open("storm").map((a) => [a.at, a.evidence.raised])).toEqual([[6000, 2]]);
   });
 
   it("rearms for a new instance and ignores samples that are not after the previous one", () => {
