@@ -10,7 +10,7 @@
 // `ServiceClient` is the constructor @grpc/grpc-js makes for the plugin's
 // service (from loadPackageDefinition, or generated with
 // proto-loader-gen-types); Corral does not need to know its proto.
-import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type Client } from "@grpc/grpc-js";
+import { credentials as grpcCredentials, experimental, type ChannelCredentials, type ChannelOptions, type Client } from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
@@ -24,7 +24,11 @@ export interface ClientPems {
 }
 
 export interface ConnectOptions {
-  /** A directory holding ca.pem, cert.pem and key.pem, as `corralctl certs issue --out DIR` writes them, or the PEMs. */
+  /**
+   * A directory holding ca.pem, cert.pem and key.pem, as `corralctl certs
+   * issue --out DIR` writes them (read again while in use: a renewal there
+   * is taken up by new connections), or the PEMs.
+   */
   credentials: string | ClientPems;
   /**
    * The plugin's stable address: a Unix socket path, or host:port of its
@@ -82,10 +86,25 @@ export function pluginTarget(plugin: string, options: Pick<ConnectOptions, "addr
 export function pluginCredentials(plugin: string, source: string | ClientPems): ChannelCredentials {
   const pems = typeof source === "string" ? readPems(source) : source;
   const { trustDomain } = parsePeerIdentity(pems.certPem);
-  return grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), {
-    checkServerIdentity: pluginServerIdentity({ trustDomain, plugin }),
+  const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin });
+  if (typeof source !== "string") {
+    return grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), { checkServerIdentity });
+  }
+  // A directory is read again every CREDENTIALS_REFRESH_MS while a channel
+  // uses it (grpc-js's own file watcher): a certificate renewed there
+  // (`corralctl certs issue --out DIR`) is presented by new connections,
+  // without a restart of the host application.
+  const files = new experimental.FileWatcherCertificateProvider({
+    caCertificateFile: path.join(source, "ca.pem"),
+    certificateFile: path.join(source, "cert.pem"),
+    privateKeyFile: path.join(source, "key.pem"),
+    refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
+  return experimental.createCertificateProviderChannelCredentials(files, files, { checkServerIdentity });
 }
+
+/** How often a credentials directory is read again while in use. */
+export const CREDENTIALS_REFRESH_MS = 10_000;
 
 /** The channel options connect() uses: message limits, the retry policy, keepalive, reconnect backoff. */
 export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | "retry" | "channelOptions">): ChannelOptions {

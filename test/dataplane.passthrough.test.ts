@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { lstat, mkdir, readlink, rename, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, channelOptions, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
+import { connect, channelOptions, CREDENTIALS_REFRESH_MS, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
 import { echoClient, echoErrorDomain, echoProto, sha256File, statusDetails, type EchoClient, type EchoGrpcClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -139,6 +139,44 @@ describe("the stable address", () => {
       c.close();
     }
   });
+
+  it("is reached by connect() with a credentials directory, whose renewal new connections take up", async () => {
+    const Echo = (loadPackageDefinition(loadSync(echoProto, { longs: Number, defaults: true })) as unknown as {
+      corral: { test: { echo: { v1: { Echo: ServiceClientConstructor<EchoGrpcClient> } } } };
+    }).corral.test.echo.v1.Echo;
+    const dir = path.join(supervisor.dir, "renewed-credentials");
+    await mkdir(dir, { recursive: true });
+    const put = async (p: { caPem: string; certPem: string; keyPem: string }) => {
+      await writeFile(path.join(dir, "ca.pem"), p.caPem);
+      await writeFile(path.join(dir, "cert.pem"), p.certPem);
+      await writeFile(path.join(dir, "key.pem"), p.keyPem, { mode: 0o600 });
+    };
+    // First a certificate for another plugin: echo refuses it.
+    await put(await supervisor.clientPems("renewing-host", ["other"]));
+    const c = connect("echo", Echo, { credentials: dir, runtimeDir: supervisor.runtimeDir, retry: false });
+    const call = () =>
+      new Promise<string>((resolve) =>
+        c.Unary({ message: "x", sleepMs: 0, replySize: 0 }, new Metadata(), { deadline: new Date(Date.now() + 3000) }, (err) => resolve(err ? `${err.code}` : "ok")),
+      );
+    try {
+      expect(await call()).toBe(`${status.PERMISSION_DENIED}`);
+      // Its operator issues the right one into the same directory; once the
+      // client has read it again, echo's restart sends the open connection
+      // away, and the new one presents it.
+      await put(await supervisor.clientPems("renewing-host", ["echo"]));
+      await new Promise((r) => setTimeout(r, CREDENTIALS_REFRESH_MS + 500));
+      expect((await corralctl(["--config", supervisor.configFile, "restart", "echo"])).code).toBe(0);
+      const deadline = Date.now() + 5000;
+      let last = await call();
+      while (last !== "ok" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        last = await call();
+      }
+      expect(last).toBe("ok");
+    } finally {
+      c.close();
+    }
+  }, 40_000);
 
   it("is reached from Go by go-shim/client's Connect, which accepts only the plugin it names", async () => {
     const dir = path.join(supervisor.dir, "go-host-credentials");

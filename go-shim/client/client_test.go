@@ -65,8 +65,39 @@ func TestPluginTLSWithoutTheParsedLeaf(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PluginTLS: %v", err)
 	}
-	if n := len(config.Certificates); n != 1 {
-		t.Fatalf("%d certificates, want 1", n)
+	if cert, err := config.GetClientCertificate(nil); err != nil || cert.Leaf == nil && len(cert.Certificate) != 1 {
+		t.Fatalf("GetClientCertificate: %v, %v", cert, err)
+	}
+}
+
+func TestPluginTLSPresentsARenewedCertificate(t *testing.T) {
+	dir := t.TempDir()
+	writeClientCredentials(t, dir, "spiffe://corral.test/client/web")
+	config, err := PluginTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "greeter")
+	if err != nil {
+		t.Fatalf("PluginTLS: %v", err)
+	}
+	first, err := config.GetClientCertificate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := first.Certificate[0]
+	// Renewed in place (corralctl certs issue --out into the same directory).
+	writeClientCredentials(t, dir, "spiffe://corral.test/client/web")
+	renewed, err := config.GetClientCertificate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(renewed.Certificate[0]) == string(before) {
+		t.Fatal("the renewed certificate in the directory is not presented")
+	}
+	// A half-written renewal keeps the last pair that loads.
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := config.GetClientCertificate(nil)
+	if err != nil || string(kept.Certificate[0]) != string(renewed.Certificate[0]) {
+		t.Fatalf("after a broken key file: %v, %v", kept, err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 
 	"github.com/corralhq/corral/go-shim/internal/identity"
 )
@@ -18,14 +20,58 @@ import (
 // plugin-ID extension names plugin (as the Node client library checks).
 // The plugin's instance and the supervisor's refusal server for it both
 // present such a certificate.
+//
+// The certificate and key are read again when either file changes (a
+// renewal, `corralctl certs issue` into the same directory): new
+// connections present the renewed certificate, without a restart.
 func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}
-	return verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
+	config := verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
 		return checkPluginIdentity(leaf, trustDomain, plugin)
-	}), nil
+	})
+	pair := &renewingPair{certFile: certFile, keyFile: keyFile, cert: cert}
+	pair.stamp = pair.read()
+	config.Certificates = nil
+	config.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return pair.current(), nil }
+	return config, nil
+}
+
+// A renewingPair is a client certificate and key read from files, read
+// again once either file has changed.
+type renewingPair struct {
+	certFile, keyFile string
+
+	mu    sync.Mutex
+	cert  tls.Certificate
+	stamp string // the files' sizes and modification times when cert was read
+}
+
+// current returns the certificate, reading the files again if they
+// changed since. A pair that does not load (a renewal half written: the
+// certificate new, the key not yet) keeps the last one until it does.
+func (p *renewingPair) current() *tls.Certificate {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if stamp := p.read(); stamp != p.stamp {
+		if cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile); err == nil {
+			p.cert, p.stamp = cert, stamp
+		}
+	}
+	return &p.cert
+}
+
+// read returns the files' sizes and modification times.
+func (p *renewingPair) read() string {
+	var stamp strings.Builder
+	for _, name := range []string{p.certFile, p.keyFile} {
+		if fi, err := os.Stat(name); err == nil {
+			fmt.Fprintf(&stamp, "%d/%d/", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return stamp.String()
 }
 
 // SupervisorTLS is the TLS configuration of an admin client in Go (what
