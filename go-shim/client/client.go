@@ -103,6 +103,9 @@ func DialOptions(opts Options) []grpc.DialOption {
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 20 * time.Second,
 		}),
+		// A retried call's last send on a closed stream (eof.go).
+		grpc.WithChainUnaryInterceptor(unaryEOF),
+		grpc.WithChainStreamInterceptor(streamEOF),
 	}
 	attempts := opts.MaxAttempts
 	if attempts == 0 {
