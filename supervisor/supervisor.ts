@@ -23,7 +23,7 @@ import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { diffConfig, needsNewInstance } from "./config/diff.ts";
-import type { Config } from "./config/schema.ts";
+import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { PluginSet } from "./plugin-set.ts";
@@ -342,19 +342,21 @@ export class Supervisor {
       ...diff.changed.map(async (change) => {
         const { plugin, previous } = change;
         const parts = this.#plugins.get(plugin.name)!;
-        parts.controller.reconfigure(plugin);
-        parts.deployer.keep = plugin.releases.keep;
-        parts.config = plugin;
+        const inForce = (config: PluginConfig) => () => {
+          parts.controller.reconfigure(config);
+          parts.deployer.keep = config.releases.keep;
+          parts.config = config;
+        };
         const tcpChanged = plugin.dataPlane.tcp !== previous.dataPlane.tcp;
         try {
           if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp);
-          await parts.deployer.reload(plugin.binary, needsNewInstance(change));
+          // In force at its turn in the plugin's queue, not before: a deploy
+          // still under way starts its instance under the config it began with.
+          // Given up, the old instance and its config stay.
+          await parts.deployer.reload(plugin.binary, needsNewInstance(change), { apply: inForce(plugin), revert: inForce(previous) });
           applied.set(plugin.name, plugin);
           result.changed!.push(plugin.name);
         } catch (err) {
-          parts.controller.reconfigure(previous); // the old instance, and its config, stay
-          parts.deployer.keep = previous.releases.keep;
-          parts.config = previous;
           // ...and its TCP address: listening again where the old config says.
           if (tcpChanged) {
             await parts.address?.setTcp(previous.dataPlane.tcp).catch((undo: Error) => {

@@ -4,12 +4,14 @@
 // restart can, changes nothing.
 import type { ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
-import { readFile, readlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "./helpers/echo.ts";
 import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -209,6 +211,40 @@ describe("config reload of a plugin that is not simply serving", () => {
       expect((await ctl("resume", "echo")).code).toBe(0);
     }
     expect(await markOfInstance()).toBe("MARK=b");
+  }, 60_000);
+
+  it("does not start the instance of a deploy under way under the config of a reload that then fails", async () => {
+    const work = await mkdtemp(path.join(tmpdir(), "corral-reload-deploy-"));
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    const call = <T>(method: "Deploy" | "Reload", request: object) =>
+      new Promise<T>((resolve, reject) => {
+        const done = (err: ServiceError | null, value?: T) => (err ? reject(err) : resolve(value!));
+        if (method === "Deploy") admin.Deploy(request, { deadline: new Date(Date.now() + 30_000) }, done as never);
+        else admin.Reload(request, { deadline: new Date(Date.now() + 30_000) }, done as never);
+      });
+    const inForce = parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc;
+    try {
+      const next = await makeRelease(echoBinary, work, "during-reload");
+      // The reload changes the environment, and a binary that cannot serve: it fails.
+      await editConfig((doc) => {
+        doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "1500", MARK: "d" };
+        doc.plugins[0]!.binary = path.join(repoRoot, "build/test-plugins/echo-crash");
+      });
+      const deploying = call<{ release: string }>("Deploy", { plugin: "echo", binary: next });
+      await new Promise((r) => setTimeout(r, 5));
+      const reloaded = await call<{ changed: string[]; failed: string[] }>("Reload", {});
+      expect(reloaded.changed).toEqual([]);
+      expect(reloaded.failed).toEqual([expect.stringMatching(/^echo: release [0-9a-f]{12} of plugin echo was not deployed/)]);
+      expect((await deploying).release).toBe(await sha256File(next));
+      // The deploy's instance runs the config in force, which describe shows.
+      expect(await markOfInstance()).toBe("MARK=b");
+      const described = JSON.parse((await ctl("describe", "echo", "--json")).stdout) as { config: { env: Record<string, string> } };
+      expect(described.config.env.MARK).toBe("b");
+    } finally {
+      admin.close();
+      await writeFile(supervisor.configFile, stringify(inForce));
+      await rm(work, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it("applies releases.keep without a new instance", async () => {

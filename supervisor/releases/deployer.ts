@@ -59,31 +59,41 @@ export class Deployer {
    * path. A new binary counts as configured once it serves: one that fails
    * is tried again by the next reload, and stays out of the history.
    */
-  reload(binary: string, restart: boolean): Promise<DeployOutcome> {
+  reload(binary: string, restart: boolean, config?: { apply(): void; revert(): void }): Promise<DeployOutcome> {
     return this.#serialized(async () => {
-      const started = Date.now();
-      const configured = await this.#store.import(binary);
-      const serving = this.#plugin.servingRelease;
-      if (await this.#store.isNewSeed(configured)) {
-        if (serving !== undefined && configured.sha256 !== serving) {
-          const outcome = await this.#switchTo(configured);
-          await this.#store.recordSeed(configured);
-          return outcome;
-        }
-        // Nothing serves: it becomes current, as at start (the current
-        // watch brings it to an instance still starting).
-        if (serving === undefined) await this.#store.seed(binary);
-        else await this.#store.recordSeed(configured);
+      config?.apply();
+      try {
+        return await this.#reload(binary, restart);
+      } catch (err) {
+        config?.revert();
+        throw err;
       }
-      const release = (await this.#store.current()) ?? configured;
-      const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
-      if (!restart) return unchanged;
-      // Also when nothing serves: an instance may be starting, or paused, under the old config.
-      const result = await this.#plugin.applyConfig();
-      if (!result.changed) return unchanged;
-      this.#onDeployed(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
-      return { ...result, durationMs: Date.now() - started };
     });
+  }
+
+  async #reload(binary: string, restart: boolean): Promise<DeployOutcome> {
+    const started = Date.now();
+    const configured = await this.#store.import(binary);
+    const serving = this.#plugin.servingRelease;
+    if (await this.#store.isNewSeed(configured)) {
+      if (serving !== undefined && configured.sha256 !== serving) {
+        const outcome = await this.#switchTo(configured);
+        await this.#store.recordSeed(configured);
+        return outcome;
+      }
+      // Nothing serves: it becomes current, as at start (the current
+      // watch brings it to an instance still starting).
+      if (serving === undefined) await this.#store.seed(binary);
+      else await this.#store.recordSeed(configured);
+    }
+    const release = (await this.#store.current()) ?? configured;
+    const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
+    if (!restart) return unchanged;
+    // Also when nothing serves: an instance may be starting, or paused, under the old config.
+    const result = await this.#plugin.applyConfig();
+    if (!result.changed) return unchanged;
+    this.#onDeployed(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
+    return { ...result, durationMs: Date.now() - started };
   }
 
   /** Imports `binary` (checked, hashed, copied), makes it current and brings it into service. */
