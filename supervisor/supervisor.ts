@@ -18,6 +18,7 @@ import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
+import { removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
@@ -111,6 +112,8 @@ export class Supervisor {
     const unlock = await lockStateDir(config.stateDir);
     const closers: Array<() => Promise<void>> = [unlock];
     try {
+      const leftovers = await removeStateLeftovers(config.stateDir);
+      if (leftovers.length > 0) log.info({ removed: leftovers }, "removed what interrupted writes of a previous supervisor left in the state directory");
       const trust = await Trust.open(config.stateDir, config.trustDomain, log);
       closers.push(async () => trust.close());
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);

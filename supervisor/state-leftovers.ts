@@ -1,0 +1,57 @@
+// What a supervisor killed in the middle of a write leaves in its state
+// directory: the temporary files and directories its writers make beside
+// their targets and rename into place. None is ever read; some hold a
+// release's binary (a staging directory's link keeps its object from
+// being pruned). Removed at start, once the state directory's lock is held,
+// when no other writer can be at work. Only these names, where their
+// writers make them: anything else is left alone.
+import { readdir, rm } from "node:fs/promises";
+import path from "node:path";
+
+const SHA256 = "[0-9a-f]{64}";
+/** replaceAtomically (identity/files.ts): `.<name>.<12 hex>.tmp`. */
+const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** replaceFile (replace-file.ts): `<name>.<12 hex>.tmp`. */
+const REPLACE_TEMP = /\.[0-9a-f]{12}\.tmp$/;
+
+/** Where each writer's temporary names are: a directory (`*` for each entry of its parent) and the names. */
+const PLACES: Array<{ dir: string[]; names: RegExp }> = [
+  { dir: [], names: /^\.ca-new-/ }, // identity/ca.ts, the CA's staging directory
+  { dir: ["ca"], names: ATOMIC_TEMP },
+  { dir: ["objects"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) }, // releases/objects.ts
+  { dir: ["plugins", "*"], names: /^(current|trial\.json)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
+  { dir: ["plugins", "*", "releases"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) },
+  { dir: ["diagnostics", "*"], names: REPLACE_TEMP }, // diagnostics/store.ts
+];
+
+/** Removes the leftovers of interrupted writes under `stateDir`; returns what it removed. */
+export async function removeStateLeftovers(stateDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const place of PLACES) {
+    for (const dir of await expand(stateDir, place.dir)) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (!place.names.test(name)) continue;
+        await rm(path.join(dir, name), { recursive: true, force: true });
+        removed.push(path.join(dir, name));
+      }
+    }
+  }
+  return removed;
+}
+
+/** The directories `parts` names under `root`, `*` standing for each subdirectory. */
+async function expand(root: string, parts: string[]): Promise<string[]> {
+  let dirs = [root];
+  for (const part of parts) {
+    if (part !== "*") {
+      dirs = dirs.map((d) => path.join(d, part));
+      continue;
+    }
+    const next: string[] = [];
+    for (const d of dirs) {
+      for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) if (entry.isDirectory()) next.push(path.join(d, entry.name));
+    }
+    dirs = next;
+  }
+  return dirs;
+}

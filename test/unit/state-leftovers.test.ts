@@ -1,0 +1,70 @@
+// What interrupted writes leave in a state directory, removed at start:
+// exactly the temporary names the writers make, nothing else.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { removeStateLeftovers } from "../../supervisor/state-leftovers.ts";
+
+let state: string;
+beforeEach(async () => {
+  state = await mkdtemp(path.join(tmpdir(), "corral-state-leftovers-"));
+});
+afterEach(() => rm(state, { recursive: true, force: true }));
+
+const sha = "a".repeat(64);
+
+async function file(relative: string): Promise<string> {
+  const at = path.join(state, relative);
+  await mkdir(path.dirname(at), { recursive: true });
+  await writeFile(at, "x");
+  return relative;
+}
+
+describe("state directory leftovers", () => {
+  it("removes the temporary names of interrupted writes, and keeps everything else", async () => {
+    const leftovers = [
+      await file(".ca-new-Xy12ab/ca.pem"),
+      await file("ca/.revoked.json.0123456789ab.tmp"),
+      await file(`objects/${sha}.tmp-0a1b2c3d`),
+      await file(`plugins/echo/releases/${sha}.tmp-0a1b2c3d/plugin`),
+      await file("plugins/echo/trial.json.tmp-deadbeef"),
+      await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp"),
+    ];
+    await mkdir(path.join(state, "plugins/echo"), { recursive: true });
+    await symlink(`releases/${sha}`, path.join(state, "plugins/echo/current.tmp-0a1b2c3d"));
+    leftovers.push("plugins/echo/current.tmp-0a1b2c3d");
+    const kept = [
+      await file("ca/ca.pem"),
+      await file("ca/revoked.json"),
+      await file(`objects/${sha}`),
+      await file(`plugins/echo/releases/${sha}/plugin`),
+      await file("plugins/echo/trial.json"),
+      await file("plugins/echo/history.jsonl"),
+      await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof"),
+      await file("supervisor.lock"),
+      // Someone else's temporary names are not ours to remove.
+      await file("plugins/echo/current.tmp"),
+      await file("notes.tmp"),
+    ];
+    const removed = await removeStateLeftovers(state);
+    expect(removed.map((p) => path.relative(state, p)).sort()).toEqual(
+      [
+        ".ca-new-Xy12ab",
+        "ca/.revoked.json.0123456789ab.tmp",
+        `objects/${sha}.tmp-0a1b2c3d`,
+        `plugins/echo/releases/${sha}.tmp-0a1b2c3d`,
+        "plugins/echo/trial.json.tmp-deadbeef",
+        "plugins/echo/current.tmp-0a1b2c3d",
+        "diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp",
+      ].sort(),
+    );
+    for (const l of leftovers) expect(existsSync(path.join(state, l)), l).toBe(false);
+    for (const k of kept) expect(existsSync(path.join(state, k)), k).toBe(true);
+  });
+
+  it("does nothing in a state directory that is new", async () => {
+    expect(await removeStateLeftovers(path.join(state, "none"))).toEqual([]);
+  });
+});
