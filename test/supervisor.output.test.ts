@@ -6,6 +6,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
+import { FOLLOW_BACKLOG } from "../supervisor/admin/server.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor;
@@ -108,4 +111,39 @@ describe("a flooding plugin", () => {
     expect(sample('corral_output_lines_total{plugin="flood",outcome="dropped"}')).toBeGreaterThan(Math.max(...numbered) - logged);
     expect(sample('corral_output_wait_seconds_total{plugin="flood"}')).toBeGreaterThan(1);
   });
+});
+
+describe("a follower of a plugin's output that stops reading", () => {
+  it("is not buffered for without bound: its stream ends, saying why, once a bounded backlog waits", async () => {
+    const fast = await TestSupervisor.start({
+      plugins: [
+        {
+          name: "flood",
+          binary: path.join(repoRoot, "build/test-plugins/flood"),
+          apiVersion: "1.0",
+          output: { rate: 20_000, burst: 20_000, maxLineLength: "256B", maxBytesPerSecond: "4MiB" },
+        },
+      ],
+    });
+    const admin = await connectAdmin(await resolveEndpoint({ config: fast.configFile }));
+    try {
+      const stream = admin.Logs({ plugin: "flood", tail: 0, follow: true });
+      let received = 0;
+      const ended = new Promise<ServiceError>((resolve) => stream.on("error", resolve));
+      stream.on("data", () => {
+        received += 1;
+        if (received === 1) stream.pause(); // a pager that stops reading
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      stream.resume();
+      const err = await Promise.race([ended, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
+      expect(err?.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(err?.details).toBe(`the client read nothing while ${FOLLOW_BACKLOG} messages waited for it; follow again`);
+      // What waited was bounded: far fewer lines than 3 s of the plugin's output.
+      expect(received).toBeLessThan(20_000);
+    } finally {
+      admin.close();
+      await fast.cleanup();
+    }
+  }, 40_000);
 });

@@ -88,6 +88,9 @@ export interface CertificateAdmin {
   rotate(plugins: string[]): Promise<{ instances: string[] }>;
 }
 
+/** Messages a follow stream keeps for a client that has stopped reading, beyond what the stream buffers. */
+export const FOLLOW_BACKLOG = 1000;
+
 export interface AdminServerOptions {
   socket: string;
   credentials: ServerCredentials;
@@ -169,8 +172,22 @@ export class AdminServer {
         streams.add(open);
         call.on("cancelled", () => finish());
         call.on("close", () => finish());
+        // A client that stops reading (corralctl logs -f suspended with
+        // Ctrl-Z) is not buffered for without bound: once the stream's
+        // buffer is full, at most FOLLOW_BACKLOG more messages wait for it,
+        // then the stream ends, saying so.
+        let behind = 0;
+        call.on("drain", () => (behind = 0));
+        const send = (message: Res) => {
+          if (ended.signal.aborted) return;
+          if (behind >= FOLLOW_BACKLOG) {
+            finish(serviceError(grpcStatus.RESOURCE_EXHAUSTED, `the client read nothing while ${FOLLOW_BACKLOG} messages waited for it; follow again`));
+            return;
+          }
+          if (!call.write(message) || behind > 0) behind += 1;
+        };
         Promise.resolve()
-          .then(() => handler(call.request, (message) => void call.write(message), ended.signal))
+          .then(() => handler(call.request, send, ended.signal))
           .then(
             () => finish(),
             (err: Error) => finish(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
