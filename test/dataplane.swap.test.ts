@@ -359,3 +359,37 @@ describe("a plugin whose binary could not be imported at start", () => {
     }
   }, 60_000);
 });
+
+describe("a deployed release that crashes right after it serves", () => {
+  it("is restarted after its backoff as a crash, not again at once as a second deploy by the watch's echo of the deploy", async () => {
+    const s = await TestSupervisor.start({
+      plugins: [
+        {
+          name: "echo",
+          binary: echoBinary,
+          apiVersion: "1.0",
+          // The crasher dies 30 ms after it serves; echo ignores the variable.
+          env: { CRASH_AFTER_MS: "30" },
+          restart: { initialBackoff: "500ms", quarantineAfter: 10 },
+        },
+      ],
+    });
+    try {
+      const deployed = await corralctl(["--config", s.configFile, "deploy", "echo", path.join(repoRoot, "build/test-plugins/crasher")]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      // Past the watch's debounce (100 ms) and the first backoff.
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = s.logs.slice(s.logs.findIndex((l) => l.msg === "deploying"));
+      expect(after.filter((l) => l.msg === "release in service")).toHaveLength(1);
+      const states = after.filter((l) => l.plugin === "echo" && typeof l.to === "string").map((l) => l.to);
+      expect(states.slice(0, 5)).toEqual(["updating", "ready", "crashed", "backoff", "starting"]);
+      expect(states).not.toContain("stopped");
+      const backoff = after.find((l) => l.to === "backoff")!;
+      const restart = after.find((l) => after.indexOf(l) > after.indexOf(backoff) && l.to === "starting")!;
+      expect(Date.parse(restart.time) - Date.parse(backoff.time)).toBeGreaterThanOrEqual(390); // 500 ms less jitter
+      expect((await s.plugin("echo")).restarts).toBeGreaterThanOrEqual(1);
+    } finally {
+      await s.cleanup();
+    }
+  }, 30_000);
+});

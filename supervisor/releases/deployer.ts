@@ -32,6 +32,13 @@ export class Deployer {
   readonly #onFailure: (message: string) => void;
   readonly #onDeployed: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * The release this deployer last made `current` name, or last acted on
+   * when another tool did: the watch's report of it is only its echo (seen
+   * after a deploy whose release has crashed since, it would start that
+   * release again at once, skipping the crash's backoff).
+   */
+  #known: string | undefined;
 
   constructor(options: {
     store: ReleaseStore;
@@ -83,7 +90,7 @@ export class Deployer {
       }
       // Nothing serves: it becomes current, as at start (the current
       // watch brings it to an instance still starting).
-      if (serving === undefined) await this.#store.seed(binary);
+      if (serving === undefined) this.#known = (await this.#store.seed(binary)).sha256;
       else await this.#store.recordSeed(configured);
     }
     const release = (await this.#store.current()) ?? configured;
@@ -133,7 +140,7 @@ export class Deployer {
       if (change.kind === "invalid") {
         const restore = serving ? await this.#store.get(serving) : undefined;
         try {
-          if (restore) await this.#store.activate(restore);
+          if (restore) await this.#activate(restore);
         } catch (err) {
           const message = `${change.reason}; putting back the link to release ${serving!.slice(0, 12)} failed: ${(err as Error).message}`;
           this.#log.error({ target: change.target }, message);
@@ -145,7 +152,8 @@ export class Deployer {
         this.#onFailure(message);
         return;
       }
-      if (change.release.sha256 === serving) return;
+      if (change.release.sha256 === serving || change.release.sha256 === this.#known) return;
+      this.#known = change.release.sha256;
       this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
       await this.#store.beginTrial(change.release.sha256, serving);
       await this.#bringIn(change.release, Date.now()).catch(() => {}); // reported in #bringIn
@@ -157,7 +165,7 @@ export class Deployer {
     const serving = this.#plugin.servingRelease;
     if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, serving);
     try {
-      await this.#store.activate(release);
+      await this.#activate(release);
     } catch (err) {
       await this.#store.endTrial();
       throw err;
@@ -195,13 +203,18 @@ export class Deployer {
       // Back to what serves, unless someone made yet another release current meanwhile.
       const current = await this.#store.current().catch(() => undefined);
       const restore = before ? await this.#store.get(before) : undefined;
-      if (restore && current?.sha256 === release.sha256) await this.#store.activate(restore);
+      if (restore && current?.sha256 === release.sha256) await this.#activate(restore);
       await this.#store.endTrial();
       const reported = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} was not deployed: ${message}${restore ? `; ${restore.sha256.slice(0, 12)} keeps serving` : ""}`;
       this.#log.error({ release: release.sha256, restored: restore?.sha256 }, reported);
       this.#onFailure(reported);
       throw err instanceof UpdateFailed || err instanceof ReleaseError ? new UpdateFailed(reported) : err;
     }
+  }
+
+  async #activate(release: Release): Promise<void> {
+    await this.#store.activate(release);
+    this.#known = release.sha256;
   }
 
   #serialized<T>(work: () => Promise<T>): Promise<T> {
