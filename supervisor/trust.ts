@@ -48,7 +48,11 @@ export class Trust {
     this.leaf = leaf;
     this.#crlPem = crlPem;
     this.#log = log;
-    this.#republish = setInterval(() => void this.publishCrl().catch((err: Error) => log.error({ err: err.message }, "republishing the CRL failed")), CRL_REPUBLISH_MS);
+    // Daily: the CRL before its nextUpdate, and the records of leaves long expired forgotten.
+    this.#republish = setInterval(() => {
+      void this.publishCrl().catch((err: Error) => log.error({ err: err.message }, "republishing the CRL failed"));
+      void registry.forgetExpired().catch((err: Error) => log.error({ err: err.message }, "forgetting expired certificates failed"));
+    }, CRL_REPUBLISH_MS);
     this.#republish.unref();
     this.#leaves = new LeafStock({
       issue: (plugin, ttlMs) => issuePluginLeaf(ca, { trustDomain: ca.trustDomain, plugin, ttlMs, registry }),
@@ -60,6 +64,8 @@ export class Trust {
     const ca = await loadOrCreateCA(stateDir, { trustDomain });
     log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
     const registry = await openRegistry(stateDir, ca);
+    const forgotten = await registry.forgetExpired();
+    if (forgotten > 0) log.info({ certificates: forgotten }, "forgot the records of leaves long expired");
     const leaf = await RotatingLeaf.start({
       issue: () => issueSupervisorLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: SUPERVISOR_LEAF_TTL_MS, registry }),
       caPem: ca.certPem,

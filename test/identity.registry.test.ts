@@ -87,6 +87,27 @@ describe("recording issuance", () => {
     expect(await readFile(registry.paths.issued, "utf8")).toBe(before);
   });
 
+  it("forgets the records of leaves expired more than a week ago, in memory and in issued.jsonl", async () => {
+    const dir = await freshState();
+    const DAY = 24 * HOUR;
+    let now = Date.now();
+    const registry = await openRegistry(dir, ca, { now: () => now });
+    const old = await issuePluginLeaf(ca, { trustDomain: TD, ttlMs: HOUR, plugin: "echo", registry, now: () => Date.now() - 9 * DAY });
+    const recent = await issuePluginLeaf(ca, { trustDomain: TD, ttlMs: HOUR, plugin: "echo", registry, now: () => Date.now() - 2 * DAY });
+    const live = await issuePluginLeaf(ca, { trustDomain: TD, ttlMs: HOUR, plugin: "echo", registry });
+    expect(await registry.forgetExpired()).toBe(1);
+    expect(registry.list({ includeExpired: true }).issued.map((c) => c.serialHex).sort()).toEqual([recent.serialHex, live.serialHex].sort());
+    expect((await lines(registry.paths.issued)).map((l) => l.serialHex).sort()).toEqual([recent.serialHex, live.serialHex].sort());
+    expect((await stat(registry.paths.issued)).mode & 0o777).toBe(0o600);
+    expect(await registry.forgetExpired()).toBe(0);
+    // Appends go on after the rewrite, and a new registry reads what is left.
+    const next = await issuePluginLeaf(ca, { trustDomain: TD, ttlMs: HOUR, plugin: "echo", registry });
+    now += 8 * DAY;
+    expect(await registry.forgetExpired()).toBe(3);
+    expect((await openRegistry(dir, ca)).list({ includeExpired: true }).issued.map((c) => c.serialHex)).toEqual([]);
+    expect(old.serialHex).not.toBe(next.serialHex);
+  });
+
   it("cuts a line half-written by a crash, and appends after it", async () => {
     const dir = await freshState();
     const first = await openRegistry(dir, ca);

@@ -52,6 +52,12 @@ export async function appendIssued(path: string, cert: IssuedCertificate): Promi
   await appendLineDurably(path, JSON.stringify(issuedToJson(cert)), 0o600);
 }
 
+/** Replaces issued.jsonl whole with `certs` (a pruning: the records of leaves long expired dropped). */
+export async function saveIssued(path: string, certs: Iterable<IssuedCertificate>): Promise<void> {
+  const lines = [...certs].map((c) => `${JSON.stringify(issuedToJson(c))}\n`).join("");
+  await replaceAtomically(path, lines, 0o600);
+}
+
 export async function saveRevoked(path: string, state: RevocationState): Promise<void> {
   await replaceAtomically(path, `${JSON.stringify(revokedToJson(state), null, 2)}\n`, 0o600);
 }

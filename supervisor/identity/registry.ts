@@ -21,6 +21,7 @@ import {
   appendIssued,
   loadIssued,
   loadRevoked,
+  saveIssued,
   saveRevoked,
   type IssuedCertificate,
   type RevocationState,
@@ -77,6 +78,9 @@ export const DEFAULT_CRL_VALIDITY_MS = 7 * DAY_MS;
 export async function openRegistry(stateDir: string, ca: CertificateAuthority, options: RegistryOptions = {}): Promise<CertificateRegistry> {
   return CertificateRegistry.open(stateDir, ca, options);
 }
+
+/** How long after its expiry a leaf's record is kept (`certs list --all` shows it meanwhile). */
+export const ISSUED_KEPT_AFTER_EXPIRY_MS = 7 * 86_400_000;
 
 export class CertificateRegistry implements IssuanceRecorder {
   readonly paths: { readonly issued: string; readonly revoked: string; readonly crl: string };
@@ -184,6 +188,28 @@ export class CertificateRegistry implements IssuanceRecorder {
       await appendIssued(this.paths.issued, record);
       this.issued.set(serialHex, record);
       this.index(record);
+    });
+  }
+
+  /**
+   * Forgets the leaves that expired more than ISSUED_KEPT_AFTER_EXPIRY_MS
+   * ago: every instance start issues one, and the record (in memory and in
+   * issued.jsonl) would otherwise grow for good. What a CRL needs is kept
+   * apart, in the revocation state. Returns how many were dropped.
+   */
+  async forgetExpired(): Promise<number> {
+    return this.exclusive(async () => {
+      const horizon = this.now() - ISSUED_KEPT_AFTER_EXPIRY_MS;
+      const gone = [...this.issued.values()].filter((c) => c.notAfter.getTime() < horizon);
+      if (gone.length === 0) return 0;
+      await saveIssued(this.paths.issued, [...this.issued.values()].filter((c) => c.notAfter.getTime() >= horizon));
+      for (const cert of gone) {
+        this.issued.delete(cert.serialHex);
+        const serials = this.byUri.get(cert.uri);
+        serials?.delete(cert.serialHex);
+        if (serials?.size === 0) this.byUri.delete(cert.uri);
+      }
+      return gone.length;
     });
   }
 
