@@ -2314,9 +2314,10 @@ func (x *StatusResponse) GetPlugins() []*PluginStatus {
 type PluginStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// One of: stopped, starting, ready, draining, crashed, backoff, quarantined.
+	// One of: stopped, starting, ready, updating, paused, draining, crashed, backoff, quarantined.
 	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
-	// Restarts since the supervisor started (crash restarts and operator restarts).
+	// Restarts after a failure (a crash, a breaker's restart) since the
+	// supervisor started; an operator's restart is a hot update, not counted.
 	Restarts uint32 `protobuf:"varint,3,opt,name=restarts,proto3" json:"restarts,omitempty"`
 	// The instance serving (or being started); absent when none exists.
 	Instance *InstanceStatus `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
