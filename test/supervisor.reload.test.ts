@@ -137,6 +137,37 @@ describe("config reload", () => {
     expect((await ctl("validate")).code).toBe(0);
   }, 30_000);
 
+  it("validates a file corralctl reads and sends; the daemon reads no path but its own config, nor quotes a file back whole", async () => {
+    const work = await mkdtemp(path.join(tmpdir(), "corral-validate-"));
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    const validate = (request: { path: string; content: string }) =>
+      new Promise<{ code: number; details: string; errors: string[] }>((resolve) =>
+        admin.ValidateConfig(request, { deadline: new Date(Date.now() + 5000) }, (err, r) =>
+          resolve(err ? { code: err.code, details: err.details, errors: [] } : { code: 0, details: "", errors: r!.errors }),
+        ),
+      );
+    try {
+      // A file only root may read: the daemon is not asked to read it.
+      const secret = path.join(work, "secret.pem");
+      await writeFile(secret, `-----BEGIN PRIVATE KEY-----\n${"S".repeat(300)}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+      const refused = await validate({ path: secret, content: "" });
+      expect(refused.code).toBe(3); // INVALID_ARGUMENT
+      expect(refused.details).toBe(`the daemon reads only the config file it runs (${supervisor.configFile}); send ${secret}'s content (corralctl validate FILE does)`);
+      // Text that is no config is quoted no further than 80 characters.
+      const quoted = await validate({ path: secret, content: await readFile(secret, "utf8") });
+      expect(quoted.errors.join("\n")).not.toContain("S".repeat(100));
+      expect(quoted.errors.join("\n")).toMatch(/…\)$/);
+      // corralctl reads the file itself.
+      const copy = path.join(work, "corral.yaml");
+      await writeFile(copy, await readFile(supervisor.configFile, "utf8"));
+      expect(await ctl("validate", copy)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: \d+ plugin\(s\): /) });
+      expect((await ctl("validate", path.join(work, "none.yaml"))).code).toBe(2);
+    } finally {
+      admin.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a change only a restart can apply, and changes nothing", async () => {
     const good = await readFile(supervisor.configFile, "utf8");
     await editConfig((doc) => {

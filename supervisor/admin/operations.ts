@@ -9,7 +9,8 @@ import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStat
 import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
-import { ConfigError, formatProblem, loadConfig } from "../config/load.ts";
+import nodePath from "node:path";
+import { ConfigError, formatProblem, loadConfig, parseConfig } from "../config/load.ts";
 import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
@@ -22,6 +23,9 @@ export interface Reloader {
   readonly configFile: string | undefined;
   reload(): Promise<ReloadResponse>;
 }
+
+/** The largest config text ValidateConfig takes. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; alerts: AlertBook; reloader: Reloader }): OperationsAdmin {
   const find = (name: string) => {
@@ -114,11 +118,18 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         }, { once: true });
       });
     },
-    async validate(path): Promise<ValidateConfigResponse> {
-      const file = path || deps.reloader.configFile;
-      if (!file) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the config file: this supervisor was started without one");
+    async validate(path, content): Promise<ValidateConfigResponse> {
+      // Root reads only the file it runs: any other path would have it read
+      // (and quote in its problems) what the admin calling may not read.
+      const running = deps.reloader.configFile;
+      if (!content && path && path !== running) {
+        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `the daemon reads only the config file it runs (${running ?? "none"}); send ${path}'s content (corralctl validate FILE does)`);
+      }
+      if (Buffer.byteLength(content) > MAX_CONFIG_BYTES) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `a config of more than ${MAX_CONFIG_BYTES} bytes`);
+      const file = content ? path || "config" : running;
+      if (!file) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "send the config's content: this supervisor was started without a file");
       try {
-        const config = await loadConfig(file);
+        const config = content ? parseConfig(content, nodePath.resolve(file)) : await loadConfig(file);
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
         if (err instanceof ConfigError) return { valid: false, errors: err.problems.map(formatProblem), plugins: [] };

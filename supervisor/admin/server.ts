@@ -60,7 +60,8 @@ export interface OperationsAdmin {
   logs(plugin: string, tail: number, follow: boolean, send: (line: LogLine) => void, signal: AbortSignal): Promise<void>;
   /** Sends the `recent` last events, then new ones until `signal` aborts. */
   events(plugin: string, recent: number, send: (event: Event) => void, signal: AbortSignal): Promise<void>;
-  validate(path: string): Promise<ValidateConfigResponse>;
+  /** Validates `content` (reported as `path`), or without content the file the supervisor runs. */
+  validate(path: string, content: string): Promise<ValidateConfigResponse>;
   reload(): Promise<ReloadResponse>;
 }
 
@@ -229,7 +230,7 @@ export class AdminServer {
       Resume: change((req) => ops.resume(req.plugin)),
       Logs: stream((req, send, signal) => ops.logs(req.plugin, req.tail, req.follow, send, signal)),
       WatchEvents: stream((req, send, signal) => ops.events(req.plugin, req.recent, send, signal)),
-      ValidateConfig: guard((req) => ops.validate(req.path)),
+      ValidateConfig: guard((req) => ops.validate(req.path, req.content)),
       Reload: change(() => ops.reload()),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);

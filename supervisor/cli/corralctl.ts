@@ -21,7 +21,7 @@ import type { ReloadResponse__Output } from "../../proto/gen/ts/corral/admin/v1/
 import type { ValidateConfigResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { replaceAtomically } from "../identity/files.ts";
@@ -320,12 +320,17 @@ program
 program
   .command("validate")
   .description("check a config file (default: the one the daemon runs) without applying it; for a file offline, use `corral validate FILE`")
-  .argument("[file]", "path on the daemon's host")
+  .argument("[file]", "a config file, read by corralctl (as you) and checked by the daemon")
   .option("--json", "print JSON")
   .action(async (file: string | undefined, options: { json?: boolean }) => {
-    const r = await call<ValidateConfigResponse__Output>((client, deadline, done) =>
-      client.ValidateConfig({ path: file ? path.resolve(file) : "" }, { deadline }, done),
-    );
+    let request = { path: "", content: "" };
+    if (file) {
+      const content = await readFile(file, "utf8").catch((err: Error) => {
+        throw new CliError(`cannot read ${file}: ${err.message}`, ExitCode.usage);
+      });
+      request = { path: path.resolve(file), content };
+    }
+    const r = await call<ValidateConfigResponse__Output>((client, deadline, done) => client.ValidateConfig(request, { deadline }, done));
     if (options.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else if (r.valid) process.stdout.write(`valid: ${r.plugins.length} plugin(s): ${r.plugins.join(", ")}\n`);
     else process.stderr.write(`invalid config\n${r.errors.join("\n")}\n`);

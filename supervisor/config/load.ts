@@ -29,9 +29,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** The longest value a problem quotes: a whole document read as one string is not repeated back. */
+const QUOTED_VALUE_MAX = 80;
+
 export function formatProblem(p: ConfigProblem): string {
   const where = p.field ? `${p.field}: ` : "";
-  const value = p.value !== undefined && !p.message.includes(p.value) ? ` (value: ${p.value})` : "";
+  const quoted = p.value !== undefined && p.value.length > QUOTED_VALUE_MAX ? `${p.value.slice(0, QUOTED_VALUE_MAX)}…` : p.value;
+  const value = quoted !== undefined && !p.message.includes(quoted) ? ` (value: ${quoted})` : "";
   return `${p.file}:${p.line}:${p.column}: ${where}${p.message}${value}`;
 }
 

@@ -434,8 +434,12 @@ func (x *Event) GetTo() string {
 
 type ValidateConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Path of the file on the supervisor's host; empty: the file it runs.
-	Path          string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Where the text came from: problems are reported under this name, and
+	// relative paths in it resolved from its directory. Without content,
+	// empty or the path of the file the supervisor runs.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// The config's text (at most 1 MiB); empty: the file the supervisor runs.
+	Content       string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -473,6 +477,13 @@ func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
 func (x *ValidateConfigRequest) GetPath() string {
 	if x != nil {
 		return x.Path
+	}
+	return ""
+}
+
+func (x *ValidateConfigRequest) GetContent() string {
+	if x != nil {
+		return x.Content
 	}
 	return ""
 }
@@ -2759,9 +2770,10 @@ const file_corral_admin_v1_admin_proto_rawDesc = "" +
 	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x18\n" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x12\x12\n" +
 	"\x04from\x18\x06 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\a \x01(\tR\x02to\"+\n" +
+	"\x02to\x18\a \x01(\tR\x02to\"E\n" +
 	"\x15ValidateConfigRequest\x12\x12\n" +
-	"\x04path\x18\x01 \x01(\tR\x04path\"`\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\tR\acontent\"`\n" +
 	"\x16ValidateConfigResponse\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x16\n" +
 	"\x06errors\x18\x02 \x03(\tR\x06errors\x12\x18\n" +

@@ -109,8 +109,9 @@ type AdminClient interface {
 	// WatchEvents streams lifecycle transitions, breaker trips and recoveries,
 	// alerts and deploys as they happen, after the most recent ones.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
-	// ValidateConfig checks a config file (a path on the supervisor's host)
-	// without applying it.
+	// ValidateConfig checks a config without applying it: the text sent, or
+	// the file the supervisor runs. It reads no other file: a path would have
+	// root read what an admin may not.
 	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
 	// Reload reads the config file again and applies the difference: added
 	// plugins start, removed ones stop, changed ones are rolled through the
@@ -445,8 +446,9 @@ type AdminServer interface {
 	// WatchEvents streams lifecycle transitions, breaker trips and recoveries,
 	// alerts and deploys as they happen, after the most recent ones.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error
-	// ValidateConfig checks a config file (a path on the supervisor's host)
-	// without applying it.
+	// ValidateConfig checks a config without applying it: the text sent, or
+	// the file the supervisor runs. It reads no other file: a path would have
+	// root read what an admin may not.
 	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
 	// Reload reads the config file again and applies the difference: added
 	// plugins start, removed ones stop, changed ones are rolled through the

@@ -3,8 +3,10 @@
 
 export interface ValidateConfigRequest {
   'path'?: (string);
+  'content'?: (string);
 }
 
 export interface ValidateConfigRequest__Output {
   'path': (string);
+  'content': (string);
 }
