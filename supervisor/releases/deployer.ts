@@ -49,6 +49,8 @@ export class Deployer {
     onDeployed?: (message: string) => void;
     /** A release did not come into service (why, and what keeps serving). */
     onFailure?: (message: string) => void;
+    /** What `current` names as the deployer takes over (the watch may still report its making). */
+    current?: string;
   }) {
     this.#store = options.store;
     this.#plugin = options.plugin;
@@ -56,6 +58,7 @@ export class Deployer {
     this.#log = options.log.child({ plugin: options.store.plugin });
     this.#onFailure = options.onFailure ?? (() => {});
     this.#onDeployed = options.onDeployed ?? (() => {});
+    this.#known = options.current;
   }
 
   /**
