@@ -95,7 +95,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     },
     logs(name, tail, follow, send, signal) {
       const { output } = find(name);
-      for (const line of output.tail(tail)) send(toLogLine(line));
+      for (const line of output.tail(tail)) send(toLogLine(line), false);
       if (!follow) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const unfollow = output.follow((line: OutputLine) => send(toLogLine(line)));
@@ -107,7 +107,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     },
     events(name, recent, send, signal) {
       if (name) find(name);
-      for (const e of deps.events.recent(recent, name || undefined)) send(toEvent(e));
+      for (const e of deps.events.recent(recent, name || undefined)) send(toEvent(e), false);
       return new Promise<void>((resolve) => {
         const unsubscribe = deps.events.subscribe((e) => {
           if (!name || e.plugin === name) send(toEvent(e));

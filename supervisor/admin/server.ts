@@ -57,9 +57,10 @@ export interface OperationsAdmin {
   pause(plugin: string): Promise<PluginStatus>;
   resume(plugin: string): Promise<PluginStatus>;
   /** Sends the last `tail` lines, then, with follow, new ones until `signal` aborts. */
-  logs(plugin: string, tail: number, follow: boolean, send: (line: LogLine) => void, signal: AbortSignal): Promise<void>;
+  /** `send`'s `live` is false for what was there already (the tail): that part is bounded, and not counted against a client that stopped reading. */
+  logs(plugin: string, tail: number, follow: boolean, send: (line: LogLine, live?: boolean) => void, signal: AbortSignal): Promise<void>;
   /** Sends the `recent` last events, then new ones until `signal` aborts. */
-  events(plugin: string, recent: number, send: (event: Event) => void, signal: AbortSignal): Promise<void>;
+  events(plugin: string, recent: number, send: (event: Event, live?: boolean) => void, signal: AbortSignal): Promise<void>;
   /** Validates `content` (reported as `path`), or without content the file the supervisor runs. */
   validate(path: string, content: string): Promise<ValidateConfigResponse>;
   reload(): Promise<ReloadResponse>;
@@ -151,7 +152,7 @@ export class AdminServer {
     // Follow streams run until their client leaves: they are kept, so that
     // a stop can end them, and a revocation end those of a revoked client.
     const streams = new Set<OpenStream>();
-    const stream = <Req, Res>(handler: (req: Req, send: (message: Res) => void, signal: AbortSignal) => Promise<void>) => {
+    const stream = <Req, Res>(handler: (req: Req, send: (message: Res, live?: boolean) => void, signal: AbortSignal) => Promise<void>) => {
       return (call: ServerWritableStream<Req, Res>) => {
         const peer = call.getAuthContext().sslPeerCertificate?.raw;
         try {
@@ -175,12 +176,17 @@ export class AdminServer {
         call.on("close", () => finish());
         // A client that stops reading (corralctl logs -f suspended with
         // Ctrl-Z) is not buffered for without bound: once the stream's
-        // buffer is full, at most FOLLOW_BACKLOG more messages wait for it,
-        // then the stream ends, saying so.
+        // buffer is full, at most FOLLOW_BACKLOG more live messages wait
+        // for it, then the stream ends, saying so. (What was there already,
+        // the tail, is bounded by its ring and always sent.)
         let behind = 0;
         call.on("drain", () => (behind = 0));
-        const send = (message: Res) => {
+        const send = (message: Res, live = true) => {
           if (ended.signal.aborted) return;
+          if (!live) {
+            if (!call.write(message)) behind = Math.max(behind, 1);
+            return;
+          }
           if (behind >= FOLLOW_BACKLOG) {
             finish(serviceError(grpcStatus.RESOURCE_EXHAUSTED, `the client read nothing while ${FOLLOW_BACKLOG} messages waited for it; follow again`));
             return;
