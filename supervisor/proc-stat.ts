@@ -1,4 +1,5 @@
-// A process's /proc/<pid>/stat (proc(5)), the fields Corral reads. The
+// A process's /proc/<pid>/stat (proc(5)), the fields Corral reads, and its
+// real uid from /proc/<pid>/status. The
 // command name is in parentheses and may hold anything, spaces and ")"
 // included, so the fields are counted from the last ")".
 import { readFileSync } from "node:fs";
@@ -49,4 +50,18 @@ export function readProcStat(pid: number | string): ProcStat | undefined {
     return undefined;
   }
   return parseProcStat(text);
+}
+
+/** The real uids of `pids` (/proc/<pid>/status), of those still there. */
+export function realUids(pids: number[]): number[] {
+  const uids = new Set<number>();
+  for (const pid of pids) {
+    try {
+      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      if (uid !== undefined) uids.add(Number(uid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...uids];
 }

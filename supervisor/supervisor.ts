@@ -18,6 +18,7 @@ import { AlertBook } from "./breakers/alerts.ts";
 import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
+import { realUids } from "./proc-stat.ts";
 import { removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
@@ -213,14 +214,20 @@ export class Supervisor {
 
       // Only now, holding the admin socket (no other live supervisor shares
       // this runtime directory), is it safe to sweep what a dead one left.
-      const swept = await cgroups.sweep();
+      // One the kernel will not let go (a process stuck in uninterruptible
+      // sleep) is left, said, and its uid kept from new instances.
+      const swept = await cgroups.sweep((name, pids, err) => {
+        const withheld = realUids(pids);
+        for (const uid of withheld) uids.withhold(uid);
+        log.error({ cgroup: name, pids, uids: withheld, err: err.message }, "a cgroup left by a previous supervisor cannot be removed; its uids stay out of use");
+      });
       const staleDirs = await readdir(instancesDir);
       await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
       const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
-      closers.push(() => cgroups.removeParent());
+      closers.push(() => cgroups.removeParent(stuckAtStop(log)));
       // A plugin's memory limit holds its swap too only where the kernel
       // accounts swap in cgroups: said once, where there is swap to use.
       const swap = await swapUnlimited(cgroups);
@@ -406,10 +413,16 @@ export class Supervisor {
     await this.#launchers.close();
     await this.#admin.close();
     this.#trust.close();
-    await this.#cgroups.removeParent();
+    await this.#cgroups.removeParent(stuckAtStop(this.#log));
     await this.#unlock();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }
+}
+
+/** At a stop, an instance cgroup the kernel will not let go is left for the next start, and said. */
+function stuckAtStop(log: Logger) {
+  return (name: string, pids: number[], err: Error) =>
+    log.error({ cgroup: name, pids, err: err.message }, "an instance cgroup cannot be removed; it is left for the next start");
 }
 
 /** Removes every entry of `dirs` (which may not exist); returns their names. */

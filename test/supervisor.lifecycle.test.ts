@@ -294,14 +294,21 @@ describe("an instance whose cgroup cannot be removed", () => {
       const failed = await supervisor.waitForLog((l) => l.msg === "instance cgroup not removed; its uid stays out of use" && l.instance === before.id, 20_000);
       expect(failed).toMatchObject({ level: "error", uid });
       expect(String(failed.err)).toContain("EBUSY");
-      // Its files (the instance's private key among them) go all the same.
-      expect(existsSync(path.join(supervisor.runtimeDir, "instances", before.id))).toBe(false);
       const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "ready" && p.instance?.id !== before.id);
       expect(after.restarts).toBe(1);
       expect(processAlive(supervisor.pid!)).toBe(true);
+      // Its files (the instance's private key among them) went all the same.
+      expect(existsSync(path.join(supervisor.runtimeDir, "instances", before.id))).toBe(false);
       // The uid may still own a process or file: no new instance gets it.
       const afterUid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${after.instance!.pid}/status`, "utf8"))![1]);
       expect(afterUid).not.toBe(uid);
+
+      // A stop leaves that cgroup, and says so; the next start too, and serves.
+      expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
+      expect(supervisor.logs.some((l) => l.msg === "an instance cgroup cannot be removed; it is left for the next start")).toBe(true);
+      await supervisor.start();
+      expect(supervisor.logs.some((l) => l.msg === "a cgroup left by a previous supervisor cannot be removed; its uids stay out of use")).toBe(true);
+      expect((await supervisor.plugin("greeter")).state).toBe("ready");
     } finally {
       await rmdir(stuck).catch(() => undefined);
     }

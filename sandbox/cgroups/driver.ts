@@ -1,5 +1,6 @@
 // What the supervisor needs of cgroups, whichever version the host runs.
 // v1.ts implements it for cgroup v1 (and hybrid hosts), v2.ts for cgroup v2.
+import type { StuckCgroup } from "./util.ts";
 
 /** Limits of one instance. Infinity means unlimited. */
 export interface CgroupLimits {
@@ -73,10 +74,14 @@ export interface CgroupDriver {
   open(name: string): InstanceCgroup;
   /** Names of the instance cgroups beneath the parent. */
   list(): Promise<string[]>;
-  /** Kills and removes every instance cgroup beneath the parent; returns their names. */
-  sweep(): Promise<string[]>;
-  /** Sweeps, then removes the parent itself. */
-  removeParent(): Promise<void>;
+  /**
+   * Kills and removes every instance cgroup beneath the parent; returns the
+   * names removed. Those it cannot remove are told to `onStuck` and left
+   * (without it, it throws once it has tried them all).
+   */
+  sweep(onStuck?: StuckCgroup): Promise<string[]>;
+  /** Sweeps, then removes the parent itself (left, with onStuck, while a stuck instance's cgroup is in it). */
+  removeParent(onStuck?: StuckCgroup): Promise<void>;
   /**
    * Whether the kernel accounts swap in cgroups, so that a limit holds
    * memory and swap together (swapBytes); without, an instance may swap

@@ -86,9 +86,38 @@ export async function removedIfEmpty(fs: { rmdir(dir: string): Promise<void> }, 
   }
 }
 
-/** Kills and removes every instance cgroup a driver lists; returns their names. */
-export async function sweepInstances(driver: { list(): Promise<string[]>; open(name: string): { remove(): Promise<void> } }): Promise<string[]> {
-  const names = await driver.list();
-  for (const name of names) await driver.open(name).remove();
-  return names;
+/** An instance cgroup a sweep could not remove (a process in it the kernel cannot end), with its processes. */
+export type StuckCgroup = (name: string, pids: number[], err: Error) => void;
+
+/**
+ * Kills and removes every instance cgroup a driver lists; returns the names
+ * removed. One that cannot be removed does not stop the others: it is
+ * told to `onStuck` and left; without onStuck, the sweep throws at its end.
+ */
+export async function sweepInstances(
+  driver: { list(): Promise<string[]>; open(name: string): { remove(): Promise<void>; pids(): Promise<number[]> } },
+  onStuck?: StuckCgroup,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const failed: Error[] = [];
+  for (const name of await driver.list()) {
+    const cgroup = driver.open(name);
+    try {
+      await cgroup.remove();
+      removed.push(name);
+    } catch (err) {
+      failed.push(err as Error);
+      onStuck?.(name, await cgroup.pids().catch(() => []), err as Error);
+    }
+  }
+  if (failed.length > 0 && !onStuck) throw failed[0];
+  return removed;
+}
+
+/** rmdir of a parent cgroup; one still holding a stuck instance's is left when `leaveBusy`. */
+export async function rmdirParent(rmdir: (dir: string) => Promise<void>, dir: string, leaveBusy: boolean): Promise<void> {
+  await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || (leaveBusy && err.code === "EBUSY")) return;
+    throw err;
+  });
 }

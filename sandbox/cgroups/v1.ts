@@ -15,7 +15,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
-import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirWhileBusy, settleAll, sweepInstances, unique } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirParent, rmdirWhileBusy, settleAll, sweepInstances, unique, type StuckCgroup } from "./util.ts";
 
 export interface V1DriverOptions {
   /** The hierarchies by controller, as detectCgroups finds them. */
@@ -94,13 +94,13 @@ export class V1CgroupDriver implements CgroupDriver {
     return [...names].sort();
   }
 
-  sweep(): Promise<string[]> {
-    return sweepInstances(this);
+  sweep(onStuck?: StuckCgroup): Promise<string[]> {
+    return sweepInstances(this, onStuck);
   }
 
-  async removeParent(): Promise<void> {
-    await this.sweep();
-    for (const dir of this.#parentDirs()) await this.#fs.rmdir(dir).catch(ignoreMissing(undefined));
+  async removeParent(onStuck?: StuckCgroup): Promise<void> {
+    await this.sweep(onStuck);
+    for (const dir of this.#parentDirs()) await rmdirParent((d) => this.#fs.rmdir(d), dir, onStuck !== undefined);
   }
 
   get parentPath(): string {

@@ -16,7 +16,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
-import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirWhileBusy, settleAll, sweepInstances } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirParent, rmdirWhileBusy, settleAll, sweepInstances, type StuckCgroup } from "./util.ts";
 
 /** The controllers an instance's limits need. */
 export const V2_CONTROLLERS = ["memory", "pids", "cpu"] as const;
@@ -75,13 +75,13 @@ export class V2CgroupDriver implements CgroupDriver {
     return (await this.#fs.subdirs(this.parentDir).catch(ignoreMissing([]))).sort();
   }
 
-  sweep(): Promise<string[]> {
-    return sweepInstances(this);
+  sweep(onStuck?: StuckCgroup): Promise<string[]> {
+    return sweepInstances(this, onStuck);
   }
 
-  async removeParent(): Promise<void> {
-    await this.sweep();
-    await this.#fs.rmdir(this.parentDir).catch(ignoreMissing(undefined));
+  async removeParent(onStuck?: StuckCgroup): Promise<void> {
+    await this.sweep(onStuck);
+    await rmdirParent((d) => this.#fs.rmdir(d), this.parentDir, onStuck !== undefined);
     this.#parentReady = undefined;
   }
 

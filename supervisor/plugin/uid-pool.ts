@@ -30,6 +30,13 @@ export class UidPool {
     throw new Error(`all ${this.#count} sandbox uids from ${this.#base} are in use (sandbox.uidCount)`);
   }
 
+  /** Keeps `uid` from being handed out from now on (a process of a dead instance may still run as it). */
+  withhold(uid: number): void {
+    if (uid < this.#base || uid >= this.#base + this.#count) return;
+    this.#inUse.add(uid);
+    this.#locks?.take(uid);
+  }
+
   release(uid: number): void {
     if (this.#inUse.delete(uid)) this.#locks?.give(uid);
   }

@@ -91,4 +91,13 @@ describe("UidPool with locks", () => {
     expect(existsSync(path.join(lockDir, "600000"))).toBe(false);
     expect(pool.allocate()).toBe(600_000);
   });
+
+  it("withholds a uid a stuck process may still run as, and ignores one outside its range", () => {
+    const pool = new UidPool(600_000, 2, new UidLocks(lockDir));
+    pool.withhold(600_000);
+    pool.withhold(700_000);
+    expect(pool.allocate()).toBe(600_001);
+    expect(() => pool.allocate()).toThrow(/all 2 sandbox uids/);
+    expect(existsSync(path.join(lockDir, "600000"))).toBe(true);
+  });
 });
