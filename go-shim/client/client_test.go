@@ -91,6 +91,10 @@ func TestPluginTLSPresentsARenewedCertificate(t *testing.T) {
 	if string(renewed.Certificate[0]) == string(before) {
 		t.Fatal("the renewed certificate in the directory is not presented")
 	}
+	// What an earlier handshake was given is not changed by the renewal.
+	if string(first.Certificate[0]) != string(before) {
+		t.Fatal("the certificate an earlier handshake holds changed under it")
+	}
 	// A half-written renewal keeps the last pair that loads.
 	if err := os.WriteFile(filepath.Join(dir, "key.pem"), []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)

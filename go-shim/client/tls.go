@@ -25,6 +25,8 @@ import (
 // renewal, `corralctl certs issue` into the same directory): new
 // connections present the renewed certificate, without a restart.
 func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
+	pair := &renewingPair{certFile: certFile, keyFile: keyFile}
+	pair.stamp = pair.read() // before the files are read: a renewal in between is read again
 	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
 	if err != nil {
 		return nil, err
@@ -32,8 +34,7 @@ func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 	config := verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
 		return checkPluginIdentity(leaf, trustDomain, plugin)
 	})
-	pair := &renewingPair{certFile: certFile, keyFile: keyFile, cert: cert}
-	pair.stamp = pair.read()
+	pair.cert = &cert
 	config.Certificates = nil
 	config.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return pair.current(), nil }
 	return config, nil
@@ -44,9 +45,11 @@ func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
 type renewingPair struct {
 	certFile, keyFile string
 
-	mu    sync.Mutex
-	cert  tls.Certificate
-	stamp string // the files' sizes and modification times when cert was read
+	mu sync.Mutex
+	// cert is replaced, never changed: a handshake under way keeps the
+	// one it was given.
+	cert  *tls.Certificate
+	stamp string // the files' sizes and modification times before cert was read
 }
 
 // current returns the certificate, reading the files again if they
@@ -57,10 +60,10 @@ func (p *renewingPair) current() *tls.Certificate {
 	defer p.mu.Unlock()
 	if stamp := p.read(); stamp != p.stamp {
 		if cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile); err == nil {
-			p.cert, p.stamp = cert, stamp
+			p.cert, p.stamp = &cert, stamp
 		}
 	}
-	return &p.cert
+	return p.cert
 }
 
 // read returns the files' sizes and modification times.
