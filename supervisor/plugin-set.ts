@@ -30,6 +30,8 @@ export interface PluginParts {
   outputCounts: OutputCounts;
   address?: StableAddress;
   watch?: CurrentWatch;
+  /** An open() under way: a second caller (two Start RPCs at once) waits for it rather than opening twice. */
+  opening?: Promise<void>;
 }
 
 const SET_CLOSED = "the supervisor is stopping";
@@ -150,9 +152,15 @@ export class PluginSet {
     return parts;
   }
 
-  /** Opens the plugin's stable address and the watch on its `current` link. */
-  async open(name: string): Promise<void> {
+  /** Opens the plugin's stable address and the watch on its `current` link (once, however many ask at once). */
+  open(name: string): Promise<void> {
     const parts = this.#plugins.get(name)!;
+    parts.opening ??= this.#open(parts).finally(() => (parts.opening = undefined));
+    return parts.opening;
+  }
+
+  async #open(parts: PluginParts): Promise<void> {
+    const name = parts.config.name;
     // What is opened after close() began would outlive it: closed at once, and refused.
     const kept = async <T extends { close(): unknown }>(opened: T): Promise<T> => {
       if (!this.#closed) return opened;
@@ -175,6 +183,8 @@ export class PluginSet {
       await mkdir(parts.store.directory, { recursive: true });
       parts.watch = await kept(await CurrentWatch.start(parts.store, { log: this.#log, onChange: (change) => void parts.deployer.onCurrentChange(change) }));
     }
+    // Served now: a start's 'not served' is over.
+    if (this.#alerts.ack("not-served", name) > 0) this.#log.info({ plugin: name }, "the plugin's stable address is open; its not-served alert is closed");
   }
 
   /**

@@ -244,8 +244,16 @@ describe("revocation", () => {
     const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
     expect(await ctl("certs", "unrevoke", "--plugin", "greeter")).toMatchObject({ code: 0, stdout: `unrevoked spiffe://${TD}/plugin/greeter\n` });
     expect(await ctl("certs", "unrevoke", "--plugin", "greeter")).toMatchObject({ code: 0, stdout: `spiffe://${TD}/plugin/greeter was not revoked\n` });
-    expect(await ctl("start", "greeter")).toMatchObject({ code: 0 });
+    // Two starts at once open one stable address.
+    const starts = await Promise.all([ctl("start", "greeter"), ctl("start", "greeter")]);
+    expect(starts.map((r) => r.code)).toContain(0);
     expect((await supervisor.plugin("greeter")).state).toBe("ready");
+    const refusal = path.join(supervisor.runtimeDir, "refusals", "greeter.sock");
+    const listeners = (await readFile("/proc/net/unix", "utf8")).split("\n").filter((l) => l.endsWith(` ${refusal}`));
+    expect(listeners).toHaveLength(1);
+    // Served: its not-served alert is over.
+    const open = JSON.parse((await ctl("alerts", "greeter", "--json")).stdout) as { alerts: Array<{ kind: string }> };
+    expect(open.alerts.filter((a) => a.kind === "not-served")).toEqual([]);
     expect((await sayHello((await supervisor.plugin("greeter")).address, await clientCreds(supervisor), "again")).message).toBe("Hello, again!");
   });
 });
