@@ -18,7 +18,7 @@ import { PluginInstance } from "./plugin/instance.ts";
 import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
-import { ReleaseStore } from "./releases/store.ts";
+import { ReleaseStore, type Release } from "./releases/store.ts";
 import type { Trust } from "./trust.ts";
 
 export interface PluginParts {
@@ -92,19 +92,7 @@ export class PluginSet {
     if (this.#plugins.has(plugin.name)) throw new Error(`plugin ${plugin.name} exists already`);
     const log = this.#log;
     const store = new ReleaseStore(this.#config.stateDir, plugin.name);
-    // A deploy the last supervisor died in: its release never served.
-    const trial = await store.recoverTrial().catch((err: Error) => {
-      log.error({ plugin: plugin.name, err: err.message }, "cannot read the release on trial");
-      return undefined;
-    });
-    if (trial) {
-      const message = `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ${trial.restored ? `current is back on ${trial.restored.slice(0, 12)}, which did` : "nothing served before it"}`;
-      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
-    }
-    const release = await store.seed(plugin.binary).catch((err: Error) => {
-      log.error({ plugin: plugin.name, binary: plugin.binary, err: err.message }, "cannot import the plugin's binary");
-      return undefined;
-    });
+    const release = await this.#currentAtStart(store, plugin);
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
@@ -150,6 +138,36 @@ export class PluginSet {
     if (this.#closed) throw new Error(SET_CLOSED); // closed while the binary was imported: close() did not see it
     this.#plugins.set(plugin.name, parts);
     return parts;
+  }
+
+  /**
+   * The release a plugin added starts with. A deploy or reload the last
+   * supervisor died in is undone first (its release never served); then
+   * the configured binary becomes current if it is new since the last
+   * start, unless it is that very release: a reload's binary that never
+   * served is tried again by the next reload, not brought in untried.
+   */
+  async #currentAtStart(store: ReleaseStore, plugin: PluginConfig): Promise<Release | undefined> {
+    const log = this.#log.child({ plugin: plugin.name });
+    const trial = await store.recoverTrial().catch((err: Error) => {
+      log.error({ err: err.message }, "cannot read the release on trial");
+      return undefined;
+    });
+    try {
+      const configured = await store.import(plugin.binary);
+      const untried = trial?.restored !== undefined && configured.sha256 === trial.release;
+      if (trial) {
+        const message =
+          `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
+          (trial.restored ? `current is back on ${trial.restored.slice(0, 12)}, which did` : "nothing served before it") +
+          (untried ? "; the configured binary is tried again at the next reload" : "");
+        this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+      }
+      return untried ? await store.current() : await store.seed(plugin.binary);
+    } catch (err) {
+      log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");
+      return undefined;
+    }
   }
 
   /** Opens the plugin's stable address and the watch on its `current` link (once, however many ask at once). */

@@ -3,10 +3,11 @@
 // either whole or not at all. A release that never served is not current
 // after the restart; one that served is current and in the history.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import { echoClient, makeRelease, sha256File } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
@@ -61,6 +62,30 @@ describe("a supervisor killed during a hot update", () => {
       }),
     );
     expect(existsSync(path.join(s.stateDir, "plugins/echo/trial.json"))).toBe(false);
+  }, 90_000);
+
+  it("while a reload's new binary warms up: the next start keeps the release that served, and the next reload tries the binary again", async () => {
+    const { s, original, ctl, current, history } = await start();
+    const hang = path.join(repoRoot, "build/test-plugins/echo-hang");
+    const doc = parse(await readFile(s.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    doc.plugins[0]!.binary = hang;
+    doc.plugins[0]!.startTimeout = "2s";
+    await writeFile(s.configFile, stringify(doc));
+    const reloading = ctl("reload");
+    await s.waitForPlugin("echo", (p) => p.state === "updating");
+    await s.stop("SIGKILL");
+    await reloading;
+
+    await s.start();
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+    const alerts = JSON.parse((await ctl("alerts", "echo", "--json")).stdout) as { alerts: Array<{ kind: string; message: string }> };
+    expect(alerts.alerts.map((a) => a.message)).toContainEqual(expect.stringMatching(/; the configured binary is tried again at the next reload$/));
+    // The next reload tries it, and it fails as a reload's binary does: the release that served stays.
+    const again = await ctl("reload", "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ failed: [expect.stringMatching(/^echo: release [0-9a-f]{12} of plugin echo was not deployed: .*not ready within startTimeout/)] });
+    expect(await current()).toBe(original);
   }, 90_000);
 
   it("while the old instance drains: the new release serves after the restart, and a rollback goes back to the old one", async () => {
