@@ -14,6 +14,11 @@
 // take it. The lock file stays after a release: removing it would let a
 // start that had just opened it lock a file no longer named. The owner's
 // pid is written beside it, for the message a second supervisor gets.
+//
+// A POSIX record lock belongs to the process, and any close of any
+// descriptor of the file in this process drops it: nothing but the one
+// connection here may open a lock file. (The rollback journal is kept in
+// memory: no *-journal file beside the lock, left by a supervisor killed.)
 import { createHash } from "node:crypto";
 import { chmod, mkdir, open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
@@ -49,7 +54,7 @@ async function lockFile(file: string, ownerFile: string, what: string): Promise<
   await chmod(file, 0o600);
   const db = new DatabaseSync(file, { timeout: 0 });
   try {
-    db.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+    db.exec("PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
   } catch (err) {
     db.close();
     if ((err as { errcode?: number }).errcode !== SQLITE_BUSY) throw new Error(`locking ${file}: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 // The one-supervisor locks (state directory, cgroup parent), held by real
 // processes: the kernel's lock decides, not a pid a file names.
 import { execa, type ResultPromise } from "execa";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -54,6 +54,8 @@ describe("the state directory's lock", () => {
   it("refuses a second process, naming the owner's pid, and is taken once released", async () => {
     const release = await lockStateDir(dir);
     expect(statSync(path.join(dir, STATE_LOCK_NAME)).mode & 0o777).toBe(0o600);
+    // No journal beside it, to be left behind by a supervisor killed.
+    expect(readdirSync(dir).sort()).toEqual([STATE_LOCK_NAME, STATE_OWNER_NAME].sort());
     const second = contender();
     expect(await firstLine(second)).toBe(`refused: another Corral supervisor (pid ${process.pid}) uses the state directory ${dir}; stop it first`);
     await release();
