@@ -7,7 +7,8 @@
 import type { Logger } from "../log.ts";
 import { UpdateFailed, type UpdateResult } from "../plugin/controller.ts";
 import type { CurrentChange } from "./current-watch.ts";
-import { checkBinary, ReleaseError, type Release, type ReleaseStore } from "./store.ts";
+import { contentHash } from "./objects.ts";
+import { ReleaseError, type Release, type ReleaseStore } from "./store.ts";
 
 /** What the deployer needs of the plugin's controller. */
 export interface Updatable {
@@ -106,13 +107,29 @@ export class Deployer {
     return { ...result, durationMs: Date.now() - started };
   }
 
-  /** Imports `binary` (checked, hashed, copied), makes it current and brings it into service. */
+  /**
+   * Imports `binary` (read once, checked, hashed, copied), makes it
+   * current and brings it into service. A release this deploy imported and
+   * that never served is removed again.
+   */
   deploy(binary: string): Promise<DeployOutcome> {
     return this.#serialized(async () => {
-      await checkBinary(binary);
-      const release = await this.#store.import(binary);
+      const staged = await this.#store.stage(binary);
+      let release: Release;
+      let imported: boolean;
+      try {
+        imported = (await this.#store.get(await contentHash(staged.path))) === undefined;
+        release = await this.#store.import(staged.path);
+      } finally {
+        await staged.discard();
+      }
       this.#log.info({ binary, release: release.sha256 }, "deploying");
-      return this.#switchTo(release);
+      try {
+        return await this.#switchTo(release);
+      } catch (err) {
+        if (imported) await this.#store.discard(release.sha256);
+        throw err;
+      }
     });
   }
 

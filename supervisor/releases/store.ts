@@ -12,6 +12,7 @@
 // that came into service is appended to `history.jsonl`, which orders
 // rollbacks and retention.
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { contentHash, ObjectStore } from "./objects.ts";
@@ -56,7 +57,10 @@ export class ReleaseStore {
   readonly #pluginDir: string;
   readonly #objects: ObjectStore;
 
+  readonly #stateDir: string;
+
   constructor(stateDir: string, plugin: string) {
+    this.#stateDir = stateDir;
     this.plugin = plugin;
     this.#pluginDir = path.join(stateDir, "plugins", plugin);
     this.#objects = new ObjectStore(stateDir);
@@ -164,6 +168,18 @@ export class ReleaseStore {
     return removed;
   }
 
+  /** A copy of `file`, checked, to import from (stageBinary). */
+  stage(file: string): Promise<{ path: string; discard(): Promise<void> }> {
+    return stageBinary(file, this.#stateDir);
+  }
+
+  /** Removes a release that never served (a failed deploy's), and its object if no other release links it. */
+  async discard(sha256: string): Promise<void> {
+    if (!SHA256.test(sha256) || (await this.current().catch(() => undefined))?.sha256 === sha256) return;
+    await rm(this.#releaseDir(sha256), { recursive: true, force: true });
+    await this.#objects.removeIfUnused(sha256);
+  }
+
   /**
    * Checks the release's binary still has the content its name says: run
    * before every start. An unchanged file (same inode, size, mtime and
@@ -191,7 +207,8 @@ export class ReleaseStore {
     const release = { sha256, binary: path.join(dir, "plugin") };
     if (await exists(release.binary)) return release;
     const staging = `${dir}.tmp-${randomBytes(4).toString("hex")}`;
-    await mkdir(staging, { recursive: true, mode: 0o755 });
+    // Traversable, not listable: a release is reached by its hash.
+    await mkdir(staging, { recursive: true, mode: 0o711 });
     try {
       await this.#linkObject(binary, sha256, path.join(staging, "plugin"));
       await rename(staging, dir);
@@ -360,22 +377,44 @@ export class ReleaseStore {
 }
 
 /**
- * Checks that `file` can be a plugin: a regular, executable ELF file for
- * this machine. Throws ReleaseError naming the file and what is wrong.
+ * Copies what `file` names, through one descriptor, into a file of the
+ * store's own (0600), and checks that it can be a plugin: a regular,
+ * executable ELF file for this machine. Everything after (the hash, the
+ * import) reads that copy: what `file` names when it is opened again (a
+ * link swapped meanwhile, to a file only root may read) plays no part.
+ * Throws ReleaseError naming `file` and what is wrong. The caller removes
+ * the copy (`discard`).
  */
-export async function checkBinary(file: string): Promise<void> {
-  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+export async function stageBinary(file: string, stateDir: string): Promise<{ path: string; discard(): Promise<void> }> {
+  const source = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
     throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   });
-  if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
-  if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
-  const header = Buffer.alloc(20);
-  const handle = await open(file, "r");
+  const dir = path.join(stateDir, "objects");
+  const staged = path.join(dir, `.staging-${randomBytes(6).toString("hex")}`);
+  const discard = () => rm(staged, { force: true });
   try {
-    await handle.read(header, 0, 20, 0);
+    const st = await source.stat();
+    // Before any read: a FIFO or a device would hold the import (and the plugin's queue) for good.
+    if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
+    if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
+    const header = Buffer.alloc(20);
+    await source.read(header, 0, 20, 0);
+    checkElfHeader(header, file);
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    // The open file itself, through its descriptor: not `file` named again.
+    await copyFile(`/proc/self/fd/${source.fd}`, staged, constants.COPYFILE_EXCL);
+    await chmod(staged, 0o600);
+    return { path: staged, discard };
+  } catch (err) {
+    await discard();
+    throw err;
   } finally {
-    await handle.close();
+    await source.close();
   }
+}
+
+/** Checks an ELF header: a 64-bit executable for this machine. Throws ReleaseError naming `file`. */
+function checkElfHeader(header: Buffer, file: string): void {
   if (header.readUInt32BE(0) !== 0x7f454c46) throw new ReleaseError(`${file}: not an ELF executable (a plugin is a static Go binary)`);
   if (header[4] !== 2) throw new ReleaseError(`${file}: not a 64-bit ELF file`);
   const type = header.readUInt16LE(16);

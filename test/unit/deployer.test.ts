@@ -2,7 +2,8 @@
 // controller that is a stand-in (the lifecycle is the controller's, tested
 // on its own and end to end): what it leaves in `current` and the history
 // when the plugin is stopped while a deploy is under way.
-import { mkdtemp, readlink, readFile, rm, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { mkdtemp, readdir, readlink, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -17,7 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-/** A 64-bit x86-64 ELF header is all checkBinary looks at; the store does not run it. */
+/** A 64-bit x86-64 ELF header is all stageBinary looks at; the store does not run it. */
 async function binary(name: string): Promise<string> {
   const header = Buffer.alloc(64);
   header.writeUInt32BE(0x7f454c46, 0);
@@ -60,5 +61,29 @@ describe("a deploy", () => {
     const deployer = new Deployer({ store, plugin: idle, keep: 5, log: pino({ level: "silent" }) });
     const outcome = await deployer.deploy(await binary("v2"));
     expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+  });
+
+  it("that fails leaves no release of its own behind, nor the copy it read the binary into", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const serving = await store.seed(await binary("v1"));
+    const stopped: Updatable = {
+      servingRelease: serving.sha256,
+      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: stopped, keep: 5, log: pino({ level: "silent" }) });
+    await expect(deployer.deploy(await binary("v2"))).rejects.toThrow(UpdateFailed);
+    expect(await readdir(path.join(dir, "state/plugins/echo/releases"))).toEqual([serving.sha256]);
+    expect(await readdir(path.join(dir, "state/objects"))).toEqual([serving.sha256]);
+  });
+
+  it("refuses what is not a regular file at once, a FIFO that no one writes included", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const deployer = new Deployer({ store, plugin: { servingRelease: undefined, update: async () => ({ changed: false, release: "", previous: "", instance: "" }), applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }) }, keep: 5, log: pino({ level: "silent" }) });
+    const fifo = path.join(dir, "fifo");
+    await execa("mkfifo", ["-m", "0755", fifo]);
+    await expect(deployer.deploy(fifo)).rejects.toThrow(`${fifo}: not a regular file`);
+    await expect(deployer.deploy(dir)).rejects.toThrow(`${dir}: not a regular file`);
+    await expect(deployer.deploy(path.join(dir, "none"))).rejects.toThrow(`${path.join(dir, "none")}: no such file`);
   });
 });
