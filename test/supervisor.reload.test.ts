@@ -150,9 +150,14 @@ describe("config reload", () => {
       // A file only root may read: the daemon is not asked to read it.
       const secret = path.join(work, "secret.pem");
       await writeFile(secret, `-----BEGIN PRIVATE KEY-----\n${"S".repeat(300)}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
-      const refused = await validate({ path: secret, content: "" });
-      expect(refused.code).toBe(3); // INVALID_ARGUMENT
-      expect(refused.details).toBe(`the daemon reads only the config file it runs (${supervisor.configFile}); send ${secret}'s content (corralctl validate FILE does)`);
+      // A path other than the running file's names text sent (here, none): the file is not read.
+      const unread = await validate({ path: secret, content: "" });
+      expect(unread.code).toBe(0);
+      expect(unread.errors.join("\n")).not.toContain("PRIVATE KEY");
+      // Nor does the daemon look for the host paths of text sent.
+      const doc = parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc;
+      doc.plugins[0]!.readOnlyPaths = ["/opt/corral-validate-nowhere"];
+      expect((await validate({ path: path.join(work, "grants.yaml"), content: stringify(doc) })).errors).toEqual([]);
       // Text that is no config is quoted no further than 80 characters.
       const quoted = await validate({ path: secret, content: await readFile(secret, "utf8") });
       expect(quoted.errors.join("\n")).not.toContain("S".repeat(100));

@@ -121,15 +121,16 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     async validate(path, content): Promise<ValidateConfigResponse> {
       // Root reads only the file it runs: any other path would have it read
       // (and quote in its problems) what the admin calling may not read.
+      // Text sent is validated as it is (an empty file's included); a path
+      // other than the running file's comes only as the name of text sent.
       const running = deps.reloader.configFile;
-      if (!content && path && path !== running) {
-        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `the daemon reads only the config file it runs (${running ?? "none"}); send ${path}'s content (corralctl validate FILE does)`);
-      }
+      const sent = content !== "" || (path !== "" && path !== running);
       if (Buffer.byteLength(content) > MAX_CONFIG_BYTES) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `a config of more than ${MAX_CONFIG_BYTES} bytes`);
-      const file = content ? path || "config" : running;
+      const file = sent ? path || "config" : running;
       if (!file) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "send the config's content: this supervisor was started without a file");
       try {
-        const config = content ? parseConfig(content, nodePath.resolve(file)) : await loadConfig(file);
+        // Host paths (read-only grants) are looked for only for the daemon's own file.
+        const config = sent ? parseConfig(content, nodePath.resolve(file), { hostPaths: false }) : await loadConfig(file);
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
         if (err instanceof ConfigError) return { valid: false, errors: err.problems.map(formatProblem), plugins: [] };

@@ -54,7 +54,12 @@ export async function loadConfig(file: string): Promise<Config> {
 }
 
 /** Validates config text as if it were read from `file` (used for relative paths and messages). */
-export function parseConfig(text: string, file: string): Config {
+/**
+ * With `hostPaths` false, read-only grants are not looked for on this host:
+ * text an admin sent (ValidateConfig) does not have root look at paths for
+ * them (whether a path exists where they may not look is not theirs to learn).
+ */
+export function parseConfig(text: string, file: string, { hostPaths = true }: { hostPaths?: boolean } = {}): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => {
@@ -74,7 +79,7 @@ export function parseConfig(text: string, file: string): Config {
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const unusable = [...missingGrants(config), ...overlongSockets(config), ...unknownGroup(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
+  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...unknownGroup(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
   if (unusable.length > 0) throw new ConfigError(unusable);
   return config;
 }
@@ -130,10 +135,10 @@ function overlongSockets(config: Config): z.core.$ZodIssue[] {
  * Read-only grants must name host paths that exist (a typo must not become
  * an empty mount), and keep to the launcher's rules (sandbox/grants.ts).
  */
-function missingGrants(config: Config): z.core.$ZodIssue[] {
+function missingGrants(config: Config, hostPaths: boolean): z.core.$ZodIssue[] {
   return config.plugins.flatMap((plugin, index) =>
     plugin.readOnlyPaths.flatMap((grant, i) => {
-      const problem = grantProblem(plugin.readOnlyPaths, i) ?? (existsSync(grant) ? undefined : `${grant} does not exist on this host`);
+      const problem = grantProblem(plugin.readOnlyPaths, i) ?? (!hostPaths || existsSync(grant) ? undefined : `${grant} does not exist on this host`);
       return problem === undefined ? [] : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: problem, input: grant }];
     }),
   );
