@@ -32,10 +32,10 @@ export function releaseAdmin(deps: {
     throw err;
   };
   return {
-    async deploy(name, binary) {
+    async deploy(name, binary, caller) {
       const { deployer } = find(name);
       if (!path.isAbsolute(binary)) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `binary "${binary}" must be an absolute path`);
-      return answer(name, await deployer.deploy(binary).catch(refused));
+      return answer(name, await deployer.deploy(binary, { readableByAll: !caller.root }).catch(refused));
     },
     async rollback(name, release) {
       const { deployer } = find(name);

@@ -9,6 +9,8 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from "@grpc/grpc-js";
+import { parsePeerIdentity } from "../identity/identity.ts";
+import { LOCAL_ADMIN } from "../identity/spiffe.ts";
 import { chmod, chown, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { AdminHandlers } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
@@ -68,7 +70,7 @@ export interface OperationsAdmin {
 
 /** Hot updates (issue 6): deploy, rollback, list. */
 export interface ReleaseAdmin {
-  deploy(plugin: string, binary: string): Promise<DeployResponse>;
+  deploy(plugin: string, binary: string, caller: Caller): Promise<DeployResponse>;
   rollback(plugin: string, release: string): Promise<DeployResponse>;
   list(plugin: string): Promise<Release[]>;
 }
@@ -88,6 +90,25 @@ export interface CertificateAdmin {
   revoke(request: RevokeCertificateRequest__Output): Promise<{ revokedSerials: string[] }>;
   unrevoke(request: UnrevokeIdentityRequest__Output): Promise<UnrevokeIdentityResponse>;
   rotate(plugins: string[]): Promise<{ instances: string[] }>;
+}
+
+/**
+ * Who calls, as far as what root may do on their behalf goes: the local
+ * admin credential (the supervisor's own, 0600 in its state directory) is
+ * root's; any other admin's is not, and root reads no file for it that
+ * every user could not read.
+ */
+export interface Caller {
+  root: boolean;
+}
+
+function callerOf(peer: Buffer | undefined): Caller {
+  try {
+    const id = peer && parsePeerIdentity(peer);
+    return { root: id !== undefined && id.kind === "admin" && id.name === LOCAL_ADMIN };
+  } catch {
+    return { root: false };
+  }
 }
 
 /** Messages a follow stream keeps for a client that has stopped reading, beyond what the stream buffers. */
@@ -133,16 +154,17 @@ export class AdminServer {
   static async start(options: AdminServerOptions): Promise<AdminServer> {
     await claimSocket(options.socket);
     const server = new Server();
-    const guard = <Req, Res>(handler: (req: Req) => Res | Promise<Res>) => {
+    const guard = <Req, Res>(handler: (req: Req, caller: Caller) => Res | Promise<Res>) => {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+        const peer = call.getAuthContext().sslPeerCertificate?.raw;
         try {
-          options.authorize(call.getAuthContext().sslPeerCertificate?.raw);
+          options.authorize(peer);
         } catch (err) {
           callback(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
           return;
         }
         Promise.resolve()
-          .then(() => handler(call.request))
+          .then(() => handler(call.request, callerOf(peer)))
           .then(
             (response) => callback(null, response),
             (err: Error) => callback(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
@@ -203,10 +225,10 @@ export class AdminServer {
     };
     // What would start or change instances is refused once the supervisor stops (refuseChanges).
     const changes: { refused?: string } = {};
-    const change = <Req, Res>(handler: (req: Req) => Res | Promise<Res>) =>
-      guard((req: Req) => {
+    const change = <Req, Res>(handler: (req: Req, caller: Caller) => Res | Promise<Res>) =>
+      guard((req: Req, caller: Caller) => {
         if (changes.refused) throw new AdminError(grpcStatus.UNAVAILABLE, changes.refused);
-        return handler(req);
+        return handler(req, caller);
       });
     const ops = options.backend.operations;
     const handlers: AdminHandlers = {
@@ -225,7 +247,7 @@ export class AdminServer {
       AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),
       ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
       CaptureDiagnostics: change(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
-      Deploy: change((req) => options.backend.releases.deploy(req.plugin, req.binary)),
+      Deploy: change((req, caller) => options.backend.releases.deploy(req.plugin, req.binary, caller)),
       Rollback: change((req) => options.backend.releases.rollback(req.plugin, req.release)),
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
       Describe: guard((req) => ops.describe(req.plugin)),

@@ -110,11 +110,12 @@ export class Deployer {
   /**
    * Imports `binary` (read once, checked, hashed, copied), makes it
    * current and brings it into service. A release this deploy imported and
-   * that never served is removed again.
+   * that never served is removed again. With `readableByAll` (a caller
+   * other than root), only a binary every user may read is taken.
    */
-  deploy(binary: string): Promise<DeployOutcome> {
+  deploy(binary: string, options: { readableByAll?: boolean } = {}): Promise<DeployOutcome> {
     return this.#serialized(async () => {
-      const staged = await this.#store.stage(binary);
+      const staged = await this.#store.stage(binary, options);
       let release: Release;
       let imported: boolean;
       try {

@@ -169,8 +169,8 @@ export class ReleaseStore {
   }
 
   /** A copy of `file`, checked, to import from (stageBinary). */
-  stage(file: string): Promise<{ path: string; discard(): Promise<void> }> {
-    return stageBinary(file, this.#stateDir);
+  stage(file: string, options: { readableByAll?: boolean } = {}): Promise<{ path: string; discard(): Promise<void> }> {
+    return stageBinary(file, this.#stateDir, options);
   }
 
   /** Removes a release that never served (a failed deploy's), and its object if no other release links it. */
@@ -379,37 +379,66 @@ export class ReleaseStore {
 /**
  * Copies what `file` names, through one descriptor, into a file of the
  * store's own (0600), and checks that it can be a plugin: a regular,
- * executable ELF file for this machine. Everything after (the hash, the
- * import) reads that copy: what `file` names when it is opened again (a
- * link swapped meanwhile, to a file only root may read) plays no part.
- * Throws ReleaseError naming `file` and what is wrong. The caller removes
- * the copy (`discard`).
+ * executable ELF file for this machine; with `readableByAll` (the default),
+ * one every user may read (a release is published readable to every
+ * sandbox uid: root must not publish what an admin who is not root may
+ * not read). Everything after (the hash,
+ * the import) reads that copy: what `file` names when it is opened again
+ * (a link swapped meanwhile) plays no part. Throws ReleaseError naming
+ * `file` and what is wrong. The caller removes the copy (`discard`).
  */
-export async function stageBinary(file: string, stateDir: string): Promise<{ path: string; discard(): Promise<void> }> {
-  const source = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+export async function stageBinary(file: string, stateDir: string, { readableByAll = true }: { readableByAll?: boolean } = {}): Promise<{ path: string; discard(): Promise<void> }> {
+  // O_PATH first: nothing is opened for reading (a FIFO's writer released,
+  // a device's open acted on) before it is known to be a regular file.
+  const found = await open(file, O_PATH).catch((err: NodeJS.ErrnoException) => {
     throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   });
   const dir = path.join(stateDir, "objects");
   const staged = path.join(dir, `.staging-${randomBytes(6).toString("hex")}`);
   const discard = () => rm(staged, { force: true });
   try {
-    const st = await source.stat();
-    // Before any read: a FIFO or a device would hold the import (and the plugin's queue) for good.
+    const st = await found.stat();
     if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
     if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
-    const header = Buffer.alloc(20);
-    await source.read(header, 0, 20, 0);
-    checkElfHeader(header, file);
-    await mkdir(dir, { recursive: true, mode: 0o711 });
-    // The open file itself, through its descriptor: not `file` named again.
-    await copyFile(`/proc/self/fd/${source.fd}`, staged, constants.COPYFILE_EXCL);
-    await chmod(staged, 0o600);
+    if (readableByAll) await checkReadableByAll(`/proc/self/fd/${found.fd}`, st.mode, file);
+    const source = await open(`/proc/self/fd/${found.fd}`, constants.O_RDONLY);
+    try {
+      const header = Buffer.alloc(20);
+      await source.read(header, 0, 20, 0);
+      checkElfHeader(header, file);
+      await mkdir(dir, { recursive: true, mode: 0o711 });
+      // The open file itself, through its descriptor: not `file` named again.
+      await copyFile(`/proc/self/fd/${source.fd}`, staged, constants.COPYFILE_EXCL);
+      await chmod(staged, 0o600);
+    } finally {
+      await source.close();
+    }
     return { path: staged, discard };
   } catch (err) {
     await discard();
     throw err;
   } finally {
-    await source.close();
+    await found.close();
+  }
+}
+
+/** open(2)'s O_PATH on Linux, which Node's fs.constants does not name. */
+const O_PATH = 0o10000000;
+
+/**
+ * Throws unless every user may read the file `fd` (a /proc/self/fd link)
+ * leads to: readable by others, in directories others may search all the
+ * way down from /. (Not a deleted file, whose directories cannot be told.)
+ */
+async function checkReadableByAll(fd: string, mode: number, file: string): Promise<void> {
+  const unreadable = `${file}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read`;
+  if ((mode & 0o004) === 0) throw new ReleaseError(`${unreadable} (mode ${(mode & 0o777).toString(8)})`);
+  const real = await readlink(fd);
+  if (!path.isAbsolute(real) || real.endsWith(" (deleted)")) throw new ReleaseError(`${file}: the file it names was deleted`);
+  for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+    const st = await stat(dir);
+    if ((st.mode & 0o001) === 0) throw new ReleaseError(`${unreadable} (${dir} is mode ${(st.mode & 0o777).toString(8)})`);
+    if (dir === "/") return;
   }
 }
 

@@ -3,7 +3,7 @@
 // on its own and end to end): what it leaves in `current` and the history
 // when the plugin is stopped while a deploy is under way.
 import { execa } from "execa";
-import { mkdtemp, readdir, readlink, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readlink, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -15,6 +15,7 @@ import { ReleaseStore } from "../../supervisor/releases/store.ts";
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "corral-deployer-"));
+  await chmod(dir, 0o755); // what an admin who is not root deploys, every user may read
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -82,8 +83,39 @@ describe("a deploy", () => {
     const deployer = new Deployer({ store, plugin: { servingRelease: undefined, update: async () => ({ changed: false, release: "", previous: "", instance: "" }), applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }) }, keep: 5, log: pino({ level: "silent" }) });
     const fifo = path.join(dir, "fifo");
     await execa("mkfifo", ["-m", "0755", fifo]);
+    // A writer waiting for a reader is not let go: the FIFO is never opened for reading.
+    const writer = execa("sh", ["-c", `echo hello > ${fifo}`], { reject: false });
     await expect(deployer.deploy(fifo)).rejects.toThrow(`${fifo}: not a regular file`);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(writer.exitCode).toBeNull(); // still waiting
+    writer.kill("SIGKILL");
+    await writer;
     await expect(deployer.deploy(dir)).rejects.toThrow(`${dir}: not a regular file`);
     await expect(deployer.deploy(path.join(dir, "none"))).rejects.toThrow(`${path.join(dir, "none")}: no such file`);
+  });
+
+  it("for an admin who is not root, takes only a binary every user may read: root publishes nothing it alone may read", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const idle: Updatable = {
+      servingRelease: undefined,
+      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: idle, keep: 5, log: pino({ level: "silent" }) });
+    const own = await binary("root-only");
+    await chmod(own, 0o700);
+    await expect(deployer.deploy(own)).rejects.toThrow(`${own}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read (mode 700)`);
+    const hidden = path.join(dir, "private");
+    await mkdir(hidden, { mode: 0o700 });
+    const inside = path.join(hidden, "plugin");
+    await writeFile(inside, await readFile(await binary("inside")), { mode: 0o755 });
+    await expect(deployer.deploy(inside)).rejects.toThrow(`(${hidden} is mode 700)`);
+    // Through a link that leads into it too.
+    const link = path.join(dir, "link");
+    await symlink(inside, link);
+    await expect(deployer.deploy(link)).rejects.toThrow(`(${hidden} is mode 700)`);
+    // Root itself may deploy it.
+    const outcome = await deployer.deploy(inside, { readableByAll: false });
+    expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
   });
 });
