@@ -153,21 +153,26 @@ export class PluginSet {
       log.error({ err: err.message }, "cannot read the release on trial");
       return undefined;
     });
+    // What current names once the trial is undone (or was, before the supervisor died).
+    const current = trial && (await store.current().catch(() => undefined));
+    const served = current !== undefined && current.sha256 !== trial?.release ? current : undefined;
+    let untried = false;
+    let release: Release | undefined;
     try {
       const configured = await store.import(plugin.binary);
-      const untried = trial?.restored !== undefined && configured.sha256 === trial.release;
-      if (trial) {
-        const message =
-          `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
-          (trial.restored ? `current is back on ${trial.restored.slice(0, 12)}, which did` : "nothing served before it") +
-          (untried ? "; the configured binary is tried again at the next reload" : "");
-        this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
-      }
-      return untried ? await store.current() : await store.seed(plugin.binary);
+      untried = served !== undefined && configured.sha256 === trial?.release;
+      release = untried ? served : await store.seed(plugin.binary);
     } catch (err) {
       log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");
-      return undefined;
     }
+    if (trial) {
+      const message =
+        `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
+        (served ? `current is on ${served.sha256.slice(0, 12)}, which did` : "nothing served before it") +
+        (untried ? "; the configured binary is tried again at the next reload" : "");
+      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+    }
+    return release;
   }
 
   /** Opens the plugin's stable address and the watch on its `current` link (once, however many ask at once). */

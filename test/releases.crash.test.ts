@@ -58,7 +58,7 @@ describe("a supervisor killed during a hot update", () => {
     expect(alerts.alerts).toContainEqual(
       expect.objectContaining({
         kind: "update-failed",
-        message: `release ${(await sha256File(hang)).slice(0, 12)} was coming into service when the supervisor stopped, and never served; current is back on ${original.slice(0, 12)}, which did`,
+        message: `release ${(await sha256File(hang)).slice(0, 12)} was coming into service when the supervisor stopped, and never served; current is on ${original.slice(0, 12)}, which did`,
       }),
     );
     expect(existsSync(path.join(s.stateDir, "plugins/echo/trial.json"))).toBe(false);
@@ -86,6 +86,27 @@ describe("a supervisor killed during a hot update", () => {
     const again = await ctl("reload", "--json");
     expect(JSON.parse(again.stdout)).toMatchObject({ failed: [expect.stringMatching(/^echo: release [0-9a-f]{12} of plugin echo was not deployed: .*not ready within startTimeout/)] });
     expect(await current()).toBe(original);
+  }, 90_000);
+
+  it("after the trial was written and before current was swapped: the reload's binary is not brought in untried either", async () => {
+    const { s, original, ctl, current, history } = await start();
+    expect((await s.stop("SIGTERM")).code).toBe(0);
+    // What a supervisor killed between the trial's record and the swap leaves: current still on what served.
+    const hang = path.join(repoRoot, "build/test-plugins/echo-hang");
+    const hangSha = await sha256File(hang);
+    await writeFile(path.join(s.stateDir, "plugins/echo/trial.json"), `${JSON.stringify({ release: hangSha, restore: original })}\n`);
+    const doc = parse(await readFile(s.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    doc.plugins[0]!.binary = hang;
+    await writeFile(s.configFile, stringify(doc));
+
+    await s.start();
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+    const alerts = JSON.parse((await ctl("alerts", "echo", "--json")).stdout) as { alerts: Array<{ message: string }> };
+    expect(alerts.alerts.map((a) => a.message)).toContainEqual(
+      `release ${hangSha.slice(0, 12)} was coming into service when the supervisor stopped, and never served; current is on ${original.slice(0, 12)}, which did; the configured binary is tried again at the next reload`,
+    );
   }, 90_000);
 
   it("while the old instance drains: the new release serves after the restart, and a rollback goes back to the old one", async () => {
