@@ -1,7 +1,7 @@
 // Roles: admin and client certificates from the same CA, issued through
 // corralctl; a client scoped to plugin A is refused by plugin B.
 import { credentials, status } from "@grpc/grpc-js";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parsePeerIdentity, pluginServerIdentity } from "../supervisor/identity/index.ts";
@@ -74,5 +74,19 @@ describe("certificate roles", () => {
     expect(unknown).toMatchObject({ code: 4, stderr: "corralctl: no such plugin: nosuch\n" });
     const badRole = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "root", "--name", "x", "--out", client]);
     expect(badRole).toMatchObject({ code: 1, stderr: 'corralctl: role "root" is not admin or client\n' });
+    // The local admin's identity is root's: no one is issued it.
+    const reserved = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "admin", "--name", "local-root", "--out", path.join(supervisor.dir, "lr")]);
+    expect(reserved).toMatchObject({ code: 1, stderr: 'corralctl: admin name "local-root" is the supervisor\'s own credential for root; choose another\n' });
+
+    // An admin who is not root deploys only what every user may read; root may deploy the rest.
+    const hidden = path.join(supervisor.dir, "private");
+    await mkdir(hidden, { mode: 0o700 });
+    const binary = path.join(hidden, "greeter");
+    await copyFile(plugins.greeter, binary);
+    const byAlice = await corralctl(["--socket", supervisor.adminSocket, "--credentials", out, "deploy", "greeter", binary]);
+    expect(byAlice.code).not.toBe(0);
+    expect(byAlice.stderr).toContain(`${binary}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read (${hidden} is mode 700)`);
+    const byRoot = await corralctl(["--config", supervisor.configFile, "deploy", "greeter", binary]);
+    expect(byRoot.code, byRoot.stderr).toBe(0);
   });
 });

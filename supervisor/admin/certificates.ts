@@ -20,6 +20,7 @@ import {
   type RevokeOptions,
 } from "../identity/index.ts";
 import type { Instance } from "../plugin/controller.ts";
+import { LOCAL_ADMIN } from "../identity/spiffe.ts";
 import { AdminError, type CertificateAdmin } from "./server.ts";
 
 const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -49,6 +50,11 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       try {
         if (req.role === "admin") {
           if (req.plugins.length > 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "an admin certificate is not scoped to plugins");
+          // That identity is root's (its key only root reads, in the state
+          // directory): root does for it what it does for no other admin.
+          if (req.name === LOCAL_ADMIN) {
+            throw new AdminError(grpcStatus.INVALID_ARGUMENT, `admin name "${LOCAL_ADMIN}" is the supervisor's own credential for root; choose another`);
+          }
           leaf = await issueAdminLeaf(ca, { ...options, ttlMs }, req.name);
         } else if (req.role === "client") {
           if (req.plugins.length === 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "a client certificate needs at least one --plugin");
