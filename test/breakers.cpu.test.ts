@@ -10,24 +10,33 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.cleanup()));
 });
 
+/** A supervisor running one plugin that spins from 100 ms after it starts, held to half a core, with these CPU breaker settings. */
+async function spinning(cpu: Record<string, unknown>, more: Record<string, unknown> = {}): Promise<TestSupervisor> {
+  const supervisor = await TestSupervisor.start({
+    plugins: [
+      {
+        name: "spinner",
+        binary: plugins.crasher,
+        apiVersion: "1.0",
+        env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
+        limits: { cpu: 0.5 },
+        sampleInterval: "200ms",
+        breakers: { cpu },
+        ...more,
+      },
+    ],
+  });
+  running.push(supervisor);
+  return supervisor;
+}
+
 describe("cpu breaker", () => {
   it("stops a spinning plugin, resumes it on probation, restarts it, then quarantines it", async () => {
-    const supervisor = await TestSupervisor.start({
-      plugins: [
-        {
-          name: "spinner",
-          binary: plugins.crasher,
-          apiVersion: "1.0",
-          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
-          limits: { cpu: 0.5 },
-          sampleInterval: "200ms",
-          // 60 %: a spinner held to its allowance on a machine busy with other tests still reads above it.
-          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "2s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" } },
-          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
-        },
-      ],
-    });
-    running.push(supervisor);
+    // 60 %: a spinner held to its allowance on a machine busy with other tests still reads above it.
+    const supervisor = await spinning(
+      { threshold: 60, window: "1s", coolDown: "2s", probation: "1s", restartAfter: 2, quarantineAfter: 3, period: "1m" },
+      { restart: { initialBackoff: "100ms", quarantineAfter: 10 } },
+    );
     const first = (await supervisor.plugin("spinner")).instance!;
 
     // Trip 1: every process of the instance stopped, and status says why.
@@ -98,20 +107,7 @@ describe("cpu breaker", () => {
   });
 
   it("continues a stopped instance before stopping it, so a supervisor stop still drains and cleans up", async () => {
-    const supervisor = await TestSupervisor.start({
-      plugins: [
-        {
-          name: "spinner",
-          binary: plugins.crasher,
-          apiVersion: "1.0",
-          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
-          limits: { cpu: 0.5 },
-          sampleInterval: "200ms",
-          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "60s" } },
-        },
-      ],
-    });
-    running.push(supervisor);
+    const supervisor = await spinning({ threshold: 60, window: "1s", coolDown: "60s" });
     const instance = (await supervisor.plugin("spinner")).instance!;
     await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     expect(readProcStat(instance.pid)?.state).toBe("T");
@@ -131,21 +127,9 @@ describe("cpu breaker", () => {
     expect(supervisor.logs.some((l) => l.msg === "plugin exited with status 0")).toBe(true);
     expect(await supervisor.leftovers()).toEqual([]);
   });
+
   it("gives an instance its operator pauses and resumes during the cool-down back to the breaker, which continues it when the cool-down ends", async () => {
-    const supervisor = await TestSupervisor.start({
-      plugins: [
-        {
-          name: "spinner",
-          binary: plugins.crasher,
-          apiVersion: "1.0",
-          env: { CRASH_AFTER_MS: "100", CRASH_MODE: "spin" },
-          limits: { cpu: 0.5 },
-          sampleInterval: "200ms",
-          breakers: { cpu: { threshold: 60, window: "1s", coolDown: "4s", probation: "10s" } },
-        },
-      ],
-    });
-    running.push(supervisor);
+    const supervisor = await spinning({ threshold: 60, window: "1s", coolDown: "4s", probation: "10s" });
     const instance = (await supervisor.plugin("spinner")).instance!;
     const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"));
     const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);

@@ -31,18 +31,29 @@ async function binary(name: string): Promise<string> {
   return file;
 }
 
+/**
+ * A controller stand-in: it serves `serving` (or nothing), and an update
+ * changes nothing and starts nothing: that of a plugin stopped meanwhile,
+ * or of one not running, which runs the release when started.
+ */
+function standIn(serving: string | undefined): Updatable {
+  return {
+    servingRelease: serving,
+    update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
+    applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+  };
+}
+
+/** A deployer of `store` for the stand-in. */
+const deployerOf = (store: ReleaseStore, serving?: string) => new Deployer({ store, plugin: standIn(serving), keep: 5, log: pino({ level: "silent" }) });
+
 describe("a deploy", () => {
   it("that the plugin's stop overtakes leaves the serving release current, and out of the history", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     const serving = await store.seed(await binary("v1"));
     // Stopped between the link's swap and the update: the controller, now
     // stopped, says it will run the release when started.
-    const stopped: Updatable = {
-      servingRelease: serving.sha256,
-      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
-      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
-    };
-    const deployer = new Deployer({ store, plugin: stopped, keep: 5, log: pino({ level: "silent" }) });
+    const deployer = deployerOf(store, serving.sha256);
     const deploy = deployer.deploy(await binary("v2"));
     await expect(deploy).rejects.toThrow(UpdateFailed);
     await expect(deploy).rejects.toThrow(/was not deployed: plugin echo was stopped before the release came into service; [0-9a-f]{12} keeps serving/);
@@ -54,12 +65,7 @@ describe("a deploy", () => {
   it("to a stopped plugin makes the release current, for its next start", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     await store.seed(await binary("v1"));
-    const idle: Updatable = {
-      servingRelease: undefined,
-      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
-      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
-    };
-    const deployer = new Deployer({ store, plugin: idle, keep: 5, log: pino({ level: "silent" }) });
+    const deployer = deployerOf(store);
     const outcome = await deployer.deploy(await binary("v2"));
     expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
   });
@@ -67,12 +73,7 @@ describe("a deploy", () => {
   it("that fails leaves no release of its own behind, nor the copy it read the binary into", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     const serving = await store.seed(await binary("v1"));
-    const stopped: Updatable = {
-      servingRelease: serving.sha256,
-      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
-      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
-    };
-    const deployer = new Deployer({ store, plugin: stopped, keep: 5, log: pino({ level: "silent" }) });
+    const deployer = deployerOf(store, serving.sha256);
     await expect(deployer.deploy(await binary("v2"))).rejects.toThrow(UpdateFailed);
     expect(await readdir(path.join(dir, "state/plugins/echo/releases"))).toEqual([serving.sha256]);
     expect(await readdir(path.join(dir, "state/objects"))).toEqual([serving.sha256]);
@@ -80,7 +81,7 @@ describe("a deploy", () => {
 
   it("refuses what is not a regular file at once, a FIFO that no one writes included", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
-    const deployer = new Deployer({ store, plugin: { servingRelease: undefined, update: async () => ({ changed: false, release: "", previous: "", instance: "" }), applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }) }, keep: 5, log: pino({ level: "silent" }) });
+    const deployer = deployerOf(store);
     const fifo = path.join(dir, "fifo");
     await execa("mkfifo", ["-m", "0755", fifo]);
     // A writer waiting for a reader is not let go: the FIFO is never opened for reading.
@@ -96,12 +97,7 @@ describe("a deploy", () => {
 
   it("for an admin who is not root, takes only a binary every user may read: root publishes nothing it alone may read", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
-    const idle: Updatable = {
-      servingRelease: undefined,
-      update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
-      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
-    };
-    const deployer = new Deployer({ store, plugin: idle, keep: 5, log: pino({ level: "silent" }) });
+    const deployer = deployerOf(store);
     const own = await binary("root-only");
     await chmod(own, 0o700);
     await expect(deployer.deploy(own)).rejects.toThrow(`${own}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read (mode 700)`);
