@@ -162,6 +162,10 @@ describe("config reload", () => {
       const quoted = await validate({ path: secret, content: await readFile(secret, "utf8") });
       expect(quoted.errors.join("\n")).not.toContain("S".repeat(100));
       expect(quoted.errors.join("\n")).toMatch(/…\)$/);
+      // Many problems: the first 100 are answered, and how many more.
+      const many = await validate({ path: path.join(work, "many.yaml"), content: Array.from({ length: 300 }, (_, i) => `k${i}: 0`).join("\n") });
+      expect(many.errors).toHaveLength(101);
+      expect(many.errors.at(-1)).toBe("... and 200 more");
       // corralctl reads the file itself.
       const copy = path.join(work, "corral.yaml");
       await writeFile(copy, await readFile(supervisor.configFile, "utf8"));

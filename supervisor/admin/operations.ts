@@ -24,8 +24,10 @@ export interface Reloader {
   reload(): Promise<ReloadResponse>;
 }
 
-/** The largest config text ValidateConfig takes. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
+/** The largest config text ValidateConfig takes (a config of 500 plugins is about 60 KiB). */
+const MAX_CONFIG_BYTES = 256 * 1024;
+/** Problems a validation answers at most, and says how many more. */
+const MAX_PROBLEMS = 100;
 
 export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; alerts: AlertBook; reloader: Reloader }): OperationsAdmin {
   const find = (name: string) => {
@@ -133,7 +135,11 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         const config = sent ? parseConfig(content, nodePath.resolve(file), { hostPaths: false }) : await loadConfig(file);
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
-        if (err instanceof ConfigError) return { valid: false, errors: err.problems.map(formatProblem), plugins: [] };
+        if (err instanceof ConfigError) {
+          const shown = err.problems.slice(0, MAX_PROBLEMS).map(formatProblem);
+          const more = err.problems.length - shown.length;
+          return { valid: false, errors: more > 0 ? [...shown, `... and ${more} more`] : shown, plugins: [] };
+        }
         return { valid: false, errors: [`${file}: ${(err as Error).message}`], plugins: [] };
       }
     },

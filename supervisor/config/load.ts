@@ -3,7 +3,7 @@
 // a problem is never half-applied: callers get all or nothing.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
@@ -61,16 +61,18 @@ export async function loadConfig(file: string): Promise<Config> {
  */
 export function parseConfig(text: string, file: string, { hostPaths = true }: { hostPaths?: boolean } = {}): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Unique keys are checked below, in one pass: the yaml library's own
+  // check is quadratic (20 000 keys took 3 s of the event loop).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number) => {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ file, ...at(e.pos[0]), field: "", message: `YAML: ${e.message.split("\n")[0]}` })),
-    );
-  }
+  const syntax = [
+    ...doc.errors.map((e) => ({ file, ...at(e.pos[0]), field: "", message: `YAML: ${e.message.split("\n")[0]}` })),
+    ...repeatedKeys(doc).map((offset) => ({ file, ...at(offset), field: "", message: "YAML: Map keys must be unique" })),
+  ];
+  if (syntax.length > 0) throw new ConfigError(syntax);
   const raw: unknown = doc.toJS() ?? {};
   const result = configSchema.safeParse(raw);
   const problems = [
@@ -170,6 +172,22 @@ function duplicateNames(raw: unknown): z.core.$ZodIssue[] {
   return issues;
 }
 
+/** Where a mapping repeats a key (the offsets of the repeats). */
+function repeatedKeys(doc: Document): number[] {
+  const offsets: number[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        if (seen.has(key)) offsets.push(isNode(item.key) ? (item.key.range?.[0] ?? 0) : 0);
+        seen.add(key);
+      }
+    },
+  });
+  return offsets.sort((a, b) => a - b);
+}
+
 type Position = (offset: number) => { line: number; column: number };
 
 function problemsOf(issue: z.core.$ZodIssue, doc: Document, file: string, at: Position): ConfigProblem[] {
@@ -177,9 +195,13 @@ function problemsOf(issue: z.core.$ZodIssue, doc: Document, file: string, at: Po
   if (issue.code === "unrecognized_keys") {
     // Point at each unknown key itself, not at the object holding it.
     const parent = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
+    // Each key's node by its name, found once: a search per key is
+    // quadratic, and a file of 60 000 unknown keys held the event loop 2 min.
+    const keyNodes = new Map<unknown, Node>();
+    if (isMap(parent)) for (const item of parent.items) if (isScalar(item.key) && !keyNodes.has(item.key.value)) keyNodes.set(item.key.value, item.key);
     return issue.keys.map((key) => {
-      const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
-      const range = isNode(pair?.key) ? pair.key.range : undefined;
+      const node = keyNodes.get(key);
+      const range = isNode(node) ? node.range : undefined;
       return {
         file,
         ...at(range?.[0] ?? 0),

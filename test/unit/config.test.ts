@@ -110,6 +110,14 @@ describe("config validation", () => {
     expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
+  it("refuses a key given twice in one mapping, at its line", () => {
+    const list = problems('stateDir: /a\nplugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    binary: y\nstateDir: /b\n');
+    expect(list.map((p) => [p.line, p.message])).toEqual([
+      [6, "YAML: Map keys must be unique"],
+      [7, "YAML: Map keys must be unique"],
+    ]);
+  });
+
   it("refuses durations of 0 that would make a plugin unstartable or spin the supervisor", () => {
     const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 0s\n    sampleInterval: 0s\n    restart: { initialBackoff: 0s }\n');
     const byField = Object.fromEntries(list.map((p) => [p.field, p]));

@@ -438,7 +438,7 @@ type ValidateConfigRequest struct {
 	// relative paths in it resolved from its directory. Without content,
 	// empty or the path of the file the supervisor runs.
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	// The config's text (at most 1 MiB); empty: the file the supervisor runs.
+	// The config's text (at most 256 KiB); empty: the file the supervisor runs.
 	Content       string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
