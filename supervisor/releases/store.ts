@@ -11,7 +11,9 @@
 // place, so a release that exists is complete. Every activation of a release
 // that came into service is appended to `history.jsonl`, which orders
 // rollbacks and retention.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { constants } from "node:fs";
 import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -377,48 +379,40 @@ export class ReleaseStore {
 }
 
 /**
- * Copies what `file` names, through one descriptor, into a file of the
- * store's own (0600), and checks that it can be a plugin: a regular,
- * executable ELF file for this machine; with `readableByAll` (the default),
- * one every user may read (a release is published readable to every
- * sandbox uid: root must not publish what an admin who is not root may
- * not read). Everything after (the hash,
- * the import) reads that copy: what `file` names when it is opened again
- * (a link swapped meanwhile) plays no part. Throws ReleaseError naming
- * `file` and what is wrong. The caller removes the copy (`discard`).
+ * Copies what `file` names into a file of the store's own (0600), once,
+ * and checks that it can be a plugin: a regular, executable ELF file for
+ * this machine. Everything after (the hash, the import) reads that copy:
+ * what `file` names when opened again (a link swapped meanwhile) plays no
+ * part. Throws ReleaseError naming `file` and what is wrong. The caller
+ * removes the copy (`discard`).
+ *
+ * With `readableByAll` (the default: an admin other than root asks), the
+ * file is read by a process of no account (nobody, no groups): a release
+ * is published readable to every sandbox uid, and root must not publish,
+ * nor say anything of, what that admin may not read. The kernel decides,
+ * whatever the path goes through (another mount namespace's root under
+ * /proc, say), and a refusal says no more than that.
  */
 export async function stageBinary(file: string, stateDir: string, { readableByAll = true }: { readableByAll?: boolean } = {}): Promise<{ path: string; discard(): Promise<void> }> {
-  // O_PATH first: nothing is opened for reading (a FIFO's writer released,
-  // a device's open acted on) before it is known to be a regular file.
-  const found = await open(file, O_PATH).catch((err: NodeJS.ErrnoException) => {
-    throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-  });
   const dir = path.join(stateDir, "objects");
   const staged = path.join(dir, `.staging-${randomBytes(6).toString("hex")}`);
   const discard = () => rm(staged, { force: true });
   try {
-    const st = await found.stat();
-    if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
-    if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
-    if (readableByAll) await checkReadableByAll(`/proc/self/fd/${found.fd}`, st.mode, file);
-    const source = await open(`/proc/self/fd/${found.fd}`, constants.O_RDONLY);
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    if (readableByAll) await copyAsNobody(file, staged);
+    else await copyAsRoot(file, staged);
+    const header = Buffer.alloc(20);
+    const copy = await open(staged, constants.O_RDONLY);
     try {
-      const header = Buffer.alloc(20);
-      await source.read(header, 0, 20, 0);
-      checkElfHeader(header, file);
-      await mkdir(dir, { recursive: true, mode: 0o711 });
-      // The open file itself, through its descriptor: not `file` named again.
-      await copyFile(`/proc/self/fd/${source.fd}`, staged, constants.COPYFILE_EXCL);
-      await chmod(staged, 0o600);
+      await copy.read(header, 0, 20, 0);
     } finally {
-      await source.close();
+      await copy.close();
     }
+    checkElfHeader(header, file);
     return { path: staged, discard };
   } catch (err) {
     await discard();
     throw err;
-  } finally {
-    await found.close();
   }
 }
 
@@ -426,19 +420,58 @@ export async function stageBinary(file: string, stateDir: string, { readableByAl
 const O_PATH = 0o10000000;
 
 /**
- * Throws unless every user may read the file `fd` (a /proc/self/fd link)
- * leads to: readable by others, in directories others may search all the
- * way down from /. (Not a deleted file, whose directories cannot be told.)
+ * Root's own deploy: `file` opened O_PATH first (nothing opened for
+ * reading, no FIFO's writer let go, no device's open acted on, before it
+ * is known to be a regular file), then copied through that descriptor.
  */
-async function checkReadableByAll(fd: string, mode: number, file: string): Promise<void> {
-  const unreadable = `${file}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read`;
-  if ((mode & 0o004) === 0) throw new ReleaseError(`${unreadable} (mode ${(mode & 0o777).toString(8)})`);
-  const real = await readlink(fd);
-  if (!path.isAbsolute(real) || real.endsWith(" (deleted)")) throw new ReleaseError(`${file}: the file it names was deleted`);
-  for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
-    const st = await stat(dir);
-    if ((st.mode & 0o001) === 0) throw new ReleaseError(`${unreadable} (${dir} is mode ${(st.mode & 0o777).toString(8)})`);
-    if (dir === "/") return;
+async function copyAsRoot(file: string, staged: string): Promise<void> {
+  const found = await open(file, O_PATH).catch((err: NodeJS.ErrnoException) => {
+    throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  });
+  try {
+    const st = await found.stat();
+    if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
+    if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
+    await copyFile(`/proc/self/fd/${found.fd}`, staged, constants.COPYFILE_EXCL);
+    await chmod(staged, 0o600);
+  } finally {
+    await found.close();
+  }
+}
+
+/** The largest binary a deploy takes. */
+const MAX_BINARY_BYTES = 1024 ** 3;
+/** How long reading it may take. */
+const READ_TIMEOUT_MS = 60_000;
+/** nobody and nogroup (Debian's, and most distributions'). */
+const NOBODY = 65534;
+
+/**
+ * Another admin's deploy: the copy is made by `head` run as nobody with no
+ * supplementary groups, writing to a descriptor root opened. It reads
+ * only a regular executable file every user may read, at most
+ * MAX_BINARY_BYTES, within READ_TIMEOUT_MS (a FIFO swapped in after the
+ * test waits for nothing longer than that).
+ */
+async function copyAsNobody(file: string, staged: string): Promise<void> {
+  const refused = new ReleaseError(`${file}: not found, or not a regular executable file every user may read (a release is published readable to every sandbox; deploy a copy anyone may read)`);
+  const out = await open(staged, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    const reader = spawn("sh", ["-c", `[ -f "$1" ] && [ -r "$1" ] && [ -x "$1" ] || exit 3; exec head -c ${MAX_BINARY_BYTES + 1} -- "$1"`, "sh", file], {
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin" },
+      stdio: ["ignore", out.fd, "ignore"],
+      timeout: READ_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    });
+    const [code, signal] = (await once(reader, "exit")) as [number | null, NodeJS.Signals | null];
+    if (signal === "SIGKILL") throw new ReleaseError(`${file}: not read within ${READ_TIMEOUT_MS / 1000} s`);
+    if (code !== 0) throw refused;
+    if ((await out.stat()).size > MAX_BINARY_BYTES) throw new ReleaseError(`${file}: larger than ${MAX_BINARY_BYTES} bytes`);
+  } finally {
+    await out.close();
   }
 }
 

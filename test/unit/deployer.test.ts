@@ -31,6 +31,9 @@ async function binary(name: string): Promise<string> {
   return file;
 }
 
+/** What an admin who is not root is told of any binary it may not deploy. */
+const notReadable = "not found, or not a regular executable file every user may read (a release is published readable to every sandbox; deploy a copy anyone may read)";
+
 /**
  * A controller stand-in: it serves `serving` (or nothing), and an update
  * changes nothing and starts nothing: that of a plugin stopped meanwhile,
@@ -86,13 +89,17 @@ describe("a deploy", () => {
     await execa("mkfifo", ["-m", "0755", fifo]);
     // A writer waiting for a reader is not let go: the FIFO is never opened for reading.
     const writer = execa("sh", ["-c", `echo hello > ${fifo}`], { reject: false });
-    await expect(deployer.deploy(fifo)).rejects.toThrow(`${fifo}: not a regular file`);
+    await expect(deployer.deploy(fifo, { readableByAll: false })).rejects.toThrow(`${fifo}: not a regular file`);
+    await expect(deployer.deploy(fifo)).rejects.toThrow(`${fifo}: ${notReadable}`);
     await new Promise((r) => setTimeout(r, 200));
     expect(writer.exitCode).toBeNull(); // still waiting
     writer.kill("SIGKILL");
     await writer;
-    await expect(deployer.deploy(dir)).rejects.toThrow(`${dir}: not a regular file`);
-    await expect(deployer.deploy(path.join(dir, "none"))).rejects.toThrow(`${path.join(dir, "none")}: no such file`);
+    await expect(deployer.deploy(dir, { readableByAll: false })).rejects.toThrow(`${dir}: not a regular file`);
+    await expect(deployer.deploy(path.join(dir, "none"), { readableByAll: false })).rejects.toThrow(`${path.join(dir, "none")}: no such file`);
+    // To an admin who is not root, one answer whatever is there: no oracle of what root sees.
+    await expect(deployer.deploy(dir)).rejects.toThrow(`${dir}: ${notReadable}`);
+    await expect(deployer.deploy(path.join(dir, "none"))).rejects.toThrow(`${path.join(dir, "none")}: ${notReadable}`);
   });
 
   it("for an admin who is not root, takes only a binary every user may read: root publishes nothing it alone may read", async () => {
@@ -100,16 +107,18 @@ describe("a deploy", () => {
     const deployer = deployerOf(store);
     const own = await binary("root-only");
     await chmod(own, 0o700);
-    await expect(deployer.deploy(own)).rejects.toThrow(`${own}: not readable by every user, and a release is published readable to every sandbox: deploy a copy anyone may read (mode 700)`);
+    await expect(deployer.deploy(own)).rejects.toThrow(`${own}: ${notReadable}`);
     const hidden = path.join(dir, "private");
     await mkdir(hidden, { mode: 0o700 });
     const inside = path.join(hidden, "plugin");
     await writeFile(inside, await readFile(await binary("inside")), { mode: 0o755 });
-    await expect(deployer.deploy(inside)).rejects.toThrow(`(${hidden} is mode 700)`);
+    await expect(deployer.deploy(inside)).rejects.toThrow(`${inside}: ${notReadable}`);
     // Through a link that leads into it too.
     const link = path.join(dir, "link");
     await symlink(inside, link);
-    await expect(deployer.deploy(link)).rejects.toThrow(`(${hidden} is mode 700)`);
+    await expect(deployer.deploy(link)).rejects.toThrow(`${link}: ${notReadable}`);
+    // Nor through a path root resolves differently (another process's root under /proc).
+    await expect(deployer.deploy(`/proc/${process.pid}/root${inside}`)).rejects.toThrow(notReadable);
     // Root itself may deploy it.
     const outcome = await deployer.deploy(inside, { readableByAll: false });
     expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
