@@ -133,6 +133,7 @@ export class PluginSet {
       onDeployed: (message) => this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message }),
       onFailure: (message) => this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() })),
       ...(release && { current: release.sha256 }),
+      readers: env.uids,
     });
     const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing(), outputCounts: new OutputCounts() };
     if (this.#closed) throw new Error(SET_CLOSED); // closed while the binary was imported: close() did not see it

@@ -40,6 +40,7 @@ export class Deployer {
    * release again at once, skipping the crash's backoff).
    */
   #known: string | undefined;
+  readonly #readers: { allocate(): number; release(uid: number): void };
 
   constructor(options: {
     store: ReleaseStore;
@@ -52,6 +53,8 @@ export class Deployer {
     onFailure?: (message: string) => void;
     /** What `current` names as the deployer takes over (the watch may still report its making). */
     current?: string;
+    /** Ids to read another admin's binary as (sandbox uids not in use: they own nothing). */
+    readers: { allocate(): number; release(uid: number): void };
   }) {
     this.#store = options.store;
     this.#plugin = options.plugin;
@@ -60,6 +63,7 @@ export class Deployer {
     this.#onFailure = options.onFailure ?? (() => {});
     this.#onDeployed = options.onDeployed ?? (() => {});
     this.#known = options.current;
+    this.#readers = options.readers;
   }
 
   /**
@@ -115,7 +119,13 @@ export class Deployer {
    */
   deploy(binary: string, options: { readableByAll?: boolean } = {}): Promise<DeployOutcome> {
     return this.#serialized(async () => {
-      const staged = await this.#store.stage(binary, options);
+      const uid = options.readableByAll === false ? undefined : this.#readers.allocate();
+      let staged: { path: string; discard(): Promise<void> };
+      try {
+        staged = await this.#store.stage(binary, uid === undefined ? {} : { reader: { uid } });
+      } finally {
+        if (uid !== undefined) this.#readers.release(uid);
+      }
       let release: Release;
       let imported: boolean;
       try {

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { constants } from "node:fs";
-import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, statfs, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { contentHash, ObjectStore } from "./objects.ts";
 
@@ -171,7 +171,7 @@ export class ReleaseStore {
   }
 
   /** A copy of `file`, checked, to import from (stageBinary). */
-  stage(file: string, options: { readableByAll?: boolean } = {}): Promise<{ path: string; discard(): Promise<void> }> {
+  stage(file: string, options: { reader?: Reader } = {}): Promise<{ path: string; discard(): Promise<void> }> {
     return stageBinary(file, this.#stateDir, options);
   }
 
@@ -386,20 +386,21 @@ export class ReleaseStore {
  * part. Throws ReleaseError naming `file` and what is wrong. The caller
  * removes the copy (`discard`).
  *
- * With `readableByAll` (the default: an admin other than root asks), the
- * file is read by a process of no account (nobody, no groups): a release
- * is published readable to every sandbox uid, and root must not publish,
- * nor say anything of, what that admin may not read. The kernel decides,
+ * With a `reader` (an admin other than root asks), the file is read by a
+ * process of no account (the reader's uid, no groups): a release is
+ * published readable to every sandbox uid, and root must not publish, nor
+ * say anything of, what that admin may not read. The kernel decides,
  * whatever the path goes through (another mount namespace's root under
- * /proc, say), and a refusal says no more than that.
+ * /proc, say), and a refusal says no more than that. Without one (root's
+ * own deploy), root reads it.
  */
-export async function stageBinary(file: string, stateDir: string, { readableByAll = true }: { readableByAll?: boolean } = {}): Promise<{ path: string; discard(): Promise<void> }> {
+export async function stageBinary(file: string, stateDir: string, { reader }: { reader?: Reader } = {}): Promise<{ path: string; discard(): Promise<void> }> {
   const dir = path.join(stateDir, "objects");
   const staged = path.join(dir, `.staging-${randomBytes(6).toString("hex")}`);
   const discard = () => rm(staged, { force: true });
   try {
     await mkdir(dir, { recursive: true, mode: 0o711 });
-    if (readableByAll) await copyAsNobody(file, staged);
+    if (reader) await copyAsReader(file, staged, reader);
     else await copyAsRoot(file, staged);
     const header = Buffer.alloc(20);
     const copy = await open(staged, constants.O_RDONLY);
@@ -443,36 +444,55 @@ async function copyAsRoot(file: string, staged: string): Promise<void> {
 const MAX_BINARY_BYTES = 1024 ** 3;
 /** How long reading it may take. */
 const READ_TIMEOUT_MS = 60_000;
-/** nobody and nogroup (Debian's, and most distributions'). */
-const NOBODY = 65534;
+
+/** Who reads another admin's binary: an id that owns nothing and no ACL names (a sandbox uid not in use; gid = uid). */
+export interface Reader {
+  uid: number;
+}
+
+/** Another admin's copies, one at a time across the supervisor: each may take MAX_BINARY_BYTES of disk. */
+let copying: Promise<unknown> = Promise.resolve();
 
 /**
- * Another admin's deploy: the copy is made by `head` run as nobody with no
- * supplementary groups, writing to a descriptor root opened. It reads
- * only a regular executable file every user may read, at most
+ * Another admin's deploy: the copy is made by `head`, run as `reader`
+ * with no supplementary groups and no descriptor but its stdout (bash
+ * closes every other it inherits), writing to a descriptor root opened. It
+ * reads only a regular executable file every user may read, at most
  * MAX_BINARY_BYTES, within READ_TIMEOUT_MS (a FIFO swapped in after the
- * test waits for nothing longer than that).
+ * test waits for nothing longer than that), and only while the store's
+ * filesystem has room for it.
  */
-async function copyAsNobody(file: string, staged: string): Promise<void> {
-  const refused = new ReleaseError(`${file}: not found, or not a regular executable file every user may read (a release is published readable to every sandbox; deploy a copy anyone may read)`);
-  const out = await open(staged, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    const reader = spawn("sh", ["-c", `[ -f "$1" ] && [ -r "$1" ] && [ -x "$1" ] || exit 3; exec head -c ${MAX_BINARY_BYTES + 1} -- "$1"`, "sh", file], {
-      uid: NOBODY,
-      gid: NOBODY,
-      cwd: "/",
-      env: { PATH: "/usr/bin:/bin" },
-      stdio: ["ignore", out.fd, "ignore"],
-      timeout: READ_TIMEOUT_MS,
-      killSignal: "SIGKILL",
-    });
-    const [code, signal] = (await once(reader, "exit")) as [number | null, NodeJS.Signals | null];
-    if (signal === "SIGKILL") throw new ReleaseError(`${file}: not read within ${READ_TIMEOUT_MS / 1000} s`);
-    if (code !== 0) throw refused;
-    if ((await out.stat()).size > MAX_BINARY_BYTES) throw new ReleaseError(`${file}: larger than ${MAX_BINARY_BYTES} bytes`);
-  } finally {
-    await out.close();
-  }
+function copyAsReader(file: string, staged: string, reader: Reader): Promise<void> {
+  const run = copying.then(async () => {
+    const refused = new ReleaseError(`${file}: not found, or not a regular executable file every user may read (a release is published readable to every sandbox; deploy a copy anyone may read)`);
+    const room = await statfs(path.dirname(staged));
+    if (room.bavail * room.bsize < 2 * MAX_BINARY_BYTES) throw new ReleaseError(`${file}: not deployed: less than ${(2 * MAX_BINARY_BYTES) / 1024 ** 3} GiB free for the release store`);
+    const out = await open(staged, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      const script = [
+        'for fd in /proc/self/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
+        '[ -f "$1" ] && [ -r "$1" ] && [ -x "$1" ] || exit 3',
+        `exec head -c ${MAX_BINARY_BYTES + 1} -- "$1"`,
+      ].join("\n");
+      const child = spawn("bash", ["-c", script, "bash", file], {
+        uid: reader.uid,
+        gid: reader.uid,
+        cwd: "/",
+        env: { PATH: "/usr/bin:/bin" },
+        stdio: ["ignore", out.fd, "ignore"],
+        timeout: READ_TIMEOUT_MS,
+        killSignal: "SIGKILL",
+      });
+      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+      if (signal === "SIGKILL") throw new ReleaseError(`${file}: not read within ${READ_TIMEOUT_MS / 1000} s`);
+      if (code !== 0) throw refused;
+      if ((await out.stat()).size > MAX_BINARY_BYTES) throw new ReleaseError(`${file}: larger than ${MAX_BINARY_BYTES} bytes`);
+    } finally {
+      await out.close();
+    }
+  });
+  copying = run.catch(() => {});
+  return run;
 }
 
 /** Checks an ELF header: a 64-bit executable for this machine. Throws ReleaseError naming `file`. */

@@ -3,13 +3,14 @@
 // on its own and end to end): what it leaves in `current` and the history
 // when the plugin is stopped while a deploy is under way.
 import { execa } from "execa";
-import { chmod, mkdir, mkdtemp, readdir, readlink, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, readlink, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UpdateFailed, type UpdateResult } from "../../supervisor/plugin/controller.ts";
 import { Deployer, type Updatable } from "../../supervisor/releases/deployer.ts";
+import { UidPool } from "../../supervisor/plugin/uid-pool.ts";
 import { ReleaseStore } from "../../supervisor/releases/store.ts";
 
 let dir: string;
@@ -48,7 +49,11 @@ function standIn(serving: string | undefined): Updatable {
 }
 
 /** A deployer of `store` for the stand-in. */
-const deployerOf = (store: ReleaseStore, serving?: string) => new Deployer({ store, plugin: standIn(serving), keep: 5, log: pino({ level: "silent" }) });
+const deployerOf = (store: ReleaseStore, serving?: string) =>
+  new Deployer({ store, plugin: standIn(serving), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+
+/** Ids another admin's binary is read as here: owning nothing, as sandbox uids not in use. */
+const READER_UIDS = 2_990_000;
 
 describe("a deploy", () => {
   it("that the plugin's stop overtakes leaves the serving release current, and out of the history", async () => {
@@ -117,6 +122,14 @@ describe("a deploy", () => {
     const link = path.join(dir, "link");
     await symlink(inside, link);
     await expect(deployer.deploy(link)).rejects.toThrow(`${link}: ${notReadable}`);
+    // Nor one only nobody (or nogroup) may read: every user is not nobody.
+    const nobodys = path.join(dir, "nobodys");
+    await mkdir(nobodys, { mode: 0o700 });
+    const theirs = path.join(nobodys, "plugin");
+    await writeFile(theirs, await readFile(await binary("theirs")), { mode: 0o700 });
+    await chown(nobodys, 65534, 65534);
+    await chown(theirs, 65534, 65534);
+    await expect(deployer.deploy(theirs)).rejects.toThrow(`${theirs}: ${notReadable}`);
     // Nor through a path root resolves differently (another process's root under /proc).
     await expect(deployer.deploy(`/proc/${process.pid}/root${inside}`)).rejects.toThrow(notReadable);
     // Root itself may deploy it.
