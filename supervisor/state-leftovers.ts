@@ -18,7 +18,7 @@ const REPLACE_TEMP = /\.[0-9a-f]{12}\.tmp$/;
 const PLACES: Array<{ dir: string[]; names: RegExp }> = [
   { dir: [], names: /^\.ca-new-/ }, // identity/ca.ts, the CA's staging directory
   { dir: ["ca"], names: ATOMIC_TEMP },
-  { dir: ["objects"], names: new RegExp(`^(${SHA256}\\.tmp-[0-9a-f]{8}|\\.staging-[0-9a-f]{12})$`) }, // releases/objects.ts, store.ts's stageBinary
+  { dir: ["objects"], names: new RegExp(`^(${SHA256}\\.tmp-[0-9a-f]{8}|\\.staging-[0-9a-f]{12})$`) }, // releases/objects.ts, stage.ts
   { dir: ["plugins", "*"], names: /^(current|trial\.json)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
   { dir: ["plugins", "*", "releases"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) },
   { dir: ["diagnostics", "*"], names: REPLACE_TEMP }, // diagnostics/store.ts

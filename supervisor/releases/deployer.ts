@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import { UpdateFailed, type UpdateResult } from "../plugin/controller.ts";
 import type { CurrentChange } from "./current-watch.ts";
 import { contentHash } from "./objects.ts";
+import { stageBinary } from "./stage.ts";
 import { ReleaseError, type Release, type ReleaseStore } from "./store.ts";
 
 /** What the deployer needs of the plugin's controller. */
@@ -122,7 +123,7 @@ export class Deployer {
       const uid = options.readableByAll === false ? undefined : this.#readers.allocate();
       let staged: { path: string; discard(): Promise<void> };
       try {
-        staged = await this.#store.stage(binary, uid === undefined ? {} : { reader: { uid } });
+        staged = await stageBinary(binary, this.#store.stagingDir, uid === undefined ? {} : { reader: { uid } });
       } finally {
         if (uid !== undefined) this.#readers.release(uid);
       }
@@ -130,7 +131,7 @@ export class Deployer {
       let imported: boolean;
       try {
         imported = (await this.#store.get(await contentHash(staged.path))) === undefined;
-        release = await this.#store.import(staged.path);
+        release = await this.#store.import(staged.path, { staged: true });
       } finally {
         await staged.discard();
       }

@@ -8,7 +8,7 @@
 // every instance of every plugin that runs it.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, copyFile, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { chmod, copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 
@@ -30,14 +30,23 @@ export class ObjectStore {
    * it takes the object's name. An existing object is not hashed again here
    * (every link made to it changes its ctime, so each import would hash it
    * anew): its content is checked where it counts, before every start
-   * (ReleaseStore.verify). One of another size is replaced.
+   * (ReleaseStore.verify). One of another size is replaced. With `adopt`,
+   * `source` is a file of the store's own, beside the objects, whose hash
+   * the caller has just taken: it is renamed into place, not copied.
    */
-  async put(source: string, sha256: string): Promise<string> {
+  async put(source: string, sha256: string, { adopt = false }: { adopt?: boolean } = {}): Promise<string> {
     const object = this.path(sha256);
     const [existing, wanted] = await Promise.all([stat(object).catch(() => undefined), stat(source)]);
     if (existing?.isFile() && existing.size === wanted.size) return object;
     await mkdir(this.dir, { recursive: true, mode: 0o711 });
     const temp = `${object}.tmp-${randomBytes(4).toString("hex")}`;
+    if (adopt) {
+      // A link, not a rename: the source stays for another try (ReleaseStore's #linkObject).
+      await link(source, temp);
+      await chmod(temp, 0o555);
+      await rename(temp, object);
+      return object;
+    }
     try {
       await copyFile(source, temp);
       await chmod(temp, 0o555);

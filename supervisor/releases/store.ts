@@ -11,11 +11,8 @@
 // place, so a release that exists is complete. Every activation of a release
 // that came into service is appended to `history.jsonl`, which orders
 // rollbacks and retention.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { constants } from "node:fs";
-import { appendFile, chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, statfs, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { contentHash, ObjectStore } from "./objects.ts";
 
@@ -59,10 +56,7 @@ export class ReleaseStore {
   readonly #pluginDir: string;
   readonly #objects: ObjectStore;
 
-  readonly #stateDir: string;
-
   constructor(stateDir: string, plugin: string) {
-    this.#stateDir = stateDir;
     this.plugin = plugin;
     this.#pluginDir = path.join(stateDir, "plugins", plugin);
     this.#objects = new ObjectStore(stateDir);
@@ -170,9 +164,9 @@ export class ReleaseStore {
     return removed;
   }
 
-  /** A copy of `file`, checked, to import from (stageBinary). */
-  stage(file: string, options: { reader?: Reader } = {}): Promise<{ path: string; discard(): Promise<void> }> {
-    return stageBinary(file, this.#stateDir, options);
+  /** Where a binary coming in from outside is copied before its import (stage.ts): beside the objects, on their filesystem. */
+  get stagingDir(): string {
+    return this.#objects.dir;
   }
 
   /** Removes a release that never served (a failed deploy's), and its object if no other release links it. */
@@ -201,9 +195,11 @@ export class ReleaseStore {
   /**
    * Brings `binary` into the store (if not there yet) and returns the
    * release: a link to the object with its content, which is copied in
-   * only if no plugin has it yet.
+   * only if no plugin has it yet. With `staged` (a deploy's copy of its
+   * own, stage.ts, hashed here already), the file itself becomes the object
+   * rather than being copied and hashed a second time.
    */
-  async import(binary: string): Promise<Release> {
+  async import(binary: string, { staged = false }: { staged?: boolean } = {}): Promise<Release> {
     const sha256 = await contentHash(binary);
     const dir = path.join(this.#pluginDir, "releases", sha256);
     const release = { sha256, binary: path.join(dir, "plugin") };
@@ -212,7 +208,7 @@ export class ReleaseStore {
     // Traversable, not listable: a release is reached by its hash.
     await mkdir(staging, { recursive: true, mode: 0o711 });
     try {
-      await this.#linkObject(binary, sha256, path.join(staging, "plugin"));
+      await this.#linkObject(binary, sha256, path.join(staging, "plugin"), staged);
       await rename(staging, dir);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
@@ -227,9 +223,9 @@ export class ReleaseStore {
    * plugin's prune may remove an object between its put and the link: then
    * once more. Where the store cannot link (another filesystem), a copy.
    */
-  async #linkObject(source: string, sha256: string, target: string): Promise<void> {
+  async #linkObject(source: string, sha256: string, target: string, staged: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const object = await this.#objects.put(source, sha256);
+      const object = await this.#objects.put(source, sha256, { adopt: staged });
       try {
         await link(object, target);
         return;
@@ -376,134 +372,6 @@ export class ReleaseStore {
   async recordSeed(release: Release): Promise<void> {
     await writeFile(path.join(this.#pluginDir, "seed"), `${release.sha256}\n`);
   }
-}
-
-/**
- * Copies what `file` names into a file of the store's own (0600), once,
- * and checks that it can be a plugin: a regular, executable ELF file for
- * this machine. Everything after (the hash, the import) reads that copy:
- * what `file` names when opened again (a link swapped meanwhile) plays no
- * part. Throws ReleaseError naming `file` and what is wrong. The caller
- * removes the copy (`discard`).
- *
- * With a `reader` (an admin other than root asks), the file is read by a
- * process of no account (the reader's uid, no groups): a release is
- * published readable to every sandbox uid, and root must not publish, nor
- * say anything of, what that admin may not read. The kernel decides,
- * whatever the path goes through (another mount namespace's root under
- * /proc, say), and a refusal says no more than that. Without one (root's
- * own deploy), root reads it.
- */
-export async function stageBinary(file: string, stateDir: string, { reader }: { reader?: Reader } = {}): Promise<{ path: string; discard(): Promise<void> }> {
-  const dir = path.join(stateDir, "objects");
-  const staged = path.join(dir, `.staging-${randomBytes(6).toString("hex")}`);
-  const discard = () => rm(staged, { force: true });
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o711 });
-    if (reader) await copyAsReader(file, staged, reader);
-    else await copyAsRoot(file, staged);
-    const header = Buffer.alloc(20);
-    const copy = await open(staged, constants.O_RDONLY);
-    try {
-      await copy.read(header, 0, 20, 0);
-    } finally {
-      await copy.close();
-    }
-    checkElfHeader(header, file);
-    return { path: staged, discard };
-  } catch (err) {
-    await discard();
-    throw err;
-  }
-}
-
-/** open(2)'s O_PATH on Linux, which Node's fs.constants does not name. */
-const O_PATH = 0o10000000;
-
-/**
- * Root's own deploy: `file` opened O_PATH first (nothing opened for
- * reading, no FIFO's writer let go, no device's open acted on, before it
- * is known to be a regular file), then copied through that descriptor.
- */
-async function copyAsRoot(file: string, staged: string): Promise<void> {
-  const found = await open(file, O_PATH).catch((err: NodeJS.ErrnoException) => {
-    throw new ReleaseError(`${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
-  });
-  try {
-    const st = await found.stat();
-    if (!st.isFile()) throw new ReleaseError(`${file}: not a regular file`);
-    if ((st.mode & 0o111) === 0) throw new ReleaseError(`${file}: not executable (mode ${(st.mode & 0o777).toString(8)})`);
-    await copyFile(`/proc/self/fd/${found.fd}`, staged, constants.COPYFILE_EXCL);
-    await chmod(staged, 0o600);
-  } finally {
-    await found.close();
-  }
-}
-
-/** The largest binary a deploy takes. */
-const MAX_BINARY_BYTES = 1024 ** 3;
-/** How long reading it may take. */
-const READ_TIMEOUT_MS = 60_000;
-
-/** Who reads another admin's binary: an id that owns nothing and no ACL names (a sandbox uid not in use; gid = uid). */
-export interface Reader {
-  uid: number;
-}
-
-/** Another admin's copies, one at a time across the supervisor: each may take MAX_BINARY_BYTES of disk. */
-let copying: Promise<unknown> = Promise.resolve();
-
-/**
- * Another admin's deploy: the copy is made by `head`, run as `reader`
- * with no supplementary groups and no descriptor but its stdout (bash
- * closes every other it inherits), writing to a descriptor root opened. It
- * reads only a regular executable file every user may read, at most
- * MAX_BINARY_BYTES, within READ_TIMEOUT_MS (a FIFO swapped in after the
- * test waits for nothing longer than that), and only while the store's
- * filesystem has room for it.
- */
-function copyAsReader(file: string, staged: string, reader: Reader): Promise<void> {
-  const run = copying.then(async () => {
-    const refused = new ReleaseError(`${file}: not found, or not a regular executable file every user may read (a release is published readable to every sandbox; deploy a copy anyone may read)`);
-    const room = await statfs(path.dirname(staged));
-    if (room.bavail * room.bsize < 2 * MAX_BINARY_BYTES) throw new ReleaseError(`${file}: not deployed: less than ${(2 * MAX_BINARY_BYTES) / 1024 ** 3} GiB free for the release store`);
-    const out = await open(staged, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      const script = [
-        'for fd in /proc/self/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
-        '[ -f "$1" ] && [ -r "$1" ] && [ -x "$1" ] || exit 3',
-        `exec head -c ${MAX_BINARY_BYTES + 1} -- "$1"`,
-      ].join("\n");
-      const child = spawn("bash", ["-c", script, "bash", file], {
-        uid: reader.uid,
-        gid: reader.uid,
-        cwd: "/",
-        env: { PATH: "/usr/bin:/bin" },
-        stdio: ["ignore", out.fd, "ignore"],
-        timeout: READ_TIMEOUT_MS,
-        killSignal: "SIGKILL",
-      });
-      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
-      if (signal === "SIGKILL") throw new ReleaseError(`${file}: not read within ${READ_TIMEOUT_MS / 1000} s`);
-      if (code !== 0) throw refused;
-      if ((await out.stat()).size > MAX_BINARY_BYTES) throw new ReleaseError(`${file}: larger than ${MAX_BINARY_BYTES} bytes`);
-    } finally {
-      await out.close();
-    }
-  });
-  copying = run.catch(() => {});
-  return run;
-}
-
-/** Checks an ELF header: a 64-bit executable for this machine. Throws ReleaseError naming `file`. */
-function checkElfHeader(header: Buffer, file: string): void {
-  if (header.readUInt32BE(0) !== 0x7f454c46) throw new ReleaseError(`${file}: not an ELF executable (a plugin is a static Go binary)`);
-  if (header[4] !== 2) throw new ReleaseError(`${file}: not a 64-bit ELF file`);
-  const type = header.readUInt16LE(16);
-  if (type !== 2 && type !== 3) throw new ReleaseError(`${file}: ELF type ${type} is not an executable`);
-  const machine = header.readUInt16LE(18);
-  const expected = ({ x64: 62, arm64: 183, riscv64: 243, ppc64: 21, s390x: 22 } as Record<string, number>)[process.arch];
-  if (expected !== undefined && machine !== expected) throw new ReleaseError(`${file}: built for ELF machine ${machine}, this host (${process.arch}) needs ${expected}`);
 }
 
 async function exists(file: string): Promise<boolean> {
