@@ -4,7 +4,7 @@
 // the data plane's calls are asked of the instances when scraped (calls.ts).
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AlertBook } from "../breakers/alerts.ts";
-import type { EventLog } from "../observe/event-log.ts";
+import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { PluginSet } from "../plugin-set.ts";
 import { pluginStates } from "../plugin/lifecycle.ts";
 import { PluginInstance } from "../plugin/instance.ts";
@@ -123,7 +123,7 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
   tallied("corral_breaker_events_total", "Breaker trips and recoveries.", ["plugin", "event"]);
   tallied("corral_alerts_raised_total", "Alerts raised.", ["plugin"]);
   tallied("corral_deploys_total", "Releases brought into service, and deploys that failed.", ["plugin", "result"]);
-  const unsubscribe = deps.events.subscribe((e) => {
+  const count = (e: PluginEvent) => {
     switch (e.kind) {
       case "transition":
         if (e.to) tally("corral_plugin_transitions_total", { plugin: e.plugin, to: e.to });
@@ -141,6 +141,11 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
       case "config":
         break;
     }
-  });
+  };
+  // What happened before the metrics were made counts too: a start's
+  // transitions, an alert raised while the plugins were opened (an
+  // unfinished hot update undone). The ring holds all of it at start.
+  for (const e of deps.events.recent(Number.MAX_SAFE_INTEGER)) count(e);
+  const unsubscribe = deps.events.subscribe(count);
   return { registry, close: unsubscribe };
 }
