@@ -3,7 +3,7 @@
 // a problem is never half-applied: callers get all or nothing.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
@@ -53,9 +53,9 @@ export async function loadConfig(file: string): Promise<Config> {
   return parseConfig(text, absolute);
 }
 
-/** Validates config text as if it were read from `file` (used for relative paths and messages). */
 /**
- * With `hostPaths` false, read-only grants are not looked for on this host:
+ * Validates config text as if it were read from `file` (used for relative
+ * paths and messages). With `hostPaths` false, read-only grants are not looked for on this host:
  * text an admin sent (ValidateConfig) does not have root look at paths for
  * them (whether a path exists where they may not look is not theirs to learn).
  */
@@ -174,12 +174,19 @@ function duplicateNames(raw: unknown): z.core.$ZodIssue[] {
 
 /** Where a mapping repeats a key (the offsets of the repeats). */
 function repeatedKeys(doc: Document): number[] {
+  // A key as the loaded object will have it: a scalar by its text (`1` and
+  // "1" are one key), an alias by what it names, a collection by its YAML.
+  const keyOf = (key: unknown): string => {
+    const node = isAlias(key) ? key.resolve(doc) : key;
+    if (isScalar(node)) return node.value === null ? "" : String(node.value);
+    return String(node);
+  };
   const offsets: number[] = [];
   visit(doc, {
     Map(_, map) {
-      const seen = new Set<unknown>();
+      const seen = new Set<string>();
       for (const item of map.items) {
-        const key = isScalar(item.key) ? item.key.value : item.key;
+        const key = keyOf(item.key);
         if (seen.has(key)) offsets.push(isNode(item.key) ? (item.key.range?.[0] ?? 0) : 0);
         seen.add(key);
       }

@@ -118,6 +118,16 @@ describe("config validation", () => {
     ]);
   });
 
+  it("refuses a key repeated through an alias or in another spelling, as the loaded object would merge them", () => {
+    const plugin = 'plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n';
+    const alias = problems(`${plugin}    env:\n      &k GREETING: a\n      *k : b\n`);
+    expect(alias.map((p) => [p.line, p.message])).toEqual([[7, "YAML: Map keys must be unique"]]);
+    const spelled = problems(`${plugin}    env:\n      1: a\n      "1": b\n`);
+    expect(spelled.map((p) => [p.line, p.message])).toEqual([[7, "YAML: Map keys must be unique"]]);
+    const collections = problems(`${plugin}    env:\n      ? [a]\n      : x\n      ? [a]\n      : y\n`);
+    expect(collections.map((p) => [p.line, p.message])).toEqual([[8, "YAML: Map keys must be unique"]]);
+  });
+
   it("refuses durations of 0 that would make a plugin unstartable or spin the supervisor", () => {
     const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 0s\n    sampleInterval: 0s\n    restart: { initialBackoff: 0s }\n');
     const byField = Object.fromEntries(list.map((p) => [p.field, p]));
