@@ -82,6 +82,13 @@ export interface Reader {
   uid: number;
 }
 
+/**
+ * Bash closing every descriptor but 0, 1 and 2 that it inherited: whatever
+ * of the supervisor's lacks close-on-exec (Node's own all have it; an
+ * addon's or an inherited one may not) is not the reader's to use.
+ */
+export const CLOSE_INHERITED_FDS = 'for fd in /proc/self/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null';
+
 /** Another admin's copies, one at a time across the supervisor: each may take MAX_BINARY_BYTES of disk. */
 let copying: Promise<unknown> = Promise.resolve();
 
@@ -102,7 +109,7 @@ function copyAsReader(file: string, staged: string, reader: Reader): Promise<voi
     const out = await open(staged, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       const script = [
-        'for fd in /proc/self/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null',
+        CLOSE_INHERITED_FDS,
         '[ -f "$1" ] && [ -r "$1" ] && [ -x "$1" ] || exit 3',
         `exec head -c ${MAX_BINARY_BYTES + 1} -- "$1"`,
       ].join("\n");
