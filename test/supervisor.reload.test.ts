@@ -2,7 +2,7 @@
 // added, removed, changed (limits, binary) without a failed call to the ones
 // that stay; a file that fails validation, or that changes what only a
 // restart can, changes nothing.
-import type { ServiceError } from "@grpc/grpc-js";
+import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -174,6 +174,44 @@ describe("config reload", () => {
     } finally {
       admin.close();
       await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it("checks large config text off the event loop: other calls are answered meanwhile, and only a few checks wait", async () => {
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    const order: string[] = [];
+    const validate = (content: string) =>
+      new Promise<{ code: number; details: string; plugins: number }>((resolve) =>
+        admin.ValidateConfig({ path: "/tmp/big.yaml", content }, { deadline: new Date(Date.now() + 20_000) }, (err, r) => {
+          order.push("validate");
+          resolve(err ? { code: err.code, details: err.details, plugins: 0 } : { code: 0, details: "", plugins: r!.plugins.length });
+        }),
+      );
+    const version = () =>
+      new Promise<void>((resolve, reject) =>
+        admin.Version({}, { deadline: new Date(Date.now() + 20_000) }, (err) => {
+          order.push("version");
+          if (err) reject(err);
+          else resolve();
+        }),
+      );
+    // About 255 KiB: some 4700 plugins, a second or two of parsing.
+    let big = "plugins:\n";
+    for (let i = 0; big.length < 250_000; i++) big += `  - {name: p${i}, binary: /bin/true, apiVersion: "1"}\n`;
+    try {
+      const checked = validate(big);
+      await new Promise((r) => setTimeout(r, 50)); // the check is under way
+      await version();
+      expect((await checked).plugins).toBeGreaterThan(4000);
+      expect(order).toEqual(["version", "validate"]);
+
+      // One check under way and three waiting: a fifth at once is refused.
+      const small = `${"# padding past what is checked inline\n".repeat(300)}plugins: []\n`;
+      const five = await Promise.all(Array.from({ length: 5 }, () => validate(small)));
+      expect(five.filter((r) => r.code === 0)).toHaveLength(4);
+      expect(five.filter((r) => r.code !== 0)).toEqual([{ code: status.RESOURCE_EXHAUSTED, details: "3 validations are waiting already; try again", plugins: 0 }]);
+    } finally {
+      admin.close();
     }
   });
 

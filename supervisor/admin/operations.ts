@@ -10,7 +10,8 @@ import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadRe
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
 import nodePath from "node:path";
-import { ConfigError, formatProblem, loadConfig, parseConfig } from "../config/load.ts";
+import { ChecksBusy, checkConfigText, type CheckedText } from "../config/check-text.ts";
+import { ConfigError, formatProblem, loadConfig, type ConfigProblem } from "../config/load.ts";
 import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
@@ -130,17 +131,30 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       if (Buffer.byteLength(content) > MAX_CONFIG_BYTES) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `a config of more than ${MAX_CONFIG_BYTES} bytes`);
       const file = sent ? path || "config" : running;
       if (!file) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "send the config's content: this supervisor was started without a file");
+      const invalid = (problems: ConfigProblem[]): ValidateConfigResponse => {
+        const shown = problems.slice(0, MAX_PROBLEMS).map(formatProblem);
+        const more = problems.length - shown.length;
+        return { valid: false, errors: more > 0 ? [...shown, `... and ${more} more`] : shown, plugins: [] };
+      };
+      const failed = (message: string): ValidateConfigResponse => ({ valid: false, errors: [`${file}: ${message}`], plugins: [] });
+      if (sent) {
+        // Off the event loop; host paths (read-only grants) are looked for
+        // only for the daemon's own file.
+        let checked: CheckedText;
+        try {
+          checked = await checkConfigText(content, nodePath.resolve(file));
+        } catch (err) {
+          if (err instanceof ChecksBusy) throw new AdminError(grpcStatus.RESOURCE_EXHAUSTED, err.message);
+          throw err;
+        }
+        if ("plugins" in checked) return { valid: true, errors: [], plugins: checked.plugins };
+        return "problems" in checked ? invalid(checked.problems) : failed(checked.failure);
+      }
       try {
-        // Host paths (read-only grants) are looked for only for the daemon's own file.
-        const config = sent ? parseConfig(content, nodePath.resolve(file), { hostPaths: false }) : await loadConfig(file);
+        const config = await loadConfig(file);
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
-        if (err instanceof ConfigError) {
-          const shown = err.problems.slice(0, MAX_PROBLEMS).map(formatProblem);
-          const more = err.problems.length - shown.length;
-          return { valid: false, errors: more > 0 ? [...shown, `... and ${more} more`] : shown, plugins: [] };
-        }
-        return { valid: false, errors: [`${file}: ${(err as Error).message}`], plugins: [] };
+        return err instanceof ConfigError ? invalid(err.problems) : failed((err as Error).message);
       }
     },
     reload: () => deps.reloader.reload(),
