@@ -7,7 +7,7 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readProcStat, type ProcStat } from "../supervisor/proc-stat.ts";
-import { repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const echo = { name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" };
 
@@ -65,5 +65,21 @@ describe("a supervisor in a terminal", () => {
     expect(supervisor.logs.find((l) => l.instance === before.id && l.msg === "plugin exited with status 0")).toBeDefined();
     expect(supervisor.logs.some((l) => typeof l.msg === "string" && l.msg.startsWith("second signal"))).toBe(false);
     expect(await supervisor.leftovers()).toEqual([]);
+  }, 60_000);
+
+  it("shows nothing a plugin says raw on the operator's terminal: its version's escape sequences are quoted", async () => {
+    // A clipboard write (OSC 52), a window title, a line erased and rewritten.
+    const forged = "1.0.0\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b]0;owned\u0007\r\u001b[2Kstate: ready";
+    const supervisor = await TestSupervisor.start({ plugins: [{ ...echo, env: { ECHO_PLUGIN_VERSION: forged } }] });
+    running.push(supervisor);
+    const p = await supervisor.waitForPlugin("echo", (s) => s.state === "quarantined");
+    expect(p.reason).toContain(`the plugin's version ${JSON.stringify(forged)} is not 128 characters or fewer without control characters`);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    for (const args of [["status"], ["describe", "echo"], ["alerts"], ["start", "echo"]]) {
+      const r = await ctl(...args);
+      // eslint-disable-next-line no-control-regex
+      expect(`${r.stdout}${r.stderr}`, args.join(" ")).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+    expect((await ctl("status")).stdout).toContain("\\u001b]52;c;");
   }, 60_000);
 });

@@ -29,7 +29,7 @@ import { bashCompletion } from "./completion.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 import { shownReason, shownState } from "./shown-state.ts";
-import { shownText } from "./shown-text.ts";
+import { shownLines, shownText } from "./shown-text.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -119,7 +119,7 @@ program
         usage ? formatBytes(Number(usage.memoryBytes)) : "-",
         usage?.goroutines ? String(usage.goroutines) : "-",
         formatAge(p.stateAgeMs),
-        shownReason(p),
+        shownText(shownReason(p)),
       ];
     });
     process.stdout.write(
@@ -151,7 +151,7 @@ program
       process.stdout.write(`${JSON.stringify({ alerts: response.alerts }, null, 2)}\n`);
       return;
     }
-    const rows = response.alerts.map((a) => [a.plugin, a.kind, new Date(Number(a.atUnixMs)).toISOString(), a.acknowledged ? "acked" : "open", a.message]);
+    const rows = response.alerts.map((a) => [a.plugin, a.kind, new Date(Number(a.atUnixMs)).toISOString(), a.acknowledged ? "acked" : "open", shownText(a.message)]);
     process.stdout.write(`${table(["PLUGIN", "KIND", "AT", "STATE", "MESSAGE"], rows)}\n`);
   });
 
@@ -230,7 +230,7 @@ async function callStream<T>(
 
 function printPlugin(p: PluginStatus__Output, json: boolean | undefined): void {
   if (json) process.stdout.write(`${JSON.stringify(p)}\n`);
-  else process.stdout.write(`${p.name}: ${p.state}${p.instance ? ` (instance ${p.instance.id}, pid ${p.instance.pid})` : ""}${p.reason ? `: ${p.reason}` : ""}\n`);
+  else process.stdout.write(`${p.name}: ${p.state}${p.instance ? ` (instance ${p.instance.id}, pid ${p.instance.pid})` : ""}${p.reason ? `: ${shownText(p.reason)}` : ""}\n`);
 }
 
 for (const [verb, description] of [
@@ -267,13 +267,13 @@ program
     const s = d.status!;
     const lines = [
       `plugin:    ${s.name}`,
-      `state:     ${shownState(s)}${shownReason(s) ? ` (${shownReason(s)})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
+      `state:     ${shownState(s)}${shownReason(s) ? ` (${shownText(shownReason(s))})` : ""}, for ${formatAge(s.stateAgeMs)}; ${s.restarts} restarts`,
       `address:   ${s.address}${s.tcpAddress ? `, tcp ${s.tcpAddress}` : ""}`,
       `current:   ${d.currentRelease || "-"}`,
-      `instance:  ${s.instance ? `${s.instance.id} pid ${s.instance.pid} release ${s.instance.release.slice(0, 12)} (plugin ${s.instance.pluginVersion}, API ${s.instance.apiVersion})` : "-"}`,
-      `alerts:    ${d.alerts.length ? d.alerts.map((a) => `${a.kind}: ${a.message}`).join("\n           ") : "none"}`,
+      `instance:  ${s.instance ? `${s.instance.id} pid ${s.instance.pid} release ${s.instance.release.slice(0, 12)} (plugin ${shownText(s.instance.pluginVersion)}, API ${shownText(s.instance.apiVersion)})` : "-"}`,
+      `alerts:    ${d.alerts.length ? d.alerts.map((a) => `${a.kind}: ${shownText(a.message)}`).join("\n           ") : "none"}`,
       "events:",
-      ...d.events.map((e) => `  ${new Date(Number(e.atUnixMs)).toISOString()} ${e.kind} ${e.message}`),
+      ...d.events.map((e) => `  ${new Date(Number(e.atUnixMs)).toISOString()} ${e.kind} ${shownText(e.message)}`),
       "config:",
       ...d.configJson.split("\n").map((l) => `  ${l}`),
     ];
@@ -543,10 +543,10 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   } else if (err instanceof CliError) {
-    process.stderr.write(`corralctl: ${err.message}\n`);
+    process.stderr.write(`corralctl: ${shownLines(err.message)}\n`);
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`corralctl: ${(err as Error).message}\n`);
+    process.stderr.write(`corralctl: ${shownLines((err as Error).message)}\n`);
     process.exitCode = ExitCode.failed;
   }
 }

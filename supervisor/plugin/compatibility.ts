@@ -7,6 +7,7 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 export interface HandshakeFacts {
   protocolVersion: number;
   pluginName: string;
+  pluginVersion: string;
   apiVersion: string;
   /** The gRPC methods it serves, as /package.Service/Method. */
   methods: string[];
@@ -39,22 +40,33 @@ export function checkHandshake(facts: HandshakeFacts, expected: { pluginName: st
     );
   }
   if (facts.pluginName !== expected.pluginName) {
-    throw new IncompatiblePlugin(
-      `plugin identifies itself as "${facts.pluginName}" but was configured as "${expected.pluginName}"`,
-    );
+    throw new IncompatiblePlugin(`plugin identifies itself as ${quoted(facts.pluginName)} but was configured as "${expected.pluginName}"`);
+  }
+  if (facts.pluginVersion.length > MAX_VERSION_LENGTH || CONTROL.test(facts.pluginVersion)) {
+    throw new IncompatiblePlugin(`the plugin's version ${quoted(facts.pluginVersion)} is not ${MAX_VERSION_LENGTH} characters or fewer without control characters`);
   }
   if (facts.methods.length > MAX_METHODS) {
     throw new IncompatiblePlugin(`the plugin says it serves ${facts.methods.length} methods, more than the ${MAX_METHODS} a plugin may`);
   }
   const odd = facts.methods.find((m) => !isMethodName(m));
   if (odd !== undefined) {
-    throw new IncompatiblePlugin(`the plugin says it serves a method named ${JSON.stringify(odd.slice(0, 100))}${odd.length > 100 ? "..." : ""}, not /package.Service/Method`);
+    throw new IncompatiblePlugin(`the plugin says it serves a method named ${quoted(odd)}, not /package.Service/Method`);
   }
   if (!apiSatisfies(facts.apiVersion, expected.apiVersion)) {
     throw new IncompatiblePlugin(
-      `incompatible API: plugin implements version ${facts.apiVersion || "(none)"}, config requires ${expected.apiVersion} (same major, at least that minor)`,
+      `incompatible API: plugin implements version ${facts.apiVersion ? quoted(facts.apiVersion) : "(none)"}, config requires ${expected.apiVersion} (same major, at least that minor)`,
     );
   }
+}
+
+/** The longest plugin version a plugin may say: it is shown in status, stored for the instance's life. */
+const MAX_VERSION_LENGTH = 128;
+/** C0 and C1 controls, DEL, line and paragraph separators: what would act on an operator's terminal or log. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A value the plugin said, as a reason quotes it: JSON-escaped (no control character acts), at most 100 characters. */
+function quoted(value: string): string {
+  return `${JSON.stringify(value.slice(0, 100))}${value.length > 100 ? "..." : ""}`;
 }
 
 /** "1.3" satisfies "1" and "1.2", not "1.4" or "2". */

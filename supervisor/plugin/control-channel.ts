@@ -74,7 +74,8 @@ export class ControlChannel {
       // the plugin refuses gets better by retrying: both are refusals.
       const refused = this.#credentials.refusal();
       if (refused) throw new IncompatiblePlugin(`plugin presented a certificate that is not its own: ${refused.message}`);
-      if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${err.message}`);
+      // Its words quoted escaped: they become the plugin's reason, which status shows.
+      if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${JSON.stringify(err.message.slice(0, 200))}`);
       throw err;
     });
     checkHandshake(handshake, expect);

@@ -64,30 +64,30 @@ describe("crash policy", () => {
 });
 
 describe("handshake compatibility", () => {
-  const expected = { pluginName: "greeter", apiVersion: "1.2" };
+  const expected = { pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "1.2" };
   it("accepts the same major and a newer minor", () => {
     expect(apiSatisfies("1.2", "1.2")).toBe(true);
     expect(apiSatisfies("1.5", "1")).toBe(true);
     expect(apiSatisfies("1.1", "1.2")).toBe(false);
     expect(apiSatisfies("2.0", "1")).toBe(false);
     expect(apiSatisfies("", "1")).toBe(false);
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "1.3", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).not.toThrow();
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "1.3", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).not.toThrow();
   });
 
   it("names both versions when refusing", () => {
-    expect(() => checkHandshake({ protocolVersion: 2, pluginName: "greeter", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
+    expect(() => checkHandshake({ protocolVersion: 2, pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
       "incompatible Control protocol: plugin speaks version 2, supervisor speaks version 1",
     );
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", apiVersion: "2.0", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
-      "plugin implements version 2.0, config requires 1.2",
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "2.0", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
+      'plugin implements version "2.0", config requires 1.2',
     );
-    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "kv", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
+    expect(() => checkHandshake({ protocolVersion: 1, pluginName: "kv", pluginVersion: "1.0.0", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] }, expected)).toThrow(
       IncompatiblePlugin,
     );
   });
 
   it("refuses a plugin that says it serves methods no gRPC plugin has: too many, or oddly named (they become metric labels)", () => {
-    const facts = { protocolVersion: 1, pluginName: "greeter", apiVersion: "1.2" };
+    const facts = { protocolVersion: 1, pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "1.2" };
     expect(() => checkHandshake({ ...facts, methods: [`/big.Svc/${"A".repeat(1_000_000)}`] }, expected)).toThrow(
       /^the plugin says it serves a method named "\/big\.Svc\/A{91}"\.\.\., not \/package\.Service\/Method$/,
     );
@@ -95,5 +95,17 @@ describe("handshake compatibility", () => {
     expect(() => checkHandshake({ ...facts, methods: Array.from({ length: 10_001 }, (_, i) => `/a.B/M${i}`) }, expected)).toThrow(
       "the plugin says it serves 10001 methods, more than the 10000 a plugin may",
     );
+  });
+
+  it("quotes what the plugin said escaped, and refuses a version with control characters or too long (status shows it)", () => {
+    const facts = { protocolVersion: 1, pluginName: "greeter", pluginVersion: "1.0.0", apiVersion: "1.2", methods: ["/greeter.v1.Greeter/SayHello"] };
+    const osc = "\u001b]0;owned\u0007\r\u001b[2K";
+    expect(() => checkHandshake({ ...facts, pluginVersion: `1.0.0${osc}` }, expected)).toThrow(
+      'the plugin\'s version "1.0.0\\u001b]0;owned\\u0007\\r\\u001b[2K" is not 128 characters or fewer without control characters',
+    );
+    expect(() => checkHandshake({ ...facts, pluginVersion: "1".repeat(129) }, expected)).toThrow(IncompatiblePlugin);
+    expect(() => checkHandshake({ ...facts, pluginVersion: "1.0.0+build.7 ünïcode" }, expected)).not.toThrow();
+    expect(() => checkHandshake({ ...facts, apiVersion: `9.9${osc}` }, expected)).toThrow('plugin implements version "9.9\\u001b]0;owned\\u0007\\r\\u001b[2K", config requires 1.2');
+    expect(() => checkHandshake({ ...facts, pluginName: `kv${osc}` }, expected)).toThrow('plugin identifies itself as "kv\\u001b]0;owned\\u0007\\r\\u001b[2K" but was configured as "greeter"');
   });
 });

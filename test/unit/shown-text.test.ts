@@ -1,7 +1,7 @@
 // What corralctl prints of a plugin's own text (logs, events): a plugin's
 // control characters must not move the cursor or forge another line.
 import { describe, expect, it } from "vitest";
-import { shownText } from "../../supervisor/cli/shown-text.ts";
+import { shownLines, shownText } from "../../supervisor/cli/shown-text.ts";
 
 describe("shownText", () => {
   it("escapes every control character but tab", () => {
@@ -14,5 +14,9 @@ describe("shownText", () => {
 
   it("leaves text alone: tabs, and any script", () => {
     expect(shownText("col\tcol — 漢字 ✓")).toBe("col\tcol — 漢字 ✓");
+  });
+
+  it("keeps the line breaks of a message of several lines, and escapes the rest", () => {
+    expect(shownLines("invalid config:\n  a.yaml:1:1: x\u001b]0;t\u0007\r")).toBe("invalid config:\n  a.yaml:1:1: x\\x1b]0;t\\x07\\r");
   });
 });

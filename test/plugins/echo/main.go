@@ -12,6 +12,9 @@
 //	-X main.startMode=reexec    exec itself once more before serving, as
 //	                            programs that set up their own environment do
 //	-X main.apiVersion=2.0      claim another API version
+//
+// ECHO_PLUGIN_VERSION, when set, is the version it says in the handshake
+// (the terminal tests make it say escape sequences).
 package main
 
 import (
@@ -85,7 +88,7 @@ func main() {
 	if ms, err := strconv.Atoi(os.Getenv("ECHO_START_DELAY_MS")); err == nil && ms > 0 {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
-	shim.Serve(shim.Plugin{Name: name, Version: "1.0.0", APIVersion: apiVersion}, func(s *grpc.Server) {
+	shim.Serve(shim.Plugin{Name: name, Version: cmp.Or(os.Getenv("ECHO_PLUGIN_VERSION"), "1.0.0"), APIVersion: apiVersion}, func(s *grpc.Server) {
 		echov1.RegisterEchoServer(s, e)
 	})
 }
