@@ -87,12 +87,15 @@ export class PluginSet {
    * Adds a plugin, stopped: imports its configured binary into the release
    * store and makes its controller and deployer. Its address and watch come
    * with open() (once the runtime directory is swept), its instance with start().
+   * A binary that cannot be imported is logged, and the plugin added without
+   * a release (a deploy may bring one), unless `binaryRequired` (a reload's
+   * addition): then it is not added, and the error says why.
    */
-  async add(plugin: PluginConfig): Promise<PluginParts> {
+  async add(plugin: PluginConfig, { binaryRequired = false }: { binaryRequired?: boolean } = {}): Promise<PluginParts> {
     if (this.#plugins.has(plugin.name)) throw new Error(`plugin ${plugin.name} exists already`);
     const log = this.#log;
     const store = new ReleaseStore(this.#config.stateDir, plugin.name);
-    const release = await this.#currentAtStart(store, plugin);
+    const release = await this.#currentAtStart(store, plugin, binaryRequired);
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
@@ -148,7 +151,7 @@ export class PluginSet {
    * start, unless it is that very release: a reload's binary that never
    * served is tried again by the next reload, not brought in untried.
    */
-  async #currentAtStart(store: ReleaseStore, plugin: PluginConfig): Promise<Release | undefined> {
+  async #currentAtStart(store: ReleaseStore, plugin: PluginConfig, binaryRequired: boolean): Promise<Release | undefined> {
     const log = this.#log.child({ plugin: plugin.name });
     const trial = await store.recoverTrial().catch((err: Error) => {
       log.error({ err: err.message }, "cannot read the release on trial");
@@ -164,6 +167,7 @@ export class PluginSet {
       untried = served !== undefined && configured.sha256 === trial?.release;
       release = untried ? served : await store.seed(plugin.binary);
     } catch (err) {
+      if (binaryRequired) throw new Error(`cannot import the plugin's binary: ${(err as Error).message}`, { cause: err });
       log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");
     }
     if (trial) {

@@ -256,7 +256,9 @@ export class Supervisor {
         await unlock();
       };
       supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock: unlockAll });
-      await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start().then(() => p.controller.whenSettled())));
+      // Each plugin's first attempt, bounded by its startTimeout: one that
+      // fails goes on in its backoff, and holds up no one's start.
+      await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start()));
       log.info(
         {
           admin: config.admin.socket,
@@ -337,11 +339,14 @@ export class Supervisor {
         const stopping = `${plugin.name}: the supervisor is stopping`;
         if (this.#stopping) return void result.failed!.push(stopping);
         try {
-          const parts = await this.#plugins.add(plugin);
+          const parts = await this.#plugins.add(plugin, { binaryRequired: true });
           await this.#plugins.open(plugin.name);
           if (this.#stopping) throw new Error("the supervisor is stopping"); // added, not started: the stop closes it
+          // Its first attempt decides, as a changed plugin's new instance
+          // does: one that fails is not added (and would not wait for a
+          // crash loop that never quarantines).
           await parts.controller.start();
-          await parts.controller.whenSettled();
+          if (parts.controller.state !== "ready") throw new Error(`not ready: ${parts.controller.state}: ${parts.controller.reason}`);
           applied.set(plugin.name, plugin);
           result.added!.push(plugin.name);
         } catch (err) {

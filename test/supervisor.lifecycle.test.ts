@@ -149,6 +149,17 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(line?.instance).toMatch(/^crashy-[0-9a-f]{6}$/);
   });
 
+  it("is ready after each plugin's first attempt: one that never becomes ready holds up neither its start nor its stop", async () => {
+    // Never ready, restarted forever: its crash loop never reaches a quarantine.
+    const hangs = { name: "hangs", binary: path.join(repoRoot, "build/test-plugins/echo-hang"), apiVersion: "1.0", startTimeout: "1s", restart: { initialBackoff: "10ms", quarantineAfter: 1000 } };
+    const supervisor = await start([greeter, hangs]);
+    expect((await supervisor.plugin("greeter")).state).toBe("ready");
+    const ready = supervisor.logs.find((l) => l.msg.startsWith("supervisor ready"));
+    expect(ready?.plugins).toEqual({ greeter: "ready", hangs: "backoff" });
+    expect((await supervisor.plugin("hangs")).reason).toBe("not ready within startTimeout (1000 ms)");
+    expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
+  });
+
   it("starts a plugin that executes itself again before it serves, on the first try", async () => {
     // go-shim listens from the process's start (CORRAL_EARLY_SOCKET); the
     // exec closes that socket under the supervisor's connection, and the

@@ -97,6 +97,31 @@ describe("config reload", () => {
     expect((await ctl("status", "greeter")).code).toBe(4);
   }, 60_000);
 
+  it("does not add a plugin whose first start fails, nor one whose binary it cannot import, and says why; a reload after goes through", async () => {
+    const good = await readFile(supervisor.configFile, "utf8");
+    await editConfig((doc) => {
+      doc.plugins.push(
+        // Never ready, and restarted forever: no quarantine within its window.
+        { name: "hangs", binary: path.join(repoRoot, "build/test-plugins/echo-hang"), apiVersion: "1.0", startTimeout: "1s", restart: { initialBackoff: "10ms", quarantineAfter: 1000 } },
+        { name: "ghost", binary: "/opt/corral-test-no-such/ghost", apiVersion: "1.0" },
+      );
+    });
+    try {
+      const r = await ctl("reload", "--json");
+      expect(r.code).toBe(1);
+      const result = JSON.parse(r.stdout) as { added: string[]; failed: string[] };
+      expect(result.added).toEqual([]);
+      expect(result.failed.toSorted()).toEqual([
+        "ghost: cannot import the plugin's binary: ENOENT: no such file or directory, stat '/opt/corral-test-no-such/ghost'",
+        "hangs: not ready: backoff: not ready within startTimeout (1000 ms)",
+      ]);
+      for (const name of ["hangs", "ghost"]) expect((await ctl("status", name)).code).toBe(4);
+    } finally {
+      await writeFile(supervisor.configFile, good);
+    }
+    expect((await ctl("reload")).code).toBe(0);
+  }, 60_000);
+
   it("brings a changed binary into service as a new release", async () => {
     const next = await makeRelease(echoBinary, supervisor.dir, "reloaded");
     const { failures, releases } = await callsDuring(async () => {

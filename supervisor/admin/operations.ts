@@ -71,8 +71,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
       await opened(name);
-      await controller.start();
-      await controller.whenSettled();
+      await controller.start(); // its first attempt: ready, or why not
       return statusOf(name);
     },
     async stop(name) {
@@ -84,7 +83,6 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       if (controller.state === "stopped" || controller.state === "quarantined") {
         await opened(name);
         await controller.start();
-        await controller.whenSettled();
       } else await controller.restart().catch(refused);
       return statusOf(name);
     },

@@ -276,7 +276,9 @@ export class PluginController {
    * `onServing` is awaited once a hot update's new instance takes the calls.
    */
   async #update(release: string | undefined, { startIdle = true, onServing }: { startIdle?: boolean; onServing?: () => Promise<void> } = {}): Promise<UpdateResult> {
-    if (this.#state === "starting") await this.whenSettled();
+    // The attempt under way decides (ready, or back off): not waiting for a
+    // crash loop to end, which it may never do without a quarantine.
+    if (this.#state === "starting") await this.#running;
     const serving = this.#instance;
     const previous = serving?.release ?? "";
     switch (this.#state) {

@@ -66,13 +66,13 @@ class FakeInstance implements Instance {
   }
 }
 
-function harness(behaviours: FakeInstance["behaviour"][]) {
+function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
   const instances: FakeInstance[] = [];
   const transitions: Transition[] = [];
   /** Where the stable address pointed, in order: an instance id, or "refused: reason". */
   const routes: string[] = [];
   let current = "abc";
-  const controller = new PluginController(plugin, {
+  const controller = new PluginController(config, {
     createInstance: async () => {
       const instance = new FakeInstance(behaviours[Math.min(instances.length, behaviours.length - 1)]!);
       instance.release = current;
@@ -123,6 +123,16 @@ describe("plugin controller", () => {
     expect(instances.every((i) => i.destroyed)).toBe(true);
     expect(path().filter((s) => s === "crashed")).toHaveLength(3);
     expect(controller.reason).toMatch(/crashed 3 times within 10000 ms.*exited with status 3/);
+    await controller.stop();
+    expect(controller.state).toBe("stopped");
+  });
+
+  it("answers an update that comes while an attempt of a crash loop runs, once that attempt ends: a loop with no quarantine in sight is not waited for", async () => {
+    const endless = { ...plugin, restart: { ...plugin.restart, quarantineAfter: 1_000_000 } };
+    const { controller } = harness(["hang"], endless);
+    await controller.start();
+    await waitFor(() => controller.state === "starting");
+    await expect(controller.update("def")).rejects.toThrow(/did not become ready: not ready within startTimeout/);
     await controller.stop();
     expect(controller.state).toBe("stopped");
   });
