@@ -160,6 +160,15 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
   });
 
+  it("gives a plugin its whole startTimeout, past half a minute, to serve", async () => {
+    const slow = { name: "slow", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", startTimeout: "50s", env: { ECHO_START_DELAY_MS: "31000" } };
+    const supervisor = await TestSupervisor.create({ plugins: [slow] });
+    running.push(supervisor);
+    await supervisor.start({ readyWithinMs: 60_000 });
+    const p = await supervisor.plugin("slow");
+    expect([p.state, p.restarts, p.reason]).toEqual(["ready", 0, ""]);
+  }, 90_000);
+
   it("starts a plugin that executes itself again before it serves, on the first try", async () => {
     // go-shim listens from the process's start (CORRAL_EARLY_SOCKET); the
     // exec closes that socket under the supervisor's connection, and the

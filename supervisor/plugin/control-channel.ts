@@ -62,13 +62,17 @@ export class ControlChannel {
     const { control, health } = this.#clients();
     // Both calls go at once, on the one connection: health is asked for
     // while the handshake is answered, and counts only if it succeeds.
-    const serving = unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal);
+    // No deadline of their own: the attempt's signal ends them at the
+    // plugin's startTimeout, however long that is (a plugin may take
+    // minutes to initialize; go-shim answers once it serves).
+    const serving = unary<{ status: string }>((md, opts, cb) => health.Check({ service: "" }, md, opts, cb), signal, Infinity);
     serving.catch(() => {}); // observed below, after the handshake
     const handshake = await unary<HandshakeResponse__Output>(
       // pushesTrust: reloadTrust() follows every change of the instance's
       // CRL and CA, so go-shim watches no files (a watch delays its exit).
       (md, opts, cb) => control.Handshake({ protocolVersion: CONTROL_PROTOCOL_VERSION, supervisorVersion: SUPERVISOR_VERSION, pushesTrust: true }, md, opts, cb),
       signal,
+      Infinity,
     ).catch((err: RpcError) => {
       // Neither a certificate that is not the plugin's own nor a protocol
       // the plugin refuses gets better by retrying: both are refusals.
@@ -216,11 +220,14 @@ export class RpcError extends Error {
   }
 }
 
-/** A unary call that the abort signal cancels. */
-function unary<T>(start: UnaryStarter<T>, signal: AbortSignal): Promise<T> {
+/**
+ * A unary call that the abort signal cancels, with a deadline of
+ * `deadlineMs` besides (none: Infinity).
+ */
+function unary<T>(start: UnaryStarter<T>, signal: AbortSignal, deadlineMs = 30_000): Promise<T> {
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
-    const call = start(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, value) => {
+    const call = start(new Metadata(), deadlineMs === Infinity ? {} : { deadline: new Date(Date.now() + deadlineMs) }, (err, value) => {
       signal.removeEventListener("abort", onAbort);
       if (err) reject(new RpcError(err));
       else resolve(value as T);

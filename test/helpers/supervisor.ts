@@ -108,8 +108,8 @@ export class TestSupervisor {
     return supervisor;
   }
 
-  /** Starts `corral serve` and resolves once it logs that it is ready. */
-  async start(): Promise<void> {
+  /** Starts `corral serve` and resolves once it logs that it is ready (within `readyWithinMs`). */
+  async start({ readyWithinMs = 30_000 }: { readyWithinMs?: number } = {}): Promise<void> {
     this.logs.length = 0; // waitForLog looks at this run only
     const child = execa(nodeBin, [corralBin, "serve", "--config", this.configFile], {
       reject: false,
@@ -126,7 +126,7 @@ export class TestSupervisor {
     const stderr: string[] = [];
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     forEachLogLine(child.stdout!, (line) => this.logs.push(line));
-    const ready = this.waitForLog((l) => l.msg.startsWith("supervisor ready"), 30_000);
+    const ready = this.waitForLog((l) => l.msg.startsWith("supervisor ready"), readyWithinMs);
     const died = this.#exit.then((exit) => {
       throw new Error(`supervisor exited (${exit.code ?? exit.signal}) before ready: ${stderr.join("")}`);
     });
