@@ -54,6 +54,14 @@ export async function loadConfig(file: string): Promise<Config> {
 }
 
 /**
+ * What the aliases of a config may expand to, at most (the yaml library's
+ * measure: uses of an anchor times the aliases within it). Its default,
+ * 100, refused 101 plugins sharing `limits: *std`; this still stops an
+ * exponential expansion before it costs anything.
+ */
+const MAX_ALIAS_COUNT = 10_000;
+
+/**
  * Validates config text as if it were read from `file` (used for relative
  * paths and messages). With `hostPaths` false, read-only grants are not looked for on this host:
  * text an admin sent (ValidateConfig) does not have root look at paths for
@@ -73,7 +81,14 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
     ...repeatedKeys(doc).map((offset) => ({ file, ...at(offset), field: "", message: "YAML: Map keys must be unique" })),
   ];
   if (syntax.length > 0) throw new ConfigError(syntax);
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // The yaml library's bound on what aliases expand to ("Excessive alias count ...").
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError([{ file, line: 1, column: 1, field: "", message: `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes` }]);
+  }
   const result = configSchema.safeParse(raw);
   const problems = [
     ...(result.success ? [] : result.error.issues.flatMap((issue) => problemsOf(issue, doc, file, at))),

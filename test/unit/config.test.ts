@@ -118,6 +118,17 @@ describe("config validation", () => {
     ]);
   });
 
+  it("takes an anchor used by hundreds of plugins, and refuses aliases that expand exponentially, naming the file", () => {
+    let shared = "plugins:\n";
+    for (let i = 0; i < 500; i++) shared += `  - { name: p${i}, binary: /bin/true, apiVersion: "1", limits: ${i === 0 ? "&std { memory: 64MiB, pids: 64 }" : "*std"} }\n`;
+    const config = parseConfig(shared, "/etc/corral/corral.yaml", { hostPaths: false });
+    expect(config.plugins).toHaveLength(500);
+    expect(config.plugins[499]!.limits.pids).toBe(64);
+    let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (let i = 0; i < 8; i++) laughs += `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]\n`;
+    expect(problems(laughs)).toEqual([expect.objectContaining({ line: 1, column: 1, message: "YAML: aliases expand to more than 10000 nodes" })]);
+  });
+
   it("refuses a key repeated through an alias or in another spelling, as the loaded object would merge them", () => {
     const plugin = 'plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n';
     const alias = problems(`${plugin}    env:\n      &k GREETING: a\n      *k : b\n`);
