@@ -541,10 +541,16 @@ func TestMaxMessageSize(t *testing.T) {
 			if status.Code(err) != tt.want {
 				t.Errorf("%s: Echo of a %d-byte message: %v, want %v", name, tt.size, err, tt.want)
 			}
+			// What the instance socket sends is not held to the limit: only
+			// the supervisor reaches it, and go-shim's answers may be larger.
+			want := tt.want
+			if name == "instance socket" {
+				want = codes.OK
+			}
 			n := uint64(len(req.GetValue()))
 			err = conn.Invoke(ctx, fillMethod, wrapperspb.UInt64(n), new(wrapperspb.BytesValue))
-			if status.Code(err) != tt.want {
-				t.Errorf("%s: Fill answering a %d-byte message: %v, want %v", name, tt.size, err, tt.want)
+			if status.Code(err) != want {
+				t.Errorf("%s: Fill answering a %d-byte message: %v, want %v", name, tt.size, err, want)
 			}
 		}
 	}

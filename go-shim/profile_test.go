@@ -117,6 +117,22 @@ func TestProfileGoroutine(t *testing.T) {
 	}
 }
 
+// A data plane limited to the least message size config allows: go-shim's
+// own answers on the instance socket, larger, still reach the supervisor.
+func TestControlAnswersPastTheDataPlanesMessageLimit(t *testing.T) {
+	t.Setenv("CORRAL_MAX_MESSAGE_SIZE", "1024")
+	in := startInstance(t)
+	control := pluginv1.NewControlClient(in.dial(in.supervisor()))
+	parkGoroutines(t, 200)
+	dump, chunks, err := fetchProfile(t, control, &pluginv1.ProfileRequest{Kind: pluginv1.ProfileRequest_GOROUTINE}, contentTypeText)
+	if err != nil {
+		t.Fatalf("Profile(GOROUTINE) with a 1 KiB data plane limit: %v", err)
+	}
+	if len(dump) <= 1024 || chunks < 1 {
+		t.Errorf("goroutine dump of %d bytes in %d chunks, want more than 1 KiB", len(dump), chunks)
+	}
+}
+
 // heapForProfileTest holds what allocateForHeapProfile allocated.
 var heapForProfileTest [][]byte
 

@@ -167,9 +167,13 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// quiet stream died at 2 min.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientPingInterval, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(env.maxMessageSize),
-		grpc.MaxSendMsgSize(env.maxMessageSize),
 	}
 	srv := grpc.NewServer(slices.Concat(common, []grpc.ServerOption{
+		// Only the supervisor (root) reaches the instance socket. What it
+		// sends back, go-shim's own answers among it (a handshake naming
+		// every method, call counts, profiles in 64 KiB chunks), is not
+		// held to the data plane's limit, however small that is set.
+		grpc.MaxSendMsgSize(max(env.maxMessageSize, instanceSendLimit)),
 		grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, g.unary),
 		grpc.ChainStreamInterceptor(calls.stream, recoverStream, g.stream),
 	})...)
@@ -197,6 +201,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		dataPol.clientHealth = true
 		dg := &guard{policy: &dataPol, revoked: revoked.check}
 		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
+			grpc.MaxSendMsgSize(env.maxMessageSize),
 			grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, dg.unary),
 			grpc.ChainStreamInterceptor(calls.stream, recoverStream, dg.stream),
 		}), register, hs)
@@ -256,6 +261,11 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	<-serving
 	return nil
 }
+
+// instanceSendLimit is the least limit of a message sent on the instance
+// socket: above go-shim's largest answers (a handshake of the 10 000
+// methods a plugin may have, a profile chunk) with room to spare.
+const instanceSendLimit = 16 << 20
 
 // handshakeTimeout bounds a connection's TLS handshake.
 const handshakeTimeout = 10 * time.Second
