@@ -6,12 +6,14 @@
 // is killed and removed after each test, also when it fails.
 import { execa, type ResultPromise } from "execa";
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectCgroups } from "../sandbox/cgroups/detect.ts";
 import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { killStarted } from "./helpers/processes.ts";
+import { nodeBin } from "./helpers/supervisor.ts";
 
 const MiB = 1024 * 1024;
 const layout = await detectCgroups().catch(() => undefined);
@@ -61,6 +63,38 @@ describe.runIf(usable)("cgroup v1 events on the real hierarchy", () => {
     const events = await cgroup.events();
     expect(events.oomKills).toBeGreaterThanOrEqual(1);
     expect(events.pidsLimitHits).toBe(0);
+  });
+
+  it("holds TCP buffers to the memory limit: v1 charges them to no cgroup without a limit of their own", async () => {
+    const cgroup = await driver!.create("tcp", { memoryBytes: 128 * MiB, swapBytes: 0, pids: 64, cpu: Infinity });
+    const memoryDir = path.dirname(cgroup.procsFiles[0]!);
+    const tcp = (file: string) => readFile(path.join(memoryDir, `memory.kmem.tcp.${file}`), "utf8").then(Number);
+    expect(await tcp("limit_in_bytes")).toBe(128 * MiB);
+    // 100 loopback connections whose reader never reads, each sent 8 MiB:
+    // unbounded, the kernel takes several hundred MiB of them into socket
+    // buffers. It prints how much TCP memory the host's kernel gained.
+    const script = `
+      const net = require("node:net");
+      const fs = require("node:fs");
+      const tcpMem = () => Number(/TCP: .* mem (\\d+)/.exec(fs.readFileSync("/proc/net/sockstat", "utf8"))[1]) * 4096;
+      const before = tcpMem();
+      const server = net.createServer((s) => s.pause()).listen(0, "127.0.0.1", () => {
+        for (let i = 0; i < 100; i++) net.connect(server.address().port, "127.0.0.1", function () { this.write(Buffer.alloc(8 << 20)); });
+        setTimeout(() => {
+          console.log(tcpMem() - before);
+          process.exit(0);
+        }, 3000);
+      });`;
+    const { child } = await runIn(cgroup, `exec ${nodeBin} -e '${script}'`);
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const taken = Number(result.stdout);
+    // Charged to the cgroup, and held near its limit (the kernel lets a
+    // socket past it by a little rather than stall it).
+    expect(await tcp("max_usage_in_bytes")).toBeGreaterThan(32 * MiB);
+    expect(await tcp("max_usage_in_bytes")).toBeLessThan(160 * MiB);
+    expect(taken).toBeGreaterThan(32 * MiB);
+    expect(taken).toBeLessThan(200 * MiB);
   });
 
   it("does not count a SIGKILL that was not the OOM killer's", async () => {

@@ -153,6 +153,15 @@ export class V1InstanceCgroup implements InstanceCgroup {
   async setLimits(limits: CgroupLimits): Promise<void> {
     checkLimits(limits);
     const memory = async () => {
+      await userMemory();
+      // v1 charges TCP buffers to no cgroup unless given a limit of their
+      // own (v2 charges them to memory): a plugin with no network at all
+      // pinned 747 MiB of them over loopback under a 64 MiB limit. They
+      // get the memory limit again.
+      const tcp = this.#file("memory", "memory.kmem.tcp.limit_in_bytes");
+      if (await this.#fs.exists(tcp)) await this.#fs.writeFile(tcp, bytesValue(limits.memoryBytes));
+    };
+    const userMemory = async () => {
       const memoryFile = this.#file("memory", "memory.limit_in_bytes");
       const memsw = this.#file("memory", "memory.memsw.limit_in_bytes");
       const writeMemory = () => this.#fs.writeFile(memoryFile, bytesValue(limits.memoryBytes));

@@ -19,6 +19,7 @@ const CONTROL_FILES: Record<string, Record<string, string>> = {
   memory: {
     "memory.limit_in_bytes": UNLIMITED,
     "memory.memsw.limit_in_bytes": UNLIMITED,
+    "memory.kmem.tcp.limit_in_bytes": UNLIMITED,
     "memory.usage_in_bytes": "1048576",
     "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
     "memory.failcnt": "0",
@@ -144,13 +145,15 @@ describe("cgroup v1 driver", () => {
     expect(inOrder("memory")).toEqual([
       [`${dir("memory")}/memory.limit_in_bytes`, String(256 * 1024 * 1024)],
       [`${dir("memory")}/memory.memsw.limit_in_bytes`, String(256 * 1024 * 1024)],
+      // TCP buffers, which v1 charges only under a limit of their own.
+      [`${dir("memory")}/memory.kmem.tcp.limit_in_bytes`, String(256 * 1024 * 1024)],
     ]);
     expect(inOrder("pids")).toEqual([[`${dir("pids")}/pids.max`, "64"]]);
     expect(inOrder("cpu")).toEqual([
       [`${dir("cpu")}/cpu.cfs_period_us`, "100000"],
       [`${dir("cpu")}/cpu.cfs_quota_us`, "150000"],
     ]);
-    expect(fs.writes).toHaveLength(5);
+    expect(fs.writes).toHaveLength(6);
     expect(await cgroup.readLimits()).toEqual({ ...LIMITS, swapBytes: 0 });
     expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500 });
     expect(await driver.list()).toEqual(["greeter-1a2b3c"]);
@@ -185,6 +188,7 @@ describe("cgroup v1 driver", () => {
     expect(fs.writes.map(([file, value]) => [path.basename(file), value]).sort()).toEqual([
       ["cpu.cfs_period_us", "100000"],
       ["cpu.cfs_quota_us", "-1"],
+      ["memory.kmem.tcp.limit_in_bytes", "-1"],
       ["memory.limit_in_bytes", "-1"],
       ["pids.max", "max"],
     ]);
