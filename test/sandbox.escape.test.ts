@@ -678,6 +678,18 @@ describe("the sandbox holds against a hostile plugin", () => {
       await waitUntil("the cgroup is empty", async () => (await cgroup.pids()).length === 0);
     });
 
+    it("holds a plugin to 16 inotify instances, which also count against root's: the host can still make them", async () => {
+      const { sandbox, output } = await start(["inotify", "1000"]);
+      await waitUntil("the inotify hog reports", () => attemptsIn(output).length > 0, 20_000);
+      const [hog] = attemptsIn(output);
+      expect(hog).toEqual({ attempt: "inotify", escaped: false, detail: "EMFILE after 16 instances" });
+      // Root, whose count the plugin's instances are charged to as well, can still make some.
+      const host = await execa(path.join(REPO, "node_modules/.bin/node"), ["-e", "require('node:fs').watch('/tmp').close(); console.log('watched')"]);
+      expect(host.stdout).toBe("watched");
+      expect(sandbox.signal("SIGTERM")).toBe(true);
+      expect(await sandbox.exited).toEqual({ code: 0 });
+    });
+
     it("gets a memory hog OOM-killed at its memory limit and the kill counted as OOM", async () => {
       const outcome = await run(["memory-hog", "4096"], { limits: { memoryBytes: 64 * MiB } });
       expect(outcome.attempts, shown(outcome)).toEqual([]);

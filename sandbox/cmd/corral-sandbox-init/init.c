@@ -658,6 +658,43 @@ static int make_mounts_private(struct release *rel) {
 	return 0;
 }
 
+// The kernel counts some objects per user in every user namespace up the
+// chain: an inotify instance the plugin makes counts against its own id in
+// the sandbox's namespace and, one level up, against the namespace's owner,
+// root (the launcher made it). Unbounded here, one plugin took all of root's
+// fs.inotify.max_user_instances (128), and every root daemon and every other
+// plugin got EMFILE from inotify_init. Each sandbox's namespace holds its
+// plugin to a share.
+static const struct {
+	const char *path;
+	const char *value;
+} ucount_limits[] = {
+    {"/proc/sys/user/max_inotify_instances", "16"},
+    {"/proc/sys/user/max_inotify_watches", "8192"},
+    {"/proc/sys/user/max_fanotify_groups", "16"},
+    {"/proc/sys/user/max_fanotify_marks", "8192"},
+};
+
+static int limit_ucounts(struct release *rel) {
+	(void)rel;
+	for (size_t i = 0; i < sizeof ucount_limits / sizeof ucount_limits[0]; i++) {
+		int fd = open(ucount_limits[i].path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT) continue; // a kernel without that count
+			return fail("open %s", ucount_limits[i].path);
+		}
+		size_t len = strlen(ucount_limits[i].value);
+		ssize_t n = write(fd, ucount_limits[i].value, len);
+		int e = errno;
+		close(fd);
+		if (n != (ssize_t)len) {
+			errno = n < 0 ? e : EIO;
+			return fail("write %s to %s", ucount_limits[i].value, ucount_limits[i].path);
+		}
+	}
+	return 0;
+}
+
 static int set_hostname(struct release *rel) {
 	if (sethostname(rel->hostname, strlen(rel->hostname)) != 0) return fail("sethostname");
 	return 0;
@@ -728,8 +765,9 @@ struct stage {
 // The stages run in order once the release has come; harden comes last:
 // nothing after it may need a syscall the seccomp filter refuses.
 static const struct stage stages[] = {
-    {"mounts", make_mounts_private}, {"rootfs", build_root},           {"hostname", set_hostname},
-    {"network", set_up_network},     {"cgroupns", enter_cgroup_namespace}, {"harden", harden},
+    {"ucounts", limit_ucounts},      {"mounts", make_mounts_private},      {"rootfs", build_root},
+    {"hostname", set_hostname},      {"network", set_up_network},          {"cgroupns", enter_cgroup_namespace},
+    {"harden", harden},
 };
 
 // ---- the plugin -----------------------------------------------------------

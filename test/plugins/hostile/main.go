@@ -29,6 +29,7 @@
 //	kill-all                kill(-1, SIGKILL) with a child of its own running
 //	ptrace-init             PTRACE_ATTACH to pid 1
 //	fork-bomb MAX           fork until fork fails, report, then hold until SIGTERM
+//	inotify MAX             make inotify instances until refused, report, then hold until SIGTERM
 //
 // Privileges and kernel interfaces (each one syscall)
 //
@@ -154,6 +155,7 @@ func main() {
 		"kill-all":       func([]string) { killAll() },
 		"ptrace-init":    func([]string) { ptraceInit() },
 		"fork-bomb":      func(a []string) { forkBomb(intArg(a, 0)) },
+		"inotify":        func(a []string) { inotifyHog(intArg(a, 0)) },
 		"mount-tmpfs":    func([]string) { mountTmpfs() },
 		"remount-root":   func([]string) { remount("remount-root", "/") },
 		"remount-plugin": func([]string) { remount("remount-plugin", "/plugin") },
@@ -482,6 +484,29 @@ func forkPauser() (int, syscall.Errno) {
 		}
 	}
 	return int(pid), errno
+}
+
+// inotifyHog makes inotify instances until inotify_init1 fails (or max),
+// reports how many it got, and holds them until SIGTERM: each counts
+// against root's max_user_instances too, unless the sandbox bounds them.
+func inotifyHog(max int) {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	var fds []int
+	var err error
+	for len(fds) < max {
+		var fd int
+		if fd, err = unix.InotifyInit1(unix.IN_CLOEXEC); err != nil {
+			break
+		}
+		fds = append(fds, fd)
+	}
+	if err == nil {
+		report("inotify", true, fmt.Sprintf("made %d inotify instances without a failure", max))
+	} else {
+		report("inotify", false, fmt.Sprintf("%s after %d instances", errnoName(err), len(fds)))
+	}
+	<-term
 }
 
 // forkBomb forks until fork fails (or max children), frees a few slots so
