@@ -3,10 +3,11 @@ import { closeSync, openSync, readdirSync } from "node:fs";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
-import { FDS_EVERY, InstanceSampler } from "../../supervisor/plugin/sampler.ts";
+import { FDS_EVERY, InstanceSampler, MESSAGES_PER_INTERVAL } from "../../supervisor/plugin/sampler.ts";
+import { Readable } from "node:stream";
 
 function fakeStream() {
-  const stream = Object.assign(new EventEmitter(), { cancelled: false, cancel() { this.cancelled = true; } });
+  const stream = Object.assign(new EventEmitter(), { cancelled: false, cancel() { this.cancelled = true; }, pause() {}, resume() {} });
   return stream as typeof stream & ClientReadableStream<RuntimeStats__Output>;
 }
 
@@ -118,5 +119,34 @@ describe("instance sampler", () => {
     } finally {
       sampler.stop();
     }
+  });
+
+  it("reads a plugin's Stats stream no faster than a few messages an interval: a flood waits in the stream", async () => {
+    // A plugin that sends as fast as it can, not go-shim's pace.
+    const readable = new Readable({ objectMode: true, read() {} });
+    const flood = Object.assign(readable, { cancel: () => readable.destroy() });
+    for (let i = 0; i < 1000; i++) flood.push({ unixMs: i, goroutines: i, heapSys: 9, heapInuse: 7, heapAlloc: 6, numGc: 2, openFds: 5 });
+    const received: number[] = [];
+    const intervalMs = 400;
+    const sampler = new InstanceSampler({
+      usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+      pid: () => undefined,
+      stats: () => flood as unknown as ClientReadableStream<RuntimeStats__Output>,
+      cpuCores: 1,
+      intervalMs,
+      onRuntime: (stats) => received.push(stats.goroutines),
+    });
+    sampler.start();
+    try {
+      await new Promise((r) => setTimeout(r, intervalMs));
+      // One interval: a few messages read, the rest left waiting, in order.
+      expect(received.length).toBeGreaterThanOrEqual(2);
+      expect(received.length).toBeLessThanOrEqual(MESSAGES_PER_INTERVAL + 2);
+      expect(received).toEqual(received.map((_, i) => i));
+      expect(flood.isPaused()).toBe(true);
+    } finally {
+      sampler.stop();
+    }
+    expect(flood.destroyed).toBe(true);
   });
 });
