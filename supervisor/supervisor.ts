@@ -28,6 +28,7 @@ import { diffConfig, needsNewInstance } from "./config/diff.ts";
 import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
+import { mountInstancesFs, unmountInstancesFs } from "../sandbox/instances-fs.ts";
 import { PluginSet } from "./plugin-set.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { SUPERVISOR_VERSION } from "./version.ts";
@@ -66,6 +67,7 @@ export class Supervisor {
   readonly #metrics: { server: MetricsServer; close(): void } | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  readonly #unmountInstances: () => Promise<void>;
   readonly #unlock: () => Promise<void>;
 
   private constructor(parts: {
@@ -80,9 +82,12 @@ export class Supervisor {
     launchers: LauncherPool;
     trust: Trust;
     metrics: { server: MetricsServer; close(): void } | undefined;
+    /** Unmounts the instance directories' tmpfs (sandbox/instances-fs.ts). */
+    unmountInstances: () => Promise<void>;
     /** Releases the locks of the state directory and the cgroup parent. */
     unlock: () => Promise<void>;
   }) {
+    this.#unmountInstances = parts.unmountInstances;
     this.#unlock = parts.unlock;
     this.#config = parts.config;
     this.#configFile = parts.configFile;
@@ -127,7 +132,8 @@ export class Supervisor {
       const uidLocks = new UidLocks(path.join(config.runtimeDir, "uids"));
       uidLocks.sweep();
       const uids = new UidPool(config.sandbox.uidBase, config.sandbox.uidCount, uidLocks);
-      const launchers = launcherPool(options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox"), uids, cgroups);
+      const launcherPath = options.launcherPath ?? path.join(repoRoot, "build/bin/corral-sandbox");
+      const launchers = launcherPool(launcherPath, uids, cgroups);
       closers.push(() => launchers.close());
       const events = new EventLog();
       // Every alert raised, by a breaker, a warning sign or a failed deploy, is an event too.
@@ -223,6 +229,11 @@ export class Supervisor {
       });
       const staleDirs = await readdir(instancesDir);
       await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
+      // After the sweep, which also clears what an older supervisor left on
+      // the runtime directory's own file system (a mount would hide it).
+      await mountInstancesFs(launcherPath, path.resolve(instancesDir));
+      const unmountInstances = () => unmountInstancesFs(launcherPath, path.resolve(instancesDir));
+      closers.push(unmountInstances);
       const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
@@ -255,7 +266,7 @@ export class Supervisor {
         await unlockCgroups();
         await unlock();
       };
-      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unlock: unlockAll });
+      supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unmountInstances, unlock: unlockAll });
       // Each plugin's first attempt, bounded by its startTimeout: one that
       // fails goes on in its backoff, and holds up no one's start.
       await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start()));
@@ -419,6 +430,7 @@ export class Supervisor {
     await this.#admin.close();
     this.#trust.close();
     await this.#cgroups.removeParent(stuckAtStop(this.#log));
+    await this.#unmountInstances().catch((err: Error) => this.#log.error({ err: err.message }, "the instance directories' file system was not unmounted"));
     await this.#unlock();
     this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
   }

@@ -3,6 +3,7 @@
 // (a renewed certificate, a new CRL) and what it connects to through it (the
 // TCP relay, through the stable address to the data socket) must never
 // follow a link the plugin planted to a host path of its choosing.
+import { execa } from "execa";
 import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -53,6 +54,21 @@ async function targetFile(name: string): Promise<string> {
 }
 
 describe("a plugin's instance directory", () => {
+  it("is on a tmpfs of Corral's, nosuid, nodev and noexec: a setuid copy the plugin made there runs as no one on the host", async () => {
+    const instances = path.join(supervisor.runtimeDir, "instances");
+    const mount = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").find((l) => l.split(" ")[4] === instances) ?? "";
+    const [before, after] = mount.split(" - ");
+    expect(after?.split(" ").slice(0, 2)).toEqual(["tmpfs", "corral-instances"]);
+    expect(before?.split(" ")[5]?.split(",")).toEqual(expect.arrayContaining(["nosuid", "nodev", "noexec"]));
+    const instance = (await supervisor.plugin("planter")).instance!.id;
+    const tool = path.join(instances, instance, "tool");
+    expect(((await lstat(tool)).mode & 0o6000).toString(8)).toBe("6000"); // it is there, setuid and setgid
+    // A host user (nobody) cannot run it, let alone as the plugin's uid.
+    const ran = await execa(tool, ["whoami"], { uid: 65534, gid: 65534, reject: false });
+    expect(ran.stdout).toBe("");
+    expect(ran.code ?? (ran as { originalMessage?: string }).originalMessage).toMatch(/EACCES/);
+  });
+
   it("does not lead a certificate renewal or a CRL publication outside it", async () => {
     const instance = (await supervisor.plugin("planter")).instance!;
     const renewed = await ctl("certs", "rotate", "planter", "--json");

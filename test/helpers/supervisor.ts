@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
 import { openCgroupDriver } from "../../sandbox/cgroups/open.ts";
 import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts";
+import { unmountInstancesFs } from "../../sandbox/instances-fs.ts";
 import { issueClientLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
 import type { ClientPems } from "../../client/index.ts";
 import { forEachLogLine, type LogLine } from "./logs.ts";
@@ -246,6 +247,8 @@ export class TestSupervisor {
     }
     const driver = await openCgroupDriver({ parent: this.cgroupParent });
     await driver.removeParent();
+    // The instance directories' tmpfs, left by a supervisor that was killed.
+    await unmountInstancesFs(path.join(repoRoot, "build/bin/corral-sandbox"), path.join(this.runtimeDir, "instances"));
     // The lock of its cgroup parent, left by a supervisor that was killed.
     const locks = "/run/lock/corral";
     for (const name of await readdir(locks).catch(() => [] as string[])) {

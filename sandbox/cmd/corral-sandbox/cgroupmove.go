@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -168,75 +167,27 @@ func (m cgroupV1Mount) ownPath(own map[string]string) (string, bool) {
 // device: each hierarchy has its own. Of several mounts of one hierarchy,
 // the one with the shortest root is kept.
 func cgroupV1Mounts() (map[uint64]cgroupV1Mount, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	entries, err := readMountinfo()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	mounts := map[uint64]cgroupV1Mount{}
-	scanner := bufio.NewScanner(f)
-	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for scanner.Scan() {
-		// id parent major:minor root point options [optional...] - type source super
-		fields := strings.Fields(scanner.Text())
-		sep := -1
-		for i := 6; i < len(fields); i++ {
-			if fields[i] == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+3 >= len(fields) || fields[sep+1] != "cgroup" {
+	for _, e := range entries {
+		if e.fstype != "cgroup" {
 			continue
 		}
-		var major, minor uint32
-		if _, err := fmt.Sscanf(fields[2], "%d:%d", &major, &minor); err != nil {
-			continue
-		}
-		m := cgroupV1Mount{root: unescapeMountinfo(fields[3]), point: unescapeMountinfo(fields[4]), options: map[string]bool{}}
-		for _, o := range strings.Split(fields[sep+3], ",") {
+		m := cgroupV1Mount{root: e.root, point: e.point, options: map[string]bool{}}
+		for _, o := range strings.Split(e.superOptions, ",") {
 			m.options[o] = true
 		}
-		dev := unix.Mkdev(major, minor)
-		if old, ok := mounts[dev]; !ok || len(m.root) < len(old.root) {
-			mounts[dev] = m
+		if old, ok := mounts[e.dev]; !ok || len(m.root) < len(old.root) {
+			mounts[e.dev] = m
 		}
-	}
-	if err := scanner.Err(); err != nil {
-		return nil, err
 	}
 	if len(mounts) == 0 {
 		return nil, errors.New("no cgroup v1 mounts")
 	}
 	return mounts, nil
-}
-
-// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			ok := true
-			for _, c := range []byte(s[i+1 : i+4]) {
-				if c < '0' || c > '7' {
-					ok = false
-					break
-				}
-				v = v*8 + (c - '0')
-			}
-			if ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // openSelfMove opens, beside each cgroup.procs file of a v1 hierarchy, its

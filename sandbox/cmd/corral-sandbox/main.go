@@ -43,6 +43,8 @@ func main() {
 			_ = unix.Close(fd)
 		}
 		os.Exit(code)
+	case "instances-fs":
+		os.Exit(runInstancesFs(os.Args[2:]))
 	default:
 		usage()
 	}
@@ -50,6 +52,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids UID:GID] [--spec-fd N]   (spec on fd N, default stdin; events on fd 3)")
+	fmt.Fprintln(os.Stderr, "       corral-sandbox instances-fs mount|unmount DIR   (the tmpfs of the supervisor's instance directories)")
 	os.Exit(2)
 }
 

@@ -11,6 +11,10 @@
 //     data-real.sock, where it still serves), to PLANT_TARGET/victim.sock,
 //     for the TCP relay to follow.
 //
+// It also copies its own binary to /corral/tool, setuid and setgid: a host
+// user who ran it there would become the plugin's uid ("planter whoami"
+// prints the effective ids it runs with).
+//
 // It prints "planted" once all are in place.
 package main
 
@@ -28,11 +32,20 @@ import (
 const dir = "/corral"
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "whoami" {
+		fmt.Printf("%d:%d\n", os.Geteuid(), os.Getegid())
+		return
+	}
 	go plant(os.Getenv("PLANT_TARGET"))
 	shim.Serve(shim.Plugin{Name: cmp.Or(os.Getenv("CORRAL_PLUGIN"), "planter"), Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
 }
 
 func plant(target string) {
+	self, err := os.ReadFile("/proc/self/exe")
+	must(err)
+	tool := filepath.Join(dir, "tool")
+	must(os.WriteFile(tool, self, 0o755))
+	must(os.Chmod(tool, 0o755|os.ModeSetuid|os.ModeSetgid))
 	for _, name := range []string{"key.pem", "cert.pem", "crl.pem"} {
 		must(os.Symlink(filepath.Join(target, name+"-target"), filepath.Join(dir, name+".tmp")))
 	}

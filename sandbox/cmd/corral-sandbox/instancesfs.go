@@ -1,0 +1,85 @@
+package main
+
+// "corral-sandbox instances-fs mount|unmount DIR": the file system of the
+// supervisor's instance directories, <runtimeDir>/instances.
+//
+// Each instance directory belongs to its plugin's uid, which binds its
+// sockets there, and the plugin may write anything into it. On the runtime
+// directory's own file system (ext4 where /run is not a tmpfs, and any
+// runtimeDir an operator picks) that was a host directory with no bound and
+// no nosuid: a plugin filled the host's disk through it, and planted a
+// setuid copy of its binary that any host user could run to become the
+// plugin's uid. A tmpfs of its own, nosuid, nodev and noexec, ends both: a
+// plugin's files are charged to its memory cgroup, and nothing there runs
+// on the host with the ids of its owner.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// instancesFsSource names the tmpfs in the mount table, so that it is known
+// as Corral's (and only it is unmounted).
+const instancesFsSource = "corral-instances"
+
+func runInstancesFs(args []string) int {
+	if len(args) != 2 || (args[0] != "mount" && args[0] != "unmount") || !filepath.IsAbs(args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: corral-sandbox instances-fs mount|unmount ABSOLUTE-DIR")
+		return 2
+	}
+	dir := filepath.Clean(args[1])
+	var err error
+	if args[0] == "mount" {
+		err = mountInstancesFs(dir)
+	} else {
+		err = unmountInstancesFs(dir)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "corral-sandbox instances-fs %s %s: %v\n", args[0], dir, err)
+		return 1
+	}
+	return 0
+}
+
+// mountInstancesFs mounts a tmpfs of Corral's at dir, unless one is there
+// already (left by a supervisor that was killed: its contents are swept by
+// the next one).
+func mountInstancesFs(dir string) error {
+	top, err := topMount(dir)
+	if err != nil {
+		return err
+	}
+	if top == instancesFsSource {
+		return nil
+	}
+	return unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711")
+}
+
+// unmountInstancesFs unmounts Corral's tmpfs at dir, if it is there; at
+// once, even if something still holds a file of it (the kernel frees it
+// when the last is closed).
+func unmountInstancesFs(dir string) error {
+	top, err := topMount(dir)
+	if err != nil || top != instancesFsSource {
+		return err
+	}
+	return unix.Unmount(dir, unix.MNT_DETACH)
+}
+
+// topMount returns the source of the topmost mount at dir, "" if none.
+func topMount(dir string) (string, error) {
+	entries, err := readMountinfo()
+	if err != nil {
+		return "", err
+	}
+	source := ""
+	for _, e := range entries {
+		if e.point == dir {
+			source = e.source // a later one is mounted on top
+		}
+	}
+	return source, nil
+}
