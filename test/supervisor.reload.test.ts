@@ -122,6 +122,25 @@ describe("config reload", () => {
     expect((await ctl("reload")).code).toBe(0);
   }, 60_000);
 
+  it("moves a TCP address to another host address on the same port", async () => {
+    const port = await freePort();
+    const setTcp = (tcp: string) => editConfig((doc) => void (doc.plugins.find((p) => p.name === "echo")!.dataPlane = { tcp }));
+    try {
+      await setTcp(`127.0.0.1:${port}`);
+      expect((await ctl("reload")).code).toBe(0);
+      expect((await supervisor.plugin("echo")).tcpAddress).toBe(`127.0.0.1:${port}`);
+      // Listening on 0.0.0.0:port beside 127.0.0.1:port is EADDRINUSE: the old one goes first.
+      await setTcp(`0.0.0.0:${port}`);
+      const r = await ctl("reload", "--json");
+      expect(r.code, r.stdout).toBe(0);
+      expect((await supervisor.plugin("echo")).tcpAddress).toBe(`0.0.0.0:${port}`);
+      expect(await listening(port)).toBe(true);
+    } finally {
+      await setTcp("127.0.0.1:0");
+    }
+    expect((await ctl("reload")).code).toBe(0);
+  }, 30_000);
+
   it("brings a changed binary into service as a new release", async () => {
     const next = await makeRelease(echoBinary, supervisor.dir, "reloaded");
     const { failures, releases } = await callsDuring(async () => {

@@ -123,10 +123,25 @@ export class StableAddress {
 
   /** Listens on `hostPort` instead (a reload changed dataPlane.tcp), or on no TCP address. */
   async setTcp(hostPort: string | undefined): Promise<void> {
-    const next = hostPort ? await TcpRelay.listen(hostPort, this.path, relayRefused(this.#log)) : undefined;
     const old = this.#tcp;
-    this.#tcp = next;
-    await old?.close();
+    const listen = (address: string) => TcpRelay.listen(address, this.path, relayRefused(this.#log));
+    try {
+      this.#tcp = hostPort ? await listen(hostPort) : undefined;
+      await old?.close();
+    } catch (err) {
+      // The new address overlaps the old (the same port on another host
+      // address, 127.0.0.1:p to 0.0.0.0:p): the old one goes first. Should
+      // the new one still fail, the old is listened on again.
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort) throw err;
+      await old.close();
+      this.#tcp = undefined;
+      try {
+        this.#tcp = await listen(hostPort);
+      } catch (again) {
+        this.#tcp = await listen(old.address).catch(() => undefined);
+        throw again;
+      }
+    }
   }
 
   /** Where new connections go now. */

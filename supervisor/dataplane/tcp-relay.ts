@@ -67,7 +67,7 @@ export class TcpRelay {
     });
     server.maxConnections = limits.connections;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (err) => reject(new Error(`dataPlane.tcp ${hostPort}: ${err.message}`)));
+      server.once("error", (err: NodeJS.ErrnoException) => reject(Object.assign(new Error(`dataPlane.tcp ${hostPort}: ${err.message}`), { code: err.code })));
       server.listen(port, host, () => resolve());
     });
     const bound = server.address() as net.AddressInfo;
