@@ -166,7 +166,7 @@ describe("hot updates", () => {
       for (const [name, why] of [
         ["echo-crash", /exited with status 3|before it was ready/],
         ["echo-hang", /not ready within startTimeout \(3000 ms\)/],
-        ["echo-api2", /plugin implements version 2\.0, config requires 1\.0/],
+        ["echo-api2", /plugin implements version "2\.0", config requires 1\.0/],
       ] as const) {
         const r = await ctl("deploy", "echo", variant(name));
         expect(r.code, `${name}: ${r.stdout}`).toBe(1);

@@ -134,7 +134,7 @@ describe("metrics", () => {
       alerts: Array<{ kind: string; message: string; evidence: Record<string, number> }>;
     };
     expect(alerts.alerts).toHaveLength(1);
-    expect(alerts.alerts[0]!.message).toMatch(/plugin implements version 2\.0/);
+    expect(alerts.alerts[0]!.message).toMatch(/plugin implements version "2\.0"/);
     expect(alerts.alerts[0]!.evidence.raised).toBe(2);
     expect((await corralctl(["--config", supervisor.configFile, "ack", "echo"])).code).toBe(0);
   }, 60_000);

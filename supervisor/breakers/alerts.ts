@@ -1,7 +1,8 @@
 // Alerts raised by the warning signs and the goroutine breaker, and the book
 // that keeps them until an operator acknowledges them (`corralctl ack`). An
-// alert is a fact with its evidence; the book decides what is still open.
-// Pure: no clock, the alert carries its own `at`.
+// alert is a fact with its evidence; the book decides what is still open,
+// and which repeats of an open one are worth telling (its own clock: what a
+// plugin reports carries the plugin's time, which it may forge).
 
 export const alertKinds = ["fd-growth", "goroutine-rise", "heap-growth", "goroutines", "restart-loop", "update-failed", "not-served"] as const;
 export type AlertKind = (typeof alertKinds)[number];
@@ -29,11 +30,27 @@ export type AlertBookOptions = {
   /** Acknowledged alerts kept for `corralctl` to show; the oldest are dropped beyond this. */
   history: number;
   /**
-   * Told of every alert raised: a new one, or (`repeat`) one of the kind of
-   * an open alert, which that alert now shows. Each is an event, counted.
+   * Told of every new alert, and (`repeat`) of a raise of the kind of an
+   * open alert, which that alert now shows: each is an event, logged and
+   * counted. A detector's repeats are told at most once per
+   * REPEATS_TOLD_EVERY_MS for each open alert (the alert counts them all
+   * in evidence `raised`); a failed deploy's or a plugin's not being served
+   * every time, each being an operation's outcome.
    */
   onRaised?: (alert: Alert, repeat: boolean) => void;
+  now?: () => number;
 };
+
+/**
+ * How often a detector's repeats of an open alert are told. A plugin whose
+ * goroutines swung about the threshold raised an alert with every message:
+ * each an event and a log line, thousands a second, until the log's buffer
+ * took the supervisor's heap.
+ */
+export const REPEATS_TOLD_EVERY_MS = 60_000;
+
+/** Kinds that are an operation's outcome, each one told. */
+const EVERY_ONE_TOLD: ReadonlySet<AlertKind> = new Set(["update-failed", "not-served"]);
 
 export class AlertBook {
   readonly #history: number;
@@ -41,10 +58,14 @@ export class AlertBook {
   #acknowledged: Alert[] = [];
 
   readonly #onRaised: (alert: Alert, repeat: boolean) => void;
+  readonly #now: () => number;
+  /** When each open alert (by kind and plugin) was last told. */
+  readonly #told = new Map<string, number>();
 
   constructor(options: AlertBookOptions = { history: 100 }) {
     this.#history = options.history;
     this.#onRaised = options.onRaised ?? (() => {});
+    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -56,14 +77,20 @@ export class AlertBook {
    */
   raise(alert: Alert): boolean {
     const i = this.#open.findIndex((a) => a.kind === alert.kind && a.plugin === alert.plugin);
+    const key = `${alert.kind}\0${alert.plugin ?? ""}`;
+    const now = this.#now();
     if (i >= 0) {
       const repeated = { ...alert, evidence: { ...alert.evidence, raised: (this.#open[i]!.evidence.raised ?? 1) + 1 }, acknowledged: false };
       this.#open[i] = repeated;
-      this.#onRaised(repeated, true);
+      if (EVERY_ONE_TOLD.has(alert.kind) || now - (this.#told.get(key) ?? -Infinity) >= REPEATS_TOLD_EVERY_MS) {
+        this.#told.set(key, now);
+        this.#onRaised(repeated, true);
+      }
       return false;
     }
     const kept = { ...alert, acknowledged: false };
     this.#open.push(kept);
+    this.#told.set(key, now);
     this.#onRaised(kept, false);
     return true;
   }
@@ -95,6 +122,7 @@ export class AlertBook {
   #acknowledge(matches: (alert: Alert) => boolean): number {
     const done = this.#open.filter(matches);
     this.#open = this.#open.filter((a) => !matches(a));
+    for (const a of done) this.#told.delete(`${a.kind}\0${a.plugin ?? ""}`);
     this.#acknowledged.push(...done.map((a) => ({ ...a, acknowledged: true })));
     this.#acknowledged = this.#acknowledged.slice(Math.max(0, this.#acknowledged.length - this.#history));
     return done.length;

@@ -20,6 +20,8 @@ export interface RetentionLimits {
 export class DiagnosticsStore {
   readonly #dir: string;
   readonly #limits: RetentionLimits;
+  /** Each plugin's saves, one after another: a prune must not remove what another save is listing. */
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(stateDir: string, limits: RetentionLimits = { files: 50, bytes: 256 * 1024 * 1024 }) {
     this.#dir = path.join(stateDir, "diagnostics");
@@ -27,13 +29,21 @@ export class DiagnosticsStore {
   }
 
   /** Stores one piece of evidence; returns its path. Older ones beyond the limits go. */
-  async save(plugin: string, instance: string, what: string, data: Buffer): Promise<string> {
-    const dir = path.join(this.#dir, plugin);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = path.join(dir, `${new Date().toISOString().replaceAll(":", "")}-${instance}-${what}`);
-    await replaceFile(file, data, 0o600);
-    await this.#prune(dir);
-    return file;
+  save(plugin: string, instance: string, what: string, data: Buffer): Promise<string> {
+    const saved = (this.#queues.get(plugin) ?? Promise.resolve()).then(async () => {
+      const dir = path.join(this.#dir, plugin);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const file = path.join(dir, `${new Date().toISOString().replaceAll(":", "")}-${instance}-${what}`);
+      await replaceFile(file, data, 0o600);
+      await this.#prune(dir);
+      return file;
+    });
+    const queued = saved.catch(() => {});
+    this.#queues.set(plugin, queued);
+    void queued.then(() => {
+      if (this.#queues.get(plugin) === queued) this.#queues.delete(plugin);
+    });
+    return saved;
   }
 
   /** Newest first. */
@@ -44,11 +54,12 @@ export class DiagnosticsStore {
       names
         .filter((n) => !n.endsWith(".tmp"))
         .map(async (name) => {
-          const s = await stat(path.join(dir, name));
-          return { plugin, file: path.join(dir, name), bytes: s.size, at: s.mtime };
+          // Gone meanwhile (pruned by a save): not listed.
+          const s = await stat(path.join(dir, name)).catch(() => undefined);
+          return s && { plugin, file: path.join(dir, name), bytes: s.size, at: s.mtime };
         }),
     );
-    return entries.sort((a, b) => b.file.localeCompare(a.file));
+    return entries.filter((e) => e !== undefined).sort((a, b) => b.file.localeCompare(a.file));
   }
 
   async #prune(dir: string): Promise<void> {

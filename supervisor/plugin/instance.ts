@@ -58,6 +58,8 @@ export class PluginInstance implements Instance {
   #channel: ControlChannel | undefined;
   #monitor: InstanceMonitor | undefined;
   #samplingDelay: NodeJS.Timeout | undefined;
+  /** The diagnostics capture under way, which later askers share. */
+  #capturing: Promise<string[]> | undefined;
   readonly #crl: InstanceCrl;
   #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
@@ -347,10 +349,14 @@ export class PluginInstance implements Instance {
    * profile first) into the diagnostics store, each bounded in time and size.
    * Resolves with the files; a capture that fails is logged, not thrown.
    */
-  async captureDiagnostics(why: string, cpuMs = 0): Promise<string[]> {
+  captureDiagnostics(why: string, cpuMs = 0): Promise<string[]> {
     const channel = this.#channel;
-    if (!channel) return [];
-    return captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs });
+    if (!channel) return Promise.resolve([]);
+    // One at a time: a second asker gets the capture under way (each holds up to 16 MiB per profile).
+    this.#capturing ??= captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs }).finally(
+      () => (this.#capturing = undefined),
+    );
+    return this.#capturing;
   }
 
   /**

@@ -36,7 +36,18 @@ export interface RuntimeWatchOptions {
   collectGarbage: () => Promise<unknown>;
   /** Captures a goroutine dump and heap profile as evidence. */
   capture: (why: string) => Promise<unknown>;
+  now?: () => number;
 }
+
+/**
+ * The goroutine breaker's GC and capture, at most once per this long for an
+ * instance. A count that swings about the threshold trips the breaker again
+ * and again (it re-arms at the first sample under it): once a second, a
+ * hostile plugin's trips had the supervisor hold gigabytes of profiles and
+ * write a gigabyte of diagnostics in 45 s. The alert is raised each time
+ * (the alert book tells its repeats once a minute).
+ */
+export const GOROUTINE_ACTIONS_EVERY_MS = 60_000;
 
 export class RuntimeWatch {
   readonly #options: RuntimeWatchOptions;
@@ -44,6 +55,8 @@ export class RuntimeWatch {
   readonly #fds: FdGrowthDetector;
   readonly #rise: GoroutineRiseDetector;
   readonly #heap: HeapGrowthDetector;
+  /** When the goroutine breaker's GC and capture last ran. */
+  #actedAt = -Infinity;
 
   constructor(options: RuntimeWatchOptions) {
     this.#options = options;
@@ -62,7 +75,12 @@ export class RuntimeWatch {
   onRuntime(rt: RuntimeStats__Output): void {
     this.#raise(this.#rise.observe({ at: rt.unixMs, goroutines: rt.goroutines }));
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
-    for (const action of this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines })) {
+    const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines });
+    const now = (this.#options.now ?? Date.now)();
+    const act = actions.length > 0 && now - this.#actedAt >= GOROUTINE_ACTIONS_EVERY_MS;
+    if (act) this.#actedAt = now;
+    for (const action of actions) {
+      if (!act && action.type !== "alert") continue;
       switch (action.type) {
         case "force-gc":
           void this.#options.collectGarbage().then(

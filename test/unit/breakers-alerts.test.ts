@@ -9,7 +9,8 @@ const alert = (kind: AlertKind, plugin: string | undefined, at: number): Alert =
 describe("alert book", () => {
   it("keeps an alert until it is acknowledged, and no duplicate of it meanwhile: the open one shows the latest, and the count", () => {
     const told: Array<[number, boolean]> = [];
-    const book = new AlertBook({ history: 100, onRaised: (a, repeat) => told.push([a.at, repeat]) });
+    let minutes = 0; // a minute apart: each repeat is told (see the next test)
+    const book = new AlertBook({ history: 100, now: () => minutes++ * 60_000, onRaised: (a, repeat) => told.push([a.at, repeat]) });
     expect(book.raise(alert("fd-growth", "a", 1))).toBe(true);
     expect(book.raise(alert("fd-growth", "a", 2))).toBe(false);
     expect(book.open()).toEqual([{ kind: "fd-growth", plugin: "a", message: "fd-growth at 2", evidence: { at: 2, raised: 2 }, at: 2, acknowledged: false }]);
@@ -27,6 +28,34 @@ describe("alert book", () => {
       [3, false],
       [2, true],
     ]);
+  });
+
+  it("tells a detector's repeats of an open alert at most once a minute, by its own clock, and counts them all; a failed deploy's every time", () => {
+    const told: Array<[string, number, number]> = [];
+    let now = 0;
+    const book = new AlertBook({ history: 100, now: () => now, onRaised: (a, repeat) => told.push([a.kind, a.at, repeat ? a.evidence.raised! : 1]) });
+    // A plugin's stream raising it with every message, its own times leaping a minute each.
+    for (let i = 0; i < 1000; i++) book.raise(alert("goroutine-rise", "a", i * 60_000));
+    now = 59_999;
+    book.raise(alert("goroutine-rise", "a", 1));
+    now = 60_000;
+    book.raise(alert("goroutine-rise", "a", 2));
+    expect(told).toEqual([
+      ["goroutine-rise", 0, 1],
+      ["goroutine-rise", 2, 1002],
+    ]);
+    expect(book.open()[0]!.evidence.raised).toBe(1002);
+    told.length = 0;
+    for (let i = 0; i < 3; i++) book.raise(newAlert({ plugin: "a" }, { kind: "update-failed", message: "deploy failed", evidence: {}, at: i }));
+    expect(told).toEqual([
+      ["update-failed", 0, 1],
+      ["update-failed", 1, 2],
+      ["update-failed", 2, 3],
+    ]);
+    // Acknowledged, the next is new, and told.
+    book.ack("goroutine-rise", "a");
+    book.raise(alert("goroutine-rise", "a", 3));
+    expect(told.at(-1)).toEqual(["goroutine-rise", 3, 1]);
   });
 
   it("tells alerts apart by kind and by plugin, and a supervisor-wide one from a plugin's", () => {

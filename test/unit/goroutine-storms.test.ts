@@ -1,0 +1,58 @@
+// A goroutine count that swings about the breaker's threshold: the breaker
+// trips again and again; its GC and capture run once a minute at most, and
+// the evidence it saves concurrently keeps to the store's limits.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { AlertBook } from "../../supervisor/breakers/alerts.ts";
+import { DiagnosticsStore } from "../../supervisor/diagnostics/store.ts";
+import { GOROUTINE_ACTIONS_EVERY_MS, RuntimeWatch } from "../../supervisor/plugin/runtime-watch.ts";
+
+const stats = (unixMs: number, goroutines: number) => ({ unixMs, goroutines, heapSys: 1, heapInuse: 1, heapAlloc: 1, numGc: 0, openFds: 5 });
+
+describe("the goroutine breaker's actions", () => {
+  it("force a GC and capture once per minute at most, however often the breaker trips; the alert counts every trip", () => {
+    let now = 0;
+    let gcs = 0;
+    let captures = 0;
+    const alerts = new AlertBook({ history: 10, now: () => now });
+    const watch = new RuntimeWatch({
+      plugin: "swing",
+      goroutineThreshold: 100,
+      alerts,
+      log: pino({ level: "silent" }),
+      collectGarbage: async () => void gcs++,
+      capture: async () => void captures++,
+      now: () => now,
+    });
+    // A thousand swings across the threshold in 50 s of the supervisor's time.
+    for (let i = 0; i < 1000; i++) {
+      now = i * 50;
+      watch.onRuntime(stats(2 * i, 1000));
+      watch.onRuntime(stats(2 * i + 1, 10));
+    }
+    expect([gcs, captures]).toEqual([1, 1]);
+    expect(alerts.open("swing").find((a) => a.kind === "goroutines")?.evidence.raised).toBe(1000);
+    now = GOROUTINE_ACTIONS_EVERY_MS;
+    watch.onRuntime(stats(5000, 1000));
+    expect([gcs, captures]).toEqual([2, 2]);
+  });
+});
+
+describe("the diagnostics store", () => {
+  it("saves concurrently without losing a save to another's prune, and keeps to its limits", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "corral-diag-"));
+    try {
+      const store = new DiagnosticsStore(dir, { files: 5, bytes: 1024 * 1024 });
+      const saves = Array.from({ length: 100 }, (_, i) => store.save("p", `p-${i}`, "goroutines.txt", Buffer.alloc(1000)));
+      const saved = await Promise.all(saves);
+      expect(saved).toHaveLength(100);
+      expect((await readdir(path.join(dir, "diagnostics/p"))).length).toBe(5);
+      expect((await store.list("p")).length).toBe(5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
