@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { MethodCalls__Output } from "../../proto/gen/ts/corral/plugin/v1/MethodCalls.ts";
 import { EndedInstanceCalls } from "../../supervisor/metrics/ended-calls.ts";
+import { MAX_SERIES_PER_INSTANCE, wellFormed } from "../../supervisor/metrics/calls.ts";
 
 const calls = (n: number): MethodCalls__Output[] => [
   { method: "/p.v1.S/M", codes: { OK: n }, bucketUpperBoundsSeconds: [Infinity], bucketCumulativeCounts: [n], sumSeconds: n / 1000, count: n },
@@ -42,6 +43,24 @@ describe("EndedInstanceCalls", () => {
     const kept = (await only!.callStats(AbortSignal.timeout(1000)))?.methods;
     expect(kept?.map((m) => m.method)).toEqual(["/p.v1.S/Other", "/p.v1.S/M"]);
     expect(kept?.[0]?.codes).toEqual({ OK: 0 }); // the code named 10 KB long is not
+  });
+
+  it("keeps an answer to a bounded number of series: a plugin at every other bound made 98 000", () => {
+    const bounds = [...Array.from({ length: 63 }, (_, i) => (i + 1) / 1000), Infinity];
+    const codes = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`CODE_${i}`, 1]));
+    const huge = Array.from({ length: 1000 }, (_, i) => ({
+      method: `/p.v1.S/M${i}`,
+      codes,
+      bucketUpperBoundsSeconds: bounds,
+      bucketCumulativeCounts: bounds.map(() => 32),
+      sumSeconds: 1,
+      count: 32,
+    }));
+    const kept = wellFormed(huge);
+    const series = kept.reduce((n, m) => n + Object.keys(m.codes).length + m.bucketUpperBoundsSeconds.length + 2, 0);
+    expect(series).toBeLessThanOrEqual(MAX_SERIES_PER_INSTANCE);
+    expect(kept.map((m) => m.method)).toEqual(huge.slice(0, kept.length).map((m) => m.method));
+    expect(kept.length).toBe(Math.floor(MAX_SERIES_PER_INSTANCE / (32 + 64 + 2)));
   });
 
   it("keeps the latest instances of a plugin, no more than perPlugin, whatever the others", async () => {
