@@ -216,9 +216,10 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 		served:  make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	drainingUnary, drainingStream := drainingInterceptors(s.drainer.draining)
 	s.srv = grpc.NewServer(slices.Concat(p.opts, []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.unary),
-		grpc.ChainStreamInterceptor(s.stream),
+		grpc.ChainUnaryInterceptor(s.unary, drainingUnary),
+		grpc.ChainStreamInterceptor(s.stream, drainingStream),
 	})...)
 	p.register(s.srv)
 	healthpb.RegisterHealthServer(s.srv, &healthServer{Server: p.health, drainer: s.drainer})

@@ -27,10 +27,11 @@ import (
 
 // The methods of shimtest.Bytes.
 const (
-	echoMethod  = "/shimtest.Bytes/Echo"  // returns the bytes it is sent
-	fillMethod  = "/shimtest.Bytes/Fill"  // returns as many bytes as it is asked for
-	holdMethod  = "/shimtest.Bytes/Hold"  // a stream: one message, a second once released
-	panicMethod = "/shimtest.Bytes/Panic" // panics with the string it is sent
+	echoMethod      = "/shimtest.Bytes/Echo"      // returns the bytes it is sent
+	fillMethod      = "/shimtest.Bytes/Fill"      // returns as many bytes as it is asked for
+	holdMethod      = "/shimtest.Bytes/Hold"      // a stream: one message, a second once released
+	subscribeMethod = "/shimtest.Bytes/Subscribe" // a stream: one message, then UNAVAILABLE "subscribe again" once its server drains
+	panicMethod     = "/shimtest.Bytes/Panic"     // panics with the string it is sent
 )
 
 // A bytesService is shimtest.Bytes, with shimtest.Sleeper beside it.
@@ -66,6 +67,23 @@ func (b *bytesService) register(srv *grpc.Server) {
 			})},
 		},
 		Streams: []grpc.StreamDesc{{
+			StreamName:    "Subscribe",
+			ServerStreams: true,
+			Handler: func(_ any, stream grpc.ServerStream) error {
+				if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
+					return err
+				}
+				if err := stream.SendMsg(&emptypb.Empty{}); err != nil {
+					return err
+				}
+				select {
+				case <-Draining(stream.Context()):
+					return status.Error(codes.Unavailable, "this instance is going away: subscribe again")
+				case <-stream.Context().Done():
+					return stream.Context().Err()
+				}
+			},
+		}, {
 			StreamName:    "Hold",
 			ServerStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {
@@ -433,6 +451,57 @@ func TestParkEndsHealthWatches(t *testing.T) {
 		t.Errorf("health watch after Park: %v, want its end", err)
 	}
 	in.unpark()
+}
+
+// subscribe begins a Subscribe on conn and waits for its first message.
+func subscribe(t *testing.T, conn *grpc.ClientConn) grpc.ClientStream {
+	t.Helper()
+	sub, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, subscribeMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SendMsg(&emptypb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.RecvMsg(new(emptypb.Empty)); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	return sub
+}
+
+// A stream that watches Draining ends by itself, with its own status, as
+// soon as a park or a drain begins: neither waits for its grace.
+func TestDrainingEndsLongStreams(t *testing.T) {
+	const want = "rpc error: code = Unavailable desc = this instance is going away: subscribe again"
+	in := startDataInstance(t)
+	sub := subscribe(t, in.dialData(in.scoped()))
+	start := time.Now()
+	if resp := in.park(&pluginv1.ParkRequest{GraceMs: 60_000, AnswerWhenClosed: true}); !resp.GetClosed() {
+		t.Fatalf("Park = %v; want closed", resp)
+	}
+	if waited := time.Since(start); waited > 30*time.Second {
+		t.Errorf("Park answered after %v: the subscription held it", waited)
+	}
+	if err := sub.RecvMsg(new(emptypb.Empty)); err == nil || err.Error() != want {
+		t.Errorf("the subscription on the data socket ended with %v, want %q", err, want)
+	}
+	in.unpark()
+
+	// A drain ends it on either socket.
+	onData := subscribe(t, in.dialData(in.scoped()))
+	onInstance := subscribe(t, in.dial(in.supervisor()))
+	if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(context.Background(), &pluginv1.DrainRequest{DeadlineMs: 60_000}); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	for name, sub := range map[string]grpc.ClientStream{"data": onData, "instance": onInstance} {
+		if err := sub.RecvMsg(new(emptypb.Empty)); err == nil || err.Error() != want {
+			t.Errorf("the subscription on the %s socket ended with %v, want %q", name, err, want)
+		}
+	}
+	in.wait(10 * time.Second)
+	if ch := Draining(context.Background()); ch != nil {
+		t.Errorf("Draining of a context of no call = %v, want nil (never closed)", ch)
+	}
 }
 
 func TestParkWithoutDataSocket(t *testing.T) {

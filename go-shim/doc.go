@@ -3,8 +3,9 @@
 // A plugin's main function hands its gRPC services to [Serve]:
 //
 //	func main() {
+//		g := &greeter{} // made once: register is called for every server (see the data socket)
 //		shim.Serve(shim.Plugin{Name: "greeter", Version: "1.0.0", APIVersion: "1.0"}, func(s *grpc.Server) {
-//			greeterv1.RegisterGreeterServer(s, &greeter{})
+//			greeterv1.RegisterGreeterServer(s, g)
 //		})
 //	}
 //
@@ -51,11 +52,19 @@
 // flight have a grace (200 ms unless the request says otherwise) to finish
 // before they are ended. Health watches on the data socket end then.
 // Control.Unpark serves the socket again, on a new server: register is
-// called again for it, so it is called once for every server.
+// called again for it, so it is called once for every server; a service that
+// keeps state is made once, outside register, and registered on each.
 //
-// Every message, either way and on both sockets, is at most
-// CORRAL_MAX_MESSAGE_SIZE bytes long (default 4 MiB); a larger one fails its
-// call with ResourceExhausted.
+// Long-lived streams (subscriptions, watches) end when [Draining] of their
+// context is closed: a park or a drain has begun, and the client should call
+// again, to reach the instance that serves next. One that goes on holds up
+// the plugin's stop, restart or hot update until the drain's deadline.
+//
+// Every message, either way on the data socket, is at most
+// CORRAL_MAX_MESSAGE_SIZE bytes long (default 4 MiB), and so is every one
+// the instance socket receives; a larger one fails its call with
+// ResourceExhausted. What the instance socket sends, which only the
+// supervisor reaches, may be up to 16 MiB.
 //
 // Every call is authorized by the caller's certificate, as docs/internals.md
 // describes: the supervisor and administrators may call anything; clients

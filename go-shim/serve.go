@@ -149,6 +149,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// is filled in below, before any call.
 		calls = newCallStats(pol.isAuthors, flight)
 	)
+	drainingUnary, drainingStream := drainingInterceptors(drainer.draining)
 	// What the instance socket's server and the data socket's have in common.
 	common := []grpc.ServerOption{
 		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()))),
@@ -174,8 +175,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// every method, call counts, profiles in 64 KiB chunks), is not
 		// held to the data plane's limit, however small that is set.
 		grpc.MaxSendMsgSize(max(env.maxMessageSize, instanceSendLimit)),
-		grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, g.unary),
-		grpc.ChainStreamInterceptor(calls.stream, recoverStream, g.stream),
+		grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, g.unary, drainingUnary),
+		grpc.ChainStreamInterceptor(calls.stream, recoverStream, g.stream, drainingStream),
 	})...)
 	register(srv)
 	var methods []string
