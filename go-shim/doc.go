@@ -85,9 +85,13 @@
 // go-shim looks at the file then, and every 10 s besides. For a supervisor
 // that does not push, go-shim watches the file with inotify (and polls
 // every 100 ms where it cannot); until the handshake it polls. A
-// certificate whose serial it lists is refused in the TLS
-// handshake and in every call (Unauthenticated, "certificate serial X is
-// revoked"), and its open connections are closed, their calls failing. A
+// certificate whose serial it lists is refused in the TLS handshake (a
+// bad_certificate alert, which go-shim/client reports as Unauthenticated,
+// "the plugin refused this application's certificate"; go-shim reads what
+// the client sends meanwhile, so the client reads the alert rather than
+// fail its write) and in every call on a connection accepted before
+// (Unauthenticated, "certificate serial X is revoked"), and its open
+// connections are closed, their calls failing. A
 // list that does not parse or is not signed by the CA of ca.pem is logged
 // and refused, and the list before stays in force. If the instance's own
 // certificate is revoked, that is logged.

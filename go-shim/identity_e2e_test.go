@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corralhq/corral/go-shim/client"
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -227,6 +228,41 @@ func TestRevocation(t *testing.T) {
 
 // TestRevocationBadUpdate checks that a list that does not verify changes
 // nothing: the revocations before stay, and others are served.
+// A host application whose certificate is revoked is told so: every call
+// on a new connection fails UNAUTHENTICATED through go-shim/client (not the
+// UNAVAILABLE of a refused handshake, which it would retry), naming the TLS
+// alert; never the "broken pipe" of a write the refusal closed under it.
+func TestRevokedClientIsToldSo(t *testing.T) {
+	in := startInstance(t)
+	ctx := context.Background()
+	l := in.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/revoked"}})
+	cert := l.tls()
+	in.revoke(l.cert.SerialNumber)
+	// Until the list is loaded (a look every 100 ms), a connection may pass.
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		c := in.connect(&cert, nil)
+		err := sleep(ctx, c, 0)
+		c.Close()
+		if err != nil {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the revoked certificate's calls still pass after 5 s")
+		}
+	}
+	for i := range 20 {
+		c := in.connect(&cert, nil, client.DialOptions(client.Options{})...)
+		err := sleep(ctx, c, 0)
+		c.Close()
+		if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "the plugin refused this application's certificate (tls: bad certificate)") {
+			t.Errorf("call %d with the revoked certificate: %v; want Unauthenticated naming the alert", i, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("call %d: %v; the refusal closed the connection under the client's write", i, err)
+		}
+	}
+}
+
 func TestRevocationBadUpdate(t *testing.T) {
 	log := captureLog(t)
 	in := startInstance(t)

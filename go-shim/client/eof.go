@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -25,6 +26,9 @@ func unaryEOF(ctx context.Context, method string, req, reply any, cc *grpc.Clien
 }
 
 func unavailableOnEOF(err error) error {
+	if err := refusedCertificate(err); err != nil {
+		return err
+	}
 	if err == nil || err == io.EOF || !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -46,6 +50,14 @@ func streamEOF(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, 
 
 type eofStream struct{ grpc.ClientStream }
 
+func (s eofStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if refused := refusedCertificate(err); refused != nil {
+		return refused
+	}
+	return err
+}
+
 func (s eofStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
 	if err != nil && err != io.EOF && errors.Is(err, io.EOF) {
@@ -54,4 +66,22 @@ func (s eofStream) SendMsg(m any) error {
 		}
 	}
 	return err
+}
+
+// refusedCertificate turns the UNAVAILABLE of a connection whose TLS
+// handshake the plugin refused (the application's certificate revoked,
+// expired, or not of the plugin's CA: the plugin's alert) into
+// UNAUTHENTICATED, which says so and which no one retries. Nil for any
+// other error.
+func refusedCertificate(err error) error {
+	s, ok := status.FromError(err)
+	if !ok || s.Code() != codes.Unavailable {
+		return nil
+	}
+	_, alert, found := strings.Cut(s.Message(), "remote error: tls: ")
+	if !found {
+		return nil
+	}
+	alert, _, _ = strings.Cut(alert, "\"")
+	return status.Errorf(codes.Unauthenticated, "the plugin refused this application's certificate (tls: %s): revoked, expired, or not issued by the plugin's CA; %s", alert, s.Message())
 }
