@@ -77,7 +77,12 @@
 // Connections are recycled: one older than CORRAL_MAX_CONNECTION_AGE (a Go
 // duration, default 10m, ±10 %) is asked to go away, and closed with what
 // is left on it after CORRAL_MAX_CONNECTION_AGE_GRACE (default 30s); gRPC
-// clients reconnect transparently, long streams must be opened again.
+// clients reconnect transparently, long streams must be opened again. A
+// call still running then loses its answer (its handler is cancelled about
+// a second later, and may have finished its work): a client that retries
+// UNAVAILABLE, as go-shim/client does, runs it again. Set the grace
+// (dataPlane.maxConnectionAgeGrace) above the longest call, or turn
+// retrying off for calls not safe to repeat.
 //
 // Revocation: the supervisor publishes a CRL of its CA at crl.pem in the
 // instance directory (PEM, replaced atomically), and then calls

@@ -44,7 +44,10 @@ type Options struct {
 	// UNAVAILABLE (the plugin is restarting, paused or being updated) is
 	// tried, with backoff: 0 means 3, 1 turns retrying off (for methods
 	// that are not safe to repeat), at most 5. Calls that never reached the
-	// plugin are retried by gRPC anyway. A call whose connection the plugin
+	// plugin are retried by gRPC anyway. A call that outlives its
+	// connection's recycling (dataPlane.maxConnectionAgeGrace after the
+	// connection's maxConnectionAge) fails UNAVAILABLE after the plugin may
+	// have done its work, and is retried too. A call whose connection the plugin
 	// refused for the application's certificate (revoked, expired, of
 	// another CA) fails with UNAUTHENTICATED, naming the TLS alert.
 	MaxAttempts int
