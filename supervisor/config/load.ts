@@ -71,7 +71,8 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
   const lineCounter = new LineCounter();
   // Unique keys are checked below, in one pass: the yaml library's own
   // check is quadratic (20 000 keys took 3 s of the event loop).
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // Merge keys (`<<: *defaults`), as YAML 1.1 has them: configs share limits that way.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   const at = (offset: number) => {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
@@ -234,7 +235,11 @@ function problemsOf(issue: z.core.$ZodIssue, doc: Document, file: string, at: Po
     });
   }
   const node = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
-  const range = isNode(node) ? node.range : undefined;
+  // A field that is not there is pointed at where it belongs: the nearest
+  // enclosing entry that is (plugins[1], not the file's first line).
+  let where: unknown = node;
+  for (let n = issuePath.length - 1; where === undefined && n >= 0; n--) where = n > 0 ? doc.getIn(issuePath.slice(0, n), true) : doc.contents;
+  const range = isNode(where) ? where.range : undefined;
   const value = isScalar(node) ? String(node.value) : undefined;
   const message =
     issue.code === "invalid_type" && node === undefined ? `is required (${issue.expected})` : issue.message;

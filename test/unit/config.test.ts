@@ -129,6 +129,20 @@ describe("config validation", () => {
     expect(problems(laughs)).toEqual([expect.objectContaining({ line: 1, column: 1, message: "YAML: aliases expand to more than 10000 nodes" })]);
   });
 
+  it("points a missing field at the entry it belongs in, and takes merge keys", () => {
+    const [missing] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n  - name: other\n    apiVersion: "1"\n');
+    expect(missing).toMatchObject({ line: 5, field: "plugins[1].binary", message: "is required (string)" });
+    const merged = parseConfig(
+      'plugins:\n  - name: aa\n    binary: /bin/true\n    apiVersion: "1"\n    limits: &std { memory: 64MiB, pids: 64 }\n  - name: bb\n    binary: /bin/true\n    apiVersion: "1"\n    limits:\n      <<: *std\n      pids: 32\n',
+      "/etc/corral/corral.yaml",
+      { hostPaths: false },
+    );
+    expect(merged.plugins.map((p) => [p.limits.memory, p.limits.pids])).toEqual([
+      [64 * 1024 * 1024, 64],
+      [64 * 1024 * 1024, 32],
+    ]);
+  });
+
   it("refuses a key repeated through an alias or in another spelling, as the loaded object would merge them", () => {
     const plugin = 'plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n';
     const alias = problems(`${plugin}    env:\n      &k GREETING: a\n      *k : b\n`);
