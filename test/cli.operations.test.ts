@@ -4,7 +4,8 @@
 import type { ChannelCredentials, ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { execa } from "execa";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
@@ -206,6 +207,39 @@ describe("corralctl operations", () => {
       const r = await ctl(...args);
       expect(r.code, args.join(" ")).toBe(4);
       expect(r.stderr).toBe("corralctl: no such plugin: nope\n");
+    }
+  });
+
+  it("says when the admin credentials are not the daemon's, or do not load, naming them (exit 5)", async () => {
+    const { loadOrCreateCA, issueAdminLeaf } = await import("../supervisor/identity/index.ts");
+    const other = await mkdtemp(path.join(tmpdir(), "corral-other-ca-"));
+    try {
+      // Credentials of another CA: the daemon's certificate is not theirs to trust, nor theirs its.
+      const ca = await loadOrCreateCA(path.join(other, "state"), { trustDomain: "test.corral.local" });
+      const leaf = await issueAdminLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "stranger");
+      const creds = path.join(other, "creds");
+      await mkdir(creds);
+      await writeFile(path.join(creds, "ca.pem"), ca.certPem);
+      await writeFile(path.join(creds, "cert.pem"), leaf.certPem);
+      await writeFile(path.join(creds, "key.pem"), leaf.keyPem, { mode: 0o600 });
+      const strange = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);
+      expect(strange.code).toBe(5);
+      expect(strange.stderr).toMatch(new RegExp(`^corralctl: the Corral daemon at ${supervisor.adminSocket} and the admin credentials in ${creds} do not agree: `));
+      // A key that is not one.
+      await writeFile(path.join(creds, "key.pem"), "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+      const broken = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);
+      expect(broken.code).toBe(5);
+      expect(broken.stderr).toContain(`corralctl: cannot use the admin credentials in ${creds} (${path.join(creds, "ca.pem")}, ${path.join(creds, "cert.pem")}, ${path.join(creds, "key.pem")}): `);
+      // A daemon that has the call and is slow with it is not "unreachable": a
+      // 250 KiB config takes it a second or so to check.
+      let big = "plugins:\n";
+      for (let i = 0; big.length < 250_000; i++) big += `  - {name: p${i}, binary: /bin/true, apiVersion: "1"}\n`;
+      await writeFile(path.join(other, "big.yaml"), big);
+      const slow = await ctl("--timeout", "200", "validate", path.join(other, "big.yaml"));
+      expect(slow.code).toBe(1);
+      expect(slow.stderr).toMatch(new RegExp(`^corralctl: the Corral daemon at ${supervisor.adminSocket} did not answer in time \\(it may still be carrying the request out`));
+    } finally {
+      await rm(other, { recursive: true, force: true });
     }
   });
 

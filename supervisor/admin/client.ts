@@ -78,7 +78,13 @@ export async function connectAdmin(endpoint: Endpoint): Promise<AdminClient> {
     throw new CliError(`cannot read admin credentials in ${endpoint.credentials}: ${why}`, e.code === "EACCES" ? ExitCode.denied : ExitCode.unreachable);
   }
   const [caPem, certPem, keyPem] = pems;
-  const creds = clientCredentials({ certPem: caPem }, { certPem, keyPem });
+  let creds: ReturnType<typeof clientCredentials>;
+  try {
+    creds = clientCredentials({ certPem: caPem }, { certPem, keyPem });
+  } catch (err) {
+    // OpenSSL's words ("DECODER routines::unsupported") name no file.
+    throw new CliError(`cannot use the admin credentials in ${endpoint.credentials} (${files.ca}, ${files.cert}, ${files.key}): ${(err as Error).message}`, ExitCode.denied);
+  }
   return new (protos().admin.corral.admin.v1.Admin)(`unix://${endpoint.socket}`, creds);
 }
 
@@ -96,6 +102,14 @@ export function explain(err: ServiceError, endpoint: Endpoint): CliError {
       }
       if (/EACCES/i.test(details)) {
         return new CliError(`permission denied on ${endpoint.socket} (run as root or a member of the admin group)`, ExitCode.denied);
+      }
+      // The TLS handshake failed: the credentials are not this daemon's (another CA, expired, revoked).
+      if (/certificate|SSL|TLS|alert/i.test(details)) {
+        return new CliError(`the Corral daemon at ${endpoint.socket} and the admin credentials in ${endpoint.credentials} do not agree: ${details}`, ExitCode.denied);
+      }
+      // grpc-js names the peer of a call it sent (remote_addr=): the daemon had it, and is slow, not away.
+      if (err.code === grpcStatus.DEADLINE_EXCEEDED && /remote_addr=/.test(details)) {
+        return new CliError(`the Corral daemon at ${endpoint.socket} did not answer in time (it may still be carrying the request out; corralctl status shows where it is): ${details}`, ExitCode.failed);
       }
       return new CliError(`cannot reach the Corral daemon at ${endpoint.socket}: ${details}`, ExitCode.unreachable);
     case grpcStatus.NOT_FOUND:
