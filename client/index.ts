@@ -10,7 +10,19 @@
 // `ServiceClient` is the constructor @grpc/grpc-js makes for the plugin's
 // service (from loadPackageDefinition, or generated with
 // proto-loader-gen-types); Corral does not need to know its proto.
-import { credentials as grpcCredentials, experimental, type ChannelCredentials, type ChannelOptions, type Client } from "@grpc/grpc-js";
+import {
+  credentials as grpcCredentials,
+  experimental,
+  InterceptingCall,
+  ListenerBuilder,
+  RequesterBuilder,
+  status as grpcStatus,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type Client,
+  type Interceptor,
+  type StatusObject,
+} from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
@@ -63,7 +75,42 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
   // The server's identity is its certificate's URI SAN, checked by pluginCredentials; a host name is only
   // sent (as SNI, which may not be an IP address), so TCP targets get a placeholder.
   const sni = unix ? {} : { "grpc.ssl_target_name_override": `${plugin}.corral.invalid` };
-  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), { ...sni, ...channelOptions(options) });
+  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), { ...sni, ...channelOptions(options), interceptors: [refusedCertificate] });
+}
+
+/**
+ * Turns the UNAVAILABLE of a connection whose TLS handshake the plugin
+ * refused (this application's certificate revoked, expired, or not of the
+ * plugin's CA: OpenSSL's "alert bad certificate" and kin) into
+ * UNAUTHENTICATED, which says so and which no one retries: as go-shim/client
+ * does for Go.
+ */
+export const refusedCertificate: Interceptor = (options, nextCall) =>
+  new InterceptingCall(
+    nextCall(options),
+    new RequesterBuilder()
+      .withStart((metadata, listener, next) =>
+        next(
+          metadata,
+          new ListenerBuilder()
+            .withOnReceiveMetadata((m, nextMetadata) => nextMetadata(m))
+            .withOnReceiveMessage((m, nextMessage) => nextMessage(m))
+            .withOnReceiveStatus((status, nextStatus) => nextStatus(asCertificateRefusal(status) ?? status))
+            .build(),
+        ),
+      )
+      .build(),
+  );
+
+function asCertificateRefusal(status: StatusObject): StatusObject | undefined {
+  if (status.code !== grpcStatus.UNAVAILABLE) return undefined;
+  const alert = /alert (bad certificate|certificate revoked|certificate expired|unknown ca|certificate required|certificate unknown)/i.exec(status.details);
+  if (!alert) return undefined;
+  return {
+    ...status,
+    code: grpcStatus.UNAUTHENTICATED,
+    details: `the plugin refused this application's certificate (tls: ${alert[1]!.toLowerCase()}): revoked, expired, or not issued by the plugin's CA; ${status.details}`,
+  };
 }
 
 /**

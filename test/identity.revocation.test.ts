@@ -9,9 +9,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
-import { pluginCredentials } from "../client/index.ts";
+import { connect, pluginCredentials } from "../client/index.ts";
 import { echoClient } from "./helpers/echo.ts";
-import { sayHello } from "./helpers/greeter.ts";
+import { Greeter, sayHello } from "./helpers/greeter.ts";
 import { corralctl, corralctlBin, nodeBin, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
@@ -80,6 +80,17 @@ describe("revocation", () => {
     }
     expect(cutOff, "the revoked client was still served after 3 s").toBeDefined();
     expect(cutOff!).toBeLessThan(1000);
+    // Through the client library, a new connection is told why: UNAUTHENTICATED, not UNAVAILABLE.
+    const library = connect("greeter", Greeter, { credentials: { caPem: (await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD })).certPem, certPem: client.certPem, keyPem: client.keyPem }, address: socket });
+    try {
+      const told = await new Promise<ServiceError>((resolve, reject) =>
+        library.SayHello({ name: "x" }, { deadline: new Date(Date.now() + 5000) }, (err) => (err ? resolve(err) : reject(new Error("served")))),
+      );
+      expect(told.code).toBe(status.UNAUTHENTICATED);
+      expect(told.details).toMatch(/^the plugin refused this application's certificate \(tls: bad certificate\): revoked, expired, or not issued by the plugin's CA; /);
+    } finally {
+      library.close();
+    }
     // Others are unaffected.
     expect((await sayHello(socket, creds(other), "still")).message).toBe("Hello, still!");
 

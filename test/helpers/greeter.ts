@@ -18,7 +18,8 @@ interface GreeterClient extends Client {
 type GreeterConstructor = new (target: string, creds: ChannelCredentials) => GreeterClient;
 
 const definition = loadSync(path.join(repoRoot, "examples/greeter/api/greeter.proto"), { longs: Number, defaults: true });
-const Greeter = (loadPackageDefinition(definition) as unknown as {
+/** The Greeter service's client constructor (for the client library's connect()). */
+export const Greeter = (loadPackageDefinition(definition) as unknown as {
   corral: { examples: { greeter: { v1: { Greeter: GreeterConstructor } } } };
 }).corral.examples.greeter.v1.Greeter;
 
