@@ -30,8 +30,13 @@ func runInstancesFs(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: corral-sandbox instances-fs mount|unmount ABSOLUTE-DIR")
 		return 2
 	}
-	dir := filepath.Clean(args[1])
-	var err error
+	// As the mount table has it: a runtimeDir through a symlink
+	// (/var/run -> /run) would never be found there.
+	dir, err := filepath.EvalSymlinks(filepath.Clean(args[1]))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "corral-sandbox instances-fs %s: %v\n", args[0], err)
+		return 1
+	}
 	if args[0] == "mount" {
 		err = mountInstancesFs(dir)
 	} else {
