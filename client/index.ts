@@ -79,11 +79,11 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
 }
 
 /**
- * Turns the UNAVAILABLE of a connection whose TLS handshake the plugin
- * refused (this application's certificate revoked, expired, or not of the
- * plugin's CA: OpenSSL's "alert bad certificate" and kin) into
- * UNAUTHENTICATED, which says so and which no one retries: as go-shim/client
- * does for Go.
+ * Turns the UNAVAILABLE of a call that got no connection because the plugin
+ * refused its TLS handshake (this application's certificate revoked,
+ * expired, or not of the plugin's CA: OpenSSL's "alert bad certificate" and
+ * kin) into UNAUTHENTICATED, which says so (the retry policy has tried
+ * again already): as go-shim/client does for Go.
  */
 export const refusedCertificate: Interceptor = (options, nextCall) =>
   new InterceptingCall(
@@ -103,7 +103,9 @@ export const refusedCertificate: Interceptor = (options, nextCall) =>
   );
 
 function asCertificateRefusal(status: StatusObject): StatusObject | undefined {
-  if (status.code !== grpcStatus.UNAVAILABLE) return undefined;
+  // grpc-js's words for a call that got no connection; any other status came
+  // from the plugin, which may pass on a TLS refusal of its own backend's.
+  if (status.code !== grpcStatus.UNAVAILABLE || !status.details.startsWith("No connection established")) return undefined;
   const alert = /alert (bad certificate|certificate revoked|certificate expired|unknown ca|certificate required|certificate unknown)/i.exec(status.details);
   if (!alert) return undefined;
   return {

@@ -12,13 +12,15 @@ import (
 // plugin is being paused). A long-lived stream (a subscription, a watch)
 // should then end, returning nil or an error of its choosing, so that its
 // client calls again and reaches the instance that serves next; one that
-// goes on holds up the stop until the drain's deadline and is then cut off
-// with a transport error.
+// goes on holds up the stop until the drain's deadline (a pause, until the
+// park's grace) and is then cut off with a transport error.
 //
 //	for {
 //		select {
 //		case <-shim.Draining(stream.Context()):
 //			return status.Error(codes.Unavailable, "moving to the next instance; subscribe again")
+//		case <-stream.Context().Done(): // the client went away
+//			return stream.Context().Err()
 //		case ev := <-events:
 //			if err := stream.Send(ev); err != nil {
 //				return err

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -22,13 +23,19 @@ import (
 // unaryEOF turns such an error into UNAVAILABLE, which the caller can act
 // on (and which is what ended the stream: a refusal or a drain).
 func unaryEOF(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return unavailableOnEOF(invoker(ctx, method, req, reply, cc, opts...))
+	// Whether the call reached a plugin: only one that did not was refused
+	// a connection (see refusedCertificate).
+	var reached peer.Peer
+	err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&reached))...)
+	if reached.Addr == nil {
+		if refused := refusedCertificate(err); refused != nil {
+			return refused
+		}
+	}
+	return unavailableOnEOF(err)
 }
 
 func unavailableOnEOF(err error) error {
-	if err := refusedCertificate(err); err != nil {
-		return err
-	}
 	if err == nil || err == io.EOF || !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -43,20 +50,18 @@ func unavailableOnEOF(err error) error {
 func streamEOF(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	stream, err := streamer(ctx, desc, cc, method, opts...)
 	if err != nil {
+		// A stream that could not begin had no connection: a refusal of the
+		// application's certificate shows here, never later in RecvMsg,
+		// where errors are the plugin's.
+		if refused := refusedCertificate(err); refused != nil {
+			return nil, refused
+		}
 		return nil, unavailableOnEOF(err)
 	}
 	return eofStream{stream}, nil
 }
 
 type eofStream struct{ grpc.ClientStream }
-
-func (s eofStream) RecvMsg(m any) error {
-	err := s.ClientStream.RecvMsg(m)
-	if refused := refusedCertificate(err); refused != nil {
-		return refused
-	}
-	return err
-}
 
 func (s eofStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
@@ -68,11 +73,13 @@ func (s eofStream) SendMsg(m any) error {
 	return err
 }
 
-// refusedCertificate turns the UNAVAILABLE of a connection whose TLS
-// handshake the plugin refused (the application's certificate revoked,
-// expired, or not of the plugin's CA: the plugin's alert) into
-// UNAUTHENTICATED, which says so and which no one retries. Nil for any
-// other error.
+// refusedCertificate turns the UNAVAILABLE of a call that got no connection
+// because the plugin refused its TLS handshake (the application's
+// certificate revoked, expired, or not of the plugin's CA: the plugin's
+// alert) into UNAUTHENTICATED, which says so (gRPC's retry policy has tried
+// again already). Nil for any other error. Only for a call that reached no
+// plugin: one that did may return such an error of its own (from a backend
+// of its own), which is the plugin's to report.
 func refusedCertificate(err error) error {
 	s, ok := status.FromError(err)
 	if !ok || s.Code() != codes.Unavailable {
