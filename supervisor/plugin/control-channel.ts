@@ -19,6 +19,9 @@ import { waitForSocket } from "./wait-for-socket.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 
 
+/** The largest message taken from go-shim on the instance socket (go-shim's instanceSendLimit). */
+const CONTROL_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
 const CONNECT_TRIES = 3;
 
@@ -197,7 +200,9 @@ export class ControlChannel {
       // channels of equal options: a new channel after a failed connection
       // would get that connection, with its backoff, but for the option
       // that counts the connections made.
-      this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections });
+      // go-shim's answers here are not held to the data plane's message
+      // limit; it sends up to 16 MiB, and so much is taken (grpc-js: 4 MiB).
+      this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections, "grpc.max_receive_message_length": CONTROL_MAX_MESSAGE_BYTES });
       this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, { channelOverride: this.#channel });
       this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, { channelOverride: this.#channel });
     }
