@@ -11,19 +11,30 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** Mounts Corral's tmpfs at `dir` (absolute), unless it is there already (a killed supervisor's: reused). */
-export function mountInstancesFs(launcherPath: string, dir: string): Promise<void> {
-  return instancesFs(launcherPath, "mount", dir);
+/**
+ * What mounting found: Corral's tmpfs mounted now, or one left by a killed
+ * supervisor reused; or, in a mount namespace whose mounts the host does
+ * not see (systemd's PrivateTmp= and kin), none mounted (it would hide the
+ * instance directories from host applications), and whether the runtime
+ * directory's own file system is nosuid.
+ */
+export type InstancesFs = "mounted" | "reused" | "private nosuid" | "private suid";
+
+/** Mounts Corral's tmpfs at `dir` (absolute), unless it is there already or would not be seen by the host. */
+export async function mountInstancesFs(launcherPath: string, dir: string): Promise<InstancesFs> {
+  const said = (await instancesFs(launcherPath, "mount", dir)).trim();
+  if (said !== "mounted" && said !== "reused" && said !== "private nosuid" && said !== "private suid") throw new Error(`corral-sandbox instances-fs mount said ${JSON.stringify(said)}`);
+  return said;
 }
 
 /** Unmounts Corral's tmpfs at `dir`, if it is there (and nothing else). */
-export function unmountInstancesFs(launcherPath: string, dir: string): Promise<void> {
-  return instancesFs(launcherPath, "unmount", dir);
+export async function unmountInstancesFs(launcherPath: string, dir: string): Promise<void> {
+  await instancesFs(launcherPath, "unmount", dir);
 }
 
-async function instancesFs(launcherPath: string, verb: "mount" | "unmount", dir: string): Promise<void> {
+async function instancesFs(launcherPath: string, verb: "mount" | "unmount", dir: string): Promise<string> {
   try {
-    await run(launcherPath, ["instances-fs", verb, dir], { env: {} });
+    return (await run(launcherPath, ["instances-fs", verb, dir], { env: {} })).stdout;
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? "").trim();
     throw new Error(stderr || (err as Error).message, { cause: err });

@@ -231,7 +231,13 @@ export class Supervisor {
       await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
       // After the sweep, which also clears what an older supervisor left on
       // the runtime directory's own file system (a mount would hide it).
-      await mountInstancesFs(launcherPath, path.resolve(instancesDir));
+      const instancesFs = await mountInstancesFs(launcherPath, path.resolve(instancesDir));
+      if (instancesFs === "private suid") {
+        log.warn(
+          { dir: instancesDir },
+          "the instance directories are on a file system without nosuid, in a mount namespace of the supervisor's own (systemd's PrivateTmp= and kin), where a tmpfs of Corral's would be hidden from host applications: a plugin could leave a setuid file there, and fill that file system; put runtimeDir on a tmpfs the host sees (RuntimeDirectory= under /run)",
+        );
+      }
       const unmountInstances = () => unmountInstancesFs(launcherPath, path.resolve(instancesDir));
       closers.push(unmountInstances);
       const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);

@@ -9,6 +9,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { echoClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const ORIGINAL = "a root-owned host file\n";
@@ -103,4 +105,37 @@ describe("a plugin's instance directory", () => {
     expect(victimConnections).toHaveLength(0);
     await supervisor.waitForLog((l) => l.msg === "TCP connection not relayed" && /data\.sock is not a socket but a symlink: not followed/.test(String(l.err)));
   }, 30_000);
+});
+
+describe("a supervisor in a mount namespace of its own, as systemd's PrivateTmp= makes", () => {
+  it("mounts no tmpfs the host would not see: host applications reach its plugins through their stable addresses, and it warns of the file system", async () => {
+    const supervisor = await TestSupervisor.create({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" }],
+      // A slave of the host's mounts, which shares nothing back: what systemd
+      // makes of a service's namespace. The host's side must be shared for
+      // that (systemd's is; here a bind mount of the test's directory).
+      wrap: ["unshare", "--mount", "--propagation", "slave"],
+    });
+    await execa("mount", ["--bind", supervisor.dir, supervisor.dir]);
+    try {
+      await execa("mount", ["--make-shared", supervisor.dir]);
+      await supervisor.start();
+      const address = (await supervisor.plugin("echo")).address;
+      const creds = pluginCredentials("echo", await supervisor.clientPems("host-app", ["echo"]));
+      const client = echoClient(address, creds, channelOptions({ retry: false }));
+      try {
+        const reply = await client.unary({ message: "from the host", sleepMs: 0, replySize: 0 }, { deadlineMs: 5000 });
+        expect(reply.reply.message).toBe("from the host");
+      } finally {
+        client.close();
+      }
+      expect((await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(supervisor.dir) && l.includes(" - tmpfs corral-instances "))).toEqual([]);
+      expect(supervisor.logs.some((l) => l.level === "warn" && l.msg.startsWith("the instance directories are on a file system without nosuid, in a mount namespace of the supervisor's own"))).toBe(true);
+      expect((await supervisor.stop("SIGTERM")).code).toBe(0);
+    } finally {
+      await supervisor.cleanup().catch(() => {});
+      await execa("umount", ["-l", supervisor.dir], { reject: false });
+      await rm(supervisor.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

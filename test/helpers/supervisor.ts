@@ -40,6 +40,8 @@ export interface TestSupervisorOptions {
   ownProcessGroup?: boolean;
   /** Extra environment for `corral serve`. */
   env?: Record<string, string>;
+  /** A command that runs `corral serve` (its arguments follow), e.g. unshare into a mount namespace. */
+  wrap?: string[];
 }
 
 /** A distinct uid range per supervisor, so concurrent test files never share sandbox uids. */
@@ -55,10 +57,12 @@ export class TestSupervisor {
   readonly logs: LogLine[] = [];
   readonly #ownProcessGroup: boolean;
   readonly #env: Record<string, string>;
+  readonly #wrap: string[];
   #process: ResultPromise | undefined;
   #exit: Promise<{ code: number | undefined; signal: string | undefined }> | undefined;
 
-  private constructor(dir: string, cgroupParent: string, trustDomain: string, ownProcessGroup: boolean, env: Record<string, string>) {
+  private constructor(dir: string, cgroupParent: string, trustDomain: string, ownProcessGroup: boolean, env: Record<string, string>, wrap: string[]) {
+    this.#wrap = wrap;
     this.dir = dir;
     this.configFile = path.join(dir, "corral.yaml");
     this.cgroupParent = cgroupParent;
@@ -85,7 +89,7 @@ export class TestSupervisor {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-test-"));
     await chmod(dir, 0o711); // the sandboxes' uids must traverse it
     const trustDomain = typeof options.config?.trustDomain === "string" ? options.config.trustDomain : "test.corral.local";
-    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, trustDomain, options.ownProcessGroup ?? false, options.env ?? {});
+    const supervisor = new TestSupervisor(dir, `corral-test-${randomBytes(4).toString("hex")}`, trustDomain, options.ownProcessGroup ?? false, options.env ?? {}, options.wrap ?? []);
     const config = {
       stateDir: "./state",
       runtimeDir: "./run",
@@ -112,7 +116,8 @@ export class TestSupervisor {
   /** Starts `corral serve` and resolves once it logs that it is ready (within `readyWithinMs`). */
   async start({ readyWithinMs = 30_000 }: { readyWithinMs?: number } = {}): Promise<void> {
     this.logs.length = 0; // waitForLog looks at this run only
-    const child = execa(nodeBin, [corralBin, "serve", "--config", this.configFile], {
+    const [command, ...args] = [...this.#wrap, nodeBin, corralBin, "serve", "--config", this.configFile];
+    const child = execa(command!, args, {
       reject: false,
       buffer: false,
       stdin: "ignore",

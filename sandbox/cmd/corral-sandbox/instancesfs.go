@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,16 +52,70 @@ func runInstancesFs(args []string) int {
 
 // mountInstancesFs mounts a tmpfs of Corral's at dir, unless one is there
 // already (left by a supervisor that was killed: its contents are swept by
-// the next one).
+// the next one), and says which on stdout: "mounted" or "reused". In a
+// mount namespace whose mounts do not reach the host's (a systemd service
+// with PrivateTmp=, ProtectSystem=...: a slave of the host's), a mount
+// would hide the instance directories from host applications, whose
+// stable addresses lead into them: it mounts nothing and says "private
+// nosuid" or "private suid", the runtime directory's own file system's
+// flag.
 func mountInstancesFs(dir string) error {
-	top, err := topMount(dir)
+	entries, err := readMountinfo()
 	if err != nil {
 		return err
 	}
-	if top == instancesFsSource {
+	if topMountOf(entries, dir) == instancesFsSource {
+		fmt.Println("reused")
 		return nil
 	}
-	return unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711")
+	if private, err := privateMounts(entries, dir); err != nil {
+		return err
+	} else if private {
+		var st unix.Statfs_t
+		if err := unix.Statfs(dir, &st); err != nil {
+			return err
+		}
+		if st.Flags&unix.ST_NOSUID != 0 {
+			fmt.Println("private nosuid")
+		} else {
+			fmt.Println("private suid")
+		}
+		return nil
+	}
+	if err := unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711"); err != nil {
+		return err
+	}
+	fmt.Println("mounted")
+	return nil
+}
+
+// privateMounts reports whether a mount at dir would stay in this process's
+// mount namespace, unseen by the host's: the namespace is not PID 1's, or
+// (where PID 1's cannot be looked at) the mount dir is on is a slave that
+// shares nothing back (what systemd makes of a service's namespace).
+func privateMounts(entries []mountEntry, dir string) (bool, error) {
+	own, errOwn := os.Readlink("/proc/self/ns/mnt")
+	first, errFirst := os.Readlink("/proc/1/ns/mnt")
+	if errOwn == nil && errFirst == nil {
+		return own != first, nil
+	}
+	var under *mountEntry
+	for i, e := range entries {
+		if e.point == dir || e.point == "/" || strings.HasPrefix(dir, e.point+"/") {
+			if under == nil || len(e.point) >= len(under.point) {
+				under = &entries[i]
+			}
+		}
+	}
+	if under == nil {
+		return false, fmt.Errorf("no mount holds %s", dir)
+	}
+	shared, slave := false, false
+	for _, tag := range under.optional {
+		shared = shared || strings.HasPrefix(tag, "shared:")
+		slave = slave || strings.HasPrefix(tag, "master:")
+	}
+	return slave && !shared, nil
 }
 
 // unmountInstancesFs unmounts Corral's tmpfs at dir, if it is there; at
@@ -80,11 +135,15 @@ func topMount(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return topMountOf(entries, dir), nil
+}
+
+func topMountOf(entries []mountEntry, dir string) string {
 	source := ""
 	for _, e := range entries {
 		if e.point == dir {
 			source = e.source // a later one is mounted on top
 		}
 	}
-	return source, nil
+	return source
 }

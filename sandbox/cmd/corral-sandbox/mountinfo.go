@@ -13,6 +13,7 @@ import (
 type mountEntry struct {
 	dev          uint64
 	root, point  string
+	optional     []string // shared:N, master:N, propagate_from:N, unbindable
 	fstype       string
 	source       string
 	superOptions string
@@ -50,6 +51,7 @@ func readMountinfo() ([]mountEntry, error) {
 			dev:          unix.Mkdev(major, minor),
 			root:         unescapeMountinfo(fields[3]),
 			point:        unescapeMountinfo(fields[4]),
+			optional:     fields[6:sep],
 			fstype:       fields[sep+1],
 			source:       unescapeMountinfo(fields[sep+2]),
 			superOptions: fields[sep+3],
