@@ -135,6 +135,27 @@ describe("config reload", () => {
       expect(r.code, r.stdout).toBe(0);
       expect((await supervisor.plugin("echo")).tcpAddress).toBe(`0.0.0.0:${port}`);
       expect(await listening(port)).toBe(true);
+
+      // A port another process holds: the reload fails, and the address in
+      // use, with its connections, is left alone.
+      const taken = net.createServer().listen(0, "127.0.0.1");
+      await once(taken, "listening");
+      const open = net.connect(port, "127.0.0.1");
+      await once(open, "connect");
+      let cut = false;
+      open.on("close", () => (cut = true));
+      try {
+        await setTcp(`127.0.0.1:${(taken.address() as net.AddressInfo).port}`);
+        const refused = await ctl("reload", "--json");
+        expect(refused.code).toBe(1);
+        expect(JSON.parse(refused.stdout).failed).toEqual([expect.stringMatching(/^echo: dataPlane\.tcp 127\.0\.0\.1:\d+: listen EADDRINUSE/)]);
+        expect((await supervisor.plugin("echo")).tcpAddress).toBe(`0.0.0.0:${port}`);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(cut, "a connection through the address in use was cut").toBe(false);
+      } finally {
+        open.destroy();
+        taken.close();
+      }
     } finally {
       await setTcp("127.0.0.1:0");
     }

@@ -50,6 +50,8 @@ export class StableAddress {
   readonly path: string;
   readonly #refusal: RefusalServer;
   #tcp: TcpRelay | undefined;
+  /** dataPlane.tcp as configured for #tcp (its port may be 0: the relay has the bound one). */
+  #tcpConfigured: string | undefined;
   readonly #leaf: RotatingLeaf | undefined;
   readonly #log: Logger;
   /** The instance the plugin's controller says serves, or why none does. */
@@ -59,10 +61,11 @@ export class StableAddress {
   #effective: Route | undefined;
   #closed = false;
 
-  constructor(options: { path: string; refusal: RefusalServer; tcp?: TcpRelay; leaf?: RotatingLeaf; log: Logger; reason: string }) {
+  constructor(options: { path: string; refusal: RefusalServer; tcp?: { relay: TcpRelay; configured: string }; leaf?: RotatingLeaf; log: Logger; reason: string }) {
     this.path = options.path;
     this.#refusal = options.refusal;
-    this.#tcp = options.tcp;
+    this.#tcp = options.tcp?.relay;
+    this.#tcpConfigured = options.tcp?.configured;
     this.#leaf = options.leaf;
     this.#log = options.log;
     this.#routed = { kind: "refused", reason: options.reason };
@@ -109,7 +112,7 @@ export class StableAddress {
         await refusal?.close();
         throw err;
       }) : undefined;
-      return new StableAddress({ path: file, refusal, ...(tcp && { tcp }), leaf, log, reason: refusal.reason });
+      return new StableAddress({ path: file, refusal, ...(tcp && { tcp: { relay: tcp, configured: plugin.dataPlane.tcp! } }), leaf, log, reason: refusal.reason });
     } catch (err) {
       leaf.close();
       throw err;
@@ -121,22 +124,30 @@ export class StableAddress {
     return this.#tcp?.address;
   }
 
-  /** Listens on `hostPort` instead (a reload changed dataPlane.tcp), or on no TCP address. */
+  /**
+   * Listens on `hostPort` instead (a reload changed dataPlane.tcp, or put it
+   * back), or on no TCP address; nothing changes when it is what listens now.
+   */
   async setTcp(hostPort: string | undefined): Promise<void> {
+    if (hostPort === this.#tcpConfigured) return;
     const old = this.#tcp;
     const listen = (address: string) => TcpRelay.listen(address, this.path, relayRefused(this.#log));
     try {
       this.#tcp = hostPort ? await listen(hostPort) : undefined;
+      this.#tcpConfigured = hostPort;
       await old?.close();
     } catch (err) {
-      // The new address overlaps the old (the same port on another host
-      // address, 127.0.0.1:p to 0.0.0.0:p): the old one goes first. Should
-      // the new one still fail, the old is listened on again.
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort) throw err;
+      // The new address overlaps the old (the same port, one of them every
+      // host address: 127.0.0.1:p to 0.0.0.0:p): the old one goes first.
+      // Should the new one still fail, the old is listened on again. Held by
+      // another process instead, the old one is left alone, its connections
+      // with it.
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort || !overlaps(old.address, hostPort)) throw err;
       await old.close();
       this.#tcp = undefined;
       try {
         this.#tcp = await listen(hostPort);
+        this.#tcpConfigured = hostPort;
       } catch (again) {
         this.#tcp = await listen(old.address).catch(() => undefined);
         throw again;
@@ -213,4 +224,15 @@ export class StableAddress {
     await this.#refusal.close();
     this.#leaf?.close();
   }
+}
+
+/** Whether two host:port addresses would take the same port of one host address: the same port, on the same host or on every one. */
+export function overlaps(a: string, b: string): boolean {
+  const split = (hostPort: string) => {
+    const colon = hostPort.lastIndexOf(":");
+    return { host: hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(hostPort.slice(colon + 1)) };
+  };
+  const [x, y] = [split(a), split(b)];
+  const everyHost = (host: string) => host === "0.0.0.0" || host === "::" || host === "";
+  return x.port === y.port && x.port !== 0 && (x.host === y.host || everyHost(x.host) || everyHost(y.host));
 }
