@@ -3,6 +3,7 @@
 // that stays until an operator acknowledges it.
 import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
@@ -63,5 +64,22 @@ describe("goroutine breaker and alerts", () => {
     // An operator can capture evidence on demand, with a CPU profile.
     const now = JSON.parse((await ctl("diag", "leaky", "--capture", "--cpu", "200", "--json")).stdout) as { diagnostics: Array<{ path: string }> };
     expect(now.diagnostics.map((d) => d.path.replace(/^.*-/, "")).sort()).toEqual(["cpu.pprof", "goroutines.txt", "heap.pprof"]);
+
+    // Two at once (one connection, so they reach the supervisor together):
+    // the second asks for a CPU profile the first does not take, and gets it.
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    const capture = (cpuMs: number) =>
+      new Promise<string[]>((resolve, reject) =>
+        admin.CaptureDiagnostics({ plugin: "leaky", cpuMs }, { deadline: new Date(Date.now() + 30_000) }, (err, r) =>
+          err ? reject(err) : resolve(r!.diagnostics.map((d) => d.path.replace(/^.*-/, "")).sort()),
+        ),
+      );
+    try {
+      const [plain, withCpu] = await Promise.all([capture(0), capture(300)]);
+      expect(plain).toEqual(["goroutines.txt", "heap.pprof"]);
+      expect(withCpu).toEqual(["cpu.pprof", "goroutines.txt", "heap.pprof"]);
+    } finally {
+      admin.close();
+    }
   });
 });

@@ -58,8 +58,8 @@ export class PluginInstance implements Instance {
   #channel: ControlChannel | undefined;
   #monitor: InstanceMonitor | undefined;
   #samplingDelay: NodeJS.Timeout | undefined;
-  /** The diagnostics capture under way, which later askers share. */
-  #capturing: Promise<string[]> | undefined;
+  /** The diagnostics capture under way (the last queued), which later askers share, and its CPU profile's length. */
+  #capturing: { files: Promise<string[]>; cpuMs: number } | undefined;
   readonly #crl: InstanceCrl;
   #verdict: Verdict | undefined;
   #leaf: RotatingLeaf | undefined;
@@ -352,11 +352,18 @@ export class PluginInstance implements Instance {
   captureDiagnostics(why: string, cpuMs = 0): Promise<string[]> {
     const channel = this.#channel;
     if (!channel) return Promise.resolve([]);
-    // One at a time: a second asker gets the capture under way (each holds up to 16 MiB per profile).
-    this.#capturing ??= captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs }).finally(
-      () => (this.#capturing = undefined),
-    );
-    return this.#capturing;
+    // One at a time (each holds up to 16 MiB per profile): a second asker
+    // gets the capture under way when it takes as long a CPU profile, else
+    // one of its own after it.
+    const running = this.#capturing;
+    if (running && running.cpuMs >= cpuMs) return running.files;
+    const files: Promise<string[]> = (running?.files.catch(() => []) ?? Promise.resolve([]))
+      .then(() => captureDiagnostics({ channel, store: this.#env.diagnostics, plugin: this.#plugin.name, instance: this.id, log: this.#log, why, cpuMs }))
+      .finally(() => {
+        if (this.#capturing?.files === files) this.#capturing = undefined;
+      });
+    this.#capturing = { files, cpuMs };
+    return files;
   }
 
   /**
