@@ -349,7 +349,7 @@ program
       process.stdout.write(
         `reloaded\n${list("added", r.added)}${list("removed", r.removed)}${list("changed", r.changed)}${list("unchanged", r.unchanged)}`,
       );
-      if (r.failed.length) process.stderr.write(`failed (still running as before):\n  ${r.failed.join("\n  ")}\n`);
+      if (r.failed.length) process.stderr.write(`failed (still running as before):\n  ${r.failed.map(shownText).join("\n  ")}\n`);
     }
     if (r.failed.length) process.exitCode = ExitCode.failed;
   });

@@ -64,9 +64,14 @@ const MAX_VERSION_LENGTH = 128;
 /** C0 and C1 controls, DEL, line and paragraph separators: what would act on an operator's terminal or log. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** A value the plugin said, as a reason quotes it: JSON-escaped (no control character acts), at most 100 characters. */
-function quoted(value: string): string {
-  return `${JSON.stringify(value.slice(0, 100))}${value.length > 100 ? "..." : ""}`;
+/**
+ * A value the plugin said, as a reason quotes it: JSON-escaped, and the
+ * controls JSON leaves as they are (DEL, C1, the line and paragraph
+ * separators) too, so that none acts; at most 100 characters.
+ */
+export function quoted(value: string): string {
+  const json = JSON.stringify(value.slice(0, 100)).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `${json}${value.length > 100 ? "..." : ""}`;
 }
 
 /** "1.3" satisfies "1" and "1.2", not "1.4" or "2". */

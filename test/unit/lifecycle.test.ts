@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { apiSatisfies, checkHandshake, IncompatiblePlugin } from "../../supervisor/plugin/compatibility.ts";
+import { apiSatisfies, checkHandshake, IncompatiblePlugin, quoted } from "../../supervisor/plugin/compatibility.ts";
 import { CrashPolicy } from "../../supervisor/plugin/crash-policy.ts";
 import { InvalidTransition, nextState } from "../../supervisor/plugin/lifecycle.ts";
 
@@ -106,6 +106,7 @@ describe("handshake compatibility", () => {
     expect(() => checkHandshake({ ...facts, pluginVersion: "1".repeat(129) }, expected)).toThrow(IncompatiblePlugin);
     expect(() => checkHandshake({ ...facts, pluginVersion: "1.0.0+build.7 ünïcode" }, expected)).not.toThrow();
     expect(() => checkHandshake({ ...facts, apiVersion: `9.9${osc}` }, expected)).toThrow('plugin implements version "9.9\\u001b]0;owned\\u0007\\r\\u001b[2K", config requires 1.2');
+    expect(quoted("csi\u009b2J nel\u0085 sep\u2028 del\u007f")).toBe('"csi\\u009b2J nel\\u0085 sep\\u2028 del\\u007f"');
     expect(() => checkHandshake({ ...facts, pluginName: `kv${osc}` }, expected)).toThrow('plugin identifies itself as "kv\\u001b]0;owned\\u0007\\r\\u001b[2K" but was configured as "greeter"');
   });
 });
