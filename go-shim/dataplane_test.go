@@ -123,17 +123,24 @@ func unaryHandler[Req any, PReq interface {
 // flight that ignores its context, until the test releases it.
 func holdOn(t *testing.T, conn *grpc.ClientConn) grpc.ClientStream {
 	t.Helper()
-	hold, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, holdMethod)
+	return firstMessage(t, conn, holdMethod)
+}
+
+// firstMessage begins the server stream method on conn, sends its request
+// and waits for its first message.
+func firstMessage(t *testing.T, conn *grpc.ClientConn, method string) grpc.ClientStream {
+	t.Helper()
+	stream, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, method)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := hold.SendMsg(&emptypb.Empty{}); err != nil {
+	if err := stream.SendMsg(&emptypb.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := hold.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatalf("Hold: %v", err)
+	if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
+		t.Fatalf("%s: %v", method, err)
 	}
-	return hold
+	return stream
 }
 
 // A dataInstance is an instance with a data socket.
@@ -456,17 +463,7 @@ func TestParkEndsHealthWatches(t *testing.T) {
 // subscribe begins a Subscribe on conn and waits for its first message.
 func subscribe(t *testing.T, conn *grpc.ClientConn) grpc.ClientStream {
 	t.Helper()
-	sub, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, subscribeMethod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sub.SendMsg(&emptypb.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sub.RecvMsg(new(emptypb.Empty)); err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	return sub
+	return firstMessage(t, conn, subscribeMethod)
 }
 
 // A stream that watches Draining ends by itself, with its own status, as
