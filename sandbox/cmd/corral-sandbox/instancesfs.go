@@ -14,7 +14,9 @@ package main
 // on the host with the ids of its owner.
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +36,9 @@ func runInstancesFs(args []string) int {
 	// As the mount table has it: a runtimeDir through a symlink
 	// (/var/run -> /run) would never be found there.
 	dir, err := filepath.EvalSymlinks(filepath.Clean(args[1]))
+	if errors.Is(err, fs.ErrNotExist) && args[0] == "unmount" {
+		return 0 // nothing there, nothing mounted
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "corral-sandbox instances-fs %s: %v\n", args[0], err)
 		return 1

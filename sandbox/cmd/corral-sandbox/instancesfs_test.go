@@ -59,3 +59,11 @@ func TestInstancesFsThroughASymlink(t *testing.T) {
 		t.Errorf("%d mounts left at %s after the unmount through %s", n, real, through)
 	}
 }
+
+// Unmounting where there is no directory (a supervisor that never got to
+// make it) is nothing to do.
+func TestInstancesFsUnmountOfNothing(t *testing.T) {
+	if code := runInstancesFs([]string{"unmount", filepath.Join(t.TempDir(), "no", "instances")}); code != 0 {
+		t.Errorf("unmount of a directory that is not there: exit %d, want 0", code)
+	}
+}
