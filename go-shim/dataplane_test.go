@@ -70,10 +70,7 @@ func (b *bytesService) register(srv *grpc.Server) {
 			StreamName:    "Subscribe",
 			ServerStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {
-				if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
-					return err
-				}
-				if err := stream.SendMsg(&emptypb.Empty{}); err != nil {
+				if err := firstAnswer(stream); err != nil {
 					return err
 				}
 				select {
@@ -87,10 +84,7 @@ func (b *bytesService) register(srv *grpc.Server) {
 			StreamName:    "Hold",
 			ServerStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {
-				if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
-					return err
-				}
-				if err := stream.SendMsg(&emptypb.Empty{}); err != nil {
+				if err := firstAnswer(stream); err != nil {
 					return err
 				}
 				<-b.release
@@ -98,6 +92,14 @@ func (b *bytesService) register(srv *grpc.Server) {
 			},
 		}},
 	}, nil)
+}
+
+// firstAnswer takes a server stream's request and sends its first message.
+func firstAnswer(stream grpc.ServerStream) error {
+	if err := stream.RecvMsg(new(emptypb.Empty)); err != nil {
+		return err
+	}
+	return stream.SendMsg(&emptypb.Empty{})
 }
 
 // unaryHandler is the handler of a unary method that f serves.
