@@ -58,8 +58,11 @@ type dataPlane struct {
 	path     string              // the data socket
 	opts     []grpc.ServerOption // credentials, limits and the guard, as the instance socket's
 	register func(*grpc.Server)  // the author's
-	health   *health.Server      // shared with the instance socket: one status for both
-	failed   chan error          // receives the first error of a data server that stopped serving by itself
+	// The author's interceptors, innermost (nil if none).
+	authorsUnary  grpc.UnaryServerInterceptor
+	authorsStream grpc.StreamServerInterceptor
+	health        *health.Server // shared with the instance socket: one status for both
+	failed        chan error     // receives the first error of a data server that stopped serving by itself
 
 	mu    sync.Mutex
 	state dataState
@@ -68,13 +71,15 @@ type dataPlane struct {
 
 // newDataPlane returns a parked data plane of the socket at path; open
 // serves it.
-func newDataPlane(path string, opts []grpc.ServerOption, register func(*grpc.Server), hs *health.Server) *dataPlane {
+func newDataPlane(path string, authorsUnary grpc.UnaryServerInterceptor, authorsStream grpc.StreamServerInterceptor, opts []grpc.ServerOption, register func(*grpc.Server), hs *health.Server) *dataPlane {
 	return &dataPlane{
-		path:     path,
-		opts:     opts,
-		register: register,
-		health:   hs,
-		failed:   make(chan error, 1),
+		path:          path,
+		authorsUnary:  authorsUnary,
+		authorsStream: authorsStream,
+		opts:          opts,
+		register:      register,
+		health:        hs,
+		failed:        make(chan error, 1),
 	}
 }
 
@@ -218,8 +223,8 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 	}
 	drainingUnary, drainingStream := drainingInterceptors(s.drainer.draining)
 	s.srv = grpc.NewServer(slices.Concat(p.opts, []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.unary, drainingUnary),
-		grpc.ChainStreamInterceptor(s.stream, drainingStream),
+		unaryChain(s.unary, drainingUnary, p.authorsUnary),
+		streamChain(s.stream, drainingStream, p.authorsStream),
 	})...)
 	p.register(s.srv)
 	healthpb.RegisterHealthServer(s.srv, &healthServer{Server: p.health, drainer: s.drainer})

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,6 +159,12 @@ type dataInstance struct {
 // that the data socket listens by the time the instance socket answers.
 func startDataInstance(t *testing.T) *dataInstance {
 	t.Helper()
+	return startDataInstanceOf(t, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"})
+}
+
+// startDataInstanceOf is startDataInstance of plugin (its name greeter).
+func startDataInstanceOf(t *testing.T, plugin Plugin) *dataInstance {
+	t.Helper()
 	in := &dataInstance{instance: newInstance(t), service: newBytesService(t)}
 	in.socket = filepath.Join(in.dir, "data.sock")
 	t.Setenv("CORRAL_DATA_SOCKET", in.socket)
@@ -164,7 +172,7 @@ func startDataInstance(t *testing.T) *dataInstance {
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	go func() {
-		in.done <- Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, in.service.register)
+		in.done <- Run(ctx, plugin, in.service.register)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -687,7 +695,7 @@ func TestDataPlaneStates(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	path := filepath.Join(dir, "data.sock")
-	p := newDataPlane(path, nil, registerSleeper, health.NewServer())
+	p := newDataPlane(path, nil, nil, nil, registerSleeper, health.NewServer())
 	ctx := context.Background()
 
 	if err := p.open(); err != nil {
@@ -737,5 +745,71 @@ func TestDataPlaneStates(t *testing.T) {
 	case err := <-p.failed:
 		t.Errorf("a data server failed: %v", err)
 	default:
+	}
+}
+
+// The author's interceptors wrap the author's calls on both sockets, after
+// go-shim's authorization and with Draining in the context; Control and
+// health calls pass by them.
+func TestAuthorsInterceptors(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	record := func(ctx context.Context, method, kind string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if Draining(ctx) == nil {
+			kind += " (no Draining)"
+		}
+		seen = append(seen, kind+" "+method)
+	}
+	plugin := Plugin{
+		Name: "greeter", Version: "1.2.3", APIVersion: "1.0",
+		UnaryInterceptors: []grpc.UnaryServerInterceptor{
+			func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+				record(ctx, info.FullMethod, "outer")
+				return handler(ctx, req)
+			},
+			func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+				record(ctx, info.FullMethod, "inner")
+				return handler(ctx, req)
+			},
+		},
+		StreamInterceptors: []grpc.StreamServerInterceptor{
+			func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+				record(ss.Context(), info.FullMethod, "stream")
+				return handler(srv, ss)
+			},
+		},
+	}
+	in := startDataInstanceOf(t, plugin)
+	ctx := context.Background()
+	mu.Lock()
+	seen = nil // the start's own health check and handshake
+	mu.Unlock()
+	app := in.dialData(in.scoped())
+	if err := app.Invoke(ctx, echoMethod, wrapperspb.Bytes([]byte("hi")), new(wrapperspb.BytesValue)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := healthpb.NewHealthClient(app).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	sup := in.dial(in.supervisor())
+	if err := sleep(ctx, sup, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pluginv1.NewControlClient(sup).CallStats(ctx, &pluginv1.CallStatsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	firstMessage(t, app, subscribeMethod).CloseSend()
+	// A client out of scope is refused before the author's interceptors.
+	stranger := in.dialData(in.client(leafSpec{uris: []string{"spiffe://corral.test/client/stranger"}, scope: []string{"other"}}))
+	if err := stranger.Invoke(ctx, echoMethod, wrapperspb.Bytes(nil), new(wrapperspb.BytesValue)); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a client out of scope: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"outer " + echoMethod, "inner " + echoMethod, "outer " + sleepMethod, "inner " + sleepMethod, "stream " + subscribeMethod}
+	if !slices.Equal(seen, want) {
+		t.Errorf("the author's interceptors saw %q, want %q", seen, want)
 	}
 }

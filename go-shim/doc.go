@@ -19,6 +19,10 @@
 // goroutine dumps, heap and CPU profiles streamed in the pprof format, and
 // call statistics) and the standard grpc.health.v1 health service.
 //
+// Plugin.UnaryInterceptors and Plugin.StreamInterceptors wrap the calls of
+// the author's services (not Control's or health's), inside go-shim's own:
+// a call reaches them authorized, counted, and with [Draining] in its context.
+//
 // A handler that panics fails its own call with codes.Internal ("the handler
 // of /pkg.Service/Method panicked: ..."), and go-shim logs the panic with its
 // stack; the process, and every other call, go on. (Unrecovered, one bad

@@ -38,6 +38,13 @@ type Plugin struct {
 	Version string
 	// APIVersion is the version of the plugin's gRPC API, "MAJOR.MINOR".
 	APIVersion string
+	// UnaryInterceptors and StreamInterceptors wrap the calls of the
+	// author's own services, on both sockets (Control and health calls pass
+	// by them), innermost: after go-shim has authorized the caller, counted
+	// the call and put [Draining] in its context. For logging, tracing, an
+	// author's own metrics or auth. The first is outermost.
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
 }
 
 // Serve serves plugin with the services register registers, until it is
@@ -175,8 +182,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// every method, call counts, profiles in 64 KiB chunks), is not
 		// held to the data plane's limit, however small that is set.
 		grpc.MaxSendMsgSize(max(env.maxMessageSize, instanceSendLimit)),
-		grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, g.unary, drainingUnary),
-		grpc.ChainStreamInterceptor(calls.stream, recoverStream, g.stream, drainingStream),
+		unaryChain(calls.unary, recoverUnary, g.unary, drainingUnary, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors)),
+		streamChain(calls.stream, recoverStream, g.stream, drainingStream, authorsStream(pol.isAuthors, plugin.StreamInterceptors)),
 	})...)
 	register(srv)
 	var methods []string
@@ -201,7 +208,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		dataPol := *pol
 		dataPol.clientHealth = true
 		dg := &guard{policy: &dataPol, revoked: revoked.check}
-		data = newDataPlane(env.dataSocket, slices.Concat(common, []grpc.ServerOption{
+		data = newDataPlane(env.dataSocket, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors), authorsStream(pol.isAuthors, plugin.StreamInterceptors), slices.Concat(common, []grpc.ServerOption{
 			grpc.MaxSendMsgSize(env.maxMessageSize),
 			grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, dg.unary),
 			grpc.ChainStreamInterceptor(calls.stream, recoverStream, dg.stream),
