@@ -58,9 +58,9 @@ type dataPlane struct {
 	path     string              // the data socket
 	opts     []grpc.ServerOption // credentials, limits and the guard, as the instance socket's
 	register func(*grpc.Server)  // the author's
-	// The author's interceptors, innermost (nil if none).
-	authorsUnary  grpc.UnaryServerInterceptor
-	authorsStream grpc.StreamServerInterceptor
+	// The author's interceptors, innermost.
+	authorsUnary  []grpc.UnaryServerInterceptor
+	authorsStream []grpc.StreamServerInterceptor
 	health        *health.Server // shared with the instance socket: one status for both
 	failed        chan error     // receives the first error of a data server that stopped serving by itself
 
@@ -71,7 +71,7 @@ type dataPlane struct {
 
 // newDataPlane returns a parked data plane of the socket at path; open
 // serves it.
-func newDataPlane(path string, authorsUnary grpc.UnaryServerInterceptor, authorsStream grpc.StreamServerInterceptor, opts []grpc.ServerOption, register func(*grpc.Server), hs *health.Server) *dataPlane {
+func newDataPlane(path string, authorsUnary []grpc.UnaryServerInterceptor, authorsStream []grpc.StreamServerInterceptor, opts []grpc.ServerOption, register func(*grpc.Server), hs *health.Server) *dataPlane {
 	return &dataPlane{
 		path:          path,
 		authorsUnary:  authorsUnary,
@@ -223,8 +223,8 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 	}
 	drainingUnary, drainingStream := drainingInterceptors(s.drainer.draining)
 	s.srv = grpc.NewServer(slices.Concat(p.opts, []grpc.ServerOption{
-		unaryChain(s.unary, drainingUnary, p.authorsUnary),
-		streamChain(s.stream, drainingStream, p.authorsStream),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{s.unary, drainingUnary}, p.authorsUnary...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{s.stream, drainingStream}, p.authorsStream...)...),
 	})...)
 	p.register(s.srv)
 	healthpb.RegisterHealthServer(s.srv, &healthServer{Server: p.health, drainer: s.drainer})

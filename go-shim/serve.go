@@ -182,8 +182,8 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// every method, call counts, profiles in 64 KiB chunks), is not
 		// held to the data plane's limit, however small that is set.
 		grpc.MaxSendMsgSize(max(env.maxMessageSize, instanceSendLimit)),
-		unaryChain(calls.unary, recoverUnary, g.unary, drainingUnary, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors)),
-		streamChain(calls.stream, recoverStream, g.stream, drainingStream, authorsStream(pol.isAuthors, plugin.StreamInterceptors)),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{calls.unary, recoverUnary, g.unary, drainingUnary}, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors)...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{calls.stream, recoverStream, g.stream, drainingStream}, authorsStream(pol.isAuthors, plugin.StreamInterceptors)...)...),
 	})...)
 	register(srv)
 	var methods []string
