@@ -108,9 +108,10 @@ func DialOptions(opts Options) []grpc.DialOption {
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 20 * time.Second,
 		}),
-		// A retried call's last send on a closed stream (eof.go).
-		grpc.WithChainUnaryInterceptor(unaryEOF),
-		grpc.WithChainStreamInterceptor(streamEOF),
+		// A retried call's last send on a closed stream (eof.go); a
+		// connection refused for the application's certificate (refused.go).
+		grpc.WithChainUnaryInterceptor(unaryRefused, unaryEOF),
+		grpc.WithChainStreamInterceptor(streamRefused, streamEOF),
 	}
 	attempts := opts.MaxAttempts
 	if attempts == 0 {
