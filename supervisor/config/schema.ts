@@ -3,6 +3,7 @@
 // complaints back to file, line and field.
 import { z } from "zod";
 import { parseDuration, parseSize } from "./units.ts";
+import { splitHostPort } from "../host-port.ts";
 
 /** A duration of at most `max` ms; the message names the maximum as written. */
 const durationAtMost = (max: number, written: string) =>
@@ -124,7 +125,7 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'must be "host:port", e.g. "127.0.0.1:7443"')
   .refine((text) => {
-    const port = Number(text.slice(text.lastIndexOf(":") + 1));
+    const { port } = splitHostPort(text);
     return port >= 0 && port <= 65535;
   }, "port must be 0-65535 (0: any free port, shown by corralctl status)");
 

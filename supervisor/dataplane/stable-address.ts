@@ -29,6 +29,7 @@ import type { Logger } from "../log.ts";
 import { RefusalServer } from "./refusal-server.ts";
 import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
+import { splitHostPort } from "../host-port.ts";
 
 /** The stable address of `plugin` under `runtimeDir`. */
 export function stableAddressPath(runtimeDir: string, plugin: string): string {
@@ -228,11 +229,7 @@ export class StableAddress {
 
 /** Whether two host:port addresses would take the same port of one host address: the same port, on the same host or on every one. */
 export function overlaps(a: string, b: string): boolean {
-  const split = (hostPort: string) => {
-    const colon = hostPort.lastIndexOf(":");
-    return { host: hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(hostPort.slice(colon + 1)) };
-  };
-  const [x, y] = [split(a), split(b)];
+  const [x, y] = [splitHostPort(a), splitHostPort(b)];
   const everyHost = (host: string) => host === "0.0.0.0" || host === "::" || host === "";
   return x.port === y.port && x.port !== 0 && (x.host === y.host || everyHost(x.host) || everyHost(y.host));
 }

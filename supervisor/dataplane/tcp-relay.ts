@@ -6,6 +6,7 @@
 // relay sees only ciphertext and needs no certificate.
 import net, { type Server, type Socket } from "node:net";
 import { connectThroughLink } from "./connect-through-link.ts";
+import { joinHostPort, splitHostPort } from "../host-port.ts";
 
 /** A relay's bounds (see TcpRelay.listen). */
 export const RELAY_LIMITS = { connections: 1024, firstByteMs: 10_000 };
@@ -35,9 +36,7 @@ export class TcpRelay {
     onRefused: (err: Error) => void = () => {},
     limits: { connections: number; firstByteMs: number } = RELAY_LIMITS,
   ): Promise<TcpRelay> {
-    const colon = hostPort.lastIndexOf(":");
-    const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-    const port = Number(hostPort.slice(colon + 1));
+    const { host, port } = splitHostPort(hostPort);
     const sockets = new Set<Socket>();
     const server = net.createServer((client) => {
       sockets.add(client);
@@ -71,7 +70,7 @@ export class TcpRelay {
       server.listen(port, host, () => resolve());
     });
     const bound = server.address() as net.AddressInfo;
-    return new TcpRelay(server, sockets, `${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    return new TcpRelay(server, sockets, joinHostPort(bound));
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // else. Off unless `metrics.listen` is set in the config.
 import http, { type Server } from "node:http";
 import type { Registry } from "prom-client";
+import { joinHostPort, splitHostPort } from "../host-port.ts";
 
 export class MetricsServer {
   readonly #server: Server;
@@ -13,9 +14,7 @@ export class MetricsServer {
   }
 
   static async listen(hostPort: string, registry: Registry): Promise<MetricsServer> {
-    const colon = hostPort.lastIndexOf(":");
-    const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-    const port = Number(hostPort.slice(colon + 1));
+    const { host, port } = splitHostPort(hostPort);
     const server = http.createServer((req, res) => {
       if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
         res.writeHead(404, { "content-type": "text/plain" }).end("corral: only GET /metrics is served here\n");
@@ -31,7 +30,7 @@ export class MetricsServer {
       server.listen(port, host, () => resolve());
     });
     const bound = server.address() as { address: string; port: number; family: string };
-    return new MetricsServer(server, `${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    return new MetricsServer(server, joinHostPort(bound));
   }
 
   async close(): Promise<void> {
