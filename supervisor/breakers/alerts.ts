@@ -49,6 +49,9 @@ export type AlertBookOptions = {
  */
 export const REPEATS_TOLD_EVERY_MS = 60_000;
 
+/** An open alert's key in the book's record of when it was told: its kind and plugin. */
+const toldKey = (alert: Pick<Alert, "kind" | "plugin">) => `${alert.kind}\0${alert.plugin ?? ""}`;
+
 /** Kinds that are an operation's outcome, each one told. */
 const EVERY_ONE_TOLD: ReadonlySet<AlertKind> = new Set(["update-failed", "not-served"]);
 
@@ -77,7 +80,7 @@ export class AlertBook {
    */
   raise(alert: Alert): boolean {
     const i = this.#open.findIndex((a) => a.kind === alert.kind && a.plugin === alert.plugin);
-    const key = `${alert.kind}\0${alert.plugin ?? ""}`;
+    const key = toldKey(alert);
     const now = this.#now();
     if (i >= 0) {
       const repeated = { ...alert, evidence: { ...alert.evidence, raised: (this.#open[i]!.evidence.raised ?? 1) + 1 }, acknowledged: false };
@@ -122,7 +125,7 @@ export class AlertBook {
   #acknowledge(matches: (alert: Alert) => boolean): number {
     const done = this.#open.filter(matches);
     this.#open = this.#open.filter((a) => !matches(a));
-    for (const a of done) this.#told.delete(`${a.kind}\0${a.plugin ?? ""}`);
+    for (const a of done) this.#told.delete(toldKey(a));
     this.#acknowledged.push(...done.map((a) => ({ ...a, acknowledged: true })));
     this.#acknowledged = this.#acknowledged.slice(Math.max(0, this.#acknowledged.length - this.#history));
     return done.length;
