@@ -100,7 +100,6 @@ export class PluginController {
   #attempt: AbortController | undefined;
   #running: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
-  #settledWaiters: Array<() => void> = [];
   /** During a hot update, the new instance until it serves or is given up. */
   #incoming: Instance | undefined;
   /** Hot updates, one after the other. */
@@ -148,14 +147,6 @@ export class PluginController {
     if (this.#state === "quarantined") this.#options.onQuarantineLifted?.();
     this.#policy.reset();
     await this.#run();
-  }
-
-  /** Resolves the next time the plugin is ready, or rejects if it is quarantined/stopped first. */
-  whenSettled(): Promise<PluginState> {
-    if (this.#state === "ready" || this.#state === "quarantined" || this.#state === "stopped") {
-      return Promise.resolve(this.#state);
-    }
-    return new Promise((resolve) => this.#settledWaiters.push(() => resolve(this.#state)));
   }
 
   /** Stops the plugin: drains a ready instance, aborts a starting one, cancels a pending retry. */
@@ -445,11 +436,6 @@ export class PluginController {
     else if (to === "ready" || to === "stopped") this.#reason = "";
     this.#route();
     this.#options.onTransition?.({ plugin: this.name, from, to, event, ...(this.#instance && { instance: this.#instance.id }) });
-    if (to === "ready" || to === "quarantined" || to === "stopped") {
-      const waiters = this.#settledWaiters;
-      this.#settledWaiters = [];
-      for (const wake of waiters) wake();
-    }
   }
 }
 

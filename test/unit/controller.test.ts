@@ -118,7 +118,7 @@ describe("plugin controller", () => {
   it("quarantines a crash loop with the reason", async () => {
     const { controller, instances, path } = harness(["fail"]);
     await controller.start();
-    expect(await controller.whenSettled()).toBe("quarantined");
+    await waitFor(() => controller.state === "quarantined");
     expect(instances).toHaveLength(3);
     expect(instances.every((i) => i.destroyed)).toBe(true);
     expect(path().filter((s) => s === "crashed")).toHaveLength(3);
