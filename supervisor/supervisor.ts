@@ -28,7 +28,7 @@ import { diffConfig, needsNewInstance } from "./config/diff.ts";
 import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
-import { mountInstancesFs, unmountInstancesFs } from "../sandbox/instances-fs.ts";
+import { openInstancesDir } from "./instances-dir.ts";
 import { PluginSet } from "./plugin-set.ts";
 import { CONTROL_PROTOCOL_VERSION } from "./plugin/compatibility.ts";
 import { SUPERVISOR_VERSION } from "./version.ts";
@@ -227,18 +227,9 @@ export class Supervisor {
         for (const uid of withheld) uids.withhold(uid);
         log.error({ cgroup: name, pids, uids: withheld, err: err.message }, "a cgroup left by a previous supervisor cannot be removed; its uids stay out of use");
       });
-      const staleDirs = await readdir(instancesDir);
-      await Promise.all(staleDirs.map((d) => rm(path.join(instancesDir, d), { recursive: true, force: true })));
-      // After the sweep, which also clears what an older supervisor left on
-      // the runtime directory's own file system (a mount would hide it).
-      const instancesFs = await mountInstancesFs(launcherPath, path.resolve(instancesDir));
-      if (instancesFs === "private suid") {
-        log.warn(
-          { dir: instancesDir },
-          "the instance directories are on a file system without nosuid, in a mount namespace of the supervisor's own (systemd's PrivateTmp= and kin), where a tmpfs of Corral's would be hidden from host applications: a plugin could leave a setuid file there, and fill that file system; put runtimeDir on a tmpfs the host sees (RuntimeDirectory= under /run)",
-        );
-      }
-      const unmountInstances = () => unmountInstancesFs(launcherPath, path.resolve(instancesDir));
+      const instances = await openInstancesDir(instancesDir, launcherPath, log);
+      const staleDirs = instances.leftovers;
+      const unmountInstances = instances.unmount;
       closers.push(unmountInstances);
       const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
