@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -406,42 +405,6 @@ func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Aut
 
 func (c *trackingCreds) Clone() credentials.TransportCredentials {
 	return &trackingCreds{TransportCredentials: c.TransportCredentials.Clone(), r: c.r}
-}
-
-// refusalLinger is how long a connection whose handshake was refused is
-// read from, at most refusalReadLimit of it, before it is closed.
-const (
-	refusalLinger    = time.Second
-	refusalReadLimit = 64 << 10
-)
-
-// readWhileRefused reads what the client sends after its handshake was
-// refused (a revoked, expired or unknown certificate), until it closes the
-// connection or for refusalLinger. In TLS 1.3 the client's certificate comes
-// last: the client deems the handshake done and writes its first request at
-// once. Closed under it, that write failed (EPIPE: "broken pipe") in 15-40 %
-// of refusals, and the client never read the alert that says why.
-func readWhileRefused(raw net.Conn) {
-	if err := raw.SetReadDeadline(time.Now().Add(refusalLinger)); err != nil {
-		return
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(raw, refusalReadLimit))
-}
-
-// A closeHeld is a connection whose Close does nothing until release: from
-// then on it closes.
-type closeHeld struct {
-	net.Conn
-	released atomic.Bool
-}
-
-func (c *closeHeld) release() { c.released.Store(true) }
-
-func (c *closeHeld) Close() error {
-	if !c.released.Load() {
-		return nil
-	}
-	return c.Conn.Close()
 }
 
 // A trackedConn is a server connection after its TLS handshake, which its
