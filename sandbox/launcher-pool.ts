@@ -94,11 +94,11 @@ export class LauncherPool {
       };
     }
     const ids = this.#options.allocateIds();
-    // Cold: no --ids, so the launcher clones its init at once with no ids
+    // Cold: no --ids (but the owner), so the launcher clones its init at once with no ids
     // mapped, maps them once it has the spec, and the init moves itself into
     // its cgroups (cheap) rather than being migrated from outside (a kernel
     // RCU grace period).
-    return { ids, launch: (spec) => launchSandbox(spec, { launcherPath: this.#options.launcherPath }) };
+    return { ids, launch: (spec) => launchSandbox(spec, { launcherPath: this.#options.launcherPath, owner: ids }) };
   }
 
   /** Kills the spare and stops refilling. */

@@ -20,6 +20,14 @@ export interface LaunchOptions {
    */
   ids?: { uid: number; gid: number };
   /**
+   * Without ids: the spec's uid and gid all the same, which own the
+   * sandbox's user namespace, made before the spec (the kernel charges what
+   * a sandbox makes, inotify instances and the like, to that owner: its own
+   * uid, not root). Taken from the spec when it is not a promise; without
+   * it the launcher makes them only once it has the spec.
+   */
+  owner?: { uid: number; gid: number };
+  /**
    * With ids: cgroup.procs files to put the early init in at once (a warm
    * launcher's cgroup), so no placement is left for when the spec comes.
    * The spec must then name the same files.
@@ -180,7 +188,9 @@ class Launcher implements SandboxProcess {
     this.started.catch(() => {});
 
     const args = ["run"];
+    const owner = options.owner ?? (spec instanceof Promise ? undefined : { uid: spec.uid, gid: spec.gid });
     if (options.ids) args.push("--ids", `${options.ids.uid}:${options.ids.gid}`);
+    else if (owner) args.push("--owner", `${owner.uid}:${owner.gid}`);
     if (options.ids && options.cgroupProcs?.length) args.push("--cgroups", options.cgroupProcs.join(","));
     const env: Record<string, string> = { [PARENT_PID_ENV]: String(process.pid) };
     // Profiling: the launcher and init print when they reach each step.

@@ -1057,7 +1057,7 @@ static int init_main(void) {
 // ---- the front ------------------------------------------------------------
 
 // The launcher's front: "corral-sandbox-init front LAUNCHER run ARGS...".
-// launchSandbox starts a cold launcher through it (no --ids). It forks, and
+// launchSandbox starts a cold launcher through it (--owner, no --ids). It forks, and
 // execs the Go launcher in its own place at once; the fork makes the
 // sandbox's namespaces meanwhile (unshare, most of the cost of a clone into
 // them), forks the init into them, PID 1 of the new pid namespace, and
@@ -1112,6 +1112,21 @@ static int front_failed(const char *message) {
 	return SETUP_FAILED;
 }
 
+// act_as_owner makes the fork that makes the sandbox's namespaces act as the
+// sandbox's uid and gid, so that they own its user namespace: the kernel
+// charges what the sandbox makes (inotify instances, ...) to the owner of
+// its namespace, and root's counts are the host's daemons' (owner.go in the
+// launcher tells more). The real and saved uid stay 0, so the permitted
+// capabilities stay, and are made effective again.
+static int act_as_owner(uid_t uid, gid_t gid) {
+	if (setresgid(-1, gid, -1) != 0 || setresuid(-1, uid, -1) != 0) return -1;
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &header, data) != 0) return -1;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) data[i].effective = data[i].permitted;
+	return syscall(SYS_capset, &header, data) == 0 ? 0 : -1;
+}
+
 static int front_main(int argc, char **argv) {
 	trace("front");
 	if (argc < 4) {
@@ -1130,11 +1145,19 @@ static int front_main(int argc, char **argv) {
 	}
 	char **launcher_argv = argv + 2;
 	const char *launcher = argv[2];
-	int early = 1, stdin_to_init = 0;
+	int owned = 0, ids = 0, stdin_to_init = 0;
+	unsigned owner_uid = 0, owner_gid = 0;
+	char end;
 	for (int i = 4; i < argc; i++) {
-		if (strcmp(argv[i], "--ids") == 0) early = 0; // the launcher clones its init with the ids
+		if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc &&
+		    sscanf(argv[i + 1], "%u:%u%c", &owner_uid, &owner_gid, &end) == 2 && owner_uid != 0 && owner_gid != 0)
+			owned = 1;
+		if (strcmp(argv[i], "--ids") == 0) ids = 1;
 		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) stdin_to_init = 1;
 	}
+	// The namespaces are made early only for a known owner that is not root
+	// (--owner); with --ids the launcher clones its init itself.
+	int early = owned && !ids;
 	int sv[2], one = 1;
 	if (early && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
 		pid_t mid = -1;
@@ -1142,6 +1165,7 @@ static int front_main(int argc, char **argv) {
 			mid = fork();
 		if (mid == 0) {
 			close(sv[0]);
+			if (act_as_owner(owner_uid, owner_gid) != 0) _exit(1);
 			if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) != 0) _exit(1);
 			pid_t init = fork();
 			if (init == 0) {

@@ -84,6 +84,9 @@ func runLauncher(args []string) int {
 	defer klog.close()
 
 	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
+	if opts.owner != nil {
+		l.owner = *opts.owner
+	}
 	if opts.ids != nil {
 		if code, ok := l.startEarly(*opts.ids, opts.cgroups); !ok {
 			return code
@@ -95,8 +98,12 @@ func runLauncher(args []string) int {
 	if err == nil && spec.Stdin == "inherit" && !l.stdinToInit {
 		err = errors.New(`stdin "inherit" needs the spec on another fd than stdin (--spec-fd)`)
 	}
-	if err == nil && opts.ids != nil && (opts.ids.uid != spec.UID || opts.ids.gid != spec.GID) {
-		err = fmt.Errorf("spec ids %d:%d differ from --ids %d:%d", spec.UID, spec.GID, opts.ids.uid, opts.ids.gid)
+	if err == nil && opts.owner != nil && (opts.owner.uid != spec.UID || opts.owner.gid != spec.GID) {
+		flag := "--owner"
+		if opts.ids != nil {
+			flag = "--ids"
+		}
+		err = fmt.Errorf("spec ids %d:%d differ from %s %d:%d", spec.UID, spec.GID, flag, opts.owner.uid, opts.owner.gid)
 	}
 	if err == nil && len(opts.cgroups) > 0 && !slices.Equal(opts.cgroups, spec.CgroupProcs) {
 		err = fmt.Errorf("spec cgroupProcs %q differ from --cgroups %q", spec.CgroupProcs, opts.cgroups)
@@ -109,6 +116,7 @@ func runLauncher(args []string) int {
 		return setupFailed
 	}
 	l.spec = spec
+	l.owner = ids{spec.UID, spec.GID}
 	code := l.run(signals)
 	// Nothing of the sandbox is left (the init is reaped): the supervisor
 	// may take the reported end as final now, rather than after this
@@ -122,7 +130,11 @@ type ids struct{ uid, gid int }
 
 // launcherArgs are the options of "corral-sandbox run".
 type launcherArgs struct {
-	ids    *ids
+	ids *ids
+	// owner (--owner, or --ids) owns the sandbox's user namespace: the
+	// spec's ids, known before the spec. Without, the init is cloned only
+	// once the spec is read.
+	owner  *ids
 	specFd int
 	// cgroups (with ids) are the cgroup.procs files the early init is
 	// placed in at once, before the spec: a warm launcher's cgroup.
@@ -135,14 +147,16 @@ func parseArgs(args []string) (launcherArgs, error) {
 	seen := map[string]bool{}
 	for len(args) > 0 {
 		name := args[0]
-		if (name != "--ids" && name != "--spec-fd" && name != "--cgroups") || len(args) < 2 || seen[name] {
+		if (name != "--ids" && name != "--owner" && name != "--spec-fd" && name != "--cgroups") || len(args) < 2 || seen[name] {
 			return opts, fmt.Errorf("unexpected arguments %q", args)
 		}
 		seen[name] = true
 		var err error
 		switch name {
 		case "--ids":
-			opts.ids, err = parseIDs(args[1])
+			opts.ids, err = parseIDs(name, args[1])
+		case "--owner":
+			opts.owner, err = parseIDs(name, args[1])
 		case "--spec-fd":
 			opts.specFd, err = parseSpecFd(args[1])
 		case "--cgroups":
@@ -156,6 +170,12 @@ func parseArgs(args []string) (launcherArgs, error) {
 	}
 	if len(opts.cgroups) > 0 && opts.ids == nil {
 		return opts, errors.New("--cgroups needs --ids")
+	}
+	if opts.ids != nil && opts.owner != nil {
+		return opts, errors.New("--owner and --ids: --ids names the owner too")
+	}
+	if opts.ids != nil {
+		opts.owner = opts.ids
 	}
 	return opts, nil
 }
@@ -188,7 +208,8 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 // the main thread, the spec read on another.
 func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 	specFile := os.NewFile(uintptr(opts.specFd), "spec")
-	if opts.ids != nil || l.adoptEarlyInit() {
+	// Without an owner known before the spec, the init is cloned after it.
+	if opts.ids != nil || opts.owner == nil || l.adoptEarlyInit() {
 		return readSpec(specFile)
 	}
 	type read struct {
@@ -298,13 +319,13 @@ func (l *launch) startUnmapped() {
 	l.unmapped = l.startInit(nil, "none", nil) == nil
 }
 
-func parseIDs(arg string) (*ids, error) {
+func parseIDs(flag, arg string) (*ids, error) {
 	var i ids
 	if _, err := fmt.Sscanf(arg, "%d:%d", &i.uid, &i.gid); err != nil {
-		return nil, fmt.Errorf("--ids %q: want UID:GID", arg)
+		return nil, fmt.Errorf("%s %q: want UID:GID", flag, arg)
 	}
 	if err := checkIDs(i.uid, i.gid); err != nil {
-		return nil, fmt.Errorf("--ids: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return &i, nil
 }
@@ -369,8 +390,11 @@ type launch struct {
 	// stdinToInit: the launcher's stdin is not the spec's, and the init
 	// gets it, for the plugin if the spec says so.
 	stdinToInit bool
-	init        *child
-	channel     channel
+	// owner: the ids that own the sandbox's user namespace (asOwner): the
+	// spec's, or before the spec --ids or --owner, which it must name.
+	owner   ids
+	init    *child
+	channel channel
 	// placed: the init was put in the spec's cgroups when it was cloned.
 	placed bool
 	// unmapped: the init was cloned before the spec, its ids not mapped yet
@@ -516,7 +540,7 @@ func (l *launch) startInit(ids *ids, network string, cgroupDir *os.File) error {
 		cmd.SysProcAttr.AmbientCaps = caps
 	}
 	trace("launcher", "clone")
-	if err := cmd.Start(); err != nil {
+	if err := asOwner(l.owner, cmd.Start); err != nil {
 		ch.close()
 		return fmt.Errorf("start init: %w", err)
 	}

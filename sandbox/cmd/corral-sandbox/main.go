@@ -51,7 +51,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids UID:GID] [--spec-fd N]   (spec on fd N, default stdin; events on fd 3)")
+	fmt.Fprintln(os.Stderr, "usage: corral-sandbox run [--ids|--owner UID:GID] [--spec-fd N]   (spec on fd N, default stdin; events on fd 3)")
 	fmt.Fprintln(os.Stderr, "       corral-sandbox instances-fs mount|unmount DIR   (the tmpfs of the supervisor's instance directories)")
 	os.Exit(2)
 }

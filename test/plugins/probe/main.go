@@ -7,6 +7,8 @@
 //	probe orphan        leave a sleeping grandchild orphaned, print "orphaned", sleep
 //	probe print         print what the sandbox looks like from inside, as JSON
 //	probe cat           copy stdin to stdout until EOF (corral sandbox attaches stdin)
+//	probe inotify-room  make inotify instances until refused, print how many and the error, exit
+//	                    (also run on the host, as a sandbox's uid, to see what the kernel left it)
 //
 // and those in hardening.go.
 package main
@@ -52,11 +54,29 @@ func main() {
 		if _, err := io.Copy(os.Stdout, os.Stdin); err != nil {
 			fail("cat: " + err.Error())
 		}
+	case "inotify-room":
+		inotifyRoom()
 	default:
 		if !hardeningSubcommand(os.Args[1:]) {
 			fail("unknown subcommand " + os.Args[1])
 		}
 	}
+}
+
+// inotifyRoom prints "N ERRNO": how many inotify instances it made before
+// the kernel refused one, and why. Exiting closes them.
+func inotifyRoom() {
+	for n := 0; n < 1<<20; n++ {
+		if _, err := syscall.InotifyInit1(syscall.IN_CLOEXEC); err != nil {
+			why := err.Error()
+			if err == syscall.EMFILE {
+				why = "EMFILE"
+			}
+			fmt.Println(n, why)
+			return
+		}
+	}
+	fail("inotify-room: never refused")
 }
 
 func arg(i int) string {

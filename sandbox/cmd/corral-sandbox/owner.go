@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The sandbox's user namespace is made by a thread acting as the sandbox's
+// own uid and gid, so that they, not root, own it. The kernel charges what a
+// process makes in a user namespace (inotify instances and watches, fanotify
+// groups, user namespaces...) at every level up to the host's, and at each
+// level to the owner of the namespace below. Owned by root, a sandbox's
+// inotify instances counted against root's 128 (fs.inotify.max_user_instances):
+// eight plugins at the sandbox's own cap of 16 left root's daemons none.
+// Owned by the sandbox's uid, they count against that uid's alone.
+//
+// Only the calling thread changes: the launcher's main thread, locked to
+// main (init), on which the clone happens. Its real and saved uid stay 0, so
+// it keeps its permitted capabilities and raises them again as effective
+// ones: the clone may still go into a cgroup (CLONE_INTO_CGROUP) and the
+// new namespace's ids be mapped. Then it is root again.
+
+// asOwner runs clone with this thread's effective ids those of owner, and
+// its capabilities kept.
+func asOwner(owner ids, clone func() error) error {
+	_, euid, _ := unix.Getresuid()
+	_, egid, _ := unix.Getresgid()
+	if err := setThreadIDs(unix.SYS_SETRESGID, owner.gid); err != nil {
+		return fmt.Errorf("act as gid %d: %w", owner.gid, err)
+	}
+	err := setThreadIDs(unix.SYS_SETRESUID, owner.uid)
+	if err != nil {
+		err = fmt.Errorf("act as uid %d: %w", owner.uid, err)
+	} else if err = raisePermitted(); err == nil {
+		err = clone()
+	}
+	// Back to the ids the thread had: its effective capabilities come back
+	// with euid 0.
+	if e := setThreadIDs(unix.SYS_SETRESUID, euid); e != nil {
+		return fmt.Errorf("act as uid %d again: %w", euid, e)
+	}
+	if e := setThreadIDs(unix.SYS_SETRESGID, egid); e != nil {
+		return fmt.Errorf("act as gid %d again: %w", egid, e)
+	}
+	// A change of effective ids clears the parent-death signal. (Had the
+	// supervisor died meanwhile, the spec's end of file ends the launcher.)
+	if e := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); e != nil {
+		return fmt.Errorf("set parent-death signal again: %w", e)
+	}
+	return err
+}
+
+// setThreadIDs sets this thread's effective uid or gid (SYS_SETRESUID or
+// SYS_SETRESGID), leaving its real and saved ones: a raw system call, as
+// the libraries' setresuid changes every thread of the process.
+func setThreadIDs(call uintptr, id int) error {
+	keep := ^uintptr(0) // -1: unchanged
+	if _, _, e := unix.RawSyscall(call, keep, uintptr(id), keep); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// raisePermitted makes this thread's permitted capabilities effective
+// again, as a change of euid from 0 clears the effective ones.
+func raisePermitted() error {
+	header := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&header, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	for i := range data {
+		data[i].Effective = data[i].Permitted
+	}
+	if err := unix.Capset(&header, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	return nil
+}
