@@ -23,6 +23,7 @@ import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts"
 import { UidLocks } from "./plugin/uid-locks.ts";
 import { processAlive } from "./process-alive.ts";
 import { readProcStat } from "./proc-stat.ts";
+import { checkSandboxIdsFree } from "./sandbox-ids.ts";
 
 export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
 
@@ -102,6 +103,9 @@ export async function planSandbox(flags: SandboxFlags, command: string[], option
   if (command.length === 0) throw new SandboxCommandError("usage", "no command given: corral sandbox [options] -- CMD [ARGS...]");
   const binary = await resolveCommand(command[0]!, cwd, options.searchPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin");
   const { cgroupParent, uidBase, uidCount } = config.config.sandbox;
+  await checkSandboxIdsFree(uidBase, uidCount).catch((err: Error) => {
+    throw new SandboxCommandError("config", err.message);
+  });
   return {
     plugin: { ...plugin, binary, args: command.slice(1) },
     binary,

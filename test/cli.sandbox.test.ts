@@ -266,6 +266,16 @@ describe("corral sandbox", () => {
     expect(noPlugin.code).toBe(125);
     expect(noPlugin.stderr).toContain(`setup failed at config: no plugin named "nope" in ${configFile}`);
 
+    const user = (await readFile("/etc/passwd", "utf8")).split("\n").map((l) => l.split(":")).find(([, , id]) => Number(id) >= 1010);
+    uidBase = Number(user![2]) - 5;
+    await writeConfig([]);
+    const takenUid = await run(["--", PROBE, "exit", "0"]);
+    expect(takenUid.code).toBe(125);
+    expect(takenUid.stderr).toContain(`setup failed at config: sandbox.uidBase ${uidBase}, sandbox.uidCount ${UID_COUNT}: the sandboxes' ids`);
+    expect(takenUid.stderr).toContain(`include user "${user![0]}" (${user![2]} in /etc/passwd)`);
+    uidBase += 100_000;
+    await writeConfig([]);
+
     const badLimit = await run(["--pids", "4", "--", PROBE, "exit", "0"]);
     expect(badLimit.code).toBe(125);
     expect(badLimit.stderr).toMatch(/^corral sandbox: setup failed at usage: --pids 4: .*8/);

@@ -183,6 +183,19 @@ describe("supervisor shutdown", () => {
     expect([after.state, after.instance!.id, after.restarts]).toEqual(["ready", before.id, 0]);
   });
 
+  it("refuses to start, before it writes its state, when the sandboxes' uid range holds a user of the host", async () => {
+    const user = await hostUser();
+    const supervisor = await TestSupervisor.create({ plugins: [] });
+    running.push(supervisor);
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as { sandbox: { uidBase: number; uidCount: number } };
+    Object.assign(config.sandbox, { uidBase: user.id - 10, uidCount: 20 });
+    await writeFile(supervisor.configFile, stringify(config));
+    await expect(supervisor.start()).rejects.toThrow(
+      `sandbox.uidBase ${user.id - 10}, sandbox.uidCount 20: the sandboxes' ids ${user.id - 10}-${user.id + 9} include user "${user.name}" (${user.id} in /etc/passwd)`,
+    );
+    expect(existsSync(supervisor.stateDir)).toBe(false);
+  });
+
   it("takes over the state directory's lock of a supervisor that was killed", async () => {
     const supervisor = await TestSupervisor.start({ plugins: [] });
     running.push(supervisor);
@@ -193,3 +206,11 @@ describe("supervisor shutdown", () => {
     expect(existsSync(path.join(supervisor.stateDir, "supervisor.pid"))).toBe(false);
   });
 });
+
+/** A user of this host with an id a sandbox range could start below (nobody, on Debian). */
+async function hostUser(): Promise<{ name: string; id: number }> {
+  const users = (await readFile("/etc/passwd", "utf8")).split("\n").map((l) => l.split(":"));
+  const found = users.find(([name, , id]) => name && Number(id) >= 1010 && Number(id) < 2 ** 31 - 10);
+  if (!found) throw new Error("no user in /etc/passwd with a uid from 1010");
+  return { name: found[0]!, id: Number(found[2]) };
+}
