@@ -275,6 +275,11 @@ describe("config reload", () => {
       const five = await Promise.all(Array.from({ length: 5 }, () => validate(small)));
       expect(five.filter((r) => r.code === 0)).toHaveLength(4);
       expect(five.filter((r) => r.code !== 0)).toEqual([{ code: status.RESOURCE_EXHAUSTED, details: "3 validations are waiting already; try again", plugins: 0 }]);
+
+      // Small text with aliases too: a few KiB of them expand to much more.
+      const aliased = `x-std: &std {binary: /bin/true, apiVersion: "1"}\nplugins: [{name: a, <<: *std}]\n`;
+      const fiveAliased = await Promise.all(Array.from({ length: 5 }, () => validate(aliased)));
+      expect(fiveAliased.filter((r) => r.code !== 0)).toEqual([{ code: status.RESOURCE_EXHAUSTED, details: "3 validations are waiting already; try again", plugins: 0 }]);
     } finally {
       admin.close();
     }
