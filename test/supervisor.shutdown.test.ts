@@ -9,8 +9,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { descendants } from "./helpers/processes.ts";
 import { execa } from "execa";
 import { parse, stringify } from "yaml";
+import { pluginCredentials } from "../client/index.ts";
+import { echoClient, makeRelease, sha256File } from "./helpers/echo.ts";
 import { corralctl, corralctlBin, nodeBin, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
+const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
 const running: TestSupervisor[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.cleanup()));
@@ -181,6 +184,29 @@ describe("supervisor shutdown", () => {
     await new Promise((r) => setTimeout(r, 300));
     const after = await first.plugin("greeter");
     expect([after.state, after.instance!.id, after.restarts]).toEqual(["ready", before.id, 0]);
+  });
+
+  it("SIGTERM during a hot update lets the replaced instance finish its calls in flight", async () => {
+    const work = await mkdtemp(path.join(tmpdir(), "corral-drain-"));
+    try {
+      const [first, second] = [await makeRelease(echoBinary, work, "a"), await makeRelease(echoBinary, work, "b")];
+      const supervisor = await TestSupervisor.start({ plugins: [{ name: "echo", binary: first, apiVersion: "1.0", stopTimeout: "5s" }] });
+      running.push(supervisor);
+      const client = echoClient((await supervisor.plugin("echo")).address, pluginCredentials("echo", await supervisor.clientPems("drain-test", ["echo"])));
+      const old = (await supervisor.plugin("echo")).instance!.id;
+      const call = client.unary({ message: "long", sleepMs: 3000, replySize: 0 }, { deadlineMs: 10_000 });
+      call.catch(() => {});
+      await new Promise((r) => setTimeout(r, 300)); // in flight on the first release's instance
+      const deploy = corralctl(["--config", supervisor.configFile, "deploy", "echo", second]);
+      // The new instance takes the calls; the old one drains.
+      await supervisor.waitForLog((l) => l.msg === "stable address serves" && l.instance !== old, 15_000);
+      expect(await supervisor.stop("SIGTERM")).toEqual({ code: 0, signal: undefined });
+      const { reply } = await call;
+      expect(reply.release).toBe(await sha256File(first));
+      await deploy;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it("refuses to start, before it writes its state, when the sandboxes' uid range holds a user of the host", async () => {

@@ -104,6 +104,8 @@ export class PluginController {
   #incoming: Instance | undefined;
   /** Hot updates, one after the other. */
   #updates: Promise<unknown> = Promise.resolve();
+  /** The drains of instances a hot update replaced: a stop waits for them too. */
+  readonly #draining = new Set<Promise<void>>();
 
   constructor(config: PluginConfig, options: ControllerOptions) {
     this.name = config.name;
@@ -157,7 +159,16 @@ export class PluginController {
     return this.#stopping;
   }
 
+  /**
+   * The plugin's own instance, and every instance a hot update replaced
+   * that is still draining: its calls in flight end within stopTimeout,
+   * not at the supervisor's removal of what is left after the stop.
+   */
   async #stop(): Promise<void> {
+    await Promise.all([this.#stopCurrent(), ...this.#draining]);
+  }
+
+  async #stopCurrent(): Promise<void> {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     const instance = this.#instance;
@@ -342,8 +353,16 @@ export class PluginController {
     this.#readySince = this.#now();
     this.#dispatch({ type: "updated" }); // the address now leads to the new instance
     void fresh.exited.then((how) => this.#onExit(fresh, how));
-    await onServing?.();
-    await old.stop(this.#config.stopTimeout);
+    // Counted as draining from now: a stop that comes meanwhile waits for it.
+    const { promise: drained, resolve: drainEnded } = Promise.withResolvers<void>();
+    this.#draining.add(drained);
+    try {
+      await onServing?.();
+      await old.stop(this.#config.stopTimeout);
+    } finally {
+      this.#draining.delete(drained);
+      drainEnded();
+    }
     return { changed: true, release: fresh.release, previous: old.release, instance: fresh.id };
   }
 

@@ -44,8 +44,13 @@ class FakeInstance implements Instance {
   crash(how: string) {
     this.#exit(how);
   }
+  /** How long a drain takes (calls in flight finishing). */
+  stopDelayMs = 0;
+  drained = false;
   async stop(graceMs: number) {
     this.stoppedWith = graceMs;
+    if (this.stopDelayMs) await new Promise((r) => setTimeout(r, this.stopDelayMs));
+    this.drained = true;
     this.#exit("drained");
   }
   /** A breaker's verdict, when a test gives one; and how long destroy takes (a cgroup's removal, say). */
@@ -204,6 +209,21 @@ describe("plugin controller", () => {
       expect(controller.instance).toBe(instances[1]);
       await controller.stop();
       expect(routes.at(-1)).toBe("refused: plugin fake is stopped");
+    });
+
+    it("a stop during the old instance's drain waits for that drain too", async () => {
+      const { controller, instances, setCurrent } = harness(["ready"]);
+      await controller.start();
+      instances[0]!.stopDelayMs = 300;
+      setCurrent("def");
+      let oldDrainedWhenStopped: Promise<boolean> | undefined;
+      await controller.update("def", async () => {
+        // The supervisor's stop, once the new instance serves.
+        oldDrainedWhenStopped = controller.stop().then(() => instances[0]!.drained);
+      });
+      expect(await oldDrainedWhenStopped).toBe(true);
+      expect(instances[1]!.drained).toBe(true);
+      expect(controller.state).toBe("stopped");
     });
 
     it("keeps the old instance serving when the new one does not become ready", async () => {
