@@ -158,14 +158,17 @@ export class PluginSet {
       return undefined;
     });
     // What current names once the trial is undone (or was, before the supervisor died).
-    const current = trial && (await store.current().catch(() => undefined));
-    const served = current !== undefined && current.sha256 !== trial?.release ? current : undefined;
+    const current = await store.current().catch(() => undefined);
+    const served = trial && current !== undefined && current.sha256 !== trial.release ? current : undefined;
     let untried = false;
+    let refused: Release | undefined;
     let release: Release | undefined;
     try {
       const configured = await store.import(plugin.binary);
       untried = served !== undefined && configured.sha256 === trial?.release;
-      release = untried ? served : await store.seed(plugin.binary);
+      // A configured binary the last reload could not bring into service.
+      if (!untried && current !== undefined && configured.sha256 !== current.sha256 && (await store.refusedSeed()) === configured.sha256) refused = configured;
+      release = untried || refused ? current : await store.seed(plugin.binary);
     } catch (err) {
       if (binaryRequired) throw new Error(`cannot import the plugin's binary: ${(err as Error).message}`, { cause: err });
       log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");
@@ -175,6 +178,13 @@ export class PluginSet {
         `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
         (served ? `current is on ${served.sha256.slice(0, 12)}, which did` : "nothing served before it") +
         (untried ? "; the configured binary is tried again at the next reload" : "");
+      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+    }
+    if (refused && current) {
+      const message =
+        `the configured binary (release ${refused.sha256.slice(0, 12)}) did not come into service at the last reload; ` +
+        `current stays on ${current.sha256.slice(0, 12)}, and the next reload tries the configured binary again`;
+      log.warn({ binary: plugin.binary, release: refused.sha256, current: current.sha256 }, message);
       this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
     }
     return release;

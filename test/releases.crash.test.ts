@@ -88,6 +88,34 @@ describe("a supervisor killed during a hot update", () => {
     expect(await current()).toBe(original);
   }, 90_000);
 
+  it("after a reload whose binary failed, a clean restart keeps the release that served, says why, and the next reload tries the binary again", async () => {
+    const { s, original, ctl, current, history } = await start();
+    const crash = path.join(repoRoot, "build/test-plugins/echo-crash");
+    const crashSha = await sha256File(crash);
+    const doc = parse(await readFile(s.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    doc.plugins[0]!.binary = crash;
+    await writeFile(s.configFile, stringify(doc));
+    const reload = await ctl("reload");
+    expect(reload.code).toBe(1);
+    expect(await current()).toBe(original);
+    expect((await s.stop("SIGTERM")).code).toBe(0);
+
+    await s.start();
+    expect(await s.plugin("echo")).toMatchObject({ state: "ready", instance: { release: original } });
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+    const alerts = JSON.parse((await ctl("alerts", "echo", "--json")).stdout) as { alerts: Array<{ kind: string; message: string }> };
+    expect(alerts.alerts).toContainEqual(
+      expect.objectContaining({
+        kind: "update-failed",
+        message: `the configured binary (release ${crashSha.slice(0, 12)}) did not come into service at the last reload; current stays on ${original.slice(0, 12)}, and the next reload tries the configured binary again`,
+      }),
+    );
+    const again = await ctl("reload", "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ failed: [expect.stringMatching(/^echo: release [0-9a-f]{12} of plugin echo was not deployed: .*; [0-9a-f]{12} keeps serving$/)] });
+    expect(await current()).toBe(original);
+  }, 90_000);
+
   it("after the trial was written and before current was swapped: the reload's binary is not brought in untried either", async () => {
     const { s, original, ctl, current, history } = await start();
     expect((await s.stop("SIGTERM")).code).toBe(0);

@@ -92,15 +92,21 @@ export class Deployer {
     const configured = await this.#store.import(binary);
     const serving = this.#plugin.servingRelease;
     if (await this.#store.isNewSeed(configured)) {
-      if (serving !== undefined && configured.sha256 !== serving) {
-        const outcome = await this.#switchTo(configured);
+      if (configured.sha256 !== serving) {
+        // As a deploy: tried at once, also when nothing serves (a plugin
+        // starting or backing off runs it next; a stopped one when started).
+        let outcome: DeployOutcome;
+        try {
+          outcome = await this.#switchTo(configured);
+        } catch (err) {
+          // Not seeded untried by the next start either (PluginSet).
+          await this.#store.refuseSeed(configured).catch((e: Error) => this.#log.error({ err: e.message }, "recording the configured binary as refused failed"));
+          throw err;
+        }
         await this.#store.recordSeed(configured);
         return outcome;
       }
-      // Nothing serves: it becomes current, as at start (the current
-      // watch brings it to an instance still starting).
-      if (serving === undefined) this.#known = (await this.#store.seed(binary)).sha256;
-      else await this.#store.recordSeed(configured);
+      await this.#store.recordSeed(configured);
     }
     const release = (await this.#store.current()) ?? configured;
     const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
@@ -187,26 +193,49 @@ export class Deployer {
       if (change.release.sha256 === serving || change.release.sha256 === this.#known) return;
       this.#known = change.release.sha256;
       this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
-      await this.#store.beginTrial(change.release.sha256, serving);
-      await this.#bringIn(change.release, Date.now()).catch(() => {}); // reported in #bringIn
+      // `current` named the last good release until the swap: that one is put back.
+      const restore = serving ?? (await this.#lastServed(change.release.sha256));
+      await this.#store.beginTrial(change.release.sha256, restore);
+      await this.#bringIn(change.release, Date.now(), restore).catch(() => {}); // reported in #bringIn
     });
   }
 
   async #switchTo(release: Release): Promise<DeployOutcome> {
     const started = Date.now();
     const serving = this.#plugin.servingRelease;
-    if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, serving);
+    // Put back if it does not come into service: the release that serves,
+    // or when none does (a plugin starting, backing off, crashed), the one
+    // `current` names now, which it would run next.
+    let restore = serving;
+    if (restore === undefined) {
+      const now = await this.#store.current().catch(() => undefined);
+      restore = now && now.sha256 !== release.sha256 ? now.sha256 : await this.#lastServed(release.sha256);
+    }
+    if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, restore);
     try {
       await this.#activate(release);
     } catch (err) {
       await this.#store.endTrial();
       throw err;
     }
-    return this.#bringIn(release, started);
+    return this.#bringIn(release, started, restore);
   }
 
-  /** Brings the current release `release` (on trial, unless it serves already) into service. */
-  async #bringIn(release: Release, started: number): Promise<DeployOutcome> {
+  /** The release that last came into service, other than `except`, if the store still has it. */
+  async #lastServed(except: string): Promise<string | undefined> {
+    const history = await this.#store.history().catch(() => []);
+    for (const entry of history.toReversed()) {
+      if (entry.sha256 !== except && (await this.#store.get(entry.sha256))) return entry.sha256;
+    }
+    return undefined;
+  }
+
+  /**
+   * Brings the current release `release` (on trial, unless it serves
+   * already) into service; if it does not come in, `restore` is made
+   * current again.
+   */
+  async #bringIn(release: Release, started: number, restore: string | undefined): Promise<DeployOutcome> {
     const before = this.#plugin.servingRelease;
     // In the history (and off trial) as soon as it takes the calls: a
     // supervisor that dies while the old instance drains leaves it current.
@@ -214,9 +243,10 @@ export class Deployer {
       await this.#store.recordActivation(release.sha256);
       await this.#store.endTrial();
     };
+    let result: UpdateResult;
     try {
       await this.#store.verify(release);
-      const result = await this.#plugin.update(release.sha256, () =>
+      result = await this.#plugin.update(release.sha256, () =>
         served().catch((err: Error) => this.#log.error({ release: release.sha256, err: err.message }, "recording the release in service failed")),
       );
       // Stopped meanwhile (a stop, or the supervisor's): it never served,
@@ -224,24 +254,38 @@ export class Deployer {
       if (before !== undefined && result.instance === "") {
         throw new UpdateFailed(`plugin ${this.#store.plugin} was stopped before the release came into service`);
       }
-      await served();
+    } catch (err) {
+      throw await this.#notDeployed(release, restore, err as Error);
+    }
+    // In service (or current for a stopped plugin's next start): what is
+    // left is bookkeeping, whose failure (a full disk) must undo nothing.
+    try {
+      if (result.instance !== "") await served();
+      else await this.#store.endTrial(); // never served: not in the history
       const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
-      this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
-      if (result.changed) this.#onDeployed(`release ${result.release.slice(0, 12)} serves (instance ${result.instance}), replacing ${result.previous.slice(0, 12) || "none"}`);
-      return { ...result, durationMs: Date.now() - started };
     } catch (err) {
-      const message = (err as Error).message;
-      // Back to what serves, unless someone made yet another release current meanwhile.
-      const current = await this.#store.current().catch(() => undefined);
-      const restore = before ? await this.#store.get(before) : undefined;
-      if (restore && current?.sha256 === release.sha256) await this.#activate(restore);
-      await this.#store.endTrial();
-      const reported = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} was not deployed: ${message}${restore ? `; ${restore.sha256.slice(0, 12)} keeps serving` : ""}`;
-      this.#log.error({ release: release.sha256, restored: restore?.sha256 }, reported);
-      this.#onFailure(reported);
-      throw err instanceof UpdateFailed || err instanceof ReleaseError ? new UpdateFailed(reported) : err;
+      const message = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} is current, but recording it failed: ${(err as Error).message}`;
+      this.#log.error({ release: release.sha256 }, message);
+      this.#onFailure(message);
     }
+    this.#log.info({ release: result.release, previous: result.previous, instance: result.instance, changed: result.changed }, "release in service");
+    if (result.changed) this.#onDeployed(`release ${result.release.slice(0, 12)} serves (instance ${result.instance}), replacing ${result.previous.slice(0, 12) || "none"}`);
+    return { ...result, durationMs: Date.now() - started };
+  }
+
+  /** Puts `restore` back (unless someone made yet another release current meanwhile), reports, and returns the error to throw. */
+  async #notDeployed(release: Release, restore: string | undefined, err: Error): Promise<Error> {
+    const current = await this.#store.current().catch(() => undefined);
+    const back = restore ? await this.#store.get(restore) : undefined;
+    if (back && current?.sha256 === release.sha256) await this.#activate(back);
+    await this.#store.endTrial();
+    const serving = this.#plugin.servingRelease;
+    const after = !back ? "" : serving === back.sha256 ? `; ${back.sha256.slice(0, 12)} keeps serving` : `; current is ${back.sha256.slice(0, 12)} again`;
+    const reported = `release ${release.sha256.slice(0, 12)} of plugin ${this.#store.plugin} was not deployed: ${err.message}${after}`;
+    this.#log.error({ release: release.sha256, restored: back?.sha256 }, reported);
+    this.#onFailure(reported);
+    return err instanceof UpdateFailed || err instanceof ReleaseError ? new UpdateFailed(reported) : err;
   }
 
   async #activate(release: Release): Promise<void> {

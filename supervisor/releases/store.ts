@@ -50,6 +50,8 @@ export class ReleaseError extends Error {
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Beside `current`: the release on trial (beginTrial). */
 const TRIAL_FILE = "trial.json";
+/** Beside `current`: a configured binary a reload could not bring into service (refuseSeed). */
+const REFUSED_SEED_FILE = "refused-seed";
 
 export class ReleaseStore {
   readonly plugin: string;
@@ -368,9 +370,25 @@ export class ReleaseStore {
     return lastSeed.trim() !== release.sha256 || (await this.readCurrent()).kind !== "release";
   }
 
-  /** Records `release` as the configured binary, which seed() and isNewSeed() compare with. */
+  /** Records `release` as the configured binary, which seed() and isNewSeed() compare with; it is no longer refused. */
   async recordSeed(release: Release): Promise<void> {
     await writeFile(path.join(this.#pluginDir, "seed"), `${release.sha256}\n`);
+    await rm(path.join(this.#pluginDir, REFUSED_SEED_FILE), { force: true });
+  }
+
+  /**
+   * Records that a reload could not bring the configured binary `release`
+   * into service: the next start keeps `current` rather than seeding it
+   * untried (PluginSet), and the next reload tries it again.
+   */
+  async refuseSeed(release: Release): Promise<void> {
+    await writeFile(path.join(this.#pluginDir, REFUSED_SEED_FILE), `${release.sha256}\n`);
+  }
+
+  /** The configured binary a reload last could not bring into service, if no seed was recorded since. */
+  async refusedSeed(): Promise<string | undefined> {
+    const text = await readFile(path.join(this.#pluginDir, REFUSED_SEED_FILE), "utf8").catch(() => "");
+    return SHA256.test(text.trim()) ? text.trim() : undefined;
   }
 }
 

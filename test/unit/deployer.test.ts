@@ -3,6 +3,7 @@
 // on its own and end to end): what it leaves in `current` and the history
 // when the plugin is stopped while a deploy is under way.
 import { execa } from "execa";
+import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readdir, readlink, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -135,5 +136,94 @@ describe("a deploy", () => {
     // Root itself may deploy it.
     const outcome = await deployer.deploy(inside, { readableByAll: false });
     expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+  });
+});
+
+/**
+ * A plugin with nothing serving (starting again, backing off, crashed):
+ * an update starts the release at once and it fails, or it comes into
+ * service and calls onServing.
+ */
+function notServing(outcome: "fails" | "serves"): Updatable {
+  return {
+    servingRelease: undefined,
+    update: async (release, onServing): Promise<UpdateResult> => {
+      if (outcome === "fails") throw new UpdateFailed(`release ${release.slice(0, 12)} did not become ready: exited with status 3`);
+      await onServing?.();
+      return { changed: true, release, previous: "", instance: "echo-new" };
+    },
+    applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+  };
+}
+
+const history = async (store: ReleaseStore) => (await store.history()).map((e) => e.sha256);
+
+describe("a release that does not come into service while nothing serves", () => {
+  it("by a deploy: current is put back to the release it named, which the plugin runs next", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const good = await store.seed(await binary("v1"));
+    const failures: string[] = [];
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), onFailure: (m) => failures.push(m) });
+    await expect(deployer.deploy(await binary("v2"))).rejects.toThrow(/was not deployed: release [0-9a-f]{12} did not become ready: exited with status 3; current is [0-9a-f]{12} again$/);
+    expect(await readlink(store.currentLink)).toBe(`releases/${good.sha256}`);
+    expect(await history(store)).toEqual([good.sha256]);
+    expect(existsSync(path.join(store.directory, "trial.json"))).toBe(false);
+    expect(failures).toHaveLength(1);
+  });
+
+  it("by another tool's swap of current: current is put back to the release that last served", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const good = await store.seed(await binary("v1"));
+    const bad = await store.import(await binary("v2"));
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), current: good.sha256 });
+    await store.activate(bad);
+    await deployer.onCurrentChange({ kind: "release", release: bad });
+    expect(await readlink(store.currentLink)).toBe(`releases/${good.sha256}`);
+  });
+
+  it("by a reload: current stays, the binary is not recorded as configured but as refused, and the next reload tries it again", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const good = await store.seed(await binary("v1"));
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+    const v2 = await binary("v2");
+    await expect(deployer.reload(v2, false)).rejects.toThrow(UpdateFailed);
+    const refused = await store.import(v2);
+    expect(await readlink(store.currentLink)).toBe(`releases/${good.sha256}`);
+    expect(await history(store)).toEqual([good.sha256]);
+    expect(await store.isNewSeed(refused)).toBe(true);
+    expect(await store.refusedSeed()).toBe(refused.sha256);
+    // Tried again, and in service this time: configured, and no longer refused.
+    const retried = new Deployer({ store, plugin: notServing("serves"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+    expect((await retried.reload(v2, false)).release).toBe(refused.sha256);
+    expect(await store.isNewSeed(refused)).toBe(false);
+    expect(await store.refusedSeed()).toBeUndefined();
+    expect(await history(store)).toEqual([good.sha256, refused.sha256]);
+  });
+});
+
+describe("a release in service", () => {
+  it("stays current and kept when recording it fails (a full disk): the failure is reported, nothing undone", async () => {
+    class FullDisk extends ReleaseStore {
+      override async recordActivation(): Promise<void> {
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      }
+    }
+    const store = new FullDisk(path.join(dir, "state"), "echo");
+    const good = await new ReleaseStore(path.join(dir, "state"), "echo").seed(await binary("v1"));
+    const failures: string[] = [];
+    const plugin: Updatable = {
+      servingRelease: good.sha256,
+      update: async (release, onServing) => {
+        await onServing?.();
+        return { changed: true, release, previous: good.sha256, instance: "echo-new" };
+      },
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin, keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), onFailure: (m) => failures.push(m) });
+    const outcome = await deployer.deploy(await binary("v2"));
+    expect(outcome).toMatchObject({ changed: true, instance: "echo-new" });
+    expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+    expect((await readdir(path.join(dir, "state/plugins/echo/releases"))).sort()).toEqual([good.sha256, outcome.release].sort());
+    expect(failures).toEqual([`release ${outcome.release.slice(0, 12)} of plugin echo is current, but recording it failed: ENOSPC: no space left on device, write`]);
   });
 });
