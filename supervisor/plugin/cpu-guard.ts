@@ -150,7 +150,10 @@ export class CpuGuard {
   }
 
   async onSample(at: number, cpuPercent: number): Promise<void> {
-    if (this.#closed) return;
+    // Stopped by its operator, the instance measures the stop, not itself:
+    // its samples would count as a probation it never served (or close a
+    // window); the breaker's own timer still ends a cool-down meanwhile.
+    if (this.#closed || this.#pause.operatorPaused()) return;
     const windowStart = this.#breaker.windowStartedAt;
     const action = this.#breaker.sample({ at, cpuPercent });
     // This sample began a window: take the evidence now, while it runs.
@@ -228,7 +231,7 @@ export class CpuGuard {
         this.#stopped = false;
         if (this.#pause.operatorPaused()) {
           // Its operator paused it meanwhile: it stays stopped (and parked)
-          // until resumed; the probation, at no CPU, runs out meanwhile.
+          // until resumed, and its probation begins then (onSample).
           this.#log.info({ breaker: "cpu" }, "cpu breaker half-open: the instance stays paused by its operator");
           this.#onEvent("half-open", "cpu breaker half-open: the instance stays paused by its operator");
           return;

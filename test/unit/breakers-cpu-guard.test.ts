@@ -112,7 +112,7 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     expect(readProcStat(child.pid!)?.state).not.toBe("T");
   });
 
-  it("leaves an instance its operator paused meanwhile stopped and parked when the cool-down ends", async () => {
+  it("leaves an instance its operator paused meanwhile stopped and parked when the cool-down ends, its probation not begun", async () => {
     let operatorPaused = false;
     const { child, guard, events } = setup({ coolDown: 200, operatorPaused: () => operatorPaused });
     const t = Date.now();
@@ -125,6 +125,14 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     expect(guard.holdsStopped).toBe(false); // the operator's pause holds it now
     expect(readProcStat(child.pid!)?.state).toBe("T");
     expect(events).not.toContain("unpark");
+    // Held by its operator past its probation (at no CPU), it has served none of it.
+    const resumedAt = t + 1000 + 200 + config.probation + 1000;
+    for (let at = t + 1400; at < resumedAt; at += 200) await guard.onSample(at, 0);
+    expect(guard.state).toBe("half-open");
+    // corralctl resume: the first sample above the threshold trips it again.
+    operatorPaused = false;
+    await guard.onSample(resumedAt, 95);
+    expect(guard.state).toBe("open");
     await guard.close();
   });
 
