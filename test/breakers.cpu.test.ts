@@ -104,7 +104,17 @@ describe("cpu breaker", () => {
     expect(lifted.code, lifted.stderr).toBe(0);
     const again = await supervisor.waitForLog((l) => supervisor.logs.indexOf(l) >= seen && typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"), 15_000);
     expect(again.msg).toMatch(/\(trip 1 within 60 s\)$/);
-  });
+
+    // Quarantined again, the operator stops and starts it (rather than
+    // start alone): the new instance is watched afresh too.
+    await supervisor.waitForPlugin("spinner", (p) => p.state === "quarantined", 30_000);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    expect((await ctl("stop", "spinner")).code).toBe(0);
+    const seenStop = supervisor.logs.length;
+    expect((await ctl("start", "spinner")).code).toBe(0);
+    const watched = await supervisor.waitForLog((l) => supervisor.logs.indexOf(l) >= seenStop && typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"), 15_000);
+    expect(watched.msg).toMatch(/\(trip 1 within 60 s\)$/);
+  }, 90_000);
 
   it("continues a stopped instance before stopping it, so a supervisor stop still drains and cleans up", async () => {
     const supervisor = await spinning({ threshold: 60, window: "1s", coolDown: "60s" });

@@ -183,11 +183,18 @@ export class CpuBreaker {
   /**
    * The instance was replaced or stopped for another reason (crash, update,
    * operator): the new one starts closed with a clean window. Trips are kept,
-   * so a spinner cannot shed its escalation by crashing.
+   * so a spinner cannot shed its escalation by crashing. A quarantine's
+   * verdict starts no instance: one that starts after it was started on
+   * purpose (an operator's stop and start, a deploy that overtook the
+   * verdict), which lifts the quarantine as an operator's lift does: a
+   * quarantined breaker would watch it not at all.
    */
   newInstance(): void {
+    if (this.#state === "quarantined") {
+      this.reset();
+      return;
+    }
     this.#instanceLastAt = undefined;
-    if (this.#state === "quarantined") return;
     this.#close();
   }
 

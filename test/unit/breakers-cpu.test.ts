@@ -325,12 +325,18 @@ describe("CPU breaker: quarantine, new instances and reset", () => {
     return b;
   }
 
-  it("ignores samples and the clock while quarantined, and stays through newInstance", () => {
+  it("ignores samples and the clock while quarantined", () => {
     const b = quarantined();
     expect(feed(b, 62_000, 200_000, 400)).toEqual([]);
     expect(b.tick(10_000_000)).toBeUndefined();
-    b.newInstance();
     expect(b.state).toBe("quarantined");
+  });
+
+  it("watches an instance started after a quarantine (an operator's stop and start, a deploy) afresh: the quarantine is lifted", () => {
+    const b = quarantined();
+    b.newInstance();
+    expect(b.status(300_000)).toEqual({ state: "closed", trips: 0, reason: undefined, coolDownEndsAt: undefined, lastSample: undefined });
+    expect(feed(b, 300_000, 330_000, 95)).toMatchObject([{ action: { type: "restart", trip: 1 } }]);
   });
 
   it("leaves quarantine only by reset, which forgets the trips", () => {
