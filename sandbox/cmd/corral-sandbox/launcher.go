@@ -83,7 +83,7 @@ func runLauncher(args []string) int {
 	klog := openKernelLog()
 	defer klog.close()
 
-	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0}
+	l := launch{events: events, kernelLog: klog, stdinToInit: opts.specFd != 0, parentAtStart: parentAtStart}
 	if opts.owner != nil {
 		l.owner = *opts.owner
 	}
@@ -390,6 +390,8 @@ type launch struct {
 	// stdinToInit: the launcher's stdin is not the spec's, and the init
 	// gets it, for the plugin if the spec says so.
 	stdinToInit bool
+	// parentAtStart: the supervisor, whose death must end the launcher.
+	parentAtStart int
 	// owner: the ids that own the sandbox's user namespace (asOwner): the
 	// spec's, or before the spec --ids or --owner, which it must name.
 	owner   ids
@@ -548,6 +550,13 @@ func (l *launch) startInit(ids *ids, network string, cgroupDir *os.File) error {
 	l.init = &child{Pid: cmd.Process.Pid}
 	_ = cmd.Process.Release()
 	l.channel = ch
+	// asOwner's change of ids cleared this thread's parent-death signal: set
+	// again, and had the supervisor died meanwhile, when its death could not
+	// end this process, nobody is left to tell. The init, whose parent-death
+	// signal is this thread's, ends with it.
+	if err := dieWithParent(l.parentAtStart); err != nil {
+		os.Exit(setupFailed)
+	}
 	return nil
 }
 

@@ -16,20 +16,25 @@ import (
 // Owned by the sandbox's uid, they count against that uid's alone.
 //
 // Only the calling thread changes: the launcher's main thread, locked to
-// main (init), on which the clone happens. Its real and saved uid stay 0, so
-// it keeps its permitted capabilities and raises them again as effective
-// ones: the clone may still go into a cgroup (CLONE_INTO_CGROUP) and the
-// new namespace's ids be mapped. Then it is root again.
+// main (init), on which the clone happens. Its real and effective ids become
+// the owner's (the real ones too: an init cloned with no ids mapped execs,
+// and real ids other than the effective ones would make that exec a
+// set-user-ID one, which drops the ambient capabilities it relies on). Its
+// saved uid stays 0, so it keeps its permitted capabilities and raises them
+// again as effective ones: the clone may still go into a cgroup
+// (CLONE_INTO_CGROUP) and the new namespace's ids be mapped. Then it is
+// root again. The change clears the thread's parent-death signal: the
+// caller sets it again (dieWithParent).
 
-// asOwner runs clone with this thread's effective ids those of owner, and
-// its capabilities kept.
+// asOwner runs clone with this thread's real and effective ids those of
+// owner, and its capabilities kept.
 func asOwner(owner ids, clone func() error) error {
-	_, euid, _ := unix.Getresuid()
-	_, egid, _ := unix.Getresgid()
-	if err := setThreadIDs(unix.SYS_SETRESGID, owner.gid); err != nil {
+	ruid, euid, _ := unix.Getresuid()
+	rgid, egid, _ := unix.Getresgid()
+	if err := setThreadIDs(unix.SYS_SETRESGID, owner.gid, owner.gid); err != nil {
 		return fmt.Errorf("act as gid %d: %w", owner.gid, err)
 	}
-	err := setThreadIDs(unix.SYS_SETRESUID, owner.uid)
+	err := setThreadIDs(unix.SYS_SETRESUID, owner.uid, owner.uid)
 	if err != nil {
 		err = fmt.Errorf("act as uid %d: %w", owner.uid, err)
 	} else if err = raisePermitted(); err == nil {
@@ -37,26 +42,21 @@ func asOwner(owner ids, clone func() error) error {
 	}
 	// Back to the ids the thread had: its effective capabilities come back
 	// with euid 0.
-	if e := setThreadIDs(unix.SYS_SETRESUID, euid); e != nil {
+	if e := setThreadIDs(unix.SYS_SETRESUID, ruid, euid); e != nil {
 		return fmt.Errorf("act as uid %d again: %w", euid, e)
 	}
-	if e := setThreadIDs(unix.SYS_SETRESGID, egid); e != nil {
+	if e := setThreadIDs(unix.SYS_SETRESGID, rgid, egid); e != nil {
 		return fmt.Errorf("act as gid %d again: %w", egid, e)
-	}
-	// A change of effective ids clears the parent-death signal. (Had the
-	// supervisor died meanwhile, the spec's end of file ends the launcher.)
-	if e := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); e != nil {
-		return fmt.Errorf("set parent-death signal again: %w", e)
 	}
 	return err
 }
 
-// setThreadIDs sets this thread's effective uid or gid (SYS_SETRESUID or
-// SYS_SETRESGID), leaving its real and saved ones: a raw system call, as
-// the libraries' setresuid changes every thread of the process.
-func setThreadIDs(call uintptr, id int) error {
+// setThreadIDs sets this thread's real and effective uid or gid
+// (SYS_SETRESUID or SYS_SETRESGID), leaving its saved one: a raw system
+// call, as the libraries' setresuid changes every thread of the process.
+func setThreadIDs(call uintptr, real, effective int) error {
 	keep := ^uintptr(0) // -1: unchanged
-	if _, _, e := unix.RawSyscall(call, keep, uintptr(id), keep); e != 0 {
+	if _, _, e := unix.RawSyscall(call, uintptr(real), uintptr(effective), keep); e != 0 {
 		return e
 	}
 	return nil
