@@ -40,12 +40,14 @@ export interface RuntimeWatchOptions {
 }
 
 /**
- * The goroutine breaker's GC and capture, at most once per this long for an
- * instance. A count that swings about the threshold trips the breaker again
- * and again (it re-arms at the first sample under it): once a second, a
- * hostile plugin's trips had the supervisor hold gigabytes of profiles and
- * write a gigabyte of diagnostics in 45 s. The alert is raised each time
- * (the alert book tells its repeats once a minute).
+ * The goroutine breaker's GC and capture, while its alert is still open, at
+ * most once per this long for an instance. A count that swings about the
+ * threshold trips the breaker again and again (it re-arms at the first
+ * sample under it): once a second, a hostile plugin's trips had the
+ * supervisor hold gigabytes of profiles and write a gigabyte of
+ * diagnostics in 45 s. The alert is raised each time (the alert book tells
+ * its repeats once a minute), saying when the GC and dump were skipped. A
+ * trip once the operator has acknowledged the alert is a new one: it acts.
  */
 export const GOROUTINE_ACTIONS_EVERY_MS = 60_000;
 
@@ -77,10 +79,21 @@ export class RuntimeWatch {
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
     const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines });
     const now = (this.#options.now ?? Date.now)();
-    const act = actions.length > 0 && now - this.#actedAt >= GOROUTINE_ACTIONS_EVERY_MS;
+    const actedAt = this.#actedAt;
+    const act = actions.length > 0 && (!this.#options.alerts.isOpen("goroutines", this.#options.plugin) || now - actedAt >= GOROUTINE_ACTIONS_EVERY_MS);
     if (act) this.#actedAt = now;
     for (const action of actions) {
       if (!act && action.type !== "alert") continue;
+      if (!act && action.type === "alert") {
+        // The alert says what was done: nothing, this time.
+        const { alert } = action;
+        this.#raise({
+          ...alert,
+          message: alert.message.replace(/: a GC is forced and a goroutine dump captured$/, "") + `: no GC forced nor dump captured this time (the last at ${new Date(actedAt).toISOString()}, at most one a minute while the alert is open)`,
+          evidence: { ...alert.evidence, lastActedAt: actedAt },
+        });
+        continue;
+      }
       switch (action.type) {
         case "force-gc":
           void this.#options.collectGarbage().then(

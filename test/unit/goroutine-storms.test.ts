@@ -35,9 +35,38 @@ describe("the goroutine breaker's actions", () => {
     }
     expect([gcs, captures]).toEqual([1, 1]);
     expect(alerts.open("swing").find((a) => a.kind === "goroutines")?.evidence.raised).toBe(1000);
+    // The open alert says the skipped ones were skipped.
+    expect(alerts.open("swing").find((a) => a.kind === "goroutines")?.message).toBe(
+      "1000 goroutines, above the limit of 100: no GC forced nor dump captured this time (the last at 1970-01-01T00:00:00.000Z, at most one a minute while the alert is open)",
+    );
     now = GOROUTINE_ACTIONS_EVERY_MS;
     watch.onRuntime(stats(5000, 1000));
     expect([gcs, captures]).toEqual([2, 2]);
+  });
+
+  it("act at once on a trip after the operator acknowledged the alert: it is a new one", () => {
+    let now = 0;
+    let gcs = 0;
+    let captures = 0;
+    const alerts = new AlertBook({ history: 10, now: () => now });
+    const watch = new RuntimeWatch({
+      plugin: "storms",
+      goroutineThreshold: 100,
+      alerts,
+      log: pino({ level: "silent" }),
+      collectGarbage: async () => void gcs++,
+      capture: async () => void captures++,
+      now: () => now,
+    });
+    for (let storm = 0; storm < 3; storm++) {
+      now = storm * 4000; // a storm every 4 s, each acknowledged
+      watch.onRuntime(stats(2 * storm, 1500));
+      watch.onRuntime(stats(2 * storm + 1, 10));
+      const alert = alerts.open("storms").find((a) => a.kind === "goroutines");
+      expect(alert?.message).toBe("1500 goroutines, above the limit of 100: a GC is forced and a goroutine dump captured");
+      expect(alerts.ack("goroutines", "storms")).toBe(1);
+    }
+    expect([gcs, captures]).toEqual([3, 3]);
   });
 });
 
