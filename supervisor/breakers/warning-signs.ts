@@ -16,8 +16,9 @@ export type HeapSample = { at: number; heapSys: number; heapInuse: number; numGC
 
 /**
  * Open fds growing steadily: across the last `samples` samples the count
- * never falls, and it grows at least `minPerSecond`. A server's fds go up
- * and down with its connections; a leak only goes up.
+ * never falls, rises between at least half of them, and grows at least
+ * `minPerSecond`. A server's fds go up and down with its connections, or
+ * step up once (connections opened and kept); a leak keeps going up.
  */
 export class FdGrowthDetector {
   readonly #config: FdGrowthConfig;
@@ -37,8 +38,9 @@ export class FdGrowthDetector {
     if (this.#samples.length < this.#config.samples) return undefined;
     const first = this.#samples[0]!;
     const monotonic = this.#samples.every((s, i) => i === 0 || s.fds >= this.#samples[i - 1]!.fds);
+    const rises = this.#samples.filter((s, i) => i > 0 && s.fds > this.#samples[i - 1]!.fds).length;
     const perSecond = ((sample.fds - first.fds) * 1000) / (sample.at - first.at);
-    if (!monotonic || sample.fds === first.fds || perSecond < this.#config.minPerSecond) return undefined;
+    if (!monotonic || rises < Math.ceil((this.#samples.length - 1) / 2) || perSecond < this.#config.minPerSecond) return undefined;
     this.#samples = [];
     return newAlert(this.#source, {
       kind: "fd-growth",

@@ -71,7 +71,8 @@ export class RuntimeWatch {
   }
 
   onSample(sample: Sample): void {
-    this.#raise(this.#fds.observe({ at: sample.at, fds: sample.openFds }));
+    // Only counts: a count standing between two is no reading (the detector ignores a time it has seen).
+    this.#raise(this.#fds.observe({ at: sample.openFdsAt, fds: sample.openFds }));
   }
 
   onRuntime(rt: RuntimeStats__Output): void {

@@ -27,6 +27,8 @@ export interface Sample {
   memoryBytes: number;
   /** Open fds of the plugin process, from /proc (0 when it cannot be read). */
   openFds: number;
+  /** When openFds was counted (every FDS_EVERY samples; the count stands between). */
+  openFdsAt: number;
   /** The latest numbers from the plugin's Go runtime, when it has sent any. */
   runtime?: RuntimeStats__Output;
 }
@@ -112,6 +114,7 @@ export class InstanceSampler {
         this.#sources.usage(),
         fdsDue ? countFds(this.#sources.pid()) : (this.#latest?.openFds ?? 0),
       ]);
+      const openFdsAt = fdsDue ? now : (this.#latest?.openFdsAt ?? now);
       const previous = this.#previous;
       this.#previous = { at: now, cpuMicros: usage.cpuMicros };
       const elapsedMicros = previous ? (now - previous.at) * 1000 : 0;
@@ -122,6 +125,7 @@ export class InstanceSampler {
         cpuPercent: Math.max(0, Math.round(cpuPercent * 10) / 10),
         memoryBytes: usage.memoryBytes,
         openFds,
+        openFdsAt,
         ...(this.#runtime && { runtime: this.#runtime }),
       };
       this.#latest = sample;

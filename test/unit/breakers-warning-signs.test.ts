@@ -44,6 +44,13 @@ describe("fd growth", () => {
     expect(firings(slow, [10, 10, 10, 10, 11, 11, 11, 11, 12, 12, 12, 12, 13, 13])).toEqual([]);
   });
 
+  it("does not fire on a step up to a level that then holds (connections opened and kept)", () => {
+    const step = new FdGrowthDetector(signs.fdGrowth);
+    expect(firings(step, [8, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14])).toEqual([]);
+    const twoSteps = new FdGrowthDetector(signs.fdGrowth);
+    expect(firings(twoSteps, [8, 8, 8, 14, 14, 14, 20, 20, 20, 20, 20])).toEqual([]);
+  });
+
   it("is reset by a single fall and then needs a full run again", () => {
     const d = new FdGrowthDetector(signs.fdGrowth);
     const fds = [1, 2, 3, 4, 5, 6, 7, 8, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];

@@ -85,3 +85,22 @@ describe("the diagnostics store", () => {
     }
   });
 });
+
+describe("the fd-growth warning sign, fed by the sampler", () => {
+  it("reads a count only when it was taken: the count standing between two is no reading", () => {
+    const alerts = new AlertBook({ history: 10 });
+    const watch = new RuntimeWatch({ plugin: "server", goroutineThreshold: 100, alerts, log: pino({ level: "silent" }) , collectGarbage: async () => {}, capture: async () => {} });
+    // Sampled every second, fds counted every fifth sample: 8, then 14 for good (six connections kept).
+    for (let i = 0; i < 60; i++) {
+      const countedAt = i - (i % 5);
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: countedAt === 0 ? 8 : 14, openFdsAt: countedAt * 1000 });
+    }
+    expect(alerts.open("server")).toEqual([]);
+    // A leak, as the counts show it: fires.
+    for (let i = 60; i < 120; i++) {
+      const countedAt = i - (i % 5);
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 14 + (countedAt - 60), openFdsAt: countedAt * 1000 });
+    }
+    expect(alerts.open("server").map((a) => a.kind)).toEqual(["fd-growth"]);
+  });
+});
