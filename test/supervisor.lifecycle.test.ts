@@ -245,22 +245,29 @@ describe("a sandboxed plugin under the supervisor", () => {
 });
 
 describe("a plugin killed by the kernel", () => {
-  it("is reported as an OOM kill from its cgroup's counters, and restarted", async () => {
-    const supervisor = await start([
-      {
-        name: "hog",
-        binary: plugins.crasher,
-        apiVersion: "1.0",
-        env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom" },
-        limits: { memory: "32MiB" },
-        restart: { initialBackoff: "100ms", quarantineAfter: 10 },
-      },
-    ]);
+  it("is reported as an OOM kill from its cgroup's counters, counted as the memory breaker's trip, and restarted", async () => {
+    const supervisor = await TestSupervisor.create({
+      plugins: [
+        {
+          name: "hog",
+          binary: plugins.crasher,
+          apiVersion: "1.0",
+          env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom" },
+          limits: { memory: "32MiB" },
+          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
+        },
+      ],
+      config: { metrics: { listen: "127.0.0.1:0" } },
+    });
+    running.push(supervisor);
+    await supervisor.start();
     const crashed = await supervisor.waitForLog((l) => l.plugin === "hog" && l.to === "crashed");
     expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
     const exited = supervisor.logs.find((l) => l.msg === "plugin killed by the kernel's OOM killer (memory limit 32MiB)");
     expect(exited).toMatchObject({ signal: "SIGKILL", oomKills: 1 });
     await supervisor.waitForPlugin("hog", (p) => p.restarts >= 1);
+    const metrics = await (await fetch(await supervisor.metricsUrl())).text();
+    expect(Number(/^corral_breaker_events_total\{plugin="hog",event="oom-kill"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -167,6 +167,10 @@ export class PluginInstance implements Instance {
       if (events && events.pidsLimitHits > 0) {
         this.#log.warn({ pidsLimitHits: events.pidsLimitHits, pids: this.#plugin.limits.pids }, "the plugin hit its pids limit");
       }
+      // The memory breaker is the kernel's: its trip, an OOM kill, is a breaker event too (counted, in `corralctl events`).
+      if (events && events.oomKills > 0) {
+        this.#env.breakerEvent({ plugin: this.#plugin.name, instance: this.id, state: "oom-kill", message: `memory breaker: ${how}` });
+      }
       this.#resolveExited(how);
     });
     await spec;
