@@ -13,60 +13,53 @@ import { GOROUTINE_ACTIONS_EVERY_MS, RuntimeWatch } from "../../supervisor/plugi
 const stats = (unixMs: number, goroutines: number) => ({ unixMs, goroutines, heapSys: 1, heapInuse: 1, heapAlloc: 1, numGc: 0, openFds: 5 });
 
 describe("the goroutine breaker's actions", () => {
-  it("force a GC and capture once per minute at most, however often the breaker trips; the alert counts every trip", () => {
-    let now = 0;
-    let gcs = 0;
-    let captures = 0;
-    const alerts = new AlertBook({ history: 10, now: () => now });
+  /** A watch of `plugin` on the supervisor's clock `clock.now`, counting the GCs and captures it asks for. */
+  function watching(plugin: string) {
+    const clock = { now: 0 };
+    const done = { gcs: 0, captures: 0 };
+    const alerts = new AlertBook({ history: 10, now: () => clock.now });
     const watch = new RuntimeWatch({
-      plugin: "swing",
+      plugin,
       goroutineThreshold: 100,
       alerts,
       log: pino({ level: "silent" }),
-      collectGarbage: async () => void gcs++,
-      capture: async () => void captures++,
-      now: () => now,
+      collectGarbage: async () => void done.gcs++,
+      capture: async () => void done.captures++,
+      now: () => clock.now,
     });
+    return { watch, alerts, clock, acted: () => [done.gcs, done.captures] };
+  }
+
+  it("force a GC and capture once per minute at most, however often the breaker trips; the alert counts every trip", () => {
+    const { watch, alerts, clock, acted } = watching("swing");
     // A thousand swings across the threshold in 50 s of the supervisor's time.
     for (let i = 0; i < 1000; i++) {
-      now = i * 50;
+      clock.now = i * 50;
       watch.onRuntime(stats(2 * i, 1000));
       watch.onRuntime(stats(2 * i + 1, 10));
     }
-    expect([gcs, captures]).toEqual([1, 1]);
+    expect(acted()).toEqual([1, 1]);
     expect(alerts.open("swing").find((a) => a.kind === "goroutines")?.evidence.raised).toBe(1000);
     // The open alert says the skipped ones were skipped.
     expect(alerts.open("swing").find((a) => a.kind === "goroutines")?.message).toBe(
       "1000 goroutines, above the limit of 100: no GC forced nor dump captured this time (the last at 1970-01-01T00:00:00.000Z, at most one a minute while the alert is open)",
     );
-    now = GOROUTINE_ACTIONS_EVERY_MS;
+    clock.now = GOROUTINE_ACTIONS_EVERY_MS;
     watch.onRuntime(stats(5000, 1000));
-    expect([gcs, captures]).toEqual([2, 2]);
+    expect(acted()).toEqual([2, 2]);
   });
 
   it("act at once on a trip after the operator acknowledged the alert: it is a new one", () => {
-    let now = 0;
-    let gcs = 0;
-    let captures = 0;
-    const alerts = new AlertBook({ history: 10, now: () => now });
-    const watch = new RuntimeWatch({
-      plugin: "storms",
-      goroutineThreshold: 100,
-      alerts,
-      log: pino({ level: "silent" }),
-      collectGarbage: async () => void gcs++,
-      capture: async () => void captures++,
-      now: () => now,
-    });
+    const { watch, alerts, clock, acted } = watching("storms");
     for (let storm = 0; storm < 3; storm++) {
-      now = storm * 4000; // a storm every 4 s, each acknowledged
+      clock.now = storm * 4000; // a storm every 4 s, each acknowledged
       watch.onRuntime(stats(2 * storm, 1500));
       watch.onRuntime(stats(2 * storm + 1, 10));
       const alert = alerts.open("storms").find((a) => a.kind === "goroutines");
       expect(alert?.message).toBe("1500 goroutines, above the limit of 100: a GC is forced and a goroutine dump captured");
       expect(alerts.ack("goroutines", "storms")).toBe(1);
     }
-    expect([gcs, captures]).toEqual([3, 3]);
+    expect(acted()).toEqual([3, 3]);
   });
 });
 
