@@ -61,6 +61,11 @@ if [[ -d build/plugins ]]; then run cp -a build/plugins "$stage/build/plugins"; 
 # All of node_modules: the pinned Node 24 binary (the npm package `node`) is a
 # devDependency, and the tree installed is then exactly the one built and tested.
 run cp -a node_modules "$stage/node_modules"
+# Root runs all of it (the unit's ExecStart, the launcher): it must be root's
+# and no one else's to write, whoever owns the checkout it was built in (cp -a
+# keeps the builder's ownership, and the builder would then own root).
+if [[ $(id -u) == 0 ]]; then run chown -R 0:0 "$stage"; fi
+run chmod -R go-w "$stage"
 if [[ -e $destdir$lib ]]; then
   run rm -rf "$destdir$lib.old"
   run mv "$destdir$lib" "$destdir$lib.old"

@@ -12,7 +12,7 @@ import { execa } from "execa";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -456,8 +456,23 @@ describe("scripts/install.sh", () => {
 
   it("installs the tree, the wrappers, an example config and the unit beneath DESTDIR, and keeps an edited config", async () => {
     const root = await tempDir();
-    const first = await execa("bash", [script], { env: { DESTDIR: root }, reject: false });
+    // A file of the checkout that its builder, not root, owns, writable by others.
+    const probe = path.join(repoRoot, "examples/.install-ownership-probe");
+    await writeFile(probe, "builder's\n", { mode: 0o666 });
+    await chmod(probe, 0o666);
+    await chown(probe, 65534, 65534);
+    let first;
+    try {
+      first = await execa("bash", [script], { env: { DESTDIR: root }, reject: false });
+    } finally {
+      await rm(probe, { force: true });
+    }
     expect(first.exitCode, String(first.stderr)).toBe(0);
+    // Root runs the tree: all of it is root's, and no one else may write it.
+    const installed = await stat(path.join(root, "usr/local/lib/corral/examples/.install-ownership-probe"));
+    expect([installed.uid, installed.gid, installed.mode & 0o777]).toEqual([0, 0, 0o644]);
+    const writable = await execa("find", [path.join(root, "usr/local/lib/corral"), "(", "-perm", "/022", "-o", "!", "-uid", "0", ")", "!", "-type", "l", "-print", "-quit"]);
+    expect(writable.stdout).toBe("");
     expect(String(first.stdout)).toMatch(/systemctl enable --now corral/);
     const lib = path.join(root, "usr/local/lib/corral");
     for (const file of ["bin/corral", "bin/corralctl", "build/bin/corral-sandbox", "build/bin/corral-notify", "build/plugins/greeter", "node_modules/.bin/node", "package.json", "supervisor/cli/corral.ts", "proto/corral/admin/v1/admin.proto"]) {
