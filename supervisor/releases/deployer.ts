@@ -191,10 +191,12 @@ export class Deployer {
         return;
       }
       if (change.release.sha256 === serving || change.release.sha256 === this.#known) return;
+      // Put back if it does not come in: what serves, else what `current`
+      // named before the swap (what the deployer last made it name or saw).
+      const before = this.#known !== undefined ? await this.#store.get(this.#known) : undefined;
+      const restore = serving ?? before?.sha256 ?? (await this.#lastServed(change.release.sha256));
       this.#known = change.release.sha256;
       this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
-      // `current` named the last good release until the swap: that one is put back.
-      const restore = serving ?? (await this.#lastServed(change.release.sha256));
       await this.#store.beginTrial(change.release.sha256, restore);
       await this.#bringIn(change.release, Date.now(), restore).catch(() => {}); // reported in #bringIn
     });
@@ -205,11 +207,12 @@ export class Deployer {
     const serving = this.#plugin.servingRelease;
     // Put back if it does not come into service: the release that serves,
     // or when none does (a plugin starting, backing off, crashed), the one
-    // `current` names now, which it would run next.
+    // `current` names now, which it would run next (the release itself, for
+    // a deploy of what is current: nothing to put back).
     let restore = serving;
     if (restore === undefined) {
       const now = await this.#store.current().catch(() => undefined);
-      restore = now && now.sha256 !== release.sha256 ? now.sha256 : await this.#lastServed(release.sha256);
+      restore = now?.sha256 ?? (await this.#lastServed(release.sha256));
     }
     if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, restore);
     try {
@@ -257,11 +260,11 @@ export class Deployer {
     } catch (err) {
       throw await this.#notDeployed(release, restore, err as Error);
     }
-    // In service (or current for a stopped plugin's next start): what is
-    // left is bookkeeping, whose failure (a full disk) must undo nothing.
+    // In service (or current for a stopped plugin's next start, which the
+    // history counts as its activation: rollback and retention order by it):
+    // what is left is bookkeeping, whose failure (a full disk) must undo nothing.
     try {
-      if (result.instance !== "") await served();
-      else await this.#store.endTrial(); // never served: not in the history
+      await served();
       const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
       if (removed.length > 0) this.#log.info({ removed }, "removed old releases beyond the retention");
     } catch (err) {
@@ -277,7 +280,7 @@ export class Deployer {
   /** Puts `restore` back (unless someone made yet another release current meanwhile), reports, and returns the error to throw. */
   async #notDeployed(release: Release, restore: string | undefined, err: Error): Promise<Error> {
     const current = await this.#store.current().catch(() => undefined);
-    const back = restore ? await this.#store.get(restore) : undefined;
+    const back = restore && restore !== release.sha256 ? await this.#store.get(restore) : undefined;
     if (back && current?.sha256 === release.sha256) await this.#activate(back);
     await this.#store.endTrial();
     const serving = this.#plugin.servingRelease;

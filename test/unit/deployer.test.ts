@@ -71,12 +71,13 @@ describe("a deploy", () => {
     expect(history.map((l) => (JSON.parse(l) as { sha256: string }).sha256)).toEqual([serving.sha256]);
   });
 
-  it("to a stopped plugin makes the release current, for its next start", async () => {
+  it("to a stopped plugin makes the release current, for its next start, and in the history (rollback and retention order by it)", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
-    await store.seed(await binary("v1"));
+    const v1 = await store.seed(await binary("v1"));
     const deployer = deployerOf(store);
     const outcome = await deployer.deploy(await binary("v2"));
     expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+    expect((await store.history()).map((e) => e.sha256)).toEqual([v1.sha256, outcome.release]);
   });
 
   it("that fails leaves no release of its own behind, nor the copy it read the binary into", async () => {
@@ -171,14 +172,29 @@ describe("a release that does not come into service while nothing serves", () =>
     expect(failures).toHaveLength(1);
   });
 
-  it("by another tool's swap of current: current is put back to the release that last served", async () => {
+  it("by another tool's swap of current: current is put back to the release it named before", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
-    const good = await store.seed(await binary("v1"));
+    const before = await store.seed(await binary("v1"));
+    // Another served since, and the operator went back to v1 (a rollback of a stopped plugin, say).
+    const other = await store.import(await binary("v1b"));
+    await store.recordActivation(other.sha256, Date.now() + 1);
     const bad = await store.import(await binary("v2"));
-    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), current: good.sha256 });
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), current: before.sha256 });
     await store.activate(bad);
     await deployer.onCurrentChange({ kind: "release", release: bad });
-    expect(await readlink(store.currentLink)).toBe(`releases/${good.sha256}`);
+    expect(await readlink(store.currentLink)).toBe(`releases/${before.sha256}`);
+  });
+
+  it("by a deploy of the release current already: it stays current (the one before it is not brought back)", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    await store.seed(await binary("v1"));
+    const v2 = await binary("v2");
+    const current = await store.import(v2);
+    await store.activate(current);
+    await store.recordActivation(current.sha256, Date.now() + 1);
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), current: current.sha256 });
+    await expect(deployer.deploy(v2)).rejects.toThrow(/did not become ready: exited with status 3$/);
+    expect(await readlink(store.currentLink)).toBe(`releases/${current.sha256}`);
   });
 
   it("by a reload: current stays, the binary is not recorded as configured but as refused, and the next reload tries it again", async () => {
