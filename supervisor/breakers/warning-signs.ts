@@ -10,15 +10,18 @@ import type { FdGrowthConfig, GoroutineRiseConfig, HeapGrowthConfig, RestartLoop
 import { formatDuration, formatMiB } from "./format.ts";
 
 export type FdSample = { at: number; fds: number };
+/** Rises an fd count needs within its window to be a leak, not connections opened and kept. */
+const MIN_FD_RISES = 3;
 export type GoroutineSample = { at: number; goroutines: number };
 /** From go-shim's stats stream; NumGC tells samples taken after a new GC cycle apart. */
 export type HeapSample = { at: number; heapSys: number; heapInuse: number; numGC: number };
 
 /**
  * Open fds growing steadily: across the last `samples` samples the count
- * never falls, rises between at least half of them, and grows at least
- * `minPerSecond`. A server's fds go up and down with its connections, or
- * step up once (connections opened and kept); a leak keeps going up.
+ * never falls, grows at least `minPerSecond`, and rises between at least
+ * three of them (all of them, in a window of fewer). A server's fds go up
+ * and down with its connections, or step up once or twice (connections
+ * opened and kept); a leak keeps going up, steadily or in bursts.
  */
 export class FdGrowthDetector {
   readonly #config: FdGrowthConfig;
@@ -37,10 +40,11 @@ export class FdGrowthDetector {
     this.#samples = [...this.#samples, sample].slice(-this.#config.samples);
     if (this.#samples.length < this.#config.samples) return undefined;
     const first = this.#samples[0]!;
-    const monotonic = this.#samples.every((s, i) => i === 0 || s.fds >= this.#samples[i - 1]!.fds);
-    const rises = this.#samples.filter((s, i) => i > 0 && s.fds > this.#samples[i - 1]!.fds).length;
-    const perSecond = ((sample.fds - first.fds) * 1000) / (sample.at - first.at);
-    if (!monotonic || rises < Math.ceil((this.#samples.length - 1) / 2) || perSecond < this.#config.minPerSecond) return undefined;
+    const steps = this.#samples.slice(1).map((s, i) => s.fds - this.#samples[i]!.fds);
+    const growth = sample.fds - first.fds;
+    const perSecond = (growth * 1000) / (sample.at - first.at);
+    const rises = steps.filter((d) => d > 0).length;
+    if (steps.some((d) => d < 0) || rises < Math.min(MIN_FD_RISES, steps.length) || perSecond < this.#config.minPerSecond) return undefined;
     this.#samples = [];
     return newAlert(this.#source, {
       kind: "fd-growth",

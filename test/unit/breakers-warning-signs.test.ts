@@ -64,10 +64,16 @@ describe("fd growth", () => {
   });
 
   it("fires at exactly the minimum rate", () => {
-    const d = new FdGrowthDetector({ samples: 3, minPerSecond: 0.5 });
-    expect(firings(d, [10, 10, 11])).toEqual([2]);
-    const below = new FdGrowthDetector({ samples: 3, minPerSecond: 0.51 });
-    expect(firings(below, [10, 10, 11])).toEqual([]);
+    const d = new FdGrowthDetector({ samples: 3, minPerSecond: 1 });
+    expect(firings(d, [10, 11, 12])).toEqual([2]);
+    const below = new FdGrowthDetector({ samples: 3, minPerSecond: 1.01 });
+    expect(firings(below, [10, 11, 12])).toEqual([]);
+  });
+
+  it("fires on a leak in bursts: 10 fds every 15 s, counted every 5 s (0.67 per second)", () => {
+    const d = new FdGrowthDetector(signs.fdGrowth);
+    const counts = Array.from({ length: 40 }, (_, i) => 8 + 10 * Math.floor(i / 3));
+    expect(counts.flatMap((n, i) => (d.observe({ at: i * 5000, fds: n }) ? [i] : [])).length).toBeGreaterThan(0);
   });
 
   it("measures the rate over time, so a gap dilutes it", () => {

@@ -96,4 +96,14 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
     }
     expect(alerts.open("server").map((a) => a.kind)).toEqual(["fd-growth"]);
   });
+
+  it("raises a leak in bursts above the rate: 10 fds every 15 s (0.67 per second)", () => {
+    const alerts = new AlertBook({ history: 10 });
+    const watch = new RuntimeWatch({ plugin: "bursts", goroutineThreshold: 100, alerts, log: pino({ level: "silent" }), collectGarbage: async () => {}, capture: async () => {} });
+    for (let i = 0; i < 600; i++) {
+      const countedAt = i - (i % 5);
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 8 + 10 * Math.floor(countedAt / 15), openFdsAt: countedAt * 1000 });
+    }
+    expect(alerts.open("bursts").map((a) => a.kind)).toEqual(["fd-growth"]);
+  });
 });
