@@ -42,7 +42,7 @@ export async function run(): Promise<BenchResult> {
   const dir = await benchTempDir("sandbox");
   const configFile = path.join(dir, "corral.yaml");
   const cgroupParent = benchCgroupParent();
-  await writeFile(configFile, `runtimeDir: ./run\nsandbox:\n  cgroupParent: ${cgroupParent}\n  uidBase: 510000\n  uidCount: 100\n`);
+  await writeFile(configFile, `runtimeDir: ./run\nsandbox:\n  cgroupParent: ${cgroupParent}\n  uidBase: 2030000000\n  uidCount: 100\n`);
   const uids = new UidPool(520_000, 10);
   const pool = new LauncherPool({
     launcherPath: LAUNCHER,

@@ -206,7 +206,7 @@ async function atScale(n: number): Promise<AtScale> {
   });
   // A uid range of its own, clear of the test supervisors' (400000-900099) and the harness's.
   const config = parse(await readFile(sup.configFile, "utf8")) as { sandbox: Record<string, unknown> };
-  config.sandbox.uidBase = 2_000_000 + (randomBytes(2).readUInt16BE() % 1000) * 2000;
+  config.sandbox.uidBase = 2_040_000_000 + (randomBytes(2).readUInt16BE() % 1000) * 2000;
   config.sandbox.uidCount = Math.max(100, 2 * n);
   await writeFile(sup.configFile, stringify(config));
 

@@ -95,7 +95,7 @@ trustDomain: corral.local
 
 sandbox:
   cgroupParent: corral      # beneath the service's own cgroup (Delegate=yes)
-  uidBase: 200000           # sandboxes run as host uids 200000-200999
+  uidBase: 2000000000       # sandboxes run as host uids 2000000000-2000000999: no account's, nor subordinate
   uidCount: 1000
 
 plugins:

@@ -103,9 +103,11 @@ export async function planSandbox(flags: SandboxFlags, command: string[], option
   if (command.length === 0) throw new SandboxCommandError("usage", "no command given: corral sandbox [options] -- CMD [ARGS...]");
   const binary = await resolveCommand(command[0]!, cwd, options.searchPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin");
   const { cgroupParent, uidBase, uidCount } = config.config.sandbox;
-  await checkSandboxIdsFree(uidBase, uidCount).catch((err: Error) => {
-    throw new SandboxCommandError("config", err.message);
-  });
+  try {
+    checkSandboxIdsFree(uidBase, uidCount);
+  } catch (err) {
+    throw new SandboxCommandError("config", (err as Error).message);
+  }
   return {
     plugin: { ...plugin, binary, args: command.slice(1) },
     binary,

@@ -105,7 +105,7 @@ export class Supervisor {
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
     const log = options.logger;
-    await checkSandboxIdsFree(config.sandbox.uidBase, config.sandbox.uidCount);
+    checkSandboxIdsFree(config.sandbox.uidBase, config.sandbox.uidCount);
     // The sandbox's uid must traverse (not list) these to reach its binary and
     // instance directory; the CA's own directory stays 0700.
     await mkdir(config.stateDir, { recursive: true, mode: 0o711 });

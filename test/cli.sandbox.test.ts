@@ -35,7 +35,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "corral-cli-sandbox-"));
   configFile = path.join(dir, "corral.yaml");
   cgroupParent = `corral-test-${randomBytes(4).toString("hex")}`;
-  uidBase = 450_000 + (randomBytes(2).readUInt16BE() % 400) * 100;
+  uidBase = 2_020_000_000 + (randomBytes(2).readUInt16BE() % 400) * 100;
   started = [];
   await writeConfig([]);
 });
@@ -267,13 +267,14 @@ describe("corral sandbox", () => {
     expect(noPlugin.stderr).toContain(`setup failed at config: no plugin named "nope" in ${configFile}`);
 
     const user = (await readFile("/etc/passwd", "utf8")).split("\n").map((l) => l.split(":")).find(([, , id]) => Number(id) >= 1010);
+    const free = uidBase;
     uidBase = Number(user![2]) - 5;
     await writeConfig([]);
     const takenUid = await run(["--", PROBE, "exit", "0"]);
     expect(takenUid.code).toBe(125);
-    expect(takenUid.stderr).toContain(`setup failed at config: sandbox.uidBase ${uidBase}, sandbox.uidCount ${UID_COUNT}: the sandboxes' ids`);
-    expect(takenUid.stderr).toContain(`include user "${user![0]}" (${user![2]} in /etc/passwd)`);
-    uidBase += 100_000;
+    expect(takenUid.stderr).toContain(`setup failed at config: invalid config\n${configFile}:`);
+    expect(takenUid.stderr).toContain(`sandbox.uidBase: the sandboxes' ids ${uidBase}-${uidBase + UID_COUNT - 1} include user "${user![0]}" (${user![2]} in /etc/passwd)`);
+    uidBase = free;
     await writeConfig([]);
 
     const badLimit = await run(["--pids", "4", "--", PROBE, "exit", "0"]);

@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { parse, stringify } from "yaml";
 import { pluginCredentials } from "../client/index.ts";
 import { echoClient, makeRelease, sha256File } from "./helpers/echo.ts";
-import { corralctl, corralctlBin, nodeBin, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralBin, corralctl, corralctlBin, nodeBin, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
 const running: TestSupervisor[] = [];
@@ -216,10 +216,13 @@ describe("supervisor shutdown", () => {
     const config = parse(await readFile(supervisor.configFile, "utf8")) as { sandbox: { uidBase: number; uidCount: number } };
     Object.assign(config.sandbox, { uidBase: user.id - 10, uidCount: 20 });
     await writeFile(supervisor.configFile, stringify(config));
-    await expect(supervisor.start()).rejects.toThrow(
-      `sandbox.uidBase ${user.id - 10}, sandbox.uidCount 20: the sandboxes' ids ${user.id - 10}-${user.id + 9} include user "${user.name}" (${user.id} in /etc/passwd)`,
-    );
+    const refusal = `sandbox.uidBase: the sandboxes' ids ${user.id - 10}-${user.id + 9} include user "${user.name}" (${user.id} in /etc/passwd), which a sandbox would share`;
+    await expect(supervisor.start()).rejects.toThrow(new RegExp(`${supervisor.configFile}:\\d+:\\d+: ${refusal.replace(/[()]/g, "\\$&")}`));
     expect(existsSync(supervisor.stateDir)).toBe(false);
+    // Both validates say so too, before a restart would fail on it.
+    const validate = await execa(nodeBin, [corralBin, "validate", supervisor.configFile], { reject: false });
+    expect(validate.exitCode).toBe(2);
+    expect(validate.stderr).toContain(refusal);
   });
 
   it("takes over the state directory's lock of a supervisor that was killed", async () => {

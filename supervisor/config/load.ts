@@ -7,6 +7,7 @@ import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, ty
 import type { z } from "zod";
 import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
+import { sandboxIdsTaken } from "../sandbox-ids.ts";
 import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
 export interface ConfigProblem {
@@ -97,9 +98,18 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...unknownGroup(config)].flatMap((issue) => problemsOf(issue, doc, file, at));
+  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...unknownGroup(config), ...takenSandboxIds(config)].flatMap((issue) =>
+    problemsOf(issue, doc, file, at),
+  );
   if (unusable.length > 0) throw new ConfigError(unusable);
   return config;
+}
+
+/** The sandboxes' ids must be no account's of this host: `serve` refuses them at start (sandbox-ids.ts). */
+function takenSandboxIds(config: Config): z.core.$ZodIssue[] {
+  const { uidBase, uidCount } = config.sandbox;
+  const taken = sandboxIdsTaken(uidBase, uidCount);
+  return taken === undefined ? [] : [{ code: "custom", path: ["sandbox", "uidBase"], message: taken, input: uidBase }];
 }
 
 /** admin.group, when a name, must be a group of this host: `serve` looks it up at start. */

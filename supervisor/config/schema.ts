@@ -220,7 +220,9 @@ const sandbox = z.strictObject({
   /** The cgroup Corral creates beneath its own cgroup to hold instance cgroups. */
   cgroupParent: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a single cgroup name").default("corral"),
   /** Host uids/gids for instances: root inside a sandbox maps to one of these. */
-  uidBase: z.number().int().min(1000).max(2 ** 31).default(200000),
+  // Above the subordinate ids useradd hands out (100000 to 600100000 in blocks
+  // of 65536) and systemd's container range (524288-1879048191).
+  uidBase: z.number().int().min(1000).max(2 ** 31).default(2_000_000_000),
   uidCount: z.number().int().min(1).max(65536).default(1000),
 });
 

@@ -46,7 +46,7 @@ export interface TestSupervisorOptions {
 
 /** A distinct uid range per supervisor, so concurrent test files never share sandbox uids. */
 function uidBase(): number {
-  return 400_000 + (randomBytes(2).readUInt16BE() % 500) * 1000;
+  return 2_010_000_000 + (randomBytes(2).readUInt16BE() % 500) * 1000;
 }
 
 export class TestSupervisor {
