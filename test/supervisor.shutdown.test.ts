@@ -50,8 +50,11 @@ describe("supervisor shutdown", () => {
     const supervisor = await TestSupervisor.start({ plugins: [twoPlugins[0]!] });
     running.push(supervisor);
     const follow = (...args: string[]) => execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, ...args], { reject: false });
-    const followers = [follow("events"), follow("logs", "greeter", "-f")];
-    await new Promise((r) => setTimeout(r, 1500)); // both streams open
+    // Each prints what is there already as soon as its stream is open (a
+    // fixed wait was too short for corralctl's start on a busy machine).
+    const followers = [follow("events", "--recent", "1"), follow("logs", "greeter", "-f", "--tail", "1")];
+    const printed = followers.map((f) => new Promise<void>((resolve) => f.stdout!.once("data", () => resolve())));
+    await Promise.race([Promise.all(printed), new Promise((r) => setTimeout(r, 15_000))]);
     expect(followers.map((f) => f.exitCode ?? "running")).toEqual(["running", "running"]);
 
     // It used to wait for them for good, until systemd's stop timeout killed it.
