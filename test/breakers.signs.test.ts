@@ -27,7 +27,8 @@ describe("warning signs", () => {
   it("flags the fd leaker and the goroutine storm, and not the well-behaved plugin beside them", async () => {
     const supervisor = await TestSupervisor.start({
       plugins: [
-        misbehaving("fdleak", "fds"),
+        // A window of a few seconds rather than the default 5 minutes.
+        { ...misbehaving("fdleak", "fds"), breakers: { warningSigns: { fdGrowth: { window: "5s", samples: 4 } } } },
         { ...misbehaving("storm", "goroutines"), env: { CRASH_AFTER_MS: "1500", CRASH_MODE: "goroutines", GOROUTINES: "3000" } },
         { name: "greeter", binary: plugins.greeter, apiVersion: "1.0", sampleInterval: "200ms" },
       ],

@@ -39,9 +39,11 @@ export type GoroutineBreakerConfig = {
 };
 
 export type FdGrowthConfig = {
-  /** Consecutive samples that must never decrease. */
+  /** How far back the counts are judged, in ms: a leak grows in both halves of it; connections opened and kept do not. */
+  window: number;
+  /** Counts it must hold at least (fds are counted every 5th sample). */
   samples: number;
-  /** Least growth across them, in fds per second, to tell a leak from a plateau with a blip. */
+  /** Least growth across it, in fds per second, to tell a leak from a plateau with a blip. */
   minPerSecond: number;
 };
 
@@ -92,7 +94,7 @@ export const breakerDefaults: BreakersConfig = {
   },
   goroutines: { threshold: 5000 },
   warningSigns: {
-    fdGrowth: { samples: 10, minPerSecond: 0.5 },
+    fdGrowth: { window: 300_000, samples: 5, minPerSecond: 0.5 },
     goroutineRise: { per100ms: 150 },
     heapGrowth: { gcs: 4, minGrowthBytes: 8 * 1024 ** 2 },
     restartLoop: { restarts: 3, period: 300_000 },

@@ -10,26 +10,28 @@ import type { FdGrowthConfig, GoroutineRiseConfig, HeapGrowthConfig, RestartLoop
 import { formatDuration, formatMiB } from "./format.ts";
 
 export type FdSample = { at: number; fds: number };
-/** Rises an fd count needs within its window to be a leak, not connections opened and kept. */
-const MIN_FD_RISES = 3;
 export type GoroutineSample = { at: number; goroutines: number };
 /** From go-shim's stats stream; NumGC tells samples taken after a new GC cycle apart. */
 export type HeapSample = { at: number; heapSys: number; heapInuse: number; numGC: number };
 
 /**
- * Open fds growing steadily: across the last `samples` samples the count
- * never falls, grows at least `minPerSecond`, and rises between at least
- * three of them (all of them, in a window of fewer). A server's fds go up
- * and down with its connections, or step up once or twice (connections
- * opened and kept); a leak keeps going up, steadily or in bursts.
+ * Open fds growing steadily: across the last `window` the count never
+ * falls, grows at least `minPerSecond`, and rises in both halves of it
+ * (judged on at least `samples` counts). A server's fds go up and down with
+ * its connections, or ramp up and then hold (a pool filling); a leak keeps
+ * going up, steadily or in bursts. The window is time, not counts: fds are
+ * counted every few samples, and a window of a few counts could not tell a
+ * pool's ramp from a leak's bursts.
  */
 export class FdGrowthDetector {
   readonly #config: FdGrowthConfig;
   readonly #source: AlertSource;
+  /** The counts within the window, and the one before it that anchors its start. */
   #samples: FdSample[] = [];
 
   constructor(config: FdGrowthConfig, source: AlertSource = {}) {
     if (!(Number.isInteger(config.samples) && config.samples >= 2)) throw new RangeError("fdGrowth.samples must be a whole number, at least 2");
+    if (!(config.window > 0)) throw new RangeError("fdGrowth.window must be positive");
     this.#config = config;
     this.#source = source;
   }
@@ -37,19 +39,24 @@ export class FdGrowthDetector {
   observe(sample: FdSample): Alert | undefined {
     const last = this.#samples.at(-1);
     if (last !== undefined && sample.at <= last.at) return undefined;
-    this.#samples = [...this.#samples, sample].slice(-this.#config.samples);
-    if (this.#samples.length < this.#config.samples) return undefined;
+    const { window, samples, minPerSecond } = this.#config;
+    const kept = [...this.#samples, sample];
+    // Keep the latest count at or before the window's start, and all after it.
+    let from = 0;
+    while (from + 1 < kept.length && kept[from + 1]!.at <= sample.at - window) from++;
+    this.#samples = kept.slice(from);
     const first = this.#samples[0]!;
-    const steps = this.#samples.slice(1).map((s, i) => s.fds - this.#samples[i]!.fds);
-    const growth = sample.fds - first.fds;
-    const perSecond = (growth * 1000) / (sample.at - first.at);
-    const rises = steps.filter((d) => d > 0).length;
-    if (steps.some((d) => d < 0) || rises < Math.min(MIN_FD_RISES, steps.length) || perSecond < this.#config.minPerSecond) return undefined;
-    this.#samples = [];
+    if (sample.at - first.at < window || this.#samples.length < samples) return undefined;
+    const steps = this.#samples.slice(1).map((s, i) => ({ at: s.at, rise: s.fds - this.#samples[i]!.fds }));
+    const middle = first.at + (sample.at - first.at) / 2;
+    const perSecond = ((sample.fds - first.fds) * 1000) / (sample.at - first.at);
+    const rose = (half: (at: number) => boolean) => steps.some((s) => s.rise > 0 && half(s.at));
+    if (steps.some((s) => s.rise < 0) || perSecond < minPerSecond || !rose((at) => at <= middle) || !rose((at) => at > middle)) return undefined;
+    this.#samples = [sample];
     return newAlert(this.#source, {
       kind: "fd-growth",
       message: `open fds grew from ${first.fds} to ${sample.fds} over ${formatDuration(sample.at - first.at)} without falling (${round(perSecond)} per second)`,
-      evidence: { fromFds: first.fds, toFds: sample.fds, samples: this.#config.samples, overMs: sample.at - first.at, perSecond },
+      evidence: { fromFds: first.fds, toFds: sample.fds, counts: steps.length + 1, overMs: sample.at - first.at, perSecond },
       at: sample.at,
     });
   }

@@ -103,8 +103,10 @@ const cpuBreaker = z.strictObject({
 
 /** The original design's warning signs (DESIGN.md §6): each raises an alert; defaults as breakers/config.ts has them. */
 const warningSigns = z.strictObject({
-  /** Open fds that never decrease over `samples` samples, growing at least `minPerSecond`. */
-  fdGrowth: z.strictObject({ samples: z.number().int().min(2).default(10), minPerSecond: z.number().positive().default(0.5) }).prefault({}),
+  /** Open fds that never decrease across `window`, growing at least `minPerSecond`, in both its halves (at least `samples` counts). */
+  fdGrowth: z
+    .strictObject({ window: durationAtLeast(1000, "1s").prefault("5m"), samples: z.number().int().min(2).default(5), minPerSecond: z.number().positive().default(0.5) })
+    .prefault({}),
   /** Goroutines rising faster than this many per 100 ms between samples. */
   goroutineRise: z.strictObject({ per100ms: z.number().int().min(1).default(150) }).prefault({}),
   /** HeapSys − HeapInuse growing over `gcs` collections in a row, by at least minGrowth in all. */

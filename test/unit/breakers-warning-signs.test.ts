@@ -11,84 +11,91 @@ const signs = breakerDefaults.warningSigns;
 const MiB = 1024 ** 2;
 
 describe("fd growth", () => {
-  /** Feeds fds[i] at i seconds; returns the times (s) at which it fired. */
-  function firings(d: FdGrowthDetector, fds: number[], startSecond = 0): number[] {
-    return fds.flatMap((n, i) => (d.observe({ at: (startSecond + i) * 1000, fds: n }) ? [startSecond + i] : []));
+  /** Counts every 5 s (a sample a second, fds every 5th), fds(t) at t seconds, for `seconds`; returns when (s) it fired. */
+  function firings(d: FdGrowthDetector, fds: (t: number) => number, seconds: number, from = 0): number[] {
+    const fired: number[] = [];
+    for (let t = from; t <= from + seconds; t += 5) if (d.observe({ at: t * 1000, fds: fds(t) })) fired.push(t);
+    return fired;
   }
 
-  it("fires on a steady leak once the last `samples` samples never fell, with its evidence", () => {
+  it("fires on a steady leak once the window is covered, with its evidence", () => {
     const d = new FdGrowthDetector(signs.fdGrowth, { plugin: "leaker" });
-    for (let i = 0; i < 9; i++) expect(d.observe({ at: i * 1000, fds: 20 + i })).toBeUndefined();
-    expect(d.observe({ at: 9000, fds: 29 })).toEqual({
+    // One fd a second from 20, over the 5-minute window.
+    for (let t = 0; t < 300; t += 5) expect(d.observe({ at: t * 1000, fds: 20 + t })).toBeUndefined();
+    expect(d.observe({ at: 300_000, fds: 320 })).toEqual({
       kind: "fd-growth",
       plugin: "leaker",
-      message: "open fds grew from 20 to 29 over 9 s without falling (1 per second)",
-      evidence: { fromFds: 20, toFds: 29, samples: 10, overMs: 9000, perSecond: 1 },
-      at: 9000,
+      message: "open fds grew from 20 to 320 over 5 min without falling (1 per second)",
+      evidence: { fromFds: 20, toFds: 320, counts: 61, overMs: 300_000, perSecond: 1 },
+      at: 300_000,
       acknowledged: false,
     });
   });
 
-  it("counts plateaus as steady: a slow leak with flat steps still fires", () => {
-    const d = new FdGrowthDetector(signs.fdGrowth);
-    // +1 every other second, flat in between: 5 over 9 s, just above the 0.5 per second minimum.
-    expect(firings(d, [10, 10, 11, 11, 12, 12, 13, 13, 14, 15])).toEqual([9]);
+  it("fires on a leak in bursts, however far apart within the window: 10 every 15 s, 120 a minute, 600 a minute", () => {
+    for (const [period, burst] of [
+      [15, 10],
+      [60, 120],
+      [60, 600],
+    ] as const) {
+      const d = new FdGrowthDetector(signs.fdGrowth);
+      expect(firings(d, (t) => 8 + burst * Math.floor(t / period), 900).length, `${burst} every ${period} s`).toBeGreaterThan(0);
+    }
+  });
+
+  it("does not fire on a pool that fills and then holds, in steps or a ramp of up to half the window", () => {
+    const ramps: Array<(t: number) => number> = [
+      (t) => (t < 5 ? 8 : 14), // one step
+      (t) => 8 + 10 * Math.min(4, Math.floor(t / 5)), // four steps, 20 s
+      (t) => 8 + Math.min(150, t), // a ramp of 150 s (half the window), one a second
+    ];
+    for (const ramp of ramps) expect(firings(new FdGrowthDetector(signs.fdGrowth), ramp, 900)).toEqual([]);
   });
 
   it("does not fire on connection churn, a flat count or growth below the rate", () => {
     const churn = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(churn, [10, 14, 12, 18, 11, 16, 13, 20, 12, 25, 14, 30, 15, 31, 16, 40])).toEqual([]);
-    const flat = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(flat, Array.from({ length: 30 }, () => 64))).toEqual([]);
-    const slow = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(slow, [10, 10, 10, 10, 11, 11, 11, 11, 12, 12, 12, 12, 13, 13])).toEqual([]);
+    expect(firings(churn, (t) => 10 + t / 2 + ((t / 5) % 2 === 0 ? 0 : 6), 900)).toEqual([]);
+    expect(firings(new FdGrowthDetector(signs.fdGrowth), () => 64, 900)).toEqual([]);
+    // 0.4 per second, steady.
+    expect(firings(new FdGrowthDetector(signs.fdGrowth), (t) => 10 + Math.floor(t * 0.4), 900)).toEqual([]);
   });
 
-  it("does not fire on a step up to a level that then holds (connections opened and kept)", () => {
-    const step = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(step, [8, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14])).toEqual([]);
-    const twoSteps = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(twoSteps, [8, 8, 8, 14, 14, 14, 20, 20, 20, 20, 20])).toEqual([]);
-  });
-
-  it("is reset by a single fall and then needs a full run again", () => {
+  it("is reset by a single fall and then needs a whole window again", () => {
     const d = new FdGrowthDetector(signs.fdGrowth);
-    const fds = [1, 2, 3, 4, 5, 6, 7, 8, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
-    // The fall at index 8 means the first window without it ends at index 17.
-    expect(firings(d, fds)).toEqual([17]);
+    // A leak of 1 a second, but for a fall at 100 s: the first window without it ends at 400 s.
+    expect(firings(d, (t) => (t < 100 ? 20 + t : 10 + t), 500)).toEqual([400]);
   });
 
-  it("starts over after firing, so an ongoing leak fires again only after another full run", () => {
+  it("starts over after firing, so an ongoing leak fires again only after another whole window", () => {
     const d = new FdGrowthDetector(signs.fdGrowth);
-    expect(firings(d, Array.from({ length: 30 }, (_, i) => i * 2))).toEqual([9, 19, 29]);
+    expect(firings(d, (t) => 2 * t, 900)).toEqual([300, 600, 900]);
   });
 
-  it("fires at exactly the minimum rate", () => {
-    const d = new FdGrowthDetector({ samples: 3, minPerSecond: 1 });
-    expect(firings(d, [10, 11, 12])).toEqual([2]);
-    const below = new FdGrowthDetector({ samples: 3, minPerSecond: 1.01 });
-    expect(firings(below, [10, 11, 12])).toEqual([]);
-  });
-
-  it("fires on a leak in bursts: 10 fds every 15 s, counted every 5 s (0.67 per second)", () => {
-    const d = new FdGrowthDetector(signs.fdGrowth);
-    const counts = Array.from({ length: 40 }, (_, i) => 8 + 10 * Math.floor(i / 3));
-    expect(counts.flatMap((n, i) => (d.observe({ at: i * 5000, fds: n }) ? [i] : [])).length).toBeGreaterThan(0);
+  it("fires at exactly the minimum rate, and needs `samples` counts", () => {
+    const config = { window: 10_000, samples: 3, minPerSecond: 1 };
+    const d = new FdGrowthDetector(config);
+    expect([0, 5, 10].map((t) => d.observe({ at: t * 1000, fds: 10 + t }) !== undefined)).toEqual([false, false, true]);
+    const below = new FdGrowthDetector({ ...config, minPerSecond: 1.01 });
+    expect([0, 5, 10].map((t) => below.observe({ at: t * 1000, fds: 10 + t }) !== undefined)).toEqual([false, false, false]);
+    const few = new FdGrowthDetector({ ...config, samples: 4 });
+    expect([0, 5, 10].map((t) => few.observe({ at: t * 1000, fds: 10 + t }) !== undefined)).toEqual([false, false, false]);
   });
 
   it("measures the rate over time, so a gap dilutes it", () => {
-    const d = new FdGrowthDetector(signs.fdGrowth);
-    for (let i = 0; i < 9; i++) d.observe({ at: i * 1000, fds: 100 + i });
-    // The tenth sample 60 s later: +9 over 68 s is below 0.5 per second.
-    expect(d.observe({ at: 68_000, fds: 109 })).toBeUndefined();
+    const d = new FdGrowthDetector({ window: 10_000, samples: 3, minPerSecond: 0.5 });
+    d.observe({ at: 0, fds: 100 });
+    d.observe({ at: 5000, fds: 104 });
+    // The next count 60 s later: the window's anchor is the count at 5 s; +5 over 60 s is below 0.5 per second.
+    expect(d.observe({ at: 65_000, fds: 109 })).toBeUndefined();
   });
 
   it("ignores samples that are not after the previous one, and refuses fewer than 2 samples", () => {
-    const d = new FdGrowthDetector({ samples: 2, minPerSecond: 1 });
+    const d = new FdGrowthDetector({ window: 2000, samples: 2, minPerSecond: 1 });
     expect(d.observe({ at: 1000, fds: 1 })).toBeUndefined();
     expect(d.observe({ at: 1000, fds: 50 })).toBeUndefined();
-    expect(d.observe({ at: 2000, fds: 3 })?.evidence).toMatchObject({ fromFds: 1, toFds: 3, perSecond: 2 });
-    expect(() => new FdGrowthDetector({ samples: 1, minPerSecond: 1 })).toThrow(RangeError);
+    expect(d.observe({ at: 2000, fds: 3 })).toBeUndefined();
+    expect(d.observe({ at: 3000, fds: 5 })?.evidence).toMatchObject({ fromFds: 1, toFds: 5, perSecond: 2 });
+    expect(() => new FdGrowthDetector({ window: 2000, samples: 1, minPerSecond: 1 })).toThrow(RangeError);
   });
 });
 

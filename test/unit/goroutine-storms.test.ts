@@ -89,8 +89,8 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
       watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: countedAt === 0 ? 8 : 14, openFdsAt: countedAt * 1000 });
     }
     expect(alerts.open("server")).toEqual([]);
-    // A leak, as the counts show it: fires.
-    for (let i = 60; i < 120; i++) {
+    // A leak, as the counts show it (one a second), over the 5-minute window: fires.
+    for (let i = 60; i < 420; i++) {
       const countedAt = i - (i % 5);
       watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 14 + (countedAt - 60), openFdsAt: countedAt * 1000 });
     }
