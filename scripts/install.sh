@@ -54,7 +54,12 @@ echo "installing Corral from $src${destdir:+ beneath $destdir}"
 # The tree, assembled beside the old one and swapped in by rename.
 stage=$destdir$lib.new
 run rm -rf "$stage"
-run mkdir -p "$stage/build"
+run mkdir -p "$(dirname "$stage")"
+# Root's alone to enter until it is root's alone to write (below): the copies
+# are the builder's meanwhile, and a descriptor opened for writing then would
+# outlive the chown.
+run mkdir -m 0700 "$stage"
+run mkdir "$stage/build"
 run cp -a bin supervisor sandbox client proto deploy examples package.json package-lock.json README.md "$stage/"
 run cp -a build/bin "$stage/build/bin"
 if [[ -d build/plugins ]]; then run cp -a build/plugins "$stage/build/plugins"; fi
@@ -66,6 +71,7 @@ run cp -a node_modules "$stage/node_modules"
 # keeps the builder's ownership, and the builder would then own root).
 if [[ $(id -u) == 0 ]]; then run chown -R 0:0 "$stage"; fi
 run chmod -R go-w "$stage"
+run chmod 0755 "$stage"
 if [[ -e $destdir$lib ]]; then
   run rm -rf "$destdir$lib.old"
   run mv "$destdir$lib" "$destdir$lib.old"

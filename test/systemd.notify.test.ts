@@ -504,6 +504,12 @@ describe("scripts/install.sh", () => {
     const r = await execa("bash", [script, "--dry-run"], { env: { DESTDIR: root }, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toMatch(/\+ cp -a node_modules/);
+    // The stage is root's alone to enter while its copies are still the builder's.
+    const plan = String(r.stdout).split("\n");
+    const at = (re: RegExp) => plan.findIndex((l) => re.test(l));
+    expect(at(/^\+ mkdir -m 0700 .*corral\.new$/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^\+ mkdir -m 0700 /)).toBeLessThan(at(/^\+ cp -a /));
+    expect(at(/^\+ chmod -R go-w /)).toBeLessThan(at(/^\+ chmod 0755 .*corral\.new$/));
     expect(readdirSync(root)).toEqual([]);
     expect((await lstat(root)).isDirectory()).toBe(true);
   });
