@@ -40,11 +40,11 @@ export class FdGrowthDetector {
     const last = this.#samples.at(-1);
     if (last !== undefined && sample.at <= last.at) return undefined;
     const { window, samples, minPerSecond } = this.#config;
-    const kept = [...this.#samples, sample];
+    this.#samples.push(sample);
     // Keep the latest count at or before the window's start, and all after it.
     let from = 0;
-    while (from + 1 < kept.length && kept[from + 1]!.at <= sample.at - window) from++;
-    this.#samples = kept.slice(from);
+    while (from + 1 < this.#samples.length && this.#samples[from + 1]!.at <= sample.at - window) from++;
+    if (from > 0) this.#samples.splice(0, from);
     const first = this.#samples[0]!;
     if (sample.at - first.at < window || this.#samples.length < samples) return undefined;
     const steps = this.#samples.slice(1).map((s, i) => ({ at: s.at, rise: s.fds - this.#samples[i]!.fds }));

@@ -105,7 +105,12 @@ const cpuBreaker = z.strictObject({
 const warningSigns = z.strictObject({
   /** Open fds that never decrease across `window`, growing at least `minPerSecond`, in both its halves (at least `samples` counts). */
   fdGrowth: z
-    .strictObject({ window: durationAtLeast(1000, "1s").prefault("5m"), samples: z.number().int().min(2).default(5), minPerSecond: z.number().positive().default(0.5) })
+    .strictObject({
+      // At most an hour: the counts of the window are kept, one every 5th sample.
+      window: durationAtMost(3_600_000, "1h").refine((ms) => ms >= 1000, "must be at least 1s").prefault("5m"),
+      samples: z.number().int().min(2).default(5),
+      minPerSecond: z.number().positive().default(0.5),
+    })
     .prefault({}),
   /** Goroutines rising faster than this many per 100 ms between samples. */
   goroutineRise: z.strictObject({ per100ms: z.number().int().min(1).default(150) }).prefault({}),

@@ -12,13 +12,17 @@ import type { Alert, AlertBook } from "../breakers/alerts.ts";
 import { FdGrowthDetector, GoroutineRiseDetector, HeapGrowthDetector } from "../breakers/warning-signs.ts";
 import type { Logger } from "../log.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
-import type { Sample } from "./sampler.ts";
+import { FDS_EVERY, type Sample } from "./sampler.ts";
 
 /** A plugin's warning signs, as its config entry has them (breakers.warningSigns). */
 export function warningSignsConfig(plugin: PluginConfig): WarningSignsConfig {
   const w = plugin.breakers.warningSigns;
+  // fds are counted every FDS_EVERY samples: a window that holds fewer
+  // counts than fdGrowth.samples asks for would never be judged. It asks for
+  // as many as fit (at least 2).
+  const fit = Math.floor(w.fdGrowth.window / (FDS_EVERY * plugin.sampleInterval)) + 1;
   return {
-    fdGrowth: w.fdGrowth,
+    fdGrowth: { ...w.fdGrowth, samples: Math.max(2, Math.min(w.fdGrowth.samples, fit)) },
     goroutineRise: w.goroutineRise,
     heapGrowth: { gcs: w.heapGrowth.gcs, minGrowthBytes: w.heapGrowth.minGrowth },
     restartLoop: w.restartLoop,

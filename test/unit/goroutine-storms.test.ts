@@ -8,7 +8,8 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AlertBook } from "../../supervisor/breakers/alerts.ts";
 import { DiagnosticsStore } from "../../supervisor/diagnostics/store.ts";
-import { GOROUTINE_ACTIONS_EVERY_MS, RuntimeWatch } from "../../supervisor/plugin/runtime-watch.ts";
+import { parseConfig } from "../../supervisor/config/load.ts";
+import { GOROUTINE_ACTIONS_EVERY_MS, RuntimeWatch, warningSignsConfig } from "../../supervisor/plugin/runtime-watch.ts";
 
 const stats = (unixMs: number, goroutines: number) => ({ unixMs, goroutines, heapSys: 1, heapInuse: 1, heapAlloc: 1, numGc: 0, openFds: 5 });
 
@@ -105,5 +106,15 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
       watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 8 + 10 * Math.floor(countedAt / 15), openFdsAt: countedAt * 1000 });
     }
     expect(alerts.open("bursts").map((a) => a.kind)).toEqual(["fd-growth"]);
+  });
+
+  it("asks for no more counts than its window holds at the plugin's sampling interval, and takes a window of an hour at most", () => {
+    const plugin = (extra: string) =>
+      parseConfig(`plugins:\n  - {name: pp, binary: /bin/true, apiVersion: "1", ${extra}}\n`, "/tmp/c.yaml", { hostPaths: false }).plugins[0]!;
+    // Counts every 5 samples: every 150 s at 30 s, so 3 in 5 minutes (the anchor included).
+    expect(warningSignsConfig(plugin("sampleInterval: 30s")).fdGrowth).toEqual({ window: 300_000, samples: 3, minPerSecond: 0.5 });
+    expect(warningSignsConfig(plugin("sampleInterval: 10s, breakers: {warningSigns: {fdGrowth: {samples: 10}}}")).fdGrowth.samples).toBe(7);
+    expect(warningSignsConfig(plugin("")).fdGrowth.samples).toBe(5);
+    expect(() => plugin("breakers: {warningSigns: {fdGrowth: {window: 2h}}}")).toThrow(/breakers\.warningSigns\.fdGrowth\.window.*must be at most 1h/);
   });
 });
