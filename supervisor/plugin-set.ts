@@ -169,6 +169,12 @@ export class PluginSet {
       // A configured binary the last reload could not bring into service.
       if (!untried && current !== undefined && configured.sha256 !== current.sha256 && (await store.refusedSeed()) === configured.sha256) refused = configured;
       release = untried || refused ? current : await store.seed(plugin.binary);
+      if (release && current && !trial && release.sha256 !== current.sha256) {
+        // Not through a deploy's gate, and maybe over an operator's deploy: said, and an event.
+        const message = `the configured binary changed since the last start: its release ${release.sha256.slice(0, 12)} replaces ${current.sha256.slice(0, 12)}, which was current`;
+        log.warn({ binary: plugin.binary, release: release.sha256, replaced: current.sha256 }, message);
+        this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message });
+      }
     } catch (err) {
       if (binaryRequired) throw new Error(`cannot import the plugin's binary: ${(err as Error).message}`, { cause: err });
       log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");

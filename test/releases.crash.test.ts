@@ -116,6 +116,24 @@ describe("a supervisor killed during a hot update", () => {
     expect(await current()).toBe(original);
   }, 90_000);
 
+  it("a configured binary changed while the supervisor was down replaces a deployed release at the next start, and says so", async () => {
+    const { s, ctl, current } = await start();
+    const deployed = await makeRelease(echoBinary, work!, "b");
+    expect((await ctl("deploy", "echo", deployed)).code).toBe(0);
+    expect((await s.stop("SIGTERM")).code).toBe(0);
+    // An upgrade that replaced the configured binary (install.sh's example plugin), say.
+    const configured = await makeRelease(echoBinary, work!, "c");
+    const doc = parse(await readFile(s.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    doc.plugins[0]!.binary = configured;
+    await writeFile(s.configFile, stringify(doc));
+
+    await s.start();
+    const [was, now] = [await sha256File(deployed), await sha256File(configured)];
+    expect(await current()).toBe(now);
+    const said = await s.waitForLog((l) => l.plugin === "echo" && l.level === "warn" && typeof l.msg === "string" && l.msg.startsWith("the configured binary changed"));
+    expect(said.msg).toBe(`the configured binary changed since the last start: its release ${now.slice(0, 12)} replaces ${was.slice(0, 12)}, which was current`);
+  }, 90_000);
+
   it("after the trial was written and before current was swapped: the reload's binary is not brought in untried either", async () => {
     const { s, original, ctl, current, history } = await start();
     expect((await s.stop("SIGTERM")).code).toBe(0);
