@@ -38,8 +38,12 @@ export class GoroutineBreaker {
     return this.#tripped;
   }
 
-  /** Feeds one sample; returns the actions of a trip, in order, or none. */
-  observe(sample: GoroutineSample): GoroutineBreakerAction[] {
+  /**
+   * Feeds one sample; returns the actions of a trip, in order, or none.
+   * With `heldBack` (the caller's bound on how often it acts), a trip is the
+   * alert alone, saying that nothing was done and when it last was.
+   */
+  observe(sample: GoroutineSample, heldBack?: { lastActedAt: number }): GoroutineBreakerAction[] {
     if (this.#lastAt !== undefined && sample.at <= this.#lastAt) return [];
     this.#lastAt = sample.at;
     const { threshold } = this.#config;
@@ -49,9 +53,15 @@ export class GoroutineBreaker {
     }
     if (this.#tripped) return [];
     this.#tripped = true;
+    const above = `${sample.goroutines} goroutines, above the limit of ${threshold}`;
+    if (heldBack) {
+      const { lastActedAt } = heldBack;
+      const message = `${above}: no GC forced nor dump captured this time (the last at ${new Date(lastActedAt).toISOString()}, at most one a minute while the alert is open)`;
+      return [{ type: "alert", alert: newAlert(this.#source, { kind: "goroutines", message, evidence: { goroutines: sample.goroutines, threshold, lastActedAt }, at: sample.at }) }];
+    }
     const alert = newAlert(this.#source, {
       kind: "goroutines",
-      message: `${sample.goroutines} goroutines, above the limit of ${threshold}: a GC is forced and a goroutine dump captured`,
+      message: `${above}: a GC is forced and a goroutine dump captured`,
       evidence: { goroutines: sample.goroutines, threshold },
       at: sample.at,
     });

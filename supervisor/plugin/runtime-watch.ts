@@ -82,23 +82,11 @@ export class RuntimeWatch {
   onRuntime(rt: RuntimeStats__Output): void {
     this.#raise(this.#rise.observe({ at: rt.unixMs, goroutines: rt.goroutines }));
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
-    const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines });
     const now = (this.#options.now ?? Date.now)();
-    const actedAt = this.#actedAt;
-    const act = actions.length > 0 && (!this.#options.alerts.isOpen("goroutines", this.#options.plugin) || now - actedAt >= GOROUTINE_ACTIONS_EVERY_MS);
-    if (act) this.#actedAt = now;
+    const mayAct = !this.#options.alerts.isOpen("goroutines", this.#options.plugin) || now - this.#actedAt >= GOROUTINE_ACTIONS_EVERY_MS;
+    const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines }, mayAct ? undefined : { lastActedAt: this.#actedAt });
+    if (actions.some((a) => a.type === "force-gc")) this.#actedAt = now;
     for (const action of actions) {
-      if (!act && action.type !== "alert") continue;
-      if (!act && action.type === "alert") {
-        // The alert says what was done: nothing, this time.
-        const { alert } = action;
-        this.#raise({
-          ...alert,
-          message: alert.message.replace(/: a GC is forced and a goroutine dump captured$/, "") + `: no GC forced nor dump captured this time (the last at ${new Date(actedAt).toISOString()}, at most one a minute while the alert is open)`,
-          evidence: { ...alert.evidence, lastActedAt: actedAt },
-        });
-        continue;
-      }
       switch (action.type) {
         case "force-gc":
           void this.#options.collectGarbage().then(
