@@ -23,7 +23,6 @@ import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts"
 import { UidLocks } from "./plugin/uid-locks.ts";
 import { processAlive } from "./process-alive.ts";
 import { readProcStat } from "./proc-stat.ts";
-import { checkSandboxIdsFree } from "./sandbox-ids.ts";
 
 export const DEFAULT_CONFIG = "/etc/corral/corral.yaml";
 
@@ -103,11 +102,6 @@ export async function planSandbox(flags: SandboxFlags, command: string[], option
   if (command.length === 0) throw new SandboxCommandError("usage", "no command given: corral sandbox [options] -- CMD [ARGS...]");
   const binary = await resolveCommand(command[0]!, cwd, options.searchPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin");
   const { cgroupParent, uidBase, uidCount } = config.config.sandbox;
-  try {
-    checkSandboxIdsFree(uidBase, uidCount);
-  } catch (err) {
-    throw new SandboxCommandError("config", (err as Error).message);
-  }
   return {
     plugin: { ...plugin, binary, args: command.slice(1) },
     binary,
@@ -130,8 +124,9 @@ async function readConfig(flags: SandboxFlags, defaultConfig: string): Promise<{
     const exists = existsSync(defaultConfig);
     if (exists || flags.plugin !== undefined) file = defaultConfig;
   }
-  if (file === undefined) return { config: parseConfig("{}", defaultConfig), file: "(built-in defaults)" };
   try {
+    // The built-in defaults pass the same host checks (the sandboxes' ids among them).
+    if (file === undefined) return { config: parseConfig("{}", defaultConfig), file: "(built-in defaults)" };
     return { config: await loadConfig(file), file: path.resolve(file) };
   } catch (err) {
     if (err instanceof ConfigError) throw new SandboxCommandError("config", `invalid config\n${err.message}`);

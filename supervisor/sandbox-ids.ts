@@ -5,20 +5,15 @@
 // among them, belong to that uid. A user's subordinate ids are as good as
 // its own: newuidmap lets it run processes as them in its user namespaces.
 // A range holding a user or group of the host's account files, or
-// overlapping a subordinate range, is refused at start, naming them.
+// overlapping a subordinate range, makes the config invalid (config/load.ts),
+// naming them.
 // (Accounts from elsewhere, LDAP say, are not seen: the range is the
 // operator's to keep free.)
 import { readFileSync } from "node:fs";
 
 export const HOST_ID_FILES = { users: "/etc/passwd", groups: "/etc/group", subuids: "/etc/subuid", subgids: "/etc/subgid" };
 
-/** Throws, naming the fields and the account, if an id of base..base+count-1 is a user's, a group's or a subordinate one. */
-export function checkSandboxIdsFree(base: number, count: number, files = HOST_ID_FILES): void {
-  const taken = sandboxIdsTaken(base, count, files);
-  if (taken !== undefined) throw new Error(`sandbox.uidBase ${base}, sandbox.uidCount ${count}: ${taken}`);
-}
-
-/** Why base..base+count-1 cannot be the sandboxes' ids, or undefined when no one has them (config/load.ts says it too). */
+/** Why base..base+count-1 cannot be the sandboxes' ids, or undefined when no one has them. */
 export function sandboxIdsTaken(base: number, count: number, files = HOST_ID_FILES): string | undefined {
   const last = base + count - 1;
   const taken = (what: string) =>

@@ -19,7 +19,6 @@ import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
 import { realUids } from "./proc-stat.ts";
-import { checkSandboxIdsFree } from "./sandbox-ids.ts";
 import { removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
@@ -105,7 +104,6 @@ export class Supervisor {
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
     const log = options.logger;
-    checkSandboxIdsFree(config.sandbox.uidBase, config.sandbox.uidCount);
     // The sandbox's uid must traverse (not list) these to reach its binary and
     // instance directory; the CA's own directory stays 0700.
     await mkdir(config.stateDir, { recursive: true, mode: 0o711 });
