@@ -18,6 +18,7 @@ import { PluginInstance } from "./plugin/instance.ts";
 import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
+import { releaseAtStart } from "./releases/release-at-start.ts";
 import { ReleaseStore, type Release } from "./releases/store.ts";
 import type { Trust } from "./trust.ts";
 
@@ -144,54 +145,19 @@ export class PluginSet {
     return parts;
   }
 
-  /**
-   * The release a plugin added starts with. A deploy or reload the last
-   * supervisor died in is undone first (its release never served); then
-   * the configured binary becomes current if it is new since the last
-   * start, unless it is that very release: a reload's binary that never
-   * served is tried again by the next reload, not brought in untried.
-   */
+  /** The release a plugin added starts with (releases/release-at-start.ts), and what the operator must hear of it. */
   async #currentAtStart(store: ReleaseStore, plugin: PluginConfig, binaryRequired: boolean): Promise<Release | undefined> {
     const log = this.#log.child({ plugin: plugin.name });
-    const trial = await store.recoverTrial().catch((err: Error) => {
-      log.error({ err: err.message }, "cannot read the release on trial");
-      return undefined;
-    });
-    // What current names once the trial is undone (or was, before the supervisor died).
-    const current = await store.current().catch(() => undefined);
-    const served = trial && current !== undefined && current.sha256 !== trial.release ? current : undefined;
-    let untried = false;
-    let refused: Release | undefined;
-    let release: Release | undefined;
-    try {
-      const configured = await store.import(plugin.binary);
-      untried = served !== undefined && configured.sha256 === trial?.release;
-      // A configured binary the last reload could not bring into service.
-      if (!untried && current !== undefined && configured.sha256 !== current.sha256 && (await store.refusedSeed()) === configured.sha256) refused = configured;
-      release = untried || refused ? current : await store.seed(plugin.binary);
-      if (release && current && !trial && release.sha256 !== current.sha256) {
-        // Not through a deploy's gate, and maybe over an operator's deploy: said, and an event.
-        const message = `the configured binary changed since the last start: its release ${release.sha256.slice(0, 12)} replaces ${current.sha256.slice(0, 12)}, which was current`;
-        log.warn({ binary: plugin.binary, release: release.sha256, replaced: current.sha256 }, message);
-        this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message });
-      }
-    } catch (err) {
-      if (binaryRequired) throw new Error(`cannot import the plugin's binary: ${(err as Error).message}`, { cause: err });
-      log.error({ binary: plugin.binary, err: (err as Error).message }, "cannot import the plugin's binary");
+    const { release, importError, refusals, replaced } = await releaseAtStart(store, plugin.binary, log);
+    if (importError) {
+      if (binaryRequired) throw new Error(`cannot import the plugin's binary: ${importError.message}`, { cause: importError });
+      log.error({ binary: plugin.binary, err: importError.message }, "cannot import the plugin's binary");
     }
-    if (trial) {
-      const message =
-        `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
-        (served ? `current is on ${served.sha256.slice(0, 12)}, which did` : "nothing served before it") +
-        (untried ? "; the configured binary is tried again at the next reload" : "");
-      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
-    }
-    if (refused && current) {
-      const message =
-        `the configured binary (release ${refused.sha256.slice(0, 12)}) did not come into service at the last reload; ` +
-        `current stays on ${current.sha256.slice(0, 12)}, and the next reload tries the configured binary again`;
-      log.warn({ binary: plugin.binary, release: refused.sha256, current: current.sha256 }, message);
-      this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+    for (const message of refusals) this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() }));
+    if (replaced) {
+      // Not through a deploy's gate, and maybe over an operator's deploy: said, and an event.
+      log.warn({ binary: plugin.binary }, replaced);
+      this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message: replaced });
     }
     return release;
   }

@@ -1,0 +1,57 @@
+// Which release a plugin starts with when the supervisor starts (DESIGN.md
+// §7): a deploy or reload the last supervisor died in is undone first (its
+// release never served); then the configured binary becomes current if it
+// is new since the last start, unless a reload already found it would not
+// serve (that one, or the one on trial, is tried again by the next reload,
+// not brought in untried). What the operator must hear of it comes back as
+// notices, for the caller to raise and tell.
+import type { Logger } from "../log.ts";
+import type { Release, ReleaseStore } from "./store.ts";
+
+export interface ReleaseAtStart {
+  /** What `current` names now; undefined if the binary could not be imported (importError says why). */
+  release: Release | undefined;
+  importError?: Error;
+  /** Why a release did not come into service as configured: each an update-failed alert. */
+  refusals: string[];
+  /** The configured binary replaced what was current, bypassing a deploy's gate: a deploy event. */
+  replaced?: string;
+}
+
+export async function releaseAtStart(store: ReleaseStore, binary: string, log: Logger): Promise<ReleaseAtStart> {
+  const trial = await store.recoverTrial().catch((err: Error) => {
+    log.error({ err: err.message }, "cannot read the release on trial");
+    return undefined;
+  });
+  // What current names once the trial is undone (or was, before the supervisor died).
+  const current = await store.current().catch(() => undefined);
+  const served = trial && current !== undefined && current.sha256 !== trial.release ? current : undefined;
+  const result: ReleaseAtStart = { release: undefined, refusals: [] };
+  let untried = false;
+  try {
+    const configured = await store.import(binary);
+    untried = served !== undefined && configured.sha256 === trial?.release;
+    // A configured binary the last reload could not bring into service.
+    const refused = !untried && current !== undefined && configured.sha256 !== current.sha256 && (await store.refusedSeed()) === configured.sha256;
+    result.release = untried || refused ? current : await store.seed(binary);
+    if (refused) {
+      result.refusals.push(
+        `the configured binary (release ${configured.sha256.slice(0, 12)}) did not come into service at the last reload; ` +
+          `current stays on ${current.sha256.slice(0, 12)}, and the next reload tries the configured binary again`,
+      );
+    }
+    if (result.release && current && !trial && result.release.sha256 !== current.sha256) {
+      result.replaced = `the configured binary changed since the last start: its release ${result.release.sha256.slice(0, 12)} replaces ${current.sha256.slice(0, 12)}, which was current`;
+    }
+  } catch (err) {
+    result.importError = err as Error;
+  }
+  if (trial) {
+    result.refusals.unshift(
+      `release ${trial.release.slice(0, 12)} was coming into service when the supervisor stopped, and never served; ` +
+        (served ? `current is on ${served.sha256.slice(0, 12)}, which did` : "nothing served before it") +
+        (untried ? "; the configured binary is tried again at the next reload" : ""),
+    );
+  }
+  return result;
+}
