@@ -15,6 +15,8 @@
 #   scripts/install.sh [--dry-run]     --dry-run prints what it would do
 #   DESTDIR=/tmp/stage scripts/install.sh   installs beneath a staging root
 #                                      (no root needed; systemd is not touched)
+#
+# scripts/uninstall.sh removes it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)

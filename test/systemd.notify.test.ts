@@ -514,3 +514,67 @@ describe("scripts/install.sh", () => {
     expect((await lstat(root)).isDirectory()).toBe(true);
   });
 });
+
+describe("scripts/uninstall.sh", () => {
+  const install = path.join(repoRoot, "scripts/install.sh");
+  const uninstall = path.join(repoRoot, "scripts/uninstall.sh");
+
+  it("refuses while something runs from the tree, then removes the install and keeps config and state unless --purge", async () => {
+    const root = await tempDir();
+    const installed = await execa("bash", [install], { env: { DESTDIR: root }, reject: false });
+    expect(installed.exitCode, String(installed.stderr)).toBe(0);
+    const lib = path.join(root, "usr/local/lib/corral");
+    const state = path.join(root, "var/lib/corral");
+    const runtime = path.join(root, "run/corral");
+    const instances = path.join(runtime, "instances");
+    await mkdir(path.join(state, "ca"), { recursive: true });
+    await writeFile(path.join(state, "ca/ca.key"), "the CA's key\n", { mode: 0o600 });
+    await mkdir(instances, { recursive: true });
+    // The operator's own corralctl, not install.sh's link: it stays.
+    await rm(path.join(root, "usr/local/bin/corralctl"));
+    await writeFile(path.join(root, "usr/local/bin/corralctl"), "#!/bin/sh\n", { mode: 0o755 });
+
+    // A process running the installed Node: nothing is removed while it runs.
+    const user = spawn(path.join(lib, "node_modules/.bin/node"), ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    cleanups.push(async () => {
+      if (user.exitCode === null && user.signalCode === null) user.kill("SIGKILL");
+    });
+    await new Promise<void>((resolve, reject) => user.once("spawn", resolve).once("error", reject));
+    const refused = await execa("bash", [uninstall], { env: { DESTDIR: root }, reject: false });
+    expect(refused.exitCode).toBe(1);
+    expect(String(refused.stderr)).toMatch(new RegExp(`processes still run from .*usr/local/lib/corral[^\\n]*\\n\\s+pid ${user.pid} \\(.*node_modules/node/bin/node\\)`));
+    expect(existsSync(path.join(lib, "bin/corral"))).toBe(true);
+    expect(existsSync(path.join(root, "etc/systemd/system/corral.service"))).toBe(true);
+    const exited = new Promise((resolve) => user.once("exit", resolve));
+    user.kill("SIGTERM");
+    await exited;
+
+    const removed = await execa("bash", [uninstall], { env: { DESTDIR: root }, reject: false });
+    expect(removed.exitCode, String(removed.stderr)).toBe(0);
+    for (const gone of ["usr/local/lib/corral", "usr/local/bin/corral", "etc/systemd/system/corral.service"]) {
+      expect(existsSync(path.join(root, gone)), gone).toBe(false);
+    }
+    expect(String(removed.stdout)).toMatch(/keeping .*usr\/local\/bin\/corralctl: not install\.sh's link/);
+    expect(await readFile(path.join(root, "usr/local/bin/corralctl"), "utf8")).toBe("#!/bin/sh\n");
+    expect(await readFile(path.join(state, "ca/ca.key"), "utf8")).toBe("the CA's key\n");
+    expect(existsSync(path.join(root, "etc/corral/corral.yaml"))).toBe(true);
+
+    // A supervisor killed with SIGKILL leaves its instances' tmpfs mounted: --purge unmounts it.
+    await execa("mount", ["-t", "tmpfs", "-o", "size=1m", "corral-uninstall-test", instances]);
+    cleanups.push(async () => {
+      await execa("umount", [instances], { reject: false });
+    });
+    const plan = await execa("bash", [uninstall, "--purge", "--dry-run"], { env: { DESTDIR: root }, reject: false });
+    expect(plan.exitCode, String(plan.stderr)).toBe(0);
+    expect(String(plan.stdout)).toMatch(new RegExp(`\\+ umount .*run/corral/instances`));
+    expect(existsSync(path.join(state, "ca/ca.key"))).toBe(true);
+
+    const purged = await execa("bash", [uninstall, "--purge"], { env: { DESTDIR: root }, reject: false });
+    expect(purged.exitCode, String(purged.stderr)).toBe(0);
+    for (const gone of ["etc/corral", "var/lib/corral", "run/corral"]) {
+      expect(existsSync(path.join(root, gone)), gone).toBe(false);
+    }
+    const mounts = await readFile("/proc/self/mountinfo", "utf8");
+    expect(mounts).not.toContain(instances);
+  });
+});
