@@ -4,7 +4,7 @@ import { spawn, type ChildProcess, type StdioOptions } from "node:child_process"
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
-import { forEachLine } from "./lines.ts";
+import { DEFAULT_MAX_LINE_LENGTH, forEachLine } from "./lines.ts";
 import { OutputPace } from "./output-pace.ts";
 import { parseEvent, SETUP_FAILED, type SandboxEvent, type SandboxSpec } from "./spec.ts";
 
@@ -45,7 +45,8 @@ export interface LaunchOptions {
 }
 
 export type OutputStream = "stdout" | "stderr";
-export type OutputListener = (stream: OutputStream, line: string) => void;
+/** A line of the plugin's output; cutBytes is how much of it was thrown away past the sandbox's line limit. */
+export type OutputListener = (stream: OutputStream, line: string, cutBytes: number) => void;
 
 /** How a sandbox ended: the plugin's exit code or signal, or why setup failed. */
 export interface SandboxExit {
@@ -104,6 +105,12 @@ export interface SandboxProcess {
    * has ended, what it left is read at once.
    */
   paceOutput(bytesPerSecond: number, onWait?: (ms: number) => void): void;
+  /**
+   * Keeps at most the first maxLength UTF-16 units of each line of the
+   * plugin's output from now on (64 Ki until called): the rest of a longer
+   * line is thrown away as it is read, and counted (OutputListener).
+   */
+  limitLineLength(maxLength: number): void;
 }
 
 /** Env var the launcher checks its parent pid against (launcher.go). */
@@ -175,6 +182,7 @@ class Launcher implements SandboxProcess {
   readonly #ended = Promise.withResolvers<void>();
   readonly #listeners = new Set<OutputListener>();
   readonly #pace = new OutputPace();
+  readonly #lineLimit = { maxLength: DEFAULT_MAX_LINE_LENGTH };
   readonly #child: ChildProcess;
   #phase: Phase = { name: "launching" };
 
@@ -220,8 +228,8 @@ class Launcher implements SandboxProcess {
     } else {
       specSink = child.stdin ?? nowhere();
       streams.push(
-        forEachLine(child.stdout ?? nothing(), (line) => this.#emitOutput("stdout", line), { pace: this.#pace }),
-        forEachLine(child.stderr ?? nothing(), (line) => this.#emitOutput("stderr", line), { pace: this.#pace }),
+        forEachLine(child.stdout ?? nothing(), (line, cut) => this.#emitOutput("stdout", line, cut), { pace: this.#pace, limit: this.#lineLimit }),
+        forEachLine(child.stderr ?? nothing(), (line, cut) => this.#emitOutput("stderr", line, cut), { pace: this.#pace, limit: this.#lineLimit }),
       );
     }
     if (child.pid !== undefined) killOnExit(child);
@@ -265,6 +273,10 @@ class Launcher implements SandboxProcess {
     this.#pace.setRate(bytesPerSecond, onWait);
   }
 
+  limitLineLength(maxLength: number): void {
+    this.#lineLimit.maxLength = maxLength;
+  }
+
   signal(signal: NodeJS.Signals): boolean {
     return this.#alive() && this.#child.kill(signal);
   }
@@ -278,10 +290,10 @@ class Launcher implements SandboxProcess {
     return this.#child.pid !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  #emitOutput(stream: OutputStream, line: string): void {
+  #emitOutput(stream: OutputStream, line: string, cutBytes: number): void {
     for (const listener of this.#listeners) {
       try {
-        listener(stream, line);
+        listener(stream, line, cutBytes);
       } catch (err) {
         // A failing listener is a bug to surface, but must not stop the
         // plugin's output from being drained.

@@ -147,3 +147,44 @@ describe("a follower of a plugin's output that stops reading", () => {
     }
   }, 40_000);
 });
+
+describe("output that the limits hold back and then stops", () => {
+  it("tells of lines dropped in a burst that no line follows, and keeps a long line one line, cut to output.maxLineLength", async () => {
+    const flood = (name: string, env: Record<string, string>, maxLineLength: string) => ({
+      name,
+      binary: path.join(repoRoot, "build/test-plugins/flood"),
+      apiVersion: "1.0",
+      env,
+      output: { rate: 100, burst: 200, maxLineLength, maxBytesPerSecond: "4MiB" },
+    });
+    const quiet = await TestSupervisor.start({
+      plugins: [
+        flood("burst", { FLOOD_MODE: "burst", FLOOD_LINES: "3000" }, "16KiB"),
+        // Longer than the 64 Ki the launcher keeps of a line by default, within the plugin's limit.
+        flood("long", { FLOOD_MODE: "long", FLOOD_LONG_BYTES: "200000" }, "1MiB"),
+        flood("cut", { FLOOD_MODE: "long", FLOOD_LONG_BYTES: "300000" }, "16KiB"),
+      ],
+    });
+    try {
+      const of = (plugin: string, stream: string) => quiet.logs.filter((l) => l.plugin === plugin && l.stream === stream).map((l) => String(l.msg));
+      // The burst's lines beyond the bucket are dropped, and nothing follows them: the note comes anyway, within a second or so.
+      const deadline = Date.now() + 10_000;
+      while (of("burst", "corral").length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const notes = of("burst", "corral");
+      expect(notes).toHaveLength(1);
+      const dropped = Number(/^dropped (\d+) lines of output in \d+ ms \(limit 100 lines\/s\)$/.exec(notes[0]!)?.[1]);
+      const logged = of("burst", "stdout").filter((l) => l.startsWith("burst line "));
+      expect(logged.length).toBeGreaterThanOrEqual(200);
+      expect(logged.length + dropped).toBe(3000);
+
+      const long = of("long", "stdout");
+      expect(long).toHaveLength(1);
+      expect(long[0]).toBe(`BEGIN${"a".repeat(200_000)}END`);
+      const cut = of("cut", "stdout");
+      expect(cut).toHaveLength(1);
+      expect(cut[0]).toBe(`BEGIN${"a".repeat(16 * 1024 - 5)}…[truncated ${300_008 - 16 * 1024} bytes]`);
+    } finally {
+      await quiet.cleanup();
+    }
+  }, 60_000);
+});

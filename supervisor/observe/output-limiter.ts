@@ -4,8 +4,9 @@
 // most once a second, before the line it comes with, so the journal shows
 // that lines are missing without being flooded by the notes either (a flood
 // that never pauses lets a line through whenever a token is back: a note
-// with each of those would double what reaches the journal). Pure: time
-// comes in.
+// with each of those would double what reaches the journal). Drops that no
+// line follows (the plugin fell quiet, or ended) are reported by flush(),
+// which the owner calls when noteDueIn() says. Pure: time comes in.
 export interface LimiterOptions {
   ratePerSecond: number;
   burst: number;
@@ -36,8 +37,12 @@ export class OutputLimiter {
     this.#refilledAt = now;
   }
 
-  /** What to record for a line at `now`: the line (cut to length), a note about dropped lines first, or nothing. */
-  admit(line: string, now: number): Admitted[] {
+  /**
+   * What to record for a line at `now`: the line (cut to length), a note
+   * about dropped lines first, or nothing. cutBytes: how much of the line was
+   * already thrown away before it came here (sandbox/lines.ts).
+   */
+  admit(line: string, now: number, cutBytes = 0): Admitted[] {
     const { ratePerSecond, burst, maxLineBytes } = this.#options;
     this.#tokens = Math.min(burst, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
     this.#refilledAt = now;
@@ -50,8 +55,19 @@ export class OutputLimiter {
     }
     this.#tokens -= 1;
     if (this.#dropped > 0 && now - this.#droppedSince >= 1000) out.push(this.#note(now));
-    out.push({ kind: "line", line: detached(cutToBytes(line, maxLineBytes)) });
+    out.push({ kind: "line", line: detached(cutToBytes(line, maxLineBytes, cutBytes)) });
     return out;
+  }
+
+  /** In how many ms a note about the lines dropped so far is due; undefined if none were. */
+  noteDueIn(now: number): number | undefined {
+    return this.#dropped === 0 ? undefined : Math.max(0, this.#droppedSince + 1000 - now);
+  }
+
+  /** The note about the lines dropped so far, if one is due (or `final`: the output has ended); else undefined. */
+  flush(now: number, { final = false } = {}): Admitted | undefined {
+    const due = this.noteDueIn(now);
+    return due === undefined || (due > 0 && !final) ? undefined : this.#note(now);
   }
 
   /** Lines dropped and not yet reported. */
@@ -67,13 +83,16 @@ export class OutputLimiter {
   }
 }
 
-/** `line` cut to at most maxBytes of UTF-8, between characters, saying how many bytes were cut. */
-function cutToBytes(line: string, maxBytes: number): string {
+/**
+ * `line` cut to at most maxBytes of UTF-8, between characters, saying how
+ * many bytes were cut: here, and the cutBytes cut before.
+ */
+function cutToBytes(line: string, maxBytes: number, cutBytes: number): string {
   // At most 3 bytes a UTF-16 unit: a line this short fits, without encoding it.
-  if (line.length * 3 <= maxBytes) return line;
+  if (line.length * 3 <= maxBytes && cutBytes === 0) return line;
   const bytes = Buffer.from(line);
-  if (bytes.length <= maxBytes) return line;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // not within a character's bytes
-  return `${bytes.toString("utf8", 0, end)}…[truncated ${bytes.length - end} bytes]`;
+  if (bytes.length <= maxBytes && cutBytes === 0) return line;
+  let end = Math.min(maxBytes, bytes.length);
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--; // not within a character's bytes
+  return `${bytes.toString("utf8", 0, end)}…[truncated ${bytes.length - end + cutBytes} bytes]`;
 }

@@ -2,7 +2,8 @@
 // limits: read no faster than output.maxBytesPerSecond, into the
 // supervisor's log, tagged with plugin, instance and stream, and into the
 // plugin's ring for `corralctl logs`. What the limits hold back is said, as
-// a note of Corral's own: dropped lines once a second, waits every 10 s.
+// a note of Corral's own: dropped lines once a second (and once more when
+// the output ends), waits every 10 s.
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import { formatBytes } from "../config/units.ts";
@@ -21,11 +22,27 @@ export function forwardOutput(
     to.log.warn({ stream: "corral" }, line);
     to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream: "corral", line });
   };
+  // Lines are kept to maxLineLength as they are read: at least that many
+  // bytes, which the limiter then cuts to the byte.
+  sandbox.limitLineLength(maxLineLength);
+  // Drops that no line follows are told by this timer, at most a second
+  // after the first of them; once the output has ended, at once.
+  let noteTimer: NodeJS.Timeout | undefined;
+  const flushNote = (final: boolean) => {
+    clearTimeout(noteTimer);
+    noteTimer = undefined;
+    const now = Date.now();
+    const due = limiter.flush(now, { final });
+    if (due) note(due.line, now);
+    const next = limiter.noteDueIn(now);
+    if (next !== undefined && !final) noteTimer = setTimeout(() => flushNote(false), next);
+  };
+  void sandbox.exited.then(() => flushNote(true));
   const counts = to.counts;
-  sandbox.onOutput((stream, line) => {
+  sandbox.onOutput((stream, line, cutBytes) => {
     const at = Date.now();
     let logged = false;
-    for (const admitted of limiter.admit(line, at)) {
+    for (const admitted of limiter.admit(line, at, cutBytes)) {
       if (admitted.kind === "note") {
         note(admitted.line, at);
         continue;
@@ -35,6 +52,7 @@ export function forwardOutput(
       to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream, line: admitted.line });
     }
     if (counts) counts[logged ? "logged" : "dropped"] += 1;
+    if (!logged && noteTimer === undefined) noteTimer = setTimeout(() => flushNote(false), limiter.noteDueIn(at) ?? 0);
   });
   let waited = 0;
   let notedAt = -Infinity;

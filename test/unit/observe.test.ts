@@ -41,6 +41,25 @@ describe("output limiter", () => {
     // Bytes, not characters, and never within a character: 漢 is 3 bytes.
     expect(limiter.admit("漢漢漢漢", 0)).toEqual([{ kind: "line", line: "漢漢…[truncated 6 bytes]" }]);
     expect(limiter.admit("a😀😀", 0)).toEqual([{ kind: "line", line: "a😀…[truncated 4 bytes]" }]);
+    // What the sandbox already threw away of a line counts too, even when the rest fits.
+    expect(limiter.admit("0123", 0, 100)).toEqual([{ kind: "line", line: "0123…[truncated 100 bytes]" }]);
+    expect(limiter.admit("0123456789", 0, 100)).toEqual([{ kind: "line", line: "01234567…[truncated 102 bytes]" }]);
+  });
+
+  it("tells of drops that no line follows when flushed: not before a second has passed, unless the output has ended", () => {
+    const limiter = new OutputLimiter({ ratePerSecond: 1, burst: 1, maxLineBytes: 100 }, 0);
+    expect(limiter.noteDueIn(0)).toBeUndefined();
+    limiter.admit("kept", 0);
+    limiter.admit("dropped", 200);
+    limiter.admit("dropped", 300);
+    expect(limiter.noteDueIn(700)).toBe(500);
+    expect(limiter.flush(700)).toBeUndefined();
+    expect(limiter.flush(1200)).toEqual({ kind: "note", line: "dropped 2 lines of output in 1000 ms (limit 1 lines/s)" });
+    expect(limiter.noteDueIn(1200)).toBeUndefined();
+    expect(limiter.flush(5000, { final: true })).toBeUndefined();
+    limiter.admit("kept", 5000);
+    limiter.admit("dropped", 5010);
+    expect(limiter.flush(5020, { final: true })).toEqual({ kind: "note", line: "dropped 1 lines of output in 10 ms (limit 1 lines/s)" });
   });
 });
 

@@ -56,3 +56,30 @@ describe("OutputPace", () => {
     expect(waits[0]).toBeGreaterThanOrEqual(195); // 201 bytes over a second's 1000
   });
 });
+
+describe("forEachLine", () => {
+  it("keeps the head of a line over the limit and counts the rest, across chunks, as one line", async () => {
+    const got: [string, number][] = [];
+    const chunks = ["ab\n0123", "456789", "漢漢\r\nshort\nxyzxyzxyz", "xyz"].map((c) => Buffer.from(c));
+    await forEachLine(Readable.from(chunks), (line, cut) => got.push([line, cut]), { limit: { maxLength: 5 } });
+    expect(got).toEqual([
+      ["ab", 0],
+      ["01234", 5 + 6], // "56789" and two 3-byte characters; the \r is not the line's
+      ["short", 0],
+      ["xyzxy", 7], // the last line has no newline: it ends with the stream
+    ]);
+  });
+
+  it("reads a changed limit from the next chunk on", async () => {
+    const got: string[] = [];
+    const limit = { maxLength: 4 };
+    async function* chunks() {
+      yield Buffer.from("aaaaaaaa\n");
+      limit.maxLength = 100;
+      yield Buffer.from("bbbbbbbb");
+      yield Buffer.from("\n");
+    }
+    await forEachLine(Readable.from(chunks()), (line) => got.push(line), { limit });
+    expect(got).toEqual(["aaaaaaaa", "bbbbbbbb"]);
+  });
+});

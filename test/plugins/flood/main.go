@@ -1,6 +1,11 @@
-// Command flood is a test plugin that writes to stdout as fast as it can,
-// every hundredth line 100 KiB long, to show that a chatty plugin cannot
-// flood the journal or grow the supervisor's memory.
+// Command flood is a test plugin that writes to stdout, to show that a
+// chatty plugin cannot flood the journal or grow the supervisor's memory,
+// and that what its output limits hold back is told. FLOOD_MODE picks what
+// it writes:
+//
+//	""       as fast as it can, forever, every hundredth line 100 KiB long
+//	"burst"  FLOOD_LINES numbered lines at once, then nothing
+//	"long"   one line of FLOOD_LONG_BYTES "a"s between BEGIN and END, then nothing
 package main
 
 import (
@@ -8,6 +13,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	shim "github.com/corralhq/corral/go-shim"
@@ -15,8 +21,24 @@ import (
 )
 
 func main() {
-	go flood()
+	switch os.Getenv("FLOOD_MODE") {
+	case "burst":
+		go burst(envInt("FLOOD_LINES"))
+	case "long":
+		go long(envInt("FLOOD_LONG_BYTES"))
+	default:
+		go flood()
+	}
 	shim.Serve(shim.Plugin{Name: cmp.Or(os.Getenv("CORRAL_PLUGIN"), "flood"), Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
+}
+
+func envInt(name string) int {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flood: %s: %v\n", name, err)
+		os.Exit(2)
+	}
+	return n
 }
 
 func flood() {
@@ -29,4 +51,18 @@ func flood() {
 			fmt.Fprintf(w, "flood line %d\n", n)
 		}
 	}
+}
+
+func burst(lines int) {
+	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	for n := range lines {
+		fmt.Fprintf(w, "burst line %d\n", n)
+	}
+	w.Flush()
+}
+
+func long(bytes int) {
+	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	fmt.Fprintf(w, "BEGIN%sEND\n", strings.Repeat("a", bytes))
+	w.Flush()
 }
