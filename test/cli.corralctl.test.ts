@@ -79,6 +79,17 @@ describe("corralctl without a daemon", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${path.join(dir, "missing.yaml")}:0:0: cannot read config`);
     expect((await corralctl(["--config", dir, "status"])).code).toBe(2); // a directory
+    // A file that is not YAML, or not a mapping, names no socket: it is not taken for the default daemon's.
+    const broken = path.join(dir, "broken.yaml");
+    await writeFile(broken, "stateDir: ./state\nruntimeDir: [unclosed\n");
+    const syntax = await corralctl(["--config", broken, "status"]);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(new RegExp(`^corralctl: ${broken}:\\d+:\\d+: YAML: `));
+    const list = path.join(dir, "list.yaml");
+    await writeFile(list, "- a\n");
+    const notMapping = await corralctl(["--config", list, "status"]);
+    expect(notMapping.code).toBe(2);
+    expect(notMapping.stderr).not.toContain("not running");
   });
 
   it("exits 2 on a usage error and 0 on --help", async () => {
@@ -86,6 +97,15 @@ describe("corralctl without a daemon", () => {
     const timeout = await corralctl(["--timeout", "abc", "status"]);
     expect(timeout.code).toBe(2);
     expect(timeout.stderr).toContain("option '--timeout <ms>' argument 'abc' is invalid. give a number of milliseconds, e.g. 5000");
+    // Option values are checked before the daemon is asked.
+    const cpu = await corralctl(["diag", "greeter", "--capture", "--cpu", "abc"]);
+    expect([cpu.code, cpu.stderr]).toEqual([2, expect.stringContaining("option '--cpu <ms>' argument 'abc' is invalid. give a number of milliseconds")]);
+    const cpuAlone = await corralctl(["diag", "greeter", "--cpu", "100"]);
+    expect([cpuAlone.code, cpuAlone.stderr]).toEqual([2, expect.stringContaining("--cpu goes with --capture")]);
+    const kind = await corralctl(["ack", "greeter", "--kind", "goroutine"]);
+    expect([kind.code, kind.stderr]).toEqual([2, expect.stringContaining("argument 'goroutine' is invalid. Allowed choices are fd-growth, goroutine-rise")]);
+    const ttl = await corralctl(["certs", "issue", "--role", "admin", "--name", "x", "--out", dir, "--ttl", "0d"]);
+    expect([ttl.code, ttl.stderr]).toEqual([2, expect.stringContaining("--ttl 0d: use e.g. 30d, 720h or 90m")]);
     const help = await corralctl(["status", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: corralctl status [options] [plugins...]");

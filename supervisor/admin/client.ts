@@ -39,9 +39,12 @@ async function adminSocketOf(file: string): Promise<string> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const text = await readFile(file, "utf8").catch(() => undefined);
-    const doc = text === undefined ? undefined : (parseDocument(text).toJS() as unknown);
-    const fields = doc && typeof doc === "object" ? (doc as { runtimeDir?: unknown; admin?: { socket?: unknown } }) : undefined;
-    // The command line names a file that is not a config: a usage error.
+    const parsed = text === undefined ? undefined : parseDocument(text);
+    // Only a mapping that parses names a socket; anything else (a file that
+    // is not YAML, or not a config) is the command line's mistake, told as
+    // such, rather than a guess at the default daemon, which may be another.
+    const doc = parsed && parsed.errors.length === 0 ? (parsed.toJS() as unknown) : undefined;
+    const fields = doc && typeof doc === "object" && !Array.isArray(doc) ? (doc as { runtimeDir?: unknown; admin?: { socket?: unknown } }) : undefined;
     if (!fields) throw new CliError(err.message, ExitCode.usage);
     const dir = path.dirname(path.resolve(file));
     if (typeof fields.admin?.socket === "string") return path.resolve(dir, fields.admin.socket);

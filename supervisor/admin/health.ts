@@ -3,7 +3,7 @@
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Alert } from "../../proto/gen/ts/corral/admin/v1/Alert.ts";
 import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.ts";
-import type { AlertBook, AlertKind } from "../breakers/alerts.ts";
+import { alertKinds, type AlertBook, type AlertKind } from "../breakers/alerts.ts";
 import type { DiagnosticsStore, Diagnostic as StoredDiagnostic } from "../diagnostics/store.ts";
 import type { PluginInstance } from "../plugin/instance.ts";
 import { AdminError, type HealthAdmin } from "./server.ts";
@@ -38,6 +38,9 @@ export function healthAdmin(deps: {
     ack(plugin, kind) {
       if (!plugin) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin whose alerts to acknowledge");
       known(plugin);
+      if (kind && !(alertKinds as readonly string[]).includes(kind)) {
+        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `no alert kind ${JSON.stringify(kind)}: one of ${alertKinds.join(", ")}`);
+      }
       return kind ? deps.alerts.ack(kind as AlertKind, plugin) : deps.alerts.ackAll(plugin);
     },
     async diagnostics(plugin) {

@@ -28,6 +28,7 @@ import { replaceAtomically } from "../identity/files.ts";
 import { bashCompletion } from "./completion.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
+import { alertKinds } from "../breakers/alerts.ts";
 import { shownReason, shownState } from "./shown-state.ts";
 import { shownLines, shownText } from "./shown-text.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
@@ -39,6 +40,12 @@ interface GlobalOptions {
   timeout: string;
 }
 
+/** An option's value that must be a whole positive number of milliseconds. */
+function milliseconds(value: string): string {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("give a number of milliseconds, e.g. 5000");
+  return value;
+}
+
 const program = new Command("corralctl")
   .description("Administer a running Corral supervisor over its admin socket.")
   .addOption(new Option("-s, --socket <path>", "admin socket (default: from --config, $CORRAL_SOCKET, or /run/corral/admin.sock)"))
@@ -47,10 +54,7 @@ const program = new Command("corralctl")
   .addOption(
     new Option("--timeout <ms>", "give up on the daemon after this long")
       .default("5000")
-      .argParser((value) => {
-        if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("give a number of milliseconds, e.g. 5000");
-        return value;
-      }),
+      .argParser(milliseconds),
   )
   .exitOverride()
   .showHelpAfterError()
@@ -159,7 +163,7 @@ program
   .command("ack")
   .description("acknowledge a plugin's open alerts (of one kind, or all)")
   .argument("<plugin>")
-  .option("--kind <kind>", "only alerts of this kind (goroutines, fd-growth, goroutine-rise, heap-growth, restart-loop, update-failed, not-served)")
+  .addOption(new Option("--kind <kind>", "only alerts of this kind").choices(alertKinds))
   .option("--json", "print JSON")
   .action(async (plugin: string, options: { kind?: string; json?: boolean }) => {
     const response = await call<AckAlertsResponse__Output>((client, deadline, done) =>
@@ -174,9 +178,10 @@ program
   .description("list the diagnostics (goroutine dumps, pprof profiles) captured for a plugin, or capture them now")
   .argument("<plugin>")
   .option("--capture", "capture a goroutine dump and heap profile now")
-  .option("--cpu <ms>", "with --capture: also a CPU profile of this many milliseconds")
+  .addOption(new Option("--cpu <ms>", "with --capture: also a CPU profile of this many milliseconds").argParser(milliseconds))
   .option("--json", "print JSON")
   .action(async (plugin: string, options: { capture?: boolean; cpu?: string; json?: boolean }) => {
+    if (options.cpu !== undefined && !options.capture) throw new CliError("--cpu goes with --capture", ExitCode.usage);
     const response = await call<ListDiagnosticsResponse__Output>((client, deadline, done) =>
       options.capture
         ? client.CaptureDiagnostics({ plugin, cpuMs: Number(options.cpu ?? 0) }, { deadline: new Date(deadline.getTime() + Number(options.cpu ?? 0) + 10_000) }, done)
@@ -526,7 +531,7 @@ program
 
 /** "30d", "720h", "90m" into milliseconds. */
 function parseTtl(text: string): number {
-  const match = /^(\d+)(d|h|m)$/.exec(text);
+  const match = /^([1-9]\d*)(d|h|m)$/.exec(text);
   if (!match) throw new CliError(`--ttl ${text}: use e.g. 30d, 720h or 90m`, ExitCode.usage);
   return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as "d" | "h" | "m"];
 }
