@@ -35,6 +35,18 @@ export function parseCgroupNumber(text: string, file: string): number {
 }
 
 /**
+ * A counter as cgroupfs writes it, divided by `per` (nanoseconds into
+ * microseconds, say) before it becomes a Number: v1's cpuacct.usage passes
+ * 2^53 nanoseconds after 104 CPU-days, where parseCgroupNumber would say
+ * Infinity; in microseconds it fits for 285 years.
+ */
+export function parseCgroupCounter(text: string, file: string, per = 1n): number {
+  const value = text.trim();
+  if (!/^\d+$/.test(value)) throw new Error(`unexpected value ${JSON.stringify(value)} in ${file}`);
+  return Number(BigInt(value) / per);
+}
+
+/**
  * A flat-keyed file ("key value" per line: memory.events, pids.events,
  * cpu.stat, memory.oom_control). Lines that are not "word integer" are skipped.
  */

@@ -15,7 +15,7 @@ import {
   type InstanceCgroup,
 } from "./driver.ts";
 import { nodeCgroupFs, SampledFiles, type CgroupFs } from "./fs.ts";
-import { POLL_MS, ignoreMissing, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirParent, rmdirWhileBusy, settleAll, sweepInstances, unique, type StuckCgroup } from "./util.ts";
+import { POLL_MS, ignoreMissing, parseCgroupCounter, parseCgroupNumber, parseFlatKeyed, parseProcs, removedIfEmpty, rmdirParent, rmdirWhileBusy, settleAll, sweepInstances, unique, type StuckCgroup } from "./util.ts";
 
 export interface V1DriverOptions {
   /** The hierarchies by controller, as detectCgroups finds them. */
@@ -221,7 +221,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
     });
     return {
       memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory),
-      cpuMicros: Math.floor(parseCgroupNumber(this.#sampled.read(cpu), cpu) / 1000),
+      cpuMicros: parseCgroupCounter(this.#sampled.read(cpu), cpu, 1000n),
     };
   }
 

@@ -67,7 +67,9 @@ export class InstanceMonitor {
       cpuCores: plugin.limits.cpu,
       intervalMs: plugin.sampleInterval,
       onSample: (sample) => {
-        void cpu.onSample(sample.at, sample.cpuPercent);
+        // A breaker's bug is this instance's to report, not every plugin's end
+        // (an unhandled rejection ends the supervisor).
+        cpu.onSample(sample.at, sample.cpuPercent).catch((err: unknown) => log.error({ err }, "CPU breaker failed on a sample"));
         runtime.onSample(sample);
       },
       onRuntime: (stats) => runtime.onRuntime(stats),
