@@ -15,6 +15,7 @@
 import http2, { type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { rmSync } from "node:fs";
 import { chmod } from "node:fs/promises";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { refuseCaller, type CallerPolicy } from "./caller-policy.ts";
 
@@ -27,8 +28,23 @@ export interface TlsMaterial {
   keyPem: string;
 }
 
-/** How long a connection may take to finish its TLS handshake. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * The refusal servers' bounds. Their sockets are open to every local user
+ * (access is by certificate), and a connection needs no certificate until
+ * its handshake ends: all refusal servers together hold at most
+ * `connections` of the supervisor's fds (past it, new ones are closed as they
+ * come), and a handshake not done in `handshakeMs` is cut. A flood of them
+ * then costs callers of a plugin that is down the refusal's reason, not the
+ * supervisor its fds.
+ */
+export const REFUSAL_LIMITS = { connections: 1024, handshakeMs: 2_000 };
+
+/** Connections open on all refusal servers of this process. */
+let openConnections = 0;
+
+function secureOptions(tls: TlsMaterial) {
+  return { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, minVersion: "TLSv1.3" as const };
+}
 
 export class RefusalServer {
   readonly socket: string;
@@ -48,18 +64,23 @@ export class RefusalServer {
   /** Listens on `socket` (replacing a stale file), refusing with `reason` until told otherwise. */
   static async listen(socket: string, tls: TlsMaterial, reason: string, callers: CallerPolicy): Promise<RefusalServer> {
     const server = http2.createSecureServer({
-      ca: tls.caPem,
-      cert: tls.certPem,
-      key: tls.keyPem,
+      ...secureOptions(tls),
       requestCert: true,
       rejectUnauthorized: true,
-      minVersion: "TLSv1.3",
       ALPNProtocols: ["h2"],
       // Not Node's 120 s: a client that connects and never finishes its
       // handshake holds an fd of the supervisor's meanwhile.
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: REFUSAL_LIMITS.handshakeMs,
     });
     const refusal = new RefusalServer(socket, server, reason);
+    server.on("connection", (raw: Socket) => {
+      if (openConnections >= REFUSAL_LIMITS.connections) {
+        raw.destroy();
+        return;
+      }
+      openConnections += 1;
+      raw.once("close", () => (openConnections -= 1));
+    });
     server.on("session", (session) => {
       refusal.#sessions.add(session);
       session.on("close", () => refusal.#sessions.delete(session));
@@ -126,7 +147,8 @@ export class RefusalServer {
 
   /** Presents a renewed certificate to new connections. */
   setCertificate(tls: TlsMaterial): void {
-    this.#server.setSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem });
+    // The whole context is replaced: what it does not say (TLS 1.3 only) would be lost.
+    this.#server.setSecureContext(secureOptions(tls));
   }
 
   /**

@@ -505,8 +505,17 @@ export class PluginInstance implements Instance {
         return false;
       },
     );
-    await rm(this.#dir, { recursive: true, force: true });
-    if (removed !== false) this.#env.uids.release(this.#uid);
+    // Out of fds (EMFILE), say: logged, not thrown, as a throw here would end
+    // the supervisor. What is left is the next start's to sweep; the uid,
+    // whose files the directory holds, is not handed out again meanwhile.
+    const dirRemoved = await rm(this.#dir, { recursive: true, force: true }).then(
+      () => true,
+      (err: Error) => {
+        this.#log.error({ err: err.message, dir: this.#dir, uid: this.#uid }, "instance directory not removed; its uid stays out of use");
+        return false;
+      },
+    );
+    if (removed !== false && dirRemoved) this.#env.uids.release(this.#uid);
   }
 }
 

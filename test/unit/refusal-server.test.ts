@@ -1,0 +1,96 @@
+// The refusal server's own bounds, over real TLS on a real socket: TLS 1.3
+// only, also after its certificate is renewed, and a ceiling on the
+// connections that all refusal servers hold, for which no certificate is
+// needed until a handshake ends.
+import { mkdtemp, rm } from "node:fs/promises";
+import net, { type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RefusalServer, REFUSAL_LIMITS } from "../../supervisor/dataplane/refusal-server.ts";
+import { issueClientLeaf, issuePluginLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
+
+const TD = "corral.local";
+const HOUR = 3600_000;
+let dir: string;
+let ca: CertificateAuthority;
+const cleanups: (() => Promise<unknown> | void)[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-refusal-"));
+  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: TD });
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function refusalServer(name: string): Promise<RefusalServer> {
+  const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
+  const server = await RefusalServer.listen(path.join(dir, `${name}.sock`), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
+    plugin: "greeter",
+    trustDomain: TD,
+    isRevoked: () => false,
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** The outcome of a TLS 1.2 handshake with a valid client certificate. */
+async function tls12(socket: string): Promise<string> {
+  const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+  return new Promise((resolve) => {
+    const conn = tls.connect({ path: socket, ca: ca.certPem, cert: client.certPem, key: client.keyPem, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
+    conn.once("secureConnect", () => {
+      resolve(`connected with ${conn.getProtocol()}`);
+      conn.destroy();
+    });
+    conn.once("error", (err) => resolve(err.message));
+  });
+}
+
+describe("RefusalServer", () => {
+  it("speaks TLS 1.3 only, also once its certificate is renewed", async () => {
+    const server = await refusalServer("tls");
+    expect(await tls12(server.socket)).toMatch(/protocol version/);
+    const renewed = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
+    server.setCertificate({ caPem: ca.certPem, ...renewed });
+    expect(await tls12(server.socket)).toMatch(/protocol version/);
+  });
+
+  it("holds at most REFUSAL_LIMITS.connections connections across all its servers, and cuts a handshake that does not end", async () => {
+    const saved = { ...REFUSAL_LIMITS };
+    Object.assign(REFUSAL_LIMITS, { connections: 4, handshakeMs: 500 });
+    cleanups.push(() => {
+      Object.assign(REFUSAL_LIMITS, saved);
+    });
+    const [a, b] = [await refusalServer("a"), await refusalServer("b")];
+    // Connections that never start a handshake: what a flood of them costs.
+    const open = (socket: string) =>
+      new Promise<{ conn: Socket; closedAfter: Promise<number> }>((resolve, reject) => {
+        const conn = net.connect(socket, () => {
+          const at = Date.now();
+          resolve({ conn, closedAfter: new Promise((r) => conn.once("close", () => r(Date.now() - at))) });
+        });
+        conn.once("error", reject);
+        cleanups.push(() => {
+          conn.destroy();
+        });
+      });
+    const held = [await open(a.socket), await open(a.socket), await open(b.socket), await open(b.socket)];
+    await new Promise((r) => setTimeout(r, 50)); // the servers have counted them
+    // One more, on either server: closed as it comes.
+    const over = await open(b.socket);
+    expect(await over.closedAfter).toBeLessThan(250);
+    // Those held are cut at the handshake's deadline, not kept.
+    for (const h of held) expect(await h.closedAfter).toBeGreaterThanOrEqual(400);
+    for (const h of held) expect(await h.closedAfter).toBeLessThan(5000);
+    // And then there is room again.
+    const after = await open(a.socket);
+    const within = await Promise.race([after.closedAfter, new Promise<"open">((r) => setTimeout(() => r("open"), 200))]);
+    expect(within).toBe("open");
+  });
+});
