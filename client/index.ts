@@ -75,8 +75,50 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
   // The server's identity is its certificate's URI SAN, checked by pluginCredentials; a host name is only
   // sent (as SNI, which may not be an IP address), so TCP targets get a placeholder.
   const sni = unix ? {} : { "grpc.ssl_target_name_override": `${plugin}.corral.invalid` };
-  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), { ...sni, ...channelOptions(options), interceptors: [refusedCertificate] });
+  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), {
+    ...sni,
+    ...channelOptions(options),
+    interceptors: [refusedCertificate, deadlineExceeded],
+  });
 }
+
+/**
+ * Reports a call that ended CANCELLED after its deadline, which its caller
+ * did not cancel, as DEADLINE_EXCEEDED. A Go server resets a stream with
+ * RST_STREAM(CANCEL) once the deadline it was sent passes; when that
+ * reaches grpc-js before its own deadline timer fires, grpc-js fails the
+ * call with CANCELLED ("Call cancelled"). gRPC's PROTOCOL-HTTP2 asks clients
+ * to check the deadline on CANCELLED, as grpc-go's does (go-shim/client
+ * reports DEADLINE_EXCEEDED always): a call past its deadline fails alike
+ * whichever side noticed first.
+ */
+export const deadlineExceeded: Interceptor = (options, nextCall) => {
+  let cancelledByCaller = false;
+  const deadline = options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity);
+  return new InterceptingCall(
+    nextCall(options),
+    new RequesterBuilder()
+      .withStart((metadata, listener, next) =>
+        next(
+          metadata,
+          new ListenerBuilder()
+            .withOnReceiveStatus((status, nextStatus) =>
+              nextStatus(
+                status.code === grpcStatus.CANCELLED && !cancelledByCaller && Date.now() >= deadline
+                  ? { ...status, code: grpcStatus.DEADLINE_EXCEEDED, details: `Deadline exceeded (the server reset the call: ${status.details})` }
+                  : status,
+              ),
+            )
+            .build(),
+        ),
+      )
+      .withCancel((next) => {
+        cancelledByCaller = true;
+        next();
+      })
+      .build(),
+  );
+};
 
 /**
  * Turns the UNAVAILABLE of a call that got no connection because the plugin

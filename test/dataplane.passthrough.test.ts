@@ -140,6 +140,47 @@ describe("the stable address", () => {
     }
   });
 
+  it("fails connect()'s calls past their deadline with DEADLINE_EXCEEDED, also when the plugin's reset comes first, and a cancelled one with CANCELLED", async () => {
+    const Echo = (loadPackageDefinition(loadSync(echoProto, { longs: Number, defaults: true })) as unknown as {
+      corral: { test: { echo: { v1: { Echo: ServiceClientConstructor<EchoGrpcClient> } } } };
+    }).corral.test.echo.v1.Echo;
+    const c = connect("echo", Echo, { credentials: pems, runtimeDir: supervisor.runtimeDir, retry: false });
+    try {
+      const call = (deadlineMs: number) =>
+        new Promise<number>((resolve) =>
+          c.Unary({ message: "late", sleepMs: 1000, replySize: 0 }, new Metadata(), { deadline: Date.now() + deadlineMs }, (err) => resolve(err?.code ?? status.OK)),
+        );
+      await call(10_000).catch(() => {}); // connected
+      // The plugin's RST_STREAM(CANCEL) at the deadline read before grpc-js's
+      // own timer fires: this process is kept busy across the deadline, so
+      // the reset waits in the socket, and the next turn of the event loop
+      // reads it before it runs the deadline's timers (the timers of this
+      // turn were taken at its start).
+      const calls = Array.from({ length: 20 }, () => call(100));
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          const until = Date.now() + 300;
+          while (Date.now() < until); // the requests went out at once; the plugin resets them at 100 ms
+          resolve();
+        }, 50),
+      );
+      const codes = await Promise.all(calls);
+      expect(codes.filter((code) => code !== status.DEADLINE_EXCEEDED)).toEqual([]);
+      // A call its caller cancels stays CANCELLED, even past its deadline.
+      const cancelled = await new Promise<number>((resolve) => {
+        const pending = c.Unary({ message: "cancelled", sleepMs: 1000, replySize: 0 }, new Metadata(), { deadline: Date.now() + 50 }, (err) => resolve(err?.code ?? status.OK));
+        setTimeout(() => {
+          const until = Date.now() + 60;
+          while (Date.now() < until); // past the deadline before the timers run
+          pending.cancel();
+        }, 0);
+      });
+      expect(cancelled).toBe(status.CANCELLED);
+    } finally {
+      c.close();
+    }
+  });
+
   it("is reached by connect() with a credentials directory, whose renewal new connections take up", async () => {
     const Echo = (loadPackageDefinition(loadSync(echoProto, { longs: Number, defaults: true })) as unknown as {
       corral: { test: { echo: { v1: { Echo: ServiceClientConstructor<EchoGrpcClient> } } } };
