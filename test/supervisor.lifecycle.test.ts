@@ -271,6 +271,30 @@ describe("a plugin killed by the kernel", () => {
   });
 });
 
+describe("a plugin whose child the kernel's OOM killer kills", () => {
+  it("is ended whole and restarted, reported as an OOM kill, though the plugin itself would have served on", async () => {
+    const supervisor = await TestSupervisor.create({
+      plugins: [
+        {
+          name: "parent",
+          binary: plugins.crasher,
+          apiVersion: "1.0",
+          env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom-child" },
+          limits: { memory: "32MiB" },
+          sampleInterval: "200ms",
+          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
+        },
+      ],
+    });
+    running.push(supervisor);
+    await supervisor.start();
+    const crashed = await supervisor.waitForLog((l) => l.plugin === "parent" && l.to === "crashed", 20_000);
+    expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
+    expect(supervisor.logs.some((l) => l.plugin === "parent" && l.msg === "the kernel's OOM killer killed a process of the instance; ending the instance")).toBe(true);
+    await supervisor.waitForPlugin("parent", (p) => p.restarts >= 1);
+  });
+});
+
 describe("a hot update whose serving instance dies during the warm-up", () => {
   it("refuses calls with the reason, not with the dead socket's refusal, until the new instance serves", async () => {
     const supervisor = await start([

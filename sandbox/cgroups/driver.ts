@@ -23,6 +23,12 @@ export interface CgroupUsage {
   memoryBytes: number;
   /** CPU time used so far by all processes of the cgroup. */
   cpuMicros: number;
+  /**
+   * Processes of the cgroup the kernel's OOM killer killed so far. Sampled,
+   * so that a kill that leaves the plugin running (a child of it, on cgroup
+   * v1, which has no memory.oom.group) still ends the instance.
+   */
+  oomKills: number;
 }
 
 /**

@@ -130,7 +130,7 @@ export class V1InstanceCgroup implements InstanceCgroup {
   readonly procsFiles: string[];
   /** The instance's directory in each controller's hierarchy. */
   readonly #dirs: Map<string, string>;
-  #usageFiles: { memory: string; cpu: string } | undefined;
+  #usageFiles: { memory: string; cpu: string; oom: string } | undefined;
   readonly #fs: CgroupFs;
   readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
@@ -215,13 +215,15 @@ export class V1InstanceCgroup implements InstanceCgroup {
 
   async usage(): Promise<CgroupUsage> {
     // Named once: sampling calls this every second for every instance.
-    const { memory, cpu } = (this.#usageFiles ??= {
+    const { memory, cpu, oom } = (this.#usageFiles ??= {
       memory: this.#file("memory", "memory.usage_in_bytes"),
       cpu: this.#file("cpuacct", "cpuacct.usage"),
+      oom: this.#file("memory", "memory.oom_control"),
     });
     return {
       memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory),
       cpuMicros: parseCgroupCounter(this.#sampled.read(cpu), cpu, 1000n),
+      oomKills: parseFlatKeyed(this.#sampled.read(oom)).get("oom_kill") ?? 0,
     };
   }
 

@@ -155,7 +155,7 @@ export class V2InstanceCgroup implements InstanceCgroup {
   readonly #fs: CgroupFs;
   readonly #sampled: SampledFiles;
   readonly #timeoutMs: number;
-  #usageFiles: { cpu: string; memory: string } | undefined;
+  #usageFiles: { cpu: string; memory: string; events: string } | undefined;
 
   constructor(name: string, dir: string, fs: CgroupFs, timeoutMs: number) {
     this.name = name;
@@ -173,8 +173,16 @@ export class V2InstanceCgroup implements InstanceCgroup {
       const file = this.#file("memory.swap.max");
       if (await this.#fs.exists(file)) await this.#fs.writeFile(file, maxValue(limits.swapBytes));
     };
+    // An OOM kill ends the whole instance, not just the process the kernel
+    // picked (a child of the plugin, say, leaving the plugin running after
+    // its own failure): "killed together or not at all" (Linux 4.19).
+    const oomGroup = async () => {
+      const file = this.#file("memory.oom.group");
+      if (await this.#fs.exists(file)) await this.#fs.writeFile(file, "1");
+    };
     // Unlike v1's memsw, memory.swap.max is swap alone: no order to keep.
     await settleAll([
+      oomGroup(),
       this.#fs.writeFile(this.#file("memory.max"), maxValue(limits.memoryBytes)),
       swap(),
       this.#fs.writeFile(this.#file("pids.max"), maxValue(limits.pids)),
@@ -207,10 +215,18 @@ export class V2InstanceCgroup implements InstanceCgroup {
 
   async usage(): Promise<CgroupUsage> {
     // Named once: sampling calls this every second for every instance.
-    const { cpu, memory } = (this.#usageFiles ??= { cpu: this.#file("cpu.stat"), memory: this.#file("memory.current") });
+    const { cpu, memory, events } = (this.#usageFiles ??= {
+      cpu: this.#file("cpu.stat"),
+      memory: this.#file("memory.current"),
+      events: this.#file("memory.events"),
+    });
     const usec = parseFlatKeyed(this.#sampled.read(cpu)).get("usage_usec");
     if (usec === undefined) throw new Error(`no usage_usec in ${cpu}`);
-    return { memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory), cpuMicros: usec };
+    return {
+      memoryBytes: parseCgroupNumber(this.#sampled.read(memory), memory),
+      cpuMicros: usec,
+      oomKills: parseFlatKeyed(this.#sampled.read(events)).get("oom_kill") ?? 0,
+    };
   }
 
   async events(): Promise<CgroupEvents> {

@@ -1,5 +1,7 @@
 // How an instance ended, in words an operator can act on. The cgroup's
-// counters decide an OOM kill (the kernel's SIGKILL alone could be anyone's).
+// counters decide an OOM kill (the kernel's SIGKILL alone could be anyone's),
+// of an instance that ended by SIGKILL: a plugin that exited on its own after
+// the kernel killed a child of it did not die of the OOM killer.
 import type { CgroupEvents } from "../../sandbox/cgroups/driver.ts";
 import { formatBytes } from "../config/units.ts";
 
@@ -13,8 +15,8 @@ export interface SandboxEnd {
 
 export function describeExit(end: SandboxEnd, events: CgroupEvents | undefined, memoryLimit: number): string {
   if (end.error) return `sandbox setup failed at ${end.error.stage}: ${end.error.message}`;
-  if (events && events.oomKills > 0) return `killed by the kernel's OOM killer (memory limit ${formatBytes(memoryLimit)})`;
-  if (end.signal === "SIGSYS" && end.syscall) return `killed by SIGSYS: seccomp refused syscall ${end.syscall}`;
-  if (end.signal) return `killed by ${end.signal}`;
-  return `exited with status ${end.code}`;
+  const oomKills = events?.oomKills ?? 0;
+  if (oomKills > 0 && end.signal === "SIGKILL") return `killed by the kernel's OOM killer (memory limit ${formatBytes(memoryLimit)})`;
+  const how = end.signal === "SIGSYS" && end.syscall ? `killed by SIGSYS: seccomp refused syscall ${end.syscall}` : end.signal ? `killed by ${end.signal}` : `exited with status ${end.code}`;
+  return oomKills > 0 ? `${how}, after the kernel's OOM killer killed ${oomKills} of its processes (memory limit ${formatBytes(memoryLimit)})` : how;
 }

@@ -333,6 +333,13 @@ export class PluginInstance implements Instance {
         void this.destroy();
       },
       onBreakerEvent: (state, message) => this.#env.breakerEvent({ plugin: this.#plugin.name, instance: this.id, state, message }),
+      onOomKill: (kills) => {
+        // A process the kernel picked is gone, and what is left of the
+        // instance may be in no state to serve: ended whole, as on cgroup v2
+        // (memory.oom.group), to be reported and restarted as an OOM kill.
+        this.#log.warn({ oomKills: kills }, "the kernel's OOM killer killed a process of the instance; ending the instance");
+        this.#cgroup?.killAll().catch((err: Error) => this.#log.error({ err: err.message }, "ending the instance after an OOM kill failed"));
+      },
       pause: {
         park: async (reason, graceMs) => {
           this.#env.address(this.#plugin.name)?.hold(this.id, reason);

@@ -29,6 +29,12 @@ export interface MonitorOptions {
   pause?: PauseHooks;
   /** The CPU breaker's trips, resumes, recoveries and verdicts. */
   onBreakerEvent?: (state: string, message: string) => void;
+  /**
+   * The OOM killer killed a process of the instance that is still running
+   * (on cgroup v1, which cannot have the kernel kill the whole instance):
+   * the memory breaker's trip all the same.
+   */
+  onOomKill: (kills: number) => void;
 }
 
 export class InstanceMonitor {
@@ -60,6 +66,7 @@ export class InstanceMonitor {
       capture: (why) => options.capture(why),
     });
     this.#cpu = cpu;
+    let oomKillsSeen = 0;
     this.#sampler = new InstanceSampler({
       usage: () => cgroup.usage(),
       pid: options.pid,
@@ -67,6 +74,10 @@ export class InstanceMonitor {
       cpuCores: plugin.limits.cpu,
       intervalMs: plugin.sampleInterval,
       onSample: (sample) => {
+        if (sample.oomKills > oomKillsSeen) {
+          oomKillsSeen = sample.oomKills;
+          options.onOomKill(sample.oomKills);
+        }
         // A breaker's bug is this instance's to report, not every plugin's end
         // (an unhandled rejection ends the supervisor).
         cpu.onSample(sample.at, sample.cpuPercent).catch((err: unknown) => log.error({ err }, "CPU breaker failed on a sample"));

@@ -29,6 +29,8 @@ export interface Sample {
   openFds: number;
   /** When openFds was counted (every FDS_EVERY samples; the count stands between). */
   openFdsAt: number;
+  /** Processes of the instance the kernel's OOM killer has killed so far. */
+  oomKills: number;
   /** The latest numbers from the plugin's Go runtime, when it has sent any. */
   runtime?: RuntimeStats__Output;
 }
@@ -124,6 +126,7 @@ export class InstanceSampler {
         at: now,
         cpuPercent: Math.max(0, Math.round(cpuPercent * 10) / 10),
         memoryBytes: usage.memoryBytes,
+        oomKills: usage.oomKills,
         openFds,
         openFdsAt,
         ...(this.#runtime && { runtime: this.#runtime }),

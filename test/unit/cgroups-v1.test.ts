@@ -155,11 +155,11 @@ describe("cgroup v1 driver", () => {
     ]);
     expect(fs.writes).toHaveLength(6);
     expect(await cgroup.readLimits()).toEqual({ ...LIMITS, swapBytes: 0 });
-    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500 });
+    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500, oomKills: 0 });
     // Nanoseconds pass 2^53 after 104 CPU-days (52 days of a plugin on two
     // cores): still counted to the microsecond, never Infinity.
     await writeFile(path.join(root, dir("cpuacct"), "cpuacct.usage"), "9007201000000123\n");
-    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 9007201000000 });
+    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 9007201000000, oomKills: 0 });
     expect(await driver.list()).toEqual(["greeter-1a2b3c"]);
   });
 

@@ -28,6 +28,7 @@ function controlFiles(controller: string, withoutSwap: boolean): Record<string, 
         "memory.max": "max",
         ...(withoutSwap ? {} : { "memory.swap.max": "max" }),
         "memory.current": "0",
+        "memory.oom.group": "0",
         "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n",
       };
     case "pids":
@@ -244,6 +245,8 @@ describe("cgroup v2 driver", () => {
         ["system.slice/corral.service/corral/cgroup.subtree_control", "+memory +pids +cpu"],
         [`${dir}/memory.max`, String(256 * 1024 * 1024)],
         [`${dir}/memory.swap.max`, "0"],
+        // An OOM kill ends the whole instance.
+        [`${dir}/memory.oom.group`, "1"],
         [`${dir}/pids.max`, "64"],
         [`${dir}/cpu.max`, "150000 100000"],
       ].sort(),
@@ -254,7 +257,7 @@ describe("cgroup v2 driver", () => {
     // A second instance: the parent is ready already.
     fs.writes.length = 0;
     await driver.create("greeter-2", { ...LIMITS, cpu: 0.001 });
-    expect(fs.writes.map(([f]) => path.basename(f)).sort()).toEqual(["cpu.max", "memory.max", "memory.swap.max", "pids.max"]);
+    expect(fs.writes.map(([f]) => path.basename(f)).sort()).toEqual(["cpu.max", "memory.max", "memory.oom.group", "memory.swap.max", "pids.max"]);
     expect(fs.writes.find(([f]) => f.endsWith("cpu.max"))?.[1]).toBe("1000 100000"); // the kernel's minimum quota
   });
 
@@ -278,6 +281,7 @@ describe("cgroup v2 driver", () => {
     expect(fs.writes.filter(([f]) => f.includes("/free/")).map(([f, v]) => [path.basename(f), v]).sort()).toEqual([
       ["cpu.max", "max 100000"],
       ["memory.max", "max"],
+      ["memory.oom.group", "1"],
       ["pids.max", "max"],
     ]);
     expect(await cgroup.readLimits()).toEqual({ memoryBytes: Infinity, swapBytes: null, pids: Infinity, cpu: Infinity });
@@ -303,15 +307,15 @@ describe("cgroup v2 driver", () => {
     const cgroup = await driver.create("used", LIMITS);
     await writeFile(path.join(cgroup.dir, "memory.current"), "1048576\n");
     await writeFile(path.join(cgroup.dir, "cpu.stat"), "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\nnr_periods 3\n");
-    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500 });
+    expect(await cgroup.usage()).toEqual({ memoryBytes: 1048576, cpuMicros: 2500, oomKills: 0 });
     // The files stay open between samples: each sample reads them as they are now.
     const fdsOpen = readdirSync("/proc/self/fd").length;
     await writeFile(path.join(cgroup.dir, "memory.current"), "2097152\n");
     await writeFile(path.join(cgroup.dir, "cpu.stat"), "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\nnr_periods 30\n");
-    expect(await cgroup.usage()).toEqual({ memoryBytes: 2097152, cpuMicros: 1234567 });
+    expect(await cgroup.usage()).toEqual({ memoryBytes: 2097152, cpuMicros: 1234567, oomKills: 0 });
     expect(readdirSync("/proc/self/fd").length).toBe(fdsOpen);
     await cgroup.destroy();
-    expect(readdirSync("/proc/self/fd").length).toBe(fdsOpen - 2);
+    expect(readdirSync("/proc/self/fd").length).toBe(fdsOpen - 3);
     await expect(cgroup.usage()).rejects.toThrow(/being destroyed/);
   });
 

@@ -12,6 +12,15 @@ describe("exit reasons", () => {
     expect(describeExit({ signal: "SIGKILL" }, none, 64 * MiB)).toBe("killed by SIGKILL");
   });
 
+  it("does not call an exit of the plugin's own an OOM kill, when the kernel killed another process of the instance", () => {
+    expect(describeExit({ code: 0 }, { oomKills: 1, pidsLimitHits: 0 }, 32 * MiB)).toBe(
+      "exited with status 0, after the kernel's OOM killer killed 1 of its processes (memory limit 32MiB)",
+    );
+    expect(describeExit({ signal: "SIGTERM" }, { oomKills: 2, pidsLimitHits: 0 }, 32 * MiB)).toBe(
+      "killed by SIGTERM, after the kernel's OOM killer killed 2 of its processes (memory limit 32MiB)",
+    );
+  });
+
   it("names the syscall seccomp refused", () => {
     expect(describeExit({ signal: "SIGSYS", syscall: "ptrace" }, none, MiB)).toBe("killed by SIGSYS: seccomp refused syscall ptrace");
     expect(describeExit({ signal: "SIGSYS" }, none, MiB)).toBe("killed by SIGSYS");

@@ -87,13 +87,13 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
     // Sampled every second, fds counted every fifth sample: 8, then 14 for good (six connections kept).
     for (let i = 0; i < 60; i++) {
       const countedAt = i - (i % 5);
-      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: countedAt === 0 ? 8 : 14, openFdsAt: countedAt * 1000 });
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, oomKills: 0, openFds: countedAt === 0 ? 8 : 14, openFdsAt: countedAt * 1000 });
     }
     expect(alerts.open("server")).toEqual([]);
     // A leak, as the counts show it (one a second), over the 5-minute window: fires.
     for (let i = 60; i < 420; i++) {
       const countedAt = i - (i % 5);
-      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 14 + (countedAt - 60), openFdsAt: countedAt * 1000 });
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, oomKills: 0, openFds: 14 + (countedAt - 60), openFdsAt: countedAt * 1000 });
     }
     expect(alerts.open("server").map((a) => a.kind)).toEqual(["fd-growth"]);
   });
@@ -103,7 +103,7 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
     const watch = new RuntimeWatch({ plugin: "bursts", goroutineThreshold: 100, alerts, log: pino({ level: "silent" }), collectGarbage: async () => {}, capture: async () => {} });
     for (let i = 0; i < 600; i++) {
       const countedAt = i - (i % 5);
-      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, openFds: 8 + 10 * Math.floor(countedAt / 15), openFdsAt: countedAt * 1000 });
+      watch.onSample({ at: i * 1000, cpuPercent: 1, memoryBytes: 1, oomKills: 0, openFds: 8 + 10 * Math.floor(countedAt / 15), openFdsAt: countedAt * 1000 });
     }
     expect(alerts.open("bursts").map((a) => a.kind)).toEqual(["fd-growth"]);
   });

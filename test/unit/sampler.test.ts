@@ -15,7 +15,7 @@ describe("instance sampler", () => {
   it("counts the open fds of the process from /proc, every FDS_EVERY samples", async () => {
     const held = [openSync("/dev/null", "r"), openSync("/dev/null", "r"), openSync("/dev/null", "r")];
     const sampler = new InstanceSampler({
-      usage: async () => ({ memoryBytes: 0, cpuMicros: 0 }),
+      usage: async () => ({ memoryBytes: 0, cpuMicros: 0, oomKills: 0 }),
       pid: () => process.pid,
       stats: () => fakeStream(),
       cpuCores: 1,
@@ -39,7 +39,7 @@ describe("instance sampler", () => {
     let cpuMicros = 0;
     const stream = fakeStream();
     const sampler = new InstanceSampler({
-      usage: async () => ({ memoryBytes: 5_000_000, cpuMicros }),
+      usage: async () => ({ memoryBytes: 5_000_000, cpuMicros, oomKills: 0 }),
       pid: () => undefined,
       stats: () => stream,
       cpuCores: 0.5,
@@ -70,7 +70,7 @@ describe("instance sampler", () => {
         vi.setSystemTime(start);
         const ticks: number[] = [];
         const sampler = new InstanceSampler({
-          usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+          usage: async () => ({ memoryBytes: 1, cpuMicros: 0, oomKills: 0 }),
           pid: () => undefined,
           stats: () => fakeStream(),
           cpuCores: 1,
@@ -96,7 +96,7 @@ describe("instance sampler", () => {
     const ticks: number[] = [];
     let now = 1_000;
     const sampler = new InstanceSampler({
-      usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+      usage: async () => ({ memoryBytes: 1, cpuMicros: 0, oomKills: 0 }),
       pid: () => undefined,
       stats: () => stream,
       cpuCores: 1,
@@ -129,7 +129,7 @@ describe("instance sampler", () => {
     const received: number[] = [];
     const intervalMs = 400;
     const sampler = new InstanceSampler({
-      usage: async () => ({ memoryBytes: 1, cpuMicros: 0 }),
+      usage: async () => ({ memoryBytes: 1, cpuMicros: 0, oomKills: 0 }),
       pid: () => undefined,
       stats: () => flood as unknown as ClientReadableStream<RuntimeStats__Output>,
       cpuCores: 1,

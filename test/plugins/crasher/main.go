@@ -6,7 +6,8 @@
 // CRASH_MODE=goroutines it starts GOROUTINES (2000) goroutines that never end;
 // with CRASH_MODE=fds it opens a file every 50 ms and keeps it; with
 // CRASH_MODE=heap it grows a heap that the garbage collector does not give
-// back (see heapGrowth).
+// back (see heapGrowth); with CRASH_MODE=oom-child it starts a child copy of
+// itself that allocates until the kernel kills it, and goes on serving.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
@@ -26,6 +28,10 @@ import (
 )
 
 func main() {
+	if os.Getenv("CRASHER_HOG") == "1" { // the child of CRASH_MODE=oom-child
+		debug.SetMemoryLimit(math.MaxInt64)
+		hog()
+	}
 	name := cmp.Or(os.Getenv("CORRAL_PLUGIN"), "crasher")
 	after, err := strconv.Atoi(cmp.Or(os.Getenv("CRASH_AFTER_MS"), "0"))
 	if err != nil {
@@ -56,6 +62,17 @@ func main() {
 				signal.Notify(stop, syscall.SIGCONT)
 			}
 			go spin(stop)
+			return
+		}
+		if os.Getenv("CRASH_MODE") == "oom-child" {
+			fmt.Fprintf(os.Stderr, "crasher: starting a child that allocates until killed after %d ms\n", after)
+			child := exec.Command("/proc/self/exe")
+			child.Env = append(os.Environ(), "CRASHER_HOG=1")
+			child.Stderr = os.Stderr
+			go func() {
+				err := child.Run()
+				fmt.Fprintf(os.Stderr, "crasher: the child ended (%v); serving on\n", err)
+			}()
 			return
 		}
 		if os.Getenv("CRASH_MODE") == "oom" {
