@@ -163,18 +163,29 @@ func describeCert(cert *x509.Certificate) string {
 }
 
 // watch reloads the list when the files may have changed, until ctx is
-// done: see the top of this file.
-func (r *revoker) watch(ctx context.Context) {
+// done: see the top of this file. Once draining is closed it polls every
+// crlPollInterval whatever it was told: a drain's GOAWAY ends the
+// supervisor's Control connection, so no push reaches a draining instance,
+// whose calls in flight a revocation must still end within a second.
+func (r *revoker) watch(ctx context.Context, draining <-chan struct{}) {
 	t := time.NewTicker(crlPollInterval)
 	defer t.Stop()
 	told := r.told
 	var changes <-chan struct{}
+	polling := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-draining:
+			draining = nil
+			polling = true
+			t.Reset(crlPollInterval)
 		case pushes := <-told:
 			told = nil // the first word counts
+			if polling {
+				break
+			}
 			if pushes {
 				t.Reset(crlSafetyInterval)
 			} else if w, err := watchFiles(filepath.Dir(r.crl), filepath.Base(r.crl), filepath.Base(r.ca)); err == nil {

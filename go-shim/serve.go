@@ -135,11 +135,12 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		testHookRevoker(revoked)
 	}
 	certs.checkPeersWith(revoked.checkHandshake)
+	drainer := newDrainer()
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	watching := make(chan struct{})
 	go func() {
 		defer close(watching)
-		revoked.watch(watchCtx)
+		revoked.watch(watchCtx, drainer.draining)
 	}()
 	defer func() {
 		stopWatching()
@@ -147,10 +148,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	}()
 
 	var (
-		flight  = &inFlight{}
-		drainer = newDrainer()
-		pol     = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
-		g       = &guard{policy: pol, revoked: revoked.check}
+		flight = &inFlight{}
+		pol    = &policy{trustDomain: trustDomain, plugin: configured, services: map[string]bool{}}
+		g      = &guard{policy: pol, revoked: revoked.check}
 		// The author's calls on both sockets, counted (and those in flight
 		// too) by the outermost interceptors of every server; pol.services
 		// is filled in below, before any call.

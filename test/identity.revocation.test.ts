@@ -1,7 +1,7 @@
 // Revocation bites within a second on both ends: a revoked client is cut off
 // by the plugin (go-shim, from the CRL), a revoked admin by the supervisor, a
 // revoked plugin identity is stopped and not issued a certificate again.
-import { credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
 import { X509Certificate } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
@@ -207,6 +207,38 @@ describe("revocation", () => {
         (e: Error) => e.message,
       );
       expect(refused).toMatch(/revoked|UNAVAILABLE|unavailable/);
+    } finally {
+      echo.client.close();
+    }
+  });
+
+  it("cuts a revoked client's stream on an instance a hot update replaced, while it drains, within a second", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", stopTimeout: "10s" }],
+    });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 3600_000 }, "revoked-mid-drain", ["echo"]);
+    const echo = echoClient((await supervisor.plugin("echo")).address, pluginCredentials("echo", { caPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem }));
+    try {
+      const old = (await supervisor.plugin("echo")).instance!.id;
+      // A stream on the old instance that would go on for a minute.
+      const stream = echo.client.ServerStream({ message: "tick", count: 600, intervalMs: 100 }, new Metadata(), {});
+      let received = 0;
+      stream.on("data", () => (received += 1));
+      const ended = new Promise<number>((resolve) => {
+        stream.on("error", () => resolve(Date.now()));
+        stream.on("end", () => resolve(Date.now()));
+      });
+      while (received === 0) await new Promise((r) => setTimeout(r, 20));
+      // A hot update: the old instance drains its stream (for up to 10 s) while the new one serves.
+      const restarted = corralctl(["--config", supervisor.configFile, "restart", "echo"]);
+      await supervisor.waitForPlugin("echo", (p) => p.instance !== null && p.instance.id !== old);
+      const revokedAt = Date.now();
+      expect((await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", client.serialHex])).code).toBe(0);
+      const endedAt = await ended;
+      expect(endedAt - revokedAt).toBeLessThan(2000);
+      expect((await restarted).code).toBe(0);
     } finally {
       echo.client.close();
     }

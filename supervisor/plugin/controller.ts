@@ -106,6 +106,8 @@ export class PluginController {
   #updates: Promise<unknown> = Promise.resolve();
   /** The drains of instances a hot update replaced: a stop waits for them too. */
   readonly #draining = new Set<Promise<void>>();
+  /** Replaced instances while they drain. */
+  readonly #outgoing = new Set<Instance>();
 
   constructor(config: PluginConfig, options: ControllerOptions) {
     this.name = config.name;
@@ -128,9 +130,13 @@ export class PluginController {
   get instance(): Instance | undefined {
     return this.#instance;
   }
-  /** The serving instance and, during a hot update, the one that is to replace it. */
+  /**
+   * Every live instance, the serving one first: during a hot update also
+   * the one that is to replace it, and after it the replaced ones still
+   * draining (a revocation must reach their open calls too).
+   */
   get instances(): Instance[] {
-    return [this.#instance, this.#incoming].filter((i): i is Instance => i !== undefined);
+    return [this.#instance, this.#incoming, ...this.#outgoing].filter((i): i is Instance => i !== undefined);
   }
   /**
    * The release of the instance that serves calls now, or will again once
@@ -356,10 +362,12 @@ export class PluginController {
     // Counted as draining from now: a stop that comes meanwhile waits for it.
     const { promise: drained, resolve: drainEnded } = Promise.withResolvers<void>();
     this.#draining.add(drained);
+    this.#outgoing.add(old);
     try {
       await onServing?.();
       await old.stop(this.#config.stopTimeout);
     } finally {
+      this.#outgoing.delete(old);
       this.#draining.delete(drained);
       drainEnded();
     }
