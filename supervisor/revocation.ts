@@ -10,9 +10,10 @@ import type { Trust } from "./trust.ts";
  * (written into its directory, and go-shim told to read it: it closes
  * revoked peers' connections), and instances whose own certificate was
  * revoked get a new one and a fresh Control channel. A revoked plugin
- * identity is not re-issued: its instances are stopped and quarantined by
- * the refusal when they restart, as are those of a revoked operator-provided
- * certificate, which Corral cannot replace.
+ * identity is not re-issued: every instance of it is stopped, whatever
+ * certificate it has (an operator-provided one is not among the serials
+ * revoked), and quarantined by the refusal when it restarts, as are those
+ * of a revoked operator-provided certificate, which Corral cannot replace.
  */
 export async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
   const published = await trust.publishCrl();
@@ -23,8 +24,11 @@ export async function enforceRevocation(trust: Trust, running: () => PluginInsta
   const revoked = new Set(serials);
   await Promise.all(
     instances.map(async (instance) => {
-      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
+      // By identity first: an operator-provided certificate of a revoked
+      // plugin identity is none of the serials the registry just revoked
+      // (it only knows those Corral issued), and its instance must end too.
       if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
+      if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
       // A certificate Corral cannot replace (an operator's, now revoked)
       // ends the instance; its next start is refused for the same reason.
       await instance.rotateCertificate().catch(async (err: Error) => {

@@ -77,4 +77,27 @@ describe("a revoked operator-provided certificate", () => {
     const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined", 20_000);
     expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);
   }, 60_000);
+
+  it("stops the instance when the plugin's identity is revoked, though the certificate's serial is none Corral issued", async () => {
+    const supervisor = await TestSupervisor.create({ plugins: [] });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
+    const files = { cert: path.join(supervisor.dir, "greeter.crt"), key: path.join(supervisor.dir, "greeter.key") };
+    await writeFile(files.cert, leaf.certPem);
+    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
+    config.plugins = [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: files, restart: { initialBackoff: "100ms" } }];
+    await writeFile(supervisor.configFile, stringify(config));
+    await supervisor.start();
+    const before = await supervisor.plugin("greeter");
+    expect(before.state).toBe("ready");
+
+    const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--plugin", "greeter"]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).not.toContain(leaf.serialHex); // issued outside the registry's knowledge
+    expect(processAlive(before.instance!.pid!)).toBe(false);
+    const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined", 20_000);
+    expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);
+  }, 60_000);
 });
