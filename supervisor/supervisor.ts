@@ -372,7 +372,7 @@ export class Supervisor {
         };
         const tcpChanged = plugin.dataPlane.tcp !== previous.dataPlane.tcp;
         try {
-          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp);
+          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp, previous.stopTimeout);
           // In force at its turn in the plugin's queue, not before: a deploy
           // still under way starts its instance under the config it began with.
           // Given up, the old instance and its config stay.
@@ -382,7 +382,7 @@ export class Supervisor {
         } catch (err) {
           // ...and its TCP address: listening again where the old config says.
           if (tcpChanged) {
-            await parts.address?.setTcp(previous.dataPlane.tcp).catch((undo: Error) => {
+            await parts.address?.setTcp(previous.dataPlane.tcp, plugin.stopTimeout).catch((undo: Error) => {
               this.#log.error({ plugin: plugin.name, err: undo.message }, "putting back the plugin's TCP address failed");
             });
           }

@@ -162,6 +162,33 @@ describe("config reload", () => {
     expect((await ctl("reload")).code).toBe(0);
   }, 30_000);
 
+  it("moves a TCP address without ending the calls in flight on the old one", async () => {
+    const setTcp = (tcp: string) => editConfig((doc) => void (doc.plugins.find((p) => p.name === "echo")!.dataPlane = { tcp }));
+    const [first, second] = [await freePort(), await freePort()];
+    const creds = pluginCredentials("echo", await supervisor.clientPems("reload-tcp", ["echo"]));
+    try {
+      await setTcp(`127.0.0.1:${first}`);
+      expect((await ctl("reload")).code).toBe(0);
+      const overTcp = echoClient(`127.0.0.1:${first}`, creds, channelOptions({ retry: false }));
+      try {
+        await overTcp.unary({ message: "connected" });
+        const inFlight = overTcp.unary({ message: "across the move", sleepMs: 2000 }, { deadlineMs: 10_000 });
+        await new Promise((r) => setTimeout(r, 300));
+        await setTcp(`127.0.0.1:${second}`);
+        const r = await ctl("reload", "--json");
+        expect(r.code, r.stdout).toBe(0);
+        expect((await supervisor.plugin("echo")).tcpAddress).toBe(`127.0.0.1:${second}`);
+        expect(await listening(first)).toBe(false); // new connections go to the new address only
+        expect((await inFlight).reply.message).toBe("across the move");
+      } finally {
+        overTcp.client.close();
+      }
+    } finally {
+      await setTcp("127.0.0.1:0");
+    }
+    expect((await ctl("reload")).code).toBe(0);
+  }, 30_000);
+
   it("brings a changed binary into service as a new release", async () => {
     const next = await makeRelease(echoBinary, supervisor.dir, "reloaded");
     const { failures, releases } = await callsDuring(async () => {

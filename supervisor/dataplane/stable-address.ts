@@ -51,6 +51,8 @@ export class StableAddress {
   readonly path: string;
   readonly #refusal: RefusalServer;
   #tcp: TcpRelay | undefined;
+  /** Relays of addresses a reload moved away from, while their connections end. */
+  readonly #retiring = new Set<TcpRelay>();
   /** dataPlane.tcp as configured for #tcp (its port may be 0: the relay has the bound one). */
   #tcpConfigured: string | undefined;
   readonly #leaf: RotatingLeaf | undefined;
@@ -128,15 +130,21 @@ export class StableAddress {
   /**
    * Listens on `hostPort` instead (a reload changed dataPlane.tcp, or put it
    * back), or on no TCP address; nothing changes when it is what listens now.
+   * The old address's connections go on until they end, for at most graceMs
+   * (the plugin's stopTimeout, the bound of a drain), or until close().
    */
-  async setTcp(hostPort: string | undefined): Promise<void> {
+  async setTcp(hostPort: string | undefined, graceMs: number): Promise<void> {
     if (hostPort === this.#tcpConfigured) return;
     const old = this.#tcp;
     const listen = (address: string) => TcpRelay.listen(address, this.path, relayRefused(this.#log));
+    const retire = (relay: TcpRelay) => {
+      this.#retiring.add(relay);
+      void relay.retire(graceMs).finally(() => this.#retiring.delete(relay));
+    };
     try {
       this.#tcp = hostPort ? await listen(hostPort) : undefined;
       this.#tcpConfigured = hostPort;
-      await old?.close();
+      if (old) retire(old);
     } catch (err) {
       // The new address overlaps the old (the same port, one of them every
       // host address: 127.0.0.1:p to 0.0.0.0:p): the old one goes first.
@@ -144,7 +152,7 @@ export class StableAddress {
       // another process instead, the old one is left alone, its connections
       // with it.
       if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort || !overlaps(old.address, hostPort)) throw err;
-      await old.close();
+      retire(old); // its port is free at once
       this.#tcp = undefined;
       try {
         this.#tcp = await listen(hostPort);
@@ -221,7 +229,7 @@ export class StableAddress {
     if (this.#closed) return;
     this.#closed = true;
     rmSync(this.path, { force: true });
-    await this.#tcp?.close();
+    await Promise.all([this.#tcp?.close(), ...[...this.#retiring].map((relay) => relay.close())]);
     await this.#refusal.close();
     this.#leaf?.close();
   }

@@ -78,4 +78,18 @@ export class TcpRelay {
     for (const s of this.#sockets) s.destroy();
     await closed;
   }
+
+  /**
+   * Stops listening at once (the port is free for a new relay), and leaves
+   * the connections it relays until they end, for at most graceMs: a
+   * reload that moves the TCP address ends no call in flight. close() ends
+   * them sooner.
+   */
+  async retire(graceMs: number): Promise<void> {
+    const listening = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())));
+    for (const s of this.#sockets) s.destroy();
+    await listening;
+  }
 }
