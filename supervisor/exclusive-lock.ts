@@ -38,13 +38,28 @@ export function lockStateDir(stateDir: string): Promise<() => Promise<void>> {
 }
 
 /**
- * Takes the lock of the cgroup parent at `parentPath` (any path that names
- * it on this host), kept in /run/lock/corral; resolves with its release.
+ * Takes the locks of the cgroup parent's directories (one per v1 hierarchy:
+ * two supervisors whose memory cgroups differ may still share the others,
+ * and each one's sweep would take the other's cgroups there), kept in
+ * /run/lock/corral; resolves with their release. Taken in order, and none
+ * kept when one is refused.
  */
-export async function lockCgroupParent(parentPath: string, configured: string, lockDir = "/run/lock/corral"): Promise<() => Promise<void>> {
+export async function lockCgroupParent(parentPaths: readonly string[], configured: string, lockDir = "/run/lock/corral"): Promise<() => Promise<void>> {
   await mkdir(lockDir, { recursive: true, mode: 0o755 });
-  const name = `cgroup-${configured}-${createHash("sha256").update(parentPath).digest("hex").slice(0, 16)}`;
-  return lockFile(path.join(lockDir, `${name}.lock`), path.join(lockDir, `${name}.pid`), `the cgroup parent ${parentPath} (sandbox.cgroupParent: ${configured})`);
+  const releases: (() => Promise<void>)[] = [];
+  const releaseAll = async () => {
+    for (const release of releases.splice(0).reverse()) await release();
+  };
+  try {
+    for (const parentPath of [...new Set(parentPaths)].sort()) {
+      const name = `cgroup-${configured}-${createHash("sha256").update(parentPath).digest("hex").slice(0, 16)}`;
+      releases.push(await lockFile(path.join(lockDir, `${name}.lock`), path.join(lockDir, `${name}.pid`), `the cgroup parent ${parentPath} (sandbox.cgroupParent: ${configured})`));
+    }
+  } catch (err) {
+    await releaseAll();
+    throw err;
+  }
+  return releaseAll;
 }
 
 async function lockFile(file: string, ownerFile: string, what: string): Promise<() => Promise<void>> {

@@ -126,7 +126,7 @@ export class Supervisor {
 
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
       // Before its sweep, which would otherwise kill another supervisor's plugins.
-      const unlockCgroups = await lockCgroupParent(cgroups.parentPath, config.sandbox.cgroupParent);
+      const unlockCgroups = await lockCgroupParent(cgroups.parentPaths, config.sandbox.cgroupParent);
       closers.push(unlockCgroups);
       // Shared with `corral sandbox` runs, so that none takes an instance's uid.
       const uidLocks = new UidLocks(path.join(config.runtimeDir, "uids"));

@@ -74,6 +74,13 @@ export interface CgroupDriver {
   readonly version: "v1" | "v2";
   /** A path that names the parent on this host (v2: its directory; v1: its directory in the memory hierarchy). */
   readonly parentPath: string;
+  /**
+   * Every directory of the parent: v2's one; on v1 one per hierarchy, which
+   * may lie in different cgroups (this host's memory hierarchy puts each
+   * process in a cgroup of its own, the others at their root), so that two
+   * supervisors may share some of their parent's directories and not others.
+   */
+  readonly parentPaths: readonly string[];
   /** Creates the cgroup `name` beneath the parent, with limits. */
   create(name: string, limits: CgroupLimits): Promise<InstanceCgroup>;
   /** An existing instance cgroup, e.g. one left by a previous supervisor. */

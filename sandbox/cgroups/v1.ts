@@ -107,6 +107,10 @@ export class V1CgroupDriver implements CgroupDriver {
     return path.join(this.#controllers.get("memory")!.own, this.#parent);
   }
 
+  get parentPaths(): readonly string[] {
+    return this.#parentDirs();
+  }
+
   async limitsSwap(): Promise<boolean> {
     await this.#ensureDir(this.parentPath);
     return this.#fs.exists(path.join(this.parentPath, "memory.memsw.limit_in_bytes"));

@@ -89,6 +89,10 @@ export class V2CgroupDriver implements CgroupDriver {
     return this.parentDir;
   }
 
+  get parentPaths(): readonly string[] {
+    return [this.parentDir];
+  }
+
   async limitsSwap(): Promise<boolean> {
     await this.#ensureParent();
     return this.#fs.exists(path.join(this.parentDir, "memory.swap.max"));

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { lockStateDir, STATE_LOCK_NAME, STATE_OWNER_NAME } from "../../supervisor/exclusive-lock.ts";
+import { lockCgroupParent, lockStateDir, STATE_LOCK_NAME, STATE_OWNER_NAME } from "../../supervisor/exclusive-lock.ts";
 import { nodeBin, repoRoot } from "../helpers/supervisor.ts";
 
 let dir: string;
@@ -27,6 +27,23 @@ function contender(): ResultPromise {
     import { lockStateDir } from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
     try {
       const release = await lockStateDir(${JSON.stringify(dir)});
+      process.stdout.write("locked\\n");
+      process.stdin.resume();
+      process.stdin.on("end", async () => { await release(); process.exit(0); });
+    } catch (err) {
+      process.stdout.write("refused: " + err.message + "\\n");
+    }`;
+  const child = execa(nodeBin, ["--input-type=module", "-e", script], { stdin: "pipe", reject: false });
+  children.push(child);
+  return child;
+}
+
+/** Another process that takes the locks of a cgroup parent's directories, as contender() does the state directory's. */
+function cgroupContender(parentPaths: string[]): ResultPromise {
+  const script = `
+    import { lockCgroupParent } from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
+    try {
+      const release = await lockCgroupParent(${JSON.stringify(parentPaths)}, "corral", ${JSON.stringify(dir)});
       process.stdout.write("locked\\n");
       process.stdin.resume();
       process.stdin.on("end", async () => { await release(); process.exit(0); });
@@ -89,5 +106,21 @@ describe("the state directory's lock", () => {
       for (const c of contenders) c.stdin!.end();
       await Promise.all(contenders);
     }
+  });
+});
+
+describe("the cgroup parent's locks", () => {
+  it("are one per directory: supervisors whose memory cgroups differ but share another hierarchy's parent exclude each other, and a refused one keeps none", async () => {
+    const shared = "/sys/fs/cgroup/cpu/corral";
+    const first = cgroupContender(["/sys/fs/cgroup/memory/process_api/a/corral", shared]);
+    expect(await firstLine(first)).toBe("locked");
+    const own = "/sys/fs/cgroup/memory/process_api/b/corral";
+    await expect(lockCgroupParent([own, shared], "corral", dir)).rejects.toThrow(`uses the cgroup parent ${shared} (sandbox.cgroupParent: corral)`);
+    // The lock of its own memory directory, taken first, was let go.
+    const other = cgroupContender([own]);
+    expect(await firstLine(other)).toBe("locked");
+    first.stdin!.end();
+    other.stdin!.end();
+    await Promise.all([first, other]);
   });
 });
