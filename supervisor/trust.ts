@@ -33,6 +33,10 @@ const SUPERVISOR_LEAF_TTL_MS = 24 * 3600 * 1000;
 /** The CRL is republished well before its nextUpdate (7 days). */
 const CRL_REPUBLISH_MS = 24 * 3600 * 1000;
 
+const DAY_MS = 24 * 3600 * 1000;
+/** How many days before the CA's end the supervisor warns at every start. */
+const CA_WARN_DAYS = 90;
+
 export class Trust {
   readonly ca: CertificateAuthority;
   readonly registry: CertificateRegistry;
@@ -62,7 +66,11 @@ export class Trust {
 
   static async open(stateDir: string, trustDomain: string, log: Logger): Promise<Trust> {
     const ca = await loadOrCreateCA(stateDir, { trustDomain });
-    log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain }, ca.created ? "created CA" : "loaded CA");
+    log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain, notAfter: ca.notAfter }, ca.created ? "created CA" : "loaded CA");
+    const daysLeft = Math.floor((ca.notAfter.getTime() - Date.now()) / DAY_MS);
+    if (daysLeft < CA_WARN_DAYS) {
+      log.warn({ ca: ca.certPath, notAfter: ca.notAfter, daysLeft }, `the CA expires in ${daysLeft} days: certificates issued now end with it; plan its replacement (a new state directory's CA, and new client and admin certificates)`);
+    }
     const registry = await openRegistry(stateDir, ca);
     const forgotten = await registry.forgetExpired();
     if (forgotten > 0) log.info({ certificates: forgotten }, "forgot the records of leaves long expired");

@@ -201,9 +201,18 @@ describe("issuance refuses", () => {
   it("another trust domain than the CA's", async () => {
     await expect(issueSupervisorLeaf(ca, { ...base, trustDomain: "other.local" })).rejects.toThrow(/the CA is for corral\.local/);
   });
-  it("a TTL that is not positive, or that outlives the CA", async () => {
+  it("a TTL that is not positive, and anything once the CA has expired", async () => {
     await expect(issueSupervisorLeaf(ca, { ...base, ttlMs: 0 })).rejects.toThrow(/invalid leaf ttlMs 0/);
-    await expect(issueSupervisorLeaf(ca, { ...base, ttlMs: 20 * 365 * 24 * HOUR })).rejects.toThrow(/would outlive the CA/);
+    const afterTheCa = ca.notAfter.getTime() + 1000;
+    await expect(issueSupervisorLeaf(ca, { ...base, now: () => afterTheCa })).rejects.toThrow(`the CA expired at ${ca.notAfter.toISOString()}: no certificate can be issued`);
+  });
+  it("nothing for a TTL past the CA's end: the leaf ends with the CA", async () => {
+    const dayBefore = ca.notAfter.getTime() - 24 * HOUR;
+    const leaf = await issueSupervisorLeaf(ca, { ...base, ttlMs: 90 * 24 * HOUR, now: () => dayBefore });
+    expect(leaf.notAfter).toEqual(ca.notAfter);
+    expect(new X509Certificate(leaf.certPem).validToDate).toEqual(ca.notAfter);
+    // A TTL of 20 years from now, too.
+    expect((await issueSupervisorLeaf(ca, { ...base, ttlMs: 20 * 365 * 24 * HOUR })).notAfter).toEqual(ca.notAfter);
   });
   it("names that cannot be a URI path segment", async () => {
     await expect(issuePluginLeaf(ca, { ...base, plugin: "../x" })).rejects.toThrow(/invalid plugin name/);

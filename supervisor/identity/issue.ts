@@ -91,10 +91,10 @@ async function issue(
   if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new Error(`invalid leaf ttlMs ${options.ttlMs}`);
   const now = options.now?.() ?? Date.now();
   const notBefore = wholeSeconds(now - CLOCK_SKEW_MS);
-  const notAfter = wholeSeconds(now + options.ttlMs);
-  if (notAfter > ca.notAfter) {
-    throw new Error(`a leaf valid until ${notAfter.toISOString()} would outlive the CA (${ca.notAfter.toISOString()})`);
-  }
+  // No leaf outlives its CA: near the CA's end, leaves are shorter (and
+  // renewed sooner), not refused, which would stop every start at once.
+  if (ca.notAfter.getTime() <= now) throw new Error(`the CA expired at ${ca.notAfter.toISOString()}: no certificate can be issued`);
+  const notAfter = new Date(Math.min(wholeSeconds(now + options.ttlMs).getTime(), ca.notAfter.getTime()));
   options.registry?.assertMayIssue(uri); // before spending a key and a signature
   const serial = newSerial(options.random);
 
