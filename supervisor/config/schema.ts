@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { parseDuration, parseSize } from "./units.ts";
 import { splitHostPort } from "../host-port.ts";
+import { SUPERVISOR_LEAF } from "../../sandbox/cgroups/delegation.ts";
 
 /** A duration of at most `max` ms; the message names the maximum as written. */
 const durationAtMost = (max: number, written: string) =>
@@ -225,7 +226,12 @@ export const pluginSchema = z.strictObject({
 
 const sandbox = z.strictObject({
   /** The cgroup Corral creates beneath its own cgroup to hold instance cgroups. */
-  cgroupParent: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a single cgroup name").default("corral"),
+  cgroupParent: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a single cgroup name")
+    // On cgroup v2 the supervisor's own leaf has that name (sandbox/cgroups/delegation.ts).
+    .refine((name) => name !== SUPERVISOR_LEAF, `must not be "${SUPERVISOR_LEAF}", the supervisor's own cgroup on cgroup v2`)
+    .default("corral"),
   /** Host uids/gids for instances: root inside a sandbox maps to one of these. */
   // Above the subordinate ids useradd hands out (100000 to 600100000 in blocks
   // of 65536) and systemd's container range (524288-1879048191).

@@ -100,6 +100,13 @@ describe("config validation", () => {
     expect(byField["plugins[3].limits.pids"]).toMatchObject({ line: 13, value: "2" });
   });
 
+  it("refuses a cgroupParent named like the supervisor's own leaf on cgroup v2", () => {
+    const list = problems(["sandbox:", "  cgroupParent: supervisor", "plugins: []"].join("\n"));
+    expect(list).toEqual([
+      expect.objectContaining({ field: "sandbox.cgroupParent", line: 2, value: "supervisor", message: 'must not be "supervisor", the supervisor\'s own cgroup on cgroup v2' }),
+    ]);
+  });
+
   it("enforces the minimum sizes", () => {
     const [p] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { memory: 1KiB }\n');
     expect(p).toMatchObject({ line: 5, field: "plugins[0].limits.memory", value: "1KiB", message: "must be at least 4MiB" });
