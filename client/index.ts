@@ -83,6 +83,36 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
 }
 
 /**
+ * An interceptor that passes a call through unchanged but for its final
+ * status, which `rewrite` may replace (undefined: kept). It is told the
+ * call's deadline (Unix ms) and whether its caller cancelled it.
+ */
+function rewritingStatus(rewrite: (status: StatusObject, call: { deadline: number; cancelledByCaller: boolean }) => StatusObject | undefined): Interceptor {
+  return (options, nextCall) => {
+    const call = { deadline: options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity), cancelledByCaller: false };
+    return new InterceptingCall(
+      nextCall(options),
+      new RequesterBuilder()
+        .withStart((metadata, listener, next) =>
+          next(
+            metadata,
+            new ListenerBuilder()
+              .withOnReceiveMetadata((m, nextMetadata) => nextMetadata(m))
+              .withOnReceiveMessage((m, nextMessage) => nextMessage(m))
+              .withOnReceiveStatus((status, nextStatus) => nextStatus(rewrite(status, call) ?? status))
+              .build(),
+          ),
+        )
+        .withCancel((next) => {
+          call.cancelledByCaller = true;
+          next();
+        })
+        .build(),
+    );
+  };
+}
+
+/**
  * Reports a call that ended CANCELLED after its deadline, which its caller
  * did not cancel, as DEADLINE_EXCEEDED. A Go server resets a stream with
  * RST_STREAM(CANCEL) once the deadline it was sent passes; when that
@@ -92,33 +122,11 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
  * reports DEADLINE_EXCEEDED always): a call past its deadline fails alike
  * whichever side noticed first.
  */
-export const deadlineExceeded: Interceptor = (options, nextCall) => {
-  let cancelledByCaller = false;
-  const deadline = options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity);
-  return new InterceptingCall(
-    nextCall(options),
-    new RequesterBuilder()
-      .withStart((metadata, listener, next) =>
-        next(
-          metadata,
-          new ListenerBuilder()
-            .withOnReceiveStatus((status, nextStatus) =>
-              nextStatus(
-                status.code === grpcStatus.CANCELLED && !cancelledByCaller && Date.now() >= deadline
-                  ? { ...status, code: grpcStatus.DEADLINE_EXCEEDED, details: `Deadline exceeded (the server reset the call: ${status.details})` }
-                  : status,
-              ),
-            )
-            .build(),
-        ),
-      )
-      .withCancel((next) => {
-        cancelledByCaller = true;
-        next();
-      })
-      .build(),
-  );
-};
+export const deadlineExceeded: Interceptor = rewritingStatus((status, call) =>
+  status.code === grpcStatus.CANCELLED && !call.cancelledByCaller && Date.now() >= call.deadline
+    ? { ...status, code: grpcStatus.DEADLINE_EXCEEDED, details: `Deadline exceeded (the server reset the call: ${status.details})` }
+    : undefined,
+);
 
 /**
  * Turns the UNAVAILABLE of a call that got no connection because the plugin
@@ -127,22 +135,7 @@ export const deadlineExceeded: Interceptor = (options, nextCall) => {
  * kin) into UNAUTHENTICATED, which says so (the retry policy has tried
  * again already): as go-shim/client does for Go.
  */
-export const refusedCertificate: Interceptor = (options, nextCall) =>
-  new InterceptingCall(
-    nextCall(options),
-    new RequesterBuilder()
-      .withStart((metadata, listener, next) =>
-        next(
-          metadata,
-          new ListenerBuilder()
-            .withOnReceiveMetadata((m, nextMetadata) => nextMetadata(m))
-            .withOnReceiveMessage((m, nextMessage) => nextMessage(m))
-            .withOnReceiveStatus((status, nextStatus) => nextStatus(asCertificateRefusal(status) ?? status))
-            .build(),
-        ),
-      )
-      .build(),
-  );
+export const refusedCertificate: Interceptor = rewritingStatus(asCertificateRefusal);
 
 function asCertificateRefusal(status: StatusObject): StatusObject | undefined {
   // grpc-js's words for a call that got no connection; any other status came

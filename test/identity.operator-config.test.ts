@@ -54,21 +54,27 @@ describe("operator-provided certificates", () => {
   });
 });
 
+/** A supervisor running greeter with a certificate of its CA given as an operator's (30 days), not issued by it. */
+async function greeterWithOperatorCertificate() {
+  const supervisor = await TestSupervisor.create({ plugins: [] });
+  running.push(supervisor);
+  const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+  const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
+  const files = { cert: path.join(supervisor.dir, "greeter.crt"), key: path.join(supervisor.dir, "greeter.key") };
+  await writeFile(files.cert, leaf.certPem);
+  await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
+  const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
+  config.plugins = [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: files, restart: { initialBackoff: "100ms" } }];
+  await writeFile(supervisor.configFile, stringify(config));
+  await supervisor.start();
+  const before = await supervisor.plugin("greeter");
+  expect(before.state).toBe("ready");
+  return { supervisor, leaf, before };
+}
+
 describe("a revoked operator-provided certificate", () => {
   it("stops the instance that serves with it, which is not started again, and the revocation succeeds", async () => {
-    const supervisor = await TestSupervisor.create({ plugins: [] });
-    running.push(supervisor);
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
-    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
-    const files = { cert: path.join(supervisor.dir, "greeter.crt"), key: path.join(supervisor.dir, "greeter.key") };
-    await writeFile(files.cert, leaf.certPem);
-    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
-    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
-    config.plugins = [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: files, restart: { initialBackoff: "100ms" } }];
-    await writeFile(supervisor.configFile, stringify(config));
-    await supervisor.start();
-    const before = await supervisor.plugin("greeter");
-    expect(before.state).toBe("ready");
+    const { supervisor, leaf, before } = await greeterWithOperatorCertificate();
 
     // Corral cannot issue an operator's certificate again: the instance ends.
     const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", leaf.serialHex]);
@@ -79,19 +85,7 @@ describe("a revoked operator-provided certificate", () => {
   }, 60_000);
 
   it("stops the instance when the plugin's identity is revoked, though the certificate's serial is none Corral issued", async () => {
-    const supervisor = await TestSupervisor.create({ plugins: [] });
-    running.push(supervisor);
-    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
-    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
-    const files = { cert: path.join(supervisor.dir, "greeter.crt"), key: path.join(supervisor.dir, "greeter.key") };
-    await writeFile(files.cert, leaf.certPem);
-    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
-    const config = parse(await readFile(supervisor.configFile, "utf8")) as Record<string, unknown>;
-    config.plugins = [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", certificate: files, restart: { initialBackoff: "100ms" } }];
-    await writeFile(supervisor.configFile, stringify(config));
-    await supervisor.start();
-    const before = await supervisor.plugin("greeter");
-    expect(before.state).toBe("ready");
+    const { supervisor, leaf, before } = await greeterWithOperatorCertificate();
 
     const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--plugin", "greeter"]);
     expect(revoked.code, revoked.stderr).toBe(0);

@@ -21,12 +21,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Another process that takes the state directory's lock and says whether it got it, then holds it until stdin ends. */
-function contender(): ResultPromise {
+/**
+ * Another process that takes a lock (`take`, an expression of the module's
+ * exports, awaited) and says whether it got it, then holds it until stdin ends.
+ */
+function lockHolder(take: string): ResultPromise {
   const script = `
-    import { lockStateDir } from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
+    import * as locks from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
     try {
-      const release = await lockStateDir(${JSON.stringify(dir)});
+      const release = await ${take};
       process.stdout.write("locked\\n");
       process.stdin.resume();
       process.stdin.on("end", async () => { await release(); process.exit(0); });
@@ -38,22 +41,11 @@ function contender(): ResultPromise {
   return child;
 }
 
-/** Another process that takes the locks of a cgroup parent's directories, as contender() does the state directory's. */
-function cgroupContender(parentPaths: string[]): ResultPromise {
-  const script = `
-    import { lockCgroupParent } from ${JSON.stringify(path.join(repoRoot, "supervisor/exclusive-lock.ts"))};
-    try {
-      const release = await lockCgroupParent(${JSON.stringify(parentPaths)}, "corral", ${JSON.stringify(dir)});
-      process.stdout.write("locked\\n");
-      process.stdin.resume();
-      process.stdin.on("end", async () => { await release(); process.exit(0); });
-    } catch (err) {
-      process.stdout.write("refused: " + err.message + "\\n");
-    }`;
-  const child = execa(nodeBin, ["--input-type=module", "-e", script], { stdin: "pipe", reject: false });
-  children.push(child);
-  return child;
-}
+/** Another process that takes the state directory's lock. */
+const contender = () => lockHolder(`locks.lockStateDir(${JSON.stringify(dir)})`);
+
+/** Another process that takes the locks of a cgroup parent's directories. */
+const cgroupContender = (parentPaths: string[]) => lockHolder(`locks.lockCgroupParent(${JSON.stringify(parentPaths)}, "corral", ${JSON.stringify(dir)})`);
 
 /** The first line a contender writes. */
 async function firstLine(child: ResultPromise): Promise<string> {
