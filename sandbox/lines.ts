@@ -19,8 +19,12 @@ export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
  * than the limit is kept to its first maxLength units, and the rest of it,
  * up to its newline, is counted and thrown away (cutBytes, in UTF-8 bytes):
  * a plugin writing without newlines cannot make the supervisor buffer
- * without bound, and its long line is still one line. With a pace, the next
- * chunk is read only when the pace lets it.
+ * without bound, and its long line is still one line. A line's \r before
+ * its \n is not the line's, wherever the chunks split them. With a pace,
+ * the next chunk is read only when the pace lets it.
+ *
+ * Time is linear in the output: each chunk is searched once for newlines,
+ * and a line that spans chunks is kept as its pieces until it ends.
  */
 export async function forEachLine(
   stream: Readable,
@@ -30,34 +34,18 @@ export async function forEachLine(
   // Bytes in, decoded here: the pace counts bytes (a character of CJK text
   // is three), and a character split across chunks is joined.
   const decoder = new StringDecoder("utf8");
-  let pending = "";
-  // The line being read, once it is over the limit: its head and what of it was thrown away.
-  let cut: { head: string; bytes: number } | undefined;
+  const line = new LineBuffer(limit);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending += decoder.write(chunk);
-      // One pass over the buffer, one slice per line: a chatty plugin's
-      // output costs time linear in its size.
+      const text = decoder.write(chunk);
       let start = 0;
       let newline: number;
-      while ((newline = pending.indexOf("\n", start)) !== -1) {
-        const end = pending[newline - 1] === "\r" ? newline - 1 : newline;
-        if (cut) {
-          onLine(cut.head, cut.bytes + Buffer.byteLength(pending.slice(start, end)));
-          cut = undefined;
-        } else {
-          onLine(pending.slice(start, end), 0);
-        }
+      while ((newline = text.indexOf("\n", start)) !== -1) {
+        line.append(text.slice(start, newline));
+        line.end(onLine);
         start = newline + 1;
       }
-      pending = start === 0 ? pending : pending.slice(start);
-      if (cut) {
-        cut.bytes += Buffer.byteLength(pending);
-        pending = "";
-      } else if (pending.length > limit.maxLength) {
-        cut = { head: pending.slice(0, limit.maxLength), bytes: Buffer.byteLength(pending.slice(limit.maxLength)) };
-        pending = "";
-      }
+      line.append(start === 0 ? text : text.slice(start));
       const wait = pace?.take(chunk.length);
       if (wait) await wait;
     }
@@ -65,7 +53,59 @@ export async function forEachLine(
     // A pipe that breaks ends the output just as EOF does; the process's
     // exit tells what happened.
   }
-  pending += decoder.end();
-  if (cut) onLine(cut.head, cut.bytes + Buffer.byteLength(pending));
-  else if (pending !== "") onLine(pending, 0);
+  line.append(decoder.end());
+  if (!line.empty) line.end(onLine, { final: true });
+}
+
+/** The line being read: its pieces while within the limit, then its head and what was thrown away. */
+class LineBuffer {
+  readonly #limit: LineLimit;
+  #pieces: string[] = [];
+  #length = 0;
+  #cut: { head: string; bytes: number } | undefined;
+  /** Whether the last unit appended was a \r: not the line's if a \n comes next. */
+  #endsInCr = false;
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+  }
+
+  get empty(): boolean {
+    return this.#cut === undefined && this.#length === 0;
+  }
+
+  append(text: string): void {
+    if (text === "") return;
+    this.#endsInCr = text.endsWith("\r");
+    if (this.#cut) {
+      this.#cut.bytes += Buffer.byteLength(text);
+      return;
+    }
+    this.#pieces.push(text);
+    this.#length += text.length;
+    // A \r at the end may be the line's end, not its content: not counted yet.
+    if (this.#length - (this.#endsInCr ? 1 : 0) <= this.#limit.maxLength) return;
+    const whole = this.#pieces.join("");
+    let at = this.#limit.maxLength;
+    const last = whole.charCodeAt(at - 1);
+    if (last >= 0xd800 && last <= 0xdbff) at -= 1; // not between a surrogate pair's halves
+    this.#cut = { head: whole.slice(0, at), bytes: Buffer.byteLength(whole.slice(at)) };
+    this.#pieces = [];
+    this.#length = 0;
+  }
+
+  /** Hands on the line, ended by a \n (its \r dropped) or by the stream's end (kept), and starts the next. */
+  end(onLine: (line: string, cutBytes: number) => void, { final = false } = {}): void {
+    const cr = this.#endsInCr && !final ? 1 : 0;
+    if (this.#cut) {
+      onLine(this.#cut.head, this.#cut.bytes - cr);
+    } else {
+      const whole = this.#pieces.join("");
+      onLine(cr ? whole.slice(0, -1) : whole, 0);
+    }
+    this.#pieces = [];
+    this.#length = 0;
+    this.#cut = undefined;
+    this.#endsInCr = false;
+  }
 }

@@ -70,6 +70,20 @@ describe("forEachLine", () => {
     ]);
   });
 
+  it("does not count a \\r split from its \\n as cut, and never cuts between a surrogate pair's halves", async () => {
+    const lines = async (chunks: string[]) => {
+      const got: [string, number][] = [];
+      await forEachLine(Readable.from(chunks.map((c) => Buffer.from(c))), (line, cut) => got.push([line, cut]), { limit: { maxLength: 16 } });
+      return got;
+    };
+    expect(await lines(["a".repeat(16) + "\r", "\n"])).toEqual([["a".repeat(16), 0]]);
+    expect(await lines(["a".repeat(26) + "\r", "\n"])).toEqual([["a".repeat(16), 10]]);
+    // 😀 is two UTF-16 units (four bytes): kept whole or not at all.
+    expect(await lines(["a".repeat(15) + "😀b", "\n"])).toEqual([["a".repeat(15), 5]]);
+    // A \r that is not at the line's end is its content; one at the stream's end too.
+    expect(await lines(["a\rb\n", "c\r"])).toEqual([["a\rb", 0], ["c\r", 0]]);
+  });
+
   it("reads a changed limit from the next chunk on", async () => {
     const got: string[] = [];
     const limit = { maxLength: 4 };

@@ -4,7 +4,7 @@
 // it writes:
 //
 //	""       as fast as it can, forever, every hundredth line 100 KiB long
-//	"burst"  FLOOD_LINES numbered lines at once, then nothing
+//	"burst"  FLOOD_LINES numbered lines at once, half a second after it starts, then nothing
 //	"long"   one line of FLOOD_LONG_BYTES "a"s between BEGIN and END, then nothing
 package main
 
@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	shim "github.com/corralhq/corral/go-shim"
 	"google.golang.org/grpc"
@@ -54,6 +55,9 @@ func flood() {
 }
 
 func burst(lines int) {
+	// After go-shim's own lines at start (stderr, the same limit), so that
+	// what the limit drops is this burst's alone.
+	time.Sleep(500 * time.Millisecond)
 	w := bufio.NewWriterSize(os.Stdout, 64<<10)
 	for n := range lines {
 		fmt.Fprintf(w, "burst line %d\n", n)
