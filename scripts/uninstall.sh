@@ -55,16 +55,16 @@ fi
 
 # Whatever still runs from the tree would lose its files (and its plugins their launcher).
 # Found by the executable the kernel ran, not by name: another Corral elsewhere is not ours.
+# Also from a tree an upgrade replaced (install.sh renames it .old, then removes it: the
+# kernel then says "(deleted)"), or one an interrupted install left as .new.
 running=()
-if [[ -d $destdir$lib ]]; then
-  tree=$(realpath "$destdir$lib")
-  for exe in /proc/[0-9]*/exe; do
-    target=$(readlink "$exe" 2>/dev/null) || continue
-    case "$target" in
-      "$tree"/*) pid=${exe#/proc/}; running+=("${pid%/exe} ($target)") ;;
-    esac
-  done
-fi
+tree=$(realpath -m "$destdir$lib")
+for exe in /proc/[0-9]*/exe; do
+  target=$(readlink "$exe" 2>/dev/null) || continue
+  case "${target% (deleted)}" in
+    "$tree"/* | "$tree.old"/* | "$tree.new"/*) pid=${exe#/proc/}; running+=("${pid%/exe} ($target)") ;;
+  esac
+done
 if ((${#running[@]})); then
   echo "uninstall: processes still run from $tree; stop them first (systemctl stop corral, or end them by pid):" >&2
   printf '  pid %s\n' "${running[@]}" >&2

@@ -530,9 +530,6 @@ describe("scripts/uninstall.sh", () => {
     await mkdir(path.join(state, "ca"), { recursive: true });
     await writeFile(path.join(state, "ca/ca.key"), "the CA's key\n", { mode: 0o600 });
     await mkdir(instances, { recursive: true });
-    // The operator's own corralctl, not install.sh's link: it stays.
-    await rm(path.join(root, "usr/local/bin/corralctl"));
-    await writeFile(path.join(root, "usr/local/bin/corralctl"), "#!/bin/sh\n", { mode: 0o755 });
 
     // A process running the installed Node: nothing is removed while it runs.
     const user = spawn(path.join(lib, "node_modules/.bin/node"), ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
@@ -544,7 +541,16 @@ describe("scripts/uninstall.sh", () => {
     expect(refused.exitCode).toBe(1);
     expect(String(refused.stderr)).toMatch(new RegExp(`processes still run from .*usr/local/lib/corral[^\\n]*\\n\\s+pid ${user.pid} \\(.*node_modules/node/bin/node\\)`));
     expect(existsSync(path.join(lib, "bin/corral"))).toBe(true);
+    // Upgraded meanwhile: the process runs a tree that is gone, and still counts.
+    const upgraded = await execa("bash", [install], { env: { DESTDIR: root }, reject: false });
+    expect(upgraded.exitCode, String(upgraded.stderr)).toBe(0);
+    const stillRefused = await execa("bash", [uninstall], { env: { DESTDIR: root }, reject: false });
+    expect(stillRefused.exitCode).toBe(1);
+    expect(String(stillRefused.stderr)).toMatch(new RegExp(`pid ${user.pid} \\(.*corral\\.old/node_modules/node/bin/node \\(deleted\\)\\)`));
     expect(existsSync(path.join(root, "etc/systemd/system/corral.service"))).toBe(true);
+    // The operator's own corralctl, not install.sh's link: it stays.
+    await rm(path.join(root, "usr/local/bin/corralctl"));
+    await writeFile(path.join(root, "usr/local/bin/corralctl"), "#!/bin/sh\n", { mode: 0o755 });
     const exited = new Promise((resolve) => user.once("exit", resolve));
     user.kill("SIGTERM");
     await exited;
