@@ -48,9 +48,10 @@ async function stillGood(files: CredentialFiles, ca: CertificateAuthority, regis
   try {
     const [caPem, certPem] = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key)]);
     const id = parsePeerIdentity(certPem);
-    return (
-      caPem === ca.certPem && id.kind === "admin" && !registry.isRevoked(id.serialHex) && id.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS
-    );
+    // One that ends with the CA is as good as a new one would be (leaves
+    // end with their CA): renewing it at every start would change nothing.
+    const lastsEnough = id.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS || id.notAfter.getTime() >= ca.notAfter.getTime();
+    return caPem === ca.certPem && id.kind === "admin" && !registry.isRevoked(id.serialHex) && lastsEnough;
   } catch {
     return false;
   }
