@@ -73,7 +73,13 @@ export class PluginSet {
   selected(names: string[]): PluginParts[] {
     return this.values().filter((p) => names.length === 0 || names.includes(p.controller.name));
   }
-  /** Running instances of the named plugins (all when empty): each one's serving instance and, during a hot update, the incoming one. */
+  /** The instance that serves the plugin's calls now, if one does. */
+  serving(name: string): PluginInstance | undefined {
+    const instance = this.#plugins.get(name)?.controller.instance;
+    return instance instanceof PluginInstance ? instance : undefined;
+  }
+
+  /** Live instances of the named plugins (all when empty): each one's serving instance, a hot update's incoming one, and replaced ones still draining. */
   instances(names: string[]): PluginInstance[] {
     return this.selected(names).flatMap((p) => p.controller.instances.filter((i) => i instanceof PluginInstance));
   }

@@ -29,6 +29,8 @@ export async function enforceRevocation(trust: Trust, running: () => PluginInsta
       // (it only knows those Corral issued), and its instance must end too.
       if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
       if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
+      // Draining: it ends within its stopTimeout; a new certificate would serve nothing.
+      if (instance.stopping) return;
       // A certificate Corral cannot replace (an operator's, now revoked)
       // ends the instance; its next start is refused for the same reason.
       await instance.rotateCertificate().catch(async (err: Error) => {

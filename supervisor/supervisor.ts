@@ -181,7 +181,8 @@ export class Supervisor {
             alerts,
             diagnostics,
             plugins: () => plugins.names,
-            instance: (name) => plugins.instances([name])[0],
+            // The serving one: a hot update's draining instance is no place to capture from.
+            instance: (name) => plugins.serving(name),
           }),
           releases: releaseAdmin({
             plugin: (name) => {

@@ -68,6 +68,8 @@ export class PluginInstance implements Instance {
   #cleanup: Promise<void> | undefined;
   /** An operator paused it: its processes are stopped and its data socket parked. */
   #paused = false;
+  /** Draining (stop() was called): its Control connection goes with the drain's GOAWAY. */
+  #stopping = false;
   /** The last operator's pause, while it parks and stops: resume and stop wait for it. */
   #pausing: Promise<unknown> | undefined;
   readonly exited: Promise<string>;
@@ -398,7 +400,9 @@ export class PluginInstance implements Instance {
   async takeCrl(crl: { pem: string; number?: string }): Promise<void> {
     if (this.#cleanup) return;
     await this.#crl.replace(crl.pem);
-    if (!this.#paused) await this.#crl.push(crl.number);
+    // A draining go-shim looks at the file itself (its Control connection
+    // went with the drain's GOAWAY); a paused one is told when resumed.
+    if (!this.#paused && !this.#stopping) await this.#crl.push(crl.number);
   }
 
   /** Moves calls away from the instance (refused with `reason`), then stops its processes. */
@@ -442,7 +446,13 @@ export class PluginInstance implements Instance {
   }
 
   /** Drain (bounded by graceMs), then SIGTERM, then SIGKILL; then clean up. */
+  /** Whether stop() has begun: the instance drains and ends. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
   async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
     const sandbox = this.#sandbox;
     await this.#pausing?.catch(() => {}); // its SIGSTOP must not come during the drain
     if (this.#paused && this.#cgroup) await signalAll(this.#cgroup, "SIGCONT"); // it must run to drain
