@@ -90,6 +90,14 @@ describe("corralctl without a daemon", () => {
     const notMapping = await corralctl(["--config", list, "status"]);
     expect(notMapping.code).toBe(2);
     expect(notMapping.stderr).not.toContain("not running");
+    // An invalid config whose YAML merges one anchor into many plugins (more
+    // aliases than the YAML library's default of 100) still names its socket.
+    const merged = path.join(dir, "merged.yaml");
+    const entries = Array.from({ length: 150 }, (_, i) => `  - { <<: *base, name: p${i} }`).join("\n");
+    await writeFile(merged, `runtimeDir: ./merged-run\nbase: &base { binary: /nonexistent, apiVersion: "1" }\nplugins:\n${entries}\n`);
+    const viaAliases = await corralctl(["--config", merged, "status"]);
+    expect(viaAliases.code).toBe(3);
+    expect(viaAliases.stderr).toContain(`no socket at ${path.join(dir, "merged-run", "admin.sock")}`);
   });
 
   it("exits 2 on a usage error and 0 on --help", async () => {
@@ -105,7 +113,7 @@ describe("corralctl without a daemon", () => {
     const kind = await corralctl(["ack", "greeter", "--kind", "goroutine"]);
     expect([kind.code, kind.stderr]).toEqual([2, expect.stringContaining("argument 'goroutine' is invalid. Allowed choices are fd-growth, goroutine-rise")]);
     const ttl = await corralctl(["certs", "issue", "--role", "admin", "--name", "x", "--out", dir, "--ttl", "0d"]);
-    expect([ttl.code, ttl.stderr]).toEqual([2, expect.stringContaining("--ttl 0d: use e.g. 30d, 720h or 90m")]);
+    expect([ttl.code, ttl.stderr]).toEqual([2, expect.stringContaining("--ttl 0d: use e.g. 30d, 720h or 90m (at least 1)")]);
     const help = await corralctl(["status", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: corralctl status [options] [plugins...]");

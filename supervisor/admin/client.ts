@@ -6,7 +6,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
 import { parseDocument } from "yaml";
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError, loadConfig, MAX_ALIAS_COUNT } from "../config/load.ts";
 import { clientCredentials } from "../identity/index.ts";
 import { protos } from "../rpc/protos.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
@@ -39,11 +39,17 @@ async function adminSocketOf(file: string): Promise<string> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const text = await readFile(file, "utf8").catch(() => undefined);
-    const parsed = text === undefined ? undefined : parseDocument(text);
+    const parsed = text === undefined ? undefined : parseDocument(text, { merge: true });
     // Only a mapping that parses names a socket; anything else (a file that
     // is not YAML, or not a config) is the command line's mistake, told as
     // such, rather than a guess at the default daemon, which may be another.
-    const doc = parsed && parsed.errors.length === 0 ? (parsed.toJS() as unknown) : undefined;
+    // Read as the config loader reads it (its aliases, its merge keys).
+    let doc: unknown;
+    try {
+      doc = parsed && parsed.errors.length === 0 ? parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) : undefined;
+    } catch {
+      doc = undefined;
+    }
     const fields = doc && typeof doc === "object" && !Array.isArray(doc) ? (doc as { runtimeDir?: unknown; admin?: { socket?: unknown } }) : undefined;
     if (!fields) throw new CliError(err.message, ExitCode.usage);
     const dir = path.dirname(path.resolve(file));

@@ -532,7 +532,7 @@ program
 /** "30d", "720h", "90m" into milliseconds. */
 function parseTtl(text: string): number {
   const match = /^([1-9]\d*)(d|h|m)$/.exec(text);
-  if (!match) throw new CliError(`--ttl ${text}: use e.g. 30d, 720h or 90m`, ExitCode.usage);
+  if (!match) throw new CliError(`--ttl ${text}: use e.g. 30d, 720h or 90m (at least 1)`, ExitCode.usage);
   return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as "d" | "h" | "m"];
 }
 

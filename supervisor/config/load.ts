@@ -60,7 +60,7 @@ export async function loadConfig(file: string): Promise<Config> {
  * 100, refused 101 plugins sharing `limits: *std`; this still stops an
  * exponential expansion before it costs anything.
  */
-const MAX_ALIAS_COUNT = 10_000;
+export const MAX_ALIAS_COUNT = 10_000;
 
 /**
  * Validates config text as if it were read from `file` (used for relative
