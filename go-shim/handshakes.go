@@ -16,13 +16,26 @@ import (
 // the others (up to gRPC's connection timeout, 120 s): one client that
 // connects and never sends a ClientHello would otherwise hold a drain past
 // its deadline, and a park's unpark, for two minutes.
+//
+// It also holds at most maxPendingHandshakes of them: past it, the oldest
+// is closed. The sockets are open to every local user (access is by
+// certificate, which comes at the end of the handshake), and one who held
+// a thousand connections without a handshake took the plugin's fds, and
+// legitimate calls timed out. A legitimate handshake takes milliseconds, so
+// evicting the oldest reaches one only under a flood of tens of thousands
+// of connections a second.
 type handshakeListener struct {
 	net.Listener
 
 	mu      sync.Mutex
 	pending map[*pendingConn]struct{}
+	next    uint64 // the order of the next accepted connection
 	closed  bool
 }
+
+// maxPendingHandshakes is how many connections a listener holds in their
+// TLS handshake at once.
+const maxPendingHandshakes = 64
 
 func newHandshakeListener(l net.Listener) *handshakeListener {
 	return &handshakeListener{Listener: l, pending: map[*pendingConn]struct{}{}}
@@ -35,12 +48,27 @@ func (l *handshakeListener) Accept() (net.Conn, error) {
 	}
 	pc := &pendingConn{Conn: c, l: l}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		c.Close()
 		return nil, net.ErrClosed
 	}
+	pc.order = l.next
+	l.next++
 	l.pending[pc] = struct{}{}
+	var evicted *pendingConn
+	if len(l.pending) > maxPendingHandshakes {
+		for p := range l.pending {
+			if evicted == nil || p.order < evicted.order {
+				evicted = p
+			}
+		}
+		delete(l.pending, evicted)
+	}
+	l.mu.Unlock()
+	if evicted != nil {
+		evicted.Conn.Close() // its handshake fails, and gRPC lets it go
+	}
 	return pc, nil
 }
 
@@ -68,7 +96,8 @@ func (l *handshakeListener) settled(pc *pendingConn) {
 // once its handshake is done ([handshaken]) or it is closed.
 type pendingConn struct {
 	net.Conn
-	l *handshakeListener
+	l     *handshakeListener
+	order uint64
 }
 
 // handshaken tells the listener that conn's TLS handshake has finished (a

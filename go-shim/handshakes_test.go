@@ -2,12 +2,14 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // connectWithoutHandshake connects to the socket at path and sends nothing:
@@ -61,4 +63,42 @@ func TestDrainDeadlineEndsHandlersThatIgnoreIt(t *testing.T) {
 		t.Fatalf("Drain: %v", err)
 	}
 	in.wait(2 * time.Second)
+}
+
+// A flood of connections that never start their handshake holds at most
+// maxPendingHandshakes of the plugin's fds, the oldest let go first, and
+// does not keep a host application's call from being answered.
+func TestFloodOfConnectionsWithoutHandshakeEvictsTheOldest(t *testing.T) {
+	in := startDataInstance(t)
+	const extra = 20
+	flood := make([]net.Conn, maxPendingHandshakes+extra)
+	for i := range flood {
+		raw, err := net.Dial("unix", in.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		flood[i] = raw
+	}
+	// closedByServer says whether the server closed c (EOF) rather than
+	// leaving it open (the read times out).
+	closedByServer := func(c net.Conn) bool {
+		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout())
+	}
+	for i, c := range flood[:extra] {
+		if !closedByServer(c) {
+			t.Errorf("connection %d of %d, among the oldest, was not closed", i, len(flood))
+		}
+	}
+	if closedByServer(flood[len(flood)-1]) {
+		t.Error("the newest connection was closed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := healthpb.NewHealthClient(in.dialData(in.scoped())).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatalf("a host application's call during the flood: %v", err)
+	}
 }
