@@ -34,8 +34,10 @@ type handshakeListener struct {
 }
 
 // maxPendingHandshakes is how many connections a listener holds in their
-// TLS handshake at once.
-const maxPendingHandshakes = 64
+// TLS handshake at once: a quarter of a sandbox's 1024 fds, and more than
+// the host applications that reconnect at once after a restart are likely
+// to be.
+const maxPendingHandshakes = 256
 
 func newHandshakeListener(l net.Listener) *handshakeListener {
 	return &handshakeListener{Listener: l, pending: map[*pendingConn]struct{}{}}
