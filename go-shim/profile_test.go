@@ -222,7 +222,9 @@ func TestProfileCPU(t *testing.T) {
 	}
 	p := parsePprof(t, r.data)
 	if p.sampleTypes != 2 || !slices.Contains(p.strings, "samples") || !slices.Contains(p.strings, "cpu") ||
-		!slices.Contains(p.strings, "nanoseconds") || p.durationNanos < (200*time.Millisecond).Nanoseconds() {
+		// The profiler's own clock may end it a fraction of a millisecond
+		// short of the 200 ms asked for (199.81 ms seen in CI).
+		!slices.Contains(p.strings, "nanoseconds") || p.durationNanos < (195*time.Millisecond).Nanoseconds() {
 		t.Errorf("CPU profile: %d sample types, duration %d ns, strings %.20q", p.sampleTypes, p.durationNanos, p.strings)
 	}
 	if !slices.Contains(p.strings, "github.com/corralhq/corral/go-shim.spinForProfileTest") {
