@@ -17,13 +17,14 @@ import (
 // connects and never sends a ClientHello would otherwise hold a drain past
 // its deadline, and a park's unpark, for two minutes.
 //
-// It also holds at most maxPendingHandshakes of them: past it, the oldest
-// is closed. The sockets are open to every local user (access is by
-// certificate, which comes at the end of the handshake), and one who held
-// a thousand connections without a handshake took the plugin's fds, and
-// legitimate calls timed out. A legitimate handshake takes milliseconds, so
-// evicting the oldest reaches one only under a flood of tens of thousands
-// of connections a second.
+// It also holds at most maxPendingHandshakes of them from any one user (the
+// peer's uid, SO_PEERCRED): past it, that user's oldest is closed. The
+// sockets are open to every local user (access is by certificate, which
+// comes at the end of the handshake), and one who held a thousand
+// connections without a handshake took the plugin's fds, and legitimate
+// calls timed out. Counted per user, so that a flood evicts only its own
+// connections: one cap for all let a single process dialling 40 000 times
+// a second evict every other user's handshakes before they could finish.
 type handshakeListener struct {
 	net.Listener
 
@@ -33,10 +34,10 @@ type handshakeListener struct {
 	closed  bool
 }
 
-// maxPendingHandshakes is how many connections a listener holds in their
-// TLS handshake at once: a quarter of a sandbox's 1024 fds, and more than
-// the host applications that reconnect at once after a restart are likely
-// to be.
+// maxPendingHandshakes is how many connections of one user a listener
+// holds in their TLS handshake at once: a quarter of a sandbox's 1024 fds,
+// and more than the host applications of one user that reconnect at once
+// after a restart are likely to be.
 const maxPendingHandshakes = 256
 
 func newHandshakeListener(l net.Listener) *handshakeListener {
@@ -48,7 +49,7 @@ func (l *handshakeListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &pendingConn{Conn: c, l: l}
+	pc := &pendingConn{Conn: c, l: l, uid: peerUID(c)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -59,13 +60,20 @@ func (l *handshakeListener) Accept() (net.Conn, error) {
 	l.next++
 	l.pending[pc] = struct{}{}
 	var evicted *pendingConn
-	if len(l.pending) > maxPendingHandshakes {
-		for p := range l.pending {
-			if evicted == nil || p.order < evicted.order {
-				evicted = p
-			}
+	same := 0
+	for p := range l.pending {
+		if p.uid != pc.uid {
+			continue
 		}
+		same++
+		if evicted == nil || p.order < evicted.order {
+			evicted = p
+		}
+	}
+	if same > maxPendingHandshakes {
 		delete(l.pending, evicted)
+	} else {
+		evicted = nil
 	}
 	l.mu.Unlock()
 	if evicted != nil {
@@ -100,6 +108,7 @@ type pendingConn struct {
 	net.Conn
 	l     *handshakeListener
 	order uint64
+	uid   int64 // the peer's, or -1
 }
 
 // handshaken tells the listener that conn's TLS handshake has finished (a

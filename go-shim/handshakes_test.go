@@ -3,8 +3,14 @@ package shim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,14 +86,6 @@ func TestFloodOfConnectionsWithoutHandshakeEvictsTheOldest(t *testing.T) {
 		t.Cleanup(func() { raw.Close() })
 		flood[i] = raw
 	}
-	// closedByServer says whether the server closed c (EOF) rather than
-	// leaving it open (the read times out).
-	closedByServer := func(c net.Conn) bool {
-		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		_, err := c.Read(make([]byte, 1))
-		var ne net.Error
-		return !(errors.As(err, &ne) && ne.Timeout())
-	}
 	for i, c := range flood[:extra] {
 		if !closedByServer(c) {
 			t.Errorf("connection %d of %d, among the oldest, was not closed", i, len(flood))
@@ -101,4 +99,96 @@ func TestFloodOfConnectionsWithoutHandshakeEvictsTheOldest(t *testing.T) {
 	if _, err := healthpb.NewHealthClient(in.dialData(in.scoped())).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatalf("a host application's call during the flood: %v", err)
 	}
+}
+
+// A flood of another user's connections without a handshake evicts only
+// that user's: the oldest connections of everyone else, though older than
+// the whole flood, stay.
+func TestFloodOfAnotherUserEvictsOnlyItsOwn(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to flood as another uid")
+	}
+	in := startDataInstance(t)
+	// The flooder (uid 65534) must reach the data socket (0666), and run
+	// this test binary, through their directories.
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	binDir := t.TempDir()
+	for _, start := range []string{in.dir, binDir} {
+		for dir := start; dir != os.TempDir() && dir != "/"; dir = filepath.Dir(dir) {
+			if err := os.Chmod(dir, 0o711); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bin := filepath.Join(binDir, "flooder")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// Root's connections first, the oldest of all.
+	mine := make([]net.Conn, 3)
+	for i := range mine {
+		c, err := net.Dial("unix", in.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		mine[i] = c
+	}
+	time.Sleep(50 * time.Millisecond) // accepted
+
+	flooder := exec.Command(bin, "-test.run=^TestFlooderHelper$")
+	flooder.Env = append(os.Environ(), "SHIM_TEST_FLOOD_SOCKET="+in.socket, fmt.Sprintf("SHIM_TEST_FLOOD_CONNS=%d", maxPendingHandshakes+20))
+	flooder.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := flooder.CombinedOutput()
+	if err != nil {
+		t.Fatalf("flooder: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "flooder: 20 of its 20 oldest closed") {
+		t.Errorf("the flooder's own oldest connections were not evicted:\n%s", out)
+	}
+	for i, c := range mine {
+		if closedByServer(c) {
+			t.Errorf("root's connection %d was closed by another user's flood", i)
+		}
+	}
+}
+
+// TestFlooderHelper is the flooder of TestFloodOfAnotherUserEvictsOnlyItsOwn,
+// run in a process of its own as another user; otherwise it does nothing.
+// It holds SHIM_TEST_FLOOD_CONNS connections without a handshake and says
+// how many of its 20 oldest the server closed.
+func TestFlooderHelper(t *testing.T) {
+	socket := os.Getenv("SHIM_TEST_FLOOD_SOCKET")
+	if socket == "" {
+		t.Skip("the flooder of TestFloodOfAnotherUserEvictsOnlyItsOwn")
+	}
+	n, _ := strconv.Atoi(os.Getenv("SHIM_TEST_FLOOD_CONNS"))
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		c, err := net.Dial("unix", socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	closed := 0
+	for _, c := range conns[:20] {
+		if closedByServer(c) {
+			closed++
+		}
+	}
+	fmt.Printf("flooder: %d of its 20 oldest closed\n", closed)
+}
+
+// closedByServer says whether the server closed c (EOF) rather than leaving
+// it open (a read times out).
+func closedByServer(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
 }
