@@ -96,6 +96,11 @@ class LineBuffer {
 
   /** Hands on the line, ended by a \n (its \r dropped) or by the stream's end (kept), and starts the next. */
   end(onLine: (line: string, cutBytes: number) => void, { final = false } = {}): void {
+    // At the stream's end a last \r is the line's own: counted against the limit after all.
+    if (final && this.#endsInCr && !this.#cut && this.#length > this.#limit.maxLength) {
+      const whole = this.#pieces.join("");
+      this.#cut = { head: whole.slice(0, -1), bytes: 1 };
+    }
     const cr = this.#endsInCr && !final ? 1 : 0;
     if (this.#cut) {
       onLine(this.#cut.head, this.#cut.bytes - cr);

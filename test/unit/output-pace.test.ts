@@ -82,6 +82,8 @@ describe("forEachLine", () => {
     expect(await lines(["a".repeat(15) + "😀b", "\n"])).toEqual([["a".repeat(15), 5]]);
     // A \r that is not at the line's end is its content; one at the stream's end too.
     expect(await lines(["a\rb\n", "c\r"])).toEqual([["a\rb", 0], ["c\r", 0]]);
+    // At the stream's end that \r counts against the limit.
+    expect(await lines(["a".repeat(16) + "\r"])).toEqual([["a".repeat(16), 1]]);
   });
 
   it("reads a changed limit from the next chunk on", async () => {
