@@ -50,16 +50,26 @@ if [ "$(basename "$dir")" = "$leaf" ] && has_controllers "$(dirname "$dir")"; th
 if [ ! -e "$dir/cgroup.type" ] || has_controllers "$dir"; then exec "$@"; fi
 
 if alone; then
-  mkdir -p "$dir/$leaf"
-  echo $$ > "$dir/$leaf/cgroup.procs"
+  # Checked before anything changes; then enabled in one write, which the
+  # kernel applies whole or not at all: once one controller is enabled,
+  # this process could not move back into $dir.
   for c in memory pids cpu; do
-    if ! echo "+$c" > "$dir/cgroup.subtree_control" 2>/dev/null; then
-      echo $$ > "$dir/cgroup.procs"
-      rmdir "$dir/$leaf" 2>/dev/null || true
-      echo "run-delegated: cannot enable the $c controller in $dir (is it delegated to this user, and enabled above it?)" >&2
+    if ! grep -qw "$c" "$dir/cgroup.controllers"; then
+      echo "run-delegated: the $c controller is not available in $dir (is it delegated, Delegate=yes, and enabled above it?)" >&2
       exit 1
     fi
   done
+  if ! { mkdir -p "$dir/$leaf" && echo $$ > "$dir/$leaf/cgroup.procs"; } 2>/dev/null; then
+    rmdir "$dir/$leaf" 2>/dev/null || true
+    echo "run-delegated: cannot make $dir/$leaf and move into it (is $dir delegated to this user?)" >&2
+    exit 1
+  fi
+  if ! echo "+memory +pids +cpu" > "$dir/cgroup.subtree_control" 2>/dev/null; then
+    echo $$ > "$dir/cgroup.procs" 2>/dev/null || true
+    rmdir "$dir/$leaf" 2>/dev/null || true
+    echo "run-delegated: cannot enable the memory, pids and cpu controllers in $dir (is it delegated to this user?)" >&2
+    exit 1
+  fi
   exec "$@"
 fi
 
