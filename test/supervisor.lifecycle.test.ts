@@ -289,7 +289,8 @@ describe("a plugin whose child the kernel's OOM killer kills", () => {
     running.push(supervisor);
     await supervisor.start();
     const crashed = await supervisor.waitForLog((l) => l.plugin === "parent" && l.to === "crashed", 20_000);
-    expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
+    // (On a slow host, such as the emulated one of test/vm/cgroup-v2.sh, the child may be killed before the plugin is ready.)
+    expect(crashed.reason).toMatch(/^killed by the kernel's OOM killer \(memory limit 32MiB\)( before it was ready)?$/);
     expect(supervisor.logs.some((l) => l.plugin === "parent" && l.msg === "the kernel's OOM killer killed a process of the instance; ending the instance")).toBe(true);
     await supervisor.waitForPlugin("parent", (p) => p.restarts >= 1);
   });
