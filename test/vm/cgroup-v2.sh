@@ -11,8 +11,9 @@
 #
 # In the VM, as systemd would lay it out for the service: the supervisor
 # alone in corral.service, through bin/corral (sandbox/run-delegated.sh); a
-# shell's shared cgroup refused with the reason; and the v2 and OOM tests in
-# a fresh cgroup of their own. Prints what the VM printed; exits 0 if every
+# shell's shared cgroup refused with the reason; an OOM kill of a plugin's
+# child reported as the instance's; and the v2 driver's tests in a fresh
+# cgroup of their own. Prints what the VM printed; exits 0 if every
 # check passed. The VM's writes vanish with it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,9 +97,30 @@ left=$(find $cg/corral.service -mindepth 1 -type d ! -name supervisor | wc -l)
 grep -E '"level":"(error|fatal)"' /tmp/serve.log | cut -c1-300
 if [ "$ready" -ge 1 ] && [ "$code" = 0 ] && [ "$left" = 0 ]; then echo "CHECK serve: ok"; else echo "CHECK serve: FAILED (ready $ready, exit $code, cgroups left $left)"; fi
 
-echo "== the v2 driver's tests, and an OOM kill of a plugin's child, in a cgroup of their own"
+echo "== an OOM kill of a plugin's child ends the whole instance (memory.oom.group)"
+mkdir -p /tmp/oom $cg/oom.service
+cat > /tmp/oom/corral.yaml <<YAML
+stateDir: /tmp/oom/state
+runtimeDir: /tmp/oom/run
+sandbox: { cgroupParent: corral-oom, uidBase: 2000300000, uidCount: 10 }
+plugins:
+  - name: parent
+    binary: $PWD/build/test-plugins/crasher
+    apiVersion: "1.0"
+    env: { CRASH_AFTER_MS: "200", CRASH_MODE: oom-child }
+    limits: { memory: 32MiB }
+    restart: { initialBackoff: 10s }
+YAML
+sh -c "echo \$\$ > $cg/oom.service/cgroup.procs; exec bin/corral serve --config /tmp/oom/corral.yaml" > /tmp/oom.log 2>&1 &
+oom=$!
+for i in $(seq 1 300); do grep -q '"to":"crashed"' /tmp/oom.log && break; sleep 2; done
+grep '"to":"crashed"' /tmp/oom.log | head -1 | cut -c1-300
+kill -TERM $oom; wait $oom
+if grep '"to":"crashed"' /tmp/oom.log | head -1 | grep -q "killed by the kernel's OOM killer"; then echo "CHECK oom: ok"; else echo "CHECK oom: FAILED"; fi
+
+echo "== the v2 driver's tests, in a cgroup of their own"
 mkdir $cg/tests.scope
-sh -c "echo \$\$ > $cg/tests.scope/cgroup.procs; exec sandbox/run-delegated.sh vitest run test/sandbox.cgroups-v2.test.ts test/supervisor.lifecycle.test.ts -t 'cgroup.kill|freezes|sweeps|removes|refuses, moving|child the kernel' --testTimeout 900000 --hookTimeout 900000" > /tmp/tests.out 2>&1
+sh -c "echo \$\$ > $cg/tests.scope/cgroup.procs; exec sandbox/run-delegated.sh vitest run test/sandbox.cgroups-v2.test.ts --testTimeout 900000 --hookTimeout 900000" > /tmp/tests.out 2>&1
 code=$?
 grep -vE '^\s*$' /tmp/tests.out | tail -25
 if [ "$code" = 0 ]; then echo "CHECK tests: ok"; else echo "CHECK tests: FAILED"; fi
@@ -113,4 +135,4 @@ cp vm.log /var/tmp/corral-vm-last.log # the whole console, for when a check fail
 # (The console's first line starts with the BIOS's escape sequences; its lines end in \r.)
 sed -n '/VM: kernel/,/CHECK tests/p' vm.log | grep -avE 'Memory cgroup out of memory' | tr -d '\r' || true
 checks=$(grep -ac '^CHECK .*: ok' vm.log || true)
-if [[ $checks == 3 ]]; then echo "all 3 checks passed"; else echo "cgroup-v2.sh: $checks of 3 checks passed" >&2; exit 1; fi
+if [[ $checks == 4 ]]; then echo "all 4 checks passed"; else echo "cgroup-v2.sh: $checks of 4 checks passed" >&2; exit 1; fi
