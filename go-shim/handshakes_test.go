@@ -22,12 +22,24 @@ import (
 // no ClientHello, ever, as a stalled or hostile client may.
 func connectWithoutHandshake(t *testing.T, path string) {
 	t.Helper()
-	raw, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
+	connectManyWithoutHandshake(t, path, 1)
+}
+
+// connectManyWithoutHandshake makes n such connections, in order, and
+// returns them once the server has accepted them.
+func connectManyWithoutHandshake(t *testing.T, path string, n int) []net.Conn {
+	t.Helper()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		raw, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		conns[i] = raw
 	}
-	t.Cleanup(func() { raw.Close() })
-	time.Sleep(50 * time.Millisecond) // accepted, and in its handshake
+	time.Sleep(50 * time.Millisecond) // accepted, and in their handshake
+	return conns
 }
 
 func TestDrainNotHeldByAConnectionWithoutHandshake(t *testing.T) {
@@ -77,15 +89,7 @@ func TestDrainDeadlineEndsHandlersThatIgnoreIt(t *testing.T) {
 func TestFloodOfConnectionsWithoutHandshakeEvictsTheOldest(t *testing.T) {
 	in := startDataInstance(t)
 	const extra = 20
-	flood := make([]net.Conn, maxPendingHandshakes+extra)
-	for i := range flood {
-		raw, err := net.Dial("unix", in.socket)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { raw.Close() })
-		flood[i] = raw
-	}
+	flood := connectManyWithoutHandshake(t, in.socket, maxPendingHandshakes+extra)
 	for i, c := range flood[:extra] {
 		if !closedByServer(c) {
 			t.Errorf("connection %d of %d, among the oldest, was not closed", i, len(flood))
@@ -129,16 +133,7 @@ func TestFloodOfAnotherUserEvictsOnlyItsOwn(t *testing.T) {
 	}
 
 	// Root's connections first, the oldest of all.
-	mine := make([]net.Conn, 3)
-	for i := range mine {
-		c, err := net.Dial("unix", in.socket)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		mine[i] = c
-	}
-	time.Sleep(50 * time.Millisecond) // accepted
+	mine := connectManyWithoutHandshake(t, in.socket, 3)
 
 	flooder := exec.Command(bin, "-test.run=^TestFlooderHelper$")
 	flooder.Env = append(os.Environ(), "SHIM_TEST_FLOOD_SOCKET="+in.socket, fmt.Sprintf("SHIM_TEST_FLOOD_CONNS=%d", maxPendingHandshakes+20))

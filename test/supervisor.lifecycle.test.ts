@@ -244,22 +244,29 @@ describe("a sandboxed plugin under the supervisor", () => {
   });
 });
 
+/** A supervisor, not yet started, of the crasher plugin `name` in CRASH_MODE `mode` 200 ms after it starts, under 32MiB. */
+async function crasherUnder32MiB(name: string, mode: string, extra: Record<string, unknown> = {}): Promise<TestSupervisor> {
+  const supervisor = await TestSupervisor.create({
+    plugins: [
+      {
+        name,
+        binary: plugins.crasher,
+        apiVersion: "1.0",
+        env: { CRASH_AFTER_MS: "200", CRASH_MODE: mode },
+        limits: { memory: "32MiB" },
+        restart: { initialBackoff: "100ms", quarantineAfter: 10 },
+        ...extra,
+      },
+    ],
+    config: { metrics: { listen: "127.0.0.1:0" } },
+  });
+  running.push(supervisor);
+  return supervisor;
+}
+
 describe("a plugin killed by the kernel", () => {
   it("is reported as an OOM kill from its cgroup's counters, counted as the memory breaker's trip, and restarted", async () => {
-    const supervisor = await TestSupervisor.create({
-      plugins: [
-        {
-          name: "hog",
-          binary: plugins.crasher,
-          apiVersion: "1.0",
-          env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom" },
-          limits: { memory: "32MiB" },
-          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
-        },
-      ],
-      config: { metrics: { listen: "127.0.0.1:0" } },
-    });
-    running.push(supervisor);
+    const supervisor = await crasherUnder32MiB("hog", "oom");
     await supervisor.start();
     const crashed = await supervisor.waitForLog((l) => l.plugin === "hog" && l.to === "crashed");
     expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
@@ -273,20 +280,7 @@ describe("a plugin killed by the kernel", () => {
 
 describe("a plugin whose child the kernel's OOM killer kills", () => {
   it("is ended whole and restarted, reported as an OOM kill, though the plugin itself would have served on", async () => {
-    const supervisor = await TestSupervisor.create({
-      plugins: [
-        {
-          name: "parent",
-          binary: plugins.crasher,
-          apiVersion: "1.0",
-          env: { CRASH_AFTER_MS: "200", CRASH_MODE: "oom-child" },
-          limits: { memory: "32MiB" },
-          sampleInterval: "200ms",
-          restart: { initialBackoff: "100ms", quarantineAfter: 10 },
-        },
-      ],
-    });
-    running.push(supervisor);
+    const supervisor = await crasherUnder32MiB("parent", "oom-child", { sampleInterval: "200ms" });
     await supervisor.start();
     const crashed = await supervisor.waitForLog((l) => l.plugin === "parent" && l.to === "crashed", 20_000);
     // (On a slow host, such as the emulated one of test/vm/cgroup-v2.sh, the child may be killed before the plugin is ready.)
