@@ -51,7 +51,10 @@ export function waitForSocket(socket: string, signal: AbortSignal): Promise<void
       });
       attempt.once("error", (err: NodeJS.ErrnoException) => {
         probing = false;
-        if (err.code !== "ECONNREFUSED" && err.code !== "ENOENT") finish(err);
+        // ECONNRESET: the listener closed under the connection, as go-shim's
+        // early socket does when the plugin executes itself again before it
+        // serves; the new process listens anew.
+        if (err.code !== "ECONNREFUSED" && err.code !== "ENOENT" && err.code !== "ECONNRESET") finish(err);
         else probeAfter(RETRY_MS);
       });
     };
