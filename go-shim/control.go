@@ -166,8 +166,8 @@ func (c *control) ReloadTrust(context.Context, *pluginv1.ReloadTrustRequest) (*p
 		return resp, nil
 	}
 	c.revoked.refresh()
-	if list := c.revoked.list.Load(); list != nil && list.number != nil {
-		resp.CrlNumber = list.number.String()
+	if list := c.revoked.list.Load(); list != nil && list.Number != nil {
+		resp.CrlNumber = list.Number.String()
 	}
 	return resp, nil
 }

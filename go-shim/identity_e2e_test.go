@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/corralhq/corral/go-shim/client"
+	"github.com/corralhq/corral/go-shim/internal/crl"
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -315,7 +316,7 @@ func TestOwnCertificateRevoked(t *testing.T) {
 	in := startInstance(t)
 	ctx := context.Background()
 	conn := in.dial(in.supervisor())
-	own, err := readCertificates(filepath.Join(in.dir, "cert.pem"))
+	own, err := crl.ReadCertificates(filepath.Join(in.dir, "cert.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,8 @@
 package shim
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +17,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/credentials"
+
+	"github.com/corralhq/corral/go-shim/internal/crl"
 )
 
 // The revoker looks at crl.pem (and ca.pem) when the supervisor says it has
@@ -59,7 +58,7 @@ type revoker struct {
 	crl, ca string                   // paths
 	self    func() *x509.Certificate // the instance's own certificate, as it serves now
 
-	list atomic.Pointer[revocationList] // in force; nil while none is loaded
+	list atomic.Pointer[crl.List] // in force; nil while none is loaded
 
 	mu         sync.Mutex
 	crlStamp   os.FileInfo // crl.pem when last looked at; nil if it was not there
@@ -71,25 +70,6 @@ type revoker struct {
 	// told carries what the supervisor's handshake said: whether the
 	// supervisor calls ReloadTrust after every change of the files.
 	told chan bool
-}
-
-// A revocationList is a verified CRL, reduced to what go-shim enforces.
-type revocationList struct {
-	serials    map[string]bool // revoked, by serialHex
-	number     *big.Int        // the CRL number, if it has one
-	thisUpdate time.Time
-}
-
-func (l *revocationList) revokes(serial string) bool {
-	return l != nil && l.serials[serial]
-}
-
-func (l *revocationList) String() string {
-	number := "without a number"
-	if l.number != nil {
-		number = "number " + l.number.String()
-	}
-	return fmt.Sprintf("CRL %s of %s, %d serials revoked", number, l.thisUpdate.UTC().Format(time.RFC3339), len(l.serials))
 }
 
 // newRevoker returns the revoker of the instance directory dir, whose own
@@ -114,27 +94,13 @@ func (r *revoker) supervisorPushes(pushes bool) {
 	}
 }
 
-// serialHex writes a certificate serial as the supervisor and corralctl
-// do, and as `openssl x509 -serial` prints it: the magnitude's bytes in
-// uppercase hex, without leading zero bytes ("0A", "80", "0100").
-func serialHex(n *big.Int) string {
-	if n == nil {
-		return ""
-	}
-	b := n.Bytes()
-	if len(b) == 0 {
-		b = []byte{0}
-	}
-	s := strings.ToUpper(hex.EncodeToString(b))
-	if n.Sign() < 0 {
-		s = "-" + s
-	}
-	return s
-}
+// serialHex writes a certificate serial as the supervisor, corralctl and
+// openssl do (crl.SerialHex).
+func serialHex(n *big.Int) string { return crl.SerialHex(n) }
 
 // check refuses a client certificate whose serial the list in force revokes.
 func (r *revoker) check(cert *x509.Certificate) error {
-	if s := serialHex(cert.SerialNumber); r.list.Load().revokes(s) {
+	if s := serialHex(cert.SerialNumber); r.list.Load().Revokes(s) {
 		return fmt.Errorf("certificate serial %s is revoked", s)
 	}
 	return nil
@@ -253,13 +219,13 @@ func (r *revoker) reload() {
 		}
 		return
 	}
-	if list.thisUpdate.After(time.Now().Add(time.Minute)) {
-		logf("note: the revocation list's thisUpdate (%v) is in the future; the clocks disagree", list.thisUpdate)
+	if list.ThisUpdate.After(time.Now().Add(time.Minute)) {
+		logf("note: the revocation list's thisUpdate (%v) is in the future; the clocks disagree", list.ThisUpdate)
 	}
 	r.list.Store(list)
 	logf("revocation list loaded: %v", list)
 	for c := range r.conns {
-		if list.revokes(c.serial) {
+		if list.Revokes(c.serial) {
 			delete(r.conns, c)
 			c.kill()
 			logf("closed a connection of %s: certificate serial %s is revoked", c.holder, c.serial)
@@ -268,68 +234,7 @@ func (r *revoker) reload() {
 }
 
 // read reads crl.pem and verifies it against ca.pem.
-func (r *revoker) read() (*revocationList, error) {
-	data, err := os.ReadFile(r.crl)
-	if err != nil {
-		return nil, err
-	}
-	block, rest := pem.Decode(data)
-	if block == nil || block.Type != "X509 CRL" {
-		return nil, fmt.Errorf("%s: no PEM block of type X509 CRL", r.crl)
-	}
-	if next, _ := pem.Decode(rest); next != nil || len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("%s: more than one PEM block", r.crl)
-	}
-	crl, err := x509.ParseRevocationList(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.crl, err)
-	}
-	cas, err := readCertificates(r.ca)
-	if err != nil {
-		return nil, fmt.Errorf("verifying %s: %w", r.crl, err)
-	}
-	var verr error
-	for _, ca := range cas {
-		if verr = crl.CheckSignatureFrom(ca); verr == nil {
-			break
-		}
-	}
-	if verr != nil {
-		return nil, fmt.Errorf("%s is not signed by the CA of %s: %w", r.crl, r.ca, verr)
-	}
-	list := &revocationList{serials: map[string]bool{}, number: crl.Number, thisUpdate: crl.ThisUpdate}
-	for _, e := range crl.RevokedCertificateEntries {
-		list.serials[serialHex(e.SerialNumber)] = true
-	}
-	return list, nil
-}
-
-// readCertificates reads the certificates of a PEM file.
-func readCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		if block, data = pem.Decode(data); block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("%s: no certificate", path)
-	}
-	return certs, nil
-}
+func (r *revoker) read() (*crl.List, error) { return crl.Read(r.crl, r.ca) }
 
 // checkSelf reports, once per certificate, that the list in force revokes
 // the instance's own certificate. It does nothing else: the supervisor
@@ -340,7 +245,7 @@ func (r *revoker) checkSelf() {
 		return
 	}
 	s := serialHex(cert.SerialNumber)
-	if r.list.Load().revokes(s) && r.selfLogged != s {
+	if r.list.Load().Revokes(s) && r.selfLogged != s {
 		r.selfLogged = s
 		logf("this instance's own certificate (%s, serial %s) is revoked; serving on with it until the supervisor replaces it or stops the instance",
 			describeCert(cert), s)
@@ -354,7 +259,7 @@ func (r *revoker) track(c *trackedConn) error {
 	defer r.mu.Unlock()
 	// Under mu, which reload holds while it puts a list in force and closes
 	// connections: a list that the handshake missed is seen here.
-	if r.list.Load().revokes(c.serial) {
+	if r.list.Load().Revokes(c.serial) {
 		return fmt.Errorf("certificate serial %s is revoked", c.serial)
 	}
 	r.conns[c] = struct{}{}
