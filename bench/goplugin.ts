@@ -129,7 +129,8 @@ export async function run(): Promise<BenchResult> {
     const sup = supervisor;
     const { files: pems, pems: clientPems } = await clientCredentials(sup.stateDir, TRUST_DOMAIN, "echo", work);
     const address = (await sup.plugin("echo")).address;
-    const tls = ["-ca", pems.ca, "-cert", pems.cert, "-key", pems.key, "-plugin", "echo"];
+    // The CRL too, as a host application's go-shim/client checks it.
+    const tls = ["-ca", pems.ca, "-cert", pems.cert, "-key", pems.key, "-crl", path.join(sup.runtimeDir, "crl.pem"), "-plugin", "echo"];
 
     // Start to first call.
     const startArgs: Record<StartKind, string[]> = {

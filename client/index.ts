@@ -23,10 +23,11 @@ import {
   type Interceptor,
   type StatusObject,
 } from "@grpc/grpc-js";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
+import { PluginRevocations } from "./revocations.ts";
 
 /** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
 export interface ClientPems {
@@ -49,6 +50,16 @@ export interface ConnectOptions {
   address?: string;
   /** Default /run/corral. */
   runtimeDir?: string;
+  /**
+   * The CA's revocation list: a plugin whose certificate it revokes is
+   * refused. It is read again when it or the CA's file changes; until it
+   * exists nothing is revoked, and a list that no longer reads or verifies
+   * leaves the one read before in force. Default: `<credentials>/crl.pem`
+   * if that file exists, else `<runtimeDir>/crl.pem`, which the supervisor
+   * keeps current (a host application on another machine, over TCP, keeps
+   * a copy of it in its credentials directory). "-" checks none.
+   */
+  crl?: string;
   /** Largest message either way; match the plugin's `dataPlane.maxMessageSize` (default 4 MiB). */
   maxMessageSize?: number;
   /**
@@ -67,6 +78,7 @@ export interface ConnectOptions {
 export type ServiceClientConstructor<C extends Client> = new (address: string, credentials: ChannelCredentials, options?: ChannelOptions) => C;
 
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
+const DEFAULT_RUNTIME_DIR = "/run/corral";
 
 /** A client of `plugin`'s service `ServiceClient` on the plugin's stable address. Close it with client.close(). */
 export function connect<C extends Client>(plugin: string, ServiceClient: ServiceClientConstructor<C>, options: ConnectOptions): C {
@@ -75,7 +87,7 @@ export function connect<C extends Client>(plugin: string, ServiceClient: Service
   // The server's identity is its certificate's URI SAN, checked by pluginCredentials; a host name is only
   // sent (as SNI, which may not be an IP address), so TCP targets get a placeholder.
   const sni = unix ? {} : { "grpc.ssl_target_name_override": `${plugin}.corral.invalid` };
-  return new ServiceClient(target, pluginCredentials(plugin, options.credentials), {
+  return new ServiceClient(target, pluginCredentials(plugin, options.credentials, crlFile(options)), {
     ...sni,
     ...channelOptions(options),
     interceptors: [refusedCertificate, deadlineExceeded],
@@ -156,7 +168,7 @@ function asCertificateRefusal(status: StatusObject): StatusObject | undefined {
  * a host name), or the TCP relay's host:port.
  */
 export function pluginTarget(plugin: string, options: Pick<ConnectOptions, "address" | "runtimeDir">): string {
-  const address = options.address ?? path.join(options.runtimeDir ?? "/run/corral", "plugins", `${plugin}.sock`);
+  const address = options.address ?? path.join(options.runtimeDir ?? DEFAULT_RUNTIME_DIR, "plugins", `${plugin}.sock`);
   // A path has a slash or names a socket; host:port (IPv6 in brackets too) has neither.
   return address.includes("/") || address.endsWith(".sock") ? `unix://${path.resolve(address)}` : address;
 }
@@ -165,12 +177,14 @@ export function pluginTarget(plugin: string, options: Pick<ConnectOptions, "addr
  * mTLS credentials for calling `plugin`: present the host application's
  * certificate, trust only Corral's CA, and accept only a server whose
  * certificate names `plugin` (its instance, or the supervisor refusing on
- * its behalf) in the trust domain of the application's own certificate.
+ * its behalf) in the trust domain of the application's own certificate,
+ * and is not revoked by the CRL of the file `crl` (ConnectOptions.crl).
  */
-export function pluginCredentials(plugin: string, source: string | ClientPems): ChannelCredentials {
+export function pluginCredentials(plugin: string, source: string | ClientPems, crl?: string): ChannelCredentials {
   const pems = typeof source === "string" ? readPems(source) : source;
   const { trustDomain } = parsePeerIdentity(pems.certPem);
-  const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin });
+  const revocations = crl === undefined ? undefined : new PluginRevocations(crl, typeof source === "string" ? { file: path.join(source, "ca.pem") } : { pem: pems.caPem });
+  const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin }, (peer) => revocations?.check(peer.serialHex));
   if (typeof source !== "string") {
     return grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), { checkServerIdentity });
   }
@@ -185,6 +199,17 @@ export function pluginCredentials(plugin: string, source: string | ClientPems): 
     refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
   return experimental.createCertificateProviderChannelCredentials(files, files, { checkServerIdentity });
+}
+
+/** The revocation list connect() checks plugins against (ConnectOptions.crl), if any. */
+export function crlFile(options: Pick<ConnectOptions, "credentials" | "runtimeDir" | "crl">): string | undefined {
+  if (options.crl === "-") return undefined;
+  if (options.crl !== undefined) return options.crl;
+  if (typeof options.credentials === "string") {
+    const own = path.join(options.credentials, "crl.pem");
+    if (existsSync(own)) return own;
+  }
+  return path.join(options.runtimeDir ?? DEFAULT_RUNTIME_DIR, "crl.pem");
 }
 
 /** How often a credentials directory is read again while in use. */

@@ -120,7 +120,7 @@ export class Supervisor {
     try {
       const leftovers = await removeStateLeftovers(config.stateDir);
       if (leftovers.length > 0) log.info({ removed: leftovers }, "removed what interrupted writes of a previous supervisor left in the state directory");
-      const trust = await Trust.open(config.stateDir, config.trustDomain, log);
+      const trust = await Trust.open(config.stateDir, config.trustDomain, log, { publishedCrl: path.join(config.runtimeDir, "crl.pem") });
       closers.push(async () => trust.close());
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
 

@@ -5,6 +5,7 @@
 // and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
+import { replaceAtomically } from "./identity/files.ts";
 import {
   checkOperatorCertificate,
   IdentityError,
@@ -37,6 +38,15 @@ const DAY_MS = 24 * 3600 * 1000;
 /** How many days before the CA's end the supervisor warns at every start. */
 const CA_WARN_DAYS = 90;
 
+export interface TrustOptions {
+  /**
+   * Where host applications read the CRL (`<runtimeDir>/crl.pem`, 0644):
+   * the state directory's copy is out of their reach. Replaced with every
+   * publication.
+   */
+  publishedCrl?: string;
+}
+
 export class Trust {
   readonly ca: CertificateAuthority;
   readonly registry: CertificateRegistry;
@@ -45,9 +55,13 @@ export class Trust {
   #crlPem: string;
   readonly #republish: NodeJS.Timeout;
   readonly #leaves: LeafStock;
+  readonly #publishedCrl: string | undefined;
+  /** The last copy to publishedCrl, so that copies land in order. */
+  #copied: Promise<void> = Promise.resolve();
 
-  private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger) {
+  private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger, options: TrustOptions) {
     this.ca = ca;
+    this.#publishedCrl = options.publishedCrl;
     this.registry = registry;
     this.leaf = leaf;
     this.#crlPem = crlPem;
@@ -64,7 +78,7 @@ export class Trust {
     });
   }
 
-  static async open(stateDir: string, trustDomain: string, log: Logger): Promise<Trust> {
+  static async open(stateDir: string, trustDomain: string, log: Logger, options: TrustOptions = {}): Promise<Trust> {
     const ca = await loadOrCreateCA(stateDir, { trustDomain });
     log.info({ ca: ca.certPath, created: ca.created, trustDomain: ca.trustDomain, notAfter: ca.notAfter }, ca.created ? "created CA" : "loaded CA");
     const daysLeft = Math.floor((ca.notAfter.getTime() - Date.now()) / DAY_MS);
@@ -83,7 +97,9 @@ export class Trust {
           : log.info({ serial: result.serialHex, notAfter: result.notAfter }, "renewed the supervisor's certificate"),
     });
     const { pem } = await registry.publishCrl();
-    return new Trust(ca, registry, leaf, pem, log);
+    const trust = new Trust(ca, registry, leaf, pem, log, options);
+    await trust.#copyCrl();
+    return trust;
   }
 
   get trustDomain(): string {
@@ -150,8 +166,22 @@ export class Trust {
   async publishCrl(): Promise<PublishedCrl> {
     const { pem, serials, number } = await this.registry.publishCrl();
     this.#crlPem = pem;
+    await this.#copyCrl();
     this.#log.info({ revoked: serials.length }, "published the CRL");
     return { pem, number: number.toString() };
+  }
+
+  /**
+   * Copies the CRL as last published where host applications read it. A
+   * failure is logged, not thrown: the revocation is in force on the
+   * supervisor's and the plugins' side all the same.
+   */
+  async #copyCrl(): Promise<void> {
+    const target = this.#publishedCrl;
+    if (target === undefined) return;
+    const copy = this.#copied.then(() => replaceAtomically(target, this.#crlPem, 0o644));
+    this.#copied = copy.catch((err: Error) => this.#log.error({ err: err.message, path: target }, "publishing the CRL for host applications failed"));
+    await this.#copied;
   }
 
   close(): void {

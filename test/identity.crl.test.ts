@@ -2,12 +2,14 @@
 // crypto/x509, which go-shim uses.
 
 import { execFileSync, spawnSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateCA, type CertificateAuthority } from "../supervisor/identity/ca.ts";
 import { issueAdminLeaf, issuePluginLeaf, issueSupervisorLeaf, type IssuedLeaf } from "../supervisor/identity/issue.ts";
+import { readCrl } from "../supervisor/identity/crl.ts";
 import { openRegistry, type CertificateRegistry } from "../supervisor/identity/registry.ts";
 
 const TD = "corral.local";
@@ -139,6 +141,50 @@ describe("publishCrl", () => {
         [admin.serialHex, 0],
       ]),
     );
+  });
+});
+
+describe("readCrl (what the Node client library checks plugins against)", () => {
+  let pem: string;
+  let revoked: string[];
+  let caCert: X509Certificate;
+
+  beforeAll(async () => {
+    const registry = await openRegistry(await freshState(), ca);
+    const opts = { trustDomain: TD, ttlMs: HOUR, registry };
+    // 0x80...: the high bit is cleared, leaving a serial DER must pad with a zero byte.
+    const forced = (size: number) => Uint8Array.from({ length: size }, (_, i) => [0x80, 0x90][i] ?? 0x5a);
+    const leaves = await Promise.all([issuePluginLeaf(ca, { ...opts, plugin: "echo" }), issueSupervisorLeaf(ca, { ...opts, random: forced })]);
+    for (const leaf of leaves) await registry.revokeSerial(leaf.serialHex, { reason: "keyCompromise" });
+    await registry.publishCrl();
+    pem = (await registry.publishCrl()).pem;
+    revoked = leaves.map((l) => l.serialHex);
+    caCert = new X509Certificate(ca.certPem);
+  });
+
+  it("reads the revoked serials, the number and thisUpdate of a CRL the CA signed", () => {
+    const crl = readCrl(pem, [caCert]);
+    expect(crl.serials).toEqual(new Set(revoked));
+    expect(crl.number).toBe(2n);
+    expect(Math.abs(crl.thisUpdate.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(readCrl(Buffer.from(pem), [caCert]).serials).toEqual(new Set(revoked));
+  });
+
+  it("refuses a CRL of another CA, a changed one and anything else, saying why", async () => {
+    const other = await loadOrCreateCA(join(root, "other-ca"), { trustDomain: TD });
+    expect(() => readCrl(pem, [new X509Certificate(other.certPem)])).toThrow("the CRL is not signed by the CA");
+    const der = Buffer.from(pem.replace(/-----[A-Z0-9 ]+-----|\s/g, ""), "base64");
+    const changed = Buffer.from(der);
+    changed[changed.length - 1]! ^= 1; // the signature's last bit
+    expect(() => readCrl(changed, [caCert])).toThrow("the CRL is not signed by the CA");
+    expect(() => readCrl("garbage", [caCert])).toThrow("expected one PEM block of type X509 CRL");
+    expect(() => readCrl(pem + pem, [caCert])).toThrow("expected one PEM block of type X509 CRL");
+    expect(() => readCrl(Buffer.from([0x30, 0x03, 0x02, 0x01]), [caCert])).toThrow(/not a DER CRL/);
+  });
+
+  it("reads a CRL that revokes nothing as revoking nothing", async () => {
+    const registry = await openRegistry(await freshState(), ca);
+    expect(readCrl((await registry.publishCrl()).pem, [caCert]).serials.size).toBe(0);
   });
 });
 

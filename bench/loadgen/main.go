@@ -70,6 +70,7 @@ var (
 	caFile        = flag.String("ca", "", "PEM file of the CA the server's certificate must chain to")
 	certFile      = flag.String("cert", "", "PEM file of the client certificate")
 	keyFile       = flag.String("key", "", "PEM file of the client certificate's key")
+	crlFile       = flag.String("crl", "", "the CA's revocation list the server's certificate is checked against, as go-shim/client's Connect does (optional)")
 	plugin        = flag.String("plugin", "", "the plugin the server's certificate must name")
 	concurrency   = flag.Int("concurrency", 1, "workers, each making one call at a time")
 	duration      = flag.Duration("duration", 5*time.Second, "how long to measure")
@@ -106,7 +107,7 @@ func run() error {
 		if *caFile == "" || *certFile == "" || *keyFile == "" || *plugin == "" {
 			return errors.New("-ca, -cert, -key and -plugin are required in grpc mode")
 		}
-		config, err := client.PluginTLS(*caFile, *certFile, *keyFile, *plugin)
+		config, err := client.PluginTLS(client.TLSFiles{CA: *caFile, Cert: *certFile, Key: *keyFile, CRL: *crlFile}, *plugin)
 		if err != nil {
 			return err
 		}

@@ -11,12 +11,15 @@
 //	reply, err := greeterv1.NewGreeterClient(conn).SayHello(ctx, req)
 //
 // The credentials are what `corralctl certs issue --role client --plugin
-// greeter --out DIR` writes: DIR/ca.pem, cert.pem and key.pem.
+// greeter --out DIR` writes: DIR/ca.pem, cert.pem and key.pem. The plugin's
+// certificate is also checked against the CA's revocation list
+// (Options.CRL).
 package client
 
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,6 +40,12 @@ type Options struct {
 	Address string
 	// RuntimeDir is the supervisor's runtime directory. Default /run/corral.
 	RuntimeDir string
+	// CRL is the CA's revocation list: a plugin whose certificate it
+	// revokes is refused (see [TLSFiles]). Default: <Credentials>/crl.pem
+	// if that file exists, else <RuntimeDir>/crl.pem, which the supervisor
+	// keeps current (a host application on another machine, over TCP,
+	// keeps a copy of it in its credentials directory). "-" checks none.
+	CRL string
 	// MaxMessageSize bounds messages either way; match the plugin's
 	// dataPlane.maxMessageSize. Default 4 MiB.
 	MaxMessageSize int
@@ -71,12 +80,12 @@ func Connect(plugin string, opts Options) (*grpc.ClientConn, error) {
 	if opts.Credentials == "" {
 		return nil, fmt.Errorf("corral client: plugin %s: Options.Credentials names no directory", plugin)
 	}
-	config, err := PluginTLS(
-		filepath.Join(opts.Credentials, "ca.pem"),
-		filepath.Join(opts.Credentials, "cert.pem"),
-		filepath.Join(opts.Credentials, "key.pem"),
-		plugin,
-	)
+	config, err := PluginTLS(TLSFiles{
+		CA:   filepath.Join(opts.Credentials, "ca.pem"),
+		Cert: filepath.Join(opts.Credentials, "cert.pem"),
+		Key:  filepath.Join(opts.Credentials, "key.pem"),
+		CRL:  crlFile(opts),
+	}, plugin)
 	if err != nil {
 		return nil, fmt.Errorf("corral client: credentials %s: %w", opts.Credentials, err)
 	}
@@ -133,15 +142,37 @@ func retryPolicy(attempts int) string {
 		"retryableStatusCodes": ["UNAVAILABLE"]}}]}`, attempts)
 }
 
+// crlFile is the revocation list Connect checks plugins against (Options.CRL).
+func crlFile(opts Options) string {
+	switch opts.CRL {
+	case "-":
+		return ""
+	case "":
+		if own := filepath.Join(opts.Credentials, "crl.pem"); fileExists(own) {
+			return own
+		}
+		return filepath.Join(runtimeDir(opts), "crl.pem")
+	}
+	return opts.CRL
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+func runtimeDir(opts Options) string {
+	if opts.RuntimeDir == "" {
+		return defaultRuntimeDir
+	}
+	return opts.RuntimeDir
+}
+
 // target is the gRPC target of the plugin's stable address.
 func target(plugin string, opts Options) string {
 	address := opts.Address
 	if address == "" {
-		dir := opts.RuntimeDir
-		if dir == "" {
-			dir = defaultRuntimeDir
-		}
-		address = filepath.Join(dir, "plugins", plugin+".sock")
+		address = filepath.Join(runtimeDir(opts), "plugins", plugin+".sock")
 	}
 	// A path has a slash or names a socket; host:port (IPv6 in brackets
 	// too) has neither. A relative path is made absolute: gRPC would take

@@ -61,7 +61,7 @@ func TestPluginTLSWithoutTheParsedLeaf(t *testing.T) {
 	writeClientCredentials(t, dir, "spiffe://corral.test/client/web")
 	// tls.LoadX509KeyPair then leaves Certificate.Leaf nil.
 	t.Setenv("GODEBUG", "x509keypairleaf=0")
-	config, err := PluginTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "greeter")
+	config, err := PluginTLS(TLSFiles{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}, "greeter")
 	if err != nil {
 		t.Fatalf("PluginTLS: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestPluginTLSWithoutTheParsedLeaf(t *testing.T) {
 func TestPluginTLSPresentsARenewedCertificate(t *testing.T) {
 	dir := t.TempDir()
 	writeClientCredentials(t, dir, "spiffe://corral.test/client/web")
-	config, err := PluginTLS(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "greeter")
+	config, err := PluginTLS(TLSFiles{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}, "greeter")
 	if err != nil {
 		t.Fatalf("PluginTLS: %v", err)
 	}

@@ -12,27 +12,50 @@ import (
 	"github.com/corralhq/corral/go-shim/internal/identity"
 )
 
+// TLSFiles name a host application's credentials: the CA's certificate,
+// the application's certificate and key, and optionally the CA's
+// revocation list.
+type TLSFiles struct {
+	CA, Cert, Key string
+	// CRL is the CA's revocation list (PEM, as the supervisor publishes it
+	// in <runtime dir>/crl.pem). A plugin certificate it revokes is
+	// refused. It is read again when it or CA changes; until it exists,
+	// nothing is revoked, and a list that no longer reads or verifies
+	// leaves the one read before in force. Empty: no list is checked.
+	CRL string
+}
+
 // PluginTLS is the TLS configuration of a host application calling plugin:
-// it presents the certificate of certFile and keyFile, and accepts a server
-// only if its certificate chains to the CA of caFile, may authenticate a
-// TLS server, and is plugin's in the client certificate's own trust domain:
-// its only URI SAN is spiffe://<trust-domain>/plugin/<plugin> and its
-// plugin-ID extension names plugin (as the Node client library checks).
-// The plugin's instance and the supervisor's refusal server for it both
-// present such a certificate.
+// it presents the certificate of files.Cert and files.Key, and accepts a
+// server only if its certificate chains to the CA of files.CA, may
+// authenticate a TLS server, is not revoked by files.CRL, and is plugin's
+// in the client certificate's own trust domain: its only URI SAN is
+// spiffe://<trust-domain>/plugin/<plugin> and its plugin-ID extension
+// names plugin (as the Node client library checks). The plugin's instance
+// and the supervisor's refusal server for it both present such a
+// certificate.
 //
 // The certificate and key are read again when either file changes (a
 // renewal, `corralctl certs issue` into the same directory): new
 // connections present the renewed certificate, without a restart.
-func PluginTLS(caFile, certFile, keyFile, plugin string) (*tls.Config, error) {
-	pair := &renewingPair{certFile: certFile, keyFile: keyFile}
+func PluginTLS(files TLSFiles, plugin string) (*tls.Config, error) {
+	pair := &renewingPair{certFile: files.Cert, keyFile: files.Key}
 	pair.stamp = pair.read() // before the files are read: a renewal in between is read again
-	roots, cert, trustDomain, err := loadPair(caFile, certFile, keyFile)
+	roots, cert, trustDomain, err := loadPair(files.CA, files.Cert, files.Key)
 	if err != nil {
 		return nil, err
 	}
+	var revoked *revocations
+	if files.CRL != "" {
+		if revoked, err = readRevocations(files.CRL, files.CA); err != nil {
+			return nil, err
+		}
+	}
 	config := verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
-		return checkPluginIdentity(leaf, trustDomain, plugin)
+		if err := checkPluginIdentity(leaf, trustDomain, plugin); err != nil {
+			return err
+		}
+		return revoked.check(leaf)
 	})
 	pair.cert = &cert
 	config.Certificates = nil
@@ -67,12 +90,17 @@ func (p *renewingPair) current() *tls.Certificate {
 }
 
 // read returns the files' sizes and modification times.
-func (p *renewingPair) read() string {
+func (p *renewingPair) read() string { return stamp(p.certFile, p.keyFile) }
+
+// stamp returns the files' sizes and modification times, which change
+// when a file is written or replaced.
+func stamp(files ...string) string {
 	var stamp strings.Builder
-	for _, name := range []string{p.certFile, p.keyFile} {
+	for _, name := range files {
 		if fi, err := os.Stat(name); err == nil {
 			fmt.Fprintf(&stamp, "%d/%d/", fi.Size(), fi.ModTime().UnixNano())
 		}
+		stamp.WriteString(";")
 	}
 	return stamp.String()
 }

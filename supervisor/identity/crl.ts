@@ -5,11 +5,30 @@
 // share what certificate.ts pins: the CA's subject bytes as the issuer and
 // DER-minimal serials.
 
-import type { KeyObject } from "node:crypto";
+import { verify, type KeyObject, type X509Certificate } from "node:crypto";
 import { authorityKeyIdentifier, encodeExtensions, sha256WithRsa, signTbs, toPem, wholeSeconds, type Extension } from "./certificate.ts";
-import { enumerated, explicit, fromDer, integer, seq, smallInteger, time, toDer, unsignedInteger, unsignedIntegerContent, type Asn1 } from "./der.ts";
+import {
+  bytes,
+  children,
+  enumerated,
+  explicit,
+  fromDer,
+  integer,
+  isContext,
+  isUniversal,
+  readOid,
+  readTime,
+  seq,
+  smallInteger,
+  time,
+  toDer,
+  Type,
+  unsignedInteger,
+  unsignedIntegerContent,
+  type Asn1,
+} from "./der.ts";
 import { OID } from "./oids.ts";
-import { normalizeSerialHex, serialContent } from "./serial.ts";
+import { normalizeSerialHex, serialContent, serialHex } from "./serial.ts";
 
 /**
  * CRLReason codes (RFC 5280 5.3.1) Corral uses. Left out: certificateHold and
@@ -119,4 +138,69 @@ function crlNumber(n: bigint): Extension {
 
 function reasonCode(reason: RevocationReason): Extension {
   return { oid: OID.cRLReason, critical: false, value: toDer(enumerated(REVOCATION_REASONS[reason])) };
+}
+
+/** A CRL as read back: what a relying party enforces. */
+export interface ReadCrl {
+  /** The revoked serials, in serialHex form. */
+  serials: ReadonlySet<string>;
+  /** cRLNumber, if the CRL has one. */
+  number?: bigint;
+  thisUpdate: Date;
+}
+
+/** The signature algorithms a CRL may be read with, and their hashes. */
+const SIGNATURE_HASHES: Readonly<Record<string, string>> = {
+  "1.2.840.113549.1.1.11": "sha256", // sha256WithRSAEncryption, what Corral's CA signs with
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.10045.4.3.2": "sha256", // ecdsa-with-SHA256
+  "1.2.840.10045.4.3.3": "sha384",
+  "1.2.840.10045.4.3.4": "sha512",
+};
+
+/**
+ * Reads a CRL (one PEM "X509 CRL" block, or DER) and verifies its signature
+ * with the key of one of `cas`. Throws saying what is wrong.
+ */
+export function readCrl(data: Buffer | string, cas: readonly X509Certificate[]): ReadCrl {
+  const der = typeof data === "string" || data.subarray(0, 5).toString() === "-----" ? pemCrl(data.toString()) : data;
+  let root: Asn1;
+  try {
+    root = fromDer(der);
+  } catch (err) {
+    throw new Error(`not a DER CRL: ${(err as Error).message}`);
+  }
+  const [tbs, algorithm, signature] = children(root);
+  if (!tbs || !algorithm || !isUniversal(signature, Type.BITSTRING)) throw new Error("not a CRL: expected tbsCertList, signatureAlgorithm and signatureValue");
+  const oid = readOid(children(algorithm)[0]!);
+  const hash = SIGNATURE_HASHES[oid];
+  if (hash === undefined) throw new Error(`unsupported signature algorithm ${oid}`);
+  const fields = children(tbs);
+  let i = isUniversal(fields[0], Type.INTEGER) ? 1 : 0; // version (v2)
+  if (!fields[i] || !toDer(fields[i]!).equals(toDer(algorithm))) throw new Error("the CRL's two signature algorithms differ");
+  i += 2; // signature, issuer
+  const signed = toDer(tbs);
+  const signatureBytes = bytes(signature).subarray(1); // after the count of unused bits
+  if (!cas.some((ca) => verify(hash, signed, ca.publicKey, signatureBytes))) throw new Error("the CRL is not signed by the CA");
+  const thisUpdate = readTime(fields[i++]!);
+  if (fields[i] && (isUniversal(fields[i], Type.UTCTIME) || isUniversal(fields[i], Type.GENERALIZEDTIME))) i++; // nextUpdate
+  const serials = new Set<string>();
+  if (isUniversal(fields[i], Type.SEQUENCE)) {
+    for (const entry of children(fields[i++]!)) serials.add(serialHex(bytes(children(entry)[0]!)));
+  }
+  const read: ReadCrl = { serials, thisUpdate };
+  if (isContext(fields[i], 0)) {
+    for (const extension of children(children(fields[i]!)[0]!)) {
+      const [id, ...rest] = children(extension);
+      if (readOid(id!) === OID.cRLNumber) read.number = BigInt(`0x${bytes(fromDer(bytes(rest[rest.length - 1]!))).toString("hex") || "0"}`);
+    }
+  }
+  return read;
+}
+
+function pemCrl(text: string): Buffer {
+  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
+  if (blocks.length !== 1 || blocks[0]![1] !== "X509 CRL") throw new Error("expected one PEM block of type X509 CRL");
+  return Buffer.from(blocks[0]![2]!.replace(/\s+/g, ""), "base64");
 }

@@ -81,6 +81,7 @@ func main() {
 		caFile       = flag.String("ca", "", "corral-start: the CA of the client certificate")
 		certFile     = flag.String("cert", "", "corral-start: the client certificate")
 		keyFile      = flag.String("key", "", "corral-start: its key")
+		crlFile      = flag.String("crl", "", "corral-start: the CA's revocation list (optional)")
 		pluginName   = flag.String("plugin", "echo", "corral-start: the plugin")
 	)
 	flag.Parse()
@@ -131,7 +132,7 @@ func main() {
 		if *adminSocket == "" || *adminCreds == "" || *target == "" || *caFile == "" || *certFile == "" || *keyFile == "" {
 			log.Fatal("-admin-socket, -admin-credentials, -target, -ca, -cert and -key are required")
 		}
-		all, err := corralStarts(*adminSocket, *adminCreds, *target, *caFile, *certFile, *keyFile, *pluginName, *starts, *pause, req, *timeout)
+		all, err := corralStarts(*adminSocket, *adminCreds, *target, client.TLSFiles{CA: *caFile, Cert: *certFile, Key: *keyFile, CRL: *crlFile}, *pluginName, *starts, *pause, req, *timeout)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -206,7 +207,7 @@ func goPluginStart(binary string, autoMTLS bool, req *echov1.EchoRequest, timeou
 
 // corralStarts stops and starts the plugin through the admin API, timing
 // each Start and the first call after it on a new connection.
-func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pluginName string, starts int, pause time.Duration, req *echov1.EchoRequest, timeout time.Duration) ([]startSample, error) {
+func corralStarts(adminSocket, adminCreds, target string, files client.TLSFiles, pluginName string, starts int, pause time.Duration, req *echov1.EchoRequest, timeout time.Duration) ([]startSample, error) {
 	adminTLS, err := client.SupervisorTLS(filepath.Join(adminCreds, "ca.pem"), filepath.Join(adminCreds, "cert.pem"), filepath.Join(adminCreds, "key.pem"))
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func corralStarts(adminSocket, adminCreds, target, caFile, certFile, keyFile, pl
 	}
 	defer adminConn.Close()
 	admin := adminv1.NewAdminClient(adminConn)
-	pluginTLS, err := client.PluginTLS(caFile, certFile, keyFile, pluginName)
+	pluginTLS, err := client.PluginTLS(files, pluginName)
 	if err != nil {
 		return nil, err
 	}
