@@ -2,10 +2,11 @@
 // previous supervisor left there swept, then the tmpfs of Corral's that
 // holds them (sandbox/instances-fs.ts) mounted, or reused, where the host
 // would see it; unmounted at the stop.
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { mountInstancesFs, unmountInstancesFs } from "../sandbox/instances-fs.ts";
 import type { Logger } from "./log.ts";
+import { removeTree } from "./remove-tree.ts";
 
 /**
  * Sweeps `dir` and mounts its tmpfs. Only once no other live supervisor
@@ -18,7 +19,12 @@ export async function openInstancesDir(dir: string, launcherPath: string, log: L
   // Before the mount: what an older supervisor left on the runtime
   // directory's own file system would be hidden under it.
   const leftovers = await readdir(absolute);
-  await Promise.all(leftovers.map((d) => rm(path.join(absolute, d), { recursive: true, force: true })));
+  await Promise.all(
+    leftovers.map((d) =>
+      // Not fatal: a supervisor that cannot start serves no plugin at all.
+      removeTree(path.join(absolute, d)).catch((err: Error) => log.error({ err: err.message, dir: path.join(absolute, d) }, "a previous supervisor's instance directory not removed")),
+    ),
+  );
   if ((await mountInstancesFs(launcherPath, absolute)) === "private suid") {
     log.warn(
       { dir },

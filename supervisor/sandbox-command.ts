@@ -9,7 +9,7 @@
 // directory and cgroup made concurrently, the spec handed over; and
 // afterwards everything given back, whichever way the run ended.
 import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
-import { rm, rmdir } from "node:fs/promises";
+import { rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
@@ -21,6 +21,7 @@ import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts";
 import { pluginCgroupLimits, pluginSandboxSpec } from "./plugin/sandbox-spec.ts";
 import { UidLocks } from "./plugin/uid-locks.ts";
+import { removeTree } from "./remove-tree.ts";
 import { processAlive } from "./process-alive.ts";
 import { readProcStat } from "./proc-stat.ts";
 
@@ -530,7 +531,7 @@ async function removeInstanceDir(dir: string): Promise<void> {
   await rmdir(dir).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return;
     if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   });
 }
 
@@ -552,7 +553,7 @@ async function sweepDeadRuns(cliDir: string, driver: Awaited<ReturnType<typeof o
   }
   for (const entry of readdirSync(cliDir)) {
     const instance = INSTANCE_NAME.exec(entry);
-    if (instance && !processAlive(Number(instance[1])) && !active.has(entry)) await rm(path.join(cliDir, entry), { recursive: true, force: true });
+    if (instance && !processAlive(Number(instance[1])) && !active.has(entry)) await removeTree(path.join(cliDir, entry));
   }
 }
 

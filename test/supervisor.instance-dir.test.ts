@@ -25,6 +25,7 @@ beforeAll(async () => {
   for (const name of ["key.pem", "cert.pem"]) await writeFile(path.join(target, `${name}-target`), ORIGINAL, { mode: 0o644 });
   // A socket on the host that trusts whoever connects (as a daemon may trust root).
   victim = net.createServer((c) => victimConnections.push(c)).listen(path.join(target, "victim.sock"));
+  await writeFile(path.join(target, "keep"), ORIGINAL, { mode: 0o644 });
   supervisor = await TestSupervisor.start({
     plugins: [
       {
@@ -34,9 +35,11 @@ beforeAll(async () => {
         env: { PLANT_TARGET: target },
         dataPlane: { tcp: "127.0.0.1:0" },
       },
+      { name: "deep", binary: path.join(repoRoot, "build/test-plugins/planter"), apiVersion: "1.0", env: { PLANT_TARGET: target, PLANT_DEEP: "1" } },
     ],
   });
   await supervisor.waitForLog((l) => l.plugin === "planter" && l.msg === "planted");
+  await supervisor.waitForLog((l) => l.plugin === "deep" && l.msg === "planted deep");
 }, 60_000);
 
 afterAll(async () => {
@@ -105,6 +108,21 @@ describe("a plugin's instance directory", () => {
     expect(victimConnections).toHaveLength(0);
     await supervisor.waitForLog((l) => l.msg === "TCP connection not relayed" && /data\.sock is not a socket but a symlink: not followed/.test(String(l.err)));
   }, 30_000);
+});
+
+describe("a plugin's instance directory, nested deeper than PATH_MAX", () => {
+  it("is removed with the instance, its uid free again, and its links not followed", async () => {
+    const instance = (await supervisor.plugin("deep")).instance!.id;
+    const dir = path.join(supervisor.runtimeDir, "instances", instance);
+    const { uid } = await lstat(dir);
+    const uidLock = path.join(supervisor.runtimeDir, "uids", String(uid));
+    expect((await lstat(uidLock)).isFile()).toBe(true);
+    expect((await ctl("stop", "deep")).code).toBe(0);
+    await expect(lstat(dir)).rejects.toThrow(/ENOENT/);
+    await expect(lstat(uidLock)).rejects.toThrow(/ENOENT/);
+    expect(supervisor.logs.filter((l) => /not removed/.test(String(l.msg)))).toEqual([]);
+    expect(await readFile(path.join(target, "keep"), "utf8")).toBe(ORIGINAL);
+  });
 });
 
 describe("a supervisor in a mount namespace of its own, as systemd's PrivateTmp= makes", () => {

@@ -3,7 +3,6 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -33,6 +32,7 @@ import { parkThenStop } from "./park-then-stop.ts";
 import { signalAll } from "./signal-all.ts";
 import { forwardOutput } from "./instance-output.ts";
 import { InstanceCrl } from "./instance-crl.ts";
+import { removeTree } from "../remove-tree.ts";
 
 /**
  * Sampling begins this long after the instance is ready (measured: the
@@ -525,7 +525,7 @@ export class PluginInstance implements Instance {
     // Out of fds (EMFILE), say: logged, not thrown, as a throw here would end
     // the supervisor. What is left is the next start's to sweep; the uid,
     // whose files the directory holds, is not handed out again meanwhile.
-    const dirRemoved = await rm(this.#dir, { recursive: true, force: true }).then(
+    const dirRemoved = await removeTree(this.#dir).then(
       () => true,
       (err: Error) => {
         this.#log.error({ err: err.message, dir: this.#dir, uid: this.#uid }, "instance directory not removed; its uid stays out of use");

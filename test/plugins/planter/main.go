@@ -16,6 +16,11 @@
 // prints the effective ids it runs with).
 //
 // It prints "planted" once all are in place.
+//
+// With PLANT_DEEP set it plants something else: directories nested deeper
+// than PATH_MAX (20 names of 250 bytes) with a file at the bottom and a
+// symlink there to PLANT_TARGET, for the supervisor's removal of the
+// directory to follow; it prints "planted deep".
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	shim "github.com/corralhq/corral/go-shim"
@@ -36,7 +42,11 @@ func main() {
 		fmt.Printf("%d:%d\n", os.Geteuid(), os.Getegid())
 		return
 	}
-	go plant(os.Getenv("PLANT_TARGET"))
+	if os.Getenv("PLANT_DEEP") != "" {
+		go plantDeep(os.Getenv("PLANT_TARGET"))
+	} else {
+		go plant(os.Getenv("PLANT_TARGET"))
+	}
 	shim.Serve(shim.Plugin{Name: cmp.Or(os.Getenv("CORRAL_PLUGIN"), "planter"), Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
 }
 
@@ -61,6 +71,19 @@ func plant(target string) {
 	must(os.Rename(data, filepath.Join(dir, "data-real.sock")))
 	must(os.Symlink(filepath.Join(target, "victim.sock"), data))
 	fmt.Println("planted")
+}
+
+func plantDeep(target string) {
+	// Relative to the working directory, as no path can name the bottom.
+	must(os.Chdir(dir))
+	name := strings.Repeat("d", 250)
+	for range 20 {
+		must(os.Mkdir(name, 0o755))
+		must(os.Chdir(name))
+	}
+	must(os.WriteFile("payload", []byte("at the bottom\n"), 0o644))
+	must(os.Symlink(target, "host"))
+	fmt.Println("planted deep")
 }
 
 func must(err error) {

@@ -1,0 +1,49 @@
+// removeTree: an instance directory goes however deep its plugin nested it.
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { removeTree } from "../../supervisor/remove-tree.ts";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await removeTree(dir);
+});
+
+describe("removeTree", () => {
+  it("removes a tree nested past PATH_MAX, which Node's rm cannot, following none of its links", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "corral-remove-tree-"));
+    dirs.push(root);
+    const outside = path.join(root, "outside");
+    await mkdir(outside);
+    await writeFile(path.join(outside, "keep"), "kept\n");
+    const tree = path.join(root, "instance");
+    await mkdir(tree);
+    // 20 levels, each with a file and a link out, nested from the bottom up by renames: no
+    // path could name the bottom once it is deep (the plugin does it with chdir).
+    const name = "d".repeat(250);
+    for (let depth = 0; depth < 20; depth++) {
+      const level = path.join(root, `level-${depth}`);
+      await mkdir(level);
+      await writeFile(path.join(level, "payload"), "x");
+      await symlink(outside, path.join(level, "host"));
+    }
+    for (let depth = 19; depth > 0; depth--) await rename(path.join(root, `level-${depth}`), path.join(root, `level-${depth - 1}`, name));
+    await rename(path.join(root, "level-0"), path.join(tree, name));
+    await expect(rm(tree, { recursive: true, force: true })).rejects.toThrow(/ENAMETOOLONG/);
+
+    await removeTree(tree);
+    await expect(lstat(tree)).rejects.toThrow(/ENOENT/);
+    expect(await readFile(path.join(outside, "keep"), "utf8")).toBe("kept\n");
+  });
+
+  it("removes an ordinary tree, and nothing where there is none", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "corral-remove-tree-"));
+    dirs.push(root);
+    await mkdir(path.join(root, "a/b"), { recursive: true });
+    await writeFile(path.join(root, "a/b/f"), "x");
+    await removeTree(path.join(root, "a"));
+    await expect(lstat(path.join(root, "a"))).rejects.toThrow(/ENOENT/);
+    await expect(removeTree(path.join(root, "absent"))).resolves.toBeUndefined();
+  });
+});
