@@ -501,3 +501,26 @@ async function listening(port: number): Promise<boolean> {
     socket.destroy();
   }
 }
+
+describe("a SIGHUP while the supervisor is starting", () => {
+  it("is not lost: the config written meanwhile is reloaded once the start is done", async () => {
+    const starting = await TestSupervisor.create({
+      plugins: [{ name: "echo", binary: echoBinary, apiVersion: "1.0", env: { ECHO_START_DELAY_MS: "2500" }, startTimeout: "10s" }],
+    });
+    try {
+      const started = starting.start();
+      await starting.waitForLog((l) => l.plugin === "echo" && typeof l.msg === "string" && l.msg.startsWith("plugin starting"), 10_000);
+      const doc = parse(await readFile(starting.configFile, "utf8")) as ConfigDoc;
+      doc.plugins.push({ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" });
+      await writeFile(starting.configFile, stringify(doc));
+      process.kill(starting.pid!, "SIGHUP");
+      await started;
+      const ready = starting.logs.findIndex((l) => l.msg.startsWith("supervisor ready"));
+      const reloaded = await starting.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("config reloaded: 1 added"), 15_000);
+      expect(starting.logs.indexOf(reloaded)).toBeGreaterThan(ready);
+      expect((await starting.plugin("greeter")).state).toBe("ready");
+    } finally {
+      await starting.cleanup();
+    }
+  }, 60_000);
+});

@@ -75,14 +75,21 @@ program
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     // The unit's ExecReload sends SIGHUP: reload the config (the same as
-    // `corralctl reload`). One that arrives while starting is ignored: the
-    // file was just read.
+    // `corralctl reload`). One that arrives while starting is kept for the
+    // end of the start: the file was read at its beginning, and a start
+    // lasts as long as the slowest plugin's first attempt, which a change
+    // made meanwhile must not be lost to. While stopping, there is nothing
+    // to reload.
+    let reloadOnceStarted = false;
+    const reload = (running: Supervisor) =>
+      running.reload().catch((err: Error) => logger.error({ err: err.message }, "SIGHUP: reload failed; the running config stays"));
     process.on("SIGHUP", () => {
-      if (!supervisor || requested) {
-        logger.warn("SIGHUP while starting or stopping: nothing reloaded");
-        return;
+      if (requested) logger.warn("SIGHUP while stopping: nothing reloaded");
+      else if (supervisor) void reload(supervisor);
+      else if (!reloadOnceStarted) {
+        reloadOnceStarted = true;
+        logger.info("SIGHUP while starting: reloading once started");
       }
-      supervisor.reload().catch((err: Error) => logger.error({ err: err.message }, "SIGHUP: reload failed; the running config stays"));
     });
 
     let plugins: string[] = [];
@@ -110,7 +117,9 @@ program
     // The helper that sends the notifications starts with the first one, now
     // that the supervisor sits in its own cgroup leaf (see systemd/notify.ts).
     await systemd.ready(`supervising ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}${plugins.length ? ` (${plugins.join(", ")})` : ""}; corralctl status for their states`);
-    if (!requested) watchdog = systemd.startWatchdog();
+    if (requested) return;
+    watchdog = systemd.startWatchdog();
+    if (reloadOnceStarted) void reload(supervisor);
   });
 
 program
