@@ -1,8 +1,24 @@
 // The Prometheus endpoint: GET /metrics on the configured address, nothing
 // else. Off unless `metrics.listen` is set in the config.
+//
+// Anyone who can reach the address can connect, so the server's share of
+// the supervisor's fds is bounded, as the TCP relay's is: idle connections
+// held open by the thousand (a reviewer's 2000) took every fd the
+// supervisor had, and every plugin start failed with EMFILE until they
+// were closed. A scraper makes one connection, and a scrape takes
+// milliseconds.
 import http, { type Server } from "node:http";
 import type { Registry } from "prom-client";
 import { joinHostPort, splitHostPort } from "../host-port.ts";
+
+export interface MetricsServerLimits {
+  /** Connections open at once; more are closed as they are accepted. */
+  connections: number;
+  /** A connection idle (nothing read or written) this long is closed, as is a request not whole by then. */
+  idleMs: number;
+}
+
+export const METRICS_SERVER_LIMITS: MetricsServerLimits = { connections: 64, idleMs: 10_000 };
 
 export class MetricsServer {
   readonly #server: Server;
@@ -13,7 +29,7 @@ export class MetricsServer {
     this.address = address;
   }
 
-  static async listen(hostPort: string, registry: Registry): Promise<MetricsServer> {
+  static async listen(hostPort: string, registry: Registry, limits: MetricsServerLimits = METRICS_SERVER_LIMITS): Promise<MetricsServer> {
     const { host, port } = splitHostPort(hostPort);
     const server = http.createServer((req, res) => {
       if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
@@ -25,6 +41,10 @@ export class MetricsServer {
         (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
       );
     });
+    server.maxConnections = limits.connections;
+    server.timeout = limits.idleMs;
+    server.headersTimeout = limits.idleMs;
+    server.requestTimeout = limits.idleMs;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err) => reject(new Error(`metrics.listen ${hostPort}: ${err.message}`)));
       server.listen(port, host, () => resolve());
