@@ -78,8 +78,12 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
+  // The yaml library's warnings are refused too: an unknown tag (`!env
+  // TOKEN`, `!vault path`, in the style of other tools) would otherwise be
+  // taken silently as the literal text after it, and a plugin run with
+  // "TOKEN" for its secret.
   const syntax = [
-    ...doc.errors.map((e) => ({ file, ...at(e.pos[0]), field: "", message: `YAML: ${e.message.split("\n")[0]}` })),
+    ...[...doc.errors, ...doc.warnings].map((e) => ({ file, ...at(e.pos[0]), field: "", message: `YAML: ${e.message.split("\n")[0]}` })),
     ...repeatedKeys(doc).map((offset) => ({ file, ...at(offset), field: "", message: "YAML: Map keys must be unique" })),
   ];
   if (syntax.length > 0) throw new ConfigError(syntax);

@@ -125,6 +125,17 @@ describe("config validation", () => {
     ]);
   });
 
+  it("refuses a tag it does not know, which would otherwise stand for its text, at its line", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    env: { TOKEN: !env SECRET_TOKEN }\n    args: [--token, !vault secret/db]\n');
+    expect(list.map((p) => [p.line, p.message])).toEqual([
+      [5, "YAML: Unresolved tag: !env"],
+      [6, "YAML: Unresolved tag: !vault"],
+    ]);
+    // YAML's own tags are taken.
+    const config = parseConfig('plugins:\n  - name: greeter\n    binary: /bin/true\n    apiVersion: !!str 1.0\n', "/etc/corral/corral.yaml", { hostPaths: false });
+    expect(config.plugins[0]!.apiVersion).toBe("1.0");
+  });
+
   it("takes an anchor used by hundreds of plugins, and refuses aliases that expand exponentially, naming the file", () => {
     let shared = "plugins:\n";
     for (let i = 0; i < 500; i++) shared += `  - { name: p${i}, binary: /bin/true, apiVersion: "1", limits: ${i === 0 ? "&std { memory: 64MiB, pids: 64 }" : "*std"} }\n`;
