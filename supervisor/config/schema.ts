@@ -72,9 +72,15 @@ const restart = z.strictObject({
   multiplier: z.number().min(1).max(10).default(2),
   /** A plugin that crashes this many times within quarantineWindow is quarantined. */
   quarantineAfter: z.number().int().min(1).default(5),
-  quarantineWindow: duration.prefault("60s"),
+  // 0 would count no crash at all, and never quarantine.
+  quarantineWindow: durationAtLeast(1000, "1s").prefault("60s"),
   /** Time in ready after which the backoff starts again from initialBackoff. */
   resetAfter: duration.prefault("60s"),
+}).superRefine((policy, ctx) => {
+  // The cap wins over the initial backoff (crash-policy.ts): below it, a typo would undo the 1ms floor.
+  if (policy.maxBackoff < policy.initialBackoff) {
+    ctx.addIssue({ code: "custom", path: ["maxBackoff"], message: "must be at least initialBackoff", input: policy.maxBackoff });
+  }
 });
 
 /** The CPU breaker (DESIGN.md §6): defaults as there, escalation as supervisor/breakers/config.ts has it. */

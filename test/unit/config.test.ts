@@ -117,6 +117,17 @@ describe("config validation", () => {
     expect(pace).toMatchObject({ line: 5, field: "plugins[0].output.maxBytesPerSecond", value: "64KiB", message: "must be at least 256KiB" });
   });
 
+  it("refuses a restart policy that would restart in a tight loop forever", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    restart: { initialBackoff: 1s, maxBackoff: 0s, quarantineWindow: 0s }\n');
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ line: 5, field: "plugins[0].restart.maxBackoff", value: "0s", message: "must be at least initialBackoff" }),
+        expect.objectContaining({ line: 5, field: "plugins[0].restart.quarantineWindow", value: "0s", message: "must be at least 1s" }),
+      ]),
+    );
+    expect(list).toHaveLength(2);
+  });
+
   it("refuses a key given twice in one mapping, at its line", () => {
     const list = problems('stateDir: /a\nplugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    binary: y\nstateDir: /b\n');
     expect(list.map((p) => [p.line, p.message])).toEqual([
