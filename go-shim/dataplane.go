@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -132,9 +133,8 @@ func (p *dataPlane) unpark(ctx context.Context) error {
 		}
 		parked := p.srv
 		if parked == nil || isClosed(parked.stopped) {
-			err := p.serveLocked()
-			p.mu.Unlock()
-			return err
+			defer p.mu.Unlock()
+			return p.serveLocked()
 		}
 		p.mu.Unlock()
 
@@ -212,6 +212,22 @@ func (p *dataPlane) removeSocket() {
 	}
 }
 
+// registerOn has register register the author's services on srv. A panic
+// in register, which runs again for every new data server (after a park),
+// is returned as an error, with its stack logged: the data plane's lock is
+// held meanwhile, and a panic recovered further up (the Unpark call's)
+// would leave it held, and every later stop waiting for it.
+func registerOn(srv *grpc.Server, register func(*grpc.Server)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			logf("the plugin's register function panicked: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("the plugin's register function panicked: %v", r)
+		}
+	}()
+	register(srv)
+	return nil
+}
+
 // newServer makes a data server, listens on the data socket and serves it.
 func (p *dataPlane) newServer() (*dataServer, error) {
 	s := &dataServer{
@@ -226,7 +242,9 @@ func (p *dataPlane) newServer() (*dataServer, error) {
 		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{s.unary, drainingUnary}, p.authorsUnary...)...),
 		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{s.stream, drainingStream}, p.authorsStream...)...),
 	})...)
-	p.register(s.srv)
+	if err := registerOn(s.srv, p.register); err != nil {
+		return nil, err
+	}
 	healthpb.RegisterHealthServer(s.srv, &healthServer{Server: p.health, drainer: s.drainer})
 
 	// Host applications of any uid reach the data socket through the

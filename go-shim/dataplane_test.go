@@ -40,6 +40,7 @@ const (
 type bytesService struct {
 	release    chan struct{} // closed to let Hold send its second message and end
 	registered atomic.Int32  // the calls of register
+	panicAt    int32         // if not 0, the call of register that panics
 }
 
 func newBytesService(t *testing.T) *bytesService {
@@ -52,7 +53,9 @@ func newBytesService(t *testing.T) *bytesService {
 
 // register registers shimtest.Sleeper and shimtest.Bytes on srv.
 func (b *bytesService) register(srv *grpc.Server) {
-	b.registered.Add(1)
+	if b.registered.Add(1) == b.panicAt {
+		panic("register fails this time")
+	}
 	registerSleeper(srv)
 	srv.RegisterService(&grpc.ServiceDesc{
 		ServiceName: "shimtest.Bytes",
@@ -165,7 +168,15 @@ func startDataInstance(t *testing.T) *dataInstance {
 // startDataInstanceOf is startDataInstance of plugin (its name greeter).
 func startDataInstanceOf(t *testing.T, plugin Plugin) *dataInstance {
 	t.Helper()
+	return startDataInstanceWithService(t, plugin, func(*bytesService) {})
+}
+
+// startDataInstanceWithService is startDataInstanceOf with the service
+// changed by tweak before it is registered.
+func startDataInstanceWithService(t *testing.T, plugin Plugin, tweak func(*bytesService)) *dataInstance {
+	t.Helper()
 	in := &dataInstance{instance: newInstance(t), service: newBytesService(t)}
+	tweak(in.service)
 	in.socket = filepath.Join(in.dir, "data.sock")
 	t.Setenv("CORRAL_DATA_SOCKET", in.socket)
 
@@ -811,5 +822,45 @@ func TestAuthorsInterceptors(t *testing.T) {
 	want := []string{"outer " + echoMethod, "inner " + echoMethod, "outer " + sleepMethod, "inner " + sleepMethod, "stream " + subscribeMethod}
 	if !slices.Equal(seen, want) {
 		t.Errorf("the author's interceptors saw %q, want %q", seen, want)
+	}
+}
+
+// TestRegisterPanicsOnUnpark checks that a register function that panics
+// when Unpark makes a new data server fails the Unpark, and leaves the
+// instance able to stop: the panic once left the data plane's lock held,
+// and the drain of every later stop waited on it until the kill.
+func TestRegisterPanicsOnUnpark(t *testing.T) {
+	log := captureLog(t)
+	in := startDataInstanceWithService(t, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, func(b *bytesService) { b.panicAt = 3 })
+	in.park(&pluginv1.ParkRequest{Reason: "test"})
+	_, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Unpark(context.Background(), &pluginv1.UnparkRequest{})
+	if err == nil || !strings.Contains(err.Error(), "the plugin's register function panicked: register fails this time") {
+		t.Errorf("Unpark with register panicking: %v", err)
+	}
+	if log.count("the plugin's register function panicked: register fails this time") != 1 {
+		t.Errorf("the panic is not logged once: %q", log.String())
+	}
+	in.cancel()
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5 s of its context's end: the drain waits on the data plane")
+	}
+	in.done <- nil // for the cleanup's wait
+}
+
+func TestNilInterceptorsAreRefused(t *testing.T) {
+	var unary grpc.UnaryServerInterceptor
+	err := Run(context.Background(), Plugin{Name: "greeter", UnaryInterceptors: []grpc.UnaryServerInterceptor{recoverUnary, unary}}, func(*grpc.Server) {})
+	if err == nil || err.Error() != "Plugin.UnaryInterceptors[1] is nil" {
+		t.Errorf("Run with a nil unary interceptor: %v", err)
+	}
+	var stream grpc.StreamServerInterceptor
+	err = Run(context.Background(), Plugin{Name: "greeter", StreamInterceptors: []grpc.StreamServerInterceptor{stream}}, func(*grpc.Server) {})
+	if err == nil || err.Error() != "Plugin.StreamInterceptors[0] is nil" {
+		t.Errorf("Run with a nil stream interceptor: %v", err)
 	}
 }

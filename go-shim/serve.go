@@ -78,6 +78,18 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	if plugin.Name == "" {
 		return errors.New("plugin has no name")
 	}
+	// A nil interceptor would fail every call it wraps, as a panic of the
+	// handler's, on an instance that reports itself healthy.
+	for i, in := range plugin.UnaryInterceptors {
+		if in == nil {
+			return fmt.Errorf("Plugin.UnaryInterceptors[%d] is nil", i)
+		}
+	}
+	for i, in := range plugin.StreamInterceptors {
+		if in == nil {
+			return fmt.Errorf("Plugin.StreamInterceptors[%d] is nil", i)
+		}
+	}
 	version, err := parseProtocolVersion()
 	if err != nil {
 		return err
