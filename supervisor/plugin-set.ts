@@ -141,6 +141,7 @@ export class PluginSet {
       keep: plugin.releases.keep,
       log,
       onDeployed: (message) => this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "deploy", message }),
+      onRestarted: (message) => this.#events.emit({ at: Date.now(), plugin: plugin.name, kind: "config", message }),
       onFailure: (message) => this.raise(newAlert({ plugin: plugin.name }, { kind: "update-failed", message, evidence: {}, at: Date.now() })),
       ...(release && { current: release.sha256 }),
       readers: env.uids,
@@ -234,6 +235,8 @@ export class PluginSet {
     const closed = this.#alerts.ackAll(name);
     if (closed > 0) this.#log.info({ plugin: name, alerts: closed }, "closed the open alerts of a plugin removed from the config");
     this.#plugins.delete(name);
+    // The end of its history: its counts start again at 0 if it is added back.
+    this.#events.emit({ at: Date.now(), plugin: name, kind: "config", message: "removed from the config", to: "removed" });
   }
 
   /** Stops every plugin and closes what each holds; adds and opens are refused from then on. */

@@ -324,12 +324,14 @@ export class Supervisor {
     } catch (err) {
       const message = err instanceof ConfigError ? `invalid config; the running one stays:\n${err.message}` : (err as Error).message;
       this.#log.error({ config: file }, message);
+      this.#rejected(message);
       throw new AdminError(grpcStatus.INVALID_ARGUMENT, message);
     }
     const diff = diffConfig(this.#config, next);
     if (diff.needsRestart.length > 0) {
       const message = `${file}: ${diff.needsRestart.join(", ")} changed; only a restart of the supervisor applies that, so nothing was reloaded`;
       this.#log.error({ config: file, fields: diff.needsRestart }, message);
+      this.#rejected(message);
       throw new AdminError(grpcStatus.FAILED_PRECONDITION, message);
     }
     this.#log.info(
@@ -404,9 +406,20 @@ export class Supervisor {
     // The running config is what was applied: a failed plugin keeps its old entry.
     this.#config = { ...next, plugins: next.plugins.flatMap((p) => applied.get(p.name) ?? []) };
     const summary = `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
-    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: summary });
+    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: summary, to: "applied" });
     (result.failed!.length ? this.#log.warn.bind(this.#log) : this.#log.info.bind(this.#log))({ ...result }, summary);
     return result;
+  }
+
+  /**
+   * A reload refused: an event and a count (corral_config_reloads_total), as
+   * for one applied. A SIGHUP (systemctl reload) has no one to answer, and
+   * the log alone was easy to miss.
+   */
+  #rejected(message: string): void {
+    const lines = message.split("\n");
+    const shown = lines.slice(0, 4).join("\n") + (lines.length > 4 ? `\n... and ${lines.length - 4} more lines (the supervisor's log has them)` : "");
+    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: `config reload rejected: ${shown}`, to: "rejected" });
   }
 
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */

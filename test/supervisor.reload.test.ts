@@ -2,6 +2,7 @@
 // added, removed, changed (limits, binary) without a failed call to the ones
 // that stay; a file that fails validation, or that changes what only a
 // restart can, changes nothing.
+import { execa } from "execa";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
@@ -13,7 +14,7 @@ import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { echoClient, makeRelease, sha256File, type EchoClient } from "./helpers/echo.ts";
-import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, corralctlBin, nodeBin, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
 let supervisor: TestSupervisor;
@@ -38,6 +39,17 @@ afterAll(async () => {
 });
 
 const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+
+/** The `n` most recent events, as `corralctl events --recent n --json` shows them. */
+async function recentEvents(n: number): Promise<Array<{ plugin: string; kind: string; message: string; to?: string }>> {
+  const watch = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "events", "--recent", String(n), "--json"], { reject: false });
+  let seen = "";
+  watch.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+  for (let i = 0; i < 100 && seen.split("\n").length <= n; i++) await new Promise((r) => setTimeout(r, 50));
+  watch.kill("SIGINT");
+  await watch;
+  return seen.trim().split("\n").slice(0, n).map((l) => JSON.parse(l) as { plugin: string; kind: string; message: string; to?: string });
+}
 
 async function editConfig(edit: (doc: ConfigDoc) => void): Promise<void> {
   const doc = parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc;
@@ -95,6 +107,11 @@ describe("config reload", () => {
     expect(described.config.limits.memory).toBe(96 * 1024 * 1024);
     expect((await supervisor.plugin("echo-two")).state).toBe("ready");
     expect((await ctl("status", "greeter")).code).toBe(4);
+    // A restart under the reloaded config is the config's event, not a deploy; a removal says so.
+    const events = await recentEvents(30);
+    expect(events.filter((e) => e.plugin === "echo" && e.kind === "deploy")).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ plugin: "echo", kind: "config", message: expect.stringMatching(/^restarted under the reloaded config/) }));
+    expect(events).toContainEqual(expect.objectContaining({ plugin: "greeter", kind: "config", message: "removed from the config" }));
   }, 60_000);
 
   it("does not add a plugin whose first start fails, nor one whose binary it cannot import, and says why; a reload after goes through", async () => {
@@ -223,6 +240,9 @@ describe("config reload", () => {
       expect(v.stderr).toMatch(/limits\.memory/);
       const after = await supervisor.status();
       expect(after.plugins.map((p) => [p.name, p.state, p.instance?.id])).toEqual(before.plugins.map((p) => [p.name, p.state, p.instance?.id]));
+      // Also an event, for a SIGHUP that has no one to tell.
+      const [last] = (await recentEvents(1)).slice(-1);
+      expect(last).toMatchObject({ plugin: "", kind: "config", message: expect.stringMatching(/^config reload rejected: invalid config; the running one stays:\n.*limits\.memory/) });
     } finally {
       await writeFile(supervisor.configFile, good);
     }

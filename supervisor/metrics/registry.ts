@@ -121,8 +121,10 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
     });
   tallied("corral_plugin_transitions_total", "Lifecycle transitions, by the state entered.", ["plugin", "to"]);
   tallied("corral_breaker_events_total", "Breaker trips and recoveries.", ["plugin", "event"]);
-  tallied("corral_alerts_raised_total", "Alerts raised.", ["plugin"]);
+  tallied("corral_alerts_raised_total", "Alerts raised, by kind (goroutines, fd-growth, restart-loop, update-failed, ...).", ["plugin", "kind"]);
   tallied("corral_deploys_total", "Releases brought into service, and deploys that failed.", ["plugin", "result"]);
+  const reloads = new Counter({ name: "corral_config_reloads_total", help: "Config reloads (SIGHUP, corralctl reload), applied or rejected.", labelNames: ["result"], registers: [registry] });
+  for (const result of ["applied", "rejected"]) reloads.inc({ result }, 0);
   const count = (e: PluginEvent) => {
     switch (e.kind) {
       case "transition":
@@ -132,13 +134,18 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
         tally("corral_breaker_events_total", { plugin: e.plugin, event: e.to ?? "trip" });
         break;
       case "alert":
-        tally("corral_alerts_raised_total", { plugin: e.plugin });
+        // Its message is "<kind>: ..." (Supervisor's alert events).
+        tally("corral_alerts_raised_total", { plugin: e.plugin, kind: e.message.slice(0, Math.max(0, e.message.indexOf(":"))) || "unknown" });
         if (e.message.startsWith("update-failed")) tally("corral_deploys_total", { plugin: e.plugin, result: "failed" });
         break;
       case "deploy":
         tally("corral_deploys_total", { plugin: e.plugin, result: "ok" });
         break;
       case "config":
+        if (e.plugin === "" && (e.to === "applied" || e.to === "rejected")) reloads.inc({ result: e.to });
+        // A plugin removed: its series go at once, not at the next scrape, so
+        // that one added back starts every count at 0, as its output counts do.
+        if (e.to === "removed") for (const counts of tallies.values()) for (const key of counts.keys()) if ((JSON.parse(key) as { plugin?: string }).plugin === e.plugin) counts.delete(key);
         break;
     }
   };

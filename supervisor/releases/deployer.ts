@@ -33,6 +33,7 @@ export class Deployer {
   readonly #log: Logger;
   readonly #onFailure: (message: string) => void;
   readonly #onDeployed: (message: string) => void;
+  readonly #onRestarted: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
   /**
    * The release this deployer last made `current` name, or last acted on
@@ -50,6 +51,8 @@ export class Deployer {
     log: Logger;
     /** A release came into service (what, and what it replaced). */
     onDeployed?: (message: string) => void;
+    /** The serving release was restarted under a reloaded config: no release changed. */
+    onRestarted?: (message: string) => void;
     /** A release did not come into service (why, and what keeps serving). */
     onFailure?: (message: string) => void;
     /** What `current` names as the deployer takes over (the watch may still report its making). */
@@ -63,6 +66,7 @@ export class Deployer {
     this.#log = options.log.child({ plugin: options.store.plugin });
     this.#onFailure = options.onFailure ?? (() => {});
     this.#onDeployed = options.onDeployed ?? (() => {});
+    this.#onRestarted = options.onRestarted ?? (() => {});
     this.#known = options.current;
     this.#readers = options.readers;
   }
@@ -114,7 +118,7 @@ export class Deployer {
     // Also when nothing serves: an instance may be starting, or paused, under the old config.
     const result = await this.#plugin.applyConfig();
     if (!result.changed) return unchanged;
-    this.#onDeployed(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
+    this.#onRestarted(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
     return { ...result, durationMs: Date.now() - started };
   }
 
