@@ -194,6 +194,15 @@ describe("corralctl operations", () => {
     expect(events.filter((e) => e.kind === "transition").map((e) => e.to)).toEqual(["draining", "stopped", "starting", "ready"]);
   }, 30_000);
 
+  it("shows in status --json what the table shows (AGE too), and refuses an --recent that is not a count", async () => {
+    const status = JSON.parse((await ctl("status", "echo", "--json")).stdout) as { plugins: Array<{ name: string; stateAgeMs: number }> };
+    expect(status.plugins[0]!.stateAgeMs).toBeGreaterThan(0);
+    for (const recent of ["-3", "abc", "1e3"]) {
+      const r = await ctl("events", "--recent", recent);
+      expect([r.code, r.stderr.trim()]).toEqual([2, `corralctl: --recent ${recent}: give a number of events`]);
+    }
+  });
+
   it("shows its own version and the daemon's, which are the package's", async () => {
     const { version } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
     const text = await ctl("version");

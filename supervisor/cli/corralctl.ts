@@ -95,6 +95,8 @@ program
         address: p.address,
         ...(p.tcpAddress && { tcpAddress: p.tcpAddress }),
         instance: p.instance ? { id: p.instance.id, pid: p.instance.pid, release: p.instance.release } : null,
+        // The table's AGE: how long the plugin has been in its state.
+        stateAgeMs: Number(p.stateAgeMs),
         ...(p.instance?.usage && {
           usage: {
             cpuPercent: p.instance.usage.cpuPercent,
@@ -312,8 +314,11 @@ program
   .option("--recent <n>", "first show this many recent events", "20")
   .option("--json", "one JSON object per line")
   .action(async (plugin: string | undefined, options: { recent: string; json?: boolean }) => {
+    // A uint32 on the wire: "-3" would wrap to every event kept.
+    const recent = Number(options.recent);
+    if (!/^\d+$/.test(options.recent) || recent > 0xffffffff) throw new CliError(`--recent ${options.recent}: give a number of events`, ExitCode.usage);
     await callStream<Event__Output>(
-      (client) => client.WatchEvents({ plugin: plugin ?? "", recent: Number(options.recent) || 0 }),
+      (client) => client.WatchEvents({ plugin: plugin ?? "", recent }),
       (e) =>
         process.stdout.write(
           options.json ? `${JSON.stringify(e)}\n` : `${new Date(Number(e.atUnixMs)).toISOString()} ${e.plugin || "-"} ${e.kind} ${shownText(e.message)}\n`,
