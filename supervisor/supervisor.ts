@@ -24,6 +24,7 @@ import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { ConfigError, loadConfig } from "./config/load.ts";
+import { mayShareAPort } from "./host-port.ts";
 import { diffConfig, needsNewInstance } from "./config/diff.ts";
 import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
@@ -345,6 +346,7 @@ export class Supervisor {
       applied.delete(name);
       result.removed!.push(name);
     }
+    await this.#releaseMovedPorts(diff);
     await Promise.all([
       ...diff.added.map(async (plugin) => {
         const stopping = `${plugin.name}: the supervisor is stopping`;
@@ -409,6 +411,25 @@ export class Supervisor {
     this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: summary, to: "applied" });
     (result.failed!.length ? this.#log.warn.bind(this.#log) : this.#log.info.bind(this.#log))({ ...result }, summary);
     return result;
+  }
+
+  /**
+   * A TCP port that moves from one plugin to another in a reload (a swap
+   * of two addresses, say): its giver stops listening on it first, its
+   * connections kept for its stopTimeout as a move keeps them. Otherwise
+   * the taker's listen, made in parallel, found it in use, and failed.
+   */
+  async #releaseMovedPorts(diff: ReturnType<typeof diffConfig>): Promise<void> {
+    const moved = diff.changed.filter((c) => c.plugin.dataPlane.tcp !== c.previous.dataPlane.tcp);
+    const taken = [...diff.added, ...moved.map((c) => c.plugin)].flatMap((p) => (p.dataPlane.tcp ? [{ name: p.name, address: p.dataPlane.tcp }] : []));
+    await Promise.all(
+      moved.map(async ({ plugin, previous }) => {
+        const old = previous.dataPlane.tcp;
+        if (!old || !taken.some((t) => t.name !== plugin.name && mayShareAPort(old, t.address))) return;
+        this.#log.info({ plugin: plugin.name, tcp: old }, "letting go of the TCP address another plugin takes");
+        await this.#plugins.get(plugin.name)?.address?.setTcp(undefined, previous.stopTimeout);
+      }),
+    );
   }
 
   /**

@@ -179,6 +179,35 @@ describe("config reload", () => {
     expect((await ctl("reload")).code).toBe(0);
   }, 30_000);
 
+  it("swaps two plugins' TCP ports in one reload, and takes a port respelled by name", async () => {
+    const good = await readFile(supervisor.configFile, "utf8");
+    const [p1, p2] = [await freePort(), await freePort()];
+    const names = (parse(good) as ConfigDoc).plugins.slice(0, 2).map((p) => p.name as string);
+    const setTcp = (a: string, b: string) =>
+      editConfig((doc) => {
+        doc.plugins[0]!.dataPlane = { tcp: a };
+        doc.plugins[1]!.dataPlane = { tcp: b };
+      });
+    const reload = async () => {
+      const r = await ctl("reload", "--json");
+      expect(r.code, r.stdout).toBe(0);
+    };
+    try {
+      await setTcp(`127.0.0.1:${p1}`, `127.0.0.1:${p2}`);
+      await reload();
+      await setTcp(`127.0.0.1:${p2}`, `127.0.0.1:${p1}`);
+      await reload();
+      expect([(await supervisor.plugin(names[0]!)).tcpAddress, (await supervisor.plugin(names[1]!)).tcpAddress]).toEqual([`127.0.0.1:${p2}`, `127.0.0.1:${p1}`]);
+      expect([await listening(p1), await listening(p2)]).toEqual([true, true]);
+      await setTcp(`localhost:${p2}`, `127.0.0.1:${p1}`);
+      await reload();
+      expect(await listening(p2)).toBe(true);
+    } finally {
+      await writeFile(supervisor.configFile, good);
+      expect((await ctl("reload")).code).toBe(0);
+    }
+  }, 60_000);
+
   it("moves a TCP address without ending the calls in flight on the old one", async () => {
     const setTcp = (tcp: string) => editConfig((doc) => void (doc.plugins.find((p) => p.name === "echo")!.dataPlane = { tcp }));
     const [first, second] = [await freePort(), await freePort()];

@@ -7,6 +7,7 @@ import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, ty
 import type { z } from "zod";
 import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
+import { mayShareAPort } from "../host-port.ts";
 import { sandboxIdsTaken } from "../sandbox-ids.ts";
 import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
@@ -102,7 +103,7 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...unknownGroup(config), ...takenSandboxIds(config)].flatMap((issue) =>
+  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...sharedPorts(config), ...unknownGroup(config), ...takenSandboxIds(config)].flatMap((issue) =>
     problemsOf(issue, doc, file, at),
   );
   if (unusable.length > 0) throw new ConfigError(unusable);
@@ -114,6 +115,25 @@ function takenSandboxIds(config: Config): z.core.$ZodIssue[] {
   const { uidBase, uidCount } = config.sandbox;
   const taken = sandboxIdsTaken(uidBase, uidCount);
   return taken === undefined ? [] : [{ code: "custom", path: ["sandbox", "uidBase"], message: taken, input: uidBase }];
+}
+
+/**
+ * No two listeners of the config may take one port: the plugins' TCP
+ * addresses and the metrics endpoint. The second would fail at its start
+ * (the plugin not served over TCP), or take turns with the first.
+ */
+function sharedPorts(config: Config): z.core.$ZodIssue[] {
+  const listeners: Array<{ path: (string | number)[]; address: string }> = [
+    ...(config.metrics.listen ? [{ path: ["metrics", "listen"], address: config.metrics.listen }] : []),
+    ...config.plugins.flatMap((plugin, index) => (plugin.dataPlane.tcp ? [{ path: ["plugins", index, "dataPlane", "tcp"], address: plugin.dataPlane.tcp }] : [])),
+  ];
+  const issues: z.core.$ZodIssue[] = [];
+  listeners.forEach((listener, i) => {
+    const first = listeners.slice(0, i).find((other) => mayShareAPort(other.address, listener.address));
+    if (!first) return;
+    issues.push({ code: "custom", path: listener.path, message: `takes the port of ${fieldName(first.path)} (${first.address})`, input: listener.address });
+  });
+  return issues;
 }
 
 /** admin.group, when a name, must be a group of this host: `serve` looks it up at start. */

@@ -29,7 +29,7 @@ import type { Logger } from "../log.ts";
 import { RefusalServer } from "./refusal-server.ts";
 import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
-import { splitHostPort } from "../host-port.ts";
+import { mayShareAPort } from "../host-port.ts";
 
 /** The stable address of `plugin` under `runtimeDir`. */
 export function stableAddressPath(runtimeDir: string, plugin: string): string {
@@ -147,11 +147,12 @@ export class StableAddress {
       if (old) retire(old);
     } catch (err) {
       // The new address overlaps the old (the same port, one of them every
-      // host address: 127.0.0.1:p to 0.0.0.0:p): the old one goes first.
+      // host address or a name: 127.0.0.1:p to 0.0.0.0:p or localhost:p):
+      // the old one goes first.
       // Should the new one still fail, the old is listened on again. Held by
       // another process instead, the old one is left alone, its connections
       // with it.
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort || !overlaps(old.address, hostPort)) throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || !old || !hostPort || !mayShareAPort(old.address, hostPort)) throw err;
       retire(old); // its port is free at once
       this.#tcp = undefined;
       try {
@@ -233,11 +234,4 @@ export class StableAddress {
     await this.#refusal.close();
     this.#leaf?.close();
   }
-}
-
-/** Whether two host:port addresses would take the same port of one host address: the same port, on the same host or on every one. */
-export function overlaps(a: string, b: string): boolean {
-  const [x, y] = [splitHostPort(a), splitHostPort(b)];
-  const everyHost = (host: string) => host === "0.0.0.0" || host === "::" || host === "";
-  return x.port === y.port && x.port !== 0 && (x.host === y.host || everyHost(x.host) || everyHost(y.host));
 }

@@ -128,6 +128,17 @@ describe("config validation", () => {
     expect(list).toHaveLength(2);
   });
 
+  it("refuses two listeners on one port: plugins' TCP addresses and the metrics endpoint, by name or on every host too", () => {
+    const plugin = (name: string, tcp: string) => `  - name: ${name}\n    binary: x\n    apiVersion: "1"\n    dataPlane: { tcp: "${tcp}" }\n`;
+    const list = problems(
+      `metrics: { listen: "127.0.0.1:9464" }\nplugins:\n${plugin("aa", "127.0.0.1:7443")}${plugin("bb", "localhost:7443")}${plugin("cc", "0.0.0.0:9464")}${plugin("dd", "127.0.0.2:7444")}${plugin("ee", "127.0.0.1:0")}${plugin("ff", "127.0.0.1:0")}`,
+    );
+    expect(list.map((p) => [p.field, p.value, p.message])).toEqual([
+      ["plugins[1].dataPlane.tcp", "localhost:7443", "takes the port of plugins[0].dataPlane.tcp (127.0.0.1:7443)"],
+      ["plugins[2].dataPlane.tcp", "0.0.0.0:9464", "takes the port of metrics.listen (127.0.0.1:9464)"],
+    ]);
+  });
+
   it("refuses a key given twice in one mapping, at its line", () => {
     const list = problems('stateDir: /a\nplugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    binary: y\nstateDir: /b\n');
     expect(list.map((p) => [p.line, p.message])).toEqual([
