@@ -10,8 +10,8 @@ import (
 	"time"
 
 	pluginv1 "github.com/corralhq/corral/proto/gen/go/corral/plugin/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -71,19 +71,17 @@ func codeName(c codes.Code) string {
 
 // callStats counts the author's calls since the instance started, on both
 // sockets: per full method, the calls by status code and a histogram of
-// their latency. Its interceptors are the outermost of every server, so a
-// call is timed from the moment it is handed to the interceptors (its
-// request read, for a unary call) until its handler returns, its
-// authorization included, and counted with the code the client sees (see
-// codeOf): calls refused by authorization, or by a parked data socket,
-// count too. A stream is timed whole. Calls that fail before the
-// interceptors (a unary request larger than the limit, a method that is not
-// served) are not counted; a reply that fails to be sent counts with its
-// handler's code.
+// their latency. It is a stats handler of both servers (grpc.StatsHandler),
+// so a call is counted once it has ended, with the status its client got:
+// also a request over the message limit, a reply that could not be encoded
+// or sent, and refusals by authorization or a parked data socket, which
+// interceptors never see or see as a success. A call is timed from its
+// beginning (its headers read) to its end (its status sent); a stream is
+// timed whole. Calls of methods not served are not counted.
 //
-// The same interceptors count the calls in flight, each until it has been
-// recorded: once none is in flight during a drain, the counts are final
-// (see [control.Drained]).
+// It also counts the calls in flight, each from its beginning until it has
+// been recorded: once none is in flight during a drain, the counts are
+// final (see [control.Drained]).
 //
 // Recording is lock-free once a method has been called: a sync.Map lookup
 // and a few atomic adds.
@@ -158,26 +156,55 @@ func codeOf(ctx context.Context, err error) codes.Code {
 	return s.Code()
 }
 
-func (s *callStats) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if !s.counted(info.FullMethod) {
-		return handler(ctx, req)
-	}
-	defer s.inFlight.begin()() // ends after the record below
-	start := time.Now()
-	resp, err := handler(ctx, req)
-	s.record(info.FullMethod, codeOf(ctx, err), time.Since(start))
-	return resp, err
+// A countedCall is what the stats handler keeps of a call it counts, from
+// its tag to its end.
+type countedCall struct {
+	method string
+	end    func() // ends its count in flight; nil before its beginning
 }
 
-func (s *callStats) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if !s.counted(info.FullMethod) {
-		return handler(srv, ss)
+type countedCallKey struct{}
+
+// TagRPC marks the calls of the author's methods for HandleRPC.
+func (s *callStats) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	if !s.counted(info.FullMethodName) {
+		return ctx
 	}
-	defer s.inFlight.begin()() // ends after the record below
-	start := time.Now()
-	err := handler(srv, ss)
-	s.record(info.FullMethod, codeOf(ss.Context(), err), time.Since(start))
-	return err
+	return context.WithValue(ctx, countedCallKey{}, &countedCall{method: info.FullMethodName})
+}
+
+// HandleRPC counts a marked call in flight at its beginning, and records
+// it at its end. grpc-go ends every call it began, once.
+func (s *callStats) HandleRPC(ctx context.Context, rs stats.RPCStats) {
+	call, ok := ctx.Value(countedCallKey{}).(*countedCall)
+	if !ok {
+		return
+	}
+	switch rs := rs.(type) {
+	case *stats.Begin:
+		call.end = s.inFlight.begin()
+	case *stats.End:
+		s.record(call.method, endCode(ctx, rs), rs.EndTime.Sub(rs.BeginTime))
+		if call.end != nil {
+			call.end()
+		}
+	}
+}
+
+func (s *callStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+func (s *callStats) HandleConn(context.Context, stats.ConnStats) {}
+
+// endCode is the code a call that ended so was given to its client: its
+// status (codeOf), but DEADLINE_EXCEEDED for one that ended "OK" at or past
+// its deadline: its handler ignored the deadline and returned, and its
+// client, whose own timer fired, had been told DEADLINE_EXCEEDED.
+func endCode(ctx context.Context, end *stats.End) codes.Code {
+	c := codeOf(ctx, end.Error)
+	if deadline, ok := ctx.Deadline(); ok && c == codes.OK && !end.EndTime.Before(deadline) {
+		return codes.DeadlineExceeded
+	}
+	return c
 }
 
 // snapshot returns the counts of every method called so far, by method

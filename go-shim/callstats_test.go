@@ -16,9 +16,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // The methods of shimtest.Ticker.
@@ -584,4 +586,59 @@ func TestDrainedEndsAtTheDrainsDeadline(t *testing.T) {
 		t.Errorf("Drained failed after %v, want at about the drain's 200 ms deadline", d)
 	}
 	in.wait(2 * time.Second)
+}
+
+// TestCallStatsCountsWhatTheClientGot checks that calls failing outside
+// their handler are counted with the code their client got: a request over
+// the message limit (never handed to a handler) and a reply over it (its
+// handler returned nil).
+func TestCallStatsCountsWhatTheClientGot(t *testing.T) {
+	in := startDataInstance(t)
+	ctx := context.Background()
+	app := in.dialData(in.scoped())
+	big := grpc.MaxCallSendMsgSize(64 << 20)
+	if err := app.Invoke(ctx, echoMethod, wrapperspb.Bytes([]byte("hi")), new(wrapperspb.BytesValue)); err != nil {
+		t.Fatalf("Echo: %v", err)
+	}
+	err := app.Invoke(ctx, echoMethod, wrapperspb.Bytes(make([]byte, defaultMaxMessageSize+10)), new(wrapperspb.BytesValue), big)
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("Echo over the limit: %v, want ResourceExhausted", err)
+	}
+	err = app.Invoke(ctx, fillMethod, wrapperspb.UInt64(defaultMaxMessageSize+10), new(wrapperspb.BytesValue), grpc.MaxCallRecvMsgSize(64<<20))
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("Fill over the limit: %v, want ResourceExhausted", err)
+	}
+	var got map[string]*pluginv1.MethodCalls
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(10 * time.Millisecond) {
+		if got = in.callStatsOf(); got[echoMethod].GetCount() == 2 && got[fillMethod].GetCount() == 1 {
+			break
+		}
+	}
+	if want := map[string]uint64{"OK": 1, "RESOURCE_EXHAUSTED": 1}; !maps.Equal(got[echoMethod].GetCodes(), want) {
+		t.Errorf("Echo's calls by code = %v, want %v", got[echoMethod].GetCodes(), want)
+	}
+	if want := map[string]uint64{"RESOURCE_EXHAUSTED": 1}; !maps.Equal(got[fillMethod].GetCodes(), want) {
+		t.Errorf("Fill's calls by code = %v, want %v", got[fillMethod].GetCodes(), want)
+	}
+}
+
+func TestEndCode(t *testing.T) {
+	now := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(-time.Millisecond))
+	defer cancel()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		end  *stats.End
+		want codes.Code
+	}{
+		{"OK in time", context.Background(), &stats.End{EndTime: now}, codes.OK},
+		{"OK past the deadline: the handler ignored it", ctx, &stats.End{EndTime: now}, codes.DeadlineExceeded},
+		{"an error past the deadline", ctx, &stats.End{EndTime: now, Error: status.Error(codes.Internal, "x")}, codes.Internal},
+		{"over the limit", context.Background(), &stats.End{EndTime: now, Error: status.Error(codes.ResourceExhausted, "x")}, codes.ResourceExhausted},
+	} {
+		if got := endCode(tt.ctx, tt.end); got != tt.want {
+			t.Errorf("%s: endCode = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }

@@ -194,8 +194,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		// every method, call counts, profiles in 64 KiB chunks), is not
 		// held to the data plane's limit, however small that is set.
 		grpc.MaxSendMsgSize(max(env.maxMessageSize, instanceSendLimit)),
-		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{calls.unary, recoverUnary, g.unary, drainingUnary}, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors)...)...),
-		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{calls.stream, recoverStream, g.stream, drainingStream}, authorsStream(pol.isAuthors, plugin.StreamInterceptors)...)...),
+		grpc.StatsHandler(calls),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{recoverUnary, g.unary, drainingUnary}, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors)...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{recoverStream, g.stream, drainingStream}, authorsStream(pol.isAuthors, plugin.StreamInterceptors)...)...),
 	})...)
 	register(srv)
 	var methods []string
@@ -222,8 +223,9 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		dg := &guard{policy: &dataPol, revoked: revoked.check}
 		data = newDataPlane(env.dataSocket, authorsUnary(pol.isAuthors, plugin.UnaryInterceptors), authorsStream(pol.isAuthors, plugin.StreamInterceptors), slices.Concat(common, []grpc.ServerOption{
 			grpc.MaxSendMsgSize(env.maxMessageSize),
-			grpc.ChainUnaryInterceptor(calls.unary, recoverUnary, dg.unary),
-			grpc.ChainStreamInterceptor(calls.stream, recoverStream, dg.stream),
+			grpc.StatsHandler(calls),
+			grpc.ChainUnaryInterceptor(recoverUnary, dg.unary),
+			grpc.ChainStreamInterceptor(recoverStream, dg.stream),
 		}), register, hs)
 	}
 	pluginv1.RegisterControlServer(srv, &control{
