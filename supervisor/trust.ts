@@ -145,18 +145,26 @@ export class Trust {
     return experimental.createCertificateProviderServerCredentials(this.leaf, this.leaf, true);
   }
 
-  /** Throws unless the peer certificate (DER) is an admin of this trust domain and not revoked. */
-  authorizeAdmin(der: Buffer | undefined): void {
+  /**
+   * Throws unless the peer certificate (DER) is an admin of this trust
+   * domain, valid now and not revoked; returns when it ends. TLS checks the
+   * dates once, at the handshake: a connection outlives them, so every call
+   * is checked again.
+   */
+  authorizeAdmin(der: Buffer | undefined, now = Date.now()): { notAfter: Date } {
     if (!der) throw new Error("no client certificate");
     const id = parsePeerIdentity(der);
     if (id.trustDomain !== this.trustDomain || id.kind !== "admin") {
       throw new Error(`${id.uri} is not an admin of ${this.trustDomain}`);
     }
+    if (now >= id.notAfter.getTime()) throw new Error(`the certificate of ${id.uri} (serial ${id.serialHex}) expired at ${id.notAfter.toISOString()}`);
+    if (now < id.notBefore.getTime()) throw new Error(`the certificate of ${id.uri} (serial ${id.serialHex}) is valid only from ${id.notBefore.toISOString()}`);
     try {
       this.registry.checkNotRevoked(id);
     } catch (err) {
       throw new Error(err instanceof IdentityError ? err.detail : (err as Error).message);
     }
+    return { notAfter: id.notAfter };
   }
 
   /**

@@ -4,11 +4,11 @@
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { execa } from "execa";
 import { X509Certificate } from "node:crypto";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
-import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
+import { issueAdminLeaf, issueClientLeaf, loadOrCreateCA, pluginServerIdentity, type IssuedLeaf } from "../supervisor/identity/index.ts";
 import { connect, pluginCredentials } from "../client/index.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { Greeter, sayHello } from "./helpers/greeter.ts";
@@ -308,4 +308,34 @@ describe("revocation", () => {
     expect(open.alerts.filter((a) => a.kind === "not-served")).toEqual([]);
     expect((await sayHello((await supervisor.plugin("greeter")).address, await clientCreds(supervisor), "again")).message).toBe("Hello, again!");
   });
+});
+
+describe("an admin certificate that expires", () => {
+  it("is refused from its end on a connection opened before, and its follow stream ends then", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const leaf = await issueAdminLeaf(ca, { trustDomain: TD, ttlMs: 4000 }, "carol");
+    const dir = path.join(supervisor.dir, "carol");
+    await mkdir(dir, { mode: 0o700 });
+    for (const [name, pem] of [["ca.pem", ca.certPem], ["cert.pem", leaf.certPem], ["key.pem", leaf.keyPem]] as const) await writeFile(path.join(dir, name), pem, { mode: 0o600 });
+    const admin = await connectAdmin({ socket: supervisor.adminSocket, credentials: dir });
+    try {
+      const statusCall = () =>
+        new Promise<string>((resolve) => admin.Status({ plugins: [] }, { deadline: new Date(Date.now() + 5000) }, (err) => resolve(err ? `${status[err.code]}: ${err.details}` : "OK")));
+      expect(await statusCall()).toBe("OK");
+      const events = admin.WatchEvents({ plugin: "", recent: 0 });
+      const streamEnded = new Promise<{ at: number; error: string }>((resolve) => {
+        events.on("error", (err: ServiceError) => resolve({ at: Date.now(), error: `${status[err.code]}: ${err.details}` }));
+        events.on("end", () => resolve({ at: Date.now(), error: "ended without an error" }));
+      });
+      events.on("data", () => {});
+      const ended = await streamEnded;
+      expect(ended.error).toMatch(new RegExp(`^PERMISSION_DENIED: the certificate of spiffe://${TD}/admin/carol \\(serial ${leaf.serialHex}\\) expired at `));
+      expect(Math.abs(ended.at - leaf.notAfter.getTime())).toBeLessThan(1500);
+      expect(await statusCall()).toMatch(/^PERMISSION_DENIED: the certificate of .*\/admin\/carol .* expired at /);
+    } finally {
+      admin.close();
+    }
+  }, 30_000);
 });

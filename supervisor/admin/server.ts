@@ -118,7 +118,8 @@ export interface AdminServerOptions {
   socket: string;
   credentials: ServerCredentials;
   /** Throws (with the reason) unless the peer certificate (DER) belongs to an admin. */
-  authorize: (peerCertificate: Buffer | undefined) => void;
+  /** Throws unless the client's certificate may administer now; returns when it ends. */
+  authorize: (peerCertificate: Buffer | undefined) => { notAfter: Date };
   backend: AdminBackend;
   /** A gid whose members may connect too (mode 0660); root only (0600) without. */
   group?: number;
@@ -132,6 +133,9 @@ interface OpenStream {
   end(err: Partial<ServiceError>): void;
 }
 
+/** The longest a Node timer waits (about 24.8 days); a stream's expiry check beyond that is made then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A stop waits this long for unary calls in progress, then closes what is left. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -139,11 +143,11 @@ export class AdminServer {
   readonly #server: Server;
   readonly #socket: string;
   readonly #streams: Set<OpenStream>;
-  readonly #authorize: (der: Buffer | undefined) => void;
+  readonly #authorize: AdminServerOptions["authorize"];
   /** Set once the supervisor stops: why calls that would change instances are refused. */
   readonly #changes: { refused?: string };
 
-  private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: (der: Buffer | undefined) => void, changes: { refused?: string }) {
+  private constructor(server: Server, socket: string, streams: Set<OpenStream>, authorize: AdminServerOptions["authorize"], changes: { refused?: string }) {
     this.#server = server;
     this.#socket = socket;
     this.#streams = streams;
@@ -177,16 +181,30 @@ export class AdminServer {
     const stream = <Req, Res>(handler: (req: Req, send: (message: Res, live?: boolean) => void, signal: AbortSignal) => Promise<void>) => {
       return (call: ServerWritableStream<Req, Res>) => {
         const peer = call.getAuthContext().sslPeerCertificate?.raw;
+        let notAfter: Date;
         try {
-          options.authorize(peer);
+          ({ notAfter } = options.authorize(peer));
         } catch (err) {
           call.emit("error", serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
           return;
         }
         const ended = new AbortController();
         const open: OpenStream = { peer, end: (err) => finish(err) };
+        // The stream ends when its client's certificate does, as a revocation ends it.
+        let expiry: NodeJS.Timeout | undefined;
+        const checkAt = (end: Date) => {
+          expiry = setTimeout(() => {
+            try {
+              checkAt(options.authorize(peer).notAfter); // not yet: a timer waits at most MAX_TIMER_MS
+            } catch (err) {
+              finish(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
+            }
+          }, Math.min(Math.max(end.getTime() - Date.now(), 0) + 1, MAX_TIMER_MS));
+          expiry.unref();
+        };
         const finish = (err?: Partial<ServiceError>) => {
           if (ended.signal.aborted) return;
+          clearTimeout(expiry);
           streams.delete(open);
           ended.abort();
           if (call.cancelled) return;
@@ -194,6 +212,7 @@ export class AdminServer {
           else call.end();
         };
         streams.add(open);
+        checkAt(notAfter);
         call.on("cancelled", () => finish());
         call.on("close", () => finish());
         // A client that stops reading (corralctl logs -f suspended with
