@@ -49,12 +49,14 @@ export class CrashPolicy {
   /**
    * Delay before retry number `attempt` (0-based): initial × multiplier^attempt,
    * capped, with ±20 % jitter so plugins that crashed together do not restart
-   * in lockstep. Never below the initial backoff or above the cap.
+   * in lockstep. Never above the cap, and never below the initial backoff,
+   * which wins over a cap below it: a cap of 0 once restarted a crashing
+   * plugin in a tight loop.
    */
   backoff(attempt: number): number {
     const { initialBackoff, maxBackoff, multiplier } = this.#policy;
     const base = Math.min(maxBackoff, initialBackoff * multiplier ** attempt);
     const jittered = base * (0.8 + 0.4 * this.#random());
-    return Math.round(Math.min(maxBackoff, Math.max(initialBackoff, jittered)));
+    return Math.round(Math.max(initialBackoff, Math.min(maxBackoff, jittered)));
   }
 }

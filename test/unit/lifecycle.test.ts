@@ -41,6 +41,11 @@ describe("crash policy", () => {
     expect([0, 1, 2, 3, 4].map((n) => high.backoff(n))).toEqual([120, 240, 480, 960, 1000]);
   });
 
+  it("waits the initial backoff at least, under a cap below it too: a cap of 0 is no tight loop", () => {
+    const capped = new CrashPolicy({ ...policy, initialBackoff: 1000, maxBackoff: 0 }, () => 0);
+    expect([0, 1, 5].map((n) => capped.backoff(n))).toEqual([1000, 1000, 1000]);
+  });
+
   it("quarantines after N crashes within the window, and forgets old ones", () => {
     const p = new CrashPolicy(policy, () => 0.5);
     expect(p.onCrash(0)).toEqual({ action: "retry", delayMs: 100 });
