@@ -223,7 +223,8 @@ export class PluginSet {
   }
 
   /** Stops the plugin, closes its address and watch, and forgets it. */
-  async remove(name: string): Promise<void> {
+  /** Stops and forgets a plugin; `why` is the event that says so (a reload's add that failed is not a removal from the config). */
+  async remove(name: string, why = "removed from the config"): Promise<void> {
     const parts = this.#plugins.get(name);
     if (!parts) return;
     await parts.watch?.close();
@@ -236,7 +237,7 @@ export class PluginSet {
     if (closed > 0) this.#log.info({ plugin: name, alerts: closed }, "closed the open alerts of a plugin removed from the config");
     this.#plugins.delete(name);
     // The end of its history: its counts start again at 0 if it is added back.
-    this.#events.emit({ at: Date.now(), plugin: name, kind: "config", message: "removed from the config", to: "removed" });
+    this.#events.emit({ at: Date.now(), plugin: name, kind: "config", message: why, to: "removed" });
   }
 
   /** Stops every plugin and closes what each holds; adds and opens are refused from then on. */

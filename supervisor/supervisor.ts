@@ -363,7 +363,7 @@ export class Supervisor {
           applied.set(plugin.name, plugin);
           result.added!.push(plugin.name);
         } catch (err) {
-          await this.#plugins.remove(plugin.name).catch(() => {});
+          await this.#plugins.remove(plugin.name, `not added: ${(err as Error).message}`).catch(() => {});
           result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
         }
       }),

@@ -133,6 +133,9 @@ describe("config reload", () => {
         "hangs: not ready: backoff: not ready within startTimeout (1000 ms)",
       ]);
       for (const name of ["hangs", "ghost"]) expect((await ctl("status", name)).code).toBe(4);
+      // Not "removed from the config": it is in the file, and was never added.
+      const hangs = (await recentEvents(40)).filter((e) => e.plugin === "hangs" && e.kind === "config");
+      expect(hangs.map((e) => e.message)).toEqual(["not added: not ready: backoff: not ready within startTimeout (1000 ms)"]);
     } finally {
       await writeFile(supervisor.configFile, good);
     }
