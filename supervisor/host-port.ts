@@ -15,12 +15,21 @@ export function joinHostPort(bound: AddressInfo): string {
 
 /**
  * Whether two host:port addresses may take the same port of one host
- * address: the same port (not 0, which the kernel picks), on the same host,
- * on every host (0.0.0.0, ::), or on a host name, which may resolve to the
- * other (localhost and 127.0.0.1).
+ * address (the second listen failing with EADDRINUSE): the same port (not
+ * 0, which the kernel picks), and the same host; or every host (:: on
+ * either; 0.0.0.0 beside an IPv4 address or a name); or localhost beside a
+ * loopback address. Two other names, or a name and another address, are
+ * taken for different addresses: what they resolve to is not known here.
  */
 export function mayShareAPort(a: string, b: string): boolean {
   const [x, y] = [splitHostPort(a), splitHostPort(b)];
-  const wide = (host: string) => host === "0.0.0.0" || host === "::" || host === "" || isIP(host) === 0;
-  return x.port === y.port && x.port !== 0 && (x.host === y.host || wide(x.host) || wide(y.host));
+  if (x.port !== y.port || x.port === 0) return false;
+  if (x.host === y.host) return true;
+  const pair = (p: (h: string) => boolean, q: (h: string) => boolean) => (p(x.host) && q(y.host)) || (p(y.host) && q(x.host));
+  const dualStackAny = (h: string) => h === "" || h === "::";
+  const ipv4Any = (h: string) => h === "0.0.0.0";
+  const notIPv6 = (h: string) => isIP(h) !== 6;
+  const localhost = (h: string) => h === "localhost";
+  const loopback = (h: string) => h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
+  return dualStackAny(x.host) || dualStackAny(y.host) || pair(ipv4Any, notIPv6) || pair(localhost, loopback);
 }
