@@ -8,11 +8,12 @@
 // were closed. A scraper makes one connection, and a scrape takes
 // milliseconds.
 import http, { type Server } from "node:http";
+import type { Socket } from "node:net";
 import type { Registry } from "prom-client";
 import { joinHostPort, splitHostPort } from "../host-port.ts";
 
 export interface MetricsServerLimits {
-  /** Connections open at once; more are closed as they are accepted. */
+  /** Connections open at once; one more closes the oldest, so that those who hold theirs open cannot keep a scraper out. */
   connections: number;
   /** A connection idle (nothing read or written) this long is closed, as is a request not whole by then. */
   idleMs: number;
@@ -31,7 +32,7 @@ export class MetricsServer {
 
   static async listen(hostPort: string, registry: Registry, limits: MetricsServerLimits = METRICS_SERVER_LIMITS): Promise<MetricsServer> {
     const { host, port } = splitHostPort(hostPort);
-    const server = http.createServer((req, res) => {
+    const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
         res.writeHead(404, { "content-type": "text/plain" }).end("corral: only GET /metrics is served here\n");
         return;
@@ -40,11 +41,16 @@ export class MetricsServer {
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
         (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
       );
-    });
-    server.maxConnections = limits.connections;
+    };
+    // Node checks headersTimeout and requestTimeout every connectionsCheckingInterval (30 s by default).
+    const server = http.createServer({ headersTimeout: limits.idleMs, requestTimeout: limits.idleMs, connectionsCheckingInterval: Math.min(1000, limits.idleMs) }, serve);
     server.timeout = limits.idleMs;
-    server.headersTimeout = limits.idleMs;
-    server.requestTimeout = limits.idleMs;
+    const open = new Set<Socket>(); // oldest first
+    server.on("connection", (socket: Socket) => {
+      if (open.size >= limits.connections) open.values().next().value?.destroy();
+      open.add(socket);
+      socket.once("close", () => open.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err) => reject(new Error(`metrics.listen ${hostPort}: ${err.message}`)));
       server.listen(port, host, () => resolve());

@@ -20,22 +20,36 @@ function idle(port: number): { socket: net.Socket; closed: Promise<number> } {
 }
 
 describe("MetricsServer", () => {
-  it("closes connections beyond its limit at once and idle ones after its idle time; a scrape is served after", async () => {
+  it("closes the oldest connection when one more comes, so that a scrape gets through connections held open", async () => {
+    const server = await MetricsServer.listen("127.0.0.1:0", new Registry(), { connections: 4, idleMs: 10_000 });
+    open.push(server);
+    const port = Number(server.address.split(":").pop());
+    const held = Array.from({ length: 4 }, () => idle(port));
+    await Promise.all(held.map((c) => new Promise((resolve) => c.socket.once("connect", resolve))));
+    await new Promise((r) => setTimeout(r, 100)); // accepted by now
+    const scrape = await fetch(`http://${server.address}/metrics`);
+    expect(scrape.status).toBe(200);
+    const oldestClosed = await Promise.race([held[0]!.closed, new Promise<number>((r) => setTimeout(() => r(0), 1000))]);
+    expect(oldestClosed, "the oldest connection is closed").toBeGreaterThan(0);
+    expect(held.slice(1).every((c) => !c.socket.destroyed)).toBe(true);
+  });
+
+  it("closes idle connections after its idle time, and one that sends a request slowly too", async () => {
     const server = await MetricsServer.listen("127.0.0.1:0", new Registry(), { connections: 4, idleMs: 400 });
     open.push(server);
     const port = Number(server.address.split(":").pop());
     const opened = Date.now();
-    const held = Array.from({ length: 4 }, () => idle(port));
-    await Promise.all(held.map((c) => new Promise((resolve) => c.socket.once("connect", resolve))));
-    await new Promise((r) => setTimeout(r, 100)); // accepted by now
-    const extra = idle(port);
-    const extraClosed = await Promise.race([extra.closed, new Promise<number>((r) => setTimeout(() => r(0), 300))]);
-    expect(extraClosed, "a connection over the limit is closed").toBeGreaterThan(0);
-
-    const ends = await Promise.all(held.map((c) => c.closed));
-    for (const end of ends) expect(end - opened).toBeGreaterThanOrEqual(350);
-
-    const scrape = await fetch(`http://${server.address}/metrics`);
-    expect(scrape.status).toBe(200);
+    const quiet = idle(port);
+    const slow = idle(port);
+    // One header line every 200 ms: never idle for 400 ms, never a whole request.
+    slow.socket.write("GET /metrics HTTP/1.1\r\n");
+    const drip = setInterval(() => slow.socket.write("x-slow: 1\r\n"), 200);
+    try {
+      expect((await quiet.closed) - opened).toBeGreaterThanOrEqual(350);
+      const slowEnd = await Promise.race([slow.closed, new Promise<number>((r) => setTimeout(() => r(0), 3000))]);
+      expect(slowEnd, "a request not whole within the idle time is closed").toBeGreaterThan(0);
+    } finally {
+      clearInterval(drip);
+    }
   });
 });
