@@ -55,9 +55,12 @@ export interface ConnectOptions {
    * refused. It is read again when it or the CA's file changes; until it
    * exists nothing is revoked, and a list that no longer reads or verifies
    * leaves the one read before in force. Default: `<credentials>/crl.pem`
-   * if that file exists, else `<runtimeDir>/crl.pem`, which the supervisor
-   * keeps current (a host application on another machine, over TCP, keeps
-   * a copy of it in its credentials directory). "-" checks none.
+   * if that file exists (a host application on another machine, over TCP,
+   * keeps a copy there), else the `crl.pem` the supervisor keeps current in
+   * its runtime directory: `runtimeDir`, or the one `address` is in
+   * (`<dir>/plugins/<plugin>.sock`), or /run/corral. That default is left
+   * out if it is not a list of the credentials' CA (another supervisor's).
+   * "-" checks none.
    */
   crl?: string;
   /** Largest message either way; match the plugin's `dataPlane.maxMessageSize` (default 4 MiB). */
@@ -202,14 +205,28 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
 }
 
 /** The revocation list connect() checks plugins against (ConnectOptions.crl), if any. */
-export function crlFile(options: Pick<ConnectOptions, "credentials" | "runtimeDir" | "crl">): string | undefined {
+export function crlFile(options: Pick<ConnectOptions, "credentials" | "runtimeDir" | "address" | "crl">): string | undefined {
   if (options.crl === "-") return undefined;
   if (options.crl !== undefined) return options.crl;
   if (typeof options.credentials === "string") {
     const own = path.join(options.credentials, "crl.pem");
     if (existsSync(own)) return own;
   }
-  return path.join(options.runtimeDir ?? DEFAULT_RUNTIME_DIR, "crl.pem");
+  const published = path.join(publishingDir(options), "crl.pem");
+  try {
+    new PluginRevocations(published, typeof options.credentials === "string" ? { file: path.join(options.credentials, "ca.pem") } : { pem: options.credentials.caPem });
+  } catch {
+    return undefined; // another CA's: another supervisor's runtime directory
+  }
+  return published;
+}
+
+/** The runtime directory whose crl.pem is the default list: runtimeDir, or the one a stable address under it names, or the default. */
+function publishingDir(options: Pick<ConnectOptions, "runtimeDir" | "address">): string {
+  if (options.runtimeDir !== undefined) return options.runtimeDir;
+  const address = options.address;
+  if (address !== undefined && address.endsWith(".sock") && path.basename(path.dirname(address)) === "plugins") return path.resolve(path.dirname(path.dirname(address)));
+  return DEFAULT_RUNTIME_DIR;
 }
 
 /** How often a credentials directory is read again while in use. */

@@ -8,12 +8,12 @@
 import { loadPackageDefinition, Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execa } from "execa";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "../client/index.ts";
-import { issuePluginLeaf, loadOrCreateCA, type IssuedLeaf } from "../supervisor/identity/index.ts";
+import { issuePluginLeaf, loadOrCreateCA, openRegistry, type IssuedLeaf } from "../supervisor/identity/index.ts";
 import { Greeter, type HelloReply } from "./helpers/greeter.ts";
 import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -58,8 +58,11 @@ describe("host applications and the CRL", () => {
     const socket = path.join(work, "impostor.sock");
     await impostor(ca.certPem, stolen, socket);
 
-    const nodeCall = async (): Promise<string> => {
-      const client = connect("greeter", Greeter, { credentials, address: socket, runtimeDir: supervisor.runtimeDir, retry: false });
+    /** Where a call goes: the impostor's socket, and the runtime directory (undefined: the default's). */
+    type Target = { address: string; runtimeDir?: string };
+    const first: Target = { address: socket, runtimeDir: supervisor.runtimeDir };
+    const nodeCall = async ({ address, runtimeDir }: Target = first): Promise<string> => {
+      const client = connect("greeter", Greeter, { credentials, address, ...(runtimeDir && { runtimeDir }), retry: false });
       try {
         return await new Promise<string>((resolve) =>
           client.SayHello({ name: "web" }, { deadline: new Date(Date.now() + 5000) }, (err: ServiceError | null, reply?: HelloReply) =>
@@ -71,10 +74,10 @@ describe("host applications and the CRL", () => {
       }
     };
     /** echo-call, go-shim/client's host application of the tests, calling echo's Unary on the greeter impostor. */
-    const goCall = async (): Promise<string> => {
+    const goCall = async ({ address, runtimeDir }: Target = first): Promise<string> => {
       const r = await execa(
         path.join(repoRoot, "build/test-hosts/echo-call"),
-        ["-plugin", "greeter", "-credentials", credentials, "-runtime-dir", supervisor.runtimeDir, "-address", socket],
+        ["-plugin", "greeter", "-credentials", credentials, ...(runtimeDir ? ["-runtime-dir", runtimeDir] : []), "-address", address],
         { reject: false },
       );
       return `${r.stdout}${r.stderr}`.trim();
@@ -99,5 +102,22 @@ describe("host applications and the CRL", () => {
     await writeFile(path.join(credentials, "crl.pem"), await readFile(published, "utf8"));
     expect(await nodeCall()).toMatch(/^UNAVAILABLE: .*is revoked/);
     expect(await goCall()).toMatch(/code = Unavailable .*is revoked/);
+
+    // Without a copy, and without runtimeDir, the list is the one of the runtime directory the
+    // address is in (<dir>/plugins/<plugin>.sock)...
+    await rm(path.join(credentials, "crl.pem"));
+    const elsewhere = path.join(work, "run");
+    await mkdir(path.join(elsewhere, "plugins"), { recursive: true });
+    await impostor(ca.certPem, stolen, path.join(elsewhere, "plugins", "greeter.sock"));
+    await writeFile(path.join(elsewhere, "crl.pem"), await readFile(published, "utf8"));
+    const underIt: Target = { address: path.join(elsewhere, "plugins", "greeter.sock") };
+    expect(await nodeCall(underIt)).toMatch(/^UNAVAILABLE: .*is revoked/);
+    expect(await goCall(underIt)).toMatch(/code = Unavailable .*is revoked/);
+    // ... and that default is left out when it is another CA's (another supervisor's runtime
+    // directory), rather than failing every connect.
+    const other = await openRegistry(path.join(work, "other"), await loadOrCreateCA(path.join(work, "other"), { trustDomain: TD }));
+    await writeFile(path.join(elsewhere, "crl.pem"), (await other.publishCrl()).pem);
+    expect(await nodeCall(underIt)).toBe("Hello, web!");
+    expect(await goCall(underIt)).toMatch(/Unimplemented/);
   });
 });

@@ -19,6 +19,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,8 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/corralhq/corral/go-shim/internal/crl"
 )
 
 // Options configure [Connect]. Only Credentials is required.
@@ -42,9 +45,12 @@ type Options struct {
 	RuntimeDir string
 	// CRL is the CA's revocation list: a plugin whose certificate it
 	// revokes is refused (see [TLSFiles]). Default: <Credentials>/crl.pem
-	// if that file exists, else <RuntimeDir>/crl.pem, which the supervisor
-	// keeps current (a host application on another machine, over TCP,
-	// keeps a copy of it in its credentials directory). "-" checks none.
+	// if that file exists (a host on another machine, over TCP, keeps a
+	// copy there), else the crl.pem the supervisor keeps current in its
+	// runtime directory: RuntimeDir, or the one Address is in
+	// (<dir>/plugins/<plugin>.sock), or /run/corral. That default is left
+	// out if it is not a list of the credentials' CA (another supervisor's).
+	// "-" checks none.
 	CRL string
 	// MaxMessageSize bounds messages either way; match the plugin's
 	// dataPlane.maxMessageSize. Default 4 MiB.
@@ -142,7 +148,8 @@ func retryPolicy(attempts int) string {
 		"retryableStatusCodes": ["UNAVAILABLE"]}}]}`, attempts)
 }
 
-// crlFile is the revocation list Connect checks plugins against (Options.CRL).
+// crlFile is the revocation list Connect checks plugins against
+// (Options.CRL), if any.
 func crlFile(opts Options) string {
 	switch opts.CRL {
 	case "-":
@@ -151,9 +158,27 @@ func crlFile(opts Options) string {
 		if own := filepath.Join(opts.Credentials, "crl.pem"); fileExists(own) {
 			return own
 		}
-		return filepath.Join(runtimeDir(opts), "crl.pem")
+		published := filepath.Join(publishingDir(opts), "crl.pem")
+		if _, err := crl.Read(published, filepath.Join(opts.Credentials, "ca.pem")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "" // another CA's: another supervisor's runtime directory
+		}
+		return published
 	}
 	return opts.CRL
+}
+
+// publishingDir is the runtime directory whose crl.pem is the default list:
+// RuntimeDir, or the one a stable address under it names, or the default.
+func publishingDir(opts Options) string {
+	if opts.RuntimeDir != "" {
+		return opts.RuntimeDir
+	}
+	if dir := filepath.Dir(opts.Address); filepath.Base(dir) == "plugins" && strings.HasSuffix(opts.Address, ".sock") {
+		if abs, err := filepath.Abs(filepath.Dir(dir)); err == nil {
+			return abs
+		}
+	}
+	return defaultRuntimeDir
 }
 
 func fileExists(name string) bool {
