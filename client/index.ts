@@ -27,7 +27,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
-import { PluginRevocations } from "./revocations.ts";
+import { PluginRevocations, WatchedCredentials } from "./revocations.ts";
 
 /** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
 export interface ClientPems {
@@ -188,8 +188,9 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
   const { trustDomain } = parsePeerIdentity(pems.certPem);
   const revocations = crl === undefined ? undefined : new PluginRevocations(crl, typeof source === "string" ? { file: path.join(source, "ca.pem") } : { pem: pems.caPem });
   const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin }, (peer) => revocations?.check(peer.serialHex));
+  const watched = (credentials: ChannelCredentials) => (revocations ? new WatchedCredentials(credentials, revocations) : credentials);
   if (typeof source !== "string") {
-    return grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), { checkServerIdentity });
+    return watched(grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), { checkServerIdentity }));
   }
   // A directory is read again every CREDENTIALS_REFRESH_MS while a channel
   // uses it (grpc-js's own file watcher): a certificate renewed there
@@ -201,7 +202,7 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
     privateKeyFile: path.join(source, "key.pem"),
     refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
-  return experimental.createCertificateProviderChannelCredentials(files, files, { checkServerIdentity });
+  return watched(experimental.createCertificateProviderChannelCredentials(files, files, { checkServerIdentity }));
 }
 
 /** The revocation list connect() checks plugins against (ConnectOptions.crl), if any. */

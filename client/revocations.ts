@@ -3,9 +3,21 @@
 // whenever the list's file or the CA's changes. A list that cannot be read
 // or verified leaves the one read before in force; a missing file revokes
 // nothing until it appears.
+//
+// A handshake is checked against the list; so are the connections made
+// before it changed: while any is open, the files are looked at every
+// second, and a connection whose plugin certificate a new list revokes is
+// closed. A plugin's go-shim recycles its connections itself, but an
+// impostor presenting a plugin's stolen key would not.
+import { ChannelCredentials, CallCredentials, type ChannelOptions, experimental } from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import type { TLSSocket } from "node:tls";
 import { readCrl, type ReadCrl } from "../supervisor/identity/crl.ts";
+import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
+
+/** How often the files are looked at while connections are open. */
+export const OPEN_CONNECTIONS_CHECK_MS = 1000;
 
 /** Where the CA's certificate is: a file (read again when it changes), or the PEM. */
 export type CaSource = { file: string } | { pem: string };
@@ -30,19 +42,40 @@ export class PluginRevocations {
 
   /** Throws if the list in force revokes the plugin certificate's serial (serialHex form). */
   check(serialHex: string): void {
-    const stamp = this.#currentStamp();
-    if (stamp !== this.#stamp) {
-      this.#stamp = stamp;
-      try {
-        this.#list = this.#read();
-      } catch {
-        // Kept: the list in force (see the top of this file).
-      }
-    }
+    this.#refresh();
     if (this.#list?.serials.has(serialHex)) {
       const number = this.#list.number === undefined ? "" : ` number ${this.#list.number}`;
       throw new Error(`the plugin's certificate (serial ${serialHex}) is revoked (${this.#crlFile}, CRL${number} of ${this.#list.thisUpdate.toISOString()})`);
     }
+  }
+
+  /** Reads the list again if its file or the CA's changed; closes the open connections it revokes. */
+  #refresh(): void {
+    const stamp = this.#currentStamp();
+    if (stamp === this.#stamp) return;
+    this.#stamp = stamp;
+    try {
+      this.#list = this.#read();
+    } catch {
+      return; // kept: the list in force (see the top of this file)
+    }
+    for (const [socket, serial] of this.#open) if (this.#list.serials.has(serial)) socket.destroy();
+  }
+
+  readonly #open = new Map<TLSSocket, string>();
+  #watch: NodeJS.Timeout | undefined;
+
+  /** Keeps a connection whose plugin certificate has `serial` under watch until it closes. */
+  track(socket: TLSSocket, serial: string): void {
+    this.#open.set(socket, serial);
+    socket.once("close", () => {
+      this.#open.delete(socket);
+      if (this.#open.size === 0) {
+        clearInterval(this.#watch);
+        this.#watch = undefined;
+      }
+    });
+    this.#watch ??= setInterval(() => this.#refresh(), OPEN_CONNECTIONS_CHECK_MS).unref();
   }
 
   #read(): ReadCrl {
@@ -69,4 +102,45 @@ function caCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new Error("no CA certificate");
   return blocks.map((block) => new X509Certificate(block));
+}
+
+/**
+ * Channel credentials that make connections with `inner` and keep each under
+ * `revocations`' watch (PluginRevocations.track). The connection itself is
+ * grpc-js's: its connector is called as it is.
+ */
+export class WatchedCredentials extends ChannelCredentials {
+  readonly #inner: ChannelCredentials;
+  readonly #revocations: PluginRevocations;
+
+  constructor(inner: ChannelCredentials, revocations: PluginRevocations) {
+    super();
+    this.#inner = inner;
+    this.#revocations = revocations;
+  }
+
+  _isSecure(): boolean {
+    return true;
+  }
+
+  _equals(other: ChannelCredentials): boolean {
+    return other === this;
+  }
+
+  _createSecureConnector(target: experimental.GrpcUri, options: ChannelOptions, callCredentials?: CallCredentials): experimental.SecureConnector {
+    const connector = this.#inner._createSecureConnector(target, options, callCredentials ?? CallCredentials.createEmpty());
+    return {
+      connect: async (socket) => {
+        const connected = await connector.connect(socket);
+        const tls = connected.socket as TLSSocket;
+        const raw = tls.getPeerCertificate?.()?.raw;
+        // Checked at the handshake (pluginServerIdentity): its identity is readable.
+        if (raw) this.#revocations.track(tls, parsePeerIdentity(raw).serialHex);
+        return connected;
+      },
+      waitForReady: () => connector.waitForReady(),
+      getCallCredentials: () => connector.getCallCredentials(),
+      destroy: () => connector.destroy(),
+    };
+  }
 }

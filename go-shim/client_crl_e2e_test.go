@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corralhq/corral/go-shim/client"
 	"github.com/corralhq/corral/go-shim/internal/crl"
@@ -110,4 +111,38 @@ func TestClientRefusesARevokedPlugin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "revocation list: "+filepath.Join(creds, "crl.pem")+" is not signed by the CA of "+filepath.Join(creds, "ca.pem")) {
 		t.Errorf("Connect with a list of another CA: %v", err)
 	}
+}
+
+// TestClientClosesARevokedPluginsConnection checks that a connection made
+// before the list revoked its plugin's certificate is closed within a look
+// at the list, and that the next call is refused.
+func TestClientClosesARevokedPluginsConnection(t *testing.T) {
+	in := startInstance(t)
+	own, err := crl.ReadCertificates(filepath.Join(in.dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtimeDir := t.TempDir()
+	conn, err := client.Connect("greeter", client.Options{Credentials: hostCredentials(t, in), Address: filepath.Join(in.dir, "plugin.sock"), RuntimeDir: runtimeDir, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := context.Background()
+	if err := sleep(ctx, conn, 0); err != nil {
+		t.Fatalf("before the revocation: %v", err)
+	}
+	replaceFile(t, filepath.Join(runtimeDir, "crl.pem"), in.ca.crl(t, own[0].SerialNumber))
+	revokedAt := time.Now()
+	for sleep(ctx, conn, 0) == nil {
+		if time.Since(revokedAt) > 3*time.Second {
+			t.Fatal("the connection made before the revocation still serves after 3 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(revokedAt)
+	if err := sleep(ctx, conn, 0); err == nil || !strings.Contains(err.Error(), "the plugin's certificate (serial "+crl.SerialHex(own[0].SerialNumber)+") is revoked") {
+		t.Errorf("the next call: %v, want it refused naming the revocation", err)
+	}
+	t.Logf("closed %v after the revocation", took)
 }

@@ -87,9 +87,28 @@ describe("host applications and the CRL", () => {
     expect(await nodeCall()).toBe("Hello, web!");
     expect(await goCall()).toMatch(/code = Unimplemented desc = The server does not implement the method \/corral.test.echo.v1.Echo\/Unary/);
     const before = await readFile(published, "utf8");
+    // A client whose connection is open when the plugin's certificate is revoked.
+    const kept = connect("greeter", Greeter, { credentials, address: socket, runtimeDir: supervisor.runtimeDir, retry: false });
+    cleanups.push(async () => kept.close());
+    const keptCall = () =>
+      new Promise<string>((resolve) =>
+        kept.SayHello({ name: "web" }, { deadline: new Date(Date.now() + 5000) }, (err: ServiceError | null, reply?: HelloReply) =>
+          resolve(err ? `${status[err.code]}: ${err.details}` : reply!.message),
+        ),
+      );
+    expect(await keptCall()).toBe("Hello, web!");
 
     const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", stolen.serialHex, "--reason", "keyCompromise"]);
     expect(revoked.code).toBe(0);
+    // Its connection is closed within a look at the list (every second while one is open).
+    const revokedAt = Date.now();
+    let keptAnswer = await keptCall();
+    while (keptAnswer === "Hello, web!" && Date.now() - revokedAt < 3000) {
+      await new Promise((r) => setTimeout(r, 100));
+      keptAnswer = await keptCall();
+    }
+    expect(keptAnswer).toMatch(/^UNAVAILABLE: .*is revoked/);
+    expect(Date.now() - revokedAt).toBeLessThan(2500);
     const refusal = `the plugin's certificate \\(serial ${stolen.serialHex}\\) is revoked \\(${published}, CRL number \\d+`;
     expect(await nodeCall()).toMatch(new RegExp(`^UNAVAILABLE: .*${refusal}`));
     expect(await goCall()).toMatch(new RegExp(`code = Unavailable .*${refusal}`));

@@ -86,7 +86,7 @@ func Connect(plugin string, opts Options) (*grpc.ClientConn, error) {
 	if opts.Credentials == "" {
 		return nil, fmt.Errorf("corral client: plugin %s: Options.Credentials names no directory", plugin)
 	}
-	config, err := PluginTLS(TLSFiles{
+	config, revoked, err := pluginTLS(TLSFiles{
 		CA:   filepath.Join(opts.Credentials, "ca.pem"),
 		Cert: filepath.Join(opts.Credentials, "cert.pem"),
 		Key:  filepath.Join(opts.Credentials, "key.pem"),
@@ -95,7 +95,11 @@ func Connect(plugin string, opts Options) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corral client: credentials %s: %w", opts.Credentials, err)
 	}
-	options := append([]grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(config))}, DialOptions(opts)...)
+	creds := credentials.NewTLS(config)
+	if revoked != nil {
+		creds = revoked.watched(creds)
+	}
+	options := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, DialOptions(opts)...)
 	return grpc.NewClient(target(plugin, opts), append(options, opts.DialOptions...)...)
 }
 

@@ -38,17 +38,27 @@ type TLSFiles struct {
 // The certificate and key are read again when either file changes (a
 // renewal, `corralctl certs issue` into the same directory): new
 // connections present the renewed certificate, without a restart.
+//
+// Its handshakes are checked against files.CRL; the connections made
+// before the list changed are not (Connect's are: see [revocations]).
 func PluginTLS(files TLSFiles, plugin string) (*tls.Config, error) {
+	config, _, err := pluginTLS(files, plugin)
+	return config, err
+}
+
+// pluginTLS is PluginTLS, with the revocations its handshakes are checked
+// against (nil without files.CRL).
+func pluginTLS(files TLSFiles, plugin string) (*tls.Config, *revocations, error) {
 	pair := &renewingPair{certFile: files.Cert, keyFile: files.Key}
 	pair.stamp = pair.read() // before the files are read: a renewal in between is read again
 	roots, cert, trustDomain, err := loadPair(files.CA, files.Cert, files.Key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var revoked *revocations
 	if files.CRL != "" {
 		if revoked, err = readRevocations(files.CRL, files.CA); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	config := verifying(roots, cert, plugin+".corral.invalid", func(leaf *x509.Certificate) error {
@@ -60,7 +70,7 @@ func PluginTLS(files TLSFiles, plugin string) (*tls.Config, error) {
 	pair.cert = &cert
 	config.Certificates = nil
 	config.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return pair.current(), nil }
-	return config, nil
+	return config, revoked, nil
 }
 
 // A renewingPair is a client certificate and key read from files, read
