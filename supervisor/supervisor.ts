@@ -54,6 +54,9 @@ export interface SupervisorOptions {
   onReloaded?: (summary: string) => Promise<unknown>;
 }
 
+/** How often the local admin credential is looked at, and renewed when its end nears (admin/credentials.ts). */
+const ADMIN_CREDENTIALS_CHECK_MS = 12 * 3600 * 1000;
+
 export class Supervisor {
   #config: Config;
   readonly #configFile: string | undefined;
@@ -124,6 +127,12 @@ export class Supervisor {
       const trust = await Trust.open(config.stateDir, config.trustDomain, log, { publishedCrl: path.join(config.runtimeDir, "crl.pem") });
       closers.push(async () => trust.close());
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
+      // Renewed while the supervisor runs, not only at its start: root would lose corralctl between
+      // day 45 and day 90 of uptime.
+      const renewAdmin = setInterval(() => {
+        ensureAdminCredentials(trust, config.stateDir, config.admin.socket).catch((err: Error) => log.error({ err: err.message }, "renewing the local admin credential failed"));
+      }, ADMIN_CREDENTIALS_CHECK_MS).unref();
+      closers.push(async () => clearInterval(renewAdmin));
 
       const cgroups = await openCgroupDriver({ parent: config.sandbox.cgroupParent });
       // Before its sweep, which would otherwise kill another supervisor's plugins.

@@ -2,13 +2,14 @@
 // supervisor issues for root on this host, so `corralctl` works out of the
 // box. It lives in <stateDir>/admin (0700, key 0600) and is linked beside the
 // admin socket as `admin-credentials`, where corralctl looks by default.
-import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { issueAdminLeaf, parsePeerIdentity, type CertificateAuthority, type CertificateRegistry } from "../identity/index.ts";
+import { replaceAtomically } from "../identity/files.ts";
 import { LOCAL_ADMIN } from "../identity/spiffe.ts";
 
 const TTL_MS = 90 * 24 * 3600 * 1000;
-/** Reissued at start when less than this is left, so a running supervisor never outlives it. */
+/** Reissued when less than this is left (at start, and twice a day while the supervisor runs). */
 const RENEW_BEFORE_MS = 45 * 24 * 3600 * 1000;
 
 export interface CredentialFiles {
@@ -32,9 +33,10 @@ export async function ensureAdminCredentials(
   if (!(await stillGood(files, ca, registry))) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const leaf = await issueAdminLeaf(ca, { trustDomain: ca.trustDomain, ttlMs: TTL_MS, registry }, LOCAL_ADMIN);
-    await writeFile(files.ca, ca.certPem, { mode: 0o644 });
-    await writeFile(files.key, leaf.keyPem, { mode: 0o600 });
-    await writeFile(files.cert, leaf.certPem, { mode: 0o644 });
+    // Each replaced whole: corralctl may read them meanwhile.
+    await replaceAtomically(files.ca, ca.certPem, 0o644);
+    await replaceAtomically(files.key, leaf.keyPem, 0o600);
+    await replaceAtomically(files.cert, leaf.certPem, 0o644);
   }
   const link = path.join(path.dirname(adminSocket), "admin-credentials");
   const temp = `${link}.tmp`;
