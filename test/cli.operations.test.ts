@@ -234,6 +234,17 @@ describe("corralctl operations", () => {
       const strange = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);
       expect(strange.code).toBe(5);
       expect(strange.stderr).toMatch(new RegExp(`^corralctl: the Corral daemon at ${supervisor.adminSocket} and the admin credentials in ${creds} do not agree: `));
+      // The daemon's own CA, but a certificate that has expired: said so, not "cannot reach the daemon".
+      const own = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
+      const shortLived = await issueAdminLeaf(own, { trustDomain: "test.corral.local", ttlMs: 1000 }, "short");
+      const expired = path.join(other, "expired");
+      await mkdir(expired);
+      await writeFile(path.join(expired, "ca.pem"), own.certPem);
+      await writeFile(path.join(expired, "cert.pem"), shortLived.certPem);
+      await writeFile(path.join(expired, "key.pem"), shortLived.keyPem, { mode: 0o600 });
+      await new Promise((r) => setTimeout(r, Math.max(0, shortLived.notAfter.getTime() - Date.now()) + 1100));
+      const late = await corralctl(["--socket", supervisor.adminSocket, "--credentials", expired, "status"]);
+      expect([late.code, late.stderr]).toEqual([5, `corralctl: the admin certificate in ${expired} expired at ${shortLived.notAfter.toISOString()}: corralctl certs issue --role admin makes a new one\n`]);
       // A key that is not one.
       await writeFile(path.join(creds, "key.pem"), "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
       const broken = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);

@@ -2,6 +2,8 @@
 // credentials, connect with mTLS, and turn transport failures into messages a
 // person can act on.
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
@@ -97,6 +99,18 @@ export async function connectAdmin(endpoint: Endpoint): Promise<AdminClient> {
   return new (protos().admin.corral.admin.v1.Admin)(`unix://${endpoint.socket}`, creds);
 }
 
+/** Why the certificate of the credentials in `dir` is not valid now ("expired at ..."), if it is not. */
+function credentialsOutOfDate(dir: string, now = Date.now()): string | undefined {
+  try {
+    const cert = new X509Certificate(readFileSync(credentialFiles(dir).cert));
+    if (now >= cert.validToDate.getTime()) return `expired at ${cert.validToDate.toISOString()}`;
+    if (now < cert.validFromDate.getTime()) return `is valid only from ${cert.validFromDate.toISOString()}`;
+  } catch {
+    // Unreadable: connectAdmin said so already.
+  }
+  return undefined;
+}
+
 /** Maps a gRPC error from the admin socket to what corralctl prints and exits with. */
 export function explain(err: ServiceError, endpoint: Endpoint): CliError {
   const details = err.details || err.message;
@@ -115,6 +129,11 @@ export function explain(err: ServiceError, endpoint: Endpoint): CliError {
       // The TLS handshake failed: the credentials are not this daemon's (another CA, expired, revoked).
       if (/certificate|SSL|TLS|alert/i.test(details)) {
         return new CliError(`the Corral daemon at ${endpoint.socket} and the admin credentials in ${endpoint.credentials} do not agree: ${details}`, ExitCode.denied);
+      }
+      {
+        // The daemon refused the certificate: grpc-js says no more than "Failed to connect".
+        const outOfDate = credentialsOutOfDate(endpoint.credentials);
+        if (outOfDate) return new CliError(`the admin certificate in ${endpoint.credentials} ${outOfDate}: corralctl certs issue --role admin makes a new one`, ExitCode.denied);
       }
       // grpc-js names the peer of a call it sent (remote_addr=): the daemon had it, and is slow, not away.
       if (err.code === grpcStatus.DEADLINE_EXCEEDED && /remote_addr=/.test(details)) {
