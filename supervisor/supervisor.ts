@@ -184,6 +184,7 @@ export class Supervisor {
         ...(config.admin.group !== undefined && { group: await resolveGroup(config.admin.group) }),
         credentials: trust.adminServerCredentials(),
         authorize: (der) => trust.authorizeAdmin(der),
+        log,
         backend: {
           status: (names) => plugins.selected(names).map((p) => pluginStatus(p.controller, p.address)),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),

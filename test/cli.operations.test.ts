@@ -134,6 +134,15 @@ describe("corralctl operations", () => {
     const twice = await ctl("start", "echo");
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/plugin echo is ready; start applies to a stopped or quarantined plugin/);
+    // Each change is in the log, with who asked for it and how it ended.
+    const audit = supervisor.logs.filter((l) => typeof l.rpc === "string" && ["Stop", "Start"].includes(l.rpc as string));
+    expect(audit.map((l) => [l.rpc, l.admin, (l.request as { plugin: string }).plugin, l.outcome])).toEqual([
+      ["Stop", "spiffe://test.corral.local/admin/local-root", "echo", "done"],
+      ["Stop", "spiffe://test.corral.local/admin/local-root", "echo", "done"],
+      ["Start", "spiffe://test.corral.local/admin/local-root", "echo", "done"],
+      ["Start", "spiffe://test.corral.local/admin/local-root", "echo", expect.stringMatching(/^failed: plugin echo is ready/)],
+    ]);
+    expect(audit.every((l) => typeof l.serial === "string" && /^[0-9A-F]+$/.test(l.serial as string))).toBe(true);
   }, 30_000);
 
   it("shows the plugin's output, and follows it", async () => {

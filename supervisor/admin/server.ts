@@ -30,6 +30,7 @@ import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStat
 import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral/admin/v1/RevokeCertificateRequest.ts";
 import type { UnrevokeIdentityRequest__Output } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityRequest.ts";
 import type { UnrevokeIdentityResponse } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityResponse.ts";
+import type { Logger } from "../log.ts";
 import { protos } from "../rpc/protos.ts";
 
 /** An error with the gRPC status the caller should see. */
@@ -111,16 +112,27 @@ function callerOf(peer: Buffer | undefined): Caller {
   }
 }
 
+/** A request as the log shows it: its fields, long values cut. */
+function shownRequest(request: unknown): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request as Record<string, unknown>)) {
+    const text = typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    shown[key] = text !== undefined && text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : value;
+  }
+  return shown;
+}
+
 /** Messages a follow stream keeps for a client that has stopped reading, beyond what the stream buffers. */
 export const FOLLOW_BACKLOG = 1000;
 
 export interface AdminServerOptions {
   socket: string;
   credentials: ServerCredentials;
-  /** Throws (with the reason) unless the peer certificate (DER) belongs to an admin. */
-  /** Throws unless the client's certificate may administer now; returns when it ends. */
+  /** Throws (with the reason) unless the client's certificate (DER) may administer now; returns when it ends. */
   authorize: (peerCertificate: Buffer | undefined) => { notAfter: Date };
   backend: AdminBackend;
+  /** Where each call that changes something is recorded: who, what, and how it ended. */
+  log: Logger;
   /** A gid whose members may connect too (mode 0660); root only (0600) without. */
   group?: number;
 }
@@ -158,7 +170,8 @@ export class AdminServer {
   static async start(options: AdminServerOptions): Promise<AdminServer> {
     await claimSocket(options.socket);
     const server = new Server();
-    const guard = <Req, Res>(handler: (req: Req, caller: Caller) => Res | Promise<Res>) => {
+    // `audit` names a call that changes something: it is logged with who made it, and how it ended.
+    const guard = <Req, Res>(handler: (req: Req, caller: Caller) => Res | Promise<Res>, audit?: string) => {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
         const peer = call.getAuthContext().sslPeerCertificate?.raw;
         try {
@@ -167,11 +180,22 @@ export class AdminServer {
           callback(serviceError(grpcStatus.PERMISSION_DENIED, (err as Error).message));
           return;
         }
+        const record = (outcome: string) => {
+          if (!audit) return;
+          const id = parsePeerIdentity(peer!);
+          options.log.info({ admin: id.uri, serial: id.serialHex, rpc: audit, request: shownRequest(call.request), outcome }, `admin ${audit} by ${id.uri}: ${outcome}`);
+        };
         Promise.resolve()
           .then(() => handler(call.request, callerOf(peer)))
           .then(
-            (response) => callback(null, response),
-            (err: Error) => callback(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message)),
+            (response) => {
+              record("done");
+              callback(null, response);
+            },
+            (err: Error) => {
+              record(`failed: ${err.message.split("\n")[0]}`);
+              callback(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message));
+            },
           );
       };
     };
@@ -244,11 +268,11 @@ export class AdminServer {
     };
     // What would start or change instances is refused once the supervisor stops (refuseChanges).
     const changes: { refused?: string } = {};
-    const change = <Req, Res>(handler: (req: Req, caller: Caller) => Res | Promise<Res>) =>
+    const change = <Req, Res>(audit: string, handler: (req: Req, caller: Caller) => Res | Promise<Res>) =>
       guard((req: Req, caller: Caller) => {
         if (changes.refused) throw new AdminError(grpcStatus.UNAVAILABLE, changes.refused);
         return handler(req, caller);
-      });
+      }, audit);
     const ops = options.backend.operations;
     const handlers: AdminHandlers = {
       Status: guard((req) => {
@@ -258,27 +282,27 @@ export class AdminServer {
       }),
       Version: guard(() => options.backend.version()),
       ListCertificates: guard(async (req) => ({ certificates: await options.backend.certificates.list(req.includeRevoked) })),
-      IssueCertificate: guard((req) => options.backend.certificates.issue(req)),
-      RevokeCertificate: guard((req) => options.backend.certificates.revoke(req)),
-      UnrevokeIdentity: guard((req) => options.backend.certificates.unrevoke(req)),
-      RotateCertificates: change((req) => options.backend.certificates.rotate(req.plugins)),
+      IssueCertificate: guard((req) => options.backend.certificates.issue(req), "IssueCertificate"),
+      RevokeCertificate: guard((req) => options.backend.certificates.revoke(req), "RevokeCertificate"),
+      UnrevokeIdentity: guard((req) => options.backend.certificates.unrevoke(req), "UnrevokeIdentity"),
+      RotateCertificates: change("RotateCertificates", (req) => options.backend.certificates.rotate(req.plugins)),
       ListAlerts: guard((req) => ({ alerts: options.backend.health.alerts(req.plugin, req.includeAcknowledged) })),
-      AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) })),
+      AckAlerts: guard((req) => ({ acknowledged: options.backend.health.ack(req.plugin, req.kind) }), "AckAlerts"),
       ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
-      CaptureDiagnostics: change(async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
-      Deploy: change((req, caller) => options.backend.releases.deploy(req.plugin, req.binary, caller)),
-      Rollback: change((req) => options.backend.releases.rollback(req.plugin, req.release)),
+      CaptureDiagnostics: change("CaptureDiagnostics", async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
+      Deploy: change("Deploy", (req, caller) => options.backend.releases.deploy(req.plugin, req.binary, caller)),
+      Rollback: change("Rollback", (req) => options.backend.releases.rollback(req.plugin, req.release)),
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
       Describe: guard((req) => ops.describe(req.plugin)),
-      Start: change((req) => ops.start(req.plugin)),
-      Stop: change((req) => ops.stop(req.plugin)),
-      Restart: change((req) => ops.restart(req.plugin)),
-      Pause: change((req) => ops.pause(req.plugin)),
-      Resume: change((req) => ops.resume(req.plugin)),
+      Start: change("Start", (req) => ops.start(req.plugin)),
+      Stop: change("Stop", (req) => ops.stop(req.plugin)),
+      Restart: change("Restart", (req) => ops.restart(req.plugin)),
+      Pause: change("Pause", (req) => ops.pause(req.plugin)),
+      Resume: change("Resume", (req) => ops.resume(req.plugin)),
       Logs: stream((req, send, signal) => ops.logs(req.plugin, req.tail, req.follow, send, signal)),
       WatchEvents: stream((req, send, signal) => ops.events(req.plugin, req.recent, send, signal)),
       ValidateConfig: guard((req) => ops.validate(req.path, req.content)),
-      Reload: change(() => ops.reload()),
+      Reload: change("Reload", () => ops.reload()),
     };
     server.addService(protos().admin.corral.admin.v1.Admin.service, handlers);
     await new Promise<void>((resolve, reject) =>
