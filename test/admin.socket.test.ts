@@ -1,7 +1,9 @@
 // The admin socket's permissions: root only by default; with admin.group,
 // that group may connect too (mode 0660). The certificate decides the rest.
+import { status, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { stat } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
@@ -31,4 +33,31 @@ describe("admin socket", () => {
     running.push(supervisor);
     await expect(supervisor.start()).rejects.toThrow(/admin\.group: no group named "no-such-group"/);
   });
+});
+
+describe("admin calls made directly over gRPC", () => {
+  it("refuse fields out of range with INVALID_ARGUMENT, and quote no megabytes back", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [] });
+    running.push(supervisor);
+    const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
+    try {
+      const answer = <Req, Res>(method: (req: Req, options: CallOptions, done: (err: ServiceError | null, res?: Res) => void) => unknown, req: Req) =>
+        new Promise<string>((resolve) => method.call(admin, req, { deadline: new Date(Date.now() + 10_000) }, (err) => resolve(err ? `${status[err.code]}: ${err.details}` : "OK")));
+      const issue = (ttlMs: string) => answer(admin.IssueCertificate, { role: "admin", name: "brief", ttlMs });
+      expect(await issue("1")).toBe("INVALID_ARGUMENT: ttl_ms 1 is not between 60000 (a minute) and 315360000000 (ten years)");
+      expect(await issue("18446744073709551615")).toMatch(/^INVALID_ARGUMENT: ttl_ms \d+ is not between/);
+      expect(await issue("3600000")).toBe("OK");
+      const revoke = (req: Record<string, string>) => answer(admin.RevokeCertificate, req);
+      expect(await revoke({ serial: "" })).toBe('INVALID_ARGUMENT: serial "" is not a positive hex number of at most 20 octets');
+      expect(await revoke({ serial: "0" })).toBe('INVALID_ARGUMENT: serial "0" is not a positive hex number of at most 20 octets');
+      expect(await revoke({ identity: "junk" })).toBe('INVALID_ARGUMENT: "junk" is not a Corral identity (spiffe://<trust-domain>/<plugin|admin|client>/<name>)');
+      expect(await revoke({ identity: "spiffe://elsewhere.local/admin/x" })).toBe("INVALID_ARGUMENT: spiffe://elsewhere.local/admin/x is not of this CA's trust domain test.corral.local");
+      // A name of megabytes is not quoted back whole (the error would end the connection), and the channel serves on.
+      const huge = await answer(admin.Status, { plugins: ["x".repeat(3_000_000), "y"] });
+      expect(huge).toBe(`NOT_FOUND: no such plugin: ${"x".repeat(64)}..., y`);
+      expect(await answer(admin.Status, { plugins: [] })).toBe("OK");
+    } finally {
+      admin.close();
+    }
+  }, 30_000);
 });

@@ -20,10 +20,15 @@ import {
   type RevokeOptions,
 } from "../identity/index.ts";
 import type { Instance } from "../plugin/controller.ts";
-import { LOCAL_ADMIN } from "../identity/spiffe.ts";
-import { AdminError, type CertificateAdmin } from "./server.ts";
+import { normalizeSerialHex } from "../identity/serial.ts";
+import { LOCAL_ADMIN, parseSpiffeId } from "../identity/spiffe.ts";
+import { AdminError, shownNames, type CertificateAdmin } from "./server.ts";
 
 const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
+/** What IssueCertificate's ttl_ms may be: a minute (corralctl's least, 1m) to ten years (the CA's life; a leaf ends with its CA). */
+const MIN_TTL_MS = 60_000;
+const MAX_TTL_MS = 3650 * 24 * 3600 * 1000;
+
 
 export interface CertificateAdminDeps {
   ca: CertificateAuthority;
@@ -41,11 +46,21 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
   const options = { trustDomain: ca.trustDomain, registry };
   const checkPlugins = (names: string[]) => {
     const unknown = names.filter((p) => !deps.plugins().includes(p));
-    if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+    if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${shownNames(unknown)}`);
+  };
+  /** The identity a request names, of this trust domain, or INVALID_ARGUMENT. */
+  const identityOf = (uri: string) => {
+    const id = parseSpiffeId(uri);
+    if (!id) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `"${shownNames([uri])}" is not a Corral identity (spiffe://<trust-domain>/<plugin|admin|client>/<name>)`);
+    if (id.trustDomain !== ca.trustDomain) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `${shownNames([uri])} is not of this CA's trust domain ${ca.trustDomain}`);
+    return uri;
   };
   return {
     async issue(req: IssueCertificateRequest__Output): Promise<IssueCertificateResponse> {
-      const ttlMs = req.ttlMs || DEFAULT_TTL_MS;
+      const ttlMs = Number(req.ttlMs) || DEFAULT_TTL_MS;
+      if (!(ttlMs >= MIN_TTL_MS && ttlMs <= MAX_TTL_MS)) {
+        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `ttl_ms ${req.ttlMs} is not between ${MIN_TTL_MS} (a minute) and ${MAX_TTL_MS} (ten years)`);
+      }
       let leaf: IssuedLeaf;
       try {
         if (req.role === "admin") {
@@ -81,6 +96,9 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       else if (req.reason) opts.note = req.reason;
       try {
         if (req.target === "serial") {
+          if (normalizeSerialHex(req.serial ?? "") === undefined) {
+            throw new AdminError(grpcStatus.INVALID_ARGUMENT, `serial "${shownNames([req.serial ?? ""])}" is not a positive hex number of at most 20 octets`);
+          }
           const revoked = await registry.revokeSerial(req.serial!, opts);
           await deps.afterRevocation([revoked.serialHex]);
           return { revokedSerials: [revoked.serialHex] };
@@ -89,6 +107,7 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
         const uri =
           req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity!;
         if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a serial, a plugin or an identity to revoke");
+        identityOf(uri);
         const { serials } = await registry.revokeIdentity(uri, opts);
         await deps.afterRevocation(serials, uri);
         return { revokedSerials: serials };
@@ -101,6 +120,7 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       if (req.target === "plugin") checkPlugins([req.plugin!]);
       const uri = req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity;
       if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a plugin or an identity to unrevoke");
+      identityOf(uri);
       return { identity: uri, wasRevoked: await registry.unrevokeIdentity(uri) };
     },
 

@@ -6,7 +6,7 @@ import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.t
 import { alertKinds, type AlertBook, type AlertKind } from "../breakers/alerts.ts";
 import type { DiagnosticsStore, Diagnostic as StoredDiagnostic } from "../diagnostics/store.ts";
 import type { PluginInstance } from "../plugin/instance.ts";
-import { AdminError, type HealthAdmin } from "./server.ts";
+import { AdminError, shownNames, type HealthAdmin } from "./server.ts";
 
 export function healthAdmin(deps: {
   alerts: AlertBook;
@@ -15,7 +15,7 @@ export function healthAdmin(deps: {
   instance: (plugin: string) => PluginInstance | undefined;
 }): HealthAdmin {
   const known = (plugin: string) => {
-    if (plugin && !deps.plugins().includes(plugin)) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${plugin}`);
+    if (plugin && !deps.plugins().includes(plugin)) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${shownNames([plugin])}`);
   };
   const describe = (d: StoredDiagnostic): Diagnostic => ({ plugin: d.plugin, path: d.file, bytes: d.bytes, atUnixMs: d.at.getTime() });
   return {

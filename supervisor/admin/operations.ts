@@ -16,7 +16,7 @@ import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
 import { UpdateFailed } from "../plugin/controller.ts";
-import { AdminError, type OperationsAdmin } from "./server.ts";
+import { AdminError, shownNames, type OperationsAdmin } from "./server.ts";
 import { pluginStatus } from "./status.ts";
 
 export interface Reloader {
@@ -34,7 +34,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
   const find = (name: string) => {
     if (!name) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin");
     const parts = deps.plugins.get(name);
-    if (!parts) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${name}`);
+    if (!parts) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${shownNames([name])}`);
     return parts;
   };
   const statusOf = (name: string): PluginStatus => {

@@ -7,7 +7,7 @@ import type { Release } from "../../proto/gen/ts/corral/admin/v1/Release.ts";
 import { UpdateFailed } from "../plugin/controller.ts";
 import type { Deployer, DeployOutcome } from "../releases/deployer.ts";
 import { ReleaseError, type ReleaseStore } from "../releases/store.ts";
-import { AdminError, type ReleaseAdmin } from "./server.ts";
+import { AdminError, shownNames, type ReleaseAdmin } from "./server.ts";
 
 export function releaseAdmin(deps: {
   plugin: (name: string) => { deployer: Deployer; store: ReleaseStore; servingRelease: string | undefined } | undefined;
@@ -15,7 +15,7 @@ export function releaseAdmin(deps: {
   const find = (name: string) => {
     if (!name) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin");
     const plugin = deps.plugin(name);
-    if (!plugin) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${name}`);
+    if (!plugin) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${shownNames([name])}`);
     return plugin;
   };
   const answer = (plugin: string, outcome: DeployOutcome): DeployResponse => ({

@@ -112,6 +112,12 @@ function callerOf(peer: Buffer | undefined): Caller {
   }
 }
 
+/** Names as an error quotes them back: at most 10, each cut at 64 characters (a request may carry megabytes of them). */
+export function shownNames(names: readonly string[]): string {
+  const cut = names.slice(0, 10).map((n) => (n.length > 64 ? `${n.slice(0, 64)}...` : n));
+  return cut.join(", ") + (names.length > 10 ? ` and ${names.length - 10} more` : "");
+}
+
 /** A request as the log shows it: its fields, long values cut. */
 function shownRequest(request: unknown): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
@@ -276,8 +282,9 @@ export class AdminServer {
     const ops = options.backend.operations;
     const handlers: AdminHandlers = {
       Status: guard((req) => {
-        const unknown = req.plugins.filter((name) => !options.backend.status([]).some((p) => p.name === name));
-        if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${unknown.join(", ")}`);
+        const known = new Set(options.backend.status([]).map((p) => p.name));
+        const unknown = req.plugins.filter((name) => !known.has(name));
+        if (unknown.length > 0) throw new AdminError(grpcStatus.NOT_FOUND, `no such plugin: ${shownNames(unknown)}`);
         return { plugins: options.backend.status(req.plugins) };
       }),
       Version: guard(() => options.backend.version()),
