@@ -90,8 +90,8 @@ describe("a sandboxed plugin under the supervisor", () => {
     expect(viaSocket.stdout).toContain(`greeter  ready  0         ${p!.instance.pid}`);
 
     const viaEnv = await corralctl(["status", "--json"], { CORRAL_SOCKET: supervisor.adminSocket });
-    // Usage is sampled between the two calls; the rest is the same.
-    const withoutUsage = (status: { plugins: Array<Record<string, unknown>> }) => status.plugins.map(({ usage: _, ...rest }) => rest);
+    // Usage is sampled between the two calls, and the state has aged; the rest is the same.
+    const withoutUsage = (status: { plugins: Array<Record<string, unknown>> }) => status.plugins.map(({ usage: _, stateAgeMs: __, ...rest }) => rest);
     expect(withoutUsage(JSON.parse(viaEnv.stdout))).toEqual(withoutUsage(parsed));
 
     const missing = await corralctl(["--config", supervisor.configFile, "status", "nosuch"]);
