@@ -39,6 +39,19 @@ export interface TlsMaterial {
  */
 export const REFUSAL_LIMITS = { connections: 1024, handshakeMs: 2_000 };
 
+/** gRPC status UNAUTHENTICATED. */
+const UNAUTHENTICATED = 16;
+
+/**
+ * A client certificate TLS did not verify (expired, of another CA), refused
+ * in the words the client libraries use for the plugin's own refusal.
+ */
+function unverified(socket: TLSSocket | undefined, certificate: Buffer | undefined): { code: number; message: string } | undefined {
+  if (!socket || socket.authorized || !certificate || certificate.length === 0) return undefined; // none: refuseCaller says so
+  const why = (socket.authorizationError as unknown as { code?: string } | null)?.code ?? String(socket.authorizationError ?? "not verified");
+  return { code: UNAUTHENTICATED, message: `the plugin refused this application's certificate (${why})` };
+}
+
 /** Connections open on all refusal servers of this process. */
 let openConnections = 0;
 
@@ -66,7 +79,12 @@ export class RefusalServer {
     const server = http2.createSecureServer({
       ...secureOptions(tls),
       requestCert: true,
-      rejectUnauthorized: true,
+      // The handshake takes any certificate; a call on it is refused below,
+      // UNAUTHENTICATED, as the plugin refuses it. Rejected at the handshake,
+      // a TLS 1.3 client got no alert (Node closes the socket), only a bare
+      // connection error its library retries as UNAVAILABLE: an expired
+      // certificate looked like a plugin that was down.
+      rejectUnauthorized: false,
       ALPNProtocols: ["h2"],
       // Not Node's 120 s: a client that connects and never finishes its
       // handshake holds an fd of the supervisor's meanwhile.
@@ -91,8 +109,9 @@ export class RefusalServer {
     });
     server.on("stream", (stream, headers, _flags) => {
       stream.on("error", () => {});
-      const certificate = (stream.session?.socket as TLSSocket | undefined)?.getPeerCertificate().raw;
-      const refused = refuseCaller(callers, certificate, String(headers[":path"] ?? ""));
+      const socket = stream.session?.socket as TLSSocket | undefined;
+      const certificate = socket?.getPeerCertificate().raw;
+      const refused = unverified(socket, certificate) ?? refuseCaller(callers, certificate, String(headers[":path"] ?? ""));
       if (refused) {
         stream.respond(
           { ":status": 200, "content-type": "application/grpc", "grpc-status": String(refused.code), "grpc-message": encodeGrpcMessage(refused.message) },

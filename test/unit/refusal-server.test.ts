@@ -2,6 +2,7 @@
 // only, also after its certificate is renewed, and a ceiling on the
 // connections that all refusal servers hold, for which no certificate is
 // needed until a handshake ends.
+import { Client, credentials, status } from "@grpc/grpc-js";
 import { mkdtemp, rm } from "node:fs/promises";
 import net, { type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -93,4 +94,34 @@ describe("RefusalServer", () => {
     const within = await Promise.race([after.closedAfter, new Promise<"open">((r) => setTimeout(() => r("open"), 200))]);
     expect(within).toBe("open");
   });
+});
+
+describe("RefusalServer and a client certificate TLS does not verify", () => {
+  /** One call through the refusal server with the client's PEMs: its status and message. */
+  async function call(socket: string, client: { certPem: string; keyPem: string }): Promise<string> {
+    const creds = credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem), { checkServerIdentity: () => undefined });
+    const c = new Client(`unix://${socket}`, creds);
+    try {
+      return await new Promise<string>((resolve) =>
+        c.makeUnaryRequest("/corral.test.echo.v1.Echo/Unary", (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), { deadline: new Date(Date.now() + 5000) }, (err) =>
+          resolve(err ? `${status[err.code]}: ${err.details}` : "OK"),
+        ),
+      );
+    } finally {
+      c.close();
+    }
+  }
+
+  it("refuses its calls UNAUTHENTICATED, naming why, as the plugin would: an expired one, one of another CA", async () => {
+    const server = await refusalServer("unverified");
+    const expired = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 1000 }, "late", ["greeter"]);
+    await new Promise((r) => setTimeout(r, Math.max(0, expired.notAfter.getTime() - Date.now()) + 1100));
+    expect(await call(server.socket, expired)).toBe("UNAUTHENTICATED: the plugin refused this application's certificate (CERT_HAS_EXPIRED)");
+    const other = await loadOrCreateCA(path.join(dir, "other-state"), { trustDomain: TD });
+    const stranger = await issueClientLeaf(other, { trustDomain: TD, ttlMs: HOUR }, "stranger", ["greeter"]);
+    expect(await call(server.socket, stranger)).toMatch(/^UNAUTHENTICATED: the plugin refused this application's certificate \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)$/);
+    // A valid one is told why the plugin cannot serve.
+    const valid = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+    expect(await call(server.socket, valid)).toBe("UNAVAILABLE: plugin greeter is stopped");
+  }, 20_000);
 });
