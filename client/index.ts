@@ -27,7 +27,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
-import { PluginRevocations, WatchedCredentials } from "./revocations.ts";
+import { PluginConnectionCredentials } from "./connections.ts";
+import { PluginRevocations } from "./revocations.ts";
 
 /** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
 export interface ClientPems {
@@ -188,7 +189,7 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
   const { trustDomain } = parsePeerIdentity(pems.certPem);
   const revocations = crl === undefined ? undefined : new PluginRevocations(crl, typeof source === "string" ? { file: path.join(source, "ca.pem") } : { pem: pems.caPem });
   const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin }, (peer) => revocations?.check(peer.serialHex));
-  const watched = (credentials: ChannelCredentials) => (revocations ? new WatchedCredentials(credentials, revocations) : credentials);
+  const watched = (credentials: ChannelCredentials) => new PluginConnectionCredentials(credentials, revocations);
   if (typeof source !== "string") {
     return watched(grpcCredentials.createSsl(Buffer.from(pems.caPem), Buffer.from(pems.keyPem), Buffer.from(pems.certPem), { checkServerIdentity }));
   }

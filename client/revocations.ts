@@ -9,12 +9,10 @@
 // second, and a connection whose plugin certificate a new list revokes is
 // closed. A plugin's go-shim recycles its connections itself, but an
 // impostor presenting a plugin's stolen key would not.
-import { ChannelCredentials, CallCredentials, type ChannelOptions, experimental } from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import type { TLSSocket } from "node:tls";
 import { readCrl, type ReadCrl } from "../supervisor/identity/crl.ts";
-import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
 
 /** How often the files are looked at while connections are open. */
 export const OPEN_CONNECTIONS_CHECK_MS = 1000;
@@ -102,45 +100,4 @@ function caCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new Error("no CA certificate");
   return blocks.map((block) => new X509Certificate(block));
-}
-
-/**
- * Channel credentials that make connections with `inner` and keep each under
- * `revocations`' watch (PluginRevocations.track). The connection itself is
- * grpc-js's: its connector is called as it is.
- */
-export class WatchedCredentials extends ChannelCredentials {
-  readonly #inner: ChannelCredentials;
-  readonly #revocations: PluginRevocations;
-
-  constructor(inner: ChannelCredentials, revocations: PluginRevocations) {
-    super();
-    this.#inner = inner;
-    this.#revocations = revocations;
-  }
-
-  _isSecure(): boolean {
-    return true;
-  }
-
-  _equals(other: ChannelCredentials): boolean {
-    return other === this;
-  }
-
-  _createSecureConnector(target: experimental.GrpcUri, options: ChannelOptions, callCredentials?: CallCredentials): experimental.SecureConnector {
-    const connector = this.#inner._createSecureConnector(target, options, callCredentials ?? CallCredentials.createEmpty());
-    return {
-      connect: async (socket) => {
-        const connected = await connector.connect(socket);
-        const tls = connected.socket as TLSSocket;
-        const raw = tls.getPeerCertificate?.()?.raw;
-        // Checked at the handshake (pluginServerIdentity): its identity is readable.
-        if (raw) this.#revocations.track(tls, parsePeerIdentity(raw).serialHex);
-        return connected;
-      },
-      waitForReady: () => connector.waitForReady(),
-      getCallCredentials: () => connector.getCallCredentials(),
-      destroy: () => connector.destroy(),
-    };
-  }
 }

@@ -326,6 +326,28 @@ describe("the stable address", () => {
     expect((await client.unary({ message: "thawed", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 })).reply.message).toBe("thawed");
   }, 40_000);
 
+  it("fails such a call with UNAVAILABLE before its deadline under the default retry policy too", async () => {
+    // The retry's new connection leads to the frozen process's socket, where
+    // the connect waits in the backlog and the TLS handshake is never
+    // answered: the client library bounds the handshake (connections.ts).
+    // Unbounded, the call waited out its 40 s deadline.
+    const caller = echoClient(address, creds, channelOptions({}));
+    const pid = (await supervisor.plugin("echo")).instance!.pid;
+    try {
+      await caller.unary({ message: "awake", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 });
+      const call = caller.unary({ message: "frozen", sleepMs: 1_000, replySize: 0 }, { deadlineMs: 40_000 }).then(
+        () => "answered",
+        (err: ServiceError) => ({ code: err.code, details: err.details }),
+      );
+      process.kill(pid, "SIGSTOP");
+      expect(await call).toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      process.kill(pid, "SIGCONT");
+      caller.close();
+    }
+    expect((await client.unary({ message: "thawed", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 })).reply.message).toBe("thawed");
+  }, 60_000);
+
   it("is shown by corralctl status, with the TCP address", async () => {
     const r = await corralctl(["--config", supervisor.configFile, "status", "echo", "--json"]);
     expect(r.code).toBe(0);

@@ -123,9 +123,14 @@ func DialOptions(opts Options) []grpc.DialOption {
 		// before the next try (1 s, then 1.6 s, ... up to 2 min) would fail
 		// every call for that long after the plugin is back; tries are
 		// cheap on a local socket.
+		//
+		// A connection attempt (connect and TLS handshake) is bounded at 5 s:
+		// a plugin's handshake takes milliseconds, and a frozen plugin's
+		// socket takes the connect into its backlog and never answers, where
+		// a call retried after a keepalive failure waited 20 s more.
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-			MinConnectTimeout: 20 * time.Second,
+			MinConnectTimeout: 5 * time.Second,
 		}),
 		// A retried call's last send on a closed stream (eof.go); a
 		// connection refused for the application's certificate (refused.go).
