@@ -28,6 +28,7 @@ import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
 import { PluginConnectionCredentials } from "./connections.ts";
+import { MatchedPairProvider } from "./matched-pair.ts";
 import { PluginRevocations } from "./revocations.ts";
 
 /** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
@@ -203,7 +204,9 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
     privateKeyFile: path.join(source, "key.pem"),
     refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
-  return watched(experimental.createCertificateProviderChannelCredentials(files, files, { checkServerIdentity }));
+  // Renewed a file at a time: a certificate whose key has not come yet is not taken (matched-pair.ts).
+  const identity = new MatchedPairProvider(files);
+  return watched(experimental.createCertificateProviderChannelCredentials(files, identity, { checkServerIdentity }));
 }
 
 /** The revocation list connect() checks plugins against (ConnectOptions.crl), if any. */

@@ -1,0 +1,52 @@
+// MatchedPairProvider: a certificate renewed before its key (a credentials
+// directory renewed a file at a time) is held back; the pair before stays.
+import type { experimental } from "@grpc/grpc-js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MatchedPairProvider } from "../../client/matched-pair.ts";
+import { issueClientLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
+
+let dir: string;
+let ca: CertificateAuthority;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-matched-pair-"));
+  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: "corral.local" });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A provider whose updates the test sends. */
+function fakeProvider() {
+  const identity = new Set<experimental.IdentityCertificateUpdateListener>();
+  const provider: experimental.CertificateProvider = {
+    addCaCertificateListener: () => {},
+    removeCaCertificateListener: () => {},
+    addIdentityCertificateListener: (l) => void identity.add(l),
+    removeIdentityCertificateListener: (l) => void identity.delete(l),
+  };
+  return { provider, identity, send: (update: experimental.IdentityCertificateUpdate | null) => identity.forEach((l) => l(update)) };
+}
+
+describe("MatchedPairProvider", () => {
+  it("passes a pair whose key is the certificate's, holds back one whose key is not, and lets go of its listener", async () => {
+    const [a, b] = await Promise.all([
+      issueClientLeaf(ca, { trustDomain: "corral.local", ttlMs: 3600_000 }, "a", ["greeter"]),
+      issueClientLeaf(ca, { trustDomain: "corral.local", ttlMs: 3600_000 }, "b", ["greeter"]),
+    ]);
+    const pair = (cert: string, key: string) => ({ certificate: Buffer.from(cert), privateKey: Buffer.from(key) });
+    const fake = fakeProvider();
+    const provider = new MatchedPairProvider(fake.provider);
+    const seen: Array<string | null> = [];
+    const listener: experimental.IdentityCertificateUpdateListener = (u) => seen.push(u === null ? null : u.certificate.toString() === a.certPem ? "a" : "b");
+    provider.addIdentityCertificateListener(listener);
+    fake.send(pair(a.certPem, a.keyPem));
+    fake.send(pair(b.certPem, a.keyPem)); // renewed: the certificate first
+    fake.send(pair(b.certPem, b.keyPem)); // then its key
+    expect(seen).toEqual(["a", "b"]);
+    provider.removeIdentityCertificateListener(listener);
+    expect(fake.identity.size).toBe(0);
+  });
+});
