@@ -99,6 +99,21 @@ export class RefusalServer {
       openConnections += 1;
       raw.once("close", () => (openConnections -= 1));
     });
+    // What the handshake let through unverified: without a certificate, closed
+    // at once (there is nothing to tell it that the client libraries would
+    // read); with one TLS did not verify (expired, of another CA), kept only
+    // as long as a handshake may last, time enough to be told why. Else such
+    // clients held the refusal servers' connections for good.
+    server.on("secureConnection", (tls: TLSSocket) => {
+      if (tls.authorized) return;
+      const certificate = tls.getPeerCertificate()?.raw;
+      if (!certificate || certificate.length === 0) {
+        tls.destroy();
+        return;
+      }
+      const cut = setTimeout(() => tls.destroy(), REFUSAL_LIMITS.handshakeMs);
+      tls.once("close", () => clearTimeout(cut));
+    });
     server.on("session", (session) => {
       refusal.#sessions.add(session);
       session.on("close", () => refusal.#sessions.delete(session));

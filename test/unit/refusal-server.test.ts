@@ -125,3 +125,29 @@ describe("RefusalServer and a client certificate TLS does not verify", () => {
     expect(await call(server.socket, valid)).toBe("UNAVAILABLE: plugin greeter is stopped");
   }, 20_000);
 });
+
+describe("RefusalServer and connections TLS let through unverified", () => {
+  /** A TLS connection with `client`'s certificate (none if undefined); resolves when the server closes it, in ms after its handshake. */
+  function held(socket: string, client?: { certPem: string; keyPem: string }): Promise<number> {
+    return new Promise((resolve) => {
+      let connectedAt = 0;
+      const conn = tls.connect({ path: socket, ca: ca.certPem, ...(client && { cert: client.certPem, key: client.keyPem }), ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
+      cleanups.push(() => void conn.destroy());
+      conn.once("secureConnect", () => (connectedAt = Date.now()));
+      conn.on("error", () => {});
+      conn.once("close", () => resolve(connectedAt ? Date.now() - connectedAt : 0));
+      conn.resume();
+    });
+  }
+
+  it("closes one without a certificate at once, and one with an unverified certificate within a handshake's time", async () => {
+    const server = await refusalServer("held");
+    const none = await Promise.race([held(server.socket), new Promise<number>((r) => setTimeout(() => r(-1), 1000))]);
+    expect(none, "a connection without a certificate is closed at once").toBeGreaterThanOrEqual(0);
+    const other = await loadOrCreateCA(path.join(dir, "held-other-state"), { trustDomain: TD });
+    const stranger = await issueClientLeaf(other, { trustDomain: TD, ttlMs: HOUR }, "stranger", ["greeter"]);
+    const after = await Promise.race([held(server.socket, stranger), new Promise<number>((r) => setTimeout(() => r(-1), REFUSAL_LIMITS.handshakeMs + 2000))]);
+    expect(after, "a connection with a foreign certificate is closed").toBeGreaterThanOrEqual(0);
+    expect(after).toBeLessThan(REFUSAL_LIMITS.handshakeMs + 1000);
+  }, 20_000);
+});
