@@ -14,14 +14,15 @@ export function joinHostPort(bound: AddressInfo): string {
 }
 
 /**
- * Whether two host:port addresses may take the same port of one host
- * address (the second listen failing with EADDRINUSE): the same port (not
- * 0, which the kernel picks), and the same host; or every host (:: on
- * either; 0.0.0.0 beside an IPv4 address or a name); or localhost beside a
- * loopback address. Two other names, or a name and another address, are
- * taken for different addresses: what they resolve to is not known here.
+ * Whether two host:port addresses are known to take the same port of one
+ * host address (the second listen failing with EADDRINUSE), for config
+ * validation: the same port (not 0, which the kernel picks), and the same
+ * host; or every host (:: on either; 0.0.0.0 beside an IPv4 address or a
+ * name); or localhost beside a loopback address. Two other names, or a name
+ * and another address, are taken for different addresses: what they resolve
+ * to is not known here, and refusing them would refuse configs that work.
  */
-export function mayShareAPort(a: string, b: string): boolean {
+export function shareAPort(a: string, b: string): boolean {
   const [x, y] = [splitHostPort(a), splitHostPort(b)];
   if (x.port !== y.port || x.port === 0) return false;
   if (x.host === y.host) return true;
@@ -32,4 +33,14 @@ export function mayShareAPort(a: string, b: string): boolean {
   const localhost = (h: string) => h === "localhost";
   const loopback = (h: string) => h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
   return dualStackAny(x.host) || dualStackAny(y.host) || pair(ipv4Any, notIPv6) || pair(localhost, loopback);
+}
+
+/**
+ * Whether two host:port addresses may take the same port, for a listener
+ * that moves: shareAPort, or a name on either side, which may resolve to
+ * the other (the old listener then lets go first, as for a known overlap).
+ */
+export function mayShareAPort(a: string, b: string): boolean {
+  const [x, y] = [splitHostPort(a), splitHostPort(b)];
+  return shareAPort(a, b) || (x.port === y.port && x.port !== 0 && (isIP(x.host) === 0 || isIP(y.host) === 0));
 }

@@ -6,7 +6,8 @@ import { execa } from "execa";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lookup } from "node:dns/promises";
+import { hostname, tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -205,6 +206,14 @@ describe("config reload", () => {
       await setTcp(`localhost:${p2}`, `127.0.0.1:${p1}`);
       await reload();
       expect(await listening(p2)).toBe(true);
+      // Respelled back as an address, then as this host's name where it names 127.0.0.1 (here: /etc/hosts).
+      await setTcp(`127.0.0.1:${p2}`, `127.0.0.1:${p1}`);
+      await reload();
+      if ((await lookup(hostname(), { family: 4 })).address === "127.0.0.1") {
+        await setTcp(`${hostname()}:${p2}`, `127.0.0.1:${p1}`);
+        await reload();
+        expect(await listening(p2)).toBe(true);
+      }
     } finally {
       await writeFile(supervisor.configFile, good);
       expect((await ctl("reload")).code).toBe(0);

@@ -7,7 +7,7 @@ import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, ty
 import type { z } from "zod";
 import { grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
-import { mayShareAPort } from "../host-port.ts";
+import { shareAPort } from "../host-port.ts";
 import { sandboxIdsTaken } from "../sandbox-ids.ts";
 import { configSchema, type Config, type ParsedConfig } from "./schema.ts";
 
@@ -129,7 +129,7 @@ function sharedPorts(config: Config): z.core.$ZodIssue[] {
   ];
   const issues: z.core.$ZodIssue[] = [];
   listeners.forEach((listener, i) => {
-    const first = listeners.slice(0, i).find((other) => mayShareAPort(other.address, listener.address));
+    const first = listeners.slice(0, i).find((other) => shareAPort(other.address, listener.address));
     if (!first) return;
     issues.push({ code: "custom", path: listener.path, message: `takes the port of ${fieldName(first.path)} (${first.address})`, input: listener.address });
   });
