@@ -4,7 +4,7 @@ import { status, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { stat } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
-import { TestSupervisor } from "./helpers/supervisor.ts";
+import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -37,7 +37,7 @@ describe("admin socket", () => {
 
 describe("admin calls made directly over gRPC", () => {
   it("refuse fields out of range with INVALID_ARGUMENT, and quote no megabytes back", async () => {
-    const supervisor = await TestSupervisor.start({ plugins: [] });
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
     running.push(supervisor);
     const admin = await connectAdmin(await resolveEndpoint({ config: supervisor.configFile }));
     try {
@@ -55,6 +55,18 @@ describe("admin calls made directly over gRPC", () => {
       // A name of megabytes is not quoted back whole (the error would end the connection), and the channel serves on.
       const huge = await answer(admin.Status, { plugins: ["x".repeat(3_000_000), "y"] });
       expect(huge).toBe(`NOT_FOUND: no such plugin: ${"x".repeat(64)}..., y`);
+      expect(await answer(admin.Status, { plugins: [] })).toBe("OK");
+      // Every error is cut, whatever the call quotes back.
+      for (const [method, req] of [
+        [admin.Deploy, { plugin: "greeter", binary: `/${"b".repeat(3_000_000)}` }],
+        [admin.Rollback, { plugin: "greeter", release: "r".repeat(3_000_000) }],
+        [admin.IssueCertificate, { role: "client", name: "n".repeat(3_000_000), plugins: ["greeter"] }],
+        [admin.AckAlerts, { plugin: "", kind: "k".repeat(3_000_000) }],
+      ] as const) {
+        const refused = await answer(method as never, req);
+        expect(refused.length).toBeLessThan(5000);
+        expect(refused).toMatch(/^(NOT_FOUND|INVALID_ARGUMENT|FAILED_PRECONDITION): /);
+      }
       expect(await answer(admin.Status, { plugins: [] })).toBe("OK");
     } finally {
       admin.close();

@@ -21,7 +21,7 @@ import {
 } from "../identity/index.ts";
 import type { Instance } from "../plugin/controller.ts";
 import { normalizeSerialHex } from "../identity/serial.ts";
-import { LOCAL_ADMIN, parseSpiffeId } from "../identity/spiffe.ts";
+import { isName, LOCAL_ADMIN, parseSpiffeId } from "../identity/spiffe.ts";
 import { AdminError, shownNames, type CertificateAdmin } from "./server.ts";
 
 const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -60,6 +60,9 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       const ttlMs = Number(req.ttlMs) || DEFAULT_TTL_MS;
       if (!(ttlMs >= MIN_TTL_MS && ttlMs <= MAX_TTL_MS)) {
         throw new AdminError(grpcStatus.INVALID_ARGUMENT, `ttl_ms ${req.ttlMs} is not between ${MIN_TTL_MS} (a minute) and ${MAX_TTL_MS} (ten years)`);
+      }
+      if (!isName(req.name)) {
+        throw new AdminError(grpcStatus.INVALID_ARGUMENT, `name "${shownNames([req.name])}" is not 1-63 of [A-Za-z0-9._-], starting with a letter or digit`);
       }
       let leaf: IssuedLeaf;
       try {

@@ -365,8 +365,16 @@ export async function resolveGroup(group: string | number): Promise<number> {
   return Number(line.split(":")[2]);
 }
 
+/**
+ * Error messages are cut to MAX_ERROR_DETAILS characters: one quoting back a
+ * request's megabytes (a path, a name) did not fit the caller's HTTP/2
+ * header limit, and ended its connection with every call on it.
+ */
+const MAX_ERROR_DETAILS = 4096;
+
 function serviceError(code: grpcStatus, details: string): Partial<ServiceError> {
-  return { code, details, message: details };
+  const cut = details.length > MAX_ERROR_DETAILS ? `${details.slice(0, MAX_ERROR_DETAILS)}... (${details.length} characters)` : details;
+  return { code, details: cut, message: cut };
 }
 
 /**
