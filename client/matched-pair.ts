@@ -6,19 +6,15 @@
 // keeps the last pair that loads (go-shim/client renewingPair); this does the
 // same for the Node one: an update whose key is not the certificate's is
 // held back, and the pair before stays in force.
-import { X509Certificate, createPrivateKey } from "node:crypto";
 import type { experimental } from "@grpc/grpc-js";
+import { keyMatchesCertificate } from "../supervisor/identity/keys.ts";
 
 type IdentityListener = experimental.IdentityCertificateUpdateListener;
 type IdentityUpdate = experimental.IdentityCertificateUpdate;
 
 /** Whether the update's private key is the one of its certificate. */
 export function pairMatches(update: IdentityUpdate): boolean {
-  try {
-    return new X509Certificate(update.certificate).checkPrivateKey(createPrivateKey(update.privateKey));
-  } catch {
-    return false;
-  }
+  return keyMatchesCertificate(update.certificate, update.privateKey);
 }
 
 export class MatchedPairProvider implements experimental.CertificateProvider {

@@ -10,6 +10,7 @@ import type { AdminClient } from "../../proto/gen/ts/corral/admin/v1/Admin.ts";
 import { parseDocument } from "yaml";
 import { ConfigError, loadConfig, MAX_ALIAS_COUNT } from "../config/load.ts";
 import { clientCredentials } from "../identity/index.ts";
+import { keyMatchesCertificate } from "../identity/keys.ts";
 import { protos } from "../rpc/protos.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
 import { credentialFiles } from "./credentials.ts";
@@ -82,7 +83,7 @@ export async function connectAdmin(endpoint: Endpoint): Promise<AdminClient> {
   const files = credentialFiles(endpoint.credentials);
   let pems: [string, string, string];
   try {
-    pems = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key, "utf8")]);
+    pems = await readMatchedCredentials(files);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === "EACCES" ? "permission denied (admin credentials are readable by root only)" : e.message;
@@ -109,6 +110,24 @@ function credentialsOutOfDate(dir: string, now = Date.now()): string | undefined
     // Unreadable: connectAdmin said so already.
   }
   return undefined;
+}
+
+/** How long a read of credentials whose key is not the certificate's is tried again: a renewal replaces them a file at a time. */
+const RENEWAL_WAIT_MS = 1_000;
+
+/**
+ * The credentials' PEMs (CA, certificate, key). A certificate and a key that
+ * do not match are read again for up to RENEWAL_WAIT_MS: the supervisor may
+ * be renewing them (admin/credentials.ts), a file at a time; after that,
+ * they are returned as they are, for the TLS set-up to say what is wrong.
+ */
+export async function readMatchedCredentials(files: ReturnType<typeof credentialFiles>): Promise<[string, string, string]> {
+  const until = Date.now() + RENEWAL_WAIT_MS;
+  for (;;) {
+    const pems = await Promise.all([readFile(files.ca, "utf8"), readFile(files.cert, "utf8"), readFile(files.key, "utf8")]);
+    if (keyMatchesCertificate(pems[1], pems[2]) || Date.now() >= until) return pems;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Maps a gRPC error from the admin socket to what corralctl prints and exits with. */

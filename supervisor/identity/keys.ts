@@ -1,4 +1,4 @@
-import { generateKeyPair, type KeyObject } from "node:crypto";
+import { createPrivateKey, generateKeyPair, X509Certificate, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 
 export interface KeyPair {
@@ -34,3 +34,16 @@ export async function generateLeafKey(): Promise<KeyPair> {
 
 /** No pool: one fresh key per call. */
 export const freshKeys: KeySource = { take: () => generateLeafKey() };
+
+/**
+ * Whether `key` (PEM) is the private key of `certificate` (PEM): false for
+ * either unreadable. A pair renewed a file at a time is mismatched in
+ * between.
+ */
+export function keyMatchesCertificate(certificate: string | Buffer, key: string | Buffer): boolean {
+  try {
+    return new X509Certificate(certificate).checkPrivateKey(createPrivateKey(key));
+  } catch {
+    return false;
+  }
+}
