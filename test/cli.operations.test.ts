@@ -235,22 +235,23 @@ describe("corralctl operations", () => {
       // Credentials of another CA: the daemon's certificate is not theirs to trust, nor theirs its.
       const ca = await loadOrCreateCA(path.join(other, "state"), { trustDomain: "test.corral.local" });
       const leaf = await issueAdminLeaf(ca, { trustDomain: "test.corral.local", ttlMs: 3600_000 }, "stranger");
-      const creds = path.join(other, "creds");
-      await mkdir(creds);
-      await writeFile(path.join(creds, "ca.pem"), ca.certPem);
-      await writeFile(path.join(creds, "cert.pem"), leaf.certPem);
-      await writeFile(path.join(creds, "key.pem"), leaf.keyPem, { mode: 0o600 });
+      /** A credentials directory `name` of `issuer`'s certificate and `pair`. */
+      const credentialsDir = async (name: string, issuer: { certPem: string }, pair: { certPem: string; keyPem: string }) => {
+        const dir = path.join(other, name);
+        await mkdir(dir);
+        await writeFile(path.join(dir, "ca.pem"), issuer.certPem);
+        await writeFile(path.join(dir, "cert.pem"), pair.certPem);
+        await writeFile(path.join(dir, "key.pem"), pair.keyPem, { mode: 0o600 });
+        return dir;
+      };
+      const creds = await credentialsDir("creds", ca, leaf);
       const strange = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);
       expect(strange.code).toBe(5);
       expect(strange.stderr).toMatch(new RegExp(`^corralctl: the Corral daemon at ${supervisor.adminSocket} and the admin credentials in ${creds} do not agree: `));
       // The daemon's own CA, but a certificate that has expired: said so, not "cannot reach the daemon".
       const own = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
       const shortLived = await issueAdminLeaf(own, { trustDomain: "test.corral.local", ttlMs: 1000 }, "short");
-      const expired = path.join(other, "expired");
-      await mkdir(expired);
-      await writeFile(path.join(expired, "ca.pem"), own.certPem);
-      await writeFile(path.join(expired, "cert.pem"), shortLived.certPem);
-      await writeFile(path.join(expired, "key.pem"), shortLived.keyPem, { mode: 0o600 });
+      const expired = await credentialsDir("expired", own, shortLived);
       await new Promise((r) => setTimeout(r, Math.max(0, shortLived.notAfter.getTime() - Date.now()) + 1100));
       const late = await corralctl(["--socket", supervisor.adminSocket, "--credentials", expired, "status"]);
       expect([late.code, late.stderr]).toEqual([5, `corralctl: the admin certificate in ${expired} expired at ${shortLived.notAfter.toISOString()}: corralctl certs issue --role admin makes a new one\n`]);

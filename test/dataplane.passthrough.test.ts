@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { lstat, mkdir, readlink, rename, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, channelOptions, CREDENTIALS_REFRESH_MS, pluginCredentials, type ServiceClientConstructor } from "../client/index.ts";
+import { connect, channelOptions, CREDENTIALS_REFRESH_MS, pluginCredentials, type ConnectOptions, type ServiceClientConstructor } from "../client/index.ts";
 import { echoClient, echoErrorDomain, echoProto, sha256File, statusDetails, type EchoClient, type EchoGrpcClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -303,27 +303,36 @@ describe("the stable address", () => {
     }
   }, 25_000);
 
-  it("fails a call to a plugin that stops answering with UNAVAILABLE within seconds, not at its deadline", async () => {
-    // The client library's keepalive: its pings go unanswered, and the
-    // connection ends with its calls. Here the plugin's process is frozen
-    // (SIGSTOP from the test, no park before it); under chaos, Node itself
-    // sometimes stopped reading a connection to a plugin killed with -9.
-    const caller = echoClient(address, creds, channelOptions({ retry: false }));
+  /**
+   * A call made just before the plugin's process is frozen (SIGSTOP from the
+   * test, no park before it), with `retry`: how it ended. The plugin is
+   * continued after, and serves again.
+   */
+  async function callToFrozenPlugin(retry: ConnectOptions["retry"], deadlineMs: number) {
+    const caller = echoClient(address, creds, channelOptions(retry === undefined ? {} : { retry }));
     const pid = (await supervisor.plugin("echo")).instance!.pid;
+    let outcome;
     try {
       await caller.unary({ message: "awake", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 });
-      const call = caller.unary({ message: "frozen", sleepMs: 1_000, replySize: 0 }, { deadlineMs: 30_000 }).then(
+      const call = caller.unary({ message: "frozen", sleepMs: 1_000, replySize: 0 }, { deadlineMs }).then(
         () => "answered",
         (err: ServiceError) => ({ code: err.code, details: err.details }),
       );
-      process.kill(pid, "SIGSTOP");
-      expect(await call).toMatchObject({ code: status.UNAVAILABLE });
+      process.kill(pid!, "SIGSTOP");
+      outcome = await call;
     } finally {
-      process.kill(pid, "SIGCONT");
+      process.kill(pid!, "SIGCONT");
       caller.close();
     }
-    // Continued, it serves again.
     expect((await client.unary({ message: "thawed", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 })).reply.message).toBe("thawed");
+    return outcome;
+  }
+
+  it("fails a call to a plugin that stops answering with UNAVAILABLE within seconds, not at its deadline", async () => {
+    // The client library's keepalive: its pings go unanswered, and the
+    // connection ends with its calls. Under chaos, Node itself sometimes
+    // stopped reading a connection to a plugin killed with -9.
+    expect(await callToFrozenPlugin(false, 30_000)).toMatchObject({ code: status.UNAVAILABLE });
   }, 40_000);
 
   it("fails such a call with UNAVAILABLE before its deadline under the default retry policy too", async () => {
@@ -331,21 +340,7 @@ describe("the stable address", () => {
     // the connect waits in the backlog and the TLS handshake is never
     // answered: the client library bounds the handshake (connections.ts).
     // Unbounded, the call waited out its 40 s deadline.
-    const caller = echoClient(address, creds, channelOptions({}));
-    const pid = (await supervisor.plugin("echo")).instance!.pid;
-    try {
-      await caller.unary({ message: "awake", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 });
-      const call = caller.unary({ message: "frozen", sleepMs: 1_000, replySize: 0 }, { deadlineMs: 40_000 }).then(
-        () => "answered",
-        (err: ServiceError) => ({ code: err.code, details: err.details }),
-      );
-      process.kill(pid, "SIGSTOP");
-      expect(await call).toMatchObject({ code: status.UNAVAILABLE });
-    } finally {
-      process.kill(pid, "SIGCONT");
-      caller.close();
-    }
-    expect((await client.unary({ message: "thawed", sleepMs: 0, replySize: 0 }, { deadlineMs: 5_000 })).reply.message).toBe("thawed");
+    expect(await callToFrozenPlugin(undefined, 40_000)).toMatchObject({ code: status.UNAVAILABLE });
   }, 60_000);
 
   it("is shown by corralctl status, with the TCP address", async () => {
