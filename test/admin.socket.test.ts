@@ -68,6 +68,16 @@ describe("admin calls made directly over gRPC", () => {
         expect(refused).toMatch(/^(NOT_FOUND|INVALID_ARGUMENT|FAILED_PRECONDITION): /);
       }
       expect(await answer(admin.Status, { plugins: [] })).toBe("OK");
+      // Cut where a character's two halves meet: the supervisor answered with half an emoji, and
+      // grpc-js's encoding of it threw and ended the supervisor.
+      for (const repeat of [3000, 20]) {
+        const refused = await answer(admin.Rollback as never, { plugin: "greeter", release: "😀".repeat(repeat) });
+        expect(refused).toMatch(/^(NOT_FOUND|INVALID_ARGUMENT|FAILED_PRECONDITION): /);
+        expect(refused.toWellFormed()).toBe(refused);
+        const named = await answer(admin.Status as never, { plugins: ["a" + "😀".repeat(repeat)] });
+        expect(named).toMatch(/^NOT_FOUND: no such plugin: a(😀)+(\.\.\.)?$/u);
+      }
+      expect(await answer(admin.Status, { plugins: [] })).toBe("OK");
     } finally {
       admin.close();
     }

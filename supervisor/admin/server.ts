@@ -114,8 +114,21 @@ function callerOf(peer: Buffer | undefined): Caller {
 
 /** Names as an error quotes them back: at most 10, each cut at 64 characters (a request may carry megabytes of them). */
 export function shownNames(names: readonly string[]): string {
-  const cut = names.slice(0, 10).map((n) => (n.length > 64 ? `${n.slice(0, 64)}...` : n));
+  const cut = names.slice(0, 10).map((n) => cutText(n, 64));
   return cut.join(", ") + (names.length > 10 ? ` and ${names.length - 10} more` : "");
+}
+
+/**
+ * `text` cut to at most `max` UTF-16 units, with "..." after a cut, and never
+ * in the middle of a character: grpc-js encodes a status message with
+ * encodeURI, which throws on half a surrogate pair, and that throw, out of a
+ * call's handler, ended the supervisor (a rollback to a release named with
+ * 3000 emoji).
+ */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? "") ? max - 1 : max;
+  return `${text.slice(0, end)}...`;
 }
 
 /** A request as the log shows it: its fields, long values cut. */
@@ -191,16 +204,24 @@ export class AdminServer {
           const id = parsePeerIdentity(peer!);
           options.log.info({ admin: id.uri, serial: id.serialHex, rpc: audit, request: shownRequest(call.request), outcome }, `admin ${audit} by ${id.uri}: ${outcome}`);
         };
+        // An answer that cannot be sent is logged: thrown from here, it would end the supervisor.
+        const answer = (...args: Parameters<typeof callback>) => {
+          try {
+            callback(...args);
+          } catch (err) {
+            options.log.error({ err: (err as Error).message, rpc: audit }, "answering an admin call failed");
+          }
+        };
         Promise.resolve()
           .then(() => handler(call.request, callerOf(peer)))
           .then(
             (response) => {
               record("done");
-              callback(null, response);
+              answer(null, response);
             },
             (err: Error) => {
               record(`failed: ${err.message.split("\n")[0]}`);
-              callback(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message));
+              answer(serviceError(err instanceof AdminError ? err.code : grpcStatus.INTERNAL, err.message));
             },
           );
       };
@@ -238,8 +259,12 @@ export class AdminServer {
           streams.delete(open);
           ended.abort();
           if (call.cancelled) return;
-          if (err) call.emit("error", err);
-          else call.end();
+          try {
+            if (err) call.emit("error", err);
+            else call.end();
+          } catch (sendErr) {
+            options.log.error({ err: (sendErr as Error).message }, "ending an admin stream failed");
+          }
         };
         streams.add(open);
         checkAt(notAfter);
@@ -373,7 +398,8 @@ export async function resolveGroup(group: string | number): Promise<number> {
 const MAX_ERROR_DETAILS = 4096;
 
 function serviceError(code: grpcStatus, details: string): Partial<ServiceError> {
-  const cut = details.length > MAX_ERROR_DETAILS ? `${details.slice(0, MAX_ERROR_DETAILS)}... (${details.length} characters)` : details;
+  // Well formed, too: a lone surrogate from anywhere would make grpc-js's encodeURI throw.
+  const cut = (details.length > MAX_ERROR_DETAILS ? `${cutText(details, MAX_ERROR_DETAILS)} (${details.length} characters)` : details).toWellFormed();
   return { code, details: cut, message: cut };
 }
 
