@@ -18,7 +18,7 @@ export function joinHostPort(bound: AddressInfo): string {
  * host address (the second listen failing with EADDRINUSE), for config
  * validation: the same port (not 0, which the kernel picks), and the same
  * host; or every host (:: on either; 0.0.0.0 beside an IPv4 address or a
- * name); or localhost beside a loopback address. Two other names, or a name
+ * name); or localhost beside 127.0.0.1. Two other names, or a name
  * and another address, are taken for different addresses: what they resolve
  * to is not known here, and refusing them would refuse configs that work.
  */
@@ -30,9 +30,10 @@ export function shareAPort(a: string, b: string): boolean {
   const dualStackAny = (h: string) => h === "" || h === "::";
   const ipv4Any = (h: string) => h === "0.0.0.0";
   const notIPv6 = (h: string) => isIP(h) !== 6;
+  // localhost is 127.0.0.1 on every host seen; ::1 only where it resolves so, other 127.x never.
   const localhost = (h: string) => h === "localhost";
-  const loopback = (h: string) => h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
-  return dualStackAny(x.host) || dualStackAny(y.host) || pair(ipv4Any, notIPv6) || pair(localhost, loopback);
+  const ipv4Loopback = (h: string) => h === "127.0.0.1";
+  return dualStackAny(x.host) || dualStackAny(y.host) || pair(ipv4Any, notIPv6) || pair(localhost, ipv4Loopback);
 }
 
 /**

@@ -15,7 +15,6 @@ describe("shareAPort (config validation)", () => {
       ["[::]:7443", "127.0.0.1:7443"],
       ["[::]:7443", "[::1]:7443"],
       ["localhost:7443", "127.0.0.1:7443"],
-      ["localhost:7443", "[::1]:7443"],
     ]) {
       expect(shareAPort(a!, b!), `${a} ${b}`).toBe(true);
       expect(shareAPort(b!, a!), `${b} ${a}`).toBe(true);
@@ -31,6 +30,9 @@ describe("shareAPort (config validation)", () => {
       ["api.internal:7443", "10.0.0.5:7443"],
       ["0.0.0.0:7443", "[::1]:7443"],
       ["127.0.0.1:7443", "127.0.0.2:7443"],
+      // Bound together here: localhost is 127.0.0.1.
+      ["localhost:7443", "127.0.0.2:7443"],
+      ["localhost:7443", "[::1]:7443"],
     ]) {
       expect(shareAPort(a!, b!), `${a} ${b}`).toBe(false);
       expect(shareAPort(b!, a!), `${b} ${a}`).toBe(false);
