@@ -3,6 +3,7 @@ package shim
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/corralhq/corral/go-shim/client"
 	"github.com/corralhq/corral/go-shim/internal/crl"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // hostCredentials writes what `corralctl certs issue --role client
@@ -145,4 +148,31 @@ func TestClientClosesARevokedPluginsConnection(t *testing.T) {
 		t.Errorf("the next call: %v, want it refused naming the revocation", err)
 	}
 	t.Logf("closed %v after the revocation", took)
+}
+
+// TestClientBoundsTheHandshake checks that a connection attempt to a socket
+// that takes the connect into its backlog and never answers (a frozen
+// plugin's) fails within the client's 5 s bound: the call fails
+// UNAVAILABLE before its 15 s deadline, rather than waiting it out.
+func TestClientBoundsTheHandshake(t *testing.T) {
+	in := newInstance(t)
+	socket := filepath.Join(in.dir, "frozen.sock")
+	frozen, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frozen.Close() // never accepts
+	conn, err := client.Connect("greeter", client.Options{Credentials: hostCredentials(t, in), Address: socket, CRL: "-", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = sleep(ctx, conn, 0)
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("a call to a socket that never answers: %v after %v, want Unavailable within the handshake bound", err, time.Since(start))
+	}
+	t.Logf("failed after %v: %v", time.Since(start), err)
 }
