@@ -185,10 +185,11 @@ export function pluginTarget(plugin: string, options: Pick<ConnectOptions, "addr
  * its behalf) in the trust domain of the application's own certificate,
  * and is not revoked by the CRL of the file `crl` (ConnectOptions.crl).
  */
-export function pluginCredentials(plugin: string, source: string | ClientPems, crl?: string): ChannelCredentials {
+export function pluginCredentials(plugin: string, source: string | ClientPems, crl?: CrlChoice): ChannelCredentials {
   const pems = typeof source === "string" ? readPems(source) : source;
   const { trustDomain } = parsePeerIdentity(pems.certPem);
-  const revocations = crl === undefined ? undefined : new PluginRevocations(crl, typeof source === "string" ? { file: path.join(source, "ca.pem") } : { pem: pems.caPem });
+  const ca = typeof source === "string" ? { file: path.join(source, "ca.pem") } : { pem: pems.caPem };
+  const revocations = crl === undefined ? undefined : new PluginRevocations(crl.file, ca, { required: crl.required });
   const checkServerIdentity = pluginServerIdentity({ trustDomain, plugin }, (peer) => revocations?.check(peer.serialHex));
   const watched = (credentials: ChannelCredentials) => new PluginConnectionCredentials(credentials, revocations);
   if (typeof source !== "string") {
@@ -209,21 +210,21 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
   return watched(experimental.createCertificateProviderChannelCredentials(files, identity, { checkServerIdentity }));
 }
 
+/** A revocation list to check plugins against; one not `required` (the default's) is left out while it is another CA's. */
+export interface CrlChoice {
+  file: string;
+  required: boolean;
+}
+
 /** The revocation list connect() checks plugins against (ConnectOptions.crl), if any. */
-export function crlFile(options: Pick<ConnectOptions, "credentials" | "runtimeDir" | "address" | "crl">): string | undefined {
+export function crlFile(options: Pick<ConnectOptions, "credentials" | "runtimeDir" | "address" | "crl">): CrlChoice | undefined {
   if (options.crl === "-") return undefined;
-  if (options.crl !== undefined) return options.crl;
+  if (options.crl !== undefined) return { file: options.crl, required: true };
   if (typeof options.credentials === "string") {
     const own = path.join(options.credentials, "crl.pem");
-    if (existsSync(own)) return own;
+    if (existsSync(own)) return { file: own, required: true };
   }
-  const published = path.join(publishingDir(options), "crl.pem");
-  try {
-    new PluginRevocations(published, typeof options.credentials === "string" ? { file: path.join(options.credentials, "ca.pem") } : { pem: options.credentials.caPem });
-  } catch {
-    return undefined; // another CA's: another supervisor's runtime directory
-  }
-  return published;
+  return { file: path.join(publishingDir(options), "crl.pem"), required: false };
 }
 
 /** The runtime directory whose crl.pem is the default list: runtimeDir, or the one a stable address under it names, or the default. */

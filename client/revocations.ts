@@ -26,15 +26,20 @@ export class PluginRevocations {
   #stamp: string;
   #list: ReadCrl | undefined;
 
-  /** Reads `crlFile` now: one that is there but does not verify against the CA is an error of the configuration. */
-  constructor(crlFile: string, ca: CaSource) {
+  /**
+   * Reads `crlFile` now. One that is there but does not verify against the
+   * CA is an error of the configuration when the list was named (`required`);
+   * a default one (another supervisor's, say) is taken as none until a list
+   * of this CA is published there.
+   */
+  constructor(crlFile: string, ca: CaSource, { required = true }: { required?: boolean } = {}) {
     this.#crlFile = crlFile;
     this.#ca = ca;
     this.#stamp = this.#currentStamp();
     try {
       this.#list = this.#read();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`corral client: revocation list ${crlFile}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" && required) throw new Error(`corral client: revocation list ${crlFile}: ${(err as Error).message}`);
     }
   }
 

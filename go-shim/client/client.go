@@ -19,7 +19,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,8 +28,6 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
-
-	"github.com/corralhq/corral/go-shim/internal/crl"
 )
 
 // Options configure [Connect]. Only Credentials is required.
@@ -86,11 +83,13 @@ func Connect(plugin string, opts Options) (*grpc.ClientConn, error) {
 	if opts.Credentials == "" {
 		return nil, fmt.Errorf("corral client: plugin %s: Options.Credentials names no directory", plugin)
 	}
+	crlPath, crlDefault := crlFile(opts)
 	config, revoked, err := pluginTLS(TLSFiles{
-		CA:   filepath.Join(opts.Credentials, "ca.pem"),
-		Cert: filepath.Join(opts.Credentials, "cert.pem"),
-		Key:  filepath.Join(opts.Credentials, "key.pem"),
-		CRL:  crlFile(opts),
+		CA:         filepath.Join(opts.Credentials, "ca.pem"),
+		Cert:       filepath.Join(opts.Credentials, "cert.pem"),
+		Key:        filepath.Join(opts.Credentials, "key.pem"),
+		CRL:        crlPath,
+		crlDefault: crlDefault,
 	}, plugin)
 	if err != nil {
 		return nil, fmt.Errorf("corral client: credentials %s: %w", opts.Credentials, err)
@@ -158,22 +157,18 @@ func retryPolicy(attempts int) string {
 }
 
 // crlFile is the revocation list Connect checks plugins against
-// (Options.CRL), if any.
-func crlFile(opts Options) string {
+// (Options.CRL), if any, and whether it is the default one.
+func crlFile(opts Options) (path string, isDefault bool) {
 	switch opts.CRL {
 	case "-":
-		return ""
+		return "", false
 	case "":
 		if own := filepath.Join(opts.Credentials, "crl.pem"); fileExists(own) {
-			return own
+			return own, false
 		}
-		published := filepath.Join(publishingDir(opts), "crl.pem")
-		if _, err := crl.Read(published, filepath.Join(opts.Credentials, "ca.pem")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "" // another CA's: another supervisor's runtime directory
-		}
-		return published
+		return filepath.Join(publishingDir(opts), "crl.pem"), true
 	}
-	return opts.CRL
+	return opts.CRL, false
 }
 
 // publishingDir is the runtime directory whose crl.pem is the default list:

@@ -40,13 +40,18 @@ type revocations struct {
 	watching bool                      // whether the goroutine that looks at the files runs
 }
 
-// readRevocations reads crlFile now, so that a list that is there but
-// does not verify against caFile is an error of the configuration.
-func readRevocations(crlFile, caFile string) (*revocations, error) {
+// readRevocations reads crlFile now. A list that is there but does not
+// verify against caFile is an error of the configuration if required; if
+// not (Connect's default), it is taken as none until a list of this CA is
+// published there.
+func readRevocations(crlFile, caFile string, required bool) (*revocations, error) {
 	r := &revocations{crlFile: crlFile, caFile: caFile, stamp: stamp(crlFile, caFile), open: map[*watchedConn]struct{}{}}
 	list, err := crl.Read(crlFile, caFile)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("revocation list: %w", err)
+		if required {
+			return nil, fmt.Errorf("revocation list: %w", err)
+		}
+		list = nil
 	}
 	r.list = list
 	return r, nil

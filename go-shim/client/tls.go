@@ -23,6 +23,11 @@ type TLSFiles struct {
 	// nothing is revoked, and a list that no longer reads or verifies
 	// leaves the one read before in force. Empty: no list is checked.
 	CRL string
+
+	// crlDefault is set by Connect for its default list: one there that
+	// does not verify (another supervisor's) is taken as none, rather
+	// than as an error of the configuration.
+	crlDefault bool
 }
 
 // PluginTLS is the TLS configuration of a host application calling plugin:
@@ -57,7 +62,7 @@ func pluginTLS(files TLSFiles, plugin string) (*tls.Config, *revocations, error)
 	}
 	var revoked *revocations
 	if files.CRL != "" {
-		if revoked, err = readRevocations(files.CRL, files.CA); err != nil {
+		if revoked, err = readRevocations(files.CRL, files.CA, !files.crlDefault); err != nil {
 			return nil, nil, err
 		}
 	}
