@@ -22,7 +22,8 @@ import {
 import type { Instance } from "../plugin/controller.ts";
 import { normalizeSerialHex } from "../identity/serial.ts";
 import { isName, LOCAL_ADMIN, parseSpiffeId } from "../identity/spiffe.ts";
-import { AdminError, shownNames, type CertificateAdmin } from "./server.ts";
+import { AdminError, type CertificateAdmin } from "./server.ts";
+import { shownNames } from "./messages.ts";
 
 const DEFAULT_TTL_MS = 30 * 24 * 3600 * 1000;
 /** What IssueCertificate's ttl_ms may be: a minute (corralctl's least, 1m) to ten years (the CA's life; a leaf ends with its CA). */

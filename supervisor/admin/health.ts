@@ -6,7 +6,8 @@ import type { Diagnostic } from "../../proto/gen/ts/corral/admin/v1/Diagnostic.t
 import { alertKinds, type AlertBook, type AlertKind } from "../breakers/alerts.ts";
 import type { DiagnosticsStore, Diagnostic as StoredDiagnostic } from "../diagnostics/store.ts";
 import type { PluginInstance } from "../plugin/instance.ts";
-import { AdminError, shownNames, type HealthAdmin } from "./server.ts";
+import { AdminError, type HealthAdmin } from "./server.ts";
+import { shownNames } from "./messages.ts";
 
 export function healthAdmin(deps: {
   alerts: AlertBook;

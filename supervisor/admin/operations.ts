@@ -16,7 +16,8 @@ import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
 import { UpdateFailed } from "../plugin/controller.ts";
-import { AdminError, shownNames, type OperationsAdmin } from "./server.ts";
+import { AdminError, type OperationsAdmin } from "./server.ts";
+import { shownNames } from "./messages.ts";
 import { pluginStatus } from "./status.ts";
 
 export interface Reloader {

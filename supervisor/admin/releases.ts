@@ -7,7 +7,8 @@ import type { Release } from "../../proto/gen/ts/corral/admin/v1/Release.ts";
 import { UpdateFailed } from "../plugin/controller.ts";
 import type { Deployer, DeployOutcome } from "../releases/deployer.ts";
 import { ReleaseError, type ReleaseStore } from "../releases/store.ts";
-import { AdminError, shownNames, type ReleaseAdmin } from "./server.ts";
+import { AdminError, type ReleaseAdmin } from "./server.ts";
+import { shownNames } from "./messages.ts";
 
 export function releaseAdmin(deps: {
   plugin: (name: string) => { deployer: Deployer; store: ReleaseStore; servingRelease: string | undefined } | undefined;

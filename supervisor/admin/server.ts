@@ -31,6 +31,7 @@ import type { RevokeCertificateRequest__Output } from "../../proto/gen/ts/corral
 import type { UnrevokeIdentityRequest__Output } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityRequest.ts";
 import type { UnrevokeIdentityResponse } from "../../proto/gen/ts/corral/admin/v1/UnrevokeIdentityResponse.ts";
 import type { Logger } from "../log.ts";
+import { serviceError, shownNames, shownRequest } from "./messages.ts";
 import { protos } from "../rpc/protos.ts";
 
 /** An error with the gRPC status the caller should see. */
@@ -110,35 +111,6 @@ function callerOf(peer: Buffer | undefined): Caller {
   } catch {
     return { root: false };
   }
-}
-
-/** Names as an error quotes them back: at most 10, each cut at 64 characters (a request may carry megabytes of them). */
-export function shownNames(names: readonly string[]): string {
-  const cut = names.slice(0, 10).map((n) => cutText(n, 64));
-  return cut.join(", ") + (names.length > 10 ? ` and ${names.length - 10} more` : "");
-}
-
-/**
- * `text` cut to at most `max` UTF-16 units, with "..." after a cut, and never
- * in the middle of a character: grpc-js encodes a status message with
- * encodeURI, which throws on half a surrogate pair, and that throw, out of a
- * call's handler, ended the supervisor (a rollback to a release named with
- * 3000 emoji).
- */
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? "") ? max - 1 : max;
-  return `${text.slice(0, end)}...`;
-}
-
-/** A request as the log shows it: its fields, long values cut. */
-function shownRequest(request: unknown): Record<string, unknown> {
-  const shown: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(request as Record<string, unknown>)) {
-    const text = typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-    shown[key] = text !== undefined && text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : value;
-  }
-  return shown;
 }
 
 /** Messages a follow stream keeps for a client that has stopped reading, beyond what the stream buffers. */
@@ -390,18 +362,6 @@ export async function resolveGroup(group: string | number): Promise<number> {
   return Number(line.split(":")[2]);
 }
 
-/**
- * Error messages are cut to MAX_ERROR_DETAILS characters: one quoting back a
- * request's megabytes (a path, a name) did not fit the caller's HTTP/2
- * header limit, and ended its connection with every call on it.
- */
-const MAX_ERROR_DETAILS = 4096;
-
-function serviceError(code: grpcStatus, details: string): Partial<ServiceError> {
-  // Well formed, too: a lone surrogate from anywhere would make grpc-js's encodeURI throw.
-  const cut = (details.length > MAX_ERROR_DETAILS ? `${cutText(details, MAX_ERROR_DETAILS)} (${details.length} characters)` : details).toWellFormed();
-  return { code, details: cut, message: cut };
-}
 
 /**
  * Removes a stale socket left by a supervisor that died, but refuses to
