@@ -1,6 +1,6 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // (plugin-set.ts), the instance cgroups and the admin server, applies config
-// reloads, and stops all of it.
+// reloads (config-reload.ts), and stops all of it.
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,10 +23,8 @@ import { removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { ConfigError, loadConfig } from "./config/load.ts";
-import { mayShareAPort } from "./host-port.ts";
-import { diffConfig, needsNewInstance } from "./config/diff.ts";
-import type { Config, PluginConfig } from "./config/schema.ts";
+import type { Config } from "./config/schema.ts";
+import { ConfigReloader } from "./config-reload.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { openInstancesDir } from "./instances-dir.ts";
@@ -58,18 +56,14 @@ export interface SupervisorOptions {
 const ADMIN_CREDENTIALS_CHECK_MS = 12 * 3600 * 1000;
 
 export class Supervisor {
-  #config: Config;
-  readonly #configFile: string | undefined;
-  readonly #reloadHooks: Pick<SupervisorOptions, "onReloading" | "onReloaded">;
+  readonly #reloader: ConfigReloader;
   readonly #log: Logger;
   readonly #plugins: PluginSet;
-  readonly #events: EventLog;
   readonly #admin: AdminServer;
   readonly #cgroups: CgroupDriver;
   readonly #launchers: LauncherPool;
   readonly #trust: Trust;
   readonly #metrics: { server: MetricsServer; close(): void } | undefined;
-  #reloading: Promise<unknown> = Promise.resolve();
   #stopping = false;
   readonly #unmountInstances: () => Promise<void>;
   readonly #unlock: () => Promise<void>;
@@ -93,17 +87,23 @@ export class Supervisor {
   }) {
     this.#unmountInstances = parts.unmountInstances;
     this.#unlock = parts.unlock;
-    this.#config = parts.config;
-    this.#configFile = parts.configFile;
-    this.#reloadHooks = parts.reloadHooks;
     this.#log = parts.logger;
     this.#plugins = parts.plugins;
-    this.#events = parts.events;
     this.#admin = parts.admin;
     this.#cgroups = parts.cgroups;
     this.#launchers = parts.launchers;
     this.#trust = parts.trust;
     this.#metrics = parts.metrics;
+    this.#reloader = new ConfigReloader({
+      config: parts.config,
+      configFile: parts.configFile,
+      plugins: parts.plugins,
+      events: parts.events,
+      log: parts.logger,
+      stopping: () => this.#stopping,
+      onReloading: parts.reloadHooks.onReloading,
+      onReloaded: parts.reloadHooks.onReloaded,
+    });
   }
 
   static async start(config: Config, options: SupervisorOptions): Promise<Supervisor> {
@@ -296,161 +296,12 @@ export class Supervisor {
   }
 
   get configFile(): string | undefined {
-    return this.#configFile;
+    return this.#reloader.configFile;
   }
 
-  /**
-   * Reads the config file again and applies the difference: removed plugins
-   * are stopped, added ones started, changed ones rolled through the
-   * hot-update path (a new instance beside the old; a new binary becomes a
-   * new release). A file that fails validation, or that changes what only a
-   * restart can (directories, trust domain, sandbox ranges), changes
-   * nothing: rejected with AdminError naming every problem. A plugin whose
-   * new instance fails to become ready keeps its old instance and config,
-   * and is listed as failed. One reload at a time.
-   */
+  /** Reads the config file again and applies the difference (config-reload.ts). */
   reload(): Promise<ReloadResponse> {
-    if (this.#stopping) return Promise.reject(new AdminError(grpcStatus.UNAVAILABLE, "the supervisor is stopping"));
-    const next = this.#reloading.then(async () => {
-      await this.#reloadHooks.onReloading?.().catch(() => {});
-      let summary = "reload rejected; the running config stays";
-      try {
-        const result = await this.#reload();
-        summary = `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
-        return result;
-      } finally {
-        await this.#reloadHooks.onReloaded?.(summary).catch(() => {});
-      }
-    });
-    this.#reloading = next.catch(() => {});
-    return next;
-  }
-
-  async #reload(): Promise<ReloadResponse> {
-    const file = this.#configFile;
-    if (!file) throw new AdminError(grpcStatus.FAILED_PRECONDITION, "this supervisor was started without a config file");
-    let next: Config;
-    try {
-      next = await loadConfig(file);
-    } catch (err) {
-      const message = err instanceof ConfigError ? `invalid config; the running one stays:\n${err.message}` : (err as Error).message;
-      this.#log.error({ config: file }, message);
-      this.#rejected(message);
-      throw new AdminError(grpcStatus.INVALID_ARGUMENT, message);
-    }
-    const diff = diffConfig(this.#config, next);
-    if (diff.needsRestart.length > 0) {
-      const message = `${file}: ${diff.needsRestart.join(", ")} changed; only a restart of the supervisor applies that, so nothing was reloaded`;
-      this.#log.error({ config: file, fields: diff.needsRestart }, message);
-      this.#rejected(message);
-      throw new AdminError(grpcStatus.FAILED_PRECONDITION, message);
-    }
-    this.#log.info(
-      { config: file, added: diff.added.map((p) => p.name), removed: diff.removed, changed: diff.changed.map((c) => `${c.plugin.name} (${c.fields.join(", ")})`) },
-      "reloading config",
-    );
-    const result: ReloadResponse = { added: [], removed: [], changed: [], unchanged: [], failed: [] };
-    const applied = new Map(this.#config.plugins.map((p) => [p.name, p]));
-    for (const name of diff.removed) {
-      await this.#plugins.remove(name);
-      applied.delete(name);
-      result.removed!.push(name);
-    }
-    await this.#releaseMovedPorts(diff);
-    await Promise.all([
-      ...diff.added.map(async (plugin) => {
-        const stopping = `${plugin.name}: the supervisor is stopping`;
-        if (this.#stopping) return void result.failed!.push(stopping);
-        try {
-          const parts = await this.#plugins.add(plugin, { binaryRequired: true });
-          await this.#plugins.open(plugin.name);
-          if (this.#stopping) throw new Error("the supervisor is stopping"); // added, not started: the stop closes it
-          // Its first attempt decides, as a changed plugin's new instance
-          // does: one that fails is not added (and would not wait for a
-          // crash loop that never quarantines).
-          await parts.controller.start();
-          if (parts.controller.state !== "ready") throw new Error(`not ready: ${parts.controller.state}: ${parts.controller.reason}`);
-          applied.set(plugin.name, plugin);
-          result.added!.push(plugin.name);
-        } catch (err) {
-          await this.#plugins.remove(plugin.name, `not added: ${(err as Error).message}`).catch(() => {});
-          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
-        }
-      }),
-      ...diff.changed.map(async (change) => {
-        const { plugin, previous } = change;
-        const parts = this.#plugins.get(plugin.name)!;
-        const inForce = (config: PluginConfig) => () => {
-          parts.controller.reconfigure(config);
-          parts.deployer.keep = config.releases.keep;
-          parts.config = config;
-        };
-        const tcpChanged = plugin.dataPlane.tcp !== previous.dataPlane.tcp;
-        try {
-          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp, previous.stopTimeout);
-          // In force at its turn in the plugin's queue, not before: a deploy
-          // still under way starts its instance under the config it began with.
-          // Given up, the old instance and its config stay.
-          await parts.deployer.reload(plugin.binary, needsNewInstance(change), { apply: inForce(plugin), revert: inForce(previous) });
-          applied.set(plugin.name, plugin);
-          result.changed!.push(plugin.name);
-        } catch (err) {
-          // ...and its TCP address: listening again where the old config says.
-          if (tcpChanged) {
-            await parts.address?.setTcp(previous.dataPlane.tcp, plugin.stopTimeout).catch((undo: Error) => {
-              this.#log.error({ plugin: plugin.name, err: undo.message }, "putting back the plugin's TCP address failed");
-            });
-          }
-          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
-        }
-      }),
-      // Unchanged entries may still name a binary whose content changed.
-      ...diff.unchanged.map(async (plugin) => {
-        const parts = this.#plugins.get(plugin.name)!;
-        try {
-          const outcome = await parts.deployer.reload(plugin.binary, false);
-          (outcome.changed ? result.changed! : result.unchanged!).push(plugin.name);
-        } catch (err) {
-          result.failed!.push(`${plugin.name}: ${(err as Error).message}`);
-        }
-      }),
-    ]);
-    // The running config is what was applied: a failed plugin keeps its old entry.
-    this.#config = { ...next, plugins: next.plugins.flatMap((p) => applied.get(p.name) ?? []) };
-    const summary = `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
-    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: summary, to: "applied" });
-    (result.failed!.length ? this.#log.warn.bind(this.#log) : this.#log.info.bind(this.#log))({ ...result }, summary);
-    return result;
-  }
-
-  /**
-   * A TCP port that moves from one plugin to another in a reload (a swap
-   * of two addresses, say): its giver stops listening on it first, its
-   * connections kept for its stopTimeout as a move keeps them. Otherwise
-   * the taker's listen, made in parallel, found it in use, and failed.
-   */
-  async #releaseMovedPorts(diff: ReturnType<typeof diffConfig>): Promise<void> {
-    const moved = diff.changed.filter((c) => c.plugin.dataPlane.tcp !== c.previous.dataPlane.tcp);
-    const taken = [...diff.added, ...moved.map((c) => c.plugin)].flatMap((p) => (p.dataPlane.tcp ? [{ name: p.name, address: p.dataPlane.tcp }] : []));
-    await Promise.all(
-      moved.map(async ({ plugin, previous }) => {
-        const old = previous.dataPlane.tcp;
-        if (!old || !taken.some((t) => t.name !== plugin.name && mayShareAPort(old, t.address))) return;
-        this.#log.info({ plugin: plugin.name, tcp: old }, "letting go of the TCP address another plugin takes");
-        await this.#plugins.get(plugin.name)?.address?.setTcp(undefined, previous.stopTimeout);
-      }),
-    );
-  }
-
-  /**
-   * A reload refused: an event and a count (corral_config_reloads_total), as
-   * for one applied. A SIGHUP (systemctl reload) has no one to answer, and
-   * the log alone was easy to miss.
-   */
-  #rejected(message: string): void {
-    const lines = message.split("\n");
-    const shown = lines.slice(0, 4).join("\n") + (lines.length > 4 ? `\n... and ${lines.length - 4} more lines (the supervisor's log has them)` : "");
-    this.#events.emit({ at: Date.now(), plugin: "", kind: "config", message: `config reload rejected: ${shown}`, to: "rejected" });
+    return this.#reloader.reload();
   }
 
   /** Drains every plugin, then closes the admin server and removes the cgroups Corral created. */
@@ -463,7 +314,7 @@ export class Supervisor {
     // that cannot start (until its quarantine), which the stop ends. The
     // set, closed, takes no plugin the reload would still add or open.
     await this.#plugins.close();
-    await this.#reloading;
+    await this.#reloader.settled;
     if (this.#metrics) {
       this.#metrics.close();
       await this.#metrics.server.close();
@@ -474,7 +325,7 @@ export class Supervisor {
     await this.#cgroups.removeParent(stuckAtStop(this.#log));
     await this.#unmountInstances().catch((err: Error) => this.#log.error({ err: err.message }, "the instance directories' file system was not unmounted"));
     await this.#unlock();
-    this.#log.info({ admin: this.#config.admin.socket }, "supervisor stopped");
+    this.#log.info({ admin: this.#reloader.config.admin.socket }, "supervisor stopped");
   }
 }
 
