@@ -3,7 +3,7 @@
 // either whole or not at all. A release that never served is not current
 // after the restart; one that served is current and in the history.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -180,5 +180,39 @@ describe("a supervisor killed during a hot update", () => {
     const rollback = await ctl("rollback", "echo");
     expect(rollback.code, rollback.stderr).toBe(0);
     expect((await s.plugin("echo")).instance?.release).toBe(original);
+  }, 90_000);
+});
+
+describe("a supervisor started with a `current` link that names no release", () => {
+  const cases = [
+    { what: "removed", breakLink: async (link: string) => rm(link), said: (link: string) => `${link} was missing` },
+    {
+      what: "pointed outside the store",
+      breakLink: async (link: string) => {
+        await rm(link);
+        await symlink(path.join(repoRoot, "build/test-plugins"), link);
+      },
+      said: (link: string) => `${link} -> ${path.join(repoRoot, "build/test-plugins")} is not a release of plugin echo`,
+    },
+  ];
+  it.each(cases)("($what) puts back the deployed release that served, not the configured binary, and says so", async ({ breakLink, said }) => {
+    const { s, ctl, current } = await start();
+    const deployed = await makeRelease(echoBinary, work!, "b");
+    expect((await ctl("deploy", "echo", deployed)).code).toBe(0);
+    expect((await s.stop("SIGTERM")).code).toBe(0);
+    const link = path.join(s.stateDir, "plugins/echo/current");
+    await breakLink(link);
+
+    await s.start();
+    const was = await sha256File(deployed);
+    expect((await s.plugin("echo")).instance?.release).toBe(was);
+    expect(await current()).toBe(was);
+    const alerts = JSON.parse((await ctl("alerts", "echo", "--json")).stdout) as { alerts: Array<{ kind: string; message: string }> };
+    expect(alerts.alerts).toContainEqual(
+      expect.objectContaining({
+        kind: "update-failed",
+        message: `${said(link)} when the supervisor started; it is put back to release ${was.slice(0, 12)}, the last that served`,
+      }),
+    );
   }, 90_000);
 });

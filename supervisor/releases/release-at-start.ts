@@ -3,7 +3,9 @@
 // release never served); then the configured binary becomes current if it
 // is new since the last start, unless a reload already found it would not
 // serve (that one, or the one on trial, is tried again by the next reload,
-// not brought in untried). What the operator must hear of it comes back as
+// not brought in untried). A `current` that names no release (removed, or
+// swapped to something else while no supervisor watched) is put back to the
+// last release that served, unless the configured binary changed. What the operator must hear of it comes back as
 // notices, for the caller to raise and tell.
 import type { Logger } from "../log.ts";
 import type { Release, ReleaseStore } from "./store.ts";
@@ -30,6 +32,20 @@ export async function releaseAtStart(store: ReleaseStore, binary: string, log: L
   let untried = false;
   try {
     const configured = await store.import(binary);
+    const broken = await brokenCurrent(store);
+    if (broken !== undefined && (await store.lastSeed()) === configured.sha256) {
+      // The configured binary is as at the last start: a release deployed
+      // since may have served, and would be lost to the configured binary
+      // unsaid. The last release that served comes back, as the running
+      // watch puts back a link swapped to nothing.
+      const last = await store.lastServed();
+      if (last) {
+        await store.activate(last);
+        result.release = last;
+        result.refusals.push(`${broken} when the supervisor started; it is put back to release ${last.sha256.slice(0, 12)}, the last that served`);
+        return result;
+      }
+    }
     untried = served !== undefined && configured.sha256 === trial?.release;
     // A configured binary the last reload could not bring into service.
     const refused = !untried && current !== undefined && configured.sha256 !== current.sha256 && (await store.refusedSeed()) === configured.sha256;
@@ -54,4 +70,12 @@ export async function releaseAtStart(store: ReleaseStore, binary: string, log: L
     );
   }
   return result;
+}
+
+/** What is wrong with `current`, if it names no release of the store. */
+async function brokenCurrent(store: ReleaseStore): Promise<string | undefined> {
+  const state = await store.readCurrent().catch((err: Error) => ({ kind: "invalid" as const, reason: `${store.currentLink} cannot be read: ${err.message}` }));
+  if (state.kind === "missing") return `${store.currentLink} was missing`;
+  if (state.kind === "invalid") return state.reason;
+  return undefined;
 }

@@ -129,6 +129,16 @@ export class ReleaseStore {
     return entries;
   }
 
+  /** The release that came into service last and is still in the store. */
+  async lastServed(): Promise<Release | undefined> {
+    const history = await this.history();
+    for (let i = history.length - 1; i >= 0; i--) {
+      const release = await this.get(history[i]!.sha256);
+      if (release) return release;
+    }
+    return undefined;
+  }
+
   /**
    * The release that was current before `sha256` last became current, for a
    * rollback; for a release that never served (made current by another
@@ -366,8 +376,13 @@ export class ReleaseStore {
 
   /** Whether `release` is not the configured binary of last time (or `current` names no release). */
   async isNewSeed(release: Release): Promise<boolean> {
-    const lastSeed = await readFile(path.join(this.#pluginDir, "seed"), "utf8").catch(() => "");
-    return lastSeed.trim() !== release.sha256 || (await this.readCurrent()).kind !== "release";
+    return (await this.lastSeed()) !== release.sha256 || (await this.readCurrent()).kind !== "release";
+  }
+
+  /** The configured binary's release as recorded at the last start or reload (recordSeed). */
+  async lastSeed(): Promise<string | undefined> {
+    const text = await readFile(path.join(this.#pluginDir, "seed"), "utf8").catch(() => "");
+    return SHA256.test(text.trim()) ? text.trim() : undefined;
   }
 
   /** Records `release` as the configured binary, which seed() and isNewSeed() compare with; it is no longer refused. */
