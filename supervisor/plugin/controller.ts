@@ -93,6 +93,8 @@ export class PluginController {
   #state: PluginState = "stopped";
   #since: number;
   #reason = "";
+  /** Why the last start attempt failed (the reason a deploy into quarantine gives, the quarantine's own staying). */
+  #failedAttempt = "";
   #restarts = 0;
   #instance: Instance | undefined;
   #readySince = 0;
@@ -307,12 +309,25 @@ export class PluginController {
         if (!startIdle) return { changed: false, release: release ?? "", previous, instance: "" };
         clearTimeout(this.#retryTimer);
         this.#retryTimer = undefined;
-        if (this.#state !== "quarantined") this.#dispatch({ type: "stop" });
-        else this.#options.onQuarantineLifted?.();
-        this.#policy.reset();
-        await this.#run();
+        // A quarantine is lifted only by what comes into service: a deploy
+        // that fails puts the plugin back in quarantine, its crash history
+        // and what its breakers hold against it kept, rather than giving
+        // the release that crash-looped a fresh run.
+        const quarantine = this.#state === "quarantined" ? this.#reason : undefined;
+        if (quarantine === undefined) {
+          this.#dispatch({ type: "stop" });
+          this.#policy.reset();
+        }
+        await this.#run(quarantine === undefined ? undefined : { failedBackTo: quarantine });
         const now = this.#instance;
-        if ((this.#state as PluginState) !== "ready" || !now) throw new UpdateFailed(`${release ? `release ${release.slice(0, 12)}` : `plugin ${this.name}`} did not become ready: ${this.#reason}`);
+        if ((this.#state as PluginState) !== "ready" || !now) {
+          const why = quarantine === undefined ? this.#reason : this.#failedAttempt;
+          throw new UpdateFailed(`${release ? `release ${release.slice(0, 12)}` : `plugin ${this.name}`} did not become ready: ${why}`);
+        }
+        if (quarantine !== undefined) {
+          this.#options.onQuarantineLifted?.();
+          this.#policy.reset();
+        }
         return { changed: true, release: now.release, previous, instance: now.id };
       }
     }
@@ -374,15 +389,19 @@ export class PluginController {
     return { changed: true, release: fresh.release, previous: old.release, instance: fresh.id };
   }
 
-  #run(): Promise<void> {
-    const running = this.#startInstance().finally(() => {
+  /**
+   * Runs one start attempt. With `failedBackTo`, a failed attempt returns
+   * the plugin to quarantine with that reason instead of to the crash policy.
+   */
+  #run(options?: { failedBackTo: string }): Promise<void> {
+    const running = this.#startInstance(options).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
     return running;
   }
 
-  async #startInstance(): Promise<void> {
+  async #startInstance(options?: { failedBackTo: string }): Promise<void> {
     this.#dispatch({ type: "start" });
     const attempt = new AbortController();
     this.#attempt = attempt;
@@ -399,7 +418,9 @@ export class PluginController {
       if (this.#instance === instance) this.#instance = undefined;
       if (this.#state !== "starting") return; // stopped meanwhile: stop() completes the transition
       const reason = (err as Error).message;
-      if (err instanceof IncompatiblePlugin) this.#dispatch({ type: "quarantine", reason });
+      this.#failedAttempt = reason;
+      if (options?.failedBackTo !== undefined) this.#dispatch({ type: "quarantine", reason: options.failedBackTo });
+      else if (err instanceof IncompatiblePlugin) this.#dispatch({ type: "quarantine", reason });
       else {
         this.#dispatch({ type: "failed", reason });
         this.#afterCrash();

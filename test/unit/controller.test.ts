@@ -77,6 +77,7 @@ function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
   /** Where the stable address pointed, in order: an instance id, or "refused: reason". */
   const routes: string[] = [];
   let current = "abc";
+  let lifted = 0;
   const controller = new PluginController(config, {
     createInstance: async () => {
       const instance = new FakeInstance(behaviours[Math.min(instances.length, behaviours.length - 1)]!);
@@ -85,6 +86,7 @@ function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
       return instance;
     },
     onTransition: (t) => transitions.push(t),
+    onQuarantineLifted: () => (lifted += 1),
     address: {
       serve: (i) => routes.at(-1) !== i.id && routes.push(i.id),
       refuse: (reason) => routes.at(-1) !== `refused: ${reason}` && routes.push(`refused: ${reason}`),
@@ -92,7 +94,7 @@ function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
   });
   const path = () => transitions.map((t) => t.to);
   const setCurrent = (release: string) => (current = release);
-  return { controller, instances, transitions, path, routes, setCurrent };
+  return { controller, instances, transitions, path, routes, setCurrent, lifted: () => lifted };
 }
 
 describe("plugin controller", () => {
@@ -154,6 +156,30 @@ describe("plugin controller", () => {
     await new Promise((r) => setTimeout(r, 100)); // the clean-up over: no quarantine of a stopped plugin
     expect(controller.state).toBe("stopped");
     expect(path()).toEqual(["starting", "ready", "crashed", "stopped"]);
+  });
+
+  it("keeps a quarantined plugin quarantined when a deploy into it fails: its reason kept, no restart, nothing lifted", async () => {
+    const { controller, instances, lifted, setCurrent } = harness(["fail"]);
+    await controller.start();
+    await waitFor(() => controller.state === "quarantined");
+    const reason = controller.reason;
+    setCurrent("def");
+    await expect(controller.update("def")).rejects.toThrow("release def did not become ready: exited with status 3 before it was ready");
+    expect({ state: controller.state, reason: controller.reason }).toEqual({ state: "quarantined", reason });
+    await new Promise((r) => setTimeout(r, 150)); // several backoffs: no restart of the crash loop
+    expect(instances).toHaveLength(4);
+    expect(lifted()).toBe(0);
+  });
+
+  it("lifts a quarantine when a deploy into it comes into service", async () => {
+    const { controller, lifted, setCurrent } = harness(["fail", "fail", "fail", "ready"]);
+    await controller.start();
+    await waitFor(() => controller.state === "quarantined");
+    setCurrent("def");
+    await expect(controller.update("def")).resolves.toMatchObject({ changed: true, release: "def" });
+    expect(controller.state).toBe("ready");
+    expect(lifted()).toBe(1);
+    await controller.stop();
   });
 
   it("quarantines an incompatible plugin at once", async () => {
