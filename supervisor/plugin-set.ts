@@ -228,7 +228,9 @@ export class PluginSet {
     const parts = this.#plugins.get(name);
     if (!parts) return;
     await parts.watch?.close();
+    const deploys = parts.deployer.close();
     await parts.controller.stop();
+    await deploys;
     await parts.address?.close();
     this.#trust.forgetPlugin(name);
     this.#env?.forgetPlugin(name);
@@ -244,7 +246,11 @@ export class PluginSet {
   async close(): Promise<void> {
     this.#closed = true; // no plugin is added or opened from now on
     await Promise.all(this.values().map((p) => p.watch?.close()));
+    // Deploys still queued are refused; one under way is refused by the
+    // stop, and puts back what it changed before the plugins are gone.
+    const deploys = this.values().map((p) => p.deployer.close());
     await Promise.all(this.values().map((p) => p.controller.stop()));
+    await Promise.all(deploys);
     await Promise.all(this.values().map((p) => p.address?.close()));
   }
 }

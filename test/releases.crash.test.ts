@@ -216,3 +216,41 @@ describe("a supervisor started with a `current` link that names no release", () 
     );
   }, 90_000);
 });
+
+describe("a deploy that cannot be tried", () => {
+  it("to a stopped plugin is refused: current, the history and the release that starts next stay as they were", async () => {
+    const { s, original, ctl, current, history } = await start();
+    expect((await ctl("stop", "echo")).code).toBe(0);
+    const crash = path.join(repoRoot, "build/test-plugins/echo-crash");
+    const deploy = await ctl("deploy", "echo", crash);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toContain("plugin echo is stopped; start it, then deploy: a release stays current only once it serves");
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+    expect((await ctl("start", "echo")).code).toBe(0);
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+  }, 90_000);
+
+  it("queued when the supervisor is told to stop fails, and the next start runs the release that served", async () => {
+    const { s, original, ctl, current, history } = await start();
+    const slowStart = await makeRelease(echoBinary, work!, "slow");
+    // The first deploy's instance warms up for 3 s; the second waits behind it.
+    const doc = parse(await readFile(s.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    doc.plugins[0]!.env = { ECHO_START_DELAY_MS: "3000" };
+    await writeFile(s.configFile, stringify(doc));
+    expect((await ctl("reload")).code).toBe(0);
+    const warming = ctl("deploy", "echo", slowStart);
+    await s.waitForPlugin("echo", (p) => p.state === "updating");
+    const queued = ctl("deploy", "echo", path.join(repoRoot, "build/test-plugins/echo-crash"));
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await s.stop("SIGTERM")).code).toBe(0);
+    const [first, second] = await Promise.all([warming, queued]);
+    expect(first.code).not.toBe(0);
+    expect(second.code).not.toBe(0);
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+
+    await s.start();
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+  }, 90_000);
+});

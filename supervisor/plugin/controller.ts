@@ -221,7 +221,7 @@ export class PluginController {
    * one, takes the calls once it has passed handshake and health, and the
    * old one drains (bounded by stopTimeout) and stops. A plugin that is
    * crashed, backing off or quarantined is started on the new release at
-   * once; a stopped one runs it when started. Updates are serialized.
+   * once; a stopped one is refused. Updates are serialized.
    * Rejects with UpdateFailed when the new instance does not become ready.
    */
   update(release: string, onServing?: () => Promise<void>): Promise<UpdateResult> {
@@ -298,7 +298,11 @@ export class PluginController {
       case "paused":
         throw new UpdateFailed(`plugin ${this.name} is paused; resume it first`);
       case "stopped":
-        return { changed: false, release: release ?? "", previous, instance: "" };
+        if (release === undefined) return { changed: false, release: "", previous, instance: "" };
+        // Made current untried, it would run at the next start with no
+        // release to go back to if it crashed: a release stays current only
+        // by coming into service.
+        throw new UpdateFailed(`plugin ${this.name} is stopped; start it, then deploy: a release stays current only once it serves`);
       case "draining":
       case "updating":
       case "starting":

@@ -35,6 +35,7 @@ export class Deployer {
   readonly #onDeployed: (message: string) => void;
   readonly #onRestarted: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
   /**
    * The release this deployer last made `current` name, or last acted on
    * when another tool did: the watch's report of it is only its echo (seen
@@ -98,7 +99,7 @@ export class Deployer {
     if (await this.#store.isNewSeed(configured)) {
       if (configured.sha256 !== serving) {
         // As a deploy: tried at once, also when nothing serves (a plugin
-        // starting or backing off runs it next; a stopped one when started).
+        // starting or backing off runs it next; a stopped one refuses it).
         let outcome: DeployOutcome;
         try {
           outcome = await this.#switchTo(configured);
@@ -264,9 +265,8 @@ export class Deployer {
     } catch (err) {
       throw await this.#notDeployed(release, restore, err as Error);
     }
-    // In service (or current for a stopped plugin's next start, which the
-    // history counts as its activation: rollback and retention order by it):
-    // what is left is bookkeeping, whose failure (a full disk) must undo nothing.
+    // In service: what is left is bookkeeping, whose failure (a full disk)
+    // must undo nothing.
     try {
       await served();
       const removed = await this.#store.prune(this.keep, [release.sha256, ...(before ? [before] : [])]);
@@ -300,8 +300,21 @@ export class Deployer {
     this.#known = release.sha256;
   }
 
+  /**
+   * Refuses what is queued and not begun (the supervisor stops, or the
+   * plugin is removed), and settles when what had begun is over: its
+   * release in service, or put back once the plugin's stop refused it.
+   */
+  close(): Promise<unknown> {
+    this.#closed = true;
+    return this.#queue;
+  }
+
   #serialized<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(work);
+    const next = this.#queue.then(() => {
+      if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);
+      return work();
+    });
     this.#queue = next.catch(() => {});
     return next;
   }

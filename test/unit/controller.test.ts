@@ -171,6 +171,13 @@ describe("plugin controller", () => {
     expect(lifted()).toBe(0);
   });
 
+  it("refuses a deploy to a stopped plugin, starting nothing; a restart of it changes nothing", async () => {
+    const { controller, instances } = harness(["ready"]);
+    await expect(controller.update("def")).rejects.toThrow("plugin fake is stopped; start it, then deploy: a release stays current only once it serves");
+    await expect(controller.restart()).resolves.toMatchObject({ changed: false });
+    expect({ state: controller.state, instances: instances.length }).toEqual({ state: "stopped", instances: 0 });
+  });
+
   it("lifts a quarantine when a deploy into it comes into service", async () => {
     const { controller, lifted, setCurrent } = harness(["fail", "fail", "fail", "ready"]);
     await controller.start();

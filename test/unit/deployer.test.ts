@@ -71,13 +71,35 @@ describe("a deploy", () => {
     expect(history.map((l) => (JSON.parse(l) as { sha256: string }).sha256)).toEqual([serving.sha256]);
   });
 
-  it("to a stopped plugin makes the release current, for its next start, and in the history (rollback and retention order by it)", async () => {
+  it("queued when the deployer closes is refused and changes nothing; the one under way ends first", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     const v1 = await store.seed(await binary("v1"));
-    const deployer = deployerOf(store);
-    const outcome = await deployer.deploy(await binary("v2"));
-    expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
-    expect((await store.history()).map((e) => e.sha256)).toEqual([v1.sha256, outcome.release]);
+    const { promise: ready, resolve: serve } = Promise.withResolvers<void>();
+    const slow: Updatable = {
+      servingRelease: v1.sha256,
+      update: async (release, onServing) => {
+        await ready;
+        await onServing?.();
+        return { changed: true, release, previous: v1.sha256, instance: "echo-new" };
+      },
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: slow, keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+    const first = deployer.deploy(await binary("v2"));
+    const queued = deployer.deploy(await binary("v3"));
+    queued.catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    let closed = false;
+    const closing = deployer.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false); // the deploy under way is waited for
+    serve();
+    const { release: v2 } = await first;
+    await closing;
+    await expect(queued).rejects.toThrow("plugin echo is going away (the supervisor stops, or the plugin was removed); nothing was changed");
+    expect(await readlink(store.currentLink)).toBe(`releases/${v2}`);
+    expect((await store.history()).map((e) => e.sha256)).toEqual([v1.sha256, v2]);
+    expect((await readdir(path.join(dir, "state/plugins/echo/releases"))).sort()).toEqual([v1.sha256, v2].sort());
   });
 
   it("that fails leaves no release of its own behind, nor the copy it read the binary into", async () => {
