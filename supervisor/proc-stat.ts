@@ -17,6 +17,8 @@ export interface ProcStat {
   /** CPU time in user and kernel mode, in clock ticks. */
   utime: number;
   stime: number;
+  /** When the process started, in clock ticks after boot: with the pid, it names one process for good. */
+  startTime: number;
 }
 
 export function parseProcStat(text: string): ProcStat {
@@ -35,6 +37,7 @@ export function parseProcStat(text: string): ProcStat {
     tpgid: number(8),
     utime: number(14),
     stime: number(15),
+    startTime: number(22),
   };
 }
 

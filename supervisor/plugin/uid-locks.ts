@@ -7,19 +7,25 @@
 //
 // A lock whose owner is gone is stale and is taken over: an owner's
 // sandboxes die with it (parent-death signals), so nothing still runs as
-// the uid. A live owner's lock is respected even if its pid was reused.
+// the uid. The lock holds the owner's start time beside its pid, so that a
+// pid used again is not taken for its owner: a supervisor restarted in a
+// pid namespace of its own (a container) gets the pid its predecessor had,
+// and took every lock left by it for its own, for good.
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { processAlive } from "../process-alive.ts";
+import { readProcStat } from "../proc-stat.ts";
 
 export class UidLocks {
   readonly dir: string;
-  readonly #owner: number;
+  /** What a lock taken holds: the owner's pid and start time. */
+  readonly #owner: string;
 
   /** `owner` is the pid written into the locks taken; default this process's. */
   constructor(dir: string, owner = process.pid) {
     this.dir = dir;
-    this.#owner = owner;
+    const started = readProcStat(owner)?.startTime;
+    this.#owner = started === undefined ? String(owner) : `${owner} ${started}`;
   }
 
   /** Takes the uid's lock; false if a live owner holds it. Synchronous: an O_EXCL create, tens of microseconds. */
@@ -99,8 +105,11 @@ function ownerAlive(file: string): boolean {
     const info = statSync(file, { throwIfNoEntry: false });
     return info !== undefined && Date.now() - info.mtimeMs < BEING_WRITTEN_MS;
   }
-  const pid = Number(text);
-  return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid);
+  const [pidText, startedText] = text.split(" ");
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !processAlive(pid)) return false;
+  // A lock of a pid alone (an older Corral's) cannot tell a reused pid.
+  return startedText === undefined || readProcStat(pid)?.startTime === Number(startedText);
 }
 
 function unlinkIfPresent(file: string): void {

@@ -21,6 +21,7 @@ describe("parseProcStat", () => {
       tpgid: 4250,
       utime: 123,
       stime: 45,
+      startTime: 99,
     });
   });
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UidLocks } from "../../supervisor/plugin/uid-locks.ts";
 import { UidPool } from "../../supervisor/plugin/uid-pool.ts";
+import { readProcStat } from "../../supervisor/proc-stat.ts";
 
 let dir: string;
 let lockDir: string;
@@ -27,7 +28,7 @@ describe("UidLocks", () => {
   it("takes a uid once, writing its owner's pid, and gives it back", () => {
     const locks = new UidLocks(lockDir);
     expect(locks.take(500_001)).toBe(true);
-    expect(readFileSync(path.join(lockDir, "500001"), "utf8")).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(lockDir, "500001"), "utf8")).toBe(`${process.pid} ${readProcStat(process.pid)!.startTime}\n`);
     expect(locks.take(500_001)).toBe(false); // held by a live owner: this process
     expect(new UidLocks(lockDir, 1).take(500_001)).toBe(false);
     locks.give(500_001);
@@ -39,7 +40,7 @@ describe("UidLocks", () => {
     const locks = new UidLocks(lockDir);
     new UidLocks(lockDir, deadPid()).take(500_002);
     expect(locks.take(500_002)).toBe(true);
-    expect(readFileSync(path.join(lockDir, "500002"), "utf8")).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(lockDir, "500002"), "utf8")).toBe(`${process.pid} ${readProcStat(process.pid)!.startTime}\n`);
 
     writeFileSync(path.join(lockDir, "500003"), "garbage\n");
     expect(locks.take(500_003)).toBe(true);
@@ -63,6 +64,18 @@ describe("UidLocks", () => {
     rmSync(lockDir, { recursive: true });
     expect(locks.take(500_006)).toBe(true);
     expect(existsSync(path.join(lockDir, "500006"))).toBe(true);
+  });
+
+  it("takes a live pid for another owner when its start time is not the lock's: a supervisor restarted with its predecessor's pid (a container) sweeps the predecessor's locks", () => {
+    const locks = new UidLocks(lockDir);
+    const { startTime } = readProcStat(process.pid)!;
+    locks.take(1); // makes the directory
+    writeFileSync(path.join(lockDir, "500010"), `${process.pid} ${startTime - 1}\n`); // this pid, an earlier process
+    writeFileSync(path.join(lockDir, "500011"), `${process.pid}\n`); // a pid alone (an older Corral's lock): held while it lives
+    writeFileSync(path.join(lockDir, "500012"), `${process.pid} ${startTime}\n`); // this very process
+    expect(locks.sweep()).toEqual([500_010]);
+    expect(locks.take(500_011)).toBe(false);
+    expect(locks.take(500_012)).toBe(false);
   });
 
   it("sweeps the locks of owners that are gone, and only those", () => {
