@@ -50,6 +50,14 @@ export interface SupervisorOptions {
   /** Called as a reload begins, and when it is over (applied, partly applied or rejected), with a summary. */
   onReloading?: () => Promise<unknown>;
   onReloaded?: (summary: string) => Promise<unknown>;
+  /**
+   * A stop asked for while the supervisor starts (SIGTERM): the plugins'
+   * first attempts still under way are given up, so that start() returns
+   * at once for the stop to drain what is ready, rather than after the
+   * slowest plugin's startTimeout (beyond systemd's TimeoutStopSec, which
+   * would SIGKILL the plugins that were ready instead of draining them).
+   */
+  stopRequested?: AbortSignal;
 }
 
 /** How often the local admin credential is looked at, and renewed when its end nears (admin/credentials.ts). */
@@ -278,7 +286,15 @@ export class Supervisor {
       supervisor = new Supervisor({ config, configFile: options.configFile, reloadHooks: options, logger: log, plugins, events, admin, cgroups, launchers, trust, metrics, unmountInstances, unlock: unlockAll });
       // Each plugin's first attempt, bounded by its startTimeout: one that
       // fails goes on in its backoff, and holds up no one's start.
-      await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start()));
+      const giveUpStarts = () => {
+        for (const p of plugins.values()) if (p.controller.state === "starting") void p.controller.stop();
+      };
+      options.stopRequested?.addEventListener("abort", giveUpStarts);
+      try {
+        if (!options.stopRequested?.aborted) await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start()));
+      } finally {
+        options.stopRequested?.removeEventListener("abort", giveUpStarts);
+      }
       log.info(
         {
           admin: config.admin.socket,

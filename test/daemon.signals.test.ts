@@ -4,7 +4,8 @@
 // unauthenticated inspector in the (root) supervisor.
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import path from "node:path";
+import { plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor | undefined;
 afterEach(async () => {
@@ -47,4 +48,24 @@ describe("the daemon's signals", () => {
     expect(await listeningSockets(s.pid!)).toEqual(before); // by Node's default, 127.0.0.1:9229
     expect((await s.plugin("greeter")).state).toBe("ready");
   }, 60_000);
+
+  it("a SIGTERM while a plugin's first attempt is under way gives it up and drains what is ready, not waiting out its startTimeout", async () => {
+    supervisor = await TestSupervisor.create({
+      plugins: [
+        { name: "greeter", binary: plugins.greeter, apiVersion: "1.0" },
+        { name: "hang", binary: path.join(repoRoot, "build/test-plugins/echo-hang"), apiVersion: "1.0", startTimeout: "5m" },
+      ],
+    });
+    const s = supervisor;
+    const started = s.start({ readyWithinMs: 60_000 });
+    started.catch(() => {});
+    await s.waitForLog((l) => l.plugin === "greeter" && l.msg === "plugin ready", 30_000);
+    await s.waitForLog((l) => l.plugin === "hang" && typeof l.msg === "string" && l.msg.startsWith("plugin process started"), 30_000);
+    // Bounded well below the 5 minutes: SIGKILLed (and failing here) if the stop waited for the attempt.
+    expect(await s.stop("SIGTERM", 30_000)).toEqual({ code: 0, signal: undefined });
+    const greeterStopped = s.logs.findIndex((l) => l.plugin === "greeter" && l.msg === "plugin stopped");
+    expect(greeterStopped).toBeGreaterThan(-1); // drained, not killed with the supervisor
+    expect(s.logs.some((l) => l.msg === "supervisor stopped")).toBe(true);
+    expect(await s.leftovers()).toEqual([]);
+  }, 90_000);
 });

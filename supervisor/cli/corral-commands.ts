@@ -53,10 +53,12 @@ program
     // Type=notify-reload (systemd >= 253) waits for that pair.
     const systemd = new Notifier({ logger });
     // Termination is handled from the first moment: a signal that arrives
-    // while plugins are still starting stops them once the start is done,
-    // rather than killing the supervisor with its plugins half started.
+    // while plugins are still starting gives up their first attempts and
+    // stops the supervisor once its start returns, rather than killing it
+    // with its plugins half started.
     let requested: NodeJS.Signals | undefined;
     let requestedAt = 0;
+    const stopRequested = new AbortController();
     let supervisor: Supervisor | undefined;
     let watchdog: Watchdog | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -72,7 +74,10 @@ program
       requested = signal;
       requestedAt = Date.now();
       if (supervisor) void shutdown(supervisor, signal, logger, systemd, watchdog);
-      else logger.info({ signal }, "stop requested while starting; stopping once started");
+      else {
+        logger.info({ signal }, "stop requested while starting: first attempts still under way are given up, then all stops");
+        stopRequested.abort();
+      }
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
@@ -105,6 +110,7 @@ program
         // Around every reload (SIGHUP or corralctl reload), applied or rejected.
         onReloading: () => systemd.reloading("reloading the config"),
         onReloaded: (summary) => systemd.reloaded(summary),
+        stopRequested: stopRequested.signal,
       });
       plugins = config.plugins.map((p) => p.name);
     } catch (err) {
