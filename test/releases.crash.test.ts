@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import { echoClient, makeRelease, sha256File } from "./helpers/echo.ts";
-import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { execa } from "execa";
+import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const echoBinary = path.join(repoRoot, "build/test-plugins/echo");
 
@@ -253,4 +254,26 @@ describe("a deploy that cannot be tried", () => {
     await s.start();
     expect((await s.plugin("echo")).instance?.release).toBe(original);
   }, 90_000);
+
+  it("queued behind another and given up by its caller (Ctrl-C) is dropped: it never becomes current", async () => {
+    const { s, original, ctl, current, history } = await start();
+    const hang = path.join(repoRoot, "build/test-plugins/echo-hang");
+    const first = ctl("deploy", "echo", hang); // fails after the plugin's startTimeout (10 s)
+    await s.waitForPlugin("echo", (p) => p.state === "updating");
+    const later = await makeRelease(echoBinary, work!, "later");
+    const queued = execa(nodeBin, [corralctlBin, "--config", s.configFile, "deploy", "echo", later], { reject: false, stdin: "ignore" });
+    await new Promise((r) => setTimeout(r, 1000));
+    queued.kill("SIGINT");
+    const interrupted = await queued;
+    expect(interrupted.exitCode).toBe(130);
+    expect(interrupted.stderr).toContain("corralctl: interrupted: the deploy is dropped if it was still waiting behind another");
+    expect((await first).code).toBe(1);
+    await s.waitForLog((l) => typeof l.msg === "string" && l.msg.includes("admin Deploy by") && l.msg.includes("cancelled by its caller before it began"), 15_000);
+    expect(await current()).toBe(original);
+    expect(await history()).toEqual([original]);
+    expect((await s.plugin("echo")).instance?.release).toBe(original);
+    const releases = JSON.parse((await ctl("releases", "echo", "--json")).stdout) as Array<{ sha256: string }>;
+    expect(releases.map((r) => r.sha256)).toEqual([original]);
+  }, 90_000);
 });
+

@@ -36,11 +36,11 @@ export function releaseAdmin(deps: {
     async deploy(name, binary, caller) {
       const { deployer } = find(name);
       if (!path.isAbsolute(binary)) throw new AdminError(grpcStatus.INVALID_ARGUMENT, `binary "${binary}" must be an absolute path`);
-      return answer(name, await deployer.deploy(binary, { readableByAll: !caller.root }).catch(refused));
+      return answer(name, await deployer.deploy(binary, { readableByAll: !caller.root, cancelled: caller.cancelled }).catch(refused));
     },
-    async rollback(name, release) {
+    async rollback(name, release, caller) {
       const { deployer } = find(name);
-      return answer(name, await deployer.rollback(release || undefined).catch(refused));
+      return answer(name, await deployer.rollback(release || undefined, { cancelled: caller.cancelled }).catch(refused));
     },
     async list(name) {
       const { store, servingRelease } = find(name);

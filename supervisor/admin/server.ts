@@ -73,7 +73,7 @@ export interface OperationsAdmin {
 /** Hot updates (issue 6): deploy, rollback, list. */
 export interface ReleaseAdmin {
   deploy(plugin: string, binary: string, caller: Caller): Promise<DeployResponse>;
-  rollback(plugin: string, release: string): Promise<DeployResponse>;
+  rollback(plugin: string, release: string, caller: Caller): Promise<DeployResponse>;
   list(plugin: string): Promise<Release[]>;
 }
 
@@ -102,14 +102,16 @@ export interface CertificateAdmin {
  */
 export interface Caller {
   root: boolean;
+  /** Aborted when the caller cancels the call (Ctrl-C, or its deadline passed). */
+  cancelled: AbortSignal;
 }
 
-function callerOf(peer: Buffer | undefined): Caller {
+function callerOf(peer: Buffer | undefined, cancelled: AbortSignal): Caller {
   try {
     const id = peer && parsePeerIdentity(peer);
-    return { root: id !== undefined && id.kind === "admin" && id.name === LOCAL_ADMIN };
+    return { root: id !== undefined && id.kind === "admin" && id.name === LOCAL_ADMIN, cancelled };
   } catch {
-    return { root: false };
+    return { root: false, cancelled };
   }
 }
 
@@ -184,8 +186,10 @@ export class AdminServer {
             options.log.error({ err: (err as Error).message, rpc: audit }, "answering an admin call failed");
           }
         };
+        const cancelled = new AbortController();
+        call.once("cancelled", () => cancelled.abort());
         Promise.resolve()
-          .then(() => handler(call.request, callerOf(peer)))
+          .then(() => handler(call.request, callerOf(peer, cancelled.signal)))
           .then(
             (response) => {
               record("done");
@@ -295,7 +299,7 @@ export class AdminServer {
       ListDiagnostics: guard(async (req) => ({ diagnostics: await options.backend.health.diagnostics(req.plugin) })),
       CaptureDiagnostics: change("CaptureDiagnostics", async (req) => ({ diagnostics: await options.backend.health.capture(req.plugin, req.cpuMs) })),
       Deploy: change("Deploy", (req, caller) => options.backend.releases.deploy(req.plugin, req.binary, caller)),
-      Rollback: change("Rollback", (req) => options.backend.releases.rollback(req.plugin, req.release)),
+      Rollback: change("Rollback", (req, caller) => options.backend.releases.rollback(req.plugin, req.release, caller)),
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
       Describe: guard((req) => ops.describe(req.plugin)),
       Start: change("Start", (req) => ops.start(req.plugin)),

@@ -365,6 +365,20 @@ program
   });
 
 
+/**
+ * On Ctrl-C while a deploy or rollback waits: says what becomes of it (the
+ * supervisor drops it if it has not begun; one under way goes on to its
+ * end, a release that fails put back as ever), then exits as by SIGINT.
+ */
+function sayOnInterrupt(what: string, plugin: string): void {
+  process.once("SIGINT", () => {
+    process.stderr.write(
+      `corralctl: interrupted: the ${what} is dropped if it was still waiting behind another; if it had begun, it goes on in the supervisor (corralctl status ${plugin} shows which release serves)\n`,
+    );
+    process.exit(130);
+  });
+}
+
 function printDeploy(response: DeployResponse__Output, json: boolean | undefined): void {
   if (json) process.stdout.write(`${JSON.stringify(response)}\n`);
   else if (!response.changed) process.stdout.write(`${response.plugin}: release ${response.release.slice(0, 12)} already current${response.instance ? ` (instance ${response.instance})` : " (plugin not running)"}\n`);
@@ -379,6 +393,7 @@ program
   .option("--json", "print JSON")
   .action(async (plugin: string, binary: string, options: { json?: boolean }) => {
     const file = path.resolve(binary);
+    sayOnInterrupt("deploy", plugin);
     const response = await call<DeployResponse__Output>(
       (client, deadline, done) => client.Deploy({ plugin, binary: file }, { deadline }, done),
       UPDATE_TIMEOUT_MS,
@@ -400,6 +415,7 @@ program
   .argument("[release]", "sha256 of the release, or a unique prefix")
   .option("--json", "print JSON")
   .action(async (plugin: string, release: string | undefined, options: { json?: boolean }) => {
+    sayOnInterrupt("rollback", plugin);
     const response = await call<DeployResponse__Output>(
       (client, deadline, done) => client.Rollback({ plugin, release: release ?? "" }, { deadline }, done),
       UPDATE_TIMEOUT_MS,

@@ -81,7 +81,7 @@ export class Deployer {
    * is tried again by the next reload, and stays out of the history.
    */
   reload(binary: string, restart: boolean, config?: { apply(): void; revert(): void }): Promise<DeployOutcome> {
-    return this.#serialized(async () => {
+    return this.#serialized(undefined, async () => {
       config?.apply();
       try {
         return await this.#reload(binary, restart);
@@ -127,10 +127,12 @@ export class Deployer {
    * Imports `binary` (read once, checked, hashed, copied), makes it
    * current and brings it into service. A release this deploy imported and
    * that never served is removed again. With `readableByAll` (a caller
-   * other than root), only a binary every user may read is taken.
+   * other than root), only a binary every user may read is taken. With
+   * `cancelled` aborted (its caller gave up) before `current` is touched,
+   * the deploy is dropped; from then on it goes on to its end.
    */
-  deploy(binary: string, options: { readableByAll?: boolean } = {}): Promise<DeployOutcome> {
-    return this.#serialized(async () => {
+  deploy(binary: string, options: { readableByAll?: boolean; cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
+    return this.#serialized(options.cancelled, async () => {
       const uid = options.readableByAll === false ? undefined : this.#readers.allocate();
       let staged: { path: string; discard(): Promise<void> };
       try {
@@ -146,6 +148,10 @@ export class Deployer {
       } finally {
         await staged.discard();
       }
+      if (options.cancelled?.aborted) {
+        if (imported) await this.#store.discard(release.sha256);
+        throw dropped(this.#store.plugin);
+      }
       this.#log.info({ binary, release: release.sha256 }, "deploying");
       try {
         return await this.#switchTo(release);
@@ -156,9 +162,9 @@ export class Deployer {
     });
   }
 
-  /** Makes `prefix`'s release (default: the one current before the current one) current again. */
-  rollback(prefix?: string): Promise<DeployOutcome> {
-    return this.#serialized(async () => {
+  /** Makes `prefix`'s release (default: the one current before the current one) current again; dropped, as a deploy, if `cancelled` before it begins. */
+  rollback(prefix?: string, options: { cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
+    return this.#serialized(options.cancelled, async () => {
       let release: Release;
       if (prefix) release = await this.#store.resolve(prefix);
       else {
@@ -174,7 +180,7 @@ export class Deployer {
 
   /** A swap of `current` seen by the watch (often one the deployer made itself: then there is nothing to do). */
   onCurrentChange(change: CurrentChange): Promise<void> {
-    return this.#serialized(async () => {
+    return this.#serialized(undefined, async () => {
       const serving = this.#plugin.servingRelease;
       // Events queue behind deploys; act only on what the link says now (a
       // failed deploy's link has been put back by the time its event is seen).
@@ -310,12 +316,19 @@ export class Deployer {
     return this.#queue;
   }
 
-  #serialized<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs `work` after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
+  #serialized<T>(cancelled: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(() => {
       if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);
+      if (cancelled?.aborted) throw dropped(this.#store.plugin);
       return work();
     });
     this.#queue = next.catch(() => {});
     return next;
   }
+}
+
+/** A deploy or rollback whose caller gave up before it changed anything. */
+function dropped(plugin: string): UpdateFailed {
+  return new UpdateFailed(`the deploy to plugin ${plugin} was cancelled by its caller before it began; nothing was changed`);
 }
