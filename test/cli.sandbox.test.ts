@@ -11,6 +11,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import { corralBin, nodeBin, processAlive, repoRoot } from "./helpers/supervisor.ts";
 
@@ -221,7 +222,7 @@ describe("corral sandbox", () => {
     await waitForOutput(child, "sleeping");
     const info = await stat(path.join(dir, "run", "cli", `cli-${child.pid}`));
     expect(info.uid).toBe(top - 1);
-    expect(await readFile(path.join(locks, String(top - 1)), "utf8")).toBe(`${child.pid}\n`);
+    expect(await readFile(path.join(locks, String(top - 1)), "utf8")).toBe(`${child.pid} ${readProcStat(child.pid!)!.startTime}\n`);
     child.kill("SIGTERM");
     expect((await child).exitCode).toBe(7);
     // Its own lock is given back; the supervisor's stays.
