@@ -161,7 +161,8 @@ function applyFlags(plugin: PluginConfig, flags: SandboxFlags, cwd: string): Plu
     const eq = entry.indexOf("=");
     if (eq <= 0) throw new SandboxCommandError("usage", `--env ${entry}: want NAME=VALUE`);
     const name = entry.slice(0, eq);
-    check("env", pluginSchema.shape.env, { [name]: "" });
+    const valid = pluginSchema.shape.env.safeParse({ [name]: "" });
+    if (!valid.success) throw new SandboxCommandError("usage", `--env ${entry}: ${valid.error.issues.map((i) => i.message).join("; ")}`);
     env[name] = entry.slice(eq + 1);
   }
 

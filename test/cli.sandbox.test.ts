@@ -281,6 +281,9 @@ describe("corral sandbox", () => {
     const badLimit = await run(["--pids", "4", "--", PROBE, "exit", "0"]);
     expect(badLimit.code).toBe(125);
     expect(badLimit.stderr).toMatch(/^corral sandbox: setup failed at usage: --pids 4: .*8/);
+    const badEnv = await run(["--env", "1A=b", "--", PROBE, "exit", "0"]);
+    expect(badEnv.code).toBe(125);
+    expect(badEnv.stderr).toBe('corral sandbox: setup failed at usage: --env 1A=b: "1A" is not a valid environment variable name\n');
 
     const usage = await run(["--bogus", "--", PROBE]);
     expect(usage.code).toBe(125);

@@ -6,6 +6,8 @@ import { parseDuration, parseSize } from "./units.ts";
 import { splitHostPort } from "../host-port.ts";
 import { SUPERVISOR_LEAF } from "../../sandbox/cgroups/delegation.ts";
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A duration of at most `max` ms; the message names the maximum as written. */
 const durationAtMost = (max: number, written: string) =>
   z.string().transform((text, ctx) => {
@@ -120,7 +122,8 @@ const warningSigns = z.strictObject({
   /** HeapSys − HeapInuse growing over `gcs` collections in a row, by at least minGrowth in all. */
   heapGrowth: z.strictObject({ gcs: z.number().int().min(2).default(4), minGrowth: sizeAtLeast(1, "1B").prefault("8MiB") }).prefault({}),
   /** This many restarts within `period`. */
-  restartLoop: z.strictObject({ restarts: z.number().int().min(2).default(3), period: duration.prefault("5m") }).prefault({}),
+  // A period of 0 keeps no earlier restart to count: the alert could never be raised.
+  restartLoop: z.strictObject({ restarts: z.number().int().min(2).default(3), period: duration.refine((ms) => ms >= 1000, "must be at least 1s").prefault("5m") }).prefault({}),
 });
 
 const breakers = z.strictObject({
@@ -137,7 +140,7 @@ const hostPort = z
   .refine((text) => {
     const { port } = splitHostPort(text);
     return port >= 0 && port <= 65535;
-  }, "port must be 0-65535 (0: any free port, shown by corralctl status)");
+  }, "port must be 0-65535 (0: any free port, shown by corralctl describe)");
 
 /** The plugin's stable address for host applications (DESIGN.md §8). */
 const dataPlane = z.strictObject({
@@ -188,7 +191,15 @@ export const pluginSchema = z.strictObject({
   binary: z.string().min(1),
   args: z.array(z.string()).default([]),
   /** The plugin's environment, besides the CORRAL_* variables. Nothing else is inherited. */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a valid environment variable name"), z.string()).default({}),
+  env: z
+    .record(z.string(), z.string())
+    .superRefine((env, ctx) => {
+      // Checked here rather than as the record's key schema, whose failure says only "Invalid key in record".
+      for (const name of Object.keys(env)) {
+        if (!ENV_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a valid environment variable name` });
+      }
+    })
+    .default({}),
   /** The API version the hosts expect: same MAJOR, and at least MINOR. */
   apiVersion,
   limits: limits.prefault({}),

@@ -189,6 +189,16 @@ describe("config validation", () => {
     expect(collections.map((p) => [p.line, p.message])).toEqual([[8, "YAML: Map keys must be unique"]]);
   });
 
+  it("names a bad environment variable name, not only its value", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    env: { "1BAD": x, GOOD: y }\n');
+    expect(list.map((p) => [p.line, p.field, p.message])).toEqual([[5, "plugins[0].env.1BAD", '"1BAD" is not a valid environment variable name']]);
+  });
+
+  it("refuses a restart-loop period under 1s, which would keep the alert from ever being raised", () => {
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    breakers: { warningSigns: { restartLoop: { period: 0s } } }\n');
+    expect(list.map((p) => [p.field, p.value, p.message])).toEqual([["plugins[0].breakers.warningSigns.restartLoop.period", "0s", "must be at least 1s"]]);
+  });
+
   it("refuses durations of 0 that would make a plugin unstartable or spin the supervisor", () => {
     const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    startTimeout: 0s\n    sampleInterval: 0s\n    restart: { initialBackoff: 0s }\n');
     const byField = Object.fromEntries(list.map((p) => [p.field, p]));
