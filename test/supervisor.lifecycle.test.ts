@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readlink, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { readProcStat } from "../supervisor/proc-stat.ts";
 import { scopedCredentials, sayHello } from "./helpers/greeter.ts";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
@@ -54,7 +55,7 @@ describe("a sandboxed plugin under the supervisor", () => {
     const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))![1];
     expect(Number(uid)).toBeGreaterThanOrEqual(400_000);
     // Held in the uid locks it shares with `corral sandbox` runs, in the supervisor's name.
-    expect(await readFile(path.join(supervisor.runtimeDir, "uids", uid!), "utf8")).toBe(`${supervisor.pid}\n`);
+    expect(await readFile(path.join(supervisor.runtimeDir, "uids", uid!), "utf8")).toBe(`${supervisor.pid} ${readProcStat(supervisor.pid!)!.startTime}\n`);
 
     // Its cgroup is the instance's, beneath the supervisor's parent, with the configured limits.
     const cgroups = await readFile(`/proc/${pid}/cgroup`, "utf8");
