@@ -78,11 +78,13 @@ describe("cpu breaker", () => {
     // its first sample measured, less 600 ms for the dump and heap profile
     // of a throttled plugin), a goroutine dump, a heap profile. (With the window's own start, or, if an earlier window
     // was broken by a dip, with that one's, a moment before.)
+    // (evidenceFrom is shown on the wall clock, windowStart is the steady clock's: they agree within ms.)
     const evidenceFrom = Date.parse(open.evidenceFrom as string);
-    expect(evidenceFrom).toBeLessThanOrEqual(windowStart);
+    expect(evidenceFrom).toBeLessThanOrEqual(windowStart + 50);
     expect(windowStart - evidenceFrom).toBeLessThan(10_000);
     const started = supervisor.logs.find((l) => l.msg === "cpu above the threshold: window started; taking evidence" && l.instance === first.id);
-    expect(started).toMatchObject({ windowStart: evidenceFrom, profileMs: 200 });
+    expect(started).toMatchObject({ profileMs: 200 });
+    expect(Math.abs((started!.windowStart as number) - evidenceFrom)).toBeLessThan(50);
     expect(supervisor.logs.indexOf(started!)).toBeLessThan(supervisor.logs.indexOf(open));
     expect(open.evidence).toMatch(/^(taken|in progress)$/);
     const evidence = await supervisor.waitForLog((l) => l.msg === "captured diagnostics" && l.why === "cpu breaker" && l.instance === first.id);

@@ -3,6 +3,7 @@ import type { InstanceUsage } from "../../proto/gen/ts/corral/admin/v1/InstanceU
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import type { PluginController } from "../plugin/controller.ts";
 import type { Sample } from "../plugin/sampler.ts";
+import { wallTime } from "../steady-clock.ts";
 
 export function pluginStatus(c: PluginController, address: { path: string; tcpAddress: string | undefined } | undefined): PluginStatus {
   const instance = c.instance;
@@ -31,7 +32,7 @@ export function pluginStatus(c: PluginController, address: { path: string; tcpAd
 function usageOf(sample: Sample): InstanceUsage {
   const rt = sample.runtime;
   return {
-    atUnixMs: sample.at,
+    atUnixMs: Math.round(wallTime(sample.at).getTime()),
     cpuPercent: sample.cpuPercent,
     memoryBytes: sample.memoryBytes,
     openFds: sample.openFds,

@@ -24,6 +24,7 @@ import { CpuBreaker, type CpuBreakerAction } from "../breakers/cpu-breaker.ts";
 import type { CpuBreakerConfig } from "../breakers/config.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
+import { steadyNow, wallTime } from "../steady-clock.ts";
 
 export type Verdict = { action: "restart" | "quarantine"; reason: string };
 
@@ -179,7 +180,7 @@ export class CpuGuard {
   #windowStarted(windowStart: number, cpuPercent: number): void {
     const last = this.#lastEvidence;
     if (last !== undefined && (!last.done || windowStart - last.startedAt < EVIDENCE_MIN_GAP_MS)) {
-      this.#log.debug({ breaker: "cpu", windowStart, cpuPercent, evidenceFrom: new Date(last.startedAt) }, "cpu above the threshold: window started; recent evidence stands");
+      this.#log.debug({ breaker: "cpu", windowStart, cpuPercent, evidenceFrom: wallTime(last.startedAt) }, "cpu above the threshold: window started; recent evidence stands");
       return;
     }
     const evidence: Evidence = { startedAt: windowStart, done: false };
@@ -196,7 +197,7 @@ export class CpuGuard {
       case "stop": {
         // Calls first: they fail fast from here on. Then, after their grace,
         // the stop: the evidence was started with the window.
-        const reason = `plugin paused by the CPU breaker until ${new Date(action.until).toISOString()}: ${action.reason}`;
+        const reason = `plugin paused by the CPU breaker until ${wallTime(action.until).toISOString()}: ${action.reason}`;
         const stopped = await parkThenStop({
           cgroup: this.#cgroup,
           cpuCores: this.#cpuCores,
@@ -214,17 +215,17 @@ export class CpuGuard {
             trip: action.trip,
             processes: stopped.processes,
             verified: stopped.verified,
-            until: new Date(action.until),
-            ...(sample && { sampledAt: sample.at, stoppedInMs: Date.now() - sample.at }),
+            until: wallTime(action.until),
+            ...(sample && { sampledAt: sample.at, stoppedInMs: Math.round(steadyNow() - sample.at) }),
             ...(sample?.windowStart !== undefined && { windowStart: sample.windowStart }),
             evidence,
-            ...(this.#lastEvidence && { evidenceFrom: new Date(this.#lastEvidence.startedAt) }),
+            ...(this.#lastEvidence && { evidenceFrom: wallTime(this.#lastEvidence.startedAt) }),
           },
           `cpu breaker open: ${action.reason}`,
         );
-        this.#onEvent("open", `cpu breaker open (trip ${action.trip}, stopped until ${new Date(action.until).toISOString()}): ${action.reason}`);
+        this.#onEvent("open", `cpu breaker open (trip ${action.trip}, stopped until ${wallTime(action.until).toISOString()}): ${action.reason}`);
         clearTimeout(this.#resumeTimer);
-        this.#resumeTimer = setTimeout(() => void this.#act(this.#breaker.tick(action.until)), Math.max(0, action.until - Date.now()));
+        this.#resumeTimer = setTimeout(() => void this.#act(this.#breaker.tick(action.until)), Math.max(0, action.until - steadyNow()));
         return;
       }
       case "resume":

@@ -13,6 +13,7 @@ import { FdGrowthDetector, GoroutineRiseDetector, HeapGrowthDetector } from "../
 import type { Logger } from "../log.ts";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import { FDS_EVERY, type Sample } from "./sampler.ts";
+import { steadyNow } from "../steady-clock.ts";
 
 /** A plugin's warning signs, as its config entry has them (breakers.warningSigns). */
 export function warningSignsConfig(plugin: PluginConfig): WarningSignsConfig {
@@ -82,7 +83,7 @@ export class RuntimeWatch {
   onRuntime(rt: RuntimeStats__Output): void {
     this.#raise(this.#rise.observe({ at: rt.unixMs, goroutines: rt.goroutines }));
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
-    const now = (this.#options.now ?? Date.now)();
+    const now = (this.#options.now ?? steadyNow)();
     const mayAct = !this.#options.alerts.isOpen("goroutines", this.#options.plugin) || now - this.#actedAt >= GOROUTINE_ACTIONS_EVERY_MS;
     const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines }, mayAct ? undefined : { lastActedAt: this.#actedAt });
     if (actions.some((a) => a.type === "force-gc")) this.#actedAt = now;

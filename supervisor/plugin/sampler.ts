@@ -18,9 +18,10 @@ import type { ClientReadableStream } from "@grpc/grpc-js";
 import { readdirSync, statSync } from "node:fs";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { CgroupUsage } from "../../sandbox/cgroups/driver.ts";
+import { steadyNow } from "../steady-clock.ts";
 
 export interface Sample {
-  /** Unix ms. */
+  /** Steady-clock ms (steady-clock.ts): what windows and intervals are measured on. */
   at: number;
   /** CPU time used since the last sample, as a percentage of the instance's allowance. */
   cpuPercent: number;
@@ -46,6 +47,7 @@ export interface SamplerSources {
   onSample?: (sample: Sample) => void;
   /** Each message of the Stats stream, as it arrives. */
   onRuntime?: (stats: RuntimeStats__Output) => void;
+  /** The clock samples are taken on; default the steady clock (a wall-clock step must not distort CPU %). */
   now?: () => number;
 }
 
@@ -84,7 +86,7 @@ export class InstanceSampler {
     // interval from now: every sampler of the same interval then wakes the
     // supervisor at once, one wakeup for all instead of one per instance.
     const { intervalMs } = this.#sources;
-    let delay = intervalMs - ((this.#sources.now ?? Date.now)() % intervalMs);
+    let delay = intervalMs - ((this.#sources.now ?? steadyNow)() % intervalMs);
     if (delay < intervalMs / 2) delay += intervalMs;
     this.#timer = setTimeout(() => {
       this.#timer = setInterval(() => void this.sample(), intervalMs);
@@ -107,7 +109,7 @@ export class InstanceSampler {
     if (this.#busy) return undefined;
     this.#busy = true;
     try {
-      const now = (this.#sources.now ?? Date.now)();
+      const now = (this.#sources.now ?? steadyNow)();
       // Open fds change slowly, and only the fd-growth warning sign reads
       // them: counted every few samples, the last count standing between.
       const fdsDue = this.#fdsCountdown-- <= 0;

@@ -63,6 +63,30 @@ describe("instance sampler", () => {
     expect(stream.cancelled).toBe(true);
   });
 
+  it("measures on a clock the wall clock's steps do not move: after a step back, samples go on forward and CPU is still measured", async () => {
+    let cpuMicros = 0;
+    const sampler = new InstanceSampler({
+      usage: async () => ({ memoryBytes: 1, cpuMicros, oomKills: 0 }),
+      pid: () => undefined,
+      stats: () => fakeStream(),
+      cpuCores: 1,
+      intervalMs: 60_000,
+    });
+    vi.useFakeTimers({ toFake: ["Date"] }); // the wall clock only; timers and performance.now() stay real
+    try {
+      const first = (await sampler.sample())!;
+      vi.setSystemTime(Date.now() - 60_000); // NTP's makestep, say
+      await new Promise((r) => setTimeout(r, 100));
+      cpuMicros += 50_000; // 50 ms of CPU in about 100 ms
+      const second = (await sampler.sample())!;
+      expect(second.at).toBeGreaterThan(first.at); // a breaker drops a sample not later than the last
+      expect(second.cpuPercent).toBeGreaterThan(20);
+    } finally {
+      vi.useRealTimers();
+      sampler.stop();
+    }
+  });
+
   it("samples at once, then on the clock's beat, at least half an interval on: all samplers of an interval wake together", async () => {
     vi.useFakeTimers();
     try {
@@ -75,6 +99,7 @@ describe("instance sampler", () => {
           stats: () => fakeStream(),
           cpuCores: 1,
           intervalMs: 1000,
+          now: () => Date.now(), // the faked clock, whose beat this is about
           onSample: (sample) => ticks.push(sample.at),
         });
         sampler.start();
