@@ -11,6 +11,7 @@ import { mayShareAPort } from "./host-port.ts";
 import type { Logger } from "./log.ts";
 import type { EventLog } from "./observe/event-log.ts";
 import type { PluginSet } from "./plugin-set.ts";
+import { warnOfCpuAboveHost } from "./plugin/sampler.ts";
 
 export interface ConfigReloaderOptions {
   /** The config in force at the start. */
@@ -133,6 +134,7 @@ export class ConfigReloader {
         const { plugin, previous } = change;
         const parts = plugins.get(plugin.name)!;
         const inForce = (config: PluginConfig) => () => {
+          if (config === plugin) warnOfCpuAboveHost(plugin, log);
           parts.controller.reconfigure(config);
           parts.deployer.keep = config.releases.keep;
           parts.config = config;

@@ -21,6 +21,7 @@ import { Deployer } from "./releases/deployer.ts";
 import { releaseAtStart } from "./releases/release-at-start.ts";
 import { ReleaseStore, type Release } from "./releases/store.ts";
 import type { Trust } from "./trust.ts";
+import { warnOfCpuAboveHost } from "./plugin/sampler.ts";
 
 export interface PluginParts {
   config: PluginConfig;
@@ -104,6 +105,7 @@ export class PluginSet {
     const store = new ReleaseStore(this.#config.stateDir, plugin.name);
     const release = await this.#currentAtStart(store, plugin, binaryRequired);
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
+    warnOfCpuAboveHost(plugin, log);
     const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
     if (!env) throw new Error("PluginSet.environment is not set");

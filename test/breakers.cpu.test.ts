@@ -31,6 +31,15 @@ async function spinning(cpu: Record<string, unknown>, more: Record<string, unkno
 }
 
 describe("cpu breaker", () => {
+  it("measures an allowance above the host's cores against the cores the host has: it can still trip", async () => {
+    // One spinning thread: a core, of the host's (2 here) rather than of the 1024 allowed, is well above 30 %.
+    const supervisor = await spinning({ threshold: 30, window: "1s", coolDown: "1m" }, { limits: { cpu: 1024 } });
+    const open = await supervisor.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("cpu breaker open:"), 15_000);
+    expect(open).toMatchObject({ plugin: "spinner", trip: 1 });
+    const warned = supervisor.logs.find((l) => l.plugin === "spinner" && l.level === "warn" && typeof l.msg === "string" && l.msg.startsWith("limits.cpu"));
+    expect(warned?.msg).toMatch(/^limits\.cpu 1024 is more than the \d+ cores this host has: CPU % and the CPU breaker count against \d+$/);
+  }, 60_000);
+
   it("stops a spinning plugin, resumes it on probation, restarts it, then quarantines it", async () => {
     // 60 %: a spinner held to its allowance on a machine busy with other tests still reads above it.
     const supervisor = await spinning(

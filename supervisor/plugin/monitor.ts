@@ -11,7 +11,7 @@ import type { Logger } from "../log.ts";
 import type { ControlChannel } from "./control-channel.ts";
 import { CpuGuard, evidenceProfileMs, type PauseHooks, type Verdict } from "./cpu-guard.ts";
 import { RuntimeWatch, warningSignsConfig } from "./runtime-watch.ts";
-import { InstanceSampler, type Sample } from "./sampler.ts";
+import { InstanceSampler, usableCores, type Sample } from "./sampler.ts";
 
 export interface MonitorOptions {
   plugin: PluginConfig;
@@ -71,7 +71,7 @@ export class InstanceMonitor {
       usage: () => cgroup.usage(),
       pid: options.pid,
       stats: (intervalMs) => options.channel().stats(intervalMs),
-      cpuCores: plugin.limits.cpu,
+      cpuCores: usableCores(plugin.limits.cpu),
       intervalMs: plugin.sampleInterval,
       onSample: (sample) => {
         if (sample.oomKills > oomKillsSeen) {

@@ -16,6 +16,7 @@
 // control holds the plugin's sends.
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { RuntimeStats__Output } from "../../proto/gen/ts/corral/plugin/v1/RuntimeStats.ts";
 import type { CgroupUsage } from "../../sandbox/cgroups/driver.ts";
 import { steadyNow } from "../steady-clock.ts";
@@ -49,6 +50,22 @@ export interface SamplerSources {
   onRuntime?: (stats: RuntimeStats__Output) => void;
   /** The clock samples are taken on; default the steady clock (a wall-clock step must not distort CPU %). */
   now?: () => number;
+}
+
+/**
+ * The cores an instance can use: its allowance (limits.cpu), but no more
+ * than the host has. Its CPU % is of this: measured against an allowance
+ * above the host's cores, a plugin using all of them read 50 % of
+ * `cpu: 4` on 2 cores, and the CPU breaker's 85 % could never be reached.
+ */
+export function usableCores(allowance: number, hostCores = availableParallelism()): number {
+  return Math.min(allowance, hostCores);
+}
+
+/** Says so when a plugin's allowance is above the host's cores (see usableCores); at its add and at a reload. */
+export function warnOfCpuAboveHost(plugin: { name: string; limits: { cpu: number } }, log: { warn(o: object, msg: string): void }, hostCores = availableParallelism()): void {
+  if (plugin.limits.cpu <= hostCores) return;
+  log.warn({ plugin: plugin.name, cpu: plugin.limits.cpu, hostCores }, `limits.cpu ${plugin.limits.cpu} is more than the ${hostCores} cores this host has: CPU % and the CPU breaker count against ${hostCores}`);
 }
 
 /** The most Stats messages read in an interval: go-shim sends one, and a heartbeat. */
