@@ -25,6 +25,7 @@ import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Config } from "./config/schema.ts";
 import { ConfigReloader } from "./config-reload.ts";
+import { diffConfig } from "./config/diff.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { openInstancesDir } from "./instances-dir.ts";
@@ -232,6 +233,8 @@ export class Supervisor {
                 if (!supervisor) throw new AdminError(grpcStatus.UNAVAILABLE, "the supervisor is still starting");
                 return supervisor.reload();
               },
+              // The config in force is the one started with until the first reload.
+              restartOnly: (next) => diffConfig(supervisor?.config ?? config, next).needsRestart,
             },
           }),
         },
@@ -313,6 +316,11 @@ export class Supervisor {
 
   get configFile(): string | undefined {
     return this.#reloader.configFile;
+  }
+
+  /** The config in force (what the last reload applied). */
+  get config(): Config {
+    return this.#reloader.config;
   }
 
   /** Reads the config file again and applies the difference (config-reload.ts). */

@@ -311,6 +311,11 @@ describe("config reload", () => {
       const doc = parse(await readFile(supervisor.configFile, "utf8")) as ConfigDoc;
       doc.plugins[0]!.readOnlyPaths = ["/opt/corral-validate-nowhere"];
       expect((await validate({ path: path.join(work, "grants.yaml"), content: stringify(doc) })).errors).toEqual([]);
+      // ...which corralctl says, rather than leave "valid" to read as checked on this host.
+      await writeFile(path.join(work, "grants.yaml"), stringify(doc));
+      const said = await ctl("validate", path.join(work, "grants.yaml"));
+      expect(said.code).toBe(0);
+      expect(said.stdout).toContain(`(host paths, such as readOnlyPaths, were not looked for: \`corral validate ${path.join(work, "grants.yaml")}\` on the host checks them)`);
       // Text that is no config is quoted no further than 80 characters.
       const quoted = await validate({ path: secret, content: await readFile(secret, "utf8") });
       expect(quoted.errors.join("\n")).not.toContain("S".repeat(100));
@@ -384,6 +389,10 @@ describe("config reload", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/trustDomain changed; only a restart of the supervisor applies that, so nothing was reloaded/);
       expect((await supervisor.plugin("echo-two")).state).toBe("ready");
+      // validate, the step before a reload, says so too: what it passes, the reload takes.
+      const v = await ctl("validate");
+      expect(v.code).toBe(1);
+      expect(v.stderr).toBe(`invalid config\n${supervisor.configFile}: trustDomain changed; only a restart of the supervisor applies that, and a reload refuses it\n`);
     } finally {
       await writeFile(supervisor.configFile, good);
     }

@@ -9,6 +9,7 @@ import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStat
 import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
+import type { Config } from "../config/schema.ts";
 import nodePath from "node:path";
 import { ChecksBusy, checkConfigText, type CheckedText } from "../config/check-text.ts";
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem } from "../config/load.ts";
@@ -24,6 +25,8 @@ export interface Reloader {
   /** The config file the supervisor runs. */
   readonly configFile: string | undefined;
   reload(): Promise<ReloadResponse>;
+  /** The fields of `next` whose change from the config in force only a restart applies (a reload refuses them). */
+  restartOnly(next: Config): string[];
 }
 
 /** The largest config text ValidateConfig takes (a config of 500 plugins is about 60 KiB). */
@@ -151,6 +154,9 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       }
       try {
         const config = await loadConfig(file);
+        // What `corralctl validate && corralctl reload` relies on: a file valid here is one the reload takes.
+        const restartOnly = deps.reloader.restartOnly(config);
+        if (restartOnly.length > 0) return failed(`${restartOnly.join(", ")} changed; only a restart of the supervisor applies that, and a reload refuses it`);
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
         return err instanceof ConfigError ? invalid(err.problems) : failed((err as Error).message);

@@ -342,7 +342,11 @@ program
     }
     const r = await call<ValidateConfigResponse__Output>((client, deadline, done) => client.ValidateConfig(request, { deadline }, done));
     if (options.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else if (r.valid) process.stdout.write(`valid: ${r.plugins.length} plugin(s): ${r.plugins.join(", ")}\n`);
+    else if (r.valid) {
+      process.stdout.write(`valid: ${r.plugins.length} plugin(s): ${r.plugins.join(", ")}\n`);
+      // The daemon looks for host paths only in its own file: it is no oracle of what exists for an admin who sends text.
+      if (file) process.stdout.write(`(host paths, such as readOnlyPaths, were not looked for: \`corral validate ${file}\` on the host checks them)\n`);
+    }
     else process.stderr.write(`invalid config\n${r.errors.join("\n")}\n`);
     if (!r.valid) process.exitCode = ExitCode.failed;
   });
