@@ -5,10 +5,13 @@
 // where nothing answers, and grpc-js bounds neither the connect nor the
 // handshake, so a call retried after a keepalive failure waited out its whole
 // deadline. And each connection is kept under the revocation list's watch
-// (revocations.ts), which closes it once its plugin's certificate is revoked.
+// (revocations.ts), which closes it once its plugin's certificate is revoked,
+// and, on a Unix socket, under the watch of the instance it reached
+// (instance-watch.ts), which closes it once that instance is gone.
 import { CallCredentials, ChannelCredentials, experimental, type ChannelOptions } from "@grpc/grpc-js";
 import type { TLSSocket } from "node:tls";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
+import { watchInstance } from "./instance-watch.ts";
 import type { PluginRevocations } from "./revocations.ts";
 
 /** A plugin's TLS handshake takes milliseconds; longer, and nothing is answering. */
@@ -51,6 +54,7 @@ export class PluginConnectionCredentials extends ChannelCredentials {
           // Checked at the handshake (pluginServerIdentity): its identity is readable.
           const raw = tls.getPeerCertificate?.()?.raw;
           if (raw && this.#revocations) this.#revocations.track(tls, parsePeerIdentity(raw).serialHex);
+          if (target.scheme === "unix") watchInstance(tls, unixPath(target));
           return connected;
         } finally {
           clearTimeout(timer);
@@ -61,4 +65,9 @@ export class PluginConnectionCredentials extends ChannelCredentials {
       destroy: () => connector.destroy(),
     };
   }
+}
+
+/** The socket path of a unix: target, as grpc-js's resolver reads it (unix:///abs has an empty authority). */
+function unixPath(target: experimental.GrpcUri): string {
+  return target.authority === "" ? `/${target.path}` : target.path;
 }

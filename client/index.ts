@@ -264,11 +264,12 @@ export function channelOptions(options: Pick<ConnectOptions, "maxMessageSize" | 
     "grpc.max_send_message_length": max,
     // A connection that no longer answers fails its calls with UNAVAILABLE within 4 s, rather
     // than letting them wait out their deadlines: its plugin frozen, or gone while Node has
-    // stopped reading the socket. The latter happens: under kill -9 chaos, about 1 kill in 200
-    // left the killed plugin's callers waiting out their whole 15 s deadline, the socket still
-    // open in the client (`ss`: ESTAB, peer gone, nothing queued) and not in Node's epoll
-    // set, so the end was never read. A ping is only sent while calls are in flight (go-shim
-    // takes one a second); it goes unanswered either way, and the timeout ends the connection.
+    // stopped reading the socket (`ss`: ESTAB, peer gone, nothing queued; not in Node's epoll
+    // set, so the end is never read). The latter happened at most kill -9s of a plugin with
+    // callers; on a Unix socket the instance watch (instance-watch.ts) now closes such a
+    // connection within 0.2 s, and this is what is left for TCP and a frozen plugin. A ping
+    // is only sent while calls are in flight (go-shim takes one a second); it goes unanswered
+    // either way, and the timeout ends the connection.
     // No ping is sent on a connection draining after a GOAWAY: Node refuses it, and grpc-js
     // would end the calls still finishing there (patches/@grpc+grpc-js+*.patch).
     "grpc.keepalive_time_ms": 2_000,

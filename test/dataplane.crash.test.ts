@@ -1,0 +1,61 @@
+// A plugin killed (kill -9) under calls from a Node host application
+// (the client library's connect()): the calls in flight on the dead
+// instance's connection end at once, retried onto what serves next or
+// failed with the reason, rather than waiting for the keepalive to give up.
+import { loadPackageDefinition, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { connect, type ServiceClientConstructor } from "../client/index.ts";
+import type { EchoGrpcClient } from "./helpers/echo.ts";
+import { echoProto } from "./helpers/echo.ts";
+import { repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+let supervisor: TestSupervisor | undefined;
+afterEach(async () => {
+  await supervisor?.cleanup();
+  supervisor = undefined;
+});
+
+const Echo = (loadPackageDefinition(loadSync(echoProto, { longs: Number, defaults: true })) as unknown as {
+  corral: { test: { echo: { v1: { Echo: ServiceClientConstructor<EchoGrpcClient> } } } };
+}).corral.test.echo.v1.Echo;
+
+describe("a plugin killed under a Node client's calls", () => {
+  it("ends the calls in flight on the dead connection at once, not at the keepalive's end", async () => {
+    supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", restart: { initialBackoff: "100ms", quarantineAfter: 50 } }],
+    });
+    const s = supervisor;
+    const client = connect("echo", Echo, { credentials: await s.clientPems("crash-test", ["echo"]), runtimeDir: s.runtimeDir });
+    let running = true;
+    /** Each call: when it began and how long it took. */
+    const calls: Array<{ start: number; ms: number }> = [];
+    const caller = async () => {
+      while (running) {
+        const start = performance.now();
+        await new Promise<ServiceError | null>((done) => client.Unary({ message: "x" }, new Metadata(), { deadline: Date.now() + 8000 }, (err) => done(err)));
+        calls.push({ start, ms: performance.now() - start });
+      }
+    };
+    const callers = Array.from({ length: 8 }, caller);
+    try {
+      // Before the fix, 6 kills in 8 left the callers waiting 2.2-3.4 s (the keepalive's 2 s + 2 s).
+      for (let kill = 0; kill < 5; kill++) {
+        await new Promise((r) => setTimeout(r, 700));
+        const victim = (await s.plugin("echo")).instance!;
+        const killedAt = performance.now();
+        process.kill(victim.pid, "SIGKILL");
+        await s.waitForPlugin("echo", (p) => p.state === "ready" && p.instance?.pid !== victim.pid);
+        await new Promise((r) => setTimeout(r, 2500));
+        const inFlight = calls.filter((c) => c.start < killedAt && c.start + c.ms > killedAt);
+        expect(inFlight.length, `kill ${kill}`).toBeGreaterThan(0);
+        expect(Math.max(...inFlight.map((c) => c.start + c.ms - killedAt)), `kill ${kill}`).toBeLessThan(1500);
+      }
+    } finally {
+      running = false;
+      await Promise.all(callers);
+      client.close();
+    }
+  }, 90_000);
+});
