@@ -498,7 +498,8 @@ export function refusalReason(plugin: string, state: PluginState, reason: string
     case "stopped":
       return `plugin ${plugin} is stopped`;
     case "starting":
-      return `plugin ${plugin} is starting${why}`;
+      // The reason is the last failure's, if any: not the start's own.
+      return reason ? `plugin ${plugin} is starting again after a failure: ${reason}` : `plugin ${plugin} is starting`;
     case "draining":
       return `plugin ${plugin} is stopping`;
     case "crashed":

@@ -3,7 +3,7 @@
 // exercised in test/supervisor.*.test.ts.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../supervisor/config/load.ts";
-import { PluginController, UpdateFailed, type Instance, type Transition } from "../../supervisor/plugin/controller.ts";
+import { PluginController, refusalReason, UpdateFailed, type Instance, type Transition } from "../../supervisor/plugin/controller.ts";
 import { IncompatiblePlugin } from "../../supervisor/plugin/compatibility.ts";
 
 const plugin = parseConfig(
@@ -344,3 +344,10 @@ async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe("refusalReason", () => {
+  it("tells a start after a failure from a first start: the reason is the failure's, not the start's", () => {
+    expect(refusalReason("echo", "starting", "")).toBe("plugin echo is starting");
+    expect(refusalReason("echo", "starting", "killed by SIGKILL")).toBe("plugin echo is starting again after a failure: killed by SIGKILL");
+  });
+});
