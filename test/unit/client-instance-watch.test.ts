@@ -26,20 +26,21 @@ class FakeConnection extends EventEmitter {
   }
 }
 
-/** A stable address linking to instance `id`'s data socket (a plain file stands in for it). */
-function instance(id: string): { address: string; socket: string } {
-  mkdirSync(path.join(dir, id));
-  const socket = path.join(dir, id, "data.sock");
+/** A stable address linking to the data socket in instance `id`'s directory (a plain file stands in for it). */
+function instance(id: string): { address: string; socket: string; instanceDir: string } {
+  const instanceDir = path.join(dir, id);
+  mkdirSync(instanceDir);
+  const socket = path.join(instanceDir, "data.sock");
   writeFileSync(socket, "");
   const address = path.join(dir, `address-${id}`);
   symlinkSync(socket, address);
-  return { address, socket };
+  return { address, socket, instanceDir };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, INSTANCE_CHECK_MS * 2 + 50));
 
 describe("watchInstance", () => {
-  it("closes a connection once the data socket it reached is gone, and only that one", async () => {
+  it("closes a connection once the instance it reached is gone (its directory removed), and only that one", async () => {
     const a = instance("a");
     const b = instance("b");
     const toA = new FakeConnection();
@@ -48,22 +49,23 @@ describe("watchInstance", () => {
     watchInstance(toB as unknown as TLSSocket, b.address);
     await settle();
     expect([toA.destroyed, toB.destroyed]).toEqual([false, false]);
-    unlinkSync(a.socket); // instance a died: its directory removed
+    rmSync(a.instanceDir, { recursive: true }); // instance a died: the supervisor removed its directory
     await settle();
     expect([toA.destroyed, toB.destroyed]).toEqual([true, false]);
     toB.destroy();
   });
 
-  it("follows the link as it was at the connect: a later swap of the address (a hot update) closes nothing", async () => {
+  it("follows the link as it was at the connect: a hot update (the address swapped, the old instance draining) closes nothing until the old instance is gone", async () => {
     const a = instance("a");
     const b = instance("b");
     const connection = new FakeConnection();
     watchInstance(connection as unknown as TLSSocket, a.address);
     unlinkSync(a.address);
-    symlinkSync(b.socket, a.address); // the address now leads to b; a drains, its socket still there
+    symlinkSync(b.socket, a.address); // the address now leads to b
+    unlinkSync(a.socket); // a drains: its listener closed (which removes the socket file), its calls in flight finishing
     await settle();
     expect(connection.destroyed).toBe(false);
-    unlinkSync(a.socket); // a's drain over, it exited
+    rmSync(a.instanceDir, { recursive: true }); // a's drain over, it exited
     await settle();
     expect(connection.destroyed).toBe(true);
   });
