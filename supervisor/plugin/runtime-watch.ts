@@ -41,7 +41,9 @@ export interface RuntimeWatchOptions {
   collectGarbage: () => Promise<unknown>;
   /** Captures a goroutine dump and heap profile as evidence. */
   capture: (why: string) => Promise<unknown>;
+  /** The steady clock (steady-clock.ts), which spaces the breaker's actions; and the wall clock, for what is shown. */
   now?: () => number;
+  wallNow?: () => number;
 }
 
 /**
@@ -77,7 +79,14 @@ export class RuntimeWatch {
 
   onSample(sample: Sample): void {
     // Only counts: a count standing between two is no reading (the detector ignores a time it has seen).
-    this.#raise(this.#fds.observe({ at: sample.openFdsAt, fds: sample.openFds }));
+    const grew = this.#fds.observe({ at: sample.openFdsAt, fds: sample.openFds });
+    // Measured on the steady clock, shown on the wall clock as every alert is.
+    this.#raise(grew && { ...grew, at: this.#onWall(grew.at) });
+  }
+
+  /** A steady time (the sampler's, #actedAt) read on the wall clock, for what is shown. */
+  #onWall(steady: number): number {
+    return (this.#options.wallNow ?? Date.now)() + (steady - (this.#options.now ?? steadyNow)());
   }
 
   onRuntime(rt: RuntimeStats__Output): void {
@@ -85,7 +94,7 @@ export class RuntimeWatch {
     this.#raise(this.#heap.observe({ at: rt.unixMs, heapSys: rt.heapSys, heapInuse: rt.heapInuse, numGC: rt.numGc }));
     const now = (this.#options.now ?? steadyNow)();
     const mayAct = !this.#options.alerts.isOpen("goroutines", this.#options.plugin) || now - this.#actedAt >= GOROUTINE_ACTIONS_EVERY_MS;
-    const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines }, mayAct ? undefined : { lastActedAt: this.#actedAt });
+    const actions = this.#goroutines.observe({ at: rt.unixMs, goroutines: rt.goroutines }, mayAct ? undefined : { lastActedAt: this.#onWall(this.#actedAt) });
     if (actions.some((a) => a.type === "force-gc")) this.#actedAt = now;
     for (const action of actions) {
       switch (action.type) {

@@ -27,6 +27,7 @@ describe("the goroutine breaker's actions", () => {
       collectGarbage: async () => void done.gcs++,
       capture: async () => void done.captures++,
       now: () => clock.now,
+      wallNow: () => clock.now,
     });
     return { watch, alerts, clock, acted: () => [done.gcs, done.captures] };
   }
@@ -116,5 +117,39 @@ describe("the fd-growth warning sign, fed by the sampler", () => {
     expect(warningSignsConfig(plugin("sampleInterval: 10s, breakers: {warningSigns: {fdGrowth: {samples: 10}}}")).fdGrowth.samples).toBe(7);
     expect(warningSignsConfig(plugin("")).fdGrowth.samples).toBe(5);
     expect(() => plugin("breakers: {warningSigns: {fdGrowth: {window: 2h}}}")).toThrow(/breakers\.warningSigns\.fdGrowth\.window.*must be at most 1h/);
+  });
+});
+
+describe("times shown from the steady clock", () => {
+  it("are read on the wall clock: an fd-growth alert's time and the goroutine breaker's 'last at', after the wall clock stepped", () => {
+    const steady = { now: 1_000_000 };
+    const wall = { now: 1_000_000 + 3_600_000 }; // the wall clock stepped an hour ahead since the start
+    const alerts = new AlertBook({ history: 10, now: () => wall.now });
+    const watch = new RuntimeWatch({
+      plugin: "stepped",
+      goroutineThreshold: 100,
+      alerts,
+      log: pino({ level: "silent" }),
+      collectGarbage: async () => {},
+      capture: async () => {},
+      now: () => steady.now,
+      wallNow: () => wall.now,
+      warningSigns: warningSignsConfig(parseConfig('plugins:\n  - name: stepped\n    binary: x\n    apiVersion: "1"\n    breakers: { warningSigns: { fdGrowth: { window: 1s, samples: 3, minPerSecond: 0.5 } } }\n', "/tmp/c.yaml").plugins[0]!),
+    });
+    // fds rising on the sampler's (steady) clock, a count every 500 ms: the third completes the window.
+    for (let i = 0; i < 3; i++) {
+      const at = steady.now + i * 500;
+      watch.onSample({ at, cpuPercent: 0, memoryBytes: 1, oomKills: 0, openFds: 10 + 10 * i, openFdsAt: at });
+    }
+    const grew = alerts.open("stepped").find((a) => a.kind === "fd-growth");
+    expect(grew?.at).toBe(wall.now + 1000); // the last count's time, on the wall clock
+    // A trip acted on, then one held back a moment later: "the last at" is a wall-clock time.
+    watch.onRuntime(stats(1, 1000));
+    const actedOnWall = wall.now;
+    steady.now += 10;
+    wall.now += 10;
+    watch.onRuntime(stats(2, 10));
+    watch.onRuntime(stats(3, 1000));
+    expect(alerts.open("stepped").find((a) => a.kind === "goroutines")?.message).toContain(`the last at ${new Date(actedOnWall).toISOString()}`);
   });
 });
