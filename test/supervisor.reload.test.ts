@@ -393,6 +393,10 @@ describe("config reload", () => {
       const v = await ctl("validate");
       expect(v.code).toBe(1);
       expect(v.stderr).toBe(`invalid config\n${supervisor.configFile}: trustDomain changed; only a restart of the supervisor applies that, and a reload refuses it\n`);
+      // Named, the daemon's own file is read and sent by corralctl: checked the same way.
+      const named = await ctl("validate", supervisor.configFile);
+      expect(named.code).toBe(1);
+      expect(named.stderr).toBe(v.stderr);
     } finally {
       await writeFile(supervisor.configFile, good);
     }

@@ -149,14 +149,20 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
           if (err instanceof ChecksBusy) throw new AdminError(grpcStatus.RESOURCE_EXHAUSTED, err.message);
           throw err;
         }
-        if ("plugins" in checked) return { valid: true, errors: [], plugins: checked.plugins };
-        return "problems" in checked ? invalid(checked.problems) : failed(checked.failure);
+        if ("problems" in checked) return invalid(checked.problems);
+        if ("failure" in checked) return failed(checked.failure);
+        // The daemon's own file, as corralctl read it: checked as a reload would check it.
+        if (path === running) {
+          const restartOnly = deps.reloader.restartOnly(checked.config);
+          if (restartOnly.length > 0) return failed(restartOnlyMessage(restartOnly));
+        }
+        return { valid: true, errors: [], plugins: checked.plugins };
       }
       try {
         const config = await loadConfig(file);
         // What `corralctl validate && corralctl reload` relies on: a file valid here is one the reload takes.
         const restartOnly = deps.reloader.restartOnly(config);
-        if (restartOnly.length > 0) return failed(`${restartOnly.join(", ")} changed; only a restart of the supervisor applies that, and a reload refuses it`);
+        if (restartOnly.length > 0) return failed(restartOnlyMessage(restartOnly));
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
         return err instanceof ConfigError ? invalid(err.problems) : failed((err as Error).message);
@@ -164,6 +170,10 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     },
     reload: () => deps.reloader.reload(),
   };
+}
+
+function restartOnlyMessage(fields: string[]): string {
+  return `${fields.join(", ")} changed; only a restart of the supervisor applies that, and a reload refuses it`;
 }
 
 function toEvent(e: PluginEvent): Event {

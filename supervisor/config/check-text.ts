@@ -6,8 +6,9 @@
 // stopped.
 import { Worker } from "node:worker_threads";
 import { ConfigError, parseConfig, type ConfigProblem } from "./load.ts";
+import type { Config } from "./schema.ts";
 
-export type CheckedText = { plugins: string[] } | { problems: ConfigProblem[] } | { failure: string };
+export type CheckedText = { plugins: string[]; config: Config } | { problems: ConfigProblem[] } | { failure: string };
 
 /**
  * Text up to this size is checked on the event loop: 50 ms at most (a
@@ -77,7 +78,8 @@ function inWorker(content: string, file: string, timeoutMs: number): Promise<Che
 /** The check itself, on whichever thread runs it. */
 export function check(content: string, file: string): CheckedText {
   try {
-    return { plugins: parseConfig(content, file, { hostPaths: false }).plugins.map((p) => p.name) };
+    const config = parseConfig(content, file, { hostPaths: false });
+    return { plugins: config.plugins.map((p) => p.name), config };
   } catch (err) {
     return err instanceof ConfigError ? { problems: err.problems } : { failure: (err as Error).message };
   }
