@@ -268,7 +268,7 @@ describe("a deploy that cannot be tried", () => {
     expect(interrupted.exitCode).toBe(130);
     expect(interrupted.stderr).toContain("corralctl: interrupted: the deploy is dropped if it was still waiting behind another");
     expect((await first).code).toBe(1);
-    await s.waitForLog((l) => typeof l.msg === "string" && l.msg.includes("admin Deploy by") && l.msg.includes("cancelled by its caller before it began"), 15_000);
+    await s.waitForLog((l) => typeof l.msg === "string" && l.msg.includes("admin Deploy by") && l.msg.includes("the deploy of plugin echo was cancelled by its caller before it began"), 15_000);
     expect(await current()).toBe(original);
     expect(await history()).toEqual([original]);
     expect((await s.plugin("echo")).instance?.release).toBe(original);

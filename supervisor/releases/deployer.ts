@@ -150,7 +150,7 @@ export class Deployer {
       }
       if (options.cancelled?.aborted) {
         if (imported) await this.#store.discard(release.sha256);
-        throw dropped(this.#store.plugin);
+        throw dropped("deploy", this.#store.plugin);
       }
       this.#log.info({ binary, release: release.sha256 }, "deploying");
       try {
@@ -175,7 +175,7 @@ export class Deployer {
       }
       this.#log.info({ release: release.sha256 }, "rolling back");
       return this.#switchTo(release);
-    });
+    }, "rollback");
   }
 
   /** A swap of `current` seen by the watch (often one the deployer made itself: then there is nothing to do). */
@@ -316,11 +316,11 @@ export class Deployer {
     return this.#queue;
   }
 
-  /** Runs `work` after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
-  #serialized<T>(cancelled: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` (a `what`) after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
+  #serialized<T>(cancelled: AbortSignal | undefined, work: () => Promise<T>, what: "deploy" | "rollback" = "deploy"): Promise<T> {
     const next = this.#queue.then(() => {
       if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);
-      if (cancelled?.aborted) throw dropped(this.#store.plugin);
+      if (cancelled?.aborted) throw dropped(what, this.#store.plugin);
       return work();
     });
     this.#queue = next.catch(() => {});
@@ -329,6 +329,6 @@ export class Deployer {
 }
 
 /** A deploy or rollback whose caller gave up before it changed anything. */
-function dropped(plugin: string): UpdateFailed {
-  return new UpdateFailed(`the deploy to plugin ${plugin} was cancelled by its caller before it began; nothing was changed`);
+function dropped(what: "deploy" | "rollback", plugin: string): UpdateFailed {
+  return new UpdateFailed(`the ${what} of plugin ${plugin} was cancelled by its caller before it began; nothing was changed`);
 }

@@ -71,6 +71,16 @@ describe("a deploy", () => {
     expect(history.map((l) => (JSON.parse(l) as { sha256: string }).sha256)).toEqual([serving.sha256]);
   });
 
+  it("or rollback whose caller cancelled before it began is dropped, and said to be what it was", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const v1 = await store.seed(await binary("v1"));
+    const deployer = deployerOf(store, v1.sha256);
+    const cancelled = AbortSignal.abort();
+    await expect(deployer.deploy(await binary("v2"), { cancelled })).rejects.toThrow("the deploy of plugin echo was cancelled by its caller before it began; nothing was changed");
+    await expect(deployer.rollback(undefined, { cancelled })).rejects.toThrow("the rollback of plugin echo was cancelled by its caller before it began; nothing was changed");
+    expect(await readlink(store.currentLink)).toBe(`releases/${v1.sha256}`);
+  });
+
   it("queued when the deployer closes is refused and changes nothing; the one under way ends first", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     const v1 = await store.seed(await binary("v1"));
