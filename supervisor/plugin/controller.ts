@@ -8,6 +8,7 @@ import { CrashPolicy } from "./crash-policy.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { nextState, type LifecycleEvent, type PluginState } from "./lifecycle.ts";
 import type { Sample } from "./sampler.ts";
+import { steadyNow } from "../steady-clock.ts";
 
 /** What the controller needs of an instance; plugin/instance.ts provides it. */
 export interface Instance {
@@ -115,7 +116,8 @@ export class PluginController {
     this.name = config.name;
     this.#config = config;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    // Crash windows and time in service: a step of the wall clock must not stretch or shrink them.
+    this.#now = options.now ?? steadyNow;
     this.#since = this.#now();
     this.#policy = new CrashPolicy(config.restart);
   }
@@ -348,6 +350,11 @@ export class PluginController {
       // refused with the reason, not sent to its closed socket, until the
       // new one serves (or, if it fails, the crash path takes over).
       if (this.#state === "updating" && this.#instance === old) this.#options.address?.refuse(refusalReason(this.name, "crashed", how));
+      // Its remains go at once, not at the update's end (up to startTimeout
+      // away): a Node client closes its connections to an instance when
+      // its directory goes (client/instance-watch.ts), rather than wait for
+      // the keepalive. destroy() is idempotent: the update's end calls it again.
+      void old.destroy();
     });
     let fresh: Instance | undefined;
     try {

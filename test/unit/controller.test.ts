@@ -1,7 +1,7 @@
 // The controller's logic against fake instances: which transitions happen,
 // when it retries, when it quarantines, how it stops. Real instances are
 // exercised in test/supervisor.*.test.ts.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../supervisor/config/load.ts";
 import { PluginController, refusalReason, UpdateFailed, type Instance, type Transition } from "../../supervisor/plugin/controller.ts";
 import { IncompatiblePlugin } from "../../supervisor/plugin/compatibility.ts";
@@ -189,6 +189,41 @@ describe("plugin controller", () => {
     await controller.stop();
   });
 
+  it("counts crashes on a clock the wall clock's steps do not move: a step back crowds nothing into the quarantine window", async () => {
+    const windowed = { ...plugin, restart: { ...plugin.restart, quarantineAfter: 2, quarantineWindow: 300 } };
+    vi.useFakeTimers({ toFake: ["Date"] }); // the wall clock only; before the controller reads it
+    const { controller, instances } = harness(["ready"], windowed);
+    try {
+      await controller.start();
+      instances[0]!.crash("killed by SIGKILL");
+      await waitFor(() => controller.state === "ready" && instances.length === 2);
+      vi.setSystemTime(Date.now() - 60_000); // NTP's makestep, say
+      await new Promise((r) => setTimeout(r, 400)); // past the window, on any clock that does not step
+      instances[1]!.crash("killed by SIGKILL");
+      await waitFor(() => controller.state === "ready" && instances.length === 3);
+      expect(controller.state).toBe("ready"); // on the wall clock: "crashed 2 times within 300 ms", quarantined
+    } finally {
+      vi.useRealTimers();
+      await controller.stop();
+    }
+  });
+
+  it("clears away a serving instance that dies during a hot update at once, not at the update's end", async () => {
+    const { controller, instances, setCurrent } = harness(["ready", "hang"]);
+    await controller.start();
+    setCurrent("def");
+    const updating = controller.update("def");
+    updating.catch(() => {});
+    await waitFor(() => instances.length === 2);
+    instances[0]!.crash("killed by SIGKILL");
+    await new Promise((r) => setTimeout(r, 20));
+    // Still updating (the new instance hangs until startTimeout), and the dead one's remains are gone:
+    // a Node client's connections to it close when its directory does.
+    expect({ state: controller.state, destroyed: instances[0]!.destroyed }).toEqual({ state: "updating", destroyed: true });
+    await expect(updating).rejects.toThrow(UpdateFailed);
+    await controller.stop();
+  });
+
   it("quarantines an incompatible plugin at once", async () => {
     const { controller, instances, path } = harness(["incompatible"]);
     await controller.start();
@@ -338,9 +373,9 @@ describe("plugin controller", () => {
 });
 
 async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms; // not Date.now(): a test fakes it
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (performance.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 5));
   }
 }
