@@ -22,6 +22,7 @@ import { releaseAtStart } from "./releases/release-at-start.ts";
 import { ReleaseStore, type Release } from "./releases/store.ts";
 import type { Trust } from "./trust.ts";
 import { warnOfCpuAboveHost } from "./plugin/sampler.ts";
+import { steadyNow } from "./steady-clock.ts";
 
 export interface PluginParts {
   config: PluginConfig;
@@ -132,8 +133,9 @@ export class PluginSet {
         });
         if (t.from === "backoff" && t.to === "starting") {
           const config = this.#plugins.get(plugin.name)?.config ?? plugin; // as a reload left it
-          const alert = restartLoop.onRestart(Date.now(), warningSignsConfig(config).restartLoop);
-          if (alert) this.raise(alert);
+          // Restarts counted on the steady clock (a step back would crowd them into the period); the alert shown at wall time.
+          const alert = restartLoop.onRestart(steadyNow(), warningSignsConfig(config).restartLoop);
+          if (alert) this.raise({ ...alert, at: Date.now() });
         }
       },
     });

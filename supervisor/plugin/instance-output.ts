@@ -11,13 +11,16 @@ import type { Logger } from "../log.ts";
 import type { OutputCounts } from "../observe/output-counts.ts";
 import { OutputLimiter } from "../observe/output-limiter.ts";
 import type { OutputRing } from "../observe/output-ring.ts";
+import { steadyNow } from "../steady-clock.ts";
 
 export function forwardOutput(
   sandbox: SandboxProcess,
   to: { plugin: PluginConfig; instance: string; log: Logger; ring: OutputRing | undefined; counts?: OutputCounts | undefined },
 ): void {
   const { rate, burst, maxLineLength, maxBytesPerSecond } = to.plugin.output;
-  const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, Date.now());
+  // The limiter's bucket fills on the steady clock: a step back of the wall
+  // clock would empty it for as long as the step. Lines keep wall-clock times.
+  const limiter = new OutputLimiter({ ratePerSecond: rate, burst, maxLineBytes: maxLineLength }, steadyNow());
   const note = (line: string, at = Date.now()) => {
     to.log.warn({ stream: "corral" }, line);
     to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream: "corral", line });
@@ -31,9 +34,9 @@ export function forwardOutput(
   const flushNote = (final: boolean) => {
     clearTimeout(noteTimer);
     noteTimer = undefined;
-    const now = Date.now();
+    const now = steadyNow();
     const due = limiter.flush(now, { final });
-    if (due) note(due.line, now);
+    if (due) note(due.line);
     const next = limiter.noteDueIn(now);
     if (next !== undefined && !final) noteTimer = setTimeout(() => flushNote(false), next);
   };
@@ -41,8 +44,9 @@ export function forwardOutput(
   const counts = to.counts;
   sandbox.onOutput((stream, line, cutBytes) => {
     const at = Date.now();
+    const tick = steadyNow();
     let logged = false;
-    for (const admitted of limiter.admit(line, at, cutBytes)) {
+    for (const admitted of limiter.admit(line, tick, cutBytes)) {
       if (admitted.kind === "note") {
         note(admitted.line, at);
         continue;
@@ -52,16 +56,16 @@ export function forwardOutput(
       to.ring?.push({ at, plugin: to.plugin.name, instance: to.instance, stream, line: admitted.line });
     }
     if (counts) counts[logged ? "logged" : "dropped"] += 1;
-    if (!logged && noteTimer === undefined) noteTimer = setTimeout(() => flushNote(false), limiter.noteDueIn(at) ?? 0);
+    if (!logged && noteTimer === undefined) noteTimer = setTimeout(() => flushNote(false), limiter.noteDueIn(tick) ?? 0);
   });
   let waited = 0;
   let notedAt = -Infinity;
   sandbox.paceOutput(maxBytesPerSecond, (ms) => {
     if (counts) counts.waitedMs += ms;
     waited += ms;
-    const now = Date.now();
+    const now = steadyNow();
     if (now - notedAt < WAIT_NOTE_EVERY_MS) return;
-    note(`output over ${formatBytes(maxBytesPerSecond)}/s: reading it waited ${waited} ms${Number.isFinite(notedAt) ? ` in ${now - notedAt} ms` : ""}, and the plugin's writes with it`, now);
+    note(`output over ${formatBytes(maxBytesPerSecond)}/s: reading it waited ${waited} ms${Number.isFinite(notedAt) ? ` in ${now - notedAt} ms` : ""}, and the plugin's writes with it`);
     waited = 0;
     notedAt = now;
   });
