@@ -5,7 +5,7 @@
 import { execa } from "execa";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
-import { mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { lookup } from "node:dns/promises";
 import { hostname, tmpdir } from "node:os";
 import net from "node:net";
@@ -397,6 +397,17 @@ describe("config reload", () => {
       const named = await ctl("validate", supervisor.configFile);
       expect(named.code).toBe(1);
       expect(named.stderr).toBe(v.stderr);
+      // ...by whatever path: through a link to its directory too.
+      const link = `${path.dirname(supervisor.configFile)}-link`;
+      await symlink(path.dirname(supervisor.configFile), link);
+      try {
+        const linked = await ctl("validate", path.join(link, path.basename(supervisor.configFile)));
+        expect(linked.code).toBe(1);
+        // Its relative paths resolve as the daemon's own: only the field that changed is named.
+        expect(linked.stderr).toMatch(/: trustDomain changed; only a restart of the supervisor applies that, and a reload refuses it\n$/);
+      } finally {
+        await rm(link);
+      }
     } finally {
       await writeFile(supervisor.configFile, good);
     }

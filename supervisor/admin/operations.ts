@@ -10,6 +10,7 @@ import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadRe
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
 import type { Config } from "../config/schema.ts";
+import { realpath } from "node:fs/promises";
 import nodePath from "node:path";
 import { ChecksBusy, checkConfigText, type CheckedText } from "../config/check-text.ts";
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem } from "../config/load.ts";
@@ -140,19 +141,24 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       };
       const failed = (message: string): ValidateConfigResponse => ({ valid: false, errors: [`${file}: ${message}`], plugins: [] });
       if (sent) {
+        // The daemon's own file, as corralctl read it (by any path: a link's
+        // too), is checked as a reload would check it: under its own name
+        // (relative paths in it resolve from its directory) and against the
+        // config in force. Resolving an admin's path tells no more than
+        // whether it is that file.
+        const own = running !== undefined && path !== "" && (path === running || (await sameFile(path, running)));
         // Off the event loop; host paths (read-only grants) are looked for
-        // only for the daemon's own file.
+        // only for the daemon's own file, read by the daemon.
         let checked: CheckedText;
         try {
-          checked = await checkConfigText(content, nodePath.resolve(file));
+          checked = await checkConfigText(content, own ? running : nodePath.resolve(file));
         } catch (err) {
           if (err instanceof ChecksBusy) throw new AdminError(grpcStatus.RESOURCE_EXHAUSTED, err.message);
           throw err;
         }
         if ("problems" in checked) return invalid(checked.problems);
         if ("failure" in checked) return failed(checked.failure);
-        // The daemon's own file, as corralctl read it: checked as a reload would check it.
-        if (path === running) {
+        if (own) {
           const restartOnly = deps.reloader.restartOnly(checked.config);
           if (restartOnly.length > 0) return failed(restartOnlyMessage(restartOnly));
         }
@@ -170,6 +176,11 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
     },
     reload: () => deps.reloader.reload(),
   };
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => undefined), realpath(b).catch(() => undefined)]);
+  return ra !== undefined && ra === rb;
 }
 
 function restartOnlyMessage(fields: string[]): string {
