@@ -5,7 +5,7 @@
 import { execa } from "execa";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
-import { mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { link as hardLink, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { lookup } from "node:dns/promises";
 import { hostname, tmpdir } from "node:os";
 import net from "node:net";
@@ -407,6 +407,16 @@ describe("config reload", () => {
         expect(linked.stderr).toMatch(/: trustDomain changed; only a restart of the supervisor applies that, and a reload refuses it\n$/);
       } finally {
         await rm(link);
+      }
+      // ...and through a hard link to the file itself.
+      const hard = `${supervisor.configFile}.hard`;
+      await hardLink(supervisor.configFile, hard);
+      try {
+        const hardly = await ctl("validate", hard);
+        expect(hardly.code).toBe(1);
+        expect(hardly.stderr).toMatch(/: trustDomain changed; only a restart of the supervisor applies that, and a reload refuses it\n$/);
+      } finally {
+        await rm(hard);
       }
     } finally {
       await writeFile(supervisor.configFile, good);

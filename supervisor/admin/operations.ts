@@ -10,7 +10,7 @@ import type { ReloadResponse } from "../../proto/gen/ts/corral/admin/v1/ReloadRe
 import type { ValidateConfigResponse } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { AlertBook } from "../breakers/alerts.ts";
 import type { Config } from "../config/schema.ts";
-import { realpath } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import nodePath from "node:path";
 import { ChecksBusy, checkConfigText, type CheckedText } from "../config/check-text.ts";
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem } from "../config/load.ts";
@@ -141,8 +141,8 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       };
       const failed = (message: string): ValidateConfigResponse => ({ valid: false, errors: [`${file}: ${message}`], plugins: [] });
       if (sent) {
-        // The daemon's own file, as corralctl read it (by any path: a link's
-        // too), is checked as a reload would check it: under its own name
+        // The daemon's own file, as corralctl read it (by any path: a link's,
+        // symbolic or hard, too), is checked as a reload would check it: under its own name
         // (relative paths in it resolve from its directory) and against the
         // config in force. Resolving an admin's path tells no more than
         // whether it is that file.
@@ -178,9 +178,10 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
   };
 }
 
+/** Whether two paths name one file: through a symlink, a hard link or a bind mount too. */
 async function sameFile(a: string, b: string): Promise<boolean> {
-  const [ra, rb] = await Promise.all([realpath(a).catch(() => undefined), realpath(b).catch(() => undefined)]);
-  return ra !== undefined && ra === rb;
+  const [sa, sb] = await Promise.all([stat(a, { bigint: true }).catch(() => undefined), stat(b, { bigint: true }).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 function restartOnlyMessage(fields: string[]): string {
