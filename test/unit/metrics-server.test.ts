@@ -15,6 +15,9 @@ afterEach(async () => {
 function idle(port: number): { socket: net.Socket; closed: Promise<number> } {
   const socket = net.connect(port, "127.0.0.1");
   socket.on("error", () => {});
+  // Read, so that the server's end is taken in and 'close' follows: a socket
+  // nobody reads can sit on its end unseen (a CI run waited 60 s for it).
+  socket.resume();
   open.push({ close: () => socket.destroy() });
   return { socket, closed: new Promise((resolve) => socket.on("close", () => resolve(Date.now()))) };
 }
