@@ -234,7 +234,7 @@ export class Supervisor {
                 return supervisor.reload();
               },
               // The config in force is the one started with until the first reload.
-              restartOnly: (next) => diffConfig(supervisor?.config ?? config, next).needsRestart,
+              restartOnly: (next) => (supervisor ? supervisor.restartOnly(next) : diffConfig(config, next).needsRestart),
             },
           }),
         },
@@ -318,9 +318,9 @@ export class Supervisor {
     return this.#reloader.configFile;
   }
 
-  /** The config in force (what the last reload applied). */
-  get config(): Config {
-    return this.#reloader.config;
+  /** The fields of `next` only a restart applies (config-reload.ts). */
+  restartOnly(next: Config): string[] {
+    return this.#reloader.restartOnly(next);
   }
 
   /** Reads the config file again and applies the difference (config-reload.ts). */
