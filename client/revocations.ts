@@ -71,14 +71,20 @@ export class PluginRevocations {
   /** Keeps a connection whose plugin certificate has `serial` under watch until it closes. */
   track(socket: TLSSocket, serial: string): void {
     this.#open.set(socket, serial);
-    socket.once("close", () => {
-      this.#open.delete(socket);
-      if (this.#open.size === 0) {
-        clearInterval(this.#watch);
-        this.#watch = undefined;
-      }
-    });
-    this.#watch ??= setInterval(() => this.#refresh(), OPEN_CONNECTIONS_CHECK_MS).unref();
+    socket.once("close", () => this.#untrack(socket));
+    this.#watch ??= setInterval(() => {
+      // A socket whose end Node never read may close without 'close' (instance-watch.ts): let go of it too.
+      for (const open of this.#open.keys()) if (open.destroyed) this.#untrack(open);
+      this.#refresh();
+    }, OPEN_CONNECTIONS_CHECK_MS).unref();
+  }
+
+  #untrack(socket: TLSSocket): void {
+    this.#open.delete(socket);
+    if (this.#open.size === 0) {
+      clearInterval(this.#watch);
+      this.#watch = undefined;
+    }
   }
 
   #read(): ReadCrl {
