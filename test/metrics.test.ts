@@ -136,7 +136,12 @@ describe("metrics", () => {
     expect(alerts.alerts).toHaveLength(1);
     expect(alerts.alerts[0]!.message).toMatch(/plugin implements version "2\.0"/);
     expect(alerts.alerts[0]!.evidence.raised).toBe(2);
+    expect(value("corral_alerts_open", { plugin: "echo", kind: "update-failed" })).toBe(1);
+    expect(value("corral_alerts_open", { plugin: "greeter", kind: "update-failed" })).toBe(0);
     expect((await corralctl(["--config", supervisor.configFile, "ack", "echo"])).code).toBe(0);
+    // Acknowledged: its series reads 0, it does not go away.
+    const acked = await scrape();
+    expect(acked.value("corral_alerts_open", { plugin: "echo", kind: "update-failed" })).toBe(0);
   }, 60_000);
 
   it("counts the data plane's calls by method and code, with latency histograms", async () => {

@@ -3,7 +3,7 @@
 // between scrapes; counters of things that happen come from the event log;
 // the data plane's calls are asked of the instances when scraped (calls.ts).
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import type { AlertBook } from "../breakers/alerts.ts";
+import { alertKinds, type AlertBook } from "../breakers/alerts.ts";
 import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { PluginSet } from "../plugin-set.ts";
 import { pluginStates } from "../plugin/lifecycle.ts";
@@ -65,6 +65,10 @@ export function createMetrics(deps: { plugins: PluginSet; alerts: AlertBook; eve
     }
   });
   gauge("corral_alerts_open", "Open (unacknowledged) alerts by plugin and kind.", ["plugin", "kind"], (g) => {
+    // Every kind of every plugin has its series, 0 when none is open: an
+    // acknowledged alert's series goes to 0 rather than away, which a rule
+    // such as `corral_alerts_open > 0` would read as "no data", not "resolved".
+    for (const p of plugins.values()) for (const kind of alertKinds) g.set({ plugin: p.controller.name, kind }, 0);
     for (const a of deps.alerts.open()) g.inc({ plugin: a.plugin ?? "", kind: a.kind });
   });
   gauge("corral_certificate_expiry_seconds", "Seconds until the CA's and the supervisor's own certificates expire.", ["certificate"], (g) => {
