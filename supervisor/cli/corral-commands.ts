@@ -24,6 +24,9 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const program = new Command("corral")
   .description("Corral: run Go plugins in sandboxed processes, supervised, over mTLS gRPC.")
   .showHelpAfterError()
+  // A command line commander refuses exits 2 (see the end), as a bad config
+  // does, not 1, which is a failed start; subcommands inherit this.
+  .exitOverride()
   // `corral sandbox [options] -- CMD ARGS`: options after CMD belong to CMD.
   .enablePositionalOptions();
 
@@ -170,7 +173,8 @@ program
   .option("--network <mode>", 'none (loopback only, the default) or host')
   .option("--env <name=value>", "add to CMD's environment (repeatable); the CORRAL_* variables, HOME, TMPDIR, PATH and GOMAXPROCS are the sandbox's", collect, [])
   .passThroughOptions()
-  .exitOverride()
+  // Its own failures are 125, so that they cannot be taken for the command's status.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : SANDBOX_FAILED))
   .action(async (cmd: string[], options: SandboxFlags) => {
     raiseEarlySignals(); // nothing is started yet: a signal so far ends it as by default
     const fail = (stage: string, message: string): never => {
@@ -219,8 +223,7 @@ async function shutdown(supervisor: Supervisor, signal: NodeJS.Signals, logger: 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  // Only `corral sandbox` overrides exiting: its own failures are 125, so
-  // that they cannot be taken for the command's status.
+  // A command line refused (help asked for is not refused): 2, like corralctl's usage errors.
   if (!(err instanceof CommanderError)) throw err;
-  process.exit(err.exitCode === 0 ? 0 : SANDBOX_FAILED);
+  process.exit(err.exitCode === 0 ? 0 : 2);
 }
