@@ -158,6 +158,10 @@ describe("cpu breaker", () => {
 
     const paused = await ctl("pause", "spinner");
     expect(paused.code, paused.stderr).toBe(0);
+    // Stopped already, it is not asked to park: its stopped processes could not answer.
+    const pauseLog = await supervisor.waitForLog((l) => l.msg === "instance paused" && l.instance === instance.id);
+    expect(pauseLog.stoppedBy).toBe("cpu breaker");
+    expect(supervisor.logs.filter((l) => l.msg === "parking the data socket failed")).toEqual([]);
     const resumed = await ctl("resume", "spinner");
     expect(resumed.code, resumed.stderr).toBe(0);
     // The cool-down has not ended: the operator's resume does not continue it.

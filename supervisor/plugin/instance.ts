@@ -410,6 +410,14 @@ export class PluginInstance implements Instance {
     const cgroup = this.#cgroup;
     if (!cgroup || this.#cleanup) throw new Error(`instance ${this.id} is not running`);
     this.#env.address(this.#plugin.name)?.hold(this.id, reason);
+    if (this.#monitor?.cpuBreakerHoldsStopped) {
+      // The CPU breaker has parked and stopped it already: its stopped
+      // processes could not answer a Park (it failed after a second). It is
+      // its operator's now: the cool-down's end leaves it stopped (cpu-guard.ts).
+      this.#paused = true;
+      this.#log.warn({ reason, stoppedBy: "cpu breaker" }, "instance paused");
+      return;
+    }
     const pausing = parkThenStop({
       cgroup,
       cpuCores: this.#plugin.limits.cpu,
