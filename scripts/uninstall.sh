@@ -56,14 +56,31 @@ fi
 # Whatever still runs from the tree would lose its files (and its plugins their launcher).
 # Found by the executable the kernel ran, not by name: another Corral elsewhere is not ours.
 # Also from a tree an upgrade replaced (install.sh renames it .old, then removes it: the
-# kernel then says "(deleted)"), or one an interrupted install left as .new.
+# kernel then says "(deleted)"), or one an interrupted install left as .new. And by its
+# command line: a supervisor started by hand with another Node (node .../corral.ts serve)
+# runs the tree's code from an executable outside it.
 running=()
 tree=$(realpath -m "$destdir$lib")
-for exe in /proc/[0-9]*/exe; do
-  target=$(readlink "$exe" 2>/dev/null) || continue
-  case "${target% (deleted)}" in
-    "$tree"/* | "$tree.old"/* | "$tree.new"/*) pid=${exe#/proc/}; running+=("${pid%/exe} ($target)") ;;
+in_tree() {
+  case "${1% (deleted)}" in
+    "$tree"/* | "$tree.old"/* | "$tree.new"/*) return 0 ;;
   esac
+  return 1
+}
+for proc in /proc/[0-9]*; do
+  pid=${proc#/proc/}
+  [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+  target=$(readlink "$proc/exe" 2>/dev/null) || continue
+  if in_tree "$target"; then
+    running+=("$pid ($target)")
+    continue
+  fi
+  while IFS= read -r -d '' arg; do
+    if in_tree "$arg"; then
+      running+=("$pid ($target $arg)")
+      break
+    fi
+  done < "$proc/cmdline" 2>/dev/null || true
 done
 if ((${#running[@]})); then
   echo "uninstall: processes still run from $tree; stop them first (systemctl stop corral, or end them by pid):" >&2

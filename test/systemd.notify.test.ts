@@ -541,6 +541,18 @@ describe("scripts/uninstall.sh", () => {
     expect(refused.exitCode).toBe(1);
     expect(String(refused.stderr)).toMatch(new RegExp(`processes still run from .*usr/local/lib/corral[^\\n]*\\n\\s+pid ${user.pid} \\(.*node_modules/node/bin/node\\)`));
     expect(existsSync(path.join(lib, "bin/corral"))).toBe(true);
+    // A supervisor started by hand with another Node runs the tree's code: found by its command line.
+    const byHand = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", path.join(lib, "supervisor/cli/corral.ts"), "serve"], { stdio: "ignore" });
+    cleanups.push(async () => {
+      if (byHand.exitCode === null && byHand.signalCode === null) byHand.kill("SIGKILL");
+    });
+    await new Promise<void>((resolve, reject) => byHand.once("spawn", resolve).once("error", reject));
+    const refusedByHand = await execa("bash", [uninstall], { env: { DESTDIR: root }, reject: false });
+    expect(refusedByHand.exitCode).toBe(1);
+    expect(String(refusedByHand.stderr)).toMatch(new RegExp(`\\n\\s+pid ${byHand.pid} \\(${process.execPath} .*usr/local/lib/corral/supervisor/cli/corral\\.ts\\)`));
+    const byHandExited = new Promise((resolve) => byHand.once("exit", resolve));
+    byHand.kill("SIGTERM");
+    await byHandExited;
     // Upgraded meanwhile: the process runs a tree that is gone, and still counts.
     const upgraded = await execa("bash", [install], { env: { DESTDIR: root }, reject: false });
     expect(upgraded.exitCode, String(upgraded.stderr)).toBe(0);
