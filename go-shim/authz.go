@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/corralhq/corral/go-shim/internal/identity"
 	"google.golang.org/grpc"
@@ -98,7 +99,25 @@ func (g *guard) admit(ctx context.Context, fullMethod string) error {
 	if err != nil {
 		return status.Errorf(codes.PermissionDenied, "refused: %v", err)
 	}
+	if expiredAt(cert, g.policy.trustDomain, time.Now()) {
+		return status.Errorf(codes.Unauthenticated, "the certificate of %s expired at %s", id, cert.NotAfter.UTC().Format(time.RFC3339))
+	}
 	return g.policy.authorize(id, fullMethod)
+}
+
+// expiredAt reports whether cert, a verified peer certificate, has expired
+// by now and is held to it on a connection already open. TLS checks the
+// validity at the handshake only: without this, a connection opened before
+// its certificate ended served on for as long as it stayed open, and a
+// revocation of the certificate changed nothing (an expired serial is left
+// out of the CRL). The supervisor's own certificate is not held to it: its
+// connections move to its renewed certificate (at half its life) when they
+// reconnect, and its key never leaves root.
+func expiredAt(cert *x509.Certificate, trustDomain string, now time.Time) bool {
+	if !now.After(cert.NotAfter) {
+		return false
+	}
+	return len(cert.URIs) != 1 || cert.URIs[0].String() != "spiffe://"+trustDomain+"/supervisor"
 }
 
 func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -264,6 +264,33 @@ func TestRevokedClientIsToldSo(t *testing.T) {
 	}
 }
 
+// TestExpiredClientIsClosed checks that a connection opened before its
+// client's certificate expired is closed when it expires, and that its
+// calls are refused from then on, on new connections too.
+func TestExpiredClientIsClosed(t *testing.T) {
+	log := captureLog(t)
+	in := startInstance(t)
+	ctx := context.Background()
+	notAfter := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+	l := in.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/brief"}, notAfter: notAfter})
+	cert := l.tls()
+	c := in.connect(&cert, nil)
+	defer c.Close()
+	if err := sleep(ctx, c, 0); err != nil {
+		t.Fatalf("call before the certificate expired: %v", err)
+	}
+	time.Sleep(time.Until(notAfter) + 300*time.Millisecond)
+	if state := c.GetState(); state == connectivity.Ready {
+		t.Errorf("the connection is %v after its certificate expired, want it closed", state)
+	}
+	if got := log.count("closed a connection of spiffe://corral.test/admin/brief: its certificate expired at " + notAfter.UTC().Format(time.RFC3339)); got != 1 {
+		t.Errorf("logged the close %d times, want 1:\n%s", got, log)
+	}
+	if err := sleep(ctx, c, 0); err == nil {
+		t.Error("a call after the certificate expired was served")
+	}
+}
+
 func TestRevocationBadUpdate(t *testing.T) {
 	log := captureLog(t)
 	in := startInstance(t)

@@ -90,8 +90,9 @@ type leafSpec struct {
 	pluginID   string   // if not empty, a plugin-ID extension naming this plugin
 	scope      []string // if not nil, a plugin-scope extension naming these plugins
 	extensions []pkix.Extension
-	server     bool // for a server (a plugin) rather than a client
-	rsa        bool // an RSA 2048 key rather than ECDSA P-256
+	server     bool      // for a server (a plugin) rather than a client
+	rsa        bool      // an RSA 2048 key rather than ECDSA P-256
+	notAfter   time.Time // if not zero, when it expires (else in an hour)
 }
 
 // A leaf is an issued certificate and its key.
@@ -126,6 +127,9 @@ func (ca *testCA) issue(t *testing.T, spec leafSpec) leaf {
 		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		DNSNames:        spec.dnsNames,
 		ExtraExtensions: spec.extensions,
+	}
+	if !spec.notAfter.IsZero() {
+		tmpl.NotAfter = spec.notAfter
 	}
 	if spec.server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}

@@ -196,6 +196,9 @@ func (r *revoker) refresh() {
 func (r *revoker) prune() {
 	for c := range r.conns {
 		if c.closed() {
+			if c.expiry != nil {
+				c.expiry.Stop()
+			}
 			delete(r.conns, c)
 		}
 	}
@@ -281,15 +284,18 @@ func (r *revoker) open() int {
 
 // credentials wraps the server's transport credentials so that r tracks
 // every connection they accept, with its client's certificate.
-func (r *revoker) credentials(creds credentials.TransportCredentials) credentials.TransportCredentials {
-	return &trackingCreds{TransportCredentials: creds, r: r}
+// Each connection is also closed when its client's certificate expires
+// (see expiredAt), trustDomain's supervisor's excepted.
+func (r *revoker) credentials(creds credentials.TransportCredentials, trustDomain string) credentials.TransportCredentials {
+	return &trackingCreds{TransportCredentials: creds, r: r, trustDomain: trustDomain}
 }
 
 // trackingCreds are TLS server credentials whose connections a revoker
 // tracks.
 type trackingCreds struct {
 	credentials.TransportCredentials
-	r *revoker
+	r           *revoker
+	trustDomain string
 }
 
 func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
@@ -316,11 +322,17 @@ func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Aut
 		logf("refused a connection of %s: %v", tc.holder, err)
 		return nil, nil, err
 	}
+	if expiredAt(cert, c.trustDomain, cert.NotAfter.Add(time.Nanosecond)) {
+		tc.expiry = time.AfterFunc(time.Until(cert.NotAfter), func() {
+			logf("closed a connection of %s: its certificate expired at %s", tc.holder, cert.NotAfter.UTC().Format(time.RFC3339))
+			tc.kill()
+		})
+	}
 	return tc, info, nil
 }
 
 func (c *trackingCreds) Clone() credentials.TransportCredentials {
-	return &trackingCreds{TransportCredentials: c.TransportCredentials.Clone(), r: c.r}
+	return &trackingCreds{TransportCredentials: c.TransportCredentials.Clone(), r: c.r, trustDomain: c.trustDomain}
 }
 
 // A trackedConn is a server connection after its TLS handshake, which its
@@ -329,11 +341,15 @@ type trackedConn struct {
 	net.Conn          // the TLS connection
 	raw      net.Conn // the socket under it
 	r        *revoker
-	serial   string // of the client's certificate
-	holder   string // the client, for logs
+	serial   string      // of the client's certificate
+	holder   string      // the client, for logs
+	expiry   *time.Timer // closes it when the client's certificate expires; nil if not held to that
 }
 
 func (c *trackedConn) Close() error {
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	c.r.forget(c)
 	return c.Conn.Close()
 }

@@ -396,3 +396,35 @@ subjectKeyIdentifier = hash
 		t.Errorf("log:\n%s", log)
 	}
 }
+
+// TestGuardRefusesExpired checks that a call of a certificate that has
+// expired since its connection was made is refused, the supervisor's
+// excepted (its connections move to its renewed certificate when they
+// reconnect).
+func TestGuardRefusesExpired(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	g := &guard{policy: &policy{trustDomain: "corral.test", plugin: "greeter", services: map[string]bool{"shimtest.Sleeper": true}}}
+	withPeer := func(l leaf) context.Context {
+		return peer.NewContext(context.Background(), &peer.Peer{AuthInfo: credentials.TLSInfo{
+			State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{l.cert}, VerifiedChains: [][]*x509.Certificate{{l.cert, f.ca.cert}}},
+		}})
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: sleepMethod}
+	handler := func(context.Context, any) (any, error) { return "served", nil }
+	ended := time.Now().Add(-time.Second).Truncate(time.Second)
+
+	expired := f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/late"}, notAfter: ended})
+	_, err := g.unary(withPeer(expired), nil, info, handler)
+	want := "the certificate of spiffe://corral.test/admin/late expired at " + ended.UTC().Format(time.RFC3339)
+	if status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != want {
+		t.Errorf("call of an expired admin certificate = %v, want Unauthenticated %q", err, want)
+	}
+	current := f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/current"}})
+	if _, err := g.unary(withPeer(current), nil, info, handler); err != nil {
+		t.Errorf("call of a current admin certificate = %v, want served", err)
+	}
+	supervisor := f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/supervisor"}, notAfter: ended})
+	if _, err := g.unary(withPeer(supervisor), nil, info, handler); err != nil {
+		t.Errorf("call of the supervisor's expired certificate = %v, want served", err)
+	}
+}

@@ -171,7 +171,7 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 	drainingUnary, drainingStream := drainingInterceptors(drainer.draining)
 	// What the instance socket's server and the data socket's have in common.
 	common := []grpc.ServerOption{
-		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()))),
+		grpc.Creds(revoked.credentials(credentials.NewTLS(certs.serverConfig()), trustDomain)),
 		// Not gRPC's 120 s: a client that connects and never finishes its
 		// TLS handshake holds an fd (of the supervisor's too, through its
 		// TCP relay) meanwhile.
