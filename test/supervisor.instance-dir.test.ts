@@ -4,12 +4,13 @@
 // TCP relay, through the stable address to the data socket) must never
 // follow a link the plugin planted to a host path of its choosing.
 import { execa } from "execa";
-import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
+import { waitForSocket } from "../supervisor/plugin/wait-for-socket.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -108,6 +109,30 @@ describe("a plugin's instance directory", () => {
     expect(victimConnections).toHaveLength(0);
     await supervisor.waitForLog((l) => l.msg === "TCP connection not relayed" && /data\.sock is not a socket but a symlink: not followed/.test(String(l.err)));
   }, 30_000);
+});
+
+describe("a plugin's instance socket", () => {
+  it("is connected to by its inode: a symlink the plugin puts in its place leads the supervisor's Control connections nowhere", async () => {
+    const instance = (await supervisor.plugin("planter")).instance!;
+    await writeFile(path.join(supervisor.runtimeDir, "instances", instance.id, "plant-control"), "");
+    await supervisor.waitForLog((l) => l.plugin === "planter" && l.msg === "planted control");
+    // A rotation makes a new Control channel; a capture makes calls on it.
+    expect((await ctl("certs", "rotate", "planter")).code).toBe(0);
+    await ctl("diag", "planter", "--capture");
+    expect(victimConnections).toHaveLength(0);
+  }, 30_000);
+
+  it("is waited for by its inode too: a plugin that puts a symlink in its place at its start is refused, and nothing connects to where it leads", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "corral-wait-planted-"));
+    try {
+      const socket = path.join(dir, "plugin.sock");
+      await symlink(path.join(target, "victim.sock"), socket);
+      await expect(waitForSocket(socket, AbortSignal.timeout(5000))).rejects.toThrow(`${socket} is not a socket but a symlink: not followed`);
+      expect(victimConnections).toHaveLength(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("a plugin's instance directory, nested deeper than PATH_MAX", () => {

@@ -12,12 +12,17 @@ import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin
 import type { ReloadTrustResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/ReloadTrustResponse.ts";
 import type { ParkResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/ParkResponse.ts";
 import type { HealthClient } from "../../proto/gen/ts/grpc/health/v1/Health.ts";
+import { closeSync } from "node:fs";
 import { protos } from "../rpc/protos.ts";
+import { inodePath, NotASocket, openSocketInode } from "../socket-inode.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 
+
+/** A path where no socket can be (its parent is no directory): connections fail with ENOTDIR. */
+const NO_SOCKET = "/dev/null/no-socket";
 
 /** The largest message taken from go-shim on the instance socket (go-shim's instanceSendLimit). */
 const CONTROL_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -30,6 +35,8 @@ export class ControlChannel {
   readonly #credentials: ControlCredentials;
   #channel: Channel | undefined;
   #connections = 0;
+  /** The socket, opened by its inode while a channel may connect to it. */
+  #socketFd: number | undefined;
   #control: ControlClient | undefined;
   #health: HealthClient | undefined;
 
@@ -45,8 +52,15 @@ export class ControlChannel {
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
     for (let tries = 1; ; tries++) {
-      this.#clients(); // made while the plugin starts, not after its socket listens
       await waitForSocket(this.socket, signal);
+      // A new connection, to the socket that listens now: a failed one backs off.
+      this.#reconnect();
+      try {
+        this.#socketFd = openSocketInode(this.socket);
+      } catch (err) {
+        if (err instanceof NotASocket && err.symlink) throw new IncompatiblePlugin(`the plugin put a symlink in the place of its socket: ${err.message}`);
+        throw err;
+      }
       try {
         return await this.#handshake(expect, signal);
       } catch (err) {
@@ -56,7 +70,6 @@ export class ControlChannel {
         // again, to the socket as it is now, a few times before it counts.
         // Refusals are final at once.
         if (!(err instanceof RpcError && err.code === grpcStatus.UNAVAILABLE) || signal.aborted || tries >= CONNECT_TRIES) throw err;
-        this.#reconnect(); // the failed connection backs off: the next socket gets a new one
       }
     }
   }
@@ -184,17 +197,42 @@ export class ControlChannel {
   /** Closes the connection: calls made after fail. */
   close(): void {
     this.#channel?.close();
+    this.#closeSocketFd();
   }
 
-  /** Closes the connection, and lets the next call make a new one. */
+  /** Closes the connection, and lets the next call make a new one, to the socket as it is then. */
   #reconnect(): void {
     this.#channel?.close();
     this.#channel = this.#control = this.#health = undefined;
+    this.#closeSocketFd();
+  }
+
+  /**
+   * The path of the socket's inode, opened now if it is not yet. The socket
+   * is in the plugin's own directory: its inode is what is connected to,
+   * now and at every reconnection (socket-inode.ts), not whatever the
+   * plugin puts at its name. When what is there is no socket, a path
+   * nothing listens on: calls fail as with a plugin gone (awaitReady says why).
+   */
+  #socketInode(): string {
+    if (this.#socketFd === undefined) {
+      try {
+        this.#socketFd = openSocketInode(this.socket);
+      } catch {
+        return NO_SOCKET;
+      }
+    }
+    return inodePath(this.#socketFd);
+  }
+
+  #closeSocketFd(): void {
+    if (this.#socketFd !== undefined) closeSync(this.#socketFd);
+    this.#socketFd = undefined;
   }
 
   #clients(): { control: ControlClient; health: HealthClient } {
     if (!this.#channel || !this.#control || !this.#health) {
-      const target = `unix://${this.socket}`;
+      const target = `unix://${this.#socketInode()}`;
       const creds = this.#credentials.credentials;
       // One connection for both clients. grpc-js shares connections among
       // channels of equal options: a new channel after a failed connection

@@ -14,10 +14,11 @@
 // the mode within microseconds. A connection tried at once would reach the
 // plugin ahead of the supervisor's real one, and the plugin would accept
 // it and fail a TLS handshake on it first, in the middle of its start.
-import { watch } from "node:fs";
+import { closeSync, watch } from "node:fs";
 import { access } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
+import { inodePath, NotASocket, openSocketInode } from "../socket-inode.ts";
 
 const RETRY_MS = 5;
 /** How long a socket seen to appear has to announce, by its mode, that it listens. */
@@ -43,8 +44,21 @@ export function waitForSocket(socket: string, signal: AbortSignal): Promise<void
     const onAbort = () => finish(signal.reason);
     const probe = () => {
       if (probing || settled) return;
+      // By its inode: the directory is the plugin's, which could put a
+      // symlink to another socket of the host there (socket-inode.ts).
+      let fd: number;
+      try {
+        fd = openSocketInode(socket);
+      } catch (err) {
+        // Another kind of file refuses connections as a socket bound but not yet listening does;
+        // a symlink is refused at once.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err instanceof NotASocket && !err.symlink)) probeAfter(RETRY_MS);
+        else finish(err);
+        return;
+      }
       probing = true;
-      const attempt = connect(socket);
+      const attempt = connect(inodePath(fd));
+      attempt.once("close", () => closeSync(fd));
       attempt.once("connect", () => {
         attempt.destroy();
         finish();

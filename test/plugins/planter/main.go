@@ -9,7 +9,10 @@
 //     each to PLANT_TARGET/<name>-target;
 //   - data.sock, in the place of its own data socket (renamed
 //     data-real.sock, where it still serves), to PLANT_TARGET/victim.sock,
-//     for the TCP relay to follow.
+//     for the TCP relay to follow;
+//   - once /corral/plant-control appears, plugin.sock, its instance socket
+//     (renamed plugin-real.sock), to PLANT_TARGET/victim.sock, for the
+//     supervisor's next Control connection to follow ("planted control").
 //
 // It also copies its own binary to /corral/tool, setuid and setgid: a host
 // user who ran it there would become the plugin's uid ("planter whoami"
@@ -71,6 +74,21 @@ func plant(target string) {
 	must(os.Rename(data, filepath.Join(dir, "data-real.sock")))
 	must(os.Symlink(filepath.Join(target, "victim.sock"), data))
 	fmt.Println("planted")
+
+	// Once told (the file plant-control appears, put there by the test once
+	// the instance is ready), its instance socket as well: the supervisor's
+	// next Control connection (after a certificate rotation) is to follow
+	// no link.
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, "plant-control")); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	control := filepath.Join(dir, "plugin.sock")
+	must(os.Rename(control, filepath.Join(dir, "plugin-real.sock")))
+	must(os.Symlink(filepath.Join(target, "victim.sock"), control))
+	fmt.Println("planted control")
 }
 
 func plantDeep(target string) {
