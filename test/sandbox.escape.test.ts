@@ -641,6 +641,30 @@ describe("the sandbox holds against a hostile plugin", () => {
       expect(outcome.exit).toEqual({ code: 0 });
     });
 
+    it("cannot write into a mount the host makes beneath a read-only grant once the sandbox runs", async () => {
+      // A grant that is a shared mount, as every mount is on a systemd host:
+      // a mount made beneath it later propagates to its peers and slaves.
+      const grant = await tempDir("corral-grant-shared-", "/var/tmp");
+      await chmod(grant, 0o755);
+      await execa("mount", ["--bind", grant, grant]);
+      await execa("mount", ["--make-shared", grant]);
+      const later = path.join(grant, "later");
+      await mkdir(later);
+      try {
+        const running = await start(["write-when", path.join(grant, "mounted"), path.join(later, "x")], { spec: { readOnlyPaths: [grant] } });
+        await running.sandbox.started;
+        await execa("mount", ["-t", "tmpfs", "-o", "mode=1777,size=1m", "corral-escape-later", later]);
+        await writeFile(path.join(grant, "mounted"), "");
+        const exit = await running.sandbox.exited;
+        const outcome = { ...running, exit, attempts: attemptsIn(running.output) };
+        expectRefused(outcome, { "write-when": "EROFS" });
+        expect(await readFile(path.join(later, "x"), "utf8").catch(() => "absent")).toBe("absent");
+      } finally {
+        await execa("umount", [later], { reject: false });
+        await execa("umount", [grant], { reject: false });
+      }
+    });
+
     it("gains nothing by exec'ing a setuid-root copy of itself made in the workspace", async () => {
       const outcome = await run(["setuid-copy"]);
       expect(onlyAttempt(outcome, "setuid-copy").detail).toBe(`euid 0 -> 0, CapEff ${ZERO_CAPS} -> ${ZERO_CAPS}`);

@@ -118,8 +118,17 @@ func (src mountSource) prepare(fd int) error {
 	// A clone of a shared mount joins its peer group: mounts made beneath it
 	// in the sandbox would then propagate to the host. As a slave it still
 	// sees the host's unmounts, like every other mount of the sandbox
-	// (makeMountsPrivate).
-	attr := unix.MountAttr{Attr_set: src.attr, Propagation: unix.MS_SLAVE}
+	// (makeMountsPrivate). A grant (recursive) is private instead: as a
+	// slave it also took the mounts the host made beneath it later, and
+	// those came without its flags, read-write, suid and dev (a reviewer
+	// wrote into a tmpfs mounted under a granted path once the sandbox
+	// ran). Private, it keeps what was there at the start, each mount with
+	// the grant's flags; a host unmount beneath it is not seen inside.
+	propagation := uint64(unix.MS_SLAVE)
+	if src.recursive {
+		propagation = unix.MS_PRIVATE
+	}
+	attr := unix.MountAttr{Attr_set: src.attr, Propagation: propagation}
 	flags := unix.AT_EMPTY_PATH
 	if src.recursive {
 		flags |= unix.AT_RECURSIVE

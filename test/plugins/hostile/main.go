@@ -17,6 +17,8 @@
 //	read-host PATH...       each host path as is, via /proc/1/root, /proc/self/root, ../ and /corral/../
 //	devices                 open /dev/mem, /dev/kmsg, /proc/kcore and other device-like files
 //	write-outside           create or open for writing outside /tmp, /corral and /dev; /proc/sys's mount options
+//	write-when SIGNAL PATH  wait until the file SIGNAL exists (the host's word that it has changed
+//	                        something meanwhile), then create PATH
 //	write-dev               create, chmod and rename in /dev
 //	overwrite-exe           open /proc/self/exe and /plugin for writing, chmod and replace /plugin
 //	mknod                   make /dev/mem-like device nodes
@@ -147,6 +149,7 @@ func main() {
 		"devices":        func([]string) { devices() },
 		"write-outside":  func([]string) { writeOutside() },
 		"write-dev":      func([]string) { writeDev() },
+		"write-when":     func(a []string) { writeWhen(strArg(a, 0), strArg(a, 1)) },
 		"overwrite-exe":  func([]string) { overwriteExe() },
 		"mknod":          func([]string) { mknod() },
 		"open-by-handle": func([]string) { openByHandle() },
@@ -1192,4 +1195,16 @@ func sleepForever() {
 	for {
 		time.Sleep(time.Hour)
 	}
+}
+
+// writeWhen waits until signal exists, then creates path.
+func writeWhen(signal, path string) {
+	for {
+		if _, err := os.Lstat(signal); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	err := os.WriteFile(path, []byte("written from the sandbox\n"), 0o644)
+	reportErr("write-when", err, "created "+path)
 }
