@@ -1,7 +1,9 @@
 // The admin socket's permissions: root only by default; with admin.group,
 // that group may connect too (mode 0660). The certificate decides the rest.
 import { status, type CallOptions, type ServiceError } from "@grpc/grpc-js";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { plugins, TestSupervisor } from "./helpers/supervisor.ts";
@@ -32,6 +34,26 @@ describe("admin socket", () => {
     const supervisor = await TestSupervisor.create({ plugins: [], config: { admin: { group: "no-such-group" } } });
     running.push(supervisor);
     await expect(supervisor.start()).rejects.toThrow(/admin\.group: no group named "no-such-group"/);
+  });
+});
+
+describe("the admin socket's TLS", () => {
+  it("is TLS 1.3 only: a TLS 1.2 handshake with valid admin credentials is refused", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [] });
+    running.push(supervisor);
+    const creds = path.join(supervisor.runtimeDir, "admin-credentials");
+    const [ca, cert, key] = await Promise.all(["ca.pem", "cert.pem", "key.pem"].map((f) => readFile(path.join(creds, f))));
+    const handshake = (version: tls.SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const socket = tls.connect({ path: supervisor.adminSocket, ca, cert, key, minVersion: version, maxVersion: version, checkServerIdentity: () => undefined, ALPNProtocols: ["h2"] });
+        socket.once("secureConnect", () => {
+          resolve(String(socket.getProtocol()));
+          socket.destroy();
+        });
+        socket.once("error", (err: NodeJS.ErrnoException) => resolve(String(err.code)));
+      });
+    expect(await handshake("TLSv1.2")).toBe("ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");
+    expect(await handshake("TLSv1.3")).toBe("TLSv1.3");
   });
 });
 

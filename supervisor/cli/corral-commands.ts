@@ -5,6 +5,7 @@
 // a plugin gets, stdio attached, and exits with the command's status.
 import { Command, CommanderError } from "commander";
 import path from "node:path";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -36,6 +37,10 @@ program
   .option("-c, --config <file>", "config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
   .action(async (options: { config: string }) => {
     const logger = createLogger();
+    // Every TLS endpoint of the daemon is TLS 1.3 only, as go-shim's and the
+    // clients' are: the admin socket took TLS 1.2 and its CBC/SHA-1 suites
+    // (grpc-js's server credentials take no minimum of their own).
+    tls.DEFAULT_MIN_VERSION = "TLSv1.3";
     // A bug that escapes every handler ends the supervisor, as Node's default
     // would (and systemd restarts it; its plugins end with it), but said in
     // the log's own format first, with the stack, where the operator reads.
