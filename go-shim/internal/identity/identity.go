@@ -76,10 +76,12 @@ func pluginID(cert *x509.Certificate) (string, error) {
 	return "", fmt.Errorf("it has no plugin-ID extension (%s)", OIDPluginID)
 }
 
-// ValidSegment reports whether s is one non-empty SPIFFE path segment:
-// letters, digits, '.', '-' and '_', and neither "." nor "..".
+// ValidSegment reports whether s is a name as Corral issues them (the
+// supervisor's rule, supervisor/identity/spiffe.ts): 1 to 63 letters,
+// digits, '.', '-' and '_', beginning with a letter or a digit ("." and
+// ".." among the names that do not).
 func ValidSegment(s string) bool {
-	if s == "" || s == "." || s == ".." {
+	if s == "" || len(s) > 63 || !isAlnum(s[0]) {
 		return false
 	}
 	for _, c := range s {
@@ -90,4 +92,8 @@ func ValidSegment(s string) bool {
 		}
 	}
 	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
