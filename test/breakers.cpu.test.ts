@@ -79,8 +79,10 @@ describe("cpu breaker", () => {
     expect(trippedAt - windowStart).toBeLessThan(1000 + 600);
     const afterWindow = Date.parse(open.time) - (windowStart + 1000);
     expect(afterWindow).toBeGreaterThanOrEqual(0);
-    expect(afterWindow).toBeLessThanOrEqual(600);
-    expect(open.stoppedInMs).toBeLessThanOrEqual(600);
+    // 900 ms: a loaded CI machine was measured at up to 340 ms; a profile
+    // before the stop would still push it past.
+    expect(afterWindow).toBeLessThanOrEqual(900);
+    expect(open.stoppedInMs).toBeLessThanOrEqual(900);
 
     // Evidence started with the window, while the plugin ran: a CPU profile
     // (200 ms, sized to end before the window does: 1 s, less the interval

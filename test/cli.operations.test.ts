@@ -159,10 +159,11 @@ describe("corralctl operations", () => {
     expect(text.stdout.slice(0, 24)).toBe(new Date(Number(lines.at(-1)!.atUnixMs)).toISOString());
 
     // Follow: a restart's new instance writes lines, and they arrive.
-    const follow = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "logs", "echo", "--tail", "0", "-f"], { reject: false });
+    const follow = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "logs", "echo", "--tail", "1", "-f"], { reject: false });
     let seen = "";
+    const following = new Promise((resolve) => follow.stdout!.once("data", resolve)); // the tail's line: it follows from here
     follow.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
-    await new Promise((r) => setTimeout(r, 500));
+    await following;
     const restarted = JSON.parse((await ctl("restart", "echo", "--json")).stdout) as { instance: { id: string } };
     for (let i = 0; i < 50 && !seen.includes(restarted.instance.id); i++) await new Promise((r) => setTimeout(r, 100));
     follow.kill("SIGINT");
@@ -172,13 +173,13 @@ describe("corralctl operations", () => {
   }, 30_000);
 
   it("stops quietly when what it prints into goes away (events | head -1)", async () => {
-    for (const args of ["events", "logs echo -f --tail 1"]) {
+    for (const args of ["events --recent 1", "logs echo -f --tail 1"]) {
       const pipeline = execa("bash", ["-c", `"${nodeBin}" "${corralctlBin}" --config "${supervisor.configFile}" ${args} | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
         reject: false,
         timeout: 30_000,
       });
-      // head has its line and is gone; a restart makes corralctl write again.
-      await new Promise((r) => setTimeout(r, 1500));
+      // head has its line (corralctl follows from there) and is gone; a restart makes corralctl write again.
+      await new Promise((resolve) => pipeline.stdout!.once("data", resolve));
       expect((await ctl("restart", "echo")).code).toBe(0);
       const r = await pipeline;
       expect(r.timedOut, args).toBe(false);

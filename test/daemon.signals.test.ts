@@ -4,6 +4,7 @@
 // unauthenticated inspector in the (root) supervisor.
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -23,13 +24,26 @@ async function listeningSockets(pid: number): Promise<string[]> {
     .sort();
 }
 
+/** Resolves once process pid handles signal number signo (its bit in /proc/PID/status SigCgt). */
+async function handlesSignal(pid: number, signo: number): Promise<void> {
+  for (;;) {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (caught !== undefined && (BigInt(`0x${caught}`) >> BigInt(signo - 1)) & 1n) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe("the daemon's signals", () => {
   it("a SIGHUP while the daemon's modules still load is held, not fatal, and reloaded once started", async () => {
     supervisor = await TestSupervisor.create({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
     const s = supervisor;
     const started = s.start();
     started.catch(() => {});
-    await new Promise((r) => setTimeout(r, 150)); // Node is up; the supervisor's modules are still being read
+    // Once the daemon handles SIGHUP (early-signals.ts holds it from its
+    // first module on), while its other modules still load (about a second):
+    // a fixed wait was too short on a loaded machine, and SIGHUP's default ended it.
+    await handlesSignal(s.pid!, 1);
     process.kill(s.pid!, "SIGHUP");
     await started; // without the hold: "supervisor exited (SIGHUP) before ready"
     expect(s.logs.some((l) => l.msg === "SIGHUP while starting: reloading once started")).toBe(true);

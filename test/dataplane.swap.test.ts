@@ -2,6 +2,7 @@
 // real mTLS: callers keep calling while releases are swapped, by corralctl
 // and by other tools; bad releases never serve; rollback.
 import type { ChannelCredentials } from "@grpc/grpc-js";
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -370,17 +371,28 @@ describe("a deployed release that crashes right after it serves", () => {
           name: "echo",
           binary: echoBinary,
           apiVersion: "1.0",
-          // The crasher dies 30 ms after it serves; echo ignores the variable.
-          env: { CRASH_AFTER_MS: "30" },
+          // The crasher dies when the file appears; echo ignores the variable.
+          env: { CRASH_WHEN_FILE: "/corral/crash-now" },
           restart: { initialBackoff: "500ms", quarantineAfter: 10 },
         },
       ],
     });
+    // The release crashes as soon as it is in service: within the watch's
+    // debounce (100 ms) of the deploy's own swap, where it once took the
+    // echo of that swap for a second deploy. (A crash timed from the
+    // plugin's start came before it was ready on a loaded machine.)
+    const crashOnceInService = s.onLog((l) => {
+      if (l.plugin !== "echo" || l.msg !== "release in service" || typeof l.instance !== "string") return;
+      writeFileSync(path.join(s.runtimeDir, "instances", l.instance, "crash-now"), "");
+      crashOnceInService();
+    });
     try {
       const deployed = await corralctl(["--config", s.configFile, "deploy", "echo", path.join(repoRoot, "build/test-plugins/crasher")]);
       expect(deployed.code, deployed.stderr).toBe(0);
-      // Past the watch's debounce (100 ms) and the first backoff.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Past the watch's debounce and the first backoff: the restart that follows it.
+      await s.waitForLog((l) => l.plugin === "echo" && l.to === "backoff");
+      const backoffAt = s.logs.findIndex((l) => l.plugin === "echo" && l.to === "backoff");
+      await s.waitForLog((l) => l.plugin === "echo" && l.to === "starting" && s.logs.indexOf(l) > backoffAt);
       const after = s.logs.slice(s.logs.findIndex((l) => l.msg === "deploying"));
       expect(after.filter((l) => l.msg === "release in service")).toHaveLength(1);
       const states = after.filter((l) => l.plugin === "echo" && typeof l.to === "string").map((l) => l.to);

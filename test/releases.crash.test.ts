@@ -262,7 +262,8 @@ describe("a deploy that cannot be tried", () => {
     await s.waitForPlugin("echo", (p) => p.state === "updating");
     const later = await makeRelease(echoBinary, work!, "later");
     const queued = execa(nodeBin, [corralctlBin, "--config", s.configFile, "deploy", "echo", later], { reject: false, stdin: "ignore" });
-    await new Promise((r) => setTimeout(r, 1000));
+    // Once the daemon has it, waiting (a fixed second was too short for corralctl's start on a loaded machine).
+    await s.waitForLog((l) => l.msg === "the deploy of plugin echo waits behind another" && l.binary === later);
     queued.kill("SIGINT");
     const interrupted = await queued;
     expect(interrupted.exitCode).toBe(130);

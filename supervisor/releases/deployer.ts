@@ -35,6 +35,8 @@ export class Deployer {
   readonly #onDeployed: (message: string) => void;
   readonly #onRestarted: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Deploys, rollbacks and reloads queued or under way. */
+  #queued = 0;
   #closed = false;
   /**
    * The release this deployer last made `current` name, or last acted on
@@ -81,7 +83,7 @@ export class Deployer {
    * is tried again by the next reload, and stays out of the history.
    */
   reload(binary: string, restart: boolean, config?: { apply(): void; revert(): void }): Promise<DeployOutcome> {
-    return this.#serialized(undefined, async () => {
+    return this.#serialized(undefined, {}, async () => {
       config?.apply();
       try {
         return await this.#reload(binary, restart);
@@ -132,7 +134,7 @@ export class Deployer {
    * the deploy is dropped; from then on it goes on to its end.
    */
   deploy(binary: string, options: { readableByAll?: boolean; cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
-    return this.#serialized(options.cancelled, async () => {
+    return this.#serialized(options.cancelled, { binary }, async () => {
       const uid = options.readableByAll === false ? undefined : this.#readers.allocate();
       let staged: { path: string; discard(): Promise<void> };
       try {
@@ -164,7 +166,7 @@ export class Deployer {
 
   /** Makes `prefix`'s release (default: the one current before the current one) current again; dropped, as a deploy, if `cancelled` before it begins. */
   rollback(prefix?: string, options: { cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
-    return this.#serialized(options.cancelled, async () => {
+    return this.#serialized(options.cancelled, { release: prefix ?? "previous" }, async () => {
       let release: Release;
       if (prefix) release = await this.#store.resolve(prefix);
       else {
@@ -180,7 +182,7 @@ export class Deployer {
 
   /** A swap of `current` seen by the watch (often one the deployer made itself: then there is nothing to do). */
   onCurrentChange(change: CurrentChange): Promise<void> {
-    return this.#serialized(undefined, async () => {
+    return this.#serialized(undefined, {}, async () => {
       const serving = this.#plugin.servingRelease;
       // Events queue behind deploys; act only on what the link says now (a
       // failed deploy's link has been put back by the time its event is seen).
@@ -317,13 +319,17 @@ export class Deployer {
   }
 
   /** Runs `work` (a `what`) after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
-  #serialized<T>(cancelled: AbortSignal | undefined, work: () => Promise<T>, what: "deploy" | "rollback" = "deploy"): Promise<T> {
+  #serialized<T>(cancelled: AbortSignal | undefined, about: Record<string, string>, work: () => Promise<T>, what: "deploy" | "rollback" = "deploy"): Promise<T> {
+    // Said, for whoever wonders why a deploy has not begun (and tests that
+    // interrupt one only once it waits); `about` names it in the log.
+    if (this.#queued > 0) this.#log.info({ ...about, ahead: this.#queued }, `the ${what} of plugin ${this.#store.plugin} waits behind another`);
+    this.#queued++;
     const next = this.#queue.then(() => {
       if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);
       if (cancelled?.aborted) throw dropped(what, this.#store.plugin);
       return work();
     });
-    this.#queue = next.catch(() => {});
+    this.#queue = next.catch(() => {}).finally(() => this.#queued--);
     return next;
   }
 }

@@ -55,6 +55,8 @@ export class TestSupervisor {
   readonly cgroupParent: string;
   readonly trustDomain: string;
   readonly logs: LogLine[] = [];
+  /** Called with each log line as it comes (see onLog). */
+  readonly #logListeners = new Set<(line: LogLine) => void>();
   readonly #ownProcessGroup: boolean;
   readonly #env: Record<string, string>;
   readonly #wrap: string[];
@@ -131,7 +133,10 @@ export class TestSupervisor {
     this.#exit = child.then((r) => ({ code: r.exitCode, signal: r.signal }));
     const stderr: string[] = [];
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-    forEachLogLine(child.stdout!, (line) => this.logs.push(line));
+    forEachLogLine(child.stdout!, (line) => {
+      this.logs.push(line);
+      for (const listener of this.#logListeners) listener(line);
+    });
     const ready = this.waitForLog((l) => l.msg.startsWith("supervisor ready"), readyWithinMs);
     const died = this.#exit.then((exit) => {
       throw new Error(`supervisor exited (${exit.code ?? exit.signal}) before ready: ${stderr.join("")}`);
@@ -154,6 +159,12 @@ export class TestSupervisor {
     const ready = await this.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("supervisor ready"));
     if (typeof ready.metrics !== "string") throw new Error("this supervisor serves no metrics (metrics.listen is not set)");
     return ready.metrics;
+  }
+
+  /** Calls `listener` with each log line from now on, as it comes (not polled); returns what stops it. */
+  onLog(listener: (line: LogLine) => void): () => void {
+    this.#logListeners.add(listener);
+    return () => this.#logListeners.delete(listener);
   }
 
   /** Resolves with the first log line (seen or future) matching `predicate`. */

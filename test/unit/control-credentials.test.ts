@@ -145,7 +145,8 @@ describe("control credentials", () => {
       while (process.hrtime.bigint() - began < 300_000_000n);
       const completed = BigInt(await line());
       expect(creds.refusal()).toBeUndefined();
-      expect(completed).toBeLessThan(began + 100_000_000n);
+      // Well within the 300 ms loop (250 ms: the server is a process of its own, on a loaded machine).
+      expect(completed).toBeLessThan(began + 250_000_000n);
     } finally {
       tls?.destroy();
       leaf.close();

@@ -1,5 +1,6 @@
 // Command crasher is a test plugin that serves, then exits with status 3
-// after CRASH_AFTER_MS milliseconds (default 0: right after starting). With
+// after CRASH_AFTER_MS milliseconds (default 0: right after starting), or,
+// with CRASH_WHEN_FILE, as soon as that file appears. With
 // CRASH_MODE=oom it instead allocates memory until the kernel kills it; with
 // CRASH_MODE=spin it keeps serving and burns CPU in a busy loop (until it is
 // stopped and continued, with SPIN_UNTIL_CONTINUED=1); with
@@ -37,6 +38,21 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crasher: CRASH_AFTER_MS: %v\n", err)
 		os.Exit(1)
+	}
+	if file := os.Getenv("CRASH_WHEN_FILE"); file != "" {
+		// Exits with status 3 as soon as file appears (a test puts it in the
+		// instance directory at the moment it wants the crash), whatever
+		// the machine's speed made of the start.
+		go func() {
+			for {
+				if _, err := os.Lstat(file); err == nil {
+					fmt.Fprintf(os.Stderr, "crasher: crashing: %s appeared\n", file)
+					os.Exit(3)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		after = math.MaxInt32
 	}
 	time.AfterFunc(time.Duration(after)*time.Millisecond, func() {
 		if os.Getenv("CRASH_MODE") == "fds" {
