@@ -665,6 +665,10 @@ describe("the sandbox holds against a hostile plugin", () => {
       }
     });
 
+    it("cannot take huge pages from the host's pool, which no memory limit counts (refused, not left to the pool's size)", async () => {
+      expectRefused(await run(["hugetlb"]), { "mmap-hugetlb": "EPERM", "memfd-hugetlb": "EPERM" });
+    });
+
     it("gains nothing by exec'ing a setuid-root copy of itself made in the workspace", async () => {
       const outcome = await run(["setuid-copy"]);
       expect(onlyAttempt(outcome, "setuid-copy").detail).toBe(`euid 0 -> 0, CapEff ${ZERO_CAPS} -> ${ZERO_CAPS}`);

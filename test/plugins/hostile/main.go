@@ -39,6 +39,7 @@
 //	setns, pivot-root, chroot, keyctl, bpf, perf-event, init-module, finit-module,
 //	kexec-load, reboot, settimeofday, clock-settime, sethostname, syslog, io-uring,
 //	nice, userfaultfd, personality
+//	hugetlb                 huge pages of the host's pool: mmap(MAP_HUGETLB), memfd_create(MFD_HUGETLB)
 //	clone-newuser           a new user namespace by clone3, then by clone
 //	init-memory             pid 1's memory, environment and fds through /proc, then process_vm_readv
 //	pidfd-getfd             take pid 1's fd 3 (its channel to the launcher) with pidfd_getfd
@@ -186,6 +187,7 @@ func main() {
 		"init-memory":    func([]string) { initMemory() },
 		"pidfd-getfd":    func([]string) { pidfdGetfd() },
 		"userfaultfd":    func([]string) { userfaultfd() },
+		"hugetlb":        func([]string) { hugetlb() },
 		"personality":    func([]string) { personality() },
 		"status":         func([]string) { status() },
 		"rlimits":        func([]string) { rlimits() },
@@ -1207,4 +1209,24 @@ func writeWhen(signal, path string) {
 	}
 	err := os.WriteFile(path, []byte("written from the sandbox\n"), 0o644)
 	reportErr("write-when", err, "created "+path)
+}
+
+// hugetlb asks for memory from the host's huge page pool, which no memory
+// limit counts: by mmap and by memfd_create. Refused by the filter (EPERM);
+// a host without a pool would say ENOMEM to the mmap, which is no proof.
+func hugetlb() {
+	const size = 2 << 20
+	addr, _, errno := unix.Syscall6(unix.SYS_MMAP, 0, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_HUGETLB, ^uintptr(0), 0)
+	if errno != 0 {
+		report("mmap-hugetlb", false, unix.ErrnoName(errno))
+	} else {
+		unix.Syscall(unix.SYS_MUNMAP, addr, size, 0)
+		report("mmap-hugetlb", true, "mapped huge pages")
+	}
+	fd, err := unix.MemfdCreate("hugetlb", unix.MFD_HUGETLB)
+	if err == nil {
+		unix.Close(fd)
+	}
+	reportErr("memfd-hugetlb", err, "made a hugetlb memfd")
 }
