@@ -12,7 +12,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import type { TLSSocket } from "node:tls";
-import { readCrl, type ReadCrl } from "../supervisor/identity/crl.ts";
+import { olderThanInForce, readCrl, type ReadCrl } from "../supervisor/identity/crl.ts";
 
 /** How often the files are looked at while connections are open. */
 export const OPEN_CONNECTIONS_CHECK_MS = 1000;
@@ -58,7 +58,9 @@ export class PluginRevocations {
     if (stamp === this.#stamp) return;
     this.#stamp = stamp;
     try {
-      this.#list = this.#read();
+      const next = this.#read();
+      if (olderThanInForce(next, this.#list)) return; // kept: an older list would lift revocations made since
+      this.#list = next;
     } catch {
       return; // kept: the list in force (see the top of this file)
     }

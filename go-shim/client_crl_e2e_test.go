@@ -103,6 +103,11 @@ func TestClientRefusesARevokedPlugin(t *testing.T) {
 	if err := handshake(); err == nil || !strings.Contains(err.Error(), revokedMessage) {
 		t.Errorf("after the list in place revoked the plugin: %v; want %q", err, revokedMessage)
 	}
+	// An older list of the CA, served again, leaves the one in force (it would lift the revocation).
+	replaceFile(t, filepath.Join(creds, "crl.pem"), in.ca.numberedCRL(t, 1))
+	if err := handshake(); err == nil || !strings.Contains(err.Error(), revokedMessage) {
+		t.Errorf("after an older list of the CA: %v; want the revocation kept", err)
+	}
 	// A list that does not verify leaves the one in force.
 	replaceFile(t, filepath.Join(creds, "crl.pem"), newTestCA(t, "another CA").crl(t))
 	if err := handshake(); err == nil || !strings.Contains(err.Error(), revokedMessage) {

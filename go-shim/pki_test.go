@@ -175,8 +175,14 @@ var crlNumbers atomic.Int64
 // crl returns a CRL of ca, PEM, revoking the certificates with serials.
 func (ca *testCA) crl(t *testing.T, serials ...*big.Int) []byte {
 	t.Helper()
+	return ca.numberedCRL(t, crlNumbers.Add(1), serials...)
+}
+
+// numberedCRL is crl with the cRLNumber number.
+func (ca *testCA) numberedCRL(t *testing.T, number int64, serials ...*big.Int) []byte {
+	t.Helper()
 	tmpl := &x509.RevocationList{
-		Number:     big.NewInt(crlNumbers.Add(1)),
+		Number:     big.NewInt(number),
 		ThisUpdate: time.Now().Add(-time.Minute),
 		NextUpdate: time.Now().Add(time.Hour),
 	}

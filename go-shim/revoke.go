@@ -222,6 +222,10 @@ func (r *revoker) reload() {
 		}
 		return
 	}
+	if old := r.list.Load(); list.Replaces(old) != nil {
+		logf("refusing the revocation list: %v; keeping the list loaded before (%v)", list.Replaces(old), old)
+		return
+	}
 	if list.ThisUpdate.After(time.Now().Add(time.Minute)) {
 		logf("note: the revocation list's thisUpdate (%v) is in the future; the clocks disagree", list.ThisUpdate)
 	}

@@ -428,3 +428,27 @@ func TestGuardRefusesExpired(t *testing.T) {
 		t.Errorf("call of the supervisor's expired certificate = %v, want served", err)
 	}
 }
+
+// TestRevokerRefusesOlderLists checks that a list of the CA in force with a
+// lower cRLNumber (an old copy served again) does not lift a revocation
+// made since, while a list of another CA, after a CA change, is not held
+// to the old numbering.
+func TestRevokerRefusesOlderLists(t *testing.T) {
+	f := newRevokerFixture(t, nil)
+	older := f.ca.crl(t) // revokes nothing, and is numbered before the next
+	f.writeCRL(t, f.ca.crl(t, f.a.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "a revoked", true, false)
+	f.writeCRL(t, older)
+	f.r.refresh()
+	f.want(t, "an older list served again", true, false)
+	if got := f.log.count("older than the list in force"); got != 1 {
+		t.Errorf("logged the refusal %d times, want 1:\n%s", got, f.log)
+	}
+
+	other := newTestCA(t, "the next CA")
+	replaceFile(t, filepath.Join(f.dir, "ca.pem"), other.pem)
+	f.writeCRL(t, other.numberedCRL(t, 1, f.b.cert.SerialNumber))
+	f.r.refresh()
+	f.want(t, "a list of the next CA", false, true)
+}

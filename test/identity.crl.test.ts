@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateCA, type CertificateAuthority } from "../supervisor/identity/ca.ts";
 import { issueAdminLeaf, issuePluginLeaf, issueSupervisorLeaf, type IssuedLeaf } from "../supervisor/identity/issue.ts";
+import { PluginRevocations } from "../client/revocations.ts";
 import { readCrl } from "../supervisor/identity/crl.ts";
 import { openRegistry, type CertificateRegistry } from "../supervisor/identity/registry.ts";
 
@@ -185,6 +186,30 @@ describe("readCrl (what the Node client library checks plugins against)", () => 
   it("reads a CRL that revokes nothing as revoking nothing", async () => {
     const registry = await openRegistry(await freshState(), ca);
     expect(readCrl((await registry.publishCrl()).pem, [caCert]).serials.size).toBe(0);
+  });
+});
+
+describe("PluginRevocations (the Node client's list in force)", () => {
+  it("keeps a revocation when an older list of the CA is served again, and takes a list of another CA (after a CA change) whatever its number", async () => {
+    const registry = await openRegistry(await freshState(), ca);
+    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, ttlMs: HOUR, registry, plugin: "echo" });
+    const older = (await registry.publishCrl()).pem; // number 1, revokes nothing
+    await registry.revokeSerial(leaf.serialHex, {});
+    const current = (await registry.publishCrl()).pem; // number 2, revokes the leaf
+    const dir = await mkdtemp(join(root, "client-crl-"));
+    const crlFile = join(dir, "crl.pem");
+    const caFile = join(dir, "ca.pem");
+    await writeFile(caFile, ca.certPem);
+    await writeFile(crlFile, current);
+    const revocations = new PluginRevocations(crlFile, { file: caFile });
+    expect(() => revocations.check(leaf.serialHex)).toThrow(/is revoked/);
+    await writeFile(crlFile, `${older}\n`); // another size: read again
+    expect(() => revocations.check(leaf.serialHex)).toThrow(/is revoked/);
+
+    const next = await loadOrCreateCA(join(root, "next-ca"), { trustDomain: TD });
+    await writeFile(caFile, next.certPem);
+    await writeFile(crlFile, (await (await openRegistry(await freshState(), next)).publishCrl()).pem); // its number 1
+    expect(() => revocations.check(leaf.serialHex)).not.toThrow();
   });
 });
 

@@ -84,8 +84,8 @@ func (r *revocations) refreshLocked() []*watchedConn {
 	}
 	r.stamp = now
 	list, err := crl.Read(r.crlFile, r.caFile)
-	if err != nil {
-		return nil // kept: the list in force
+	if err != nil || list.Replaces(r.list) != nil {
+		return nil // kept: the list in force (an older one would lift revocations made since)
 	}
 	r.list = list
 	var revoked []*watchedConn

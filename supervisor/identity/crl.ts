@@ -147,6 +147,19 @@ export interface ReadCrl {
   /** cRLNumber, if the CRL has one. */
   number?: bigint;
   thisUpdate: Date;
+  /** The SHA-256 fingerprint of the CA certificate whose key signed it. */
+  signer: string;
+}
+
+/**
+ * Why `next` may not take the place of `inForce`, or undefined if it may: a
+ * list of the same CA with a lower cRLNumber is an older one (served again,
+ * by mistake or to lift a revocation made since). Lists of another CA (after
+ * a CA change) or without numbers are not compared.
+ */
+export function olderThanInForce(next: ReadCrl, inForce: ReadCrl | undefined): string | undefined {
+  if (!inForce || inForce.number === undefined || next.number === undefined || next.signer !== inForce.signer) return undefined;
+  return next.number < inForce.number ? `it is number ${next.number}, older than the list in force (number ${inForce.number})` : undefined;
 }
 
 /** The signature algorithms a CRL may be read with, and their hashes. */
@@ -182,14 +195,15 @@ export function readCrl(data: Buffer | string, cas: readonly X509Certificate[]):
   i += 2; // signature, issuer
   const signed = toDer(tbs);
   const signatureBytes = bytes(signature).subarray(1); // after the count of unused bits
-  if (!cas.some((ca) => verify(hash, signed, ca.publicKey, signatureBytes))) throw new Error("the CRL is not signed by the CA");
+  const signer = cas.find((ca) => verify(hash, signed, ca.publicKey, signatureBytes));
+  if (!signer) throw new Error("the CRL is not signed by the CA");
   const thisUpdate = readTime(fields[i++]!);
   if (fields[i] && (isUniversal(fields[i], Type.UTCTIME) || isUniversal(fields[i], Type.GENERALIZEDTIME))) i++; // nextUpdate
   const serials = new Set<string>();
   if (isUniversal(fields[i], Type.SEQUENCE)) {
     for (const entry of children(fields[i++]!)) serials.add(serialHex(bytes(children(entry)[0]!)));
   }
-  const read: ReadCrl = { serials, thisUpdate };
+  const read: ReadCrl = { serials, thisUpdate, signer: signer.fingerprint256 };
   if (isContext(fields[i], 0)) {
     for (const extension of children(children(fields[i]!)[0]!)) {
       const [id, ...rest] = children(extension);

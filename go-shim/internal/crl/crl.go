@@ -20,6 +20,22 @@ type List struct {
 	serials    map[string]bool // revoked, by SerialHex
 	Number     *big.Int        // the cRLNumber, if the list has one
 	ThisUpdate time.Time
+	signer     []byte // the public key (SubjectPublicKeyInfo) that signed it
+}
+
+// Replaces reports why l may not take the place of old, the list in force,
+// or nil if it may: a list of the same CA with a lower cRLNumber is an
+// older one (one served again, by mistake or by an attacker, to lift a
+// revocation made since). A list of another CA (after a CA change) or
+// without numbers is not compared.
+func (l *List) Replaces(old *List) error {
+	if old == nil || old.Number == nil || l.Number == nil || !bytes.Equal(l.signer, old.signer) {
+		return nil
+	}
+	if l.Number.Cmp(old.Number) < 0 {
+		return fmt.Errorf("it is number %v, older than the list in force (number %v)", l.Number, old.Number)
+	}
+	return nil
 }
 
 // Revokes reports whether the list revokes the serial (as SerialHex writes
@@ -78,15 +94,17 @@ func Read(crlPath, caPath string) (*List, error) {
 		return nil, fmt.Errorf("verifying %s: %w", crlPath, err)
 	}
 	var verr error
+	var signer []byte
 	for _, ca := range cas {
 		if verr = crl.CheckSignatureFrom(ca); verr == nil {
+			signer = ca.RawSubjectPublicKeyInfo
 			break
 		}
 	}
 	if verr != nil {
 		return nil, fmt.Errorf("%s is not signed by the CA of %s: %w", crlPath, caPath, verr)
 	}
-	list := &List{serials: map[string]bool{}, Number: crl.Number, ThisUpdate: crl.ThisUpdate}
+	list := &List{serials: map[string]bool{}, Number: crl.Number, ThisUpdate: crl.ThisUpdate, signer: signer}
 	for _, e := range crl.RevokedCertificateEntries {
 		list.serials[SerialHex(e.SerialNumber)] = true
 	}
