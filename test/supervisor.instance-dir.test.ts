@@ -65,6 +65,8 @@ describe("a plugin's instance directory", () => {
     const mount = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").find((l) => l.split(" ")[4] === instances) ?? "";
     const [before, after] = mount.split(" - ");
     expect(after?.split(" ").slice(0, 2)).toEqual(["tmpfs", "corral-instances"]);
+    // No shared size or inode count one plugin could use up: each is held to its memory limit.
+    expect(after?.split(" ")[2]?.split(",")).toEqual(expect.arrayContaining(["size=0k", "nr_inodes=0"]));
     expect(before?.split(" ")[5]?.split(",")).toEqual(expect.arrayContaining(["nosuid", "nodev", "noexec"]));
     const instance = (await supervisor.plugin("planter")).instance!.id;
     const tool = path.join(instances, instance, "tool");

@@ -87,7 +87,13 @@ func mountInstancesFs(dir string) error {
 		}
 		return nil
 	}
-	if err := unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711"); err != nil {
+	// No size or inode count of its own (tmpfs's defaults, half the RAM
+	// and half its pages, are shared by every instance): one plugin made
+	// hard links until none was left, and no other instance could start
+	// (3 million links, 2 GiB of charged memory). Every page and inode a
+	// plugin makes here is charged to its own memory cgroup: its limit is
+	// the bound, and what it uses is its own.
+	if err := unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711,size=0,nr_inodes=0"); err != nil {
 		return err
 	}
 	fmt.Println("mounted")
