@@ -100,7 +100,11 @@ func (g *guard) admit(ctx context.Context, fullMethod string) error {
 		return status.Errorf(codes.PermissionDenied, "refused: %v", err)
 	}
 	if expiredAt(cert, g.policy.trustDomain, time.Now()) {
-		return status.Errorf(codes.Unauthenticated, "the certificate of %s expired at %s", id, cert.NotAfter.UTC().Format(time.RFC3339))
+		// Unavailable, which clients retry on a new connection: one whose
+		// certificate was renewed meanwhile presents the new one there (a
+		// connection keeps the certificate it was made with). One that was
+		// not is refused at that handshake, saying why.
+		return status.Errorf(codes.Unavailable, "the certificate of %s expired at %s; a new connection presents a current one", id, cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return g.policy.authorize(id, fullMethod)
 }

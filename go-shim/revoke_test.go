@@ -415,9 +415,9 @@ func TestGuardRefusesExpired(t *testing.T) {
 
 	expired := f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/late"}, notAfter: ended})
 	_, err := g.unary(withPeer(expired), nil, info, handler)
-	want := "the certificate of spiffe://corral.test/admin/late expired at " + ended.UTC().Format(time.RFC3339)
-	if status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != want {
-		t.Errorf("call of an expired admin certificate = %v, want Unauthenticated %q", err, want)
+	want := "the certificate of spiffe://corral.test/admin/late expired at " + ended.UTC().Format(time.RFC3339) + "; a new connection presents a current one"
+	if status.Code(err) != codes.Unavailable || status.Convert(err).Message() != want {
+		t.Errorf("call of an expired admin certificate = %v, want Unavailable %q", err, want)
 	}
 	current := f.ca.issue(t, leafSpec{uris: []string{"spiffe://corral.test/admin/current"}})
 	if _, err := g.unary(withPeer(current), nil, info, handler); err != nil {

@@ -124,17 +124,28 @@ describe("a plugin's instance socket", () => {
     expect(victimConnections).toHaveLength(0);
   }, 30_000);
 
-  it("is waited for by its inode too: a plugin that puts a symlink in its place at its start is refused, and nothing connects to where it leads", async () => {
+  it("is waited for by its inode too: a plugin that puts a symlink in its place at its start is refused at once, not restarted, and nothing connects to where it leads", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-wait-planted-"));
     try {
       const socket = path.join(dir, "plugin.sock");
       await symlink(path.join(target, "victim.sock"), socket);
       await expect(waitForSocket(socket, AbortSignal.timeout(5000))).rejects.toThrow(`${socket} is not a socket but a symlink: not followed`);
-      expect(victimConnections).toHaveLength(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+    // A plugin that does so: quarantined at its first start, as a refusal (no crash loop).
+    const s = await TestSupervisor.start({
+      plugins: [{ name: "linker", binary: path.join(repoRoot, "build/test-plugins/probe"), args: ["symlink-socket", path.join(target, "victim.sock")], apiVersion: "1.0", restart: { quarantineAfter: 5 } }],
+    });
+    try {
+      const linker = await s.waitForPlugin("linker", (p) => p.state === "quarantined");
+      expect(linker.reason).toMatch(/the plugin put a symlink in the place of its socket: .*plugin\.sock is not a socket but a symlink: not followed/);
+      expect(s.logs.filter((l) => l.plugin === "linker" && l.to === "crashed")).toEqual([]);
+      expect(victimConnections).toHaveLength(0);
+    } finally {
+      await s.cleanup();
+    }
+  }, 60_000);
 });
 
 describe("a plugin's instance directory, nested deeper than PATH_MAX", () => {

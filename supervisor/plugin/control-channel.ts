@@ -52,12 +52,13 @@ export class ControlChannel {
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
     for (let tries = 1; ; tries++) {
-      await waitForSocket(this.socket, signal);
       // A new connection, to the socket that listens now: a failed one backs off.
       this.#reconnect();
       try {
+        await waitForSocket(this.socket, signal);
         this.#socketFd = openSocketInode(this.socket);
       } catch (err) {
+        // Only a plugin puts one there: a refusal, not a crash to retry.
         if (err instanceof NotASocket && err.symlink) throw new IncompatiblePlugin(`the plugin put a symlink in the place of its socket: ${err.message}`);
         throw err;
       }
@@ -211,8 +212,10 @@ export class ControlChannel {
    * The path of the socket's inode, opened now if it is not yet. The socket
    * is in the plugin's own directory: its inode is what is connected to,
    * now and at every reconnection (socket-inode.ts), not whatever the
-   * plugin puts at its name. When what is there is no socket, a path
-   * nothing listens on: calls fail as with a plugin gone (awaitReady says why).
+   * plugin puts at its name. When it cannot be opened (what is there is no
+   * socket, or is gone, or fds run out), a path nothing listens on: the
+   * calls on that channel fail as with a plugin gone, and the next call
+   * tries the open again (#clients).
    */
   #socketInode(): string {
     if (this.#socketFd === undefined) {
@@ -231,6 +234,9 @@ export class ControlChannel {
   }
 
   #clients(): { control: ControlClient; health: HealthClient } {
+    // A channel made when the socket could not be opened (see #socketInode)
+    // is made again at the next call: the open may succeed by then.
+    if (this.#channel && this.#socketFd === undefined) this.#reconnect();
     if (!this.#channel || !this.#control || !this.#health) {
       const target = `unix://${this.#socketInode()}`;
       const creds = this.#credentials.credentials;

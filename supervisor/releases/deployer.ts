@@ -321,8 +321,10 @@ export class Deployer {
   /** Runs `work` (a `what`) after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
   #serialized<T>(cancelled: AbortSignal | undefined, about: Record<string, string>, work: () => Promise<T>, what: "deploy" | "rollback" = "deploy"): Promise<T> {
     // Said, for whoever wonders why a deploy has not begun (and tests that
-    // interrupt one only once it waits); `about` names it in the log.
-    if (this.#queued > 0) this.#log.info({ ...about, ahead: this.#queued }, `the ${what} of plugin ${this.#store.plugin} waits behind another`);
+    // interrupt one only once it waits).
+    // Said of a deploy or rollback (`about` names it) only: the watch's echo of
+    // a deploy's own swap waits behind that deploy as a matter of course.
+    if (this.#queued > 0 && Object.keys(about).length > 0) this.#log.info({ ...about, ahead: this.#queued }, `the ${what} of plugin ${this.#store.plugin} waits behind another`);
     this.#queued++;
     const next = this.#queue.then(() => {
       if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);

@@ -94,10 +94,17 @@ describe("a deploy", () => {
       },
       applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
     };
-    const deployer = new Deployer({ store, plugin: slow, keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+    const logged: Array<{ msg: string; binary?: string }> = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line) as { msg: string }) });
+    const deployer = new Deployer({ store, plugin: slow, keep: 5, log, readers: new UidPool(READER_UIDS, 4) });
     const first = deployer.deploy(await binary("v2"));
-    const queued = deployer.deploy(await binary("v3"));
+    // The watch's echo of a swap waits behind the deploy as a matter of course: not said.
+    const echo = deployer.onCurrentChange({ kind: "release", release: v1 });
+    echo.catch(() => {});
+    const v3 = await binary("v3");
+    const queued = deployer.deploy(v3);
     queued.catch(() => {});
+    expect(logged.filter((l) => l.msg === "the deploy of plugin echo waits behind another").map((l) => l.binary)).toEqual([v3]);
     await new Promise((r) => setTimeout(r, 50));
     let closed = false;
     const closing = deployer.close().then(() => (closed = true));

@@ -7,6 +7,8 @@
 //	probe orphan        leave a sleeping grandchild orphaned, print "orphaned", sleep
 //	probe print         print what the sandbox looks like from inside, as JSON
 //	probe cat           copy stdin to stdout until EOF (corral sandbox attaches stdin)
+//	probe symlink-socket TARGET  put a symlink to TARGET where the plugin's socket is
+//	                    ($CORRAL_SOCKET, else /corral/plugin.sock), then sleep
 //	probe inotify-room  make inotify instances until refused, print how many and the error, exit
 //	                    (also run on the host, as a sandbox's uid, to see what the kernel left it)
 //
@@ -32,6 +34,16 @@ func main() {
 		fail("usage: probe sleep|exit N|crash-signal|orphan|print")
 	}
 	switch os.Args[1] {
+	case "symlink-socket":
+		socket := os.Getenv("CORRAL_SOCKET")
+		if socket == "" {
+			socket = "/corral/plugin.sock"
+		}
+		if err := os.Symlink(os.Args[2], socket); err != nil {
+			fail(err.Error())
+		}
+		fmt.Println("planted", socket)
+		select {}
 	case "sleep":
 		sleepUntilTerm()
 	case "exit":
