@@ -37,6 +37,8 @@ export class ControlChannel {
   #connections = 0;
   /** The socket, opened by its inode while a channel may connect to it. */
   #socketFd: number | undefined;
+  /** close() was called: its channel is not made again. */
+  #closed = false;
   #control: ControlClient | undefined;
   #health: HealthClient | undefined;
 
@@ -197,6 +199,7 @@ export class ControlChannel {
 
   /** Closes the connection: calls made after fail. */
   close(): void {
+    this.#closed = true;
     this.#channel?.close();
     this.#closeSocketFd();
   }
@@ -236,7 +239,7 @@ export class ControlChannel {
   #clients(): { control: ControlClient; health: HealthClient } {
     // A channel made when the socket could not be opened (see #socketInode)
     // is made again at the next call: the open may succeed by then.
-    if (this.#channel && this.#socketFd === undefined) this.#reconnect();
+    if (this.#channel && this.#socketFd === undefined && !this.#closed) this.#reconnect();
     if (!this.#channel || !this.#control || !this.#health) {
       const target = `unix://${this.#socketInode()}`;
       const creds = this.#credentials.credentials;
