@@ -42,6 +42,7 @@ describe("graceful stop", () => {
   it("lets an in-flight call finish before the plugin exits", async () => {
     const { supervisor, client, sleep } = await startSlowDrain("5s");
     try {
+      expect(await sleep(0)).toBe("ok"); // the connection is up: the next call goes out at once
       const call = sleep(1);
       await new Promise((r) => setTimeout(r, 200)); // the call is in flight
       const exit = supervisor.stop("SIGTERM");

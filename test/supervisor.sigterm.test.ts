@@ -79,6 +79,8 @@ async function startStubborn() {
   // Calls in flight, which the plugin will not cut short.
   const socket = path.join(supervisor.runtimeDir, "instances", instance.id, "plugin.sock");
   const client = new SlowDrain(`unix://${socket}`, await scopedCredentials(supervisor.stateDir, "test.corral.local", "stubborn"));
+  // The connection up first (a TLS handshake on a loaded machine is not in the pause below).
+  await new Promise<void>((resolve, reject) => client.Sleep({ seconds: 0, nanos: 0 }, (err) => (err ? reject(err) : resolve())));
   const calls = [1, 2, 3].map(
     () =>
       new Promise<string>((resolve) => {
