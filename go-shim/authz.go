@@ -99,7 +99,7 @@ func (g *guard) admit(ctx context.Context, fullMethod string) error {
 	if err != nil {
 		return status.Errorf(codes.PermissionDenied, "refused: %v", err)
 	}
-	if expiredAt(cert, g.policy.trustDomain, time.Now()) {
+	if time.Now().After(cert.NotAfter) && heldToExpiry(cert, g.policy.trustDomain) {
 		// Unavailable, which clients retry on a new connection: one whose
 		// certificate was renewed meanwhile presents the new one there (a
 		// connection keeps the certificate it was made with). One that was
@@ -109,18 +109,15 @@ func (g *guard) admit(ctx context.Context, fullMethod string) error {
 	return g.policy.authorize(id, fullMethod)
 }
 
-// expiredAt reports whether cert, a verified peer certificate, has expired
-// by now and is held to it on a connection already open. TLS checks the
-// validity at the handshake only: without this, a connection opened before
-// its certificate ended served on for as long as it stayed open, and a
+// heldToExpiry reports whether cert, a verified peer certificate, is held
+// to its notAfter on a connection already open. TLS checks the validity at
+// the handshake only: without this, a connection opened before its
+// certificate ended served on for as long as it stayed open, and a
 // revocation of the certificate changed nothing (an expired serial is left
 // out of the CRL). The supervisor's own certificate is not held to it: its
 // connections move to its renewed certificate (at half its life) when they
 // reconnect, and its key never leaves root.
-func expiredAt(cert *x509.Certificate, trustDomain string, now time.Time) bool {
-	if !now.After(cert.NotAfter) {
-		return false
-	}
+func heldToExpiry(cert *x509.Certificate, trustDomain string) bool {
 	return len(cert.URIs) != 1 || cert.URIs[0].String() != "spiffe://"+trustDomain+"/supervisor"
 }
 

@@ -222,9 +222,11 @@ func (r *revoker) reload() {
 		}
 		return
 	}
-	if old := r.list.Load(); list.Replaces(old) != nil {
-		logf("refusing the revocation list: %v; keeping the list loaded before (%v)", list.Replaces(old), old)
-		return
+	if old := r.list.Load(); old != nil {
+		if err := list.OlderThan(old); err != nil {
+			logf("refusing the revocation list: %v; keeping the list loaded before (%v)", err, old)
+			return
+		}
 	}
 	if list.ThisUpdate.After(time.Now().Add(time.Minute)) {
 		logf("note: the revocation list's thisUpdate (%v) is in the future; the clocks disagree", list.ThisUpdate)
@@ -289,7 +291,7 @@ func (r *revoker) open() int {
 // credentials wraps the server's transport credentials so that r tracks
 // every connection they accept, with its client's certificate.
 // Each connection is also closed when its client's certificate expires
-// (see expiredAt), trustDomain's supervisor's excepted.
+// (see heldToExpiry), trustDomain's supervisor's excepted.
 func (r *revoker) credentials(creds credentials.TransportCredentials, trustDomain string) credentials.TransportCredentials {
 	return &trackingCreds{TransportCredentials: creds, r: r, trustDomain: trustDomain}
 }
@@ -326,7 +328,7 @@ func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Aut
 		logf("refused a connection of %s: %v", tc.holder, err)
 		return nil, nil, err
 	}
-	if expiredAt(cert, c.trustDomain, cert.NotAfter.Add(time.Nanosecond)) {
+	if heldToExpiry(cert, c.trustDomain) {
 		tc.expiry = time.AfterFunc(time.Until(cert.NotAfter), func() {
 			logf("closed a connection of %s: its certificate expired at %s", tc.holder, cert.NotAfter.UTC().Format(time.RFC3339))
 			tc.kill()

@@ -84,7 +84,7 @@ func (r *revocations) refreshLocked() []*watchedConn {
 	}
 	r.stamp = now
 	list, err := crl.Read(r.crlFile, r.caFile)
-	if err != nil || list.Replaces(r.list) != nil {
+	if err != nil || list.OlderThan(r.list) != nil {
 		return nil // kept: the list in force (an older one would lift revocations made since)
 	}
 	r.list = list

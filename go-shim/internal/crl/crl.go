@@ -23,17 +23,17 @@ type List struct {
 	signer     []byte // the public key (SubjectPublicKeyInfo) that signed it
 }
 
-// Replaces reports why l may not take the place of old, the list in force,
-// or nil if it may: a list of the same CA with a lower cRLNumber is an
-// older one (one served again, by mistake or by an attacker, to lift a
-// revocation made since). A list of another CA (after a CA change) or
-// without numbers is not compared.
-func (l *List) Replaces(old *List) error {
-	if old == nil || old.Number == nil || l.Number == nil || !bytes.Equal(l.signer, old.signer) {
+// OlderThan reports, as an error saying so, that l is older than inForce,
+// the list in force, and so may not take its place: a list of the same CA
+// with a lower cRLNumber (one served again, by mistake or by an attacker,
+// to lift a revocation made since). A list of another CA (after a CA
+// change) or without numbers is not compared.
+func (l *List) OlderThan(inForce *List) error {
+	if inForce == nil || inForce.Number == nil || l.Number == nil || !bytes.Equal(l.signer, inForce.signer) {
 		return nil
 	}
-	if l.Number.Cmp(old.Number) < 0 {
-		return fmt.Errorf("it is number %v, older than the list in force (number %v)", l.Number, old.Number)
+	if l.Number.Cmp(inForce.Number) < 0 {
+		return fmt.Errorf("it is number %v, older than the list in force (number %v)", l.Number, inForce.Number)
 	}
 	return nil
 }
