@@ -83,7 +83,7 @@ export class Deployer {
    * is tried again by the next reload, and stays out of the history.
    */
   reload(binary: string, restart: boolean, config?: { apply(): void; revert(): void }): Promise<DeployOutcome> {
-    return this.#serialized(undefined, {}, async () => {
+    return this.#serialized({}, async () => {
       config?.apply();
       try {
         return await this.#reload(binary, restart);
@@ -134,7 +134,7 @@ export class Deployer {
    * the deploy is dropped; from then on it goes on to its end.
    */
   deploy(binary: string, options: { readableByAll?: boolean; cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
-    return this.#serialized(options.cancelled, { binary }, async () => {
+    return this.#serialized({ what: "deploy", about: { binary }, cancelled: options.cancelled }, async () => {
       const uid = options.readableByAll === false ? undefined : this.#readers.allocate();
       let staged: { path: string; discard(): Promise<void> };
       try {
@@ -166,7 +166,7 @@ export class Deployer {
 
   /** Makes `prefix`'s release (default: the one current before the current one) current again; dropped, as a deploy, if `cancelled` before it begins. */
   rollback(prefix?: string, options: { cancelled?: AbortSignal } = {}): Promise<DeployOutcome> {
-    return this.#serialized(options.cancelled, { release: prefix ?? "previous" }, async () => {
+    return this.#serialized({ what: "rollback", about: { release: prefix ?? "previous" }, cancelled: options.cancelled }, async () => {
       let release: Release;
       if (prefix) release = await this.#store.resolve(prefix);
       else {
@@ -177,12 +177,12 @@ export class Deployer {
       }
       this.#log.info({ release: release.sha256 }, "rolling back");
       return this.#switchTo(release);
-    }, "rollback");
+    });
   }
 
   /** A swap of `current` seen by the watch (often one the deployer made itself: then there is nothing to do). */
   onCurrentChange(change: CurrentChange): Promise<void> {
-    return this.#serialized(undefined, {}, async () => {
+    return this.#serialized({}, async () => {
       const serving = this.#plugin.servingRelease;
       // Events queue behind deploys; act only on what the link says now (a
       // failed deploy's link has been put back by the time its event is seen).
@@ -318,17 +318,20 @@ export class Deployer {
     return this.#queue;
   }
 
-  /** Runs `work` (a `what`) after what is queued; not at all if the deployer closed, or `cancelled` was aborted, meanwhile. */
-  #serialized<T>(cancelled: AbortSignal | undefined, about: Record<string, string>, work: () => Promise<T>, what: "deploy" | "rollback" = "deploy"): Promise<T> {
-    // Said, for whoever wonders why a deploy has not begun (and tests that
-    // interrupt one only once it waits).
-    // Said of a deploy or rollback (`about` names it) only: the watch's echo of
-    // a deploy's own swap waits behind that deploy as a matter of course.
-    if (this.#queued > 0 && Object.keys(about).length > 0) this.#log.info({ ...about, ahead: this.#queued }, `the ${what} of plugin ${this.#store.plugin} waits behind another`);
+  /**
+   * Runs `work` after what is queued; not at all if the deployer closed, or
+   * `cancelled` was aborted, meanwhile. A deploy or rollback (`what`, which
+   * `about` names in the log) that has to wait says so, for whoever wonders
+   * why it has not begun; a reload or the watch's echo of a deploy's own
+   * swap waits as a matter of course, unsaid.
+   */
+  #serialized<T>(op: { what?: "deploy" | "rollback"; about?: Record<string, string>; cancelled?: AbortSignal }, work: () => Promise<T>): Promise<T> {
+    const { what, about, cancelled } = op;
+    if (this.#queued > 0 && what) this.#log.info({ ...about, ahead: this.#queued }, `the ${what} of plugin ${this.#store.plugin} waits behind another`);
     this.#queued++;
     const next = this.#queue.then(() => {
       if (this.#closed) throw new UpdateFailed(`plugin ${this.#store.plugin} is going away (the supervisor stops, or the plugin was removed); nothing was changed`);
-      if (cancelled?.aborted) throw dropped(what, this.#store.plugin);
+      if (cancelled?.aborted) throw dropped(what ?? "deploy", this.#store.plugin);
       return work();
     });
     this.#queue = next.catch(() => {}).finally(() => this.#queued--);
