@@ -51,13 +51,18 @@ afterAll(async () => {
 });
 
 describe("the stable address", () => {
-  it("is a link under the runtime directory to the serving instance's data socket", async () => {
+  it("is a link under the runtime directory to the serving instance's data socket, published beside its directory", async () => {
     const instance = (await supervisor.plugin("echo")).instance!;
     expect(address).toBe(path.join(supervisor.runtimeDir, "plugins/echo.sock"));
     expect((await lstat(address)).isSymbolicLink()).toBe(true);
-    expect(await readlink(address)).toBe(path.join(supervisor.runtimeDir, "instances", instance.id, "data.sock"));
-    // Any uid may connect (its certificate decides what it may call); nobody but the instance reads its key.
     const dir = path.join(supervisor.runtimeDir, "instances", instance.id);
+    expect(await readlink(address)).toBe(`${dir}.data.sock`);
+    // The same socket (a hard link), in the instances directory, which is root's: the plugin cannot replace it.
+    const [published, own] = [await lstat(`${dir}.data.sock`), await lstat(path.join(dir, "data.sock"))];
+    expect(published.isSocket()).toBe(true);
+    expect([published.ino, published.dev]).toEqual([own.ino, own.dev]);
+    expect((await stat(path.dirname(dir))).uid).toBe(0);
+    // Any uid may connect (its certificate decides what it may call); nobody but the instance reads its key.
     expect((await stat(path.join(dir, "data.sock"))).mode & 0o777).toBe(0o666);
     expect((await stat(dir)).mode & 0o777).toBe(0o711);
     expect((await stat(path.join(dir, "key.pem"))).mode & 0o777).toBe(0o600);

@@ -1,15 +1,19 @@
 // A plugin owns its instance directory (/corral inside), and can put
 // symlinks there. The supervisor is root on the host: what it writes there
-// (a renewed certificate, a new CRL) and what it connects to through it (the
-// TCP relay, through the stable address to the data socket) must never
-// follow a link the plugin planted to a host path of its choosing.
+// (a renewed certificate, a new CRL) and what it connects to through it must
+// never follow a link the plugin planted to a host path of its choosing; nor
+// must host applications, whatever their client, that dial the stable
+// address, which leads to the plugin's data socket.
 import { execa } from "execa";
 import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ServiceError } from "@grpc/grpc-js";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
+import type { HealthCheckResponse__Output } from "../proto/gen/ts/grpc/health/v1/HealthCheckResponse.ts";
+import { protos } from "../supervisor/rpc/protos.ts";
 import { waitForSocket } from "../supervisor/plugin/wait-for-socket.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
@@ -98,18 +102,41 @@ describe("a plugin's instance directory", () => {
     expect((await readFile(path.join(dir, "crl.pem"), "utf8")).startsWith("-----BEGIN X509 CRL-----")).toBe(true);
   }, 30_000);
 
-  it("does not lead the TCP relay to a host socket the plugin points its data socket at", async () => {
-    const tcp = (await supervisor.plugin("planter")).tcpAddress;
+  it("does not lead host applications dialing the stable address, nor the TCP relay, to a host socket the plugin points its data socket at", async () => {
+    const status = await supervisor.plugin("planter");
+    const instance = status.instance!;
+    await writeFile(path.join(supervisor.runtimeDir, "instances", instance.id, "plant-data"), "");
+    await supervisor.waitForLog((l) => l.plugin === "planter" && l.msg === "planted data");
+    const dir = path.join(supervisor.runtimeDir, "instances", instance.id);
+    expect((await lstat(path.join(dir, "data.sock"))).isSymbolicLink()).toBe(true);
+
+    // A gRPC client of the stable address, as any host application's: its call reaches the plugin.
+    const creds = pluginCredentials("planter", await supervisor.clientPems("host-app", ["planter"]));
+    const client = new (protos().health.grpc.health.v1.Health)(`unix://${status.address}`, creds, channelOptions({ retry: false }));
+    try {
+      const checked = await new Promise<string>((resolve) =>
+        client.Check({ service: "" }, { deadline: new Date(Date.now() + 5000) }, (err: ServiceError | null, reply?: HealthCheckResponse__Output) =>
+          resolve(err ? `${err.code}: ${err.details}` : String(reply?.status)),
+        ),
+      );
+      expect(checked).toBe("SERVING");
+    } finally {
+      client.close();
+    }
+    // Plain bytes on the address and through the TCP relay land in the plugin's socket too (it answers them as TLS would).
+    const answered = (socket: net.Socket) => {
+      socket.on("error", () => {});
+      socket.write("bytes from a host application\n");
+      const closed = new Promise((resolve) => socket.once("close", () => resolve("closed")));
+      return Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000, "still open after 5 s"))]);
+    };
+    expect(await answered(net.connect(status.address))).toBe("closed");
+    const tcp = status.tcpAddress;
     expect(tcp).toMatch(/^127\.0\.0\.1:\d+$/);
     const colon = tcp.lastIndexOf(":");
-    const client = net.connect(Number(tcp.slice(colon + 1)), tcp.slice(0, colon));
-    client.on("error", () => {});
-    client.write("bytes from the network\n");
-    // Refused: the relay closes the connection, and joined it to nothing.
-    const closed = new Promise((resolve) => client.once("close", () => resolve("closed")));
-    expect(await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000, "still open after 5 s"))])).toBe("closed");
+    expect(await answered(net.connect(Number(tcp.slice(colon + 1)), tcp.slice(0, colon)))).toBe("closed");
     expect(victimConnections).toHaveLength(0);
-    await supervisor.waitForLog((l) => l.msg === "TCP connection not relayed" && /data\.sock is not a socket but a symlink: not followed/.test(String(l.err)));
+    expect(supervisor.logs.filter((l) => l.msg === "TCP connection not relayed")).toEqual([]);
   }, 30_000);
 });
 

@@ -1,10 +1,11 @@
 // Connecting, as root, to the socket a stable address leads to. The
-// address is the supervisor's own link; what it leads to is the data socket
-// in an instance's directory, which belongs to the sandbox's uid. The
-// plugin could put a symlink there in place of its socket, and root would
-// follow it to any socket on the host (a daemon that trusts root's
-// credentials, say) with a TCP client's bytes. So only the stable link is
-// followed: its target is opened by its inode (socket-inode.ts).
+// address is the supervisor's own link; what it leads to is an instance's
+// data socket as published in the instances directory (published-socket.ts),
+// which the plugin cannot replace. Should a link there ever lead into a
+// directory of the plugin's, root would follow a symlink the plugin put in
+// place of its socket to any socket on the host (a daemon that trusts
+// root's credentials, say) with a TCP client's bytes. So only the stable
+// link is followed: its target is opened by its inode (socket-inode.ts).
 import { closeSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import net, { type Socket } from "node:net";

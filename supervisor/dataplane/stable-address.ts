@@ -2,7 +2,8 @@
 // applications call, `<runtime>/plugins/<name>.sock`, which never changes.
 // It is a symlink, replaced atomically (new link + rename), pointing at
 //
-//   - the serving instance's data socket: calls go straight to the plugin,
+//   - the serving instance's data socket, as published in the instances
+//     directory (published-socket.ts): calls go straight to the plugin,
 //     end to end mTLS, with nothing of the supervisor's in the path; or
 //   - the plugin's refusal server, when no instance may serve: calls fail at
 //     once with UNAVAILABLE and the reason.
@@ -36,8 +37,14 @@ export function stableAddressPath(runtimeDir: string, plugin: string): string {
   return path.join(runtimeDir, "plugins", `${plugin}.sock`);
 }
 
-/** Where the address points: an instance, or the refusal and its reason. */
+/** Where the address points: an instance (its data socket as published), or the refusal and its reason. */
 export type Route = { kind: "instance"; id: string; socket: string } | { kind: "refused"; reason: string };
+
+/** An instance that serves: what puts its data socket where the address may lead, and says where (again after a park, when the socket is a new one). */
+export interface ServingInstance {
+  id: string;
+  publishDataSocket(): string;
+}
 
 /** A TCP connection the relay would not join: said when a plugin put something else in the place of its socket. */
 function relayRefused(log: Logger): (err: Error) => void {
@@ -58,7 +65,7 @@ export class StableAddress {
   readonly #leaf: RotatingLeaf | undefined;
   readonly #log: Logger;
   /** The instance the plugin's controller says serves, or why none does. */
-  #routed: Route;
+  #routed: { kind: "instance"; instance: ServingInstance } | { kind: "refused"; reason: string };
   /** Instances a breaker has paused, and why. */
   readonly #held = new Map<string, string>();
   #effective: Route | undefined;
@@ -171,8 +178,8 @@ export class StableAddress {
   }
 
   /** The controller's word: `instance` serves from now on. */
-  serve(instance: { id: string; dataSocketPath: string }): void {
-    this.#routed = { kind: "instance", id: instance.id, socket: instance.dataSocketPath };
+  serve(instance: ServingInstance): void {
+    this.#routed = { kind: "instance", instance };
     this.#apply();
   }
 
@@ -196,9 +203,10 @@ export class StableAddress {
   #apply(): void {
     if (this.#closed) return;
     const routed = this.#routed;
-    const held = routed.kind === "instance" ? this.#held.get(routed.id) : undefined;
-    const next: Route = held !== undefined ? { kind: "refused", reason: held } : routed;
+    const held = routed.kind === "instance" ? this.#held.get(routed.instance.id) : undefined;
     const before = this.#effective;
+    const next: Route =
+      routed.kind === "refused" ? routed : held !== undefined ? { kind: "refused", reason: held } : this.#instanceRoute(routed.instance, before);
     this.#effective = next;
     if (next.kind === "refused") {
       this.#refusal.refuse(next.reason);
@@ -210,6 +218,27 @@ export class StableAddress {
     }
     if (before === undefined || before.kind !== next.kind || (next.kind === "instance" && before.kind === "instance" && before.id !== next.id)) {
       this.#log.info(next.kind === "instance" ? { address: this.path, instance: next.id } : { address: this.path, reason: next.reason }, next.kind === "instance" ? "stable address serves" : "stable address refuses calls");
+    }
+  }
+
+  /**
+   * The route to `instance`: its data socket published anew whenever the
+   * address comes to it (a park's unpark listens on a new socket), or,
+   * when the plugin put something else in the place of that socket, a
+   * refusal saying so.
+   */
+  #instanceRoute(instance: ServingInstance, before: Route | undefined): Route {
+    if (before?.kind === "instance" && before.id === instance.id) return before;
+    try {
+      return { kind: "instance", id: instance.id, socket: instance.publishDataSocket() };
+    } catch (err) {
+      this.#log.warn({ instance: instance.id, err: (err as Error).message }, "the instance's data socket is not served");
+      // What callers are told: no host path.
+      const reason =
+        err instanceof NotASocket
+          ? "the plugin put something else in the place of its data socket: not served"
+          : `the plugin's data socket cannot be served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+      return { kind: "refused", reason };
     }
   }
 

@@ -14,8 +14,12 @@ import { steadyNow } from "../steady-clock.ts";
 export interface Instance {
   readonly id: string;
   readonly release: string;
-  /** The socket host applications' calls reach (through the plugin's stable address). */
-  readonly dataSocketPath: string;
+  /**
+   * Puts the data socket where the plugin's stable address may lead
+   * (dataplane/published-socket.ts) and returns that path; throws when the
+   * plugin put something else in its place.
+   */
+  publishDataSocket(): string;
   /** Host pid of the plugin process, once it runs. */
   readonly pid: number | undefined;
   readonly pluginVersion: string | undefined;
@@ -54,7 +58,7 @@ export interface Transition {
 
 /** Where the plugin's calls go (dataplane/stable-address.ts): the controller keeps it pointed at the instance that serves. */
 export interface ServingAddress {
-  serve(instance: { id: string; dataSocketPath: string }): void;
+  serve(instance: { id: string; publishDataSocket(): string }): void;
   refuse(reason: string): void;
 }
 

@@ -3,6 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { status as grpcStatus } from "@grpc/grpc-js";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -33,6 +34,7 @@ import { signalAll } from "./signal-all.ts";
 import { forwardOutput } from "./instance-output.ts";
 import { InstanceCrl } from "./instance-crl.ts";
 import { removeTree } from "../remove-tree.ts";
+import { publishSocket } from "../dataplane/published-socket.ts";
 
 /**
  * Sampling begins this long after the instance is ready (measured: the
@@ -116,9 +118,25 @@ export class PluginInstance implements Instance {
   get socketPath(): string {
     return path.join(this.#dir, SOCKET_NAME);
   }
-  /** The socket host applications reach through the plugin's stable address. */
+  /** The data socket, in the instance directory (the plugin's). */
   get dataSocketPath(): string {
     return path.join(this.#dir, DATA_SOCKET_NAME);
+  }
+  /** The data socket as published beside the instance directory, in the instances directory (root's): what host applications reach. */
+  get publishedDataSocketPath(): string {
+    return `${this.#dir}.data.sock`;
+  }
+
+  /**
+   * Publishes the data socket (dataplane/published-socket.ts), anew each
+   * time: after a park the plugin listens on a new one. The link stays
+   * until the instance is gone, so a client's watch of the instance it
+   * reached (client/instance-watch.ts) sees a drain out.
+   */
+  publishDataSocket(): string {
+    if (this.#cleanup) throw new Error(`instance ${this.id} is gone`);
+    publishSocket(this.dataSocketPath, this.publishedDataSocketPath);
+    return this.publishedDataSocketPath;
   }
 
   /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
@@ -533,6 +551,9 @@ export class PluginInstance implements Instance {
     // Out of fds (EMFILE), say: logged, not thrown, as a throw here would end
     // the supervisor. What is left is the next start's to sweep; the uid,
     // whose files the directory holds, is not handed out again meanwhile.
+    await rm(this.publishedDataSocketPath, { force: true }).catch((err: Error) =>
+      this.#log.error({ err: err.message, socket: this.publishedDataSocketPath }, "published data socket not removed"),
+    );
     const dirRemoved = await removeTree(this.#dir).then(
       () => true,
       (err: Error) => {

@@ -1,10 +1,11 @@
 // The client library's watch on the instance each connection reached,
 // against a temp directory laid out as a runtime directory: a stable
-// address linking to an instance's data socket, which the supervisor
-// removes when the instance dies. (End to end, with kill -9, in
+// address linking to an instance's published data socket (a hard link of
+// the socket in its instance directory), which the supervisor removes when
+// the instance dies. (End to end, with kill -9, in
 // test/dataplane.crash.test.ts.)
 import { EventEmitter } from "node:events";
-import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { linkSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
@@ -26,21 +27,29 @@ class FakeConnection extends EventEmitter {
   }
 }
 
-/** A stable address linking to the data socket in instance `id`'s directory (a plain file stands in for it). */
-function instance(id: string): { address: string; socket: string; instanceDir: string } {
+/** A stable address linking to instance `id`'s published data socket (plain files stand in for the sockets). */
+function instance(id: string): { address: string; socket: string; published: string; instanceDir: string } {
   const instanceDir = path.join(dir, id);
   mkdirSync(instanceDir);
   const socket = path.join(instanceDir, "data.sock");
   writeFileSync(socket, "");
+  const published = `${instanceDir}.data.sock`;
+  linkSync(socket, published);
   const address = path.join(dir, `address-${id}`);
-  symlinkSync(socket, address);
-  return { address, socket, instanceDir };
+  symlinkSync(published, address);
+  return { address, socket, published, instanceDir };
+}
+
+/** The supervisor's clean-up of a dead instance: its published socket and its directory. */
+function remove(i: { published: string; instanceDir: string }): void {
+  rmSync(i.published);
+  rmSync(i.instanceDir, { recursive: true });
 }
 
 const settle = () => new Promise((r) => setTimeout(r, INSTANCE_CHECK_MS * 2 + 50));
 
 describe("watchInstance", () => {
-  it("closes a connection once the instance it reached is gone (its directory removed), and only that one", async () => {
+  it("closes a connection once the instance it reached is gone (its published socket removed), and only that one", async () => {
     const a = instance("a");
     const b = instance("b");
     const toA = new FakeConnection();
@@ -49,7 +58,7 @@ describe("watchInstance", () => {
     watchInstance(toB as unknown as TLSSocket, b.address);
     await settle();
     expect([toA.destroyed, toB.destroyed]).toEqual([false, false]);
-    rmSync(a.instanceDir, { recursive: true }); // instance a died: the supervisor removed its directory
+    remove(a); // instance a died
     await settle();
     expect([toA.destroyed, toB.destroyed]).toEqual([true, false]);
     toB.destroy();
@@ -61,11 +70,11 @@ describe("watchInstance", () => {
     const connection = new FakeConnection();
     watchInstance(connection as unknown as TLSSocket, a.address);
     unlinkSync(a.address);
-    symlinkSync(b.socket, a.address); // the address now leads to b
-    unlinkSync(a.socket); // a drains: its listener closed (which removes the socket file), its calls in flight finishing
+    symlinkSync(b.published, a.address); // the address now leads to b
+    unlinkSync(a.socket); // a drains: its listener closed (which removes its socket file), its calls in flight finishing
     await settle();
     expect(connection.destroyed).toBe(false);
-    rmSync(a.instanceDir, { recursive: true }); // a's drain over, it exited
+    remove(a); // a's drain over, it exited
     await settle();
     expect(connection.destroyed).toBe(true);
   });

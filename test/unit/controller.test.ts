@@ -21,8 +21,8 @@ class FakeInstance implements Instance {
   static count = 0;
   readonly id = `fake-${++FakeInstance.count}`;
   release = "abc";
-  get dataSocketPath() {
-    return `/run/${this.id}/data.sock`;
+  publishDataSocket() {
+    return `/run/${this.id}.data.sock`;
   }
   pid: number | undefined = 42;
   pluginVersion = "1.0.0";

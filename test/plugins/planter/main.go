@@ -7,9 +7,10 @@
 //   - key.pem.tmp, cert.pem.tmp and crl.pem.tmp (where a renewal or a CRL
 //     publication was once written before its rename), and crl.pem itself,
 //     each to PLANT_TARGET/<name>-target;
-//   - data.sock, in the place of its own data socket (renamed
-//     data-real.sock, where it still serves), to PLANT_TARGET/victim.sock,
-//     for the TCP relay to follow;
+//   - once /corral/plant-data appears, data.sock, in the place of its own
+//     data socket (renamed data-real.sock, where it still serves), to
+//     PLANT_TARGET/victim.sock, for host applications dialing the stable
+//     address, and the TCP relay, to follow ("planted data");
 //   - once /corral/plant-control appears, plugin.sock, its instance socket
 //     (renamed plugin-real.sock), to PLANT_TARGET/victim.sock, for the
 //     supervisor's next Control connection to follow ("planted control").
@@ -18,7 +19,7 @@
 // user who ran it there would become the plugin's uid ("planter whoami"
 // prints the effective ids it runs with).
 //
-// It prints "planted" once all are in place.
+// It prints "planted" once the files are in place.
 //
 // With PLANT_DEEP set it plants something else: directories nested deeper
 // than PATH_MAX (20 names of 250 bytes) with a file at the bottom and a
@@ -64,31 +65,27 @@ func plant(target string) {
 	}
 	must(os.Remove(filepath.Join(dir, "crl.pem")))
 	must(os.Symlink(filepath.Join(target, "crl.pem-target"), filepath.Join(dir, "crl.pem")))
-	data := filepath.Join(dir, "data.sock")
-	for { // until go-shim has made it and given it its mode
-		if fi, err := os.Lstat(data); err == nil && fi.Mode().Perm() == 0o666 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	must(os.Rename(data, filepath.Join(dir, "data-real.sock")))
-	must(os.Symlink(filepath.Join(target, "victim.sock"), data))
 	fmt.Println("planted")
 
-	// Once told (the file plant-control appears, put there by the test once
-	// the instance is ready), its instance socket as well: the supervisor's
-	// next Control connection (after a certificate rotation) is to follow
-	// no link.
-	for {
-		if _, err := os.Lstat(filepath.Join(dir, "plant-control")); err == nil {
-			break
+	// Each once told (the file plant-data or plant-control appears, put
+	// there by the test once the instance is ready), in either order: its
+	// data socket, which the stable address has led to since, and its
+	// instance socket, for the supervisor's next Control connection (after
+	// a certificate rotation).
+	sockets := map[string]string{"plant-data": "data.sock", "plant-control": "plugin.sock"}
+	for len(sockets) > 0 {
+		for told, socket := range sockets {
+			if _, err := os.Lstat(filepath.Join(dir, told)); err != nil {
+				continue
+			}
+			name := filepath.Join(dir, socket)
+			must(os.Rename(name, filepath.Join(dir, strings.TrimSuffix(socket, ".sock")+"-real.sock")))
+			must(os.Symlink(filepath.Join(target, "victim.sock"), name))
+			fmt.Println("planted " + strings.TrimSuffix(strings.TrimPrefix(told, "plant-"), ".sock"))
+			delete(sockets, told)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	control := filepath.Join(dir, "plugin.sock")
-	must(os.Rename(control, filepath.Join(dir, "plugin-real.sock")))
-	must(os.Symlink(filepath.Join(target, "victim.sock"), control))
-	fmt.Println("planted control")
 }
 
 func plantDeep(target string) {

@@ -1,0 +1,40 @@
+// What a stable address leads to: an instance's data socket, hard-linked
+// into the instances directory, which is root's. Not the socket in the
+// instance's own directory: that directory is the plugin's, which could
+// put a symlink there in place of its socket, and every host application
+// dialing the stable address, with any gRPC client, would follow it under
+// its own uid to a socket of the plugin's choosing. A hard link names the
+// socket's inode: what the plugin does in its directory afterwards changes
+// nothing there. (connect(2) finds a Unix socket by its inode, so every
+// link to it reaches the same listener.)
+import { closeSync, fstatSync, linkSync, lstatSync, renameSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { NotASocket, openSocketInode } from "../socket-inode.ts";
+
+/**
+ * Hard-links the socket at `socket` (following no symlink) to `published`,
+ * replacing what was there in one rename. Throws NotASocket when anything
+ * but that socket is there, or was put there while it was being linked.
+ */
+export function publishSocket(socket: string, published: string): void {
+  const fd = openSocketInode(socket);
+  try {
+    const checked = fstatSync(fd);
+    const temp = `${published}.${randomBytes(4).toString("hex")}.tmp`;
+    // link(2) does not follow a symlink at `socket` but links the symlink
+    // itself: what was linked is checked to be the inode opened above.
+    linkSync(socket, temp);
+    try {
+      const linked = lstatSync(temp);
+      if (!linked.isSocket() || linked.ino !== checked.ino || linked.dev !== checked.dev) {
+        throw new NotASocket(`${socket} was replaced while it was being published${linked.isSymbolicLink() ? ", by a symlink" : ""}: not followed`, linked.isSymbolicLink());
+      }
+      renameSync(temp, published);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw err;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

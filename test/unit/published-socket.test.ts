@@ -1,0 +1,148 @@
+// Publishing an instance's data socket (dataplane/published-socket.ts) on
+// real sockets in a temp directory, and the stable address that leads to
+// it: what the plugin puts in its directory after the publication changes
+// nothing, and what it put there before is refused, with a reason callers
+// see. (End to end, with a plugin that plants a symlink, in
+// test/supervisor.instance-dir.test.ts.)
+import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { lstat, mkdtemp, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { publishSocket } from "../../supervisor/dataplane/published-socket.ts";
+import { RefusalServer } from "../../supervisor/dataplane/refusal-server.ts";
+import { StableAddress } from "../../supervisor/dataplane/stable-address.ts";
+import { issueClientLeaf, issuePluginLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
+import { NotASocket } from "../../supervisor/socket-inode.ts";
+
+const TD = "corral.local";
+const HOUR = 3600_000;
+let dir: string;
+let ca: CertificateAuthority;
+const cleanups: (() => Promise<unknown> | void)[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "corral-published-"));
+  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: TD });
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A listening socket at `file` that says `name` to whoever connects. */
+async function server(file: string, name: string): Promise<net.Server> {
+  const s = net.createServer((c) => c.end(name));
+  await new Promise<void>((resolve) => s.listen(file, resolve));
+  cleanups.push(() => new Promise((resolve) => s.close(resolve)));
+  return s;
+}
+
+/** What the socket at `file` says to a connection. */
+function greeting(file: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = net.connect(file);
+    let said = "";
+    c.on("data", (d) => (said += String(d)));
+    c.on("end", () => resolve(said));
+    c.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+describe("publishSocket", () => {
+  it("links the socket itself: what the plugin then puts at its name leads nowhere new", async () => {
+    const own = path.join(dir, "a-data.sock");
+    const published = path.join(dir, "a.data.sock");
+    await server(own, "plugin");
+    await server(path.join(dir, "victim.sock"), "victim");
+    publishSocket(own, published);
+    expect((await lstat(published)).isSocket()).toBe(true);
+    expect(await greeting(published)).toBe("plugin");
+    await rename(own, path.join(dir, "a-real.sock"));
+    await symlink(path.join(dir, "victim.sock"), own);
+    expect(await greeting(published)).toBe("plugin");
+  });
+
+  it("refuses a symlink or a file in the socket's place, and publishes nothing", async () => {
+    await server(path.join(dir, "victim2.sock"), "victim");
+    const linked = path.join(dir, "b-data.sock");
+    await symlink(path.join(dir, "victim2.sock"), linked);
+    const published = path.join(dir, "b.data.sock");
+    const refused = (() => {
+      try {
+        publishSocket(linked, published);
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(NotASocket);
+    expect((refused as NotASocket).symlink).toBe(true);
+    expect((refused as Error).message).toBe(`${linked} is not a socket but a symlink: not followed`);
+    const file = path.join(dir, "c-data.sock");
+    await writeFile(file, "");
+    expect(() => publishSocket(file, path.join(dir, "c.data.sock"))).toThrow(`${file} is not a socket: not followed`);
+    await expect(lstat(published)).rejects.toThrow(/ENOENT/);
+    await expect(lstat(path.join(dir, "c.data.sock"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("replaces an earlier publication whole: a park's new socket is the one reached", async () => {
+    const own = path.join(dir, "d-data.sock");
+    const published = path.join(dir, "d.data.sock");
+    const first = await server(own, "first");
+    publishSocket(own, published);
+    await new Promise((resolve) => first.close(resolve)); // parked: Node removes the socket file, as go-shim does
+    await server(own, "second"); // unparked: a new socket
+    publishSocket(own, published);
+    expect(await greeting(published)).toBe("second");
+  });
+});
+
+describe("StableAddress", () => {
+  it("refuses calls, saying why, when the instance's data socket cannot be published; and leads to it once it can", async () => {
+    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
+    const refusal = await RefusalServer.listen(path.join(dir, "refusal.sock"), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
+      plugin: "greeter",
+      trustDomain: TD,
+      isRevoked: () => false,
+    });
+    const address = new StableAddress({ path: path.join(dir, "greeter.sock"), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
+    cleanups.push(() => address.close());
+    let planted = true;
+    const own = path.join(dir, "e-data.sock");
+    const published = path.join(dir, "e.data.sock");
+    const instance = {
+      id: "e",
+      publishDataSocket: () => {
+        if (planted) throw new NotASocket(`${own} is not a socket but a symlink: not followed`, true);
+        publishSocket(own, published);
+        return published;
+      },
+    };
+    address.serve(instance);
+    expect(address.route).toEqual({ kind: "refused", reason: "the plugin put something else in the place of its data socket: not served" });
+    expect(await readlink(address.path)).toBe(refusal.socket);
+
+    const app = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+    const creds = credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(app.keyPem), Buffer.from(app.certPem), { checkServerIdentity: () => undefined });
+    const client = new Client(`unix://${address.path}`, creds);
+    cleanups.push(() => client.close());
+    const err = await new Promise<ServiceError | null>((resolve) =>
+      client.makeUnaryRequest("/greeter.v1.Greeter/Greet", (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), { deadline: Date.now() + 5000 }, (e) => resolve(e)),
+    );
+    expect([err?.code, err?.details]).toEqual([status.UNAVAILABLE, "the plugin put something else in the place of its data socket: not served"]);
+
+    // A breaker's hold and release publish again: now it can.
+    await server(own, "plugin");
+    planted = false;
+    address.hold("e", "held");
+    address.release("e");
+    expect(address.route).toEqual({ kind: "instance", id: "e", socket: published });
+    expect(await readlink(address.path)).toBe(published);
+    expect(await greeting(address.path)).toBe("plugin");
+  });
+});
