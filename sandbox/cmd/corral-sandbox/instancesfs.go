@@ -28,6 +28,12 @@ import (
 // as Corral's (and only it is unmounted).
 const instancesFsSource = "corral-instances"
 
+// The tmpfs's flags and its limits: none of its own (see mountInstancesFs).
+const (
+	instancesFsFlags  = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	instancesFsLimits = "size=0,nr_inodes=0"
+)
+
 func runInstancesFs(args []string) int {
 	if len(args) != 2 || (args[0] != "mount" && args[0] != "unmount") || !filepath.IsAbs(args[1]) {
 		fmt.Fprintln(os.Stderr, "usage: corral-sandbox instances-fs mount|unmount ABSOLUTE-DIR")
@@ -57,7 +63,9 @@ func runInstancesFs(args []string) int {
 
 // mountInstancesFs mounts a tmpfs of Corral's at dir, unless one is there
 // already (left by a supervisor that was killed: its contents are swept by
-// the next one), and says which on stdout: "mounted" or "reused". In a
+// the next one, and its options set again, as an older Corral may have
+// mounted it with others), and says which on stdout: "mounted" or
+// "reused". In a
 // mount namespace whose mounts do not reach the host's (a systemd service
 // with PrivateTmp=, ProtectSystem=...: a slave of the host's), a mount
 // would hide the instance directories from host applications, whose
@@ -70,6 +78,15 @@ func mountInstancesFs(dir string) error {
 		return err
 	}
 	if topMountOf(entries, dir) == instancesFsSource {
+		// A tmpfs can be made unlimited on a remount, never limited again:
+		// this always succeeds on Corral's own. Per mount (MS_BIND) for the
+		// flags, then the file system for its size and inodes.
+		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|instancesFsFlags, ""); err != nil {
+			return fmt.Errorf("remounting the tmpfs left there: %w", err)
+		}
+		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|instancesFsFlags, instancesFsLimits); err != nil {
+			return fmt.Errorf("remounting the tmpfs left there: %w", err)
+		}
 		fmt.Println("reused")
 		return nil
 	}
@@ -93,7 +110,7 @@ func mountInstancesFs(dir string) error {
 	// (3 million links, 2 GiB of charged memory). Every page and inode a
 	// plugin makes here is charged to its own memory cgroup: its limit is
 	// the bound, and what it uses is its own.
-	if err := unix.Mount(instancesFsSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711,size=0,nr_inodes=0"); err != nil {
+	if err := unix.Mount(instancesFsSource, dir, "tmpfs", instancesFsFlags, "mode=0711,"+instancesFsLimits); err != nil {
 		return err
 	}
 	fmt.Println("mounted")
