@@ -41,7 +41,8 @@
 // author's services and health there, for host applications, on a gRPC
 // server of its own with the same certificates, checks and limits; Control
 // is not served there (calls to it fail with Unimplemented). The supervisor
-// points the plugin's stable address at it. The data socket serves before
+// points the plugin's stable address at it (at a hard link of it in a
+// directory of its own, which the plugin cannot replace). The data socket serves before
 // the instance socket does, so an instance that answers the supervisor's
 // handshake is ready for host applications. The instance socket listens
 // first: from the process's start when CORRAL_EARLY_SOCKET names it (an

@@ -56,11 +56,13 @@ describe("the stable address", () => {
     expect(address).toBe(path.join(supervisor.runtimeDir, "plugins/echo.sock"));
     expect((await lstat(address)).isSymbolicLink()).toBe(true);
     const dir = path.join(supervisor.runtimeDir, "instances", instance.id);
-    expect(await readlink(address)).toBe(`${dir}.data.sock`);
-    // The same socket (a hard link), in the instances directory, which is root's: the plugin cannot replace it.
-    const [published, own] = [await lstat(`${dir}.data.sock`), await lstat(path.join(dir, "data.sock"))];
+    expect(await readlink(address)).toBe(path.join(`${dir}.d`, "data.sock"));
+    // The same socket (a hard link), in a directory of root's: the plugin cannot replace it.
+    const [published, own] = [await lstat(path.join(`${dir}.d`, "data.sock")), await lstat(path.join(dir, "data.sock"))];
     expect(published.isSocket()).toBe(true);
     expect([published.ino, published.dev]).toEqual([own.ino, own.dev]);
+    const publishedDir = await stat(`${dir}.d`);
+    expect([publishedDir.uid, publishedDir.mode & 0o777]).toEqual([0, 0o711]);
     expect((await stat(path.dirname(dir))).uid).toBe(0);
     // Any uid may connect (its certificate decides what it may call); nobody but the instance reads its key.
     expect((await stat(path.join(dir, "data.sock"))).mode & 0o777).toBe(0o666);

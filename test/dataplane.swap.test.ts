@@ -337,8 +337,8 @@ describe("hot updates", () => {
     const status = await supervisor.plugin("echo");
     expect(status.state).toBe("ready");
     const instances = await execa("ls", [path.join(supervisor.runtimeDir, "instances")]);
-    // The serving instance's directory and its published data socket.
-    expect(instances.stdout.trim().split("\n")).toEqual([status.instance!.id, `${status.instance!.id}.data.sock`]);
+    // The serving instance's directory and its published data socket's.
+    expect(instances.stdout.trim().split("\n")).toEqual([status.instance!.id, `${status.instance!.id}.d`]);
   });
 });
 

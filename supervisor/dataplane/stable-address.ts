@@ -46,6 +46,9 @@ export interface ServingInstance {
   publishDataSocket(): string;
 }
 
+/** How soon a publication of the data socket that failed for a passing reason is tried again: doubling, at most `last`. */
+const PUBLISH_RETRY_MS = { first: 100, last: 5000 };
+
 /** A TCP connection the relay would not join: said when a plugin put something else in the place of its socket. */
 function relayRefused(log: Logger): (err: Error) => void {
   return (err) => {
@@ -69,6 +72,9 @@ export class StableAddress {
   /** Instances a breaker has paused, and why. */
   readonly #held = new Map<string, string>();
   #effective: Route | undefined;
+  /** A publication that failed for a passing reason (EMFILE) is tried again after this long, doubling. */
+  #retryMs = PUBLISH_RETRY_MS.first;
+  #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: { path: string; refusal: RefusalServer; tcp?: { relay: TcpRelay; configured: string }; leaf?: RotatingLeaf; log: Logger; reason: string }) {
@@ -202,6 +208,8 @@ export class StableAddress {
 
   #apply(): void {
     if (this.#closed) return;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     const routed = this.#routed;
     const held = routed.kind === "instance" ? this.#held.get(routed.instance.id) : undefined;
     const before = this.#effective;
@@ -230,15 +238,24 @@ export class StableAddress {
   #instanceRoute(instance: ServingInstance, before: Route | undefined): Route {
     if (before?.kind === "instance" && before.id === instance.id) return before;
     try {
-      return { kind: "instance", id: instance.id, socket: instance.publishDataSocket() };
+      const socket = instance.publishDataSocket();
+      this.#retryMs = PUBLISH_RETRY_MS.first;
+      return { kind: "instance", id: instance.id, socket };
     } catch (err) {
-      this.#log.warn({ instance: instance.id, err: (err as Error).message }, "the instance's data socket is not served");
       // What callers are told: no host path.
-      const reason =
-        err instanceof NotASocket
-          ? "the plugin put something else in the place of its data socket: not served"
-          : `the plugin's data socket cannot be served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-      return { kind: "refused", reason };
+      if (err instanceof NotASocket) {
+        this.#log.warn({ instance: instance.id, err: err.message }, "the instance's data socket is not served");
+        return { kind: "refused", reason: "the plugin put something else in the place of its data socket: not served" };
+      }
+      // Out of fds, say: nothing the controller would see, so nothing
+      // else would try again while the instance serves on.
+      this.#log.warn({ instance: instance.id, err: (err as Error).message, retryInMs: this.#retryMs }, "the instance's data socket is not served yet");
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined;
+        this.#apply();
+      }, this.#retryMs);
+      this.#retryMs = Math.min(this.#retryMs * 2, PUBLISH_RETRY_MS.last);
+      return { kind: "refused", reason: `the plugin's data socket cannot be served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
     }
   }
 
@@ -258,6 +275,7 @@ export class StableAddress {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#retry);
     rmSync(this.path, { force: true });
     await Promise.all([this.#tcp?.close(), ...[...this.#retiring].map((relay) => relay.close())]);
     await this.#refusal.close();

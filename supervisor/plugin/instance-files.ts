@@ -27,7 +27,8 @@ export interface InstanceFiles {
  * them exists already.
  */
 export function writeInstanceFiles(dir: string, owner: { uid: number; gid: number }, files: InstanceFiles): void {
-  // 0711: host applications of any uid reach data.sock through the stable address; key.pem itself is 0600.
+  // 0711: the plugin inside, running as root of its user namespace, owns it; others need nothing here (host
+  // applications reach the data socket as published, beside it); key.pem itself is 0600.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   chownSync(dir, owner.uid, owner.gid);
   create(path.join(dir, "ca.pem"), files.caPem, 0o644);

@@ -3,7 +3,7 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -122,19 +122,28 @@ export class PluginInstance implements Instance {
   get dataSocketPath(): string {
     return path.join(this.#dir, DATA_SOCKET_NAME);
   }
-  /** The data socket as published beside the instance directory, in the instances directory (root's): what host applications reach. */
+  /**
+   * Where the data socket is published: beside the instance directory, in
+   * a directory of root's, `<id>.d/data.sock` (no longer a path than the
+   * instance socket's, which the config's check of socket paths covers).
+   */
   get publishedDataSocketPath(): string {
-    return `${this.#dir}.data.sock`;
+    return path.join(this.#publishedDir, DATA_SOCKET_NAME);
+  }
+  get #publishedDir(): string {
+    return `${this.#dir}.d`;
   }
 
   /**
    * Publishes the data socket (dataplane/published-socket.ts), anew each
-   * time: after a park the plugin listens on a new one. The link stays
-   * until the instance is gone, so a client's watch of the instance it
-   * reached (client/instance-watch.ts) sees a drain out.
+   * time: after a park the plugin listens on a new one. The directory
+   * stays until the instance is gone, so a client's watch of the instance
+   * it reached (client/instance-watch.ts, which looks for the directory of
+   * the socket the address led to) sees a drain out.
    */
   publishDataSocket(): string {
     if (this.#cleanup) throw new Error(`instance ${this.id} is gone`);
+    mkdirSync(this.#publishedDir, { recursive: true, mode: 0o711 });
     publishSocket(this.dataSocketPath, this.publishedDataSocketPath);
     return this.publishedDataSocketPath;
   }
@@ -551,17 +560,19 @@ export class PluginInstance implements Instance {
     // Out of fds (EMFILE), say: logged, not thrown, as a throw here would end
     // the supervisor. What is left is the next start's to sweep; the uid,
     // whose files the directory holds, is not handed out again meanwhile.
-    await rm(this.publishedDataSocketPath, { force: true }).catch((err: Error) =>
-      this.#log.error({ err: err.message, socket: this.publishedDataSocketPath }, "published data socket not removed"),
+    // The published socket's directory too: the socket is a file of the uid's.
+    const dirsRemoved = await Promise.all(
+      [this.#publishedDir, this.#dir].map((dir) =>
+        removeTree(dir).then(
+          () => true,
+          (err: Error) => {
+            this.#log.error({ err: err.message, dir, uid: this.#uid }, "instance directory not removed; its uid stays out of use");
+            return false;
+          },
+        ),
+      ),
     );
-    const dirRemoved = await removeTree(this.#dir).then(
-      () => true,
-      (err: Error) => {
-        this.#log.error({ err: err.message, dir: this.#dir, uid: this.#uid }, "instance directory not removed; its uid stays out of use");
-        return false;
-      },
-    );
-    if (removed !== false && dirRemoved) this.#env.uids.release(this.#uid);
+    if (removed !== false && dirsRemoved.every(Boolean)) this.#env.uids.release(this.#uid);
   }
 }
 

@@ -27,29 +27,39 @@ class FakeConnection extends EventEmitter {
   }
 }
 
-/** A stable address linking to instance `id`'s published data socket (plain files stand in for the sockets). */
-function instance(id: string): { address: string; socket: string; published: string; instanceDir: string } {
+/**
+ * A stable address linking to instance `id`'s data socket as published, in
+ * a directory of the supervisor's beside the plugin's own (plain files
+ * stand in for the sockets); with `layout: "own"`, as a supervisor before
+ * that published it: in the plugin's own directory.
+ */
+function instance(id: string, layout: "published" | "own" = "published"): { address: string; socket: string; published: string; dirs: string[] } {
   const instanceDir = path.join(dir, id);
   mkdirSync(instanceDir);
   const socket = path.join(instanceDir, "data.sock");
   writeFileSync(socket, "");
-  const published = `${instanceDir}.data.sock`;
-  linkSync(socket, published);
+  const dirs = [instanceDir];
+  let published = socket;
+  if (layout === "published") {
+    mkdirSync(`${instanceDir}.d`);
+    published = path.join(`${instanceDir}.d`, "data.sock");
+    linkSync(socket, published);
+    dirs.push(`${instanceDir}.d`);
+  }
   const address = path.join(dir, `address-${id}`);
   symlinkSync(published, address);
-  return { address, socket, published, instanceDir };
+  return { address, socket, published, dirs };
 }
 
-/** The supervisor's clean-up of a dead instance: its published socket and its directory. */
-function remove(i: { published: string; instanceDir: string }): void {
-  rmSync(i.published);
-  rmSync(i.instanceDir, { recursive: true });
+/** The supervisor's clean-up of a dead instance: its directories. */
+function remove(i: { dirs: string[] }): void {
+  for (const d of i.dirs) rmSync(d, { recursive: true });
 }
 
 const settle = () => new Promise((r) => setTimeout(r, INSTANCE_CHECK_MS * 2 + 50));
 
 describe("watchInstance", () => {
-  it("closes a connection once the instance it reached is gone (its published socket removed), and only that one", async () => {
+  it("closes a connection once the instance it reached is gone (its directories removed), and only that one", async () => {
     const a = instance("a");
     const b = instance("b");
     const toA = new FakeConnection();
@@ -75,6 +85,21 @@ describe("watchInstance", () => {
     await settle();
     expect(connection.destroyed).toBe(false);
     remove(a); // a's drain over, it exited
+    await settle();
+    expect(connection.destroyed).toBe(true);
+  });
+
+  it("watches, from a supervisor that published the data socket in the plugin's own directory, that directory alike", async () => {
+    const a = instance("a", "own");
+    const b = instance("b", "own");
+    const connection = new FakeConnection();
+    watchInstance(connection as unknown as TLSSocket, a.address);
+    unlinkSync(a.address);
+    symlinkSync(b.socket, a.address);
+    unlinkSync(a.socket); // a drains
+    await settle();
+    expect(connection.destroyed).toBe(false);
+    remove(a);
     await settle();
     expect(connection.destroyed).toBe(true);
   });

@@ -145,4 +145,34 @@ describe("StableAddress", () => {
     expect(await readlink(address.path)).toBe(published);
     expect(await greeting(address.path)).toBe("plugin");
   });
+
+  it("tries a publication that failed for a passing reason (out of fds) again by itself: nothing else would while the instance serves on", async () => {
+    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
+    const refusal = await RefusalServer.listen(path.join(dir, "refusal2.sock"), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
+      plugin: "greeter",
+      trustDomain: TD,
+      isRevoked: () => false,
+    });
+    const address = new StableAddress({ path: path.join(dir, "greeter2.sock"), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
+    cleanups.push(() => address.close());
+    const own = path.join(dir, "f-data.sock");
+    const published = path.join(dir, "f.data.sock");
+    await server(own, "plugin");
+    let failures = 2;
+    address.serve({
+      id: "f",
+      publishDataSocket: () => {
+        if (failures-- > 0) throw Object.assign(new Error("EMFILE: too many open files, open"), { code: "EMFILE" });
+        publishSocket(own, published);
+        return published;
+      },
+    });
+    expect(address.route).toEqual({ kind: "refused", reason: "the plugin's data socket cannot be served (EMFILE)" });
+    // Tried again after 100 ms, then 200 ms.
+    const deadline = Date.now() + 5000;
+    while (address.route.kind !== "instance" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(address.route).toEqual({ kind: "instance", id: "f", socket: published });
+    expect(failures).toBe(-1);
+    expect(await greeting(address.path)).toBe("plugin");
+  });
 });
