@@ -113,6 +113,39 @@ describe("a flooding plugin", () => {
   });
 });
 
+describe("a plugin that writes nothing but newlines", () => {
+  it("is paced by its lines too, not by its bytes alone: the supervisor handles some thousand lines a second, not millions", async () => {
+    const empty = await TestSupervisor.start({
+      config: { metrics: { listen: "127.0.0.1:0" } },
+      plugins: [
+        {
+          name: "empty",
+          binary: path.join(repoRoot, "build/test-plugins/flood"),
+          apiVersion: "1.0",
+          env: { FLOOD_MODE: "empty" },
+          output: { rate: 100, burst: 200, maxBytesPerSecond: "256KiB" },
+        },
+      ],
+    });
+    try {
+      const started = Date.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      const text = await (await fetch(await empty.metricsUrl())).text();
+      const seconds = (Date.now() - started) / 1000;
+      const lines = ["logged", "dropped"]
+        .map((outcome) => Number(new RegExp(`^corral_output_lines_total\\{plugin="empty",outcome="${outcome}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0))
+        .reduce((a, b) => a + b);
+      // 256 KiB/s at 1 + 64 bytes a line: ~4000 lines a second. A chunk read (64 KiB of
+      // newlines, 65 536 lines) is handled whole before the pace waits for it, so two at most
+      // in these seconds. Paced by bytes alone it read 262 144 a second, a million in all.
+      expect(lines).toBeGreaterThan(4000);
+      expect(lines).toBeLessThan(2 * 65_536 + seconds * 4096);
+    } finally {
+      await empty.cleanup();
+    }
+  }, 40_000);
+});
+
 describe("a follower of a plugin's output that stops reading", () => {
   it("is not buffered for without bound: its stream ends, saying why, once a bounded backlog waits", async () => {
     const fast = await TestSupervisor.start({

@@ -6,6 +6,7 @@
 //	""       as fast as it can, forever, every hundredth line 100 KiB long
 //	"burst"  FLOOD_LINES numbered lines at once, half a second after it starts, then nothing
 //	"long"   one line of FLOOD_LONG_BYTES "a"s between BEGIN and END, then nothing
+//	"empty"  empty lines (newlines alone) as fast as it can, forever
 package main
 
 import (
@@ -27,6 +28,8 @@ func main() {
 		go burst(envInt("FLOOD_LINES"))
 	case "long":
 		go long(envInt("FLOOD_LONG_BYTES"))
+	case "empty":
+		go empty()
 	default:
 		go flood()
 	}
@@ -69,4 +72,13 @@ func long(bytes int) {
 	w := bufio.NewWriterSize(os.Stdout, 64<<10)
 	fmt.Fprintf(w, "BEGIN%sEND\n", strings.Repeat("a", bytes))
 	w.Flush()
+}
+
+func empty() {
+	newlines := []byte(strings.Repeat("\n", 64<<10))
+	for {
+		if _, err := os.Stdout.Write(newlines); err != nil {
+			return
+		}
+	}
 }
