@@ -16,6 +16,7 @@ import { closeSync } from "node:fs";
 import { protos } from "../rpc/protos.ts";
 import { inodePath, NotASocket, openSocketInode } from "../socket-inode.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
+import { boundedControlClient, CONTROL_MAX_REPLY_BYTES, REFUSED_REPLY } from "./control-replies.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
@@ -24,8 +25,6 @@ import { SUPERVISOR_VERSION } from "../version.ts";
 /** A path where no socket can be (its parent is no directory): connections fail with ENOTDIR. */
 const NO_SOCKET = "/dev/null/no-socket";
 
-/** The largest message taken from go-shim on the instance socket (go-shim's instanceSendLimit). */
-const CONTROL_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
 const CONNECT_TRIES = 3;
@@ -99,6 +98,8 @@ export class ControlChannel {
       if (refused) throw new IncompatiblePlugin(`plugin presented a certificate that is not its own: ${refused.message}`);
       // Its words quoted escaped: they become the plugin's reason, which status shows.
       if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${JSON.stringify(err.message.slice(0, 200))}`);
+      // A reply past its bound (control-replies.ts) is the plugin's doing, and would be again.
+      if (err.code === grpcStatus.INTERNAL && err.message.includes(REFUSED_REPLY)) throw new IncompatiblePlugin(err.message.slice(err.message.indexOf(REFUSED_REPLY)));
       throw err;
     });
     checkHandshake(handshake, expect);
@@ -247,10 +248,10 @@ export class ControlChannel {
       // channels of equal options: a new channel after a failed connection
       // would get that connection, with its backoff, but for the option
       // that counts the connections made.
-      // go-shim's answers here are not held to the data plane's message
-      // limit; it sends up to 16 MiB, and so much is taken (grpc-js: 4 MiB).
-      this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections, "grpc.max_receive_message_length": CONTROL_MAX_MESSAGE_BYTES });
-      this.#control = new (protos().control.corral.plugin.v1.Control)(target, creds, { channelOverride: this.#channel });
+      // go-shim's answers are bounded per method (control-replies.ts): the
+      // largest of those bounds is what the channel takes at all.
+      this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections, "grpc.max_receive_message_length": CONTROL_MAX_REPLY_BYTES });
+      this.#control = new (boundedControlClient())(target, creds, { channelOverride: this.#channel });
       this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, { channelOverride: this.#channel });
     }
     return { control: this.#control, health: this.#health };
