@@ -30,7 +30,7 @@ import { ExitCode } from "./exit-codes.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
 import { alertKinds } from "../breakers/alerts.ts";
 import { shownReason, shownState } from "./shown-state.ts";
-import { shownLines, shownText } from "./shown-text.ts";
+import { shownLines, shownLogLine, shownText } from "./shown-text.ts";
 import { formatAge, formatBytes, table } from "./table.ts";
 
 interface GlobalOptions {
@@ -301,7 +301,7 @@ program
       (client, call) => client.Logs({ plugin, tail, follow: options.follow ?? false }, call),
       (l) =>
         process.stdout.write(
-          options.json ? `${JSON.stringify(l)}\n` : `${new Date(Number(l.atUnixMs)).toISOString()} ${l.instance} ${l.stream === "stdout" ? "" : `[${l.stream}] `}${shownText(l.line)}\n`,
+          options.json ? `${JSON.stringify(l)}\n` : `${shownLogLine(l)}\n`,
         ),
       options.follow ?? false,
     );
