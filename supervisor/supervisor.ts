@@ -164,7 +164,11 @@ export class Supervisor {
           if (repeat) log.warn({ plugin: a.plugin, alert: a.kind, evidence: a.evidence }, `alert (raised again, ${a.evidence.raised} times while open): ${a.message}`);
         },
       });
-      const diagnostics = new DiagnosticsStore(config.stateDir);
+      const diagnostics = new DiagnosticsStore(config.stateDir, {
+        filesPerPlugin: config.diagnostics.maxFilesPerPlugin,
+        bytesPerPlugin: config.diagnostics.maxBytesPerPlugin,
+        bytes: config.diagnostics.maxBytes,
+      });
       const plugins = new PluginSet({ config, trust, alerts, events, log });
       const endedCalls = new EndedInstanceCalls();
       plugins.environment = instanceEnvironment({

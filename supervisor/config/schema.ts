@@ -281,6 +281,19 @@ export const configSchema = z
         listen: hostPort.optional(),
       })
       .prefault({}),
+    /**
+     * What the evidence of trips (goroutine dumps, profiles) may take of the
+     * state directory: per plugin, the newest maxFilesPerPlugin files within
+     * maxBytesPerPlugin; in all, plugins no longer configured included,
+     * maxBytes, the oldest going first.
+     */
+    diagnostics: z
+      .strictObject({
+        maxFilesPerPlugin: z.number().int().min(1).max(10_000).default(50),
+        maxBytesPerPlugin: sizeAtLeast(16 * 1024 ** 2, "16MiB").prefault("256MiB"),
+        maxBytes: sizeAtLeast(16 * 1024 ** 2, "16MiB").prefault("1GiB"),
+      })
+      .prefault({}),
     plugins: z.array(pluginSchema).default([]),
   });
 

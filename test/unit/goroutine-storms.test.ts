@@ -1,7 +1,7 @@
 // A goroutine count that swings about the breaker's threshold: the breaker
 // trips again and again; its GC and capture run once a minute at most, and
 // the evidence it saves concurrently keeps to the store's limits.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -69,12 +69,32 @@ describe("the diagnostics store", () => {
   it("saves concurrently without losing a save to another's prune, and keeps to its limits", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "corral-diag-"));
     try {
-      const store = new DiagnosticsStore(dir, { files: 5, bytes: 1024 * 1024 });
+      const store = new DiagnosticsStore(dir, { filesPerPlugin: 5, bytesPerPlugin: 1024 * 1024, bytes: 1024 * 1024 });
       const saves = Array.from({ length: 100 }, (_, i) => store.save("p", `p-${i}`, "goroutines.txt", Buffer.alloc(1000)));
       const saved = await Promise.all(saves);
       expect(saved).toHaveLength(100);
       expect((await readdir(path.join(dir, "diagnostics/p"))).length).toBe(5);
       expect((await store.list("p")).length).toBe(5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps every plugin's evidence, those no longer configured too, within its overall bytes: the oldest go first", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "corral-diag-"));
+    try {
+      // Left by a plugin since removed from the config, a year ago.
+      await mkdir(path.join(dir, "diagnostics/gone"), { recursive: true });
+      await writeFile(path.join(dir, "diagnostics/gone/2025-11-28T000000.000Z-gone-1-goroutines.txt"), Buffer.alloc(1000));
+      const store = new DiagnosticsStore(dir, { filesPerPlugin: 50, bytesPerPlugin: 1024 * 1024, bytes: 3500 });
+      const kept: string[] = [];
+      for (const [i, plugin] of ["a", "b", "a", "c"].entries()) {
+        kept.push(await store.save(plugin, `${plugin}-${i}`, "goroutines.txt", Buffer.alloc(1000)));
+        await new Promise((r) => setTimeout(r, 5)); // another millisecond in the name
+      }
+      const left = (await Promise.all(["gone", "a", "b", "c"].map((p) => store.list(p)))).flat().map((d) => d.file);
+      // 3 of 1000 bytes fit in 3500: the newest three; the removed plugin's and then a's first went.
+      expect(left.sort()).toEqual(kept.slice(1).sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
