@@ -61,6 +61,15 @@ export async function cpuNanos(pid: number): Promise<number> {
   return total;
 }
 
+/** The commit of the tree, "-dirty" when it has changes (run.ts reads it once, before the benchmarks write their results). */
+export function commitStamp(): string {
+  try {
+    return execFileSync("git", ["-C", repoRoot, "describe", "--always", "--dirty", "--abbrev=12"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 export function machine(): Record<string, string | number> {
   const version = (cmd: string, args: string[]) => {
     try {
@@ -77,7 +86,7 @@ export function machine(): Record<string, string | number> {
     node: process.version,
     go: version("go", ["version"]),
     // What was measured: results of another commit are marked so in the report.
-    commit: version("git", ["-C", repoRoot, "describe", "--always", "--dirty", "--abbrev=12"]),
+    commit: process.env.CORRAL_BENCH_COMMIT ?? commitStamp(),
     date: new Date().toISOString(),
   };
 }

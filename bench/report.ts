@@ -8,8 +8,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { machine, repoRoot, type BenchResult } from "./lib.ts";
 
-/** Targets the issues set: a benchmark's ratio or metric median must be at most this. */
-export const targets: Array<{ bench: string; key: string; atMost: number; issue: number }> = [
+/**
+ * Targets the issues set: a benchmark's ratio or metric median must be at
+ * most `atMost`, or under `under`. (A CPU "under 5 %" is not met by 5.)
+ */
+export const targets: Array<{ bench: string; key: string; issue: number } & ({ atMost: number } | { under: number })> = [
   { bench: "start", key: "sandboxed_vs_bare_start", atMost: 1.5, issue: 3 },
   { bench: "sandbox", key: "sandbox_vs_bwrap_start", atMost: 1.5, issue: 3 },
   { bench: "dataplane", key: "stable_vs_direct_p50", atMost: 1.3, issue: 6 },
@@ -17,14 +20,22 @@ export const targets: Array<{ bench: string; key: string; atMost: number; issue:
   { bench: "dataplane", key: "failed_calls", atMost: 0, issue: 6 },
   { bench: "goplugin", key: "start_vs_goplugin", atMost: 1.5, issue: 8 },
   { bench: "goplugin", key: "call_vs_goplugin_p50", atMost: 1.5, issue: 8 },
-  { bench: "goplugin", key: "failed_calls", atMost: 0, issue: 8 },
   { bench: "breakers", key: "reaction_cpu_p95_vs_target", atMost: 1, issue: 5 },
   { bench: "breakers", key: "reaction_memory_p95_vs_target", atMost: 1, issue: 5 },
   { bench: "breakers", key: "reaction_goroutines_p95_vs_target", atMost: 1, issue: 5 },
-  { bench: "breakers", key: "supervisor_cpu_percent_at_200", atMost: 5, issue: 5 },
+  { bench: "breakers", key: "supervisor_cpu_percent_at_200", under: 5, issue: 5 },
   { bench: "scale", key: "start_plugins_not_ready_at_500", atMost: 0, issue: 8 },
-  { bench: "scale", key: "supervisor_cpu_percent_at_500", atMost: 5, issue: 8 },
+  { bench: "scale", key: "supervisor_cpu_percent_at_500", under: 5, issue: 8 },
+  // `npm run chaos` (its full form) writes these; `npm run bench` does not run it.
+  { bench: "chaos", key: "failed_calls_to_healthy_plugins", atMost: 0, issue: 8 },
+  { bench: "chaos", key: "supervisor_fds_leaked", atMost: 0, issue: 8 },
+  { bench: "chaos", key: "processes_outliving_supervisor_sigkill", atMost: 0, issue: 8 },
+  { bench: "chaos", key: "left_after_supervisor_sigkill", atMost: 0, issue: 8 },
+  { bench: "chaos", key: "supervisor_fds_leaked_over_crash_cycles", atMost: 0, issue: 8 },
 ];
+
+/** A percentile of n samples is shown only where n holds it: p95 from 20 samples, p99 from 100 (else it is the max). */
+const percentile = (value: number | undefined, n: number, least: number) => (value === undefined || n < least ? "–" : String(value));
 
 /** A ratio as the report shows it: NaN (a baseline of 0) is no ratio. */
 const shown = (value: number | null | undefined) => (value === null || (typeof value === "number" && Number.isNaN(value)) ? "n/a (baseline 0)" : String(value ?? "-"));
@@ -45,6 +56,8 @@ export async function writeReport(ran: string[] = []): Promise<{ json: string; m
     "",
     `Generated ${m.date} by \`npm run bench\` (each benchmark alone: \`npm run bench -- NAME\`). Ratios compare`,
     "measurements taken in the same run of that benchmark; each benchmark's own machine line says when it ran.",
+    "A p95 is shown from 20 samples, a p99 from 100 (with fewer it would be the max: \"–\"); of a throughput",
+    "(calls/s per round), the p95 and p99 are of its best rounds.",
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.go}.`,
     "",
@@ -56,9 +69,11 @@ export async function writeReport(ran: string[] = []): Promise<{ json: string; m
   for (const target of targets) {
     const result = results[target.bench];
     const found = result && (target.key in result.ratios ? result.ratios[target.key] : result.metrics[target.key]?.median);
-    const verdict = found === undefined ? "not measured" : found === null || Number.isNaN(found) ? "no value" : found <= target.atMost ? "met" : "**not met**";
+    const met = (v: number) => ("under" in target ? v < target.under : v <= target.atMost);
+    const verdict = found === undefined ? "not measured" : found === null || Number.isNaN(found) ? "no value" : met(found) ? "met" : "**not met**";
     const when = !result ? "-" : ran.includes(target.bench) ? "this run" : `an earlier run: ${String(result.machine.date ?? "?")}, ${String(result.machine.commit ?? "commit unknown")}`;
-    lines.push(`| ${target.bench} | \`${target.key}\` | ${shown(found)} | ≤ ${target.atMost} | ${target.issue} | ${verdict} | ${when} |`);
+    const bound = "under" in target ? `< ${target.under}` : `≤ ${target.atMost}`;
+    lines.push(`| ${target.bench} | \`${target.key}\` | ${shown(found)} | ${bound} | ${target.issue} | ${verdict} | ${when} |`);
   }
   for (const [name, result] of Object.entries(results)) {
     const origin = `${String(result.machine.date ?? "")}${result.machine.commit ? ` at ${String(result.machine.commit)}` : ""}`;
@@ -70,7 +85,9 @@ export async function writeReport(ran: string[] = []): Promise<{ json: string; m
     }
     lines.push("| metric | n | median | p95 | p99 | min | max | unit |", "|---|---|---|---|---|---|---|---|");
     for (const [key, metric] of Object.entries(result.metrics)) {
-      lines.push(`| \`${key}\` | ${metric.n} | ${metric.median} | ${metric.p95} | ${metric.p99 ?? "-"} | ${metric.min} | ${metric.max} | ${metric.unit} |`);
+      lines.push(
+        `| \`${key}\` | ${metric.n} | ${metric.median} | ${percentile(metric.p95, metric.n, 20)} | ${percentile(metric.p99, metric.n, 100)} | ${metric.min} | ${metric.max} | ${metric.unit} |`,
+      );
     }
   }
   const markdown = path.join(repoRoot, "bench/REPORT.md");

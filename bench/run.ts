@@ -1,6 +1,14 @@
 // `npm run bench [-- NAME...]`: runs the named benchmarks (all without names),
-// each printing a table and writing bench/results/NAME.json.
-import { printTable, writeResult, type BenchResult } from "./lib.ts";
+// each printing a table and writing bench/results/NAME.json. Several run
+// one after another, each in a Node process of its own: in one process,
+// grown by the benchmarks before it, every process it spawned (a plain exec,
+// bwrap, a launcher) took some 15 ms longer, the same for a baseline and for
+// Corral, which pulled their ratios towards 1 (sandbox_vs_bwrap_start 1.2
+// in the suite, 1.4 alone). The commit is read once, before any: a
+// benchmark rewrites its result file, which git then calls a change.
+import { execa } from "execa";
+import { fileURLToPath } from "node:url";
+import { commitStamp, printTable, writeResult, type BenchResult } from "./lib.ts";
 import { sweepDeadBenchRuns } from "./leftovers.ts";
 import { writeReport } from "./report.ts";
 
@@ -23,12 +31,15 @@ for (const name of names) {
     process.exit(2);
   }
 }
-for (const left of await sweepDeadBenchRuns()) console.log(`removed ${left}, left by a benchmark that was killed`);
 const ran = names.length ? names : Object.keys(benchmarks);
-for (const name of ran) {
-  const result = await benchmarks[name]!();
-  printTable(`benchmark ${name}`, result);
-  console.log(`wrote ${await writeResult(name, result)}`);
+process.env.CORRAL_BENCH_COMMIT ??= commitStamp();
+if (ran.length === 1) {
+  for (const left of await sweepDeadBenchRuns()) console.log(`removed ${left}, left by a benchmark that was killed`);
+  const result = await benchmarks[ran[0]!]!();
+  printTable(`benchmark ${ran[0]}`, result);
+  console.log(`wrote ${await writeResult(ran[0]!, result)}`);
+} else {
+  for (const name of ran) await execa(process.execPath, [fileURLToPath(import.meta.url), name], { stdio: "inherit" });
 }
 // The whole suite (or any part of it) refreshes bench/results.json and bench/REPORT.md.
 const report = await writeReport(ran);

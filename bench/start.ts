@@ -2,16 +2,23 @@
 // mTLS): sandboxed exactly as the supervisor starts an instance (its launcher
 // pool keeps a sandbox launcher warm; the plugin itself starts cold), also
 // with no warm launcher, against the same binary started bare with the same
-// certificate issuance and handshake. Runs alternate, in a turning order,
-// so drift on the machine hits all alike.
+// certificate issuance, instance files (written as the supervisor writes
+// them), environment (its early and data sockets) and handshake. The bare
+// start is spawned from this process, as the cold launcher is: the warm
+// launcher is spawned before its start is timed, which is most of what
+// `sandboxed_vs_bare_start` below 1 says; `cold_launcher_vs_bare_start` is
+// the sandbox's cost with spawning alike. Runs alternate, in a turning
+// order, so drift on the machine hits all alike.
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { LauncherPool } from "../sandbox/launcher-pool.ts";
 import { ControlChannel } from "../supervisor/plugin/control-channel.ts";
 import { PluginInstance } from "../supervisor/plugin/instance.ts";
+import { writeInstanceFiles } from "../supervisor/plugin/instance-files.ts";
+import { DATA_SOCKET_NAME, SOCKET_NAME } from "../supervisor/plugin/sandbox-spec.ts";
 import { openHarness } from "./harness.ts";
 import { machine, ratio, summarize, type BenchResult } from "./lib.ts";
 
@@ -36,15 +43,19 @@ export async function run(): Promise<BenchResult> {
     const bare = async () => {
       const t0 = performance.now();
       const instanceDir = path.join(h.runtimeDir, "instances", `bare-${randomBytes(3).toString("hex")}`);
-      await mkdir(instanceDir, { mode: 0o700 });
       const pluginLeaf = await env.issuePluginLeaf(plugin.name, plugin.certificateTtl);
-      await writeFile(path.join(instanceDir, "ca.pem"), trust.ca.certPem);
-      await writeFile(path.join(instanceDir, "cert.pem"), pluginLeaf.certPem);
-      await writeFile(path.join(instanceDir, "key.pem"), pluginLeaf.keyPem, { mode: 0o600 });
-      const socket = path.join(instanceDir, "plugin.sock");
+      writeInstanceFiles(instanceDir, { uid: 0, gid: 0 }, { caPem: trust.ca.certPem, crlPem: env.crlPem(), keyPem: pluginLeaf.keyPem, certPem: pluginLeaf.certPem });
+      const socket = path.join(instanceDir, SOCKET_NAME);
       const child = execa((await h.store.current())!.binary, [], {
         extendEnv: false,
-        env: { CORRAL_INSTANCE_DIR: instanceDir, CORRAL_SOCKET: socket, CORRAL_PLUGIN: plugin.name, CORRAL_INSTANCE_ID: "bare" },
+        env: {
+          CORRAL_INSTANCE_DIR: instanceDir,
+          CORRAL_SOCKET: socket,
+          CORRAL_EARLY_SOCKET: socket,
+          CORRAL_DATA_SOCKET: path.join(instanceDir, DATA_SOCKET_NAME),
+          CORRAL_PLUGIN: plugin.name,
+          CORRAL_INSTANCE_ID: "bare",
+        },
         stdio: "ignore",
         reject: false,
       });

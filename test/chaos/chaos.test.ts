@@ -40,6 +40,7 @@ import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts"
 import { echoClient, makeRelease, sha256File, type EchoClient } from "../helpers/echo.ts";
 import { descendants, running } from "../helpers/processes.ts";
 import { corralctl, plugins, processAlive, repoRoot, TestSupervisor } from "../helpers/supervisor.ts";
+import { machine, summarize, writeResult } from "../../bench/lib.ts";
 import {
   between,
   fdDifference,
@@ -69,6 +70,25 @@ const workDirs: string[] = [];
 afterAll(async () => {
   await Promise.all(supervisors.splice(0).map((s) => s.cleanup()));
   await Promise.all(workDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/**
+ * What the full form measured of issue 8's chaos targets, for the benchmark
+ * report (bench/results/chaos.json, read by `node bench/report.ts` and
+ * `npm run bench`): written once every scenario has recorded its part.
+ */
+const chaosResults: Record<string, { value: number; unit: string }> = {};
+const CHAOS_RESULTS = [
+  "failed_calls_to_healthy_plugins",
+  "supervisor_fds_leaked",
+  "processes_outliving_supervisor_sigkill",
+  "left_after_supervisor_sigkill",
+  "supervisor_fds_leaked_over_crash_cycles",
+];
+afterAll(async () => {
+  if (!full || !CHAOS_RESULTS.every((k) => k in chaosResults)) return;
+  const metrics = Object.fromEntries(Object.entries(chaosResults).map(([k, { value, unit }]) => [k, summarize([value], unit)]));
+  console.log(`wrote ${await writeResult("chaos", { machine: machine(), metrics, ratios: {} })}`);
 });
 
 /**
@@ -414,6 +434,11 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
         }),
       };
       console.log(`chaos under load: ${JSON.stringify(report, null, 2)}`);
+      chaosResults.failed_calls_to_healthy_plugins = {
+        value: ["bystander", "deployee", "reloadee"].reduce((n, name) => n + failuresOf(name).length, 0) + victimUnexcused.length + pausyUnexcused.length,
+        unit: `calls failed (bystander, deployee and reloadee at any time, victim and pausy outside their kills and pauses), of ${load.total()} in ${report.chaosSeconds} s`,
+      };
+      chaosResults.supervisor_fds_leaked = { value: Math.max(0, own(final) - own(baseline)), unit: `fds over the baseline (${own(baseline)}) once the chaos is over` };
       // A call that hung to its deadline, excused or not: calls fail fast by
       // design, so what happened around it is printed.
       const hung = load.failed.filter((c) => c.error!.startsWith("4:"));
@@ -495,6 +520,10 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
     expect(pids.filter(running)).toEqual([]);
     while (pids.some(processAlive) && Date.now() - killedAt < 10_000) await sleep(20);
     const reapedMs = Date.now() - killedAt;
+    chaosResults.processes_outliving_supervisor_sigkill = {
+      value: pids.filter(processAlive).length + (await processesInCgroup(supervisor.cgroupParent)).length,
+      unit: `processes of the ${pids.length} it ran, alive 10 s after, or in its cgroups`,
+    };
     expect(pids.filter(processAlive)).toEqual([]);
     expect(await processesInCgroup(supervisor.cgroupParent)).toEqual([]);
     // What a dead supervisor cannot remove: its cgroups, instance dirs and
@@ -543,7 +572,12 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
     const stoppedAt = Date.now();
     while (secondPids.some(processAlive) && Date.now() - stoppedAt < 10_000) await sleep(20);
     expect(secondPids.filter(processAlive)).toEqual([]);
-    expect(await supervisor.leftovers()).toEqual([]);
+    const leftAtLast = await supervisor.leftovers();
+    chaosResults.left_after_supervisor_sigkill = {
+      value: leftAtLast.length + secondPids.filter(processAlive).length,
+      unit: "cgroups, instance directories, sockets, mounts and processes left once the next start has swept and stopped",
+    };
+    expect(leftAtLast).toEqual([]);
   }, 120_000);
 
   // Found by the first scenario: now and then, calls to the victim were
@@ -662,6 +696,10 @@ suite(`chaos (${full ? "full" : "short"} form: ${SECONDS} s, ${CYCLES} crash cyc
           `second half: fds ≤ ${maxOf(secondHalf.samples, "fds")}, rss ≤ ${(maxOf(secondHalf.samples, "rssKiB") / MiB).toFixed(1)} MiB, timers ≤ ${maxOf(secondHalf.samples, "timers")}`,
       );
 
+      chaosResults.supervisor_fds_leaked_over_crash_cycles = {
+        value: Math.max(0, own(end) - own(baseline), own(middle) - own(baseline)),
+        unit: `fds over the baseline (${own(baseline)}) after ${cycles} crash and restart cycles (and half-way)`,
+      };
       expect(cycles).toBeGreaterThanOrEqual(CYCLES);
       // Most cycles are of an instance that became ready and then crashed (under load, some crash while still starting).
       expect(readies).toBeGreaterThanOrEqual(cycles * 0.5);
