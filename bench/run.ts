@@ -32,15 +32,28 @@ for (const name of names) {
   }
 }
 const ran = names.length ? names : Object.keys(benchmarks);
+/** Set for the processes this one runs a benchmark in: the report is this one's to write. */
+const child = process.env.CORRAL_BENCH_CHILD === "1";
 process.env.CORRAL_BENCH_COMMIT ??= commitStamp();
+const failed: string[] = [];
 if (ran.length === 1) {
   for (const left of await sweepDeadBenchRuns()) console.log(`removed ${left}, left by a benchmark that was killed`);
   const result = await benchmarks[ran[0]!]!();
   printTable(`benchmark ${ran[0]}`, result);
   console.log(`wrote ${await writeResult(ran[0]!, result)}`);
 } else {
-  for (const name of ran) await execa(process.execPath, [fileURLToPath(import.meta.url), name], { stdio: "inherit" });
+  for (const name of ran) {
+    // One that fails does not stop the others; the run fails at its end.
+    const r = await execa(process.execPath, [fileURLToPath(import.meta.url), name], { stdio: "inherit", env: { CORRAL_BENCH_CHILD: "1" }, reject: false });
+    if (r.failed) failed.push(name);
+  }
 }
-// The whole suite (or any part of it) refreshes bench/results.json and bench/REPORT.md.
-const report = await writeReport(ran);
-console.log(`wrote ${report.json} and ${report.markdown}`);
+if (!child) {
+  // The whole suite (or any part of it) refreshes bench/results.json and bench/REPORT.md.
+  const report = await writeReport(ran.filter((name) => !failed.includes(name)));
+  console.log(`wrote ${report.json} and ${report.markdown}`);
+}
+if (failed.length > 0) {
+  console.error(`failed: ${failed.join(", ")} (their results are an earlier run's, and the report says so)`);
+  process.exitCode = 1;
+}
