@@ -61,10 +61,17 @@ export async function cpuNanos(pid: number): Promise<number> {
   return total;
 }
 
-/** The commit of the tree, "-dirty" when it has changes (run.ts reads it once, before the benchmarks write their results). */
+/**
+ * The commit of the tree, "-dirty" when its tracked files have changes
+ * other than the benchmarks' own results (run.ts reads it once, before the
+ * benchmarks write theirs).
+ */
 export function commitStamp(): string {
   try {
-    return execFileSync("git", ["-C", repoRoot, "describe", "--always", "--dirty", "--abbrev=12"], { encoding: "utf8" }).trim();
+    const git = (...args: string[]) => execFileSync("git", ["-C", repoRoot, ...args], { encoding: "utf8" }).trim();
+    const results = ["bench/results", "bench/results.json", "bench/REPORT.md"].map((p) => `:(exclude)${p}`);
+    const changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ...results) !== "";
+    return `${git("rev-parse", "--short=12", "HEAD")}${changed ? "-dirty" : ""}`;
   } catch {
     return "unknown";
   }
