@@ -5,34 +5,29 @@
 // see. (End to end, with a plugin that plants a symlink, in
 // test/supervisor.instance-dir.test.ts.)
 import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
-import { lstat, mkdtemp, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, readlink, rename, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { publishSocket } from "../../supervisor/dataplane/published-socket.ts";
-import { RefusalServer } from "../../supervisor/dataplane/refusal-server.ts";
 import { StableAddress } from "../../supervisor/dataplane/stable-address.ts";
-import { issueClientLeaf, issuePluginLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
+import { issueClientLeaf } from "../../supervisor/identity/index.ts";
+import { greeterRefusalServer, TEST_TRUST_DOMAIN, useTempCa } from "../helpers/temp-ca.ts";
 import { NotASocket } from "../../supervisor/socket-inode.ts";
 
-const TD = "corral.local";
+const TD = TEST_TRUST_DOMAIN;
 const HOUR = 3600_000;
-let dir: string;
-let ca: CertificateAuthority;
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const t = useTempCa("corral-published-");
+const cleanups = t.cleanups;
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "corral-published-"));
-  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: TD });
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+/** A stable address at <dir>/<name>.sock, refusing through a refusal server of its own until told an instance serves. */
+async function stableAddress(name: string): Promise<StableAddress> {
+  const refusal = await greeterRefusalServer(t, `${name}-refusal`);
+  const address = new StableAddress({ path: path.join(t.dir, `${name}.sock`), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
+  cleanups.push(() => address.close()); // the refusal server's too
+  return address;
+}
 
 /** A listening socket at `file` that says `name` to whoever connects. */
 async function server(file: string, name: string): Promise<net.Server> {
@@ -55,23 +50,23 @@ function greeting(file: string): Promise<string> {
 
 describe("publishSocket", () => {
   it("links the socket itself: what the plugin then puts at its name leads nowhere new", async () => {
-    const own = path.join(dir, "a-data.sock");
-    const published = path.join(dir, "a.data.sock");
+    const own = path.join(t.dir, "a-data.sock");
+    const published = path.join(t.dir, "a.data.sock");
     await server(own, "plugin");
-    await server(path.join(dir, "victim.sock"), "victim");
+    await server(path.join(t.dir, "victim.sock"), "victim");
     publishSocket(own, published);
     expect((await lstat(published)).isSocket()).toBe(true);
     expect(await greeting(published)).toBe("plugin");
-    await rename(own, path.join(dir, "a-real.sock"));
-    await symlink(path.join(dir, "victim.sock"), own);
+    await rename(own, path.join(t.dir, "a-real.sock"));
+    await symlink(path.join(t.dir, "victim.sock"), own);
     expect(await greeting(published)).toBe("plugin");
   });
 
   it("refuses a symlink or a file in the socket's place, and publishes nothing", async () => {
-    await server(path.join(dir, "victim2.sock"), "victim");
-    const linked = path.join(dir, "b-data.sock");
-    await symlink(path.join(dir, "victim2.sock"), linked);
-    const published = path.join(dir, "b.data.sock");
+    await server(path.join(t.dir, "victim2.sock"), "victim");
+    const linked = path.join(t.dir, "b-data.sock");
+    await symlink(path.join(t.dir, "victim2.sock"), linked);
+    const published = path.join(t.dir, "b.data.sock");
     const refused = (() => {
       try {
         publishSocket(linked, published);
@@ -83,16 +78,16 @@ describe("publishSocket", () => {
     expect(refused).toBeInstanceOf(NotASocket);
     expect((refused as NotASocket).symlink).toBe(true);
     expect((refused as Error).message).toBe(`${linked} is not a socket but a symlink: not followed`);
-    const file = path.join(dir, "c-data.sock");
+    const file = path.join(t.dir, "c-data.sock");
     await writeFile(file, "");
-    expect(() => publishSocket(file, path.join(dir, "c.data.sock"))).toThrow(`${file} is not a socket: not followed`);
+    expect(() => publishSocket(file, path.join(t.dir, "c.data.sock"))).toThrow(`${file} is not a socket: not followed`);
     await expect(lstat(published)).rejects.toThrow(/ENOENT/);
-    await expect(lstat(path.join(dir, "c.data.sock"))).rejects.toThrow(/ENOENT/);
+    await expect(lstat(path.join(t.dir, "c.data.sock"))).rejects.toThrow(/ENOENT/);
   });
 
   it("replaces an earlier publication whole: a park's new socket is the one reached", async () => {
-    const own = path.join(dir, "d-data.sock");
-    const published = path.join(dir, "d.data.sock");
+    const own = path.join(t.dir, "d-data.sock");
+    const published = path.join(t.dir, "d.data.sock");
     const first = await server(own, "first");
     publishSocket(own, published);
     await new Promise((resolve) => first.close(resolve)); // parked: Node removes the socket file, as go-shim does
@@ -104,17 +99,10 @@ describe("publishSocket", () => {
 
 describe("StableAddress", () => {
   it("refuses calls, saying why, when the instance's data socket cannot be published; and leads to it once it can", async () => {
-    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
-    const refusal = await RefusalServer.listen(path.join(dir, "refusal.sock"), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
-      plugin: "greeter",
-      trustDomain: TD,
-      isRevoked: () => false,
-    });
-    const address = new StableAddress({ path: path.join(dir, "greeter.sock"), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
-    cleanups.push(() => address.close());
+    const address = await stableAddress("greeter");
     let planted = true;
-    const own = path.join(dir, "e-data.sock");
-    const published = path.join(dir, "e.data.sock");
+    const own = path.join(t.dir, "e-data.sock");
+    const published = path.join(t.dir, "e.data.sock");
     const instance = {
       id: "e",
       publishDataSocket: () => {
@@ -125,10 +113,10 @@ describe("StableAddress", () => {
     };
     address.serve(instance);
     expect(address.route).toEqual({ kind: "refused", reason: "the plugin put something else in the place of its data socket: not served" });
-    expect(await readlink(address.path)).toBe(refusal.socket);
+    expect(await readlink(address.path)).toBe(path.join(t.dir, "greeter-refusal.sock"));
 
-    const app = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
-    const creds = credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(app.keyPem), Buffer.from(app.certPem), { checkServerIdentity: () => undefined });
+    const app = await issueClientLeaf(t.ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+    const creds = credentials.createSsl(Buffer.from(t.ca.certPem), Buffer.from(app.keyPem), Buffer.from(app.certPem), { checkServerIdentity: () => undefined });
     const client = new Client(`unix://${address.path}`, creds);
     cleanups.push(() => client.close());
     const err = await new Promise<ServiceError | null>((resolve) =>
@@ -147,16 +135,9 @@ describe("StableAddress", () => {
   });
 
   it("tries a publication that failed for a passing reason (out of fds) again by itself: nothing else would while the instance serves on", async () => {
-    const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
-    const refusal = await RefusalServer.listen(path.join(dir, "refusal2.sock"), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
-      plugin: "greeter",
-      trustDomain: TD,
-      isRevoked: () => false,
-    });
-    const address = new StableAddress({ path: path.join(dir, "greeter2.sock"), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
-    cleanups.push(() => address.close());
-    const own = path.join(dir, "f-data.sock");
-    const published = path.join(dir, "f.data.sock");
+    const address = await stableAddress("greeter2");
+    const own = path.join(t.dir, "f-data.sock");
+    const published = path.join(t.dir, "f.data.sock");
     await server(own, "plugin");
     let failures = 2;
     address.serve({

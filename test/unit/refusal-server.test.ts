@@ -3,48 +3,30 @@
 // connections that all refusal servers hold, for which no certificate is
 // needed until a handshake ends.
 import { Client, credentials, status } from "@grpc/grpc-js";
-import { mkdtemp, rm } from "node:fs/promises";
 import net, { type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RefusalServer, REFUSAL_LIMITS } from "../../supervisor/dataplane/refusal-server.ts";
-import { issueClientLeaf, issuePluginLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
+import { issueClientLeaf, issuePluginLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
+import { greeterRefusalServer, TEST_TRUST_DOMAIN, useTempCa } from "../helpers/temp-ca.ts";
 
-const TD = "corral.local";
+const TD = TEST_TRUST_DOMAIN;
 const HOUR = 3600_000;
-let dir: string;
-let ca: CertificateAuthority;
-const cleanups: (() => Promise<unknown> | void)[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "corral-refusal-"));
-  ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: TD });
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const t = useTempCa("corral-refusal-");
+const cleanups = t.cleanups;
 
 async function refusalServer(name: string): Promise<RefusalServer> {
-  const leaf = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
-  const server = await RefusalServer.listen(path.join(dir, `${name}.sock`), { caPem: ca.certPem, ...leaf }, "plugin greeter is stopped", {
-    plugin: "greeter",
-    trustDomain: TD,
-    isRevoked: () => false,
-  });
+  const server = await greeterRefusalServer(t, name);
   cleanups.push(() => server.close());
   return server;
 }
 
 /** The outcome of a TLS 1.2 handshake with a valid client certificate. */
 async function tls12(socket: string): Promise<string> {
-  const client = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+  const client = await issueClientLeaf(t.ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
   return new Promise((resolve) => {
-    const conn = tls.connect({ path: socket, ca: ca.certPem, cert: client.certPem, key: client.keyPem, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
+    const conn = tls.connect({ path: socket, ca: t.ca.certPem, cert: client.certPem, key: client.keyPem, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
     conn.once("secureConnect", () => {
       resolve(`connected with ${conn.getProtocol()}`);
       conn.destroy();
@@ -57,8 +39,8 @@ describe("RefusalServer", () => {
   it("speaks TLS 1.3 only, also once its certificate is renewed", async () => {
     const server = await refusalServer("tls");
     expect(await tls12(server.socket)).toMatch(/protocol version/);
-    const renewed = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
-    server.setCertificate({ caPem: ca.certPem, ...renewed });
+    const renewed = await issuePluginLeaf(t.ca, { trustDomain: TD, plugin: "greeter", ttlMs: HOUR });
+    server.setCertificate({ caPem: t.ca.certPem, ...renewed });
     expect(await tls12(server.socket)).toMatch(/protocol version/);
   });
 
@@ -99,7 +81,7 @@ describe("RefusalServer", () => {
 describe("RefusalServer and a client certificate TLS does not verify", () => {
   /** One call through the refusal server with the client's PEMs: its status and message. */
   async function call(socket: string, client: { certPem: string; keyPem: string }): Promise<string> {
-    const creds = credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem), { checkServerIdentity: () => undefined });
+    const creds = credentials.createSsl(Buffer.from(t.ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem), { checkServerIdentity: () => undefined });
     const c = new Client(`unix://${socket}`, creds);
     try {
       return await new Promise<string>((resolve) =>
@@ -114,14 +96,14 @@ describe("RefusalServer and a client certificate TLS does not verify", () => {
 
   it("refuses its calls UNAUTHENTICATED, naming why, as the plugin would: an expired one, one of another CA", async () => {
     const server = await refusalServer("unverified");
-    const expired = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: 1000 }, "late", ["greeter"]);
+    const expired = await issueClientLeaf(t.ca, { trustDomain: TD, ttlMs: 1000 }, "late", ["greeter"]);
     await new Promise((r) => setTimeout(r, Math.max(0, expired.notAfter.getTime() - Date.now()) + 1100));
     expect(await call(server.socket, expired)).toBe("UNAUTHENTICATED: the plugin refused this application's certificate (CERT_HAS_EXPIRED)");
-    const other = await loadOrCreateCA(path.join(dir, "other-state"), { trustDomain: TD });
+    const other = await loadOrCreateCA(path.join(t.dir, "other-state"), { trustDomain: TD });
     const stranger = await issueClientLeaf(other, { trustDomain: TD, ttlMs: HOUR }, "stranger", ["greeter"]);
     expect(await call(server.socket, stranger)).toMatch(/^UNAUTHENTICATED: the plugin refused this application's certificate \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)$/);
     // A valid one is told why the plugin cannot serve.
-    const valid = await issueClientLeaf(ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
+    const valid = await issueClientLeaf(t.ca, { trustDomain: TD, ttlMs: HOUR }, "app", ["greeter"]);
     expect(await call(server.socket, valid)).toBe("UNAVAILABLE: plugin greeter is stopped");
   }, 20_000);
 });
@@ -131,7 +113,7 @@ describe("RefusalServer and connections TLS let through unverified", () => {
   function held(socket: string, client?: { certPem: string; keyPem: string }): Promise<number> {
     return new Promise((resolve) => {
       let connectedAt = 0;
-      const conn = tls.connect({ path: socket, ca: ca.certPem, ...(client && { cert: client.certPem, key: client.keyPem }), ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
+      const conn = tls.connect({ path: socket, ca: t.ca.certPem, ...(client && { cert: client.certPem, key: client.keyPem }), ALPNProtocols: ["h2"], checkServerIdentity: () => undefined });
       cleanups.push(() => void conn.destroy());
       conn.once("secureConnect", () => (connectedAt = Date.now()));
       conn.on("error", () => {});
@@ -144,7 +126,7 @@ describe("RefusalServer and connections TLS let through unverified", () => {
     const server = await refusalServer("held");
     const none = await Promise.race([held(server.socket), new Promise<number>((r) => setTimeout(() => r(-1), 1000))]);
     expect(none, "a connection without a certificate is closed at once").toBeGreaterThanOrEqual(0);
-    const other = await loadOrCreateCA(path.join(dir, "held-other-state"), { trustDomain: TD });
+    const other = await loadOrCreateCA(path.join(t.dir, "held-other-state"), { trustDomain: TD });
     const stranger = await issueClientLeaf(other, { trustDomain: TD, ttlMs: HOUR }, "stranger", ["greeter"]);
     const after = await Promise.race([held(server.socket, stranger), new Promise<number>((r) => setTimeout(() => r(-1), REFUSAL_LIMITS.handshakeMs + 2000))]);
     expect(after, "a connection with a foreign certificate is closed").toBeGreaterThanOrEqual(0);
