@@ -16,7 +16,7 @@ import { closeSync } from "node:fs";
 import { protos } from "../rpc/protos.ts";
 import { inodePath, NotASocket, openSocketInode } from "../socket-inode.ts";
 import { checkHandshake, CONTROL_PROTOCOL_VERSION, IncompatiblePlugin } from "./compatibility.ts";
-import { boundedControlClient, CONTROL_MAX_REPLY_BYTES, REFUSED_REPLY } from "./control-replies.ts";
+import { boundedControlClient, CONTROL_MAX_REPLY_BYTES, refusedReply } from "./control-replies.ts";
 import type { ControlCredentials } from "./control-credentials.ts";
 import { waitForSocket } from "./wait-for-socket.ts";
 import { SUPERVISOR_VERSION } from "../version.ts";
@@ -99,7 +99,8 @@ export class ControlChannel {
       // Its words quoted escaped: they become the plugin's reason, which status shows.
       if (err.code === grpcStatus.FAILED_PRECONDITION) throw new IncompatiblePlugin(`plugin refused the handshake: ${JSON.stringify(err.message.slice(0, 200))}`);
       // A reply past its bound (control-replies.ts) is the plugin's doing, and would be again.
-      if (err.code === grpcStatus.INTERNAL && err.message.includes(REFUSED_REPLY)) throw new IncompatiblePlugin(err.message.slice(err.message.indexOf(REFUSED_REPLY)));
+      const refusal = refusedReply(err);
+      if (refusal) throw new IncompatiblePlugin(refusal);
       throw err;
     });
     checkHandshake(handshake, expect);
@@ -316,7 +317,10 @@ export async function collectProfile(
       contentType ||= chunk.contentType;
     }
   } catch (err) {
-    if ((err as ServiceError).code !== grpcStatus.RESOURCE_EXHAUSTED || bytes === 0) throw err;
+    // go-shim's word that it cut the profile at maxBytes, after some chunks;
+    // not a chunk past the channel's limit, which is no profile of go-shim's.
+    const e = err as ServiceError;
+    if (e.code !== grpcStatus.RESOURCE_EXHAUSTED || bytes === 0 || refusedReply({ code: e.code, message: e.details ?? e.message })) throw err;
     truncated = true;
   }
   return { data: Buffer.concat(chunks), contentType, truncated };

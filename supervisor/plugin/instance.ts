@@ -26,6 +26,7 @@ import { InstanceMonitor } from "./monitor.ts";
 import { captureDiagnostics } from "../diagnostics/capture.ts";
 import { DATA_SOCKET_NAME, instanceDirectory, newInstanceId, pluginCgroupLimits, pluginSandboxSpec, SOCKET_NAME } from "./sandbox-spec.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
+import { refusedReply } from "./control-replies.ts";
 import { replaceFile } from "../replace-file.ts";
 import { writeInstanceFiles } from "./instance-files.ts";
 import type { Instance } from "./controller.ts";
@@ -52,6 +53,8 @@ export class PluginInstance implements Instance {
   readonly #plugin: PluginConfig;
   readonly #env: InstanceEnvironment;
   readonly #dir: string;
+  /** A CallStats reply was refused (control-replies.ts), and said so. */
+  #callStatsRefused = false;
   readonly #log: Logger;
   readonly #uid: number;
   readonly #gid: number;
@@ -415,7 +418,13 @@ export class PluginInstance implements Instance {
   async callStats(signal?: AbortSignal): Promise<CallStatsResponse__Output | undefined> {
     if (!this.#channel || !this.#handshake || this.#paused || this.#cleanup) return undefined;
     const declared = new Set(this.#handshake.methods);
-    const stats = await this.#channel.callStats(signal);
+    const stats = await this.#channel.callStats(signal).catch((err: RpcError) => {
+      // Its counts are missing from the metrics: said once, not at every scrape.
+      const refusal = refusedReply(err);
+      if (refusal && !this.#callStatsRefused) this.#log.warn({ err: refusal }, "the plugin's call counts were refused: its calls are left out of the metrics");
+      this.#callStatsRefused ||= refusal !== undefined;
+      throw err;
+    });
     return { methods: stats.methods.filter((m) => declared.has(m.method)) };
   }
 

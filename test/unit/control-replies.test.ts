@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { boundedControlClient, CONTROL_MAX_REPLY_BYTES, REFUSED_REPLY } from "../../supervisor/plugin/control-replies.ts";
+import { boundedControlClient, CONTROL_MAX_REPLY_BYTES, REFUSED_REPLY, refusedReply } from "../../supervisor/plugin/control-replies.ts";
 import { protos } from "../../supervisor/rpc/protos.ts";
 
 let dir: string;
@@ -87,7 +87,24 @@ describe("the Control client's replies", () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(50 * 1024 * 1024);
   });
 
-  it("are refused unread past their size: a Stats sample of more than 1 KiB, a CallStats of more than 4 MiB", async () => {
+  it("are refused unread past what an entry may hold: a method's codes, its buckets", async () => {
+    const method = field(1, Buffer.from("/a.v1.A/Get"));
+    const code = (name: string) => field(2, Buffer.concat([field(1, Buffer.from(name)), Buffer.from([0x10, 0x01])]));
+    const doubles = (n: number) => field(3, Buffer.alloc(n * 8));
+    // What go-shim sends at most: 17 codes, 15 buckets.
+    const codes = Array.from({ length: 17 }, (_, i) => code(`CODE_${i}`));
+    answers.CallStats = field(1, Buffer.concat([method, ...codes, doubles(15), field(4, Buffer.alloc(15, 1))]));
+    expect((await callStats()).err).toBeNull();
+
+    answers.CallStats = field(1, Buffer.concat([method, ...Array.from({ length: 65 }, (_, i) => code(`C${i}`))]));
+    const manyCodes = (await callStats()).err;
+    expect([manyCodes?.code, manyCodes?.details]).toEqual([status.INTERNAL, expect.stringContaining(`${REFUSED_REPLY} CallStats answered more than 64 of field 2 in entry 1 of field 1`)]);
+    answers.CallStats = field(1, Buffer.concat([method, field(4, Buffer.alloc(1000, 1))]));
+    const packed = (await callStats()).err;
+    expect(packed?.details).toContain(`${REFUSED_REPLY} CallStats answered 1000 bytes of field 4 in entry 1 of field 1, over 640`);
+  });
+
+  it("are refused unread past their size: a Stats sample of more than 1 KiB, a CallStats of more than 8 MiB", async () => {
     answers.Stats = Buffer.alloc(2048, Buffer.from([0x10, 0x01])); // goroutines, again and again
     const c = client();
     const stream = c.Stats({ intervalMs: 1000 });
@@ -102,9 +119,10 @@ describe("the Control client's replies", () => {
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).toContain(`${REFUSED_REPLY} Stats answered 2048 bytes, over the 1024 taken`);
 
-    answers.CallStats = Buffer.concat([field(1, field(1, Buffer.alloc(4 * 1024 * 1024, "a")))]);
+    answers.CallStats = Buffer.concat([field(1, field(1, Buffer.alloc(8 * 1024 * 1024, "a")))]);
     const { err: big } = await callStats();
     expect(big?.code).toBe(status.RESOURCE_EXHAUSTED); // grpc-js's own limit, at the largest bound: never buffered whole
+    expect(refusedReply({ code: big!.code, message: big!.details })).toMatch(/^reply refused unread: Received message larger than max/);
   });
 
   it("are refused unread when they are no protobuf message", async () => {
