@@ -99,7 +99,7 @@ describe("a flooding plugin", () => {
 
     const waits = supervisor.logs.filter((l) => l.plugin === "flood" && l.stream === "corral" && String(l.msg).startsWith("output over"));
     expect(waits.length).toBeGreaterThanOrEqual(1);
-    expect(String(waits[0]!.msg)).toMatch(/^output over 1MiB\/s: reading it waited \d+ ms, and the plugin's writes with it$/);
+    expect(String(waits[0]!.msg)).toMatch(/^output over 1MiB\/s \(each line counted 64 bytes more\): reading it waited \d+ ms, and the plugin's writes with it$/);
 
     // The metrics count the lines and the waits.
     const metrics = await supervisor.metricsUrl();

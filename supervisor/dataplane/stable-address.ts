@@ -185,6 +185,7 @@ export class StableAddress {
 
   /** The controller's word: `instance` serves from now on. */
   serve(instance: ServingInstance): void {
+    if (this.#routed.kind !== "instance" || this.#routed.instance.id !== instance.id) this.#retryMs = PUBLISH_RETRY_MS.first;
     this.#routed = { kind: "instance", instance };
     this.#apply();
   }
@@ -249,7 +250,9 @@ export class StableAddress {
       }
       // Out of fds, say: nothing the controller would see, so nothing
       // else would try again while the instance serves on.
-      this.#log.warn({ instance: instance.id, err: (err as Error).message, retryInMs: this.#retryMs }, "the instance's data socket is not served yet");
+      // Said once, then as each retry fails at debug.
+      const first = this.#retryMs === PUBLISH_RETRY_MS.first;
+      this.#log[first ? "warn" : "debug"]({ instance: instance.id, err: (err as Error).message, retryInMs: this.#retryMs }, "the instance's data socket is not served yet");
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
         this.#apply();

@@ -7,6 +7,7 @@
 import type { SandboxProcess } from "../../sandbox/launcher.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import { formatBytes } from "../config/units.ts";
+import { LINE_PACE_BYTES } from "../../sandbox/lines.ts";
 import type { Logger } from "../log.ts";
 import type { OutputCounts } from "../observe/output-counts.ts";
 import { OutputLimiter } from "../observe/output-limiter.ts";
@@ -65,7 +66,9 @@ export function forwardOutput(
     waited += ms;
     const now = steadyNow();
     if (now - notedAt < WAIT_NOTE_EVERY_MS) return;
-    note(`output over ${formatBytes(maxBytesPerSecond)}/s: reading it waited ${waited} ms${Number.isFinite(notedAt) ? ` in ${now - notedAt} ms` : ""}, and the plugin's writes with it`);
+    note(
+      `output over ${formatBytes(maxBytesPerSecond)}/s (each line counted ${LINE_PACE_BYTES} bytes more): reading it waited ${waited} ms${Number.isFinite(notedAt) ? ` in ${now - notedAt} ms` : ""}, and the plugin's writes with it`,
+    );
     waited = 0;
     notedAt = now;
   });
