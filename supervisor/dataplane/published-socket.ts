@@ -1,5 +1,6 @@
 // What a stable address leads to: an instance's data socket, hard-linked
-// into the instances directory, which is root's. Not the socket in the
+// into a directory of root's beside the instance directory (the instance's
+// publishDataSocket: <id>.d/data.sock). Not the socket in the
 // instance's own directory: that directory is the plugin's, which could
 // put a symlink there in place of its socket, and every host application
 // dialing the stable address, with any gRPC client, would follow it under

@@ -25,7 +25,6 @@ import { SUPERVISOR_VERSION } from "../version.ts";
 /** A path where no socket can be (its parent is no directory): connections fail with ENOTDIR. */
 const NO_SOCKET = "/dev/null/no-socket";
 
-
 /** Connections tried before a start fails with UNAVAILABLE (see awaitReady). */
 const CONNECT_TRIES = 3;
 

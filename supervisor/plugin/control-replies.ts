@@ -6,11 +6,11 @@
 // event loop, at every metrics scrape and every drain, and a heap limit of
 // 2 GB ended the supervisor. The bounds after decoding (metrics/calls.ts,
 // compatibility.ts) came too late. So each reply is held to a size suited
-// to what go-shim really sends, and the entries of its repeated field are
-// counted from their tags (protobufjs's Reader, which the loader itself
-// decodes with) before anything is made of them. A reply past a bound
-// fails its call, INTERNAL, with REFUSED_REPLY and the bound in its
-// details.
+// to what go-shim really sends, and the entries of its repeated field (in
+// the call counts, what each entry holds too) are counted from their tags
+// (protobufjs's Reader, which the loader itself decodes with) before
+// anything is made of them. A reply past a bound fails its call, INTERNAL,
+// with REFUSED_REPLY and the bound in its details.
 import { makeClientConstructor, status as grpcStatus, type ServiceDefinition } from "@grpc/grpc-js";
 import protobuf from "protobufjs/minimal.js";
 import type { ControlClient } from "../../proto/gen/ts/corral/plugin/v1/Control.ts";
