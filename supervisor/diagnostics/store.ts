@@ -28,10 +28,8 @@ export const DEFAULT_RETENTION: RetentionLimits = { filesPerPlugin: 50, bytesPer
 export class DiagnosticsStore {
   readonly #dir: string;
   readonly #limits: RetentionLimits;
-  /** Each plugin's saves, one after another: a prune must not remove what another save is listing. */
-  readonly #queues = new Map<string, Promise<unknown>>();
-  /** The prunes over all plugins, one after another. */
-  #overall: Promise<unknown> = Promise.resolve();
+  /** Saves, one after another: a prune must not remove what another save is listing (saves are rare: trips and captures). */
+  #saves: Promise<unknown> = Promise.resolve();
 
   constructor(stateDir: string, limits: RetentionLimits = DEFAULT_RETENTION) {
     this.#dir = path.join(stateDir, "diagnostics");
@@ -40,20 +38,15 @@ export class DiagnosticsStore {
 
   /** Stores one piece of evidence; returns its path. Older ones beyond the limits go. */
   save(plugin: string, instance: string, what: string, data: Buffer): Promise<string> {
-    const saved = (this.#queues.get(plugin) ?? Promise.resolve()).then(async () => {
+    const saved = this.#saves.then(async () => {
       const dir = path.join(this.#dir, plugin);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `${new Date().toISOString().replaceAll(":", "")}-${instance}-${what}`);
       await replaceFile(file, data, 0o600);
-      await this.#prune(dir);
-      await this.#pruneOverall();
+      await this.#prune();
       return file;
     });
-    const queued = saved.catch(() => {});
-    this.#queues.set(plugin, queued);
-    void queued.then(() => {
-      if (this.#queues.get(plugin) === queued) this.#queues.delete(plugin);
-    });
+    this.#saves = saved.catch(() => {});
     return saved;
   }
 
@@ -73,29 +66,27 @@ export class DiagnosticsStore {
     return entries.filter((e) => e !== undefined).sort((a, b) => b.file.localeCompare(a.file));
   }
 
-  async #prune(dir: string): Promise<void> {
-    const entries = await this.list(path.basename(dir));
-    let bytes = 0;
-    for (const [i, e] of entries.entries()) {
-      bytes += e.bytes;
-      if (i >= this.#limits.filesPerPlugin || bytes > this.#limits.bytesPerPlugin) await rm(e.file, { force: true });
+  /**
+   * Keeps, of every plugin's directory, its newest files within the
+   * per-plugin limits, and of what that keeps, the newest within the
+   * overall bytes: one listing for both.
+   */
+  async #prune(): Promise<void> {
+    const plugins = await readdir(this.#dir).catch(() => [] as string[]);
+    const entries = (await Promise.all(plugins.map((p) => this.list(p)))).flat();
+    // Newest first by the time in the name, whatever the plugin.
+    entries.sort((a, b) => path.basename(b.file).localeCompare(path.basename(a.file)));
+    const perPlugin = new Map<string, { files: number; bytes: number }>();
+    let kept = 0;
+    for (const e of entries) {
+      const own = perPlugin.get(e.plugin) ?? { files: 0, bytes: 0 };
+      perPlugin.set(e.plugin, own);
+      own.files += 1;
+      own.bytes += e.bytes;
+      const withinPlugin = own.files <= this.#limits.filesPerPlugin && own.bytes <= this.#limits.bytesPerPlugin;
+      // Past the overall bytes once, every older file goes too.
+      if (withinPlugin && kept <= this.#limits.bytes) kept += e.bytes;
+      if (!withinPlugin || kept > this.#limits.bytes) await rm(e.file, { force: true });
     }
-  }
-
-  /** Keeps the newest files of every plugin's directory within the overall bytes. */
-  #pruneOverall(): Promise<void> {
-    const pruned = this.#overall.then(async () => {
-      const plugins = await readdir(this.#dir).catch(() => [] as string[]);
-      const entries = (await Promise.all(plugins.map((p) => this.list(p)))).flat();
-      // Newest first by the time in the name, whatever the plugin.
-      entries.sort((a, b) => path.basename(b.file).localeCompare(path.basename(a.file)));
-      let bytes = 0;
-      for (const e of entries) {
-        bytes += e.bytes;
-        if (bytes > this.#limits.bytes) await rm(e.file, { force: true });
-      }
-    });
-    this.#overall = pruned.catch(() => {});
-    return pruned;
   }
 }
