@@ -8,9 +8,42 @@
 // socket's inode: what the plugin does in its directory afterwards changes
 // nothing there. (connect(2) finds a Unix socket by its inode, so every
 // link to it reaches the same listener.)
-import { closeSync, fstatSync, linkSync, lstatSync, renameSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { NotASocket, openSocketInode } from "../socket-inode.ts";
+
+/**
+ * An instance's data socket as published: `<instance dir>.d/<socket's
+ * name>`, in a directory of root's beside the instance directory (no
+ * longer a path than the instance socket's, which the config's check of
+ * socket paths covers). publish() makes the link anew each time: after a
+ * park the plugin listens on a new socket. The directory stays until the
+ * instance is gone, so a client's watch of the instance it reached
+ * (client/instance-watch.ts, which looks for the directory of the socket
+ * the address led to) sees a drain out: the instance removes it with its
+ * own directory.
+ */
+export class PublishedSocket {
+  /** What the stable address leads to. */
+  readonly path: string;
+  /** Its directory, root's. */
+  readonly directory: string;
+  readonly #socket: string;
+
+  constructor(socket: string, instanceDir: string) {
+    this.#socket = socket;
+    this.directory = `${instanceDir}.d`;
+    this.path = path.join(this.directory, path.basename(socket));
+  }
+
+  /** Links the socket as it is now; returns the path. Throws NotASocket when the plugin put something else there. */
+  publish(): string {
+    mkdirSync(this.directory, { recursive: true, mode: 0o711 });
+    publishSocket(this.#socket, this.path);
+    return this.path;
+  }
+}
 
 /**
  * Hard-links the socket at `socket` (following no symlink) to `published`,

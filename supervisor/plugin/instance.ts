@@ -3,7 +3,6 @@
 // uid, launcher process, Control channel) and gives all of it back exactly
 // once, whichever way it ends.
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { HandshakeResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/HandshakeResponse.ts";
 import type { CallStatsResponse__Output } from "../../proto/gen/ts/corral/plugin/v1/CallStatsResponse.ts";
@@ -35,7 +34,7 @@ import { signalAll } from "./signal-all.ts";
 import { forwardOutput } from "./instance-output.ts";
 import { InstanceCrl } from "./instance-crl.ts";
 import { removeTree } from "../remove-tree.ts";
-import { publishSocket } from "../dataplane/published-socket.ts";
+import { PublishedSocket } from "../dataplane/published-socket.ts";
 
 /**
  * Sampling begins this long after the instance is ready (measured: the
@@ -53,6 +52,7 @@ export class PluginInstance implements Instance {
   readonly #plugin: PluginConfig;
   readonly #env: InstanceEnvironment;
   readonly #dir: string;
+  readonly #published: PublishedSocket;
   /** A CallStats reply was refused (control-replies.ts), and said so. */
   #callStatsRefused = false;
   readonly #log: Logger;
@@ -88,6 +88,7 @@ export class PluginInstance implements Instance {
     this.#uid = ids.uid;
     this.#gid = ids.gid;
     this.#dir = instanceDirectory(env.runtimeDir, this.id);
+    this.#published = new PublishedSocket(path.join(this.#dir, DATA_SOCKET_NAME), this.#dir);
     this.#log = env.logger.child({ plugin: plugin.name, instance: this.id });
     this.#crl = new InstanceCrl(this.#dir, this.#log, () => this.#channel);
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
@@ -121,34 +122,10 @@ export class PluginInstance implements Instance {
   get socketPath(): string {
     return path.join(this.#dir, SOCKET_NAME);
   }
-  /** The data socket, in the instance directory (the plugin's). */
-  get dataSocketPath(): string {
-    return path.join(this.#dir, DATA_SOCKET_NAME);
-  }
-  /**
-   * Where the data socket is published: beside the instance directory, in
-   * a directory of root's, `<id>.d/data.sock` (no longer a path than the
-   * instance socket's, which the config's check of socket paths covers).
-   */
-  get publishedDataSocketPath(): string {
-    return path.join(this.#publishedDir, DATA_SOCKET_NAME);
-  }
-  get #publishedDir(): string {
-    return `${this.#dir}.d`;
-  }
-
-  /**
-   * Publishes the data socket (dataplane/published-socket.ts), anew each
-   * time: after a park the plugin listens on a new one. The directory
-   * stays until the instance is gone, so a client's watch of the instance
-   * it reached (client/instance-watch.ts, which looks for the directory of
-   * the socket the address led to) sees a drain out.
-   */
+  /** Publishes the data socket anew (dataplane/published-socket.ts; after a park the plugin listens on a new one); returns where. */
   publishDataSocket(): string {
     if (this.#cleanup) throw new Error(`instance ${this.id} is gone`);
-    mkdirSync(this.#publishedDir, { recursive: true, mode: 0o711 });
-    publishSocket(this.dataSocketPath, this.publishedDataSocketPath);
-    return this.publishedDataSocketPath;
+    return this.#published.publish();
   }
 
   /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
@@ -571,7 +548,7 @@ export class PluginInstance implements Instance {
     // whose files the directory holds, is not handed out again meanwhile.
     // The published socket's directory too: the socket is a file of the uid's.
     const dirsRemoved = await Promise.all(
-      [this.#publishedDir, this.#dir].map((dir) =>
+      [this.#published.directory, this.#dir].map((dir) =>
         removeTree(dir).then(
           () => true,
           (err: Error) => {
