@@ -24,9 +24,12 @@ export interface LaunchOptions {
    * sandbox's user namespace, made before the spec (the kernel charges what
    * a sandbox makes, inotify instances and the like, to that owner: its own
    * uid, not root). Taken from the spec when it is not a promise; without
-   * it the launcher makes them only once it has the spec.
+   * it the launcher makes them only once it has the spec. A promise: the
+   * launcher starts while the ids are claimed, and makes the namespaces as
+   * soon as they are sent (on a pipe of their own, --owner-fd); the launcher
+   * checks them against the spec's.
    */
-  owner?: { uid: number; gid: number };
+  owner?: { uid: number; gid: number } | Promise<{ uid: number; gid: number }>;
   /**
    * With ids: cgroup.procs files to put the early init in at once (a warm
    * launcher's cgroup), so no placement is left for when the spec comes.
@@ -118,11 +121,13 @@ const PARENT_PID_ENV = "CORRAL_SANDBOX_PARENT_PID";
 /** Env var that makes the launcher trace its steps to stderr (trace.go); passed on when set. */
 const TRACE_ENV = "CORRAL_SANDBOX_TRACE";
 
+type StdioArray = Extract<StdioOptions, unknown[]>;
+
 // stdin takes the spec, stdout and stderr are the plugin's, fd 3 the events.
-const PIPED_STDIO: StdioOptions = ["pipe", "pipe", "pipe", "pipe"];
+const PIPED_STDIO: StdioArray = ["pipe", "pipe", "pipe", "pipe"];
 
 // stdin, stdout and stderr are this process's, fd 3 the events, fd 4 the spec.
-const INHERITED_STDIO: StdioOptions = ["inherit", "inherit", "inherit", "pipe", "pipe"];
+const INHERITED_STDIO: StdioArray = ["inherit", "inherit", "inherit", "pipe", "pipe"];
 const INHERITED_SPEC_FD = 4;
 
 // Launchers still running when this process exits are killed (the launcher
@@ -197,15 +202,21 @@ class Launcher implements SandboxProcess {
 
     const args = ["run"];
     const owner = options.owner ?? (spec instanceof Promise ? undefined : { uid: spec.uid, gid: spec.gid });
+    const inherit = options.stdio === "inherit";
+    let stdio = inherit ? INHERITED_STDIO : PIPED_STDIO;
+    // The owner's pipe comes after the launcher's own fds.
+    const ownerFd = !options.ids && owner instanceof Promise ? stdio.length : undefined;
     if (options.ids) args.push("--ids", `${options.ids.uid}:${options.ids.gid}`);
-    else if (owner) args.push("--owner", `${owner.uid}:${owner.gid}`);
+    else if (ownerFd !== undefined) {
+      args.push("--owner-fd", String(ownerFd));
+      stdio = [...stdio, "pipe"];
+    } else if (owner && !(owner instanceof Promise)) args.push("--owner", `${owner.uid}:${owner.gid}`);
     if (options.ids && options.cgroupProcs?.length) args.push("--cgroups", options.cgroupProcs.join(","));
     const env: Record<string, string> = { [PARENT_PID_ENV]: String(process.pid) };
     // Profiling: the launcher and init print when they reach each step.
     if (process.env[TRACE_ENV]) env[TRACE_ENV] = process.env[TRACE_ENV];
     let specSink: Writable;
     const streams: Promise<void>[] = [];
-    const inherit = options.stdio === "inherit";
     if (inherit) args.push("--spec-fd", String(INHERITED_SPEC_FD));
     // A cold launcher starts through its front, which clones the init
     // before it execs the launcher (sandbox/cmd/corral-sandbox-init/init.c).
@@ -217,7 +228,7 @@ class Launcher implements SandboxProcess {
     // launcher killed by SIGHUP would take its plugin with it. `corral
     // sandbox` (stdio inherited) stays in the terminal's foreground job, so
     // that Ctrl-C reaches the command it runs.
-    const child = spawn(file, argv, { stdio: inherit ? INHERITED_STDIO : PIPED_STDIO, env, detached: !inherit });
+    const child = spawn(file, argv, { stdio, env, detached: !inherit });
     this.#child = child;
     const result = launcherResult(child);
     // A spawn that failed (out of fds, say) has no pipes: its 'error' ends
@@ -234,6 +245,15 @@ class Launcher implements SandboxProcess {
     }
     if (child.pid !== undefined) killOnExit(child);
     specSink.on("error", () => {}); // EPIPE if the launcher dies first; its exit says why
+    if (ownerFd !== undefined) {
+      const ownerSink = (child.stdio?.[ownerFd] as Writable | null | undefined) ?? nowhere();
+      ownerSink.on("error", () => {}); // EPIPE if the front made no early init: the launcher then clones after the spec
+      // Not sent (closed) if claiming them failed: the spec fails too, and the launcher is killed.
+      Promise.resolve(owner).then(
+        (ids) => ownerSink.end(`${ids!.uid}:${ids!.gid}\n`),
+        () => ownerSink.end(),
+      );
+    }
     Promise.resolve(spec).then(
       (ready) => specSink.end(JSON.stringify(ready)),
       (err: Error) => {

@@ -15,7 +15,7 @@ import path from "node:path";
 import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import type { LaunchSlot } from "../sandbox/launcher-pool.ts";
-import { launchSandbox, type LaunchOptions, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
+import { launchSandbox, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
 import { SETUP_FAILED, type SandboxSpec } from "../sandbox/spec.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 import { pluginSchema, type Config, type PluginConfig } from "./config/schema.ts";
@@ -289,7 +289,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
   let exit: SandboxExit;
   let pid: number | undefined;
   // Everything the spec needs, made while the launcher starts (a Go
-  // program's start-up, milliseconds): the launcher reads nothing before the
+  // program's start-up, milliseconds): the launcher runs nothing before the
   // spec arrives, and is killed if making it fails.
   //
   // The file steps are synchronous: tens of microseconds each (a cgroup v1
@@ -317,28 +317,31 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       sweep = sweepDeadRuns(cliDir, parentExisted ? cgroups : undefined).catch(() => {});
       return cgroup;
     });
-  const prepare = async (): Promise<SandboxSpec> => {
+  // The plan, and the uid the sandbox runs as (a pooled launcher's, or one
+  // claimed here), which the launcher gets ahead of the rest of the spec.
+  let beginPlanning!: () => void;
+  const planning = new Promise<void>((resolve) => (beginPlanning = resolve)).then(async () => {
     const known = await Promise.resolve().then(makePlan).catch((err: unknown) => {
       planError = err;
       throw err;
     });
     plan = known;
+    if (options.slot) return { known, ids: options.slot.ids };
+    // <runtimeDir>/uids and <runtimeDir>/cli are made on first use and kept,
+    // like the supervisor's <runtimeDir>/instances: a run removes what it
+    // put in them.
+    const locks = new UidLocks(path.join(known.runtimeDir, "uids"));
+    const uid = await stage("uid", async () => claimUid(locks, known.uidBase, known.uidCount));
+    claim = { locks, uid };
+    return { known, ids: { uid, gid: uid } };
+  });
+  planning.catch(() => {}); // awaited by prepare
+  const prepare = async (): Promise<SandboxSpec> => {
+    const { known, ids } = await planning;
     cliDir = path.join(known.runtimeDir, "cli");
     instanceDir = path.join(cliDir, name);
     const group = makeCgroup(known);
     const dir = stage("instance-dir", async () => {
-      // <runtimeDir>/cli and <runtimeDir>/uids are made on first use and
-      // kept, like the supervisor's <runtimeDir>/instances: a run removes
-      // what it put in them.
-      const locks = new UidLocks(path.join(known.runtimeDir, "uids"));
-      let ids: { uid: number; gid: number };
-      if (options.slot) {
-        ids = options.slot.ids;
-      } else {
-        const uid = await stage("uid", async () => claimUid(locks, known.uidBase, known.uidCount));
-        claim = { locks, uid };
-        ids = { uid, gid: uid };
-      }
       try {
         mkdirSync(instanceDir, { mode: 0o700 });
       } catch (err) {
@@ -364,20 +367,22 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       stdin: options.slot ? "null" : "inherit",
     });
   };
-  let beginPreparing!: () => void;
-  const prepared = new Promise<void>((resolve) => (beginPreparing = resolve)).then(prepare);
+  const prepared = prepare();
   prepared.catch((err: unknown) => {
     failure ??= err instanceof SandboxCommandError ? err : new SandboxCommandError("prepare", (err as Error).message);
   });
   try {
-    // No --ids: a one-shot launcher that clones its init only once it has the
-    // spec can place it in its cgroups by moving its own thread there first
-    // (cheap), where an init cloned early must be migrated whole (a kernel
-    // RCU grace period, 8-33 ms under load).
-    const attached: LaunchOptions = { launcherPath: options.launcherPath, stdio: "inherit" };
-    sandbox = options.slot ? options.slot.launch(prepared) : launchSandbox(prepared, attached);
+    // The launcher is spawned first, and starts (a Go program's start-up, on
+    // another core) while this thread reads the config and claims the uid.
+    // The uid owns the sandbox's namespaces: the launcher's front makes them
+    // as soon as it has it, while the rest of the spec is made, and the init
+    // it forks into them moves itself into the spec's cgroups once released.
+    // (A pooled launcher's init was cloned into its cgroup before the run.)
+    sandbox = options.slot
+      ? options.slot.launch(prepared)
+      : launchSandbox(prepared, { launcherPath: options.launcherPath, stdio: "inherit", owner: planning.then(({ ids }) => ids) });
     phase("launched");
-    beginPreparing();
+    beginPlanning();
     // Output that comes through pipes (a pooled launcher's), line by line:
     // relay it. With stdio attached there is none: the command writes to ours.
     sandbox.onOutput((stream, line) => process[stream].write(`${line}\n`));

@@ -110,8 +110,8 @@ async function tempDir(prefix: string, base = tmpdir()): Promise<string> {
 interface RunOptions {
   spec?: Partial<SandboxSpec>;
   limits?: Partial<CgroupLimits>;
-  /** How the launcher learns the ids before the spec: --owner (the default), --ids, or not at all. */
-  ids?: "owner" | "ids" | "none";
+  /** How the launcher learns the ids before the spec: --owner (the default), --ids, --owner-fd (later), or not at all. */
+  ids?: "owner" | "ids" | "later" | "none";
 }
 
 interface Running {
@@ -158,7 +158,9 @@ async function start(args: string[], options: RunOptions = {}): Promise<Running>
       ? launchSandbox(spec, { launcherPath: LAUNCHER, ids: { uid: spec.uid, gid: spec.gid } })
       : options.ids === "none"
         ? launchSandbox(Promise.resolve(spec), { launcherPath: LAUNCHER })
-        : launchSandbox(spec, { launcherPath: LAUNCHER });
+        : options.ids === "later"
+          ? launchSandbox(Promise.resolve(spec), { launcherPath: LAUNCHER, owner: Promise.resolve({ uid: spec.uid, gid: spec.gid }) })
+          : launchSandbox(spec, { launcherPath: LAUNCHER });
   launched.push(sandbox);
   const output: string[] = [];
   sandbox.onOutput((stream, line) => output.push(`${stream}: ${line}`));
@@ -727,8 +729,9 @@ describe("the sandbox holds against a hostile plugin", () => {
     // uid, so what it makes is taken from no one else (root's daemons) and
     // a host process of that uid has 16 fewer left. Each way the launcher
     // makes the namespaces: at once with --owner (a cold start), at once
-    // with --ids (a warm spare), or once it has the spec.
-    it.each(["owner", "ids", "none"] as const)(
+    // with --ids (a warm spare), once the owner comes on --owner-fd (corral
+    // sandbox), or once it has the spec.
+    it.each(["owner", "ids", "later", "none"] as const)(
       "holds a plugin to 16 inotify instances, charged to its own uid and not root's (ids known: %s)",
       async (ids) => {
         const { sandbox, output } = await start(["inotify", "1000"], { ids });

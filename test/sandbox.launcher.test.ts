@@ -393,6 +393,56 @@ describe("sandbox launcher", () => {
     }
   });
 
+  describe("with the owner sent after the launcher has started (--owner-fd, as corral sandbox)", () => {
+    /** A launch whose owner and spec are each sent when the test says, with the launcher's trace on. */
+    async function launchOwnerLater(args: string[]) {
+      const cgroup = await driver.create(`instance-${instances++}`, LIMITS);
+      const spec = probeSpec(args, cgroup);
+      const owner = Promise.withResolvers<{ uid: number; gid: number }>();
+      const specSent = Promise.withResolvers<SandboxSpec>();
+      process.env.CORRAL_SANDBOX_TRACE = "1"; // read at spawn, passed on to the launcher
+      let sandbox: SandboxProcess;
+      try {
+        sandbox = launchSandbox(specSent.promise, { launcherPath: LAUNCHER, owner: owner.promise });
+      } finally {
+        delete process.env.CORRAL_SANDBOX_TRACE;
+      }
+      launched.push(sandbox);
+      const lines = new Lines();
+      sandbox.onOutput((stream, line) => lines.add(`${stream}: ${line}`));
+      return { sandbox, spec, lines, owner, specSent };
+    }
+
+    it("makes the namespaces as soon as the owner comes, before the spec, and adopts that init", async () => {
+      const { sandbox, spec, lines, owner, specSent } = await launchOwnerLater(["exit", "3"]);
+      owner.resolve({ uid: spec.uid, gid: spec.gid });
+      // The front's init is up in its namespaces while the spec is still to come.
+      await lines.waitFor(/corral-sandbox trace init start /);
+      specSent.resolve(spec);
+      expect(await sandbox.exited).toEqual({ code: 3 });
+      expect(lines.all.filter((l) => / launcher adopted /.test(l))).toHaveLength(1);
+    });
+
+    it("refuses a spec whose uid is not the owner the namespaces were made as", async () => {
+      const { sandbox, spec, lines, owner, specSent } = await launchOwnerLater(["exit", "0"]);
+      owner.resolve({ uid: spec.uid + 1, gid: spec.gid + 1 });
+      await lines.waitFor(/corral-sandbox trace init start /);
+      specSent.resolve(spec);
+      expect(await sandbox.exited).toEqual({
+        code: 125,
+        error: { stage: "spec", message: `spec uid ${spec.uid} differs from the owner ${spec.uid + 1} of the early init's user namespace` },
+      });
+    });
+
+    it("clones the init after the spec when no owner comes", async () => {
+      const { sandbox, spec, lines, owner, specSent } = await launchOwnerLater(["exit", "0"]);
+      owner.reject(new Error("no uid to claim"));
+      specSent.resolve(spec);
+      expect(await sandbox.exited).toEqual({ code: 0 });
+      expect(lines.all.filter((l) => / launcher adopted /.test(l))).toEqual([]);
+    });
+  });
+
   it("reports a setup failure with its stage and exits 125", async () => {
     const { sandbox } = await launch(["sleep"], { binary: "/nonexistent/plugin" });
     await sandbox.init;

@@ -1057,7 +1057,8 @@ static int init_main(void) {
 // ---- the front ------------------------------------------------------------
 
 // The launcher's front: "corral-sandbox-init front LAUNCHER run ARGS...".
-// launchSandbox starts a cold launcher through it (--owner, no --ids). It forks, and
+// launchSandbox starts a cold launcher through it (--owner or --owner-fd, no
+// --ids). It forks, and
 // execs the Go launcher in its own place at once; the fork makes the
 // sandbox's namespaces meanwhile (unshare, most of the cost of a clone into
 // them), forks the init into them, PID 1 of the new pid namespace, and
@@ -1070,6 +1071,11 @@ static int init_main(void) {
 // the Go runtime instead of preceding or following it, and the init needs
 // no exec. Its parent-death signal is set once it has its ids (take_ids),
 // when the launcher, which has reaped the fork by then, is its parent.
+//
+// With --owner-fd N the owner comes later, as "UID:GID\n" on fd N (a pipe):
+// the caller spawns the launcher before it has claimed the sandbox's uid,
+// so that the launcher starts while it does. The fork waits for it there;
+// the launcher checks the namespace's owner against the spec's uid.
 #define EARLY_INIT_ENV "CORRAL_SANDBOX_EARLY_INIT"
 
 struct front_child {
@@ -1127,6 +1133,24 @@ static int act_as_owner(uid_t uid, gid_t gid) {
 	return syscall(SYS_capset, &header, data) == 0 ? 0 : -1;
 }
 
+// read_owner reads "UID:GID\n" from fd, a byte at a time (nothing after
+// the line is the fork's to take), and closes it. Both must be unprivileged
+// host ids: not 0.
+static int read_owner(int fd, unsigned *uid, unsigned *gid) {
+	char line[32];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, line + n, 1);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) break;
+		if (line[n] == '\n' || ++n == sizeof line - 1) break;
+	}
+	close(fd);
+	line[n] = 0;
+	char end;
+	return sscanf(line, "%u:%u%c", uid, gid, &end) == 2 && *uid != 0 && *gid != 0 ? 0 : -1;
+}
+
 static int front_main(int argc, char **argv) {
 	trace("front");
 	if (argc < 4) {
@@ -1145,18 +1169,20 @@ static int front_main(int argc, char **argv) {
 	}
 	char **launcher_argv = argv + 2;
 	const char *launcher = argv[2];
-	int owned = 0, ids = 0, stdin_to_init = 0;
+	int owned = 0, ids = 0, stdin_to_init = 0, owner_fd = -1;
 	unsigned owner_uid = 0, owner_gid = 0;
 	char end;
 	for (int i = 4; i < argc; i++) {
 		if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc &&
 		    sscanf(argv[i + 1], "%u:%u%c", &owner_uid, &owner_gid, &end) == 2 && owner_uid != 0 && owner_gid != 0)
 			owned = 1;
+		if (strcmp(argv[i], "--owner-fd") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%d%c", &owner_fd, &end) == 1 && owner_fd > 2)
+			owned = 1;
 		if (strcmp(argv[i], "--ids") == 0) ids = 1;
 		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) stdin_to_init = 1;
 	}
-	// The namespaces are made early only for a known owner that is not root
-	// (--owner); with --ids the launcher clones its init itself.
+	// The namespaces are made early only for an owner that is not root
+	// (--owner, --owner-fd); with --ids the launcher clones its init itself.
 	int early = owned && !ids;
 	int sv[2], one = 1;
 	if (early && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
@@ -1165,6 +1191,7 @@ static int front_main(int argc, char **argv) {
 			mid = fork();
 		if (mid == 0) {
 			close(sv[0]);
+			if (owner_fd >= 0 && read_owner(owner_fd, &owner_uid, &owner_gid) != 0) _exit(1);
 			if (act_as_owner(owner_uid, owner_gid) != 0) _exit(1);
 			if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) != 0) _exit(1);
 			pid_t init = fork();
@@ -1187,6 +1214,8 @@ static int front_main(int argc, char **argv) {
 		}
 		trace("front-forked");
 	}
+	// The owner's pipe is the fork's alone: the launcher has the spec's ids.
+	if (owner_fd >= 0) close(owner_fd);
 	execv(launcher, launcher_argv);
 	int e = errno;
 	unsetenv(EARLY_INIT_ENV); // the init, if any, sees its channel close and ends

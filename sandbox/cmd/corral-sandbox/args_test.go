@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,11 @@ func TestParseArgsOwner(t *testing.T) {
 		{args: []string{"--owner", "0:300001"}, err: "--owner: uid 0 is not an unprivileged host uid"},
 		{args: []string{"--owner", "300001"}, err: `--owner "300001": want UID:GID`},
 		{args: []string{"--owner", "300001:300001", "--owner", "300002:300002"}, err: "unexpected arguments"},
+		{args: []string{"--owner-fd", "5"}}, // the front reads it; the owner is the spec's
+		{args: []string{"--owner-fd", "3"}, err: `--owner-fd "3": want a file descriptor above 3`},
+		{args: []string{"--owner-fd", "five"}, err: `--owner-fd "five": want a file descriptor above 3`},
+		{args: []string{"--owner-fd", "5", "--owner", "300001:300001"}, err: "--owner-fd with --owner or --ids"},
+		{args: []string{"--owner-fd", "5", "--ids", "300001:300001"}, err: "--owner-fd with --owner or --ids"},
 	} {
 		opts, err := parseArgs(tc.args)
 		switch {
@@ -27,6 +33,8 @@ func TestParseArgsOwner(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("parseArgs(%q): %v", tc.args, err)
+		case tc.err == "" && opts.ownerLater != slices.Contains(tc.args, "--owner-fd"):
+			t.Errorf("parseArgs(%q): ownerLater %v", tc.args, opts.ownerLater)
 		case tc.owner == nil && opts.owner != nil:
 			t.Errorf("parseArgs(%q): owner %v, want none", tc.args, *opts.owner)
 		case tc.owner != nil && (opts.owner == nil || *opts.owner != *tc.owner):

@@ -105,6 +105,15 @@ func runLauncher(args []string) int {
 		}
 		err = fmt.Errorf("spec ids %d:%d differ from %s %d:%d", spec.UID, spec.GID, flag, opts.owner.uid, opts.owner.gid)
 	}
+	if err == nil && l.init != nil && l.unmapped {
+		// Made before the spec, by the front or by startUnmapped: as the
+		// ids it names, which own its user namespace, the kernel says.
+		if owner, ownerErr := nsOwner(l.init.Pid); ownerErr != nil {
+			err = fmt.Errorf("the early init's user namespace: %w", ownerErr)
+		} else if owner != spec.UID {
+			err = fmt.Errorf("spec uid %d differs from the owner %d of the early init's user namespace", spec.UID, owner)
+		}
+	}
 	if err == nil && len(opts.cgroups) > 0 && !slices.Equal(opts.cgroups, spec.CgroupProcs) {
 		err = fmt.Errorf("spec cgroupProcs %q differ from --cgroups %q", spec.CgroupProcs, opts.cgroups)
 	}
@@ -134,8 +143,13 @@ type launcherArgs struct {
 	// owner (--owner, or --ids) owns the sandbox's user namespace: the
 	// spec's ids, known before the spec. Without, the init is cloned only
 	// once the spec is read.
-	owner  *ids
-	specFd int
+	owner *ids
+	// ownerLater (--owner-fd): the owner is not known yet; the front reads
+	// it from that fd and makes the namespaces with it, and the launcher
+	// adopts the init they made once their owner is checked against the
+	// spec (nsOwner).
+	ownerLater bool
+	specFd     int
 	// cgroups (with ids) are the cgroup.procs files the early init is
 	// placed in at once, before the spec: a warm launcher's cgroup.
 	cgroups []string
@@ -147,7 +161,7 @@ func parseArgs(args []string) (launcherArgs, error) {
 	seen := map[string]bool{}
 	for len(args) > 0 {
 		name := args[0]
-		if (name != "--ids" && name != "--owner" && name != "--spec-fd" && name != "--cgroups") || len(args) < 2 || seen[name] {
+		if (name != "--ids" && name != "--owner" && name != "--owner-fd" && name != "--spec-fd" && name != "--cgroups") || len(args) < 2 || seen[name] {
 			return opts, fmt.Errorf("unexpected arguments %q", args)
 		}
 		seen[name] = true
@@ -157,6 +171,12 @@ func parseArgs(args []string) (launcherArgs, error) {
 			opts.ids, err = parseIDs(name, args[1])
 		case "--owner":
 			opts.owner, err = parseIDs(name, args[1])
+		case "--owner-fd":
+			// The front's to read: only checked here.
+			if fd, convErr := strconv.Atoi(args[1]); convErr != nil || fd <= eventsFd {
+				err = fmt.Errorf("--owner-fd %q: want a file descriptor above %d", args[1], eventsFd)
+			}
+			opts.ownerLater = true
 		case "--spec-fd":
 			opts.specFd, err = parseSpecFd(args[1])
 		case "--cgroups":
@@ -173,6 +193,9 @@ func parseArgs(args []string) (launcherArgs, error) {
 	}
 	if opts.ids != nil && opts.owner != nil {
 		return opts, errors.New("--owner and --ids: --ids names the owner too")
+	}
+	if opts.ownerLater && (opts.ids != nil || opts.owner != nil) {
+		return opts, errors.New("--owner-fd with --owner or --ids: the owner is named once")
 	}
 	if opts.ids != nil {
 		opts.owner = opts.ids
@@ -208,6 +231,12 @@ func (l *launch) startEarly(ids ids, cgroups []string) (int, bool) {
 // the main thread, the spec read on another.
 func (l *launch) readSpecCloning(opts launcherArgs) (*Spec, error) {
 	specFile := os.NewFile(uintptr(opts.specFd), "spec")
+	if opts.ownerLater {
+		// The front's init if it made one; else the init is cloned after
+		// the spec, as the spec's ids.
+		l.adoptEarlyInit()
+		return readSpec(specFile)
+	}
 	// Without an owner known before the spec, the init is cloned after it.
 	if opts.ids != nil || opts.owner == nil || l.adoptEarlyInit() {
 		return readSpec(specFile)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,4 +79,19 @@ func raisePermitted() error {
 		return fmt.Errorf("capset: %w", err)
 	}
 	return nil
+}
+
+// nsOwner is the host uid that owns the user namespace of process pid
+// (NS_GET_OWNER_UID): for a sandbox's init, the uid it was made as.
+func nsOwner(pid int) (int, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var uid uint32
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), unix.NS_GET_OWNER_UID, uintptr(unsafe.Pointer(&uid))); errno != 0 {
+		return 0, fmt.Errorf("NS_GET_OWNER_UID: %w", errno)
+	}
+	return int(uid), nil
 }
