@@ -94,7 +94,7 @@ describe("publishCrl", () => {
   it("is an X.509 v2 CRL with the CA as issuer, AKI and a CRL number, listing every revoked serial", () => {
     const text = openssl("crl", "-in", crlPath, "-noout", "-text");
     expect(text).toMatch(/Version 2 \(0x1\)/);
-    expect(text).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
+    expect(text).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);
     expect(text).toMatch(/Issuer: CN = Corral CA corral\.local/);
     expect(text).toMatch(/X509v3 CRL Number: *\n\s+1\n/);
     const aki = /X509v3 Authority Key Identifier: *\n\s+(?:keyid:)?([0-9A-F:]+)/.exec(text);

@@ -93,7 +93,7 @@ describe("plugin leaves", () => {
     expect(extensionBlock(txt, "X509v3 Extended Key Usage")).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication\n/);
     const aki = extensionBlock(txt, "X509v3 Authority Key Identifier");
     expect(aki.replaceAll(":", "").toLowerCase()).toContain(ca.keyId.toString("hex"));
-    expect(txt).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
+    expect(txt).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);
     expect(txt).toMatch(/Public-Key: \(256 bit\)/);
     expect(txt).toMatch(/NIST CURVE: P-256/);
     expect(txt).toMatch(/Issuer: CN = Corral CA corral\.local/);

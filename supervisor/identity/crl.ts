@@ -6,7 +6,7 @@
 // DER-minimal serials.
 
 import { verify, type KeyObject, type X509Certificate } from "node:crypto";
-import { authorityKeyIdentifier, encodeExtensions, sha256WithRsa, signTbs, toPem, wholeSeconds, type Extension } from "./certificate.ts";
+import { authorityKeyIdentifier, encodeExtensions, signTbs, toPem, wholeSeconds, type Extension, type SignatureAlgorithm } from "./certificate.ts";
 import {
   bytes,
   children,
@@ -91,16 +91,17 @@ export function signCrl(issuer: CrlIssuer, spec: CrlSpec): SignedCrl {
   if (spec.number < 0n || unsignedIntegerContent(spec.number).length > 20) throw new Error(`invalid cRLNumber ${spec.number}`);
 
   const entries = normalizedEntries(spec.entries);
-  const tbs = seq([
-    smallInteger(1), // v2: required once there are extensions
-    sha256WithRsa(),
-    fromDer(issuer.subject),
-    time(thisUpdate),
-    time(nextUpdate),
-    // RFC 5280 5.1.2.6: absent, not empty, when nothing is revoked.
-    ...(entries.length > 0 ? [seq(entries.map(encodeEntry))] : []),
-    explicit(0, encodeExtensions([authorityKeyIdentifier(issuer.keyId), crlNumber(spec.number)])),
-  ]);
+  const tbs = (algorithm: SignatureAlgorithm) =>
+    seq([
+      smallInteger(1), // v2: required once there are extensions
+      algorithm.identifier(),
+      fromDer(issuer.subject),
+      time(thisUpdate),
+      time(nextUpdate),
+      // RFC 5280 5.1.2.6: absent, not empty, when nothing is revoked.
+      ...(entries.length > 0 ? [seq(entries.map(encodeEntry))] : []),
+      explicit(0, encodeExtensions([authorityKeyIdentifier(issuer.keyId), crlNumber(spec.number)])),
+    ]);
   const der = signTbs(tbs, issuer.privateKey);
   return { der, pem: toPem(der, "X509 CRL") };
 }
@@ -164,10 +165,10 @@ export function olderThanInForce(next: ReadCrl, inForce: ReadCrl | undefined): s
 
 /** The signature algorithms a CRL may be read with, and their hashes. */
 const SIGNATURE_HASHES: Readonly<Record<string, string>> = {
-  "1.2.840.113549.1.1.11": "sha256", // sha256WithRSAEncryption, what Corral's CA signs with
+  "1.2.840.113549.1.1.11": "sha256", // sha256WithRSAEncryption, what Corral's CAs signed with before P-256
   "1.2.840.113549.1.1.12": "sha384",
   "1.2.840.113549.1.1.13": "sha512",
-  "1.2.840.10045.4.3.2": "sha256", // ecdsa-with-SHA256
+  "1.2.840.10045.4.3.2": "sha256", // ecdsa-with-SHA256, what Corral's CA signs with
   "1.2.840.10045.4.3.3": "sha384",
   "1.2.840.10045.4.3.4": "sha512",
 };

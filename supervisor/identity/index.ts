@@ -19,7 +19,7 @@ export {
   type PluginLeafOptions,
 } from "./issue.ts";
 export { RotatingLeaf, type RotatingLeafOptions } from "./rotating-leaf.ts";
-export { freshKeys, generateLeafKey, generateRsaKey, LEAF_KEY_CURVE, type KeyPair, type KeySource } from "./keys.ts";
+export { CA_KEY_CURVE, freshKeys, generateCaKey, generateLeafKey, generateRsaKey, LEAF_KEY_CURVE, type KeyPair, type KeySource } from "./keys.ts";
 export { PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "./oids.ts";
 export {
   checkOperatorCertificate,

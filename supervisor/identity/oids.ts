@@ -15,6 +15,8 @@ export const OID = {
   organizationalUnitName: "2.5.4.11",
   rsaEncryption: "1.2.840.113549.1.1.1",
   sha256WithRSAEncryption: "1.2.840.113549.1.1.11",
+  ecdsaWithSHA256: "1.2.840.10045.4.3.2",
+  ecdsaWithSHA384: "1.2.840.10045.4.3.3",
   subjectKeyIdentifier: "2.5.29.14",
   keyUsage: "2.5.29.15",
   subjectAltName: "2.5.29.17",

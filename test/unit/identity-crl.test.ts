@@ -36,7 +36,24 @@ function extensionMap(list: Asn1): Map<string, { critical: boolean; value: Buffe
 }
 
 describe("signCrl", () => {
-  it("builds a v2 TBSCertList signed with SHA-256/RSA by the issuer's key", () => {
+  it("signs with ECDSA P-256 and SHA-256 for a P-256 CA, the parameters absent (RFC 5758)", () => {
+    const ec = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const ecIssuer: CrlIssuer = { ...issuer, keyId: keyIdentifier(spkiDer(ec.publicKey)), privateKey: ec.privateKey };
+    const { tbs, algorithm, signature, parts } = tbsOf(signCrl(ecIssuer, { number: 1n, thisUpdate, nextUpdate, entries: [] }).der);
+    expect(children(algorithm).map((c) => readOid(c))).toEqual([OID.ecdsaWithSHA256]);
+    expect(toDer(parts[1]!)).toEqual(toDer(algorithm));
+    const sig = bytes(signature).subarray(1);
+    expect(verify("sha256", toDer(tbs), ec.publicKey, sig)).toBe(true);
+  });
+
+  it("refuses a CA key it cannot name the signature of", () => {
+    const ed = generateKeyPairSync("ed25519");
+    expect(() => signCrl({ ...issuer, privateKey: ed.privateKey }, { number: 1n, thisUpdate, nextUpdate, entries: [] })).toThrow(
+      "a CA key must be ECDSA P-256 or P-384, or RSA; this one is ed25519",
+    );
+  });
+
+  it("builds a v2 TBSCertList signed with SHA-256/RSA by an RSA issuer's key", () => {
     const { tbs, algorithm, signature, parts } = tbsOf(crl([]).der);
     expect(bytes(parts[0]!)).toEqual(Buffer.from([1])); // version v2
     expect(readOid(children(algorithm)[0]!)).toBe(OID.sha256WithRSAEncryption);
