@@ -318,8 +318,9 @@ func TestClients(t *testing.T) {
 }
 
 // TestScopedClients calls the plugin as host applications do, with client
-// certificates like the supervisor issues (RSA 2048, the contract's
-// plugin-scope extension), through the whole of TLS and go-shim.
+// certificates carrying the contract's plugin-scope extension (RSA 2048
+// keys here, where the supervisor's are P-256: either kind is accepted),
+// through the whole of TLS and go-shim.
 func TestScopedClients(t *testing.T) {
 	in := startInstance(t)
 	ctx := context.Background()

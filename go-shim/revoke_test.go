@@ -340,8 +340,8 @@ func TestRevokerPrunes(t *testing.T) {
 }
 
 // TestRevokerReadsOpenSSLCRL checks that a CRL of another implementation,
-// OpenSSL's, with an RSA CA as Corral's, is read and verified, serials with
-// the high bit set and small ones included.
+// OpenSSL's, with an RSA CA (as Corral's were before P-256), is read and
+// verified, serials with the high bit set and small ones included.
 func TestRevokerReadsOpenSSLCRL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("no openssl")

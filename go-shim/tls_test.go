@@ -14,8 +14,9 @@ import (
 )
 
 // TestKeyPairWithContractExtension checks that Go reads a plugin
-// certificate as the supervisor issues it, plugin-ID extension included,
-// with nothing but crypto/x509 and crypto/tls.
+// certificate with the contract's extensions, plugin-ID included, with
+// nothing but crypto/x509 and crypto/tls (an RSA key, as an operator's
+// certificate may have; the supervisor issues P-256 ones).
 func TestKeyPairWithContractExtension(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	l := ca.issue(t, leafSpec{
