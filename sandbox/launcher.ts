@@ -27,9 +27,10 @@ export interface LaunchOptions {
    * it the launcher makes them only once it has the spec. A promise: the
    * launcher starts while the ids are claimed, and makes the namespaces as
    * soon as they are sent (on a pipe of their own, --owner-fd); the launcher
-   * checks them against the spec's.
+   * checks them against the spec's. Resolving to undefined (or rejecting)
+   * sends none: the launcher makes them once it has the spec.
    */
-  owner?: { uid: number; gid: number } | Promise<{ uid: number; gid: number }>;
+  owner?: { uid: number; gid: number } | Promise<{ uid: number; gid: number } | undefined>;
   /**
    * With ids: cgroup.procs files to put the early init in at once (a warm
    * launcher's cgroup), so no placement is left for when the spec comes.
@@ -248,9 +249,10 @@ class Launcher implements SandboxProcess {
     if (ownerFd !== undefined) {
       const ownerSink = (child.stdio?.[ownerFd] as Writable | null | undefined) ?? nowhere();
       ownerSink.on("error", () => {}); // EPIPE if the front made no early init: the launcher then clones after the spec
-      // Not sent (closed) if claiming them failed: the spec fails too, and the launcher is killed.
+      // Closed without ids when there are none to send early, or claiming them
+      // failed (then the spec fails too, and the launcher is killed).
       Promise.resolve(owner).then(
-        (ids) => ownerSink.end(`${ids!.uid}:${ids!.gid}\n`),
+        (ids) => (ids ? ownerSink.end(`${ids.uid}:${ids.gid}\n`) : ownerSink.end()),
         () => ownerSink.end(),
       );
     }

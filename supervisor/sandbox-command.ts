@@ -12,7 +12,7 @@ import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync,
 import { rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { InstanceCgroup } from "../sandbox/cgroups/driver.ts";
+import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
 import type { LaunchSlot } from "../sandbox/launcher-pool.ts";
 import { launchSandbox, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
@@ -296,9 +296,8 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
   // memory controller's mkdir is the dearest, 50), where a thread-pool round
   // trip costs more than the step.
   let sweep: Promise<void> = Promise.resolve();
-  const makeCgroup = (plan: SandboxPlan) =>
+  const makeCgroup = (plan: SandboxPlan, cgroups: CgroupDriver) =>
     stage("cgroup", async () => {
-      const cgroups = await openCgroupDriver({ parent: `${plan.cgroupParent}-cli` });
       const limits = pluginCgroupLimits(plan.plugin);
       // What dead runs left can only be in a parent that was there before
       // this run: when it is not, its listing (one cgroupfs readdir per
@@ -317,8 +316,9 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       sweep = sweepDeadRuns(cliDir, parentExisted ? cgroups : undefined).catch(() => {});
       return cgroup;
     });
-  // The plan, and the uid the sandbox runs as (a pooled launcher's, or one
-  // claimed here), which the launcher gets ahead of the rest of the spec.
+  // The plan, the cgroup driver, and the uid the sandbox runs as (a pooled
+  // launcher's, or one claimed here), which the launcher gets ahead of the
+  // rest of the spec.
   let beginPlanning!: () => void;
   const planning = new Promise<void>((resolve) => (beginPlanning = resolve)).then(async () => {
     const known = await Promise.resolve().then(makePlan).catch((err: unknown) => {
@@ -326,21 +326,32 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       throw err;
     });
     plan = known;
-    if (options.slot) return { known, ids: options.slot.ids };
+    const cgroups = await stage("cgroup", () => openCgroupDriver({ parent: `${known.cgroupParent}-cli` }));
+    if (options.slot) return { known, cgroups, ids: options.slot.ids };
     // <runtimeDir>/uids and <runtimeDir>/cli are made on first use and kept,
     // like the supervisor's <runtimeDir>/instances: a run removes what it
     // put in them.
     const locks = new UidLocks(path.join(known.runtimeDir, "uids"));
     const uid = await stage("uid", async () => claimUid(locks, known.uidBase, known.uidCount));
     claim = { locks, uid };
-    return { known, ids: { uid, gid: uid } };
+    return { known, cgroups, ids: { uid, gid: uid } };
   });
   planning.catch(() => {}); // awaited by prepare
+  // The owner for the launcher's front to make the namespaces with, early,
+  // where that pays: on cgroup v1. On v2 an init made early would have to be
+  // moved into its cgroup whole (a kernel RCU grace period, 4-7 ms, 8-33
+  // under load), where one cloned after the spec goes straight in
+  // (CLONE_INTO_CGROUP). With the host's network the early init, which has
+  // a network namespace of its own, would only be discarded.
+  const earlyOwner = planning.then(({ known, cgroups, ids }) =>
+    cgroups.version === "v1" && known.plugin.network !== "host" ? ids : undefined,
+  );
+  earlyOwner.catch(() => {}); // the launcher's to read; a failed plan is told by prepare
   const prepare = async (): Promise<SandboxSpec> => {
-    const { known, ids } = await planning;
+    const { known, cgroups, ids } = await planning;
     cliDir = path.join(known.runtimeDir, "cli");
     instanceDir = path.join(cliDir, name);
-    const group = makeCgroup(known);
+    const group = makeCgroup(known, cgroups);
     const dir = stage("instance-dir", async () => {
       try {
         mkdirSync(instanceDir, { mode: 0o700 });
@@ -375,12 +386,13 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
     // The launcher is spawned first, and starts (a Go program's start-up, on
     // another core) while this thread reads the config and claims the uid.
     // The uid owns the sandbox's namespaces: the launcher's front makes them
-    // as soon as it has it, while the rest of the spec is made, and the init
-    // it forks into them moves itself into the spec's cgroups once released.
-    // (A pooled launcher's init was cloned into its cgroup before the run.)
+    // as soon as it has it (earlyOwner), while the rest of the spec is made,
+    // and the init it forks into them moves itself into the spec's cgroups
+    // once released. (A pooled launcher's init was cloned into its cgroup
+    // before the run.)
     sandbox = options.slot
       ? options.slot.launch(prepared)
-      : launchSandbox(prepared, { launcherPath: options.launcherPath, stdio: "inherit", owner: planning.then(({ ids }) => ids) });
+      : launchSandbox(prepared, { launcherPath: options.launcherPath, stdio: "inherit", owner: earlyOwner });
     phase("launched");
     beginPlanning();
     // Output that comes through pipes (a pooled launcher's), line by line:

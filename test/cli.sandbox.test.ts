@@ -210,6 +210,21 @@ describe("corral sandbox", () => {
     );
   });
 
+  it("has the launcher's front make the namespaces once the uid is claimed on cgroup v1; not on v2, nor with the host's network", async () => {
+    // On v2 an init made early would be moved into its cgroup whole (an RCU
+    // grace period); one made after the spec is cloned straight into it.
+    const v1 = (await openCgroupDriver({ parent: `${cgroupParent}-cli` })).version === "v1";
+    const env = { CORRAL_SANDBOX_TRACE: "1" };
+    const own = await run(["--", PROBE, "exit", "0"], { env });
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr.includes(" launcher adopted ")).toBe(v1);
+    const host = await run(["--network", "host", "--", PROBE, "exit", "0"], { env });
+    expect(host.code, host.stderr).toBe(0);
+    expect(host.stderr).toMatch(/corral-sandbox trace launcher spec /); // traced, yet nothing adopted
+    expect(host.stderr).not.toContain(" launcher adopted ");
+    expect(await leftovers()).toEqual([]);
+  });
+
   it("takes no uid that a supervisor (or another run) holds, and holds its own while it runs", async () => {
     // What a supervisor with the same runtime directory does for each of
     // its instances: the top uid's lock, held by a live process (PID 1).

@@ -159,12 +159,22 @@ async function start(args: string[], options: RunOptions = {}): Promise<Running>
       : options.ids === "none"
         ? launchSandbox(Promise.resolve(spec), { launcherPath: LAUNCHER })
         : options.ids === "later"
-          ? launchSandbox(Promise.resolve(spec), { launcherPath: LAUNCHER, owner: Promise.resolve({ uid: spec.uid, gid: spec.gid }) })
+          ? launchTraced(spec, sleep(30).then(() => ({ uid: spec.uid, gid: spec.gid })))
           : launchSandbox(spec, { launcherPath: LAUNCHER });
   launched.push(sandbox);
   const output: string[] = [];
   sandbox.onOutput((stream, line) => output.push(`${stream}: ${line}`));
   return { sandbox, cgroup, spec, output };
+}
+
+/** A launch told its owner on --owner-fd when `owner` resolves, with the launcher's trace on. */
+function launchTraced(spec: SandboxSpec, owner: Promise<{ uid: number; gid: number }>): SandboxProcess {
+  process.env.CORRAL_SANDBOX_TRACE = "1"; // read at spawn, passed on to the launcher
+  try {
+    return launchSandbox(Promise.resolve(spec), { launcherPath: LAUNCHER, owner });
+  } finally {
+    delete process.env.CORRAL_SANDBOX_TRACE;
+  }
 }
 
 /** Runs the hostile plugin with args to its end. */
@@ -740,6 +750,8 @@ describe("the sandbox holds against a hostile plugin", () => {
         expect(hog).toEqual({ attempt: "inotify", escaped: false, detail: "EMFILE after 16 instances" });
         const max = Number(await readFile("/proc/sys/fs/inotify/max_user_instances", "utf8"));
         expect(await hostInotifyRoom(UID)).toBe(max - 16);
+        // Told later, the front made the namespaces, as that owner, and the launcher adopted them.
+        if (ids === "later") expect(output.filter((l) => l.includes(" launcher adopted "))).toHaveLength(1);
         // Root can still make some.
         const host = await execa(path.join(REPO, "node_modules/.bin/node"), ["-e", "require('node:fs').watch('/tmp').close(); console.log('watched')"]);
         expect(host.stdout).toBe("watched");

@@ -1169,18 +1169,24 @@ static int front_main(int argc, char **argv) {
 	}
 	char **launcher_argv = argv + 2;
 	const char *launcher = argv[2];
-	int owned = 0, ids = 0, stdin_to_init = 0, owner_fd = -1;
+	int owned = 0, ids = 0, stdin_to_init = 0, owner_fd = -1, spec_fd = 0;
 	unsigned owner_uid = 0, owner_gid = 0;
 	char end;
 	for (int i = 4; i < argc; i++) {
 		if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc &&
 		    sscanf(argv[i + 1], "%u:%u%c", &owner_uid, &owner_gid, &end) == 2 && owner_uid != 0 && owner_gid != 0)
 			owned = 1;
-		if (strcmp(argv[i], "--owner-fd") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%d%c", &owner_fd, &end) == 1 && owner_fd > 2)
-			owned = 1;
+		if (strcmp(argv[i], "--owner-fd") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%d%c", &owner_fd, &end) != 1) owner_fd = -1;
 		if (strcmp(argv[i], "--ids") == 0) ids = 1;
-		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) stdin_to_init = 1;
+		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") != 0) {
+			stdin_to_init = 1;
+			spec_fd = atoi(argv[i + 1]);
+		}
 	}
+	// The owner's fd is one of its own, past the events' (3) and not the
+	// spec's: any other is the launcher's to refuse, untouched here.
+	if (owner_fd > 3 && owner_fd != spec_fd) owned = 1;
+	else owner_fd = -1;
 	// The namespaces are made early only for an owner that is not root
 	// (--owner, --owner-fd); with --ids the launcher clones its init itself.
 	int early = owned && !ids;

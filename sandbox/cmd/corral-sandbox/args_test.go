@@ -24,6 +24,7 @@ func TestParseArgsOwner(t *testing.T) {
 		{args: []string{"--owner-fd", "five"}, err: `--owner-fd "five": want a file descriptor above 3`},
 		{args: []string{"--owner-fd", "5", "--owner", "300001:300001"}, err: "--owner-fd with --owner or --ids"},
 		{args: []string{"--owner-fd", "5", "--ids", "300001:300001"}, err: "--owner-fd with --owner or --ids"},
+		{args: []string{"--owner-fd", "4", "--spec-fd", "4"}, err: "--owner-fd 4 is the spec's fd"},
 	} {
 		opts, err := parseArgs(tc.args)
 		switch {

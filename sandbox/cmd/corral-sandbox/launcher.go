@@ -107,7 +107,9 @@ func runLauncher(args []string) int {
 	}
 	if err == nil && l.init != nil && l.unmapped {
 		// Made before the spec, by the front or by startUnmapped: as the
-		// ids it names, which own its user namespace, the kernel says.
+		// ids it names, which own its user namespace, the kernel says. The
+		// uid only: a namespace's owner is a uid, to which the kernel
+		// charges what is made in it; nothing is charged to a gid.
 		if owner, ownerErr := nsOwner(l.init.Pid); ownerErr != nil {
 			err = fmt.Errorf("the early init's user namespace: %w", ownerErr)
 		} else if owner != spec.UID {
@@ -158,6 +160,7 @@ type launcherArgs struct {
 // parseArgs reads the optional "--ids UID:GID" and "--spec-fd N" arguments.
 func parseArgs(args []string) (launcherArgs, error) {
 	var opts launcherArgs
+	ownerFd := -1
 	seen := map[string]bool{}
 	for len(args) > 0 {
 		name := args[0]
@@ -172,11 +175,12 @@ func parseArgs(args []string) (launcherArgs, error) {
 		case "--owner":
 			opts.owner, err = parseIDs(name, args[1])
 		case "--owner-fd":
-			// The front's to read: only checked here.
-			if fd, convErr := strconv.Atoi(args[1]); convErr != nil || fd <= eventsFd {
+			// The front's to read: only checked here, as the front does.
+			fd, convErr := strconv.Atoi(args[1])
+			if convErr != nil || fd <= eventsFd {
 				err = fmt.Errorf("--owner-fd %q: want a file descriptor above %d", args[1], eventsFd)
 			}
-			opts.ownerLater = true
+			opts.ownerLater, ownerFd = true, fd
 		case "--spec-fd":
 			opts.specFd, err = parseSpecFd(args[1])
 		case "--cgroups":
@@ -196,6 +200,9 @@ func parseArgs(args []string) (launcherArgs, error) {
 	}
 	if opts.ownerLater && (opts.ids != nil || opts.owner != nil) {
 		return opts, errors.New("--owner-fd with --owner or --ids: the owner is named once")
+	}
+	if opts.ownerLater && ownerFd == opts.specFd {
+		return opts, fmt.Errorf("--owner-fd %d is the spec's fd", ownerFd)
 	}
 	if opts.ids != nil {
 		opts.owner = opts.ids
