@@ -61,6 +61,11 @@ export async function cpuNanos(pid: number): Promise<number> {
   return total;
 }
 
+/** A command's standard output, trimmed; throws if it fails. */
+function outputOf(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8" }).trim();
+}
+
 /**
  * The commit of the tree, "-dirty" when its tracked files have changes
  * other than the benchmarks' own results (run.ts reads it once, before the
@@ -68,7 +73,7 @@ export async function cpuNanos(pid: number): Promise<number> {
  */
 export function commitStamp(): string {
   try {
-    const git = (...args: string[]) => execFileSync("git", ["-C", repoRoot, ...args], { encoding: "utf8" }).trim();
+    const git = (...args: string[]) => outputOf("git", ["-C", repoRoot, ...args]);
     const results = ["bench/results", "bench/results.json", "bench/REPORT.md"].map((p) => `:(exclude)${p}`);
     const changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ...results) !== "";
     return `${git("rev-parse", "--short=12", "HEAD")}${changed ? "-dirty" : ""}`;
@@ -80,7 +85,7 @@ export function commitStamp(): string {
 export function machine(): Record<string, string | number> {
   const version = (cmd: string, args: string[]) => {
     try {
-      return execFileSync(cmd, args, { encoding: "utf8" }).trim().split("\n")[0]!;
+      return outputOf(cmd, args).split("\n")[0]!;
     } catch {
       return "unknown";
     }
