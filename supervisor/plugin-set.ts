@@ -111,7 +111,7 @@ export class PluginSet {
     const env = this.#env;
     if (!env) throw new Error("PluginSet.environment is not set");
     const controller = new PluginController(plugin, {
-      createInstance: (p) => PluginInstance.launch(p, env),
+      createInstance: (p, release) => PluginInstance.launch(p, env, release),
       // A quarantine the CPU breaker imposed ends with its escalation: the
       // breaker starts over, closed and with no trips.
       onQuarantineLifted: () => env.forgetPlugin(plugin.name),

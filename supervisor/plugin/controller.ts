@@ -46,7 +46,11 @@ export interface Instance {
   resume(): Promise<void>;
 }
 
-export type InstanceFactory = (plugin: PluginConfig) => Promise<Instance>;
+/**
+ * Launches an instance of `plugin` running `release` (a sha256), or its
+ * current release when none is named.
+ */
+export type InstanceFactory = (plugin: PluginConfig, release?: string) => Promise<Instance>;
 
 export interface Transition {
   plugin: string;
@@ -102,6 +106,12 @@ export class PluginController {
   #failedAttempt = "";
   #restarts = 0;
   #instance: Instance | undefined;
+  /**
+   * The release of the instance that came into service last: what restarts,
+   * reloads and crash retries run, whatever `current` names meanwhile (a
+   * deploy's release on trial, or one that has just failed its trial).
+   */
+  #served: string | undefined;
   #readySince = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #attempt: AbortController | undefined;
@@ -328,7 +338,9 @@ export class PluginController {
           this.#dispatch({ type: "stop" });
           this.#policy.reset();
         }
-        await this.#run(quarantine === undefined ? undefined : { failedBackTo: quarantine });
+        // The release asked for; a restart or reload, the one that served last.
+        const starting = release ?? this.#served;
+        await this.#run(quarantine === undefined ? { release: starting } : { failedBackTo: quarantine, release: starting });
         const now = this.#instance;
         if ((this.#state as PluginState) !== "ready" || !now) {
           const why = quarantine === undefined ? this.#reason : this.#failedAttempt;
@@ -362,7 +374,7 @@ export class PluginController {
     });
     let fresh: Instance | undefined;
     try {
-      fresh = await this.#options.createInstance(this.#config);
+      fresh = await this.#options.createInstance(this.#config, release);
       this.#incoming = fresh;
       await withTimeout(fresh.ready(attempt.signal), this.#config.startTimeout, attempt, () => {
         return `not ready within startTimeout (${this.#config.startTimeout} ms)`;
@@ -386,6 +398,7 @@ export class PluginController {
       throw new UpdateFailed(`plugin ${this.name} was stopped during the update`);
     }
     this.#instance = fresh;
+    this.#served = fresh.release;
     this.#readySince = this.#now();
     this.#dispatch({ type: "updated" }); // the address now leads to the new instance
     void fresh.exited.then((how) => this.#onExit(fresh, how));
@@ -405,10 +418,11 @@ export class PluginController {
   }
 
   /**
-   * Runs one start attempt. With `failedBackTo`, a failed attempt returns
-   * the plugin to quarantine with that reason instead of to the crash policy.
+   * Runs one start attempt, of `release` (the current release if not
+   * given). With `failedBackTo`, a failed attempt returns the plugin to
+   * quarantine with that reason instead of to the crash policy.
    */
-  #run(options?: { failedBackTo: string }): Promise<void> {
+  #run(options?: { failedBackTo?: string; release?: string }): Promise<void> {
     const running = this.#startInstance(options).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
@@ -416,13 +430,13 @@ export class PluginController {
     return running;
   }
 
-  async #startInstance(options?: { failedBackTo: string }): Promise<void> {
+  async #startInstance(options?: { failedBackTo?: string; release?: string }): Promise<void> {
     this.#dispatch({ type: "start" });
     const attempt = new AbortController();
     this.#attempt = attempt;
     let instance: Instance | undefined;
     try {
-      instance = await this.#options.createInstance(this.#config);
+      instance = await this.#options.createInstance(this.#config, options?.release);
       this.#instance = instance;
       await withTimeout(instance.ready(attempt.signal), this.#config.startTimeout, attempt, () => {
         return `not ready within startTimeout (${this.#config.startTimeout} ms)`;
@@ -450,6 +464,7 @@ export class PluginController {
       if (this.#instance === instance) this.#instance = undefined;
       return;
     }
+    this.#served = instance.release;
     this.#readySince = this.#now();
     this.#dispatch({ type: "ready" });
     void instance.exited.then((how) => this.#onExit(instance, how));
@@ -478,7 +493,9 @@ export class PluginController {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#restarts += 1;
-      void this.#run();
+      // The release that served last, not `current`: a deploy may have made
+      // its release current on trial meanwhile, or failed with it.
+      void this.#run({ release: this.#served });
     }, decision.delayMs);
   }
 

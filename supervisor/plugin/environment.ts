@@ -43,7 +43,8 @@ export interface InstanceEnvironment {
   operatorLeaf(plugin: string, files: { cert: string; key: string; minValidity: number }): Promise<IssuedLeaf>;
   /** Credentials for the supervisor's Control channel, verifying the peer is `plugin`. */
   controlCredentials(plugin: string): ControlCredentials;
-  currentRelease(plugin: string): Promise<Release>;
+  /** The release `sha256` of `plugin`, or its current one when none is named; checked against its hash. */
+  release(plugin: string, sha256?: string): Promise<Release>;
   /** Records a breaker event of an instance (the event log; `corralctl events`). */
   breakerEvent(event: { plugin: string; instance: string; state: string; message: string }): void;
   /** Where the plugin's output lines go for `corralctl logs`. */
@@ -118,10 +119,10 @@ export function instanceEnvironment(parts: {
     issuePluginLeaf: (plugin, ttlMs) => trust.issuePluginLeaf(plugin, ttlMs),
     operatorLeaf: (plugin, files) => trust.operatorLeaf(plugin, files),
     controlCredentials: (plugin) => trust.controlCredentials(plugin),
-    currentRelease: async (plugin) => {
+    release: async (plugin, sha256) => {
       const store = new ReleaseStore(parts.stateDir, plugin);
-      const release = await store.current();
-      if (!release) throw new Error(`plugin ${plugin} has no current release`);
+      const release = sha256 === undefined ? await store.current() : await store.get(sha256);
+      if (!release) throw new Error(sha256 === undefined ? `plugin ${plugin} has no current release` : `plugin ${plugin} has no release ${sha256.slice(0, 12)}`);
       await store.verify(release); // "which code runs" stays a fact
       return release;
     },

@@ -128,9 +128,9 @@ export class PluginInstance implements Instance {
     return this.#published.publish();
   }
 
-  /** Creates the instance and launches its sandbox; readiness is awaited with ready(). */
-  static async launch(plugin: PluginConfig, env: InstanceEnvironment): Promise<PluginInstance> {
-    const release = await env.currentRelease(plugin.name);
+  /** Creates the instance of `sha256` (the current release if not given) and launches its sandbox; readiness is awaited with ready(). */
+  static async launch(plugin: PluginConfig, env: InstanceEnvironment, sha256?: string): Promise<PluginInstance> {
+    const release = await env.release(plugin.name, sha256);
     const slot = env.launchers.acquire();
     const instance = new PluginInstance(plugin, env, release, slot.ids);
     try {

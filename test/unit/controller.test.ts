@@ -79,9 +79,9 @@ function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
   let current = "abc";
   let lifted = 0;
   const controller = new PluginController(config, {
-    createInstance: async () => {
+    createInstance: async (_config, release) => {
       const instance = new FakeInstance(behaviours[Math.min(instances.length, behaviours.length - 1)]!);
-      instance.release = current;
+      instance.release = release ?? current;
       instances.push(instance);
       return instance;
     },
@@ -98,6 +98,24 @@ function harness(behaviours: FakeInstance["behaviour"][], config = plugin) {
 }
 
 describe("plugin controller", () => {
+  it("runs the release that served, not one on trial, for a restart queued behind a failed update and for a crash retry", async () => {
+    const { controller, instances, setCurrent } = harness(["ready", "hang", "ready", "ready"]);
+    await controller.start(); // abc serves
+    setCurrent("def"); // a deploy's trial: def is current until the deployer puts abc back
+    const updating = controller.update("def");
+    const restarting = controller.restart(); // queued behind the update
+    await expect(updating).rejects.toThrow(/release def did not become ready/);
+    await restarting; // `current` still names def here
+    expect(instances.map((i) => i.release)).toEqual(["abc", "def", "abc"]);
+    instances[2]!.crash("killed by SIGKILL");
+    await waitFor(() => controller.state === "ready" && instances.length === 4);
+    expect(instances[3]!.release).toBe("abc");
+    // A start from stopped runs what is current: the deployer's to decide.
+    await controller.stop();
+    await controller.start();
+    expect(instances[4]!.release).toBe("def");
+  });
+
   it("starts, becomes ready, and drains on stop", async () => {
     const { controller, instances, path } = harness(["ready"]);
     await controller.start();
