@@ -2,10 +2,13 @@
 // directory: the temporary files and directories its writers make beside
 // their targets and rename into place. None is ever read; some hold a
 // release's binary (a staging directory's link keeps its object from
-// being pruned). Removed at start, once the state directory's lock is held,
-// when no other writer can be at work. Only these names, where their
-// writers make them: anything else is left alone.
-import { readdir, rm } from "node:fs/promises";
+// being pruned). And a release's object that no release links to: an
+// import cut between the object's rename and its release's (a release is
+// a hard link to its object, so the object's only link is its own name).
+// Removed at start, once the state directory's lock is held, when no other
+// writer can be at work. Only these names, where their writers make them:
+// anything else is left alone.
+import { lstat, readdir, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 
 const SHA256 = "[0-9a-f]{64}";
@@ -19,7 +22,7 @@ const PLACES: Array<{ dir: string[]; names: RegExp }> = [
   { dir: [], names: /^\.ca-new-/ }, // identity/ca.ts, the CA's staging directory
   { dir: ["ca"], names: ATOMIC_TEMP },
   { dir: ["objects"], names: new RegExp(`^(${SHA256}\\.tmp-[0-9a-f]{8}|\\.staging-[0-9a-f]{12})$`) }, // releases/objects.ts, stage.ts
-  { dir: ["plugins", "*"], names: /^(current|trial\.json)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
+  { dir: ["plugins", "*"], names: /^(current|trial\.json|history\.jsonl)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
   { dir: ["plugins", "*", "releases"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) },
   { dir: ["diagnostics", "*"], names: REPLACE_TEMP }, // diagnostics/store.ts
 ];
@@ -36,8 +39,21 @@ export async function removeStateLeftovers(stateDir: string): Promise<string[]> 
       }
     }
   }
+  // After the staging links are gone: an object they alone kept is unused too.
+  const objects = path.join(stateDir, "objects");
+  for (const name of await readdir(objects).catch(() => [] as string[])) {
+    if (!OBJECT.test(name)) continue;
+    const object = path.join(objects, name);
+    const st = await lstat(object).catch(() => undefined);
+    if (!st?.isFile() || st.nlink > 1) continue;
+    await unlink(object);
+    removed.push(object);
+  }
   return removed;
 }
+
+/** releases/objects.ts: an object is named by its sha256. */
+const OBJECT = new RegExp(`^${SHA256}$`);
 
 /** The directories `parts` names under `root`, `*` standing for each subdirectory. */
 async function expand(root: string, parts: string[]): Promise<string[]> {

@@ -189,16 +189,22 @@ export class Deployer {
       const now = await this.#store.readCurrent().catch((err: Error) => ({ kind: "invalid" as const, reason: err.message }));
       if (change.kind === "invalid" ? now.kind === "release" : now.kind !== "release" || now.release.sha256 !== change.release.sha256) return;
       if (change.kind === "invalid") {
-        const restore = serving ? await this.#store.get(serving) : undefined;
+        // What serves; with nothing serving (crashed, backing off), what the
+        // link named before, else the release that served last: the next
+        // start needs a release to run.
+        const known = this.#known !== undefined ? await this.#store.get(this.#known) : undefined;
+        const lastServed = await this.#lastServed("");
+        const restore = serving ? await this.#store.get(serving) : (known ?? (lastServed ? await this.#store.get(lastServed) : undefined));
         try {
           if (restore) await this.#activate(restore);
         } catch (err) {
-          const message = `${change.reason}; putting back the link to release ${serving!.slice(0, 12)} failed: ${(err as Error).message}`;
+          const message = `${change.reason}; putting back the link to release ${restore!.sha256.slice(0, 12)} failed: ${(err as Error).message}`;
           this.#log.error({ target: change.target }, message);
           this.#onFailure(message);
           return;
         }
-        const message = `${change.reason}; ${restore ? `put back to release ${serving!.slice(0, 12)}, which keeps serving` : "no release serves"}`;
+        const what = !restore ? "no release to put back" : serving ? "which keeps serving" : "which nothing serves now";
+        const message = `${change.reason}; ${restore ? `put back to release ${restore.sha256.slice(0, 12)}, ${what}` : what}`;
         this.#log.error({ target: change.target }, message);
         this.#onFailure(message);
         return;

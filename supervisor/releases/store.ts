@@ -173,7 +173,28 @@ export class ReleaseStore {
       await this.#objects.removeIfUnused(release.sha256);
       removed.push(release.sha256);
     }
+    await this.#compactHistory();
     return removed;
+  }
+
+  /**
+   * Rewrites the history with the last activation of each release still in
+   * the store, in order: what lastServed() and previous() read of it for
+   * the current release comes out the same, and the file stays as long as
+   * the store's releases are many (it grew by a line at every activation:
+   * a deploy and a rollback, over and over, forever).
+   */
+  async #compactHistory(): Promise<void> {
+    const history = await this.history();
+    const last = new Map<string, number>();
+    history.forEach((entry, i) => last.set(entry.sha256, i));
+    const compact: typeof history = [];
+    for (const [i, entry] of history.entries()) if (last.get(entry.sha256) === i && (await this.get(entry.sha256))) compact.push(entry);
+    if (compact.length === history.length) return;
+    const file = path.join(this.#pluginDir, "history.jsonl");
+    const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
+    await writeFile(temp, compact.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+    await rename(temp, file);
   }
 
   /** Where a binary coming in from outside is copied before its import (stage.ts): beside the objects, on their filesystem. */
@@ -327,7 +348,9 @@ export class ReleaseStore {
   /**
    * At start, before anything else: a trial the last supervisor did not end
    * (it died while a release was coming in). If `current` still names that
-   * release, it is put back to the one that served before it.
+   * release, it is put back to the one that served before it, unless the
+   * history says it served: the supervisor died between recording that and
+   * ending the trial.
    */
   async recoverTrial(): Promise<{ release: string; restored: string | undefined } | undefined> {
     const file = path.join(this.#pluginDir, TRIAL_FILE);
@@ -342,7 +365,8 @@ export class ReleaseStore {
     let restored: string | undefined;
     const current = await this.readCurrent().catch(() => undefined);
     const restore = typeof trial.restore === "string" ? await this.get(trial.restore) : undefined;
-    if (current?.kind === "release" && current.release.sha256 === trial.release && restore) {
+    const served = (await this.history()).at(-1)?.sha256 === trial.release;
+    if (current?.kind === "release" && current.release.sha256 === trial.release && restore && !served) {
       await this.activate(restore);
       restored = restore.sha256;
     }

@@ -224,6 +224,18 @@ describe("a release that does not come into service while nothing serves", () =>
     expect(await readlink(store.currentLink)).toBe(`releases/${before.sha256}`);
   });
 
+  it("and a `current` link removed meanwhile is put back to the release it named, so that the next start has one", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const v1 = await store.seed(await binary("v1"));
+    await store.recordActivation(v1.sha256);
+    const failures: string[] = [];
+    const deployer = new Deployer({ store, plugin: notServing("fails"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), current: v1.sha256, onFailure: (m) => failures.push(m) });
+    await rm(store.currentLink);
+    await deployer.onCurrentChange({ kind: "invalid", target: undefined, reason: "the current link is missing" });
+    expect(await readlink(store.currentLink)).toBe(`releases/${v1.sha256}`);
+    expect(failures).toEqual([`the current link is missing; put back to release ${v1.sha256.slice(0, 12)}, which nothing serves now`]);
+  });
+
   it("by a deploy of the release current already: it stays current (the one before it is not brought back)", async () => {
     const store = new ReleaseStore(path.join(dir, "state"), "echo");
     await store.seed(await binary("v1"));

@@ -99,6 +99,23 @@ describe("release store history", () => {
     expect((await store.previous(v3!.sha256))?.sha256).toBe(v2!.sha256);
   });
 
+  it("keeps the last activation of each release still in the store when it prunes: rollbacks find the same release, the file stays short", async () => {
+    const store = new ReleaseStore(stateDir, "p");
+    const [v1, v2, v3] = await Promise.all(["v1", "v2", "v3"].map(async (v) => store.import(await binary(`plugin-${v}`, `${v} code`))));
+    let at = 0;
+    for (let i = 0; i < 50; i++) for (const v of [v1!, v2!]) await store.recordActivation(v.sha256, ++at); // deploy, roll back, again and again
+    await store.recordActivation(v3!.sha256, ++at);
+    await store.activate(v3!);
+    expect(await store.history()).toHaveLength(101);
+    expect(await store.prune(1, [v3!.sha256])).toEqual([v1!.sha256]); // v2 is the one kept beside the current v3
+    expect(await store.history()).toEqual([
+      { sha256: v2!.sha256, at: 100 },
+      { sha256: v3!.sha256, at: 101 },
+    ]);
+    expect((await store.previous(v3!.sha256))?.sha256).toBe(v2!.sha256);
+    expect((await store.lastServed())?.sha256).toBe(v3!.sha256);
+  });
+
   it("puts current back from a release on trial when the supervisor died before it served, and leaves a later swap alone", async () => {
     const store = new ReleaseStore(stateDir, "p");
     const [v1, v2, v3] = await Promise.all(["v1", "v2", "v3"].map(async (v) => store.import(await binary(`plugin-${v}`, `${v} code`))));
@@ -114,5 +131,15 @@ describe("release store history", () => {
     await store.activate(v3!);
     expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: undefined });
     expect((await store.current())?.sha256).toBe(v3!.sha256);
+
+    // The supervisor died after v2 was recorded as serving, before the trial ended: v2 stays.
+    await store.activate(v1!);
+    await store.recordActivation(v1!.sha256);
+    await store.beginTrial(v2!.sha256, v1!.sha256);
+    await store.activate(v2!);
+    await store.recordActivation(v2!.sha256);
+    expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: undefined });
+    expect((await store.current())?.sha256).toBe(v2!.sha256);
+    expect((await store.previous(v2!.sha256))?.sha256).toBe(v1!.sha256); // a rollback still finds v1
   });
 });

@@ -1,7 +1,7 @@
 // What interrupted writes leave in a state directory, removed at start:
 // exactly the temporary names the writers make, nothing else.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ beforeEach(async () => {
 afterEach(() => rm(state, { recursive: true, force: true }));
 
 const sha = "a".repeat(64);
+const orphan = "b".repeat(64);
 
 async function file(relative: string): Promise<string> {
   const at = path.join(state, relative);
@@ -36,11 +37,16 @@ describe("state directory leftovers", () => {
     await mkdir(path.join(state, "plugins/echo"), { recursive: true });
     await symlink(`releases/${sha}`, path.join(state, "plugins/echo/current.tmp-0a1b2c3d"));
     leftovers.push("plugins/echo/current.tmp-0a1b2c3d");
+    // A release is a hard link to its object.
+    await mkdir(path.join(state, `plugins/echo/releases/${sha}`), { recursive: true });
+    await link(path.join(state, await file(`objects/${sha}`)), path.join(state, `plugins/echo/releases/${sha}/plugin`));
+    // An object no release links to: an import cut before its release was made.
+    leftovers.push(await file(`objects/${orphan}`));
     const kept = [
+      `objects/${sha}`,
+      `plugins/echo/releases/${sha}/plugin`,
       await file("ca/ca.pem"),
       await file("ca/revoked.json"),
-      await file(`objects/${sha}`),
-      await file(`plugins/echo/releases/${sha}/plugin`),
       await file("plugins/echo/trial.json"),
       await file("plugins/echo/history.jsonl"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof"),
@@ -60,6 +66,7 @@ describe("state directory leftovers", () => {
         "plugins/echo/trial.json.tmp-deadbeef",
         "plugins/echo/current.tmp-0a1b2c3d",
         "diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp",
+        `objects/${orphan}`,
       ].sort(),
     );
     for (const l of leftovers) expect(existsSync(path.join(state, l)), l).toBe(false);
