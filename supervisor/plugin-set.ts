@@ -231,6 +231,9 @@ export class PluginSet {
   async remove(name: string, why = "removed from the config"): Promise<void> {
     const parts = this.#plugins.get(name);
     if (!parts) return;
+    // Before anything is awaited: an operator's start (or restart) that
+    // finds the plugin meanwhile is refused, not left running unmanaged.
+    parts.controller.retire();
     await parts.watch?.close();
     const deploys = parts.deployer.close();
     await parts.controller.stop();

@@ -37,6 +37,9 @@
 import { cpuBreakerConfigProblems, type CpuBreakerConfig } from "./config.ts";
 import { formatDuration, formatPercent } from "./format.ts";
 
+/** The longest a cool-down lasts, escalated or not: 24 days, the longest a config duration may be. */
+export const MAX_COOL_DOWN_MS = 24 * 86_400_000;
+
 export const cpuBreakerStates = ["closed", "open", "half-open", "quarantined"] as const;
 export type CpuBreakerState = (typeof cpuBreakerStates)[number];
 
@@ -277,7 +280,9 @@ export class CpuBreaker {
       this.#instanceLastAt = undefined; // the next sample is a new instance's
       return { type: "restart", reason: `${cause}; ${history} (tripsBeforeRestart: ${escalation.tripsBeforeRestart})`, trip };
     }
-    const coolDownMs = coolDown * escalation.coolDownMultiplier ** (trip - 1);
+    // Each duration of the config is at most 24 days (a Node timer longer
+    // than 2^31-1 ms fires at once); so is what they escalate to.
+    const coolDownMs = Math.min(coolDown * escalation.coolDownMultiplier ** (trip - 1), MAX_COOL_DOWN_MS);
     this.#state = "open";
     this.#run = undefined;
     this.#coolDownEndsAt = at + coolDownMs;

@@ -37,7 +37,9 @@ const QUOTED_VALUE_MAX = 80;
 export function formatProblem(p: ConfigProblem): string {
   const where = p.field ? `${p.field}: ` : "";
   const quoted = p.value !== undefined && p.value.length > QUOTED_VALUE_MAX ? `${p.value.slice(0, QUOTED_VALUE_MAX)}…` : p.value;
-  const value = quoted !== undefined && !p.message.includes(quoted) ? ` (value: ${quoted})` : "";
+  // Left out only where the message quotes it itself, not wherever its text
+  // happens to appear ("1" in "expected number to be >=16").
+  const value = quoted !== undefined && !p.message.includes(`"${quoted}"`) && !p.message.includes(`'${quoted}'`) ? ` (value: ${quoted})` : "";
   return `${p.file}:${p.line}:${p.column}: ${where}${p.message}${value}`;
 }
 
@@ -90,11 +92,19 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
   if (syntax.length > 0) throw new ConfigError(syntax);
   let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     // The yaml library's bound on what aliases expand to ("Excessive alias count ...").
     if (!(err instanceof ReferenceError)) throw err;
     throw new ConfigError([{ file, line: 1, column: 1, field: "", message: `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes` }]);
+  }
+  // Nothing but comments, or nothing at all: more likely a file caught
+  // while it was being written than a config meant to remove every plugin
+  // (`{}` says that).
+  if (raw === null || raw === undefined) {
+    throw new ConfigError([
+      { file, line: 1, column: 1, field: "", message: "the config is empty (nothing but comments, or nothing at all): write `{}` for all defaults; replace the file whole (write a new one beside it, then rename it over)" },
+    ]);
   }
   const result = configSchema.safeParse(raw);
   const problems = [

@@ -222,7 +222,9 @@ export const pluginSchema = z.strictObject({
   releases: releases.prefault({}),
   output: output.prefault({}),
   /** Lifetime of the instance's leaf certificate. */
-  certificateTtl: longDuration.prefault("24h"),
+  // A certificate's times are whole seconds: a leaf of under 2 s could be
+  // expired when it is issued (0s made every start fail, naming no field).
+  certificateTtl: longDuration.refine((ms) => ms >= 2000, "must be at least 2s").prefault("24h"),
   /**
    * An operator-provided certificate for the plugin, from Corral's CA, instead
    * of one Corral issues per instance: checked at every start (chain, plugin

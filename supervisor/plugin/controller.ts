@@ -112,6 +112,7 @@ export class PluginController {
    * deploy's release on trial, or one that has just failed its trial).
    */
   #served: string | undefined;
+  #retired = false;
   #readySince = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #attempt: AbortController | undefined;
@@ -167,8 +168,22 @@ export class PluginController {
     return this.#now() - this.#since;
   }
 
+  /**
+   * The plugin is being removed from the config: from now on start, update,
+   * restart and applyConfig are refused, so that nothing starts an instance
+   * that no one would stop once it is forgotten. stop() still works.
+   */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  #refuseIfRetired(): void {
+    if (this.#retired) throw new UpdateFailed(`plugin ${this.name} is being removed from the config`);
+  }
+
   /** Starts the plugin (from stopped, or lifting a quarantine). Resolves when ready or after the first failure. */
   async start(): Promise<void> {
+    this.#refuseIfRetired();
     if (this.#state !== "stopped" && this.#state !== "quarantined") return;
     if (this.#state === "quarantined") this.#options.onQuarantineLifted?.();
     this.#policy.reset();
@@ -302,6 +317,7 @@ export class PluginController {
    * `onServing` is awaited once a hot update's new instance takes the calls.
    */
   async #update(release: string | undefined, { startIdle = true, onServing }: { startIdle?: boolean; onServing?: () => Promise<void> } = {}): Promise<UpdateResult> {
+    this.#refuseIfRetired();
     // The attempt under way decides (ready, or back off): not waiting for a
     // crash loop to end, which it may never do without a quarantine.
     if (this.#state === "starting") await this.#running;
@@ -399,6 +415,10 @@ export class PluginController {
     }
     this.#instance = fresh;
     this.#served = fresh.release;
+    // The time the replaced instance served counts towards the crash
+    // policy's calm as if it had ended: a plugin that crash-looped once and
+    // then served for hours starts again from the first backoff.
+    this.#policy.onStable(this.#now() - this.#readySince);
     this.#readySince = this.#now();
     this.#dispatch({ type: "updated" }); // the address now leads to the new instance
     void fresh.exited.then((how) => this.#onExit(fresh, how));

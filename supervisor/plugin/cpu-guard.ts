@@ -106,6 +106,8 @@ export class CpuGuard {
   readonly #cpuCores: number;
   readonly #onEvent: (state: "open" | "half-open" | "closed" | "restart" | "quarantine", message: string) => void;
   #resumeTimer: NodeJS.Timeout | undefined;
+  /** The breaker's actions under way, in order (#enqueue). */
+  #acting: Promise<void> = Promise.resolve();
   #stopped = false;
   #closed = false;
   /** The latest evidence this guard started taking. */
@@ -160,7 +162,20 @@ export class CpuGuard {
     // This sample began a window: take the evidence now, while it runs.
     const started = this.#breaker.windowStartedAt;
     if (started !== undefined && started !== windowStart) this.#windowStarted(started, cpuPercent);
-    await this.#act(action, { at, windowStart });
+    await this.#enqueue(action, { at, windowStart });
+  }
+
+  /**
+   * Runs the breaker's actions one after another, in the order it decided
+   * them: a resume decided while a stop is still parking (a cool-down
+   * shorter than the stop) comes after the stop's SIGSTOP, not before it,
+   * which would leave the instance stopped with the breaker closed.
+   */
+  #enqueue(action: CpuBreakerAction | undefined, sample?: { at: number; windowStart: number | undefined }): Promise<void> {
+    if (!action) return Promise.resolve();
+    const next = this.#acting.then(() => this.#act(action, sample));
+    this.#acting = next.catch(() => {});
+    return next;
   }
 
   /** Whether the breaker holds the instance stopped (until its cool-down ends). */
@@ -225,7 +240,7 @@ export class CpuGuard {
         );
         this.#onEvent("open", `cpu breaker open (trip ${action.trip}, stopped until ${wallTime(action.until).toISOString()}): ${action.reason}`);
         clearTimeout(this.#resumeTimer);
-        this.#resumeTimer = setTimeout(() => void this.#act(this.#breaker.tick(action.until)), Math.max(0, action.until - steadyNow()));
+        this.#resumeTimer = setTimeout(() => void this.#enqueue(this.#breaker.tick(action.until)), Math.max(0, action.until - steadyNow()));
         return;
       }
       case "resume":

@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 /** A guard over one real, idle process; its log lines and the evidence requests are recorded. */
-function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number; coolDown?: number; operatorPaused?: () => boolean } = {}) {
+function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cpuCores?: number; coolDown?: number; operatorPaused?: () => boolean; parkMs?: number } = {}) {
   const child = spawn("sleep", ["60"], { stdio: "ignore" });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
@@ -56,6 +56,7 @@ function setup(options: { evidence?: (profileMs: number) => Promise<unknown>; cp
       // As a go-shim that answers as it begins: the guard waits the grace.
       park: async (_reason, graceMs) => {
         events.push(`park ${graceMs}`);
+        if (options.parkMs) await new Promise((r) => setTimeout(r, options.parkMs));
         return false;
       },
       unpark: async () => void events.push("unpark"),
@@ -134,6 +135,21 @@ describe("CPU guard: evidence with the window, the stop at once", () => {
     operatorPaused = false;
     await guard.onSample(resumedAt, 95);
     expect(guard.state).toBe("open");
+    await guard.close();
+  });
+
+  it("resumes after the stop, not before it, when a cool-down shorter than the stop ends while it parks", async () => {
+    const { child, guard, events } = setup({ coolDown: 100, parkMs: 300 });
+    const t = Date.now();
+    for (let at = t; at < t + 1000; at += 200) await guard.onSample(at, 95);
+    const stopping = guard.onSample(t + 1000, 95); // trips; its park takes 300 ms
+    await new Promise((r) => setTimeout(r, 50));
+    const resuming = guard.onSample(t + 1200, 0); // past the cool-down (t + 1100): the breaker resumes
+    await Promise.all([stopping, resuming]);
+    expect(events.filter((e) => e.startsWith("park") || e === "unpark")).toEqual([`park ${BREAKER_PARK_GRACE_MS}`, "unpark"]);
+    expect(guard.state).toBe("half-open");
+    expect(guard.holdsStopped).toBe(false);
+    expect(readProcStat(child.pid!)?.state).not.toBe("T");
     await guard.close();
   });
 

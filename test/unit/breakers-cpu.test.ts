@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { breakerDefaults, type CpuBreakerConfig } from "../../supervisor/breakers/config.ts";
-import { CpuBreaker, type CpuBreakerAction } from "../../supervisor/breakers/cpu-breaker.ts";
+import { CpuBreaker, MAX_COOL_DOWN_MS, type CpuBreakerAction } from "../../supervisor/breakers/cpu-breaker.ts";
 import { PluginCpuBreakers } from "../../supervisor/breakers/plugin-cpu-breakers.ts";
 
 const config: CpuBreakerConfig = breakerDefaults.cpu;
@@ -307,6 +307,23 @@ describe("CPU breaker: escalation", () => {
     }
     expect(untils).toEqual([60_000, 180_000, 540_000]);
     expect(b.sample({ at, cpuPercent: 99 })).toMatchObject({ type: "restart", trip: 4 });
+  });
+
+  it("holds an escalated cool-down to 24 days, the longest a timer waits (2^31-1 ms fires at once)", () => {
+    const period = 24 * 86_400_000;
+    const b = new CpuBreaker({ ...config, coolDown: 3_600_000, escalation: { coolDownMultiplier: 10, tripsBeforeRestart: 5, tripsBeforeQuarantine: 6, period } });
+    const untils: number[] = [];
+    let at = 0;
+    for (let i = 0; i < 4; i++) {
+      const [trip] = spin(b, at);
+      if (trip?.action.type !== "stop") throw new Error(`expected a stop, got ${JSON.stringify(trip)}`);
+      untils.push(trip.action.until - trip.at);
+      at = trip.action.until;
+      b.tick(at);
+      at += 1000;
+    }
+    expect(untils).toEqual([3_600_000, 36_000_000, 360_000_000, MAX_COOL_DOWN_MS]);
+    expect(MAX_COOL_DOWN_MS).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
   it("restarts on the first trip when tripsBeforeRestart is 1", () => {

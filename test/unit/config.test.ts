@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../supervisor/config/load.ts";
+import { ConfigError, formatProblem, parseConfig } from "../../supervisor/config/load.ts";
 import { parseDuration, parseSize } from "../../supervisor/config/units.ts";
 import { breakerDefaults } from "../../supervisor/breakers/config.ts";
 import { warningSignsConfig } from "../../supervisor/plugin/runtime-watch.ts";
@@ -32,6 +32,30 @@ describe("config units", () => {
 });
 
 describe("config validation", () => {
+  it("refuses an empty config, or one of comments only (a file caught mid-write), and takes {} for all defaults", () => {
+    for (const text of ["", "\n", "# corral config\n# plugins: none yet\n"]) {
+      const [problem, ...more] = problems(text);
+      expect(more).toEqual([]);
+      expect(problem).toMatchObject({ file, line: 1, field: "" });
+      expect(problem!.message).toMatch(/^the config is empty \(nothing but comments, or nothing at all\): write `\{\}` for all defaults/);
+    }
+    expect(parseConfig("{}\n", file).plugins).toEqual([]);
+  });
+
+  it("shows the value of a field whenever the message does not quote it, its text in the message or not", () => {
+    const [openFiles] = problems('plugins:\n  - name: pp\n    binary: /bin/true\n    apiVersion: "1"\n    limits: { openFiles: 1 }\n');
+    expect(formatProblem(openFiles!)).toMatch(/plugins\[0\]\.limits\.openFiles: .*>=16.* \(value: 1\)$/);
+    const [unknown] = problems("bogus: 1\n");
+    expect(formatProblem(unknown!)).toBe(`${file}:1:1: bogus: unknown field "bogus"`);
+  });
+
+  it("refuses a certificateTtl under 2 s: a leaf could be expired when issued", () => {
+    for (const ttl of ["0s", "500ms", "1999ms"]) {
+      const [problem] = problems(`plugins:\n  - name: pp\n    binary: /bin/true\n    apiVersion: "1"\n    certificateTtl: ${ttl}\n`);
+      expect(problem).toMatchObject({ field: "plugins[0].certificateTtl", value: ttl, message: "must be at least 2s" });
+    }
+  });
+
   it("fills defaults and resolves paths relative to the file", () => {
     const config = parseConfig(
       "stateDir: ./state\nplugins:\n  - name: greeter\n    binary: ../bin/greeter\n    apiVersion: \"1.0\"\n",

@@ -116,6 +116,46 @@ describe("plugin controller", () => {
     expect(instances[4]!.release).toBe("def");
   });
 
+  it("refuses start, update, restart and reload once retired (being removed), and still stops", async () => {
+    const { controller, instances } = harness(["ready"]);
+    await controller.start();
+    controller.retire();
+    const refused = "plugin fake is being removed from the config";
+    await expect(controller.restart()).rejects.toThrow(refused);
+    await expect(controller.applyConfig()).rejects.toThrow(refused);
+    await expect(controller.update("def")).rejects.toThrow(refused);
+    await controller.stop();
+    await expect(controller.start()).rejects.toThrow(refused);
+    expect(controller.state).toBe("stopped");
+    expect(instances).toHaveLength(1);
+  });
+
+  it("counts the time an instance served before a hot update towards resetting the backoff", async () => {
+    const calm = parseConfig(
+      `plugins:
+  - name: fake
+    binary: /bin/true
+    apiVersion: "1"
+    startTimeout: 200ms
+    restart: { initialBackoff: 50ms, maxBackoff: 10s, quarantineAfter: 20, quarantineWindow: 10s, resetAfter: 300ms }
+`,
+      "/tmp/c.yaml",
+    ).plugins[0]!;
+    const { controller, instances } = harness(["ready"], calm);
+    await controller.start();
+    for (let i = 1; i <= 4; i++) {
+      instances.at(-1)!.crash("killed by SIGKILL"); // backoffs 50, 100, 200, 400 ms
+      await waitFor(() => controller.state === "ready" && instances.length === i + 1, 5000);
+    }
+    await new Promise((r) => setTimeout(r, 400)); // longer than resetAfter in service...
+    await controller.restart(); // ...then replaced by a hot update
+    const crashedAt = performance.now();
+    instances.at(-1)!.crash("killed by SIGKILL");
+    await waitFor(() => controller.state === "ready" && instances.length === 7, 5000);
+    // The first backoff again (50 ms), not the fifth (800 ms).
+    expect(performance.now() - crashedAt).toBeLessThan(600);
+  });
+
   it("starts, becomes ready, and drains on stop", async () => {
     const { controller, instances, path } = harness(["ready"]);
     await controller.start();
