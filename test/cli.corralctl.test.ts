@@ -108,6 +108,11 @@ describe("corralctl without a daemon", () => {
     // Option values are checked before the daemon is asked.
     const cpu = await corralctl(["diag", "greeter", "--capture", "--cpu", "abc"]);
     expect([cpu.code, cpu.stderr]).toEqual([2, expect.stringContaining("option '--cpu <ms>' argument 'abc' is invalid. give a number of milliseconds")]);
+    // What the protocol's uint32 cannot carry is refused, not wrapped around (4294967396 ms would be a 100 ms profile).
+    const huge = await corralctl(["diag", "greeter", "--capture", "--cpu", "4294967396"]);
+    expect([huge.code, huge.stderr]).toEqual([2, expect.stringContaining("option '--cpu <ms>' argument '4294967396' is invalid. at most 4294967295 ms")]);
+    const tail = await corralctl(["logs", "greeter", "-n", "4294967297"]);
+    expect([tail.code, tail.stderr]).toEqual([2, "corralctl: --tail 4294967297: give a number of lines, at most 4294967295\n"]);
     const cpuAlone = await corralctl(["diag", "greeter", "--cpu", "100"]);
     expect([cpuAlone.code, cpuAlone.stderr]).toEqual([2, expect.stringContaining("--cpu goes with --capture")]);
     const kind = await corralctl(["ack", "greeter", "--kind", "goroutine"]);

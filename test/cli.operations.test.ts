@@ -249,6 +249,13 @@ describe("corralctl operations", () => {
       const strange = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "status"]);
       expect(strange.code).toBe(5);
       expect(strange.stderr).toMatch(new RegExp(`^corralctl: the Corral daemon at ${supervisor.adminSocket} and the admin credentials in ${creds} do not agree: `));
+      // The streaming commands say the same, at once, not "cannot reach" after --timeout.
+      for (const command of [["events"], ["logs", "echo"]]) {
+        const t0 = Date.now();
+        const streamed = await corralctl(["--socket", supervisor.adminSocket, "--credentials", creds, "--timeout", "8000", ...command]);
+        expect([streamed.code, streamed.stderr]).toEqual([5, strange.stderr]);
+        expect(Date.now() - t0).toBeLessThan(6000);
+      }
       // The daemon's own CA, but a certificate that has expired: said so, not "cannot reach the daemon".
       const own = await loadOrCreateCA(supervisor.stateDir, { trustDomain: "test.corral.local" });
       const shortLived = await issueAdminLeaf(own, { trustDomain: "test.corral.local", ttlMs: 1000 }, "short");

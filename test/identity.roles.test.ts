@@ -74,6 +74,14 @@ describe("certificate roles", () => {
     expect(unknown).toMatchObject({ code: 4, stderr: "corralctl: no such plugin: nosuch\n" });
     const badRole = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "root", "--name", "x", "--out", client]);
     expect(badRole).toMatchObject({ code: 1, stderr: 'corralctl: role "root" is not admin or client\n' });
+    // An --out it cannot write into is refused before anything is issued: no certificate whose key is lost.
+    const file = path.join(supervisor.dir, "a-file");
+    await writeFile(file, "");
+    const before = await corralctl(["--config", supervisor.configFile, "certs", "list", "--json"]);
+    const nowhere = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "admin", "--name", "bob", "--out", file]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toMatch(new RegExp(`^corralctl: --out ${file}: cannot write the certificate's files there: EEXIST`));
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "list", "--json"])).stdout).toBe(before.stdout);
     // The local admin's identity is root's: no one is issued it.
     const reserved = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "admin", "--name", "local-root", "--out", path.join(supervisor.dir, "lr")]);
     expect(reserved).toMatchObject({ code: 1, stderr: 'corralctl: admin name "local-root" is the supervisor\'s own credential for root; choose another\n' });

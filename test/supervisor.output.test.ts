@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { FOLLOW_BACKLOG } from "../supervisor/admin/server.ts";
-import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { execa } from "execa";
+import { corralctl, corralctlBin, nodeBin, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor;
 /** Before the supervisor, and so the plugin, started. */
@@ -147,6 +148,21 @@ describe("a plugin that writes nothing but newlines", () => {
 });
 
 describe("a follower of a plugin's output that stops reading", () => {
+  it("reaches a reader slower than corralctl whole: corralctl waits for its output before it exits", async () => {
+    const lines = async (run: { stdout: string }) => run.stdout.split("\n").filter(Boolean).length;
+    const args = ["--config", supervisor.configFile, "logs", "flood", "-n", "1500", "--json"];
+    for (let tries = 0; (await lines(await corralctl(args))) < 1500; tries++) {
+      if (tries > 60) throw new Error("the flood plugin's ring never held 1500 lines");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Hundreds of KiB into a pipe whose reader starts a second late: more than the pipe holds.
+    const slow = await execa("bash", ["-c", 'set -o pipefail; "$@" | (sleep 1; cat)', "bash", nodeBin, corralctlBin, ...args], { reject: false });
+    expect(slow.exitCode, slow.stderr).toBe(0);
+    expect(Buffer.byteLength(slow.stdout)).toBeGreaterThan(256 * 1024);
+    expect(await lines(slow)).toBe(1500);
+    for (const line of slow.stdout.trim().split("\n")) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
   it("is not buffered for without bound: its stream ends, saying why, once a bounded backlog waits", async () => {
     const fast = await TestSupervisor.start({
       plugins: [

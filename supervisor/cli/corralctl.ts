@@ -20,8 +20,8 @@ import type { PluginStatus__Output } from "../../proto/gen/ts/corral/admin/v1/Pl
 import type { ReloadResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ReloadResponse.ts";
 import type { ValidateConfigResponse__Output } from "../../proto/gen/ts/corral/admin/v1/ValidateConfigResponse.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { constants as fsConstants, existsSync } from "node:fs";
+import { access, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, connectAdmin, explain, resolveEndpoint, type Endpoint } from "../admin/client.ts";
 import { replaceAtomically } from "../identity/files.ts";
@@ -40,9 +40,13 @@ interface GlobalOptions {
   timeout: string;
 }
 
+/** The largest count the admin protocol carries (uint32): a larger one would wrap around, unseen. */
+const UINT32_MAX = 0xffff_ffff;
+
 /** An option's value that must be a whole positive number of milliseconds. */
 function milliseconds(value: string): string {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("give a number of milliseconds, e.g. 5000");
+  if (Number(value) > UINT32_MAX) throw new InvalidArgumentError(`at most ${UINT32_MAX} ms`);
   return value;
 }
 
@@ -214,8 +218,11 @@ async function callStream<T>(
   const endpoint: Endpoint = await resolveEndpoint(options);
   const client = await connectAdmin(endpoint);
   const deadline = new Date(Date.now() + Number(options.timeout));
+  // A call first, bounded by --timeout: it fails at once with the reason
+  // (credentials of another CA, a socket this user may not open), where
+  // waitForReady waited out the deadline and said only that it had.
   await new Promise<void>((resolve, reject) =>
-    client.waitForReady(deadline, (err) => (err ? reject(explain(Object.assign(err, { code: 4, details: err.message }) as ServiceError, endpoint)) : resolve())),
+    client.Version({}, { deadline }, (err) => (err ? reject(explain(err, endpoint)) : resolve())),
   ).catch((err: unknown) => {
     client.close();
     throw err;
@@ -223,16 +230,30 @@ async function callStream<T>(
   const stream = open(client, follow ? {} : { deadline });
   const stop = () => stream.cancel();
   process.once("SIGINT", stop);
+  // What stdout cannot take yet waits in the daemon, which bounds what a
+  // follow holds for a reader that does not read, not here, unbounded.
+  const resume = () => stream.resume();
+  process.stdout.on("drain", resume);
   try {
     await new Promise<void>((resolve, reject) => {
-      stream.on("data", onMessage);
+      stream.on("data", (message: T) => {
+        onMessage(message);
+        if (process.stdout.writableNeedDrain) stream.pause();
+      });
       stream.on("end", () => resolve());
       stream.on("error", (err: ServiceError) => (err.code === 1 /* CANCELLED: our Ctrl-C */ ? resolve() : reject(explain(err, endpoint))));
     });
   } finally {
     process.off("SIGINT", stop);
+    process.stdout.off("drain", resume);
     client.close();
   }
+}
+
+/** Resolves once what has been written to `stream` so far is handed on (or the stream is gone). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || !stream.writable) return Promise.resolve();
+  return new Promise((resolve) => stream.write("", () => resolve()));
 }
 
 function printPlugin(p: PluginStatus__Output, json: boolean | undefined): void {
@@ -296,7 +317,7 @@ program
   .option("--json", "one JSON object per line")
   .action(async (plugin: string, options: { tail: string; follow?: boolean; json?: boolean }) => {
     const tail = Number(options.tail);
-    if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail ${options.tail}: give a number of lines`, ExitCode.usage);
+    if (!Number.isInteger(tail) || tail < 0 || tail > UINT32_MAX) throw new CliError(`--tail ${options.tail}: give a number of lines, at most ${UINT32_MAX}`, ExitCode.usage);
     await callStream<LogLine__Output>(
       (client, call) => client.Logs({ plugin, tail, follow: options.follow ?? false }, call),
       (l) =>
@@ -461,10 +482,12 @@ certs
   .option("--json", "print the certificate's details as JSON")
   .action(async (options: { role: string; name: string; plugin?: string[]; ttl: string; out: string; json?: boolean }) => {
     const ttlMs = parseTtl(options.ttl);
+    // Before the certificate is issued: one whose key could not be written
+    // would stay valid, its key lost.
+    await usableOutputDirectory(options.out);
     const response = await call<IssueCertificateResponse__Output>((client, deadline, done) =>
       client.IssueCertificate({ role: options.role, name: options.name, plugins: options.plugin ?? [], ttlMs }, { deadline }, done),
     );
-    await mkdir(options.out, { recursive: true, mode: 0o700 });
     // Each file new, with its own mode, renamed over what was there: a key
     // written into a key.pem of a wider mode would keep that mode.
     await replaceAtomically(path.join(options.out, "ca.pem"), response.caPem, 0o644);
@@ -554,6 +577,16 @@ program
     process.stdout.write(bashCompletion(program));
   });
 
+/** Makes `dir` (0700) if need be, and checks this process may write files in it; a CliError of usage if not. */
+async function usableOutputDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await access(dir, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (err) {
+    throw new CliError(`--out ${dir}: cannot write the certificate's files there: ${(err as Error).message}`, ExitCode.usage);
+  }
+}
+
 /** "30d", "720h", "90m" into milliseconds. */
 function parseTtl(text: string): number {
   const match = /^([1-9]\d*)(d|h|m)$/.exec(text);
@@ -582,4 +615,8 @@ try {
 }
 // Not waiting for what may still hold the event loop: a TLS handshake with
 // a daemon that does not answer (stopped, wedged) outlived the deadline.
+// But for what is still queued for stdout: writes to a pipe are
+// asynchronous, and process.exit drops them (a slow `| less` got half of
+// a long `logs`, and the exit status said nothing of it).
+await flushed(process.stdout);
 process.exit(process.exitCode ?? ExitCode.ok);
