@@ -155,8 +155,8 @@ describe("a follower of a plugin's output that stops reading", () => {
       if (tries > 60) throw new Error("the flood plugin's ring never held 1500 lines");
       await new Promise((r) => setTimeout(r, 500));
     }
-    // Hundreds of KiB into a pipe whose reader starts a second late: more than the pipe holds.
-    const slow = await execa("bash", ["-c", 'set -o pipefail; "$@" | (sleep 1; cat)', "bash", nodeBin, corralctlBin, ...args], { reject: false });
+    // Hundreds of KiB into a pipe whose reader starts later than --timeout: more than the pipe holds.
+    const slow = await execa("bash", ["-c", 'set -o pipefail; "$@" | (sleep 2.5; cat)', "bash", nodeBin, corralctlBin, "--timeout", "1500", ...args], { reject: false });
     expect(slow.exitCode, slow.stderr).toBe(0);
     expect(Buffer.byteLength(slow.stdout)).toBeGreaterThan(256 * 1024);
     expect(await lines(slow)).toBe(1500);

@@ -38,7 +38,7 @@ export async function resolveEndpoint(options: { socket?: string; config?: strin
  */
 async function adminSocketOf(file: string): Promise<string> {
   try {
-    return (await loadConfig(file)).admin.socket;
+    return (await loadConfig(file, { empty: "defaults" })).admin.socket;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const text = await readFile(file, "utf8").catch(() => undefined);

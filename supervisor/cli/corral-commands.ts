@@ -111,7 +111,7 @@ program
 
     let plugins: string[] = [];
     try {
-      const config = await loadConfig(options.config);
+      const config = await loadConfig(options.config, { empty: "defaults" });
       supervisor = await Supervisor.start(config, {
         logger,
         configFile: path.resolve(options.config),

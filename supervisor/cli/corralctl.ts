@@ -230,15 +230,17 @@ async function callStream<T>(
   const stream = open(client, follow ? {} : { deadline });
   const stop = () => stream.cancel();
   process.once("SIGINT", stop);
-  // What stdout cannot take yet waits in the daemon, which bounds what a
-  // follow holds for a reader that does not read, not here, unbounded.
+  // What a follow's stdout cannot take yet waits in the daemon, which
+  // bounds what it holds for a reader that does not read, not here,
+  // unbounded. (Not a call that ends: bounded itself, by the ring, it would
+  // be held past its deadline by a reader slower than that, `| less`.)
   const resume = () => stream.resume();
   process.stdout.on("drain", resume);
   try {
     await new Promise<void>((resolve, reject) => {
       stream.on("data", (message: T) => {
         onMessage(message);
-        if (process.stdout.writableNeedDrain) stream.pause();
+        if (follow && process.stdout.writableNeedDrain) stream.pause();
       });
       stream.on("end", () => resolve());
       stream.on("error", (err: ServiceError) => (err.code === 1 /* CANCELLED: our Ctrl-C */ ? resolve() : reject(explain(err, endpoint))));

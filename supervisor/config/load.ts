@@ -43,8 +43,17 @@ export function formatProblem(p: ConfigProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${where}${p.message}${value}`;
 }
 
+/**
+ * What an empty config (nothing but comments, or nothing at all) is:
+ * "refused" where it would replace a running one (a reload, and the
+ * checks that stand for one), since it is more likely a file caught while
+ * it was being written than one meant to remove every plugin; "defaults"
+ * (no plugins) where nothing runs yet, as it always was at start.
+ */
+export type EmptyConfig = "refused" | "defaults";
+
 /** Loads, validates and resolves a config file. Throws ConfigError listing every problem. */
-export async function loadConfig(file: string): Promise<Config> {
+export async function loadConfig(file: string, { empty = "refused" }: { empty?: EmptyConfig } = {}): Promise<Config> {
   const absolute = path.resolve(file);
   let text: string;
   try {
@@ -54,7 +63,7 @@ export async function loadConfig(file: string): Promise<Config> {
   } catch (err) {
     throw new ConfigError([{ file: absolute, line: 0, column: 0, field: "", message: `cannot read config: ${(err as Error).message}` }]);
   }
-  return parseConfig(text, absolute);
+  return parseConfig(text, absolute, { empty });
 }
 
 /**
@@ -71,7 +80,7 @@ export const MAX_ALIAS_COUNT = 10_000;
  * text an admin sent (ValidateConfig) does not have root look at paths for
  * them (whether a path exists where they may not look is not theirs to learn).
  */
-export function parseConfig(text: string, file: string, { hostPaths = true }: { hostPaths?: boolean } = {}): Config {
+export function parseConfig(text: string, file: string, { hostPaths = true, empty = "refused" }: { hostPaths?: boolean; empty?: EmptyConfig } = {}): Config {
   const lineCounter = new LineCounter();
   // Unique keys are checked below, in one pass: the yaml library's own
   // check is quadratic (20 000 keys took 3 s of the event loop).
@@ -98,9 +107,8 @@ export function parseConfig(text: string, file: string, { hostPaths = true }: { 
     if (!(err instanceof ReferenceError)) throw err;
     throw new ConfigError([{ file, line: 1, column: 1, field: "", message: `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes` }]);
   }
-  // Nothing but comments, or nothing at all: more likely a file caught
-  // while it was being written than a config meant to remove every plugin
-  // (`{}` says that).
+  // Nothing but comments, or nothing at all (EmptyConfig).
+  if ((raw === null || raw === undefined) && empty === "defaults") raw = {};
   if (raw === null || raw === undefined) {
     throw new ConfigError([
       { file, line: 1, column: 1, field: "", message: "the config is empty (nothing but comments, or nothing at all): write `{}` for all defaults; replace the file whole (write a new one beside it, then rename it over)" },

@@ -262,9 +262,10 @@ export class PluginController {
   }
 
   /**
-   * Replaces the serving instance with a new one of the current release
+   * Replaces the serving instance with a new one of the release it serves
    * (with the config as it is now) through the hot-update path: no call
-   * fails. A plugin that is not ready is started instead.
+   * fails. A plugin that is not ready is started instead, on the release
+   * that served last (the current one if none has).
    */
   restart(): Promise<UpdateResult> {
     const next = this.#updates.then(() => this.#update(undefined));

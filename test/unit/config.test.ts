@@ -40,6 +40,8 @@ describe("config validation", () => {
       expect(problem!.message).toMatch(/^the config is empty \(nothing but comments, or nothing at all\): write `\{\}` for all defaults/);
     }
     expect(parseConfig("{}\n", file).plugins).toEqual([]);
+    // Where nothing runs yet (the supervisor's start), it is all defaults, as it always was.
+    expect(parseConfig("# plugins: none yet\n", file, { empty: "defaults" }).plugins).toEqual([]);
   });
 
   it("shows the value of a field whenever the message does not quote it, its text in the message or not", () => {
