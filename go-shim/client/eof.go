@@ -35,21 +35,31 @@ func unavailableOnEOF(err error) error {
 }
 
 // streamEOF gives a stream's SendMsg back its documented io.EOF, after
-// which RecvMsg returns the stream's status.
+// which RecvMsg returns the stream's status. For a server-streaming call,
+// nil, as gRPC's own wrapper makes of a plain io.EOF there (inside this
+// interceptor, so too early for the wrapped one): its generated stub
+// returns SendMsg's error as the call's, where nil lets its Recv report
+// the stream's status.
 func streamEOF(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	stream, err := streamer(ctx, desc, cc, method, opts...)
 	if err != nil {
 		return nil, unavailableOnEOF(err)
 	}
-	return eofStream{stream}, nil
+	return eofStream{ClientStream: stream, clientStreams: desc.ClientStreams}, nil
 }
 
-type eofStream struct{ grpc.ClientStream }
+type eofStream struct {
+	grpc.ClientStream
+	clientStreams bool
+}
 
 func (s eofStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
 	if err != nil && err != io.EOF && errors.Is(err, io.EOF) {
 		if _, ok := status.FromError(err); !ok {
+			if !s.clientStreams {
+				return nil
+			}
 			return io.EOF
 		}
 	}

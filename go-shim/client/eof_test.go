@@ -43,11 +43,31 @@ type sendFails struct {
 func (s sendFails) SendMsg(any) error { return s.err }
 
 func TestStreamSendEOFIsPlainEOF(t *testing.T) {
-	if err := (eofStream{sendFails{err: exhausted}}).SendMsg(nil); err != io.EOF {
+	if err := (eofStream{ClientStream: sendFails{err: exhausted}, clientStreams: true}).SendMsg(nil); err != io.EOF {
 		t.Errorf("wrapped io.EOF: %v, want io.EOF", err)
 	}
 	refused := status.Error(codes.Unavailable, "refused")
-	if err := (eofStream{sendFails{err: refused}}).SendMsg(nil); err != refused {
+	if err := (eofStream{ClientStream: sendFails{err: refused}, clientStreams: true}).SendMsg(nil); err != refused {
 		t.Errorf("a status error is changed: %v", err)
+	}
+}
+
+// TestServerStreamSendEOFIsNil: the stub of a server-streaming call returns
+// SendMsg's error as the call's; its Recv has the stream's status.
+func TestServerStreamSendEOFIsNil(t *testing.T) {
+	open := func(desc *grpc.StreamDesc) grpc.ClientStream {
+		s, err := streamEOF(context.Background(), desc, nil, "/m", func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+			return sendFails{err: exhausted}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if err := open(&grpc.StreamDesc{ServerStreams: true}).SendMsg(nil); err != nil {
+		t.Errorf("server-streaming, wrapped io.EOF: %v, want nil", err)
+	}
+	if err := open(&grpc.StreamDesc{ServerStreams: true, ClientStreams: true}).SendMsg(nil); err != io.EOF {
+		t.Errorf("bidi, wrapped io.EOF: %v, want io.EOF", err)
 	}
 }
