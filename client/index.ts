@@ -205,9 +205,10 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
     privateKeyFile: path.join(source, "key.pem"),
     refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
-  // Renewed a file at a time: a certificate whose key has not come yet is not taken (matched-pair.ts).
-  const identity = new MatchedPairProvider(files);
-  return watched(experimental.createCertificateProviderChannelCredentials(files, identity, { checkServerIdentity }));
+  // Renewed a file at a time: a certificate whose key has not come yet, or a
+  // CA file read while it was written, is not taken (matched-pair.ts).
+  const whole = new MatchedPairProvider(files);
+  return watched(experimental.createCertificateProviderChannelCredentials(whole, whole, { checkServerIdentity }));
 }
 
 /** A revocation list to check plugins against; one not `required` (the default's) is left out while it is another CA's. */

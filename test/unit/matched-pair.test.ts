@@ -21,13 +21,20 @@ afterAll(async () => {
 /** A provider whose updates the test sends. */
 function fakeProvider() {
   const identity = new Set<experimental.IdentityCertificateUpdateListener>();
+  const cas = new Set<experimental.CaCertificateUpdateListener>();
   const provider: experimental.CertificateProvider = {
-    addCaCertificateListener: () => {},
-    removeCaCertificateListener: () => {},
+    addCaCertificateListener: (l) => void cas.add(l),
+    removeCaCertificateListener: (l) => void cas.delete(l),
     addIdentityCertificateListener: (l) => void identity.add(l),
     removeIdentityCertificateListener: (l) => void identity.delete(l),
   };
-  return { provider, identity, send: (update: experimental.IdentityCertificateUpdate | null) => identity.forEach((l) => l(update)) };
+  return {
+    provider,
+    identity,
+    cas,
+    send: (update: experimental.IdentityCertificateUpdate | null) => identity.forEach((l) => l(update)),
+    sendCa: (update: experimental.CaCertificateUpdate | null) => cas.forEach((l) => l(update)),
+  };
 }
 
 describe("MatchedPairProvider", () => {
@@ -45,8 +52,26 @@ describe("MatchedPairProvider", () => {
     fake.send(pair(a.certPem, a.keyPem));
     fake.send(pair(b.certPem, a.keyPem)); // renewed: the certificate first
     fake.send(pair(b.certPem, b.keyPem)); // then its key
+    fake.send(null); // the files gone for a moment: b stays
     expect(seen).toEqual(["a", "b"]);
     provider.removeIdentityCertificateListener(listener);
     expect(fake.identity.size).toBe(0);
+  });
+
+  it("passes a CA file of whole certificates, and holds back one read while it was being written, or gone", () => {
+    const fake = fakeProvider();
+    const provider = new MatchedPairProvider(fake.provider);
+    const seen: Array<string | null> = [];
+    const listener: experimental.CaCertificateUpdateListener = (u) => seen.push(u === null ? null : u.caCertificate.toString());
+    provider.addCaCertificateListener(listener);
+    const half = ca.certPem.slice(0, Math.floor(ca.certPem.length / 2));
+    fake.sendCa({ caCertificate: Buffer.from(half) }); // none whole yet: passed on as it is
+    fake.sendCa({ caCertificate: Buffer.from(ca.certPem) });
+    fake.sendCa({ caCertificate: Buffer.from(half) }); // a copy under way
+    fake.sendCa({ caCertificate: Buffer.from(`${ca.certPem}${half}`) }); // a bundle with its second certificate cut
+    fake.sendCa(null);
+    expect(seen).toEqual([half, ca.certPem]);
+    provider.removeCaCertificateListener(listener);
+    expect(fake.cas.size).toBe(0);
   });
 });
