@@ -42,6 +42,21 @@ export function pairMatches(update: IdentityUpdate): boolean {
   return keyMatchesCertificate(update.certificate, update.privateKey);
 }
 
+/**
+ * `listener`, given only the updates that `whole` takes once one has come:
+ * the others (and null) leave the last one in force. Until then, null:
+ * nothing usable, as the files are.
+ */
+function holdingBack<U>(listener: (update: U | null) => void, whole: (update: U) => boolean): (update: U | null) => void {
+  let taken = false;
+  return (update) => {
+    if (update !== null && whole(update)) {
+      taken = true;
+      listener(update);
+    } else if (!taken) listener(null);
+  };
+}
+
 export class MatchedPairProvider implements experimental.CertificateProvider {
   readonly #inner: experimental.CertificateProvider;
   readonly #wrapped = new Map<IdentityListener, IdentityListener>();
@@ -52,15 +67,7 @@ export class MatchedPairProvider implements experimental.CertificateProvider {
   }
 
   addCaCertificateListener(listener: CaListener): void {
-    let good = false;
-    const wrapped: CaListener = (update) => {
-      if (update === null || !wholeCertificates(update.caCertificate)) {
-        if (!good) listener(update); // none whole yet: as the file is
-        return;
-      }
-      good = true;
-      listener(update);
-    };
+    const wrapped = holdingBack(listener, (update) => wholeCertificates(update.caCertificate));
     this.#wrappedCa.set(listener, wrapped);
     this.#inner.addCaCertificateListener(wrapped);
   }
@@ -73,15 +80,7 @@ export class MatchedPairProvider implements experimental.CertificateProvider {
   }
 
   addIdentityCertificateListener(listener: IdentityListener): void {
-    let last: IdentityUpdate | null = null;
-    const wrapped: IdentityListener = (update) => {
-      if (update === null || !pairMatches(update)) {
-        if (last === null) listener(null); // none that matches yet: as the files are
-        return;
-      }
-      last = update;
-      listener(update);
-    };
+    const wrapped = holdingBack(listener, pairMatches);
     this.#wrapped.set(listener, wrapped);
     this.#inner.addIdentityCertificateListener(wrapped);
   }

@@ -293,36 +293,32 @@ describe("CPU breaker: escalation", () => {
     expect(b.trips(2_830_000 + 600_000)).toBe(0);
   });
 
-  it("uses the configured multiplier and counts", () => {
-    const b = new CpuBreaker({ ...config, escalation: { coolDownMultiplier: 3, tripsBeforeRestart: 4, tripsBeforeQuarantine: 5, period: 3_600_000 } });
-    const untils: number[] = [];
+  /** Trips `b` `trips` times, each once its cool-down has ended: how long each stop was, and when the last ended (+1 s). */
+  function coolDowns(b: CpuBreaker, trips: number): { lengths: number[]; at: number } {
+    const lengths: number[] = [];
     let at = 0;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < trips; i++) {
       const [trip] = spin(b, at);
       if (trip?.action.type !== "stop") throw new Error(`expected a stop, got ${JSON.stringify(trip)}`);
-      untils.push(trip.action.until - trip.at);
+      lengths.push(trip.action.until - trip.at);
       at = trip.action.until;
       b.tick(at);
       at += 1000;
     }
-    expect(untils).toEqual([60_000, 180_000, 540_000]);
+    return { lengths, at };
+  }
+
+  it("uses the configured multiplier and counts", () => {
+    const b = new CpuBreaker({ ...config, escalation: { coolDownMultiplier: 3, tripsBeforeRestart: 4, tripsBeforeQuarantine: 5, period: 3_600_000 } });
+    const { lengths, at } = coolDowns(b, 3);
+    expect(lengths).toEqual([60_000, 180_000, 540_000]);
     expect(b.sample({ at, cpuPercent: 99 })).toMatchObject({ type: "restart", trip: 4 });
   });
 
   it("holds an escalated cool-down to 24 days, the longest a timer waits (2^31-1 ms fires at once)", () => {
     const period = 24 * 86_400_000;
     const b = new CpuBreaker({ ...config, coolDown: 3_600_000, escalation: { coolDownMultiplier: 10, tripsBeforeRestart: 5, tripsBeforeQuarantine: 6, period } });
-    const untils: number[] = [];
-    let at = 0;
-    for (let i = 0; i < 4; i++) {
-      const [trip] = spin(b, at);
-      if (trip?.action.type !== "stop") throw new Error(`expected a stop, got ${JSON.stringify(trip)}`);
-      untils.push(trip.action.until - trip.at);
-      at = trip.action.until;
-      b.tick(at);
-      at += 1000;
-    }
-    expect(untils).toEqual([3_600_000, 36_000_000, 360_000_000, MAX_COOL_DOWN_MS]);
+    expect(coolDowns(b, 4).lengths).toEqual([3_600_000, 36_000_000, 360_000_000, MAX_COOL_DOWN_MS]);
     expect(MAX_COOL_DOWN_MS).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
