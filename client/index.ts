@@ -28,7 +28,7 @@ import path from "node:path";
 import { pluginServerIdentity } from "../supervisor/identity/credentials.ts";
 import { parsePeerIdentity } from "../supervisor/identity/identity.ts";
 import { PluginConnectionCredentials } from "./connections.ts";
-import { MatchedPairProvider } from "./matched-pair.ts";
+import { WholeCredentialsProvider } from "./whole-credentials.ts";
 import { PluginRevocations } from "./revocations.ts";
 
 /** PEM material of a host application's certificate (`corralctl certs issue --role client --plugin P`). */
@@ -206,8 +206,8 @@ export function pluginCredentials(plugin: string, source: string | ClientPems, c
     refreshIntervalMs: CREDENTIALS_REFRESH_MS,
   });
   // Renewed a file at a time: a certificate whose key has not come yet, or a
-  // CA file read while it was written, is not taken (matched-pair.ts).
-  const whole = new MatchedPairProvider(files);
+  // CA file read while it was written, is not taken (whole-credentials.ts).
+  const whole = new WholeCredentialsProvider(files);
   return watched(experimental.createCertificateProviderChannelCredentials(whole, whole, { checkServerIdentity }));
 }
 

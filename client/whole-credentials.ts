@@ -57,7 +57,7 @@ function holdingBack<U>(listener: (update: U | null) => void, whole: (update: U)
   };
 }
 
-export class MatchedPairProvider implements experimental.CertificateProvider {
+export class WholeCredentialsProvider implements experimental.CertificateProvider {
   readonly #inner: experimental.CertificateProvider;
   readonly #wrapped = new Map<IdentityListener, IdentityListener>();
   readonly #wrappedCa = new Map<CaListener, CaListener>();

@@ -1,17 +1,17 @@
-// MatchedPairProvider: a certificate renewed before its key (a credentials
+// WholeCredentialsProvider: a certificate renewed before its key (a credentials
 // directory renewed a file at a time) is held back; the pair before stays.
 import type { experimental } from "@grpc/grpc-js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MatchedPairProvider } from "../../client/matched-pair.ts";
+import { WholeCredentialsProvider } from "../../client/whole-credentials.ts";
 import { issueClientLeaf, loadOrCreateCA, type CertificateAuthority } from "../../supervisor/identity/index.ts";
 
 let dir: string;
 let ca: CertificateAuthority;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "corral-matched-pair-"));
+  dir = await mkdtemp(path.join(tmpdir(), "corral-whole-credentials-"));
   ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: "corral.local" });
 });
 afterAll(async () => {
@@ -37,7 +37,7 @@ function fakeProvider() {
   };
 }
 
-describe("MatchedPairProvider", () => {
+describe("WholeCredentialsProvider", () => {
   it("passes a pair whose key is the certificate's, holds back one whose key is not, and lets go of its listener", async () => {
     const [a, b] = await Promise.all([
       issueClientLeaf(ca, { trustDomain: "corral.local", ttlMs: 3600_000 }, "a", ["greeter"]),
@@ -45,7 +45,7 @@ describe("MatchedPairProvider", () => {
     ]);
     const pair = (cert: string, key: string) => ({ certificate: Buffer.from(cert), privateKey: Buffer.from(key) });
     const fake = fakeProvider();
-    const provider = new MatchedPairProvider(fake.provider);
+    const provider = new WholeCredentialsProvider(fake.provider);
     const seen: Array<string | null> = [];
     const listener: experimental.IdentityCertificateUpdateListener = (u) => seen.push(u === null ? null : u.certificate.toString() === a.certPem ? "a" : "b");
     provider.addIdentityCertificateListener(listener);
@@ -60,7 +60,7 @@ describe("MatchedPairProvider", () => {
 
   it("passes a CA file of whole certificates, and holds back one read while it was being written, or gone", () => {
     const fake = fakeProvider();
-    const provider = new MatchedPairProvider(fake.provider);
+    const provider = new WholeCredentialsProvider(fake.provider);
     const seen: Array<string | null> = [];
     const listener: experimental.CaCertificateUpdateListener = (u) => seen.push(u === null ? null : u.caCertificate.toString());
     provider.addCaCertificateListener(listener);
