@@ -192,9 +192,7 @@ export class Deployer {
         // What serves; with nothing serving (crashed, backing off), what the
         // link named before, else the release that served last: the next
         // start needs a release to run.
-        const known = this.#known !== undefined ? await this.#store.get(this.#known) : undefined;
-        const lastServed = await this.#lastServed("");
-        const restore = serving ? await this.#store.get(serving) : (known ?? (lastServed ? await this.#store.get(lastServed) : undefined));
+        const restore = await this.#firstInStore([serving, this.#known, () => this.#lastServed("")]);
         try {
           if (restore) await this.#activate(restore);
         } catch (err) {
@@ -203,7 +201,7 @@ export class Deployer {
           this.#onFailure(message);
           return;
         }
-        const what = !restore ? "no release to put back" : serving ? "which keeps serving" : "which nothing serves now";
+        const what = !restore ? "no release to put back" : restore.sha256 === serving ? "which keeps serving" : "which nothing serves now";
         const message = `${change.reason}; ${restore ? `put back to release ${restore.sha256.slice(0, 12)}, ${what}` : what}`;
         this.#log.error({ target: change.target }, message);
         this.#onFailure(message);
@@ -212,8 +210,7 @@ export class Deployer {
       if (change.release.sha256 === serving || change.release.sha256 === this.#known) return;
       // Put back if it does not come in: what serves, else what `current`
       // named before the swap (what the deployer last made it name or saw).
-      const before = this.#known !== undefined ? await this.#store.get(this.#known) : undefined;
-      const restore = serving ?? before?.sha256 ?? (await this.#lastServed(change.release.sha256));
+      const restore = (await this.#firstInStore([serving, this.#known, () => this.#lastServed(change.release.sha256)]))?.sha256;
       this.#known = change.release.sha256;
       this.#log.info({ release: change.release.sha256 }, "current release link swapped; updating");
       await this.#store.beginTrial(change.release.sha256, restore);
@@ -244,6 +241,16 @@ export class Deployer {
   }
 
   /** The release that last came into service, other than `except`, if the store still has it. */
+  /** The first of `candidates` (hashes, or lookups of one, tried in turn) that the store has. */
+  async #firstInStore(candidates: Array<string | undefined | (() => Promise<string | undefined>)>): Promise<Release | undefined> {
+    for (const candidate of candidates) {
+      const sha256 = typeof candidate === "function" ? await candidate() : candidate;
+      const release = sha256 === undefined ? undefined : await this.#store.get(sha256);
+      if (release) return release;
+    }
+    return undefined;
+  }
+
   async #lastServed(except: string): Promise<string | undefined> {
     const history = await this.#store.history().catch(() => []);
     for (const entry of history.toReversed()) {
