@@ -11,8 +11,7 @@ import type { Trust } from "./trust.ts";
  * revoked peers' connections), and instances whose own certificate was
  * revoked get a new one and a fresh Control channel. A revoked plugin
  * identity is not re-issued: every instance of it is stopped, whatever
- * certificate it has (an operator-provided one is not among the serials
- * revoked), and quarantined by the refusal when it restarts, as are those
+ * certificate it has, and quarantined by the refusal when it restarts, as are those
  * of a revoked operator-provided certificate, which Corral cannot replace.
  */
 export async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
@@ -24,9 +23,8 @@ export async function enforceRevocation(trust: Trust, running: () => PluginInsta
   const revoked = new Set(serials);
   await Promise.all(
     instances.map(async (instance) => {
-      // By identity first: an operator-provided certificate of a revoked
-      // plugin identity is none of the serials the registry just revoked
-      // (it only knows those Corral issued), and its instance must end too.
+      // By identity first: every instance of a revoked plugin identity ends,
+      // whatever certificate it serves with.
       if (trust.registry.isIdentityRevoked(instance.identity)) return instance.destroy();
       if (!instance.certificateSerial || !revoked.has(instance.certificateSerial)) return;
       // Draining: it ends within its stopTimeout; a new certificate would serve nothing.

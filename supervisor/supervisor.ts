@@ -21,6 +21,7 @@ import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
 import { realUids } from "./proc-stat.ts";
 import { removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
+import { parseSpiffeId } from "./identity/spiffe.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Config } from "./config/schema.ts";
@@ -219,6 +220,11 @@ export class Supervisor {
             registry: trust.registry,
             plugins: () => plugins.names,
             instances: (names) => plugins.instances(names),
+            noteConfiguredCertificates: async (uri) => {
+              const id = parseSpiffeId(uri);
+              const configured = id?.kind === "plugin" ? plugins.get(id.name)?.config.certificate : undefined;
+              if (configured) await trust.noteOperatorCertificate(configured.cert);
+            },
             afterRevocation: async (serials) => {
               // A revoked admin's open follow streams end, as its next call is refused.
               admin.recheckStreams();

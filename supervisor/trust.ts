@@ -4,6 +4,7 @@
 // writes into its directory and has go-shim load (PluginInstance.takeCrl),
 // and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { replaceAtomically } from "./identity/files.ts";
 import {
@@ -52,6 +53,7 @@ export class Trust {
   readonly registry: CertificateRegistry;
   readonly leaf: RotatingLeaf;
   readonly #log: Logger;
+  readonly #caCert: X509Certificate;
   #crlPem: string;
   readonly #republish: NodeJS.Timeout;
   readonly #leaves: LeafStock;
@@ -61,6 +63,7 @@ export class Trust {
 
   private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger, options: TrustOptions) {
     this.ca = ca;
+    this.#caCert = new X509Certificate(ca.certPem);
     this.#publishedCrl = options.publishedCrl;
     this.registry = registry;
     this.leaf = leaf;
@@ -132,7 +135,26 @@ export class Trust {
       { certPem, keyPem, certPath: files.cert, keyPath: files.key },
       { ca: this.ca, trustDomain: this.trustDomain, plugin, minValidityMs: files.minValidity, revocations: this.registry },
     );
+    this.registry.noteCertificate(id);
     return { certPem, keyPem, serialHex: id.serialHex, uri: id.uri, notBefore: id.notBefore, notAfter: id.notAfter };
+  }
+
+  /**
+   * Reads the operator-provided certificate configured at `certPath` and, if
+   * this CA signed it, notes it with the registry, so that revoking its
+   * identity lists its serial in the CRL though no instance has served with
+   * it since the supervisor started. One it cannot read or that another CA
+   * signed is left out, with a warning: no host application trusts the latter.
+   */
+  async noteOperatorCertificate(certPath: string): Promise<void> {
+    try {
+      const x509 = new X509Certificate(await readFile(certPath));
+      if (!x509.checkIssued(this.#caCert) || !x509.verify(this.#caCert.publicKey)) throw new Error("not signed by this CA");
+      const id = parsePeerIdentity(x509.raw);
+      this.registry.noteCertificate({ serialHex: id.serialHex, uri: id.uri, notAfter: id.notAfter });
+    } catch (err) {
+      this.#log.warn({ certificate: certPath, err: (err as Error).message }, "an operator-provided certificate could not be read to list it in the CRL");
+    }
   }
 
   /** Credentials for talking to `plugin`: its identity checked, and not revoked. */

@@ -1,9 +1,11 @@
 // Operator-provided certificates (the original design's model): configured per
 // plugin, checked at every start, refused with the rule that failed.
+import { X509Certificate } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
+import { readCrl } from "../supervisor/identity/crl.ts";
 import { issuePluginLeaf, loadOrCreateCA } from "../supervisor/identity/index.ts";
 import { corralctl, plugins, processAlive, TestSupervisor } from "./helpers/supervisor.ts";
 
@@ -84,12 +86,23 @@ describe("a revoked operator-provided certificate", () => {
     expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);
   }, 60_000);
 
-  it("stops the instance when the plugin's identity is revoked, though the certificate's serial is none Corral issued", async () => {
+  it("stops the instance when the plugin's identity is revoked, and lists the serials of its operator certificates in the CRL", async () => {
     const { supervisor, leaf, before } = await greeterWithOperatorCertificate();
+    // The operator replaces the file with a new certificate that no instance has served with yet.
+    const ca = await loadOrCreateCA(supervisor.stateDir, { trustDomain: TD });
+    const replacement = await issuePluginLeaf(ca, { trustDomain: TD, plugin: "greeter", ttlMs: 30 * DAY });
+    await writeFile(path.join(supervisor.dir, "greeter.crt"), replacement.certPem);
+    await writeFile(path.join(supervisor.dir, "greeter.key"), replacement.keyPem, { mode: 0o600 });
 
     const revoked = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--plugin", "greeter"]);
     expect(revoked.code, revoked.stderr).toBe(0);
-    expect(revoked.stdout).not.toContain(leaf.serialHex); // issued outside the registry's knowledge
+    // Neither was issued through the registry: the one served was noted when
+    // read, the one configured when the identity was revoked. Host
+    // applications check the CRL, and must refuse both keys.
+    expect(revoked.stdout).toContain(leaf.serialHex);
+    expect(revoked.stdout).toContain(replacement.serialHex);
+    const crl = readCrl(await readFile(path.join(supervisor.runtimeDir, "crl.pem")), [new X509Certificate(ca.certPem)]);
+    expect([...crl.serials]).toEqual(expect.arrayContaining([leaf.serialHex, replacement.serialHex]));
     expect(processAlive(before.instance!.pid!)).toBe(false);
     const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined", 20_000);
     expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);

@@ -38,6 +38,11 @@ export interface CertificateAdminDeps {
   plugins: () => string[];
   /** The running instances of the named plugins (all when empty). */
   instances: (plugins: string[]) => Instance[];
+  /**
+   * Has the registry note the operator-provided certificates configured for
+   * an identity about to be revoked, so that the CRL lists their serials too.
+   */
+  noteConfiguredCertificates: (uri: string) => Promise<void>;
   /** Publishes the CRL everywhere and acts on what was revoked; resolves when in force. */
   afterRevocation: (serials: string[], identity?: string) => Promise<void>;
 }
@@ -113,6 +118,7 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
           req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity!;
         if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a serial, a plugin or an identity to revoke");
         identityOf(uri);
+        await deps.noteConfiguredCertificates(uri);
         const { serials } = await registry.revokeIdentity(uri, opts);
         await deps.afterRevocation(serials, uri);
         return { revokedSerials: serials };

@@ -88,6 +88,13 @@ export class CertificateRegistry implements IssuanceRecorder {
   private readonly caCert: X509Certificate;
   private readonly issued: Map<string, IssuedCertificate>;
   private readonly byUri = new Map<string, Set<string>>();
+  /**
+   * Certificates of this CA that it did not issue (operator-provided ones),
+   * by identity, as the supervisor has read them since it started: revoking
+   * the identity lists them in the CRL too, which is what host applications
+   * check. Kept in memory only: the supervisor reads them again at each start.
+   */
+  private readonly known = new Map<string, Map<string, Date>>();
   private state: RevocationState;
   private readonly crlValidityMs: number;
   private readonly now: () => number;
@@ -172,6 +179,19 @@ export class CertificateRegistry implements IssuanceRecorder {
       revoked: [...this.state.serials.values()].filter((r) => r.notAfter.getTime() > now),
       revokedIdentities: [...this.state.identities.values()],
     };
+  }
+
+  /**
+   * Notes a certificate of this CA that was not issued through this registry
+   * (an operator-provided one, checked already), so that revokeIdentity
+   * revokes its serial with the rest of the identity's.
+   */
+  noteCertificate(cert: { readonly serialHex: string; readonly uri: string; readonly notAfter: Date }): void {
+    const serial = normalizeSerialHex(cert.serialHex);
+    if (serial === undefined || this.issued.has(serial)) return;
+    let serials = this.known.get(cert.uri);
+    if (!serials) this.known.set(cert.uri, (serials = new Map()));
+    serials.set(serial, cert.notAfter);
   }
 
   // --- changes ---------------------------------------------------------------
@@ -259,7 +279,8 @@ export class CertificateRegistry implements IssuanceRecorder {
    * Revokes every unexpired serial issued to `uri`, and refuses issuance for
    * it from now on (assertMayIssue, recordIssued) until unrevokeIdentity:
    * otherwise the next rotation or restart would issue a fresh leaf and undo
-   * the revocation. Returns the identity's revoked serials still valid.
+   * the revocation. Returns the identity's revoked serials still valid,
+   * with those of the certificates noted (noteCertificate).
    */
   async revokeIdentity(uri: string, options: RevokeOptions = {}): Promise<{ identity: RevokedIdentity; serials: string[] }> {
     const id = parseSpiffeId(uri);
@@ -277,8 +298,9 @@ export class CertificateRegistry implements IssuanceRecorder {
     return this.exclusive(async () => {
       const now = this.now();
       const identity = this.state.identities.get(uri) ?? { uri, revokedAt: new Date(now), ...reasonFields(options) };
-      const targets = [...(this.byUri.get(uri) ?? [])]
-        .map((serial) => this.issued.get(serial)!)
+      const issued = [...(this.byUri.get(uri) ?? [])].map((serial) => this.issued.get(serial)!);
+      const known = [...(this.known.get(uri) ?? [])].map(([serialHex, notAfter]) => ({ serialHex, notAfter }));
+      const targets = [...issued, ...known]
         .filter((cert) => cert.notAfter.getTime() > now)
         .map((cert) => ({ serialHex: cert.serialHex, notAfter: cert.notAfter, uri }));
       const identities = new Map(this.state.identities).set(uri, identity);
