@@ -3,7 +3,10 @@
 // output.maxBytesPerSecond (its writes wait), its lines are rate-limited and
 // cut to length, what is dropped or waited is said in notes, and `corralctl
 // logs` keeps a bounded ring.
-import { readFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status, type ServiceError } from "@grpc/grpc-js";
@@ -147,6 +150,20 @@ describe("a plugin that writes nothing but newlines", () => {
   }, 40_000);
 });
 
+/** A supervisor whose plugin "flood" logs some 20 000 lines a second. */
+function fastFlood(): Promise<TestSupervisor> {
+  return TestSupervisor.start({
+    plugins: [
+      {
+        name: "flood",
+        binary: path.join(repoRoot, "build/test-plugins/flood"),
+        apiVersion: "1.0",
+        output: { rate: 20_000, burst: 20_000, maxLineLength: "256B", maxBytesPerSecond: "4MiB" },
+      },
+    ],
+  });
+}
+
 describe("a follower of a plugin's output that stops reading", () => {
   it("reaches a reader slower than corralctl whole: corralctl waits for its output before it exits", async () => {
     const lines = async (run: { stdout: string }) => run.stdout.split("\n").filter(Boolean).length;
@@ -164,16 +181,7 @@ describe("a follower of a plugin's output that stops reading", () => {
   });
 
   it("is not buffered for without bound: its stream ends, saying why, once a bounded backlog waits", async () => {
-    const fast = await TestSupervisor.start({
-      plugins: [
-        {
-          name: "flood",
-          binary: path.join(repoRoot, "build/test-plugins/flood"),
-          apiVersion: "1.0",
-          output: { rate: 20_000, burst: 20_000, maxLineLength: "256B", maxBytesPerSecond: "4MiB" },
-        },
-      ],
-    });
+    const fast = await fastFlood();
     const admin = await connectAdmin(await resolveEndpoint({ config: fast.configFile }));
     try {
       const stream = admin.Logs({ plugin: "flood", tail: 0, follow: true });
@@ -195,6 +203,37 @@ describe("a follower of a plugin's output that stops reading", () => {
       await fast.cleanup();
     }
   }, 40_000);
+});
+
+describe("corralctl logs -f into a pipe that no one reads", () => {
+  it("pauses the follow: its memory stays flat while the plugin floods on (the daemon bounds what waits for it)", async () => {
+    const fast = await fastFlood();
+    const dir = await mkdtemp(path.join(tmpdir(), "corral-follow-"));
+    const fifo = path.join(dir, "stdout");
+    await execa("mkfifo", [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK); // held open, never read
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const follow = spawn(nodeBin, [corralctlBin, "--config", fast.configFile, "logs", "-f", "flood", "--tail", "0"], { stdio: ["ignore", writer, "pipe"] });
+    closeSync(writer);
+    try {
+      let stderr = "";
+      follow.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const rssMiB = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${follow.pid}/status`, "utf8"))![1]) / 1024;
+      await new Promise((r) => setTimeout(r, 2000)); // stdout's pipe full, the stream paused
+      const before = await rssMiB();
+      await new Promise((r) => setTimeout(r, 8000));
+      const after = await rssMiB();
+      // Reading on, corralctl held all that stdout could not take: 27-35 MiB
+      // more in these 8 s (it was 0.1 MiB with the stream paused).
+      expect(after - before).toBeLessThan(8);
+      expect(follow.exitCode, stderr).toBeNull(); // still following: what it wrote waits for the reader, as `cat big | sleep 1000` would
+    } finally {
+      if (follow.exitCode === null && follow.signalCode === null) follow.kill("SIGKILL");
+      closeSync(reader);
+      await rm(dir, { recursive: true, force: true });
+      await fast.cleanup();
+    }
+  }, 60_000);
 });
 
 describe("output that the limits hold back and then stops", () => {
