@@ -98,6 +98,13 @@ export interface SandboxProcess {
    * listener is called. Returns a function that removes the listener.
    */
   onOutput(listener: OutputListener): () => void;
+  /**
+   * Calls listener whenever the kernel's OOM killer acts in the sandbox's
+   * memory cgroup, on cgroup v1 (where it kills one process, which may leave
+   * the plugin running); never on v2. The kill count is the cgroup's to tell.
+   * Returns a function that removes the listener.
+   */
+  onOom(listener: () => void): () => void;
   /** Signals the launcher, which forwards SIGTERM and SIGINT to the plugin. False if it is gone. */
   signal(signal: NodeJS.Signals): boolean;
   /** SIGKILLs the launcher; the whole sandbox goes with it. False if it is gone. */
@@ -187,6 +194,7 @@ class Launcher implements SandboxProcess {
   readonly #exited = Promise.withResolvers<SandboxExit>();
   readonly #ended = Promise.withResolvers<void>();
   readonly #listeners = new Set<OutputListener>();
+  readonly #oomListeners = new Set<() => void>();
   readonly #pace = new OutputPace();
   readonly #lineLimit = { maxLength: DEFAULT_MAX_LINE_LENGTH };
   readonly #child: ChildProcess;
@@ -291,6 +299,11 @@ class Launcher implements SandboxProcess {
     return () => this.#listeners.delete(listener);
   }
 
+  onOom(listener: () => void): () => void {
+    this.#oomListeners.add(listener);
+    return () => this.#oomListeners.delete(listener);
+  }
+
   paceOutput(bytesPerSecond: number, onWait?: (ms: number) => void): void {
     this.#pace.setRate(bytesPerSecond, onWait);
   }
@@ -339,7 +352,20 @@ class Launcher implements SandboxProcess {
 
   #onEvent(event: SandboxEvent): void {
     const phase = this.#phase.name;
-    if (event.type === "init" && phase === "launching") {
+    if (event.type === "oom") {
+      // At any time until the launcher is gone: the plugin's own end may
+      // follow it, or come with it.
+      if (phase === "gone") return;
+      for (const listener of this.#oomListeners) {
+        try {
+          listener();
+        } catch (err) {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    } else if (event.type === "init" && phase === "launching") {
       this.#phase = { name: "init" };
       this.#init.resolve({ pid: event.pid });
     } else if (event.type === "started" && phase === "init") {
@@ -389,6 +415,7 @@ class Launcher implements SandboxProcess {
     }
     this.#phase = { name: "gone", exit };
     this.#listeners.clear();
+    this.#oomListeners.clear();
     this.#ended.resolve(); // a no-op once resolved
     this.#exited.resolve(exit);
   }

@@ -39,7 +39,9 @@ export type SandboxEvent =
   | { type: "exited"; code: number }
   /** syscall: what the seccomp filter killed the plugin for (signal is then SIGSYS), when the kernel's log told. */
   | { type: "exited"; signal: string; syscall?: string }
-  | { type: "error"; stage: string; message: string };
+  | { type: "error"; stage: string; message: string }
+  /** The kernel's OOM killer acted in the instance's memory cgroup (cgroup v1: oomwatch.go). */
+  | { type: "oom" };
 
 export class EventParseError extends Error {
   override name = "EventParseError";
@@ -76,6 +78,8 @@ export function parseEvent(line: string): SandboxEvent {
     case "error":
       if (typeof e.stage !== "string" || typeof e.message !== "string") throw fail("stage and message");
       return { type: "error", stage: e.stage, message: e.message };
+    case "oom":
+      return { type: "oom" };
     default:
       throw fail("type");
   }

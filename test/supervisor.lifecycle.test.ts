@@ -4,12 +4,17 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readlink, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { detectCgroups } from "../sandbox/cgroups/detect.ts";
 import { readProcStat } from "../supervisor/proc-stat.ts";
 import { scopedCredentials, sayHello } from "./helpers/greeter.ts";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { channelOptions, pluginCredentials } from "../client/index.ts";
 import { echoClient } from "./helpers/echo.ts";
 import { corralctl, plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+
+const cgroupMode = (await detectCgroups().catch(() => undefined))?.mode;
+// "hybrid": v1 controllers beside a v2 tree without them.
+const onCgroupV1 = cgroupMode === "v1" || cgroupMode === "hybrid";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -288,6 +293,20 @@ describe("a plugin whose child the kernel's OOM killer kills", () => {
     expect(crashed.reason).toMatch(/^killed by the kernel's OOM killer \(memory limit 32MiB\)( before it was ready)?$/);
     expect(supervisor.logs.some((l) => l.plugin === "parent" && l.msg === "the kernel's OOM killer killed a process of the instance; ending the instance")).toBe(true);
     await supervisor.waitForPlugin("parent", (p) => p.restarts >= 1);
+  });
+});
+
+describe("a plugin whose child the kernel's OOM killer kills, sampled rarely", () => {
+  it.runIf(onCgroupV1)("is ended at once on cgroup v1, told by the kernel's OOM notice, not at its next sample", async () => {
+    // Samples 30 s apart, the first taken before the child exists: only the
+    // notice (oomwatch.go) can tell of the kill within the wait below.
+    const supervisor = await crasherUnder32MiB("parent", "oom-child", { sampleInterval: "30s", env: { CRASH_AFTER_MS: "1500", CRASH_MODE: "oom-child" } });
+    await supervisor.start();
+    const ready = Date.now();
+    const crashed = await supervisor.waitForLog((l) => l.plugin === "parent" && l.to === "crashed", 10_000);
+    expect(crashed.reason).toBe("killed by the kernel's OOM killer (memory limit 32MiB)");
+    expect(supervisor.logs.some((l) => l.plugin === "parent" && l.msg === "the kernel's OOM killer killed a process of the instance; ending the instance")).toBe(true);
+    expect(Date.now() - ready).toBeLessThan(10_000);
   });
 });
 

@@ -161,6 +161,8 @@ export class PluginInstance implements Instance {
       ring: this.#env.outputRing(this.#plugin.name),
       counts: this.#env.outputCounts(this.#plugin.name),
     });
+    // On cgroup v1 the kill of one process is told at once, not at the next sample.
+    sandbox.onOom(() => this.#monitor?.checkOomKills());
     sandbox.started.then(
       ({ pid }) => {
         this.#pid = pid;

@@ -37,9 +37,16 @@ export interface MonitorOptions {
   onOomKill: (kills: number) => void;
 }
 
+/** How many samples an OOM notice takes at most, and how far apart, until the kill is counted. */
+const OOM_CHECK_ATTEMPTS = 5;
+const OOM_CHECK_SPACING_MS = 20;
+
 export class InstanceMonitor {
   readonly #sampler: InstanceSampler;
   readonly #cpu: CpuGuard;
+  /** An OOM notice being checked (checkOomKills); notices meanwhile are the same kill. */
+  #oomCheck: Promise<void> | undefined;
+  #closed = false;
 
   constructor(options: MonitorOptions) {
     const { plugin, cgroup, log } = options;
@@ -92,6 +99,25 @@ export class InstanceMonitor {
     return this.#sampler.latest;
   }
 
+  /**
+   * The kernel says its OOM killer acted in the instance's cgroup (cgroup
+   * v1): a sample now, not at the next beat, reads the kill count, and
+   * onOomKill follows if it grew. The notice can come just before the kill
+   * is counted, so a sample that finds no new kill is taken again, a few
+   * times, shortly after.
+   */
+  checkOomKills(): void {
+    if (this.#oomCheck) return;
+    const seen = this.#sampler.latest?.oomKills ?? 0;
+    this.#oomCheck = (async () => {
+      for (let attempt = 0; attempt < OOM_CHECK_ATTEMPTS && !this.#closed; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, OOM_CHECK_SPACING_MS));
+        const sample = await this.#sampler.sample();
+        if (((sample ?? this.#sampler.latest)?.oomKills ?? 0) > seen) break;
+      }
+    })().finally(() => (this.#oomCheck = undefined));
+  }
+
   get cpuBreaker(): { state: string; reason: string | undefined } {
     return { state: this.#cpu.state, reason: this.#cpu.reason };
   }
@@ -103,6 +129,7 @@ export class InstanceMonitor {
 
   /** Stops sampling and continues a stopped instance. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#sampler.stop();
     await this.#cpu.close();
   }

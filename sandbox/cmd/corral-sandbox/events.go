@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -44,10 +45,16 @@ func killedEvent(sig syscall.Signal) event {
 	return event{Type: eventExited, Signal: unix.SignalName(sig)}
 }
 
-// eventWriter writes events as JSON lines. A supervisor that stopped
-// listening must not stop the sandbox, so write errors are dropped.
+// eventWriter writes events as JSON lines, a whole line at a time from
+// any goroutine. A supervisor that stopped listening must not stop the
+// sandbox, so write errors are dropped.
 type eventWriter struct {
-	w io.Writer
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func newEventWriter(w io.Writer) eventWriter {
+	return eventWriter{w: w, mu: new(sync.Mutex)}
 }
 
 func (ew eventWriter) emit(e event) {
@@ -55,5 +62,7 @@ func (ew eventWriter) emit(e event) {
 	if err != nil {
 		return
 	}
+	ew.mu.Lock()
+	defer ew.mu.Unlock()
 	_, _ = ew.w.Write(append(b, '\n'))
 }

@@ -54,7 +54,7 @@ func runLauncher(args []string) int {
 	}
 	closeOnExecFrom(eventsFd)
 	eventsFile := os.NewFile(eventsFd, "events")
-	events := eventWriter{eventsFile}
+	events := newEventWriter(eventsFile)
 	// The caller's supplementary groups (host gid 0 under sudo, say) would
 	// follow into the sandbox, where setgroups is denied and nothing could
 	// drop them. (The front, when there is one, has dropped them already.)
@@ -514,6 +514,10 @@ func (l *launch) run(signals <-chan os.Signal) int {
 		return l.abort("release", err)
 	}
 	trace("launcher", "released")
+	if err := watchOOM(l.spec.CgroupProcs, l.events); err != nil {
+		// Not fatal: the supervisor's samples see the kill count all the same, later.
+		trace("launcher", "oom-watch: "+err.Error())
+	}
 	code := l.relayReports()
 	trace("launcher", "end")
 	return code
