@@ -9,8 +9,10 @@
 #
 # then reloads systemd. It enables and starts nothing: it prints the commands.
 # Run as root after `scripts/setup.sh && npm run build`. Again to upgrade: the
-# tree is replaced whole (a running service keeps its old files until
-# `systemctl restart corral`); the config is never overwritten.
+# tree is replaced whole, and the config is never overwritten. Restart a
+# running service at once (`systemctl restart corral`): its code stays the old
+# one, but it finds its launcher and helpers by path, so every plugin start
+# meanwhile runs the new tree's launcher under the old supervisor.
 #
 #   scripts/install.sh [--dry-run]     --dry-run prints what it would do
 #   DESTDIR=/tmp/stage scripts/install.sh   installs beneath a staging root
@@ -125,6 +127,9 @@ else
   echo "  (systemd is not running here${destdir:+, or DESTDIR is set}: no daemon-reload)"
 fi
 
+if [[ -z $destdir ]] && systemctl is-active --quiet corral 2>/dev/null; then
+  echo "corral is running the tree replaced: restart it now (systemctl restart corral), before a plugin starts with the new launcher"
+fi
 cat <<EOF
 installed. Next:
   systemctl enable --now corral      # start now and at boot

@@ -25,10 +25,16 @@ export async function openInstancesDir(dir: string, launcherPath: string, log: L
       removeTree(path.join(absolute, d)).catch((err: Error) => log.error({ err: err.message, dir: path.join(absolute, d) }, "a previous supervisor's instance directory not removed")),
     ),
   );
-  if ((await mountInstancesFs(launcherPath, absolute)) === "private suid") {
+  const mounted = await mountInstancesFs(launcherPath, absolute);
+  if (mounted === "private suid") {
     log.warn(
       { dir },
-      "the instance directories are on a file system without nosuid, in a mount namespace of the supervisor's own (systemd's PrivateTmp= and kin), where a tmpfs of Corral's would be hidden from host applications: a plugin could leave a setuid file there, and fill that file system; put runtimeDir on a tmpfs the host sees (RuntimeDirectory= under /run)",
+      "the instance directories are on a file system without nosuid, in a mount namespace of the supervisor's own (systemd's PrivateTmp= and kin), where a tmpfs of Corral's would be hidden from host applications: a plugin could leave a setuid file there, and fill that file system; mount Corral's tmpfs there from the host's namespace before the start (deploy/corral.service's ExecStartPre), or put runtimeDir on a tmpfs the host sees",
+    );
+  } else if (mounted === "private nosuid") {
+    log.warn(
+      { dir },
+      "the instance directories are on the runtime directory's own file system, in a mount namespace of the supervisor's own (systemd's PrivateTmp= and kin), where a tmpfs of Corral's would be hidden from host applications: plugins' files there are bounded by that file system alone, which they could fill for the whole host; mount Corral's tmpfs there from the host's namespace before the start (deploy/corral.service's ExecStartPre)",
     );
   }
   return { leftovers, unmount: () => unmountInstancesFs(launcherPath, absolute) };

@@ -5,7 +5,7 @@
 // must host applications, whatever their client, that dial the stable
 // address, which leads to the plugin's data socket.
 import { execa } from "execa";
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -217,6 +217,34 @@ describe("a supervisor in a mount namespace of its own, as systemd's PrivateTmp=
       expect((await supervisor.stop("SIGTERM")).code).toBe(0);
     } finally {
       await supervisor.cleanup().catch(() => {});
+      await execa("umount", ["-l", supervisor.dir], { reject: false });
+      await rm(supervisor.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("takes over the tmpfs mounted before its start in the host's namespace (the unit's ExecStartPre): its plugins' files are there, and it does not warn", async () => {
+    const supervisor = await TestSupervisor.create({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" }],
+      wrap: ["unshare", "--mount", "--propagation", "slave"],
+    });
+    const launcher = path.join(repoRoot, "build/bin/corral-sandbox");
+    const instances = path.join(supervisor.runtimeDir, "instances");
+    await execa("mount", ["--bind", supervisor.dir, supervisor.dir]);
+    try {
+      await execa("mount", ["--make-shared", supervisor.dir]);
+      await mkdir(instances, { recursive: true, mode: 0o711 });
+      expect((await execa(launcher, ["instances-fs", "mount", instances])).stdout).toBe("mounted");
+      await supervisor.start();
+      const instance = (await supervisor.plugin("echo")).instance!;
+      // As the host sees it: the instance's directory on Corral's tmpfs.
+      const hostMounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n");
+      expect(hostMounts.filter((l) => l.split(" ")[4] === instances && l.includes(" - tmpfs corral-instances "))).toHaveLength(1);
+      expect((await execa("stat", ["-f", "-c", "%T", path.join(instances, instance.id)])).stdout).toBe("tmpfs");
+      expect(supervisor.logs.filter((l) => l.level === "warn" && String(l.msg).startsWith("the instance directories are on"))).toEqual([]);
+      expect((await supervisor.stop("SIGTERM")).code).toBe(0);
+    } finally {
+      await supervisor.cleanup().catch(() => {});
+      await execa(launcher, ["instances-fs", "unmount", instances], { reject: false }); // the unit's ExecStopPost
       await execa("umount", ["-l", supervisor.dir], { reject: false });
       await rm(supervisor.dir, { recursive: true, force: true });
     }

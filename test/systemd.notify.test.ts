@@ -20,7 +20,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../supervisor/config/load.ts";
 import { createLogger } from "../supervisor/log.ts";
-import { Notifier, watchdogIntervalMs } from "../supervisor/systemd/notify.ts";
+import { Notifier, supervisingStatus, watchdogIntervalMs } from "../supervisor/systemd/notify.ts";
 import { plugins, processAlive, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const LISTENER = String.raw`
@@ -180,6 +180,20 @@ describe("the notifier (supervisor/systemd/notify.ts)", () => {
     // Sent by the helper, but in this process's name: NotifyAccess=main accepts it.
     expect(listener.received.map((d) => d.pid)).toEqual([process.pid, process.pid, process.pid]);
     expect(lines.filter((l) => l.level !== "info")).toEqual([]);
+  });
+
+  it("cuts a long STATUS, so that READY=1 with it stays under what systemd reads of a datagram (4096 bytes; a longer one it drops whole)", async () => {
+    const socket = path.join(await tempDir(), "notify.sock");
+    const listener = await listen(socket);
+    const { notifier: n } = notifier({ NOTIFY_SOCKET: socket });
+    const names = Array.from({ length: 150 }, (_, i) => `payments-reconcile-worker-${i}`);
+    expect(supervisingStatus(names)).toBe("supervising 150 plugins; corralctl status for their states");
+    expect(supervisingStatus(["a", "b"])).toBe("supervising 2 plugins (a, b); corralctl status for their states");
+    expect(await n.ready(`supervising ${names.join(", ")} é`.repeat(3))).toBe(true);
+    const ready = await listener.waitFor((d) => d.fields.READY === "1", "READY=1");
+    expect(Buffer.byteLength(ready.data)).toBeLessThanOrEqual(4096);
+    expect(ready.fields.STATUS).toMatch(/^supervising payments-reconcile-worker-0, .*…$/);
+    expect(Buffer.byteLength(ready.fields.STATUS!)).toBe(1024);
   });
 
   it("sends to an abstract socket (@NAME)", async () => {
@@ -426,6 +440,13 @@ describe("deploy/corral.service", () => {
     expect(setting("KillMode")).toEqual(["mixed"]);
     expect(setting("ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
     expect(setting("ExecStart")).toEqual(["/usr/local/bin/corral serve --config /etc/corral/corral.yaml"]);
+    expect(setting("TasksMax")).toEqual(["infinity"]); // each instance has its own pids limit
+    expect(setting("RuntimeDirectoryPreserve")).toEqual(["yes"]); // corral sandbox runs' uid locks
+    expect(setting("RestartPreventExitStatus")).toEqual(["2"]); // a config that does not load
+    // The instances' tmpfs, in the host's namespace (supervisor.instance-dir tests the take-over).
+    const launcher = "/usr/local/lib/corral/build/bin/corral-sandbox";
+    expect(setting("ExecStartPre")).toEqual(["+/bin/mkdir -p -m 0711 /run/corral/instances", `+${launcher} instances-fs mount /run/corral/instances`]);
+    expect(setting("ExecStopPost")).toEqual([`+${launcher} instances-fs unmount /run/corral/instances`]);
     const stopSeconds = Number(/^(\d+)s$/.exec(setting("TimeoutStopSec")[0] ?? "")?.[1]);
     expect(stopSeconds).toBeGreaterThanOrEqual(15); // stopTimeout (5 s) and a margin
     // Hardening that would break the sandbox stays out.
@@ -438,7 +459,7 @@ describe("deploy/corral.service", () => {
     const dir = await tempDir();
     // verify checks that ExecStart's binary exists: point it at this checkout's wrapper.
     const local = path.join(dir, "corral.service");
-    await writeFile(local, unit.replace("ExecStart=/usr/local/bin/corral ", `ExecStart=${path.join(repoRoot, "bin/corral")} `));
+    await writeFile(local, unit.replace("ExecStart=/usr/local/bin/corral ", `ExecStart=${path.join(repoRoot, "bin/corral")} `).replaceAll("/usr/local/lib/corral/", `${repoRoot}/`));
     // verify exits 0 even for unknown keys and bad values, warning on
     // stderr: only silence about this unit is a pass.
     const about = (r: { stdout: unknown; stderr: unknown }) =>

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from "../config/load.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type SandboxFlags } from "../sandbox-command.ts";
 import { Supervisor } from "../supervisor.ts";
-import { Notifier, type Watchdog } from "../systemd/notify.ts";
+import { Notifier, supervisingStatus, type Watchdog } from "../systemd/notify.ts";
 import { raiseEarlySignals, releaseEarlySignals } from "./early-signals.ts";
 
 /** sysexits.h's EX_SOFTWARE: an internal error, not a bad config (2) or a failed start (1). */
@@ -134,7 +134,7 @@ program
     if (requested) return void shutdown(supervisor, requested, logger, systemd, watchdog);
     // The helper that sends the notifications starts with the first one, now
     // that the supervisor sits in its own cgroup leaf (see systemd/notify.ts).
-    await systemd.ready(`supervising ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}${plugins.length ? ` (${plugins.join(", ")})` : ""}; corralctl status for their states`);
+    await systemd.ready(supervisingStatus(plugins));
     if (requested) return;
     watchdog = systemd.startWatchdog();
     if (reloadOnceStarted) void reload(supervisor);

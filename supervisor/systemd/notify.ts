@@ -120,6 +120,11 @@ export class Notifier {
   notify(...assignments: string[]): Promise<boolean> {
     if (!this.#socket || this.#closed) return Promise.resolve(false);
     const payload = assignments.map((a) => a.replace(/[\r\n]+/g, " ")).join("\n");
+    if (Buffer.byteLength(payload) > MAX_NOTIFICATION_BYTES) {
+      // systemd would drop it without a word to us: said here instead.
+      this.#log.error({ bytes: Buffer.byteLength(payload), start: payload.slice(0, 60) }, `a systemd notification of over ${MAX_NOTIFICATION_BYTES} bytes would be ignored; not sent`);
+      return Promise.resolve(false);
+    }
     const helper = this.#helper ?? this.#start(this.#socket);
     if (!helper) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -156,7 +161,7 @@ export class Notifier {
 
   /** STATUS=…: a one-line state shown by `systemctl status`. */
   status(text: string): Promise<boolean> {
-    return this.notify(`STATUS=${text}`);
+    return this.notify(...statusOf(text));
   }
 
   /**
@@ -266,6 +271,35 @@ export class Notifier {
   }
 }
 
+/**
+ * systemd drops a notification datagram of more than PIPE_BUF (4096) bytes
+ * whole, READY=1 with it, and says so only in its own log; the sender's
+ * sendmsg succeeds. A STATUS is one line for `systemctl status`: it is cut
+ * to this many bytes, which leaves room for the rest of any message.
+ */
+export const MAX_STATUS_BYTES = 1024;
+/** What systemd reads of a notification (NOTIFY_BUFFER_MAX). */
+export const MAX_NOTIFICATION_BYTES = 4096;
+
 function statusOf(status: string | undefined): string[] {
-  return status === undefined ? [] : [`STATUS=${status}`];
+  return status === undefined ? [] : [`STATUS=${cutToBytes(status, MAX_STATUS_BYTES)}`];
 }
+
+/** `text` if it fits in `max` UTF-8 bytes, else as much of it as fits with "…". */
+export function cutToBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  const ellipsis = "…";
+  let cut = Buffer.from(text).subarray(0, max - Buffer.byteLength(ellipsis)).toString();
+  if (cut.endsWith("\uFFFD")) cut = cut.slice(0, -1); // a character cut in two
+  return cut + ellipsis;
+}
+
+/** How many plugins, and their names while they fit in a line of `systemctl status`. */
+export function supervisingStatus(plugins: string[]): string {
+  const count = `supervising ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}`;
+  const names = plugins.join(", ");
+  return `${count}${plugins.length > 0 && names.length <= MAX_NAMES_SHOWN ? ` (${names})` : ""}; corralctl status for their states`;
+}
+
+/** Longer lists of plugin names are left out of READY's STATUS (one line of `systemctl status`). */
+const MAX_NAMES_SHOWN = 200;
