@@ -181,15 +181,28 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 		}
 		return n, w.err
 	}
-	w.buf = append(w.buf, p...)
-	w.written += uint64(len(p))
-	for len(w.buf) > profileChunkSize {
-		if err := w.sendChunk(w.buf[:profileChunkSize], false); err != nil {
+	n := len(p)
+	w.written += uint64(n)
+	// Whole chunks go from p as they are (a goroutine dump comes in one
+	// Write of up to max_bytes: buffered whole and shifted down a chunk at a
+	// time, it was copied over and over, quadratic in its size); what is
+	// left, at most a chunk, waits in buf for more or for finish.
+	for len(w.buf)+len(p) > profileChunkSize {
+		var chunk []byte
+		if len(w.buf) > 0 {
+			fill := profileChunkSize - len(w.buf)
+			w.buf = append(w.buf, p[:fill]...)
+			chunk, p = w.buf, p[fill:]
+		} else {
+			chunk, p = p[:profileChunkSize], p[profileChunkSize:]
+		}
+		if err := w.sendChunk(chunk, false); err != nil {
 			return 0, err
 		}
-		w.buf = append(w.buf[:0], w.buf[profileChunkSize:]...)
+		w.buf = w.buf[:0]
 	}
-	return len(p), nil
+	w.buf = append(w.buf, p...)
+	return n, nil
 }
 
 // finish sends the last chunk.

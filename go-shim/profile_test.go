@@ -408,7 +408,13 @@ func TestDiagnosticsOnlyForSupervisorAndAdmins(t *testing.T) {
 }
 
 func TestChunkWriter(t *testing.T) {
-	for _, size := range []int{0, 1, profileChunkSize - 1, profileChunkSize, profileChunkSize + 1, 2 * profileChunkSize, 200_000} {
+	for _, piece := range []int{4099, 1 << 30} {
+		t.Run(fmt.Sprintf("pieces of %d", piece), func(t *testing.T) { testChunkWriter(t, piece) })
+	}
+}
+
+func testChunkWriter(t *testing.T, piece int) {
+	for _, size := range []int{0, 1, profileChunkSize - 1, profileChunkSize, profileChunkSize + 1, 2 * profileChunkSize, 200_000, 4<<20 + 3} {
 		var chunks []*pluginv1.ProfileChunk
 		w := &chunkWriter{
 			send:        func(c *pluginv1.ProfileChunk) error { chunks = append(chunks, c); return nil },
@@ -416,13 +422,18 @@ func TestChunkWriter(t *testing.T) {
 			maxBytes:    defaultProfileMaxBytes,
 		}
 		want := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
-		// In pieces of odd sizes, as the profilers write.
+		// In pieces of odd sizes, as the profilers write, or whole, as a goroutine dump comes.
 		for rest := want; len(rest) > 0; {
-			n := min(len(rest), 4099)
+			n := min(len(rest), piece)
 			if k, err := w.Write(rest[:n]); k != n || err != nil {
 				t.Fatalf("size %d: Write = %d, %v", size, k, err)
 			}
 			rest = rest[n:]
+			// What is held back is at most a chunk: a large write goes out
+			// as it comes, not copied whole and shifted down chunk by chunk.
+			if cap(w.buf) > 2*profileChunkSize {
+				t.Fatalf("size %d: holds a buffer of %d bytes", size, cap(w.buf))
+			}
 		}
 		if err := w.finish(); err != nil {
 			t.Fatal(err)
