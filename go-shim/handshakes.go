@@ -11,11 +11,12 @@ import (
 )
 
 // A handshakeListener closes, when it is closed, the connections it
-// accepted whose TLS handshake has not finished. gRPC's Stop and
-// GracefulStop close only connections past their handshake, and wait for
-// the others (up to gRPC's connection timeout, 120 s): one client that
-// connects and never sends a ClientHello would otherwise hold a drain past
-// its deadline, and a park's unpark, for two minutes.
+// accepted whose handshake has not finished: their TLS handshake, and then
+// the client's HTTP/2 preface. gRPC's Stop and GracefulStop close only
+// connections past both, and wait for the others (up to gRPC's connection
+// timeout): one client that connects and never sends a ClientHello, or
+// never sends its preface after the TLS handshake, would otherwise hold a
+// drain past its deadline, and a park's unpark, that long.
 //
 // It also holds at most maxPendingHandshakes of them from any one user (the
 // peer's uid, SO_PEERCRED): past it, that user's oldest is closed. The
@@ -111,8 +112,9 @@ type pendingConn struct {
 	uid   int64 // the peer's, or -1
 }
 
-// handshaken tells the listener that conn's TLS handshake has finished (a
-// connection of another listener is left as it is).
+// handshaken tells the listener that conn's handshake has finished: its TLS
+// and the client's HTTP/2 preface (a connection of another listener is left
+// as it is).
 func handshaken(conn net.Conn) {
 	if pc, ok := conn.(*pendingConn); ok {
 		pc.l.settled(pc)

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +55,46 @@ func TestDrainNotHeldByAConnectionWithoutHandshake(t *testing.T) {
 			in.wait(2 * time.Second)
 		})
 	}
+}
+
+// A client whose TLS handshake is done, with a certificate of the CA, and
+// which then sends nothing (no HTTP/2 preface) holds neither a drain nor a
+// park: gRPC waited for it up to its connection timeout (10 s).
+func TestDrainAndParkNotHeldByAConnectionSilentAfterTLS(t *testing.T) {
+	silentAfterTLS := func(t *testing.T, in *dataInstance) {
+		cert := in.client(leafSpec{uris: []string{"spiffe://corral.test/client/nosy"}, scope: []string{"someoneelse"}})
+		config := &tls.Config{RootCAs: in.pool, ServerName: "localhost", MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
+		conn, err := tls.Dial("unix", in.socket, config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		time.Sleep(50 * time.Millisecond) // the server's side of the handshake done too
+	}
+	t.Run("drain", func(t *testing.T) {
+		in := startDataInstance(t)
+		silentAfterTLS(t, in)
+		start := time.Now()
+		if _, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Drain(context.Background(), &pluginv1.DrainRequest{DeadlineMs: 200}); err != nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		in.wait(2 * time.Second)
+		t.Logf("drained in %v", time.Since(start))
+	})
+	t.Run("park", func(t *testing.T) {
+		in := startDataInstance(t)
+		silentAfterTLS(t, in)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		reply, err := pluginv1.NewControlClient(in.dial(in.supervisor())).Park(ctx, &pluginv1.ParkRequest{GraceMs: 60, AnswerWhenClosed: true})
+		if err != nil {
+			t.Fatalf("Park with answer_when_closed, after %v: %v", time.Since(start), err)
+		}
+		if !reply.GetClosed() {
+			t.Fatalf("Park answered closed=false after %v", time.Since(start))
+		}
+	})
 }
 
 func TestUnparkNotHeldByAConnectionWithoutHandshake(t *testing.T) {

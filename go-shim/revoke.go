@@ -315,7 +315,8 @@ func (c *trackingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Aut
 		return nil, nil, err
 	}
 	held.release()
-	handshaken(raw)
+	// Still pending for its listener: until its HTTP/2 preface has come
+	// (trackedConn.Read), gRPC's Stop and GracefulStop wait for it.
 	tlsInfo, ok := info.(credentials.TLSInfo)
 	if !ok || len(tlsInfo.State.PeerCertificates) == 0 {
 		conn.Close()
@@ -350,6 +351,31 @@ type trackedConn struct {
 	serial   string      // of the client's certificate
 	holder   string      // the client, for logs
 	expiry   *time.Timer // closes it when the client's certificate expires; nil if not held to that
+	// read counts the bytes read until the client's HTTP/2 preface is in;
+	// then preface is true and the listener forgets the connection. Read
+	// by one goroutine at a time (gRPC's), so not locked.
+	read    int
+	preface bool
+}
+
+// http2PrefaceLen is the length of the HTTP/2 client connection preface.
+const http2PrefaceLen = len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+
+// Read tells the connection's listener that it is settled once the
+// client's HTTP/2 preface has been read. Until then gRPC's Stop and
+// GracefulStop wait for it (up to its connection timeout, 10 s), and only
+// the listener's Close, which closes what is still pending, lets them go:
+// a client that finished TLS and then sent nothing held a drain past its
+// deadline, and a park's answer, for those 10 s.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.preface {
+		if c.read += n; c.read >= http2PrefaceLen {
+			c.preface = true
+			handshaken(c.raw)
+		}
+	}
+	return n, err
 }
 
 func (c *trackedConn) Close() error {
