@@ -26,6 +26,14 @@ import (
 // calls timed out. Counted per user, so that a flood evicts only its own
 // connections: one cap for all let a single process dialling 40 000 times
 // a second evict every other user's handshakes before they could finish.
+//
+// Inside Corral's sandbox that is one bucket all the same: its user
+// namespace maps the plugin's own uid alone, and SO_PEERCRED gives every
+// other host user, root included, as the overflow uid (65534). There the
+// bound holds the plugin's fds, and evicting the oldest (rather than
+// refusing the newest, which a flooder that holds its connections quietly
+// would turn into a refusal of everyone) lets a client whose handshake is
+// under way finish unless 256 others arrive meanwhile.
 type handshakeListener struct {
 	net.Listener
 
