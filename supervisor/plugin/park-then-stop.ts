@@ -1,7 +1,8 @@
 // Taking an instance out of service and stopping it, as the CPU breaker and
 // an operator's pause both do: its calls are parked first (the stable
 // address held, GOAWAY to its connections, a grace for calls in flight),
-// then every process of it gets SIGSTOP, checked in /proc.
+// then every process of it gets SIGSTOP, checked in /proc (signal-all.ts:
+// stopAll).
 //
 // The park, its grace and the SIGSTOP are made with the instance's CPU
 // limit lifted. A plugin spinning at its limit is throttled by CFS for most
@@ -17,8 +18,7 @@
 // (answer_when_closed); one too old to say so has the grace waited out.
 import type { InstanceCgroup } from "../../sandbox/cgroups/driver.ts";
 import type { Logger } from "../log.ts";
-import { readProcStat } from "../proc-stat.ts";
-import { signalAll } from "./signal-all.ts";
+import { stopAll } from "./signal-all.ts";
 
 export interface ParkThenStop {
   cgroup: InstanceCgroup;
@@ -35,7 +35,7 @@ export interface ParkThenStop {
   graceMs: number;
   /** Asked after the grace: true when the stop is no longer wanted (the instance is going away). */
   cancelled?(): boolean;
-  /** Called as soon as the processes are signalled, before the check: from then on they are to be continued. */
+  /** Called just before the processes are signalled: from then on they are to be continued. */
   signalled(): void;
 }
 
@@ -48,9 +48,9 @@ export async function parkThenStop(o: ParkThenStop): Promise<{ processes: number
     });
     if (!closed) await new Promise((r) => setTimeout(r, o.graceMs));
     if (o.cancelled?.()) return undefined;
-    const pids = await signalAll(o.cgroup, "SIGSTOP");
-    o.signalled();
-    return { processes: pids.length, verified: await allStopped(pids) };
+    o.signalled(); // from now on they are to be continued, whatever the stop finds
+    const { pids, verified } = await stopAll(o.cgroup);
+    return { processes: pids.length, verified };
   });
 }
 
@@ -63,18 +63,4 @@ async function withCpuLifted<T>(o: Pick<ParkThenStop, "cgroup" | "cpuCores" | "l
   } finally {
     await o.cgroup.setCpu(o.cpuCores).catch((err: Error) => o.log.error({ err: err.message }, "restoring the cpu limit after the stop failed"));
   }
-}
-
-/**
- * Whether every pid reaches the stopped state (T in /proc) within 200 ms:
- * SIGSTOP is asynchronous. Looked at every 2 ms, as an unthrottled process
- * stops within one or two.
- */
-async function allStopped(pids: number[]): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const states = pids.map((pid) => readProcStat(pid)?.state ?? "gone");
-    if (states.every((s) => s === "T" || s === "t" || s === "gone")) return true;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return false;
 }

@@ -62,3 +62,31 @@ describe("park, then stop", () => {
     expect(total).toBeGreaterThanOrEqual(300);
   });
 });
+
+describe("the stop of a plugin that forks", () => {
+  it("stops a process forked after the cgroup's list was read, reading it again until every process listed is stopped", async () => {
+    const spawnSleeper = () => {
+      const child = spawn("sleep", ["60"], { stdio: "ignore" });
+      children.push(child);
+      return child;
+    };
+    const parent = spawnSleeper();
+    let forked: ChildProcess | undefined;
+    const cgroup = {
+      // The first read misses the child the plugin forks just after it.
+      pids: async () => {
+        if (!forked) {
+          forked = spawnSleeper();
+          await new Promise((r) => forked!.once("spawn", r));
+          return [parent.pid!];
+        }
+        return [parent.pid!, forked.pid!];
+      },
+      setCpu: async () => {},
+    } as unknown as InstanceCgroup;
+    const stopped = await parkThenStop({ cgroup, cpuCores: Infinity, log: pino({ level: "silent" }), park: async () => true, graceMs: 0, signalled: () => {} });
+    expect(stopped).toEqual({ processes: 2, verified: true });
+    expect(readProcStat(parent.pid!)?.state).toBe("T");
+    expect(readProcStat(forked!.pid!)?.state).toBe("T");
+  });
+});
