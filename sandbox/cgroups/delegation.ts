@@ -55,8 +55,13 @@ export async function prepareV2Delegation(options: DelegationOptions): Promise<D
   if (path.basename(own) === leafName && (await controllersEnabled(fs, path.dirname(own)))) return unchanged(path.dirname(own));
   // The true root has no cgroup.type and may hold processes and enable
   // controllers at once. (A cgroup namespace's root looks like "/" but is
-  // not exempt, so the path alone does not tell.)
-  if (!(await fs.exists(path.join(own, "cgroup.type")))) return unchanged(own);
+  // not exempt, so the path alone does not tell.) Without systemd nothing
+  // enables them there at boot, and no one can delegate the root: a
+  // supervisor that has it enables them itself.
+  if (!(await fs.exists(path.join(own, "cgroup.type")))) {
+    await enableControllers(fs, own);
+    return unchanged(own);
+  }
   // Enabled already: the kernel then keeps processes out of own, so nothing to move.
   if (await controllersEnabled(fs, own)) return unchanged(own);
 

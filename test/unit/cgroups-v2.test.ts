@@ -498,10 +498,14 @@ describe("cgroup v2 delegation", () => {
     expect(await fs.subdirs(own)).toEqual([]);
   });
 
-  it("moves nothing in the root cgroup, which may hold processes and children at once", async () => {
+  it("moves nothing in the root cgroup, which may hold processes and children at once, and enables the controllers there, which nothing did without systemd", async () => {
     await fs.cgroup("", [1, SUPERVISOR_PID]);
     expect(await prepareV2Delegation({ own: fs.root, fs, pid: SUPERVISOR_PID })).toEqual({ base: fs.root, leaf: fs.root, moved: false });
     expect(fs.moves).toEqual([]);
+    expect(fs.writes).toEqual([["cgroup.subtree_control", "+memory +pids +cpu"]]);
+    // And so an instance's cgroup can be made beneath it.
+    const cgroup = await new V2CgroupDriver({ base: fs.root, parent: "corral", fs }).create("greeter-1", LIMITS);
+    expect(await cgroup.readLimits()).toEqual(LIMITS);
   });
 
   it("reuses a leaf an earlier supervisor left", async () => {
