@@ -12,6 +12,13 @@ export interface SandboxSpec {
   env: Record<string, string>;
   /** Host directory bind-mounted read-write (nosuid,nodev,noexec) at /corral. */
   instanceDir: string;
+  /**
+   * /corral is a tmpfs of the sandbox's own instead (nosuid,nodev,noexec,
+   * owned by its root), which no host process sees and which goes with the
+   * sandbox; its files are charged to the sandbox's memory cgroup. For
+   * `corral sandbox`: the runtime directory's file system is left alone.
+   */
+  privateInstanceDir?: boolean;
   hostname: string;
   /** Unprivileged host uid and gid that root inside maps to. */
   uid: number;

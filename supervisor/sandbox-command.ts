@@ -367,7 +367,7 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
     if (dirResult.status === "rejected") throw dirResult.reason;
     if (groupResult.status === "rejected") throw groupResult.reason;
     phase("prepared");
-    return pluginSandboxSpec(known.plugin, {
+    const spec = pluginSandboxSpec(known.plugin, {
       instanceId: name,
       instanceDir,
       binary: known.binary,
@@ -377,6 +377,11 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       cgroupProcs: groupResult.value.procsFiles,
       stdin: options.slot ? "null" : "inherit",
     });
+    // No host application looks into a run's /corral: a tmpfs of the
+    // sandbox's own, where on instanceDir (the runtime directory's file
+    // system, ext4 or the host's /run) a run filled the host's disk and used
+    // up its inodes.
+    return { ...spec, privateInstanceDir: true };
   };
   const prepared = prepare();
   prepared.catch((err: unknown) => {

@@ -246,6 +246,23 @@ describe("corral sandbox", () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it("gives the command a /corral of the sandbox's own (a tmpfs that goes with it), not a directory on the runtime directory's file system", async () => {
+    const r = await run(["--", PROBE, "print"]);
+    expect(r.code, r.stderr).toBe(0);
+    const inside = JSON.parse(r.stdout) as { mountinfo: string; writeCorral: string };
+    // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS
+    const line = inside.mountinfo.split("\n").find((l) => l.split(" ")[4] === "/corral");
+    expect(line, inside.mountinfo).toBeDefined();
+    const [fields, fs] = line!.split(" - ");
+    // The root of a file system of its own (a host directory's bind mount has
+    // the directory's path there), a tmpfs, writable by the command.
+    expect(fields!.split(" ")[3]).toBe("/");
+    expect(fs!.split(" ")[0]).toBe("tmpfs");
+    expect(fields!.split(" ")[5]).toMatch(/^rw,nosuid,nodev,noexec/);
+    expect(inside.writeCorral).toBe("ok");
+    expect(await leftovers()).toEqual([]);
+  });
+
   it("grants --ro paths read-only, at the same path inside", async () => {
     // Not below /tmp, where the sandbox's own /tmp is (the launcher refuses
     // such a grant), nor in the checkout, which may itself be below /tmp.

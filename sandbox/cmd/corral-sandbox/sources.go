@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,10 @@ type mountSource struct {
 	// recursive takes the mounts beneath path along (AT_RECURSIVE), with
 	// attr set on each of them.
 	recursive bool
+	// private is a fresh tmpfs instead of path (fsopen and fsmount), its
+	// root directory owned by uid and gid with mode 0700.
+	private  bool
+	uid, gid int
 }
 
 // grantAttr are the flags of a read-only grant. Not noexec: the usual grant
@@ -49,11 +54,14 @@ func mountSources(spec *Spec) []mountSource {
 			attr:   unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV,
 		},
 		{
-			name:   "instance directory",
-			path:   spec.InstanceDir,
-			target: "/corral",
-			mode:   unix.S_IFDIR,
-			attr:   unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC,
+			name:    "instance directory",
+			path:    spec.InstanceDir,
+			target:  "/corral",
+			mode:    unix.S_IFDIR,
+			attr:    unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC,
+			private: spec.PrivateInstanceDir,
+			uid:     spec.UID,
+			gid:     spec.GID,
 		},
 	}
 	for _, p := range spec.ReadOnlyPaths {
@@ -86,6 +94,9 @@ func openMountSources(spec *Spec) ([]int, error) {
 // Without recursive (no AT_RECURSIVE) the sandbox gets the one filesystem
 // at path, never mounts that happen to lie beneath it on the host.
 func (src mountSource) open() (int, error) {
+	if src.private {
+		return src.openTmpfs()
+	}
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	if src.recursive {
 		flags |= unix.AT_RECURSIVE
@@ -137,6 +148,31 @@ func (src mountSource) prepare(fd int) error {
 		return fmt.Errorf("%s: set mount attributes of %s: %w", src.name, src.path, err)
 	}
 	return nil
+}
+
+// openTmpfs makes a detached tmpfs for a private source, as Corral's
+// instances tmpfs is made (instancesfs.go): no size or inode count of its
+// own, every page and inode charged to the memory cgroup of the sandbox
+// that writes them, and the source's flags.
+func (src mountSource) openTmpfs() (int, error) {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("%s: fsopen tmpfs: %w", src.name, err)
+	}
+	defer unix.Close(fs)
+	for _, opt := range [][2]string{{"size", "0"}, {"nr_inodes", "0"}, {"mode", "0700"}, {"uid", strconv.Itoa(src.uid)}, {"gid", strconv.Itoa(src.gid)}} {
+		if err := unix.FsconfigSetString(fs, opt[0], opt[1]); err != nil {
+			return -1, fmt.Errorf("%s: tmpfs option %s=%s: %w", src.name, opt[0], opt[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("%s: creating a tmpfs: %w", src.name, err)
+	}
+	fd, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, int(src.attr))
+	if err != nil {
+		return -1, fmt.Errorf("%s: fsmount of a tmpfs: %w", src.name, err)
+	}
+	return fd, nil
 }
 
 // fileType is the S_IFMT part of the mode of the file open at fd.

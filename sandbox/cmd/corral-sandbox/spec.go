@@ -18,6 +18,13 @@ type Spec struct {
 	Args           []string          `json:"args"`
 	Env            map[string]string `json:"env"`
 	InstanceDir    string            `json:"instanceDir"`
+	// PrivateInstanceDir makes /corral a tmpfs of the sandbox's own, owned
+	// by its root, rather than InstanceDir: for `corral sandbox`, whose
+	// instance directory no host application looks into. Its files are
+	// charged to the sandbox's memory cgroup, and go with its mount
+	// namespace; InstanceDir's file system (the runtime directory's) is left
+	// alone.
+	PrivateInstanceDir bool `json:"privateInstanceDir"`
 	Hostname       string            `json:"hostname"`
 	UID            int               `json:"uid"`
 	GID            int               `json:"gid"`
