@@ -12,6 +12,7 @@ import type { Logger } from "./log.ts";
 import type { EventLog } from "./observe/event-log.ts";
 import type { PluginSet } from "./plugin-set.ts";
 import { warnOfCpuAboveHost } from "./plugin/sampler.ts";
+import { warnOfIpcGrants } from "../sandbox/grants.ts";
 
 export interface ConfigReloaderOptions {
   /** The config in force at the start. */
@@ -139,7 +140,10 @@ export class ConfigReloader {
         const { plugin, previous } = change;
         const parts = plugins.get(plugin.name)!;
         const inForce = (config: PluginConfig) => () => {
-          if (config === plugin) warnOfCpuAboveHost(plugin, log);
+          if (config === plugin) {
+            warnOfCpuAboveHost(plugin, log);
+            warnOfIpcGrants(plugin, log);
+          }
           parts.controller.reconfigure(config);
           parts.deployer.keep = config.releases.keep;
           parts.config = config;

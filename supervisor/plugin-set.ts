@@ -22,6 +22,7 @@ import { releaseAtStart } from "./releases/release-at-start.ts";
 import { ReleaseStore, type Release } from "./releases/store.ts";
 import type { Trust } from "./trust.ts";
 import { warnOfCpuAboveHost } from "./plugin/sampler.ts";
+import { warnOfIpcGrants } from "../sandbox/grants.ts";
 import { steadyNow } from "./steady-clock.ts";
 
 export interface PluginParts {
@@ -107,6 +108,7 @@ export class PluginSet {
     const release = await this.#currentAtStart(store, plugin, binaryRequired);
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     warnOfCpuAboveHost(plugin, log);
+    warnOfIpcGrants(plugin, log);
     const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
     if (!env) throw new Error("PluginSet.environment is not set");

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
-import { grantProblem } from "../../sandbox/grants.ts";
+import { corralDirProblem, grantProblem } from "../../sandbox/grants.ts";
 import { instanceDirectory, newInstanceId, SOCKET_NAME } from "../plugin/sandbox-spec.ts";
 import { shareAPort } from "../host-port.ts";
 import { sandboxIdsTaken } from "../sandbox-ids.ts";
@@ -206,9 +206,13 @@ function overlongSockets(config: Config): z.core.$ZodIssue[] {
  * an empty mount), and keep to the launcher's rules (sandbox/grants.ts).
  */
 function missingGrants(config: Config, hostPaths: boolean): z.core.$ZodIssue[] {
+  const corralDirs = { runtimeDir: path.resolve(config.runtimeDir), stateDir: path.resolve(config.stateDir) };
   return config.plugins.flatMap((plugin, index) =>
     plugin.readOnlyPaths.flatMap((grant, i) => {
-      const problem = grantProblem(plugin.readOnlyPaths, i) ?? (!hostPaths || existsSync(grant) ? undefined : `${grant} does not exist on this host`);
+      const problem =
+        grantProblem(plugin.readOnlyPaths, i) ??
+        corralDirProblem(grant, corralDirs) ??
+        (!hostPaths || existsSync(grant) ? undefined : `${grant} does not exist on this host`);
       return problem === undefined ? [] : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: problem, input: grant }];
     }),
   );

@@ -205,7 +205,13 @@ export const pluginSchema = z.strictObject({
   limits: limits.prefault({}),
   /** "none": loopback only (the default); "host": the host's network, an explicit opt-in. */
   network: z.enum(["none", "host"]).default("none"),
-  /** Host paths granted read-only at the same path inside, e.g. for a dynamically linked binary. Must exist. */
+  /**
+   * Host paths granted read-only at the same path inside, e.g. for a
+   * dynamically linked binary. Must exist, and keep out of runtimeDir and
+   * stateDir. Read-only stops writes to files, not a connect(2) to a Unix
+   * socket or a write into a FIFO: a grant of /run, /var/run or /dev/shm is
+   * warned of (sandbox/grants.ts).
+   */
   readOnlyPaths: z
     .array(z.string().regex(/^\/(?!.*(^|\/)\.\.?(\/|$)).+$/, "must be an absolute path below / without . or .."))
     .default([]),

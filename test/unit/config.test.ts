@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ipcGrants, warnOfIpcGrants } from "../../sandbox/grants.ts";
 import { ConfigError, formatProblem, parseConfig } from "../../supervisor/config/load.ts";
 import { parseDuration, parseSize } from "../../supervisor/config/units.ts";
 import { breakerDefaults } from "../../supervisor/breakers/config.ts";
@@ -334,6 +335,22 @@ describe("config validation", () => {
       expect.objectContaining({ field: "plugins[0].readOnlyPaths[1]", value: "/etc/ssl/certs", message: "/etc/ssl/certs overlaps /etc/ssl, granted before it: one grant holds the other" }),
       expect.objectContaining({ field: "plugins[0].readOnlyPaths[2]", value: "/tmp", message: "/tmp overlaps the sandbox's /tmp" }),
     ]);
+    // Nor over Corral's own directories: read-only does not stop a connect(2) to the sockets there.
+    const corral = problems(
+      ["runtimeDir: /run/corral", "stateDir: /var/lib/corral", "plugins:", "  - name: kv", "    binary: x", '    apiVersion: "1"', "    readOnlyPaths: [/run, /var/lib/corral/ca]"].join("\n"),
+    );
+    expect(corral).toEqual([
+      expect.objectContaining({ field: "plugins[0].readOnlyPaths[0]", value: "/run", message: expect.stringMatching(/^\/run overlaps runtimeDir \/run\/corral, where every plugin's sockets and the admin socket are: a read-only grant does not stop a connect\(2\)/) }),
+      expect.objectContaining({ field: "plugins[0].readOnlyPaths[1]", value: "/var/lib/corral/ca", message: "/var/lib/corral/ca overlaps stateDir /var/lib/corral, Corral's CA, releases and diagnostics" }),
+    ]);
+  });
+
+  it("names the grants that pass the host's IPC endpoints through, to be warned of", () => {
+    expect(ipcGrants(["/usr/lib", "/run/systemd/resolve", "/var/run", "/dev/shm/x", "/etc/ssl"])).toEqual(["/run/systemd/resolve", "/var/run", "/dev/shm/x"]);
+    const warned: string[] = [];
+    warnOfIpcGrants({ name: "kv", readOnlyPaths: ["/lib", "/run/dbus"] }, { warn: (_o, msg) => warned.push(msg) });
+    warnOfIpcGrants({ name: "kv", readOnlyPaths: ["/lib"] }, { warn: (_o, msg) => warned.push(msg) });
+    expect(warned).toEqual([expect.stringMatching(/^readOnlyPaths \/run\/dbus are, hold or lie in a directory of the host's IPC endpoints/)]);
   });
 
   it("refuses an admin.group this host does not have, as serve would at start", () => {
