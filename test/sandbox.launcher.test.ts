@@ -216,6 +216,25 @@ describe("sandbox launcher", () => {
     await waitUntil("the cgroup is empty", async () => (await cgroup.pids()).length === 0);
   });
 
+  it("passes on a SIGTERM that came before the init was cloned: the init is sent it once it catches it", async () => {
+    // With the host's network the init is cloned after the spec: the
+    // SIGTERM, held meanwhile, was forwarded microseconds after the clone,
+    // before the init (PID 1 of its pid namespace, sent only the signals it
+    // handles) had its handler, and dropped in some of the runs.
+    for (let run = 0; run < 8; run++) {
+      const cgroup = await driver.create(`instance-${instances++}`, LIMITS);
+      const { promise: spec, resolve } = Promise.withResolvers<SandboxSpec>();
+      const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER });
+      launched.push(sandbox);
+      await new Promise((r) => setTimeout(r, 100)); // the launcher up, its signal handlers set
+      expect(sandbox.signal("SIGTERM")).toBe(true);
+      resolve(probeSpec(["sleep"], cgroup, { network: "host" }));
+      const exit = await Promise.race([sandbox.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 5000))]);
+      // The plugin's handler says "got SIGTERM" and exits 7; SIGTERM before it had one ends it by the signal.
+      expect([{ code: 7 }, { signal: "SIGTERM" }], `run ${run}`).toContainEqual(exit);
+    }
+  });
+
   it("gives the plugin a root of its own with exactly its environment", async () => {
     const { sandbox, spec, lines } = await launch(["print"]);
     const [, json] = await lines.waitFor(/^stdout: (\{.*\})$/);

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -799,9 +800,42 @@ func (l *launch) relayReports() int {
 func forwardSignals(signals <-chan os.Signal, init *child) {
 	for sig := range signals {
 		if s, ok := sig.(syscall.Signal); ok {
+			awaitHandler(init.Pid, s)
 			_ = init.Signal(s)
 		}
 	}
+}
+
+// handlerWait bounds how long a signal for the init waits for its handler.
+const handlerWait = time.Second
+
+// awaitHandler waits until the process pid catches sig (its SigCgt in
+// /proc says so), or is gone, or handlerWait has passed. The init is PID 1
+// of its pid namespace, to which the kernel delivers only the signals it
+// has a handler for: a SIGTERM forwarded in the microseconds between its
+// clone and its sigaction (one that came while the spec was read, say) was
+// dropped, and the plugin ran on.
+func awaitHandler(pid int, sig syscall.Signal) {
+	for deadline := time.Now().Add(handlerWait); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
+		caught, err := caughtSignals(pid)
+		if err != nil || caught&(1<<(uint(sig)-1)) != 0 {
+			return
+		}
+	}
+}
+
+// caughtSignals is the SigCgt mask of /proc/<pid>/status: bit n-1 for signal n.
+func caughtSignals(pid int) (uint64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(mask), 16, 64)
+		}
+	}
+	return 0, errors.New("no SigCgt in " + fmt.Sprintf("/proc/%d/status", pid))
 }
 
 // initEnv is the init's environment: nothing (the plugin's is in the
