@@ -114,7 +114,8 @@ if $purge; then
       [[ -n $mount ]] && run umount "$mount"
     done < <(findmnt -rn -o TARGET | awk -v top="$(realpath "$destdir$runtime_dir")" 'index($0, top "/") == 1' | sort -r)
   fi
-  for dir in "$destdir$config_dir" "$destdir$state_dir" "$destdir$runtime_dir"; do
+  # /run/lock/corral: the supervisors' locks on their cgroup parents (supervisor/exclusive-lock.ts).
+  for dir in "$destdir$config_dir" "$destdir$state_dir" "$destdir$runtime_dir" "$destdir/run/lock/corral"; do
     if [[ -e $dir ]]; then run rm -rf "$dir"; fi
   done
   echo "purged. A config that named another stateDir or runtimeDir left those: remove them by hand."

@@ -612,9 +612,12 @@ describe("scripts/uninstall.sh", () => {
     expect(String(plan.stdout)).toMatch(new RegExp(`\\+ umount .*run/corral/instances`));
     expect(existsSync(path.join(state, "ca/ca.key"))).toBe(true);
 
+    // The supervisors' locks on their cgroup parents (exclusive-lock.ts).
+    await mkdir(path.join(root, "run/lock/corral"), { recursive: true });
+    await writeFile(path.join(root, "run/lock/corral/corral.lock"), "");
     const purged = await execa("bash", [uninstall, "--purge"], { env: { DESTDIR: root }, reject: false });
     expect(purged.exitCode, String(purged.stderr)).toBe(0);
-    for (const gone of ["etc/corral", "var/lib/corral", "run/corral"]) {
+    for (const gone of ["etc/corral", "var/lib/corral", "run/corral", "run/lock/corral"]) {
       expect(existsSync(path.join(root, gone)), gone).toBe(false);
     }
     const mounts = await readFile("/proc/self/mountinfo", "utf8");
