@@ -57,9 +57,10 @@ export async function prepareV2Delegation(options: DelegationOptions): Promise<D
   // controllers at once. (A cgroup namespace's root looks like "/" but is
   // not exempt, so the path alone does not tell.) Without systemd nothing
   // enables them there at boot, and no one can delegate the root: a
-  // supervisor that has it enables them itself.
+  // supervisor that has it enables them itself. (Where the root does not
+  // have them, a v1 hierarchy holds them: the driver's create says so.)
   if (!(await fs.exists(path.join(own, "cgroup.type")))) {
-    await enableControllers(fs, own);
+    if (await checkControllersAvailable(fs, own).then(() => true, () => false)) await enableControllers(fs, own);
     return unchanged(own);
   }
   // Enabled already: the kernel then keeps processes out of own, so nothing to move.
