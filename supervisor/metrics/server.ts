@@ -32,12 +32,29 @@ export class MetricsServer {
 
   static async listen(hostPort: string, registry: Registry, limits: MetricsServerLimits = METRICS_SERVER_LIMITS): Promise<MetricsServer> {
     const { host, port } = splitHostPort(hostPort);
+    // One request at a time per connection, and one rendering for all
+    // scrapes at once. Node reads on while an answer is being made: a client
+    // that pipelined thousands of requests and read nothing had each become
+    // a rendering of its own and an answer held for it (3 GiB, the event
+    // loop taken for minutes, the watchdog's pings 26 s apart). Scrapers do
+    // not pipeline: a second request before the first is answered closes
+    // the connection.
+    const answering = new WeakSet<Socket>();
+    let rendering: Promise<string> | undefined;
     const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      if (answering.has(socket)) {
+        socket.destroy();
+        return;
+      }
+      answering.add(socket);
+      res.once("close", () => answering.delete(socket));
       if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
         res.writeHead(404, { "content-type": "text/plain" }).end("corral: only GET /metrics is served here\n");
         return;
       }
-      registry.metrics().then(
+      rendering ??= registry.metrics().finally(() => (rendering = undefined));
+      rendering.then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
         (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
       );

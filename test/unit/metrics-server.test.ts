@@ -55,4 +55,30 @@ describe("MetricsServer", () => {
       clearInterval(drip);
     }
   });
+
+  it("answers one request at a time per connection, closing one that pipelines, and renders once for scrapes at once", async () => {
+    const registry = new Registry();
+    let renderings = 0;
+    const slowly = registry.metrics.bind(registry);
+    registry.metrics = async () => {
+      renderings += 1;
+      await new Promise((r) => setTimeout(r, 50));
+      return slowly();
+    };
+    const server = await MetricsServer.listen("127.0.0.1:0", registry, { connections: 8, idleMs: 10_000 });
+    open.push(server);
+    const port = Number(server.address.split(":").pop());
+    // Thousands of requests in one write, none of the answers read.
+    const flood = idle(port);
+    await new Promise((resolve) => flood.socket.once("connect", resolve));
+    flood.socket.pause();
+    flood.socket.write("GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n".repeat(5000));
+    const closed = await Promise.race([flood.closed, new Promise<number>((r) => setTimeout(() => r(0), 3000))]);
+    expect(closed, "the pipelining connection is closed").toBeGreaterThan(0);
+    // Three scrapes at once: one rendering. Scrapes one after the other on a kept-alive connection go on.
+    const scrapes = await Promise.all([1, 2, 3].map(() => fetch(`http://${server.address}/metrics`)));
+    expect(scrapes.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(renderings).toBeLessThanOrEqual(2); // the flood's first request, then the three together
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://${server.address}/metrics`)).status).toBe(200);
+  });
 });
