@@ -1,6 +1,7 @@
 // Structured logs: one JSON object per line on stdout (journald keeps them),
 // with level, time and, where it applies, plugin and instance.
-import { pino, type Logger } from "pino";
+import { writeSync } from "node:fs";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
@@ -18,6 +19,29 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     // Its buffer bounded: a stdout slower than the lines (a flood of them,
     // journald behind) drops lines rather than grow the heap until the
     // supervisor dies with every plugin.
-    options.destination ?? pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES }),
+    options.destination ?? stdoutLog(),
   );
+}
+
+/**
+ * stdout as the log's destination, bounded, and given up when it fails.
+ * pino gives up on a broken pipe itself; any other error (EIO once a
+ * terminal hangs up, ENOSPC or EFBIG for a file) it re-emits, which no one
+ * handled: it ended the supervisor as a bug, and the exit's synchronous
+ * flush then retried the failing write every 100 ms for good, the process
+ * alive, its event loop gone and its plugins unsupervised.
+ */
+function stdoutLog(): DestinationStream {
+  const stream = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") return; // pino's own listener has silenced it
+    const noop = () => true;
+    Object.assign(stream, { write: noop, flushSync: noop, end: noop, destroy: noop, flush: (cb?: () => void) => cb?.() });
+    try {
+      writeSync(2, `corral: the log cannot be written to stdout (${err.code ?? err.message}): it is given up; the supervisor goes on\n`);
+    } catch {
+      // stderr is gone too
+    }
+  });
+  return stream;
 }
