@@ -228,8 +228,11 @@ export class PluginSet {
     }
   }
 
-  /** Stops the plugin, closes its address and watch, and forgets it. */
-  /** Stops and forgets a plugin; `why` is the event that says so (a reload's add that failed is not a removal from the config). */
+  /**
+   * Stops the plugin, closes its address, watch and output's follows, and
+   * forgets it; `why` is the event that says so (a reload's add that failed
+   * is not a removal from the config).
+   */
   async remove(name: string, why = "removed from the config"): Promise<void> {
     const parts = this.#plugins.get(name);
     if (!parts) return;
@@ -247,6 +250,7 @@ export class PluginSet {
     const closed = this.#alerts.ackAll(name);
     if (closed > 0) this.#log.info({ plugin: name, alerts: closed }, "closed the open alerts of a plugin removed from the config");
     this.#plugins.delete(name);
+    parts.output.close(why);
     // The end of its history: its counts start again at 0 if it is added back.
     this.#events.emit({ at: Date.now(), plugin: name, kind: "config", message: why, to: "removed" });
   }

@@ -87,6 +87,9 @@ async function callsDuring(during: () => Promise<void>): Promise<{ failures: str
 describe("config reload", () => {
   it("rolls a plugin whose limits changed, without a failed call, and adds and removes plugins", async () => {
     const before = (await supervisor.plugin("echo")).instance!.id;
+    // A follower of the plugin the reload removes: its follow ends, saying why.
+    const follower = execa(nodeBin, [corralctlBin, "--config", supervisor.configFile, "logs", "greeter", "-f", "--tail", "0"], { reject: false, timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
     const { failures, calls } = await callsDuring(async () => {
       await editConfig((doc) => {
         doc.plugins = [
@@ -113,6 +116,10 @@ describe("config reload", () => {
     expect(events.filter((e) => e.plugin === "echo" && e.kind === "deploy")).toEqual([]);
     expect(events).toContainEqual(expect.objectContaining({ plugin: "echo", kind: "config", message: expect.stringMatching(/^restarted under the reloaded config/) }));
     expect(events).toContainEqual(expect.objectContaining({ plugin: "greeter", kind: "config", message: "removed from the config" }));
+    const followed = await follower;
+    expect(followed.timedOut, "the follow went on after its plugin was removed").toBe(false);
+    expect(followed.exitCode).not.toBe(0);
+    expect(followed.stderr).toContain("plugin greeter was removed from the config: its output ends here");
   }, 60_000);
 
   it("does not add a plugin whose first start fails, nor one whose binary it cannot import, and says why; a reload after goes through", async () => {

@@ -103,8 +103,11 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       const { output } = find(name);
       for (const line of output.tail(tail)) send(toLogLine(line), false);
       if (!follow) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const unfollow = output.follow((line: OutputLine) => send(toLogLine(line)));
+      return new Promise<void>((resolve, reject) => {
+        const unfollow = output.follow(
+          (line: OutputLine) => send(toLogLine(line)),
+          (why) => reject(new AdminError(grpcStatus.NOT_FOUND, `plugin ${name} was ${why}: its output ends here`)),
+        );
         signal.addEventListener("abort", () => {
           unfollow();
           resolve();

@@ -16,7 +16,9 @@ export class OutputRing {
   readonly #maxBytes: number;
   #lines: OutputLine[] = [];
   #bytes = 0;
-  readonly #followers = new Set<(line: OutputLine) => void>();
+  readonly #followers = new Map<(line: OutputLine) => void, (why: string) => void>();
+  /** Why the ring was closed (its plugin removed); undefined while open. */
+  #closed: string | undefined;
 
   constructor(options: { maxLines?: number; maxBytes?: number } = {}) {
     this.#maxLines = options.maxLines ?? 2000;
@@ -29,7 +31,7 @@ export class OutputRing {
     while (this.#lines.length > this.#maxLines || (this.#bytes > this.#maxBytes && this.#lines.length > 1)) {
       this.#bytes -= this.#lines.shift()!.line.length;
     }
-    for (const follow of this.#followers) follow(line);
+    for (const follow of this.#followers.keys()) follow(line);
   }
 
   /** The last `n` lines (all when n is 0), oldest first. */
@@ -37,9 +39,30 @@ export class OutputRing {
     return n > 0 ? this.#lines.slice(-n) : [...this.#lines];
   }
 
-  follow(follower: (line: OutputLine) => void): () => void {
-    this.#followers.add(follower);
+  /**
+   * Calls follower with each line from now on, until the returned function
+   * is called or the ring is closed, when onClose hears why (at once, if it
+   * is closed already).
+   */
+  follow(follower: (line: OutputLine) => void, onClose: (why: string) => void = () => {}): () => void {
+    if (this.#closed !== undefined) {
+      onClose(this.#closed);
+      return () => {};
+    }
+    this.#followers.set(follower, onClose);
     return () => this.#followers.delete(follower);
+  }
+
+  /**
+   * Ends every follow, saying why (the plugin was removed): a follower of a
+   * plugin added back would otherwise wait on this ring, which no line
+   * reaches any more, for good.
+   */
+  close(why: string): void {
+    this.#closed ??= why;
+    const ends = [...this.#followers.values()];
+    this.#followers.clear();
+    for (const end of ends) end(why);
   }
 
   get size(): { lines: number; bytes: number } {

@@ -85,6 +85,15 @@ describe("output ring", () => {
     ring.push(line(2));
     expect(seen).toEqual([1]);
   });
+
+  it("ends every follow when closed (its plugin removed), saying why, and any follow begun after at once", () => {
+    const ring = new OutputRing();
+    const ends: string[] = [];
+    ring.follow(() => {}, (why) => ends.push(`first: ${why}`));
+    ring.close("removed from the config");
+    ring.follow(() => {}, (why) => ends.push(`later: ${why}`));
+    expect(ends).toEqual(["first: removed from the config", "later: removed from the config"]);
+  });
 });
 
 describe("event log", () => {
