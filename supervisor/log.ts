@@ -8,10 +8,19 @@ export type { Logger };
 /** The most log output held for a stdout that cannot keep up; more is dropped. */
 const LOG_BUFFER_BYTES = 64 * 1024 * 1024;
 
+/** The levels CORRAL_LOG_LEVEL may name. */
+const LEVELS = [...Object.keys(pino.levels.values), "silent"];
+
+/** Thrown for a CORRAL_LOG_LEVEL that is not a level: a message, not pino's stack. */
+export class LogLevelError extends Error {}
+
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  // Empty means unset, as for the shell's `CORRAL_LOG_LEVEL= corral serve`.
+  const level = options.level ?? (process.env.CORRAL_LOG_LEVEL || "info");
+  if (!LEVELS.includes(level)) throw new LogLevelError(`CORRAL_LOG_LEVEL ${JSON.stringify(level)} is not one of ${LEVELS.join(", ")}`);
   return pino(
     {
-      level: options.level ?? process.env.CORRAL_LOG_LEVEL ?? "info",
+      level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

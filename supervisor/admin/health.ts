@@ -45,10 +45,12 @@ export function healthAdmin(deps: {
       return kind ? deps.alerts.ack(kind as AlertKind, plugin) : deps.alerts.ackAll(plugin);
     },
     async diagnostics(plugin) {
+      if (!plugin) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin whose diagnostics to list");
       known(plugin);
       return (await deps.diagnostics.list(plugin)).map(describe);
     },
     async capture(plugin, cpuMs) {
+      if (!plugin) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name the plugin whose diagnostics to capture");
       known(plugin);
       const instance = deps.instance(plugin);
       if (!instance) throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${plugin} has no running instance`);

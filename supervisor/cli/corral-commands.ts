@@ -8,7 +8,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, LogLevelError, type Logger } from "../log.ts";
 import { DEFAULT_CONFIG, planSandbox, runSandbox, SandboxCommandError, type SandboxFlags } from "../sandbox-command.ts";
 import { Supervisor } from "../supervisor.ts";
 import { Notifier, supervisingStatus, type Watchdog } from "../systemd/notify.ts";
@@ -36,7 +36,14 @@ program
   .description("run the supervisor in the foreground with a config file")
   .option("-c, --config <file>", "config file", process.env.CORRAL_CONFIG ?? "/etc/corral/corral.yaml")
   .action(async (options: { config: string }) => {
-    const logger = createLogger();
+    let logger: Logger;
+    try {
+      logger = createLogger();
+    } catch (err) {
+      if (!(err instanceof LogLevelError)) throw err;
+      process.stderr.write(`corral: ${err.message}\n`);
+      process.exit(2);
+    }
     // Every TLS endpoint of the daemon is TLS 1.3 only, as go-shim's and the
     // clients' are: the admin socket took TLS 1.2 and its CBC/SHA-1 suites
     // (grpc-js's server credentials take no minimum of their own).

@@ -60,7 +60,7 @@ export class DiagnosticsStore {
         .map(async (name) => {
           // Gone meanwhile (pruned by a save): not listed.
           const s = await stat(path.join(dir, name)).catch(() => undefined);
-          return s && { plugin, file: path.join(dir, name), bytes: s.size, at: s.mtime };
+          return s?.isFile() ? { plugin, file: path.join(dir, name), bytes: s.size, at: s.mtime } : undefined;
         }),
     );
     return entries.filter((e) => e !== undefined).sort((a, b) => b.file.localeCompare(a.file));

@@ -38,3 +38,20 @@ describe("healthAdmin.ack", () => {
     expect(alerts.open("leaky")).toEqual([]);
   });
 });
+
+describe("healthAdmin.diagnostics and capture", () => {
+  it("refuse an empty plugin name with INVALID_ARGUMENT, where the list gave the diagnostics directory itself as a file", async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "corral-admin-health-"));
+    const store = new DiagnosticsStore(dir);
+    const saved = await store.save("leaky", "leaky-1", "goroutines.txt", Buffer.from("goroutine 1"));
+    const admin = healthAdmin({ alerts: new AlertBook({ history: 10 }), diagnostics: store, plugins: () => ["leaky"], instance: () => undefined });
+    for (const call of [() => admin.diagnostics(""), () => admin.capture("", 0)]) {
+      const refused = await Promise.resolve().then(call).then(() => undefined, (err: unknown) => err);
+      expect(refused).toBeInstanceOf(AdminError);
+      expect((refused as AdminError).code).toBe(status.INVALID_ARGUMENT);
+    }
+    expect((await admin.diagnostics("leaky")).map((d) => d.path)).toEqual([saved]);
+    // Files only: the store's listing of its own directory has none.
+    expect(await store.list("")).toEqual([]);
+  });
+});
