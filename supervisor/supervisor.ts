@@ -185,7 +185,10 @@ export class Supervisor {
         outputRing: (name) => plugins.get(name)?.output,
         outputCounts: (name) => plugins.get(name)?.outputCounts,
         breakerEvent: (e) => events.emit({ at: Date.now(), plugin: e.plugin, instance: e.instance, kind: "breaker", to: e.state, message: e.message }),
-        callsEnded: (plugin, instance, methods) => endedCalls.record(plugin, instance, methods),
+        // Kept for the metrics alone: not at all without them.
+        callsEnded: (plugin, instance, methods) => {
+          if (config.metrics.listen) endedCalls.record(plugin, instance, methods);
+        },
       });
       closers.push(() => plugins.close());
       // Plugins exist (stopped) before the admin socket answers, so status

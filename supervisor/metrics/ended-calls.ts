@@ -45,16 +45,27 @@ export class EndedInstanceCalls {
   record(plugin: string, instance: string, methods: MethodCalls__Output[]): void {
     const kept = wellFormed(methods);
     if (kept.length === 0) return;
+    this.#expire(); // here too: with no scrape (Prometheus down), they would stay for good
     this.#ended.push({ plugin, instance, methods: kept, at: this.#now() });
     const ofPlugin = this.#ended.filter((e) => e.plugin === plugin);
     const dropped = new Set(ofPlugin.slice(0, Math.max(0, ofPlugin.length - this.#perPlugin)));
     this.#ended = this.#ended.filter((e) => !dropped.has(e));
   }
 
+  /** How many ended instances' counts are held. */
+  get retained(): number {
+    return this.#ended.length;
+  }
+
   /** The instances retained now, as sources that answer with their final counts. */
   sources(): CallStatsSource[] {
-    const since = this.#now() - this.#retainMs;
-    this.#ended = this.#ended.filter((e) => e.at > since); // expired ones go here: no timer to own
+    this.#expire();
     return this.#ended.map(({ plugin, instance, methods }) => ({ plugin, instance, callStats: async () => ({ methods }) }));
+  }
+
+  /** Drops what is older than retainMs: at each record and each scrape, so no timer to own. */
+  #expire(): void {
+    const since = this.#now() - this.#retainMs;
+    this.#ended = this.#ended.filter((e) => e.at > since);
   }
 }

@@ -27,6 +27,18 @@ describe("EndedInstanceCalls", () => {
     expect(await answers(ended)).toEqual([]);
   });
 
+  it("lets go of expired counts at the next record too, with no scrape in between (Prometheus down)", async () => {
+    let now = 0;
+    const ended = new EndedInstanceCalls({ retainMs: 1000, now: () => now });
+    for (let i = 0; i < 50; i++) {
+      now = i * 2000; // each one expired by the next: names a reload keeps bringing in and out
+      ended.record(`plugin-${i}`, `plugin-${i}-1`, calls(1));
+    }
+    // Only the last is held: the 49 before it went as each new one was recorded (a scrape alone let them go).
+    expect(ended.retained).toBe(1);
+    expect(await answers(ended)).toEqual([["plugin-49", "plugin-49-1", 1]]);
+  });
+
   it("keeps only what makes sense as series, and nothing of an answer without any", async () => {
     const ended = new EndedInstanceCalls();
     const broken = { ...calls(2)[0]!, method: "/p.v1.S/Broken", bucketCumulativeCounts: [1] }; // its +Inf bucket is not its count
