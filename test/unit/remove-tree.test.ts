@@ -1,5 +1,6 @@
 // removeTree: an instance directory goes however deep its plugin nested it.
-import { lstat, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -45,5 +46,26 @@ describe("removeTree", () => {
     await removeTree(path.join(root, "a"));
     await expect(lstat(path.join(root, "a"))).rejects.toThrow(/ENOENT/);
     await expect(removeTree(path.join(root, "absent"))).resolves.toBeUndefined();
+  });
+
+  it("removes a directory of many entries a few at a time, so that other file operations do not wait behind all of them", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "corral-remove-tree-"));
+    dirs.push(root);
+    const tree = path.join(root, "instance");
+    await mkdir(tree);
+    const entries = 20_000;
+    for (let i = 0; i < entries; i += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, j) => writeFile(path.join(tree, `f${i + j}`), "")));
+    }
+    const removal = removeTree(tree);
+    // Under way: the first entries gone.
+    while (readdirSync(tree).length === entries) await new Promise((r) => setImmediate(r));
+    // A file operation of someone else's, begun now: Node's rm had queued an
+    // unlink of every entry ahead of it.
+    await stat(root);
+    const left = readdirSync(tree).length;
+    await removal;
+    expect(left).toBeGreaterThan(entries / 2);
+    await expect(lstat(tree)).rejects.toThrow(/ENOENT/);
   });
 });
