@@ -87,7 +87,8 @@ async function leftovers(): Promise<string[]> {
   }
   for (const name of ["cli", "uids"]) {
     const left = path.join(dir, "run", name);
-    const entries = existsSync(left) ? await readdir(left) : [];
+    // (uids/.takeover, the lock a stale uid lock is taken over under, stays, as lock files do.)
+    const entries = existsSync(left) ? (await readdir(left)).filter((e) => e !== ".takeover") : [];
     if (entries.length > 0) found.push(`${left} with [${entries.join(", ")}]`);
   }
   return found;

@@ -1,14 +1,16 @@
 // The uid locks a supervisor and `corral sandbox` runs share, against a
 // temp directory: taken once, given back, stale ones (owner gone) taken
 // over, and the supervisor's pool passing over uids a run holds.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UidLocks } from "../../supervisor/plugin/uid-locks.ts";
 import { UidPool } from "../../supervisor/plugin/uid-pool.ts";
 import { readProcStat } from "../../supervisor/proc-stat.ts";
+import { nodeBin, repoRoot } from "../helpers/supervisor.ts";
 
 let dir: string;
 let lockDir: string;
@@ -45,6 +47,32 @@ describe("UidLocks", () => {
     writeFileSync(path.join(lockDir, "500003"), "garbage\n");
     expect(locks.take(500_003)).toBe(true);
   });
+
+  it("lets one of several processes that find the same stale lock take it over, never two", async () => {
+    const uid = 500_123;
+    const racers = Array.from({ length: 3 }, () => {
+      const child = spawn(nodeBin, [path.join(repoRoot, "test/helpers/uid-lock-racer.ts"), lockDir, String(uid)], { stdio: ["pipe", "pipe", "inherit"] });
+      const answers: string[] = [];
+      createInterface({ input: child.stdout! }).on("line", (line) => answers.push(line));
+      return { child, answers };
+    });
+    try {
+      const lock = path.join(lockDir, String(uid));
+      let doubled = 0;
+      for (let round = 0; round < 300; round++) {
+        mkdirSync(lockDir, { recursive: true });
+        writeFileSync(lock, `${deadPid()} 1\n`); // stale: its owner is gone
+        for (const r of racers) r.child.stdin!.write(`${round}\n`);
+        while (racers.some((r) => r.answers.length <= round)) await new Promise((resolve) => setTimeout(resolve, 1));
+        const took = racers.filter((r) => r.answers[round] === `${round} 1`).length;
+        expect(took, `round ${round}`).toBeGreaterThanOrEqual(1);
+        if (took > 1) doubled += 1;
+      }
+      expect(doubled, "rounds in which two or three took the uid").toBe(0);
+    } finally {
+      for (const r of racers) r.child.kill("SIGKILL");
+    }
+  }, 60_000);
 
   it("counts an empty lock as being written, until it has stayed empty for seconds", () => {
     const locks = new UidLocks(lockDir);
@@ -83,7 +111,7 @@ describe("UidLocks", () => {
     locks.take(500_007);
     new UidLocks(lockDir, deadPid()).take(500_008);
     expect(locks.sweep()).toEqual([500_008]);
-    expect(readdirSync(lockDir)).toEqual(["500007"]);
+    expect(readdirSync(lockDir)).toEqual([".takeover", "500007"]); // the lock the sweep judged under stays, as lock files do
     expect(new UidLocks(path.join(dir, "missing")).sweep()).toEqual([]);
   });
 });
