@@ -1,12 +1,13 @@
 // Rotation: instance leaves renew at about half their life and the plugin
 // switches without a failed call; corralctl certs rotate renews on demand.
 import { credentials } from "@grpc/grpc-js";
+import { readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { PeerCertificate } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { issueClientLeaf, loadOrCreateCA, pluginServerIdentity } from "../supervisor/identity/index.ts";
 import { sayHello } from "./helpers/greeter.ts";
-import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 const running: TestSupervisor[] = [];
 afterEach(async () => {
@@ -66,4 +67,30 @@ describe("certificate rotation", () => {
     const missing = await corralctl(["--config", supervisor.configFile, "certs", "rotate", "nosuch"]);
     expect(missing).toMatchObject({ code: 4, stderr: "corralctl: no such plugin: nosuch\n" });
   });
+
+  it("renews an instance still starting, which then starts on a new Control channel and leaves none of its old ones open", async () => {
+    // Starts take 3 s before go-shim serves: a rotation lands in one.
+    const supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", env: { ECHO_START_DELAY_MS: "3000" }, startTimeout: "20s" }],
+    });
+    running.push(supervisor);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    const restart = ctl("restart", "echo");
+    await new Promise((r) => setTimeout(r, 1000));
+    const rotated = await ctl("certs", "rotate", "echo");
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect((await restart).code).toBe(0);
+    const rotatedInstance = (await supervisor.plugin("echo")).instance!.id;
+    expect(rotated.stdout).toContain(rotatedInstance); // the one starting was among those rotated
+    // Replaced: nothing of the supervisor's may still lead to its socket.
+    expect((await ctl("restart", "echo")).code).toBe(0);
+    const links = readdirSync(`/proc/${supervisor.pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${supervisor.pid}/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+    expect(links.filter((l) => l.includes(rotatedInstance))).toEqual([]);
+  }, 90_000);
 });

@@ -52,6 +52,7 @@ export class ControlChannel {
    */
   async awaitReady(expect: { pluginName: string; apiVersion: string }, signal: AbortSignal): Promise<HandshakeResponse__Output> {
     for (let tries = 1; ; tries++) {
+      if (this.#closed) throw new ControlChannelClosed();
       // A new connection, to the socket that listens now: a failed one backs off.
       this.#reconnect();
       try {
@@ -70,6 +71,7 @@ export class ControlChannel {
         // and listens on a new one: a connection that failed then is made
         // again, to the socket as it is now, a few times before it counts.
         // Refusals are final at once.
+        if (this.#closed) throw new ControlChannelClosed();
         if (!(err instanceof RpcError && err.code === grpcStatus.UNAVAILABLE) || signal.aborted || tries >= CONNECT_TRIES) throw err;
       }
     }
@@ -205,11 +207,12 @@ export class ControlChannel {
     this.#closeSocketFd();
   }
 
-  /** Closes the connection, and lets the next call make a new one, to the socket as it is then. */
+  /** Closes the connection, and lets the next call make a new one, to the socket as it is then (none once closed). */
   #reconnect(): void {
     this.#channel?.close();
-    this.#channel = this.#control = this.#health = undefined;
     this.#closeSocketFd();
+    if (this.#closed) return; // its clients stay, on a closed channel: calls on them fail
+    this.#channel = this.#control = this.#health = undefined;
   }
 
   /**
@@ -242,7 +245,11 @@ export class ControlChannel {
     // is made again at the next call: the open may succeed by then.
     if (this.#channel && this.#socketFd === undefined && !this.#closed) this.#reconnect();
     if (!this.#channel || !this.#control || !this.#health) {
-      const target = `unix://${this.#socketInode()}`;
+      // Once closed, no socket is opened and the channel made is closed at
+      // once: a call on it fails, and nothing is left open for good (a
+      // start under way reconnected on a channel closed by a rotation, and
+      // held its fd and connection until the supervisor ended).
+      const target = `unix://${this.#closed ? NO_SOCKET : this.#socketInode()}`;
       const creds = this.#credentials.credentials;
       // One connection for both clients. grpc-js shares connections among
       // channels of equal options: a new channel after a failed connection
@@ -253,6 +260,7 @@ export class ControlChannel {
       this.#channel = new Channel(target, creds, { "corral.connection": ++this.#connections, "grpc.max_receive_message_length": CONTROL_MAX_REPLY_BYTES });
       this.#control = new (boundedControlClient())(target, creds, { channelOverride: this.#channel });
       this.#health = new (protos().health.grpc.health.v1.Health)(target, creds, { channelOverride: this.#channel });
+      if (this.#closed) this.#channel.close();
     }
     return { control: this.#control, health: this.#health };
   }
@@ -323,4 +331,11 @@ export async function collectProfile(
     truncated = true;
   }
   return { data: Buffer.concat(chunks), contentType, truncated };
+}
+
+/** The channel was closed while a start waited on it (a certificate rotation replaces it). */
+export class ControlChannelClosed extends Error {
+  constructor() {
+    super("the Control channel was closed");
+  }
 }

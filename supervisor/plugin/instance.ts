@@ -17,7 +17,7 @@ import { IdentityError, parsePeerIdentity, type IssuedLeaf } from "../identity/i
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import type { InstanceEnvironment } from "./environment.ts";
-import { ControlChannel, RpcError } from "./control-channel.ts";
+import { ControlChannel, ControlChannelClosed, RpcError } from "./control-channel.ts";
 import { describeExit } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
@@ -262,6 +262,7 @@ export class PluginInstance implements Instance {
    */
   async rotateCertificate(): Promise<void> {
     if (!this.#leaf) throw new Error(`instance ${this.id} has no certificate yet`);
+    if (this.#cleanup) return; // going away: its directory is being removed
     await this.#onLeafRenewed(await this.#leaf.rotate());
     if (this.#channel) {
       this.#channel.close();
@@ -272,6 +273,21 @@ export class PluginInstance implements Instance {
   /** A Control channel to the instance socket, checking the plugin's identity. */
   #newChannel(): ControlChannel {
     return new ControlChannel(this.socketPath, this.#env.controlCredentials(this.#plugin.name));
+  }
+
+  /**
+   * Handshake and health on the instance's Control channel, again on the
+   * new one when a certificate rotation replaces it meanwhile.
+   */
+  async #awaitReady(signal: AbortSignal): Promise<HandshakeResponse__Output> {
+    for (;;) {
+      const channel = this.#channel!;
+      try {
+        return await channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
+      } catch (err) {
+        if (!(err instanceof ControlChannelClosed) || this.#channel === channel || signal.aborted) throw err;
+      }
+    }
   }
 
   /** Waits for the socket, then handshake and health; rejects with the reason it is not ready. */
@@ -286,7 +302,7 @@ export class PluginInstance implements Instance {
       // Not waiting for the launcher's word that the plugin started: the
       // socket's watch is then in place before the plugin can bind it.
       this.#channel = this.#newChannel();
-      const handshake = await this.#channel.awaitReady({ pluginName: this.#plugin.name, apiVersion: this.#plugin.apiVersion }, signal);
+      const handshake = await this.#awaitReady(signal);
       this.#handshake = handshake;
       // A CRL published after the instance's files were written, before a
       // publication would reach it (its owner had not counted it yet), is
