@@ -21,6 +21,7 @@ const REPLACE_TEMP = /\.[0-9a-f]{12}\.tmp$/;
 const PLACES: Array<{ dir: string[]; names: RegExp }> = [
   { dir: [], names: /^\.ca-new-/ }, // identity/ca.ts, the CA's staging directory
   { dir: ["ca"], names: ATOMIC_TEMP },
+  { dir: ["admin"], names: ATOMIC_TEMP }, // admin/credentials.ts, the local admin's key and certificate
   { dir: ["objects"], names: new RegExp(`^(${SHA256}\\.tmp-[0-9a-f]{8}|\\.staging-[0-9a-f]{12})$`) }, // releases/objects.ts, stage.ts
   { dir: ["plugins", "*"], names: /^(current|trial\.json|history\.jsonl)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
   { dir: ["plugins", "*", "releases"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) },
@@ -48,6 +49,20 @@ export async function removeStateLeftovers(stateDir: string): Promise<string[]> 
     if (!st?.isFile() || st.nlink > 1) continue;
     await unlink(object);
     removed.push(object);
+  }
+  return removed;
+}
+
+/** trust.ts's copy of the CRL for host applications, `<runtimeDir>/crl.pem`, through replaceAtomically. */
+const CRL_COPY_TEMP = /^\.crl\.pem\.[0-9a-f]{12}\.tmp$/;
+
+/** Removes what an interrupted copy of the CRL left in the runtime directory; returns what it removed. */
+export async function removeRuntimeLeftovers(runtimeDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(runtimeDir).catch(() => [] as string[])) {
+    if (!CRL_COPY_TEMP.test(name)) continue;
+    await rm(path.join(runtimeDir, name), { force: true });
+    removed.push(path.join(runtimeDir, name));
   }
   return removed;
 }

@@ -19,7 +19,7 @@ import { DiagnosticsStore } from "./diagnostics/store.ts";
 import { ensureAdminCredentials } from "./admin/credentials.ts";
 import { lockCgroupParent, lockStateDir } from "./exclusive-lock.ts";
 import { realUids } from "./proc-stat.ts";
-import { removeStateLeftovers } from "./state-leftovers.ts";
+import { removeRuntimeLeftovers, removeStateLeftovers } from "./state-leftovers.ts";
 import { enforceRevocation } from "./revocation.ts";
 import { parseSpiffeId } from "./identity/spiffe.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
@@ -132,8 +132,8 @@ export class Supervisor {
     const unlock = await lockStateDir(config.stateDir);
     const closers: Array<() => Promise<void>> = [unlock];
     try {
-      const leftovers = await removeStateLeftovers(config.stateDir);
-      if (leftovers.length > 0) log.info({ removed: leftovers }, "removed what interrupted writes of a previous supervisor left in the state directory");
+      const leftovers = [...(await removeStateLeftovers(config.stateDir)), ...(await removeRuntimeLeftovers(config.runtimeDir))];
+      if (leftovers.length > 0) log.info({ removed: leftovers }, "removed what interrupted writes of a previous supervisor left in the state and runtime directories");
       const trust = await Trust.open(config.stateDir, config.trustDomain, log, { publishedCrl: path.join(config.runtimeDir, "crl.pem") });
       closers.push(async () => trust.close());
       const credentialsDir = await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);

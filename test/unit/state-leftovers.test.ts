@@ -5,7 +5,7 @@ import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { removeStateLeftovers } from "../../supervisor/state-leftovers.ts";
+import { removeRuntimeLeftovers, removeStateLeftovers } from "../../supervisor/state-leftovers.ts";
 
 let state: string;
 beforeEach(async () => {
@@ -28,6 +28,7 @@ describe("state directory leftovers", () => {
     const leftovers = [
       await file(".ca-new-Xy12ab/ca.pem"),
       await file("ca/.revoked.json.0123456789ab.tmp"),
+      await file("admin/.key.pem.0123456789ab.tmp"),
       await file(`objects/${sha}.tmp-0a1b2c3d`),
       await file("objects/.staging-0123456789ab"),
       await file(`plugins/echo/releases/${sha}.tmp-0a1b2c3d/plugin`),
@@ -47,6 +48,7 @@ describe("state directory leftovers", () => {
       `plugins/echo/releases/${sha}/plugin`,
       await file("ca/ca.pem"),
       await file("ca/revoked.json"),
+      await file("admin/key.pem"),
       await file("plugins/echo/trial.json"),
       await file("plugins/echo/history.jsonl"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof"),
@@ -60,6 +62,7 @@ describe("state directory leftovers", () => {
       [
         ".ca-new-Xy12ab",
         "ca/.revoked.json.0123456789ab.tmp",
+        "admin/.key.pem.0123456789ab.tmp",
         `objects/${sha}.tmp-0a1b2c3d`,
         "objects/.staging-0123456789ab",
         `plugins/echo/releases/${sha}.tmp-0a1b2c3d`,
@@ -71,6 +74,14 @@ describe("state directory leftovers", () => {
     );
     for (const l of leftovers) expect(existsSync(path.join(state, l)), l).toBe(false);
     for (const k of kept) expect(existsSync(path.join(state, k)), k).toBe(true);
+  });
+
+  it("removes an interrupted copy of the CRL from the runtime directory, and nothing else there", async () => {
+    const tmp = await file(".crl.pem.0123456789ab.tmp");
+    const kept = [await file("crl.pem"), await file("admin.sock"), await file(".other.0123456789ab.tmp")];
+    expect((await removeRuntimeLeftovers(state)).map((p) => path.relative(state, p))).toEqual([tmp]);
+    for (const k of kept) expect(existsSync(path.join(state, k)), k).toBe(true);
+    expect(await removeRuntimeLeftovers(path.join(state, "none"))).toEqual([]);
   });
 
   it("does nothing in a state directory that is new", async () => {
