@@ -4,6 +4,7 @@
 // failed with the reason, rather than waiting for the keepalive to give up.
 import { loadPackageDefinition, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { execa } from "execa";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type ServiceClientConstructor } from "../client/index.ts";
@@ -58,4 +59,39 @@ describe("a plugin killed under a Node client's calls", () => {
       client.close();
     }
   }, 90_000);
+});
+
+describe("a stable address that cannot be pointed anew (the runtime directory's file system full or read-only)", () => {
+  it("keeps the supervisor and its plugins up, says so, and points it once it can", async () => {
+    supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0", restart: { initialBackoff: "100ms" } }],
+    });
+    const s = supervisor;
+    const links = path.join(s.runtimeDir, "plugins"); // where the stable addresses are
+    await execa("mount", ["--bind", links, links]);
+    try {
+      await execa("mount", ["-o", "remount,bind,ro", links]);
+      const victim = (await s.plugin("echo")).instance!;
+      process.kill(victim.pid, "SIGKILL"); // the address is to lead to the refusal now, and to the next instance after
+      await s.waitForLog((l) => l.msg === "the stable address could not be pointed anew; it is tried again" && String(l.err).includes("EROFS"));
+      await execa("umount", [links]);
+      // The next instance serves through the address once the link can be made again.
+      const client = connect("echo", Echo, { credentials: await s.clientPems("readonly-test", ["echo"]), runtimeDir: s.runtimeDir });
+      try {
+        let answered: ServiceError | null = new Error("not called") as ServiceError;
+        for (let tries = 0; tries < 50 && answered; tries++) {
+          answered = await new Promise<ServiceError | null>((done) => client.Unary({ message: "x" }, new Metadata(), { deadline: Date.now() + 2000 }, (err) => done(err)));
+          if (answered) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(answered).toBeNull();
+      } finally {
+        client.close();
+      }
+      // It ended the supervisor (exit 70, a bug no code handled) with every plugin.
+      expect(s.logs.filter((l) => l.level === "fatal")).toEqual([]);
+      expect((await s.plugin("echo")).state).toBe("ready");
+    } finally {
+      await execa("umount", ["-l", links], { reject: false });
+    }
+  }, 60_000);
 });

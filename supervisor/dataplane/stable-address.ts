@@ -74,6 +74,8 @@ export class StableAddress {
   #effective: Route | undefined;
   /** A publication that failed for a passing reason (EMFILE) is tried again after this long, doubling. */
   #retryMs = PUBLISH_RETRY_MS.first;
+  /** The same, for pointing the link when that failed (#apply). */
+  #linkRetryMs = PUBLISH_RETRY_MS.first;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -217,13 +219,30 @@ export class StableAddress {
     const next: Route =
       routed.kind === "refused" ? routed : held !== undefined ? { kind: "refused", reason: held } : this.#instanceRoute(routed.instance, before);
     this.#effective = next;
-    if (next.kind === "refused") {
-      this.#refusal.refuse(next.reason);
-      if (before?.kind !== "refused") this.#link(this.#refusal.socket);
-    } else if (before?.kind !== "instance" || before.socket !== next.socket) {
-      this.#link(next.socket);
-      // Clients that were refused on an open connection come back through the link.
-      this.#refusal.sendAway();
+    try {
+      if (next.kind === "refused") {
+        this.#refusal.refuse(next.reason);
+        if (before?.kind !== "refused") this.#link(this.#refusal.socket);
+      } else if (before?.kind !== "instance" || before.socket !== next.socket) {
+        this.#link(next.socket);
+        // Clients that were refused on an open connection come back through the link.
+        this.#refusal.sendAway();
+      }
+      this.#linkRetryMs = PUBLISH_RETRY_MS.first;
+    } catch (err) {
+      // The runtime directory's file system full, say (/run is the host's):
+      // the link still leads where it did, and is pointed again later. It
+      // was thrown to whatever changed the route (an instance's exit among
+      // them), unhandled, and ended the supervisor with every plugin.
+      this.#effective = before;
+      const first = this.#linkRetryMs === PUBLISH_RETRY_MS.first;
+      this.#log[first ? "error" : "debug"]({ address: this.path, err: (err as Error).message, retryInMs: this.#linkRetryMs }, "the stable address could not be pointed anew; it is tried again");
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined;
+        this.#apply();
+      }, this.#linkRetryMs);
+      this.#linkRetryMs = Math.min(this.#linkRetryMs * 2, PUBLISH_RETRY_MS.last);
+      return;
     }
     if (before === undefined || before.kind !== next.kind || (next.kind === "instance" && before.kind === "instance" && before.id !== next.id)) {
       this.#log.info(next.kind === "instance" ? { address: this.path, instance: next.id } : { address: this.path, reason: next.reason }, next.kind === "instance" ? "stable address serves" : "stable address refuses calls");
