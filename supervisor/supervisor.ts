@@ -196,6 +196,11 @@ export class Supervisor {
       for (const plugin of config.plugins) await plugins.add(plugin);
 
       let supervisor: Supervisor | undefined;
+      const renewRefusal = (name: string) =>
+        plugins
+          .get(name)
+          ?.address?.renewRefusalCertificate()
+          .catch((err: Error) => log.warn({ plugin: name, err: err.message }, "renewing the refusal server's certificate failed; it keeps the current one"));
       const admin = await AdminServer.start({
         socket: config.admin.socket,
         ...(config.admin.group !== undefined && { group: await resolveGroup(config.admin.group) }),
@@ -228,10 +233,17 @@ export class Supervisor {
               const configured = id?.kind === "plugin" ? plugins.get(id.name)?.config.certificate : undefined;
               if (configured) await trust.noteOperatorCertificate(configured.cert);
             },
+            renewRefusals: async (names) => {
+              const chosen = names.length > 0 ? names : plugins.names;
+              await Promise.all(chosen.map((name) => renewRefusal(name)));
+            },
             afterRevocation: async (serials) => {
               // A revoked admin's open follow streams end, as its next call is refused.
               admin.recheckStreams();
               await enforceRevocation(trust, () => plugins.instances([]), serials, log);
+              // A refusal server whose certificate was revoked by serial gets a new one (refused, and kept, while its identity is revoked).
+              const revoked = new Set(serials);
+              await Promise.all(plugins.names.filter((name) => revoked.has(plugins.get(name)?.address?.refusalSerial ?? "")).map((name) => renewRefusal(name)));
               // The local admin's certificate revoked: root on this host gets a new one at once.
               await ensureAdminCredentials(trust, config.stateDir, config.admin.socket);
             },

@@ -311,6 +311,29 @@ describe("revocation", () => {
   });
 });
 
+describe("a plugin identity revoked and unrevoked", () => {
+  it("has its refusals told again, not failed as revoked: its refusal server's certificate, revoked with the identity, is renewed at the unrevoke", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    expect((await ctl("certs", "revoke", "--plugin", "greeter")).code).toBe(0);
+    await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined");
+    expect((await ctl("certs", "unrevoke", "--plugin", "greeter")).code).toBe(0);
+    expect((await ctl("start", "greeter")).code).toBe(0);
+    expect((await ctl("stop", "greeter")).code).toBe(0);
+    // A host application that checks the CRL, as the client library does.
+    const client = connect("greeter", Greeter, { credentials: await supervisor.clientPems("after-unrevoke", ["greeter"]), runtimeDir: supervisor.runtimeDir, retry: false });
+    try {
+      const refused = await new Promise<ServiceError | null>((done) => client.SayHello({ name: "x" }, { deadline: new Date(Date.now() + 5000) }, (err) => done(err)));
+      expect(refused?.code).toBe(status.UNAVAILABLE);
+      // It said "the plugin's certificate (serial …) is revoked" for up to half the leaf's life (12 h).
+      expect(refused?.details).toContain("plugin greeter is stopped");
+    } finally {
+      client.close();
+    }
+  }, 60_000);
+});
+
 describe("an admin certificate that expires", () => {
   it("is refused from its end on a connection opened before, and its follow stream ends then", async () => {
     const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });

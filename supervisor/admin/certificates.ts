@@ -43,6 +43,12 @@ export interface CertificateAdminDeps {
    * an identity about to be revoked, so that the CRL lists their serials too.
    */
   noteConfiguredCertificates: (uri: string) => Promise<void>;
+  /**
+   * Renews the certificates of the named plugins' refusal servers (all when
+   * empty), which carry the plugins' identities: at a rotation, and when an
+   * identity is unrevoked (its refusal server's was revoked with it).
+   */
+  renewRefusals: (plugins: string[]) => Promise<void>;
   /** Publishes the CRL everywhere and acts on what was revoked; resolves when in force. */
   afterRevocation: (serials: string[], identity?: string) => Promise<void>;
 }
@@ -132,13 +138,16 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       const uri = req.target === "plugin" ? formatSpiffeId({ trustDomain: ca.trustDomain, kind: "plugin", name: req.plugin! }) : req.identity;
       if (!uri) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "name a plugin or an identity to unrevoke");
       identityOf(uri);
-      return { identity: uri, wasRevoked: await registry.unrevokeIdentity(uri) };
+      const wasRevoked = await registry.unrevokeIdentity(uri);
+      const id = parseSpiffeId(uri)!;
+      if (wasRevoked && id.kind === "plugin" && deps.plugins().includes(id.name)) await deps.renewRefusals([id.name]);
+      return { identity: uri, wasRevoked };
     },
 
     async rotate(plugins: string[]) {
       checkPlugins(plugins);
       const instances = deps.instances(plugins);
-      await Promise.all(instances.map((i) => i.rotateCertificate()));
+      await Promise.all([...instances.map((i) => i.rotateCertificate()), deps.renewRefusals(plugins)]);
       return { instances: instances.map((i) => i.id) };
     },
   };

@@ -65,7 +65,8 @@ export class StableAddress {
   readonly #retiring = new Set<TcpRelay>();
   /** dataPlane.tcp as configured for #tcp (its port may be 0: the relay has the bound one). */
   #tcpConfigured: string | undefined;
-  readonly #leaf: RotatingLeaf | undefined;
+  /** The refusal server's certificate, renewed at half its life, and the CA that goes with it. */
+  readonly #leaf: { rotating: RotatingLeaf; caPem: string } | undefined;
   readonly #log: Logger;
   /** The instance the plugin's controller says serves, or why none does. */
   #routed: { kind: "instance"; instance: ServingInstance } | { kind: "refused"; reason: string };
@@ -79,7 +80,14 @@ export class StableAddress {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(options: { path: string; refusal: RefusalServer; tcp?: { relay: TcpRelay; configured: string }; leaf?: RotatingLeaf; log: Logger; reason: string }) {
+  constructor(options: {
+    path: string;
+    refusal: RefusalServer;
+    tcp?: { relay: TcpRelay; configured: string };
+    leaf?: { rotating: RotatingLeaf; caPem: string };
+    log: Logger;
+    reason: string;
+  }) {
     this.path = options.path;
     this.#refusal = options.refusal;
     this.#tcp = options.tcp?.relay;
@@ -130,7 +138,14 @@ export class StableAddress {
         await refusal?.close();
         throw err;
       }) : undefined;
-      return new StableAddress({ path: file, refusal, ...(tcp && { tcp: { relay: tcp, configured: plugin.dataPlane.tcp! } }), leaf, log, reason: refusal.reason });
+      return new StableAddress({
+        path: file,
+        refusal,
+        ...(tcp && { tcp: { relay: tcp, configured: plugin.dataPlane.tcp! } }),
+        leaf: { rotating: leaf, caPem: parts.caPem },
+        log,
+        reason: refusal.reason,
+      });
     } catch (err) {
       leaf.close();
       throw err;
@@ -301,6 +316,23 @@ export class StableAddress {
     rmSync(this.path, { force: true });
     await Promise.all([this.#tcp?.close(), ...[...this.#retiring].map((relay) => relay.close())]);
     await this.#refusal.close();
-    this.#leaf?.close();
+    this.#leaf?.rotating.close();
+  }
+
+  /** The serial of the refusal server's certificate, which carries the plugin's identity. */
+  get refusalSerial(): string | undefined {
+    return this.#leaf?.rotating.current.serialHex;
+  }
+
+  /**
+   * Renews the refusal server's certificate now: `corralctl certs rotate`,
+   * and when the plugin's identity is unrevoked. Revoked with the identity,
+   * it was renewed only at half its life (12 h by default): every refusal
+   * until then failed its handshake as revoked, the reason never told.
+   */
+  async renewRefusalCertificate(): Promise<void> {
+    if (!this.#leaf || this.#closed) return;
+    const renewed = await this.#leaf.rotating.rotate();
+    this.#refusal.setCertificate({ caPem: this.#leaf.caPem, ...renewed });
   }
 }
