@@ -150,7 +150,7 @@ export class ConfigReloader {
         };
         const tcpChanged = plugin.dataPlane.tcp !== previous.dataPlane.tcp;
         try {
-          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp, previous.stopTimeout);
+          if (tcpChanged) await parts.address?.setTcp(plugin.dataPlane.tcp, connectionsEndWithin(previous));
           // In force at its turn in the plugin's queue, not before: a deploy
           // still under way starts its instance under the config it began with.
           // Given up, the old instance and its config stay.
@@ -160,7 +160,7 @@ export class ConfigReloader {
         } catch (err) {
           // ...and its TCP address: listening again where the old config says.
           if (tcpChanged) {
-            await parts.address?.setTcp(previous.dataPlane.tcp, plugin.stopTimeout).catch((undo: Error) => {
+            await parts.address?.setTcp(previous.dataPlane.tcp, connectionsEndWithin(plugin)).catch((undo: Error) => {
               log.error({ plugin: plugin.name, err: undo.message }, "putting back the plugin's TCP address failed");
             });
           }
@@ -200,7 +200,7 @@ export class ConfigReloader {
         const old = previous.dataPlane.tcp;
         if (!old || !taken.some((t) => t.name !== plugin.name && mayShareAPort(old, t.address))) return;
         this.#options.log.info({ plugin: plugin.name, tcp: old }, "letting go of the TCP address another plugin takes");
-        await this.#options.plugins.get(plugin.name)?.address?.setTcp(undefined, previous.stopTimeout);
+        await this.#options.plugins.get(plugin.name)?.address?.setTcp(undefined, connectionsEndWithin(previous));
       }),
     );
   }
@@ -219,4 +219,16 @@ export class ConfigReloader {
 
 function summarize(result: ReloadResponse): string {
   return `config reloaded: ${result.added!.length} added, ${result.removed!.length} removed, ${result.changed!.length} changed, ${result.failed!.length} failed`;
+}
+
+/**
+ * How long the connections of a TCP address a reload moves are left to
+ * end: the plugin recycles each within maxConnectionAge and its grace (a
+ * GOAWAY the relay passes on, after which its client reconnects, to the
+ * new address), so none is cut in a call. Cut at stopTimeout, as before,
+ * busy clients' calls failed with a reset, and so did a failed move's, on
+ * an address that had not changed.
+ */
+function connectionsEndWithin(plugin: PluginConfig): number {
+  return plugin.dataPlane.maxConnectionAge + plugin.dataPlane.maxConnectionAgeGrace + 1000;
 }

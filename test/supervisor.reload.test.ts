@@ -190,6 +190,37 @@ describe("config reload", () => {
     expect((await ctl("reload")).code).toBe(0);
   }, 30_000);
 
+  it("leaves the connections of a TCP address it moves to end as the plugin recycles them, not cut at stopTimeout", async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const setTcp = (tcp: string, stopTimeout?: string) =>
+      editConfig((doc) => {
+        const echo = doc.plugins.find((p) => p.name === "echo")!;
+        echo.dataPlane = { tcp };
+        if (stopTimeout) echo.stopTimeout = stopTimeout;
+        else delete echo.stopTimeout;
+      });
+    try {
+      await setTcp(`127.0.0.1:${p1}`, "1s");
+      expect((await ctl("reload")).code).toBe(0);
+      const creds = pluginCredentials("echo", await supervisor.clientPems("tcp-move", ["echo"]));
+      const overTcp = echoClient(`127.0.0.1:${p1}`, creds, channelOptions({ retry: false }));
+      try {
+        expect((await overTcp.unary({ message: "before", sleepMs: 0, replySize: 0 }, { deadlineMs: 5000 })).reply.message).toBe("before");
+        await setTcp(`127.0.0.1:${p2}`, "1s");
+        expect((await ctl("reload")).code).toBe(0);
+        expect((await supervisor.plugin("echo")).tcpAddress).toBe(`127.0.0.1:${p2}`);
+        await new Promise((r) => setTimeout(r, 2500)); // past stopTimeout, which cut the relay's connections
+        expect((await overTcp.unary({ message: "after", sleepMs: 0, replySize: 0 }, { deadlineMs: 5000 })).reply.message).toBe("after");
+        expect(await listening(p1)).toBe(false); // new connections go to the new address
+      } finally {
+        overTcp.close();
+      }
+    } finally {
+      await setTcp("127.0.0.1:0");
+    }
+    expect((await ctl("reload")).code).toBe(0);
+  }, 30_000);
+
   it("swaps two plugins' TCP ports in one reload, and takes a port respelled by name", async () => {
     const good = await readFile(supervisor.configFile, "utf8");
     const [p1, p2] = [await freePort(), await freePort()];

@@ -161,7 +161,7 @@ export class StableAddress {
    * Listens on `hostPort` instead (a reload changed dataPlane.tcp, or put it
    * back), or on no TCP address; nothing changes when it is what listens now.
    * The old address's connections go on until they end, for at most graceMs
-   * (the plugin's stopTimeout, the bound of a drain), or until close().
+   * (until the plugin has recycled them: config-reload.ts), or until close().
    */
   async setTcp(hostPort: string | undefined, graceMs: number): Promise<void> {
     if (hostPort === this.#tcpConfigured) return;
