@@ -5,12 +5,13 @@
 import { loadPackageDefinition, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execa } from "execa";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type ServiceClientConstructor } from "../client/index.ts";
 import type { EchoGrpcClient } from "./helpers/echo.ts";
 import { echoProto } from "./helpers/echo.ts";
-import { repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { corralctl, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor | undefined;
 afterEach(async () => {
@@ -92,6 +93,32 @@ describe("a stable address that cannot be pointed anew (the runtime directory's 
       expect((await s.plugin("echo")).state).toBe("ready");
     } finally {
       await execa("umount", ["-l", links], { reject: false });
+    }
+  }, 60_000);
+});
+
+describe("a refusal server whose socket was removed", () => {
+  it("listens again once the address is to refuse, and its callers are told why", async () => {
+    supervisor = await TestSupervisor.start({
+      plugins: [{ name: "echo", binary: path.join(repoRoot, "build/test-plugins/echo"), apiVersion: "1.0" }],
+    });
+    const s = supervisor;
+    await rm(path.join(s.runtimeDir, "refusals", "echo.sock")); // by hand, or a cleaner of /tmp
+    expect((await corralctl(["--config", s.configFile, "stop", "echo"])).code).toBe(0);
+    await s.waitForLog((l) => l.msg === "the refusal server's socket was gone: it listens again");
+    const client = connect("echo", Echo, { credentials: await s.clientPems("refusal-gone", ["echo"]), runtimeDir: s.runtimeDir, retry: false });
+    try {
+      // Until now: connect ENOENT, said nowhere, whenever the plugin was down.
+      let refused: ServiceError | null = null;
+      for (let tries = 0; tries < 30; tries++) {
+        refused = await new Promise<ServiceError | null>((done) => client.Unary({ message: "x" }, new Metadata(), { deadline: Date.now() + 2000 }, (err) => done(err)));
+        if (refused?.details.includes("plugin echo is stopped")) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refused?.code).toBe(14); // UNAVAILABLE
+      expect(refused?.details).toContain("plugin echo is stopped");
+    } finally {
+      client.close();
     }
   }, 60_000);
 });

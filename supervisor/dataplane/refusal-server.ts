@@ -13,7 +13,7 @@
 // whose scope does not name the plugin) are refused as it would refuse
 // them, not told to try again later (caller-policy.ts).
 import http2, { type Http2SecureServer, type ServerHttp2Session } from "node:http2";
-import { rmSync } from "node:fs";
+import { lstatSync, rmSync } from "node:fs";
 import { chmod } from "node:fs/promises";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -167,6 +167,25 @@ export class RefusalServer {
 
   get reason(): string {
     return this.#reason;
+  }
+
+  /** Whether its socket is still there (someone, or a cleaner of /tmp, may remove it). */
+  get listening(): boolean {
+    return lstatSync(this.socket, { throwIfNoEntry: false })?.isSocket() === true;
+  }
+
+  /** Listens on its socket again, made anew; connections open now go on. */
+  async listenAgain(): Promise<void> {
+    this.#server.close(); // the listener only: its sessions stay
+    rmSync(this.socket, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.socket, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+    await chmod(this.socket, 0o666);
   }
   /** Calls refused since it started. */
   get refused(): number {

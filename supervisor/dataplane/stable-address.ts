@@ -78,6 +78,8 @@ export class StableAddress {
   /** The same, for pointing the link when that failed (#apply). */
   #linkRetryMs = PUBLISH_RETRY_MS.first;
   #retry: NodeJS.Timeout | undefined;
+  /** The refusal server listening again, when its socket was gone. */
+  #refusing: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: {
@@ -237,7 +239,10 @@ export class StableAddress {
     try {
       if (next.kind === "refused") {
         this.#refusal.refuse(next.reason);
-        if (before?.kind !== "refused") this.#link(this.#refusal.socket);
+        if (before?.kind !== "refused") {
+          this.#checkRefusalListens();
+          this.#link(this.#refusal.socket);
+        }
       } else if (before?.kind !== "instance" || before.socket !== next.socket) {
         this.#link(next.socket);
         // Clients that were refused on an open connection come back through the link.
@@ -294,6 +299,21 @@ export class StableAddress {
       this.#retryMs = Math.min(this.#retryMs * 2, PUBLISH_RETRY_MS.last);
       return { kind: "refused", reason: `the plugin's data socket cannot be served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
     }
+  }
+
+  /**
+   * Throws (and has the refusal server listen again) when its socket is gone:
+   * removed by someone, or by a cleaner of a runtimeDir under /tmp, it left
+   * callers ENOENT, said nowhere, whenever the plugin was down, until the
+   * supervisor restarted. The link is made at the retry, once it listens.
+   */
+  #checkRefusalListens(): void {
+    if (this.#refusal.listening) return;
+    this.#refusing ??= this.#refusal.listenAgain().then(
+      () => this.#log.warn({ socket: this.#refusal.socket }, "the refusal server's socket was gone: it listens again"),
+      (err: Error) => this.#log.error({ socket: this.#refusal.socket, err: err.message }, "the refusal server's socket was gone and cannot be listened on again"),
+    ).finally(() => (this.#refusing = undefined));
+    throw new Error(`the refusal server's socket ${this.#refusal.socket} is gone; it listens again`);
   }
 
   /** Points the link at `target`: a new link renamed over the old, so there is never a moment without one. */
