@@ -109,6 +109,8 @@ export class PluginSet {
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     warnOfCpuAboveHost(plugin, log);
     warnOfIpcGrants(plugin, log);
+    // Listed in the CRL while its identity is revoked, from the start on.
+    if (plugin.certificate) await this.#trust.noteOperatorCertificate(plugin.certificate.cert);
     const restartLoop = new RestartLoopDetector(warningSignsConfig(plugin).restartLoop, { plugin: plugin.name });
     const env = this.#env;
     if (!env) throw new Error("PluginSet.environment is not set");

@@ -106,5 +106,14 @@ describe("a revoked operator-provided certificate", () => {
     expect(processAlive(before.instance!.pid!)).toBe(false);
     const after = await supervisor.waitForPlugin("greeter", (p) => p.state === "quarantined", 20_000);
     expect(after.reason).toMatch(/^certificate refused: identity rule .*revoked/);
+
+    // Unrevoked, it serves with its certificate again (Corral could not issue
+    // one in its place), and the CRL no longer lists it.
+    expect((await corralctl(["--config", supervisor.configFile, "certs", "unrevoke", "--plugin", "greeter"])).code).toBe(0);
+    const started = await corralctl(["--config", supervisor.configFile, "start", "greeter"]);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await supervisor.plugin("greeter")).state).toBe("ready");
+    const lifted = readCrl(await readFile(path.join(supervisor.runtimeDir, "crl.pem")), [new X509Certificate(ca.certPem)]);
+    expect([...lifted.serials]).not.toContain(replacement.serialHex);
   }, 60_000);
 });

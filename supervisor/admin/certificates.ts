@@ -49,7 +49,7 @@ export interface CertificateAdminDeps {
    * identity is unrevoked (its refusal server's was revoked with it).
    */
   renewRefusals: (plugins: string[]) => Promise<void>;
-  /** Publishes the CRL everywhere and acts on what was revoked; resolves when in force. */
+  /** Publishes the CRL everywhere and acts on what was revoked (nothing, after an unrevoke); resolves when in force. */
   afterRevocation: (serials: string[], identity?: string) => Promise<void>;
 }
 
@@ -140,6 +140,8 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
       identityOf(uri);
       const wasRevoked = await registry.unrevokeIdentity(uri);
       const id = parseSpiffeId(uri)!;
+      // A CRL without the operator certificates listed while it was revoked.
+      if (wasRevoked) await deps.afterRevocation([], uri);
       if (wasRevoked && id.kind === "plugin" && deps.plugins().includes(id.name)) await deps.renewRefusals([id.name]);
       return { identity: uri, wasRevoked };
     },

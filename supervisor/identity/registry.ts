@@ -90,11 +90,12 @@ export class CertificateRegistry implements IssuanceRecorder {
   private readonly byUri = new Map<string, Set<string>>();
   /**
    * Certificates of this CA that it did not issue (operator-provided ones),
-   * by identity, as the supervisor has read them since it started: revoking
-   * the identity lists them in the CRL too, which is what host applications
-   * check. Kept in memory only: the supervisor reads them again at each start.
+   * by identity, as the supervisor has read them since it started: while the
+   * identity is revoked the CRL lists them too, which is what host
+   * applications check. Kept in memory only: the supervisor reads the
+   * configured ones again at each start.
    */
-  private readonly known = new Map<string, Map<string, Date>>();
+  private readonly known = new Map<string, Map<string, Date>>(); // by uri: serial → notAfter
   private state: RevocationState;
   private readonly crlValidityMs: number;
   private readonly now: () => number;
@@ -280,7 +281,8 @@ export class CertificateRegistry implements IssuanceRecorder {
    * it from now on (assertMayIssue, recordIssued) until unrevokeIdentity:
    * otherwise the next rotation or restart would issue a fresh leaf and undo
    * the revocation. Returns the identity's revoked serials still valid,
-   * with those of the certificates noted (noteCertificate).
+   * with those of the certificates noted (noteCertificate), which the CRL
+   * lists while the identity is revoked.
    */
   async revokeIdentity(uri: string, options: RevokeOptions = {}): Promise<{ identity: RevokedIdentity; serials: string[] }> {
     const id = parseSpiffeId(uri);
@@ -298,14 +300,13 @@ export class CertificateRegistry implements IssuanceRecorder {
     return this.exclusive(async () => {
       const now = this.now();
       const identity = this.state.identities.get(uri) ?? { uri, revokedAt: new Date(now), ...reasonFields(options) };
-      const issued = [...(this.byUri.get(uri) ?? [])].map((serial) => this.issued.get(serial)!);
-      const known = [...(this.known.get(uri) ?? [])].map(([serialHex, notAfter]) => ({ serialHex, notAfter }));
-      const targets = [...issued, ...known]
+      const targets = [...(this.byUri.get(uri) ?? [])]
+        .map((serial) => this.issued.get(serial)!)
         .filter((cert) => cert.notAfter.getTime() > now)
         .map((cert) => ({ serialHex: cert.serialHex, notAfter: cert.notAfter, uri }));
       const identities = new Map(this.state.identities).set(uri, identity);
       const entries = await this.revokeSerials(targets, options, identities);
-      return { identity, serials: entries.map((e) => e.serialHex) };
+      return { identity, serials: [...entries.map((e) => e.serialHex), ...this.knownListed(uri, now).map((k) => k.serialHex)] };
     });
   }
 
@@ -333,6 +334,14 @@ export class CertificateRegistry implements IssuanceRecorder {
       const thisUpdate = new Date(now);
       const nextUpdate = new Date(Math.min(now + this.crlValidityMs, this.ca.notAfter.getTime()));
       const entries = [...state.serials.values()].map((r) => ({ serialHex: r.serialHex, revocationDate: r.revokedAt, ...(r.reason ? { reason: r.reason } : {}) }));
+      // Certificates Corral did not issue (operators'), of a revoked identity:
+      // listed while it is revoked, not revoked for good (Corral could not
+      // issue one in their place), so that an unrevoke lets them serve again.
+      for (const identity of state.identities.values()) {
+        for (const known of this.knownListed(identity.uri, now)) {
+          if (!state.serials.has(known.serialHex)) entries.push({ serialHex: known.serialHex, revocationDate: identity.revokedAt, ...(identity.reason ? { reason: identity.reason } : {}) });
+        }
+      }
       const crl = signCrl(this.ca, { number, thisUpdate, nextUpdate, entries });
       await this.commit({ ...state, crlNumber: number });
       await replaceAtomically(this.paths.crl, crl.pem, 0o644);
@@ -349,6 +358,11 @@ export class CertificateRegistry implements IssuanceRecorder {
   }
 
   // --- internals -------------------------------------------------------------
+
+  /** The noted certificates of `uri` (noteCertificate) not expired at `now`. */
+  private knownListed(uri: string, now: number): Array<{ serialHex: string }> {
+    return [...(this.known.get(uri) ?? [])].filter(([, notAfter]) => notAfter.getTime() > now).map(([serialHex]) => ({ serialHex }));
+  }
 
   private index(cert: IssuedCertificate): void {
     let serials = this.byUri.get(cert.uri);
