@@ -25,8 +25,9 @@ const STOP_CHECK_EVERY_MS = 2;
  * each one stopped (T in /proc; SIGSTOP acts when a process next runs). One
  * pass over the list read once missed a child forked after the read: a
  * plugin forking in a loop kept a process running, and that one could
- * SIGCONT the rest. Resolves with the pids signalled, and whether all were
- * found stopped within STOP_CHECK_MS.
+ * SIGCONT the rest, so each pass signals every one found running. Resolves
+ * with the pids signalled, and whether all were found stopped within
+ * STOP_CHECK_MS.
  */
 export async function stopAll(cgroup: InstanceCgroup): Promise<{ pids: number[]; verified: boolean }> {
   const signalled = new Set<number>();
@@ -37,8 +38,9 @@ export async function stopAll(cgroup: InstanceCgroup): Promise<{ pids: number[];
     const running = pids.filter((pid) => !isStopped(pid));
     if (running.length === 0) return { pids: [...signalled], verified: true };
     if (performance.now() > deadline) return { pids: [...signalled], verified: false };
+    // Every one found running, each pass: one stopped already may have been
+    // continued since by another not yet stopped (kill(0, SIGCONT)).
     for (const pid of running) {
-      if (signalled.has(pid)) continue; // on its way: SIGSTOP acts when it next runs
       signalled.add(pid);
       try {
         process.kill(pid, "SIGSTOP");

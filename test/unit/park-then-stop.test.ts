@@ -89,4 +89,30 @@ describe("the stop of a plugin that forks", () => {
     expect(readProcStat(parent.pid!)?.state).toBe("T");
     expect(readProcStat(forked!.pid!)?.state).toBe("T");
   });
+
+  it("stops again a process another continued after it stopped (kill(0, SIGCONT) from one not stopped yet)", async () => {
+    const spawnSleeper = () => {
+      const child = spawn("sleep", ["60"], { stdio: "ignore" });
+      children.push(child);
+      return child;
+    };
+    const [first, second] = [spawnSleeper(), spawnSleeper()];
+    await Promise.all([first, second].map((c) => new Promise((r) => c.once("spawn", r))));
+    let reads = 0;
+    const cgroup = {
+      pids: async () => {
+        // By the second read the first is stopped; the one not stopped yet continues it.
+        if (++reads === 2) {
+          for (let i = 0; i < 200 && readProcStat(first.pid!)?.state !== "T"; i++) await new Promise((r) => setTimeout(r, 1));
+          first.kill("SIGCONT");
+        }
+        return [first.pid!, second.pid!];
+      },
+      setCpu: async () => {},
+    } as unknown as InstanceCgroup;
+    const stopped = await parkThenStop({ cgroup, cpuCores: Infinity, log: pino({ level: "silent" }), park: async () => true, graceMs: 0, signalled: () => {} });
+    expect(stopped).toEqual({ processes: 2, verified: true });
+    expect(readProcStat(first.pid!)?.state).toBe("T");
+    expect(readProcStat(second.pid!)?.state).toBe("T");
+  });
 });
