@@ -1,7 +1,7 @@
 // Reads a config file and either returns a complete, validated Config or
 // every problem in it, each naming file, line, field and value. A config with
 // a problem is never half-applied: callers get all or nothing.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
@@ -206,12 +206,14 @@ function overlongSockets(config: Config): z.core.$ZodIssue[] {
  * an empty mount), and keep to the launcher's rules (sandbox/grants.ts).
  */
 function missingGrants(config: Config, hostPaths: boolean): z.core.$ZodIssue[] {
-  const corralDirs = { runtimeDir: path.resolve(config.runtimeDir), stateDir: path.resolve(config.stateDir) };
+  // Through symlinks where the host is looked at: a grant of /var/run is one of /run.
+  const real = (p: string) => (hostPaths ? realPathOr(p) : path.resolve(p));
+  const corralDirs = { runtimeDir: real(config.runtimeDir), stateDir: real(config.stateDir) };
   return config.plugins.flatMap((plugin, index) =>
     plugin.readOnlyPaths.flatMap((grant, i) => {
       const problem =
         grantProblem(plugin.readOnlyPaths, i) ??
-        corralDirProblem(grant, corralDirs) ??
+        corralDirProblem(real(grant), corralDirs) ??
         (!hostPaths || existsSync(grant) ? undefined : `${grant} does not exist on this host`);
       return problem === undefined ? [] : [{ code: "custom" as const, path: ["plugins", index, "readOnlyPaths", i], message: problem, input: grant }];
     }),
@@ -322,4 +324,15 @@ function resolvePaths(config: ParsedConfig, base: string): Config {
       }),
     })),
   };
+}
+
+/** `p` with its symlinks resolved, as far as it exists (a runtimeDir is made at the start). */
+function realPathOr(p: string): string {
+  const absolute = path.resolve(p);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    const parent = path.dirname(absolute);
+    return parent === absolute ? absolute : path.join(realPathOr(parent), path.basename(absolute));
+  }
 }

@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ipcGrants, warnOfIpcGrants } from "../../sandbox/grants.ts";
 import { ConfigError, formatProblem, parseConfig } from "../../supervisor/config/load.ts";
@@ -343,6 +345,18 @@ describe("config validation", () => {
       expect.objectContaining({ field: "plugins[0].readOnlyPaths[0]", value: "/run", message: expect.stringMatching(/^\/run overlaps runtimeDir \/run\/corral, where every plugin's sockets and the admin socket are: a read-only grant does not stop a connect\(2\)/) }),
       expect.objectContaining({ field: "plugins[0].readOnlyPaths[1]", value: "/var/lib/corral/ca", message: "/var/lib/corral/ca overlaps stateDir /var/lib/corral, Corral's CA, releases and diagnostics" }),
     ]);
+  });
+
+  it("refuses a grant of Corral's directories through a symlink, as the host resolves it", () => {
+    const dir = mkdtempSync("/var/tmp/corral-grant-link-"); // not below /tmp, the sandbox's own
+    try {
+      mkdirSync(path.join(dir, "run"));
+      symlinkSync(path.join(dir, "run"), path.join(dir, "var-run"));
+      const found = problems(["runtimeDir: " + path.join(dir, "run", "corral"), "plugins:", "  - name: kv", "    binary: x", '    apiVersion: "1"', `    readOnlyPaths: [${path.join(dir, "var-run")}]`].join("\n"));
+      expect(found).toEqual([expect.objectContaining({ field: "plugins[0].readOnlyPaths[0]", message: expect.stringContaining(`overlaps runtimeDir ${path.join(dir, "run", "corral")}`) })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names the grants that pass the host's IPC endpoints through, to be warned of", () => {
