@@ -42,8 +42,11 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
  */
 function stdoutLog(): DestinationStream {
   const stream = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+  let givenUp = false;
   stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") return; // pino's own listener has silenced it
+    // pino's listener re-emits the error while this one runs for it: once is enough.
+    if (err.code === "EPIPE" || givenUp) return; // pino's own listener has silenced a broken pipe
+    givenUp = true;
     const noop = () => true;
     Object.assign(stream, { write: noop, flushSync: noop, end: noop, destroy: noop, flush: (cb?: () => void) => cb?.() });
     try {

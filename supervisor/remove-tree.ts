@@ -28,7 +28,9 @@ export async function removeTree(dir: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && (err as NodeJS.ErrnoException).path === dir) return;
-    if (code !== "ENAMETOOLONG") throw err;
+    // EMFILE: a directory fd is held per level of the tree, and a plugin may
+    // nest some 2000 before PATH_MAX.
+    if (code !== "ENAMETOOLONG" && code !== "EMFILE" && code !== "ENFILE") throw err;
     try {
       await execFileAsync("rm", ["-rf", "--one-file-system", "--", dir]);
     } catch (rmErr) {

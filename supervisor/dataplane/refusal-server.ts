@@ -174,9 +174,9 @@ export class RefusalServer {
     return lstatSync(this.socket, { throwIfNoEntry: false })?.isSocket() === true;
   }
 
-  /** Listens on its socket again, made anew; connections open now go on. */
+  /** Listens on its socket again, made anew. Open sessions are sent GOAWAY (Http2Server.close does): their clients reconnect. */
   async listenAgain(): Promise<void> {
-    this.#server.close(); // the listener only: its sessions stay
+    this.#server.close();
     rmSync(this.socket, { force: true });
     await new Promise<void>((resolve, reject) => {
       this.#server.once("error", reject);
