@@ -264,7 +264,7 @@ export class PluginInstance implements Instance {
     if (!this.#leaf) throw new Error(`instance ${this.id} has no certificate yet`);
     if (this.#cleanup) return; // going away: its directory is being removed
     await this.#onLeafRenewed(await this.#leaf.rotate());
-    if (this.#channel) {
+    if (this.#channel && !this.#cleanup) {
       this.#channel.close();
       this.#channel = this.#newChannel();
     }

@@ -46,6 +46,9 @@ export class InstanceMonitor {
   readonly #cpu: CpuGuard;
   /** An OOM notice being checked (checkOomKills); notices meanwhile are the same kill. */
   #oomCheck: Promise<void> | undefined;
+  #oomKillsSeen = 0;
+  readonly #onOomKill: (kills: number) => void;
+  readonly #cgroupEvents: () => Promise<{ oomKills: number }>;
   #closed = false;
 
   constructor(options: MonitorOptions) {
@@ -73,7 +76,8 @@ export class InstanceMonitor {
       capture: (why) => options.capture(why),
     });
     this.#cpu = cpu;
-    let oomKillsSeen = 0;
+    this.#cgroupEvents = () => cgroup.events();
+    this.#onOomKill = options.onOomKill;
     this.#sampler = new InstanceSampler({
       usage: () => cgroup.usage(),
       pid: options.pid,
@@ -81,10 +85,7 @@ export class InstanceMonitor {
       cpuCores: usableCores(plugin.limits.cpu),
       intervalMs: plugin.sampleInterval,
       onSample: (sample) => {
-        if (sample.oomKills > oomKillsSeen) {
-          oomKillsSeen = sample.oomKills;
-          options.onOomKill(sample.oomKills);
-        }
+        this.#noteOomKills(sample.oomKills);
         // A breaker's bug is this instance's to report, not every plugin's end
         // (an unhandled rejection ends the supervisor).
         cpu.onSample(sample.at, sample.cpuPercent).catch((err: unknown) => log.error({ err }, "CPU breaker failed on a sample"));
@@ -108,14 +109,23 @@ export class InstanceMonitor {
    */
   checkOomKills(): void {
     if (this.#oomCheck) return;
-    const seen = this.#sampler.latest?.oomKills ?? 0;
     this.#oomCheck = (async () => {
       for (let attempt = 0; attempt < OOM_CHECK_ATTEMPTS && !this.#closed; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, OOM_CHECK_SPACING_MS));
-        const sample = await this.#sampler.sample();
-        if (((sample ?? this.#sampler.latest)?.oomKills ?? 0) > seen) break;
+        // The count alone: a whole sample 20 ms after the last would also
+        // feed the CPU breaker a percentage of a window that short.
+        const events = await this.#cgroupEvents().catch(() => undefined);
+        if (events && this.#noteOomKills(events.oomKills)) break;
       }
     })().finally(() => (this.#oomCheck = undefined));
+  }
+
+  /** Calls onOomKill when the cgroup's kill count has grown since it was last seen; says whether it had. */
+  #noteOomKills(kills: number): boolean {
+    if (kills <= this.#oomKillsSeen) return false;
+    this.#oomKillsSeen = kills;
+    this.#onOomKill(kills);
+    return true;
   }
 
   get cpuBreaker(): { state: string; reason: string | undefined } {
