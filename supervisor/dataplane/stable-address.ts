@@ -74,9 +74,9 @@ export class StableAddress {
   readonly #held = new Map<string, string>();
   #effective: Route | undefined;
   /** A publication that failed for a passing reason (EMFILE) is tried again after this long, doubling. */
-  #retryMs = PUBLISH_RETRY_MS.first;
+  readonly #publishBackoff = { ms: PUBLISH_RETRY_MS.first };
   /** The same, for pointing the link when that failed (#apply). */
-  #linkRetryMs = PUBLISH_RETRY_MS.first;
+  readonly #linkBackoff = { ms: PUBLISH_RETRY_MS.first };
   #retry: NodeJS.Timeout | undefined;
   /** The refusal server listening again, when its socket was gone. */
   #refusing: Promise<void> | undefined;
@@ -204,7 +204,7 @@ export class StableAddress {
 
   /** The controller's word: `instance` serves from now on. */
   serve(instance: ServingInstance): void {
-    if (this.#routed.kind !== "instance" || this.#routed.instance.id !== instance.id) this.#retryMs = PUBLISH_RETRY_MS.first;
+    if (this.#routed.kind !== "instance" || this.#routed.instance.id !== instance.id) this.#publishBackoff.ms = PUBLISH_RETRY_MS.first;
     this.#routed = { kind: "instance", instance };
     this.#apply();
   }
@@ -248,20 +248,15 @@ export class StableAddress {
         // Clients that were refused on an open connection come back through the link.
         this.#refusal.sendAway();
       }
-      this.#linkRetryMs = PUBLISH_RETRY_MS.first;
+      this.#linkBackoff.ms = PUBLISH_RETRY_MS.first;
     } catch (err) {
       // The runtime directory's file system full, say (/run is the host's):
       // the link still leads where it did, and is pointed again later. It
       // was thrown to whatever changed the route (an instance's exit among
       // them), unhandled, and ended the supervisor with every plugin.
       this.#effective = before;
-      const first = this.#linkRetryMs === PUBLISH_RETRY_MS.first;
-      this.#log[first ? "error" : "debug"]({ address: this.path, err: (err as Error).message, retryInMs: this.#linkRetryMs }, "the stable address could not be pointed anew; it is tried again");
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#apply();
-      }, this.#linkRetryMs);
-      this.#linkRetryMs = Math.min(this.#linkRetryMs * 2, PUBLISH_RETRY_MS.last);
+      const again = this.#applyAgainLater(this.#linkBackoff);
+      this.#log[again.first ? "error" : "debug"]({ address: this.path, err: (err as Error).message, retryInMs: again.ms }, "the stable address could not be pointed anew; it is tried again");
       return;
     }
     if (before === undefined || before.kind !== next.kind || (next.kind === "instance" && before.kind === "instance" && before.id !== next.id)) {
@@ -279,7 +274,7 @@ export class StableAddress {
     if (before?.kind === "instance" && before.id === instance.id) return before;
     try {
       const socket = instance.publishDataSocket();
-      this.#retryMs = PUBLISH_RETRY_MS.first;
+      this.#publishBackoff.ms = PUBLISH_RETRY_MS.first;
       return { kind: "instance", id: instance.id, socket };
     } catch (err) {
       // What callers are told: no host path.
@@ -290,15 +285,21 @@ export class StableAddress {
       // Out of fds, say: nothing the controller would see, so nothing
       // else would try again while the instance serves on.
       // Said once, then as each retry fails at debug.
-      const first = this.#retryMs === PUBLISH_RETRY_MS.first;
-      this.#log[first ? "warn" : "debug"]({ instance: instance.id, err: (err as Error).message, retryInMs: this.#retryMs }, "the instance's data socket is not served yet");
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#apply();
-      }, this.#retryMs);
-      this.#retryMs = Math.min(this.#retryMs * 2, PUBLISH_RETRY_MS.last);
+      const again = this.#applyAgainLater(this.#publishBackoff);
+      this.#log[again.first ? "warn" : "debug"]({ instance: instance.id, err: (err as Error).message, retryInMs: again.ms }, "the instance's data socket is not served yet");
       return { kind: "refused", reason: `the plugin's data socket cannot be served (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
     }
+  }
+
+  /** Has #apply run again after the backoff's delay, which then doubles up to PUBLISH_RETRY_MS.last; says the delay, and whether it was the first. */
+  #applyAgainLater(backoff: { ms: number }): { ms: number; first: boolean } {
+    const ms = backoff.ms;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#apply();
+    }, ms);
+    backoff.ms = Math.min(ms * 2, PUBLISH_RETRY_MS.last);
+    return { ms, first: ms === PUBLISH_RETRY_MS.first };
   }
 
   /**

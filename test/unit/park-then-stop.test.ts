@@ -17,6 +17,13 @@ afterEach(() => {
   }
 });
 
+/** A process that sleeps a minute, killed after the test. */
+function spawnSleeper(): ChildProcess {
+  const child = spawn("sleep", ["60"], { stdio: "ignore" });
+  children.push(child);
+  return child;
+}
+
 /** Parks a real idle process with a park that takes `parkMs` and says `closed`; returns what happened, in order. */
 async function run(parkMs: number, closed: boolean, graceMs: number) {
   const child = spawn("sleep", ["60"], { stdio: "ignore" });
@@ -65,11 +72,6 @@ describe("park, then stop", () => {
 
 describe("the stop of a plugin that forks", () => {
   it("stops a process forked after the cgroup's list was read, reading it again until every process listed is stopped", async () => {
-    const spawnSleeper = () => {
-      const child = spawn("sleep", ["60"], { stdio: "ignore" });
-      children.push(child);
-      return child;
-    };
     const parent = spawnSleeper();
     let forked: ChildProcess | undefined;
     const cgroup = {
@@ -91,11 +93,6 @@ describe("the stop of a plugin that forks", () => {
   });
 
   it("stops again a process another continued after it stopped (kill(0, SIGCONT) from one not stopped yet)", async () => {
-    const spawnSleeper = () => {
-      const child = spawn("sleep", ["60"], { stdio: "ignore" });
-      children.push(child);
-      return child;
-    };
     const [first, second] = [spawnSleeper(), spawnSleeper()];
     await Promise.all([first, second].map((c) => new Promise((r) => c.once("spawn", r))));
     let reads = 0;
