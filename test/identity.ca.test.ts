@@ -78,7 +78,6 @@ describe("loadOrCreateCA", () => {
     // and on this 2-CPU machine an idle loop then shows 200+ ms gaps. CPU time
     // is immune to that. A P-256 key is made in a fraction of a millisecond.
     expect(run.mainCpuMs).toBeLessThanOrEqual(50);
-    expect(run.ticks).toBeGreaterThan(0);
     // An RSA key (as CAs were made before) takes ~100 ms or more: on the
     // thread pool, so the main thread spends well under 50 ms and most of
     // the process's CPU is elsewhere; a synchronous generator would put it
@@ -86,6 +85,10 @@ describe("loadOrCreateCA", () => {
     const rsa = await createWatchingTheLoop("rsa-3072");
     expect(rsa.mainCpuMs).toBeLessThanOrEqual(50);
     expect(rsa.mainCpuMs).toBeLessThan(rsa.processCpuMs / 2);
+    // And the loop's timer ran meanwhile. (Not asked of the P-256 run: made
+    // in about 4 ms, it may end before the 5 ms timer's first tick, which a
+    // CI run saw.)
+    expect(rsa.ticks).toBeGreaterThan(0);
   });
 
   it("stores the key 0600 in a 0700 directory, the certificate beside it", async () => {
