@@ -4,7 +4,6 @@
 // writes into its directory and has go-shim load (PluginInstance.takeCrl),
 // and enforced on the supervisor's side at once.
 import { experimental } from "@grpc/grpc-js";
-import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { replaceAtomically } from "./identity/files.ts";
 import {
@@ -53,7 +52,6 @@ export class Trust {
   readonly registry: CertificateRegistry;
   readonly leaf: RotatingLeaf;
   readonly #log: Logger;
-  readonly #caCert: X509Certificate;
   #crlPem: string;
   readonly #republish: NodeJS.Timeout;
   readonly #leaves: LeafStock;
@@ -63,7 +61,6 @@ export class Trust {
 
   private constructor(ca: CertificateAuthority, registry: CertificateRegistry, leaf: RotatingLeaf, crlPem: string, log: Logger, options: TrustOptions) {
     this.ca = ca;
-    this.#caCert = new X509Certificate(ca.certPem);
     this.#publishedCrl = options.publishedCrl;
     this.registry = registry;
     this.leaf = leaf;
@@ -148,10 +145,7 @@ export class Trust {
    */
   async noteOperatorCertificate(certPath: string): Promise<void> {
     try {
-      const x509 = new X509Certificate(await readFile(certPath));
-      if (!x509.checkIssued(this.#caCert) || !x509.verify(this.#caCert.publicKey)) throw new Error("not signed by this CA");
-      const id = parsePeerIdentity(x509.raw);
-      this.registry.noteCertificate({ serialHex: id.serialHex, uri: id.uri, notAfter: id.notAfter });
+      this.registry.noteCertificateOfThisCa(await readFile(certPath));
     } catch (err) {
       this.#log.warn({ certificate: certPath, err: (err as Error).message }, "an operator-provided certificate could not be read to list it in the CRL");
     }

@@ -254,26 +254,21 @@ export class CertificateRegistry implements IssuanceRecorder {
   /** Revokes a certificate of this CA, issued through this registry or not (PEM or DER). */
   async revokeCertificate(cert: string | Buffer, options: RevokeOptions = {}): Promise<RevokedSerial> {
     assertReason(options.reason);
-    let x509: X509Certificate;
-    try {
-      x509 = new X509Certificate(cert);
-    } catch (error) {
-      throw new IdentityError("malformed-certificate", `cannot read the certificate to revoke: ${(error as Error).message}`, { cause: error });
-    }
-    if (!x509.checkIssued(this.caCert) || !x509.verify(this.caCert.publicKey)) {
-      throw new IdentityError("chain", `certificate ${x509.serialNumber} (${x509.subject.replaceAll("\n", ", ")}) was not issued by this CA`);
-    }
-    let uri: string | undefined;
-    try {
-      uri = parsePeerIdentity(x509.raw).uri;
-    } catch {
-      uri = undefined; // revocable all the same
-    }
-    const serial = normalizeSerialHex(x509.serialNumber)!;
+    const { serialHex, notAfter, uri } = this.ofThisCa(cert, "to revoke");
     return this.exclusive(async () => {
-      const [entry] = await this.revokeSerials([{ serialHex: serial, notAfter: x509.validToDate, uri }], options);
+      const [entry] = await this.revokeSerials([{ serialHex, notAfter, uri }], options);
       return entry!;
     });
+  }
+
+  /**
+   * noteCertificate for a certificate (PEM or DER) that this CA signed and
+   * that names a Corral identity; throws IdentityError otherwise.
+   */
+  noteCertificateOfThisCa(cert: string | Buffer): void {
+    const { serialHex, notAfter, uri } = this.ofThisCa(cert, "to note");
+    if (uri === undefined) throw new IdentityError("uri-san-form", `certificate ${serialHex} names no Corral identity`);
+    this.noteCertificate({ serialHex, notAfter, uri });
   }
 
   /**
@@ -358,6 +353,26 @@ export class CertificateRegistry implements IssuanceRecorder {
   }
 
   // --- internals -------------------------------------------------------------
+
+  /** A certificate this CA signed, read: its serial, end and identity (undefined if it names none); IdentityError if not. */
+  private ofThisCa(cert: string | Buffer, what: string): { serialHex: string; notAfter: Date; uri: string | undefined } {
+    let x509: X509Certificate;
+    try {
+      x509 = new X509Certificate(cert);
+    } catch (error) {
+      throw new IdentityError("malformed-certificate", `cannot read the certificate ${what}: ${(error as Error).message}`, { cause: error });
+    }
+    if (!x509.checkIssued(this.caCert) || !x509.verify(this.caCert.publicKey)) {
+      throw new IdentityError("chain", `certificate ${x509.serialNumber} (${x509.subject.replaceAll("\n", ", ")}) was not issued by this CA`);
+    }
+    let uri: string | undefined;
+    try {
+      uri = parsePeerIdentity(x509.raw).uri;
+    } catch {
+      uri = undefined; // revocable all the same
+    }
+    return { serialHex: normalizeSerialHex(x509.serialNumber)!, notAfter: x509.validToDate, uri };
+  }
 
   /** The noted certificates of `uri` (noteCertificate) not expired at `now`. */
   private knownListed(uri: string, now: number): Array<{ serialHex: string }> {
