@@ -24,6 +24,12 @@ function spawnSleeper(): ChildProcess {
   return child;
 }
 
+/** Parks, then stops the processes a cgroup whose list is `pids` holds (no CPU limit to lift, no grace). */
+function stopAt(pids: () => Promise<number[]>) {
+  const cgroup = { pids, setCpu: async () => {} } as unknown as InstanceCgroup;
+  return parkThenStop({ cgroup, cpuCores: Infinity, log: pino({ level: "silent" }), park: async () => true, graceMs: 0, signalled: () => {} });
+}
+
 /** Parks a real idle process with a park that takes `parkMs` and says `closed`; returns what happened, in order. */
 async function run(parkMs: number, closed: boolean, graceMs: number) {
   const child = spawn("sleep", ["60"], { stdio: "ignore" });
@@ -74,19 +80,15 @@ describe("the stop of a plugin that forks", () => {
   it("stops a process forked after the cgroup's list was read, reading it again until every process listed is stopped", async () => {
     const parent = spawnSleeper();
     let forked: ChildProcess | undefined;
-    const cgroup = {
-      // The first read misses the child the plugin forks just after it.
-      pids: async () => {
-        if (!forked) {
-          forked = spawnSleeper();
-          await new Promise((r) => forked!.once("spawn", r));
-          return [parent.pid!];
-        }
-        return [parent.pid!, forked.pid!];
-      },
-      setCpu: async () => {},
-    } as unknown as InstanceCgroup;
-    const stopped = await parkThenStop({ cgroup, cpuCores: Infinity, log: pino({ level: "silent" }), park: async () => true, graceMs: 0, signalled: () => {} });
+    // The first read misses the child the plugin forks just after it.
+    const stopped = await stopAt(async () => {
+      if (!forked) {
+        forked = spawnSleeper();
+        await new Promise((r) => forked!.once("spawn", r));
+        return [parent.pid!];
+      }
+      return [parent.pid!, forked.pid!];
+    });
     expect(stopped).toEqual({ processes: 2, verified: true });
     expect(readProcStat(parent.pid!)?.state).toBe("T");
     expect(readProcStat(forked!.pid!)?.state).toBe("T");
@@ -96,18 +98,14 @@ describe("the stop of a plugin that forks", () => {
     const [first, second] = [spawnSleeper(), spawnSleeper()];
     await Promise.all([first, second].map((c) => new Promise((r) => c.once("spawn", r))));
     let reads = 0;
-    const cgroup = {
-      pids: async () => {
-        // By the second read the first is stopped; the one not stopped yet continues it.
-        if (++reads === 2) {
-          for (let i = 0; i < 200 && readProcStat(first.pid!)?.state !== "T"; i++) await new Promise((r) => setTimeout(r, 1));
-          first.kill("SIGCONT");
-        }
-        return [first.pid!, second.pid!];
-      },
-      setCpu: async () => {},
-    } as unknown as InstanceCgroup;
-    const stopped = await parkThenStop({ cgroup, cpuCores: Infinity, log: pino({ level: "silent" }), park: async () => true, graceMs: 0, signalled: () => {} });
+    const stopped = await stopAt(async () => {
+      // By the second read the first is stopped; the one not stopped yet continues it.
+      if (++reads === 2) {
+        for (let i = 0; i < 200 && readProcStat(first.pid!)?.state !== "T"; i++) await new Promise((r) => setTimeout(r, 1));
+        first.kill("SIGCONT");
+      }
+      return [first.pid!, second.pid!];
+    });
     expect(stopped).toEqual({ processes: 2, verified: true });
     expect(readProcStat(first.pid!)?.state).toBe("T");
     expect(readProcStat(second.pid!)?.state).toBe("T");
