@@ -153,15 +153,7 @@ export class RefusalServer {
       );
     });
     server.on("tlsClientError", () => {});
-    rmSync(socket, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socket, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    await chmod(socket, 0o666); // access is by certificate, as on the plugin's own socket
+    await bindSocket(server, socket);
     return refusal;
   }
 
@@ -177,15 +169,7 @@ export class RefusalServer {
   /** Listens on its socket again, made anew. Open sessions are sent GOAWAY (Http2Server.close does): their clients reconnect. */
   async listenAgain(): Promise<void> {
     this.#server.close();
-    rmSync(this.socket, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.socket, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    });
-    await chmod(this.socket, 0o666);
+    await bindSocket(this.#server, this.socket);
   }
   /** Calls refused since it started. */
   get refused(): number {
@@ -235,4 +219,17 @@ export function encodeGrpcMessage(message: string): string {
     out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
+}
+
+/** Listens on `socket`, made anew, open to every user: access is by certificate, as on the plugin's own socket. */
+async function bindSocket(server: Http2SecureServer, socket: string): Promise<void> {
+  rmSync(socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socket, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  await chmod(socket, 0o666);
 }

@@ -79,7 +79,7 @@ export class StableAddress {
   readonly #linkBackoff = { ms: PUBLISH_RETRY_MS.first };
   #retry: NodeJS.Timeout | undefined;
   /** The refusal server listening again, when its socket was gone. */
-  #refusing: Promise<void> | undefined;
+  #relistening: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: {
@@ -310,10 +310,10 @@ export class StableAddress {
    */
   #checkRefusalListens(): void {
     if (this.#refusal.listening) return;
-    this.#refusing ??= this.#refusal.listenAgain().then(
+    this.#relistening ??= this.#refusal.listenAgain().then(
       () => this.#log.warn({ socket: this.#refusal.socket }, "the refusal server's socket was gone: it listens again"),
       (err: Error) => this.#log.error({ socket: this.#refusal.socket, err: err.message }, "the refusal server's socket was gone and cannot be listened on again"),
-    ).finally(() => (this.#refusing = undefined));
+    ).finally(() => (this.#relistening = undefined));
     throw new Error(`the refusal server's socket ${this.#refusal.socket} is gone; it listens again`);
   }
 
