@@ -37,7 +37,7 @@ export interface MonitorOptions {
   onOomKill: (kills: number) => void;
 }
 
-/** How many samples an OOM notice takes at most, and how far apart, until the kill is counted. */
+/** How many reads of the kill count an OOM notice takes at most, and how far apart, until the kill is counted. */
 const OOM_CHECK_ATTEMPTS = 5;
 const OOM_CHECK_SPACING_MS = 20;
 
