@@ -11,6 +11,14 @@ import { joinHostPort, splitHostPort } from "../host-port.ts";
 /** A relay's bounds (see TcpRelay.listen). */
 export const RELAY_LIMITS = { connections: 1024, firstByteMs: 10_000 };
 
+/**
+ * Idle time before the kernel probes an accepted connection's peer. A host
+ * that vanished (powered off, cut off by the network) sends no FIN or RST:
+ * without probes its connection, and the Unix one joined to it, would hold
+ * the supervisor's fds, and a place under `connections`, for good.
+ */
+export const RELAY_KEEPALIVE_MS = 60_000;
+
 export class TcpRelay {
   readonly #server: Server;
   readonly #sockets: Set<Socket>;
@@ -38,7 +46,7 @@ export class TcpRelay {
   ): Promise<TcpRelay> {
     const { host, port } = splitHostPort(hostPort);
     const sockets = new Set<Socket>();
-    const server = net.createServer((client) => {
+    const server = net.createServer({ keepAlive: true, keepAliveInitialDelay: RELAY_KEEPALIVE_MS }, (client) => {
       sockets.add(client);
       client.setNoDelay(true);
       // Nothing read by then: closed. Else the TLS handshake's own bounds

@@ -1,13 +1,15 @@
 // The TCP relay's bounds, against a Unix socket behind a link as the stable
 // address is: a connection that sends nothing is closed after firstByteMs,
 // one that has sent something stays (an idle channel is quiet), and
-// connections past the limit are closed as they come.
+// connections past the limit are closed as they come; and accepted
+// connections are probed by the kernel once idle (keepalive).
 import { once } from "node:events";
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
 import { TcpRelay } from "../../supervisor/dataplane/tcp-relay.ts";
 
 let dir: string;
@@ -60,5 +62,27 @@ describe("the TCP relay's bounds", () => {
     expect(await closedWithin(third, 1000)).toBe("closed");
     expect(await closedWithin(held[0]!, 300)).toBe("open");
     for (const s of held) s.destroy();
+  });
+});
+
+describe("the TCP relay's accepted connections", () => {
+  it("have the kernel probe their peer once idle (keepalive), so that a vanished host's connection ends", async () => {
+    // A relay of its own: the bounds' tests above fill the shared one's places.
+    const own = await TcpRelay.listen("127.0.0.1:0", path.join(dir, "stable.sock"));
+    const port = own.address.slice(own.address.lastIndexOf(":") + 1);
+    const client = net.connect(Number(port), "127.0.0.1");
+    client.on("error", () => {});
+    try {
+      await once(client, "connect");
+      client.write("x");
+      // The relay's side of the connection, whose local port is the relay's.
+      const relaySide = async () => (await execa("ss", ["-tnoH", "state", "established", `( sport = :${port} )`])).stdout;
+      let seen = await relaySide();
+      for (let i = 0; i < 20 && seen === ""; i++) seen = await new Promise((r) => setTimeout(r, 50)).then(relaySide);
+      expect(seen).toMatch(/timer:\(keepalive,(59|60)sec,0\)/);
+    } finally {
+      client.destroy();
+      await own.close();
+    }
   });
 });
