@@ -14,22 +14,22 @@ import (
 // Spec is what the supervisor asks of one sandbox. Its fields are those of
 // the spec table in docs/internals.md; sandbox/spec.ts is its TypeScript twin.
 type Spec struct {
-	Binary         string            `json:"binary"`
-	Args           []string          `json:"args"`
-	Env            map[string]string `json:"env"`
-	InstanceDir    string            `json:"instanceDir"`
+	Binary      string            `json:"binary"`
+	Args        []string          `json:"args"`
+	Env         map[string]string `json:"env"`
+	InstanceDir string            `json:"instanceDir"`
 	// PrivateInstanceDir makes /corral a tmpfs of the sandbox's own, owned
 	// by its root, rather than InstanceDir: for `corral sandbox`, whose
 	// instance directory no host application looks into. Its files are
 	// charged to the sandbox's memory cgroup, and go with its mount
 	// namespace; InstanceDir's file system (the runtime directory's) is left
 	// alone.
-	PrivateInstanceDir bool `json:"privateInstanceDir"`
-	Hostname       string            `json:"hostname"`
-	UID            int               `json:"uid"`
-	GID            int               `json:"gid"`
-	WorkspaceBytes int64             `json:"workspaceBytes"`
-	CgroupProcs    []string          `json:"cgroupProcs"`
+	PrivateInstanceDir bool     `json:"privateInstanceDir"`
+	Hostname           string   `json:"hostname"`
+	UID                int      `json:"uid"`
+	GID                int      `json:"gid"`
+	WorkspaceBytes     int64    `json:"workspaceBytes"`
+	CgroupProcs        []string `json:"cgroupProcs"`
 	// Network is "none" (a new network namespace with only lo) or "host"
 	// (the host's network namespace, an explicit opt-in).
 	Network string `json:"network"`
