@@ -224,9 +224,19 @@ describe("sandbox launcher", () => {
     for (let run = 0; run < 8; run++) {
       const cgroup = await driver.create(`instance-${instances++}`, LIMITS);
       const { promise: spec, resolve } = Promise.withResolvers<SandboxSpec>();
+      const trace = process.env.CORRAL_SANDBOX_TRACE;
+      process.env.CORRAL_SANDBOX_TRACE = "1"; // read at spawn, passed on to the launcher
       const sandbox = launchSandbox(spec, { launcherPath: LAUNCHER });
+      if (trace === undefined) delete process.env.CORRAL_SANDBOX_TRACE;
+      else process.env.CORRAL_SANDBOX_TRACE = trace;
       launched.push(sandbox);
-      await new Promise((r) => setTimeout(r, 100)); // the launcher up, its signal handlers set
+      const traced = new Promise<void>((r) => sandbox.onOutput((_stream, line) => line.includes("trace launcher ready") && r()));
+      const ready = Promise.race([traced, sandbox.exited.then((exit) => Promise.reject(new Error(`run ${run}: the launcher ended first: ${JSON.stringify(exit)}`)))]);
+      // The launcher up, its SIGTERM handler set: it traces "ready" after
+      // that. (A SIGTERM before it, which the Go runtime itself catches,
+      // ends the launcher: "launcher ended (killed by SIGTERM) before the
+      // plugin started".)
+      await ready;
       expect(sandbox.signal("SIGTERM")).toBe(true);
       resolve(probeSpec(["sleep"], cgroup, { network: "host" }));
       const exit = await Promise.race([sandbox.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 5000))]);
