@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import type { CgroupDriver, InstanceCgroup } from "../sandbox/cgroups/driver.ts";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
-import type { LaunchSlot } from "../sandbox/launcher-pool.ts";
+import type { LaunchSlot, SandboxIds } from "../sandbox/launcher-pool.ts";
 import { launchSandbox, type SandboxExit, type SandboxProcess } from "../sandbox/launcher.ts";
 import { SETUP_FAILED, type SandboxSpec } from "../sandbox/spec.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
@@ -316,6 +316,17 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       sweep = sweepDeadRuns(cliDir, parentExisted ? cgroups : undefined).catch(() => {});
       return cgroup;
     });
+  // The owner for the launcher's front to make the namespaces with, early,
+  // where that pays: on cgroup v1. On v2 an init made early would have to be
+  // moved into its cgroup whole (a kernel RCU grace period, 4-7 ms, 8-33
+  // under load), where one cloned after the spec goes straight in
+  // (CLONE_INTO_CGROUP). With the host's network the early init, which has
+  // a network namespace of its own, would only be discarded. Settled by the
+  // planning as soon as it knows, so that the launcher writes it to the
+  // front before the rest of the spec is made; undefined when the plan
+  // failed.
+  let settleOwner!: (ids: SandboxIds | undefined) => void;
+  const earlyOwner = new Promise<SandboxIds | undefined>((resolve) => (settleOwner = resolve));
   // The plan, the cgroup driver, and the uid the sandbox runs as (a pooled
   // launcher's, or one claimed here), which the launcher gets ahead of the
   // rest of the spec.
@@ -326,27 +337,23 @@ export async function runSandbox(makePlan: () => Promise<SandboxPlan>, options: 
       throw err;
     });
     plan = known;
-    const cgroups = await stage("cgroup", () => openCgroupDriver({ parent: `${known.cgroupParent}-cli` }));
-    if (options.slot) return { known, cgroups, ids: options.slot.ids };
+    const openCgroups = () => stage("cgroup", () => openCgroupDriver({ parent: `${known.cgroupParent}-cli` }));
+    if (options.slot) {
+      settleOwner(undefined); // a pooled launcher's init was made already
+      return { known, cgroups: await openCgroups(), ids: options.slot.ids };
+    }
     // <runtimeDir>/uids and <runtimeDir>/cli are made on first use and kept,
     // like the supervisor's <runtimeDir>/instances: a run removes what it
     // put in them.
     const locks = new UidLocks(path.join(known.runtimeDir, "uids"));
     const uid = await stage("uid", async () => claimUid(locks, known.uidBase, known.uidCount));
     claim = { locks, uid };
-    return { known, cgroups, ids: { uid, gid: uid } };
+    const ids = { uid, gid: uid };
+    const cgroups = await openCgroups();
+    settleOwner(cgroups.version === "v1" && known.plugin.network !== "host" ? ids : undefined);
+    return { known, cgroups, ids };
   });
-  planning.catch(() => {}); // awaited by prepare
-  // The owner for the launcher's front to make the namespaces with, early,
-  // where that pays: on cgroup v1. On v2 an init made early would have to be
-  // moved into its cgroup whole (a kernel RCU grace period, 4-7 ms, 8-33
-  // under load), where one cloned after the spec goes straight in
-  // (CLONE_INTO_CGROUP). With the host's network the early init, which has
-  // a network namespace of its own, would only be discarded.
-  const earlyOwner = planning.then(({ known, cgroups, ids }) =>
-    cgroups.version === "v1" && known.plugin.network !== "host" ? ids : undefined,
-  );
-  earlyOwner.catch(() => {}); // the launcher's to read; a failed plan is told by prepare
+  planning.catch(() => settleOwner(undefined)); // awaited by prepare, which tells of the failure
   const prepare = async (): Promise<SandboxSpec> => {
     const { known, cgroups, ids } = await planning;
     cliDir = path.join(known.runtimeDir, "cli");
