@@ -48,6 +48,14 @@ program
     // clients' are: the admin socket took TLS 1.2 and its CBC/SHA-1 suites
     // (grpc-js's server credentials take no minimum of their own).
     tls.DEFAULT_MIN_VERSION = "TLSv1.3";
+    // The modes of what the supervisor makes are its own, given in the code
+    // where it makes each (secrets 0600 and 0700, the rest readable): the
+    // sandboxes' uids read an instance's CA and CRL, host applications of
+    // any uid reach the stable addresses. An inherited umask of 077 (a
+    // unit's UMask=0077, as systemd-analyze security suggests) made those
+    // root's alone, and no plugin could start.
+    const inherited = process.umask(0o022);
+    if (inherited !== 0o022) logger.debug({ umask: `0${inherited.toString(8).padStart(3, "0")}` }, "set the umask to 022: the modes of the supervisor's files are given where each is made");
     // A bug that escapes every handler ends the supervisor, as Node's default
     // would (and systemd restarts it; its plugins end with it), but said in
     // the log's own format first, with the stack, where the operator reads.
