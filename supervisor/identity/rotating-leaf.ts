@@ -23,6 +23,15 @@ export interface RotatingLeafOptions {
   renew?: boolean;
 }
 
+/**
+ * The longest a renewal waits before it looks at the wall clock again. Its
+ * timer runs on the monotonic clock, which neither a step of the wall
+ * clock (NTP, an operator) nor a suspension of the host moves: after either,
+ * a leaf could stand expired, or not yet valid, for hours until a single
+ * long wait ran out.
+ */
+export const WALL_CLOCK_CHECK_MS = 60_000;
+
 export class RotatingLeaf implements CertificateProvider {
   readonly #options: RotatingLeafOptions;
   #leaf!: IssuedLeaf; // set by #adopt, from the constructor
@@ -72,9 +81,14 @@ export class RotatingLeaf implements CertificateProvider {
     clearTimeout(this.#timer);
   }
 
-  /** When the current leaf should be renewed: half its life, ±10 %. */
+  /**
+   * When the current leaf should be renewed: half its life, ±10 %; at once
+   * if the wall clock is now before its notBefore (stepped back past it).
+   */
   renewalDelayMs(): number {
-    return Math.max(0, this.#renewAt - this.#now());
+    const now = this.#now();
+    if (now < this.#leaf.notBefore.getTime()) return 0;
+    return Math.max(0, this.#renewAt - now);
   }
 
   /**
@@ -97,8 +111,8 @@ export class RotatingLeaf implements CertificateProvider {
   #schedule(): void {
     clearTimeout(this.#timer);
     if (this.#closed || this.#options.renew === false) return;
-    // setTimeout cannot wait longer than 2^31-1 ms; a long wait is taken in steps.
-    const delay = Math.min(this.renewalDelayMs(), 2 ** 31 - 1);
+    // Taken in steps, each ending with a look at the wall clock.
+    const delay = Math.min(this.renewalDelayMs(), WALL_CLOCK_CHECK_MS);
     this.#timer = setTimeout(() => {
       if (this.renewalDelayMs() > 0) return this.#schedule();
       // A renewal that finishes after close() is of a leaf no one uses:

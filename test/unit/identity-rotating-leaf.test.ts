@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { issuePluginLeaf, loadOrCreateCA, type CertificateAuthority, type IssuedLeaf } from "../../supervisor/identity/index.ts";
-import { RotatingLeaf } from "../../supervisor/identity/rotating-leaf.ts";
+
+import { RotatingLeaf, WALL_CLOCK_CHECK_MS } from "../../supervisor/identity/rotating-leaf.ts";
 
 const TD = "corral.local";
 let dir: string;
@@ -115,5 +116,50 @@ describe("rotating leaf", () => {
     const count = renewed.length;
     await new Promise((r) => setTimeout(r, 400));
     expect(renewed.length).toBe(count);
+  });
+});
+
+describe("rotating leaf and the wall clock", () => {
+  // Its timer runs on the monotonic clock; the wall clock can step (NTP, an
+  // operator) or jump past a suspension of the host, which the monotonic
+  // clock does not count.
+  const start = async (clock: { offset: number }) =>
+    RotatingLeaf.start({
+      issue: () => issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR, now: () => Date.now() + clock.offset }),
+      caPem: ca.certPem,
+      now: () => Date.now() + clock.offset,
+    });
+
+  it("renews within a minute of the wall clock passing the renewal point, not when a wait begun before the jump runs out", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const clock = { offset: 0 };
+    const leaf = await start(clock);
+    try {
+      const first = leaf.current.serialHex;
+      clock.offset = 0.9 * HOUR; // a resume after a suspension: past the renewal point, not yet expired
+      await vi.advanceTimersByTimeAsync(WALL_CLOCK_CHECK_MS);
+      await vi.waitFor(() => expect(leaf.current.serialHex).not.toBe(first), { timeout: 5000 });
+      expect(leaf.current.notAfter.getTime()).toBeGreaterThan(Date.now() + clock.offset + 0.9 * HOUR);
+    } finally {
+      leaf.close();
+      vi.useRealTimers();
+    }
+  });
+
+  it("renews at once a leaf the wall clock, stepped back, finds not yet valid", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const clock = { offset: 0 };
+    const leaf = await start(clock);
+    try {
+      const first = leaf.current;
+      clock.offset = -HOUR / 2;
+      expect(leaf.renewalDelayMs()).toBe(0);
+      await vi.advanceTimersByTimeAsync(WALL_CLOCK_CHECK_MS);
+      await vi.waitFor(() => expect(leaf.current.serialHex).not.toBe(first.serialHex), { timeout: 5000 });
+      expect(leaf.current.notBefore.getTime()).toBeLessThanOrEqual(Date.now() + clock.offset);
+    } finally {
+      leaf.close();
+      vi.useRealTimers();
+    }
   });
 });
