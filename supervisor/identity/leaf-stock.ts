@@ -45,7 +45,10 @@ export class LeafStock {
     const stocked = this.#stock.get(plugin);
     this.#stock.delete(plugin);
     this.#refillLater(plugin, ttlMs);
-    if (stocked && stocked.ttlMs === ttlMs && this.#now() - stocked.issuedAt < Math.min(ttlMs / 10, MAX_AGE_MS)) {
+    // Its age by the wall clock: negative when the clock was stepped back
+    // since, which may leave the leaf not yet valid.
+    const age = stocked ? this.#now() - stocked.issuedAt : -1;
+    if (stocked && stocked.ttlMs === ttlMs && age >= 0 && age < Math.min(ttlMs / 10, MAX_AGE_MS)) {
       const leaf = await stocked.leaf;
       if (leaf && this.#stillGood(leaf)) return leaf;
     }

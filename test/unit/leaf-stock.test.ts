@@ -72,6 +72,20 @@ describe("leaf stock", () => {
     }
   });
 
+  it("issues anew when the wall clock was stepped back since the stocked leaf was issued (it may not be valid yet)", async () => {
+    const ca = issuer();
+    let now = 10 * HOUR;
+    const stock = new LeafStock({ ...ca, refillDelayMs: 0, now: () => now });
+    try {
+      await stock.take("echo", 24 * HOUR);
+      await settle();
+      now -= HOUR / 2;
+      expect((await stock.take("echo", 24 * HOUR)).serialHex).toBe("echo-3");
+    } finally {
+      stock.close();
+    }
+  });
+
   it("stops refilling when closed, and forgets a removed plugin", async () => {
     const ca = issuer();
     const stock = new LeafStock({ ...ca, refillDelayMs: 0 });
