@@ -93,6 +93,19 @@ export class UpdateFailed extends Error {
   }
 }
 
+/**
+ * One start attempt: of `release` (the current release if not given). With
+ * `failedBackTo`, a failed attempt returns the plugin to quarantine with
+ * that reason instead of to the crash policy. A `trial` release (one that
+ * has not served) that proves incompatible goes to the crash policy too,
+ * rather than quarantining the plugin.
+ */
+interface RunOptions {
+  failedBackTo?: string;
+  release?: string;
+  trial?: boolean;
+}
+
 export class PluginController {
   readonly name: string;
   #config: PluginConfig;
@@ -357,7 +370,12 @@ export class PluginController {
         }
         // The release asked for; a restart or reload, the one that served last.
         const starting = release ?? this.#served;
-        await this.#run(quarantine === undefined ? { release: starting } : { failedBackTo: quarantine, release: starting });
+        // A new release that fails is the deploy's failure, not the
+        // plugin's: one that proves incompatible (another plugin's name,
+        // another protocol) does not quarantine the plugin, whose release
+        // that served is retried as after any failed attempt.
+        const trial = starting !== this.#served;
+        await this.#run(quarantine === undefined ? { release: starting, trial } : { failedBackTo: quarantine, release: starting });
         const now = this.#instance;
         if ((this.#state as PluginState) !== "ready" || !now) {
           const why = quarantine === undefined ? this.#reason : this.#failedAttempt;
@@ -438,12 +456,8 @@ export class PluginController {
     return { changed: true, release: fresh.release, previous: old.release, instance: fresh.id };
   }
 
-  /**
-   * Runs one start attempt, of `release` (the current release if not
-   * given). With `failedBackTo`, a failed attempt returns the plugin to
-   * quarantine with that reason instead of to the crash policy.
-   */
-  #run(options?: { failedBackTo?: string; release?: string }): Promise<void> {
+  /** Runs one start attempt (RunOptions). */
+  #run(options?: RunOptions): Promise<void> {
     const running = this.#startInstance(options).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
@@ -451,7 +465,7 @@ export class PluginController {
     return running;
   }
 
-  async #startInstance(options?: { failedBackTo?: string; release?: string }): Promise<void> {
+  async #startInstance(options?: RunOptions): Promise<void> {
     this.#dispatch({ type: "start" });
     const attempt = new AbortController();
     this.#attempt = attempt;
@@ -470,7 +484,7 @@ export class PluginController {
       const reason = (err as Error).message;
       this.#failedAttempt = reason;
       if (options?.failedBackTo !== undefined) this.#dispatch({ type: "quarantine", reason: options.failedBackTo });
-      else if (err instanceof IncompatiblePlugin) this.#dispatch({ type: "quarantine", reason });
+      else if (err instanceof IncompatiblePlugin && !options?.trial) this.#dispatch({ type: "quarantine", reason });
       else {
         this.#dispatch({ type: "failed", reason });
         this.#afterCrash();

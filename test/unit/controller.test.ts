@@ -282,6 +282,21 @@ describe("plugin controller", () => {
     await controller.stop();
   });
 
+  it("returns a backing-off plugin to its release that served when a deploy into it proves incompatible, rather than quarantining it", async () => {
+    const slowBackoff = { ...plugin, restart: { ...plugin.restart, initialBackoff: 300 } };
+    const { controller, instances, path, setCurrent } = harness(["ready", "incompatible", "ready"], slowBackoff);
+    await controller.start(); // abc serves
+    instances[0]!.crash("killed by SIGKILL");
+    await waitFor(() => controller.state === "backoff");
+    setCurrent("def"); // the deploy's trial, put back by the deployer when it fails
+    await expect(controller.update("def")).rejects.toThrow("release def did not become ready: protocol 2 vs 1");
+    expect(controller.state).toBe("backoff");
+    await waitFor(() => controller.state === "ready", 3000);
+    expect(instances.map((i) => i.release)).toEqual(["abc", "def", "abc"]);
+    expect(path()).not.toContain("quarantined");
+    await controller.stop();
+  });
+
   it("quarantines an incompatible plugin at once", async () => {
     const { controller, instances, path } = harness(["incompatible"]);
     await controller.start();
