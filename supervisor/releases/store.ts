@@ -191,10 +191,7 @@ export class ReleaseStore {
     const compact: typeof history = [];
     for (const [i, entry] of history.entries()) if (last.get(entry.sha256) === i && (await this.get(entry.sha256))) compact.push(entry);
     if (compact.length === history.length) return;
-    const file = path.join(this.#pluginDir, "history.jsonl");
-    const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-    await writeFile(temp, compact.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
-    await rename(temp, file);
+    await this.#replace("history.jsonl", compact.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
   }
 
   /** Where a binary coming in from outside is copied before its import (stage.ts): beside the objects, on their filesystem. */
@@ -334,10 +331,25 @@ export class ReleaseStore {
    */
   async beginTrial(release: string, restore: string | undefined): Promise<void> {
     await mkdir(this.#pluginDir, { recursive: true });
-    const file = path.join(this.#pluginDir, TRIAL_FILE);
+    await this.#replace(TRIAL_FILE, `${JSON.stringify({ release, ...(restore !== undefined && { restore }) })}\n`);
+  }
+
+  /**
+   * Replaces the plugin's file `name` whole (a temporary file renamed over
+   * it): a crash or a full disk leaves the old content, never an empty
+   * file, which for `seed` would have the next start seed the configured
+   * binary over a deployed release.
+   */
+  async #replace(name: string, text: string): Promise<void> {
+    const file = path.join(this.#pluginDir, name);
     const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-    await writeFile(temp, `${JSON.stringify({ release, ...(restore !== undefined && { restore }) })}\n`);
-    await rename(temp, file);
+    try {
+      await writeFile(temp, text);
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
 
   /** The release on trial served, or was given up and `current` put back. */
@@ -411,7 +423,7 @@ export class ReleaseStore {
 
   /** Records `release` as the configured binary, which seed() and isNewSeed() compare with; it is no longer refused. */
   async recordSeed(release: Release): Promise<void> {
-    await writeFile(path.join(this.#pluginDir, "seed"), `${release.sha256}\n`);
+    await this.#replace("seed", `${release.sha256}\n`);
     await rm(path.join(this.#pluginDir, REFUSED_SEED_FILE), { force: true });
   }
 
@@ -421,7 +433,7 @@ export class ReleaseStore {
    * untried (PluginSet), and the next reload tries it again.
    */
   async refuseSeed(release: Release): Promise<void> {
-    await writeFile(path.join(this.#pluginDir, REFUSED_SEED_FILE), `${release.sha256}\n`);
+    await this.#replace(REFUSED_SEED_FILE, `${release.sha256}\n`);
   }
 
   /** The configured binary a reload last could not bring into service, if no seed was recorded since. */

@@ -3,7 +3,8 @@
 // when the last release that links it is pruned, and a changed file is
 // hashed again however it was changed.
 import { createHash } from "node:crypto";
-import { chmod, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -141,5 +142,26 @@ describe("release store history", () => {
     expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: undefined });
     expect((await store.current())?.sha256).toBe(v2!.sha256);
     expect((await store.previous(v2!.sha256))?.sha256).toBe(v1!.sha256); // a rollback still finds v1
+  });
+});
+
+describe("release store bookkeeping", () => {
+  it("keeps a plugin's seed whole when recording a new one fails (a full disk): the next start does not take a deployed release for a changed binary", async () => {
+    // A file system of its own, small enough to fill.
+    const small = path.join(dir, "small");
+    await mkdir(small);
+    await execa("mount", ["-t", "tmpfs", "-o", "size=64k,nr_inodes=64", "corral-test", small]);
+    try {
+      const store = new ReleaseStore(path.join(small, "state"), "p");
+      const v1 = await store.import(await binary("v1", "one"));
+      await store.recordSeed(v1);
+      await writeFile(path.join(small, "filler"), Buffer.alloc(256 * 1024)).catch(() => {}); // ENOSPC once full
+      const v2 = { ...v1, sha256: sha256("two") };
+      await expect(store.recordSeed(v2)).rejects.toThrow(/ENOSPC/);
+      expect(await store.lastSeed()).toBe(v1.sha256);
+      expect((await readdir(path.join(small, "state/plugins/p"))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    } finally {
+      await execa("umount", [small]);
+    }
   });
 });

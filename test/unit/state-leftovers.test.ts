@@ -33,6 +33,8 @@ describe("state directory leftovers", () => {
       await file("objects/.staging-0123456789ab"),
       await file(`plugins/echo/releases/${sha}.tmp-0a1b2c3d/plugin`),
       await file("plugins/echo/trial.json.tmp-deadbeef"),
+      await file("plugins/echo/seed.tmp-deadbeef"),
+      await file("plugins/echo/refused-seed.tmp-deadbeef"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp"),
     ];
     await mkdir(path.join(state, "plugins/echo"), { recursive: true });
@@ -51,6 +53,7 @@ describe("state directory leftovers", () => {
       await file("admin/key.pem"),
       await file("plugins/echo/trial.json"),
       await file("plugins/echo/history.jsonl"),
+      await file("plugins/echo/seed"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof"),
       await file("supervisor.lock"),
       // Someone else's temporary names are not ours to remove.
@@ -67,6 +70,8 @@ describe("state directory leftovers", () => {
         "objects/.staging-0123456789ab",
         `plugins/echo/releases/${sha}.tmp-0a1b2c3d`,
         "plugins/echo/trial.json.tmp-deadbeef",
+        "plugins/echo/seed.tmp-deadbeef",
+        "plugins/echo/refused-seed.tmp-deadbeef",
         "plugins/echo/current.tmp-0a1b2c3d",
         "diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp",
         `objects/${orphan}`,
