@@ -121,7 +121,7 @@ export function parseConfig(text: string, file: string, { hostPaths = true, empt
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = resolvePaths(result.data, path.dirname(file));
-  const unusable = [...missingGrants(config, hostPaths), ...overlongSockets(config), ...sharedPorts(config), ...unknownGroup(config), ...takenSandboxIds(config)].flatMap((issue) =>
+  const unusable = [...sharedCorralDirs(config, hostPaths), ...missingGrants(config, hostPaths), ...overlongSockets(config), ...sharedPorts(config), ...unknownGroup(config), ...takenSandboxIds(config)].flatMap((issue) =>
     problemsOf(issue, doc, file, at),
   );
   if (unusable.length > 0) throw new ConfigError(unusable);
@@ -199,6 +199,33 @@ function overlongSockets(config: Config): z.core.$ZodIssue[] {
     });
   });
   return issues;
+}
+
+/** What the supervisor keeps in each of its directories, and sweeps or prunes there. */
+const RUNTIME_ENTRIES = ["plugins", "refusals", "instances", "cli", "uids"];
+const STATE_ENTRIES = ["plugins", "objects", "ca", "admin", "diagnostics"];
+
+/**
+ * runtimeDir and stateDir must be two directories, neither within what the
+ * other keeps: each start removes the runtime directory's sockets of
+ * plugins/ (and its instances), which in a shared directory was the release
+ * store's plugins/: every deployed release and its history went at every
+ * start, and the plugins had none to run.
+ */
+function sharedCorralDirs(config: Config, hostPaths: boolean): z.core.$ZodIssue[] {
+  const real = (p: string) => (hostPaths ? realPathOr(p) : path.resolve(p));
+  const runtimeDir = real(config.runtimeDir);
+  const stateDir = real(config.stateDir);
+  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(`${parent}/`);
+  const issue = (message: string) => [{ code: "custom" as const, path: ["runtimeDir"], message, input: config.runtimeDir }];
+  if (runtimeDir === stateDir) {
+    return issue(`runtimeDir ${runtimeDir} is stateDir too: they must be two directories (each start removes the runtime directory's plugins/, which holds the sockets, where the state directory's plugins/ holds every plugin's releases)`);
+  }
+  const inRuntime = RUNTIME_ENTRIES.find((entry) => within(stateDir, path.join(runtimeDir, entry)));
+  if (inRuntime) return issue(`stateDir ${stateDir} lies within runtimeDir's ${inRuntime}/, which the supervisor sweeps: put it elsewhere`);
+  const inState = STATE_ENTRIES.find((entry) => within(runtimeDir, path.join(stateDir, entry)));
+  if (inState) return issue(`runtimeDir ${runtimeDir} lies within stateDir's ${inState}/, which the supervisor prunes: put it elsewhere`);
+  return [];
 }
 
 /**

@@ -359,6 +359,30 @@ describe("config validation", () => {
     }
   });
 
+  it("refuses one directory for runtimeDir and stateDir, also through a symlink, and either within what the other keeps", () => {
+    expect(problems("runtimeDir: /var/lib/corral\nstateDir: /var/lib/corral\n")).toEqual([
+      expect.objectContaining({ field: "runtimeDir", value: "/var/lib/corral", message: expect.stringMatching(/^runtimeDir \/var\/lib\/corral is stateDir too: they must be two directories/) }),
+    ]);
+    expect(problems("runtimeDir: /run/corral\nstateDir: /run/corral/instances/state\n")).toEqual([
+      expect.objectContaining({ field: "runtimeDir", message: "stateDir /run/corral/instances/state lies within runtimeDir's instances/, which the supervisor sweeps: put it elsewhere" }),
+    ]);
+    expect(problems("runtimeDir: /var/lib/corral/plugins/run\nstateDir: /var/lib/corral\n")).toEqual([
+      expect.objectContaining({ field: "runtimeDir", message: "runtimeDir /var/lib/corral/plugins/run lies within stateDir's plugins/, which the supervisor prunes: put it elsewhere" }),
+    ]);
+    // Beside each other, or one holding the other elsewhere, is fine (examples/corral.yaml: ../.corral/{state,run}).
+    expect(() => parseConfig("runtimeDir: /srv/corral/run\nstateDir: /srv/corral\n", file)).not.toThrow();
+    const dir = mkdtempSync("/var/tmp/corral-dirs-link-");
+    try {
+      mkdirSync(path.join(dir, "state"));
+      symlinkSync(path.join(dir, "state"), path.join(dir, "run"));
+      expect(problems(`runtimeDir: ${path.join(dir, "run")}\nstateDir: ${path.join(dir, "state")}\n`)).toEqual([
+        expect.objectContaining({ field: "runtimeDir", message: expect.stringContaining(`runtimeDir ${path.join(dir, "state")} is stateDir too`) }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("names the grants that pass the host's IPC endpoints through, to be warned of", () => {
     expect(ipcGrants(["/usr/lib", "/run/systemd/resolve", "/var/run", "/dev/shm/x", "/etc/ssl"])).toEqual(["/run/systemd/resolve", "/var/run", "/dev/shm/x"]);
     const warned: string[] = [];
