@@ -6,6 +6,7 @@
 // serves and reports why. A bad release never replaces a serving one.
 import type { Logger } from "../log.ts";
 import { UpdateFailed, type UpdateResult } from "../plugin/controller.ts";
+import type { PluginState } from "../plugin/lifecycle.ts";
 import type { CurrentChange } from "./current-watch.ts";
 import { contentHash } from "./objects.ts";
 import { stageBinary } from "./stage.ts";
@@ -13,6 +14,7 @@ import { ReleaseError, type Release, type ReleaseStore } from "./store.ts";
 
 /** What the deployer needs of the plugin's controller. */
 export interface Updatable {
+  readonly state: PluginState;
   /** The release the serving instance runs, if one serves. */
   readonly servingRelease: string | undefined;
   /** `onServing` is called once the new instance takes the calls, before the old one drains. */
@@ -99,9 +101,20 @@ export class Deployer {
     const configured = await this.#store.import(binary);
     const serving = this.#plugin.servingRelease;
     if (await this.#store.isNewSeed(configured)) {
+      if (configured.sha256 !== serving && this.#plugin.state === "stopped") {
+        // As at the supervisor's start: current, and run by the plugin's
+        // next start. (A deploy into a stopped plugin is refused, its
+        // release untried; here the operator's config names the binary.)
+        const previous = (await this.#store.current().catch(() => undefined))?.sha256 ?? "";
+        await this.#activate(configured);
+        await this.#store.recordActivation(configured.sha256);
+        await this.#recordSeed(configured);
+        this.#log.info({ release: configured.sha256 }, "the configured binary is current: the plugin is stopped, and its next start runs it");
+        return { changed: true, release: configured.sha256, previous, instance: "", durationMs: Date.now() - started };
+      }
       if (configured.sha256 !== serving) {
         // As a deploy: tried at once, also when nothing serves (a plugin
-        // starting or backing off runs it next; a stopped one refuses it).
+        // starting or backing off runs it next).
         let outcome: DeployOutcome;
         try {
           outcome = await this.#switchTo(configured);
@@ -110,10 +123,10 @@ export class Deployer {
           await this.#store.refuseSeed(configured).catch((e: Error) => this.#log.error({ err: e.message }, "recording the configured binary as refused failed"));
           throw err;
         }
-        await this.#store.recordSeed(configured);
+        await this.#recordSeed(configured);
         return outcome;
       }
-      await this.#store.recordSeed(configured);
+      await this.#recordSeed(configured);
     }
     const release = (await this.#store.current()) ?? configured;
     const unchanged = { changed: false, release: release.sha256, previous: serving ?? "", instance: "", durationMs: 0 };
@@ -123,6 +136,19 @@ export class Deployer {
     if (!result.changed) return unchanged;
     this.#onRestarted(`restarted under the reloaded config: instance ${result.instance} replaces the one of release ${result.previous.slice(0, 12)}`);
     return { ...result, durationMs: Date.now() - started };
+  }
+
+  /**
+   * Records the configured binary as seeded. Its release is in force by
+   * then: a failure (a full disk) is reported and undoes nothing; the next
+   * start, finding no record, seeds what is current already.
+   */
+  async #recordSeed(configured: Release): Promise<void> {
+    await this.#store.recordSeed(configured).catch((err: Error) => {
+      const message = `release ${configured.sha256.slice(0, 12)} of plugin ${this.#store.plugin} is in force, but recording it as the configured binary (its seed file) failed: ${err.message}`;
+      this.#log.error({ release: configured.sha256, err: err.message }, message);
+      this.#onFailure(message);
+    });
   }
 
   /**

@@ -43,6 +43,7 @@ const notReadable = "not found, or not a regular executable file every user may 
  */
 function standIn(serving: string | undefined): Updatable {
   return {
+    state: serving === undefined ? "starting" : "ready",
     servingRelease: serving,
     update: async (release): Promise<UpdateResult> => ({ changed: false, release, previous: "", instance: "" }),
     applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
@@ -86,6 +87,7 @@ describe("a deploy", () => {
     const v1 = await store.seed(await binary("v1"));
     const { promise: ready, resolve: serve } = Promise.withResolvers<void>();
     const slow: Updatable = {
+      state: "ready",
       servingRelease: v1.sha256,
       update: async (release, onServing) => {
         await ready;
@@ -186,6 +188,7 @@ describe("a deploy", () => {
  */
 function notServing(outcome: "fails" | "serves"): Updatable {
   return {
+    state: "backoff",
     servingRelease: undefined,
     update: async (release, onServing): Promise<UpdateResult> => {
       if (outcome === "fails") throw new UpdateFailed(`release ${release.slice(0, 12)} did not become ready: exited with status 3`);
@@ -268,6 +271,55 @@ describe("a release that does not come into service while nothing serves", () =>
   });
 });
 
+describe("a reload of a stopped plugin", () => {
+  it("makes a new configured binary current for its next start, with the rest of the entry, rather than refusing it", async () => {
+    const store = new ReleaseStore(path.join(dir, "state"), "echo");
+    const v1 = await store.seed(await binary("v1"));
+    const updates: string[] = [];
+    const stopped: Updatable = {
+      state: "stopped",
+      servingRelease: undefined,
+      update: async (release) => {
+        updates.push(release);
+        throw new UpdateFailed("plugin echo is stopped; start it, then deploy: a release stays current only once it serves");
+      },
+      applyConfig: async () => ({ changed: false, release: "", previous: "", instance: "" }),
+    };
+    const deployer = new Deployer({ store, plugin: stopped, keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4) });
+    const applied: string[] = [];
+    const outcome = await deployer.reload(await binary("v2"), true, { apply: () => applied.push("apply"), revert: () => applied.push("revert") });
+    const v2 = await store.import(await binary("v2"));
+    expect(outcome).toMatchObject({ changed: true, release: v2.sha256, previous: v1.sha256, instance: "" });
+    expect(applied).toEqual(["apply"]);
+    expect(updates).toEqual([]);
+    expect(await readlink(store.currentLink)).toBe(`releases/${v2.sha256}`);
+    expect(await store.isNewSeed(v2)).toBe(false);
+    expect(await store.refusedSeed()).toBeUndefined();
+  });
+});
+
+describe("a reload whose binary comes into service", () => {
+  it("keeps the new config and release when recording the seed fails (a full disk): reported, nothing reverted", async () => {
+    class FullDisk extends ReleaseStore {
+      override async recordSeed(): Promise<void> {
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      }
+    }
+    const store = new FullDisk(path.join(dir, "state"), "echo");
+    await new ReleaseStore(path.join(dir, "state"), "echo").seed(await binary("v1"));
+    const failures: string[] = [];
+    const deployer = new Deployer({ store, plugin: notServing("serves"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), onFailure: (m) => failures.push(m) });
+    const applied: string[] = [];
+    const outcome = await deployer.reload(await binary("v2"), false, { apply: () => applied.push("apply"), revert: () => applied.push("revert") });
+    expect(outcome).toMatchObject({ changed: true, instance: "echo-new" });
+    expect(applied).toEqual(["apply"]);
+    expect(await readlink(store.currentLink)).toBe(`releases/${outcome.release}`);
+    expect(failures).toEqual([
+      `release ${outcome.release.slice(0, 12)} of plugin echo is in force, but recording it as the configured binary (its seed file) failed: ENOSPC: no space left on device, write`,
+    ]);
+  });
+});
+
 describe("a release in service", () => {
   it("stays current and kept when recording it fails (a full disk): the failure is reported, nothing undone", async () => {
     class FullDisk extends ReleaseStore {
@@ -279,6 +331,7 @@ describe("a release in service", () => {
     const good = await new ReleaseStore(path.join(dir, "state"), "echo").seed(await binary("v1"));
     const failures: string[] = [];
     const plugin: Updatable = {
+      state: "ready",
       servingRelease: good.sha256,
       update: async (release, onServing) => {
         await onServing?.();
