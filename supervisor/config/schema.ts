@@ -166,8 +166,10 @@ const output = z.strictObject({
   rate: z.number().int().min(1).max(100_000).default(200),
   /** Lines let through at once, before the rate applies. */
   burst: z.number().int().min(1).max(1_000_000).default(1000),
-  /** Longer lines are cut. */
-  maxLineLength: sizeAtLeast(80, "80B").prefault("16KiB"),
+  /** Longer lines are cut. A line is held whole until it ends: bounded, as 512MiB and more was past what a string may hold, and ended the supervisor. */
+  maxLineLength: sizeAtLeast(80, "80B")
+    .refine((bytes) => bytes <= 1024 ** 2, "must be at most 1MiB (a line is held in memory whole, in the supervisor and in each log ring)")
+    .prefault("16KiB"),
   /**
    * stdout and stderr together are read no faster than this (a second's
    * worth at once); over it, the plugin's writes wait. Bounds what a plugin

@@ -238,12 +238,14 @@ describe("config validation", () => {
   });
 
   it("refuses a CPU allowance under the kernel's least quota, and sizes nothing can hold", () => {
-    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { cpu: 0.001, memory: 10000000GiB }\n    dataPlane: { maxMessageSize: 3GiB }\n');
+    const list = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits: { cpu: 0.001, memory: 10000000GiB }\n    dataPlane: { maxMessageSize: 3GiB }\n    output: { maxLineLength: 512MiB }\n');
     const byField = Object.fromEntries(list.map((p) => [p.field, p]));
     expect(byField["plugins[0].limits.cpu"]).toMatchObject({ line: 5, value: "0.001", message: expect.stringMatching(/^must be at least 0\.01/) });
     expect(byField["plugins[0].limits.memory"]).toMatchObject({ line: 5, message: '"10000000GiB" is too large a size' });
     expect(byField["plugins[0].dataPlane.maxMessageSize"]).toMatchObject({ line: 6, value: "3GiB", message: expect.stringMatching(/^must be at most 1GiB/) });
-    expect(list).toHaveLength(3);
+    // A line is held whole until it ends: 512MiB was past what a string may hold.
+    expect(byField["plugins[0].output.maxLineLength"]).toMatchObject({ line: 7, value: "512MiB", message: expect.stringMatching(/^must be at most 1MiB/) });
+    expect(list).toHaveLength(4);
   });
 
   it("gives every plugin the warning signs' defaults, and takes its own", () => {
