@@ -305,8 +305,15 @@ function problemsOf(issue: z.core.$ZodIssue, doc: Document, file: string, at: Po
     const parent = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
     // Each key's node by its name, found once: a search per key is
     // quadratic, and a file of 60 000 unknown keys held the event loop 2 min.
-    const keyNodes = new Map<unknown, Node>();
-    if (isMap(parent)) for (const item of parent.items) if (isScalar(item.key) && !keyNodes.has(item.key.value)) keyNodes.set(item.key.value, item.key);
+    // By the key's text, as the loaded object (and so the schema) names it: `1:` is the number 1 in YAML, "1" here.
+    const keyNodes = new Map<string, Node>();
+    if (isMap(parent)) {
+      for (const item of parent.items) {
+        if (!isScalar(item.key)) continue;
+        const name = String(item.key.value);
+        if (!keyNodes.has(name)) keyNodes.set(name, item.key);
+      }
+    }
     return issue.keys.map((key) => {
       const node = keyNodes.get(key);
       const range = isNode(node) ? node.range : undefined;

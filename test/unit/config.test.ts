@@ -87,6 +87,11 @@ describe("config validation", () => {
     expect(plugin?.output).toEqual({ rate: 200, burst: 1000, maxLineLength: 16 * 1024, maxBytesPerSecond: 4 * 1024 ** 2 });
   });
 
+  it("points at an unknown key that YAML reads as a number on its own line", () => {
+    const [p] = problems('plugins:\n  - name: greeter\n    binary: x\n    apiVersion: "1"\n    limits:\n      1: x\n');
+    expect(p).toMatchObject({ file, line: 6, column: 7, field: "plugins[0].limits.1", message: 'unknown field "1"' });
+  });
+
   it("names file, line, field and value of a bad value", () => {
     const [p] = problems("plugins:\n  - name: greeter\n    binary: x\n    apiVersion: \"1\"\n    limits:\n      memory: 12XB\n");
     expect(p).toMatchObject({ file, line: 6, field: "plugins[0].limits.memory", value: "12XB" });
