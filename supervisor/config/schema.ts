@@ -270,7 +270,11 @@ export const configSchema = z
     runtimeDir: z.string().min(1).default("/run/corral"),
     trustDomain: z
       .string()
-      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a DNS-like name, e.g. corral.local")
+      // Labels of letters, digits and inner hyphens, one dot between each:
+      // Go's x509 refuses a URI SAN whose host has an empty label
+      // (corral..local), so no plugin could load its certificate, and the
+      // CA is made with the name.
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a DNS-like name of dot-separated labels, e.g. corral.local")
       .default("corral.local"),
     admin: z
       .strictObject({

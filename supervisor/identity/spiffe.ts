@@ -8,8 +8,9 @@ export const SUPERVISOR_NAME = "supervisor";
 /** The admin the supervisor issues a credential for at every start, for root on its host (admin/credentials.ts). */
 export const LOCAL_ADMIN = "local-root";
 
-// SPIFFE trust domains are lowercase letters, digits, '.', '-' and '_'.
-const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
+// SPIFFE trust domains are lowercase letters, digits, '.', '-' and '_'; no
+// label empty (Go's x509 refuses a URI host with an empty label).
+const TRUST_DOMAIN = /^(?=.{1,255}$)[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 // One URI path segment, safe in a file name, a log line and a CN; starting with
 // an alphanumeric rules out "." and "..".
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -24,7 +25,7 @@ export function isName(value: string): boolean {
 
 export function assertTrustDomain(value: string): void {
   if (!isTrustDomain(value)) {
-    throw new Error(`invalid trust domain ${JSON.stringify(value)}: expected [a-z0-9._-]{1,255}`);
+    throw new Error(`invalid trust domain ${JSON.stringify(value)}: expected dot-separated labels of [a-z0-9_-], 1-255 characters in all`);
   }
 }
 

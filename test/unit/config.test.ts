@@ -411,6 +411,13 @@ describe("config validation", () => {
     expect(p?.message).toMatch(/^YAML: /);
   });
 
+  it("refuses a trust domain with an empty label, which Go's x509 would refuse in every certificate", () => {
+    for (const td of ["corral..local", ".corral", "corral.local.", "-corral.local"]) {
+      expect(problems(`trustDomain: "${td}"\n`), td).toEqual([expect.objectContaining({ field: "trustDomain", value: td, message: expect.stringMatching(/^must be a DNS-like name of dot-separated labels/) })]);
+    }
+    expect(parseConfig("trustDomain: a-1.corral.local\n", file).trustDomain).toBe("a-1.corral.local");
+  });
+
   it("formats every problem as file:line:col: field: message", () => {
     try {
       parseConfig("trustDomain: NOT_DNS\n", file);

@@ -37,5 +37,7 @@ describe("SPIFFE IDs", () => {
     expect(() => formatSpiffeId({ trustDomain: "corral.local", kind: "plugin", name: "a/b" })).toThrow(/invalid plugin name/);
     expect(() => formatSpiffeId({ trustDomain: "corral.local", kind: "admin", name: "" })).toThrow(/invalid admin name/);
     expect(() => formatSpiffeId({ trustDomain: "Corral", kind: "plugin", name: "echo" })).toThrow(/invalid trust domain/);
+    // An empty label: Go's x509 refuses the URI SAN (a plugin could not load its certificate).
+    for (const td of ["corral..local", ".corral", "corral.local."]) expect(() => formatSpiffeId({ trustDomain: td, kind: "plugin", name: "echo" }), td).toThrow(/invalid trust domain/);
   });
 });
