@@ -218,6 +218,11 @@ describe("checkOperatorCertificate refuses, naming the rule and the certificate"
     expectRule(craft({ extensions: replace(OID.extKeyUsage, extKeyUsage(["clientAuth"])) }), "extended-key-usage", /1\.3\.6\.1\.5\.5\.7\.3\.1/);
   });
 
+  it("a key usage without digitalSignature, with which a TLS 1.3 server signs", () => {
+    expectRule(craft({ extensions: replace(OID.keyUsage, keyUsage(["cRLSign"])) }), "key-usage", /does not include digitalSignature/);
+    expect(checkOperatorCertificate(craft({ extensions: replace(OID.keyUsage, keyUsage(["digitalSignature", "keyEncipherment"])) }), options()).name).toBe("echo");
+  });
+
   it("a key that is not the certificate's", async () => {
     const other = await generateLeafKey();
     expectRule(craft({ keyPem: other.privateKey.export({ type: "pkcs8", format: "pem" }).toString() }), "key-mismatch", /does not match the ec key given with it/);

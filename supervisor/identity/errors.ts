@@ -16,6 +16,7 @@ export type IdentityRule =
   | "chain"
   | "ca-certificate"
   | "extended-key-usage"
+  | "key-usage"
   | "unknown-critical-extension"
   | "key-malformed"
   | "key-mismatch"

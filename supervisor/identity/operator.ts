@@ -8,6 +8,7 @@ import { IdentityError, type IdentityRule } from "./errors.ts";
 import { verifyPluginIdentity, type PeerIdentity } from "./identity.ts";
 import { OID, PLUGIN_ID_OID, PLUGIN_SCOPE_OID } from "./oids.ts";
 import { normalizeSerialHex } from "./serial.ts";
+import { bytes, fromDer, isUniversal, Type } from "./der.ts";
 import { decodeCertificate } from "./x509.ts";
 
 export interface OperatorCertificate {
@@ -112,6 +113,14 @@ export function checkOperatorCertificate(cert: OperatorCertificate, options: Ope
     fail("extended-key-usage", `its extended key usage (${purposes.join(", ")}) does not allow TLS server authentication (${OID.serverAuth}), which a plugin serves with`);
   }
 
+  // A TLS 1.3 server signs its handshake with the certificate's key: a key
+  // usage that leaves out digitalSignature (cRLSign only, say) passed here
+  // and failed every Control handshake, the plugin restarted in a loop.
+  const usage = decoded.extensions.find((e) => e.oid === OID.keyUsage);
+  if (usage && !allowsDigitalSignature(usage.value)) {
+    fail("key-usage", "its key usage does not include digitalSignature, with which a TLS 1.3 server signs its handshake");
+  }
+
   let key: KeyObject;
   try {
     key = createPrivateKey(cert.keyPem);
@@ -158,4 +167,16 @@ export function duration(ms: number): string {
   if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
   if (m > 0) return `${m}m ${s % 60}s`;
   return `${s}s`;
+}
+
+/** Whether a keyUsage extension's value (a DER BIT STRING) has digitalSignature, its bit 0. */
+function allowsDigitalSignature(der: Buffer): boolean {
+  try {
+    const bits = fromDer(der);
+    if (!isUniversal(bits, Type.BITSTRING)) return false;
+    const content = bytes(bits); // unused bits, then the bits from bit 0 on
+    return content.length > 1 && (content[1]! & 0x80) !== 0;
+  } catch {
+    return false;
+  }
 }
