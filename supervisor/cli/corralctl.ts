@@ -427,7 +427,10 @@ program
     ).catch((err: unknown) => {
       // The supervisor opens the path in its own mount namespace: under the
       // shipped unit (PrivateTmp), its /tmp and /var/tmp are not these.
-      if (err instanceof CliError && /no such file/.test(err.message) && existsSync(file)) {
+      // Only the staging's own "<file>: no such file": a binary that cannot
+      // run in the sandbox (dynamically linked: "/plugin: no such file or
+      // directory") is not a matter of mount namespaces.
+      if (err instanceof CliError && err.message.includes(`${file}: no such file`) && existsSync(file)) {
         throw new CliError(`${err.message} for the supervisor, though it is here: the supervisor resolves the path in its own mount namespace (under systemd with PrivateTmp, /tmp and /var/tmp are its own); put the binary elsewhere, e.g. under /var/lib/corral`, err.exitCode);
       }
       throw err;
