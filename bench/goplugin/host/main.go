@@ -47,6 +47,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/corralhq/corral/bench/goplugin/shared"
@@ -159,11 +160,17 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Mic
 // newGoPluginClient is a go-plugin client of the echo plugin at binary, as
 // a host application would make it: gRPC only, a logger at info level
 // (go-plugin's default logs at trace level to stderr; a host would not).
+//
+// The plugin is killed when the host ends, however it ends: a go-plugin
+// plugin does not watch its parent, and a host ended by a signal or by
+// log.Fatal runs no deferred Kill, which left plugins running.
 func newGoPluginClient(binary string, autoMTLS bool) *plugin.Client {
+	cmd := exec.Command(binary)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  shared.Handshake,
 		Plugins:          shared.Plugins(nil),
-		Cmd:              exec.Command(binary),
+		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         autoMTLS,
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: io.Discard, Level: hclog.Info}),
