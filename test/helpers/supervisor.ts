@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import type { StatusResponse__Output } from "../../proto/gen/ts/corral/admin/v1/StatusResponse.ts";
+import { detectCgroups } from "../../sandbox/cgroups/detect.ts";
 import { openCgroupDriver } from "../../sandbox/cgroups/open.ts";
 import { connectAdmin, resolveEndpoint } from "../../supervisor/admin/client.ts";
 import { unmountInstancesFs } from "../../sandbox/instances-fs.ts";
@@ -240,11 +241,14 @@ export class TestSupervisor {
   /** What this supervisor left on the host: cgroups, instance dirs, sockets, mounts. */
   async leftovers(): Promise<string[]> {
     const found: string[] = [];
-    for (const controller of ["memory", "cpu", "cpuacct", "pids", "freezer"]) {
-      const own = (await readFile("/proc/self/cgroup", "utf8")).split("\n").find((l) => l.split(":")[1]?.split(",").includes(controller));
-      const ownPath = own?.split(":")[2] ?? "/";
-      const dir = path.join("/sys/fs/cgroup", controller, ownPath, this.cgroupParent);
-      if (existsSync(dir)) found.push(`cgroup ${dir}`);
+    // Where its cgroup parent would be: beside this process's cgroup in
+    // each v1 hierarchy; on v2 beside it, or beside the leaf it was moved
+    // into (as bench/leftovers.ts looks).
+    const layout = await detectCgroups();
+    const dirs = layout.mode === "v2" ? [layout.own, path.dirname(layout.own)] : [...new Set(Object.values(layout.controllers).map((h) => h!.own))];
+    for (const dir of dirs) {
+      const parent = path.join(dir, this.cgroupParent);
+      if (existsSync(parent)) found.push(`cgroup ${parent}`);
     }
     const instances = path.join(this.runtimeDir, "instances");
     if (existsSync(instances)) for (const d of await readdir(instances)) found.push(`instance dir ${d}`);
