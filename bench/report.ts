@@ -2,37 +2,15 @@
 // bench/REPORT.md: every metric (median, p95, p99), every ratio with its
 // target where the issues set one, and the machine. `npm run bench` writes
 // both after a full run; `node bench/report.ts` rebuilds them from whatever
-// results are there.
+// results are there. The README's figures are regenerated with them
+// (readme-figures.ts).
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { machine, repoRoot, type BenchResult } from "./lib.ts";
+import { readmeFigures, withFigures } from "./readme-figures.ts";
+import { targets } from "./targets.ts";
 
-/**
- * Targets the issues set: a benchmark's ratio or metric median must be at
- * most `atMost`, or under `under`. (A CPU "under 5 %" is not met by 5.)
- */
-export const targets: Array<{ bench: string; key: string; issue: number } & ({ atMost: number } | { under: number })> = [
-  { bench: "start", key: "sandboxed_vs_bare_start", atMost: 1.5, issue: 3 },
-  { bench: "sandbox", key: "sandbox_vs_bwrap_start", atMost: 1.5, issue: 3 },
-  { bench: "dataplane", key: "stable_vs_direct_p50", atMost: 1.3, issue: 6 },
-  { bench: "dataplane", key: "swap_vs_steady_p99", atMost: 2, issue: 6 },
-  { bench: "dataplane", key: "failed_calls", atMost: 0, issue: 6 },
-  { bench: "goplugin", key: "start_vs_goplugin", atMost: 1.5, issue: 8 },
-  { bench: "goplugin", key: "call_vs_goplugin_p50", atMost: 1.5, issue: 8 },
-  { bench: "breakers", key: "reaction_cpu_p95_vs_target", atMost: 1, issue: 5 },
-  { bench: "breakers", key: "reaction_memory_p95_vs_target", atMost: 1, issue: 5 },
-  { bench: "breakers", key: "reaction_goroutines_p95_vs_target", atMost: 1, issue: 5 },
-  { bench: "breakers", key: "supervisor_cpu_percent_at_200", under: 5, issue: 5 },
-  { bench: "scale", key: "start_plugins_not_ready_at_500", atMost: 0, issue: 8 },
-  { bench: "scale", key: "supervisor_cpu_percent_at_500", under: 5, issue: 8 },
-  // `npm run chaos` (its full form) writes these; `npm run bench` does not run it.
-  { bench: "chaos", key: "failed_calls_to_healthy_plugins", atMost: 0, issue: 8 },
-  { bench: "chaos", key: "supervisor_fds_leaked", atMost: 0, issue: 8 },
-  { bench: "chaos", key: "processes_outliving_supervisor_sigkill", atMost: 0, issue: 8 },
-  { bench: "chaos", key: "left_after_supervisor_sigkill", atMost: 0, issue: 8 },
-  { bench: "chaos", key: "supervisor_fds_leaked_over_crash_cycles", atMost: 0, issue: 8 },
-];
 
 /** A percentile of n samples is shown only where n holds it: p95 from 20 samples, p99 from 100 (else it is the max). */
 const percentile = (value: number | undefined, n: number, least: number) => (value === undefined || n < least ? "–" : String(value));
@@ -41,7 +19,7 @@ const percentile = (value: number | undefined, n: number, least: number) => (val
 const shown = (value: number | null | undefined) => (value === null || (typeof value === "number" && Number.isNaN(value)) ? "n/a (baseline 0)" : String(value ?? "-"));
 
 /** `ran`: the benchmarks this run measured; the others' results, from earlier runs, are marked so. */
-export async function writeReport(ran: string[] = []): Promise<{ json: string; markdown: string }> {
+export async function writeReport(ran: string[] = []): Promise<{ json: string; markdown: string; readme: string }> {
   const dir = path.join(repoRoot, "bench/results");
   const names = (await readdir(dir)).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
   const results: Record<string, BenchResult> = {};
@@ -92,10 +70,13 @@ export async function writeReport(ran: string[] = []): Promise<{ json: string; m
   }
   const markdown = path.join(repoRoot, "bench/REPORT.md");
   await writeFile(markdown, `${lines.join("\n")}\n`);
-  return { json, markdown };
+  // The README quotes the same results, generated: by hand they went stale.
+  const readme = path.join(repoRoot, "README.md");
+  await writeFile(readme, withFigures(await readFile(readme, "utf8"), readmeFigures(results)));
+  return { json, markdown, readme };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const written = await writeReport();
-  console.log(`wrote ${written.json} and ${written.markdown}`);
+  console.log(`wrote ${written.json}, ${written.markdown} and the figures in ${written.readme}`);
 }

@@ -222,6 +222,7 @@ async function atScale(n: number): Promise<AtScale> {
     const { pid } = running;
 
     // At rest.
+    const logsAtReady = running.logs.length;
     await sleep(SETTLE_MS);
     const cpu: number[] = [];
     let restNs = 0;
@@ -265,6 +266,14 @@ async function atScale(n: number): Promise<AtScale> {
       }
       instancesCpu.push((family / HZ / familySeconds) * 100);
     }
+    // Still up: a plugin that crashed, backed off or was quarantined while
+    // at rest would have made the supervisor's CPU at rest something else.
+    const afterRest = await sup.status();
+    const notReady = afterRest.plugins.filter((p) => p.state !== "ready");
+    const restFailures = running.logs.slice(logsAtReady).filter((l) => ["plugin crashed", "plugin backoff", "plugin quarantined"].includes(l.msg));
+    metrics[`rest_plugins_not_ready_at_${n}`] = summarize([notReady.length], "plugins not ready after the time at rest");
+    metrics[`rest_plugin_failures_at_${n}`] = summarize([restFailures.length], "transitions while at rest");
+    for (const p of notReady.slice(0, 5)) notes.push(`at ${n}: ${p.name} ${p.state} after the time at rest: ${p.reason}`);
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
     const fds = (await readdir(`/proc/${pid}/fd`)).length;
