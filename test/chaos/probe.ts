@@ -228,7 +228,7 @@ export async function settledSample(pid: number, metricsUrl: string, inspector?:
   for (;;) {
     await new Promise((r) => setTimeout(r, inspector ? 100 : 300)); // (a GC and a pause come first with an inspector)
     const next = await sampleSupervisor(pid, metricsUrl, inspector);
-    const same = next.fds - next.adminConnections === last.fds - last.adminConnections && next.children === last.children && next.descendants === last.descendants && next.timers === last.timers;
+    const same = next.fds === last.fds && next.adminConnections === last.adminConnections && next.children === last.children && next.descendants === last.descendants && next.timers === last.timers;
     agreeing = same ? agreeing + 1 : 0;
     last = next;
     if (agreeing >= 2 || Date.now() > deadline) return last;
