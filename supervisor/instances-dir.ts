@@ -6,7 +6,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { mountInstancesFs, unmountInstancesFs } from "../sandbox/instances-fs.ts";
 import type { Logger } from "./log.ts";
-import { removeTree } from "./remove-tree.ts";
+import { removeTrees } from "./remove-tree.ts";
 
 /**
  * Sweeps `dir` and mounts its tmpfs. Only once no other live supervisor
@@ -19,12 +19,10 @@ export async function openInstancesDir(dir: string, launcherPath: string, log: L
   // Before the mount: what an older supervisor left on the runtime
   // directory's own file system would be hidden under it.
   const leftovers = await readdir(absolute);
-  await Promise.all(
-    leftovers.map((d) =>
-      // Not fatal: a supervisor that cannot start serves no plugin at all.
-      removeTree(path.join(absolute, d)).catch((err: Error) => log.error({ err: err.message, dir: path.join(absolute, d) }, "a previous supervisor's instance directory not removed")),
-    ),
-  );
+  // Not fatal: a supervisor that cannot start serves no plugin at all.
+  for (const { dir: left, err } of await removeTrees(leftovers.map((d) => path.join(absolute, d)))) {
+    log.error({ err: err.message, dir: left }, "a previous supervisor's instance directory not removed");
+  }
   const mounted = await mountInstancesFs(launcherPath, absolute);
   if (mounted === "private suid") {
     log.warn(

@@ -4,6 +4,8 @@ import { lstat, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { repoRoot } from "../../bench/lib.ts";
 import { removeTree } from "../../supervisor/remove-tree.ts";
 
 const dirs: string[] = [];
@@ -67,5 +69,25 @@ describe("removeTree", () => {
     await removal;
     expect(left).toBeGreaterThan(entries / 2);
     await expect(lstat(tree)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe("removeTrees", () => {
+  it("removes thousands of trees a few at a time, within a process's fd limit (all at once ran out of fds)", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "corral-remove-trees-"));
+    dirs.push(root);
+    const trees = Array.from({ length: 2000 }, (_, i) => path.join(root, `instance-${i}`));
+    for (const tree of trees) {
+      await mkdir(path.join(tree, "sub"), { recursive: true });
+      await writeFile(path.join(tree, "sub", "f"), "x");
+    }
+    // In a process of its own whose fd limit is 64, as a supervisor's would be nearly used up.
+    const script = `import { removeTrees } from ${JSON.stringify(path.join(repoRoot, "supervisor/remove-tree.ts"))};
+const failures = await removeTrees(${JSON.stringify(trees)});
+console.log(JSON.stringify(failures.map((f) => f.err.message).slice(0, 3)));`;
+    const run = await execa("sh", ["-c", 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { reject: false });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("[]");
+    expect(readdirSync(root)).toEqual([]);
   });
 });
