@@ -265,6 +265,11 @@ export class Supervisor {
         },
       });
       closers.push(() => admin.close());
+      // Until what a dead supervisor left is swept, nothing may start: the
+      // sweep would take what a start made meanwhile (its refusal socket,
+      // its instance directory) for a leftover.
+      const sweeping = "the supervisor is still starting (removing what a previous one left)";
+      admin.refuseChanges(sweeping);
 
       // Only now, holding the admin socket (no other live supervisor shares
       // this runtime directory), is it safe to sweep what a dead one left.
@@ -283,6 +288,7 @@ export class Supervisor {
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
+      admin.acceptChanges(sweeping);
       closers.push(() => cgroups.removeParent(stuckAtStop(log)));
       // A plugin's memory limit holds its swap too only where the kernel
       // accounts swap in cgroups: said once, where there is swap to use.

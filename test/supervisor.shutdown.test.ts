@@ -1,7 +1,7 @@
 // Nothing outlives the supervisor: a SIGTERM drains and removes everything;
 // a SIGKILL takes the plugins down with it, and the next start sweeps what
 // was left on disk and in cgroupfs.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -128,6 +128,26 @@ describe("supervisor shutdown", () => {
     expect((await supervisor.stop("SIGTERM")).code).toBe(0);
     expect(await supervisor.leftovers()).toEqual([]);
   });
+
+  it("takes no change while it sweeps what a killed one left: a start then is refused as such, and works once it is ready", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: twoPlugins });
+    running.push(supervisor);
+    expect((await supervisor.stop("SIGKILL")).signal).toBe("SIGKILL");
+    // Enough leftover instance directories that the sweep takes a while.
+    const instances = path.join(supervisor.runtimeDir, "instances");
+    for (let i = 0; i < 20_000; i++) mkdirSync(path.join(instances, `left-${i}`));
+    const starting = supervisor.start();
+    // The first answer from the new supervisor (the dead one's socket is still there until it listens).
+    let early = await corralctl(["--config", supervisor.configFile, "restart", twoPlugins[0]!.name]);
+    while (early.stderr.includes("the Corral daemon is not running")) early = await corralctl(["--config", supervisor.configFile, "restart", twoPlugins[0]!.name]);
+    await starting;
+    expect(early.code).toBe(3);
+    expect(early.stderr).toContain("did not take the call: the supervisor is still starting (removing what a previous one left); try again");
+    expect(readdirSync(instances).filter((d) => d.startsWith("left-"))).toEqual([]);
+    const later = await corralctl(["--config", supervisor.configFile, "restart", twoPlugins[0]!.name]);
+    expect(later.code).toBe(0);
+    expect((await supervisor.status()).plugins.map((p) => p.state)).toEqual(["ready", "ready"]);
+  }, 120_000);
 
   it("a bug no code handles is logged as fatal with its stack, and ends the supervisor with its plugins (exit 70)", async () => {
     // A preloaded module plants the bug: a rejected promise nobody awaits,

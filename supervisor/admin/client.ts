@@ -136,6 +136,10 @@ export function explain(err: ServiceError, endpoint: Endpoint): CliError {
   switch (err.code) {
     case grpcStatus.UNAVAILABLE:
     case grpcStatus.DEADLINE_EXCEEDED:
+      // The daemon's own answer: reached, but not taking the call now.
+      if (/^the supervisor is (still starting|stopping)/.test(details)) {
+        return new CliError(`the Corral daemon at ${endpoint.socket} did not take the call: ${details}; try again`, ExitCode.unreachable);
+      }
       if (/ENOENT|No such file/i.test(details)) {
         return new CliError(`the Corral daemon is not running: no socket at ${endpoint.socket}`, ExitCode.unreachable);
       }

@@ -330,6 +330,11 @@ export class AdminServer {
     this.#changes.refused = reason;
   }
 
+  /** Takes changes again, if what refused them was `reason` (a refusal for another reason, a stop's, stays). */
+  acceptChanges(reason: string): void {
+    if (this.#changes.refused === reason) delete this.#changes.refused;
+  }
+
   /** Ends the follow streams of clients no longer authorized (a revocation), with the reason. */
   recheckStreams(): void {
     for (const open of [...this.#streams]) {
