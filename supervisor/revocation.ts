@@ -16,11 +16,21 @@ import type { Trust } from "./trust.ts";
  */
 export async function enforceRevocation(trust: Trust, running: () => PluginInstance[], serials: string[], log: Logger): Promise<void> {
   const published = await trust.publishCrl();
+  const revoked = new Set(serials);
+  // The supervisor's own certificate first, so that the Control channels
+  // the instances close on reading the list connect again with its
+  // successor. Its open connections carry the revoked one: an instance that
+  // reads the list closes the very connection that told it to, and that is
+  // the list in force, not a failure to tell it.
+  const ownRevoked = revoked.has(trust.leaf.current.serialHex);
+  if (ownRevoked) {
+    const renewed = await trust.leaf.rotate();
+    log.info({ serial: renewed.serialHex, notAfter: renewed.notAfter }, "renewed the supervisor's certificate: its serial was revoked");
+  }
   // Taken once the new CRL is what new instances get: an instance that is
   // not among these was given it when it was made (or takes it when ready).
   const instances = running();
-  await Promise.all(instances.map((i) => i.takeCrl(published)));
-  const revoked = new Set(serials);
+  await Promise.all(instances.map((i) => i.takeCrl({ ...published, revokesSupervisor: ownRevoked })));
   await Promise.all(
     instances.map(async (instance) => {
       // By identity first: every instance of a revoked plugin identity ends,
@@ -37,5 +47,4 @@ export async function enforceRevocation(trust: Trust, running: () => PluginInsta
       });
     }),
   );
-  if (revoked.has(trust.leaf.current.serialHex)) await trust.leaf.rotate();
 }

@@ -122,6 +122,26 @@ describe("revocation", () => {
     expect(await call(revoked)).toEqual({ code: status.UNAUTHENTICATED, details: `certificate ${revoked.serialHex} of spiffe://${TD}/client/revoked is revoked` });
   });
 
+  it("renews the supervisor's own certificate when its serial is revoked, first, and its instances go on without a failure said", async () => {
+    const { supervisor, instance } = await greeter();
+    const listed = JSON.parse((await corralctl(["--config", supervisor.configFile, "certs", "list", "--json"])).stdout) as {
+      certificates: Array<{ serial: string; kind: string }>;
+    };
+    const own = listed.certificates.filter((c) => c.kind === "supervisor").map((c) => c.serial);
+    expect(own).toHaveLength(1);
+    const revoke = await corralctl(["--config", supervisor.configFile, "certs", "revoke", "--serial", own[0]!]);
+    expect(revoke.code).toBe(0);
+    const renewed = await supervisor.waitForLog((l) => l.msg === "renewed the supervisor's certificate: its serial was revoked");
+    expect(renewed.serial).not.toBe(own[0]);
+    // The instance closed the connection of the revoked certificate on reading the list: that is no failure.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(supervisor.logs.filter((l) => l.msg.startsWith("telling the instance of its CRL failed"))).toEqual([]);
+    // The same instance, reached again over Control with the new certificate.
+    expect((await supervisor.plugin("greeter")).instance!.id).toBe(instance.id);
+    const captured = await corralctl(["--config", supervisor.configFile, "diag", "greeter", "--capture", "--json"]);
+    expect(captured.code).toBe(0);
+  });
+
   it("refuses a revoked admin at once on the supervisor's side", async () => {
     const supervisor = await TestSupervisor.start({ plugins: [] });
     running.push(supervisor);

@@ -42,9 +42,12 @@ export class InstanceCrl {
   /**
    * Has go-shim look at the file now, warning unless the list then in force
    * is `published`; failures are logged (a go-shim that predates
-   * ReloadTrust, UNIMPLEMENTED, is no failure).
+   * ReloadTrust, UNIMPLEMENTED, is no failure). With `revokesSupervisor`
+   * (the list revokes the certificate the supervisor's open connection was
+   * made with), the connection's end is the list in force: go-shim closes
+   * it on reading the list, before it answers.
    */
-  async push(published?: string): Promise<void> {
+  async push(published?: string, { revokesSupervisor = false }: { revokesSupervisor?: boolean } = {}): Promise<void> {
     const channel = this.#channel();
     if (!channel) return;
     try {
@@ -54,6 +57,10 @@ export class InstanceCrl {
       }
     } catch (err) {
       if (err instanceof RpcError && err.code === grpcStatus.UNIMPLEMENTED) return;
+      if (revokesSupervisor && err instanceof RpcError && err.code === grpcStatus.UNAVAILABLE) {
+        this.#log.debug({ err: err.message }, "the instance closed the supervisor's connection of a revoked certificate on reading the CRL: the list is in force");
+        return;
+      }
       this.#log.warn({ err: (err as Error).message }, "telling the instance of its CRL failed; it looks at the file itself within 10 s");
     }
   }

@@ -428,12 +428,12 @@ export class PluginInstance implements Instance {
    * directory, and go-shim told to load it (warning unless the list then in
    * force is `crl.number`); a paused instance is told when resumed.
    */
-  async takeCrl(crl: { pem: string; number?: string }): Promise<void> {
+  async takeCrl(crl: { pem: string; number?: string; revokesSupervisor?: boolean }): Promise<void> {
     if (this.#cleanup) return;
     await this.#crl.replace(crl.pem);
     // A draining go-shim looks at the file itself (its Control connection
     // went with the drain's GOAWAY); a paused one is told when resumed.
-    if (!this.#paused && !this.#stopping) await this.#crl.push(crl.number);
+    if (!this.#paused && !this.#stopping) await this.#crl.push(crl.number, { revokesSupervisor: crl.revokesSupervisor ?? false });
   }
 
   /** Moves calls away from the instance (refused with `reason`), then stops its processes. */
