@@ -182,7 +182,7 @@ export class Deployer {
       }
       this.#log.info({ binary, release: release.sha256 }, "deploying");
       try {
-        return await this.#switchTo(release);
+        return await this.#switchTo(release, { imported });
       } catch (err) {
         if (imported) await this.#store.discard(release.sha256);
         throw err;
@@ -244,7 +244,8 @@ export class Deployer {
     });
   }
 
-  async #switchTo(release: Release): Promise<DeployOutcome> {
+  /** `imported`: this deploy brought the release into the store (a crash before it serves removes it again: recoverTrial). */
+  async #switchTo(release: Release, { imported = false }: { imported?: boolean } = {}): Promise<DeployOutcome> {
     const started = Date.now();
     const serving = this.#plugin.servingRelease;
     // Put back if it does not come into service: the release that serves,
@@ -256,7 +257,7 @@ export class Deployer {
       const now = await this.#store.current().catch(() => undefined);
       restore = now?.sha256 ?? (await this.#lastServed(release.sha256));
     }
-    if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, restore);
+    if (release.sha256 !== serving) await this.#store.beginTrial(release.sha256, restore, { imported });
     try {
       await this.#activate(release);
     } catch (err) {

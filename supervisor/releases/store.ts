@@ -329,9 +329,9 @@ export class ReleaseStore {
    * puts `current` back to that one (recoverTrial). A release that never
    * served never replaces one that did, not even across a crash.
    */
-  async beginTrial(release: string, restore: string | undefined): Promise<void> {
+  async beginTrial(release: string, restore: string | undefined, { imported = false }: { imported?: boolean } = {}): Promise<void> {
     await mkdir(this.#pluginDir, { recursive: true });
-    await this.#replace(TRIAL_FILE, `${JSON.stringify({ release, ...(restore !== undefined && { restore }) })}\n`);
+    await this.#replace(TRIAL_FILE, `${JSON.stringify({ release, ...(restore !== undefined && { restore }), ...(imported && { imported }) })}\n`);
   }
 
   /**
@@ -368,7 +368,7 @@ export class ReleaseStore {
     const file = path.join(this.#pluginDir, TRIAL_FILE);
     const text = await readFile(file, "utf8").catch(() => undefined);
     if (text === undefined) return undefined;
-    let trial: { release?: unknown; restore?: unknown } = {};
+    let trial: { release?: unknown; restore?: unknown; imported?: unknown } = {};
     try {
       trial = JSON.parse(text) as typeof trial;
     } catch {
@@ -381,6 +381,9 @@ export class ReleaseStore {
     if (current?.kind === "release" && current.release.sha256 === trial.release && restore && !served) {
       await this.activate(restore);
       restored = restore.sha256;
+      // A release the deploy brought into the store goes with it, as the
+      // deploy would have removed it had it lived to see the release fail.
+      if (trial.imported === true) await this.discard(trial.release);
     }
     await rm(file, { force: true });
     return typeof trial.release === "string" ? { release: trial.release, restored } : undefined;

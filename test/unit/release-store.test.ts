@@ -4,6 +4,7 @@
 // hashed again however it was changed.
 import { createHash } from "node:crypto";
 import { execa } from "execa";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -142,6 +143,24 @@ describe("release store history", () => {
     expect(await store.recoverTrial()).toEqual({ release: v2!.sha256, restored: undefined });
     expect((await store.current())?.sha256).toBe(v2!.sha256);
     expect((await store.previous(v2!.sha256))?.sha256).toBe(v1!.sha256); // a rollback still finds v1
+  });
+
+  it("removes a release a deploy imported when the supervisor died before it served, as the deploy would have; one already there stays", async () => {
+    const store = new ReleaseStore(stateDir, "p");
+    const v1 = await store.import(await binary("plugin-v1", "v1 code"));
+    const v2 = await store.import(await binary("plugin-v2", "v2 code"));
+    await store.activate(v1);
+    await store.beginTrial(v2.sha256, v1.sha256, { imported: true });
+    await store.activate(v2);
+    expect(await store.recoverTrial()).toEqual({ release: v2.sha256, restored: v1.sha256 });
+    expect(await store.get(v2.sha256)).toBeUndefined();
+    expect(existsSync(path.join(stateDir, "objects", v2.sha256))).toBe(false);
+    // Rolled back to (not imported by the trial): kept.
+    const v3 = await store.import(await binary("plugin-v3", "v3 code"));
+    await store.beginTrial(v3.sha256, v1.sha256);
+    await store.activate(v3);
+    expect(await store.recoverTrial()).toEqual({ release: v3.sha256, restored: v1.sha256 });
+    expect(await store.get(v3.sha256)).toBeDefined();
   });
 });
 
