@@ -298,14 +298,18 @@ describe("a reload of a stopped plugin", () => {
   });
 });
 
+/** The plugin's store, whose `step` fails as on a full disk. */
+function fullDiskStore(step: "recordSeed" | "recordActivation"): ReleaseStore {
+  const store = new ReleaseStore(path.join(dir, "state"), "echo");
+  store[step] = async () => {
+    throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  };
+  return store;
+}
+
 describe("a reload whose binary comes into service", () => {
   it("keeps the new config and release when recording the seed fails (a full disk): reported, nothing reverted", async () => {
-    class FullDisk extends ReleaseStore {
-      override async recordSeed(): Promise<void> {
-        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      }
-    }
-    const store = new FullDisk(path.join(dir, "state"), "echo");
+    const store = fullDiskStore("recordSeed");
     await new ReleaseStore(path.join(dir, "state"), "echo").seed(await binary("v1"));
     const failures: string[] = [];
     const deployer = new Deployer({ store, plugin: notServing("serves"), keep: 5, log: pino({ level: "silent" }), readers: new UidPool(READER_UIDS, 4), onFailure: (m) => failures.push(m) });
@@ -322,12 +326,7 @@ describe("a reload whose binary comes into service", () => {
 
 describe("a release in service", () => {
   it("stays current and kept when recording it fails (a full disk): the failure is reported, nothing undone", async () => {
-    class FullDisk extends ReleaseStore {
-      override async recordActivation(): Promise<void> {
-        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      }
-    }
-    const store = new FullDisk(path.join(dir, "state"), "echo");
+    const store = fullDiskStore("recordActivation");
     const good = await new ReleaseStore(path.join(dir, "state"), "echo").seed(await binary("v1"));
     const failures: string[] = [];
     const plugin: Updatable = {
