@@ -199,6 +199,11 @@ export class PluginController {
     this.#refuseIfRetired();
     if (this.#state !== "stopped" && this.#state !== "quarantined") return;
     if (this.#state === "quarantined") this.#options.onQuarantineLifted?.();
+    // From stopped, what is current runs, and so do the retries if it
+    // fails: a reload may have made the configured binary current while
+    // the plugin was stopped, and the retries ran the release that served
+    // before the stop, while current, the seed and the config named the new one.
+    if (this.#state === "stopped") this.#served = undefined;
     this.#policy.reset();
     await this.#run();
   }

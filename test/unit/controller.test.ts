@@ -116,6 +116,17 @@ describe("plugin controller", () => {
     expect(instances[4]!.release).toBe("def");
   });
 
+  it("retries what is current after a start from stopped fails, not the release that served before the stop (a reload may have changed it)", async () => {
+    const { controller, instances, setCurrent } = harness(["ready", "fail", "ready"]);
+    await controller.start(); // abc serves
+    await controller.stop();
+    setCurrent("def"); // a reload of the stopped plugin made its new binary current
+    await controller.start();
+    await waitFor(() => controller.state === "ready");
+    expect(instances.map((i) => i.release)).toEqual(["abc", "def", "def"]);
+    await controller.stop();
+  });
+
   it("refuses start, update, restart and reload once retired (being removed), and still stops", async () => {
     const { controller, instances } = harness(["ready"]);
     await controller.start();
