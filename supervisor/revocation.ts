@@ -24,8 +24,15 @@ export async function enforceRevocation(trust: Trust, running: () => PluginInsta
   // the list in force, not a failure to tell it.
   const ownRevoked = revoked.has(trust.leaf.current.serialHex);
   if (ownRevoked) {
-    const renewed = await trust.leaf.rotate();
-    log.info({ serial: renewed.serialHex, notAfter: renewed.notAfter }, "renewed the supervisor's certificate: its serial was revoked");
+    // A renewal that fails (a full disk) holds up nothing else: the list
+    // still reaches the instances, and revoked instances still end.
+    await trust.leaf.rotate().then(
+      (renewed) => log.info({ serial: renewed.serialHex, notAfter: renewed.notAfter }, "renewed the supervisor's certificate: its serial was revoked"),
+      (err: Error) => {
+        log.error({ err: err.message }, "renewing the supervisor's revoked certificate failed: instances refuse its new Control connections until it is renewed; tried again each minute");
+        trust.leaf.renewSoon();
+      },
+    );
   }
   // Taken once the new CRL is what new instances get: an instance that is
   // not among these was given it when it was made (or takes it when ready).

@@ -76,6 +76,12 @@ export class RotatingLeaf implements CertificateProvider {
     return next;
   }
 
+  /** Has the timer renew the leaf now, and each minute after until it is renewed (after a renewal asked for that failed). */
+  renewSoon(): void {
+    this.#renewAt = this.#now();
+    this.#schedule();
+  }
+
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);

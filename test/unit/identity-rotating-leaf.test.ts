@@ -163,3 +163,35 @@ describe("rotating leaf and the wall clock", () => {
     }
   });
 });
+
+describe("rotating leaf asked to renew soon", () => {
+  it("renews by its timer at once, and each minute until a renewal succeeds", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let failures = 0; // renewals to fail, once started
+    const leaf = await RotatingLeaf.start({
+      issue: async () => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error("ENOSPC: no space left on device");
+        }
+        return issuePluginLeaf(ca, { trustDomain: TD, plugin: "echo", ttlMs: HOUR });
+      },
+      caPem: ca.certPem,
+    });
+    try {
+      const first = leaf.current.serialHex;
+      failures = 2;
+      leaf.renewSoon();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(failures).toBe(1); // tried at once, and failed
+      expect(leaf.current.serialHex).toBe(first);
+      await vi.advanceTimersByTimeAsync(WALL_CLOCK_CHECK_MS);
+      expect(failures).toBe(0); // a minute on, failed again
+      await vi.advanceTimersByTimeAsync(WALL_CLOCK_CHECK_MS);
+      await vi.waitFor(() => expect(leaf.current.serialHex).not.toBe(first), { timeout: 5000 });
+    } finally {
+      leaf.close();
+      vi.useRealTimers();
+    }
+  });
+});
