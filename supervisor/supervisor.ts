@@ -201,7 +201,12 @@ export class Supervisor {
           .get(name)
           ?.address?.renewRefusalCertificate()
           .catch((err: Error) => log.warn({ plugin: name, err: err.message }, "renewing the refusal server's certificate failed; it keeps the current one"));
+      // Until what a dead supervisor left is swept, nothing may start: the
+      // sweep would take what a start made meanwhile (its refusal socket,
+      // its instance directory) for a leftover. Refused from the first call.
+      const sweeping = "the supervisor is still starting (removing what a previous one left)";
       const admin = await AdminServer.start({
+        refuseChangesFirst: sweeping,
         socket: config.admin.socket,
         ...(config.admin.group !== undefined && { group: await resolveGroup(config.admin.group) }),
         credentials: trust.adminServerCredentials(),
@@ -265,11 +270,6 @@ export class Supervisor {
         },
       });
       closers.push(() => admin.close());
-      // Until what a dead supervisor left is swept, nothing may start: the
-      // sweep would take what a start made meanwhile (its refusal socket,
-      // its instance directory) for a leftover.
-      const sweeping = "the supervisor is still starting (removing what a previous one left)";
-      admin.refuseChanges(sweeping);
 
       // Only now, holding the admin socket (no other live supervisor shares
       // this runtime directory), is it safe to sweep what a dead one left.

@@ -128,6 +128,8 @@ export interface AdminServerOptions {
   log: Logger;
   /** A gid whose members may connect too (mode 0660); root only (0600) without. */
   group?: number;
+  /** Changes are refused with this from the first call on, until acceptChanges(it). */
+  refuseChangesFirst?: string;
 }
 
 /** A follow stream (logs -f, events) in progress, and who asked for it. */
@@ -274,7 +276,7 @@ export class AdminServer {
       };
     };
     // What would start or change instances is refused once the supervisor stops (refuseChanges).
-    const changes: { refused?: string } = {};
+    const changes: { refused?: string } = options.refuseChangesFirst === undefined ? {} : { refused: options.refuseChangesFirst };
     const change = <Req, Res>(audit: string, handler: (req: Req, caller: Caller) => Res | Promise<Res>) =>
       guard((req: Req, caller: Caller) => {
         if (changes.refused) throw new AdminError(grpcStatus.UNAVAILABLE, changes.refused);
