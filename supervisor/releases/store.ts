@@ -381,10 +381,12 @@ export class ReleaseStore {
     if (current?.kind === "release" && current.release.sha256 === trial.release && restore && !served) {
       await this.activate(restore);
       restored = restore.sha256;
-      // A release the deploy brought into the store goes with it, as the
-      // deploy would have removed it had it lived to see the release fail.
-      if (trial.imported === true) await this.discard(trial.release);
     }
+    // A release the deploy brought into the store, and that never served,
+    // goes (wherever the deploy was cut: before the swap, or after the link
+    // was put back), as the deploy would have removed it had it lived to see
+    // it fail. discard() leaves it if it is current.
+    if (trial.imported === true && typeof trial.release === "string" && !served) await this.discard(trial.release);
     await rm(file, { force: true });
     return typeof trial.release === "string" ? { release: trial.release, restored } : undefined;
   }

@@ -155,6 +155,12 @@ describe("release store history", () => {
     expect(await store.recoverTrial()).toEqual({ release: v2.sha256, restored: v1.sha256 });
     expect(await store.get(v2.sha256)).toBeUndefined();
     expect(existsSync(path.join(stateDir, "objects", v2.sha256))).toBe(false);
+    // Cut before the swap: the link never named it, and it goes all the same.
+    const v4 = await store.import(await binary("plugin-v4", "v4 code"));
+    await store.beginTrial(v4.sha256, v1.sha256, { imported: true });
+    expect(await store.recoverTrial()).toEqual({ release: v4.sha256, restored: undefined });
+    expect(await store.get(v4.sha256)).toBeUndefined();
+    expect((await store.current())?.sha256).toBe(v1.sha256);
     // Rolled back to (not imported by the trial): kept.
     const v3 = await store.import(await binary("plugin-v3", "v3 code"));
     await store.beginTrial(v3.sha256, v1.sha256);
