@@ -20,9 +20,10 @@ export interface ProcessSample {
   /** Open fds by kind: pipe, anon_inode:[eventpoll], a file's path, a Unix socket's path and whether it listens... */
   fdKinds: Record<string, number>;
   /**
-   * Accepted connections on the admin socket: the test's own status polls.
-   * (grpc-js keeps a closed client's connection in its subchannel pool for up
-   * to 10 s, so they come and go on their own schedule.)
+   * Accepted connections on the admin socket: the test's own status polls
+   * and corralctl calls while they last (a closed client's connection is
+   * gone by the next half-second sample). Settled samples hold them to the
+   * baseline's count.
    */
   adminConnections: number;
 }

@@ -79,7 +79,10 @@ describe("the TCP relay's accepted connections", () => {
       const relaySide = async () => (await execa("ss", ["-tnoH", "state", "established", `( sport = :${port} )`])).stdout;
       let seen = await relaySide();
       for (let i = 0; i < 20 && seen === ""; i++) seen = await new Promise((r) => setTimeout(r, 50)).then(relaySide);
-      expect(seen).toMatch(/timer:\(keepalive,(59|60)sec,0\)/);
+      // 60 s at the accept, read a little later (on a busy machine, seconds later).
+      const left = Number(/timer:\(keepalive,(\d+)sec,0\)/.exec(seen)?.[1]);
+      expect(left, seen).toBeGreaterThanOrEqual(50);
+      expect(left, seen).toBeLessThanOrEqual(60);
     } finally {
       client.destroy();
       await own.close();
