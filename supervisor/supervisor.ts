@@ -1,7 +1,7 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // (plugin-set.ts), the instance cgroups and the admin server, applies config
 // reloads (config-reload.ts), and stops all of it.
-import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
@@ -285,6 +285,8 @@ export class Supervisor {
       const unmountInstances = instances.unmount;
       closers.push(unmountInstances);
       const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
+      // Who may connect to the plugins: the stable addresses lead into these two.
+      await admitDataPlane([instancesDir, path.join(config.runtimeDir, "refusals")], config.dataPlane.group);
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
@@ -391,6 +393,21 @@ function stuckAtStop(log: Logger) {
 }
 
 /** Removes every entry of `dirs` (which may not exist); returns their names. */
+/**
+ * Makes `dirs` (made if missing) root's and `group`'s, 0710, or anyone's to
+ * traverse (0711) without a group: a host application reaches a plugin
+ * through them. (The sandboxes need not: the launcher, host root, opens
+ * each instance's directory for its sandbox.)
+ */
+async function admitDataPlane(dirs: string[], group: string | number | undefined): Promise<void> {
+  const gid = group === undefined ? 0 : await resolveGroup(group, "dataPlane.group");
+  for (const dir of dirs) {
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    await chown(dir, 0, gid);
+    await chmod(dir, group === undefined ? 0o711 : 0o710);
+  }
+}
+
 async function removeEntries(dirs: string[]): Promise<string[]> {
   const removed: string[] = [];
   for (const dir of dirs) {

@@ -365,11 +365,11 @@ export class AdminServer {
   }
 }
 
-/** The gid of `group` (a name from /etc/group, or a number). */
-export async function resolveGroup(group: string | number): Promise<number> {
+/** The gid of `group` (a name from /etc/group, or a number), the config's `field`. */
+export async function resolveGroup(group: string | number, field = "admin.group"): Promise<number> {
   if (typeof group === "number") return group;
   const line = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.split(":")[0] === group);
-  if (!line) throw new Error(`admin.group: no group named "${group}" in /etc/group`);
+  if (!line) throw new Error(`${field}: no group named "${group}" in /etc/group`);
   return Number(line.split(":")[2]);
 }
 

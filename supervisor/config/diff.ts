@@ -22,7 +22,7 @@ export interface ConfigDiff {
 }
 
 // (The metrics endpoint too: it is bound once, at start.)
-const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "sandbox", "metrics", "diagnostics"] as const;
+const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "dataPlane", "sandbox", "metrics", "diagnostics"] as const;
 
 export function diffConfig(running: Config, next: Config): ConfigDiff {
   const before = new Map(running.plugins.map((p) => [p.name, p]));

@@ -154,10 +154,10 @@ function sharedPorts(config: Config): z.core.$ZodIssue[] {
   return issues;
 }
 
-/** admin.group, when a name, must be a group of this host: `serve` looks it up at start. */
+/** admin.group and dataPlane.group, when names, must be groups of this host: `serve` looks them up at start. */
 function unknownGroup(config: Config): z.core.$ZodIssue[] {
-  const group = config.admin.group;
-  if (typeof group !== "string") return [];
+  const named = (["admin", "dataPlane"] as const).filter((section) => typeof config[section].group === "string");
+  if (named.length === 0) return [];
   const groups = (() => {
     try {
       return readFileSync("/etc/group", "utf8");
@@ -165,8 +165,12 @@ function unknownGroup(config: Config): z.core.$ZodIssue[] {
       return undefined; // not ours to judge without it: serve says
     }
   })();
-  if (groups === undefined || groups.split("\n").some((line) => line.split(":")[0] === group)) return [];
-  return [{ code: "custom", path: ["admin", "group"], message: `no group named "${group}" in /etc/group`, input: group }];
+  if (groups === undefined) return [];
+  const known = new Set(groups.split("\n").map((line) => line.split(":")[0]));
+  return named.flatMap((section) => {
+    const group = config[section].group as string;
+    return known.has(group) ? [] : [{ code: "custom" as const, path: [section, "group"], message: `no group named "${group}" in /etc/group`, input: group }];
+  });
 }
 
 /** The longest path a Unix socket can have: sun_path's 108 bytes, less the terminating NUL. */

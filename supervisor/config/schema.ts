@@ -46,6 +46,9 @@ const size = z.string().transform((text, ctx) => {
 const sizeAtLeast = (min: number, written: string) =>
   size.refine((bytes) => bytes >= min, `must be at least ${written}`);
 
+/** A host group: a name of /etc/group, or a gid. */
+const groupName = z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name or a gid"), z.number().int().min(0)]);
+
 /**
  * A plugin's name becomes part of its SPIFFE identity, its cgroup name and
  * its socket paths, so it is kept to a small, path-safe alphabet.
@@ -285,7 +288,21 @@ export const configSchema = z
          * (mode 0660); they still need an admin certificate (corralctl certs
          * issue --role admin). Default: root only (0600).
          */
-        group: z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name or a gid"), z.number().int().min(0)]).optional(),
+        group: groupName.optional(),
+      })
+      .prefault({}),
+    /** The plugins' data plane as host applications reach it. */
+    dataPlane: z
+      .strictObject({
+        /**
+         * A group (name or gid) whose members, besides root, may connect to
+         * the plugins' stable addresses: the directories the addresses lead
+         * into (the instances' and the refusals') are then 0710, root and
+         * this group. Default: any local user may connect (0711), and the
+         * certificate decides who may call; a user who may connect can also
+         * hold a plugin's connection slots and handshakes.
+         */
+        group: groupName.optional(),
       })
       .prefault({}),
     sandbox: sandbox.prefault({}),

@@ -398,11 +398,14 @@ describe("config validation", () => {
     expect(warned).toEqual([expect.stringMatching(/^readOnlyPaths \/run\/dbus are, hold or lie in a directory of the host's IPC endpoints/)]);
   });
 
-  it("refuses an admin.group this host does not have, as serve would at start", () => {
-    expect(problems("admin:\n  group: no-such-group-here\n")).toEqual([
+  it("refuses an admin.group or dataPlane.group this host does not have, as serve would at start", () => {
+    expect(problems("admin:\n  group: no-such-group-here\ndataPlane:\n  group: nor-this-one\n")).toEqual([
       expect.objectContaining({ line: 2, field: "admin.group", value: "no-such-group-here", message: 'no group named "no-such-group-here" in /etc/group' }),
+      expect.objectContaining({ line: 4, field: "dataPlane.group", value: "nor-this-one", message: 'no group named "nor-this-one" in /etc/group' }),
     ]);
     expect(parseConfig("admin:\n  group: root\n", file).admin.group).toBe("root");
+    expect(parseConfig("dataPlane:\n  group: 2051000\n", file).dataPlane.group).toBe(2051000);
+    expect(parseConfig("{}", file).dataPlane.group).toBeUndefined();
   });
 
   it("reports YAML syntax errors with their line", () => {

@@ -72,6 +72,15 @@ func hardeningSubcommand(args []string) bool {
 		}
 		conn.Close()
 		fmt.Println("connect: ok")
+	case "dial-unix":
+		// connect(2) to a Unix socket: "connected", or why not.
+		conn, err := net.DialTimeout("unix", arg(2), 2*time.Second)
+		if err != nil {
+			fmt.Println("dial-unix:", err)
+			return true
+		}
+		conn.Close()
+		fmt.Println("dial-unix: connected")
 	case "stdin":
 		b, err := io.ReadAll(os.Stdin)
 		if err != nil {
