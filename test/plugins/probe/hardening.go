@@ -58,6 +58,18 @@ var probeSyscalls = map[string]uintptr{
 	"setrlimit":         unix.SYS_SETRLIMIT,
 }
 
+// dial connects to address and closes the connection, printing "NAME: OK"
+// or why it could not.
+func dial(name, network, address, ok string) {
+	conn, err := net.DialTimeout(network, address, 2*time.Second)
+	if err != nil {
+		fmt.Println(name+":", err)
+		return
+	}
+	conn.Close()
+	fmt.Println(name+":", ok)
+}
+
 // hardeningSubcommand runs one of the subcommands above; false if args
 // name none of them.
 func hardeningSubcommand(args []string) bool {
@@ -65,22 +77,10 @@ func hardeningSubcommand(args []string) bool {
 	case "syscall":
 		rawSyscall(args[1:])
 	case "connect":
-		conn, err := net.DialTimeout("tcp", arg(2), 2*time.Second)
-		if err != nil {
-			fmt.Println("connect:", err)
-			return true
-		}
-		conn.Close()
-		fmt.Println("connect: ok")
+		dial("connect", "tcp", arg(2), "ok")
 	case "dial-unix":
-		// connect(2) to a Unix socket: "connected", or why not.
-		conn, err := net.DialTimeout("unix", arg(2), 2*time.Second)
-		if err != nil {
-			fmt.Println("dial-unix:", err)
-			return true
-		}
-		conn.Close()
-		fmt.Println("dial-unix: connected")
+		// connect(2) to a Unix socket.
+		dial("dial-unix", "unix", arg(2), "connected")
 	case "stdin":
 		b, err := io.ReadAll(os.Stdin)
 		if err != nil {
