@@ -25,9 +25,8 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { PluginConfig } from "../config/schema.ts";
 import type { IssuedLeaf } from "../identity/index.ts";
-import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Logger } from "../log.ts";
-import { RefusalServer } from "./refusal-server.ts";
+import { PluginRefusal } from "./plugin-refusal.ts";
 import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
 import { mayShareAPort } from "../host-port.ts";
@@ -59,14 +58,12 @@ function relayRefused(log: Logger): (err: Error) => void {
 export class StableAddress {
   /** The path host applications dial. */
   readonly path: string;
-  readonly #refusal: RefusalServer;
+  readonly #refusal: PluginRefusal;
   #tcp: TcpRelay | undefined;
   /** Relays of addresses a reload moved away from, while their connections end. */
   readonly #retiring = new Set<TcpRelay>();
   /** dataPlane.tcp as configured for #tcp (its port may be 0: the relay has the bound one). */
   #tcpConfigured: string | undefined;
-  /** The refusal server's certificate, renewed at half its life, and the CA that goes with it. */
-  readonly #leaf: { rotating: RotatingLeaf; caPem: string } | undefined;
   readonly #log: Logger;
   /** The instance the plugin's controller says serves, or why none does. */
   #routed: { kind: "instance"; instance: ServingInstance } | { kind: "refused"; reason: string };
@@ -78,15 +75,12 @@ export class StableAddress {
   /** The same, for pointing the link when that failed (#apply). */
   readonly #linkBackoff = { ms: PUBLISH_RETRY_MS.first };
   #retry: NodeJS.Timeout | undefined;
-  /** The refusal server listening again, when its socket was gone. */
-  #relistening: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: {
     path: string;
-    refusal: RefusalServer;
+    refusal: PluginRefusal;
     tcp?: { relay: TcpRelay; configured: string };
-    leaf?: { rotating: RotatingLeaf; caPem: string };
     log: Logger;
     reason: string;
   }) {
@@ -94,7 +88,6 @@ export class StableAddress {
     this.#refusal = options.refusal;
     this.#tcp = options.tcp?.relay;
     this.#tcpConfigured = options.tcp?.configured;
-    this.#leaf = options.leaf;
     this.#log = options.log;
     this.#routed = { kind: "refused", reason: options.reason };
     this.#apply();
@@ -120,36 +113,19 @@ export class StableAddress {
     // Host applications of any uid may reach the link; the certificate decides who may call.
     await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
     await mkdir(refusals, { recursive: true, mode: 0o711 });
-    let refusal: RefusalServer | undefined;
-    const leaf = await RotatingLeaf.start({
-      issue: () => parts.issueLeaf(plugin.name, plugin.certificateTtl),
-      caPem: parts.caPem,
-      onRotate: (renewed) => {
-        if (renewed instanceof Error) parts.log.error({ plugin: plugin.name, err: renewed.message }, "renewing the refusal server's certificate failed");
-        else refusal?.setCertificate({ caPem: parts.caPem, ...renewed });
-      },
-    });
+    const log = parts.log.child({ plugin: plugin.name });
+    const refusal = await PluginRefusal.open(plugin, { ...parts, refusals, log });
     try {
-      refusal = await RefusalServer.listen(path.join(refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...leaf.current }, `plugin ${plugin.name} is stopped`, {
-        plugin: plugin.name,
-        trustDomain: parts.trustDomain,
-        isRevoked: parts.isRevoked,
-      });
-      const log = parts.log.child({ plugin: plugin.name });
-      const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file, relayRefused(log)).catch(async (err: Error) => {
-        await refusal?.close();
-        throw err;
-      }) : undefined;
+      const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file, relayRefused(log)) : undefined;
       return new StableAddress({
         path: file,
         refusal,
         ...(tcp && { tcp: { relay: tcp, configured: plugin.dataPlane.tcp! } }),
-        leaf: { rotating: leaf, caPem: parts.caPem },
         log,
-        reason: refusal.reason,
+        reason: refusal.server.reason,
       });
     } catch (err) {
-      leaf.close();
+      await refusal.close();
       throw err;
     }
   }
@@ -238,15 +214,15 @@ export class StableAddress {
     this.#effective = next;
     try {
       if (next.kind === "refused") {
-        this.#refusal.refuse(next.reason);
+        this.#refusal.server.refuse(next.reason);
         if (before?.kind !== "refused") {
-          this.#checkRefusalListens();
-          this.#link(this.#refusal.socket);
+          this.#refusal.checkListening();
+          this.#link(this.#refusal.server.socket);
         }
       } else if (before?.kind !== "instance" || before.socket !== next.socket) {
         this.#link(next.socket);
         // Clients that were refused on an open connection come back through the link.
-        this.#refusal.sendAway();
+        this.#refusal.server.sendAway();
       }
       this.#linkBackoff.ms = PUBLISH_RETRY_MS.first;
     } catch (err) {
@@ -302,21 +278,6 @@ export class StableAddress {
     return { ms, first: ms === PUBLISH_RETRY_MS.first };
   }
 
-  /**
-   * Throws (and has the refusal server listen again) when its socket is gone:
-   * removed by someone, or by a cleaner of a runtimeDir under /tmp, it left
-   * callers ENOENT, said nowhere, whenever the plugin was down, until the
-   * supervisor restarted. The link is made at the retry, once it listens.
-   */
-  #checkRefusalListens(): void {
-    if (this.#refusal.listening) return;
-    this.#relistening ??= this.#refusal.listenAgain().then(
-      () => this.#log.warn({ socket: this.#refusal.socket }, "the refusal server's socket was gone: it listens again"),
-      (err: Error) => this.#log.error({ socket: this.#refusal.socket, err: err.message }, "the refusal server's socket was gone and cannot be listened on again"),
-    ).finally(() => (this.#relistening = undefined));
-    throw new Error(`the refusal server's socket ${this.#refusal.socket} is gone; it listens again`);
-  }
-
   /** Points the link at `target`: a new link renamed over the old, so there is never a moment without one. */
   #link(target: string): void {
     const temp = `${this.path}.${randomBytes(4).toString("hex")}.tmp`;
@@ -337,23 +298,15 @@ export class StableAddress {
     rmSync(this.path, { force: true });
     await Promise.all([this.#tcp?.close(), ...[...this.#retiring].map((relay) => relay.close())]);
     await this.#refusal.close();
-    this.#leaf?.rotating.close();
   }
 
   /** The serial of the refusal server's certificate, which carries the plugin's identity. */
   get refusalSerial(): string | undefined {
-    return this.#leaf?.rotating.current.serialHex;
+    return this.#refusal.serial;
   }
 
-  /**
-   * Renews the refusal server's certificate now: `corralctl certs rotate`,
-   * and when the plugin's identity is unrevoked. Revoked with the identity,
-   * it was renewed only at half its life (12 h by default): every refusal
-   * until then failed its handshake as revoked, the reason never told.
-   */
+  /** Renews the refusal server's certificate now (PluginRefusal.renewCertificate). */
   async renewRefusalCertificate(): Promise<void> {
-    if (!this.#leaf || this.#closed) return;
-    const renewed = await this.#leaf.rotating.rotate();
-    this.#refusal.setCertificate({ caPem: this.#leaf.caPem, ...renewed });
+    if (!this.#closed) await this.#refusal.renewCertificate();
   }
 }

@@ -10,6 +10,7 @@ import net from "node:net";
 import path from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { PluginRefusal } from "../../supervisor/dataplane/plugin-refusal.ts";
 import { publishSocket } from "../../supervisor/dataplane/published-socket.ts";
 import { StableAddress } from "../../supervisor/dataplane/stable-address.ts";
 import { issueClientLeaf } from "../../supervisor/identity/index.ts";
@@ -24,7 +25,8 @@ const cleanups = t.cleanups;
 /** A stable address at <dir>/<name>.sock, refusing through a refusal server of its own until told an instance serves. */
 async function stableAddress(name: string): Promise<StableAddress> {
   const refusal = await greeterRefusalServer(t, `${name}-refusal`);
-  const address = new StableAddress({ path: path.join(t.dir, `${name}.sock`), refusal, log: pino({ level: "silent" }), reason: refusal.reason });
+  const log = pino({ level: "silent" });
+  const address = new StableAddress({ path: path.join(t.dir, `${name}.sock`), refusal: new PluginRefusal(refusal, log), log, reason: refusal.reason });
   cleanups.push(() => address.close()); // the refusal server's too
   return address;
 }
