@@ -392,7 +392,6 @@ function stuckAtStop(log: Logger) {
     log.error({ cgroup: name, pids, err: err.message }, "an instance cgroup cannot be removed; it is left for the next start");
 }
 
-/** Removes every entry of `dirs` (which may not exist); returns their names. */
 /**
  * Makes `dirs` (made if missing) root's and `group`'s, 0710, or anyone's to
  * traverse (0711) without a group: a host application reaches a plugin
@@ -408,6 +407,7 @@ async function admitDataPlane(dirs: string[], group: string | number | undefined
   }
 }
 
+/** Removes every entry of `dirs` (which may not exist); returns their names. */
 async function removeEntries(dirs: string[]): Promise<string[]> {
   const removed: string[] = [];
   for (const dir of dirs) {
