@@ -205,7 +205,7 @@ describe("a sandboxed plugin under the supervisor", () => {
     ]);
     const p = await supervisor.waitForPlugin("dynamic", (s) => s.state === "quarantined");
     expect(p.reason).toMatch(
-      /; last: sandbox setup failed at exec: start \/plugin: no such file or directory: it is dynamically linked, and its loader \/\S*ld-linux\S* is not in the sandbox: grant the loader and its libraries read-only \(readOnlyPaths; corral sandbox --ro\), or build the plugin statically/,
+      /; last: sandbox setup failed at exec: start \/plugin: no such file or directory: it is dynamically linked, and its loader \/\S*ld-linux\S* is not in the sandbox: grant the loader and its libraries read-only \(readOnlyPaths; corral sandbox --ro\), or build the plugin statically \(for Go, CGO_ENABLED=0\)$/,
     );
   });
 

@@ -78,6 +78,8 @@ export class PluginInstance implements Instance {
   /** The last operator's pause, while it parks and stops: resume and stop wait for it. */
   #pausing: Promise<unknown> | undefined;
   readonly exited: Promise<string>;
+  /** Its sandbox failed to set up: the plugin never ran. */
+  #neverRan = false;
   #resolveExited!: (how: string) => void;
 
   private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, ids: SandboxIds) {
@@ -182,6 +184,7 @@ export class PluginInstance implements Instance {
       if (events && events.oomKills > 0) {
         this.#env.breakerEvent({ plugin: this.#plugin.name, instance: this.id, state: "oom-kill", message: `memory breaker: ${how}` });
       }
+      this.#neverRan = exit.error !== undefined;
       this.#resolveExited(how);
     });
     await spec;
@@ -295,7 +298,8 @@ export class PluginInstance implements Instance {
     const sandbox = this.#sandbox;
     if (!sandbox) throw new Error("instance was not launched");
     const gone = this.exited.then((how) => {
-      throw new Error(`${how} before it was ready`);
+      // "sandbox setup failed at …" already says the plugin never ran.
+      throw new Error(this.#neverRan ? how : `${how} before it was ready`);
     });
     gone.catch(() => {});
     const steps = (async () => {
