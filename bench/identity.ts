@@ -12,7 +12,9 @@ import { openHarness } from "./harness.ts";
 import { machine, ratio, summarize, type BenchResult } from "./lib.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
-const THROUGHPUT_MS = 3000;
+/** Throughput rounds, each of one steady and one rotating run of THROUGHPUT_MS. */
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_IDENTITY_ROUNDS ?? 5);
+const THROUGHPUT_MS = 1500;
 const IN_FLIGHT = 4;
 
 export async function run(): Promise<BenchResult> {
@@ -59,7 +61,9 @@ export async function run(): Promise<BenchResult> {
     }
     open.close();
 
-    // Throughput, new connections each call so rotation is on the path, with and without rotation.
+    // Throughput, new connections each call so rotation is on the path, with
+    // and without rotation, in rounds of each, in another order each round,
+    // so drift on the (shared) machine hits both alike.
     const throughput = async (rotate: boolean) => {
       let calls = 0;
       let failures = 0;
@@ -85,18 +89,28 @@ export async function run(): Promise<BenchResult> {
       await rotator;
       return { perSecond: (calls / THROUGHPUT_MS) * 1000, failures, rotations };
     };
-    const steady = await throughput(false);
-    const rotating = await throughput(true);
-    if (rotating.failures > 0 || steady.failures > 0) throw new Error(`calls failed: ${steady.failures} steady, ${rotating.failures} rotating`);
+    const steady: number[] = [];
+    const rotating: number[] = [];
+    let rotations = 0;
+    let failures = 0;
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      for (const rotate of round % 2 === 0 ? [false, true] : [true, false]) {
+        const r = await throughput(rotate);
+        (rotate ? rotating : steady).push(r.perSecond);
+        rotations += r.rotations;
+        failures += r.failures;
+      }
+    }
+    if (failures > 0) throw new Error(`${failures} calls failed while measuring throughput`);
 
     const metrics = {
       leaf_issuance_ecdsa: summarize(ecdsa, "ms"),
       leaf_issuance_rsa2048: summarize(rsaSamples, "ms"),
       call_new_connection: summarize(fresh, "ms"),
       call_open_connection: summarize(reused, "ms"),
-      calls_per_second_steady: summarize([steady.perSecond], "calls/s"),
-      calls_per_second_rotating: summarize([rotating.perSecond], "calls/s"),
-      rotations_during_run: summarize([rotating.rotations], "rotations"),
+      calls_per_second_steady: summarize(steady, "calls/s"),
+      calls_per_second_rotating: summarize(rotating, "calls/s"),
+      rotations_during_run: summarize([rotations], "rotations"),
     };
     const handshake = metrics.call_new_connection.median - metrics.call_open_connection.median;
     return {
