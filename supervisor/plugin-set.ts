@@ -36,6 +36,8 @@ export interface PluginParts {
   watch?: CurrentWatch;
   /** An open() under way: a second caller (two Start RPCs at once) waits for it rather than opening twice. */
   opening?: Promise<void>;
+  /** remove() has begun: nothing is opened for the plugin from then on. */
+  removing?: boolean;
 }
 
 const SET_CLOSED = "the supervisor is stopping";
@@ -179,18 +181,21 @@ export class PluginSet {
 
   /** Opens the plugin's stable address and the watch on its `current` link (once, however many ask at once). */
   open(name: string): Promise<void> {
-    const parts = this.#plugins.get(name)!;
+    const parts = this.#plugins.get(name);
+    if (!parts || parts.removing) return Promise.reject(new Error(`plugin ${name} is being removed from the config`));
     parts.opening ??= this.#open(parts).finally(() => (parts.opening = undefined));
     return parts.opening;
   }
 
   async #open(parts: PluginParts): Promise<void> {
     const name = parts.config.name;
-    // What is opened after close() began would outlive it: closed at once, and refused.
+    // What is opened after close() or remove() began would outlive it:
+    // closed at once, and refused.
     const kept = async <T extends { close(): unknown }>(opened: T): Promise<T> => {
-      if (!this.#closed) return opened;
+      const refused = this.#closed ? SET_CLOSED : parts.removing ? `plugin ${name} is being removed from the config` : undefined;
+      if (refused === undefined) return opened;
       await opened.close();
-      throw new Error(SET_CLOSED);
+      throw new Error(refused);
     };
     parts.address ??= await kept(
       await StableAddress.open(parts.config, {
@@ -239,8 +244,11 @@ export class PluginSet {
     const parts = this.#plugins.get(name);
     if (!parts) return;
     // Before anything is awaited: an operator's start (or restart) that
-    // finds the plugin meanwhile is refused, not left running unmanaged.
+    // finds the plugin meanwhile is refused, not left running unmanaged,
+    // and an address or watch it was opening is closed, not kept.
     parts.controller.retire();
+    parts.removing = true;
+    await parts.opening?.catch(() => {});
     await parts.watch?.close();
     const deploys = parts.deployer.close();
     await parts.controller.stop();

@@ -76,7 +76,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
       await opened(name);
-      await controller.start(); // its first attempt: ready, or why not
+      await controller.start().catch(refused); // its first attempt: ready, or why not
       return statusOf(name);
     },
     async stop(name) {
@@ -87,7 +87,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       const { controller } = find(name);
       if (controller.state === "stopped" || controller.state === "quarantined") {
         await opened(name);
-        await controller.start();
+        await controller.start().catch(refused);
       } else await controller.restart().catch(refused);
       return statusOf(name);
     },
