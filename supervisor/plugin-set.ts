@@ -8,6 +8,7 @@ import type { Config, PluginConfig } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { AlertBook, newAlert, type Alert } from "./breakers/alerts.ts";
 import { RestartLoopDetector } from "./breakers/warning-signs.ts";
+import type { DataPlaneDirectories } from "./dataplane/directories.ts";
 import { StableAddress } from "./dataplane/stable-address.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { OutputCounts } from "./observe/output-counts.ts";
@@ -45,6 +46,7 @@ const SET_CLOSED = "the supervisor is stopping";
 export class PluginSet {
   readonly #plugins = new Map<string, PluginParts>();
   readonly #config: Config;
+  readonly #dataPlaneDirs: DataPlaneDirectories;
   readonly #trust: Trust;
   readonly #alerts: AlertBook;
   readonly #events: EventLog;
@@ -52,8 +54,9 @@ export class PluginSet {
   #env: InstanceEnvironment | undefined;
   #closed = false;
 
-  constructor(parts: { config: Config; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
+  constructor(parts: { config: Config; dataPlaneDirs: DataPlaneDirectories; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
     this.#config = parts.config;
+    this.#dataPlaneDirs = parts.dataPlaneDirs;
     this.#trust = parts.trust;
     this.#alerts = parts.alerts;
     this.#events = parts.events;
@@ -199,7 +202,7 @@ export class PluginSet {
     };
     parts.address ??= await kept(
       await StableAddress.open(parts.config, {
-        runtimeDir: this.#config.runtimeDir,
+        directories: this.#dataPlaneDirs,
         caPem: this.#trust.ca.certPem,
         trustDomain: this.#trust.ca.trustDomain,
         issueLeaf: (plugin, ttlMs) => this.#trust.issuePluginLeaf(plugin, ttlMs),

@@ -1,7 +1,7 @@
 // The supervisor: owns the config, the CA, the release store, every plugin
 // (plugin-set.ts), the instance cgroups and the admin server, applies config
 // reloads (config-reload.ts), and stops all of it.
-import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCgroupDriver } from "../sandbox/cgroups/open.ts";
@@ -23,6 +23,7 @@ import { removeRuntimeLeftovers, removeStateLeftovers } from "./state-leftovers.
 import { enforceRevocation } from "./revocation.ts";
 import { parseSpiffeId } from "./identity/spiffe.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
+import { DataPlaneDirectories } from "./dataplane/directories.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Config } from "./config/schema.ts";
 import { ConfigReloader } from "./config-reload.ts";
@@ -123,9 +124,10 @@ export class Supervisor {
     await mkdir(config.stateDir, { recursive: true, mode: 0o711 });
     await chmod(config.stateDir, 0o711);
     const instancesDir = path.join(config.runtimeDir, "instances");
-    await mkdir(instancesDir, { recursive: true, mode: 0o711 });
+    // Its mode and group are given after the lock (DataPlaneDirectories): a
+    // second supervisor that fails on the lock must not change them.
+    await mkdir(instancesDir, { recursive: true, mode: 0o700 });
     await chmod(config.runtimeDir, 0o711);
-    await chmod(instancesDir, 0o711);
     await mkdir(path.dirname(config.admin.socket), { recursive: true, mode: 0o711 });
 
     // Before anything in the state directory is read or written.
@@ -170,7 +172,11 @@ export class Supervisor {
         bytesPerPlugin: config.diagnostics.maxBytesPerPlugin,
         bytes: config.diagnostics.maxBytes,
       });
-      const plugins = new PluginSet({ config, trust, alerts, events, log });
+      const dataPlaneDirs = new DataPlaneDirectories(
+        config.runtimeDir,
+        config.dataPlane.group === undefined ? undefined : await resolveGroup(config.dataPlane.group, "dataPlane.group"),
+      );
+      const plugins = new PluginSet({ config, dataPlaneDirs, trust, alerts, events, log });
       const endedCalls = new EndedInstanceCalls();
       plugins.environment = instanceEnvironment({
         ...config,
@@ -284,9 +290,9 @@ export class Supervisor {
       const staleDirs = instances.leftovers;
       const unmountInstances = instances.unmount;
       closers.push(unmountInstances);
-      const staleSockets = await removeEntries([path.join(config.runtimeDir, "plugins"), path.join(config.runtimeDir, "refusals")]);
-      // Who may connect to the plugins: the stable addresses lead into these two.
-      await admitDataPlane([instancesDir, path.join(config.runtimeDir, "refusals")], config.dataPlane.group);
+      const staleSockets = await removeEntries([dataPlaneDirs.path("plugins"), dataPlaneDirs.path("refusals")]);
+      // Who may connect to the plugins.
+      await dataPlaneDirs.ensureAll();
       if (swept.length > 0 || staleDirs.length > 0 || staleSockets.length > 0) {
         log.warn({ cgroups: swept, instanceDirs: staleDirs, sockets: staleSockets }, "removed leftovers of a previous supervisor");
       }
@@ -390,21 +396,6 @@ export class Supervisor {
 function stuckAtStop(log: Logger) {
   return (name: string, pids: number[], err: Error) =>
     log.error({ cgroup: name, pids, err: err.message }, "an instance cgroup cannot be removed; it is left for the next start");
-}
-
-/**
- * Makes `dirs` (made if missing) root's and `group`'s, 0710, or anyone's to
- * traverse (0711) without a group: a host application reaches a plugin
- * through them. (The sandboxes need not: the launcher, host root, opens
- * each instance's directory for its sandbox.)
- */
-async function admitDataPlane(dirs: string[], group: string | number | undefined): Promise<void> {
-  const gid = group === undefined ? 0 : await resolveGroup(group, "dataPlane.group");
-  for (const dir of dirs) {
-    await mkdir(dir, { recursive: true, mode: 0o711 });
-    await chown(dir, 0, gid);
-    await chmod(dir, group === undefined ? 0o711 : 0o710);
-  }
 }
 
 /** Removes every entry of `dirs` (which may not exist); returns their names. */

@@ -7,6 +7,7 @@ import type { PluginConfig } from "../config/schema.ts";
 import type { IssuedLeaf } from "../identity/index.ts";
 import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Logger } from "../log.ts";
+import type { DataPlaneDirectories } from "./directories.ts";
 import { RefusalServer } from "./refusal-server.ts";
 
 export class PluginRefusal {
@@ -14,21 +15,26 @@ export class PluginRefusal {
   /** Its certificate, renewed at half its life, and the CA that goes with it (none for a server given its TLS once). */
   readonly #leaf: { rotating: RotatingLeaf; caPem: string } | undefined;
   readonly #log: Logger;
+  /** Makes its directory again, with its owner and mode, when that has gone too. */
+  readonly #ensureDirectory: () => Promise<void>;
   /** The server listening again, when its socket was gone. */
   #relistening: Promise<void> | undefined;
+  /** Listening again has failed since it last listened: said once, then at debug. */
+  #relistenFailed = false;
   #closed = false;
 
-  constructor(server: RefusalServer, log: Logger, leaf?: { rotating: RotatingLeaf; caPem: string }) {
+  constructor(server: RefusalServer, log: Logger, options: { ensureDirectory?: () => Promise<void>; leaf?: { rotating: RotatingLeaf; caPem: string } } = {}) {
     this.server = server;
     this.#log = log;
-    this.#leaf = leaf;
+    this.#ensureDirectory = options.ensureDirectory ?? (async () => {});
+    this.#leaf = options.leaf;
   }
 
   /** `plugin`'s refusal, listening in `refusals` with a certificate of its identity, refusing as stopped. */
   static async open(
     plugin: PluginConfig,
     parts: {
-      refusals: string;
+      directories: DataPlaneDirectories;
       caPem: string;
       trustDomain: string;
       issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
@@ -46,7 +52,7 @@ export class PluginRefusal {
       },
     });
     try {
-      server = await RefusalServer.listen(path.join(parts.refusals, `${plugin.name}.sock`), { caPem: parts.caPem, ...rotating.current }, `plugin ${plugin.name} is stopped`, {
+      server = await RefusalServer.listen(path.join(parts.directories.path("refusals"), `${plugin.name}.sock`), { caPem: parts.caPem, ...rotating.current }, `plugin ${plugin.name} is stopped`, {
         plugin: plugin.name,
         trustDomain: parts.trustDomain,
         isRevoked: parts.isRevoked,
@@ -55,7 +61,7 @@ export class PluginRefusal {
       rotating.close();
       throw err;
     }
-    return new PluginRefusal(server, parts.log, { rotating, caPem: parts.caPem });
+    return new PluginRefusal(server, parts.log, { ensureDirectory: () => parts.directories.ensure("refusals"), leaf: { rotating, caPem: parts.caPem } });
   }
 
   /** The serial of its certificate, which carries the plugin's identity. */
@@ -83,11 +89,17 @@ export class PluginRefusal {
    */
   checkListening(): void {
     if (this.server.listening) return;
-    this.#relistening ??= this.server
-      .listenAgain()
+    this.#relistening ??= this.#ensureDirectory()
+      .then(() => this.server.listenAgain())
       .then(
-        () => this.#log.warn({ socket: this.server.socket }, "the refusal server's socket was gone: it listens again"),
-        (err: Error) => this.#log.error({ socket: this.server.socket, err: err.message }, "the refusal server's socket was gone and cannot be listened on again"),
+        () => {
+          this.#relistenFailed = false;
+          this.#log.warn({ socket: this.server.socket }, "the refusal server's socket was gone: it listens again");
+        },
+        (err: Error) => {
+          this.#log[this.#relistenFailed ? "debug" : "error"]({ socket: this.server.socket, err: err.message }, "the refusal server's socket was gone and cannot be listened on again");
+          this.#relistenFailed = true;
+        },
       )
       .finally(() => (this.#relistening = undefined));
     throw new Error(`the refusal server's socket ${this.server.socket} is gone; it listens again`);

@@ -20,12 +20,12 @@
 // itself: the supervisor asks it to park (GOAWAY to every data connection)
 // before it stops it.
 import { renameSync, rmSync, symlinkSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { PluginConfig } from "../config/schema.ts";
 import type { IssuedLeaf } from "../identity/index.ts";
 import type { Logger } from "../log.ts";
+import type { DataPlaneDirectories } from "./directories.ts";
 import { PluginRefusal } from "./plugin-refusal.ts";
 import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
@@ -100,7 +100,7 @@ export class StableAddress {
   static async open(
     plugin: PluginConfig,
     parts: {
-      runtimeDir: string;
+      directories: DataPlaneDirectories;
       caPem: string;
       trustDomain: string;
       issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
@@ -108,13 +108,12 @@ export class StableAddress {
       log: Logger;
     },
   ): Promise<StableAddress> {
-    const file = stableAddressPath(parts.runtimeDir, plugin.name);
-    const refusals = path.join(parts.runtimeDir, "refusals");
-    // Host applications of any uid may reach the link; the certificate decides who may call.
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-    await mkdir(refusals, { recursive: true, mode: 0o711 });
+    const file = stableAddressPath(parts.directories.runtimeDir, plugin.name);
+    // Again if either has gone since the start (DataPlaneDirectories).
+    await parts.directories.ensure("plugins");
+    await parts.directories.ensure("refusals");
     const log = parts.log.child({ plugin: plugin.name });
-    const refusal = await PluginRefusal.open(plugin, { ...parts, refusals, log });
+    const refusal = await PluginRefusal.open(plugin, { ...parts, log });
     try {
       const tcp = plugin.dataPlane.tcp ? await TcpRelay.listen(plugin.dataPlane.tcp, file, relayRefused(log)) : undefined;
       return new StableAddress({
