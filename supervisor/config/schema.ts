@@ -47,7 +47,7 @@ const sizeAtLeast = (min: number, written: string) =>
   size.refine((bytes) => bytes >= min, `must be at least ${written}`);
 
 /** A host group: a name of /etc/group, or a gid. */
-const groupName = z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name or a gid"), z.number().int().min(0)]);
+const groupName = z.union([z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name or a gid"), z.number().int().min(0).max(4294967294, "must be at most 4294967294 (4294967295 is -1, which chown takes as 'leave the group as it is')")]);
 
 /**
  * A plugin's name becomes part of its SPIFFE identity, its cgroup name and

@@ -408,6 +408,14 @@ describe("config validation", () => {
     expect(parseConfig("{}", file).dataPlane.group).toBeUndefined();
   });
 
+  it("refuses a gid chown cannot give: past 32 bits, or 4294967295, which it takes as 'leave the group as it is'", () => {
+    expect(problems("admin:\n  group: 4294967296\ndataPlane:\n  group: 4294967295\n")).toEqual([
+      expect.objectContaining({ line: 2, field: "admin.group", value: "4294967296", message: expect.stringMatching(/^must be at most 4294967294/) }),
+      expect.objectContaining({ line: 4, field: "dataPlane.group", value: "4294967295", message: expect.stringMatching(/^must be at most 4294967294/) }),
+    ]);
+    expect(parseConfig("dataPlane:\n  group: 4294967294\n", file).dataPlane.group).toBe(4294967294);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const [p] = problems("plugins:\n  - name: a\n   binary: [\n");
     expect(p?.line).toBeGreaterThanOrEqual(2);
