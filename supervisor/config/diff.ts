@@ -24,13 +24,24 @@ export interface ConfigDiff {
 // (The metrics endpoint too: it is bound once, at start.)
 const SUPERVISOR_FIELDS = ["stateDir", "runtimeDir", "trustDomain", "admin", "dataPlane", "sandbox", "metrics", "diagnostics"] as const;
 
+/**
+ * `field` if it changed, or, of a section (an object on both sides), the
+ * fields within it that changed: `dataPlane.group`, not `dataPlane`, which
+ * a plugin's entry has too, and may change in a reload.
+ */
+function changedFields(field: string, before: unknown, after: unknown): string[] {
+  if (canonical(before) === canonical(after)) return [];
+  const section = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!section(before) || !section(after)) return [field];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.filter((k) => canonical(before[k]) !== canonical(after[k])).map((k) => `${field}.${k}`);
+}
+
 export function diffConfig(running: Config, next: Config): ConfigDiff {
   const before = new Map(running.plugins.map((p) => [p.name, p]));
   const after = new Map(next.plugins.map((p) => [p.name, p]));
   const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], needsRestart: [] };
-  for (const field of SUPERVISOR_FIELDS) {
-    if (canonical(running[field]) !== canonical(next[field])) diff.needsRestart.push(field);
-  }
+  for (const field of SUPERVISOR_FIELDS) diff.needsRestart.push(...changedFields(field, running[field], next[field]));
   for (const [name, plugin] of after) {
     const previous = before.get(name);
     if (!previous) {

@@ -57,13 +57,13 @@ plugins:
     expect(diffConfig(a, b).needsRestart).toEqual(["stateDir", "trustDomain"]);
     // The metrics endpoint is bound once, at start: a new address must not be taken silently.
     const c = parseConfig(base + "metrics: { listen: 127.0.0.1:9465 }\n", "/c.yaml");
-    expect(diffConfig(a, c).needsRestart).toEqual(["metrics"]);
+    expect(diffConfig(a, c).needsRestart).toEqual(["metrics.listen"]);
     // Who may connect to the plugins: their directories' modes are set at start.
-    expect(diffConfig(a, parseConfig(base + "dataPlane: { group: 2051000 }\n", "/c.yaml")).needsRestart).toEqual(["dataPlane"]);
+    expect(diffConfig(a, parseConfig(base + "dataPlane: { group: 2051000 }\n", "/c.yaml")).needsRestart).toEqual(["dataPlane.group"]);
     // So are the diagnostics' limits, taken by the store at start.
     const d = parseConfig(base + "diagnostics: { maxBytes: 2GiB, maxFilesPerPlugin: 10 }\n", "/c.yaml");
     expect([d.diagnostics.maxBytes, d.diagnostics.maxFilesPerPlugin, d.diagnostics.maxBytesPerPlugin]).toEqual([2 * 1024 ** 3, 10, 256 * 1024 ** 2]);
-    expect(diffConfig(a, d).needsRestart).toEqual(["diagnostics"]);
+    expect(diffConfig(a, d).needsRestart).toEqual(["diagnostics.maxBytes", "diagnostics.maxFilesPerPlugin"]);
   });
 
   it("compares objects regardless of key order", () => {
