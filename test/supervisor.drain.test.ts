@@ -1,11 +1,11 @@
 // Graceful stop: the supervisor asks a plugin to drain, in-flight calls
 // finish, and the drain is bounded by the plugin's stopTimeout.
-import { loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { loadPackageDefinition, status, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { scopedCredentials } from "./helpers/greeter.ts";
-import { plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
+import { Greeter, scopedCredentials } from "./helpers/greeter.ts";
+import { corralctl, plugins, repoRoot, TestSupervisor } from "./helpers/supervisor.ts";
 
 interface SlowDrainClient extends Client {
   Sleep(req: { seconds: number; nanos: number }, cb: (err: ServiceError | null) => void): void;
@@ -67,6 +67,34 @@ describe("graceful stop", () => {
       // Bounded by the drain deadline, not by the 30 s call.
       expect(Date.now() - stoppedAt).toBeLessThan(10_000);
       expect(await supervisor.leftovers()).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("has the example greeter's Countdown stream end on the drain of a restart, saying where to count on from, not cut at stopTimeout", async () => {
+    const supervisor = await TestSupervisor.start({
+      plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0", stopTimeout: "3s" }],
+    });
+    running.push(supervisor);
+    const creds = await scopedCredentials(supervisor.stateDir, "test.corral.local", "greeter");
+    const client = new Greeter(`unix://${(await supervisor.plugin("greeter")).address}`, creds);
+    try {
+      const seen: number[] = [];
+      const stream = client.Countdown({ from: 100_000, intervalMs: 20 });
+      const ended = new Promise<ServiceError | undefined>((resolve) => {
+        stream.on("data", (reply: { n: number }) => seen.push(reply.n));
+        stream.on("error", (err: ServiceError) => resolve(err));
+        stream.on("end", () => resolve(undefined));
+      });
+      while (seen.length < 3) await new Promise((r) => setTimeout(r, 20));
+      const restart = await corralctl(["--config", supervisor.configFile, "restart", "greeter"]);
+      expect(restart.code, restart.stderr).toBe(0);
+      const err = await ended;
+      expect(err?.code).toBe(status.UNAVAILABLE);
+      expect(err?.details).toBe(`this instance is going away at ${seen.at(-1)! - 1}; call again to count down from there`);
+      // It ended as the drain began: the drain did not wait for stopTimeout.
+      expect(supervisor.logs.some((l) => l.msg === "plugin did not exit after draining; sending SIGTERM")).toBe(false);
     } finally {
       client.close();
     }

@@ -13,6 +13,8 @@ import (
 	greeterv1 "github.com/corralhq/corral/examples/greeter/api"
 	shim "github.com/corralhq/corral/go-shim"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func main() {
@@ -42,6 +44,11 @@ func (g *greeter) SayHello(_ context.Context, req *greeterv1.HelloRequest) (*gre
 	}, nil
 }
 
+// Countdown streams from req.From down to 0. A long-lived stream ends when
+// the instance drains (a restart, a hot update, a stop) or is paused, so
+// that its client calls again and reaches the instance that serves next;
+// one that went on would hold the drain up until the plugin's stopTimeout,
+// and then be cut off.
 func (g *greeter) Countdown(req *greeterv1.CountdownRequest, stream grpc.ServerStreamingServer[greeterv1.CountdownReply]) error {
 	tick := time.NewTicker(time.Duration(max(req.GetIntervalMs(), 1)) * time.Millisecond)
 	defer tick.Stop()
@@ -54,6 +61,8 @@ func (g *greeter) Countdown(req *greeterv1.CountdownRequest, stream grpc.ServerS
 		}
 		select {
 		case <-tick.C:
+		case <-shim.Draining(stream.Context()):
+			return status.Errorf(codes.Unavailable, "this instance is going away at %d; call again to count down from there", n-1)
 		case <-stream.Context().Done():
 			return stream.Context().Err()
 		}

@@ -1,6 +1,6 @@
 // A typed client of the example greeter plugin's API for tests, with a client
 // certificate from the supervisor's CA scoped to the plugin.
-import { loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { loadPackageDefinition, type ChannelCredentials, type Client, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import path from "node:path";
 import { clientCredentials, issueClientLeaf, loadOrCreateCA } from "../../supervisor/identity/index.ts";
@@ -13,6 +13,7 @@ export interface HelloReply {
 
 interface GreeterClient extends Client {
   SayHello(req: { name: string }, options: { deadline: Date }, cb: (err: ServiceError | null, reply?: HelloReply) => void): void;
+  Countdown(req: { from: number; intervalMs: number }): ClientReadableStream<{ n: number }>;
 }
 
 type GreeterConstructor = new (target: string, creds: ChannelCredentials) => GreeterClient;
