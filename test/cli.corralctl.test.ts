@@ -45,7 +45,7 @@ describe("corralctl without a daemon", () => {
     }
   });
 
-  it("gives up at --timeout on a socket that never answers, for a call and for a stream", async () => {
+  it("gives up at --timeout on a socket that never answers, for a call, a stream and a command that waits for instances", async () => {
     // Admin credentials that load; a listener that takes connections and never speaks TLS.
     const ca = await loadOrCreateCA(path.join(dir, "state"), { trustDomain: "corral.local" });
     const leaf = await issueAdminLeaf(ca, { trustDomain: "corral.local", ttlMs: 3600_000 }, "alice");
@@ -58,7 +58,8 @@ describe("corralctl without a daemon", () => {
     const server = createServer((s) => held.push(s));
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     try {
-      for (const args of [["version"], ["logs", "greeter"], ["events"]]) {
+      // restart waits 120 s by default; --timeout, when given, is what it waits.
+      for (const args of [["version"], ["logs", "greeter"], ["events"], ["restart", "greeter"]]) {
         const started = Date.now();
         const r = await execa(nodeBin, [corralctlBin, "--socket", socket, "--timeout", "1000", ...args], { reject: false, timeout: 20_000 });
         // It printed its error at 1 s, then hung for as long as the peer kept quiet.

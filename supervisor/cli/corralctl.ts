@@ -37,7 +37,8 @@ interface GlobalOptions {
   socket?: string;
   config?: string;
   credentials?: string;
-  timeout: string;
+  /** --timeout as given; each command has its default. */
+  timeout?: string;
 }
 
 /** The largest count the admin protocol carries (uint32): a larger one would wrap around, unseen. */
@@ -54,27 +55,26 @@ const program = new Command("corralctl")
   .description("Administer a running Corral supervisor over its admin socket.")
   .addOption(new Option("-s, --socket <path>", "admin socket (default: from --config, $CORRAL_SOCKET, or /run/corral/admin.sock)"))
   .addOption(new Option("-c, --config <file>", "take the admin socket from this config file"))
-  .addOption(new Option("--credentials <dir>", "admin credentials directory (default: admin-credentials beside the socket, or $CORRAL_CREDENTIALS)"))
+  .addOption(new Option("--credentials <dir>", "admin credentials directory (default: $CORRAL_CREDENTIALS, else admin-credentials beside the socket)"))
   .addOption(
-    new Option("--timeout <ms>", "give up on the daemon after this long")
-      .default("5000")
+    new Option("--timeout <ms>", "give up on the daemon after this long (default: 5 s; 120 s for the commands that wait for instances: start, stop, restart, pause, resume, deploy, rollback, reload)")
       .argParser(milliseconds),
   )
   .exitOverride()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-/** Runs one admin call with the global options' endpoint and deadline (at least `minTimeoutMs`). */
+/** Runs one admin call with the global options' endpoint, and --timeout (else `defaultTimeoutMs`) as its deadline. */
 async function call<T>(
   invoke: (client: AdminClient, deadline: Date, done: (err: ServiceError | null, value?: T) => void) => void,
-  minTimeoutMs = 0,
+  defaultTimeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<T> {
   const options = program.opts<GlobalOptions>();
   const endpoint: Endpoint = await resolveEndpoint(options);
   const client = await connectAdmin(endpoint);
   try {
     return await new Promise<T>((resolve, reject) => {
-      invoke(client, new Date(Date.now() + Math.max(Number(options.timeout), minTimeoutMs)), (err, value) => {
+      invoke(client, new Date(Date.now() + timeoutMs(defaultTimeoutMs)), (err, value) => {
         if (err) reject(explain(err, endpoint));
         else resolve(value as T);
       });
@@ -203,6 +203,13 @@ program
 
 /** A deploy, rollback, restart or reload waits for new instances to start and old ones to drain. */
 const UPDATE_TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 5000;
+
+/** --timeout when given, else the command's default. */
+function timeoutMs(commandDefaultMs = DEFAULT_TIMEOUT_MS): number {
+  const given = program.opts<GlobalOptions>().timeout;
+  return given === undefined ? commandDefaultMs : Number(given);
+}
 
 /**
  * Runs one server-streaming admin call until it ends (or, for a follow,
@@ -217,7 +224,7 @@ async function callStream<T>(
   const options = program.opts<GlobalOptions>();
   const endpoint: Endpoint = await resolveEndpoint(options);
   const client = await connectAdmin(endpoint);
-  const deadline = new Date(Date.now() + Number(options.timeout));
+  const deadline = new Date(Date.now() + timeoutMs());
   // A call first, bounded by --timeout: it fails at once with the reason
   // (credentials of another CA, a socket this user may not open), where
   // waitForReady waited out the deadline and said only that it had.
@@ -265,7 +272,7 @@ function printPlugin(p: PluginStatus__Output, json: boolean | undefined): void {
 
 for (const [verb, description] of [
   ["start", "start a stopped plugin (or lift a quarantine) and wait until it is ready or has failed"],
-  ["stop", "drain and stop a plugin; it stays stopped until started"],
+  ["stop", "drain and stop a plugin; it stays stopped until started, or until the supervisor restarts (which starts every plugin of its config)"],
   ["restart", "replace a plugin's instance with a new one, through the hot-update path (no failed calls)"],
   ["pause", "stop a plugin's processes (SIGSTOP) after moving calls away: they fail fast with UNAVAILABLE until resume"],
   ["resume", "continue a paused plugin"],
