@@ -1,7 +1,7 @@
 // Operator-provided certificates (the original design's model): configured per
 // plugin, checked at every start, refused with the rule that failed.
 import { X509Certificate } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
@@ -53,6 +53,35 @@ describe("operator-provided certificates", () => {
     const misfiled = await supervisor.waitForPlugin("misfiled", (p) => p.state === "quarantined");
     expect(misfiled.reason).toMatch(/^certificate refused: identity rule (plugin-id-mismatch|plugin-name|uri-san-form)/);
     expect(misfiled.reason).toContain("greeter");
+  });
+});
+
+describe("corralctl certs issue --role plugin", () => {
+  it("issues a configured plugin's certificate, which the plugin then serves with as its operator-provided one", async () => {
+    const supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    running.push(supervisor);
+    const ctl = (...args: string[]) => corralctl(["--config", supervisor.configFile, ...args]);
+    const out = path.join(supervisor.dir, "greeter-cert");
+    await mkdir(out);
+    const issued = await ctl("certs", "issue", "--role", "plugin", "--name", "greeter", "--ttl", "30d", "--out", out, "--json");
+    expect(issued.code, issued.stderr).toBe(0);
+    const { identity, serial } = JSON.parse(issued.stdout) as { identity: string; serial: string };
+    expect(identity).toBe(`spiffe://${TD}/plugin/greeter`);
+    // Of a plugin the config has, and not scoped.
+    expect(await ctl("certs", "issue", "--role", "plugin", "--name", "nosuch", "--out", out)).toMatchObject({ code: 4, stderr: expect.stringContaining("no such plugin: nosuch") });
+    expect(await ctl("certs", "issue", "--role", "plugin", "--name", "greeter", "--plugin", "greeter", "--out", out)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("a plugin certificate is not scoped to plugins: --name is the plugin"),
+    });
+
+    const config = parse(await readFile(supervisor.configFile, "utf8")) as { plugins: Array<Record<string, unknown>> };
+    config.plugins[0]!.certificate = { cert: path.join(out, "cert.pem"), key: path.join(out, "key.pem") };
+    await writeFile(supervisor.configFile, stringify(config));
+    const reload = await ctl("reload");
+    expect(reload.code, reload.stdout + reload.stderr).toBe(0);
+    const greeter = await supervisor.waitForPlugin("greeter", (p) => p.state === "ready" && p.instance !== null);
+    const served = new X509Certificate(await readFile(path.join(supervisor.runtimeDir, "instances", greeter.instance!.id, "cert.pem"), "utf8"));
+    expect(served.serialNumber).toBe(serial);
   });
 });
 

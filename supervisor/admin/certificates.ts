@@ -12,6 +12,7 @@ import {
   IdentityError,
   issueAdminLeaf,
   issueClientLeaf,
+  issuePluginLeaf,
   parseRevocationReason,
   type CertificateAuthority,
   type CertificateRegistry,
@@ -91,8 +92,15 @@ export function certificateAdmin(deps: CertificateAdminDeps): CertificateAdmin {
           if (req.plugins.length === 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "a client certificate needs at least one --plugin");
           checkPlugins(req.plugins);
           leaf = await issueClientLeaf(ca, { ...options, ttlMs }, req.name, req.plugins);
+        } else if (req.role === "plugin") {
+          // For plugins[].certificate, an operator-provided certificate: of a
+          // plugin of the config (its entry will name it), with the plugin
+          // ID extension the check at each start wants.
+          if (req.plugins.length > 0) throw new AdminError(grpcStatus.INVALID_ARGUMENT, "a plugin certificate is not scoped to plugins: --name is the plugin");
+          checkPlugins([req.name]);
+          leaf = await issuePluginLeaf(ca, { ...options, ttlMs, plugin: req.name });
         } else {
-          throw new AdminError(grpcStatus.INVALID_ARGUMENT, `role "${req.role}" is not admin or client`);
+          throw new AdminError(grpcStatus.INVALID_ARGUMENT, `role "${req.role}" is not admin, client or plugin`);
         }
       } catch (err) {
         throw err instanceof IdentityError ? new AdminError(grpcStatus.FAILED_PRECONDITION, err.detail) : err;

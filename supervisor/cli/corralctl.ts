@@ -485,8 +485,8 @@ const certs = program.command("certs").description("certificates from Corral's C
 
 certs
   .command("issue")
-  .description("issue a certificate for an admin (corralctl) or a host application scoped to plugins")
-  .requiredOption("--role <role>", "admin or client")
+  .description("issue a certificate for an admin (corralctl), a host application scoped to plugins, or a plugin (an operator-provided certificate: plugins[].certificate)")
+  .requiredOption("--role <role>", "admin, client or plugin")
   .requiredOption("--name <name>", "the name in its identity (spiffe://<trust-domain>/<role>/<name>)")
   .option("--plugin <name...>", "for --role client: the plugins it may call")
   .option("--ttl <duration>", "validity, e.g. 720h or 30d", "30d")

@@ -1716,7 +1716,8 @@ func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
 
 type IssueCertificateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "admin" or "client".
+	// "admin", "client" or "plugin" (a configured plugin's certificate, for
+	// its config entry's operator-provided certificate).
 	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
 	// The name in the identity (spiffe://<td>/<role>/<name>).
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
