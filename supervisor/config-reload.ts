@@ -48,11 +48,6 @@ export class ConfigReloader {
     return this.#options.configFile;
   }
 
-  /** The fields of `next` whose change from the config in force only a restart applies: a reload refuses them. */
-  restartOnly(next: Config): string[] {
-    return diffConfig(this.#config, next).needsRestart;
-  }
-
   /** Settles when the reload under way, if any, is over. */
   get settled(): Promise<unknown> {
     return this.#reloading;

@@ -27,7 +27,6 @@ import { DataPlaneDirectories } from "./dataplane/directories.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Config } from "./config/schema.ts";
 import { ConfigReloader } from "./config-reload.ts";
-import { diffConfig } from "./config/diff.ts";
 import type { Logger } from "./log.ts";
 import { EventLog } from "./observe/event-log.ts";
 import { openInstancesDir } from "./instances-dir.ts";
@@ -269,8 +268,10 @@ export class Supervisor {
                 if (!supervisor) throw new AdminError(grpcStatus.UNAVAILABLE, "the supervisor is still starting");
                 return supervisor.reload();
               },
-              // The config in force is the one started with until the first reload.
-              restartOnly: (next) => (supervisor ? supervisor.restartOnly(next) : diffConfig(config, next).needsRestart),
+              // The one started with until the first reload.
+              get config() {
+                return supervisor ? supervisor.configInForce : config;
+              },
             },
           }),
         },
@@ -357,9 +358,9 @@ export class Supervisor {
     return this.#reloader.configFile;
   }
 
-  /** The fields of `next` only a restart applies (config-reload.ts). */
-  restartOnly(next: Config): string[] {
-    return this.#reloader.restartOnly(next);
+  /** The config in force: the one started with, or the last reload's (config-reload.ts). */
+  get configInForce(): Config {
+    return this.#reloader.config;
   }
 
   /** Reads the config file again and applies the difference (config-reload.ts). */

@@ -461,6 +461,30 @@ describe("config reload", () => {
     }
   }, 30_000);
 
+  it("has validate refuse a plugin added, or given another binary, whose binary cannot be read, as the reload then does", async () => {
+    const good = await readFile(supervisor.configFile, "utf8");
+    const missing = path.join(path.dirname(supervisor.configFile), "no-such-plugin");
+    await editConfig((doc) => {
+      doc.plugins.push({ name: "ghost", binary: missing, apiVersion: "1.0" });
+      doc.plugins.find((p) => p.name === "echo")!.binary = path.dirname(missing);
+    });
+    try {
+      const v = await ctl("validate");
+      expect(v.code).toBe(1);
+      expect(v.stderr).toBe(
+        `invalid config\n${supervisor.configFile}: plugin echo: its binary ${path.dirname(missing)} is not a regular file; a reload would refuse the plugin's change\n` +
+          `${supervisor.configFile}: plugin ghost: its binary ${missing} does not exist; a reload would refuse the plugin's addition\n`,
+      );
+      const r = await ctl("reload", "--json");
+      expect(r.code).toBe(1);
+      const failed = (JSON.parse(r.stdout) as { failed: string[] }).failed;
+      expect(failed.sort()).toEqual([expect.stringMatching(/^echo: EISDIR/), expect.stringMatching(/^ghost: cannot import the plugin's binary: ENOENT/)]);
+    } finally {
+      await writeFile(supervisor.configFile, good);
+      expect((await ctl("reload")).code).toBe(0);
+    }
+  }, 60_000);
+
   it("reloads on SIGHUP", async () => {
     await editConfig((doc) => {
       doc.plugins.push({ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" });

@@ -14,6 +14,7 @@ import { stat } from "node:fs/promises";
 import nodePath from "node:path";
 import { ChecksBusy, checkConfigText, type CheckedText } from "../config/check-text.ts";
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem } from "../config/load.ts";
+import { reloadRefusals } from "../config/reload-refusals.ts";
 import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
@@ -26,8 +27,8 @@ export interface Reloader {
   /** The config file the supervisor runs. */
   readonly configFile: string | undefined;
   reload(): Promise<ReloadResponse>;
-  /** The fields of `next` whose change from the config in force only a restart applies (a reload refuses them). */
-  restartOnly(next: Config): string[];
+  /** The config in force: the one started with, or the last reload's. */
+  readonly config: Config;
 }
 
 /** The largest config text ValidateConfig takes (a config of 500 plugins is about 60 KiB). */
@@ -162,16 +163,16 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         if ("problems" in checked) return invalid(checked.problems);
         if ("failure" in checked) return failed(checked.failure);
         if (own) {
-          const restartOnly = deps.reloader.restartOnly(checked.config);
-          if (restartOnly.length > 0) return failed(restartOnlyMessage(restartOnly));
+          const refusals = await reloadRefusals(deps.reloader.config, checked.config);
+          if (refusals.length > 0) return { valid: false, errors: refusals.map((r) => `${file}: ${r}`), plugins: [] };
         }
         return { valid: true, errors: [], plugins: checked.plugins };
       }
       try {
         const config = await loadConfig(file);
         // What `corralctl validate && corralctl reload` relies on: a file valid here is one the reload takes.
-        const restartOnly = deps.reloader.restartOnly(config);
-        if (restartOnly.length > 0) return failed(restartOnlyMessage(restartOnly));
+        const refusals = await reloadRefusals(deps.reloader.config, config);
+        if (refusals.length > 0) return { valid: false, errors: refusals.map((r) => `${file}: ${r}`), plugins: [] };
         return { valid: true, errors: [], plugins: config.plugins.map((p) => p.name) };
       } catch (err) {
         return err instanceof ConfigError ? invalid(err.problems) : failed((err as Error).message);
@@ -185,10 +186,6 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
 async function sameFile(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a, { bigint: true }).catch(() => undefined), stat(b, { bigint: true }).catch(() => undefined)]);
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
-}
-
-function restartOnlyMessage(fields: string[]): string {
-  return `${fields.join(", ")} changed; only a restart of the supervisor applies that, and a reload refuses it`;
 }
 
 function toEvent(e: PluginEvent): Event {
