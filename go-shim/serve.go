@@ -356,7 +356,7 @@ func instanceListener(path string) (net.Listener, error) {
 	} else if ok {
 		// CORRAL_EARLY_SOCKET named another socket than CORRAL_SOCKET:
 		// not the instance's.
-		syscall.Close(fd)
+		os.NewFile(uintptr(fd), early).Close()
 		os.Remove(early)
 	}
 	return listen(path, 0o600)
