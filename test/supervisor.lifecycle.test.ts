@@ -209,6 +209,22 @@ describe("a sandboxed plugin under the supervisor", () => {
     );
   });
 
+  it("says in its reason what a plugin that exited before it was ready said last on stderr: here go-shim's refusal", async () => {
+    const supervisor = await start([
+      {
+        name: "sayer",
+        binary: plugins.crasher,
+        apiVersion: "1.0",
+        env: { CRASH_AFTER_MS: "600000", CRASH_MODE: "health" },
+        restart: { initialBackoff: "50ms", maxBackoff: "100ms", quarantineAfter: 2, quarantineWindow: "30s" },
+      },
+    ]);
+    const p = await supervisor.waitForPlugin("sayer", (s) => s.state === "quarantined");
+    expect(p.reason).toMatch(
+      /; last: exited with status 1 before it was ready; it said: sayer: corral go-shim: the plugin registers grpc\.health\.v1\.Health, which go-shim serves itself/,
+    );
+  });
+
   it("refuses a plugin built for another Control protocol version, naming both", async () => {
     const supervisor = await start([{ name: "oldproto", binary: plugins.badproto, apiVersion: "1.0" }]);
     const p = await supervisor.waitForPlugin("oldproto", (s) => s.state === "quarantined");

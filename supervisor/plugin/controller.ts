@@ -5,6 +5,7 @@
 // source of truth about where a plugin is.
 import type { PluginConfig } from "../config/schema.ts";
 import { CrashPolicy } from "./crash-policy.ts";
+import { withoutWords } from "./exit-reason.ts";
 import { IncompatiblePlugin } from "./compatibility.ts";
 import { nextState, type LifecycleEvent, type PluginState } from "./lifecycle.ts";
 import type { Sample } from "./sampler.ts";
@@ -560,7 +561,8 @@ export class PluginController {
 }
 
 /** Keeps the plugin's address pointed at the instance that serves, or refusing with the reason none does. */
-export function refusalReason(plugin: string, state: PluginState, reason: string): string {
+export function refusalReason(plugin: string, state: PluginState, operatorReason: string): string {
+  const reason = withoutWords(operatorReason);
   const why = reason ? `: ${reason}` : "";
   switch (state) {
     case "stopped":

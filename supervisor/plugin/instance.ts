@@ -18,7 +18,7 @@ import { RotatingLeaf } from "../identity/rotating-leaf.ts";
 import type { Release } from "../releases/store.ts";
 import type { InstanceEnvironment } from "./environment.ts";
 import { ControlChannel, ControlChannelClosed, RpcError } from "./control-channel.ts";
-import { describeExit } from "./exit-reason.ts";
+import { describeExit, LastWords } from "./exit-reason.ts";
 import type { Sample } from "./sampler.ts";
 import type { Verdict } from "./cpu-guard.ts";
 import { InstanceMonitor } from "./monitor.ts";
@@ -80,6 +80,9 @@ export class PluginInstance implements Instance {
   readonly exited: Promise<string>;
   /** Its sandbox failed to set up: the plugin never ran. */
   #neverRan = false;
+  /** What the plugin said last on stderr, and how it ended, the two parts of the reason `exited` gives. */
+  readonly #lastWords = new LastWords();
+  #ended = { how: "", said: "" };
   #resolveExited!: (how: string) => void;
 
   private constructor(plugin: PluginConfig, env: InstanceEnvironment, release: Release, ids: SandboxIds) {
@@ -163,6 +166,7 @@ export class PluginInstance implements Instance {
       ring: this.#env.outputRing(this.#plugin.name),
       counts: this.#env.outputCounts(this.#plugin.name),
     });
+    sandbox.onOutput((stream, line) => this.#lastWords.see(stream, line));
     // On cgroup v1 the kill of one process is told at once, not at the next sample.
     sandbox.onOom(() => this.#monitor?.checkOomKills());
     sandbox.started.then(
@@ -175,7 +179,9 @@ export class PluginInstance implements Instance {
     void sandbox.exited.then(async (exit) => {
       // Read before the cgroup is removed: #release waits for this.exited.
       const events = await this.#cgroup?.events().catch(() => undefined);
-      const how = this.#verdict?.reason ?? describeExit(exit, events, this.#plugin.limits.memory);
+      const said = this.#verdict ? "" : this.#lastWords.after(exit);
+      this.#ended = { how: this.#verdict?.reason ?? describeExit(exit, events, this.#plugin.limits.memory), said };
+      const how = this.#ended.how + said;
       this.#log.info({ code: exit.code, signal: exit.signal, ...events }, `plugin ${how}`);
       if (events && events.pidsLimitHits > 0) {
         this.#log.warn({ pidsLimitHits: events.pidsLimitHits, pids: this.#plugin.limits.pids }, "the plugin hit its pids limit");
@@ -299,7 +305,7 @@ export class PluginInstance implements Instance {
     if (!sandbox) throw new Error("instance was not launched");
     const gone = this.exited.then((how) => {
       // "sandbox setup failed at …" already says the plugin never ran.
-      throw new Error(this.#neverRan ? how : `${how} before it was ready`);
+      throw new Error(this.#neverRan ? how : `${this.#ended.how} before it was ready${this.#ended.said}`);
     });
     gone.catch(() => {});
     const steps = (async () => {

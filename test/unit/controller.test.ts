@@ -469,4 +469,11 @@ describe("refusalReason", () => {
     expect(refusalReason("echo", "starting", "")).toBe("plugin echo is starting");
     expect(refusalReason("echo", "starting", "killed by SIGKILL")).toBe("plugin echo is starting again after a failure: killed by SIGKILL");
   });
+
+  it("leaves out what the plugin said on stderr: its operators' to read, not its callers'", () => {
+    const reason = "crashed 2 times within 30000 ms (quarantineAfter: 2); last: exited with status 2; it said: panic: token abc123 of alice is invalid";
+    expect(refusalReason("echo", "quarantined", reason)).toBe("plugin echo is quarantined: crashed 2 times within 30000 ms (quarantineAfter: 2); last: exited with status 2");
+    expect(refusalReason("echo", "backoff", "exited with status 1; it said: x")).toBe("plugin echo is restarting after a failure: exited with status 1");
+    expect(refusalReason("echo", "starting", "exited with status 1; it said: x")).toBe("plugin echo is starting again after a failure: exited with status 1");
+  });
 });

@@ -9,6 +9,8 @@
 // CRASH_MODE=heap it grows a heap that the garbage collector does not give
 // back (see heapGrowth); with CRASH_MODE=oom-child it starts a child copy of
 // itself that allocates until the kernel kills it, and goes on serving.
+// With CRASH_MODE=health it registers grpc.health.v1.Health, which go-shim
+// serves itself and so refuses: Serve says why on stderr and exits 1.
 package main
 
 import (
@@ -26,6 +28,8 @@ import (
 
 	shim "github.com/corralhq/corral/go-shim"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 func main() {
@@ -99,7 +103,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "crasher: crashing after %d ms\n", after)
 		os.Exit(3)
 	})
-	shim.Serve(shim.Plugin{Name: name, Version: "0.0.0", APIVersion: "1.0"}, func(*grpc.Server) {})
+	register := func(*grpc.Server) {}
+	if os.Getenv("CRASH_MODE") == "health" {
+		register = func(s *grpc.Server) { healthpb.RegisterHealthServer(s, health.NewServer()) }
+	}
+	shim.Serve(shim.Plugin{Name: name, Version: "0.0.0", APIVersion: "1.0"}, register)
 }
 
 // hog allocates and touches memory, 1 MiB at a time, and keeps it.
