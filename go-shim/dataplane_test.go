@@ -854,12 +854,12 @@ func TestRegisterPanicsOnUnpark(t *testing.T) {
 
 func TestNilInterceptorsAreRefused(t *testing.T) {
 	var unary grpc.UnaryServerInterceptor
-	err := Run(context.Background(), Plugin{Name: "greeter", UnaryInterceptors: []grpc.UnaryServerInterceptor{recoverUnary, unary}}, func(*grpc.Server) {})
+	err := Run(context.Background(), Plugin{Name: "greeter", APIVersion: "1.0", UnaryInterceptors: []grpc.UnaryServerInterceptor{recoverUnary, unary}}, func(*grpc.Server) {})
 	if err == nil || err.Error() != "Plugin.UnaryInterceptors[1] is nil" {
 		t.Errorf("Run with a nil unary interceptor: %v", err)
 	}
 	var stream grpc.StreamServerInterceptor
-	err = Run(context.Background(), Plugin{Name: "greeter", StreamInterceptors: []grpc.StreamServerInterceptor{stream}}, func(*grpc.Server) {})
+	err = Run(context.Background(), Plugin{Name: "greeter", APIVersion: "1.0", StreamInterceptors: []grpc.StreamServerInterceptor{stream}}, func(*grpc.Server) {})
 	if err == nil || err.Error() != "Plugin.StreamInterceptors[0] is nil" {
 		t.Errorf("Run with a nil stream interceptor: %v", err)
 	}

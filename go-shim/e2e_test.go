@@ -66,6 +66,8 @@ type instance struct {
 	pool   *x509.CertPool
 	cancel context.CancelFunc
 	done   chan error // Run's result
+	// register is what Run registers; registerSleeper when nil.
+	register func(*grpc.Server)
 }
 
 // startInstance runs the plugin "greeter" in trust domain corral.test, and
@@ -115,8 +117,12 @@ func (in *instance) start() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
+	register := in.register
+	if register == nil {
+		register = registerSleeper
+	}
 	go func() {
-		in.done <- Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, registerSleeper)
+		in.done <- Run(ctx, Plugin{Name: "greeter", Version: "1.2.3", APIVersion: "1.0"}, register)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -379,7 +385,7 @@ func TestMisissuedCertificate(t *testing.T) {
 			in := newInstanceWith(t, tt.spec)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err := Run(ctx, Plugin{Name: "greeter"}, registerSleeper)
+			err := Run(ctx, Plugin{Name: "greeter", APIVersion: "1.0"}, registerSleeper)
 			if err == nil || !strings.Contains(err.Error(), tt.want) ||
 				!strings.Contains(err.Error(), filepath.Join(in.dir, "cert.pem")) {
 				t.Errorf("Run = %v, want an error naming cert.pem and saying %q", err, tt.want)
@@ -493,7 +499,7 @@ func TestStaleSocket(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	t.Setenv("CORRAL_INSTANCE_DIR", t.TempDir()) // no certificates
-	if err := Run(context.Background(), Plugin{Name: "greeter"}, registerSleeper); err == nil ||
+	if err := Run(context.Background(), Plugin{Name: "greeter", APIVersion: "1.0"}, registerSleeper); err == nil ||
 		!strings.Contains(err.Error(), "ca.pem") {
 		t.Errorf("Run without certificates = %v, want an error naming ca.pem", err)
 	}

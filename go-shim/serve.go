@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,9 +68,11 @@ func Serve(plugin Plugin, register func(*grpc.Server)) {
 	os.Exit(0)
 }
 
-// Run is [Serve] for tests and programs that manage their own process: it
-// serves until the server is drained, by the supervisor or because ctx is
-// done, and returns nil then. It returns an error if it cannot serve,
+// Run is [Serve] for programs that manage their own process: it serves
+// until the server is drained, by the supervisor or because ctx is done,
+// and returns nil then. It runs only under a supervisor, which gives it its
+// instance directory and certificate: test a plugin's services with a
+// grpc.Server of the test's own, and the plugin under Corral. It returns an error if it cannot serve,
 // among others if the instance's certificate is not a plugin's: its URI SAN
 // spiffe://<trust-domain>/plugin/<name> and its plugin-ID extension must
 // name the same plugin. It reads the environment and sets the Go runtime's
@@ -77,6 +80,12 @@ func Serve(plugin Plugin, register func(*grpc.Server)) {
 func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error {
 	if plugin.Name == "" {
 		return errors.New("plugin has no name")
+	}
+	if !isAPIVersion(plugin.APIVersion) {
+		return fmt.Errorf("Plugin.APIVersion %q is not MAJOR.MINOR (e.g. \"1.0\"), which the config's apiVersion is checked against", plugin.APIVersion)
+	}
+	if register == nil {
+		return errors.New("register is nil: pass a function that registers the plugin's services on the grpc.Server it is given")
 	}
 	// A nil interceptor would fail every call it wraps, as a panic of the
 	// handler's, on an instance that reports itself healthy.
@@ -210,6 +219,12 @@ func Run(ctx context.Context, plugin Plugin, register func(*grpc.Server)) error 
 		}
 	}
 	slices.Sort(methods)
+	if len(methods) == 0 {
+		// Not refused: a plugin may serve nothing yet. But every call to it
+		// fails with Unimplemented, which is more often a register that
+		// forgot its service, or registered it under a condition.
+		logf("the plugin registers no service of its own: every call to it fails with Unimplemented")
+	}
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, &healthServer{Server: hs, drainer: drainer})
 
@@ -377,4 +392,14 @@ func listen(path string, mode fs.FileMode) (net.Listener, error) {
 		return nil, err
 	}
 	return lis, nil
+}
+
+// isAPIVersion reports whether v is MAJOR.MINOR, or MAJOR alone, in
+// decimal digits: what the supervisor compares with the config's apiVersion.
+func isAPIVersion(v string) bool {
+	major, minor, dotted := strings.Cut(v, ".")
+	digits := func(s string) bool {
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	return digits(major) && (!dotted || digits(minor))
 }
