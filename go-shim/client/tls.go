@@ -45,7 +45,8 @@ type TLSFiles struct {
 // connections present the renewed certificate, without a restart.
 //
 // Its handshakes are checked against files.CRL; the connections made
-// before the list changed are not (Connect's are: see [revocations]).
+// before the list changed are not ([Connect]'s are: it closes those of a
+// plugin whose certificate a new list revokes).
 func PluginTLS(files TLSFiles, plugin string) (*tls.Config, error) {
 	config, _, err := pluginTLS(files, plugin)
 	return config, err
