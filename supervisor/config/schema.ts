@@ -182,7 +182,10 @@ const output = z.strictObject({
 });
 
 const releases = z.strictObject({
-  /** Releases kept for rollback, besides the current and serving ones. */
+  /**
+   * Releases kept for rollback besides the current one and the one a deploy
+   * replaced (the rollback's target, always kept): `keep: 1` leaves two.
+   */
   keep: z.number().int().min(1).max(1000).default(5),
 });
 
