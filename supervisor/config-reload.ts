@@ -116,7 +116,7 @@ export class ConfigReloader {
         const stoppingNow = `${plugin.name}: the supervisor is stopping`;
         if (stopping()) return void result.failed!.push(stoppingNow);
         try {
-          const parts = await plugins.add(plugin, { binaryRequired: true });
+          const parts = await plugins.add(plugin, { byReload: true });
           await plugins.open(plugin.name);
           if (stopping()) throw new Error("the supervisor is stopping"); // added, not started: the stop closes it
           // Its first attempt decides, as a changed plugin's new instance

@@ -16,6 +16,7 @@ import { OutputRing } from "./observe/output-ring.ts";
 import { PluginController } from "./plugin/controller.ts";
 import type { InstanceEnvironment } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
+import { OperatorStop } from "./plugin/operator-stop.ts";
 import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
@@ -35,6 +36,8 @@ export interface PluginParts {
   outputCounts: OutputCounts;
   address?: StableAddress;
   watch?: CurrentWatch;
+  /** An operator's stop, kept across restarts of the supervisor. */
+  operatorStop: OperatorStop;
   /** An open() under way: a second caller (two Start RPCs at once) waits for it rather than opening twice. */
   opening?: Promise<void>;
   /** remove() has begun: nothing is opened for the plugin from then on. */
@@ -103,14 +106,18 @@ export class PluginSet {
    * store and makes its controller and deployer. Its address and watch come
    * with open() (once the runtime directory is swept), its instance with start().
    * A binary that cannot be imported is logged, and the plugin added without
-   * a release (a deploy may bring one), unless `binaryRequired` (a reload's
-   * addition): then it is not added, and the error says why.
+   * a release (a deploy may bring one), unless `byReload` (a reload's
+   * addition): then it is not added, and the error says why. A reload's
+   * addition also runs whatever an operator's stop of an earlier entry of
+   * that name left recorded; at the supervisor's start, the stop holds.
    */
-  async add(plugin: PluginConfig, { binaryRequired = false }: { binaryRequired?: boolean } = {}): Promise<PluginParts> {
+  async add(plugin: PluginConfig, { byReload = false }: { byReload?: boolean } = {}): Promise<PluginParts> {
     if (this.#plugins.has(plugin.name)) throw new Error(`plugin ${plugin.name} exists already`);
     const log = this.#log;
     const store = new ReleaseStore(this.#config.stateDir, plugin.name);
-    const release = await this.#currentAtStart(store, plugin, binaryRequired);
+    const release = await this.#currentAtStart(store, plugin, byReload);
+    const operatorStop = await OperatorStop.open(this.#config.stateDir, plugin.name);
+    if (byReload) await operatorStop.clear();
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     warnOfCpuAboveHost(plugin, log);
     warnOfIpcGrants(plugin, log);
@@ -159,7 +166,7 @@ export class PluginSet {
       ...(release && { current: release.sha256 }),
       readers: env.uids,
     });
-    const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing(), outputCounts: new OutputCounts() };
+    const parts: PluginParts = { config: plugin, controller, store, deployer, output: new OutputRing(), outputCounts: new OutputCounts(), operatorStop };
     if (this.#closed) throw new Error(SET_CLOSED); // closed while the binary was imported: close() did not see it
     this.#plugins.set(plugin.name, parts);
     return parts;
@@ -221,6 +228,26 @@ export class PluginSet {
   }
 
   /**
+   * An operator's stop (corralctl stop): recorded before the stop, so that
+   * the supervisor's next start leaves the plugin stopped, also if it dies
+   * during the stop. A record that fails (a full disk) does not hold up the
+   * stop; it is said.
+   */
+  async stopByOperator(name: string): Promise<void> {
+    const parts = this.#plugins.get(name);
+    if (!parts) return;
+    await parts.operatorStop.record().catch((err: Error) =>
+      this.#log.error({ plugin: name, err: err.message }, "recording the operator's stop failed: the supervisor's next start will start the plugin"),
+    );
+    await parts.controller.stop();
+  }
+
+  /** An operator's start (or restart) of a stopped plugin: its stop is no longer kept. */
+  async forgetOperatorStop(name: string): Promise<void> {
+    await this.#plugins.get(name)?.operatorStop.clear();
+  }
+
+  /**
    * open() at the supervisor's start: a plugin whose address cannot be
    * opened (its identity revoked, its TCP port taken) is not served, and
    * says why, rather than keeping every other plugin from starting.
@@ -257,6 +284,8 @@ export class PluginSet {
     await parts.controller.stop();
     await deploys;
     await parts.address?.close();
+    // Gone from the config: added again one day, it runs.
+    await parts.operatorStop.clear().catch((err: Error) => this.#log.error({ plugin: name, err: err.message }, "forgetting the operator's stop of a removed plugin failed"));
     this.#trust.forgetPlugin(name);
     this.#env?.forgetPlugin(name);
     // Its alerts could never be acknowledged (no such plugin), nor end.

@@ -218,7 +218,7 @@ export class Supervisor {
         authorize: (der) => trust.authorizeAdmin(der),
         log,
         backend: {
-          status: (names) => plugins.selected(names).map((p) => pluginStatus(p.controller, p.address)),
+          status: (names) => plugins.selected(names).map((p) => pluginStatus(p)),
           version: () => ({ version: SUPERVISOR_VERSION, controlProtocolVersion: CONTROL_PROTOCOL_VERSION }),
           health: healthAdmin({
             alerts,
@@ -334,7 +334,10 @@ export class Supervisor {
       };
       options.stopRequested?.addEventListener("abort", giveUpStarts);
       try {
-        if (!options.stopRequested?.aborted) await Promise.all(plugins.values().filter((p) => served.has(p.controller.name)).map((p) => p.controller.start()));
+        const kept = plugins.values().filter((p) => p.operatorStop.at !== undefined);
+        for (const p of kept) log.info({ plugin: p.controller.name }, `plugin not started: stopped ${p.operatorStop.reason(p.controller.name)}`);
+        const starting = plugins.values().filter((p) => served.has(p.controller.name) && p.operatorStop.at === undefined);
+        if (!options.stopRequested?.aborted) await Promise.all(starting.map((p) => p.controller.start()));
       } finally {
         options.stopRequested?.removeEventListener("abort", giveUpStarts);
       }

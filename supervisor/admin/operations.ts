@@ -45,7 +45,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
   };
   const statusOf = (name: string): PluginStatus => {
     const parts = find(name);
-    return pluginStatus(parts.controller, parts.address);
+    return pluginStatus(parts);
   };
   /** Its address open (it was not, if that failed at the supervisor's start). */
   const opened = (name: string) =>
@@ -77,17 +77,20 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
       await opened(name);
+      await deps.plugins.forgetOperatorStop(name);
       await controller.start().catch(refused); // its first attempt: ready, or why not
       return statusOf(name);
     },
     async stop(name) {
-      await find(name).controller.stop();
+      find(name);
+      await deps.plugins.stopByOperator(name);
       return statusOf(name);
     },
     async restart(name) {
       const { controller } = find(name);
       if (controller.state === "stopped" || controller.state === "quarantined") {
         await opened(name);
+        await deps.plugins.forgetOperatorStop(name);
         await controller.start().catch(refused);
       } else await controller.restart().catch(refused);
       return statusOf(name);

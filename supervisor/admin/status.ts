@@ -2,18 +2,22 @@
 import type { InstanceUsage } from "../../proto/gen/ts/corral/admin/v1/InstanceUsage.ts";
 import type { PluginStatus } from "../../proto/gen/ts/corral/admin/v1/PluginStatus.ts";
 import type { PluginController } from "../plugin/controller.ts";
+import type { OperatorStop } from "../plugin/operator-stop.ts";
 import type { Sample } from "../plugin/sampler.ts";
 import { wallTime } from "../steady-clock.ts";
 
-export function pluginStatus(c: PluginController, address: { path: string; tcpAddress: string | undefined } | undefined): PluginStatus {
+export function pluginStatus(parts: { controller: PluginController; address?: { path: string; tcpAddress: string | undefined } | undefined; operatorStop?: OperatorStop }): PluginStatus {
+  const { controller: c, address } = parts;
   const instance = c.instance;
+  // Stopped, and kept so across restarts: say so, and how to end it.
+  const kept = c.state === "stopped" && parts.operatorStop?.at !== undefined;
   return {
     name: c.name,
     address: address?.path ?? "",
     tcpAddress: address?.tcpAddress ?? "",
     state: c.state,
     restarts: c.restarts,
-    reason: c.reason,
+    reason: kept ? parts.operatorStop!.reason(c.name) : c.reason,
     stateAgeMs: c.stateAgeMs,
     ...(instance && {
       instance: {

@@ -272,7 +272,7 @@ function printPlugin(p: PluginStatus__Output, json: boolean | undefined): void {
 
 for (const [verb, description] of [
   ["start", "start a stopped plugin (or lift a quarantine) and wait until it is ready or has failed"],
-  ["stop", "drain and stop a plugin; it stays stopped until started, or until the supervisor restarts (which starts every plugin of its config)"],
+  ["stop", "drain and stop a plugin; it stays stopped until started, across restarts of the supervisor too"],
   ["restart", "replace a plugin's instance with a new one, through the hot-update path (no failed calls)"],
   ["pause", "stop a plugin's processes (SIGSTOP) after moving calls away: they fail fast with UNAVAILABLE until resume"],
   ["resume", "continue a paused plugin"],

@@ -1,0 +1,67 @@
+// An operator's stop of a plugin (corralctl stop), kept in the state
+// directory until an operator starts the plugin again. The supervisor's next
+// start (after a crash, a restart of its unit, a reboot) leaves the plugin
+// stopped: it started every plugin of its config again, one an operator had
+// stopped because it did harm among them.
+//
+// <stateDir>/plugins/<name>/stopped holds {"at": <ms since the epoch>},
+// written durably. Starting the plugin removes it, and so does the plugin's
+// removal from the config or its addition by a reload (a plugin added anew
+// runs). The supervisor's own stops, at its end, record nothing.
+import { mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { replaceAtomically, syncDir } from "../identity/files.ts";
+
+export class OperatorStop {
+  readonly #file: string;
+  /** When an operator stopped the plugin, if the stop is in force. */
+  #at: number | undefined;
+
+  private constructor(file: string, at: number | undefined) {
+    this.#file = file;
+    this.#at = at;
+  }
+
+  /** The plugin's record, as the state directory has it. One that cannot be read is a stop at an unknown time (0). */
+  static async open(stateDir: string, plugin: string): Promise<OperatorStop> {
+    const file = path.join(stateDir, "plugins", plugin, "stopped");
+    const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw new Error(`reading ${file}: ${err.message}`, { cause: err });
+    });
+    if (text === undefined) return new OperatorStop(file, undefined);
+    const at = (() => {
+      try {
+        const value = (JSON.parse(text) as { at?: unknown }).at;
+        return typeof value === "number" && Number.isFinite(value) ? value : 0;
+      } catch {
+        return 0;
+      }
+    })();
+    return new OperatorStop(file, at);
+  }
+
+  /** When an operator stopped the plugin (0: unknown), or undefined if no stop is in force. */
+  get at(): number | undefined {
+    return this.#at;
+  }
+
+  async record(at = Date.now()): Promise<void> {
+    await mkdir(path.dirname(this.#file), { recursive: true });
+    await replaceAtomically(this.#file, `${JSON.stringify({ at })}\n`, 0o644);
+    this.#at = at;
+  }
+
+  async clear(): Promise<void> {
+    if (this.#at === undefined) return;
+    await rm(this.#file, { force: true });
+    await syncDir(path.dirname(this.#file)).catch(() => {}); // the directory may be gone with the plugin's state
+    this.#at = undefined;
+  }
+
+  /** The stop as a stopped plugin's reason ("greeter: stopped: by an operator at …"). */
+  reason(plugin: string): string {
+    const when = this.#at ? ` at ${new Date(this.#at).toISOString()}` : "";
+    return `by an operator${when}; kept stopped across restarts of the supervisor until corralctl start ${plugin}`;
+  }
+}
