@@ -5,7 +5,7 @@
 import { execa } from "execa";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { once } from "node:events";
-import { link as hardLink, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, link as hardLink, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { lookup } from "node:dns/promises";
 import { hostname, tmpdir } from "node:os";
 import net from "node:net";
@@ -472,7 +472,7 @@ describe("config reload", () => {
       const v = await ctl("validate");
       expect(v.code).toBe(1);
       expect(v.stderr).toBe(
-        `invalid config\n${supervisor.configFile}: plugin echo: its binary ${path.dirname(missing)} is not a regular file; a reload would refuse the plugin's change\n` +
+        `invalid config\n${supervisor.configFile}: plugin echo: its binary ${path.dirname(missing)} is not a regular file; a reload would fail for the plugin\n` +
           `${supervisor.configFile}: plugin ghost: its binary ${missing} does not exist; a reload would refuse the plugin's addition\n`,
       );
       const r = await ctl("reload", "--json");
@@ -482,6 +482,27 @@ describe("config reload", () => {
     } finally {
       await writeFile(supervisor.configFile, good);
       expect((await ctl("reload")).code).toBe(0);
+    }
+  }, 60_000);
+
+  it("has validate refuse a file whose plugin, kept as it is, lost its binary since: the reload imports it again, and fails", async () => {
+    const good = await readFile(supervisor.configFile, "utf8");
+    const copy = path.join(path.dirname(supervisor.configFile), "echo-kept");
+    await copyFile(echoBinary, copy);
+    await editConfig((doc) => void doc.plugins.push({ name: "kept", binary: copy, apiVersion: "1.0" }));
+    try {
+      expect((await ctl("reload")).code).toBe(0);
+      await rm(copy);
+      const v = await ctl("validate");
+      expect(v.code).toBe(1);
+      expect(v.stderr).toBe(`invalid config\n${supervisor.configFile}: plugin kept: its binary ${copy} does not exist; a reload would fail for the plugin\n`);
+      const r = await ctl("reload", "--json");
+      expect(r.code).toBe(1);
+      expect((JSON.parse(r.stdout) as { failed: string[] }).failed).toEqual([expect.stringMatching(/^kept: ENOENT/)]);
+    } finally {
+      await writeFile(supervisor.configFile, good);
+      expect((await ctl("reload")).code).toBe(0);
+      await rm(copy, { force: true });
     }
   }, 60_000);
 

@@ -13,12 +13,12 @@ export async function reloadRefusals(running: Config, next: Config): Promise<str
   if (diff.needsRestart.length > 0) {
     refusals.push(`${diff.needsRestart.join(", ")} changed; only a restart of the supervisor applies that, and a reload refuses it`);
   }
-  // A binary the reload imports: of a plugin added, or given another path; in the file's order.
+  // The reload imports every binary of `next` (one unchanged in the file may
+  // have a new build at its path): in the file's order.
   const added = new Set(diff.added.map((p) => p.name));
-  const rebinaried = new Set(diff.changed.filter((c) => c.fields.includes("binary")).map((c) => c.plugin.name));
-  for (const plugin of next.plugins.filter((p) => added.has(p.name) || rebinaried.has(p.name))) {
+  for (const plugin of next.plugins) {
     const problem = await unreadable(plugin);
-    if (problem) refusals.push(`plugin ${plugin.name}: its binary ${plugin.binary} ${problem}; a reload would refuse the plugin's ${added.has(plugin.name) ? "addition" : "change"}`);
+    if (problem) refusals.push(`plugin ${plugin.name}: its binary ${plugin.binary} ${problem}; a reload would ${added.has(plugin.name) ? "refuse the plugin's addition" : "fail for the plugin"}`);
   }
   return refusals;
 }
