@@ -92,4 +92,13 @@ describe("dataPlane.group", () => {
     expect(await connectAs(OUTSIDER, [], address)).toMatch(/permission denied$/);
     expect((await corralctl(["--config", supervisor.configFile, "start", "greeter"])).code).toBe(0);
   });
+
+  it("makes the stable addresses' directory again when it was removed, and the address leads to the plugin again", async () => {
+    const address = stableAddressPath(supervisor.runtimeDir, "greeter");
+    await rm(path.join(supervisor.runtimeDir, "plugins"), { recursive: true });
+    expect((await corralctl(["--config", supervisor.configFile, "restart", "greeter"])).code).toBe(0);
+    for (let i = 0; i < 100 && !existsSync(address); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await dataPlaneDirs()).toEqual(WITH_GROUP);
+    expect(await connectAs(MEMBER, [GROUP], address)).toBe("dial-unix: connected");
+  });
 });

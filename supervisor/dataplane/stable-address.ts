@@ -75,6 +75,8 @@ export class StableAddress {
   /** The same, for pointing the link when that failed (#apply). */
   readonly #linkBackoff = { ms: PUBLISH_RETRY_MS.first };
   #retry: NodeJS.Timeout | undefined;
+  /** Makes the link's directory again, with its owner and mode, when it has gone. */
+  readonly #ensureDirectory: () => Promise<void>;
   #closed = false;
 
   constructor(options: {
@@ -83,8 +85,10 @@ export class StableAddress {
     tcp?: { relay: TcpRelay; configured: string };
     log: Logger;
     reason: string;
+    ensureDirectory?: () => Promise<void>;
   }) {
     this.path = options.path;
+    this.#ensureDirectory = options.ensureDirectory ?? (async () => {});
     this.#refusal = options.refusal;
     this.#tcp = options.tcp?.relay;
     this.#tcpConfigured = options.tcp?.configured;
@@ -122,6 +126,7 @@ export class StableAddress {
         ...(tcp && { tcp: { relay: tcp, configured: plugin.dataPlane.tcp! } }),
         log,
         reason: refusal.server.reason,
+        ensureDirectory: () => parts.directories.ensure("plugins"),
       });
     } catch (err) {
       await refusal.close();
@@ -230,6 +235,11 @@ export class StableAddress {
       // was thrown to whatever changed the route (an instance's exit among
       // them), unhandled, and ended the supervisor with every plugin.
       this.#effective = before;
+      // Its directory gone (a cleaner of a runtimeDir under /tmp): made
+      // again before the retry, which would otherwise fail for good.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        this.#ensureDirectory().catch((mkErr: Error) => this.#log.debug({ err: mkErr.message }, "making the stable address's directory again failed"));
+      }
       const again = this.#applyAgainLater(this.#linkBackoff);
       this.#log[again.first ? "error" : "debug"]({ address: this.path, err: (err as Error).message, retryInMs: again.ms }, "the stable address could not be pointed anew; it is tried again");
       return;
