@@ -31,6 +31,7 @@ const MAX_WORDS = 500;
  * (its stack follows), the runtime's fatal error.
  */
 const TELLING = /^panic: |^fatal error: |^\S+: corral go-shim: /;
+const GO_SHIM_LOG = /^corral go-shim: /;
 
 /**
  * What a plugin said last on stderr, for the reason it ended with a status
@@ -46,8 +47,10 @@ export class LastWords {
   see(stream: string, line: string): void {
     if (stream !== "stderr" || line.trim() === "") return;
     const shown = line.length > MAX_WORDS ? `${line.slice(0, MAX_WORDS)}…` : line;
-    this.#last = shown;
     if (TELLING.test(line)) this.#telling = shown;
+    // go-shim's own log ("corral go-shim: revocation list loaded", a
+    // refused connection) says nothing of why the plugin ended.
+    else if (!GO_SHIM_LOG.test(line)) this.#last = shown;
   }
 
   /** "; it said: …" to end the reason of an exit with `end`, or "". */

@@ -53,6 +53,10 @@ describe("a plugin's last words", () => {
     expect(said([["stderr", "corral go-shim: draining"], ["stderr", "2026/11/28 db: connection refused"], ["stdout", "bye"], ["stderr", ""]], { code: 1 })).toBe(
       "; it said: 2026/11/28 db: connection refused",
     );
+    expect(said([["stderr", "2026/11/28 db: connection refused"], ["stderr", "corral go-shim: revocation list loaded: number 3"]], { code: 1 })).toBe(
+      "; it said: 2026/11/28 db: connection refused",
+    );
+    expect(said([["stderr", "corral go-shim: the plugin registers no service of its own: every call to it fails with Unimplemented"]], { code: 1 })).toBe("");
   });
 
   it("say nothing of an exit with status 0, a signal or a setup failure, or of a plugin that said nothing", () => {
