@@ -73,7 +73,7 @@ describe("certificate roles", () => {
     const unknown = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "client", "--name", "x", "--plugin", "nosuch", "--out", client]);
     expect(unknown).toMatchObject({ code: 4, stderr: "corralctl: no such plugin: nosuch\n" });
     const badRole = await corralctl(["--config", supervisor.configFile, "certs", "issue", "--role", "root", "--name", "x", "--out", client]);
-    expect(badRole).toMatchObject({ code: 1, stderr: 'corralctl: role "root" is not admin or client\n' });
+    expect(badRole).toMatchObject({ code: 1, stderr: 'corralctl: role "root" is not admin, client or plugin\n' });
     // An --out it cannot write into is refused before anything is issued: no certificate whose key is lost.
     const file = path.join(supervisor.dir, "a-file");
     await writeFile(file, "");
