@@ -77,8 +77,8 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
       await opened(name);
-      await deps.plugins.forgetOperatorStop(name);
-      await controller.start().catch(refused); // its first attempt: ready, or why not
+      // Its first attempt: ready, or why not.
+      await Promise.all([deps.plugins.forgetOperatorStop(name), controller.start().catch(refused)]);
       return statusOf(name);
     },
     async stop(name) {
@@ -90,8 +90,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       const { controller } = find(name);
       if (controller.state === "stopped" || controller.state === "quarantined") {
         await opened(name);
-        await deps.plugins.forgetOperatorStop(name);
-        await controller.start().catch(refused);
+        await Promise.all([deps.plugins.forgetOperatorStop(name), controller.start().catch(refused)]);
       } else await controller.restart().catch(refused);
       return statusOf(name);
     },
