@@ -233,11 +233,11 @@ export class PluginSet {
    * during the stop. A record that fails (a full disk) does not hold up the
    * stop; it is said.
    */
-  async stopByOperator(name: string): Promise<void> {
+  async stopByOperator(name: string, by: string): Promise<void> {
     const parts = this.#plugins.get(name);
     if (!parts) return;
     // Not of a plugin on its way out of the config: remove() forgets the stop.
-    if (!parts.removing) await parts.operatorStop.record().catch((err: Error) =>
+    if (!parts.removing) await parts.operatorStop.record(by).catch((err: Error) =>
       this.#log.error({ plugin: name, err: err.message }, "recording the operator's stop failed: the supervisor's next start will start the plugin"),
     );
     await parts.controller.stop();

@@ -123,7 +123,7 @@ describe("corralctl operations", () => {
   it("stops and starts a plugin; calls are refused while it is stopped", async () => {
     const stopped = await ctl("stop", "echo");
     expect(stopped.code, stopped.stderr).toBe(0);
-    expect(stopped.stdout).toMatch(/^echo: stopped: by an operator at \S+; kept stopped across restarts of the supervisor until corralctl start echo\n$/);
+    expect(stopped.stdout).toMatch(/^echo: stopped: by an operator \(spiffe:\/\/\S+\/admin\/\S+\) at \S+; kept stopped across restarts of the supervisor until corralctl start echo\n$/);
     const refused = await call();
     expect(refused).toMatchObject({ ok: false, code: status.UNAVAILABLE, details: "plugin echo is stopped" });
     const again = await ctl("stop", "echo");

@@ -14,7 +14,7 @@ afterEach(async () => {
   supervisor = undefined;
 });
 
-const STOPPED = /^by an operator at \d{4}-\d\d-\d\dT[\d:.]+Z; kept stopped across restarts of the supervisor until corralctl start greeter$/;
+const STOPPED = /^by an operator \(spiffe:\/\/test\.corral\.local\/admin\/local-root\) at \d{4}-\d\d-\d\dT[\d:.]+Z; kept stopped across restarts of the supervisor until corralctl start greeter$/;
 
 describe("an operator's stop", () => {
   it("keeps the plugin stopped across restarts of the supervisor until an operator starts it", async () => {

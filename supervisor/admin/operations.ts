@@ -81,9 +81,9 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       await Promise.all([deps.plugins.forgetOperatorStop(name), controller.start().catch(refused)]);
       return statusOf(name);
     },
-    async stop(name) {
+    async stop(name, caller) {
       find(name);
-      await deps.plugins.stopByOperator(name);
+      await deps.plugins.stopByOperator(name, caller.identity);
       return statusOf(name);
     },
     async restart(name) {

@@ -56,7 +56,8 @@ export interface AdminBackend {
 export interface OperationsAdmin {
   describe(plugin: string): Promise<DescribeResponse>;
   start(plugin: string): Promise<PluginStatus>;
-  stop(plugin: string): Promise<PluginStatus>;
+  /** An operator's stop, kept across restarts of the supervisor; `caller` is recorded as who asked. */
+  stop(plugin: string, caller: Caller): Promise<PluginStatus>;
   restart(plugin: string): Promise<PluginStatus>;
   pause(plugin: string): Promise<PluginStatus>;
   resume(plugin: string): Promise<PluginStatus>;
@@ -102,6 +103,8 @@ export interface CertificateAdmin {
  */
 export interface Caller {
   root: boolean;
+  /** Its identity (spiffe://<td>/admin/<name>), for what records who asked; "" if unknown. */
+  identity: string;
   /** Aborted when the caller cancels the call (Ctrl-C, or its deadline passed). */
   cancelled: AbortSignal;
 }
@@ -109,9 +112,9 @@ export interface Caller {
 function callerOf(peer: Buffer | undefined, cancelled: AbortSignal): Caller {
   try {
     const id = peer && parsePeerIdentity(peer);
-    return { root: id !== undefined && id.kind === "admin" && id.name === LOCAL_ADMIN, cancelled };
+    return { root: id !== undefined && id.kind === "admin" && id.name === LOCAL_ADMIN, identity: id ? id.uri : "", cancelled };
   } catch {
-    return { root: false, cancelled };
+    return { root: false, identity: "", cancelled };
   }
 }
 
@@ -305,7 +308,7 @@ export class AdminServer {
       ListReleases: guard(async (req) => ({ releases: await options.backend.releases.list(req.plugin) })),
       Describe: guard((req) => ops.describe(req.plugin)),
       Start: change("Start", (req) => ops.start(req.plugin)),
-      Stop: change("Stop", (req) => ops.stop(req.plugin)),
+      Stop: change("Stop", (req, caller) => ops.stop(req.plugin, caller)),
       Restart: change("Restart", (req) => ops.restart(req.plugin)),
       Pause: change("Pause", (req) => ops.pause(req.plugin)),
       Resume: change("Resume", (req) => ops.resume(req.plugin)),

@@ -4,7 +4,8 @@
 // stopped: it started every plugin of its config again, one an operator had
 // stopped because it did harm among them.
 //
-// <stateDir>/plugins/<name>/stopped holds {"at": <ms since the epoch>},
+// <stateDir>/plugins/<name>/stopped holds {"at": <ms since the epoch>,
+// "by": <the admin identity that asked>},
 // written durably. Starting the plugin removes it, and so does the plugin's
 // removal from the config or its addition by a reload (a plugin added anew
 // runs). The supervisor's own stops, at its end, record nothing.
@@ -16,10 +17,13 @@ export class OperatorStop {
   readonly #file: string;
   /** When an operator stopped the plugin, if the stop is in force. */
   #at: number | undefined;
+  /** Who: the admin identity that asked ("" if unknown). */
+  #by = "";
 
-  private constructor(file: string, at: number | undefined) {
+  private constructor(file: string, at: number | undefined, by = "") {
     this.#file = file;
     this.#at = at;
+    this.#by = by;
   }
 
   /** The plugin's record, as the state directory has it. One that cannot be read is a stop at an unknown time (0). */
@@ -30,15 +34,17 @@ export class OperatorStop {
       throw new Error(`reading ${file}: ${err.message}`, { cause: err });
     });
     if (text === undefined) return new OperatorStop(file, undefined);
-    const at = (() => {
+    const record = (() => {
       try {
-        const value = (JSON.parse(text) as { at?: unknown }).at;
-        return typeof value === "number" && Number.isFinite(value) ? value : 0;
+        return JSON.parse(text) as { at?: unknown; by?: unknown };
       } catch {
-        return 0;
+        return {};
       }
     })();
-    return new OperatorStop(file, at);
+    const at = typeof record.at === "number" && Number.isFinite(record.at) ? record.at : 0;
+    // Shown in a status: a name of a certificate's, not any text the file holds.
+    const by = typeof record.by === "string" && /^spiffe:\/\/[A-Za-z0-9.-]+\/admin\/[A-Za-z0-9._-]+$/.test(record.by) ? record.by : "";
+    return new OperatorStop(file, at, by);
   }
 
   /** When an operator stopped the plugin (0: unknown), or undefined if no stop is in force. */
@@ -46,10 +52,12 @@ export class OperatorStop {
     return this.#at;
   }
 
-  async record(at = Date.now()): Promise<void> {
+  /** Records the stop, `by` the admin identity that asked for it. */
+  async record(by: string, at = Date.now()): Promise<void> {
     await mkdir(path.dirname(this.#file), { recursive: true });
-    await replaceAtomically(this.#file, `${JSON.stringify({ at })}\n`, 0o644);
+    await replaceAtomically(this.#file, `${JSON.stringify({ at, by })}\n`, 0o644);
     this.#at = at;
+    this.#by = by;
   }
 
   async clear(): Promise<void> {
@@ -62,6 +70,7 @@ export class OperatorStop {
   /** The stop as a stopped plugin's reason ("greeter: stopped: by an operator at …"). */
   reason(plugin: string): string {
     const when = this.#at ? ` at ${new Date(this.#at).toISOString()}` : "";
-    return `by an operator${when}; kept stopped across restarts of the supervisor until corralctl start ${plugin}`;
+    const who = this.#by ? ` (${this.#by})` : "";
+    return `by an operator${who}${when}; kept stopped across restarts of the supervisor until corralctl start ${plugin}`;
   }
 }
