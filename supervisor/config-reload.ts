@@ -122,8 +122,9 @@ export class ConfigReloader {
           // Its first attempt decides, as a changed plugin's new instance
           // does: one that fails is not added (and would not wait for a
           // crash loop that never quarantines).
-          await parts.controller.start();
-          if (parts.controller.state !== "ready") throw new Error(`not ready: ${parts.controller.state}: ${parts.controller.reason}`);
+          // Unless an operator stopped it meanwhile: added, and stopped.
+          const started = await plugins.startAdded(plugin.name);
+          if (started && parts.controller.state !== "ready") throw new Error(`not ready: ${parts.controller.state}: ${parts.controller.reason}`);
           applied.set(plugin.name, plugin);
           result.added!.push(plugin.name);
         } catch (err) {

@@ -16,7 +16,7 @@ import { OutputRing } from "./observe/output-ring.ts";
 import { PluginController } from "./plugin/controller.ts";
 import type { InstanceEnvironment } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
-import { OperatorStop } from "./plugin/operator-stop.ts";
+import { OperatorRecordFailed, OperatorStop } from "./plugin/operator-stop.ts";
 import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
@@ -55,6 +55,8 @@ export class PluginSet {
   readonly #events: EventLog;
   readonly #log: Logger;
   #env: InstanceEnvironment | undefined;
+  /** Each plugin's operator steps under way, one after another (#operatorTurn). */
+  readonly #operatorTurns = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(parts: { config: Config; dataPlaneDirs: DataPlaneDirectories; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
@@ -118,6 +120,7 @@ export class PluginSet {
     const release = await this.#currentAtStart(store, plugin, byReload);
     const operatorStop = await OperatorStop.open(this.#config.stateDir, plugin.name);
     if (byReload) await operatorStop.clear();
+    else if (operatorStop.unreadable) log.error({ plugin: plugin.name, err: operatorStop.unreadable }, "the operator's recorded stop cannot be read: the plugin is kept stopped; corralctl start starts it");
     if (release) log.info({ plugin: plugin.name, release: release.sha256 }, "current release");
     warnOfCpuAboveHost(plugin, log);
     warnOfIpcGrants(plugin, log);
@@ -228,32 +231,82 @@ export class PluginSet {
   }
 
   /**
-   * An operator's stop (corralctl stop): recorded before the stop, so that
-   * the supervisor's next start leaves the plugin stopped, also if it dies
-   * during the stop. A record that fails (a full disk) does not hold up the
-   * stop; it is said.
+   * An operator's stop (corralctl stop): recorded first, so that the
+   * supervisor's next start leaves the plugin stopped, also if it dies
+   * during the stop. The plugin is stopped even if the record fails; then
+   * OperatorRecordFailed says so, as its stop will not outlast the
+   * supervisor.
    */
   async stopByOperator(name: string, by: string): Promise<void> {
     const parts = this.#plugins.get(name);
     if (!parts) return;
-    // Not of a plugin on its way out of the config: remove() forgets the stop.
-    if (!parts.removing) await parts.operatorStop.record(by).catch((err: Error) =>
-      this.#log.error({ plugin: name, err: err.message }, "recording the operator's stop failed: the supervisor's next start will start the plugin"),
-    );
-    await parts.controller.stop();
+    let failed: Error | undefined;
+    const stopping = await this.#operatorTurn(name, async () => {
+      // Not of a plugin on its way out of the config: remove() forgets the stop.
+      if (!parts.removing) await parts.operatorStop.record(by).catch((err: Error) => (failed = err));
+      return { done: handledLater(parts.controller.stop()) };
+    });
+    await stopping.done;
+    if (failed) {
+      this.#log.error({ plugin: name, err: failed.message }, "recording the operator's stop failed");
+      throw new OperatorRecordFailed(`plugin ${name} is stopped, but its stop could not be recorded (${failed.message}): the supervisor's next start will start it`);
+    }
   }
 
   /**
-   * An operator's start (or restart) of a stopped plugin: its stop is no
-   * longer kept. Beside the start, not ahead of it (a file's removal and
-   * its directory's sync, ~0.3 ms); one that fails is said, and the start
-   * goes on.
+   * An operator's start (or restart) of a stopped or quarantined plugin:
+   * its recorded stop is removed beside the start (a removal and a
+   * directory's sync, ~0.3 ms, kept off the start's path). The plugin is
+   * started even if the removal fails; then OperatorRecordFailed says so.
    */
-  async forgetOperatorStop(name: string): Promise<void> {
-    await this.#plugins
-      .get(name)
-      ?.operatorStop.clear()
-      .catch((err: Error) => this.#log.error({ plugin: name, err: err.message }, "forgetting the operator's stop failed: the supervisor's next start will leave the plugin stopped"));
+  async startByOperator(name: string): Promise<void> {
+    const parts = this.#plugins.get(name);
+    if (!parts) return;
+    let failed: Error | undefined;
+    const starting = await this.#operatorTurn(name, async () => {
+      const cleared = parts.operatorStop.clear().catch((err: Error) => (failed = err));
+      const done = handledLater(parts.controller.start()); // the controller is starting from here on
+      await cleared;
+      return { done };
+    });
+    await starting.done;
+    if (failed) {
+      this.#log.error({ plugin: name, err: failed.message }, "removing the operator's recorded stop failed");
+      throw new OperatorRecordFailed(`plugin ${name} is started, but its recorded stop could not be removed (${failed.message}): the supervisor's next start will leave it stopped`);
+    }
+  }
+
+  /**
+   * A reload's addition: started, unless an operator stopped it while it
+   * was added (the Stop found it in the set before its start). Whether it
+   * was started.
+   */
+  async startAdded(name: string): Promise<boolean> {
+    const parts = this.#plugins.get(name);
+    if (!parts) return false;
+    const starting = await this.#operatorTurn(name, async () => (parts.operatorStop.at === undefined ? { done: handledLater(parts.controller.start()) } : undefined));
+    if (!starting) return false;
+    await starting.done;
+    return true;
+  }
+
+  /**
+   * Runs `step` once the plugin's operator steps before it are done: each
+   * a record's write or removal and the controller's transition that goes
+   * with it, kicked off within the step. A stop and a start sent together
+   * end as the later one says, its record with it; the waits (a drain, a
+   * start's readiness) are outside the turn.
+   */
+  #operatorTurn<T>(name: string, step: () => Promise<T>): Promise<T> {
+    const before = this.#operatorTurns.get(name) ?? Promise.resolve();
+    const turn = before.then(step);
+    const settled = turn.then(
+      () => {},
+      () => {},
+    );
+    this.#operatorTurns.set(name, settled);
+    void settled.then(() => this.#operatorTurns.get(name) === settled && this.#operatorTurns.delete(name));
+    return turn;
   }
 
   /**
@@ -317,4 +370,14 @@ export class PluginSet {
     await Promise.all(deploys);
     await Promise.all(this.values().map((p) => p.address?.close()));
   }
+}
+
+/**
+ * `promise`, whose rejection its caller awaits later (after a turn's file
+ * I/O): marked handled now, which an unhandled rejection in between would
+ * otherwise end the supervisor for.
+ */
+function handledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

@@ -24,6 +24,7 @@ const PLACES: Array<{ dir: string[]; names: RegExp }> = [
   { dir: ["admin"], names: ATOMIC_TEMP }, // admin/credentials.ts, the local admin's key and certificate
   { dir: ["objects"], names: new RegExp(`^(${SHA256}\\.tmp-[0-9a-f]{8}|\\.staging-[0-9a-f]{12})$`) }, // releases/objects.ts, stage.ts
   { dir: ["plugins", "*"], names: /^(current|trial\.json|history\.jsonl|seed|refused-seed)\.tmp-[0-9a-f]{8}$/ }, // releases/store.ts
+  { dir: ["plugins", "*"], names: ATOMIC_TEMP }, // plugin/operator-stop.ts, an operator's stop
   { dir: ["plugins", "*", "releases"], names: new RegExp(`^${SHA256}\\.tmp-[0-9a-f]{8}$`) },
   { dir: ["diagnostics", "*"], names: REPLACE_TEMP }, // diagnostics/store.ts
 ];

@@ -24,6 +24,7 @@ import { enforceRevocation } from "./revocation.ts";
 import { parseSpiffeId } from "./identity/spiffe.ts";
 import { AdminError, AdminServer, resolveGroup } from "./admin/server.ts";
 import { DataPlaneDirectories } from "./dataplane/directories.ts";
+import { forgetStopsOfRemoved } from "./plugin/operator-stop.ts";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Config } from "./config/schema.ts";
 import { ConfigReloader } from "./config-reload.ts";
@@ -199,6 +200,8 @@ export class Supervisor {
       // Plugins exist (stopped) before the admin socket answers, so status
       // is complete from the first call.
       for (const plugin of config.plugins) await plugins.add(plugin);
+      const forgotten = await forgetStopsOfRemoved(config.stateDir, plugins.names);
+      if (forgotten.length > 0) log.info({ plugins: forgotten }, "forgot the operators' stops of plugins no longer in the config");
 
       let supervisor: Supervisor | undefined;
       const renewRefusal = (name: string) =>

@@ -2,10 +2,13 @@
 // start, after a stop of its own or a SIGKILL, leaves the plugin stopped and
 // says why, until an operator starts it. The supervisor's own stops record
 // nothing; a plugin removed from the config and added back runs.
+import { execa } from "execa";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { connectAdmin, resolveEndpoint } from "../supervisor/admin/client.ts";
 import { corralctl, plugins, TestSupervisor } from "./helpers/supervisor.ts";
 
 let supervisor: TestSupervisor | undefined;
@@ -62,5 +65,82 @@ describe("an operator's stop", () => {
     expect((await ctl("reload")).code).toBe(0);
     expect((await sup.plugin("greeter")).state).toBe("ready");
     await expect(readFile(path.join(sup.stateDir, "plugins", "greeter", "stopped"), "utf8")).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+
+  it("ends as the later of a stop and a start sent together says, its record with it, and never records a stop the plugin does not keep", async () => {
+    supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    const sup = supervisor;
+    const record = path.join(sup.stateDir, "plugins", "greeter", "stopped");
+    const admin = await connectAdmin(await resolveEndpoint({ config: sup.configFile }));
+    const rpc = (method: "Start" | "Stop") =>
+      new Promise<void>((resolve) => admin[method]({ plugin: "greeter" }, { deadline: new Date(Date.now() + 30_000) }, () => resolve()));
+    try {
+      const outcomes = new Set<string>();
+      for (let round = 0; round < 24; round++) {
+        const gap = round % 8;
+        const [first, second] = round % 2 === 0 ? (["Stop", "Start"] as const) : (["Start", "Stop"] as const);
+        await Promise.all([rpc(first), new Promise((r) => setTimeout(r, gap)).then(() => rpc(second))]);
+        const greeter = await sup.plugin("greeter");
+        const kept = existsSync(record);
+        outcomes.add(`${greeter.state} ${kept}`);
+        // Stopped with its record and its reason, or running without either.
+        expect({ round, state: greeter.state, kept, reasonSaysKept: STOPPED.test(greeter.reason) }).toEqual(
+          greeter.state === "stopped" ? { round, state: "stopped", kept: true, reasonSaysKept: true } : { round, state: "ready", kept: false, reasonSaysKept: false },
+        );
+      }
+    } finally {
+      admin.close();
+    }
+  }, 120_000);
+
+  it("of a plugin a reload is adding leaves it added and stopped, its record kept, not started behind the operator's back", async () => {
+    supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    const sup = supervisor;
+    const record = path.join(sup.stateDir, "plugins", "greeter", "stopped");
+    const withGreeter = await readFile(sup.configFile, "utf8");
+    const without = parse(withGreeter) as { plugins: unknown[] };
+    without.plugins = [];
+    const admin = await connectAdmin(await resolveEndpoint({ config: sup.configFile }));
+    try {
+      for (let round = 0; round < 4; round++) {
+        await writeFile(sup.configFile, stringify(without));
+        expect((await corralctl(["--config", sup.configFile, "reload"])).code).toBe(0);
+        await writeFile(sup.configFile, withGreeter);
+        const reload = new Promise<{ added: string[]; failed: string[] }>((resolve, reject) =>
+          admin.Reload({}, { deadline: new Date(Date.now() + 30_000) }, (err, r) => (err ? reject(err) : resolve(r as { added: string[]; failed: string[] }))),
+        );
+        let stopped = false;
+        let answered = false;
+        void reload.finally(() => (answered = true));
+        // Stop as soon as the reload has it in the set (NOT_FOUND until then).
+        while (!stopped && !answered) {
+          stopped = await new Promise<boolean>((resolve) => admin.Stop({ plugin: "greeter" }, { deadline: new Date(Date.now() + 30_000) }, (err) => resolve(!err)));
+        }
+        const result = await reload;
+        expect(result.failed).toEqual([]);
+        expect(result.added).toEqual(["greeter"]);
+        const greeter = await sup.plugin("greeter");
+        if (stopped) expect({ round, state: greeter.state, kept: existsSync(record) }).toEqual({ round, state: "stopped", kept: true });
+        else expect({ round, state: greeter.state, kept: existsSync(record) }).toEqual({ round, state: "ready", kept: false });
+        await corralctl(["--config", sup.configFile, "start", "greeter"]);
+      }
+    } finally {
+      admin.close();
+    }
+  }, 120_000);
+
+  it("that cannot be recorded stops the plugin, and says the stop will not outlast the supervisor", async () => {
+    supervisor = await TestSupervisor.start({ plugins: [{ name: "greeter", binary: plugins.greeter, apiVersion: "1.0" }] });
+    const sup = supervisor;
+    const dir = path.join(sup.stateDir, "plugins", "greeter");
+    await execa("chattr", ["+i", dir]); // no new entry, for root too
+    try {
+      const stop = await corralctl(["--config", sup.configFile, "stop", "greeter"]);
+      expect(stop.code).toBe(1);
+      expect(stop.stderr).toMatch(/^corralctl: plugin greeter is stopped, but its stop could not be recorded \(.*EPERM.*\): the supervisor's next start will start it\n$/);
+      expect((await sup.plugin("greeter")).state).toBe("stopped");
+    } finally {
+      await execa("chattr", ["-i", dir]);
+    }
   }, 60_000);
 });

@@ -19,6 +19,7 @@ import type { EventLog, PluginEvent } from "../observe/event-log.ts";
 import type { OutputLine } from "../observe/output-ring.ts";
 import type { PluginSet } from "../plugin-set.ts";
 import { UpdateFailed } from "../plugin/controller.ts";
+import { OperatorRecordFailed } from "../plugin/operator-stop.ts";
 import { AdminError, type OperationsAdmin } from "./server.ts";
 import { shownNames } from "./messages.ts";
 import { pluginStatus } from "./status.ts";
@@ -53,7 +54,7 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
       throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} cannot be served: its stable address could not be opened: ${err.message}`);
     });
   const refused = (err: unknown): never => {
-    if (err instanceof UpdateFailed) throw new AdminError(grpcStatus.FAILED_PRECONDITION, err.message);
+    if (err instanceof UpdateFailed || err instanceof OperatorRecordFailed) throw new AdminError(grpcStatus.FAILED_PRECONDITION, err.message);
     throw err;
   };
   return {
@@ -77,20 +78,19 @@ export function operationsAdmin(deps: { plugins: PluginSet; events: EventLog; al
         throw new AdminError(grpcStatus.FAILED_PRECONDITION, `plugin ${name} is ${controller.state}; start applies to a stopped or quarantined plugin (restart replaces a running one)`);
       }
       await opened(name);
-      // Its first attempt: ready, or why not.
-      await Promise.all([deps.plugins.forgetOperatorStop(name), controller.start().catch(refused)]);
+      await deps.plugins.startByOperator(name).catch(refused); // its first attempt: ready, or why not
       return statusOf(name);
     },
     async stop(name, caller) {
       find(name);
-      await deps.plugins.stopByOperator(name, caller.identity);
+      await deps.plugins.stopByOperator(name, caller.identity).catch(refused);
       return statusOf(name);
     },
     async restart(name) {
       const { controller } = find(name);
       if (controller.state === "stopped" || controller.state === "quarantined") {
         await opened(name);
-        await Promise.all([deps.plugins.forgetOperatorStop(name), controller.start().catch(refused)]);
+        await deps.plugins.startByOperator(name).catch(refused);
       } else await controller.restart().catch(refused);
       return statusOf(name);
     },

@@ -9,9 +9,13 @@
 // written durably. Starting the plugin removes it, and so does the plugin's
 // removal from the config or its addition by a reload (a plugin added anew
 // runs). The supervisor's own stops, at its end, record nothing.
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { replaceAtomically, syncDir } from "../identity/files.ts";
+
+/** An operator's stop or start was carried out, but its record could not be written or removed. */
+export class OperatorRecordFailed extends Error {}
 
 export class OperatorStop {
   readonly #file: string;
@@ -19,6 +23,8 @@ export class OperatorStop {
   #at: number | undefined;
   /** Who: the admin identity that asked ("" if unknown). */
   #by = "";
+  /** Why the record could not be read, when it could not. */
+  unreadable: string | undefined;
 
   private constructor(file: string, at: number | undefined, by = "") {
     this.#file = file;
@@ -26,13 +32,23 @@ export class OperatorStop {
     this.#by = by;
   }
 
-  /** The plugin's record, as the state directory has it. One that cannot be read is a stop at an unknown time (0). */
+  /**
+   * The plugin's record, as the state directory has it. One that cannot be
+   * read, or parsed, is a stop at an unknown time (0): kept stopped, which
+   * is what its writer asked for; `unreadable` says why.
+   */
   static async open(stateDir: string, plugin: string): Promise<OperatorStop> {
     const file = path.join(stateDir, "plugins", plugin, "stopped");
+    let unreadable: string | undefined;
     const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
-      throw new Error(`reading ${file}: ${err.message}`, { cause: err });
+      if (err.code !== "ENOENT") unreadable = `${file}: ${err.message}`;
+      return undefined;
     });
+    if (unreadable !== undefined) {
+      const stop = new OperatorStop(file, 0);
+      stop.unreadable = unreadable;
+      return stop;
+    }
     if (text === undefined) return new OperatorStop(file, undefined);
     const record = (() => {
       try {
@@ -73,4 +89,23 @@ export class OperatorStop {
     const who = this.#by ? ` (${this.#by})` : "";
     return `by an operator${who}${when}; kept stopped across restarts of the supervisor until corralctl start ${plugin}`;
   }
+}
+
+/**
+ * Forgets the recorded stops of plugins no longer in the config (`kept`
+ * are): removed from the file while the supervisor was down, and added
+ * back one day, a plugin runs, as after a reload's removal. Returns their
+ * names.
+ */
+export async function forgetStopsOfRemoved(stateDir: string, kept: Iterable<string>): Promise<string[]> {
+  const configured = new Set(kept);
+  const forgotten: string[] = [];
+  for (const plugin of await readdir(path.join(stateDir, "plugins")).catch(() => [] as string[])) {
+    if (configured.has(plugin)) continue;
+    const file = path.join(stateDir, "plugins", plugin, "stopped");
+    if (!existsSync(file)) continue;
+    await rm(file, { force: true });
+    forgotten.push(plugin);
+  }
+  return forgotten;
 }

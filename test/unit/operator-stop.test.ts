@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { OperatorStop } from "../../supervisor/plugin/operator-stop.ts";
+import { forgetStopsOfRemoved, OperatorStop } from "../../supervisor/plugin/operator-stop.ts";
 
 let stateDir: string;
 beforeEach(async () => {
@@ -38,5 +38,20 @@ describe("an operator's stop record", () => {
     expect((await OperatorStop.open(stateDir, "greeter")).reason("greeter")).toBe(
       "by an operator at 1970-01-01T00:00:00.005Z; kept stopped across restarts of the supervisor until corralctl start greeter",
     );
+  });
+
+  it("keeps a plugin stopped whose record cannot be read at all, and says why", async () => {
+    await mkdir(file(), { recursive: true }); // a directory where the record goes: EISDIR
+    const stop = await OperatorStop.open(stateDir, "greeter");
+    expect(stop.at).toBe(0);
+    expect(stop.unreadable).toMatch(/stopped: EISDIR/);
+  });
+
+  it("is forgotten at the start for a plugin no longer in the config", async () => {
+    for (const plugin of ["greeter", "gone"]) await (await OperatorStop.open(stateDir, plugin)).record(ADMIN);
+    await mkdir(path.join(stateDir, "plugins", "never-stopped"), { recursive: true });
+    expect(await forgetStopsOfRemoved(stateDir, ["greeter"])).toEqual(["gone"]);
+    expect((await OperatorStop.open(stateDir, "greeter")).at).toBeDefined();
+    expect((await OperatorStop.open(stateDir, "gone")).at).toBeUndefined();
   });
 });

@@ -35,6 +35,7 @@ describe("state directory leftovers", () => {
       await file("plugins/echo/trial.json.tmp-deadbeef"),
       await file("plugins/echo/seed.tmp-deadbeef"),
       await file("plugins/echo/refused-seed.tmp-deadbeef"),
+      await file("plugins/echo/.stopped.0123456789ab.tmp"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp"),
     ];
     await mkdir(path.join(state, "plugins/echo"), { recursive: true });
@@ -54,6 +55,7 @@ describe("state directory leftovers", () => {
       await file("plugins/echo/trial.json"),
       await file("plugins/echo/history.jsonl"),
       await file("plugins/echo/seed"),
+      await file("plugins/echo/stopped"),
       await file("diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof"),
       await file("supervisor.lock"),
       // Someone else's temporary names are not ours to remove.
@@ -72,6 +74,7 @@ describe("state directory leftovers", () => {
         "plugins/echo/trial.json.tmp-deadbeef",
         "plugins/echo/seed.tmp-deadbeef",
         "plugins/echo/refused-seed.tmp-deadbeef",
+        "plugins/echo/.stopped.0123456789ab.tmp",
         "plugins/echo/current.tmp-0a1b2c3d",
         "diagnostics/echo/20261127T120000.000Z-echo-1a2b3c-cpu.pprof.0123456789ab.tmp",
         `objects/${orphan}`,
