@@ -9,7 +9,13 @@
 //
 // `ServiceClient` is the constructor @grpc/grpc-js makes for the plugin's
 // service (from loadPackageDefinition, or generated with
-// proto-loader-gen-types); Corral does not need to know its proto.
+// proto-loader-gen-types); Corral does not need to know its proto. It must
+// come from the grpc-js connect() uses (a constructor of another copy
+// refuses these credentials), so that one is re-exported here, with
+// proto-loader's loadSync: a host application installed the client from a
+// checkout (a link) would otherwise load its own, second copy.
+export { loadPackageDefinition, Metadata, status } from "@grpc/grpc-js";
+export { loadSync } from "@grpc/proto-loader";
 import {
   credentials as grpcCredentials,
   experimental,
