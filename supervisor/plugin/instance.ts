@@ -314,6 +314,10 @@ export class PluginInstance implements Instance {
       this.#channel = this.#newChannel();
       const handshake = await this.#awaitReady(signal);
       this.#handshake = handshake;
+      // The launcher's word of the plugin's pid comes on another pipe, and
+      // may come after its handshake on a busy host: a start answered before
+      // it said "pid 0".
+      await sandbox.started;
       // A CRL published after the instance's files were written, before a
       // publication would reach it (its owner had not counted it yet), is
       // put in force before it takes calls.
