@@ -347,7 +347,10 @@ export class PluginSet {
     await deploys;
     await parts.address?.close();
     // Gone from the config: added again one day, it runs.
-    await parts.operatorStop.clear().catch((err: Error) => this.#log.error({ plugin: name, err: err.message }, "forgetting the operator's stop of a removed plugin failed"));
+    // In its turn: after a stop's record that began before the removal did.
+    await this.#operatorTurn(name, () => parts.operatorStop.clear()).catch((err: Error) =>
+      this.#log.error({ plugin: name, err: err.message }, "forgetting the operator's stop of a removed plugin failed"),
+    );
     this.#trust.forgetPlugin(name);
     this.#env?.forgetPlugin(name);
     // Its alerts could never be acknowledged (no such plugin), nor end.
