@@ -10,6 +10,17 @@ import type { Logger } from "../log.ts";
 import type { DataPlaneDirectories } from "./directories.ts";
 import { RefusalServer } from "./refusal-server.ts";
 
+/** What a plugin's stable address, and its refusal, are opened with (StableAddress.open, PluginRefusal.open). */
+export interface AddressParts {
+  directories: DataPlaneDirectories;
+  caPem: string;
+  trustDomain: string;
+  /** Issues a leaf of the plugin's identity. */
+  issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
+  isRevoked: (serialHex: string) => boolean;
+  log: Logger;
+}
+
 export class PluginRefusal {
   readonly server: RefusalServer;
   /** Its certificate, renewed at half its life, and the CA that goes with it (none for a server given its TLS once). */
@@ -31,17 +42,7 @@ export class PluginRefusal {
   }
 
   /** `plugin`'s refusal, listening in `refusals` with a certificate of its identity, refusing as stopped. */
-  static async open(
-    plugin: PluginConfig,
-    parts: {
-      directories: DataPlaneDirectories;
-      caPem: string;
-      trustDomain: string;
-      issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
-      isRevoked: (serialHex: string) => boolean;
-      log: Logger;
-    },
-  ): Promise<PluginRefusal> {
+  static async open(plugin: PluginConfig, parts: AddressParts): Promise<PluginRefusal> {
     let server: RefusalServer | undefined;
     const rotating = await RotatingLeaf.start({
       issue: () => parts.issueLeaf(plugin.name, plugin.certificateTtl),

@@ -23,10 +23,8 @@ import { renameSync, rmSync, symlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { PluginConfig } from "../config/schema.ts";
-import type { IssuedLeaf } from "../identity/index.ts";
 import type { Logger } from "../log.ts";
-import type { DataPlaneDirectories } from "./directories.ts";
-import { PluginRefusal } from "./plugin-refusal.ts";
+import { PluginRefusal, type AddressParts } from "./plugin-refusal.ts";
 import { NotASocket } from "./connect-through-link.ts";
 import { TcpRelay } from "./tcp-relay.ts";
 import { mayShareAPort } from "../host-port.ts";
@@ -101,17 +99,7 @@ export class StableAddress {
    * Opens `plugin`'s stable address under `runtimeDir`, refusing calls
    * (the plugin is stopped) until its controller says an instance serves.
    */
-  static async open(
-    plugin: PluginConfig,
-    parts: {
-      directories: DataPlaneDirectories;
-      caPem: string;
-      trustDomain: string;
-      issueLeaf: (plugin: string, ttlMs: number) => Promise<IssuedLeaf>;
-      isRevoked: (serialHex: string) => boolean;
-      log: Logger;
-    },
-  ): Promise<StableAddress> {
+  static async open(plugin: PluginConfig, parts: AddressParts): Promise<StableAddress> {
     const file = stableAddressPath(parts.directories.runtimeDir, plugin.name);
     // Again if either has gone since the start (DataPlaneDirectories).
     await parts.directories.ensure("plugins");
