@@ -16,7 +16,8 @@ import { OutputRing } from "./observe/output-ring.ts";
 import { PluginController } from "./plugin/controller.ts";
 import type { InstanceEnvironment } from "./plugin/environment.ts";
 import { PluginInstance } from "./plugin/instance.ts";
-import { OperatorRecordFailed, OperatorStop } from "./plugin/operator-stop.ts";
+import { OperatorStop } from "./plugin/operator-stop.ts";
+import { OperatorTurns, type TurnTaker } from "./plugin/operator-turns.ts";
 import { warningSignsConfig } from "./plugin/runtime-watch.ts";
 import { CurrentWatch } from "./releases/current-watch.ts";
 import { Deployer } from "./releases/deployer.ts";
@@ -55,8 +56,7 @@ export class PluginSet {
   readonly #events: EventLog;
   readonly #log: Logger;
   #env: InstanceEnvironment | undefined;
-  /** Each plugin's operator steps under way, one after another (#operatorTurn). */
-  readonly #operatorTurns = new Map<string, Promise<void>>();
+  readonly #operatorTurns = new OperatorTurns();
   #closed = false;
 
   constructor(parts: { config: Config; dataPlaneDirs: DataPlaneDirectories; trust: Trust; alerts: AlertBook; events: EventLog; log: Logger }) {
@@ -230,83 +230,22 @@ export class PluginSet {
     if (this.#alerts.ack("not-served", name) > 0) this.#log.info({ plugin: name }, "the plugin's stable address is open; its not-served alert is closed");
   }
 
-  /**
-   * An operator's stop (corralctl stop): recorded first, so that the
-   * supervisor's next start leaves the plugin stopped, also if it dies
-   * during the stop. The plugin is stopped even if the record fails; then
-   * OperatorRecordFailed says so, as its stop will not outlast the
-   * supervisor.
-   */
+  /** An operator's stop (corralctl stop), recorded (OperatorTurns.stop). */
   async stopByOperator(name: string, by: string): Promise<void> {
     const parts = this.#plugins.get(name);
-    if (!parts) return;
-    let failed: Error | undefined;
-    const stopping = await this.#operatorTurn(name, async () => {
-      // Not of a plugin on its way out of the config: remove() forgets the stop.
-      if (!parts.removing) await parts.operatorStop.record(by).catch((err: Error) => (failed = err));
-      return { done: handledLater(parts.controller.stop()) };
-    });
-    await stopping.done;
-    if (failed) {
-      this.#log.error({ plugin: name, err: failed.message }, "recording the operator's stop failed");
-      throw new OperatorRecordFailed(`plugin ${name} is stopped, but its stop could not be recorded (${failed.message}): the supervisor's next start will start it`);
-    }
+    if (parts) await this.#operatorTurns.stop(turnTaker(parts), by);
   }
 
-  /**
-   * An operator's start (or restart) of a stopped or quarantined plugin:
-   * its recorded stop is removed beside the start (a removal and a
-   * directory's sync, ~0.3 ms, kept off the start's path). The plugin is
-   * started even if the removal fails; then OperatorRecordFailed says so.
-   */
+  /** An operator's start or restart of a stopped or quarantined plugin, its recorded stop removed (OperatorTurns.start). */
   async startByOperator(name: string): Promise<void> {
     const parts = this.#plugins.get(name);
-    if (!parts) return;
-    let failed: Error | undefined;
-    const starting = await this.#operatorTurn(name, async () => {
-      const cleared = parts.operatorStop.clear().catch((err: Error) => (failed = err));
-      const done = handledLater(parts.controller.start()); // the controller is starting from here on
-      await cleared;
-      return { done };
-    });
-    await starting.done;
-    if (failed) {
-      this.#log.error({ plugin: name, err: failed.message }, "removing the operator's recorded stop failed");
-      throw new OperatorRecordFailed(`plugin ${name} is started, but its recorded stop could not be removed (${failed.message}): the supervisor's next start will leave it stopped`);
-    }
+    if (parts) await this.#operatorTurns.start(turnTaker(parts));
   }
 
-  /**
-   * A reload's addition: started, unless an operator stopped it while it
-   * was added (the Stop found it in the set before its start). Whether it
-   * was started.
-   */
+  /** A reload's addition started, unless an operator stopped it meanwhile (OperatorTurns.startAdded). Whether it was started. */
   async startAdded(name: string): Promise<boolean> {
     const parts = this.#plugins.get(name);
-    if (!parts) return false;
-    const starting = await this.#operatorTurn(name, async () => (parts.operatorStop.at === undefined ? { done: handledLater(parts.controller.start()) } : undefined));
-    if (!starting) return false;
-    await starting.done;
-    return true;
-  }
-
-  /**
-   * Runs `step` once the plugin's operator steps before it are done: each
-   * a record's write or removal and the controller's transition that goes
-   * with it, kicked off within the step. A stop and a start sent together
-   * end as the later one says, its record with it; the waits (a drain, a
-   * start's readiness) are outside the turn.
-   */
-  #operatorTurn<T>(name: string, step: () => Promise<T>): Promise<T> {
-    const before = this.#operatorTurns.get(name) ?? Promise.resolve();
-    const turn = before.then(step);
-    const settled = turn.then(
-      () => {},
-      () => {},
-    );
-    this.#operatorTurns.set(name, settled);
-    void settled.then(() => this.#operatorTurns.get(name) === settled && this.#operatorTurns.delete(name));
-    return turn;
+    return parts ? this.#operatorTurns.startAdded(turnTaker(parts)) : false;
   }
 
   /**
@@ -347,8 +286,7 @@ export class PluginSet {
     await deploys;
     await parts.address?.close();
     // Gone from the config: added again one day, it runs.
-    // In its turn: after a stop's record that began before the removal did.
-    await this.#operatorTurn(name, () => parts.operatorStop.clear()).catch((err: Error) =>
+    await this.#operatorTurns.forget(turnTaker(parts)).catch((err: Error) =>
       this.#log.error({ plugin: name, err: err.message }, "forgetting the operator's stop of a removed plugin failed"),
     );
     this.#trust.forgetPlugin(name);
@@ -375,12 +313,15 @@ export class PluginSet {
   }
 }
 
-/**
- * `promise`, whose rejection its caller awaits later (after a turn's file
- * I/O): marked handled now, which an unhandled rejection in between would
- * otherwise end the supervisor for.
- */
-function handledLater<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
+/** A plugin's parts as an operator's turns take them. */
+function turnTaker(parts: PluginParts): TurnTaker {
+  return {
+    name: parts.config.name,
+    controller: parts.controller,
+    operatorStop: parts.operatorStop,
+    // When its turn comes, not when it was asked for.
+    get removing() {
+      return parts.removing === true;
+    },
+  };
 }
