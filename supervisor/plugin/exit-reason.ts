@@ -45,7 +45,8 @@ export class LastWords {
   #last: string | undefined;
 
   see(stream: string, line: string): void {
-    if (stream !== "stderr" || line.trim() === "") return;
+    // Called for every line the plugin writes, up to maxLineLength long: no copy of it.
+    if (stream !== "stderr" || !/\S/.test(line)) return;
     const shown = line.length > MAX_WORDS ? `${line.slice(0, MAX_WORDS)}…` : line;
     if (TELLING.test(line)) this.#telling = shown;
     // go-shim's own log ("corral go-shim: revocation list loaded", a
